@@ -1,0 +1,51 @@
+# Two commands do all set-up on a fresh Debian machine: `make demo` and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+PG := $(VENV)/bin/polyglyph
+STAMP := $(VENV)/.installed
+
+.PHONY: setup system venv test demo lint bench bench-quick clean corpus
+
+setup: system venv
+
+system:
+	@bash tools/setup_system.sh
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+test: setup
+	$(PG) doctor
+	$(PY) -m ruff check .
+	$(PY) -m pytest -q -p no:cacheprovider
+
+lint: venv
+	$(PY) -m ruff check .
+
+demo: setup
+	$(PG) doctor
+	$(PG) languages | tail -n 5
+	rm -rf demo-out
+	$(PG) generate --num 24 --languages ar,he,hi,th,ja,zh-Hans,ko,ru,en,am --profile photo --out demo-out/data
+	$(PG) preview --languages ar,hi,ja,th,he,ko --n 12 --profile wild --out demo-out/preview
+	@echo "Dataset: demo-out/data   Preview: open demo-out/preview/index.html"
+
+bench: setup
+	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) bench/run.py
+
+bench-quick: setup
+	$(PY) bench/run.py --quick
+
+corpus:
+	$(PY) tools/build_corpus.py
+
+clean:
+	rm -rf $(VENV) demo-out .pytest_cache

@@ -1,0 +1,1 @@
+"""polyglyph: fonts_manifest."""

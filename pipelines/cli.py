@@ -1,0 +1,58 @@
+"""`polyglyph` command: a thin dispatcher. Each subcommand lives with the package it belongs to.
+
+Subcommand modules are imported lazily so `polyglyph doctor` works even when a heavy part
+(Ray, datasets) is broken, and start-up stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "doctor": ("fonts_manifest.doctor", "Check shaping (raqm), fonts, Tesseract and Ray"),
+    "languages": ("fonts_manifest.cli", "List usable languages with their font chains"),
+    "render": ("synth.cli", "Render one page to PNG + JSON label tree"),
+    "preview": ("warping.preview", "Write an HTML gallery of warped samples"),
+    "generate": ("pipelines.generate_cli", "Generate a dataset of Parquet shards"),
+    "variants": ("pipelines.variants", "Warp an existing labelled benchmark into variants"),
+    "inspect": ("pipelines.inspect", "Draw one row of a dataset with its polygons"),
+    "validate": ("qa_factory.validate_cli", "Cross-validate task views with OCR/VLM judges"),
+}
+
+
+def _usage() -> str:
+    width = max(len(c) for c in COMMANDS)
+    rows = "\n".join(f"  {c.ljust(width)}  {h}" for c, (_, h) in COMMANDS.items())
+    return f"usage: polyglyph COMMAND [options]\n\ncommands:\n{rows}\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in {"-h", "--help", "help"}:
+        print(_usage())
+        return 0
+    if argv[0] == "--version":
+        from importlib.metadata import version
+
+        print(version("polyglyph"))
+        return 0
+    name = argv[0]
+    if name not in COMMANDS:
+        print(f"polyglyph: unknown command {name!r}; choose from {', '.join(COMMANDS)}", file=sys.stderr)
+        return 2
+    from pipelines.errors import PolyglyphError
+
+    try:
+        module = importlib.import_module(COMMANDS[name][0])
+        return int(module.main(argv[1:]) or 0)
+    except PolyglyphError as exc:
+        print(f"polyglyph {name}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("polyglyph: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""polyglyph: qa_factory."""

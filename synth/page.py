@@ -1,0 +1,303 @@
+"""The label tree of one page: the single ground truth every later stage reads and moves.
+
+Everything that moves pixels (warping) moves labels only through `map_page_geometry`, so there is
+exactly one geometry path for every polygon the page holds (lines, words, blocks, cells, fields).
+Coordinates are float pixels of the image as it is now; polygons are closed rings (first point
+not repeated), clockwise in image coordinates (y down).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+import numpy as np
+
+Polygon = list[list[float]]
+PointMap = Callable[[np.ndarray], np.ndarray]
+"""Maps an (N, 2) float array of (x, y) source points to (N, 2) destination points."""
+
+
+@dataclass
+class Word:
+    text: str
+    polygon: Polygon
+    line_index: int = 0
+    visible: float = 1.0
+
+
+@dataclass
+class Line:
+    text: str  # logical order: what a model must output
+    polygon: Polygon
+    quad: Polygon
+    language: str
+    script: str
+    direction: str  # ltr | rtl | ttb
+    font: str = ""
+    style: str = "printed"  # printed | handwritten
+    role: str = "paragraph"
+    size: float = 0.0
+    visible: float = 1.0
+    words: list[Word] = field(default_factory=list)
+
+
+@dataclass
+class Block:
+    role: str  # title, paragraph, list-item, header, footer, page-number, table, field, note...
+    polygon: Polygon
+    line_indices: list[int] = field(default_factory=list)
+    text: str = ""
+
+
+@dataclass
+class Cell:
+    row: int
+    col: int
+    text: str
+    polygon: Polygon
+    rowspan: int = 1
+    colspan: int = 1
+    header: bool = False
+
+
+@dataclass
+class Table:
+    rows: int
+    cols: int
+    cells: list[Cell]
+    polygon: Polygon
+    html: str = ""
+
+
+@dataclass
+class Field:
+    key: str
+    value: str
+    key_polygon: Polygon
+    value_polygon: Polygon
+    kind: str = "text"  # text | amount | date | total ...
+
+
+@dataclass
+class Page:
+    image: np.ndarray  # H x W x 3 uint8, RGB
+    language: str
+    script: str
+    direction: str
+    scene: str
+    lines: list[Line] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    fields: list[Field] = field(default_factory=list)
+    render: dict[str, Any] = field(default_factory=dict)  # sampled render params
+    warp: dict[str, Any] = field(default_factory=dict)  # sampled warp params
+    extras: dict[str, Any] = field(default_factory=dict)  # e.g. paragraph ids for translation
+
+    @property
+    def width(self) -> int:
+        return int(self.image.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.image.shape[0])
+
+    @property
+    def words(self) -> list[Word]:
+        return [w for line in self.lines for w in line.words]
+
+    def reading_text(self) -> str:
+        """All visible text in reading order, logical order, one line per label line."""
+        return "\n".join(line.text for line in self.lines if line.visible > 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready label tree (no pixels)."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "image"}
+        out = {k: _plain(v) for k, v in out.items()}
+        out["width"] = self.width
+        out["height"] = self.height
+        return out
+
+    @staticmethod
+    def from_dict(data: dict[str, Any], image: np.ndarray) -> Page:
+        lines = [
+            Line(**{**ln, "words": [Word(**w) for w in ln.get("words", [])]})
+            for ln in data.get("lines", [])
+        ]
+        return Page(
+            image=image,
+            language=data["language"],
+            script=data["script"],
+            direction=data["direction"],
+            scene=data["scene"],
+            lines=lines,
+            blocks=[Block(**b) for b in data.get("blocks", [])],
+            tables=[
+                Table(**{**t, "cells": [Cell(**c) for c in t["cells"]]})
+                for t in data.get("tables", [])
+            ],
+            fields=[Field(**f) for f in data.get("fields", [])],
+            render=data.get("render", {}),
+            warp=data.get("warp", {}),
+            extras=data.get("extras", {}),
+        )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return asdict(value)
+    return value
+
+
+# --- geometry helpers shared by every stage -------------------------------------------------
+
+
+def box_polygon(x0: float, y0: float, x1: float, y1: float) -> Polygon:
+    """Axis-aligned box as a clockwise ring (top-left, top-right, bottom-right, bottom-left)."""
+    return [[float(x0), float(y0)], [float(x1), float(y0)], [float(x1), float(y1)], [float(x0), float(y1)]]
+
+
+def densify(polygon: Polygon, step: float) -> np.ndarray:
+    """Insert points along each edge so no edge is longer than `step` pixels.
+
+    Needed before a non-linear map: a curl bends a straight baseline, and only the inserted
+    points let the mapped polygon follow the bend.
+    """
+    pts = np.asarray(polygon, dtype=np.float64)
+    if step <= 0 or len(pts) < 2:
+        return pts
+    out = []
+    for i in range(len(pts)):
+        a, b = pts[i], pts[(i + 1) % len(pts)]
+        n = max(1, int(np.ceil(np.hypot(*(b - a)) / step)))
+        t = np.arange(n, dtype=np.float64)[:, None] / n
+        out.append(a + (b - a) * t)
+    return np.concatenate(out, axis=0)
+
+
+def min_area_quad(polygon: Polygon | np.ndarray) -> Polygon:
+    """The min-area rectangle of a polygon, clockwise from the corner nearest the top-left."""
+    import cv2
+
+    pts = np.asarray(polygon, dtype=np.float32).reshape(-1, 2)
+    if len(pts) == 0:
+        return []
+    rect = cv2.minAreaRect(pts)
+    corners = cv2.boxPoints(rect).astype(np.float64)
+    return order_clockwise(corners).tolist()
+
+
+def order_clockwise(corners: np.ndarray) -> np.ndarray:
+    """Order 4 points clockwise (image coords) starting at the one nearest the top-left."""
+    c = corners.mean(axis=0)
+    ang = np.arctan2(corners[:, 1] - c[1], corners[:, 0] - c[0])
+    ordered = corners[np.argsort(ang)]  # increasing angle = clockwise when y points down
+    start = int(np.argmin(ordered[:, 0] + ordered[:, 1]))
+    return np.roll(ordered, -start, axis=0)
+
+
+def polygon_area(polygon: Polygon | np.ndarray) -> float:
+    pts = np.asarray(polygon, dtype=np.float64).reshape(-1, 2)
+    if len(pts) < 3:
+        return 0.0
+    x, y = pts[:, 0], pts[:, 1]
+    return float(0.5 * (np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+
+
+def make_clockwise(pts: np.ndarray) -> np.ndarray:
+    """Signed area > 0 means clockwise when y points down; flip the ring otherwise."""
+    return pts if polygon_area(pts) >= 0 else pts[::-1]
+
+
+def axis_box(polygon: Polygon | np.ndarray) -> tuple[float, float, float, float]:
+    pts = np.asarray(polygon, dtype=np.float64).reshape(-1, 2)
+    return float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max())
+
+
+def clip_polygon_to_frame(pts: np.ndarray, width: int, height: int) -> tuple[np.ndarray, float]:
+    """Clip a ring to the image frame; return the clipped ring and the visible area fraction."""
+    import cv2
+
+    pts = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
+    area = abs(polygon_area(pts))
+    frame = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
+    inside = (pts[:, 0] >= 0) & (pts[:, 0] <= width) & (pts[:, 1] >= 0) & (pts[:, 1] <= height)
+    if inside.all():
+        return pts, 1.0
+    if area <= 0:
+        return np.clip(pts, [0, 0], [width, height]), 0.0
+    hull = cv2.convexHull(pts.astype(np.float32))
+    inter_area, inter = cv2.intersectConvexConvex(hull, frame)
+    hull_area = abs(cv2.contourArea(hull))
+    fraction = float(inter_area / hull_area) if hull_area > 0 else 0.0
+    if inter is None or len(inter) < 3:
+        return np.clip(pts, [0, 0], [width, height]), 0.0
+    # Keep the detailed ring where it is inside, clamp the rest onto the frame.
+    clipped = np.clip(pts, [0, 0], [width, height])
+    return clipped, float(min(1.0, max(0.0, fraction)))
+
+
+def map_page_geometry(
+    page: Page,
+    image: np.ndarray,
+    point_map: PointMap,
+    densify_step: float = 0.0,
+    warp_record: dict[str, Any] | None = None,
+) -> Page:
+    """Return a new Page with `image` and every polygon moved by `point_map`.
+
+    This is the one geometry path for labels. Polygons are densified first (when a step is
+    given) so curved maps keep curved outlines; quads are refit as min-area rectangles; labels
+    pushed out of the frame are clamped and carry a `visible` fraction.
+    """
+    h, w = image.shape[:2]
+
+    def move(poly: Polygon) -> tuple[Polygon, float]:
+        if not poly:
+            return poly, 0.0
+        src = densify(poly, densify_step) if densify_step > 0 else np.asarray(poly, np.float64)
+        dst = make_clockwise(np.asarray(point_map(src), dtype=np.float64))
+        dst, vis = clip_polygon_to_frame(dst, w, h)
+        return dst.round(2).tolist(), vis
+
+    lines = []
+    for ln in page.lines:
+        poly, vis = move(ln.polygon)
+        words = []
+        for wd in ln.words:
+            wpoly, wvis = move(wd.polygon)
+            words.append(replace(wd, polygon=wpoly, visible=round(wd.visible * wvis, 4)))
+        lines.append(
+            replace(
+                ln,
+                polygon=poly,
+                quad=min_area_quad(poly),
+                visible=round(ln.visible * vis, 4),
+                words=words,
+            )
+        )
+    blocks = [replace(b, polygon=move(b.polygon)[0]) for b in page.blocks]
+    tables = [
+        replace(
+            t,
+            polygon=move(t.polygon)[0],
+            cells=[replace(c, polygon=move(c.polygon)[0]) for c in t.cells],
+        )
+        for t in page.tables
+    ]
+    flds = [
+        replace(f, key_polygon=move(f.key_polygon)[0], value_polygon=move(f.value_polygon)[0])
+        for f in page.fields
+    ]
+    return replace(
+        page,
+        image=image,
+        lines=lines,
+        blocks=blocks,
+        tables=tables,
+        fields=flds,
+        warp=warp_record if warp_record is not None else page.warp,
+    )
