@@ -49,6 +49,7 @@ class Block:
     polygon: Polygon
     line_indices: list[int] = field(default_factory=list)
     text: str = ""
+    table_index: int = -1  # for role "table": index into Page.tables
 
 
 @dataclass
