@@ -1,0 +1,151 @@
+"""`make bench` / `make bench-quick`: every benchmark in one run, so ratios compare like with like.
+
+Absolute times drift on shared machines; ratios measured in the same run do not (much). Each
+stage benchmark is its own script printing one JSON object; this entry point runs them, adds the
+naive reference and the end-to-end figures, and writes `bench/results.json` + `bench/RESULTS.md`.
+End-to-end speed is the marginal rate between two run sizes, so start-up (imports, font cache,
+Ray) does not count against pages/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PY = sys.executable
+POLYGLYPH = str(Path(PY).with_name("polyglyph"))
+
+STAGE_SCRIPTS = [
+    "bench_font_cache.py",
+    "bench_render.py",
+    "bench_warping.py",
+    "bench_qa.py",
+    "bench_pipeline.py",
+]
+
+
+def run_json(cmd: list[str], timeout: float) -> dict:
+    """Run a benchmark script; its last stdout line is a JSON object."""
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout:.0f}s"}
+    lines = [ln for ln in proc.stdout.strip().splitlines() if ln.strip().startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        return {"error": f"exit {proc.returncode}: {tail[0][:300]}"}
+    return json.loads(lines[-1])
+
+
+def generate_seconds(num: int, workers: int, out: Path, extra: list[str]) -> tuple[float, float]:
+    """Wall time and peak RSS (MiB, largest child) of one `polyglyph generate` run."""
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [POLYGLYPH, "generate", "--num", str(num), "--out", str(out), "--workers", str(workers),
+           "--seed", "7", *extra]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"generate failed: {proc.stderr.strip().splitlines()[-1:]}")
+    rss_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return elapsed, rss_mib
+
+
+def end_to_end(quick: bool, workers: int, repeats: int) -> dict:
+    """Marginal pages/s of the full product path: wild profile, multilingual, views, JPEG, Parquet."""
+    small, large = (8, 24) if quick else (16, 64)
+    extra = ["--profile", "wild", "--languages", "en,ar,hi,ja,ru,th,he,zh-Hans,ko,el",
+             "--shard-rows", "8"]
+    if workers == 1:
+        extra += ["--executor", "local"]
+    rates, rss = [], 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(repeats):
+            t_small, r1 = generate_seconds(small, workers, Path(tmp) / "a", extra)
+            t_large, r2 = generate_seconds(large, workers, Path(tmp) / "b", extra)
+            rates.append((large - small) / max(1e-6, t_large - t_small))
+            rss = max(rss, r1, r2)
+    return {"pages_per_s": statistics.median(rates), "min": min(rates), "max": max(rates),
+            "pages_per_s_per_core": statistics.median(rates) / workers, "peak_rss_mib": rss,
+            "sizes": [small, large], "repeats": repeats}
+
+
+def write_report(results: dict, path: Path) -> None:
+    ref = results.get("naive_reference", {}).get("pages_per_s")
+    e1 = results.get("end_to_end_1_worker", {})
+    e2 = results.get("end_to_end_2_workers", {})
+    rows = [
+        "# Benchmark results",
+        "",
+        f"Command: `{results['command']}`  ",
+        f"Machine: {results['machine']}  ",
+        f"Date (UTC): {results['date']}",
+        "",
+        "## Headline ratios (same run)",
+        "",
+        "| figure | value |",
+        "|---|---|",
+    ]
+    if ref and "pages_per_s" in e1:
+        rows.append(f"| end-to-end (1 worker) / naive reference | {e1['pages_per_s'] / ref:.2f} × |")
+        rows.append(f"| end-to-end pages/s/core | {e1['pages_per_s']:.2f} (naive {ref:.2f}) |")
+        rows.append(f"| end-to-end / SynthDog 0.40 pages/s/core | {e1['pages_per_s'] / 0.40:.1f} × |")
+        rows.append(f"| peak RSS, 1 worker process | {e1.get('peak_rss_mib', 0):.0f} MiB |")
+    if "pages_per_s" in e1 and "pages_per_s" in e2:
+        rows.append(f"| 2 workers / 1 worker | {e2['pages_per_s'] / e1['pages_per_s']:.2f} × |")
+    rows += ["", "## All figures", "", "```json", json.dumps(results, indent=2), "```", ""]
+    path.write_text("\n".join(rows))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a run under a minute or so")
+    parser.add_argument("--out", default=str(HERE))
+    args = parser.parse_args()
+    repeats = 1 if args.quick else 3
+    results: dict = {
+        "command": "make bench-quick" if args.quick else "make bench",
+        "machine": f"{platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+    }
+    ref = run_json([PY, str(HERE / "naive_reference.py"), "--pages", "5" if args.quick else "10",
+                    "--repeats", str(repeats)], timeout=600)
+    results.update(ref if "naive_reference" in ref else {"naive_reference": ref})
+    for script in STAGE_SCRIPTS:
+        path = HERE / script
+        if not path.exists():
+            results[script.removesuffix(".py")] = {"error": "not present"}
+            continue
+        cmd = [PY, str(path)] + (["--quick"] if args.quick else [])
+        results[script.removesuffix(".py")] = run_json(cmd, timeout=1800)
+        print(f"{script}: done", file=sys.stderr)
+    for workers in (1, 2):
+        key = "end_to_end_1_worker" if workers == 1 else "end_to_end_2_workers"
+        if args.quick and workers == 2:
+            continue
+        try:
+            results[key] = end_to_end(args.quick, workers, repeats)
+        except Exception as exc:  # a failed stage must not hide the other figures
+            results[key] = {"error": str(exc)[:300]}
+        print(f"{key}: done", file=sys.stderr)
+    out = Path(args.out)
+    (out / "results.json").write_text(json.dumps(results, indent=2))
+    write_report(results, out / "RESULTS.md")
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
