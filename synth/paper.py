@@ -1,0 +1,261 @@
+"""Procedural paper: the background every scene draws on.
+
+Sample then apply: `sample_paper` draws a small JSON record (colours, amplitudes and integer
+seeds), `apply_paper` turns it into pixels. All noise comes from Generators seeded by the
+record, so the same record gives the same image on any machine. Noise is made at low
+resolution and upsampled with cv2.resize, which keeps a 1024x1448 page at a few milliseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import cv2
+import numpy as np
+
+from pipelines.errors import PolyglyphError
+
+RULING_KINDS = ("none", "ruled", "grid", "dotted")
+
+# Paper base colours (RGB): white office paper, cream, recycled grey, faint blue, thermal white.
+_TINTS = (
+    (250, 250, 248),
+    (248, 243, 228),
+    (236, 235, 230),
+    (242, 246, 250),
+    (252, 252, 252),
+    (245, 238, 222),
+)
+_RULE_COLOURS = ((150, 180, 220), (170, 200, 225), (190, 190, 190), (140, 170, 150))
+
+
+def _seed(rng: np.random.Generator) -> int:
+    return int(rng.integers(0, 2**31 - 1))
+
+
+def sample_paper(
+    rng: np.random.Generator,
+    width: int,
+    height: int,
+    *,
+    ruling: str | None = None,
+    ruling_spacing: float | None = None,
+    backgrounds: Sequence[str] = (),
+    background_probability: float = 0.5,
+) -> dict[str, Any]:
+    """Draw a paper record.
+
+    `ruling` forces a ruling kind (the handwriting-note scene wants "ruled" and then writes on
+    the drawn lines, so it reads `ruling.spacing`/`ruling.offset` back from the record).
+    `backgrounds` are user image paths; one is used with `background_probability`.
+    """
+    if ruling is not None and ruling not in RULING_KINDS:
+        raise PolyglyphError(f"unknown paper ruling {ruling!r}; use one of {', '.join(RULING_KINDS)}")
+    base = np.array(_TINTS[int(rng.integers(len(_TINTS)))], dtype=np.float64)
+    base = np.clip(base + rng.normal(0.0, 3.0, 3), 200, 255)
+    kind = ruling if ruling is not None else str(
+        rng.choice(RULING_KINDS, p=[0.82, 0.08, 0.06, 0.04])
+    )
+    short = min(width, height)
+    spacing = float(ruling_spacing) if ruling_spacing else float(rng.uniform(0.028, 0.045) * short)
+    rule = {
+        "kind": kind,
+        "spacing": round(spacing, 2),
+        "offset": round(float(rng.uniform(0.05, 0.1) * height), 2),
+        "colour": [int(c) for c in _RULE_COLOURS[int(rng.integers(len(_RULE_COLOURS)))]],
+        "alpha": round(float(rng.uniform(0.35, 0.75)), 3),
+        "thickness": int(rng.integers(1, 3)),
+        "margin_x": round(float(rng.uniform(0.08, 0.14) * width), 2) if rng.random() < 0.5 else None,
+    }
+    n_stains = int(rng.choice([0, 0, 0, 1, 2, 3]))
+    record: dict[str, Any] = {
+        "tint": [round(float(c), 2) for c in base],
+        "mottle": {"amplitude": round(float(rng.uniform(0.0, 0.035)), 4), "seed": _seed(rng)},
+        "grain": {"amplitude": round(float(rng.uniform(0.0, 0.04)), 4), "seed": _seed(rng)},
+        "fibres": {
+            "count": int(rng.integers(0, 120)) if rng.random() < 0.6 else 0,
+            "darkness": round(float(rng.uniform(6, 22)), 2),
+            "seed": _seed(rng),
+        },
+        "stains": [
+            {
+                "cx": round(float(rng.uniform(0, 1)), 4),
+                "cy": round(float(rng.uniform(0, 1)), 4),
+                "radius": round(float(rng.uniform(0.04, 0.18)), 4),
+                "strength": round(float(rng.uniform(0.04, 0.14)), 4),
+                "colour": [int(c) for c in rng.integers([120, 80, 30], [180, 130, 80])],
+                "seed": _seed(rng),
+            }
+            for _ in range(n_stains)
+        ],
+        "ruling": rule,
+        "vignette": round(float(rng.uniform(0.0, 0.08)), 4) if rng.random() < 0.4 else 0.0,
+        "background": None,
+    }
+    if backgrounds and rng.random() < background_probability:
+        record["background"] = {
+            "path": str(backgrounds[int(rng.integers(len(backgrounds)))]),
+            "crop_x": round(float(rng.uniform(0, 1)), 4),
+            "crop_y": round(float(rng.uniform(0, 1)), 4),
+            "zoom": round(float(rng.uniform(1.0, 1.6)), 4),
+            "fade": round(float(rng.uniform(0.3, 0.7)), 4),
+        }
+    return record
+
+
+def _low_noise(seed: int, low_w: int, low_h: int, cell: int) -> np.ndarray:
+    """Zero-mean noise with features about `cell` low-res pixels wide, at the low-res size."""
+    gen = np.random.Generator(np.random.PCG64(seed))
+    small = gen.standard_normal((max(2, low_h // cell + 2), max(2, low_w // cell + 2)))
+    return cv2.resize(small.astype(np.float32), (low_w, low_h), interpolation=cv2.INTER_CUBIC)
+
+
+def _grain(seed: int, width: int, height: int) -> np.ndarray:
+    """Pixel-level grain from a 128x128 tile; repetition is invisible at grain amplitudes."""
+    gen = np.random.Generator(np.random.PCG64(seed))
+    tile = gen.standard_normal((128, 128)).astype(np.float32)
+    reps = (height // 128 + 1, width // 128 + 1)
+    return np.tile(tile, reps)[:height, :width]
+
+
+def _fibres(record: dict[str, Any], width: int, height: int) -> np.ndarray:
+    """Darkening map (0..255) with short curved fibres drawn anti-aliased."""
+    layer = np.zeros((height, width), np.uint8)
+    count = int(record["count"])
+    if count <= 0:
+        return layer
+    gen = np.random.Generator(np.random.PCG64(int(record["seed"])))
+    short = min(width, height)
+    x = gen.uniform(0, width, count)[:, None]
+    y = gen.uniform(0, height, count)[:, None]
+    angle = gen.uniform(0, np.pi, count)[:, None]
+    step = (gen.uniform(0.006, 0.03, count) * short / 6)[:, None]
+    bend = gen.normal(0, 0.8, count)[:, None]
+    shade = gen.integers(0, 3, count)
+    t = np.linspace(-0.5, 0.5, 6)[None, :]
+    a = angle + bend * t
+    pts = np.stack([x + np.cumsum(np.cos(a), 1) * step, y + np.cumsum(np.sin(a), 1) * step], 2)
+    pts = np.round(pts).astype(np.int32)
+    darkness = float(record["darkness"])
+    for level in range(3):  # three shades, one polylines call each
+        chosen = [p for p, s in zip(pts, shade, strict=True) if s == level]
+        if chosen:
+            value = int(darkness * (0.4 + 0.3 * level))
+            cv2.polylines(layer, chosen, False, value, 1, cv2.LINE_AA)
+    return layer
+
+
+def _stain_multiplier(stains: list[dict[str, Any]], low_w: int, low_h: int) -> np.ndarray:
+    """Per-channel multiplier (low-res, 0..1) for all stains: soft blobs with a darker rim."""
+    mult = np.ones((low_h, low_w, 3), np.float32)
+    yy, xx = np.mgrid[0:low_h, 0:low_w].astype(np.float32)
+    for stain in stains:
+        gen = np.random.Generator(np.random.PCG64(int(stain["seed"])))
+        r = float(stain["radius"]) * min(low_w, low_h)
+        wobble = cv2.resize(gen.standard_normal((6, 6)).astype(np.float32), (low_w, low_h)) * 0.25
+        d = np.hypot(xx - stain["cx"] * low_w, yy - stain["cy"] * low_h) / max(r, 1.0) + wobble
+        blob = np.clip(1.0 - d, 0.0, 1.0) * 0.5 + np.exp(-((d - 1.0) ** 2) / 0.01) * 0.6
+        s = np.clip(cv2.GaussianBlur(blob, (0, 0), 1.0) * (float(stain["strength"]) * 4.0), 0, 0.6)
+        absorb = 1.0 - np.asarray(stain["colour"], np.float32) / 255.0  # what the stain filters out
+        mult *= 1.0 - s[..., None] * absorb
+    return mult
+
+
+def _draw_ruling(image: np.ndarray, rule: dict[str, Any]) -> None:
+    """Draw ruling into a uint8 image in place, blended at the record's alpha."""
+    kind = rule["kind"]
+    if kind == "none":
+        return
+    h, w = image.shape[:2]
+    colour = tuple(int(c) for c in rule["colour"])
+    overlay = image.copy()
+    spacing = max(4.0, float(rule["spacing"]))
+    ys = np.arange(float(rule["offset"]), h, spacing)
+    xs = np.arange(float(rule["offset"]) % spacing, w, spacing)
+    th = int(rule["thickness"])
+    if kind in ("ruled", "grid"):
+        for y in ys:
+            cv2.line(overlay, (0, int(round(y))), (w - 1, int(round(y))), colour, th, cv2.LINE_AA)
+    if kind == "grid":
+        for x in xs:
+            cv2.line(overlay, (int(round(x)), 0), (int(round(x)), h - 1), colour, th, cv2.LINE_AA)
+    if kind == "dotted":
+        for y in ys:
+            for x in xs:
+                cv2.circle(overlay, (int(round(x)), int(round(y))), th, colour, -1, cv2.LINE_AA)
+    if rule.get("margin_x") and kind == "ruled":
+        mx = int(round(float(rule["margin_x"])))
+        cv2.line(overlay, (mx, 0), (mx, h - 1), (215, 120, 120), th, cv2.LINE_AA)
+    alpha = float(rule["alpha"])
+    cv2.addWeighted(overlay, alpha, image, 1.0 - alpha, 0.0, dst=image)
+
+
+def ruling_baselines(record: dict[str, Any], height: int) -> list[float]:
+    """The y of every drawn ruling line (empty unless the paper is ruled or a grid)."""
+    rule = record["ruling"]
+    if rule["kind"] not in ("ruled", "grid"):
+        return []
+    return [float(y) for y in np.arange(float(rule["offset"]), height, max(4.0, float(rule["spacing"])))]
+
+
+def _background(bg: dict[str, Any], width: int, height: int) -> np.ndarray:
+    from PIL import Image
+
+    try:
+        with Image.open(bg["path"]) as im:
+            src = np.asarray(im.convert("RGB"))
+    except (OSError, ValueError) as exc:
+        raise PolyglyphError(f"cannot read background image {bg['path']}: {exc}") from exc
+    sh, sw = src.shape[:2]
+    scale = max(width / sw, height / sh) * float(bg["zoom"])
+    rw, rh = max(width, int(np.ceil(sw * scale))), max(height, int(np.ceil(sh * scale)))
+    resized = cv2.resize(src, (rw, rh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    x0 = int(round(float(bg["crop_x"]) * (rw - width)))
+    y0 = int(round(float(bg["crop_y"]) * (rh - height)))
+    crop = resized[y0 : y0 + height, x0 : x0 + width].astype(np.float32)
+    fade = float(bg["fade"])  # blend toward white so text stays legible
+    return crop * (1.0 - fade) + 255.0 * fade
+
+
+def apply_paper(record: dict[str, Any], width: int, height: int) -> np.ndarray:
+    """Render a paper record to an H x W x 3 uint8 RGB image.
+
+    Smooth parts (mottle, vignette, stains) are computed at 1/4 resolution and upsampled; only
+    grain, fibres and ruling touch full-resolution pixels, each with one vectorised cv2 call.
+    """
+    low_w, low_h = max(8, width // 4), max(8, height // 4)
+    low = np.ones((low_h, low_w), np.float32)
+    mottle = float(record["mottle"]["amplitude"])
+    if mottle > 0:
+        low += mottle * _low_noise(int(record["mottle"]["seed"]), low_w, low_h, 12)
+    vignette = float(record.get("vignette", 0.0))
+    if vignette > 0:
+        col = 1.0 - vignette * np.linspace(-1, 1, low_w, dtype=np.float32) ** 2
+        row = 1.0 - vignette * np.linspace(-1, 1, low_h, dtype=np.float32) ** 2
+        low *= row[:, None] * col[None, :]
+    lum = cv2.resize(low, (width, height), interpolation=cv2.INTER_LINEAR)
+    grain = float(record["grain"]["amplitude"])
+    if grain > 0:
+        lum += grain * _grain(int(record["grain"]["seed"]), width, height)
+    if record.get("background"):
+        base = _background(record["background"], width, height) * lum[..., None]
+        image = np.clip(base, 0, 255).astype(np.uint8)
+    else:
+        tint = record["tint"]
+        image = cv2.merge([cv2.convertScaleAbs(lum, alpha=float(c)) for c in tint])
+    if record["stains"]:
+        mult = _stain_multiplier(record["stains"], low_w, low_h)
+        mult_u8 = cv2.resize(np.round(mult * 255).astype(np.uint8), (width, height))
+        image = cv2.multiply(image, mult_u8, scale=1.0 / 255.0)
+    if record["fibres"]["count"] > 0:
+        fibres = _fibres(record["fibres"], width, height)
+        image = cv2.subtract(image, cv2.cvtColor(fibres, cv2.COLOR_GRAY2RGB))
+    _draw_ruling(image, record["ruling"])
+    return image
+
+
+def make_paper(rng: np.random.Generator, width: int, height: int, **options: Any) -> tuple[dict[str, Any], np.ndarray]:
+    """Sample and apply in one call; returns (record, image)."""
+    record = sample_paper(rng, width, height, **options)
+    return record, apply_paper(record, width, height)
