@@ -1,0 +1,119 @@
+"""Where a line may end, and which pieces of a line count as words.
+
+ICU (via `icu4py`) knows the line-break rules of every script: dictionary breaks for Thai, Lao,
+Khmer and Myanmar (no spaces between words), breaks between CJK characters, and never inside a
+grapheme cluster. Splitting at spaces alone would leave a Thai paragraph as one unbreakable word.
+Greedy filling uses widths measured by shaping (the caller's `width_of`), never character counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+
+from icu4py.breakers import CharacterBreaker, LineBreaker
+
+# Scripts written without spaces between words: a "word" label is an ICU line-break segment.
+NO_SPACE_SCRIPTS = frozenset(
+    {"Thai", "Laoo", "Khmr", "Mymr", "Tibt", "Hani", "Hans", "Hant", "Jpan", "Hira", "Kana", "Bali",
+     "Java", "Tale", "Talu", "Lana"}
+)
+
+
+def icu_locale(language: str) -> str:
+    """ICU wants `th` or `zh_Hans`; BCP 47 gives `th` or `zh-Hans`."""
+    return language.replace("-", "_") if language else "und"
+
+
+@lru_cache(maxsize=8192)
+def break_segments(text: str, language: str) -> tuple[str, ...]:
+    """Pieces of `text` between line-break opportunities; each keeps its trailing spaces.
+
+    Concatenating the pieces gives `text` back exactly.
+    """
+    if not text:
+        return ()
+    return tuple(LineBreaker(text, icu_locale(language)))
+
+
+@lru_cache(maxsize=8192)
+def grapheme_clusters(text: str) -> tuple[str, ...]:
+    """User-perceived characters: the smallest pieces a line may ever be cut into."""
+    if not text:
+        return ()
+    return tuple(CharacterBreaker(text, "und"))
+
+
+def fill_lines(
+    text: str,
+    language: str,
+    max_width: float,
+    width_of: Callable[[str], float],
+) -> list[str]:
+    """Greedy fill: as many break segments per line as fit in `max_width` (trailing spaces free).
+
+    A segment wider than a whole line is the only thing ever cut inside a word, and then only at
+    grapheme-cluster boundaries. Returned lines have trailing whitespace stripped.
+    """
+    lines: list[str] = []
+    current = ""
+    current_width = 0.0
+    for segment in break_segments(text, language):
+        if "\n" in segment:
+            segment = segment.replace("\n", " ")
+        core = segment.rstrip()
+        core_width = width_of(core) if core else 0.0
+        if current and current_width + core_width > max_width:
+            lines.append(current.rstrip())
+            current, current_width = "", 0.0
+        if not current and core_width > max_width:
+            pieces = _split_oversized(core, max_width, width_of)
+            lines.extend(pieces[:-1])
+            current = pieces[-1] + segment[len(core):]
+            current_width = width_of(current)
+            continue
+        current += segment
+        current_width += width_of(segment) if segment != core else core_width
+    if current.strip():
+        lines.append(current.rstrip())
+    return lines
+
+
+def _split_oversized(word: str, max_width: float, width_of: Callable[[str], float]) -> list[str]:
+    """Last resort for a word longer than a line: cut at grapheme-cluster boundaries."""
+    pieces: list[str] = []
+    current = ""
+    for cluster in grapheme_clusters(word):
+        if current and width_of(current + cluster) > max_width:
+            pieces.append(current)
+            current = ""
+        current += cluster
+    pieces.append(current)
+    return pieces
+
+
+def word_spans(text: str, language: str, script: str) -> list[tuple[int, int]]:
+    """Logical (start, end) character ranges of the words of one line.
+
+    Words are runs between whitespace; in scripts written without spaces each ICU break segment
+    is a word, so Thai or Chinese lines still get word-level polygons.
+    """
+    spans: list[tuple[int, int]] = []
+    i, n = 0, len(text)
+    split_segments = script in NO_SPACE_SCRIPTS
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        j = i
+        while j < n and not text[j].isspace():
+            j += 1
+        if split_segments:
+            k = i
+            for segment in break_segments(text[i:j], language):
+                spans.append((k, k + len(segment)))
+                k += len(segment)
+        else:
+            spans.append((i, j))
+        i = j
+    return spans

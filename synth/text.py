@@ -1,0 +1,407 @@
+"""Text engine: shape, lay out and draw one line, and say exactly where every word's ink went.
+
+How to draw a line and get its polygons (all scenes do it this way)::
+
+    engine = TextEngine(registry)                      # one per worker; holds the caches
+    style = TextStyle(chain=tuple(registry.chain("ar")), size=28, language="ar",
+                      script="Arab", direction="rtl")  # direction: paragraph base ltr|rtl|ttb
+    for text in engine.wrap(paragraph, style, max_width=600):   # ICU breaks, shaped widths
+        layout = engine.layout_line(text, style)        # bidi runs, font runs, advances
+        x = right_edge - layout.advance if style.direction == "rtl" else left_edge
+        geometry = engine.draw_line(canvas, layout, (x, baseline_y), colour=(20, 20, 20))
+        line = engine.line_label(layout, geometry, role="paragraph")   # synth.page.Line
+
+`canvas` is an H x W x 3 uint8 array changed in place. The origin is the pen position: the left
+end of the baseline for horizontal text, the top centre of the column for `ttb`.
+`geometry.word_boxes` are tight to the ink each word drew (union over its font/bidi pieces);
+`engine.line_geometry(layout, origin)` gives the same boxes without drawing, for planning.
+
+Why pieces: a line is split into pieces of one font (registry itemisation: script fonts lack
+digits and punctuation), one bidi level (Arabic with Latin and digits; FriBiDi levels, python-bidi
+as fallback) and one word. Each piece is shaped by raqm with its own direction and the line's
+language, and placed at its visual position (UAX #9 rule L2 on pieces). Labels keep logical
+order; geometry follows the drawing. Shaping results are cached per (face, size, text, direction, language), so common words
+are shaped once per worker. A character no font can draw raises `PolyglyphError` before anything
+is drawn (no tofu, ever).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import unicodedata
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Protocol
+
+import numpy as np
+from bidi import algorithm as bidi_algorithm
+from PIL import Image, ImageFont
+
+from pipelines.errors import PolyglyphError
+from synth.linebreak import fill_lines, word_spans
+from synth.page import Line, Polygon, Word, box_polygon
+
+Box = tuple[float, float, float, float]
+RTL_BIDI_CLASSES = frozenset({"R", "AL", "RLE", "RLO", "RLI"})
+CACHE_LIMIT = 200_000
+FRIBIDI_PAR_LTR = 0x110  # FRIBIDI_MASK_STRONG | FRIBIDI_MASK_LETTER
+FRIBIDI_PAR_RTL = 0x111  # ... | FRIBIDI_MASK_RTL
+
+
+class FontSource(Protocol):
+    """What the engine needs from `fonts_manifest.registry.FontRegistry`."""
+
+    def itemize(self, text: str, chain: Sequence[Any]) -> list[tuple[str, Any]]: ...
+
+    def pil_font(self, face: Any, size: int) -> ImageFont.FreeTypeFont: ...
+
+
+@dataclass(frozen=True)
+class TextStyle:
+    chain: tuple[Any, ...]  # FontFace objects, first = preferred
+    size: int
+    language: str  # BCP 47, passed to raqm (Urdu digits, Serbian forms...)
+    script: str  # ISO 15924; decides whether words are space-delimited
+    direction: str = "ltr"  # paragraph base direction: ltr | rtl | ttb
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One shaping call: a run of one font, one bidi level, inside one word (or a space)."""
+
+    start: int  # logical character range in the line text
+    end: int
+    text: str
+    face: Any
+    direction: str  # ltr | rtl | ttb
+    offset: float  # pen offset from the line origin along the line (x, or y for ttb)
+    advance: float
+    word: int  # index into LineLayout.words, -1 for whitespace
+
+
+@dataclass(frozen=True)
+class Ink:
+    """A piece's coverage mask cropped to its ink, placed relative to the pen position."""
+
+    mask: np.ndarray | None  # uint8 coverage, None when the piece draws nothing (spaces)
+    x: int
+    y: int
+
+
+@dataclass
+class LineLayout:
+    text: str  # logical order
+    style: TextStyle
+    pieces: list[Piece]  # visual order
+    advance: float  # total pen advance (width, or height for ttb)
+    words: list[tuple[int, int]]  # logical spans
+
+
+@dataclass
+class LineGeometry:
+    polygon: Polygon
+    box: Box
+    word_boxes: list[Box | None] = field(default_factory=list)  # None: the word drew no ink
+
+
+def bidi_levels(text: str, base_rtl: bool) -> list[int]:
+    """UAX #9 embedding level of every character (rules up to I2, before reordering).
+
+    FriBiDi (the library raqm itself uses, loaded by Pillow anyway) implements the bracket-pair
+    rule N0, so "(1948)" in an Arabic line stays one unit; python-bidi's pure-Python algorithm
+    lacks N0 and is only the fallback when libfribidi cannot be loaded.
+    """
+    if not base_rtl and not any(unicodedata.bidirectional(c) in RTL_BIDI_CLASSES for c in text):
+        return [0] * len(text)
+    lib = _fribidi()
+    if lib is not None:
+        n = len(text)
+        chars = (ctypes.c_uint32 * n)(*map(ord, text))
+        types = (ctypes.c_uint32 * n)()
+        brackets = (ctypes.c_uint32 * n)()
+        levels = (ctypes.c_int8 * n)()
+        lib.fribidi_get_bidi_types(chars, n, types)
+        lib.fribidi_get_bracket_types(chars, n, types, brackets)
+        base = ctypes.c_uint32(FRIBIDI_PAR_RTL if base_rtl else FRIBIDI_PAR_LTR)
+        if lib.fribidi_get_par_embedding_levels_ex(types, brackets, n, ctypes.byref(base), levels):
+            return list(levels)
+    storage = bidi_algorithm.get_empty_storage()
+    storage["base_level"] = 1 if base_rtl else 0
+    storage["base_dir"] = "R" if base_rtl else "L"
+    bidi_algorithm.get_embedding_levels(text, storage)
+    bidi_algorithm.explicit_embed_and_overrides(storage)
+    bidi_algorithm.resolve_weak_types(storage)
+    bidi_algorithm.resolve_neutral_types(storage, False)
+    bidi_algorithm.resolve_implicit_levels(storage, False)
+    return [int(ch["level"]) for ch in storage["chars"]]
+
+
+@lru_cache(maxsize=1)
+def _fribidi() -> ctypes.CDLL | None:
+    try:
+        lib = ctypes.CDLL("libfribidi.so.0")
+    except OSError:
+        return None
+    lib.fribidi_get_par_embedding_levels_ex.restype = ctypes.c_int8
+    return lib
+
+
+def visual_order(levels: Sequence[int]) -> list[int]:
+    """Indices of items in display order (UAX #9 rule L2 applied to whole items)."""
+    order = list(range(len(levels)))
+    if not levels:
+        return order
+    highest = max(levels)
+    lowest_odd = min(lvl for lvl in levels if lvl % 2 == 1) if any(lv % 2 for lv in levels) else 1
+    for level in range(highest, lowest_odd - 1, -1):
+        i = 0
+        while i < len(order):
+            if levels[order[i]] >= level:
+                j = i
+                while j < len(order) and levels[order[j]] >= level:
+                    j += 1
+                order[i:j] = order[i:j][::-1]
+                i = j
+            else:
+                i += 1
+    return order
+
+
+def composite(canvas: np.ndarray, ink: Ink, x: int, y: int, colour: Sequence[int],
+              opacity: float = 1.0) -> None:
+    """Blend `colour` through the ink mask into `canvas` (in place) with its pen at (x, y)."""
+    if ink.mask is None:
+        return
+    h, w = ink.mask.shape
+    x0, y0 = x + ink.x, y + ink.y
+    cx0, cy0 = max(x0, 0), max(y0, 0)
+    cx1, cy1 = min(x0 + w, canvas.shape[1]), min(y0 + h, canvas.shape[0])
+    if cx1 <= cx0 or cy1 <= cy0:
+        return
+    alpha = ink.mask[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0].astype(np.float32)
+    alpha *= opacity / 255.0
+    region = canvas[cy0:cy1, cx0:cx1].astype(np.float32)
+    colour_arr = np.asarray(colour, dtype=np.float32)
+    region += (colour_arr - region) * alpha[:, :, None]
+    canvas[cy0:cy1, cx0:cx1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
+
+
+def face_name(face: Any) -> str:
+    """Short, stable font name for labels: file name, plus the face index inside a collection."""
+    path = str(getattr(face, "path", face))
+    index = int(getattr(face, "index", 0))
+    base = os.path.basename(path)
+    return f"{base}#{index}" if index else base
+
+
+class TextEngine:
+    """Shaping with caches; one per worker (fonts and shaped pieces are reused across pages)."""
+
+    def __init__(self, fonts: FontSource) -> None:
+        self.fonts = fonts
+        self._advances: dict[Hashable, float] = {}
+        self._inks: dict[Hashable, Ink] = {}
+        self._items: dict[Hashable, list[tuple[str, Any]]] = {}
+
+    # -- shaping ---------------------------------------------------------------------------
+
+    def _font(self, face: Any, size: int) -> ImageFont.FreeTypeFont:
+        return self.fonts.pil_font(face, size)
+
+    def advance(self, text: str, face: Any, size: int, direction: str, language: str) -> float:
+        key = (text, face, size, direction, language)
+        value = self._advances.get(key)
+        if value is None:
+            if len(self._advances) > CACHE_LIMIT:
+                self._advances.clear()
+            font = self._font(face, size)
+            value = float(font.getlength(text, direction=direction, language=language or None))
+            self._advances[key] = value
+        return value
+
+    def ink(self, text: str, face: Any, size: int, direction: str, language: str) -> Ink:
+        """Shaped coverage of one piece, relative to the pen (left/baseline, or top-centre)."""
+        key = (text, face, size, direction, language)
+        value = self._inks.get(key)
+        if value is None:
+            if len(self._inks) > CACHE_LIMIT // 4:
+                self._inks.clear()
+            value = self._shape_ink(text, face, size, direction, language)
+            self._inks[key] = value
+        return value
+
+    def _shape_ink(self, text: str, face: Any, size: int, direction: str, language: str) -> Ink:
+        if not text.strip():
+            return Ink(None, 0, 0)
+        font = self._font(face, size)
+        anchor = "mt" if direction == "ttb" else "ls"
+        core, offset = font.getmask2(
+            text, mode="L", direction=direction, language=language or None, anchor=anchor
+        )
+        bbox = core.getbbox()
+        if bbox is None:
+            return Ink(None, 0, 0)
+        mask = np.asarray(Image.Image()._new(core))[bbox[1] : bbox[3], bbox[0] : bbox[2]]
+        return Ink(np.ascontiguousarray(mask), offset[0] + bbox[0], offset[1] + bbox[1])
+
+    def itemize(self, text: str, style: TextStyle) -> list[tuple[str, Any]]:
+        """Font runs for `text`; a character no font of the chain has is a user-facing error."""
+        key = (text, style.chain)
+        runs = self._items.get(key)
+        if runs is None:
+            if len(self._items) > CACHE_LIMIT:
+                self._items.clear()
+            try:
+                runs = self.fonts.itemize(text, list(style.chain))
+            except PolyglyphError:
+                raise
+            except Exception as exc:  # MissingGlyphError and friends: name the language
+                raise PolyglyphError(
+                    f"language {style.language!r}: no font can draw this text ({exc})"
+                ) from exc
+            self._items[key] = runs
+        return runs
+
+    def metrics(self, style: TextStyle) -> tuple[int, int]:
+        """(ascent, descent) of the preferred face: the line box used for spacing."""
+        return self._font(style.chain[0], style.size).getmetrics()
+
+    # -- measuring and breaking ------------------------------------------------------------
+
+    def width(self, text: str, style: TextStyle) -> float:
+        """Pen advance of `text` as the engine would draw it (sum of its shaped pieces)."""
+        piece_dir = "ttb" if style.direction == "ttb" else style.direction
+        total = 0.0
+        for run_text, face in self.itemize(text, style):
+            total += self.advance(run_text, face, style.size, piece_dir, style.language)
+        return total
+
+    def wrap(self, paragraph: str, style: TextStyle, max_width: float) -> list[str]:
+        """Lines of `paragraph` (logical order) that each fit `max_width` when drawn."""
+        return fill_lines(
+            paragraph, style.language, max_width, lambda s: self.width(s, style)
+        )
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def layout_line(self, text: str, style: TextStyle) -> LineLayout:
+        """Split one line into pieces, order them visually and give each its pen offset."""
+        words = word_spans(text, style.language, style.script)
+        word_of = [-1] * len(text)
+        for index, (start, end) in enumerate(words):
+            for k in range(start, end):
+                word_of[k] = index
+        vertical = style.direction == "ttb"
+        levels = [0] * len(text) if vertical else bidi_levels(text, style.direction == "rtl")
+
+        pieces: list[tuple[int, int, Any]] = []  # logical (start, end, face)
+        pos = 0
+        for run_text, face in self.itemize(text, style):
+            run_end = pos + len(run_text)
+            start = pos
+            for k in range(pos + 1, run_end + 1):
+                if k == run_end or word_of[k] != word_of[start] or levels[k] != levels[start]:
+                    pieces.append((start, k, face))
+                    start = k
+            pos = run_end
+
+        order = visual_order([levels[s] for s, _, _ in pieces])
+        placed: list[Piece] = []
+        pen = 0.0
+        for index in order:
+            start, end, face = pieces[index]
+            piece_text = text[start:end]
+            direction = "ttb" if vertical else ("rtl" if levels[start] % 2 else "ltr")
+            adv = self.advance(piece_text, face, style.size, direction, style.language)
+            placed.append(
+                Piece(start, end, piece_text, face, direction, pen, adv, word_of[start])
+            )
+            pen += adv
+        return LineLayout(text=text, style=style, pieces=placed, advance=pen, words=words)
+
+    # -- geometry and drawing --------------------------------------------------------------
+
+    def _piece_pen(self, piece: Piece, layout: LineLayout, origin: tuple[float, float]
+                   ) -> tuple[int, int]:
+        ox, oy = origin
+        if layout.style.direction == "ttb":
+            return int(round(ox)), int(round(oy + piece.offset))
+        return int(round(ox + piece.offset)), int(round(oy))
+
+    def line_geometry(self, layout: LineLayout, origin: tuple[float, float]) -> LineGeometry:
+        """Ink-tight word boxes and the line polygon, without drawing."""
+        return self._geometry(layout, origin, None, (0, 0, 0), 1.0)
+
+    def draw_line(self, canvas: np.ndarray, layout: LineLayout, origin: tuple[float, float],
+                  colour: Sequence[int] = (0, 0, 0), opacity: float = 1.0) -> LineGeometry:
+        """Draw every piece at its visual position into `canvas`; return where the ink went."""
+        return self._geometry(layout, origin, canvas, colour, opacity)
+
+    def _geometry(self, layout: LineLayout, origin: tuple[float, float],
+                  canvas: np.ndarray | None, colour: Sequence[int], opacity: float
+                  ) -> LineGeometry:
+        style = layout.style
+        word_boxes: list[list[float] | None] = [None] * len(layout.words)
+        for piece in layout.pieces:
+            ink = self.ink(piece.text, piece.face, style.size, piece.direction, style.language)
+            if ink.mask is None:
+                continue
+            px, py = self._piece_pen(piece, layout, origin)
+            if canvas is not None:
+                composite(canvas, ink, px, py, colour, opacity)
+            if piece.word < 0:
+                continue
+            h, w = ink.mask.shape
+            box = [px + ink.x, py + ink.y, px + ink.x + w, py + ink.y + h]
+            current = word_boxes[piece.word]
+            if current is None:
+                word_boxes[piece.word] = box
+            else:
+                current[0], current[1] = min(current[0], box[0]), min(current[1], box[1])
+                current[2], current[3] = max(current[2], box[2]), max(current[3], box[3])
+        inked = [b for b in word_boxes if b is not None]
+        if inked:
+            line_box = (min(b[0] for b in inked), min(b[1] for b in inked),
+                        max(b[2] for b in inked), max(b[3] for b in inked))
+        else:
+            line_box = self._advance_box(layout, origin)
+        boxes = [tuple(float(v) for v in b) if b is not None else None for b in word_boxes]
+        line_box = tuple(float(v) for v in line_box)
+        return LineGeometry(polygon=box_polygon(*line_box), box=line_box, word_boxes=boxes)
+
+    def _advance_box(self, layout: LineLayout, origin: tuple[float, float]) -> Box:
+        ascent, descent = self.metrics(layout.style)
+        ox, oy = origin
+        if layout.style.direction == "ttb":
+            half = layout.style.size / 2
+            return (ox - half, oy, ox + half, oy + max(layout.advance, 1.0))
+        return (ox, oy - ascent, ox + max(layout.advance, 1.0), oy + descent)
+
+    def line_label(self, layout: LineLayout, geometry: LineGeometry, *, role: str = "paragraph",
+                   style: str = "printed", line_index: int = 0) -> Line:
+        """The label-tree `Line` for a drawn line (words without ink get no Word)."""
+        words = [
+            Word(text=layout.text[s:e], polygon=box_polygon(*box), line_index=line_index)
+            for (s, e), box in zip(layout.words, geometry.word_boxes, strict=True)
+            if box is not None
+        ]
+        faces = []
+        for piece in layout.pieces:
+            name = face_name(piece.face)
+            if piece.word >= 0 and name not in faces:
+                faces.append(name)
+        return Line(
+            text=layout.text,
+            polygon=geometry.polygon,
+            quad=[list(p) for p in geometry.polygon],
+            language=layout.style.language,
+            script=layout.style.script,
+            direction=layout.style.direction,
+            font="+".join(faces),
+            style=style,
+            role=role,
+            size=float(layout.style.size),
+            words=words,
+        )
