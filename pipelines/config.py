@@ -1,0 +1,266 @@
+"""Run config for `polyglyph generate`: validated once, resolved once, hashed once.
+
+Validation turns pydantic's error list into one line naming the bad key and the allowed values,
+because users read the first line of an error and nothing else. Resolution turns the user's
+shorthand (`languages: all`, a profile name) into explicit data, so the manifest records what the
+run really used and the config hash changes whenever the shards would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from pipelines.errors import PolyglyphError
+
+ImageFormat = Literal["jpeg", "png", "webp"]
+Executor = Literal["auto", "local", "ray"]
+
+# Keys that change how a run executes but never the bytes of a shard; left out of the hash.
+EXECUTION_KEYS = ("num", "out", "workers", "executor", "ray_address", "overwrite")
+SHAPE_HINTS = {
+    "languages": "`all`, a list of language codes, or {code: weight}",
+    "page_sizes": "a list of [width, height] or {width: [min, max], height: [min, max]}",
+    "scenes": "a mapping {scene: weight}",
+    "profiles": "a mapping {profile name or YAML path: weight}",
+    "tasks": "null or a mapping {task: weight}",
+}
+
+
+class ImageOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    format: ImageFormat = "jpeg"
+    quality: int = Field(90, ge=1, le=100)
+
+
+class SizeRange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    width: tuple[int, int]
+    height: tuple[int, int]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SizeRange:
+        for name in ("width", "height"):
+            lo, hi = getattr(self, name)
+            if not 16 <= lo <= hi <= 8192:
+                raise ValueError(f"{name} range must satisfy 16 <= min <= max <= 8192")
+        return self
+
+
+class GenerateConfig(BaseModel):
+    """Everything a run needs. `languages` and `profiles` are shorthand until `resolve_config`."""
+
+    model_config = ConfigDict(extra="forbid")
+    num: int = Field(100, ge=1)
+    seed: int = Field(0, ge=0, lt=2**63)
+    shard_rows: int = Field(256, ge=1, le=100_000)
+    languages: Literal["all"] | list[str] | dict[str, float] = "all"
+    scenes: dict[str, float] = Field(default_factory=lambda: {"document": 1.0})
+    page_sizes: list[tuple[int, int] | SizeRange] = Field(default_factory=lambda: [(1024, 1448)])
+    profiles: dict[str, float] = Field(default_factory=lambda: {"clean": 1.0})
+    tasks: dict[str, float] | None = None
+    target_language: str = "en"
+    image: ImageOptions = Field(default_factory=ImageOptions)
+    dewarp: bool = False
+    corpus: dict[str, str] = Field(default_factory=dict)
+    font_dirs: list[str] = Field(default_factory=list)
+    # execution only (not hashed)
+    out: str | None = None
+    workers: int = Field(1, ge=1, le=4096)
+    executor: Executor = "auto"
+    ray_address: str | None = None
+    overwrite: bool = False
+
+    @field_validator("page_sizes")
+    @classmethod
+    def _sizes(cls, sizes: list[Any]) -> list[Any]:
+        if not sizes:
+            raise ValueError("needs at least one [width, height] or {width: [..], height: [..]}")
+        for size in sizes:
+            if isinstance(size, tuple) and not all(16 <= v <= 8192 for v in size):
+                raise ValueError(f"size {list(size)} out of range 16..8192")
+        return sizes
+
+    @field_validator("scenes", "profiles", "tasks")
+    @classmethod
+    def _weights(cls, weights: dict[str, float] | None) -> dict[str, float] | None:
+        if weights is None:
+            return None
+        if not weights or any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
+            raise ValueError("weights must be >= 0 with a positive sum")
+        return weights
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, value: Any) -> Any:
+        if isinstance(value, list) and not value:
+            raise ValueError("needs at least one language code, or `all`")
+        if isinstance(value, dict):
+            cls._weights(value)
+        return value
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    """One line: the first bad key (dotted path), what is wrong, and what is allowed."""
+    errors = exc.errors()
+    specific = [e for e in errors if not str(e["type"]).endswith("_type")]
+    err = (specific or errors)[0]
+    loc = ".".join(str(p) for p in err["loc"] if not _is_union_tag(p)) or "config"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        parent = _model_at(err["loc"][:-1])
+        allowed = ", ".join(parent.model_fields) if parent else ""
+        return f"unknown config key {loc!r}; allowed keys: {allowed}"
+    hint = SHAPE_HINTS.get(str(err["loc"][0])) if err["loc"] else None
+    if hint and (err["type"] == "literal_error" or str(err["type"]).endswith("_type")):
+        return f"config key {loc!r} must be {hint}; got {err.get('input')!r}"
+    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 and not specific else ""
+    return f"config key {loc!r}: {msg}; got {err.get('input')!r}{more}".replace("\n", " ")
+
+
+def _is_union_tag(part: Any) -> bool:
+    return isinstance(part, str) and (
+        "[" in part or part in {"list", "dict", "tuple"} or part[:1].isupper()
+    )
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    model: type[BaseModel] = GenerateConfig
+    for part in loc:
+        field = model.model_fields.get(str(part))
+        ann = getattr(field, "annotation", None)
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            model = ann
+        else:
+            return None
+    return model
+
+
+def default_config_dict() -> dict[str, Any]:
+    text = resources.files("pipelines").joinpath("default.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    p = Path(path)
+    if not p.is_file():
+        raise PolyglyphError(f"config file not found: {p}")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise PolyglyphError(f"config file {p} is not valid YAML: {first}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise PolyglyphError(f"config file {p} must be a mapping of keys, got {type(data).__name__}")
+    return data
+
+
+def build_config(
+    config_file: str | Path | None = None, overrides: dict[str, Any] | None = None
+) -> GenerateConfig:
+    """Packaged defaults, then the file's top-level keys, then flag overrides; validated."""
+    data = default_config_dict()
+    if config_file is not None:
+        data.update(read_config_file(config_file))
+    for key, value in (overrides or {}).items():
+        if value is None:
+            continue
+        if key == "image" and isinstance(value, dict) and isinstance(data.get(key), dict):
+            value = {**data[key], **value}
+        data[key] = value
+    try:
+        return GenerateConfig.model_validate(data)
+    except ValidationError as exc:
+        raise PolyglyphError(format_validation_error(exc)) from None
+
+
+def resolve_config(config: GenerateConfig) -> dict[str, Any]:
+    """Explicit content-defining config: language weights, loaded profiles, corpus file hashes.
+
+    The result is plain JSON data: it goes into the manifest, it is what workers receive, and
+    its hash names the run.
+    """
+    from fonts_manifest.registry import FontRegistry
+
+    registry = FontRegistry.load(extra_dirs=tuple(config.font_dirs))
+    usable = {info.code: info for info in registry.languages()}
+    languages = _resolve_languages(config.languages, usable)
+    _check_scenes(config.scenes)
+    data = config.model_dump(mode="json", exclude=set(EXECUTION_KEYS))
+    data["languages"] = languages
+    data["profiles"] = {
+        name: {"weight": float(w), "profile": _load_profile(name)}
+        for name, w in sorted(config.profiles.items())
+        if w > 0
+    }
+    data["corpus"] = {code: _file_digest(code, path) for code, path in sorted(config.corpus.items())}
+    data["font_dirs"] = [str(Path(d).resolve()) for d in config.font_dirs]
+    return data
+
+
+def config_hash(resolved: dict[str, Any]) -> str:
+    canonical = json.dumps(resolved, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _resolve_languages(value: Any, usable: dict[str, Any]) -> dict[str, float]:
+    if value == "all":
+        if not usable:
+            raise PolyglyphError("languages: no usable language found (check fonts and corpus)")
+        return {code: 1.0 for code in sorted(usable)}
+    weights = {code: 1.0 for code in value} if isinstance(value, list) else dict(value)
+    for code in weights:
+        if code not in usable:
+            near = sorted(c for c in usable if c.split("-")[0] == code.split("-")[0])[:5]
+            hint = f" (did you mean {', '.join(near)}?)" if near else ""
+            raise PolyglyphError(
+                f"languages: unknown language {code!r}{hint}; "
+                f"`polyglyph languages` lists the {len(usable)} usable codes"
+            )
+    return {code: float(w) for code, w in sorted(weights.items()) if w > 0}
+
+
+def _check_scenes(scenes: dict[str, float]) -> None:
+    try:
+        from synth.render import SCENES
+    except ImportError:
+        return
+    for name in scenes:
+        if name not in SCENES:
+            raise PolyglyphError(f"scenes: unknown scene {name!r}; allowed: {', '.join(SCENES)}")
+
+
+def _load_profile(name_or_path: str) -> dict[str, Any] | None:
+    try:
+        from warping.profiles import load_profile
+    except ImportError:
+        return None
+    try:
+        return json.loads(json.dumps(load_profile(name_or_path), default=_json_default))
+    except PolyglyphError as exc:
+        raise PolyglyphError(f"profiles: {exc}") from None
+    except (OSError, ValueError, KeyError) as exc:
+        raise PolyglyphError(f"profiles: cannot load profile {name_or_path!r}: {exc}") from None
+
+
+def _file_digest(code: str, path: str) -> dict[str, str]:
+    p = Path(path)
+    if not p.is_file():
+        raise PolyglyphError(f"corpus: file for {code!r} not found: {p}")
+    return {"path": str(p.resolve()), "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    return str(value)

@@ -1,0 +1,171 @@
+"""Where shards go: a local directory (solid: tmp + fsync + rename) or a pyarrow filesystem URI.
+
+A file appears under its final name only when complete. On object stores (`s3://`, `gs://`) an
+upload becomes visible only when it finishes, so writing straight to the final key gives the same
+guarantee without a rename (which those stores do not have).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipelines.errors import PolyglyphError
+
+PARQUET_OPTIONS: dict[str, Any] = {
+    "compression": "zstd",
+    "compression_level": 3,
+    "use_dictionary": True,
+    "write_statistics": True,
+    "version": "2.6",
+    "data_page_size": 1 << 20,
+}
+ROW_GROUP_ROWS = 64
+
+
+def shard_name(index: int) -> str:
+    return f"part-{index:05d}.parquet"
+
+
+def table_bytes(table: pa.Table) -> bytes:
+    """Parquet bytes with fixed writer settings: the same table always gives the same bytes."""
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, row_group_size=ROW_GROUP_ROWS, **PARQUET_OPTIONS)
+    return sink.getvalue().to_pybytes()
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class Output:
+    """A dataset directory: local path or a pyarrow filesystem URI."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.is_local = "://" not in target or target.startswith("file://")
+        if self.is_local:
+            self.root = Path(target.removeprefix("file://")).expanduser()
+            self._fs = None
+            self._base = str(self.root)
+        else:
+            from pyarrow import fs as pafs
+
+            try:
+                self._fs, self._base = pafs.FileSystem.from_uri(target)
+            except (pa.ArrowInvalid, OSError, ValueError) as exc:
+                raise PolyglyphError(f"--out {target}: cannot open filesystem: {exc}") from None
+            self.root = Path(self._base)
+
+    # --- checks ---------------------------------------------------------------------------
+    def prepare(self) -> None:
+        """Create the directory and prove it is writable, before any work starts."""
+        if not self.is_local:
+            try:
+                self._fs.create_dir(self._base, recursive=True)
+            except OSError as exc:
+                raise PolyglyphError(f"--out {self.target}: not writable: {exc}") from None
+            return
+        if self.root.exists() and not self.root.is_dir():
+            raise PolyglyphError(f"--out {self.root} is a file, not a directory")
+        probe = self.root / f".polyglyph-probe-{uuid.uuid4().hex}"
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise PolyglyphError(f"--out {self.root} is not writable: {reason}") from None
+
+    # --- files ----------------------------------------------------------------------------
+    def path(self, name: str) -> str:
+        return f"{self._base.rstrip('/')}/{name}"
+
+    def exists(self, name: str) -> bool:
+        if self.is_local:
+            return (self.root / name).is_file()
+        from pyarrow import fs as pafs
+
+        return self._fs.get_file_info(self.path(name)).type == pafs.FileType.File
+
+    def read_bytes(self, name: str) -> bytes:
+        if self.is_local:
+            return (self.root / name).read_bytes()
+        with self._fs.open_input_stream(self.path(name)) as f:
+            return f.read()
+
+    def file_sha256(self, name: str) -> str | None:
+        """sha256 of a file, or None when it is missing or unreadable."""
+        try:
+            if self.is_local:
+                digest = hashlib.sha256()
+                with open(self.root / name, "rb") as f:
+                    for chunk in iter(lambda: f.read(1 << 20), b""):
+                        digest.update(chunk)
+                return digest.hexdigest()
+            return sha256(self.read_bytes(name))
+        except (OSError, FileNotFoundError):
+            return None
+
+    def write_atomic(self, name: str, data: bytes) -> None:
+        if not self.is_local:
+            with self._fs.open_output_stream(self.path(name)) as f:
+                f.write(data)
+            return
+        final = self.root / name
+        tmp = self.root / f"{name}.{uuid.uuid4().hex[:8]}.tmp"
+        try:
+            with open(tmp, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, final)
+            _fsync_dir(self.root)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+    def remove(self, name: str) -> None:
+        if self.is_local:
+            (self.root / name).unlink(missing_ok=True)
+        elif self.exists(name):
+            self._fs.delete_file(self.path(name))
+
+    def list_names(self) -> list[str]:
+        if self.is_local:
+            if not self.root.is_dir():
+                return []
+            return sorted(p.name for p in self.root.iterdir() if p.is_file())
+        from pyarrow import fs as pafs
+
+        infos = self._fs.get_file_info(pafs.FileSelector(self._base, allow_not_found=True))
+        return sorted(Path(i.path).name for i in infos if i.type == pafs.FileType.File)
+
+    def remove_stale_tmp(self) -> None:
+        """Leftovers of killed writers never carry a final name; clear them on start."""
+        for name in self.list_names():
+            if name.endswith(".tmp"):
+                self.remove(name)
+
+    def open_parquet(self, name: str) -> pq.ParquetFile:
+        return pq.ParquetFile(io.BytesIO(self.read_bytes(name)))
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,265 @@
+"""One output row per Page, and the Arrow schema every shard shares (DESIGN §3).
+
+The schema is fixed here, not inferred from data, so an empty list or a missing optional value
+never changes a shard's bytes, and the `huggingface` schema metadata (the same JSON that
+`datasets.Features(...).arrow_schema` writes) makes `image` decode as a PIL image in `datasets`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from PIL import Image
+
+from synth.page import Page, Word
+
+POINTS = pa.list_(pa.list_(pa.float32()))
+
+LINE_TYPE = pa.struct(
+    [
+        ("text", pa.string()),
+        ("polygon", POINTS),
+        ("quad", POINTS),
+        ("language", pa.string()),
+        ("script", pa.string()),
+        ("direction", pa.string()),
+        ("style", pa.string()),
+        ("role", pa.string()),
+        ("font", pa.string()),
+        ("size", pa.float32()),
+        ("visible", pa.float32()),
+    ]
+)
+WORD_TYPE = pa.struct(
+    [
+        ("text", pa.string()),
+        ("polygon", POINTS),
+        ("line_index", pa.int32()),
+        ("visible", pa.float32()),
+    ]
+)
+TASK_TYPE = pa.struct(
+    [("task", pa.string()), ("prompt", pa.string()), ("answer", pa.string()), ("meta", pa.string())]
+)
+IMAGE_TYPE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
+
+COLUMNS: list[tuple[str, pa.DataType]] = [
+    ("id", pa.string()),
+    ("image", IMAGE_TYPE),
+    ("width", pa.int32()),
+    ("height", pa.int32()),
+    ("language", pa.string()),
+    ("script", pa.string()),
+    ("direction", pa.string()),
+    ("scene", pa.string()),
+    ("text", pa.string()),
+    ("lines", pa.list_(LINE_TYPE)),
+    ("words", pa.list_(WORD_TYPE)),
+    ("markdown", pa.string()),
+    ("fields", pa.string()),
+    ("tables_html", pa.list_(pa.string())),
+    ("tables", pa.string()),
+    ("blocks", pa.string()),
+    ("extras", pa.string()),
+    ("tasks", pa.list_(TASK_TYPE)),
+    ("render", pa.string()),
+    ("warp", pa.string()),
+    ("profile", pa.string()),
+    ("source", pa.string()),
+    ("index", pa.int64()),
+    ("seed", pa.int64()),
+    ("dewarp_map", pa.binary()),
+]
+
+IMAGE_EXT = {"jpeg": "jpg", "png": "png", "webp": "webp"}
+
+
+def _feature(arrow_type: pa.DataType) -> Any:
+    """The `datasets` feature JSON for an Arrow type (Value / List / dict of features)."""
+    if pa.types.is_list(arrow_type):
+        return {"feature": _feature(arrow_type.value_type), "_type": "List"}
+    if pa.types.is_struct(arrow_type):
+        return {f.name: _feature(f.type) for f in arrow_type}
+    dtype = {pa.string(): "string", pa.binary(): "binary"}.get(arrow_type, str(arrow_type))
+    if dtype == "float":
+        dtype = "float32"
+    elif dtype == "double":
+        dtype = "float64"
+    return {"dtype": dtype, "_type": "Value"}
+
+
+def hf_features() -> dict[str, Any]:
+    features = {name: _feature(t) for name, t in COLUMNS}
+    features["image"] = {"_type": "Image"}
+    return features
+
+
+SCHEMA = pa.schema(
+    [pa.field(name, t) for name, t in COLUMNS],
+    metadata={"huggingface": json.dumps({"info": {"features": hf_features()}})},
+)
+
+
+def encode_image(image: np.ndarray, fmt: str, quality: int) -> bytes:
+    """Encode deterministically: fixed options, no timestamps or EXIF, same bytes every time."""
+    pil = Image.fromarray(np.ascontiguousarray(image[..., :3]).astype(np.uint8), "RGB")
+    buf = io.BytesIO()
+    if fmt == "jpeg":
+        pil.save(buf, "JPEG", quality=quality, optimize=False, progressive=False, subsampling=2)
+    elif fmt == "png":
+        pil.save(buf, "PNG", compress_level=6, optimize=False)
+    elif fmt == "webp":
+        pil.save(buf, "WEBP", quality=quality, method=4, exact=False)
+    else:
+        raise ValueError(f"unknown image format {fmt!r}")
+    return buf.getvalue()
+
+
+def dump_json(value: Any) -> str:
+    """Canonical JSON (sorted keys) so equal records give equal bytes."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    return str(value)
+
+
+def _points(poly: Any) -> list[list[float]]:
+    return [[float(p[0]), float(p[1])] for p in (poly or [])]
+
+
+def dewarp_bytes(dewarp_map: Any) -> bytes | None:
+    """The dewarp map as float16 `.npy` bytes (read back with `numpy.load(io.BytesIO(b))`)."""
+    if dewarp_map is None:
+        return None
+    if isinstance(dewarp_map, bytes):
+        return dewarp_map
+    buf = io.BytesIO()
+    np.save(buf, np.asarray(dewarp_map, dtype=np.float16), allow_pickle=False)
+    return buf.getvalue()
+
+
+def page_to_row(
+    page: Page,
+    *,
+    row_id: str,
+    index: int,
+    seed: int,
+    image_format: str,
+    quality: int,
+    tasks: list[dict[str, Any]] | None = None,
+    markdown: str = "",
+    profile: str = "",
+    source: str = "",
+) -> dict[str, Any]:
+    extras = dict(page.extras)
+    dewarp = dewarp_bytes(extras.pop("dewarp_map", None))
+    lines = [
+        {
+            "text": ln.text,
+            "polygon": _points(ln.polygon),
+            "quad": _points(ln.quad),
+            "language": ln.language,
+            "script": ln.script,
+            "direction": ln.direction,
+            "style": ln.style,
+            "role": ln.role,
+            "font": ln.font,
+            "size": float(ln.size),
+            "visible": float(ln.visible),
+        }
+        for ln in page.lines
+    ]
+    words = [
+        {
+            "text": wd.text,
+            "polygon": _points(wd.polygon),
+            "line_index": int(li if wd.line_index is None else wd.line_index),
+            "visible": float(wd.visible),
+        }
+        for li, ln in enumerate(page.lines)
+        for wd in ln.words
+    ]
+    tree = page.to_dict()
+    return {
+        "id": row_id,
+        "image": {
+            "bytes": encode_image(page.image, image_format, quality),
+            "path": f"{row_id}.{IMAGE_EXT[image_format]}",
+        },
+        "width": page.width,
+        "height": page.height,
+        "language": page.language,
+        "script": page.script,
+        "direction": page.direction,
+        "scene": page.scene,
+        "text": page.reading_text(),
+        "lines": lines,
+        "words": words,
+        "markdown": markdown,
+        "fields": dump_json(tree["fields"]),
+        "tables_html": [t.html for t in page.tables],
+        "tables": dump_json(tree["tables"]),
+        "blocks": dump_json(tree["blocks"]),
+        "extras": dump_json(extras),
+        "tasks": [
+            {
+                "task": str(t.get("task", "")),
+                "prompt": str(t.get("prompt", "")),
+                "answer": str(t.get("answer", "")),
+                "meta": t["meta"] if isinstance(t.get("meta"), str) else dump_json(t.get("meta")),
+            }
+            for t in (tasks or [])
+        ],
+        "render": dump_json(page.render),
+        "warp": dump_json(page.warp),
+        "profile": profile,
+        "source": source,
+        "index": int(index),
+        "seed": int(seed),
+        "dewarp_map": dewarp,
+    }
+
+
+def rows_to_table(rows: list[dict[str, Any]]) -> pa.Table:
+    return pa.Table.from_pylist(rows, schema=SCHEMA)
+
+
+def row_to_page(row: dict[str, Any]) -> Page:
+    """Rebuild a Page (image + lines + tree) from a row, for variants of our own datasets."""
+    image = np.asarray(Image.open(io.BytesIO(row["image"]["bytes"])).convert("RGB"))
+    data = {
+        "language": row["language"],
+        "script": row["script"],
+        "direction": row["direction"],
+        "scene": row["scene"],
+        "lines": [
+            {**{k: ln[k] for k in ln if k != "words"}, "words": []} for ln in row["lines"]
+        ],
+        "blocks": json.loads(row.get("blocks") or "[]"),
+        "tables": json.loads(row.get("tables") or "[]"),
+        "fields": json.loads(row.get("fields") or "[]"),
+        "extras": json.loads(row.get("extras") or "{}"),
+        "render": json.loads(row.get("render") or "{}"),
+        "warp": json.loads(row.get("warp") or "{}"),
+    }
+    page = Page.from_dict(data, image)
+    for wd in row.get("words") or []:
+        li = int(wd["line_index"])
+        if 0 <= li < len(page.lines):
+            page.lines[li].words.append(
+                Word(text=wd["text"], polygon=wd["polygon"], line_index=li, visible=wd["visible"])
+            )
+    return page

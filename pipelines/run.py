@@ -1,0 +1,248 @@
+"""Driver of `polyglyph generate`: resume check, executor choice, manifest after every shard.
+
+The manifest is rewritten atomically after each finished shard, so a driver killed with -9 loses
+at most the shards in flight; the next run on the same `--out` keeps every shard whose sha256
+still matches and makes the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from tqdm import tqdm
+
+from pipelines.errors import PolyglyphError
+
+from .config import GenerateConfig, config_hash, resolve_config
+from .output import Output
+from .sample import available_stages
+from .shard import ShardJob, make_shard, plan_shards
+
+MANIFEST = "manifest.json"
+STATS = "stats.json"
+
+
+def polyglyph_version() -> str:
+    try:
+        return version("polyglyph")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def read_manifest(out: Output) -> dict[str, Any] | None:
+    if not out.exists(MANIFEST):
+        return None
+    try:
+        return json.loads(out.read_bytes(MANIFEST))
+    except (OSError, ValueError):
+        raise PolyglyphError(
+            f"{out.path(MANIFEST)} is unreadable; use --overwrite to start over"
+        ) from None
+
+
+def write_json(out: Output, name: str, data: dict[str, Any]) -> None:
+    out.write_atomic(name, (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode())
+
+
+def resume_plan(
+    out: Output, manifest: dict[str, Any] | None, chash: str, jobs: list[ShardJob], overwrite: bool
+) -> dict[int, dict[str, Any]]:
+    """Shards that can be kept (hash verified). Refuses a foreign or different-config directory."""
+    parts = [n for n in out.list_names() if n.startswith("part-") and n.endswith(".parquet")]
+    if overwrite:
+        for name in [*parts, MANIFEST, STATS]:
+            out.remove(name)
+        return {}
+    if manifest is None:
+        if parts:
+            raise PolyglyphError(
+                f"--out {out.target} holds {len(parts)} part files but no {MANIFEST}; "
+                "use --overwrite or another directory"
+            )
+        return {}
+    if manifest.get("config_hash") != chash:
+        raise PolyglyphError(
+            f"--out {out.target} holds a run with a different config "
+            f"(hash {str(manifest.get('config_hash'))[:12]} != {chash[:12]}); "
+            "use --overwrite or another directory"
+        )
+    planned = {job.index: job for job in jobs}
+    kept: dict[int, dict[str, Any]] = {}
+    for entry in manifest.get("shards", []):
+        job = planned.get(int(entry["index"]))
+        if job is None or entry.get("planned_rows") != job.rows:
+            continue
+        if out.file_sha256(job.name) == entry.get("sha256"):
+            kept[job.index] = entry
+    for name in parts:  # shards past the end of a shrunk run
+        if name not in {job.name for job in jobs}:
+            out.remove(name)
+    return kept
+
+
+def choose_executor(config: GenerateConfig, pending: int) -> str:
+    if config.executor != "auto":
+        return config.executor
+    if config.ray_address:
+        return "ray"
+    return "ray" if min(config.workers, pending) > 1 else "local"
+
+
+def run_generate(config: GenerateConfig, progress: bool = True) -> dict[str, Any]:
+    """Make every missing shard of the run described by `config`; return the final manifest."""
+    if not config.out:
+        raise PolyglyphError("--out is required (a directory or a filesystem URI)")
+    resolved = resolve_config(config)
+    chash = config_hash(resolved)
+    out = Output(config.out)
+    if out.is_local:
+        out = Output(str(out.root.resolve()))
+    out.prepare()
+    out.remove_stale_tmp()
+    jobs = plan_shards(config.num, config.shard_rows)
+    kept = resume_plan(out, read_manifest(out), chash, jobs, config.overwrite)
+    pending = [job for job in jobs if job.index not in kept]
+    executor = choose_executor(config, len(pending))
+    manifest: dict[str, Any] = {
+        "format": "polyglyph-shards/1",
+        "polyglyph_version": polyglyph_version(),
+        "config_hash": chash,
+        "seed": config.seed,
+        "num": config.num,
+        "shard_rows": config.shard_rows,
+        "num_shards": len(jobs),
+        "config": resolved,
+        "stages": available_stages(),
+        "executor": {"kind": executor, "workers": config.workers,
+                     "ray_address": config.ray_address},
+        "started_at": now(),
+        "finished_at": None,
+        "complete": False,
+        "shards": [kept[k] for k in sorted(kept)],
+    }
+    write_json(out, MANIFEST, manifest)
+    results = dict(kept)
+    wall = time.perf_counter()
+
+    bar = tqdm(total=sum(j.rows for j in pending), unit="sample", disable=not progress,
+               file=sys.stderr, dynamic_ncols=True, mininterval=0.5, desc="generate")
+
+    def on_result(entry: dict[str, Any]) -> None:
+        results[entry["index"]] = entry
+        manifest["shards"] = [results[k] for k in sorted(results)]
+        write_json(out, MANIFEST, manifest)
+
+    try:
+        if executor == "local":
+            _run_local(resolved, chash, pending, out.target, on_result, bar.update)
+        else:
+            _run_ray(config, resolved, chash, pending, out.target, on_result, bar.update)
+    finally:
+        bar.close()
+    elapsed = time.perf_counter() - wall
+    manifest["finished_at"] = now()
+    manifest["complete"] = True
+    write_json(out, MANIFEST, manifest)
+    stats = build_stats(manifest, [results[j.index] for j in pending], elapsed)
+    write_json(out, STATS, stats)
+    return manifest
+
+
+def build_stats(
+    manifest: dict[str, Any], made: list[dict[str, Any]], elapsed: float
+) -> dict[str, Any]:
+    totals: dict[str, Counter[str]] = {}
+    for entry in manifest["shards"]:
+        for key, counts in entry.get("stats", {}).items():
+            totals.setdefault(key, Counter()).update(counts)
+    rows_made = sum(e["rows"] for e in made)
+    failures = [f for e in manifest["shards"] for f in e.get("failures", [])]
+    return {
+        "rows": sum(e["rows"] for e in manifest["shards"]),
+        "shards": len(manifest["shards"]),
+        "failed_samples": len(failures),
+        "failures": failures[:100],
+        **{f"by_{key}": dict(sorted(c.items())) for key, c in sorted(totals.items())},
+        "throughput": {
+            "rows_made_this_run": rows_made,
+            "shards_made_this_run": len(made),
+            "shards_kept": len(manifest["shards"]) - len(made),
+            "wall_seconds": round(elapsed, 3),
+            "rows_per_second": round(rows_made / elapsed, 3) if elapsed > 0 else None,
+            "worker_seconds": round(sum(e["seconds"] for e in made), 3),
+            "executor": manifest["executor"],
+        },
+    }
+
+
+def _run_local(
+    resolved: dict[str, Any],
+    chash: str,
+    jobs: list[ShardJob],
+    target: str,
+    on_result: Callable[[dict[str, Any]], None],
+    tick: Callable[[int], Any],
+) -> None:
+    for job in jobs:
+        on_result(make_shard(resolved, chash, job, target, on_row=lambda: tick(1)))
+
+
+def _shard_task(resolved: dict[str, Any], chash: str, job: ShardJob, target: str) -> dict:
+    return make_shard(resolved, chash, job, target)
+
+
+def _run_ray(
+    config: GenerateConfig,
+    resolved: dict[str, Any],
+    chash: str,
+    jobs: list[ShardJob],
+    target: str,
+    on_result: Callable[[dict[str, Any]], None],
+    tick: Callable[[int], Any],
+) -> None:
+    """One Ray task per shard; results streamed back with ray.wait as they finish."""
+    import ray
+    from ray.exceptions import RayError, RayTaskError
+
+    if not jobs:
+        return
+    started_here = not ray.is_initialized()
+    if started_here:
+        if config.ray_address:
+            ray.init(address=config.ray_address, logging_level="WARNING", log_to_driver=True)
+        else:
+            ray.init(num_cpus=config.workers, include_dashboard=False, logging_level="WARNING")
+    try:
+        task = ray.remote(num_cpus=1, max_retries=3)(_shard_task)
+        resolved_ref = ray.put(resolved)
+        refs = [task.remote(resolved_ref, chash, job, target) for job in jobs]
+        pending = list(refs)
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            for ref in done:
+                try:
+                    entry = ray.get(ref)
+                except RayTaskError as exc:
+                    cause = getattr(exc, "cause", None)
+                    if isinstance(cause, PolyglyphError):
+                        raise PolyglyphError(str(cause)) from None
+                    raise
+                except RayError as exc:
+                    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                    raise PolyglyphError(f"a Ray shard task failed for good: {first}") from None
+                on_result(entry)
+                tick(entry["planned_rows"])
+    finally:
+        if started_here:
+            ray.shutdown()

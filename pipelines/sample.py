@@ -1,0 +1,157 @@
+"""One sample, start to finish: plan → render → warp → views → row.
+
+Every choice for sample i comes from the Generator of `sample_seed(run_seed, i)`, split into
+per-stage children in a fixed order, so a row depends only on (resolved config, index) — never on
+which worker made it or when. Fonts, corpus and profiles are loaded once per process and cached
+by config hash (`worker_context`).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from synth.rng import child_rng, sample_rng, sample_seed
+
+from .rows import page_to_row
+
+_CONTEXTS: dict[str, WorkerContext] = {}
+
+
+@dataclass
+class WorkerContext:
+    """Per-process state for one resolved config: the render context and loaded profiles."""
+
+    config: dict[str, Any]
+    config_hash: str
+    render_ctx: Any
+    corpus: Any = None
+    stages: dict[str, bool] = field(default_factory=dict)
+
+
+def worker_context(config: dict[str, Any], config_hash: str) -> WorkerContext:
+    """Load fonts and corpus once per process for a config; later calls are a dict lookup."""
+    ctx = _CONTEXTS.get(config_hash)
+    if ctx is not None:
+        return ctx
+    from fonts_manifest.doctor import require_raqm
+    from fonts_manifest.registry import FontRegistry
+    from synth.render import RenderContext
+
+    from fonts_manifest.corpus import load_corpus
+
+    require_raqm()
+    registry = FontRegistry.load(extra_dirs=tuple(config["font_dirs"]))
+    overrides = {code: item["path"] for code, item in config["corpus"].items()} or None
+    corpus = load_corpus(overrides)
+    ctx = WorkerContext(
+        config=config,
+        config_hash=config_hash,
+        render_ctx=RenderContext(registry, corpus),
+        corpus=corpus,
+        stages=available_stages(),
+    )
+    for stage, ok in ctx.stages.items():
+        if not ok:
+            print(f"polyglyph: note: stage {stage!r} is not available; its columns stay empty",
+                  file=sys.stderr)
+    _CONTEXTS[config_hash] = ctx
+    return ctx
+
+
+def available_stages() -> dict[str, bool]:
+    """Which optional stages this install has (recorded in the manifest)."""
+    out = {}
+    for stage, module in (("warp", "warping"), ("views", "qa_factory.views"),
+                          ("markdown", "qa_factory.markdown")):
+        try:
+            mod = __import__(module, fromlist=["_"])
+            out[stage] = bool(
+                getattr(mod, "warp_page", None) or getattr(mod, "make_views", None)
+                or getattr(mod, "page_markdown", None)
+            )
+        except ImportError:
+            out[stage] = False
+    return out
+
+
+def row_id(config_hash: str, index: int) -> str:
+    return f"pg-{config_hash[:12]}-{index:09d}"
+
+
+def _weighted(rng: np.random.Generator, weights: dict[str, float]) -> str:
+    names = sorted(weights)
+    p = np.array([weights[n] for n in names], dtype=np.float64)
+    return names[int(rng.choice(len(names), p=p / p.sum()))]
+
+
+def plan_sample(config: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
+    """Draw this sample's language, scene, page size and warp profile (a JSON record)."""
+    language = _weighted(rng, config["languages"])
+    scene = _weighted(rng, config["scenes"])
+    profile = _weighted(rng, {k: v["weight"] for k, v in config["profiles"].items()})
+    size = config["page_sizes"][int(rng.integers(len(config["page_sizes"])))]
+    if isinstance(size, dict):
+        width = int(rng.integers(size["width"][0], size["width"][1] + 1))
+        height = int(rng.integers(size["height"][0], size["height"][1] + 1))
+    else:
+        width, height = int(size[0]), int(size[1])
+    return {"language": language, "scene": scene, "profile": profile,
+            "width": width, "height": height}
+
+
+def make_page(config: dict[str, Any], index: int, ctx: WorkerContext) -> tuple[Any, dict, Any, int]:
+    """Render and warp sample `index`; returns (page, plan, views rng, seed)."""
+    from synth.render import PageSpec, render_page
+
+    seed = sample_seed(config["seed"], index)
+    rng = sample_rng(seed)
+    plan = plan_sample(config, child_rng(rng, "plan"))
+    render_rng = child_rng(rng, "render")
+    warp_rng = child_rng(rng, "warp")
+    views_rng = child_rng(rng, "views")
+    spec = PageSpec(language=plan["language"], scene=plan["scene"],
+                    width=plan["width"], height=plan["height"])
+    page = render_page(spec, render_rng, ctx.render_ctx)
+    profile = config["profiles"][plan["profile"]]["profile"]
+    if ctx.stages.get("warp") and profile is not None:
+        import warping
+
+        if config.get("dewarp"):
+            profile = {**profile, "dewarp_map": True}
+        page = warping.warp_page(page, profile, warp_rng)
+    return page, plan, views_rng, seed
+
+
+def make_row(config: dict[str, Any], index: int, ctx: WorkerContext) -> dict[str, Any]:
+    """The full output row of sample `index` (DESIGN §3 columns)."""
+    page, plan, views_rng, seed = make_page(config, index, ctx)
+    markdown, tasks = "", []
+    if ctx.stages.get("markdown"):
+        from qa_factory.markdown import page_markdown
+
+        markdown = page_markdown(page)
+    if ctx.stages.get("views"):
+        from qa_factory.views import make_views
+
+        tasks = make_views(page, views_rng, task_mix=config.get("tasks"),
+                           target_language=config["target_language"],
+                           corpus=ctx.corpus)
+    if not config.get("dewarp"):
+        page.extras.pop("dewarp_map", None)
+    image = config["image"]
+    return page_to_row(
+        page,
+        row_id=row_id(ctx.config_hash, index),
+        index=index,
+        seed=seed,
+        image_format=image["format"],
+        quality=image["quality"],
+        tasks=tasks,
+        markdown=markdown,
+        profile=plan["profile"],
+        source="synth",
+    )

@@ -1,0 +1,113 @@
+"""Worker side of a run: make one shard of sample indices, write it, report its hash and stats.
+
+A shard is the unit of work, retry and resume. Its rows are in index order and its bytes depend
+only on (resolved config, shard index), so any worker on any node may make it, any number of
+times, and the result is the same file.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pipelines.errors import PolyglyphError
+
+from .output import Output, sha256, shard_name, table_bytes
+from .rows import rows_to_table
+from .sample import make_row, worker_context
+
+CRASH_ENV = "POLYGLYPH_TEST_CRASH_MARKER"
+"""Test hook: when set to a path that does not exist yet, the worker creates it and dies hard
+(os._exit) mid-shard, once; the retried task finds the marker and completes."""
+
+
+@dataclass(frozen=True)
+class ShardJob:
+    index: int
+    start: int
+    stop: int
+
+    @property
+    def rows(self) -> int:
+        return self.stop - self.start
+
+    @property
+    def name(self) -> str:
+        return shard_name(self.index)
+
+
+def plan_shards(num: int, shard_rows: int) -> list[ShardJob]:
+    """Shard k holds sample indices [k*R, min((k+1)*R, num))."""
+    return [
+        ShardJob(k, start, min(start + shard_rows, num))
+        for k, start in enumerate(range(0, num, shard_rows))
+    ]
+
+
+def count_stats(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    return {
+        key: dict(sorted(Counter(str(r[key]) for r in rows).items()))
+        for key in ("language", "script", "scene", "profile")
+    }
+
+
+def make_shard(
+    config: dict[str, Any],
+    config_hash: str,
+    job: ShardJob,
+    out_target: str,
+    on_row: Callable[[], None] | None = None,
+) -> dict[str, Any]:
+    """Make, write and describe one shard. Failed samples are skipped and reported, not fatal."""
+    started = time.perf_counter()
+    ctx = worker_context(config, config_hash)
+    rows: list[dict[str, Any]] = []
+    failures: list[dict[str, Any]] = []
+    for index in range(job.start, job.stop):
+        try:
+            rows.append(make_row(config, index, ctx))
+        except PolyglyphError:
+            raise
+        except Exception as exc:  # one bad sample must not sink a long run; it is reported
+            failures.append(_failure(index, exc))
+        if on_row is not None:
+            on_row()
+        if index == job.start + job.rows // 2:
+            _maybe_crash_for_test()
+    data = table_bytes(rows_to_table(rows))
+    Output(out_target).write_atomic(job.name, data)
+    return {
+        "index": job.index,
+        "file": job.name,
+        "first_index": job.start,
+        "rows": len(rows),
+        "planned_rows": job.rows,
+        "bytes": len(data),
+        "sha256": sha256(data),
+        "seconds": round(time.perf_counter() - started, 3),
+        "stats": count_stats(rows),
+        "failures": failures,
+    }
+
+
+def _failure(index: int, exc: Exception) -> dict[str, Any]:
+    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    place = f" at {os.path.basename(where.filename)}:{where.lineno}" if where else ""
+    message = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+    print(f"polyglyph: sample {index} failed: {message}{place}", file=sys.stderr)
+    return {"index": index, "error": message + place}
+
+
+def _maybe_crash_for_test() -> None:
+    marker = os.environ.get(CRASH_ENV)
+    if not marker or os.path.exists(marker):
+        return
+    with open(marker, "w") as f:
+        f.write(str(os.getpid()))
+    os._exit(17)

@@ -1,0 +1,213 @@
+"""`polyglyph variants`: warp a labelled benchmark K times per image, labels carried through.
+
+Reads ICDAR 2015, MMOCR 1.x, COCO-Text or our own Parquet, builds a Page per image (don't-care
+regions kept with role "dont-care"), warps each copy with `warping.warp_page`'s sample/apply pair
+and writes the same Parquet contract as `generate`, with the warp record per row. Bad inputs are
+reported one line each (stderr and problems.json) and skipped; the run finishes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from PIL import UnidentifiedImageError
+
+from pipelines.errors import PolyglyphError
+from synth.rng import child_rng, sample_rng, sample_seed
+
+from .output import Output, sha256, table_bytes
+from .readers import READERS, Problem, SourceItem, item_page
+from .rows import page_to_row, rows_to_table
+from .run import MANIFEST, STATS, now, polyglyph_version, resume_plan, write_json
+from .shard import ShardJob, count_stats, plan_shards
+
+PROBLEMS = "problems.json"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise PolyglyphError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="polyglyph variants",
+                description="Warp a labelled text benchmark into K variants per image.")
+    p.add_argument("--input", required=True, metavar="PATH", help="benchmark root (or a parquet file)")
+    p.add_argument("--format", required=True, choices=sorted(READERS), help="annotation format")
+    p.add_argument("--profile", default="wild", help="warp profile name or YAML path (default wild)")
+    p.add_argument("--copies", type=int, default=1, help="variants per image (default 1)")
+    p.add_argument("--geometry-only", action="store_true",
+                   help="skip photometric steps (labels and dewarping data only)")
+    p.add_argument("--dewarp", action="store_true", help="also store the dewarping map per row")
+    p.add_argument("--seed", type=int, default=0, help="run seed (default 0)")
+    p.add_argument("--image-format", choices=["jpeg", "png", "webp"], default="jpeg")
+    p.add_argument("--quality", type=int, default=92)
+    p.add_argument("--shard-rows", type=int, default=256)
+    p.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing dataset in --out")
+    return p
+
+
+def geometry_only(record: dict[str, Any]) -> dict[str, Any]:
+    """The warp record without its photometric steps (pixels move, nothing else changes)."""
+    import warping
+
+    strip = getattr(warping, "geometry_only", None)
+    if strip is not None:
+        return strip(record)
+    out = dict(record)
+    if "photometric" in out:
+        out["photometric"] = []
+    if isinstance(out.get("steps"), list):
+        out["steps"] = [s for s in out["steps"] if s.get("kind", "geometric") != "photometric"]
+    return out
+
+
+def _input_digest(items: list[SourceItem]) -> str:
+    """Names the input set, so ids and the resume check follow the data, not the path."""
+    h = hashlib.sha256()
+    for item in items:
+        h.update(item.key.encode())
+        h.update(json.dumps([[ln.text, ln.polygon, ln.dont_care] for ln in item.lines]).encode())
+        if item.image_path is not None:
+            h.update(str(item.image_path.stat().st_size).encode())
+    return h.hexdigest()
+
+
+def make_variant_row(page: Any, item: SourceItem, copy: int, index: int, cfg: dict[str, Any],
+                     profile: dict[str, Any]) -> dict[str, Any]:
+    import warping
+
+    seed = sample_seed(cfg["seed"], copy, stream=f"variant:{item.key}")
+    rng = child_rng(sample_rng(seed), "warp")
+    prof = {**profile, "dewarp_map": True} if cfg["dewarp"] else profile
+    record = warping.sample_warp(prof, page.width, page.height, rng)
+    if cfg["geometry_only"]:
+        record = geometry_only(record)
+    warped = warping.apply_warp(page, record)
+    if not cfg["dewarp"]:
+        warped.extras.pop("dewarp_map", None)
+    return page_to_row(
+        warped,
+        row_id=f"var-{cfg['input_sha256'][:12]}-{index:09d}",
+        index=index,
+        seed=seed,
+        image_format=cfg["image"]["format"],
+        quality=cfg["image"]["quality"],
+        profile=cfg["profile_name"],
+        source=item.key,
+        markdown="",
+    )
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    if args.copies < 1 or args.shard_rows < 1 or not 1 <= args.quality <= 100:
+        raise PolyglyphError("--copies and --shard-rows must be >= 1, --quality within 1..100")
+    root = Path(args.input)
+    if not root.exists():
+        raise PolyglyphError(f"--input {root} does not exist")
+    try:
+        import warping  # noqa: F401
+        from warping.profiles import load_profile
+    except ImportError:
+        raise PolyglyphError("the warping stage is not installed") from None
+    profile = load_profile(args.profile)
+    items, problems = READERS[args.format](root)
+    items.sort(key=lambda it: it.key)
+    cfg = {
+        "input_sha256": _input_digest(items),
+        "format": args.format,
+        "profile_name": args.profile,
+        "profile": json.loads(json.dumps(profile, default=str)),
+        "copies": args.copies,
+        "geometry_only": args.geometry_only,
+        "dewarp": args.dewarp,
+        "seed": args.seed,
+        "image": {"format": args.image_format, "quality": args.quality},
+        "shard_rows": args.shard_rows,
+    }
+    chash = hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()
+    out = Output(args.out)
+    out.prepare()
+    out.remove_stale_tmp()
+    pairs = [(item, k) for item in items for k in range(args.copies)]
+    jobs = plan_shards(max(1, len(pairs)), args.shard_rows) if pairs else []
+    from .run import read_manifest
+
+    kept = resume_plan(out, read_manifest(out), chash, jobs, args.overwrite)
+    manifest: dict[str, Any] = {
+        "format": "polyglyph-shards/1", "kind": "variants",
+        "polyglyph_version": polyglyph_version(), "config_hash": chash, "seed": args.seed,
+        "num": len(pairs), "shard_rows": args.shard_rows, "num_shards": len(jobs),
+        "config": {**cfg, "input": str(root.resolve())}, "started_at": now(),
+        "finished_at": None, "complete": False, "shards": [kept[k] for k in sorted(kept)],
+    }
+    write_json(out, MANIFEST, manifest)
+    started = time.perf_counter()
+    bad: set[str] = set()
+    for job in jobs:
+        if job.index in kept:
+            continue
+        entry = _variant_shard(job, pairs, cfg, profile, out, problems, bad)
+        kept[job.index] = entry
+        manifest["shards"] = [kept[k] for k in sorted(kept)]
+        write_json(out, MANIFEST, manifest)
+    for p in problems:
+        print(f"polyglyph variants: {p.file}: {p.problem}", file=sys.stderr)
+    write_json(out, PROBLEMS, {"problems": [p.__dict__ for p in problems]})
+    manifest.update(finished_at=now(), complete=True)
+    write_json(out, MANIFEST, manifest)
+    rows = sum(e["rows"] for e in manifest["shards"])
+    elapsed = time.perf_counter() - started
+    totals: dict[str, dict[str, int]] = {}
+    for entry in manifest["shards"]:
+        for key, counts in entry["stats"].items():
+            for name, n in counts.items():
+                totals.setdefault(key, {})[name] = totals.get(key, {}).get(name, 0) + n
+    write_json(out, STATS, {"rows": rows, "images": len(items) - len(bad),
+                            "problems": len(problems), "seconds": round(elapsed, 3),
+                            **{f"by_{k}": v for k, v in sorted(totals.items())}})
+    print(f"wrote {rows} variant rows from {len(items) - len(bad)} images to {args.out}; "
+          f"{len(problems)} problems (see {PROBLEMS})")
+    return 0
+
+
+def _variant_shard(job: ShardJob, pairs: list[tuple[SourceItem, int]], cfg: dict[str, Any],
+                   profile: dict[str, Any], out: Output, problems: list[Problem],
+                   bad: set[str]) -> dict[str, Any]:
+    started = time.perf_counter()
+    rows, cache = [], {}
+    for index in range(job.start, job.stop):
+        item, copy = pairs[index]
+        if item.key in bad:
+            continue
+        page = cache.get(item.key)
+        if page is None:
+            try:
+                page = cache[item.key] = item_page(item)
+            except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
+                bad.add(item.key)
+                problems.append(Problem(item.key, f"unreadable image skipped: {_first(exc)}"))
+                continue
+        try:
+            rows.append(make_variant_row(page, item, copy, index, cfg, profile))
+        except Exception as exc:  # a warp failure on one image is reported, the run goes on
+            problems.append(Problem(f"{item.key}#copy{copy}", f"warp failed, skipped: {_first(exc)}"))
+    data = table_bytes(rows_to_table(rows))
+    out.write_atomic(job.name, data)
+    return {"index": job.index, "file": job.name, "first_index": job.start, "rows": len(rows),
+            "planned_rows": job.rows, "bytes": len(data), "sha256": sha256(data),
+            "seconds": round(time.perf_counter() - started, 3), "stats": count_stats(rows),
+            "failures": []}
+
+
+def _first(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
