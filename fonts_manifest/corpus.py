@@ -1,0 +1,170 @@
+"""The bundled UDHR corpus and user-supplied texts (`--corpus LANG=PATH`).
+
+Texts are keyed by a unique BCP 47 code (see tools/build_corpus.py for how shared udhr tags
+were split). `resolve_code` accepts the codes people actually type — any case, `_` for `-`,
+ISO 639-3, the plain `zh`, `zh-TW` — so every command resolves languages the same way.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import cache
+from pathlib import Path
+
+from pipelines.errors import PolyglyphError
+
+BUNDLED_PATH = Path(__file__).resolve().parent / "data" / "udhr.jsonl.gz"
+
+# Common codes → corpus code, for tags where the plain code is not the corpus key.
+COMMON_ALIASES = {
+    "zh": "zh-Hans",
+    "zh-cn": "zh-Hans",
+    "zh-sg": "zh-Hans",
+    "cmn": "zh-Hans",
+    "cmn-hans": "zh-Hans",
+    "zho": "zh-Hans",
+    "chi": "zh-Hans",
+    "zh-tw": "zh-Hant",
+    "zh-hk": "zh-Hant",
+    "cmn-hant": "zh-Hant",
+    "el-monoton": "el",
+    "sr": "sr-Cyrl",
+    "uz": "uz-Latn",
+    "iw": "he",
+    "jp": "ja",
+    "arb": "ar",
+    "pes": "fa",
+}
+
+
+@dataclass(frozen=True)
+class CorpusText:
+    """One language's text: paragraphs in document order with ids aligned across languages."""
+
+    code: str
+    iso639_3: str
+    name: str
+    script: str
+    direction: str
+    paragraphs: list[str]
+    paragraph_ids: list[str]
+    source: str = "udhr"
+    aliases: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def char_count(self) -> int:
+        return sum(len(p) for p in self.paragraphs)
+
+    def digest(self) -> str:
+        """Content hash: caches of per-language results are keyed by it."""
+        h = hashlib.sha1(f"{self.code}\0{self.script}\0".encode())
+        for paragraph in self.paragraphs:
+            h.update(paragraph.encode("utf-8") + b"\n")
+        return h.hexdigest()
+
+
+@cache
+def _bundled() -> dict[str, CorpusText]:
+    texts: dict[str, CorpusText] = {}
+    with gzip.open(BUNDLED_PATH, "rt", encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            aliases = (row["udhr_code"], row["udhr_tag"], row["iso639_3"])
+            texts[row["code"]] = CorpusText(
+                code=row["code"],
+                iso639_3=row["iso639_3"],
+                name=row["name"],
+                script=row["script"],
+                direction=row["direction"],
+                paragraphs=row["paragraphs"],
+                paragraph_ids=row["paragraph_ids"],
+                aliases=aliases,
+            )
+    return texts
+
+
+def alias_table(codes: Iterable[str], texts: Mapping[str, CorpusText] | None = None) -> dict[str, str]:
+    """Lower-cased spelling → canonical code. Exact codes win over aliases; ambiguous aliases
+    (an ISO 639-3 code shared by several texts) point to the text without a private subtag."""
+    codes = list(codes)
+    table: dict[str, str] = {}
+    known = set(codes)
+    for alias, target in COMMON_ALIASES.items():
+        if target in known:
+            table[alias] = target
+    if texts:
+        # Primary texts (no "-x-") first so they claim shared aliases.
+        for code in sorted(codes, key=lambda c: ("-x-" in c, c)):
+            text = texts.get(code)
+            for alias in text.aliases if text else ():
+                table.setdefault(alias.lower().replace("_", "-"), code)
+    for code in codes:
+        table[code.lower()] = code
+    return table
+
+
+def resolve_code(code: str, codes: Iterable[str], texts: Mapping[str, CorpusText] | None = None) -> str | None:
+    """Canonical code for a user-typed `code`, or None when nothing matches."""
+    table = alias_table(codes, texts)
+    key = code.strip().lower().replace("_", "-")
+    return table.get(key)
+
+
+def parse_corpus_args(items: Iterable[str]) -> dict[str, str]:
+    """`["ar=PATH", ...]` → `{"ar": "PATH"}`; a malformed item is a user error."""
+    overrides: dict[str, str] = {}
+    for item in items:
+        lang, sep, path = item.partition("=")
+        if not sep or not lang.strip() or not path.strip():
+            raise PolyglyphError(f"--corpus {item!r}: expected LANG=PATH, e.g. ar=my_arabic.txt")
+        overrides[lang.strip()] = path.strip()
+    return overrides
+
+
+def read_user_text(base: CorpusText, path: str) -> CorpusText:
+    """A UTF-8 file, one paragraph per line, replacing `base`'s paragraphs."""
+    label = f"--corpus {base.code}={path}"
+    try:
+        raw = Path(path).expanduser().read_bytes()
+    except OSError as exc:
+        raise PolyglyphError(f"{label}: cannot read file ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PolyglyphError(f"{label}: not UTF-8 (bad byte at offset {exc.start})") from None
+    lines = [" ".join(unicodedata.normalize("NFC", line).split()) for line in text.splitlines()]
+    paragraphs = [line for line in lines if line]
+    if not paragraphs:
+        raise PolyglyphError(f"{label}: file has no text")
+    return replace(
+        base,
+        paragraphs=paragraphs,
+        paragraph_ids=[f"u{i}" for i in range(len(paragraphs))],
+        source=str(Path(path).expanduser().resolve()),
+    )
+
+
+def load_corpus(overrides: Mapping[str, str] | None = None) -> dict[str, CorpusText]:
+    """Bundled texts by code, with user files replacing the texts of their languages.
+
+    A user file for a language the bundled corpus does not know is an error: its script and
+    direction would be guesses.
+    """
+    texts = _bundled()
+    if not overrides:
+        return dict(texts)
+    result = dict(texts)
+    for lang, path in overrides.items():
+        code = resolve_code(lang, texts, texts)
+        if code is None:
+            raise PolyglyphError(
+                f"--corpus {lang}={path}: unknown language {lang!r} "
+                "(see `polyglyph languages` for codes)"
+            )
+        result[code] = read_user_text(texts[code], path)
+    return result

@@ -1,0 +1,194 @@
+"""Font discovery and the on-disk cmap cache.
+
+Reading ~1,800 Noto files with fontTools takes tens of seconds; every worker and every CLI call
+needs the cmaps, so they are read once and kept in a gzip'd JSON keyed by path + size + mtime.
+Only new or changed files are re-read, and the cache is replaced atomically so concurrent
+workers never see half a file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from importlib import metadata
+from pathlib import Path
+
+from fontTools.ttLib import TTCollection, TTFont, TTLibError
+
+CACHE_VERSION = 2
+FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
+SYSTEM_FONT_DIRS = (
+    "/usr/share/fonts",
+    "/usr/local/share/fonts",
+    "~/.local/share/fonts",
+    "~/.fonts",
+)
+
+# Number of font files parsed with fontTools in this process; tests read it to prove that a
+# warm start used the cache only.
+parse_count = 0
+
+
+def cache_dir() -> Path:
+    """`$POLYGLYPH_CACHE_DIR`, else `$XDG_CACHE_HOME/polyglyph`, else `~/.cache/polyglyph`."""
+    explicit = os.environ.get("POLYGLYPH_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or "~/.cache"
+    return Path(base).expanduser() / "polyglyph"
+
+
+def packaged_font_files() -> list[Path]:
+    """Font files shipped by installed `fontpkg-*` distributions (handwriting fonts from PyPI)."""
+    found = []
+    for dist in metadata.distributions():
+        name = (dist.metadata["Name"] or "").lower().replace("_", "-")
+        if not name.startswith("fontpkg-"):
+            continue
+        for file in dist.files or ():
+            if str(file).lower().endswith(FONT_SUFFIXES):
+                found.append(Path(str(dist.locate_file(file))))
+    return found
+
+
+def font_dirs(extra_dirs: Iterable[str | os.PathLike] = ()) -> list[Path]:
+    env_dirs = [d for d in os.environ.get("POLYGLYPH_FONT_DIRS", "").split(os.pathsep) if d]
+    dirs = [*SYSTEM_FONT_DIRS, *env_dirs, *extra_dirs]
+    return [Path(d).expanduser() for d in dirs]
+
+
+def find_font_files(extra_dirs: Iterable[str | os.PathLike] = ()) -> list[Path]:
+    """All font files, de-duplicated by real path, in a stable order."""
+    seen: dict[str, Path] = {}
+    candidates: list[Path] = []
+    for directory in font_dirs(extra_dirs):
+        if directory.is_dir():
+            for root, _dirs, files in os.walk(directory, followlinks=True):
+                candidates.extend(Path(root) / f for f in files if f.lower().endswith(FONT_SUFFIXES))
+    candidates.extend(packaged_font_files())
+    for path in candidates:
+        real = os.path.realpath(path)
+        if real not in seen and os.path.isfile(real):
+            seen[real] = Path(real)
+    return sorted(seen.values())
+
+
+def codepoint_ranges(codepoints: Iterable[int]) -> list[int]:
+    """Sorted codepoints as a flat [start0, end0, start1, end1, ...] list (inclusive ends)."""
+    flat: list[int] = []
+    for cp in sorted(codepoints):
+        if flat and cp == flat[-1] + 1:
+            flat[-1] = cp
+        else:
+            flat.extend((cp, cp))
+    return flat
+
+
+def ranges_to_set(flat: Sequence[int]) -> frozenset[int]:
+    return frozenset(cp for i in range(0, len(flat), 2) for cp in range(flat[i], flat[i + 1] + 1))
+
+
+def _name(font: TTFont, *ids: int) -> str:
+    table = font["name"] if "name" in font else None
+    for name_id in ids:
+        record = table.getDebugName(name_id) if table is not None else None
+        if record:
+            return str(record)
+    return ""
+
+
+def _face_record(font: TTFont, index: int) -> dict:
+    os2 = font["OS/2"] if "OS/2" in font else None
+    weight = int(getattr(os2, "usWeightClass", 400) or 400)
+    subfamily = _name(font, 17, 2) or "Regular"
+    italic = bool(os2 and os2.fsSelection & 1) or "italic" in subfamily.lower()
+    cmap = font.getBestCmap() or {}
+    return {
+        "index": index,
+        "family": _name(font, 16, 1),
+        "subfamily": subfamily,
+        "full_name": _name(font, 4),
+        "weight": weight,
+        "italic": italic,
+        "ranges": codepoint_ranges(cmap),
+    }
+
+
+def read_font_file(path: Path) -> list[dict]:
+    """Face records of one file (several for a .ttc); [] when fontTools cannot read it."""
+    global parse_count
+    parse_count += 1
+    faces = []
+    try:
+        if path.suffix.lower() == ".ttc":
+            collection = TTCollection(str(path), lazy=True)
+            faces = [_face_record(font, i) for i, font in enumerate(collection.fonts)]
+            collection.close()
+        else:
+            font = TTFont(str(path), lazy=True)
+            faces = [_face_record(font, 0)]
+            font.close()
+    except (TTLibError, OSError, KeyError, AssertionError, ValueError, TypeError):
+        return []
+    return faces
+
+
+def _load_cache(path: Path) -> dict:
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError, EOFError):
+        return {}
+    if data.get("version") != CACHE_VERSION:
+        return {}
+    return data.get("files", {})
+
+
+def atomic_write_json_gz(path: Path, data: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
+            handle.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_face_records(extra_dirs: Iterable[str | os.PathLike] = ()) -> tuple[list[dict], str]:
+    """Every face found, each with `path` added, and a fingerprint of the font set."""
+    cache_path = cache_dir() / f"fonts-v{CACHE_VERSION}.json.gz"
+    cached = _load_cache(cache_path)
+    files: dict[str, dict] = {}
+    changed = False
+    for path in find_font_files(extra_dirs):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        key = str(path)
+        entry = cached.get(key)
+        if entry is None or entry["size"] != stat.st_size or entry["mtime_ns"] != stat.st_mtime_ns:
+            entry = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "faces": read_font_file(path)}
+            changed = True
+        files[key] = entry
+    # Keep entries of fonts outside this call's dirs: another caller's extra dirs stay warm.
+    merged = {**cached, **files}
+    if changed or len(merged) != len(cached):
+        try:
+            atomic_write_json_gz(cache_path, {"version": CACHE_VERSION, "files": merged})
+        except OSError:
+            pass  # a read-only cache dir only costs speed
+    digest = hashlib.sha1()
+    records = []
+    for key in sorted(files):
+        entry = files[key]
+        digest.update(f"{key}\0{entry['size']}\0{entry['mtime_ns']}\n".encode())
+        records.extend({**face, "path": key} for face in entry["faces"])
+    return records, digest.hexdigest()

@@ -1,0 +1,324 @@
+"""FontRegistry: usable languages, their font chains per style, itemisation into font runs.
+
+One registry per process (per worker): `FontRegistry.load()` is memoised, the font cmaps come
+from the on-disk cache (fontdb) and the per-language table (chains, coverage) from a second
+cache keyed by the font set and each text's content, so a warm start reads no font file and
+recomputes nothing.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from PIL import ImageFont
+
+from fonts_manifest import chains, fontdb
+from fonts_manifest.chains import STYLES, FontFace
+from fonts_manifest.corpus import CorpusText, alias_table, load_corpus
+from pipelines.errors import PolyglyphError
+
+TABLE_VERSION = 4
+
+
+class MissingGlyphError(PolyglyphError):
+    """No face of the chain can draw a grapheme cluster."""
+
+    def __init__(self, char: str, cluster: str) -> None:
+        super().__init__(
+            f"no font in the chain draws U+{ord(char):04X} {unicodedata_name(char)} "
+            f"(in cluster {cluster!r})"
+        )
+        self.char = char
+        self.cluster = cluster
+
+
+def unicodedata_name(ch: str) -> str:
+    import unicodedata
+
+    return unicodedata.name(ch, "unnamed")
+
+
+@dataclass(frozen=True)
+class LanguageInfo:
+    code: str
+    name: str
+    script: str
+    direction: str
+    iso639_3: str
+    fonts: list[str]
+    coverage: float
+    corpus_chars: int
+    styles: tuple[str, ...] = ("sans",)
+    distinct_chars: int = 0
+    missing: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def usable(self) -> bool:
+        return self.coverage >= 1.0 and not self.missing
+
+    def to_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "script": self.script,
+            "direction": self.direction,
+            "iso639_3": self.iso639_3,
+            "fonts": list(self.fonts),
+            "coverage": self.coverage,
+            "corpus_chars": self.corpus_chars,
+            "distinct_chars": self.distinct_chars,
+            "styles": list(self.styles),
+        }
+
+
+@lru_cache(maxsize=1024)
+def _pil_font(path: str, index: int, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(path, size, index=index, layout_engine=ImageFont.Layout.RAQM)
+
+
+class FontRegistry:
+    """Holds the faces found, their coverage sets (decoded lazily) and the language table."""
+
+    _memo: dict[tuple, FontRegistry] = {}
+
+    def __init__(self, records: Sequence[dict], fingerprint: str, corpus: Mapping[str, CorpusText]):
+        self.fingerprint = fingerprint
+        self.corpus = dict(corpus)
+        self._ranges: dict[FontFace, list[int]] = {}
+        self._coverage: dict[FontFace, frozenset[int]] = {}
+        self._by_key: dict[tuple[str, int], FontFace] = {}
+        self._by_family: dict[str, list[FontFace]] = {}
+        for rec in records:
+            face = FontFace(
+                rec["path"], rec["index"], rec["family"], chains.face_kind(rec["family"]),
+                rec["subfamily"], rec["weight"],
+            )  # fmt: skip
+            self._ranges[face] = rec["ranges"]
+            self._by_key[(face.path, face.index)] = face
+            self._by_family.setdefault(face.family, []).append(face)
+        self._table: dict[str, dict] = {}
+        self._infos: dict[str, LanguageInfo] = {}
+        self._aliases: dict[str, str] = {}
+
+    # ---- construction -------------------------------------------------------------------
+    @classmethod
+    def load(
+        cls,
+        extra_dirs: Iterable[str | os.PathLike] = (),
+        corpus: Mapping[str, CorpusText] | None = None,
+    ) -> FontRegistry:
+        """Memoised per (font dirs, corpus content): cheap to call again in-process."""
+        corpus = load_corpus() if corpus is None else corpus
+        dirs = tuple(str(d) for d in extra_dirs)
+        env = os.environ.get("POLYGLYPH_FONT_DIRS", "")
+        key = (dirs, env, str(fontdb.cache_dir()), tuple(sorted((c, t.digest()) for c, t in corpus.items())))
+        if key not in cls._memo:
+            records, fingerprint = fontdb.load_face_records(dirs)
+            registry = cls(records, fingerprint, corpus)
+            registry._load_table()
+            cls._memo[key] = registry
+        return cls._memo[key]
+
+    def _table_path(self):
+        return fontdb.cache_dir() / f"languages-v{TABLE_VERSION}-{self.fingerprint[:16]}.json.gz"
+
+    def _load_table(self) -> None:
+        path = self._table_path()
+        try:
+            with gzip.open(path, "rt", encoding="utf-8") as handle:
+                cached = json.load(handle).get("entries", {})
+        except (OSError, ValueError, EOFError):
+            cached = {}
+        changed = False
+        for code, text in self.corpus.items():
+            digest = text.digest()
+            entry = cached.get(code)
+            if entry is None or entry.get("digest") != digest:
+                entry = self._compute_entry(text)
+                entry["digest"] = digest
+                cached[code] = entry
+                changed = True
+            self._table[code] = entry
+        if changed:
+            try:
+                fontdb.atomic_write_json_gz(path, {"version": TABLE_VERSION, "entries": cached})
+            except OSError:
+                pass
+        for code, text in self.corpus.items():
+            self._infos[code] = self._info(text, self._table[code])
+        self._aliases = alias_table(self.corpus, self.corpus)
+
+    # ---- chains ---------------------------------------------------------------------------
+    def coverage(self, face: FontFace) -> frozenset[int]:
+        """Codepoints the face maps (decoded from cached ranges on first use)."""
+        cov = self._coverage.get(face)
+        if cov is None:
+            cov = fontdb.ranges_to_set(self._ranges.get(face, ()))
+            self._coverage[face] = cov
+        return cov
+
+    def family_face(self, family: str) -> FontFace | None:
+        return chains.pick_regular(self._by_family.get(family, []))
+
+    def _candidates(self, style: str) -> list[FontFace]:
+        """Regular faces usable to close gaps, same-style Noto first."""
+        prefix = "Noto Serif" if style == "serif" else "Noto Sans"
+        faces = []
+        for family in sorted(self._by_family):
+            if family in chains.HANDWRITING_SET:
+                continue
+            if any(word in family for word in chains.EXCLUDED_FAMILY_WORDS):
+                continue
+            face = self.family_face(family)
+            if face is not None:
+                faces.append(face)
+        faces.sort(key=lambda f: (not f.family.startswith(prefix), not f.family.startswith("Noto")))
+        return faces
+
+    def _print_chain(self, text: CorpusText, style: str, chars, units) -> tuple[chains.ChainResult, bool]:
+        primaries = [
+            face
+            for family in chains.primary_families(text.script, text.code, style)
+            if (face := self.family_face(family)) is not None
+        ][:1]
+        real = bool(primaries) and (style == "sans" or primaries[0].style == style)
+        fallbacks = chains.SERIF_FALLBACKS if style == "serif" else chains.SANS_FALLBACKS
+        fallback_faces = [f for name in fallbacks if (f := self.family_face(name)) is not None]
+        result = chains.build_chain(
+            primaries, fallback_faces, self._candidates(style), self.coverage, chars, units
+        )
+        return result, real
+
+    def _handwriting_faces(self, text: CorpusText, chars) -> list[FontFace]:
+        found = []
+        for family in chains.HANDWRITING_FAMILIES.get(text.script, ()):
+            face = self.family_face(family)
+            if face is None:
+                continue
+            if chains.letter_share(self.coverage(face), chars) >= chains.HANDWRITING_MIN_LETTER_SHARE:
+                found.append(face)
+        return found
+
+    def _compute_entry(self, text: CorpusText) -> dict:
+        chars = chains.needed_chars(text.paragraphs)
+        units = chains.cluster_units(text.paragraphs)
+        sans, _ = self._print_chain(text, "sans", chars, units)
+        entry: dict = {
+            "coverage": sans.coverage,
+            "distinct_chars": len(chars),
+            "missing": (sans.missing_chars or sans.missing_clusters)[:10],
+            "chains": {"sans": [[f.path, f.index] for f in sans.faces]},
+            "real": {"sans": True},
+        }
+        serif, serif_real = self._print_chain(text, "serif", chars, units)
+        entry["real"]["serif"] = serif_real and serif.complete
+        if entry["real"]["serif"]:
+            entry["chains"]["serif"] = [[f.path, f.index] for f in serif.faces]
+        hands = self._handwriting_faces(text, chars)
+        entry["real"]["handwriting"] = bool(hands)
+        entry["handwriting_faces"] = [[f.path, f.index] for f in hands]
+        if hands:
+            chain = [hands[0], *[f for f in sans.faces if f != hands[0]]]
+            entry["chains"]["handwriting"] = [[f.path, f.index] for f in chain]
+        return entry
+
+    def _faces(self, keys: Iterable[Sequence]) -> list[FontFace]:
+        return [self._by_key[(path, index)] for path, index in keys if (path, index) in self._by_key]
+
+    def _info(self, text: CorpusText, entry: dict) -> LanguageInfo:
+        styles = tuple(s for s in STYLES if entry["real"].get(s))
+        return LanguageInfo(
+            code=text.code,
+            name=text.name,
+            script=text.script,
+            direction=text.direction,
+            iso639_3=text.iso639_3,
+            fonts=[path for path, _ in entry["chains"]["sans"]],
+            coverage=round(entry["coverage"], 6),
+            corpus_chars=text.char_count,
+            styles=styles,
+            distinct_chars=entry["distinct_chars"],
+            missing=tuple(entry["missing"]),
+        )
+
+    # ---- public lookups -------------------------------------------------------------------
+    def languages(self) -> list[LanguageInfo]:
+        """Usable languages (every corpus cluster drawable), sorted by code."""
+        return sorted((i for i in self._infos.values() if i.usable), key=lambda i: i.code)
+
+    def dropped(self) -> list[LanguageInfo]:
+        """Corpus texts the installed fonts cannot draw completely."""
+        return sorted((i for i in self._infos.values() if not i.usable), key=lambda i: i.code)
+
+    def language(self, code: str) -> LanguageInfo:
+        canonical = self._aliases.get(code.strip().lower().replace("_", "-"))
+        if canonical is None:
+            raise PolyglyphError(f"unknown language {code!r} (see `polyglyph languages`)")
+        info = self._infos[canonical]
+        if not info.usable:
+            raise PolyglyphError(
+                f"language {code!r} ({info.name}) is not fully covered by the installed fonts "
+                f"(coverage {info.coverage:.4f}, missing {' '.join(info.missing)[:60]!r})"
+            )
+        return info
+
+    def has_style(self, code: str, style: str) -> bool:
+        if style not in STYLES:
+            raise PolyglyphError(f"unknown font style {style!r}; choose from {', '.join(STYLES)}")
+        return style in self.language(code).styles
+
+    def chain(self, code: str, style: str = "sans") -> list[FontFace]:
+        """Ordered faces for a language; a style without a real font falls back to sans."""
+        info = self.language(code)
+        if style not in STYLES:
+            raise PolyglyphError(f"unknown font style {style!r}; choose from {', '.join(STYLES)}")
+        chains_by_style = self._table[info.code]["chains"]
+        return self._faces(chains_by_style.get(style) or chains_by_style["sans"])
+
+    def handwriting_faces(self, code: str) -> list[FontFace]:
+        """All handwriting faces that draw this language's letters (for variety); may be []."""
+        return self._faces(self._table[self.language(code).code]["handwriting_faces"])
+
+    def faces(self) -> list[FontFace]:
+        return list(self._by_key.values())
+
+    def covers(self, face: FontFace, cluster: str) -> bool:
+        cov = self.coverage(face)
+        return all(ord(c) in cov or chains.is_ignorable(c) for c in cluster)
+
+    # ---- itemisation and PIL --------------------------------------------------------------
+    def itemize(self, text: str, chain: Sequence[FontFace]) -> list[tuple[str, FontFace]]:
+        """Split `text` into (run, face) pairs; clusters never split, a cluster stays with the
+        previous run's face when that face draws it (fewer runs; spaces and marks follow their
+        neighbours), otherwise it takes the first face of the chain that draws it."""
+        runs: list[tuple[str, FontFace]] = []
+        current: FontFace | None = None
+        buffer: list[str] = []
+        for cluster in chains.grapheme_clusters(text):
+            if current is not None and self.covers(current, cluster):
+                buffer.append(cluster)
+                continue
+            face = next((f for f in chain if self.covers(f, cluster)), None)
+            if face is None:
+                missing = next(
+                    c for c in cluster if not chains.is_ignorable(c) and not self._any_covers(chain, c)
+                ) if any(not self._any_covers(chain, c) for c in cluster) else cluster[0]  # fmt: skip
+                raise MissingGlyphError(missing, cluster)
+            if buffer and current is not None:
+                runs.append(("".join(buffer), current))
+            current, buffer = face, [cluster]
+        if buffer and current is not None:
+            runs.append(("".join(buffer), current))
+        return runs
+
+    def _any_covers(self, chain: Sequence[FontFace], ch: str) -> bool:
+        return chains.is_ignorable(ch) or any(ord(ch) in self.coverage(f) for f in chain)
+
+    def pil_font(self, face: FontFace, size: int) -> ImageFont.FreeTypeFont:
+        """Cached Pillow font with raqm layout (shaping + bidi)."""
+        return _pil_font(face.path, face.index, int(size))
