@@ -1,0 +1,136 @@
+"""Output contract: schema + HF metadata, deterministic shard bytes, atomic writes, config errors.
+
+These tests build pages by hand (a real image with drawn boxes and their polygons) so the
+contract is checked independently of the renderer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from pipelines.config import build_config
+from pipelines.errors import PolyglyphError
+from pipelines.generate_cli import build_parser
+from pipelines.output import Output, sha256, table_bytes
+from pipelines.rows import SCHEMA, page_to_row, row_to_page, rows_to_table
+from synth.page import Line, Page, Word, box_polygon, min_area_quad
+
+
+def _page(seed: int) -> Page:
+    rng = np.random.default_rng(seed)
+    img = Image.new("RGB", (200, 120), (250, 250, 245))
+    pen = ImageDraw.Draw(img)
+    lines = []
+    for i in range(3):
+        x0, y0 = 10 + int(rng.integers(0, 30)), 10 + 35 * i
+        poly = box_polygon(x0, y0, x0 + 120, y0 + 20)
+        pen.rectangle([x0, y0, x0 + 120, y0 + 20], fill=(20, 20, 20))
+        words = [Word(f"w{i}", box_polygon(x0, y0, x0 + 50, y0 + 20), i)]
+        lines.append(Line(f"line {i} مرحبا", poly, min_area_quad(poly), "ar", "Arab", "rtl",
+                          font="NotoSansArabic", role="paragraph", size=20.0, words=words))
+    return Page(image=np.asarray(img), language="ar", script="Arab", direction="rtl",
+                scene="document", lines=lines, render={"seed": seed, "font": "x"},
+                warp={"steps": [{"name": "rotate", "angle": 1.5}]},
+                extras={"paragraphs": [{"id": "p1", "line_indices": [0, 1], "complete": True}]})
+
+
+def _rows(n: int, fmt: str = "png") -> list[dict]:
+    return [page_to_row(_page(i), row_id=f"r{i}", index=i, seed=100 + i, image_format=fmt,
+                        quality=90, tasks=[{"task": "spotting", "prompt": "p", "answer": "a"}],
+                        markdown="# t", profile="scan") for i in range(n)]
+
+
+def test_hf_metadata_matches_datasets_features() -> None:
+    datasets = pytest.importorskip("datasets")
+    features = datasets.Features.from_arrow_schema(SCHEMA)
+    assert isinstance(features["image"], datasets.Image)
+    assert features.arrow_schema.metadata == SCHEMA.metadata
+    assert features.arrow_schema.remove_metadata() == SCHEMA.remove_metadata()
+
+
+def test_shard_loads_in_datasets_with_pil_images_and_polygons(tmp_path: Path) -> None:
+    datasets = pytest.importorskip("datasets")
+    rows = _rows(4)
+    (tmp_path / "part-00000.parquet").write_bytes(table_bytes(rows_to_table(rows)))
+    ds = datasets.load_dataset("parquet", data_files=str(tmp_path / "*.parquet"), split="train",
+                               cache_dir=str(tmp_path / "cache"))
+    assert len(ds) == 4
+    first = ds[0]
+    assert isinstance(first["image"], Image.Image) and first["image"].size == (200, 120)
+    assert first["lines"][0]["polygon"] == rows[0]["lines"][0]["polygon"]
+    assert first["lines"][0]["text"] == "line 0 مرحبا"
+    assert first["tasks"][0]["task"] == "spotting"
+    assert json.loads(first["warp"])["steps"][0]["angle"] == 1.5
+
+
+def test_same_rows_give_same_bytes_and_other_rows_do_not() -> None:
+    a = table_bytes(rows_to_table(_rows(3, "jpeg")))
+    b = table_bytes(rows_to_table(_rows(3, "jpeg")))
+    c = table_bytes(rows_to_table(_rows(4, "jpeg")[1:]))
+    assert sha256(a) == sha256(b)
+    assert sha256(a) != sha256(c)
+
+
+def test_row_round_trips_to_page() -> None:
+    row = _rows(1)[0]
+    page = row_to_page(row)
+    assert page.width == 200 and len(page.lines) == 3
+    assert page.lines[1].words[0].text == "w1"
+    assert page.extras["paragraphs"][0]["id"] == "p1"
+    assert page.lines[2].polygon == row["lines"][2]["polygon"]
+
+
+def test_write_atomic_leaves_no_tmp_and_refuses_file_target(tmp_path: Path) -> None:
+    out = Output(str(tmp_path / "ds"))
+    out.prepare()
+    out.write_atomic("part-00000.parquet", b"abc")
+    assert sorted(os.listdir(tmp_path / "ds")) == ["part-00000.parquet"]
+    assert out.file_sha256("part-00000.parquet") == sha256(b"abc")
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    with pytest.raises(PolyglyphError, match="is a file"):
+        Output(str(a_file)).prepare()
+    with pytest.raises(PolyglyphError, match="not writable"):
+        Output("/proc/polyglyph-cannot-write/ds").prepare()
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ({"image": {"format": "gif"}}, "'image.format'.*'jpeg', 'png' or 'webp'"),
+        ({"bogus": 1}, "unknown config key 'bogus'; allowed keys: num, seed"),
+        ({"languages": "foo"}, "'languages' must be `all`, a list"),
+        ({"page_sizes": [{"width": [100, 50], "height": [20, 30]}]}, "width range"),
+        ({"num": 0}, "'num'.*greater than or equal to 1"),
+        ({"executor": "spark"}, "'executor'.*'auto', 'local' or 'ray'"),
+    ],
+)
+def test_config_errors_are_one_line_naming_key(override: dict, expected: str) -> None:
+    with pytest.raises(PolyglyphError, match=expected) as info:
+        build_config(None, override)
+    assert "\n" not in str(info.value)
+
+
+def test_config_file_and_flags_layer_over_defaults(tmp_path: Path) -> None:
+    cfg_file = tmp_path / "run.yaml"
+    cfg_file.write_text("num: 7\nimage: {quality: 55}\nscenes: {receipt: 1}\n")
+    cfg = build_config(cfg_file, {"seed": 3, "image": {"format": "png"}})
+    assert (cfg.num, cfg.seed, cfg.image.format, cfg.image.quality) == (7, 3, "png", 55)
+    assert cfg.scenes == {"receipt": 1.0}
+    cfg_file.write_text("num: [1\n")
+    with pytest.raises(PolyglyphError, match="not valid YAML"):
+        build_config(cfg_file, {})
+
+
+def test_generate_help_lists_every_option() -> None:
+    text = build_parser().format_help()
+    for flag in ("--config", "--num", "--out", "--seed", "--languages", "--profile", "--workers",
+                 "--ray-address", "--executor", "--shard-rows", "--overwrite", "--scenes",
+                 "--tasks", "--image-format", "--quality", "--dewarp", "--corpus", "--font-dir"):
+        assert flag in text
