@@ -88,7 +88,9 @@ def _bundled() -> dict[str, CorpusText]:
     return texts
 
 
-def alias_table(codes: Iterable[str], texts: Mapping[str, CorpusText] | None = None) -> dict[str, str]:
+def alias_table(
+    codes: Iterable[str], texts: Mapping[str, CorpusText] | None = None
+) -> dict[str, str]:
     """Lower-cased spelling → canonical code. Exact codes win over aliases; ambiguous aliases
     (an ISO 639-3 code shared by several texts) point to the text without a private subtag."""
     codes = list(codes)
@@ -108,7 +110,9 @@ def alias_table(codes: Iterable[str], texts: Mapping[str, CorpusText] | None = N
     return table
 
 
-def resolve_code(code: str, codes: Iterable[str], texts: Mapping[str, CorpusText] | None = None) -> str | None:
+def resolve_code(
+    code: str, codes: Iterable[str], texts: Mapping[str, CorpusText] | None = None
+) -> str | None:
     """Canonical code for a user-typed `code`, or None when nothing matches."""
     table = alias_table(codes, texts)
     key = code.strip().lower().replace("_", "-")

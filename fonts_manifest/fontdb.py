@@ -68,7 +68,9 @@ def find_font_files(extra_dirs: Iterable[str | os.PathLike] = ()) -> list[Path]:
     for directory in font_dirs(extra_dirs):
         if directory.is_dir():
             for root, _dirs, files in os.walk(directory, followlinks=True):
-                candidates.extend(Path(root) / f for f in files if f.lower().endswith(FONT_SUFFIXES))
+                candidates.extend(
+                    Path(root) / f for f in files if f.lower().endswith(FONT_SUFFIXES)
+                )
     candidates.extend(packaged_font_files())
     for path in candidates:
         real = os.path.realpath(path)
@@ -175,7 +177,11 @@ def load_face_records(extra_dirs: Iterable[str | os.PathLike] = ()) -> tuple[lis
         key = str(path)
         entry = cached.get(key)
         if entry is None or entry["size"] != stat.st_size or entry["mtime_ns"] != stat.st_mtime_ns:
-            entry = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "faces": read_font_file(path)}
+            entry = {
+                "size": stat.st_size,
+                "mtime_ns": stat.st_mtime_ns,
+                "faces": read_font_file(path),
+            }
             changed = True
         files[key] = entry
     # Keep entries of fonts outside this call's dirs: another caller's extra dirs stay warm.

@@ -22,7 +22,7 @@ from fonts_manifest.chains import STYLES, FontFace
 from fonts_manifest.corpus import CorpusText, alias_table, load_corpus
 from pipelines.errors import PolyglyphError
 
-TABLE_VERSION = 4
+TABLE_VERSION = 5
 
 
 class MissingGlyphError(PolyglyphError):
@@ -116,7 +116,12 @@ class FontRegistry:
         corpus = load_corpus() if corpus is None else corpus
         dirs = tuple(str(d) for d in extra_dirs)
         env = os.environ.get("POLYGLYPH_FONT_DIRS", "")
-        key = (dirs, env, str(fontdb.cache_dir()), tuple(sorted((c, t.digest()) for c, t in corpus.items())))
+        key = (
+            dirs,
+            env,
+            str(fontdb.cache_dir()),
+            tuple(sorted((c, t.digest()) for c, t in corpus.items())),
+        )
         if key not in cls._memo:
             records, fingerprint = fontdb.load_face_records(dirs)
             registry = cls(records, fingerprint, corpus)
@@ -180,7 +185,9 @@ class FontRegistry:
         faces.sort(key=lambda f: (not f.family.startswith(prefix), not f.family.startswith("Noto")))
         return faces
 
-    def _print_chain(self, text: CorpusText, style: str, chars, units) -> tuple[chains.ChainResult, bool]:
+    def _print_chain(
+        self, text: CorpusText, style: str, chars, units
+    ) -> tuple[chains.ChainResult, bool]:
         primaries = [
             face
             for family in chains.primary_families(text.script, text.code, style)
@@ -200,7 +207,10 @@ class FontRegistry:
             face = self.family_face(family)
             if face is None:
                 continue
-            if chains.letter_share(self.coverage(face), chars) >= chains.HANDWRITING_MIN_LETTER_SHARE:
+            if (
+                chains.letter_share(self.coverage(face), chars)
+                >= chains.HANDWRITING_MIN_LETTER_SHARE
+            ):
                 found.append(face)
         return found
 
@@ -228,7 +238,9 @@ class FontRegistry:
         return entry
 
     def _faces(self, keys: Iterable[Sequence]) -> list[FontFace]:
-        return [self._by_key[(path, index)] for path, index in keys if (path, index) in self._by_key]
+        return [
+            self._by_key[(path, index)] for path, index in keys if (path, index) in self._by_key
+        ]
 
     def _info(self, text: CorpusText, entry: dict) -> LanguageInfo:
         styles = tuple(s for s in STYLES if entry["real"].get(s))

@@ -1,0 +1,80 @@
+"""`polyglyph languages`: the usable languages with their font chains."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from fonts_manifest.corpus import load_corpus, parse_corpus_args
+from fonts_manifest.registry import FontRegistry, LanguageInfo
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="polyglyph languages",
+        description="List languages whose whole corpus the installed fonts can draw.",
+    )
+    parser.add_argument("--json", action="store_true", help="print a JSON array")
+    parser.add_argument(
+        "--corpus", action="append", default=[], metavar="LANG=PATH",
+        help="UTF-8 file, one paragraph per line, replacing the bundled text of LANG (repeatable)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--font-dir", action="append", default=[], metavar="DIR",
+        help="extra directory searched for .ttf/.otf/.ttc (repeatable)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--all", action="store_true", help="also list texts the fonts cannot fully draw"
+    )
+    return parser
+
+
+def summary_line(infos: list[LanguageInfo], dropped: list[LanguageInfo]) -> str:
+    scripts = len({i.script for i in infos})
+    rtl = sum(1 for i in infos if i.direction == "rtl")
+    line = f"{len(infos)} languages, {scripts} scripts, {rtl} right-to-left"
+    if dropped:
+        codes = ", ".join(f"{d.code} ({d.coverage:.3f})" for d in dropped[:5])
+        line += f"; {len(dropped)} text(s) not fully covered: {codes}"
+    return line
+
+
+def format_table(infos: list[LanguageInfo]) -> str:
+    header = ("code", "name", "script", "dir", "coverage", "styles", "first font")
+    rows = [
+        (
+            i.code,
+            i.name[:36],
+            i.script,
+            i.direction,
+            f"{i.coverage:.4f}",
+            ",".join(i.styles),
+            i.fonts[0].rsplit("/", 1)[-1] if i.fonts else "-",
+        )  # fmt: skip
+        for i in infos
+    ]
+    widths = [max(len(r[c]) for r in [header, *rows]) for c in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+             for row in [header, *rows]]  # fmt: skip
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    corpus = load_corpus(parse_corpus_args(args.corpus))
+    registry = FontRegistry.load(extra_dirs=args.font_dir, corpus=corpus)
+    infos = registry.languages()
+    dropped = registry.dropped()
+    shown = sorted([*infos, *dropped], key=lambda i: i.code) if args.all else infos
+    try:
+        if args.json:
+            json.dump([i.to_dict() for i in shown], sys.stdout, ensure_ascii=False, indent=1)
+            sys.stdout.write("\n")
+        else:
+            print(format_table(shown))
+            print(summary_line(infos, dropped))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `polyglyph languages | head`
+        sys.stdout = None  # type: ignore[assignment]  # stop the interpreter's final flush
+    return 0
