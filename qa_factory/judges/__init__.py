@@ -1,0 +1,83 @@
+"""Judges: independent readers asked the same question as a view, to score how hard it is.
+
+One small interface: a judge has a `name`, says which tasks it `supports`, and answers
+`(image, view)` requests, one at a time or as a batch (a remote judge overlaps requests). A
+request view is a task view dict plus `language` (BCP 47 of the page). A judge that cannot
+answer after its own retries raises `JudgeError`; in a batch that becomes a `JudgeFailure`
+entry, so one bad request never loses the others.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pipelines.errors import PolyglyphError
+
+Request = tuple[np.ndarray, Mapping[str, Any]]
+
+
+class JudgeError(Exception):
+    """A judge gave no usable answer; `error_class` is a short machine-readable reason."""
+
+    def __init__(self, error_class: str, message: str) -> None:
+        super().__init__(message)
+        self.error_class = error_class
+
+
+@dataclass(frozen=True)
+class JudgeFailure:
+    error_class: str
+    message: str
+
+
+class Judge:
+    """Base class: subclasses set `name`, `tasks` and implement `answer`."""
+
+    name: str = "judge"
+    tasks: frozenset[str] = frozenset()
+    reads_layout: bool = False  # False: plain-text reader, given the region a view is about
+
+    def supports(self, view: Mapping[str, Any]) -> bool:
+        return view.get("task") in self.tasks
+
+    def answer(self, image: np.ndarray, view: Mapping[str, Any]) -> str:
+        raise NotImplementedError
+
+    def answer_batch(self, requests: Sequence[Request]) -> list[str | JudgeFailure]:
+        out: list[str | JudgeFailure] = []
+        for image, view in requests:
+            try:
+                out.append(self.answer(image, view))
+            except JudgeError as exc:
+                out.append(JudgeFailure(exc.error_class, str(exc)))
+        return out
+
+
+JUDGES: dict[str, str] = {
+    "tesseract": "qa_factory.judges.tesseract:TesseractJudge",
+    "openai": "qa_factory.judges.openai:OpenAIJudge",
+}
+
+
+def register_judge(name: str, target: str | Callable[..., Judge]) -> None:
+    """Add a judge by name: a 'module:Class' path or a factory."""
+    JUDGES[name] = target  # type: ignore[assignment]
+
+
+def get_judge(name: str, **options: Any) -> Judge:
+    """A judge by registered name, constructed with `options`; unknown name → PolyglyphError."""
+    target: Any = JUDGES.get(name)
+    if target is None:
+        raise PolyglyphError(f"unknown judge {name!r}; choose from {', '.join(sorted(JUDGES))}")
+    if isinstance(target, str):
+        module_name, _, attr = target.partition(":")
+        target = getattr(importlib.import_module(module_name), attr)
+    try:
+        return target(**options)
+    except TypeError as exc:
+        raise PolyglyphError(f"bad options for judge {name!r}: {exc}") from exc

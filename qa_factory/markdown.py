@@ -1,0 +1,129 @@
+"""The parsing target: Markdown of a page's main body in reading order, tables as HTML.
+
+Built from blocks when the renderer gives them (they carry paragraph boundaries), otherwise from
+runs of lines with the same role. Page furniture (header, footer, page number) is left out, as
+the HunyuanOCR parsing prompt asks. Lines are joined with a space, except between two lines of a
+script written without spaces (CJK, Thai, Lao, Khmer, Myanmar, Tibetan), where a space would be
+an invented character.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from qa_factory.formats import table_html
+from synth.page import Line, Page
+
+FURNITURE_ROLES = frozenset({"header", "footer", "page-number"})
+NO_SPACE_SCRIPTS = frozenset(
+    {"Hani", "Hans", "Hant", "Jpan", "Hira", "Kana", "Thai", "Laoo", "Khmr", "Mymr", "Tibt", "Yiii"}
+)
+LINEWISE_ROLES = frozenset({"field-key", "field-value", "item", "total", "table-cell"})
+DEFAULT_MIN_VISIBLE = 0.5
+_BULLET = re.compile(r"^\s*(?:[-•*·▪◦‣–]|\d+[.)])\s+")
+
+
+@dataclass
+class _Unit:
+    role: str
+    order: float
+    line_indices: list[int] = field(default_factory=list)
+    table_index: int = -1
+
+
+def join_lines(lines: list[Line]) -> str:
+    """Lines of one paragraph as running text, with no space where the script uses none."""
+    out = ""
+    for i, line in enumerate(lines):
+        text = line.text.strip()
+        if i and out and text:
+            prev = lines[i - 1]
+            no_space = prev.script in NO_SPACE_SCRIPTS and line.script in NO_SPACE_SCRIPTS
+            out += "" if no_space else " "
+        out += text
+    return out
+
+
+def _linewise(lines: list[Line]) -> str:
+    parts: list[str] = []
+    for i, line in enumerate(lines):
+        text = line.text.strip()
+        if i and line.role == "field-value" and lines[i - 1].role == "field-key":
+            parts[-1] = f"{parts[-1]} {text}"
+        else:
+            parts.append(text)
+    return "\n".join(parts)
+
+
+def _units(page: Page, keep: set[int]) -> list[_Unit]:
+    units: list[_Unit] = []
+    in_block: set[int] = set()
+    last_order = -1.0
+    for block in page.blocks:
+        indices = [i for i in block.line_indices if 0 <= i < len(page.lines)]
+        in_block.update(indices)
+        is_table = block.role == "table" and 0 <= block.table_index < len(page.tables)
+        order = float(min(indices)) if indices else last_order + 0.5
+        last_order = order
+        if is_table:
+            units.append(_Unit("table", order, indices, block.table_index))
+        else:
+            units.append(_Unit(block.role, order, [i for i in indices if i in keep]))
+    tabled_cells = any(u.role == "table" for u in units) or (page.tables and not page.blocks)
+    run: _Unit | None = None
+    for i, line in enumerate(page.lines):
+        if i in in_block or i not in keep:
+            run = None
+            continue
+        if line.role == "table-cell" and tabled_cells:
+            continue
+        role = "linewise" if line.role in LINEWISE_ROLES else line.role
+        if run is None or run.role != role or role == "list-item":
+            run = _Unit(role, float(i))
+            units.append(run)
+        run.line_indices.append(i)
+    if page.tables and not any(u.role == "table" for u in units):
+        for t in range(len(page.tables)):
+            cells = [i for i, ln in enumerate(page.lines) if ln.role == "table-cell"]
+            units.append(_Unit("table", float(min(cells)) if cells else 1e9, [], t))
+    units.sort(key=lambda u: u.order)
+    return units
+
+
+def page_markdown(page: Page, min_visible: float = DEFAULT_MIN_VISIBLE) -> str:
+    """Markdown of the main body: `#` title, `##` headings, `- ` list items, HTML tables."""
+    keep = {
+        i
+        for i, ln in enumerate(page.lines)
+        if ln.visible >= min_visible and ln.role not in FURNITURE_ROLES and ln.text.strip()
+    }
+    chunks: list[str] = []
+    for unit in _units(page, keep):
+        if unit.role == "table":
+            chunks.append(table_html(page.tables[unit.table_index].cells))
+            continue
+        lines = [page.lines[i] for i in unit.line_indices if i in keep]
+        if not lines or unit.role in FURNITURE_ROLES:
+            continue
+        if unit.role == "title":
+            chunks.append("# " + join_lines(lines))
+        elif unit.role == "heading":
+            chunks.append("## " + join_lines(lines))
+        elif unit.role == "list-item":
+            chunks.append("- " + _BULLET.sub("", join_lines(lines), count=1))
+        elif all(ln.role in LINEWISE_ROLES for ln in lines):
+            chunks.append(_linewise(lines))
+        else:
+            chunks.append(join_lines(lines))
+    return "\n\n".join(chunks)
+
+
+def visible_lines(page: Page, min_visible: float = DEFAULT_MIN_VISIBLE) -> list[int]:
+    """Indices of lines a reader can be asked about, in reading order."""
+    return [i for i, ln in enumerate(page.lines) if ln.visible >= min_visible and ln.text.strip()]
+
+
+def page_plain_text(page: Page, min_visible: float = DEFAULT_MIN_VISIBLE) -> str:
+    """Every visible line (furniture included) in reading order, one per output line."""
+    return "\n".join(page.lines[i].text.strip() for i in visible_lines(page, min_visible))

@@ -1,0 +1,112 @@
+"""How close a judge's answer is to a view's reference, as a score in [0, 1] per task.
+
+Text-like tasks use 1 − normalised edit distance (NFKC, whitespace folded). Spotting matches
+boxes by IoU and scores the matched texts, so missed and invented lines both cost. Extraction
+and reasoning are exact after normalisation (numbers compare by value, so '22.75' equals
+'22,75 EUR').
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from qa_factory.formats import (
+    cells_to_grid,
+    markdown_to_text,
+    parse_html_table,
+    parse_json_answer,
+    parse_number,
+    parse_spotting,
+    parse_spotting_json,
+)
+from qa_factory.textmetrics import match_spotting, normalise_text, text_similarity
+
+
+def _spotting_items(answer: str) -> list[tuple[str, list[int]]]:
+    return parse_spotting(answer) or parse_spotting_json(answer)
+
+
+def _same_value(reference: str, answer: str) -> float:
+    ref, ans = normalise_text(reference).casefold(), normalise_text(answer).casefold()
+    if ref == ans or ref == ans.strip(" .。"):
+        return 1.0
+    ref_num = parse_number(ref) if any(c.isdigit() for c in ref) else None
+    if (
+        ref_num is not None
+        and normalise_text(ref)
+        .replace(" ", "")
+        .lstrip("+-")
+        .replace(".", "")
+        .replace(",", "")
+        .isdigit()
+    ):
+        return 1.0 if parse_number(ans) == ref_num else 0.0
+    return text_similarity(ref, ans)
+
+
+def _table_score(reference: str, answer: str) -> float:
+    ref_cells, ans_cells = parse_html_table(reference), parse_html_table(answer)
+    if not ans_cells:  # a plain-text reader: compare the cell texts in row order
+        return text_similarity(markdown_to_text(reference), answer)
+    ref_grid, ans_grid = cells_to_grid(ref_cells), cells_to_grid(ans_cells)
+    rows = max(len(ref_grid), len(ans_grid))
+    cols = max(len(ref_grid[0]) if ref_grid else 0, len(ans_grid[0]) if ans_grid else 0)
+    if rows == 0 or cols == 0:
+        return 0.0
+    total = 0.0
+    for r in range(rows):
+        for c in range(cols):
+            a = ref_grid[r][c] if r < len(ref_grid) and c < len(ref_grid[r]) else None
+            b = ans_grid[r][c] if r < len(ans_grid) and c < len(ans_grid[r]) else None
+            if a is not None and b is not None:
+                total += 1.0 if not a and not b else text_similarity(a, b)
+    return total / (rows * cols)
+
+
+def _json_fields_score(reference: str, answer: str) -> float:
+    ref, ans = parse_json_answer(reference), parse_json_answer(answer)
+    if not isinstance(ref, dict) or not ref:
+        return 0.0
+    if not isinstance(ans, dict):
+        return 0.0
+    return float(np.mean([_same_value(str(v), str(ans.get(k, ""))) for k, v in ref.items()]))
+
+
+def _reasoning_score(reference: str, answer: str) -> float:
+    ref_num = parse_number(reference)
+    if (
+        ref_num is not None
+        and normalise_text(reference)
+        .replace(" ", "")
+        .replace(".", "")
+        .replace(",", "")
+        .lstrip("-")
+        .isdigit()
+    ):
+        return 1.0 if parse_number(answer) == ref_num else 0.0
+    ref, ans = normalise_text(reference).casefold(), normalise_text(answer).casefold()
+    if ref in ("yes", "no", "是", "否"):
+        first = ans.strip(" .。!").split(" ")[0].strip(",.。") if ans else ""
+        return 1.0 if first == ref or ans.startswith(ref) else 0.0
+    return 1.0 if ref == ans or ref in ans else 0.0
+
+
+def score_answer(
+    task: str, reference: str, answer: str, meta: dict[str, Any] | None = None
+) -> float:
+    """Similarity of a judge's answer to the reference for one task, in [0, 1]."""
+    if task in ("spotting", "spotting_json"):
+        return match_spotting(_spotting_items(reference), _spotting_items(answer))[0]
+    if task == "parsing":
+        return text_similarity(markdown_to_text(reference), markdown_to_text(answer))
+    if task == "table_html":
+        return _table_score(reference, answer)
+    if task == "extraction_key":
+        return _same_value(reference, answer)
+    if task == "extraction_json":
+        return _json_fields_score(reference, answer)
+    if task == "reasoning":
+        return _reasoning_score(reference, answer)
+    return text_similarity(reference, answer)  # text, line, translation

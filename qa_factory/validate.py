@@ -1,0 +1,371 @@
+"""Cross-validation: ask judges the views' questions, score them, and label each view.
+
+References are right by construction (they come from the label tree), so judges do not decide
+truth; they decide difficulty. A check is `verified` when at least k judges agree with the
+reference, `hard` when they don't but the text is there to read (kept for hard-example mining,
+capped at a target share), `unreadable` when every judge is far off and the text is not really
+there any more (mostly out of frame, or a low-contrast crop), `unvalidated` when every judge
+failed (error class recorded; nothing dropped) and `unchecked` when no judge can answer that
+task. Besides the views, a few sampled lines are read as crops: cheap, and they localise
+damage a whole-page score averages away.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import numpy as np
+
+from pipelines.errors import PolyglyphError
+from qa_factory.judges import Judge, JudgeFailure
+from qa_factory.prompts import canonical_prompt
+from qa_factory.scoring import score_answer
+from synth.page import Page, axis_box
+
+DEFAULT_AGREE = {
+    "spotting": 0.8,
+    "spotting_json": 0.8,
+    "parsing": 0.85,
+    "table_html": 0.85,
+    "text": 0.85,
+    "line": 0.85,
+    "extraction_key": 0.9,
+    "extraction_json": 0.9,
+    "reasoning": 1.0,
+    "translation": 0.5,
+}
+STATUS_ORDER = ("unreadable", "hard", "unvalidated", "verified", "unchecked")
+
+
+@dataclass(frozen=True)
+class ValidationRules:
+    k: int = 1  # judges that must agree for `verified`
+    agree: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_AGREE))
+    far: float = 0.5  # below this every judge is "far off"
+    min_visible: float = 0.5  # lines less visible than this are not readable truth
+    low_contrast: float = 0.15  # (p95 − p5)/255 of a line crop below this is unreadable
+    line_checks: int = 4  # sampled line crops read per page
+    hard_share: float = 0.3  # at most this share of kept rows are `hard`
+    tasks: tuple[str, ...] = tuple(DEFAULT_AGREE)
+
+    @staticmethod
+    def from_dict(data: Mapping[str, Any] | None) -> ValidationRules:
+        names = {f.name for f in fields(ValidationRules)}
+        data = dict(data or {})
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise PolyglyphError(
+                f"unknown validation rule(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}"
+            )
+        if "agree" in data:
+            data["agree"] = {**DEFAULT_AGREE, **data["agree"]}
+        if "tasks" in data:
+            data["tasks"] = tuple(data["tasks"])
+        return ValidationRules(**data)
+
+
+@dataclass
+class Check:
+    name: str  # "view:<index>" or "line:<index>"
+    task: str
+    reference: str
+    view: dict[str, Any]  # request view: task, prompt, language, meta
+    lines: list[int]
+    crop: list[float] | None = None  # pixel box when the check reads a crop
+    field_crops: list[tuple[str, list[float]]] = field(default_factory=list)
+    text_region: list[float] | None = None  # what a plain-text reader should read (a table)
+
+
+def crop_box(
+    polygon: Sequence[Sequence[float]], width: int, height: int, margin: float = 0.2
+) -> list[float]:
+    x0, y0, x1, y1 = axis_box(polygon)
+    pad = max(2.0, (y1 - y0) * margin)
+    return [
+        max(0.0, x0 - pad),
+        max(0.0, y0 - pad),
+        min(float(width), x1 + pad),
+        min(float(height), y1 + pad),
+    ]
+
+
+def crop(image: np.ndarray, box: Sequence[float]) -> np.ndarray:
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    region = image[y0 : max(y0 + 1, y1), x0 : max(x0 + 1, x1)]
+    return np.ascontiguousarray(region)
+
+
+def crop_contrast(image: np.ndarray, box: Sequence[float]) -> float:
+    """(p95 − p5) / 255 of the gray crop: ink against paper, robust to a few stray pixels."""
+    region = crop(image, box).astype(np.float32)
+    if region.size == 0:
+        return 0.0
+    gray = region.mean(axis=2) if region.ndim == 3 else region
+    lo, hi = np.percentile(gray, [5, 95])
+    return float((hi - lo) / 255.0)
+
+
+def plan_checks(
+    page: Page, views: Sequence[Mapping[str, Any]], rules: ValidationRules, rng: np.random.Generator
+) -> list[Check]:
+    """The checks of one page: its views (tasks in `rules.tasks`) plus sampled line crops."""
+    checks = []
+    for i, view in enumerate(views):
+        if view["task"] not in rules.tasks:
+            continue
+        meta = json.loads(view.get("meta") or "{}")
+        request = {
+            "task": view["task"],
+            "prompt": view["prompt"],
+            "language": page.language,
+            "meta": meta,
+        }
+        lines = [int(j) for j in meta.get("line_indices", []) if 0 <= int(j) < len(page.lines)]
+        field_crops = []
+        for j in meta.get("field_indices", []):
+            f = page.fields[int(j)]
+            if f.value_polygon:
+                field_crops.append((f.key, crop_box(f.value_polygon, page.width, page.height)))
+                lines += [
+                    k
+                    for k, ln in enumerate(page.lines)
+                    if ln.role == "field-value" and ln.text.strip() == f.value.strip()
+                ]
+        region = None
+        if view["task"] == "table_html" and page.tables:
+            table = page.tables[int(meta.get("table_index", 0))]
+            region = (
+                crop_box(table.polygon, page.width, page.height, margin=0.0)
+                if table.polygon
+                else None
+            )
+        checks.append(
+            Check(
+                f"view:{i}", view["task"], view["answer"], request, lines, None, field_crops, region
+            )
+        )
+    candidates = [i for i, ln in enumerate(page.lines) if ln.text.strip() and ln.polygon]
+    if rules.line_checks > 0 and candidates:
+        chosen = sorted(int(c) for c in rng.permutation(candidates)[: rules.line_checks])
+        for i in chosen:
+            line = page.lines[i]
+            request = {
+                "task": "line",
+                "prompt": canonical_prompt("text"),
+                "language": line.language or page.language,
+            }
+            box = crop_box(line.polygon, page.width, page.height)
+            checks.append(Check(f"line:{i}", "line", line.text.strip(), request, [i], box))
+    return checks
+
+
+def _requests(
+    check: Check, judge: Judge, image: np.ndarray
+) -> list[tuple[np.ndarray, dict[str, Any]]] | None:
+    """What to ask this judge for this check, or None when it cannot answer it."""
+    if check.crop is not None:
+        return [(crop(image, check.crop), check.view)] if judge.supports(check.view) else None
+    if judge.supports(check.view):
+        if check.text_region is not None and not judge.reads_layout:
+            return [(crop(image, check.text_region), check.view)]
+        return [(image, check.view)]
+    line_view = {
+        "task": "line",
+        "prompt": canonical_prompt("text"),
+        "language": check.view["language"],
+    }
+    if (
+        check.task in ("extraction_key", "extraction_json")
+        and check.field_crops
+        and judge.supports(line_view)
+    ):
+        return [(crop(image, box), line_view) for _, box in check.field_crops]
+    return None
+
+
+def _combine(check: Check, answers: list[str]) -> str:
+    """A judge that read field crops: its crop readings as the view's answer format."""
+    if check.task == "extraction_json" and check.field_crops:
+        return json.dumps(
+            {key: a for (key, _), a in zip(check.field_crops, answers, strict=True)},
+            ensure_ascii=False,
+        )
+    return answers[0]
+
+
+def run_judges(
+    work: Sequence[tuple[Page, list[Check]]], judges: Sequence[Judge]
+) -> list[list[dict[str, Any]]]:
+    """Every judge's raw outcome for every check, one batch per judge across all pages."""
+    outcomes: list[list[dict[str, Any]]] = [[{} for _ in checks] for _, checks in work]
+    for judge in judges:
+        batch: list[tuple[np.ndarray, dict[str, Any]]] = []
+        slots: list[tuple[int, int, int]] = []  # page, check, number of requests
+        for p, (page, checks) in enumerate(work):
+            for c, check in enumerate(checks):
+                requests = _requests(check, judge, page.image)
+                if requests is None:
+                    outcomes[p][c][judge.name] = None
+                    continue
+                batch.extend(requests)
+                slots.append((p, c, len(requests)))
+        results = judge.answer_batch(batch) if batch else []
+        pos = 0
+        for p, c, n in slots:
+            part = results[pos : pos + n]
+            pos += n
+            failures = [r for r in part if isinstance(r, JudgeFailure)]
+            if failures:
+                outcomes[p][c][judge.name] = failures[0]
+            else:
+                outcomes[p][c][judge.name] = _combine(work[p][1][c], [str(r) for r in part])
+    return outcomes
+
+
+def _unreadable_looking(
+    page: Page, lines: list[int], rules: ValidationRules
+) -> tuple[bool, float | None]:
+    if not lines:
+        return False, None
+    flags, contrasts = [], []
+    for i in lines:
+        line = page.lines[i]
+        contrast = (
+            crop_contrast(page.image, crop_box(line.polygon, page.width, page.height))
+            if line.polygon
+            else 0.0
+        )
+        contrasts.append(contrast)
+        flags.append(line.visible < rules.min_visible or contrast < rules.low_contrast)
+    return float(np.mean(flags)) >= 0.5, round(float(np.median(contrasts)), 4)
+
+
+def score_check(
+    page: Page, check: Check, outcome: Mapping[str, Any], rules: ValidationRules
+) -> dict[str, Any]:
+    per_judge: dict[str, Any] = {}
+    scores, oks = [], []
+    threshold = rules.agree.get(check.task, 0.85)
+    for name, result in outcome.items():
+        if result is None:
+            per_judge[name] = {"answer": None, "score": None, "ok": None, "error": "unsupported"}
+        elif isinstance(result, JudgeFailure):
+            per_judge[name] = {
+                "answer": None,
+                "score": None,
+                "ok": None,
+                "error": result.error_class,
+            }
+        else:
+            score = round(
+                float(score_answer(check.task, check.reference, result, check.view.get("meta"))), 4
+            )
+            ok = score >= threshold
+            scores.append(score)
+            oks.append(ok)
+            per_judge[name] = {"answer": result, "score": score, "ok": ok}
+    looks_unreadable, contrast = _unreadable_looking(page, check.lines, rules)
+    errors = [v["error"] for v in per_judge.values() if v.get("error") not in (None, "unsupported")]
+    if not scores:
+        status = "unvalidated" if errors else "unchecked"
+    elif sum(oks) >= rules.k:
+        status = "verified"
+    elif max(scores) < rules.far and looks_unreadable:
+        status = "unreadable"
+    else:
+        status = "hard"
+    return {
+        "check": check.name,
+        "task": check.task,
+        "judges": per_judge,
+        "agreement": round(float(np.mean(oks)), 4) if oks else None,
+        "difficulty": round(1.0 - float(np.mean(scores)), 4) if scores else None,
+        "contrast": contrast,
+        "status": status,
+    }
+
+
+def summarise(results: list[dict[str, Any]]) -> tuple[str, float | None, float | None]:
+    """Page status (worst check first), mean difficulty and mean agreement of scored checks."""
+    statuses = {r["status"] for r in results}
+    status = next((s for s in STATUS_ORDER if s in statuses), "unchecked")
+    diffs = [r["difficulty"] for r in results if r["difficulty"] is not None]
+    agreements = [r["agreement"] for r in results if r["agreement"] is not None]
+    difficulty = round(float(np.mean(diffs)), 4) if diffs else None
+    agreement = round(float(np.mean(agreements)), 4) if agreements else None
+    return status, difficulty, agreement
+
+
+def validate_pages(
+    items: Sequence[tuple[Page, Sequence[Mapping[str, Any]], np.random.Generator]],
+    judges: Sequence[Judge],
+    rules: ValidationRules | None = None,
+) -> list[dict[str, Any]]:
+    """Validate several pages in one judge batch: {validation, difficulty, agreement, status} each."""
+    rules = rules or ValidationRules()
+    work = [(page, plan_checks(page, views, rules, rng)) for page, views, rng in items]
+    outcomes = run_judges(work, judges)
+    out = []
+    for (page, checks), page_outcomes in zip(work, outcomes, strict=True):
+        results = [
+            score_check(page, c, o, rules) for c, o in zip(checks, page_outcomes, strict=True)
+        ]
+        status, difficulty, agreement = summarise(results)
+        validation = {
+            "judges": [j.name for j in judges],
+            "status": status,
+            "difficulty": difficulty,
+            "agreement": agreement,
+            "checks": results,
+        }
+        out.append(
+            {
+                "validation": validation,
+                "difficulty": difficulty,
+                "agreement": agreement,
+                "status": status,
+            }
+        )
+    return out
+
+
+def validate_page(
+    page: Page,
+    views: Sequence[Mapping[str, Any]],
+    judges: Sequence[Judge],
+    rules: ValidationRules | None = None,
+    rng: np.random.Generator | None = None,
+) -> dict[str, Any]:
+    """Inline use from generation: one page, cheap judges."""
+    rng = rng if rng is not None else np.random.Generator(np.random.PCG64(0))
+    return validate_pages([(page, views, rng)], judges, rules)[0]
+
+
+def select_kept(
+    statuses: Sequence[str], difficulties: Sequence[float | None], hard_share: float
+) -> list[bool]:
+    """Which rows to keep: no unreadable rows, and `hard` rows (hardest first) up to the share.
+
+    The share is of the kept rows, so 0.3 means at most 3 hard rows per 7 others.
+    """
+    keep = [s not in ("unreadable", "hard") for s in statuses]
+    hard = [i for i, s in enumerate(statuses) if s == "hard"]
+    others = sum(keep)
+    if hard_share >= 1.0:
+        limit = len(hard)
+    else:
+        limit = int(np.floor(hard_share / max(1e-9, 1.0 - hard_share) * others + 1e-9))
+    hard.sort(key=lambda i: (-(difficulties[i] or 0.0), i))
+    for i in hard[:limit]:
+        keep[i] = True
+    return keep
+
+
+def rules_record(rules: ValidationRules) -> dict[str, Any]:
+    record = asdict(rules)
+    record["agree"] = dict(rules.agree)
+    record["tasks"] = list(rules.tasks)
+    return record

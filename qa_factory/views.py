@@ -1,0 +1,273 @@
+"""Task views of one page: the {task, prompt, answer} entries of a row's `tasks` column.
+
+Every answer is derived from the label tree (what was drawn), never from OCR, so it is right by
+construction; judges only tell how hard it is to read. Task mix weights work per page: a weight
+w gives floor(w) views of that task plus one more with probability frac(w), when the page can
+support the task (no fields → no extraction). Each task draws from its own child Generator, so
+changing one weight never changes the views of another task.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from pipelines.errors import PolyglyphError
+from qa_factory.formats import format_spotting, format_spotting_json, normalised_box, table_html
+from qa_factory.markdown import DEFAULT_MIN_VISIBLE, page_markdown, page_plain_text, visible_lines
+from qa_factory.prompts import language_name, pick_prompt
+from qa_factory.reasoning import reasoning_candidates
+from synth.page import Page
+from synth.rng import child_rng
+
+TASKS = (
+    "spotting",
+    "spotting_json",
+    "parsing",
+    "table_html",
+    "text",
+    "extraction_key",
+    "extraction_json",
+    "reasoning",
+    "translation",
+)
+DEFAULT_TASK_MIX: dict[str, float] = {
+    "spotting": 1.0,
+    "spotting_json": 0.3,
+    "parsing": 1.0,
+    "table_html": 1.0,
+    "text": 0.5,
+    "extraction_key": 1.0,
+    "extraction_json": 0.7,
+    "reasoning": 1.5,
+    "translation": 1.0,
+}
+SINGLE_ANSWER_TASKS = frozenset(
+    {"spotting", "spotting_json", "parsing", "table_html", "text", "translation"}
+)
+
+
+def resolve_task_mix(task_mix: Mapping[str, float] | None) -> dict[str, float]:
+    """Defaults overlaid with the config's weights; an unknown task name is a user error."""
+    mix = dict(DEFAULT_TASK_MIX)
+    for task, weight in (task_mix or {}).items():
+        if task not in TASKS:
+            raise PolyglyphError(
+                f"unknown task {task!r} in task mix; choose from {', '.join(TASKS)}"
+            )
+        if not isinstance(weight, int | float) or weight < 0:
+            raise PolyglyphError(
+                f"task mix weight for {task!r} must be a number >= 0, got {weight!r}"
+            )
+        mix[task] = float(weight)
+    return mix
+
+
+def _view(task: str, prompt: str, answer: str, meta: dict[str, Any]) -> dict[str, str]:
+    return {
+        "task": task,
+        "prompt": prompt,
+        "answer": answer,
+        "meta": json.dumps(meta, ensure_ascii=False, sort_keys=True),
+    }
+
+
+def _spotting_items(page: Page, indices: list[int]) -> list[tuple[str, list[int]]]:
+    return [
+        (page.lines[i].text.strip(), normalised_box(page.lines[i].polygon, page.width, page.height))
+        for i in indices
+    ]
+
+
+def _usable_fields(page: Page, min_visible: float) -> list[int]:
+    """Fields with a unique key whose drawn value lines (if tracked) are readable."""
+    counts: dict[str, int] = {}
+    for f in page.fields:
+        counts[f.key] = counts.get(f.key, 0) + 1
+    usable = []
+    for i, f in enumerate(page.fields):
+        if not f.key.strip() or not f.value.strip() or counts[f.key] > 1:
+            continue
+        value_lines = [
+            ln
+            for ln in page.lines
+            if ln.role == "field-value" and ln.text.strip() == f.value.strip()
+        ]
+        if value_lines and max(ln.visible for ln in value_lines) < min_visible:
+            continue
+        usable.append(i)
+    return usable
+
+
+def _all_visible(page: Page, roles: set[str], min_visible: float) -> bool:
+    return all(ln.visible >= min_visible for ln in page.lines if ln.role in roles)
+
+
+def _translation_view(
+    page: Page,
+    rng: np.random.Generator,
+    prompt_language: str,
+    target_language: str,
+    corpus: Mapping[str, Any] | None,
+    min_visible: float,
+) -> dict[str, str] | None:
+    if not corpus or page.language == target_language:
+        return None
+    target = corpus.get(target_language)
+    if target is None:
+        return None
+    by_id = dict(zip(target.paragraph_ids, target.paragraphs, strict=False))
+    ids = []
+    for entry in page.extras.get("paragraphs", []):
+        indices = entry.get("line_indices", [])
+        readable = all(
+            0 <= i < len(page.lines) and page.lines[i].visible >= min_visible for i in indices
+        )
+        if entry.get("complete") and entry.get("id") in by_id and indices and readable:
+            ids.append(entry["id"])
+    if not ids:
+        return None
+    name = language_name(target_language, prompt_language, fallback=getattr(target, "name", ""))
+    prompt = pick_prompt("translation", rng, prompt_language, language=name)
+    meta = {
+        "source_language": page.language,
+        "target_language": target_language,
+        "paragraph_ids": ids,
+        "prompt_language": prompt_language,
+    }
+    return _view("translation", prompt, "\n\n".join(by_id[i] for i in ids), meta)
+
+
+def _task_views(
+    task: str,
+    count: int,
+    page: Page,
+    rng: np.random.Generator,
+    prompt_language: str,
+    target_language: str,
+    corpus: Mapping[str, Any] | None,
+    min_visible: float,
+) -> list[dict[str, str]]:
+    base_meta: dict[str, Any] = {"prompt_language": prompt_language}
+    indices = visible_lines(page, min_visible)
+    if task in ("spotting", "spotting_json"):
+        if not indices:
+            return []
+        items = _spotting_items(page, indices)
+        answer = format_spotting(items) if task == "spotting" else format_spotting_json(items)
+        meta = {**base_meta, "line_indices": indices, "width": page.width, "height": page.height}
+        return [_view(task, pick_prompt(task, rng, prompt_language), answer, meta)]
+    if task == "parsing":
+        markdown = page_markdown(page, min_visible)
+        if not markdown:
+            return []
+        return [
+            _view(
+                task,
+                pick_prompt(task, rng, prompt_language),
+                markdown,
+                {**base_meta, "line_indices": indices},
+            )
+        ]
+    if task == "text":
+        text = page_plain_text(page, min_visible)
+        if not text:
+            return []
+        return [
+            _view(
+                task,
+                pick_prompt(task, rng, prompt_language),
+                text,
+                {**base_meta, "line_indices": indices},
+            )
+        ]
+    if task == "table_html":
+        if len(page.tables) != 1 or not _all_visible(page, {"table-cell"}, min_visible):
+            return []
+        cell_lines = [i for i in indices if page.lines[i].role == "table-cell"]
+        meta = {**base_meta, "table_index": 0, "line_indices": cell_lines}
+        return [
+            _view(
+                task,
+                pick_prompt(task, rng, prompt_language),
+                table_html(page.tables[0].cells),
+                meta,
+            )
+        ]
+    if task == "extraction_key":
+        usable = _usable_fields(page, min_visible)
+        chosen = rng.permutation(usable)[:count] if usable else []
+        views = []
+        for i in sorted(int(c) for c in chosen):
+            f = page.fields[i]
+            prompt = pick_prompt(task, rng, prompt_language, key=f.key)
+            views.append(_view(task, prompt, f.value.strip(), {**base_meta, "field_indices": [i]}))
+        return views
+    if task == "extraction_json":
+        usable = _usable_fields(page, min_visible)
+        if len(usable) < 2:
+            return []
+        views = []
+        for _ in range(count):
+            size = int(rng.integers(2, min(6, len(usable)) + 1))
+            chosen = sorted(int(c) for c in rng.permutation(usable)[:size])
+            keys = [page.fields[i].key for i in chosen]
+            answer = json.dumps(
+                {page.fields[i].key: page.fields[i].value.strip() for i in chosen},
+                ensure_ascii=False,
+            )
+            prompt = pick_prompt(
+                task, rng, prompt_language, fields=json.dumps(keys, ensure_ascii=False)
+            )
+            views.append(_view(task, prompt, answer, {**base_meta, "field_indices": chosen}))
+        return views
+    if task == "reasoning":
+        if not _all_visible(page, {"item", "total", "table-cell"}, min_visible):
+            return []
+        candidates = reasoning_candidates(page, prompt_language)
+        views = []
+        for k in sorted(int(c) for c in rng.permutation(len(candidates))[:count]):
+            cand = candidates[k]
+            prompt = pick_prompt(
+                f"reasoning_{cand['kind']}", rng, prompt_language, **cand["values"]
+            )
+            meta = {**base_meta, "kind": cand["kind"], "computation": cand["computation"]}
+            views.append(_view(task, prompt, cand["answer"], meta))
+        return views
+    if task == "translation":
+        view = _translation_view(page, rng, prompt_language, target_language, corpus, min_visible)
+        return [view] if view else []
+    raise PolyglyphError(f"unknown task {task!r}")
+
+
+def make_views(
+    page: Page,
+    rng: np.random.Generator,
+    task_mix: Mapping[str, float] | None = None,
+    target_language: str = "en",
+    corpus: Mapping[str, Any] | None = None,
+    *,
+    min_visible: float = DEFAULT_MIN_VISIBLE,
+    prompt_zh_share: float = 0.3,
+) -> list[dict[str, str]]:
+    """All views drawn for this page, in TASKS order; each has task, prompt, answer and meta."""
+    mix = resolve_task_mix(task_mix)
+    views: list[dict[str, str]] = []
+    for task in TASKS:
+        task_rng = child_rng(rng, f"view:{task}")
+        weight = mix[task]
+        count = int(weight) + int(task_rng.random() < weight - int(weight))
+        if task in SINGLE_ANSWER_TASKS:
+            count = min(count, 1)
+        prompt_language = "zh" if task_rng.random() < prompt_zh_share else "en"
+        if count <= 0:
+            continue
+        views.extend(
+            _task_views(
+                task, count, page, task_rng, prompt_language, target_language, corpus, min_visible
+            )
+        )
+    return views
