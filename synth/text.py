@@ -65,6 +65,7 @@ class TextStyle:
     language: str  # BCP 47, passed to raqm (Urdu digits, Serbian forms...)
     script: str  # ISO 15924; decides whether words are space-delimited
     direction: str = "ltr"  # paragraph base direction: ltr | rtl | ttb
+    bold: bool = False  # drawn with the face's Bold sibling file when one is installed
 
 
 @dataclass(frozen=True)
@@ -184,8 +185,21 @@ def composite(canvas: np.ndarray, ink: Ink, x: int, y: int, colour: Sequence[int
     alpha *= opacity / 255.0
     region = canvas[cy0:cy1, cx0:cx1].astype(np.float32)
     colour_arr = np.asarray(colour, dtype=np.float32)
-    region += (colour_arr - region) * alpha[:, :, None]
+    if canvas.ndim == 2:  # a coverage mask (e.g. for handwriting imitation): colour is a level
+        region += (colour_arr.reshape(-1)[0] - region) * alpha
+    else:
+        region += (colour_arr - region) * alpha[:, :, None]
     canvas[cy0:cy1, cx0:cx1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
+
+
+@lru_cache(maxsize=512)
+def bold_sibling(path: str) -> str | None:
+    """`NotoSansArabic-Bold.ttf` next to `NotoSansArabic-Regular.ttf`, when installed."""
+    base = os.path.basename(path)
+    if "Regular" not in base:
+        return None
+    candidate = os.path.join(os.path.dirname(path), base.replace("Regular", "Bold"))
+    return candidate if os.path.exists(candidate) else None
 
 
 def face_name(face: Any) -> str:
@@ -204,38 +218,53 @@ class TextEngine:
         self._advances: dict[Hashable, float] = {}
         self._inks: dict[Hashable, Ink] = {}
         self._items: dict[Hashable, list[tuple[str, Any]]] = {}
+        self._bold_fonts: dict[Hashable, ImageFont.FreeTypeFont | None] = {}
 
     # -- shaping ---------------------------------------------------------------------------
 
-    def _font(self, face: Any, size: int) -> ImageFont.FreeTypeFont:
+    def _font(self, face: Any, size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
+        if bold:
+            key = (face, size)
+            if key not in self._bold_fonts:
+                path = bold_sibling(str(getattr(face, "path", "")))
+                self._bold_fonts[key] = (
+                    ImageFont.truetype(path, size, index=int(getattr(face, "index", 0)),
+                                       layout_engine=ImageFont.Layout.RAQM)
+                    if path else None
+                )
+            font = self._bold_fonts[key]
+            if font is not None:
+                return font
         return self.fonts.pil_font(face, size)
 
-    def advance(self, text: str, face: Any, size: int, direction: str, language: str) -> float:
-        key = (text, face, size, direction, language)
+    def advance(self, text: str, face: Any, size: int, direction: str, language: str,
+                bold: bool = False) -> float:
+        key = (text, face, size, direction, language, bold)
         value = self._advances.get(key)
         if value is None:
             if len(self._advances) > CACHE_LIMIT:
                 self._advances.clear()
-            font = self._font(face, size)
+            font = self._font(face, size, bold)
             value = float(font.getlength(text, direction=direction, language=language or None))
             self._advances[key] = value
         return value
 
-    def ink(self, text: str, face: Any, size: int, direction: str, language: str) -> Ink:
+    def ink(self, text: str, face: Any, size: int, direction: str, language: str,
+            bold: bool = False) -> Ink:
         """Shaped coverage of one piece, relative to the pen (left/baseline, or top-centre)."""
-        key = (text, face, size, direction, language)
+        key = (text, face, size, direction, language, bold)
         value = self._inks.get(key)
         if value is None:
             if len(self._inks) > CACHE_LIMIT // 4:
                 self._inks.clear()
-            value = self._shape_ink(text, face, size, direction, language)
+            value = self._shape_ink(text, self._font(face, size, bold), direction, language)
             self._inks[key] = value
         return value
 
-    def _shape_ink(self, text: str, face: Any, size: int, direction: str, language: str) -> Ink:
+    def _shape_ink(self, text: str, font: ImageFont.FreeTypeFont, direction: str, language: str
+                   ) -> Ink:
         if not text.strip():
             return Ink(None, 0, 0)
-        font = self._font(face, size)
         anchor = "mt" if direction == "ttb" else "ls"
         core, offset = font.getmask2(
             text, mode="L", direction=direction, language=language or None, anchor=anchor
@@ -266,7 +295,7 @@ class TextEngine:
 
     def metrics(self, style: TextStyle) -> tuple[int, int]:
         """(ascent, descent) of the preferred face: the line box used for spacing."""
-        return self._font(style.chain[0], style.size).getmetrics()
+        return self._font(style.chain[0], style.size, style.bold).getmetrics()
 
     # -- measuring and breaking ------------------------------------------------------------
 
@@ -275,7 +304,7 @@ class TextEngine:
         piece_dir = "ttb" if style.direction == "ttb" else style.direction
         total = 0.0
         for run_text, face in self.itemize(text, style):
-            total += self.advance(run_text, face, style.size, piece_dir, style.language)
+            total += self.advance(run_text, face, style.size, piece_dir, style.language, style.bold)
         return total
 
     def wrap(self, paragraph: str, style: TextStyle, max_width: float) -> list[str]:
@@ -314,7 +343,7 @@ class TextEngine:
             start, end, face = pieces[index]
             piece_text = text[start:end]
             direction = "ttb" if vertical else ("rtl" if levels[start] % 2 else "ltr")
-            adv = self.advance(piece_text, face, style.size, direction, style.language)
+            adv = self.advance(piece_text, face, style.size, direction, style.language, style.bold)
             placed.append(
                 Piece(start, end, piece_text, face, direction, pen, adv, word_of[start])
             )
@@ -345,7 +374,8 @@ class TextEngine:
         style = layout.style
         word_boxes: list[list[float] | None] = [None] * len(layout.words)
         for piece in layout.pieces:
-            ink = self.ink(piece.text, piece.face, style.size, piece.direction, style.language)
+            ink = self.ink(piece.text, piece.face, style.size, piece.direction, style.language,
+                           style.bold)
             if ink.mask is None:
                 continue
             px, py = self._piece_pen(piece, layout, origin)

@@ -1,0 +1,74 @@
+"""`polyglyph render`: one page to PAGE.png + PAGE.json, for looking at what synth makes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from PIL import Image
+
+from pipelines.errors import PolyglyphError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="polyglyph render", description=__doc__)
+    parser.add_argument("--language", required=True, help="BCP 47 code, e.g. ar, hi, zh-Hans")
+    parser.add_argument("--scene", default="document")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--corpus", action="append", default=[], metavar="LANG=PATH",
+                        help="your own text for a language, one paragraph per line (repeatable)")
+    parser.add_argument("--width", type=int, default=1024)
+    parser.add_argument("--height", type=int, default=1448)
+    parser.add_argument("--columns", type=int, default=None)
+    parser.add_argument("--style-mix", type=float, default=0.0,
+                        help="share of handwritten paragraphs/lines (0..1)")
+    parser.add_argument("--vertical", action="store_true", help="vertical text (CJK, Mongolian)")
+    parser.add_argument("--background", action="append", default=[], metavar="IMAGE",
+                        help="background image for the paper (repeatable)")
+    parser.add_argument("--out", required=True, help="PAGE.png; PAGE.json is written next to it")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from fonts_manifest.doctor import require_raqm
+
+    require_raqm()
+    from fonts_manifest.corpus import load_corpus, parse_corpus_args
+    from fonts_manifest.registry import FontRegistry
+    from synth.render import PageSpec, RenderContext, render_page
+    from synth.rng import sample_rng
+
+    if args.columns is not None and not 1 <= args.columns <= 3:
+        raise PolyglyphError(f"--columns {args.columns}: use 1, 2 or 3")
+    if not 0.0 <= args.style_mix <= 1.0:
+        raise PolyglyphError(f"--style-mix {args.style_mix}: use a share between 0 and 1")
+    out = Path(args.out)
+    if out.suffix.lower() != ".png":
+        raise PolyglyphError(f"--out {args.out}: give a .png path")
+    overrides = parse_corpus_args(args.corpus)
+    corpus = load_corpus(overrides or None)
+    registry = FontRegistry.load()
+    ctx = RenderContext(registry, corpus)
+    spec = PageSpec(
+        language=args.language, scene=args.scene, width=args.width, height=args.height,
+        columns=args.columns, style_mix=args.style_mix, vertical=args.vertical,
+        backgrounds=tuple(args.background),
+    )
+    page = render_page(spec, sample_rng(args.seed), ctx)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    json_path = out.with_suffix(".json")
+    tmp_png, tmp_json = out.with_name(out.name + ".tmp"), json_path.with_name(json_path.name + ".tmp")
+    try:
+        Image.fromarray(page.image).save(tmp_png, format="PNG")
+        tmp_json.write_text(json.dumps(page.to_dict(), ensure_ascii=False, indent=1), "utf-8")
+        os.replace(tmp_png, out)
+        os.replace(tmp_json, json_path)
+    finally:
+        for tmp in (tmp_png, tmp_json):
+            tmp.unlink(missing_ok=True)
+    print(f"{out} ({page.width}x{page.height}, {len(page.lines)} lines, "
+          f"{len(page.words)} words) + {json_path}")
+    return 0

@@ -1,0 +1,97 @@
+"""Scenes: each module turns a sampled record into a Page (see `synth.render.SCENES`).
+
+Helpers shared by scenes live here, so every scene draws a line (printed, handwriting font, or
+imitated handwriting) and labels it the same way.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from synth.page import Line, Polygon, Word, box_polygon, min_area_quad
+from synth.text import LineLayout, TextEngine, face_name
+
+HAND_POLYGON_STEP = 6.0  # px between points when a handwriting map bends a polygon
+
+
+def sample_hand(rng: np.random.Generator, size: float, has_font: bool) -> dict[str, Any] | None:
+    """How a handwritten line is made: a handwriting font, else imitation, else None."""
+    if has_font:
+        from synth.render import ACCENT_INKS, pick
+
+        return {"kind": "font", "ink": pick(rng, ((20, 40, 140), (25, 50, 170), (25, 25, 30),
+                                                    ACCENT_INKS[0]))}
+    try:
+        from synth.handwriting import sample_handwriting
+    except ImportError:
+        return None
+    return {"kind": "imitation", "params": sample_handwriting(rng, size)}
+
+
+def draw_labelled_line(
+    engine: TextEngine,
+    canvas: np.ndarray,
+    layout: LineLayout,
+    origin: tuple[float, float],
+    *,
+    colour: Sequence[int],
+    role: str,
+    line_index: int,
+    hand: dict[str, Any] | None = None,
+    line_seed: int = 0,
+) -> Line:
+    """Draw one laid-out line and return its label (`style` says printed or handwritten).
+
+    Imitated handwriting draws the line into a coverage mask, distorts it with
+    `synth.handwriting.apply_handwriting`, and moves the word polygons with the very point map
+    that moved the ink; `line_seed` varies the distortion from line to line deterministically.
+    """
+    if hand is None or hand["kind"] == "font":
+        ink = colour if hand is None else hand["ink"]
+        geometry = engine.draw_line(canvas, layout, origin, colour=ink)
+        line = engine.line_label(layout, geometry, role=role, line_index=line_index,
+                                 style="printed" if hand is None else "handwritten")
+        return line
+    from synth.handwriting import apply_handwriting, composite_ink, map_polygon
+
+    params = dict(hand["params"])
+    params["jitter_seed"] = int(params["jitter_seed"]) + int(line_seed)
+    geometry = engine.line_geometry(layout, origin)
+    x0, y0, x1, y1 = geometry.box
+    pad = 2
+    ox, oy = math.floor(x0) - pad, math.floor(y0) - pad
+    mask = np.zeros((math.ceil(y1) - oy + pad, math.ceil(x1) - ox + pad), np.uint8)
+    engine.draw_line(mask, layout, (origin[0] - ox, origin[1] - oy), colour=(255,))
+    out, forward = apply_handwriting(mask, params)
+    centre = np.array([[mask.shape[1] / 2, mask.shape[0] / 2]])
+    shift = np.round(forward(centre)[0] - centre[0])
+    px, py = int(ox - shift[0]), int(oy - shift[1])
+    composite_ink(canvas, out, params["ink"], px, py)
+
+    def to_page(poly: Polygon) -> Polygon:
+        local = [[x - ox, y - oy] for x, y in poly]
+        moved = map_polygon(forward, local, HAND_POLYGON_STEP)
+        return [[round(x + px, 2), round(y + py, 2)] for x, y in moved]
+
+    label = engine.line_label(layout, geometry, role=role, line_index=line_index,
+                              style="handwritten")
+    polygon = to_page(geometry.polygon)
+    words = [Word(text=w.text, polygon=to_page(w.polygon), line_index=line_index)
+             for w in label.words]
+    label.polygon, label.quad, label.words = polygon, min_area_quad(polygon), words
+    return label
+
+
+def union_box(polygons: Sequence[Polygon]) -> Polygon:
+    """Axis box around several polygons (block outlines)."""
+    pts = np.asarray([p for poly in polygons for p in poly], np.float64).reshape(-1, 2)
+    if len(pts) == 0:
+        return []
+    return box_polygon(pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max())
+
+
+__all__ = ["draw_labelled_line", "face_name", "sample_hand", "union_box", "Line"]
