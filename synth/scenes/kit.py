@@ -1,0 +1,233 @@
+"""Layout records shared by the table, form, receipt, card and note scenes.
+
+These scenes measure text while sampling (shaped widths from the text engine) and write every
+decision into the record as plain drawing orders: graphics (rules, boxes, fills) and lines
+(text, pen position, anchor, size, font style, colour, handwriting). `draw_orders` replays them,
+so `apply` is a pure function of the record. Labels come from the drawn ink through
+`synth.scenes.draw_labelled_line`, the same path the document scene uses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import cv2
+import numpy as np
+
+from synth.linebreak import grapheme_clusters
+from synth.page import Block, Line, Polygon, box_polygon
+from synth.scenes import draw_labelled_line, sample_hand, union_box
+from synth.text import TextStyle
+
+PRINT_INKS = ((20, 20, 20), (0, 0, 0), (35, 35, 40), (45, 40, 38), (25, 30, 60), (50, 50, 50))
+
+
+def style_for(ctx: Any, language: str, size: float, font: str = "sans", bold: bool = False) -> TextStyle:
+    style = ctx.style(language, int(round(size)), font)
+    if bold and "bold" in {f.name for f in dataclasses.fields(style)}:
+        style = dataclasses.replace(style, bold=True)
+    return style
+
+
+def width_of(ctx: Any, language: str, text: str, size: float, font: str = "sans", bold: bool = False) -> float:
+    return float(ctx.engine.width(text, style_for(ctx, language, size, font, bold)))
+
+
+def metrics(ctx: Any, language: str, size: float, font: str = "sans") -> tuple[int, int]:
+    """(ascent, descent) of the preferred face at this size."""
+    return ctx.engine.metrics(style_for(ctx, language, size, font))
+
+
+def covers(ctx: Any, language: str, font: str = "sans") -> Callable[[str], bool]:
+    """Whether the language's font chain draws every character of a text (no tofu)."""
+    chain = ctx.chain(ctx.language(language).code, font)
+
+    def check(text: str) -> bool:
+        try:
+            ctx.registry.itemize(text, list(chain))
+        except Exception:  # MissingGlyphError: the text cannot be drawn with these fonts
+            return False
+        return True
+
+    return check
+
+
+def fit(ctx: Any, language: str, text: str, size: float, max_width: float, font: str = "sans",
+        bold: bool = False) -> str:
+    """`text` if it fits `max_width`, else its longest grapheme-cluster prefix that does (≥ 1)."""
+    if width_of(ctx, language, text, size, font, bold) <= max_width:
+        return text
+    clusters = grapheme_clusters(text)
+    lo, hi = 1, len(clusters)
+    while lo < hi:  # binary search on the number of clusters kept
+        mid = (lo + hi + 1) // 2
+        if width_of(ctx, language, "".join(clusters[:mid]).rstrip(), size, font, bold) <= max_width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return "".join(clusters[:lo]).rstrip() or clusters[0]
+
+
+def line_order(
+    text: str,
+    x: float,
+    baseline: float,
+    size: float,
+    *,
+    anchor: str = "left",
+    font: str = "sans",
+    colour: list[int] | tuple[int, ...] = (20, 20, 20),
+    role: str = "paragraph",
+    hand: dict[str, Any] | None = None,
+    bold: bool = False,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """One drawing order for a line; `anchor` says which end of the line sits at `x`."""
+    return {
+        "text": text, "x": round(float(x), 2), "y": round(float(baseline), 2),
+        "size": int(round(size)), "anchor": anchor, "font": font, "bold": bool(bold),
+        "colour": [int(c) for c in colour], "role": role, "hand": hand, "seed": int(seed),
+    }
+
+
+def hand_for(ctx: Any, rng: np.random.Generator, language: str, size: float) -> tuple[str, dict[str, Any] | None]:
+    """(font style, hand record) of a handwritten line: a real handwriting font where the
+    language has one, else imitation on the print font."""
+    has_font = ctx.has_style(language, "handwriting")
+    hand = sample_hand(rng, size, has_font)
+    return ("handwriting" if has_font else "sans"), hand
+
+
+def draw_graphics(image: np.ndarray, orders: list[dict[str, Any]]) -> None:
+    """Rules, boxes and fills (in place). Coordinates are page pixels."""
+    for g in orders:
+        colour = tuple(int(c) for c in g["colour"])
+        if g["kind"] == "fill":
+            x0, y0, x1, y1 = (int(round(v)) for v in g["box"])
+            cv2.rectangle(image, (x0, y0), (x1, y1), colour, -1)
+        elif g["kind"] == "rect":
+            x0, y0, x1, y1 = (int(round(v)) for v in g["box"])
+            cv2.rectangle(image, (x0, y0), (x1, y1), colour, int(g.get("thickness", 1)), cv2.LINE_AA)
+        elif g["kind"] == "line":
+            (x0, y0), (x1, y1) = g["points"]
+            cv2.line(image, (int(round(x0)), int(round(y0))), (int(round(x1)), int(round(y1))),
+                     colour, int(g.get("thickness", 1)), cv2.LINE_AA)
+        elif g["kind"] == "dashes":
+            (x0, y0), (x1, _) = g["points"]
+            step = float(g.get("step", 8.0))
+            for x in np.arange(x0, x1 - step / 2, step):
+                cv2.line(image, (int(round(x)), int(round(y0))), (int(round(x + step / 2)), int(round(y0))),
+                         colour, 1, cv2.LINE_AA)
+        else:
+            raise ValueError(f"unknown graphic kind {g['kind']!r}")
+
+
+def draw_orders(image: np.ndarray, ctx: Any, language: str, orders: list[dict[str, Any]]) -> list[Line]:
+    """Draw every line order into `image` and return their labels, index i for order i."""
+    lines: list[Line] = []
+    for index, order in enumerate(orders):
+        style = style_for(ctx, language, order["size"], order["font"], order.get("bold", False))
+        layout = ctx.engine.layout_line(order["text"], style)
+        x = float(order["x"])
+        if order["anchor"] == "right":
+            x -= layout.advance
+        elif order["anchor"] == "center":
+            x -= layout.advance / 2
+        line = draw_labelled_line(
+            ctx.engine, image, layout, (x, float(order["y"])), colour=order["colour"],
+            role=order["role"], line_index=index, hand=order["hand"], line_seed=order["seed"],
+        )
+        lines.append(line)
+    return lines
+
+
+def block(role: str, lines: list[Line], indices: list[int], table_index: int = -1,
+          polygon: Polygon | None = None) -> Block:
+    """A block around some lines (their text joined by newlines, in the given order)."""
+    chosen = [lines[i] for i in indices]
+    poly = polygon if polygon is not None else union_box([ln.polygon for ln in chosen])
+    return Block(role=role, polygon=poly, line_indices=list(indices),
+                 text="\n".join(ln.text for ln in chosen), table_index=table_index)
+
+
+def box(x0: float, y0: float, x1: float, y1: float) -> list[float]:
+    return [round(float(x0), 2), round(float(y0), 2), round(float(x1), 2), round(float(y1), 2)]
+
+
+def box_poly(b: list[float]) -> Polygon:
+    return box_polygon(*b)
+
+
+def seed_of(rng: np.random.Generator) -> int:
+    return int(rng.integers(0, 2**31 - 1))
+
+
+def pick(rng: np.random.Generator, options: Any) -> Any:
+    item = options[int(rng.integers(len(options)))]
+    return list(item) if isinstance(item, tuple) else item
+
+
+def apply_layout(record: dict[str, Any], ctx: Any) -> Any:
+    """Re-make a page from a layout record: paper, graphics, lines, then the label structure.
+
+    Record keys: `paper` (synth.render background record), `graphics`, `lines` (line orders in
+    reading order), `blocks` ({role, lines}), `fields` ({key, value, key_line, value_line,
+    kind}), `tables` ({rows, cols, box, cells: {row, col, rowspan, colspan, header, box,
+    lines}}), `extras`.
+    """
+    from synth.page import Cell, Field, Page, Table
+    from synth.render import apply_background
+
+    width, height = int(record["width"]), int(record["height"])
+    language = record["language"]
+    info = ctx.language(language)
+    image = apply_background(record["paper"], width, height)
+    draw_graphics(image, record.get("graphics", []))
+    lines = draw_orders(image, ctx, language, record["lines"])
+    blocks = [block(b["role"], lines, b["lines"], b.get("table_index", -1),
+                    box_poly(b["box"]) if b.get("box") else None)
+              for b in record.get("blocks", [])]
+    fields = [
+        Field(key=f["key"], value=f["value"], key_polygon=lines[f["key_line"]].polygon,
+              value_polygon=lines[f["value_line"]].polygon, kind=f.get("kind", "text"))
+        for f in record.get("fields", [])
+    ]
+    tables = []
+    for t in record.get("tables", []):
+        cells = [
+            Cell(row=c["row"], col=c["col"], text=" ".join(lines[i].text for i in c["lines"]),
+                 polygon=box_poly(c["box"]), rowspan=c["rowspan"], colspan=c["colspan"],
+                 header=c["header"])
+            for c in t["cells"]
+        ]
+        tables.append(Table(rows=t["rows"], cols=t["cols"], cells=cells, polygon=box_poly(t["box"]),
+                            html=table_html(t["rows"], cells)))
+    return Page(
+        image=image, language=info.code, script=info.script, direction=info.direction,
+        scene=record["scene"], lines=lines, blocks=blocks, tables=tables, fields=fields,
+        extras=dict(record.get("extras", {})),
+    )
+
+
+def table_html(rows: int, cells: list[Any]) -> str:
+    """`<table><tr><td rowspan="2">…</td>…</tr>…</table>`: cells in row-major logical order."""
+    import html
+
+    by_row: dict[int, list[Any]] = {r: [] for r in range(rows)}
+    for cell in cells:
+        by_row[cell.row].append(cell)
+    parts = ["<table>"]
+    for r in range(rows):
+        parts.append("<tr>")
+        for cell in sorted(by_row[r], key=lambda c: c.col):
+            attrs = ""
+            if cell.rowspan > 1:
+                attrs += f' rowspan="{cell.rowspan}"'
+            if cell.colspan > 1:
+                attrs += f' colspan="{cell.colspan}"'
+            parts.append(f"<td{attrs}>{html.escape(cell.text, quote=False)}</td>")
+        parts.append("</tr>")
+    parts.append("</table>")
+    return "".join(parts)
