@@ -42,6 +42,10 @@ class Judge:
     tasks: frozenset[str] = frozenset()
     reads_layout: bool = False  # False: plain-text reader, given the region a view is about
 
+    def settings(self) -> dict[str, Any]:
+        """What changes answers (recorded in outputs, part of the resume key); never secrets."""
+        return {"name": self.name}
+
     def supports(self, view: Mapping[str, Any]) -> bool:
         return view.get("task") in self.tasks
 

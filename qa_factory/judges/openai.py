@@ -74,6 +74,15 @@ class OpenAIJudge(Judge):
     def __repr__(self) -> str:
         return f"OpenAIJudge(name={self.name!r}, url={self.url!r}, model={self.model!r})"
 
+    def settings(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "url": self.url,
+            "model": self.model,
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+        }
+
     def _body(self, image: np.ndarray, view: Mapping[str, Any]) -> bytes:
         prompt = view.get("prompt") or canonical_prompt(
             "text" if view.get("task") == "line" else str(view.get("task"))

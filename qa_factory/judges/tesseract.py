@@ -145,6 +145,9 @@ class TesseractJudge(Judge):
         self.binary, self.timeout = binary, timeout
         self.env = {**os.environ, "OMP_THREAD_LIMIT": str(threads)}
 
+    def settings(self) -> dict[str, Any]:
+        return {"name": self.name, "binary": self.binary}
+
     def supports(self, view: Mapping[str, Any]) -> bool:
         return (
             view.get("task") in self.tasks
