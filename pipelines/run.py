@@ -8,6 +8,7 @@ still matches and makes the rest.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections import Counter
@@ -94,7 +95,7 @@ def resume_plan(
 def choose_executor(config: GenerateConfig, pending: int) -> str:
     if config.executor != "auto":
         return config.executor
-    if config.ray_address:
+    if config.ray_address or os.environ.get("RAY_ADDRESS"):
         return "ray"
     return "ray" if min(config.workers, pending) > 1 else "local"
 
@@ -218,9 +219,10 @@ def _run_ray(
     if not jobs:
         return
     started_here = not ray.is_initialized()
+    address = config.ray_address or os.environ.get("RAY_ADDRESS")  # set by `ray job submit`
     if started_here:
-        if config.ray_address:
-            ray.init(address=config.ray_address, logging_level="WARNING", log_to_driver=True)
+        if address:
+            ray.init(address=address, logging_level="WARNING", log_to_driver=True)
         else:
             ray.init(num_cpus=config.workers, include_dashboard=False, logging_level="WARNING")
     try:

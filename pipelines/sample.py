@@ -37,11 +37,10 @@ def worker_context(config: dict[str, Any], config_hash: str) -> WorkerContext:
     ctx = _CONTEXTS.get(config_hash)
     if ctx is not None:
         return ctx
+    from fonts_manifest.corpus import load_corpus
     from fonts_manifest.doctor import require_raqm
     from fonts_manifest.registry import FontRegistry
     from synth.render import RenderContext
-
-    from fonts_manifest.corpus import load_corpus
 
     require_raqm()
     registry = FontRegistry.load(extra_dirs=tuple(config["font_dirs"]))
@@ -120,9 +119,7 @@ def make_page(config: dict[str, Any], index: int, ctx: WorkerContext) -> tuple[A
     if ctx.stages.get("warp") and profile is not None:
         import warping
 
-        if config.get("dewarp"):
-            profile = {**profile, "dewarp_map": True}
-        page = warping.warp_page(page, profile, warp_rng)
+        page = warping.warp_page(page, profile, warp_rng, dewarp=bool(config.get("dewarp")))
     return page, plan, views_rng, seed
 
 

@@ -22,6 +22,7 @@ from .output import Output, sha256, shard_name, table_bytes
 from .rows import rows_to_table
 from .sample import make_row, worker_context
 
+OUR_PACKAGES = ("synth", "warping", "qa_factory", "fonts_manifest", "pipelines")
 CRASH_ENV = "POLYGLYPH_TEST_CRASH_MARKER"
 """Test hook: when set to a path that does not exist yet, the worker creates it and dies hard
 (os._exit) mid-shard, once; the retried task finds the marker and completes."""
@@ -97,11 +98,18 @@ def make_shard(
 
 
 def _failure(index: int, exc: Exception) -> dict[str, Any]:
-    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-    place = f" at {os.path.basename(where.filename)}:{where.lineno}" if where else ""
+    frames = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ else []
+    ours = [f for f in frames if any(f"{os.sep}{pkg}{os.sep}" in f.filename for pkg in OUR_PACKAGES)]
+    where = (ours or frames or [None])[-1]
+    place = f" at {_short(where.filename)}:{where.lineno}" if where else ""
     message = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
     print(f"polyglyph: sample {index} failed: {message}{place}", file=sys.stderr)
     return {"index": index, "error": message + place}
+
+
+def _short(filename: str) -> str:
+    parts = filename.split(os.sep)
+    return os.sep.join(parts[-2:])
 
 
 def _maybe_crash_for_test() -> None:

@@ -86,8 +86,7 @@ def make_variant_row(page: Any, item: SourceItem, copy: int, index: int, cfg: di
 
     seed = sample_seed(cfg["seed"], copy, stream=f"variant:{item.key}")
     rng = child_rng(sample_rng(seed), "warp")
-    prof = {**profile, "dewarp_map": True} if cfg["dewarp"] else profile
-    record = warping.sample_warp(prof, page.width, page.height, rng)
+    record = warping.sample_warp(profile, page.width, page.height, rng, dewarp=cfg["dewarp"])
     if cfg["geometry_only"]:
         record = geometry_only(record)
     warped = warping.apply_warp(page, record)
