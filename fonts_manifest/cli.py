@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from fonts_manifest.corpus import load_corpus, parse_corpus_args
 from fonts_manifest.registry import FontRegistry, LanguageInfo
+from pipelines.errors import PolyglyphError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,6 +64,9 @@ def format_table(infos: list[LanguageInfo]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    for directory in args.font_dir:
+        if not Path(directory).expanduser().is_dir():
+            raise PolyglyphError(f"--font-dir {directory}: not a directory")
     corpus = load_corpus(parse_corpus_args(args.corpus))
     registry = FontRegistry.load(extra_dirs=args.font_dir, corpus=corpus)
     infos = registry.languages()

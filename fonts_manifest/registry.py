@@ -23,6 +23,8 @@ from fonts_manifest.corpus import CorpusText, alias_table, load_corpus
 from pipelines.errors import PolyglyphError
 
 TABLE_VERSION = 5
+# Language-table entries computed (not taken from the cache) in this process; tests read it.
+entries_computed = 0
 
 
 class MissingGlyphError(PolyglyphError):
@@ -215,6 +217,8 @@ class FontRegistry:
         return found
 
     def _compute_entry(self, text: CorpusText) -> dict:
+        global entries_computed
+        entries_computed += 1
         chars = chains.needed_chars(text.paragraphs)
         units = chains.cluster_units(text.paragraphs)
         sans, _ = self._print_chain(text, "sans", chars, units)
@@ -317,10 +321,9 @@ class FontRegistry:
                 continue
             face = next((f for f in chain if self.covers(f, cluster)), None)
             if face is None:
-                missing = next(
-                    c for c in cluster if not chains.is_ignorable(c) and not self._any_covers(chain, c)
-                ) if any(not self._any_covers(chain, c) for c in cluster) else cluster[0]  # fmt: skip
-                raise MissingGlyphError(missing, cluster)
+                # Name a char no face has at all; else the cluster is only split across faces.
+                unmapped = [c for c in cluster if not self._any_covers(chain, c)]
+                raise MissingGlyphError((unmapped or [cluster[0]])[0], cluster)
             if buffer and current is not None:
                 runs.append(("".join(buffer), current))
             current, buffer = face, [cluster]

@@ -1,0 +1,95 @@
+"""`polyglyph languages` and `polyglyph doctor` through the installed console script."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+POLYGLYPH = str(Path(sys.executable).with_name("polyglyph"))
+KEYS = {
+    "code",
+    "name",
+    "script",
+    "direction",
+    "fonts",
+    "coverage",
+    "corpus_chars",
+    "iso639_3",
+    "styles",
+}
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([POLYGLYPH, *args], capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def languages_json() -> list[dict]:
+    result = _run("languages", "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_languages_json_has_the_contract_keys(languages_json):
+    assert len(languages_json) >= 400
+    codes = [row["code"] for row in languages_json]
+    assert len(codes) == len(set(codes))
+    for row in languages_json:
+        assert KEYS <= row.keys()
+        assert row["coverage"] == 1.0 and row["corpus_chars"] > 0
+        assert row["direction"] in {"ltr", "rtl", "ttb"}
+        assert row["fonts"] and all(Path(p).is_file() for p in row["fonts"])
+        assert "sans" in row["styles"]
+    by_code = {row["code"]: row for row in languages_json}
+    assert by_code["he"]["direction"] == "rtl"
+    assert by_code["ja"]["fonts"][0].endswith("NotoSansCJK-Regular.ttc")
+    assert len({row["script"] for row in languages_json}) >= 30
+
+
+def test_languages_table_and_summary(languages_json):
+    result = _run("languages")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:3] == ["code", "name", "script"]
+    assert len(lines) == len(languages_json) + 2
+    summary = lines[-1]
+    assert summary.startswith(f"{len(languages_json)} languages, ")
+    assert "scripts" in summary and "right-to-left" in summary
+
+
+def test_corpus_override_changes_the_language(tmp_path, languages_json):
+    text = tmp_path / "th.txt"
+    text.write_text("สวัสดีครับ\nราคา 120 บาท\n", encoding="utf-8")
+    result = _run("languages", "--json", "--corpus", f"th={text}")
+    assert result.returncode == 0, result.stderr
+    row = next(r for r in json.loads(result.stdout) if r["code"] == "th")
+    assert row["corpus_chars"] == len("สวัสดีครับ") + len("ราคา 120 บาท")
+    before = next(r for r in languages_json if r["code"] == "th")
+    assert before["corpus_chars"] > row["corpus_chars"]
+
+
+def test_corpus_override_with_undrawable_text_drops_the_language(tmp_path):
+    text = tmp_path / "th.txt"
+    text.write_text("สวัสดี \U0001f468\u200d\U0001f469\n", encoding="utf-8")
+    result = _run("languages", "--json", "--corpus", f"th={text}")
+    assert result.returncode == 0, result.stderr
+    assert "th" not in {r["code"] for r in json.loads(result.stdout)}
+
+
+def test_bad_font_dir_is_one_line_error(tmp_path):
+    result = _run("languages", "--font-dir", str(tmp_path / "nope"))
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "nope" in result.stderr
+
+
+def test_doctor_passes_here():
+    result = _run("doctor")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[  ok] Pillow text shaping" in result.stdout
+    assert "raqm" in result.stdout and "harfbuzz" in result.stdout
+    assert "tesseract" in result.stdout and "ray" in result.stdout
+    assert "FAIL" not in result.stdout
