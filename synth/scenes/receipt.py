@@ -1,0 +1,292 @@
+"""Receipts and cards: narrow printed slips and business/ID cards lying on a surface.
+
+Receipt money is integer minor units until it is drawn: qty x unit price = amount for every
+item and the amounts sum to the total, so reasoning questions have exact answers. `extras`
+keeps items, total, currency and dates as the strings drawn (plus ISO dates).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from synth import content as fake
+from synth.render import sample_background
+from synth.rng import child_rng
+from synth.scenes import kit
+from synth.scenes.form import make_content
+
+RECEIPT_PAPERS = ((250, 250, 247), (246, 244, 236), (252, 252, 252), (244, 246, 248))
+CARD_PAPERS = ((252, 252, 250), (244, 240, 228), (236, 242, 250), (242, 248, 242))
+ACCENTS = ((20, 60, 130), (140, 30, 40), (20, 100, 80), (80, 40, 120), (40, 40, 40), (170, 90, 20))
+
+
+def _surface(rng: np.random.Generator, spec: Any, width: int, height: int) -> dict[str, Any]:
+    """The table top under the slip: the page paper record, darkened and tinted."""
+    paper = sample_background(child_rng(rng, "paper"), width, height, tuple(spec.backgrounds))
+    if paper.get("kind") == "paper" and not paper["paper"].get("background"):
+        paper["paper"]["tint"] = [float(v) for v in rng.integers([110, 100, 90], [200, 190, 185])]
+        paper["paper"]["ruling"]["kind"] = "none"
+    return paper
+
+
+def _slip(graphics: list[dict[str, Any]], rect: list[float], colour: Any, rng: np.random.Generator) -> None:
+    shadow = [int(v) for v in rng.integers(40, 90, 3)]
+    off = float(rng.uniform(3, 9))
+    graphics.append({"kind": "fill", "box": kit.box(rect[0] + off, rect[1] + off, rect[2] + off, rect[3] + off),
+                     "colour": shadow})
+    graphics.append({"kind": "fill", "box": kit.box(*rect), "colour": list(colour)})
+
+
+class _Rows:
+    """Appends line orders top to bottom inside a column; keeps the y cursor."""
+
+    def __init__(self, ctx: Any, code: str, font: str, ink: list[int], left: float, right: float,
+                 y: float, rtl: bool) -> None:
+        self.ctx, self.code, self.font, self.ink = ctx, code, font, ink
+        self.left, self.right, self.y, self.rtl = left, right, y, rtl
+        self.lines: list[dict[str, Any]] = []
+        self.blocks: list[dict[str, Any]] = []
+
+    def row(self, size: float, parts: list[tuple[str, str, str]], gap: float = 0.35,
+            bold: bool = False, colour: list[int] | None = None) -> list[int]:
+        """One visual row of (text, where, role) parts; where = start | end | center."""
+        ascent, descent = kit.metrics(self.ctx, self.code, size, self.font)
+        self.y += ascent
+        indices = []
+        for text, where, role in parts:
+            if not text:
+                continue
+            if where == "center":
+                x, anchor = (self.left + self.right) / 2, "center"
+            elif (where == "start") != self.rtl:
+                x, anchor = self.left, "left"
+            else:
+                x, anchor = self.right, "right"
+            indices.append(len(self.lines))
+            self.lines.append(kit.line_order(text, x, self.y, size, anchor=anchor, font=self.font,
+                                             colour=colour or self.ink, role=role, bold=bold))
+        self.y += descent + size * gap
+        return indices
+
+    def fit(self, text: str, size: float, share: float = 1.0, bold: bool = False) -> str:
+        return kit.fit(self.ctx, self.code, text, size, (self.right - self.left) * share, self.font, bold)
+
+
+def sample_receipt(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
+    info = ctx.language(spec.language)
+    code, rtl = info.code, info.direction == "rtl"
+    width, height = int(spec.width), int(spec.height)
+    scale = min(width, height) / 1024
+    font = spec.font_style or kit.pick(rng, ("sans", "sans", "serif"))
+    source, label = make_content(spec, rng, ctx, font)
+    money = fake.money_format(code, info.script, rng, source.digits)
+    paper = _surface(rng, spec, width, height)
+    ink = kit.pick(rng, kit.PRINT_INKS)
+    low, high = spec.font_size or (int(17 * scale) + 1, int(24 * scale) + 2)
+    size = float(rng.integers(max(8, low), max(9, high)))
+    slip_w = float(rng.uniform(0.42, 0.62)) * width
+    slip_x = (width - slip_w) / 2 + float(rng.uniform(-0.08, 0.08)) * width
+    slip_y = float(rng.uniform(0.02, 0.06)) * height
+    pad = size * float(rng.uniform(0.9, 1.6))
+    rows = _Rows(ctx, code, font, ink, slip_x + pad, slip_x + slip_w - pad, slip_y + pad, rtl)
+    graphics: list[dict[str, Any]] = []
+    fields: list[dict[str, Any]] = []
+    dashes: list[float] = []
+
+    def separator() -> None:
+        dashes.append(rows.y)
+        rows.y += size * 0.6
+
+    def key_value(key: str, value: str, role_key: str, role_value: str, kind: str, bold: bool = False) -> None:
+        key = rows.fit(key, size, 0.45, bold)
+        value = rows.fit(value, size, 0.5, bold)
+        k, v = rows.row(size, [(key, "start", role_key), (value, "end", role_value)], bold=bold)
+        fields.append({"key": key, "value": value, "key_line": k, "value_line": v, "kind": kind})
+        rows.blocks.append({"role": "field", "lines": [k, v]})
+
+    store = rows.fit(source.company(), size * 1.3, bold=True)
+    rows.blocks.append({"role": "title", "lines": rows.row(size * 1.3, [(store, "center", "title")], bold=True)})
+    address = [rows.fit(source.address(), size * 0.9)]
+    if rng.random() < 0.6:
+        address.append(rows.fit(source.phone(), size * 0.9))
+    first = len(rows.lines)
+    for text in address:
+        rows.row(size * 0.9, [(text, "center", "paragraph")], gap=0.2)
+    rows.blocks.append({"role": "paragraph", "lines": list(range(first, len(rows.lines)))})
+    rows.y += size * 0.5
+    separator()
+    date_text, iso = source.date(2019, 2027)
+    key_value(label["date"], date_text, "field-key", "field-value", "date")
+    if rng.random() < 0.6:
+        key_value(label["receipt"], source.number(str(int(rng.integers(1000, 999999)))),
+                  "field-key", "field-value", "id")
+    separator()
+    two_line = rng.random() < 0.6
+    items: list[dict[str, str]] = []
+    total = 0
+    n_items = int(rng.integers(2, 13))
+    max_units = 3000 if money["decimals"] else 3000  # prices in minor units
+    for _ in range(n_items):
+        if rows.y > slip_y + height * 0.82:
+            break
+        qty = int(rng.choice([1, 1, 1, 2, 2, 3, 4, 6])) if two_line else 1
+        unit = int(rng.integers(50, max_units)) * (1 if money["decimals"] else 10)
+        amount = qty * unit
+        total += amount
+        name = rows.fit(source.item_name(), size, 0.6)
+        amount_text = fake.format_money(amount, money, with_symbol=False)
+        unit_text = fake.format_money(unit, money, with_symbol=False)
+        first = len(rows.lines)
+        if two_line:
+            rows.row(size, [(name, "start", "item")], gap=0.1)
+            qty_text = f"{source.number(str(qty))} × {unit_text}"
+            rows.row(size, [(qty_text, "start", "item"), (amount_text, "end", "item")])
+        else:
+            rows.row(size, [(name, "start", "item"), (amount_text, "end", "item")])
+        rows.blocks.append({"role": "item", "lines": list(range(first, len(rows.lines)))})
+        items.append({"name": name, "qty": source.number(str(qty)), "unit_price": unit_text,
+                      "amount": amount_text})
+    separator()
+    total_text = fake.format_money(total, money)
+    key_value(label["total"], total_text, "total", "total", "total", bold=True)
+    if rng.random() < 0.5:  # VAT included in the total, informational
+        rate = int(rng.choice([5, 7, 10, 18, 20]))
+        tax = int(round(total * rate / (100 + rate)))
+        key_value(f"{label['tax']} {source.number(str(rate))}%", fake.format_money(tax, money, False),
+                  "field-key", "field-value", "tax")
+    rows.y += size * 0.6
+    rows.blocks.append({"role": "note", "lines": rows.row(size, [(rows.fit(label["thanks"], size), "center", "note")])})
+    slip_h = rows.y + pad - slip_y
+    _slip(graphics, [slip_x, slip_y, slip_x + slip_w, slip_y + slip_h], kit.pick(rng, RECEIPT_PAPERS), rng)
+    for y in dashes:
+        graphics.append({"kind": "dashes", "points": [[rows.left, y], [rows.right, y]], "colour": ink,
+                         "step": size * 0.5})
+    return {
+        "scene": spec.scene, "language": code, "width": width, "height": height, "paper": paper,
+        "font": font, "size": size, "graphics": graphics, "lines": rows.lines, "blocks": rows.blocks,
+        "fields": fields, "money": money,
+        "extras": {"items": items, "total": total_text, "currency": money["code"],
+                   "dates": [{"key": label["date"], "text": date_text, "iso": iso}]},
+    }
+
+
+def sample_card(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
+    info = ctx.language(spec.language)
+    code, rtl = info.code, info.direction == "rtl"
+    width, height = int(spec.width), int(spec.height)
+    font = spec.font_style or kit.pick(rng, ("sans", "serif"))
+    source, label = make_content(spec, rng, ctx, font)
+    paper = _surface(rng, spec, width, height)
+    ink = kit.pick(rng, kit.PRINT_INKS)
+    accent = kit.pick(rng, ACCENTS)
+    kind = kit.pick(rng, ("business", "id"))
+    card_w = float(rng.uniform(0.7, 0.9)) * width
+    card_h = card_w / 1.586
+    x0 = (width - card_w) / 2 + float(rng.uniform(-0.04, 0.04)) * width
+    y0 = float(rng.uniform(0.1, max(0.11, 0.9 - card_h / height))) * height
+    size = card_h / float(rng.uniform(14, 19))
+    graphics: list[dict[str, Any]] = []
+    _slip(graphics, [x0, y0, x0 + card_w, y0 + card_h], kit.pick(rng, CARD_PAPERS), rng)
+    pad = card_h * 0.07
+    left, right = x0 + pad, x0 + card_w - pad
+    fields: list[dict[str, Any]] = []
+    dates: list[dict[str, str]] = []
+    band_h = 0.0
+    if kind == "id" or rng.random() < 0.4:
+        band_h = card_h * 0.2
+        graphics.append({"kind": "fill", "box": kit.box(x0, y0, x0 + card_w, y0 + band_h), "colour": accent})
+    rows = _Rows(ctx, code, font, ink, left, right, y0 + pad * 0.6, rtl)
+    title_size = size * 1.3
+    title = rows.fit(source.company(), title_size, bold=True)
+    if band_h:
+        t_ascent, t_descent = kit.metrics(ctx, code, title_size, font)
+        rows.y = y0 + (band_h - t_ascent - t_descent) / 2
+        idx = rows.row(title_size, [(title, "start", "title")], bold=True, colour=[250, 250, 250])
+        rows.y = y0 + band_h + pad * 0.6
+    else:
+        idx = rows.row(title_size, [(title, "start", "title")], bold=True, colour=accent)
+    rows.blocks.append({"role": "title", "lines": idx})
+
+    def key_value(kind_: str, value: str, iso: str | None = None) -> None:
+        key = label[kind_]
+        key_size = size * 0.75
+        stacked = kind == "id"
+        if stacked:  # small key above the value, like ID cards
+            k = rows.row(key_size, [(rows.fit(key, key_size), "start", "field-key")], gap=0.1,
+                         colour=accent)
+            value = rows.fit(value, size, bold=True)
+            v = rows.row(size, [(value, "start", "field-value")], gap=0.3, bold=True)
+        else:  # key and value share one baseline, values aligned in a column
+            k_text = rows.fit(key + ":", key_size, 0.3)
+            value = rows.fit(value, size, 0.65)
+            ascent, descent = kit.metrics(ctx, code, size, font)
+            baseline = rows.y + ascent
+            value_x = rows.right - (right - left) * 0.32 if rtl else rows.left + (right - left) * 0.32
+            k = [len(rows.lines)]
+            rows.lines.append(kit.line_order(k_text, rows.right if rtl else rows.left, baseline,
+                                             key_size, anchor="right" if rtl else "left",
+                                             font=font, colour=accent, role="field-key"))
+            v = [len(rows.lines)]
+            rows.lines.append(kit.line_order(value, value_x, baseline, size,
+                                             anchor="right" if rtl else "left", font=font,
+                                             colour=ink, role="field-value"))
+            rows.y = baseline + descent + size * 0.35
+        fields.append({"key": key, "value": value,
+                       "key_line": k[0], "value_line": v[0], "kind": "date" if iso else kind_})
+        rows.blocks.append({"role": "field", "lines": [k[0], v[0]]})
+        if iso:
+            dates.append({"key": key, "text": value, "iso": iso})
+
+    if kind == "id":
+        photo_w = card_w * 0.24
+        photo = [x0 + pad, rows.y, x0 + pad + photo_w, rows.y + photo_w * 1.25]
+        if rtl:
+            photo = [x0 + card_w - pad - photo_w, rows.y, x0 + card_w - pad, rows.y + photo_w * 1.25]
+        graphics.append({"kind": "fill", "box": kit.box(*photo), "colour": [int(v) for v in rng.integers(170, 215, 3)]})
+        graphics.append({"kind": "rect", "box": kit.box(*photo), "colour": accent, "thickness": 1})
+        if rtl:
+            rows.right = photo[0] - pad
+        else:
+            rows.left = photo[2] + pad
+        key_value("name", source.person_name())
+        text, iso = source.date(1950, 2006)
+        key_value("birth_date", text, iso)
+        key_value("id_number", source.id_number())
+        text, iso = source.date(2026, 2036)
+        key_value("expiry", text, iso)
+        if rows.y + size * 2 < y0 + card_h - pad:  # handwritten signature under the fields
+            hand_font, hand = kit.hand_for(ctx, rng, code, size * 1.2)
+            sig = rows.fit(fields[0]["value"], size * 1.2, 0.8)
+            rows.y += kit.metrics(ctx, code, size * 1.2, hand_font)[0]
+            rows.lines.append(kit.line_order(sig, rows.right if rtl else rows.left, rows.y, size * 1.2,
+                                             anchor="right" if rtl else "left", font=hand_font,
+                                             colour=[20, 30, 110], role="note", hand=hand, seed=7))
+            rows.blocks.append({"role": "note", "lines": [len(rows.lines) - 1]})
+    else:
+        name_size = size * 1.25
+        rows.y += size * 0.4
+        rows.blocks.append({"role": "heading", "lines": rows.row(
+            name_size, [(rows.fit(source.person_name(), name_size, bold=True), "start", "heading")],
+            bold=True, gap=0.15)})
+        rows.blocks.append({"role": "paragraph", "lines": rows.row(
+            size * 0.85, [(rows.fit(source.word(), size * 0.85), "start", "paragraph")], gap=0.8)})
+        key_value("phone", source.phone())
+        key_value("email", source.email())
+        if rows.y + size * 1.5 < y0 + card_h - pad:
+            key_value("address", source.address())
+    return {
+        "scene": spec.scene, "language": code, "width": width, "height": height, "paper": paper,
+        "kind": kind, "font": font, "size": round(size, 2), "graphics": graphics, "lines": rows.lines,
+        "blocks": rows.blocks, "fields": fields, "extras": {"dates": dates},
+    }
+
+
+def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
+    """Receipt or card, by the spec's scene name."""
+    return sample_card(spec, rng, ctx) if spec.scene == "card" else sample_receipt(spec, rng, ctx)
+
+
+def apply(record: dict[str, Any], ctx: Any) -> Any:
+    return kit.apply_layout(record, ctx)
