@@ -1,1 +1,124 @@
-"""polyglyph: warping."""
+"""polyglyph warping: move pixels and every label with one map, then degrade the pixels.
+
+    record = sample_warp(profile, width, height, rng)   # plain JSON: every drawn parameter
+    page = apply_warp(page, record)                      # same record -> byte-identical image
+
+The geometric stage composes all steps into one coarse backward grid (pixels via fixed-point
+`cv2.remap`, labels via the exact numerical inverse of the same grid); the photometric stage
+changes pixels only.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from pipelines.errors import PolyglyphError
+from synth.page import Page
+from synth.rng import child_rng
+from warping.geometric import apply_geometric, sample_geometric
+from warping.photometric import ShadingContext, apply_photometric, sample_photometric
+from warping.profiles import PROFILES, load_profile, validate_profile
+
+__all__ = ["PROFILES", "apply_warp", "load_profile", "sample_warp", "validate_profile", "warp_page"]
+
+RECORD_VERSION = 1
+
+
+def _resolve(profile: dict[str, Any] | str | os.PathLike[str]) -> dict[str, Any]:
+    if isinstance(profile, dict):
+        return profile if "grid_step" in profile else validate_profile(profile)
+    return load_profile(profile)
+
+
+def sample_warp(
+    profile: dict[str, Any] | str,
+    width: int,
+    height: int,
+    rng: np.random.Generator,
+    dewarp: bool | None = None,
+) -> dict[str, Any]:
+    """Draw every parameter of a warp into a JSON-ready record (nothing is applied here)."""
+    prof = _resolve(profile)
+    geo = sample_geometric(prof["geometric"], width, height, child_rng(rng, "warp:geometric"))
+    out_w, out_h = geo["output_size"]
+    photo = sample_photometric(
+        prof["photometric"], out_w, out_h, child_rng(rng, "warp:photometric")
+    )
+    return {
+        "version": RECORD_VERSION,
+        "profile": prof["name"],
+        "input_size": [int(width), int(height)],
+        "output_size": [int(out_w), int(out_h)],
+        "grid_step": prof["grid_step"],
+        "densify_step": prof["densify_step"],
+        "dewarp": bool(prof["dewarp"] if dewarp is None else dewarp),
+        "geometric": geo["steps"],
+        "background": geo["background"],
+        "photometric": photo,
+    }
+
+
+def apply_warp(page: Page, record: dict[str, Any]) -> Page:
+    """Apply a record: pixels and all labels through one map, then photometric steps.
+
+    With `record["dewarp"]`, `page.extras["dewarp_map"]` gets the backward map at 1/grid_step
+    resolution: (rows, cols, 2) float16, the source point of each output node in
+    `grid_sample` coordinates ([-1, 1], align_corners=False) of the unwarped page.
+    """
+    if [page.width, page.height] != list(record["input_size"]):
+        raise PolyglyphError(
+            f"warp record was drawn for a {record['input_size'][0]}x{record['input_size'][1]} page, "
+            f"got {page.width}x{page.height}"
+        )
+    geo = {
+        "steps": record["geometric"],
+        "output_size": record["output_size"],
+        "background": record["background"],
+    }
+    moved, coarse, fields, alpha = apply_geometric(
+        page, geo, int(record["grid_step"]), float(record["densify_step"]), record
+    )
+    ctx = ShadingContext(
+        grid=coarse,
+        creases=tuple(fields.creases) if fields else (),
+        slope=fields.slope if fields else None,
+        page_alpha=alpha,
+    )
+    image = apply_photometric(moved.image, record["photometric"], ctx)
+    extras = dict(moved.extras)
+    if record.get("dewarp"):
+        extras["dewarp_map"] = dewarp_map(page.width, page.height, coarse, record)
+    moved.image = image
+    moved.extras = extras
+    return moved
+
+
+def dewarp_map(width: int, height: int, coarse: Any, record: dict[str, Any]) -> np.ndarray:
+    """Backward map on the in-frame nodes, normalised to the unwarped page, float16."""
+    if coarse is None:  # identity: node centres of the unmoved page
+        step = int(record["grid_step"])
+        out_w, out_h = record["output_size"]
+        xs = (np.arange(-(-out_w // step)) + 0.5) * step
+        ys = (np.arange(-(-out_h // step)) + 0.5) * step
+        gx, gy = np.meshgrid(xs, ys)
+        src = np.stack([gx, gy], axis=2)
+    else:
+        src = coarse.frame_source()
+    norm = np.empty(src.shape, np.float64)
+    norm[..., 0] = 2.0 * src[..., 0] / width - 1.0
+    norm[..., 1] = 2.0 * src[..., 1] / height - 1.0
+    return norm.astype(np.float16)
+
+
+def warp_page(
+    page: Page,
+    profile: dict[str, Any] | str,
+    rng: np.random.Generator,
+    dewarp: bool | None = None,
+) -> Page:
+    """Sample a record for this page and apply it; the record lands in `page.warp`."""
+    record = sample_warp(profile, page.width, page.height, rng, dewarp=dewarp)
+    return apply_warp(page, record)

@@ -1,0 +1,179 @@
+"""Warping moves every label exactly with its ink; records re-make the same image."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import warping
+from synth.page import Line, Page, Word, box_polygon
+from synth.rng import sample_rng
+from warping import grid
+from warping.fidelity import forced_profile, geometry_only, shape_ious, shapes_page
+
+SEEDS = (0, 1, 2)
+
+
+@pytest.fixture(scope="module")
+def pages() -> dict[int, Page]:
+    return {seed: shapes_page(seed=seed) for seed in SEEDS}
+
+
+@pytest.mark.parametrize("name", warping.PROFILES)
+def test_warped_polygons_cover_warped_ink(name: str, pages: dict[int, Page]) -> None:
+    profile = forced_profile(warping.load_profile(name))
+    ious: list[float] = []
+    for seed, page in pages.items():
+        record = geometry_only(
+            warping.sample_warp(profile, page.width, page.height, sample_rng(seed))
+        )
+        if name != "clean":
+            assert record["geometric"], "forced profile must draw its geometric steps"
+        ious += shape_ious(warping.apply_warp(page, record))
+    assert len(ious) >= 0.8 * len(SEEDS) * len(pages[0].lines)
+    assert np.median(ious) >= 0.95, (name, np.median(ious))
+    assert np.percentile(ious, 5) >= 0.85, (name, np.percentile(ious, 5))
+
+
+def test_a_wrong_label_map_would_fail_the_fidelity_check(pages: dict[int, Page]) -> None:
+    """The IoU check can fail: shifting labels by 3 px after an exact warp drops it."""
+    page = pages[0]
+    profile = forced_profile(warping.load_profile("photo"))
+    record = geometry_only(warping.sample_warp(profile, page.width, page.height, sample_rng(5)))
+    warped = warping.apply_warp(page, record)
+    for line in warped.lines:
+        line.polygon = [[x + 3.0, y] for x, y in line.polygon]
+    assert np.median(shape_ious(warped)) < 0.9
+
+
+def test_inverse_grid_is_exact_on_the_pixel_map(pages: dict[int, Page]) -> None:
+    from warping.geometric import build
+
+    page = pages[1]
+    profile = forced_profile(warping.load_profile("wild"))
+    record = warping.sample_warp(profile, page.width, page.height, sample_rng(3))
+    geo = {"steps": record["geometric"], "output_size": record["output_size"]}
+    coarse, _ = build(geo, record["grid_step"])
+    rng = np.random.default_rng(0)
+    out_w, out_h = record["output_size"]
+    q = rng.uniform([0, 0], [out_w, out_h], (5000, 2))
+    p = grid.evaluate(coarse, q)
+    on_page = (p[:, 0] > 0) & (p[:, 0] < page.width) & (p[:, 1] > 0) & (p[:, 1] < page.height)
+    back = grid.GridInverse(coarse)(p[on_page])
+    assert on_page.sum() > 1000
+    assert np.abs(back - q[on_page]).max() < 0.01
+
+
+def test_pixel_map_matches_grid_evaluation() -> None:
+    """cv2.resize of the node values reproduces the bilinear grid the labels invert."""
+    import cv2
+
+    def backward(pts: np.ndarray) -> np.ndarray:
+        return np.stack([pts[:, 0] + 9 * np.sin(pts[:, 1] / 70), pts[:, 1] * 1.1 - 4], axis=1)
+
+    coarse = grid.build_grid(backward, 203, 157, 8, 3)
+    full = grid.upsample_nodes(coarse, coarse.source)
+    ys, xs = np.mgrid[0:157, 0:203]
+    q = np.stack([xs.ravel() + 0.5, ys.ravel() + 0.5], axis=1)
+    assert np.abs(full.reshape(-1, 2) - grid.evaluate(coarse, q)).max() < 1e-3
+    map1, map2 = grid.pixel_maps(coarse)
+    assert map1.dtype == np.int16 and map1.shape == (157, 203, 2)
+    assert map2.dtype == np.uint16 and cv2.remap is not None
+
+
+def _text_page() -> Page:
+    rng = np.random.default_rng(7)
+    image = rng.integers(0, 256, (600, 400, 3), dtype=np.uint8)
+    words = [Word("a", box_polygon(40, 40, 90, 60)), Word("b", box_polygon(100, 40, 160, 60))]
+    line = Line(
+        "a b",
+        box_polygon(40, 40, 160, 60),
+        box_polygon(40, 40, 160, 60),
+        "en",
+        "Latn",
+        "ltr",
+        words=words,
+    )
+    edge = Line(
+        "edge", box_polygon(0, 560, 400, 600), box_polygon(0, 560, 400, 600), "en", "Latn", "ltr"
+    )
+    return Page(
+        image=image,
+        language="en",
+        script="Latn",
+        direction="ltr",
+        scene="document",
+        lines=[line, edge],
+    )
+
+
+@pytest.mark.parametrize("name", warping.PROFILES)
+def test_same_record_same_bytes_and_json_round_trip(name: str) -> None:
+    page = _text_page()
+    record = warping.sample_warp(name, page.width, page.height, sample_rng(11))
+    again = json.loads(json.dumps(record))
+    a = warping.apply_warp(page, record)
+    b = warping.apply_warp(page, again)
+    assert a.image.tobytes() == b.image.tobytes()
+    assert a.to_dict() == b.to_dict()
+    assert a.warp == record and [a.width, a.height] == record["output_size"]
+    assert warping.sample_warp(name, page.width, page.height, sample_rng(11)) == record
+
+
+@pytest.mark.parametrize("name", ["scan", "photo", "wild"])
+def test_different_seed_different_image(name: str) -> None:
+    page = _text_page()
+    a = warping.warp_page(page, name, sample_rng(1))
+    b = warping.warp_page(page, name, sample_rng(2))
+    assert a.warp != b.warp
+    assert a.image.shape != b.image.shape or a.image.tobytes() != b.image.tobytes()
+
+
+def test_partial_crop_marks_labels_partly_visible() -> None:
+    page = _text_page()
+    profile = {
+        "geometric": [
+            {"step": "place", "canvas": [1.0, 1.0], "zoom": [1.0, 1.0], "crop": [0.05, 0.05]}
+        ],
+        "photometric": [],
+    }
+    visibles = set()
+    for seed in range(12):
+        warped = warping.warp_page(page, profile, sample_rng(seed))
+        visibles |= {line.visible for line in warped.lines}
+        for line in warped.lines:
+            pts = np.asarray(line.polygon)
+            assert pts[:, 0].min() >= 0 and pts[:, 0].max() <= warped.width
+            assert pts[:, 1].min() >= 0 and pts[:, 1].max() <= warped.height
+            assert len(line.quad) == 4
+    assert any(0 < v < 1 for v in visibles) and 1.0 in visibles
+
+
+def test_dewarp_map_points_back_to_the_flat_page() -> None:
+    page = _text_page()
+    profile = forced_profile(warping.load_profile("wild"))
+    record = warping.sample_warp(profile, page.width, page.height, sample_rng(4), dewarp=True)
+    warped = warping.apply_warp(page, record)
+    dmap = warped.extras["dewarp_map"]
+    step = record["grid_step"]
+    out_w, out_h = record["output_size"]
+    assert dmap.dtype == np.float16 and dmap.shape == (-(-out_h // step), -(-out_w // step), 2)
+    # the node nearest a warped word corner must point back near that corner on the flat page
+    src = np.asarray(page.lines[0].polygon[0])
+    dst = np.asarray(warped.lines[0].polygon[0])
+    r, c = int(dst[1] // step), int(dst[0] // step)
+    back = (dmap[r, c].astype(np.float64) + 1) / 2 * [page.width, page.height]
+    assert np.hypot(*(back - src)) < 2.5 * step
+    plain = warping.warp_page(page, profile, sample_rng(4))
+    assert "dewarp_map" not in plain.extras
+
+
+def test_record_for_another_size_is_refused() -> None:
+    from pipelines.errors import PolyglyphError
+
+    page = _text_page()
+    record = warping.sample_warp("photo", 800, 600, sample_rng(0))
+    with pytest.raises(PolyglyphError, match="800x600"):
+        warping.apply_warp(page, record)

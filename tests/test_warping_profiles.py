@@ -1,0 +1,110 @@
+"""Profiles: built-ins load, user YAML works, mistakes stop with one line naming the culprit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import warping
+from pipelines.errors import PolyglyphError
+from synth.rng import sample_rng
+from warping.photometric import APPLY, STEPS, ShadingContext, apply_photometric, sample_photometric
+
+
+@pytest.mark.parametrize("name", warping.PROFILES)
+def test_builtin_profiles_load(name: str) -> None:
+    prof = warping.load_profile(name)
+    assert prof["name"] == name
+    for step in prof["geometric"] + prof["photometric"]:
+        assert 0.0 <= step["p"] <= 1.0
+
+
+def test_wild_has_folds_curl_shadows_backlight() -> None:
+    prof = warping.load_profile("wild")
+    names = {s["step"] for s in prof["geometric"] + prof["photometric"]}
+    assert {"fold", "curl", "shadow", "backlight", "crease_shading"} <= names
+
+
+def test_user_profile_from_path(tmp_path: Path) -> None:
+    path = tmp_path / "mine.yaml"
+    path.write_text(
+        "dewarp: true\ngeometric:\n  - {step: fold, p: 1, count: [2, 2]}\n"
+        "photometric:\n  - {step: jpeg, quality: 50}\n"
+    )
+    prof = warping.load_profile(str(path))
+    assert prof["name"] == "mine" and prof["dewarp"] is True
+    record = warping.sample_warp(prof, 300, 200, sample_rng(0))
+    assert len(record["geometric"][0]["creases"]) == 2
+    assert record["photometric"] == [{"step": "jpeg", "quality": 50}]
+    assert record["dewarp"] is True
+
+
+@pytest.mark.parametrize(
+    ("text", "culprit"),
+    [
+        ("geometric:\n  - {step: foldd}\n", "'foldd'"),
+        ("geometric:\n  - {step: fold, strenght: [1, 2]}\n", "'strenght'"),
+        ("geometric:\n  - {step: fold, shift: [0.3, 0.1]}\n", "'shift'"),
+        ("geometric:\n  - {step: fold, p: 1.5}\n", "'p'"),
+        ("geometric:\n  - {step: fold, count: [1.5, 2]}\n", "'count'"),
+        ("photometric:\n  - {step: lighting_gradient, kind: [spiral]}\n", "'kind'"),
+        ("photometric:\n  - {step: fold}\n", "'fold'"),
+        ("geometric:\n  - {step: place, images: [/nonexistent.png]}\n", "'images'"),
+        ("geometric: {step: fold}\n", "'geometric'"),
+        ("photometrics: []\n", "'photometrics'"),
+        ("geometric: [\n", "not valid YAML"),
+        ("dewarp: 3\n", "dewarp"),
+    ],
+)
+def test_bad_profiles_fail_with_one_line(tmp_path: Path, text: str, culprit: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(PolyglyphError) as info:
+        warping.load_profile(str(path))
+    message = str(info.value)
+    assert culprit in message and "\n" not in message and "bad.yaml" in message
+
+
+def test_unknown_profile_name() -> None:
+    with pytest.raises(PolyglyphError, match="'nope'"):
+        warping.load_profile("nope")
+
+
+def test_every_photometric_step_is_deterministic_and_changes_pixels() -> None:
+    rng = np.random.default_rng(3)
+    image = np.full((240, 320, 3), 235, np.uint8)
+    image[60:180:12, 40:280] = 20  # ink lines
+    image += rng.integers(0, 10, image.shape, dtype=np.uint8)
+    assert set(APPLY) == set(STEPS)
+    for name in STEPS:
+        cfg = {"step": name, "p": 1.0, **STEPS[name].defaults}
+        records = sample_photometric([cfg], 320, 240, sample_rng(9))
+        assert records and records[0]["step"] == name
+        a = apply_photometric(image, records, ShadingContext())
+        b = apply_photometric(image, records, ShadingContext())
+        assert a.dtype == np.uint8 and a.shape == image.shape
+        assert a.tobytes() == b.tobytes(), name
+        if name != "crease_shading":  # needs fold geometry; a flat page has none
+            assert a.tobytes() != image.tobytes(), name
+
+
+def test_crease_shading_darkens_along_the_fold() -> None:
+    image = np.full((400, 300, 3), 230, np.uint8)
+    from synth.page import Page
+
+    page = Page(image=image, language="en", script="Latn", direction="ltr", scene="document")
+    profile = {
+        "geometric": [{"step": "fold", "count": [1, 1], "diagonal": [0, 0], "tilt_deg": [0, 0]}],
+        "photometric": [{"step": "crease_shading", "dark": [0.3, 0.3], "tilt": [0, 0]}],
+    }
+    record = warping.sample_warp(profile, 300, 400, sample_rng(2))
+    crease = record["geometric"][0]["creases"][0]
+    out = warping.apply_warp(page, record).image.astype(int)
+    x, y = crease["point"]
+    if abs(crease["angle_deg"] - 90) < 1:  # vertical crease: compare a column on it with one away
+        on, off = out[:, int(x)].mean(), out[:, int(x) + 60 if x < 200 else int(x) - 60].mean()
+    else:
+        on, off = out[int(y)].mean(), out[int(y) + 60 if y < 300 else int(y) - 60].mean()
+    assert on < off - 20

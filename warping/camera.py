@@ -1,0 +1,168 @@
+"""Projective steps: in-plane rotation, camera pose (perspective) and placement into a scene.
+
+Each is one 3x3 homography (page frame -> next frame), so each is exactly invertible; the
+record holds the drawn pose, and the matrix is rebuilt from it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from warping import params as P
+from warping.params import Ranges, StepDef
+
+
+def _translate(dx: float, dy: float) -> np.ndarray:
+    return np.array([[1.0, 0.0, dx], [0.0, 1.0, dy], [0.0, 0.0, 1.0]])
+
+
+def _scale(s: float) -> np.ndarray:
+    return np.diag([s, s, 1.0])
+
+
+def apply_homography(matrix: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    pts = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
+    x, y = pts[:, 0], pts[:, 1]
+    m = matrix
+    d = m[2, 0] * x + m[2, 1] * y + m[2, 2]
+    return np.stack(
+        [(m[0, 0] * x + m[0, 1] * y + m[0, 2]) / d, (m[1, 0] * x + m[1, 1] * y + m[1, 2]) / d],
+        axis=1,
+    )
+
+
+def homography(record: dict[str, Any]) -> np.ndarray:
+    """Forward matrix (input frame -> output frame) of a rotate/perspective/place record."""
+    w, h = record["frame"]
+    kind = record["step"]
+    if kind == "rotate":
+        a = np.deg2rad(record["angle_deg"])
+        rot = np.array([[np.cos(a), -np.sin(a), 0.0], [np.sin(a), np.cos(a), 0.0], [0, 0, 1.0]])
+        return _translate(w / 2, h / 2) @ rot @ _translate(-w / 2, -h / 2)
+    if kind == "perspective":
+        return _perspective(record, w, h)
+    if kind == "place":
+        cw, ch = record["canvas"]
+        z = record["zoom"]
+        ox, oy = record["offset"]
+        return _translate(cw / 2 + ox, ch / 2 + oy) @ _scale(z) @ _translate(-w / 2, -h / 2)
+    raise KeyError(kind)
+
+
+def output_frame(record: dict[str, Any]) -> tuple[int, int]:
+    if record["step"] == "place":
+        return int(record["canvas"][0]), int(record["canvas"][1])
+    return int(record["frame"][0]), int(record["frame"][1])
+
+
+def _perspective(record: dict[str, Any], w: int, h: int) -> np.ndarray:
+    """Page plane turned by (pitch, yaw, roll) about its centre, seen by a pinhole camera, then
+    scaled and centred so the projected page fills `fill` of the frame."""
+    px, py, pz = (np.deg2rad(record[k]) for k in ("pitch_deg", "yaw_deg", "roll_deg"))
+    rx = np.array([[1, 0, 0], [0, np.cos(px), -np.sin(px)], [0, np.sin(px), np.cos(px)]])
+    ry = np.array([[np.cos(py), 0, np.sin(py)], [0, 1, 0], [-np.sin(py), 0, np.cos(py)]])
+    rz = np.array([[np.cos(pz), -np.sin(pz), 0], [np.sin(pz), np.cos(pz), 0], [0, 0, 1]])
+    r = rz @ ry @ rx
+    f = record["focal"] * float(np.hypot(w, h))
+    project = np.array(
+        [[f * r[0, 0], f * r[0, 1], 0.0], [f * r[1, 0], f * r[1, 1], 0.0], [r[2, 0], r[2, 1], f]]
+    )
+    centred = project @ _translate(-w / 2, -h / 2)
+    corners = apply_homography(centred, np.array([[0, 0], [w, 0], [w, h], [0, h]], float))
+    lo, hi = corners.min(axis=0), corners.max(axis=0)
+    s = record["fill"] * min(w / (hi[0] - lo[0]), h / (hi[1] - lo[1]))
+    mid = (lo + hi) / 2
+    return _translate(w / 2, h / 2) @ _scale(s) @ _translate(-mid[0], -mid[1]) @ centred
+
+
+def backward(record: dict[str, Any]):
+    inverse = np.linalg.inv(homography(record))
+    return lambda pts: apply_homography(inverse, pts)
+
+
+def _sample_rotate(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
+    return {"angle_deg": P.signed(rng, r["angle_deg"], 3)}
+
+
+def _sample_perspective(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
+    return {
+        "pitch_deg": P.signed(rng, r["pitch_deg"], 3),
+        "yaw_deg": P.signed(rng, r["yaw_deg"], 3),
+        "roll_deg": P.signed(rng, r["roll_deg"], 3),
+        "focal": P.uniform(rng, r["focal"], 3),
+        "fill": P.uniform(rng, r["fill"], 3),
+    }
+
+
+def _sample_place(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
+    cw = int(round(w * P.uniform(rng, r["canvas"])))
+    ch = int(round(h * P.uniform(rng, r["canvas"])))
+    zoom = P.uniform(rng, r["zoom"])
+    slack_x, slack_y = max(0.0, (cw - zoom * w) / 2), max(0.0, (ch - zoom * h) / 2)
+    ox = float(rng.uniform(-1, 1)) * slack_x
+    oy = float(rng.uniform(-1, 1)) * slack_y
+    crop = P.uniform(rng, r["crop"])
+    if crop > 0:  # push the page past one border by `crop` of its size
+        side = P.integer(rng, [0, 3])
+        if side < 2:
+            ox += (1 if side == 0 else -1) * (slack_x + crop * zoom * w)
+        else:
+            oy += (1 if side == 2 else -1) * (slack_y + crop * zoom * h)
+    return {
+        "canvas": [cw, ch],
+        "zoom": zoom,
+        "offset": [round(ox, 2), round(oy, 2)],
+        "crop": crop,
+        "background": sample_background(r, rng),
+    }
+
+
+def sample_background(r: Ranges, rng: np.random.Generator) -> dict[str, Any]:
+    """What surrounds the page: a colour, a procedural texture, or one of the user's images."""
+    kinds = list(r.get("background", ["solid"]))
+    images = list(r.get("images", []))
+    if not images and "image" in kinds:
+        kinds.remove("image")
+    kind = P.choice(rng, kinds or ["solid"])
+    tone = P.uniform(rng, r.get("tone", [0.1, 0.9]), 3)
+    hue = P.uniform(rng, [0.0, 1.0], 3)
+    out: dict[str, Any] = {
+        "kind": kind,
+        "tone": tone,
+        "hue": hue,
+        "seed": P.integer(rng, [0, 2**31 - 1]),
+    }
+    if kind == "image":
+        out["path"] = str(P.choice(rng, images))
+    return out
+
+
+STEPS = {
+    "rotate": StepDef("rotate", {"angle_deg": [0.0, 3.0]}, _sample_rotate),
+    "perspective": StepDef(
+        "perspective",
+        {
+            "pitch_deg": [0.0, 15.0],
+            "yaw_deg": [0.0, 15.0],
+            "roll_deg": [0.0, 5.0],
+            "focal": [0.9, 2.0],
+            "fill": [0.85, 1.0],
+        },
+        _sample_perspective,
+    ),
+    "place": StepDef(
+        "place",
+        {
+            "canvas": [1.0, 1.2],
+            "zoom": [0.75, 0.95],
+            "crop": [0.0, 0.0],
+            "tone": [0.1, 0.9],
+            "background": ["solid", "wood", "fabric", "stone"],
+            "images": [],
+        },
+        _sample_place,
+        choices=frozenset({"background", "images"}),
+    ),
+}

@@ -1,0 +1,163 @@
+"""The geometric stage: all of a sample's steps composed into one backward grid.
+
+Steps are recorded in forward order (paper deformations first, then rotation, camera, scene);
+the backward map evaluates them in reverse. From the grid come the fixed-point pixel maps and,
+by numerical inversion of the very same bilinear function, the point map for labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import cv2
+import numpy as np
+
+from synth.page import Page, densify, map_page_geometry
+from synth.rng import child_rng
+from warping import camera, grid, scene, surface
+from warping.params import StepDef
+
+STEPS: dict[str, StepDef] = {**surface.STEPS, **camera.STEPS}
+SCANNER_LID = {"kind": "solid", "tone": 0.97, "hue": 0.0, "seed": 0}
+
+
+@dataclass(frozen=True)
+class SurfaceFields:
+    """Per grid node: signed crease distances (in falloffs) and paper slope, for shading."""
+
+    creases: list[np.ndarray]
+    slope: np.ndarray | None
+
+
+def sample_geometric(
+    steps: list[dict[str, Any]], width: int, height: int, rng: np.random.Generator
+) -> dict[str, Any]:
+    """Draw every geometric step of a profile; each step sees the frame size before it."""
+    records: list[dict[str, Any]] = []
+    w, h = width, height
+    background = dict(SCANNER_LID)
+    for i, cfg in enumerate(steps):
+        name = cfg["step"]
+        step_rng = child_rng(rng, f"geometric:{i}:{name}")
+        if step_rng.random() >= cfg["p"]:
+            continue
+        ranges = {k: v for k, v in cfg.items() if k not in ("step", "p")}
+        record = {"step": name, **STEPS[name].sample(ranges, step_rng, w, h), "frame": [w, h]}
+        if name == "place":
+            background = record.pop("background")
+            w, h = camera.output_frame(record)
+        records.append(record)
+    return {"steps": records, "output_size": [w, h], "background": background}
+
+
+def backward_points(
+    records: list[dict[str, Any]], pts: np.ndarray
+) -> tuple[np.ndarray, SurfaceFields]:
+    """Output points -> points on the flat input page, plus the surface fields met on the way."""
+    out = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
+    creases: list[np.ndarray] = []
+    slope: np.ndarray | None = None
+    for rec in reversed(records):
+        name = rec["step"]
+        if name in camera.STEPS:
+            out = camera.backward(rec)(out)
+        elif name == "curl":
+            out, s = surface.curl_backward(rec, out)
+            slope = s if slope is None else slope + s
+        elif name == "fold":
+            out, fields = surface.fold_backward(rec, out)
+            creases.extend(fields)
+        elif name == "crumple":
+            out = surface.crumple_backward(rec, out)
+        else:
+            raise KeyError(name)
+    return out, SurfaceFields(creases, slope)
+
+
+def build(geo: dict[str, Any], grid_step: int) -> tuple[grid.CoarseGrid, SurfaceFields]:
+    """The coarse backward grid of a geometric record and the surface fields on its nodes."""
+    w, h = geo["output_size"]
+    pad = max(2, int(np.ceil(0.25 * max(w, h) / grid_step)))
+    captured: list[SurfaceFields] = []
+
+    def backward(pts: np.ndarray) -> np.ndarray:
+        src, fields = backward_points(geo["steps"], pts)
+        captured.append(fields)
+        return src
+
+    coarse = grid.build_grid(backward, w, h, grid_step, pad)
+    shape = coarse.source.shape[:2]
+    fields = captured[0]
+    return coarse, SurfaceFields(
+        [c.reshape(shape) for c in fields.creases],
+        None if fields.slope is None else fields.slope.reshape(shape),
+    )
+
+
+def warp_image(
+    image: np.ndarray, coarse: grid.CoarseGrid, background: dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Remap the page with an alpha channel and lay it over the background.
+
+    Returns the composite and the page coverage (alpha, uint8) for shading that must stay on
+    the paper.
+    """
+    h, w = image.shape[:2]
+    rgba = cv2.merge([*cv2.split(image), np.full((h, w), 255, np.uint8)])
+    warped = grid.remap(rgba, grid.pixel_maps(coarse))
+    alpha = np.ascontiguousarray(warped[..., 3])
+    rgb = np.ascontiguousarray(warped[..., :3])
+    if alpha.min() == 255:
+        return rgb, alpha
+    bg = scene.render_background(background, coarse.width, coarse.height)
+    # remap blended towards (0,0,0,0) outside the page, so RGB is premultiplied by alpha
+    keep = cv2.bitwise_not(alpha)
+    under = cv2.multiply(bg, cv2.merge([keep, keep, keep]), scale=1 / 255.0)
+    return cv2.add(rgb, under), alpha
+
+
+def batched_point_map(page: Page, inverse: grid.GridInverse, step: float):
+    """A point map for `map_page_geometry` that inverts all of a page's points in one batch.
+
+    `map_page_geometry` asks polygon by polygon; inverting each alone would repeat the KD-tree
+    and Newton set-up a thousand times. So all polygons are densified the same way up front,
+    inverted together, and looked up by value (a miss is simply inverted on its own).
+    """
+    polys = [ln.polygon for ln in page.lines]
+    polys += [wd.polygon for ln in page.lines for wd in ln.words]
+    polys += [b.polygon for b in page.blocks]
+    polys += [t.polygon for t in page.tables] + [c.polygon for t in page.tables for c in t.cells]
+    polys += [f.key_polygon for f in page.fields] + [f.value_polygon for f in page.fields]
+    arrays = [densify(p, step) if step > 0 else np.asarray(p, np.float64) for p in polys if p]
+    cache: dict[bytes, np.ndarray] = {}
+    if arrays:
+        mapped = inverse(np.concatenate(arrays, axis=0))
+        start = 0
+        for arr in arrays:
+            cache[np.ascontiguousarray(arr, np.float64).tobytes()] = mapped[
+                start : start + len(arr)
+            ]
+            start += len(arr)
+
+    def point_map(src: np.ndarray) -> np.ndarray:
+        key = np.ascontiguousarray(src, np.float64).tobytes()
+        hit = cache.get(key)
+        return hit.copy() if hit is not None else inverse(src)
+
+    return point_map
+
+
+def apply_geometric(
+    page: Page, geo: dict[str, Any], grid_step: int, densify_step: float, record: dict[str, Any]
+) -> tuple[Page, grid.CoarseGrid | None, SurfaceFields | None, np.ndarray | None]:
+    """Move pixels and every label with one grid; returns the grid for shading and dewarp."""
+    if not geo["steps"]:
+        return replace(page, warp=record), None, None, None
+    coarse, fields = build(geo, grid_step)
+    image, alpha = warp_image(page.image, coarse, geo["background"])
+    inverse = grid.GridInverse(coarse)
+    moved = map_page_geometry(
+        page, image, batched_point_map(page, inverse, densify_step), densify_step, record
+    )
+    return moved, coarse, fields, alpha

@@ -1,0 +1,179 @@
+"""One coarse backward grid per sample: the pixel map and the exact label map both come from it.
+
+Coordinates are continuous pixel coordinates (pixel i covers [i, i+1), its centre is i + 0.5),
+the convention of the label tree. Grid node (row r, col c) sits at output point
+((c - pad + 0.5) * step, (r - pad + 0.5) * step) and holds the source point the composed backward
+map sends it to. Between nodes the map is bilinear. That bilinear function *is* the pixel map:
+`cv2.resize` (float, INTER_LINEAR) reproduces it exactly at full resolution because the node
+positions are chosen to match resize's pixel-centre convention. Labels use the numerical inverse
+of the same bilinear function (per-point Newton), so pixels and polygons cannot drift apart.
+
+The grid extends `pad` nodes beyond the output frame on each side, so points that leave the frame
+(partial crops) still invert to positions outside it instead of being clamped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+BackwardMap = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class CoarseGrid:
+    """Source positions of a padded lattice of output points (the composed backward map)."""
+
+    step: int
+    pad: int
+    width: int  # output frame size in pixels
+    height: int
+    source: np.ndarray  # (rows, cols, 2) float64 source x, y per node
+
+    @property
+    def frame_nodes(self) -> tuple[int, int]:
+        """Nodes covering the frame: (rows, cols) = ceil(size / step)."""
+        return -(-self.height // self.step), -(-self.width // self.step)
+
+    def frame_source(self) -> np.ndarray:
+        """The in-frame nodes only: the 1/step resolution backward map (for dewarp labels)."""
+        rows, cols = self.frame_nodes
+        p = self.pad
+        return self.source[p : p + rows, p : p + cols]
+
+
+def node_positions(count: int, pad: int, step: int) -> np.ndarray:
+    return (np.arange(count, dtype=np.float64) - pad + 0.5) * step
+
+
+def build_grid(backward: BackwardMap, width: int, height: int, step: int, pad: int) -> CoarseGrid:
+    """Evaluate the backward map on the padded lattice of one output frame."""
+    rows = -(-height // step) + 2 * pad
+    cols = -(-width // step) + 2 * pad
+    xs = node_positions(cols, pad, step)
+    ys = node_positions(rows, pad, step)
+    gx, gy = np.meshgrid(xs, ys)
+    pts = np.stack([gx.ravel(), gy.ravel()], axis=1)
+    src = np.asarray(backward(pts), dtype=np.float64).reshape(rows, cols, 2)
+    return CoarseGrid(step=step, pad=pad, width=width, height=height, source=src)
+
+
+def upsample_nodes(grid: CoarseGrid, values: np.ndarray) -> np.ndarray:
+    """Per-node values (rows, cols[, c]) -> full frame resolution, bilinear like the pixel map.
+
+    One node of margin on each side lets resize interpolate (never clamp) at the frame edge.
+    """
+    if grid.pad < 1:
+        raise ValueError("upsampling needs at least one node of padding")
+    rows, cols = grid.frame_nodes
+    s, p = grid.step, grid.pad
+    sub = np.ascontiguousarray(values[p - 1 : p + rows + 1, p - 1 : p + cols + 1], np.float32)
+    full = cv2.resize(sub, ((cols + 2) * s, (rows + 2) * s), interpolation=cv2.INTER_LINEAR)
+    return np.ascontiguousarray(full[s : s + grid.height, s : s + grid.width])
+
+
+def pixel_maps(grid: CoarseGrid) -> tuple[np.ndarray, np.ndarray]:
+    """Full-resolution fixed-point maps for `cv2.remap` (CV_16SC2 + interpolation table).
+
+    Subtracting 0.5 turns continuous source coordinates into remap's pixel-index coordinates.
+    """
+    full = upsample_nodes(grid, grid.source - 0.5)
+    map1, map2 = cv2.convertMaps(full, None, cv2.CV_16SC2)
+    return map1, map2
+
+
+def remap(image: np.ndarray, maps: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Pull pixels through the map; outside the source is transparent black (alpha 0)."""
+    return cv2.remap(
+        image, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+    )
+
+
+def _cell_coords(grid: CoarseGrid, q: np.ndarray) -> tuple[np.ndarray, ...]:
+    rows, cols = grid.source.shape[:2]
+    u = q[:, 0] / grid.step - 0.5 + grid.pad
+    v = q[:, 1] / grid.step - 0.5 + grid.pad
+    i = np.clip(np.floor(u), 0, cols - 2).astype(np.int64)
+    j = np.clip(np.floor(v), 0, rows - 2).astype(np.int64)
+    return u - i, v - j, i, j  # local coords may leave [0, 1] outside the lattice: extrapolation
+
+
+def evaluate(grid: CoarseGrid, q: np.ndarray) -> np.ndarray:
+    """The bilinear backward map at arbitrary output points (N, 2) -> source points (N, 2)."""
+    value, _ = _evaluate_with_jacobian(grid, np.asarray(q, dtype=np.float64).reshape(-1, 2))
+    return value
+
+
+def _evaluate_with_jacobian(grid: CoarseGrid, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    a, b, i, j = _cell_coords(grid, q)
+    src = grid.source
+    v00, v01 = src[j, i], src[j, i + 1]
+    v10, v11 = src[j + 1, i], src[j + 1, i + 1]
+    a2, b2 = a[:, None], b[:, None]
+    value = (1 - a2) * (1 - b2) * v00 + a2 * (1 - b2) * v01 + (1 - a2) * b2 * v10 + a2 * b2 * v11
+    d_du = (1 - b2) * (v01 - v00) + b2 * (v11 - v10)
+    d_dv = (1 - a2) * (v10 - v00) + a2 * (v11 - v01)
+    jac = np.stack([d_du, d_dv], axis=2) / grid.step  # (N, 2 [src xy], 2 [d/dx, d/dy])
+    return value, jac
+
+
+class GridInverse:
+    """Forward point map: for source points p, the output points q with grid(q) = p.
+
+    Starts from the node whose source position is nearest (KD-tree), then Newton steps on the
+    bilinear map. Points that do not converge from the nearest node retry from the next ones.
+    """
+
+    def __init__(self, grid: CoarseGrid, iterations: int = 12, tolerance: float = 1e-3) -> None:
+        from scipy.spatial import cKDTree
+
+        self.grid = grid
+        self.iterations = iterations
+        self.tolerance = tolerance
+        rows, cols = grid.source.shape[:2]
+        xs = node_positions(cols, grid.pad, grid.step)
+        ys = node_positions(rows, grid.pad, grid.step)
+        gx, gy = np.meshgrid(xs, ys)
+        self._node_out = np.stack([gx.ravel(), gy.ravel()], axis=1)
+        self._tree = cKDTree(grid.source.reshape(-1, 2))
+        self.last_max_residual = 0.0
+
+    def _newton(self, p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        for _ in range(self.iterations):
+            value, jac = _evaluate_with_jacobian(self.grid, q)
+            resid = value - p
+            det = jac[:, 0, 0] * jac[:, 1, 1] - jac[:, 0, 1] * jac[:, 1, 0]
+            safe = np.where(np.abs(det) < 1e-12, 1e-12, det)
+            dx = (jac[:, 1, 1] * resid[:, 0] - jac[:, 0, 1] * resid[:, 1]) / safe
+            dy = (-jac[:, 1, 0] * resid[:, 0] + jac[:, 0, 0] * resid[:, 1]) / safe
+            delta = np.stack([dx, dy], axis=1)
+            # Damp huge steps (a near-singular cell) to at most two cells.
+            norm = np.hypot(delta[:, 0], delta[:, 1])[:, None]
+            limit = 2.0 * self.grid.step
+            delta = np.where(norm > limit, delta * (limit / np.maximum(norm, 1e-12)), delta)
+            q = q - delta
+            if np.abs(resid).max(initial=0.0) < self.tolerance * 0.1:
+                break
+        value, _ = _evaluate_with_jacobian(self.grid, q)
+        return q, np.hypot(*(value - p).T)
+
+    def __call__(self, points: np.ndarray) -> np.ndarray:
+        p = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        if len(p) == 0:
+            return p.copy()
+        k = 4
+        _, idx = self._tree.query(p, k=k)
+        best_q, best_r = self._newton(p, self._node_out[idx[:, 0]].copy())
+        for attempt in range(1, k):
+            bad = best_r > self.tolerance
+            if not bad.any():
+                break
+            q, r = self._newton(p[bad], self._node_out[idx[bad, attempt]].copy())
+            better = r < best_r[bad]
+            rows = np.flatnonzero(bad)[better]
+            best_q[rows], best_r[rows] = q[better], r[better]
+        self.last_max_residual = float(best_r.max(initial=0.0))
+        return best_q

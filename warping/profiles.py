@@ -1,0 +1,163 @@
+"""Warp profiles: YAML lists of steps, each with a probability and parameter (severity) ranges.
+
+Built-in profiles live in `warping/profiles/*.yaml`; a user passes a path to their own file.
+Validation resolves every step against its defaults and stops at the first problem with one
+line that names the profile, the step and the key.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pipelines.errors import PolyglyphError
+from warping.camera import STEPS as CAMERA_STEPS
+from warping.params import StepDef
+from warping.photometric import STEPS as PHOTOMETRIC_STEPS
+from warping.scene import KINDS as BACKGROUND_KINDS
+from warping.surface import STEPS as SURFACE_STEPS
+
+PROFILES = ("clean", "scan", "photo", "wild")
+STAGES: dict[str, dict[str, StepDef]] = {
+    "geometric": {**SURFACE_STEPS, **CAMERA_STEPS},
+    "photometric": PHOTOMETRIC_STEPS,
+}
+TOP_KEYS = {"name", "description", "grid_step", "densify_step", "dewarp", *STAGES}
+FREE_CHOICES = {"images"}  # choice keys whose values are user data, not a fixed vocabulary
+
+
+def load_profile(name_or_path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A built-in profile by name, or a user's YAML file by path; validated and resolved."""
+    name = str(name_or_path)
+    if name in PROFILES:
+        text = resources.files("warping").joinpath(f"profiles/{name}.yaml").read_text("utf-8")
+        source = name
+    else:
+        path = Path(name)
+        if not path.is_file():
+            raise PolyglyphError(
+                f"warp profile {name!r} is neither a built-in ({', '.join(PROFILES)}) nor a file"
+            )
+        text, source = path.read_text("utf-8"), str(path)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", -1) + 1
+        raise PolyglyphError(f"warp profile {source!r}: not valid YAML (line {line})") from exc
+    return validate_profile(data, source)
+
+
+def validate_profile(data: Any, source: str = "<dict>") -> dict[str, Any]:
+    """Check a profile mapping and return it with every step's ranges filled from defaults."""
+    where = f"warp profile {source!r}"
+    if not isinstance(data, dict):
+        raise PolyglyphError(f"{where}: expected a mapping with 'geometric'/'photometric' lists")
+    unknown = sorted(set(data) - TOP_KEYS)
+    if unknown:
+        raise PolyglyphError(
+            f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(TOP_KEYS))})"
+        )
+    out: dict[str, Any] = {
+        "name": str(data.get("name", Path(source).stem)),
+        "description": str(data.get("description", "")),
+        "grid_step": _positive_int(data.get("grid_step", 8), f"{where}: grid_step"),
+        "densify_step": _positive_number(data.get("densify_step", 6.0), f"{where}: densify_step"),
+        "dewarp": _boolean(data.get("dewarp", False), f"{where}: dewarp"),
+    }
+    for stage, known in STAGES.items():
+        steps = data.get(stage) or []
+        if not isinstance(steps, list):
+            raise PolyglyphError(f"{where}: {stage!r} must be a list of steps")
+        out[stage] = [_validate_step(s, i, stage, known, where) for i, s in enumerate(steps)]
+    return out
+
+
+def _validate_step(
+    step: Any, index: int, stage: str, known: dict[str, StepDef], where: str
+) -> dict[str, Any]:
+    if not isinstance(step, dict) or "step" not in step:
+        raise PolyglyphError(f"{where}: {stage} entry {index + 1} needs a 'step' key")
+    name = step["step"]
+    if name not in known:
+        raise PolyglyphError(
+            f"{where}: {stage} step {name!r} is unknown (known: {', '.join(sorted(known))})"
+        )
+    spec = known[name]
+    here = f"{where}: step {name!r}"
+    resolved: dict[str, Any] = {"step": name, "p": 1.0}
+    resolved.update({k: list(v) for k, v in spec.defaults.items()})
+    for key, value in step.items():
+        if key == "step":
+            continue
+        if key == "p":
+            if not _is_number(value) or not 0.0 <= float(value) <= 1.0:
+                raise PolyglyphError(f"{here}: 'p' must be a probability in [0, 1], got {value!r}")
+            resolved["p"] = float(value)
+        elif key not in spec.defaults:
+            known_keys = ", ".join(["p", *sorted(spec.defaults)])
+            raise PolyglyphError(f"{here}: unknown key {key!r} (known: {known_keys})")
+        elif key in spec.choices:
+            resolved[key] = _validate_choices(value, spec.defaults[key], key, here)
+        else:
+            resolved[key] = _validate_range(value, key in spec.integers, key, here)
+    return resolved
+
+
+def _validate_choices(value: Any, allowed: list[Any], key: str, here: str) -> list[Any]:
+    values = value if isinstance(value, list) else [value]
+    if key in FREE_CHOICES:
+        for v in values:
+            if not isinstance(v, str) or not Path(v).is_file():
+                raise PolyglyphError(f"{here}: {key!r} entry {v!r} is not a readable file")
+        return list(values)
+    vocabulary = BACKGROUND_KINDS if key == "background" else allowed
+    if not values or any(v not in vocabulary for v in values):
+        raise PolyglyphError(
+            f"{here}: {key!r} must be a non-empty list from {list(vocabulary)}, got {value!r}"
+        )
+    return list(values)
+
+
+def _validate_range(value: Any, integers: bool, key: str, here: str) -> list[float]:
+    if _is_number(value):
+        value = [value, value]
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not all(_is_number(v) for v in value)
+        or float(value[0]) > float(value[1])
+    ):
+        raise PolyglyphError(
+            f"{here}: {key!r} must be a range [low, high] with low <= high, got {value!r}"
+        )
+    if integers:
+        if any(float(v) != int(v) for v in value):
+            raise PolyglyphError(f"{here}: {key!r} takes whole numbers, got {value!r}")
+        return [int(value[0]), int(value[1])]
+    return [float(value[0]), float(value[1])]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _positive_int(value: Any, where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 2:
+        raise PolyglyphError(f"{where} must be a whole number >= 2, got {value!r}")
+    return value
+
+
+def _positive_number(value: Any, where: str) -> float:
+    if not _is_number(value) or value < 0:
+        raise PolyglyphError(f"{where} must be a number >= 0, got {value!r}")
+    return float(value)
+
+
+def _boolean(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise PolyglyphError(f"{where} must be true or false, got {value!r}")
+    return value

@@ -1,0 +1,74 @@
+"""What lies around the page in a photo: a table-top colour or texture, or a user's image.
+
+Textures are procedural (no downloaded data) and drawn from the seed in the record, so the
+same record always yields the same background.
+"""
+
+from __future__ import annotations
+
+import colorsys
+from typing import Any
+
+import cv2
+import numpy as np
+
+from pipelines.errors import PolyglyphError
+from synth.rng import sample_rng
+
+KINDS = ("solid", "wood", "fabric", "stone", "image")
+
+
+def _base_colour(tone: float, hue: float, saturation: float) -> np.ndarray:
+    r, g, b = colorsys.hsv_to_rgb(hue, saturation, 0.15 + 0.8 * tone)
+    return np.array([r, g, b], dtype=np.float32) * 255
+
+
+def _smooth_noise(rng: np.random.Generator, w: int, h: int, cell: int) -> np.ndarray:
+    small = rng.standard_normal((max(2, h // cell), max(2, w // cell))).astype(np.float32)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+
+
+def render_background(spec: dict[str, Any], width: int, height: int) -> np.ndarray:
+    """H x W x 3 uint8 background for a `place` record's `background`."""
+    rng = sample_rng(int(spec.get("seed", 0)))
+    kind = spec["kind"]
+    tone, hue = float(spec.get("tone", 0.5)), float(spec.get("hue", 0.1))
+    if kind == "image":
+        return _image_background(spec["path"], width, height)
+    if kind == "solid":
+        colour = _base_colour(tone, hue, 0.06)
+        return np.broadcast_to(colour.astype(np.uint8), (height, width, 3)).copy()
+    if kind == "wood":
+        colour = _base_colour(tone * 0.7, 0.05 + 0.06 * hue, 0.55)
+        ys = np.arange(height, dtype=np.float32)[:, None]
+        wobble = _smooth_noise(rng, width, height, 64) * 12
+        grain = np.sin((ys + wobble) * (2 * np.pi / (18 + 20 * hue)))
+        fine = _smooth_noise(rng, width, height, 4) * 0.15
+        shade = 1.0 + 0.12 * grain + fine * 0.3 + _smooth_noise(rng, width, height, 256) * 0.08
+    elif kind == "fabric":
+        colour = _base_colour(tone, hue, 0.35)
+        yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+        weave = np.sin(xx * 1.7) * np.sin(yy * 1.7)
+        shade = 1.0 + 0.06 * weave + _smooth_noise(rng, width, height, 128) * 0.06
+    else:  # stone
+        colour = _base_colour(tone, hue, 0.08)
+        veins = np.abs(np.sin(_smooth_noise(rng, width, height, 96) * 3.0))
+        shade = 0.9 + 0.15 * veins + _smooth_noise(rng, width, height, 3) * 0.04
+    out = shade[..., None] * colour[None, None, :]
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def _image_background(path: str, width: int, height: int) -> np.ndarray:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            rgb = np.asarray(im.convert("RGB"))
+    except OSError as exc:
+        raise PolyglyphError(f"background image {path!r} cannot be read: {exc}") from exc
+    h, w = rgb.shape[:2]
+    scale = max(width / w, height / h)
+    resized = cv2.resize(rgb, (max(width, round(w * scale)), max(height, round(h * scale))))
+    y0 = (resized.shape[0] - height) // 2
+    x0 = (resized.shape[1] - width) // 2
+    return np.ascontiguousarray(resized[y0 : y0 + height, x0 : x0 + width])

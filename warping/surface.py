@@ -1,0 +1,241 @@
+"""Deformations of the paper itself: curl / book bend, fold creases, crumple.
+
+Each is defined as a backward map (output point -> point on the flat page) that is injective by
+construction: curl is a monotone 1-D profile inverted by table lookup; folds and crumple are
+displacements with Lipschitz constant < 1 (so `p -> p + d(p)` can never fold over itself).
+Besides the source point, each also reports the surface quantity the photometric shading
+needs (signed distance to a crease, slope of the bent paper).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from warping import params as P
+from warping.params import Ranges, StepDef
+
+TABLE_SIZE = 4097
+MAX_LIPSCHITZ = 0.6  # fold/crumple displacement gradient bound (< 1 keeps the map injective)
+
+
+# --- curl / book bend --------------------------------------------------------------------------
+
+
+def _canonical(side: int, w: float, h: float) -> tuple[float, float]:
+    """(length across the bend, length along it) for the curled side 0=right 1=left 2=bottom 3=top."""
+    return (w, h) if side < 2 else (h, w)
+
+
+def _to_canonical(pts: np.ndarray, side: int, w: float, h: float) -> np.ndarray:
+    x, y = pts[:, 0], pts[:, 1]
+    u, v = {0: (x, y), 1: (w - x, y), 2: (y, x), 3: (h - y, x)}[side]
+    return np.stack([u, v], axis=1)
+
+
+def _from_canonical(uv: np.ndarray, side: int, w: float, h: float) -> np.ndarray:
+    u, v = uv[:, 0], uv[:, 1]
+    x, y = {0: (u, v), 1: (w - u, v), 2: (v, u), 3: (v, h - u)}[side]
+    return np.stack([x, y], axis=1)
+
+
+def curl_profile(record: dict[str, Any]) -> tuple[np.ndarray, ...]:
+    """Arc length u -> (projected u', depth z, slope phi) tables for a bent page.
+
+    The paper is flat up to `start` of its length, then bends (constant curvature for a
+    cylinder, growing curvature for a book page) to `angle_deg` at the edge; beyond the edge the
+    tangent plane continues so the map stays defined (and monotone) over the background.
+    """
+    w, h = record["frame"]
+    length, _ = _canonical(record["side"], w, h)
+    u0 = record["start"] * length
+    u = np.linspace(-length, 2 * length, TABLE_SIZE)
+    t = np.clip((u - u0) / max(length - u0, 1.0), 0.0, 1.0)
+    angle = np.deg2rad(record["angle_deg"])
+    phi = angle * (t if record["kind"] == "cylinder" else t * t)
+    du = u[1] - u[0]
+    x = u[0] + np.concatenate([[0.0], np.cumsum((np.cos(phi[1:]) + np.cos(phi[:-1])) * du / 2)])
+    z = np.concatenate([[0.0], np.cumsum((np.sin(phi[1:]) + np.sin(phi[:-1])) * du / 2)])
+    z *= -1.0 if record["toward"] else 1.0  # toward the camera = closer = magnified
+    f = record["focal"] * float(np.hypot(w, h))
+    centre = length / 2
+    projected = centre + (x - centre) * f / (f + z)
+    return u, projected, z, phi, f
+
+
+def _interp_extrapolate(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
+    out = np.interp(x, xp, fp)
+    lo, hi = x < xp[0], x > xp[-1]
+    out[lo] = fp[0] + (x[lo] - xp[0]) * (fp[1] - fp[0]) / (xp[1] - xp[0])
+    out[hi] = fp[-1] + (x[hi] - xp[-1]) * (fp[-1] - fp[-2]) / (xp[-1] - xp[-2])
+    return out
+
+
+def curl_backward(record: dict[str, Any], pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Source points and the paper slope (radians, signed toward the camera) at each point."""
+    w, h = record["frame"]
+    side = record["side"]
+    _, breadth = _canonical(side, w, h)
+    u, projected, z, phi, f = curl_profile(record)
+    uv = _to_canonical(pts, side, w, h)
+    src_u = _interp_extrapolate(uv[:, 0], projected, u)
+    depth = np.interp(src_u, u, z)
+    vc = breadth / 2
+    src_v = vc + (uv[:, 1] - vc) * (f + depth) / f
+    slope = np.interp(src_u, u, phi) * (1.0 if record["toward"] else -1.0)
+    return _from_canonical(np.stack([src_u, src_v], axis=1), side, w, h), slope
+
+
+def _curl_is_monotone(record: dict[str, Any]) -> bool:
+    _, projected, _, _, _ = curl_profile(record)
+    return bool(np.all(np.diff(projected) > 1e-6))
+
+
+def _sample_curl(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
+    rec = {
+        "kind": P.choice(rng, list(r["kind"])),
+        "side": P.choice(rng, [int(s) for s in r["side"]]),
+        "start": P.uniform(rng, r["start"], 3),
+        "angle_deg": P.uniform(rng, r["angle_deg"], 2),
+        "toward": bool(rng.random() < P.uniform(rng, r["toward"], 3)),
+        "focal": P.uniform(rng, r["focal"], 3),
+        "frame": [w, h],
+    }
+    while not _curl_is_monotone(rec) and rec["angle_deg"] > 1:
+        rec["angle_deg"] = round(rec["angle_deg"] * 0.8, 2)
+    return rec
+
+
+# --- folds (DocUNet-style creases) -------------------------------------------------------------
+
+
+def crease_geometry(crease: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(point on the crease, unit normal, unit displacement direction)."""
+    a = np.deg2rad(crease["angle_deg"])
+    normal = np.array([-np.sin(a), np.cos(a)])
+    d = np.deg2rad(crease["angle_deg"] + 90.0 + crease["direction_deg"])
+    return np.asarray(crease["point"], float), normal, np.array([np.cos(d), np.sin(d)])
+
+
+def fold_backward(record: dict[str, Any], pts: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Creases one after another; each shifts points by shift * falloff / (|t| + falloff)."""
+    fields = []
+    out = pts
+    for crease in reversed(record["creases"]):
+        point, normal, direction = crease_geometry(crease)
+        t = (out - point) @ normal
+        fields.append(t / crease["falloff"])
+        weight = crease["falloff"] / (np.abs(t) + crease["falloff"])
+        out = out + (crease["shift"] * weight)[:, None] * direction
+    return out, fields[::-1]
+
+
+def _sample_fold(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
+    short = float(min(w, h))
+    creases = []
+    for _ in range(P.integer(rng, r["count"])):
+        vertical = rng.random() < 0.5
+        diagonal = rng.random() < P.uniform(rng, r["diagonal"], 3)
+        pos = P.uniform(rng, r["position"], 3)
+        point = (
+            [w * pos, h * float(rng.uniform(0.2, 0.8))]
+            if vertical
+            else [
+                w * float(rng.uniform(0.2, 0.8)),
+                h * pos,
+            ]
+        )
+        angle = (90.0 if vertical else 0.0) + P.signed(rng, r["tilt_deg"], 2)
+        if diagonal:
+            angle += P.signed(rng, [30.0, 60.0], 2)
+        falloff = P.uniform(rng, r["falloff"], 4) * short
+        shift = min(P.uniform(rng, r["shift"], 4) * short, MAX_LIPSCHITZ * falloff)
+        creases.append(
+            {
+                "point": [round(point[0], 2), round(point[1], 2)],
+                "angle_deg": round(angle, 2),
+                "shift": round(shift, 3) * (1 if rng.random() < 0.5 else -1),
+                "direction_deg": P.signed(rng, r["direction_deg"], 2),
+                "falloff": round(falloff, 3),
+            }
+        )
+    return {"creases": creases, "frame": [w, h]}
+
+
+# --- crumple (smooth random field) -------------------------------------------------------------
+
+
+def crumple_backward(record: dict[str, Any], pts: np.ndarray) -> np.ndarray:
+    out = pts.copy()
+    for m in record["modes"]:
+        phase = (pts @ np.asarray(m["wave"], float)) * 2 * np.pi + m["phase"]
+        out += np.sin(phase)[:, None] * np.asarray(m["shift"], float)
+    return out
+
+
+def _sample_crumple(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
+    short = float(min(w, h))
+    modes, slope = [], 0.0
+    for _ in range(P.integer(rng, r["modes"])):
+        wavelength = P.uniform(rng, r["wavelength"], 4) * short
+        theta = float(rng.uniform(0, 2 * np.pi))
+        amp = P.uniform(rng, r["amplitude"], 5) * short
+        psi = float(rng.uniform(0, 2 * np.pi))
+        wave = np.array([np.cos(theta), np.sin(theta)]) / wavelength
+        modes.append(
+            {"wave": wave, "phase": float(rng.uniform(0, 2 * np.pi)), "amp": amp, "psi": psi}
+        )
+        slope += amp * 2 * np.pi / wavelength
+    scale = min(1.0, MAX_LIPSCHITZ / slope) if slope > 0 else 1.0
+    return {
+        "modes": [
+            {
+                "wave": [round(float(m["wave"][0]), 7), round(float(m["wave"][1]), 7)],
+                "phase": round(m["phase"], 4),
+                "shift": [
+                    round(m["amp"] * scale * float(np.cos(m["psi"])), 3),
+                    round(m["amp"] * scale * float(np.sin(m["psi"])), 3),
+                ],
+            }
+            for m in modes
+        ],
+        "frame": [w, h],
+    }
+
+
+STEPS = {
+    "curl": StepDef(
+        "curl",
+        {
+            "kind": ["cylinder", "book"],
+            "side": [0, 1, 2, 3],
+            "start": [0.45, 0.8],
+            "angle_deg": [15.0, 60.0],
+            "toward": [0.5, 0.5],
+            "focal": [1.5, 3.0],
+        },
+        _sample_curl,
+        choices=frozenset({"kind", "side"}),
+    ),
+    "fold": StepDef(
+        "fold",
+        {
+            "count": [1, 3],
+            "position": [0.3, 0.7],
+            "tilt_deg": [0.0, 4.0],
+            "diagonal": [0.0, 0.2],
+            "shift": [0.004, 0.015],
+            "falloff": [0.03, 0.12],
+            "direction_deg": [0.0, 30.0],
+        },
+        _sample_fold,
+        integers=frozenset({"count"}),
+    ),
+    "crumple": StepDef(
+        "crumple",
+        {"modes": [4, 10], "wavelength": [0.15, 0.6], "amplitude": [0.001, 0.005]},
+        _sample_crumple,
+        integers=frozenset({"modes"}),
+    ),
+}
