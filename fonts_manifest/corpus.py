@@ -13,7 +13,7 @@ import json
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 from pipelines.errors import PolyglyphError
@@ -60,6 +60,7 @@ class CorpusText:
     def char_count(self) -> int:
         return sum(len(p) for p in self.paragraphs)
 
+    @cached_property
     def digest(self) -> str:
         """Content hash: caches of per-language results are keyed by it."""
         h = hashlib.sha1(f"{self.code}\0{self.script}\0".encode())

@@ -122,7 +122,7 @@ class FontRegistry:
             dirs,
             env,
             str(fontdb.cache_dir()),
-            tuple(sorted((c, t.digest()) for c, t in corpus.items())),
+            tuple(sorted((c, t.digest) for c, t in corpus.items())),
         )
         if key not in cls._memo:
             records, fingerprint = fontdb.load_face_records(dirs)
@@ -143,7 +143,7 @@ class FontRegistry:
             cached = {}
         changed = False
         for code, text in self.corpus.items():
-            digest = text.digest()
+            digest = text.digest
             entry = cached.get(code)
             if entry is None or entry.get("digest") != digest:
                 entry = self._compute_entry(text)
