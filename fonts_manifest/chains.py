@@ -30,7 +30,7 @@ SCRIPT_NAMES = {
     "Sinh": "Sinhala",
 }
 CJK_REGION = {"Hans": "SC", "Hant": "TC", "Jpan": "JP", "Hang": "KR", "Kore": "KR", "Hani": "SC"}
-# Per-language overrides of the CJK region (Cantonese is written with HK forms).
+# Per-language region for traditional Han text (Cantonese is written with HK forms).
 LANGUAGE_CJK_REGION = {"yue": "HK", "vi": "TC"}
 
 SANS_FALLBACKS = ("Noto Sans", "Noto Sans Symbols", "Noto Sans Symbols2", "Noto Sans Math")
@@ -100,7 +100,9 @@ def primary_families(script: str, language: str, style: str) -> list[str]:
     """Preferred script-font families for a style (first found wins)."""
     base = language.split("-")[0]
     if script in CJK_REGION:
-        region = LANGUAGE_CJK_REGION.get(base, CJK_REGION[script])
+        region = CJK_REGION[script]
+        if script in {"Hant", "Hani"}:
+            region = LANGUAGE_CJK_REGION.get(base, region)
         sans, serif = f"Noto Sans CJK {region}", f"Noto Serif CJK {region}"
         return [sans] if style == "sans" else [serif]
     if script in {"Latn", "Cyrl", "Grek"}:

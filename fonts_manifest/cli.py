@@ -43,7 +43,7 @@ def summary_line(infos: list[LanguageInfo], dropped: list[LanguageInfo]) -> str:
 
 
 def format_table(infos: list[LanguageInfo]) -> str:
-    header = ("code", "name", "script", "dir", "coverage", "styles", "first font")
+    header = ("code", "name", "script", "dir", "coverage", "styles", "script font")
     rows = [
         (
             i.code,
@@ -52,7 +52,7 @@ def format_table(infos: list[LanguageInfo]) -> str:
             i.direction,
             f"{i.coverage:.4f}",
             ",".join(i.styles),
-            i.fonts[0].rsplit("/", 1)[-1] if i.fonts else "-",
+            i.families[0] if i.families else "-",
         )  # fmt: skip
         for i in infos
     ]

@@ -22,7 +22,7 @@ from fonts_manifest.chains import STYLES, FontFace
 from fonts_manifest.corpus import CorpusText, alias_table, load_corpus
 from pipelines.errors import PolyglyphError
 
-TABLE_VERSION = 5
+TABLE_VERSION = 6
 # Language-table entries computed (not taken from the cache) in this process; tests read it.
 entries_computed = 0
 
@@ -57,6 +57,7 @@ class LanguageInfo:
     corpus_chars: int
     styles: tuple[str, ...] = ("sans",)
     distinct_chars: int = 0
+    families: tuple[str, ...] = ()  # family of each entry of `fonts` (a .ttc path repeats)
     missing: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -74,6 +75,7 @@ class LanguageInfo:
             "coverage": self.coverage,
             "corpus_chars": self.corpus_chars,
             "distinct_chars": self.distinct_chars,
+            "families": list(self.families),
             "styles": list(self.styles),
         }
 
@@ -255,6 +257,7 @@ class FontRegistry:
             direction=text.direction,
             iso639_3=text.iso639_3,
             fonts=[path for path, _ in entry["chains"]["sans"]],
+            families=tuple(f.family for f in self._faces(entry["chains"]["sans"])),
             coverage=round(entry["coverage"], 6),
             corpus_chars=text.char_count,
             styles=styles,

@@ -70,9 +70,13 @@ def parse_index_js(text: str) -> list[dict]:
         record: dict = {}
         for key, raw in META_FIELD.findall(entry.group(1)):
             if raw[0] in "'\"":
-                record[key] = json.loads('"' + raw[1:-1].replace('"', '\\"').replace("\\'", "'") + '"')
+                record[key] = json.loads(
+                    '"' + raw[1:-1].replace('"', '\\"').replace("\\'", "'") + '"'
+                )
             else:
-                record[key] = float(raw) if "." in raw else int(raw) if raw.lstrip("-").isdigit() else raw
+                record[key] = (
+                    float(raw) if "." in raw else int(raw) if raw.lstrip("-").isdigit() else raw
+                )
         if "code" in record and "bcp47" in record:
             records.append(record)
     return records
@@ -146,11 +150,34 @@ def majority_script(paragraphs: list[str], tag: str) -> str:
     kana = counts["Hira"] + counts["Kana"]
     if top in {"Hani", "Hira", "Kana"} and kana > 0.05 * sum(counts.values()):
         return "Jpan"
-    if top == "Hani" and tag.split("-")[0] == "zh":
-        return "Hant" if "Hant" in tag.split("-") else "Hans"
+    if top == "Hani":
+        return han_variant(paragraphs, tag)
     if top == "Hang":
         return "Kore" if counts["Hani"] else "Hang"
     return top
+
+
+# Frequent characters whose simplified and traditional forms differ (simplified, traditional).
+HAN_PAIRS = (
+    "这這 个個 为為 们們 国國 会會 说說 时時 对對 发發 权權 应應 与與 并並 没沒 无無 义義 进進 "
+    "实實 该該 护護 动動 种種 经經 关關 于於 从從 来來 过過 还還 让讓 认認 类類 规規 视視"
+).split()
+
+
+def han_variant(paragraphs: list[str], tag: str) -> str:
+    """Hans or Hant for a Han text, from its tag or else by counting simplified-only vs
+    traditional-only forms of frequent characters; Hani when neither shows."""
+    subtags = tag.split("-")
+    if "Hant" in subtags:
+        return "Hant"
+    if "Hans" in subtags:
+        return "Hans"
+    text = "".join(paragraphs)
+    simplified = sum(text.count(pair[0]) for pair in HAN_PAIRS)
+    traditional = sum(text.count(pair[1]) for pair in HAN_PAIRS)
+    if simplified == traditional == 0:
+        return "Hans" if subtags[0] == "zh" else "Hani"
+    return "Hans" if simplified > traditional else "Hant"
 
 
 def private_subtag(code: str) -> str:
@@ -175,7 +202,9 @@ def assign_tags(records: list[dict]) -> dict[str, str]:
             primary = PREFERRED_TEXT.get(tag) or (exact + plain + [group[0]["code"]])[0]
         for record in group:
             code = record["code"]
-            tags[code] = RETAG.get(code, tag) if code == primary else f"{tag}-x-{private_subtag(code)}"
+            tags[code] = (
+                RETAG.get(code, tag) if code == primary else f"{tag}-x-{private_subtag(code)}"
+            )
     assert len(set(tags.values())) == len(tags), "tags must be unique"
     return tags
 
