@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -193,8 +194,9 @@ def resolve_config(config: GenerateConfig) -> dict[str, Any]:
     registry = FontRegistry.load(extra_dirs=tuple(config.font_dirs))
     usable = {info.code: info for info in registry.languages()}
     languages = _resolve_languages(config.languages, usable)
-    _check_scenes(config.scenes)
+    scenes = _check_scenes(config.scenes)
     data = config.model_dump(mode="json", exclude=set(EXECUTION_KEYS))
+    data["scenes"] = scenes
     data["languages"] = languages
     data["profiles"] = {
         name: {"weight": float(w), "profile": _load_profile(name)}
@@ -228,14 +230,27 @@ def _resolve_languages(value: Any, usable: dict[str, Any]) -> dict[str, float]:
     return {code: float(w) for code, w in sorted(weights.items()) if w > 0}
 
 
-def _check_scenes(scenes: dict[str, float]) -> None:
-    try:
-        from synth.render import SCENES
-    except ImportError:
-        return
+def _check_scenes(scenes: dict[str, float]) -> dict[str, float]:
+    """Unknown scenes are errors. Scenes of this build that cannot load are errors when the user
+    asked for them, and quietly left out when they only come from the packaged defaults."""
+    from synth.render import SCENES, available_scenes
+
     for name in scenes:
         if name not in SCENES:
             raise PolyglyphError(f"scenes: unknown scene {name!r}; allowed: {', '.join(SCENES)}")
+    ready = set(available_scenes())
+    missing = [name for name, w in scenes.items() if w > 0 and name not in ready]
+    if not missing:
+        return scenes
+    if scenes != default_config_dict()["scenes"]:
+        raise PolyglyphError(f"scenes: scene {missing[0]!r} is not available in this build; "
+                             f"available: {', '.join(sorted(ready))}")
+    kept = {name: w for name, w in scenes.items() if name in ready}
+    if not kept:
+        raise PolyglyphError("scenes: no scene of this build can be rendered")
+    print(f"polyglyph: note: default scenes not in this build left out: {', '.join(missing)}",
+          file=sys.stderr)
+    return kept
 
 
 def _load_profile(name_or_path: str) -> dict[str, Any] | None:

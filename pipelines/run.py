@@ -168,6 +168,9 @@ def build_stats(
         for key, counts in entry.get("stats", {}).items():
             totals.setdefault(key, Counter()).update(counts)
     rows_made = sum(e["rows"] for e in made)
+    stage_seconds: Counter[str] = Counter()
+    for entry in made:
+        stage_seconds.update(entry.get("stage_seconds", {}))
     failures = [f for e in manifest["shards"] for f in e.get("failures", [])]
     return {
         "rows": sum(e["rows"] for e in manifest["shards"]),
@@ -182,6 +185,9 @@ def build_stats(
             "wall_seconds": round(elapsed, 3),
             "rows_per_second": round(rows_made / elapsed, 3) if elapsed > 0 else None,
             "worker_seconds": round(sum(e["seconds"] for e in made), 3),
+            "ms_per_row_by_stage": {
+                k: round(1000 * v / max(1, rows_made), 2) for k, v in sorted(stage_seconds.items())
+            },
             "executor": manifest["executor"],
         },
     }

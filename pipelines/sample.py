@@ -9,6 +9,7 @@ by config hash (`worker_context`).
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,9 +103,26 @@ def plan_sample(config: dict[str, Any], rng: np.random.Generator) -> dict[str, A
             "width": width, "height": height}
 
 
-def make_page(config: dict[str, Any], index: int, ctx: WorkerContext) -> tuple[Any, dict, Any, int]:
+class StageClock:
+    """Seconds per stage, summed over the samples of a shard (goes into stats.json)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + now - self._last
+        self._last = now
+
+
+def make_page(
+    config: dict[str, Any], index: int, ctx: WorkerContext, clock: StageClock | None = None
+) -> tuple[Any, dict, Any, int]:
     """Render and warp sample `index`; returns (page, plan, views rng, seed)."""
     from synth.render import PageSpec, render_page
+
+    clock = clock or StageClock()
 
     seed = sample_seed(config["seed"], index)
     rng = sample_rng(seed)
@@ -115,17 +133,22 @@ def make_page(config: dict[str, Any], index: int, ctx: WorkerContext) -> tuple[A
     spec = PageSpec(language=plan["language"], scene=plan["scene"],
                     width=plan["width"], height=plan["height"])
     page = render_page(spec, render_rng, ctx.render_ctx)
+    clock.lap("render")
     profile = config["profiles"][plan["profile"]]["profile"]
     if ctx.stages.get("warp") and profile is not None:
         import warping
 
         page = warping.warp_page(page, profile, warp_rng, dewarp=bool(config.get("dewarp")))
+    clock.lap("warp")
     return page, plan, views_rng, seed
 
 
-def make_row(config: dict[str, Any], index: int, ctx: WorkerContext) -> dict[str, Any]:
+def make_row(
+    config: dict[str, Any], index: int, ctx: WorkerContext, clock: StageClock | None = None
+) -> dict[str, Any]:
     """The full output row of sample `index` (DESIGN §3 columns)."""
-    page, plan, views_rng, seed = make_page(config, index, ctx)
+    clock = clock or StageClock()
+    page, plan, views_rng, seed = make_page(config, index, ctx, clock)
     markdown, tasks = "", []
     if ctx.stages.get("markdown"):
         from qa_factory.markdown import page_markdown
@@ -137,10 +160,11 @@ def make_row(config: dict[str, Any], index: int, ctx: WorkerContext) -> dict[str
         tasks = make_views(page, views_rng, task_mix=config.get("tasks"),
                            target_language=config["target_language"],
                            corpus=ctx.corpus)
+    clock.lap("views")
     if not config.get("dewarp"):
         page.extras.pop("dewarp_map", None)
     image = config["image"]
-    return page_to_row(
+    row = page_to_row(
         page,
         row_id=row_id(ctx.config_hash, index),
         index=index,
@@ -152,3 +176,5 @@ def make_row(config: dict[str, Any], index: int, ctx: WorkerContext) -> dict[str
         profile=plan["profile"],
         source="synth",
     )
+    clock.lap("encode")
+    return row

@@ -20,7 +20,7 @@ from pipelines.errors import PolyglyphError
 
 from .output import Output, sha256, shard_name, table_bytes
 from .rows import rows_to_table
-from .sample import make_row, worker_context
+from .sample import StageClock, make_row, worker_context
 
 OUR_PACKAGES = ("synth", "warping", "qa_factory", "fonts_manifest", "pipelines")
 CRASH_ENV = "POLYGLYPH_TEST_CRASH_MARKER"
@@ -68,11 +68,12 @@ def make_shard(
     """Make, write and describe one shard. Failed samples are skipped and reported, not fatal."""
     started = time.perf_counter()
     ctx = worker_context(config, config_hash)
+    clock = StageClock()
     rows: list[dict[str, Any]] = []
     failures: list[dict[str, Any]] = []
     for index in range(job.start, job.stop):
         try:
-            rows.append(make_row(config, index, ctx))
+            rows.append(make_row(config, index, ctx, clock))
         except PolyglyphError:
             raise
         except Exception as exc:  # one bad sample must not sink a long run; it is reported
@@ -81,8 +82,11 @@ def make_shard(
             on_row()
         if index == job.start + job.rows // 2:
             _maybe_crash_for_test()
+        clock.lap("failed" if failures and failures[-1]["index"] == index else "other")
     data = table_bytes(rows_to_table(rows))
+    clock.lap("parquet")
     Output(out_target).write_atomic(job.name, data)
+    clock.lap("write")
     return {
         "index": job.index,
         "file": job.name,
@@ -93,6 +97,7 @@ def make_shard(
         "sha256": sha256(data),
         "seconds": round(time.perf_counter() - started, 3),
         "stats": count_stats(rows),
+        "stage_seconds": {k: round(v, 4) for k, v in sorted(clock.seconds.items())},
         "failures": failures,
     }
 
