@@ -98,14 +98,29 @@ def page_markdown(page: Page, min_visible: float = DEFAULT_MIN_VISIBLE) -> str:
         for i, ln in enumerate(page.lines)
         if ln.visible >= min_visible and ln.role not in FURNITURE_ROLES and ln.text.strip()
     }
+    paragraph_of = {
+        int(i): str(entry.get("id"))
+        for entry in (page.extras or {}).get("paragraphs", [])
+        for i in entry.get("line_indices", [])
+    }
     chunks: list[str] = []
+    previous: list[int] = []  # line indices of the last paragraph chunk
     for unit in _units(page, keep):
         if unit.role == "table":
             chunks.append(table_html(page.tables[unit.table_index].cells))
+            previous = []
             continue
         lines = [page.lines[i] for i in unit.line_indices if i in keep]
         if not lines or unit.role in FURNITURE_ROLES:
             continue
+        indices = [i for i in unit.line_indices if i in keep]
+        pid = paragraph_of.get(indices[0])
+        if unit.role == "paragraph" and previous and pid and pid == paragraph_of.get(previous[-1]):
+            # one corpus paragraph split over two blocks (a column or page break)
+            previous = previous + indices
+            chunks[-1] = join_lines([page.lines[i] for i in previous])
+            continue
+        previous = indices if unit.role == "paragraph" else []
         if unit.role == "title":
             chunks.append("# " + join_lines(lines))
         elif unit.role == "heading":

@@ -171,7 +171,8 @@ def reasoning_candidates(page: Page, prompt_language: str = "en") -> list[dict[s
     if len(page.tables) == 1:
         table = page.tables[0]
         header_rows = {c.row for c in table.cells if c.header}
-        body_rows = {c.row for c in table.cells} - header_rows
+        covered = {r for c in table.cells for r in range(c.row, c.row + max(1, c.rowspan))}
+        body_rows = covered - header_rows
         if body_rows:
             out.append(
                 {

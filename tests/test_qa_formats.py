@@ -1,0 +1,149 @@
+"""Answer formats, parsers and text metrics of qa_factory (pure functions, no engines)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from qa_factory.formats import (
+    ParsedCell,
+    cells_to_grid,
+    format_number,
+    format_spotting,
+    format_spotting_json,
+    markdown_to_text,
+    normalised_box,
+    number_style,
+    parse_html_table,
+    parse_json_answer,
+    parse_number,
+    parse_spotting,
+    parse_spotting_json,
+    table_html,
+)
+from qa_factory.prompts import canonical_prompt, load_prompts, task_of_prompt
+from qa_factory.textmetrics import (
+    levenshtein,
+    match_spotting,
+    normalise_text,
+    normalised_edit_distance,
+)
+
+
+def _dp_distance(a: str, b: str) -> int:
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[:], i
+        for j, cb in enumerate(b, 1):
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (ca != cb))
+    return row[-1]
+
+
+def test_levenshtein_equals_dynamic_programming_on_random_strings() -> None:
+    rng = np.random.Generator(np.random.PCG64(7))
+    alphabet = list("abcاب中 ")
+    for _ in range(400):
+        a = "".join(rng.choice(alphabet, int(rng.integers(0, 90))))
+        b = "".join(rng.choice(alphabet, int(rng.integers(0, 90))))
+        assert levenshtein(a, b) == _dp_distance(a, b)
+
+
+def test_normalisation_is_nfkc_and_whitespace_folded() -> None:
+    assert normalise_text("  ﬁne\u00a0 \n text ") == "fine text"
+    assert normalised_edit_distance("ＡＢＣ", "ABC") == 0.0
+    assert normalised_edit_distance("abcd", "abxd") == pytest.approx(0.25)
+
+
+def test_spotting_round_trip_and_tolerant_parse() -> None:
+    items = [("Hello world", [10, 20, 300, 40]), ("مرحبا", [0, 50, 1000, 80])]
+    assert parse_spotting(format_spotting(items)) == items
+    assert parse_spotting_json(format_spotting_json(items)) == items
+    loose = "<ref>Hi</ref> <quad>( 1 , 2 ), (3,4)</quad>"
+    assert parse_spotting(loose) == [("Hi", [1, 2, 3, 4])]
+    fenced = '```json\n[{"bbox": [1.4, 2, 3, 4], "text": "x"}]\n```'
+    assert parse_spotting_json(fenced) == [("x", [1, 2, 3, 4])]
+
+
+def test_normalised_box_scales_and_clamps() -> None:
+    poly = [[-5.0, 10.0], [205.0, 10.0], [205.0, 60.0], [-5.0, 60.0]]
+    assert normalised_box(poly, 200, 100) == [0, 100, 1000, 600]
+
+
+def test_html_table_spans_resolve_to_grid_positions() -> None:
+    cells = [
+        ParsedCell(0, 0, "A", header=True),
+        ParsedCell(0, 1, "B & C", colspan=2, header=True),
+        ParsedCell(1, 0, "x", rowspan=2),
+        ParsedCell(1, 1, "1"),
+        ParsedCell(1, 2, "2"),
+        ParsedCell(2, 1, "3"),
+        ParsedCell(2, 2, "4"),
+    ]
+    html = table_html(cells)
+    parsed = parse_html_table(html)
+    assert [(c.row, c.col, c.text, c.rowspan, c.colspan, c.header) for c in parsed] == [
+        (c.row, c.col, c.text, c.rowspan, c.colspan, c.header) for c in cells
+    ]
+    assert cells_to_grid(parsed) == [["A", "B & C", ""], ["x", "1", "2"], ["", "3", "4"]]
+
+
+def test_json_answer_found_inside_prose() -> None:
+    assert parse_json_answer('Sure! {"Name": "Ana"} hope it helps') == {"Name": "Ana"}
+    assert parse_json_answer("no json here") is None
+
+
+@pytest.mark.parametrize(
+    "text,value",
+    [
+        ("22.75", Decimal("22.75")),
+        ("1,234.50 EUR", Decimal("1234.50")),
+        ("1.234,50 €", Decimal("1234.50")),
+        ("12,5", Decimal("12.5")),
+        ("1 234,5", Decimal("1234.5")),
+        ("-7", Decimal("-7")),
+        ("1,234", Decimal("1234")),
+    ],
+)
+def test_parse_number_reads_drawn_styles(text: str, value: Decimal) -> None:
+    assert parse_number(text) == value
+
+
+def test_number_style_keeps_decimal_comma_and_places() -> None:
+    style = number_style("12,50")
+    assert style == (",", 2)
+    assert format_number(Decimal("3.5"), style) == "3,50"
+
+
+def test_markdown_to_text_drops_markup() -> None:
+    md = "# Title\n\n- item one\n\n<table><tr><td>a</td><td>b</td></tr></table>"
+    assert normalise_text(markdown_to_text(md)) == "Title item one a b"
+
+
+def test_spotting_match_groups_split_lines() -> None:
+    reference = [("Name:", [0, 0, 100, 20]), ("Ana", [150, 0, 200, 20]), ("Far", [0, 500, 90, 520])]
+    hypothesis = [("Name: Ana", [0, 0, 200, 20]), ("ghost", [0, 900, 50, 920])]
+    score, matches = match_spotting(reference, hypothesis)
+    # the first two reference lines match one reader line; "Far" is missed, "ghost" invented
+    assert matches == [{"ref": [0, 1], "hyp": [0], "similarity": 1.0}]
+    assert score == pytest.approx(2 / 4)
+    assert match_spotting(reference, reference)[0] == 1.0
+
+
+def test_prompts_have_both_languages_and_hunyuan_phrasings_first() -> None:
+    prompts = load_prompts()
+    for task, by_language in prompts.items():
+        if task == "language_names":
+            continue
+        assert by_language["en"] and by_language["zh"], task
+    assert canonical_prompt("spotting") == (
+        "Detect and recognize text in the image, and output the text coordinates in a "
+        "formatted manner."
+    )
+    assert canonical_prompt("spotting", "zh") == "检测并识别图片中的文字，将文本坐标格式化输出。"
+    assert canonical_prompt("table_html") == "Parse the table in the image into HTML."
+    assert canonical_prompt("text") == "Extract the text in the image."
+    assert canonical_prompt("extraction_key", key="Date") == "Output the value of Date."
+    assert task_of_prompt("Output the value of Total.") == "extraction_key"
+    assert task_of_prompt(canonical_prompt("parsing", "zh")) == "parsing"
