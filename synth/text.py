@@ -284,18 +284,31 @@ class TextEngine:
                 self._items.clear()
             try:
                 runs = self.fonts.itemize(text, list(style.chain))
-            except PolyglyphError:
-                raise
             except Exception as exc:  # MissingGlyphError and friends: name the language
-                raise PolyglyphError(
-                    f"language {style.language!r}: no font can draw this text ({exc})"
-                ) from exc
+                raise PolyglyphError(f"language {style.language!r}: {exc}") from exc
             self._items[key] = runs
         return runs
 
     def metrics(self, style: TextStyle) -> tuple[int, int]:
         """(ascent, descent) of the preferred face: the line box used for spacing."""
         return self._font(style.chain[0], style.size, style.bold).getmetrics()
+
+    def text_extent(self, text: str, style: TextStyle) -> tuple[float, float]:
+        """(ascent, descent) of the glyph boxes of `text` around the baseline, without drawing.
+
+        Script fonts declare very tall line metrics; spacing lines by real glyph extents keeps
+        Arabic or Myanmar pages as dense as Latin ones.
+        """
+        ascent = descent = 0.0
+        direction = "ttb" if style.direction == "ttb" else style.direction
+        for run_text, face in self.itemize(text, style):
+            if not run_text.strip():
+                continue
+            font = self._font(face, style.size, style.bold)
+            box = font.getbbox(run_text, direction=direction, language=style.language or None,
+                               anchor="mt" if direction == "ttb" else "ls")
+            ascent, descent = max(ascent, -float(box[1])), max(descent, float(box[3]))
+        return ascent, descent
 
     # -- measuring and breaking ------------------------------------------------------------
 

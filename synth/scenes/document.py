@@ -285,12 +285,9 @@ class _Planner:
         key = ("ink-extent", style)
         cached = self._extents.get(key)
         if cached is None:
-            sample = max(self.corpus.paragraphs[:12], key=len)[:240]
-            layout = self.engine.layout_line(sample, style)
-            box = self.engine.line_geometry(layout, (0.0, 0.0)).box
-            ascent = max(-box[1], style.size * 0.5)
-            descent = max(box[3], style.size * 0.1)
-            cached = (float(ascent), float(descent))
+            sample = max(self.corpus.paragraphs[:12], key=len)[:160]
+            ascent, descent = self.engine.text_extent(sample, style)
+            cached = (max(ascent, style.size * 0.5), max(descent, style.size * 0.1))
             self._extents[key] = cached
         return cached
 
