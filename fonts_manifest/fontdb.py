@@ -188,11 +188,16 @@ def load_face_records(extra_dirs: Iterable[str | os.PathLike] = ()) -> tuple[lis
             }
             changed = True
         files[key] = entry
-    # Keep entries of fonts outside this call's dirs: another caller's extra dirs stay warm.
-    merged = {**cached, **files}
-    if changed or len(merged) != len(cached):
+    # Keep entries of fonts outside this call's dirs (another caller's extra dirs stay warm)
+    # while their files exist.
+    kept = {k: v for k, v in cached.items() if k not in files and os.path.isfile(k)}
+    merged = {**kept, **files}
+    if changed or merged.keys() != cached.keys():
         try:
             atomic_write_json_gz(cache_path, {"version": CACHE_VERSION, "files": merged})
+            for stale in cache_path.parent.glob("fonts-v*.json.gz"):
+                if stale != cache_path:
+                    stale.unlink(missing_ok=True)
         except OSError:
             pass  # a read-only cache dir only costs speed
     digest = hashlib.sha1()

@@ -22,7 +22,7 @@ from fonts_manifest.chains import STYLES, FontFace
 from fonts_manifest.corpus import CorpusText, alias_table, load_corpus
 from pipelines.errors import PolyglyphError
 
-TABLE_VERSION = 6
+TABLE_VERSION = 7
 # Language-table entries computed (not taken from the cache) in this process; tests read it.
 entries_computed = 0
 
@@ -156,6 +156,9 @@ class FontRegistry:
         if changed:
             try:
                 fontdb.atomic_write_json_gz(path, {"version": TABLE_VERSION, "entries": cached})
+                for stale in path.parent.glob("languages-v*.json.gz"):
+                    if not stale.name.startswith(f"languages-v{TABLE_VERSION}-"):
+                        stale.unlink(missing_ok=True)
             except OSError:
                 pass
         for code, text in self.corpus.items():
@@ -206,17 +209,16 @@ class FontRegistry:
         return result, real
 
     def _handwriting_faces(self, text: CorpusText, chars) -> list[FontFace]:
+        """Faces drawing enough of the letters; complete ones first, then preference order."""
         found = []
         for family in chains.HANDWRITING_FAMILIES.get(text.script, ()):
             face = self.family_face(family)
             if face is None:
                 continue
-            if (
-                chains.letter_share(self.coverage(face), chars)
-                >= chains.HANDWRITING_MIN_LETTER_SHARE
-            ):
-                found.append(face)
-        return found
+            share = chains.letter_share(self.coverage(face), chars)
+            if share >= chains.HANDWRITING_MIN_LETTER_SHARE:
+                found.append((share < 1.0, len(found), face))
+        return [face for *_, face in sorted(found)]
 
     def _compute_entry(self, text: CorpusText) -> dict:
         global entries_computed
