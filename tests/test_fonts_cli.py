@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -93,3 +94,30 @@ def test_doctor_passes_here():
     assert "raqm" in result.stdout and "harfbuzz" in result.stdout
     assert "tesseract" in result.stdout and "ray" in result.stdout
     assert "FAIL" not in result.stdout
+
+
+@pytest.fixture
+def broken_fribidi(tmp_path) -> dict[str, str]:
+    """An unloadable libfribidi.so.0 first on the library path: Pillow's raqm then turns off,
+    exactly as on a machine without libfribidi0."""
+    libdir = tmp_path / "lib"
+    libdir.mkdir()
+    (libdir / "libfribidi.so.0").write_bytes(b"")
+    return {**os.environ, "LD_LIBRARY_PATH": str(libdir)}
+
+
+def test_doctor_fails_with_the_fix_when_raqm_is_off(broken_fribidi):
+    result = subprocess.run([POLYGLYPH, "doctor"], env=broken_fribidi, capture_output=True,
+                            text=True, timeout=600)  # fmt: skip
+    assert result.returncode == 1
+    assert "[FAIL] Pillow text shaping" in result.stdout
+    assert "fix (Pillow text shaping): apt-get install libfribidi0" in result.stdout
+
+
+def test_rendering_command_stops_with_one_line_when_raqm_is_off(broken_fribidi, tmp_path):
+    out = tmp_path / "page.png"
+    result = subprocess.run([POLYGLYPH, "render", "--language", "ar", "--out", str(out)],
+                            env=broken_fribidi, capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "libfribidi0" in result.stderr
+    assert not out.exists()
