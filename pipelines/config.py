@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 from importlib import resources
 from pathlib import Path
@@ -73,7 +74,7 @@ class GenerateConfig(BaseModel):
     font_dirs: list[str] = Field(default_factory=list)
     # execution only (not hashed)
     out: str | None = None
-    workers: int = Field(1, ge=1, le=4096)
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=4096)
     executor: Executor = "auto"
     ray_address: str | None = None
     overwrite: bool = False
@@ -198,6 +199,10 @@ def resolve_config(config: GenerateConfig) -> dict[str, Any]:
     data = config.model_dump(mode="json", exclude=set(EXECUTION_KEYS))
     data["scenes"] = scenes
     data["languages"] = languages
+    data["tasks"] = _check_tasks(config.tasks)
+    if config.target_language not in usable:
+        raise PolyglyphError(f"target_language: unknown language {config.target_language!r}; "
+                             f"`polyglyph languages` lists the usable codes")
     data["profiles"] = {
         name: {"weight": float(w), "profile": _load_profile(name)}
         for name, w in sorted(config.profiles.items())
@@ -251,6 +256,19 @@ def _check_scenes(scenes: dict[str, float]) -> dict[str, float]:
     print(f"polyglyph: note: default scenes not in this build left out: {', '.join(missing)}",
           file=sys.stderr)
     return kept
+
+
+def _check_tasks(tasks: dict[str, float] | None) -> dict[str, float] | None:
+    if tasks is None:
+        return None
+    try:
+        from qa_factory.views import TASKS
+    except ImportError:
+        return tasks
+    for name in tasks:
+        if name not in TASKS:
+            raise PolyglyphError(f"tasks: unknown task {name!r}; allowed: {', '.join(TASKS)}")
+    return tasks
 
 
 def _load_profile(name_or_path: str) -> dict[str, Any] | None:

@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", action="append", metavar="CODE=PATH",
                    help="replace the corpus of a language by a UTF-8 text file (repeatable)")
     p.add_argument("--font-dir", action="append", metavar="DIR", help="extra font directory (repeatable)")
-    p.add_argument("--workers", type=int, help="parallel workers (Ray CPUs); 1 runs in-process")
+    p.add_argument("--workers", type=int, help="parallel workers (Ray CPUs; default: all cores); 1 runs in-process")
     p.add_argument("--executor", choices=["auto", "local", "ray"],
                    help="auto: local when one worker suffices, else Ray")
     p.add_argument("--ray-address", metavar="ADDR", help="join a Ray cluster: `auto` or `ray://host:port`")

@@ -129,7 +129,7 @@ def test_two_node_ray_cluster_gives_same_bytes(reference: Path, config_file: Pat
 def test_driver_killed_then_resumed_matches_clean_run(config_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "killed"
     cmd = [sys.executable, "-m", "pipelines.cli", "generate", "--config", str(config_file),
-           "--num", str(NUM), "--shard-rows", "1", "--out", str(out), "--quiet"]
+           "--num", str(NUM), "--shard-rows", "1", "--out", str(out), "--workers", "1", "--quiet"]
     # one sample per shard so the kill lands between shards; compared with a clean run
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
@@ -152,7 +152,7 @@ def test_driver_killed_then_resumed_matches_clean_run(config_file: Path, tmp_pat
     assert not list(out.glob("*.tmp"))
     clean = tmp_path / "clean"
     assert cli_main(["generate", "--config", str(config_file), "--num", str(NUM),
-                     "--shard-rows", "1", "--out", str(clean), "--quiet"]) == 0
+                     "--shard-rows", "1", "--out", str(clean), "--workers", "1", "--quiet"]) == 0
     assert _file_hashes(out) == _file_hashes(clean) == _hashes(out)
 
 
@@ -167,7 +167,7 @@ def test_resume_remakes_damaged_and_missing_shards(reference: Path, config_file:
     (out / "part-00002.parquet").unlink()
     before = (out / "part-00000.parquet").stat().st_mtime_ns
     argv = ["generate", "--config", str(config_file), "--num", str(NUM), "--out", str(out),
-            "--quiet"]
+            "--workers", "1", "--quiet"]
     assert cli_main(argv) == 0
     assert _file_hashes(out) == _file_hashes(reference)
     assert (out / "part-00000.parquet").stat().st_mtime_ns == before  # kept, not remade
@@ -193,6 +193,9 @@ def test_resume_remakes_damaged_and_missing_shards(reference: Path, config_file:
         (["--image-format", "gif"], "invalid choice: 'gif'"),
         (["--config", "{bad}"], "config file not found"),
         (["--num", "0"], "'num'"),
+        (["--tasks", "spotting,dance"], "unknown task 'dance'"),
+        (["--profile", "nosuchprofile"], "nosuchprofile"),
+        (["--languages", "en", "--target-language", "qq"], "unknown language 'qq'"),
     ],
 )
 def test_user_errors_are_one_line_and_leave_nothing(
