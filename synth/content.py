@@ -227,7 +227,7 @@ class Content:
     def _pick_words(self, low: int, high: int) -> str:
         n = int(self.rng.integers(low, high + 1))
         picked = [self.words[int(i)] for i in self.rng.integers(0, len(self.words), n)]
-        joiner = "" if self.script in (*_CJK, "Thai", "Khmr", "Laoo", "Mymr") else " "
+        joiner = "" if self.script in (*_CJK, "Thai", "Khmr", "Laoo", "Mymr", "Tibt") else " "
         return joiner.join(picked)
 
     def _try(self, make: Callable[[], str], fallback: Callable[[], str]) -> str:
