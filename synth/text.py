@@ -192,6 +192,28 @@ def composite(canvas: np.ndarray, ink: Ink, x: int, y: int, colour: Sequence[int
     canvas[cy0:cy1, cx0:cx1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
 
 
+def clean_text(text: str) -> str:
+    """Text safe to draw: C1 controls from cp1252 mis-decodes mapped back, other controls dropped.
+
+    Some corpus texts carry U+0092 where ’ was meant; fonts map no glyph to controls, so drawing
+    them would show tofu boxes.
+    """
+    if not any(unicodedata.category(c) == "Cc" for c in text):
+        return text
+    out = []
+    for c in text:
+        if unicodedata.category(c) != "Cc":
+            out.append(c)
+        elif c in "\t\n":
+            out.append(" ")
+        elif 0x80 <= ord(c) <= 0x9F:
+            try:
+                out.append(bytes([ord(c)]).decode("cp1252"))
+            except UnicodeDecodeError:
+                continue
+    return "".join(out)
+
+
 @lru_cache(maxsize=512)
 def bold_sibling(path: str) -> str | None:
     """`NotoSansArabic-Bold.ttf` next to `NotoSansArabic-Regular.ttf`, when installed."""
@@ -289,6 +311,10 @@ class TextEngine:
             self._items[key] = runs
         return runs
 
+    def shaped_pieces(self) -> list[tuple[str, Any]]:
+        """(text, face) of every piece shaped for drawing so far (for no-tofu audits)."""
+        return [(key[0], key[1]) for key in self._inks]
+
     def metrics(self, style: TextStyle) -> tuple[int, int]:
         """(ascent, descent) of the preferred face: the line box used for spacing."""
         return self._font(style.chain[0], style.size, style.bold).getmetrics()
@@ -330,6 +356,12 @@ class TextEngine:
 
     def layout_line(self, text: str, style: TextStyle) -> LineLayout:
         """Split one line into pieces, order them visually and give each its pen offset."""
+        for c in text:
+            if unicodedata.category(c) == "Cc":
+                raise PolyglyphError(
+                    f"language {style.language!r}: control character U+{ord(c):04X} in text to "
+                    "draw (clean it with synth.text.clean_text)"
+                )
         words = word_spans(text, style.language, style.script)
         word_of = [-1] * len(text)
         for index, (start, end) in enumerate(words):

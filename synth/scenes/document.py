@@ -28,7 +28,7 @@ from synth.render import (
     sample_background,
 )
 from synth.scenes import draw_labelled_line, sample_hand, union_box
-from synth.text import TextStyle
+from synth.text import TextStyle, clean_text
 
 TTB_SCRIPTS = frozenset({"Hani", "Hans", "Hant", "Jpan", "Kore", "Hang", "Hira", "Kana"})
 LIST_MARKERS = ("1.", "1)", "(a)", "•", "–", "i.")
@@ -120,7 +120,7 @@ def sample(spec: PageSpec, rng: np.random.Generator, ctx: RenderContext) -> dict
     rtl = info.direction == "rtl"
     header = None
     if rng.random() < 0.6 and mode == "horizontal":
-        title = corpus.paragraphs[0] if ids and ids[0] == "title" else info.name
+        title = clean_text(corpus.paragraphs[0]) if ids and ids[0] == "title" else info.name
         header = title if len(title) < 70 else info.name
         if rtl and rng.random() < 0.7:
             header = f"{header} · UDHR 1948"  # Latin and digits inside an RTL line: bidi
@@ -285,7 +285,7 @@ class _Planner:
         key = ("ink-extent", style)
         cached = self._extents.get(key)
         if cached is None:
-            sample = max(self.corpus.paragraphs[:12], key=len)[:160]
+            sample = clean_text(max(self.corpus.paragraphs[:12], key=len)[:160])
             ascent, descent = self.engine.text_extent(sample, style)
             cached = (max(ascent, style.size * 0.5), max(descent, style.size * 0.1))
             self._extents[key] = cached
@@ -329,7 +329,7 @@ class _Planner:
         if paragraphs and paragraphs[0]["kind"] == "title":
             style = self.style("title")
             ascent, lh = self.line_box(style)
-            for text in self.engine.wrap(self.corpus.paragraphs[0], style, x1 - x0):
+            for text in self.engine.wrap(clean_text(self.corpus.paragraphs[0]), style, x1 - x0):
                 if y + lh > y_end:
                     break
                 adv = self.engine.width(text, style)
@@ -362,7 +362,7 @@ class _Planner:
             role = {"heading": "heading", "list-item": "list-item"}.get(kind, "paragraph")
             style = self.style(role, hand)
             ascent, lh = self.line_box(style)
-            text = self.corpus.paragraphs[item["index"]]
+            text = clean_text(self.corpus.paragraphs[item["index"]])
             hang = 0.0
             if kind == "list-item":
                 text = f"{item['marker']} {text}"
@@ -406,7 +406,7 @@ class _Planner:
             role = {"heading": "heading", "list-item": "list-item", "title": "title"}.get(
                 kind, "paragraph")
             style = self.style(role)
-            text = self.corpus.paragraphs[item["index"]]
+            text = clean_text(self.corpus.paragraphs[item["index"]])
             if kind == "list-item":
                 text = f"{item['marker']} {text}"
             pitch = style.size * self.r["line_spacing"] * 1.15
