@@ -11,9 +11,11 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 from PIL import ImageFont
 
@@ -40,8 +42,6 @@ class MissingGlyphError(PolyglyphError):
 
 
 def unicodedata_name(ch: str) -> str:
-    import unicodedata
-
     return unicodedata.name(ch, "unnamed")
 
 
@@ -133,7 +133,7 @@ class FontRegistry:
             cls._memo[key] = registry
         return cls._memo[key]
 
-    def _table_path(self):
+    def _table_path(self) -> Path:
         return fontdb.cache_dir() / f"languages-v{TABLE_VERSION}-{self.fingerprint[:16]}.json.gz"
 
     def _load_table(self) -> None:

@@ -187,3 +187,12 @@ def test_scripts_have_their_own_primary_fonts(registry):
     assert primaries["Thai"] == {"Noto Sans Thai"}
     assert primaries["Ethi"] == {"Noto Sans Ethiopic"}
     assert primaries["Tibt"] == {"Noto Serif Tibetan"}  # no sans Tibetan in Debian's Noto
+
+
+def test_emoji_presentation_sequence_stays_whole(registry):
+    # U+FE0F is a default-ignorable selector: it rides with the symbol, in the symbol's face.
+    runs = registry.itemize("ok \U0001f44d\ufe0f ok", registry.chain("en"))
+    face = next(face for text, face in runs if "\U0001f44d" in text)
+    text = next(text for text, _ in runs if "\U0001f44d" in text)
+    assert "\U0001f44d\ufe0f" in text and face.family == "Noto Sans Symbols2"
+    assert "".join(t for t, _ in runs) == "ok \U0001f44d\ufe0f ok"
