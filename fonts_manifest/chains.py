@@ -122,9 +122,19 @@ def primary_families(script: str, language: str, style: str) -> list[str]:
     return [f"Noto Serif {stem}"]
 
 
+# Default-ignorable code points that are not Cf (variation selectors are Mn, CGJ too).
+_IGNORABLE_RANGES = (
+    (0x034F, 0x034F), (0x17B4, 0x17B5), (0x180B, 0x180F), (0xFE00, 0xFE0F), (0xE0100, 0xE01EF),
+)  # fmt: skip
+
+
 def is_ignorable(ch: str) -> bool:
-    """Format and control characters: HarfBuzz hides default ignorables, fonts need no glyph."""
-    return unicodedata.category(ch) in {"Cf", "Cc"}
+    """Controls and default ignorables: HarfBuzz hides them (or applies a variation sequence
+    the font knows), so no face needs a glyph for them."""
+    if unicodedata.category(ch) in {"Cf", "Cc"}:
+        return True
+    cp = ord(ch)
+    return any(lo <= cp <= hi for lo, hi in _IGNORABLE_RANGES)
 
 
 def needed_chars(paragraphs: Iterable[str]) -> set[str]:
