@@ -14,6 +14,7 @@ from fonts_manifest.registry import FontRegistry
 from synth import content as fake
 from synth.render import PageSpec, RenderContext, apply_render, sample_render
 from synth.rng import sample_rng
+from synth.text import clean_text
 
 SCENES = ("table", "form", "receipt", "card", "handwriting-note")
 LANGUAGES = ("en", "ar", "hi", "ja", "th", "ru")
@@ -203,7 +204,7 @@ def test_note_is_mostly_handwritten_corpus_text(ctx, rendered, language) -> None
     shown = page.extras["paragraphs"]
     assert shown
     for entry in shown:
-        paragraph = corpus.paragraphs[corpus.paragraph_ids.index(entry["id"])]
+        paragraph = clean_text(corpus.paragraphs[corpus.paragraph_ids.index(entry["id"])])
         text = "".join(page.lines[i].text for i in entry["line_indices"])
         squeeze = "".join(paragraph.split())
         assert "".join(text.split()) == squeeze if entry["complete"] else squeeze.startswith("".join(text.split()))

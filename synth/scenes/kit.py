@@ -19,7 +19,7 @@ import numpy as np
 from synth.linebreak import grapheme_clusters
 from synth.page import Block, Line, Polygon, box_polygon
 from synth.scenes import draw_labelled_line, sample_hand, union_box
-from synth.text import TextStyle
+from synth.text import TextStyle, clean_text
 
 PRINT_INKS = ((20, 20, 20), (0, 0, 0), (35, 35, 40), (45, 40, 38), (25, 30, 60), (50, 50, 50))
 
@@ -68,6 +68,11 @@ def fit(ctx: Any, language: str, text: str, size: float, max_width: float, font:
         else:
             hi = mid - 1
     return "".join(clusters[:lo]).rstrip() or clusters[0]
+
+
+def paragraph(ctx: Any, language: str, index: int) -> str:
+    """Corpus paragraph `index`, cleaned of control characters so it can be drawn."""
+    return clean_text(ctx.text(language).paragraphs[index])
 
 
 def line_order(

@@ -87,7 +87,7 @@ def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
     for p in range(first_paragraph, len(corpus.paragraphs)):
         if slot >= len(baselines):
             break
-        wrapped = ctx.engine.wrap(corpus.paragraphs[p], style, text_w - indent)
+        wrapped = ctx.engine.wrap(kit.paragraph(ctx, code, p), style, text_w - indent)
         first = len(lines)
         for n, text in enumerate(wrapped):
             if slot >= len(baselines):
