@@ -8,6 +8,7 @@ and reasoning are exact after normalisation (numbers compare by value, so '22.75
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -93,10 +94,42 @@ def _reasoning_score(reference: str, answer: str) -> float:
     return 1.0 if ref == ans or ref in ans else 0.0
 
 
+def _tokens(text: str) -> list[str]:
+    """Words, or characters for text written without spaces (CJK, Thai)."""
+    norm = normalise_text(text)
+    words = norm.split(" ")
+    if norm and len(words) * 8 < len(norm):  # long runs without spaces: compare characters
+        return [c for c in norm if c != " "]
+    return [w for w in words if w]
+
+
+def bag_similarity(reference: str, answer: str) -> float:
+    """F1 of the token multisets: what was read, regardless of the order it was read in."""
+    ref, ans = Counter(_tokens(reference)), Counter(_tokens(answer))
+    total = sum(ref.values()) + sum(ans.values())
+    return 2.0 * sum((ref & ans).values()) / total if total else 1.0
+
+
+ORDER_FREE_TASKS = frozenset({"text", "parsing", "table_html"})
+
+
 def score_answer(
-    task: str, reference: str, answer: str, meta: dict[str, Any] | None = None
+    task: str,
+    reference: str,
+    answer: str,
+    meta: dict[str, Any] | None = None,
+    order_free: bool = False,
 ) -> float:
-    """Similarity of a judge's answer to the reference for one task, in [0, 1]."""
+    """Similarity of a judge's answer to the reference for one task, in [0, 1].
+
+    `order_free` is for plain-text readers (Tesseract) on page tasks: their block order (a
+    table read column by column) is layout analysis, not reading, so the score is the better
+    of the ordered similarity and the token-multiset F1.
+    """
+    if order_free and task in ORDER_FREE_TASKS:
+        ordered = score_answer(task, reference, answer, meta)
+        plain_ref = markdown_to_text(reference) if task != "text" else reference
+        return max(ordered, bag_similarity(plain_ref, markdown_to_text(answer)))
     if task in ("spotting", "spotting_json"):
         return match_spotting(_spotting_items(reference), _spotting_items(answer))[0]
     if task == "parsing":

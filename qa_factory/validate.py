@@ -244,8 +244,13 @@ def _unreadable_looking(
 
 
 def score_check(
-    page: Page, check: Check, outcome: Mapping[str, Any], rules: ValidationRules
+    page: Page,
+    check: Check,
+    outcome: Mapping[str, Any],
+    rules: ValidationRules,
+    order_free: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
+    """Score every judge's outcome for one check and label it; `order_free` names plain readers."""
     per_judge: dict[str, Any] = {}
     scores, oks = [], []
     threshold = rules.agree.get(check.task, 0.85)
@@ -260,9 +265,9 @@ def score_check(
                 "error": result.error_class,
             }
         else:
-            score = round(
-                float(score_answer(check.task, check.reference, result, check.view.get("meta"))), 4
-            )
+            meta = check.view.get("meta")
+            score = score_answer(check.task, check.reference, result, meta, name in order_free)
+            score = round(float(score), 4)
             ok = score >= threshold
             scores.append(score)
             oks.append(ok)
@@ -308,10 +313,12 @@ def validate_pages(
     rules = rules or ValidationRules()
     work = [(page, plan_checks(page, views, rules, rng)) for page, views, rng in items]
     outcomes = run_judges(work, judges)
+    order_free = frozenset(j.name for j in judges if not j.reads_layout)
     out = []
     for (page, checks), page_outcomes in zip(work, outcomes, strict=True):
         results = [
-            score_check(page, c, o, rules) for c, o in zip(checks, page_outcomes, strict=True)
+            score_check(page, c, o, rules, order_free)
+            for c, o in zip(checks, page_outcomes, strict=True)
         ]
         status, difficulty, agreement = summarise(results)
         validation = {

@@ -9,11 +9,14 @@ groups words into lines to get line boxes.
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import os
 import re
 import shutil
 import subprocess
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -144,6 +147,8 @@ class TesseractJudge(Judge):
             raise PolyglyphError(f"tesseract binary {binary!r} not found; install tesseract-ocr")
         self.binary, self.timeout = binary, timeout
         self.env = {**os.environ, "OMP_THREAD_LIMIT": str(threads)}
+        self._cache: OrderedDict[tuple[Any, ...], list[tuple[str, list[float]]]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def settings(self) -> dict[str, Any]:
         return {"name": self.name, "binary": self.binary}
@@ -176,16 +181,31 @@ class TesseractJudge(Judge):
             raise JudgeError("engine_error", f"tesseract exit {done.returncode}: {message[0]}")
         return done.stdout.decode("utf-8", "replace")
 
+    def page_lines(self, image: np.ndarray, language: str) -> list[tuple[str, list[float]]]:
+        """Lines of a whole page, from one TSV run shared by every page task of that image."""
+        key = (hashlib.blake2b(image.tobytes(), digest_size=16).hexdigest(), image.shape, language)
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached
+        lines = tsv_lines(self._run(image, language, 3, True), language)
+        with self._lock:
+            self._cache[key] = lines
+            while len(self._cache) > 16:
+                self._cache.popitem(last=False)
+        return lines
+
     def answer(self, image: np.ndarray, view: Mapping[str, Any]) -> str:
         task, language = view.get("task"), str(view.get("language", "en"))
         if task == "line":
             return tidy_text(self._run(image, language, 7, False), language).replace("\n", " ")
         if task in PAGE_TASKS:
-            return tidy_text(self._run(image, language, 3, False), language)
+            return "\n".join(text for text, _ in self.page_lines(image, language))
         if task in SPOTTING_TASKS:
             height, width = image.shape[:2]
             items = []
-            for text, (x0, y0, x1, y1) in tsv_lines(self._run(image, language, 3, True), language):
+            for text, (x0, y0, x1, y1) in self.page_lines(image, language):
                 box = [x0 * 1000 / width, y0 * 1000 / height, x1 * 1000 / width, y1 * 1000 / height]
                 items.append((text, [int(min(1000, max(0, round(v)))) for v in box]))
             return format_spotting(items) if task == "spotting" else format_spotting_json(items)
