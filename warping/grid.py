@@ -123,8 +123,9 @@ def _evaluate_with_jacobian(grid: CoarseGrid, q: np.ndarray) -> tuple[np.ndarray
 class GridInverse:
     """Forward point map: for source points p, the output points q with grid(q) = p.
 
-    Starts from the node whose source position is nearest (KD-tree), then Newton steps on the
-    bilinear map. Points that do not converge from the nearest node retry from the next ones.
+    Starts from the node whose source position is nearest (KD-tree over every other node: a
+    quarter of the build cost, and Newton converges from two cells away just the same), then
+    Newton steps on the bilinear map. Points that do not converge retry from the next nodes.
     """
 
     def __init__(self, grid: CoarseGrid, iterations: int = 12, tolerance: float = 1e-3) -> None:
@@ -136,9 +137,9 @@ class GridInverse:
         rows, cols = grid.source.shape[:2]
         xs = node_positions(cols, grid.pad, grid.step)
         ys = node_positions(rows, grid.pad, grid.step)
-        gx, gy = np.meshgrid(xs, ys)
+        gx, gy = np.meshgrid(xs[::2], ys[::2])
         self._node_out = np.stack([gx.ravel(), gy.ravel()], axis=1)
-        self._tree = cKDTree(grid.source.reshape(-1, 2))
+        self._tree = cKDTree(grid.source[::2, ::2].reshape(-1, 2))
         self.last_max_residual = 0.0
 
     def _newton(self, p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,244 @@
+"""Warping benchmark on 1024x1448: ms per step and per profile, label fidelity, Augraphy side by side.
+
+Prints one JSON object to stdout (medians over seeds). Per profile, time is split into the
+coarse grid, pixels (remap + background), labels (inverse + polygons) and photometric steps.
+Label fidelity is the IoU of warped shape polygons with the warped shapes' pixels, with every
+geometric step of the profile switched on. When `augraphy` is importable (`pip install
+augraphy --no-deps` plus its non-OpenCV deps; its opencv-python would clash with the headless
+wheel), its nearest effects run on the same page in the same process: Folding, LightingGradient,
+ShadowCast, BadPhotoCopy. Augraphy draws from the global RNGs; they are seeded for it only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+import warping
+from synth.page import Page
+from synth.rng import sample_rng
+from warping import geometric, grid
+from warping.fidelity import forced_profile, geometry_only, shape_ious, shapes_page
+from warping.photometric import STEPS as PHOTO_STEPS
+from warping.photometric import ShadingContext, apply_photometric, sample_photometric
+
+WIDTH, HEIGHT = 1024, 1448
+
+
+def _ms(fn, *args: Any) -> tuple[float, Any]:
+    t0 = time.perf_counter()
+    out = fn(*args)
+    return (time.perf_counter() - t0) * 1000.0, out
+
+
+def _median(values: list[float]) -> float:
+    return round(statistics.median(values), 2) if values else 0.0
+
+
+def bench_page() -> tuple[Page, str]:
+    """A real rendered page (many word polygons) when fonts work here, else the shapes page."""
+    try:
+        from fonts_manifest.corpus import load_corpus
+        from fonts_manifest.registry import FontRegistry
+        from synth.render import PageSpec, RenderContext, render_page
+
+        corpus = load_corpus()
+        ctx = RenderContext(FontRegistry.load(corpus=corpus), corpus)
+        spec = PageSpec(language="ar", scene="document", width=WIDTH, height=HEIGHT)
+        return render_page(spec, sample_rng(1), ctx), "synth ar document"
+    except Exception as exc:  # the bench must still run on a half-built tree
+        print(f"bench: real page unavailable ({exc}); using shapes page", file=sys.stderr)
+        return shapes_page(WIDTH, HEIGHT), "shapes"
+
+
+def staged_apply(page: Page, record: dict[str, Any]) -> dict[str, float]:
+    """apply_warp split into its stages (same calls, timed one by one)."""
+    geo = {k: record[k] for k in ("output_size", "background")} | {"steps": record["geometric"]}
+    times = {"grid": 0.0, "pixels": 0.0, "labels": 0.0, "photometric": 0.0}
+    image, ctx = page.image, ShadingContext()
+    if geo["steps"]:
+        times["grid"], (coarse, fields) = _ms(geometric.build, geo, record["grid_step"])
+        times["pixels"], (image, alpha) = _ms(
+            geometric.warp_image, page.image, coarse, geo["background"]
+        )
+
+        def labels() -> Page:
+            inverse = grid.GridInverse(coarse)
+            point_map = geometric.batched_point_map(page, inverse, record["densify_step"])
+            from synth.page import map_page_geometry
+
+            return map_page_geometry(page, image, point_map, record["densify_step"], record)
+
+        times["labels"], _ = _ms(labels)
+        ctx = ShadingContext(coarse, tuple(fields.creases), fields.slope, alpha)
+    times["photometric"], _ = _ms(apply_photometric, image, record["photometric"], ctx)
+    times["total"] = sum(times.values())
+    return times
+
+
+def bench_geometric_steps(page: Page, repeats: int) -> dict[str, Any]:
+    out = {}
+    for name in geometric.STEPS:
+        profile = {"geometric": [{"step": name}], "photometric": []}
+        runs = [
+            staged_apply(page, warping.sample_warp(profile, WIDTH, HEIGHT, sample_rng(s)))
+            for s in range(repeats)
+        ]
+        out[name] = {k: _median([r[k] for r in runs]) for k in runs[0]}
+    return out
+
+
+def bench_photometric_steps(page: Page, repeats: int) -> dict[str, float]:
+    fold = {"geometric": [{"step": "fold", "count": [2, 2]}], "photometric": []}
+    record = warping.sample_warp(fold, WIDTH, HEIGHT, sample_rng(0))
+    coarse, fields = geometric.build(
+        {"steps": record["geometric"], "output_size": record["output_size"]}, record["grid_step"]
+    )
+    ctx = ShadingContext(coarse, tuple(fields.creases), fields.slope, None)
+    out = {}
+    for name, spec in PHOTO_STEPS.items():
+        cfg = {"step": name, "p": 1.0, **spec.defaults}
+        times = []
+        for s in range(repeats):
+            recs = sample_photometric([cfg], WIDTH, HEIGHT, sample_rng(s))
+            times.append(_ms(apply_photometric, page.image, recs, ctx)[0])
+        out[name] = _median(times)
+    return out
+
+
+def bench_profiles(page: Page, repeats: int) -> dict[str, Any]:
+    out = {}
+    for name in warping.PROFILES:
+        runs, sample_ms = [], []
+        for s in range(repeats):
+            t, record = _ms(warping.sample_warp, name, WIDTH, HEIGHT, sample_rng(s))
+            sample_ms.append(t)
+            runs.append(staged_apply(page, record))
+        stats = {k: _median([r[k] for r in runs]) for k in runs[0]}
+        stats["sample"] = _median(sample_ms)
+        stats["pages_per_s"] = round(1000.0 / max(stats["total"] + stats["sample"], 1e-6), 2)
+        out[name] = stats
+    return out
+
+
+def bench_fidelity(seeds: int) -> dict[str, Any]:
+    out = {}
+    pages = [shapes_page(WIDTH, HEIGHT, seed=s) for s in range(seeds)]
+    for name in warping.PROFILES:
+        profile = forced_profile(warping.load_profile(name))
+        soft: list[float] = []
+        hard: list[float] = []
+        for s, page in enumerate(pages):
+            record = geometry_only(warping.sample_warp(profile, WIDTH, HEIGHT, sample_rng(100 + s)))
+            warped = warping.apply_warp(page, record)
+            soft += shape_ious(warped)
+            hard += shape_ious(warped, soft=False)
+        out[name] = {"shapes": len(soft)}
+        for kind, values in (("soft", soft), ("hard", hard)):
+            arr = np.asarray(values)
+            out[name][kind] = {
+                "iou_median": round(float(np.median(arr)), 4),
+                "iou_p5": round(float(np.percentile(arr, 5)), 4),
+                "iou_min": round(float(arr.min()), 4),
+            }
+    return out
+
+
+def bench_augraphy(page: Page, ours: dict[str, float], repeats: int) -> dict[str, Any]:
+    try:
+        import random
+
+        import augraphy
+    except ImportError as exc:
+        return {"skipped": f"augraphy not importable ({exc})"}
+    image = np.ascontiguousarray(page.image[:, :, ::-1])  # Augraphy expects OpenCV BGR
+    pairs = {
+        "Folding": "fold (geometric, pixels + labels)",
+        "LightingGradient": "lighting_gradient",
+        "ShadowCast": "shadow",
+        "BadPhotoCopy": "scan photometric (all steps on)",
+    }
+    key = {
+        "Folding": "fold",
+        "LightingGradient": "lighting_gradient",
+        "ShadowCast": "shadow",
+        "BadPhotoCopy": "scan_photometric",
+    }
+    out: dict[str, Any] = {"version": getattr(augraphy, "__version__", "?")}
+    for name, ours_name in pairs.items():
+        aug = getattr(augraphy, name)(p=1)
+        times = []
+        for s in range(repeats):
+            random.seed(s)
+            np.random.seed(s)  # noqa: NPY002 - Augraphy reads the global RNGs; seeded for it only
+            times.append(_ms(aug, image)[0])
+        ms = _median(times)
+        mine = ours[key[name]]
+        out[name] = {"augraphy_ms": ms, "polyglyph": ours_name, "polyglyph_ms": mine,
+                     "augraphy_over_polyglyph": round(ms / max(mine, 1e-6), 1)}  # fmt: skip
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7, help="seeds per timing (median)")
+    parser.add_argument("--fidelity-seeds", type=int, default=4)
+    parser.add_argument("--augraphy-repeats", type=int, default=3)
+    parser.add_argument("--no-augraphy", action="store_true")
+    args = parser.parse_args(argv)
+
+    page, page_kind = bench_page()
+    warping.warp_page(page, "wild", sample_rng(0))  # warm caches and imports
+    geo = bench_geometric_steps(page, args.repeats)
+    photo = bench_photometric_steps(page, args.repeats)
+    profiles = bench_profiles(page, args.repeats)
+    scan_photo = {
+        "geometric": [],
+        "photometric": forced_profile(warping.load_profile("scan"))["photometric"],
+    }
+    scan_photo["photometric"] = [{**s, "p": 1.0} for s in scan_photo["photometric"]]
+    scan_ms = _median(
+        [
+            staged_apply(page, warping.sample_warp(scan_photo, WIDTH, HEIGHT, sample_rng(s)))[
+                "total"
+            ]
+            for s in range(args.repeats)
+        ]
+    )
+    ours = {
+        "fold": geo["fold"]["total"],
+        "lighting_gradient": photo["lighting_gradient"],
+        "shadow": photo["shadow"],
+        "scan_photometric": scan_ms,
+    }
+    result = {
+        "bench": "warping",
+        "size": [WIDTH, HEIGHT],
+        "page": page_kind,
+        "labels": {"lines": len(page.lines), "words": len(page.words), "blocks": len(page.blocks)},
+        "machine": {
+            "python": platform.python_version(),
+            "cpu": platform.processor() or platform.machine(),
+        },
+        "repeats": args.repeats,
+        "ms_per_geometric_step": geo,
+        "ms_per_photometric_step": photo,
+        "ms_per_profile": profiles,
+        "label_fidelity": bench_fidelity(args.fidelity_seeds),
+        "augraphy": {"skipped": "--no-augraphy"}
+        if args.no_augraphy
+        else bench_augraphy(page, ours, args.augraphy_repeats),
+    }
+    print(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
