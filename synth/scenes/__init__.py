@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from synth.page import Line, Polygon, Word, box_polygon, min_area_quad
-from synth.text import LineLayout, TextEngine, face_name
+from synth.text import LineLayout, TextEngine, TextStyle, face_name
 
 HAND_POLYGON_STEP = 6.0  # px between points when a handwriting map bends a polygon
 
@@ -86,6 +86,37 @@ def draw_labelled_line(
     return label
 
 
+def render_text_block(
+    engine: TextEngine,
+    paragraphs: Sequence[str],
+    style: TextStyle,
+    width: int,
+    *,
+    margin: int = 24,
+    line_gap: float = 0.6,
+    colour: Sequence[int] = (0, 0, 0),
+    background: Sequence[int] = (255, 255, 255),
+) -> tuple[np.ndarray, list[Line]]:
+    """Paragraphs wrapped to `width` on a plain canvas sized to fit: the cleanest possible render.
+
+    For checks that need text with nothing else on the page (OCR read-back, benchmarks).
+    """
+    ascent, descent = engine.text_extent(" ".join(paragraphs)[:200], style)
+    pitch = (ascent + descent) * (1.0 + line_gap)
+    texts = [t for p in paragraphs for t in engine.wrap(p, style, width - 2 * margin)]
+    height = int(margin * 2 + pitch * len(texts)) + 1
+    canvas = np.empty((height, width, 3), np.uint8)
+    canvas[:] = np.asarray(background, np.uint8)
+    lines = []
+    for index, text in enumerate(texts):
+        layout = engine.layout_line(text, style)
+        x = width - margin - layout.advance if style.direction == "rtl" else margin
+        baseline = margin + pitch * index + ascent
+        geometry = engine.draw_line(canvas, layout, (x, baseline), colour=colour)
+        lines.append(engine.line_label(layout, geometry, line_index=index))
+    return canvas, lines
+
+
 def union_box(polygons: Sequence[Polygon]) -> Polygon:
     """Axis box around several polygons (block outlines)."""
     pts = np.asarray([p for poly in polygons for p in poly], np.float64).reshape(-1, 2)
@@ -94,4 +125,5 @@ def union_box(polygons: Sequence[Polygon]) -> Polygon:
     return box_polygon(pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max())
 
 
-__all__ = ["draw_labelled_line", "face_name", "sample_hand", "union_box", "Line"]
+__all__ = ["draw_labelled_line", "face_name", "render_text_block", "sample_hand", "union_box",
+           "Line"]
