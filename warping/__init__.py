@@ -22,7 +22,15 @@ from warping.geometric import apply_geometric, sample_geometric
 from warping.photometric import ShadingContext, apply_photometric, sample_photometric
 from warping.profiles import PROFILES, load_profile, validate_profile
 
-__all__ = ["PROFILES", "apply_warp", "load_profile", "sample_warp", "validate_profile", "warp_page"]
+__all__ = [
+    "PROFILES",
+    "apply_warp",
+    "geometry_only",
+    "load_profile",
+    "sample_warp",
+    "validate_profile",
+    "warp_page",
+]
 
 RECORD_VERSION = 1
 
@@ -111,6 +119,11 @@ def dewarp_map(width: int, height: int, coarse: Any, record: dict[str, Any]) -> 
     norm[..., 0] = 2.0 * src[..., 0] / width - 1.0
     norm[..., 1] = 2.0 * src[..., 1] / height - 1.0
     return norm.astype(np.float16)
+
+
+def geometry_only(record: dict[str, Any]) -> dict[str, Any]:
+    """The record without photometric steps: pixels and labels move, nothing else changes."""
+    return {**record, "photometric": []}
 
 
 def warp_page(

@@ -16,6 +16,9 @@ import cv2
 import numpy as np
 
 from synth.page import Block, Line, Page, box_polygon
+from warping import geometry_only
+
+__all__ = ["forced_profile", "geometry_only", "shape_ious", "shapes_page"]
 
 
 def _raster(polygon: list[list[float]], width: int, height: int) -> np.ndarray:
@@ -133,10 +136,6 @@ def shape_ious(warped: Page, soft: bool = True) -> list[float]:
         if union:
             out.append(inter / union)
     return out
-
-
-def geometry_only(record: dict[str, Any]) -> dict[str, Any]:
-    return {**record, "photometric": []}
 
 
 def forced_profile(profile: dict[str, Any]) -> dict[str, Any]:

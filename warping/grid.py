@@ -61,18 +61,22 @@ def build_grid(backward: BackwardMap, width: int, height: int, step: int, pad: i
     return CoarseGrid(step=step, pad=pad, width=width, height=height, source=src)
 
 
-def upsample_nodes(grid: CoarseGrid, values: np.ndarray) -> np.ndarray:
-    """Per-node values (rows, cols[, c]) -> full frame resolution, bilinear like the pixel map.
+def upsample_nodes(grid: CoarseGrid, values: np.ndarray, reduce: int = 1) -> np.ndarray:
+    """Per-node values (rows, cols[, c]) -> frame resolution / `reduce`, bilinear like the
+    pixel map (at reduce=1 exactly the function the labels invert).
 
     One node of margin on each side lets resize interpolate (never clamp) at the frame edge.
     """
     if grid.pad < 1:
         raise ValueError("upsampling needs at least one node of padding")
+    if grid.step % reduce:
+        raise ValueError(f"reduce {reduce} must divide the grid step {grid.step}")
     rows, cols = grid.frame_nodes
-    s, p = grid.step, grid.pad
+    s, p = grid.step // reduce, grid.pad
     sub = np.ascontiguousarray(values[p - 1 : p + rows + 1, p - 1 : p + cols + 1], np.float32)
     full = cv2.resize(sub, ((cols + 2) * s, (rows + 2) * s), interpolation=cv2.INTER_LINEAR)
-    return np.ascontiguousarray(full[s : s + grid.height, s : s + grid.width])
+    h, w = -(-grid.height // reduce), -(-grid.width // reduce)
+    return np.ascontiguousarray(full[s : s + h, s : s + w])
 
 
 def pixel_maps(grid: CoarseGrid) -> tuple[np.ndarray, np.ndarray]:
