@@ -233,7 +233,10 @@ class Content:
     def _try(self, make: Callable[[], str], fallback: Callable[[], str]) -> str:
         if self.fake is not None:
             for _ in range(3):
-                text = " ".join(str(make()).split())  # Faker addresses hold newlines
+                try:
+                    text = " ".join(str(make()).split())  # Faker addresses hold newlines
+                except AttributeError:  # this locale lacks the provider (tl_PH has no phones)
+                    break
                 if self.script != "Latn" and any("a" <= c.lower() <= "z" for c in text):
                     continue  # untranslated template pieces ("Inc", lorem words) in a non-Latin page
                 if text and self.covers(text):

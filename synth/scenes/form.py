@@ -54,7 +54,8 @@ def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
     low, high = spec.font_size or (int(18 * scale) + 1, int(26 * scale) + 2)
     size = int(rng.integers(max(8, low), max(9, high)))
     source, label = make_content(spec, rng, ctx, font)
-    paper = sample_background(child_rng(rng, "paper"), width, height, tuple(spec.backgrounds))
+    paper = sample_background(child_rng(rng, "paper"), width, height, tuple(spec.backgrounds),
+                              ruling=kit.pick(rng, ("none", "none", "none", "grid")))
     ink = kit.pick(rng, kit.PRINT_INKS)
     layout = kit.pick(rng, LAYOUTS)
     hand_size = size * float(rng.uniform(1.05, 1.35))
@@ -105,7 +106,12 @@ def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
     keys = [label[k] for k in kinds]
     key_width = max(kit.width_of(ctx, code, k + colon, size, font) for k in keys)
     gap = size * float(rng.uniform(0.6, 1.5))
-    row_gap = size * float(rng.uniform(0.9, 1.8))
+    if layout == "stacked":
+        row_h = ascent + descent + size * 1.1 + hand_ascent + hand_descent
+    else:
+        row_h = max(ascent, hand_ascent) + hand_descent + size * 0.35
+    spare = (height - margin - y) / max(1, count) - row_h  # spread the fields down the page
+    row_gap = float(np.clip(spare * rng.uniform(0.5, 1.0), size * 0.9, size * 4.0))
     for n, (kind, key) in enumerate(zip(kinds, keys, strict=True)):
         value, iso = value_for(kind, source)
         if layout == "stacked":

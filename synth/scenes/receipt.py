@@ -127,12 +127,11 @@ def sample_receipt(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, A
     items: list[dict[str, str]] = []
     total = 0
     n_items = int(rng.integers(2, 13))
-    max_units = 3000 if money["decimals"] else 3000  # prices in minor units
     for _ in range(n_items):
         if rows.y > slip_y + height * 0.82:
             break
         qty = int(rng.choice([1, 1, 1, 2, 2, 3, 4, 6])) if two_line else 1
-        unit = int(rng.integers(50, max_units)) * (1 if money["decimals"] else 10)
+        unit = int(rng.integers(50, 3000)) * (1 if money["decimals"] else 10)  # minor units
         amount = qty * unit
         total += amount
         name = rows.fit(source.item_name(), size, 0.6)

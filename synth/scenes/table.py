@@ -97,7 +97,8 @@ def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
     font = spec.font_style or kit.pick(rng, ("sans", "serif"))
     source, label = make_content(spec, rng, ctx, font)
     money = fake.money_format(code, info.script, rng, source.digits)
-    paper = sample_background(child_rng(rng, "paper"), width, height, tuple(spec.backgrounds))
+    paper = sample_background(child_rng(rng, "paper"), width, height, tuple(spec.backgrounds),
+                              ruling="none")
     ink = kit.pick(rng, kit.PRINT_INKS)
     low, high = spec.font_size or (int(16 * scale) + 1, int(26 * scale) + 2)
     size = float(rng.integers(max(8, low), max(9, high)))
@@ -190,12 +191,19 @@ def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
         for r in range(header_rows + 1, rows, 2):
             graphics.append({"kind": "fill", "box": kit.box(x_left, top + r * row_h, x_left + table_w,
                                                             top + (r + 1) * row_h), "colour": stripe})
+    # Filled-in tables: some body cells written by hand (spec.style_mix, else now and then).
+    hand_share = float(spec.style_mix) if spec.style_mix else (0.5 if rng.random() < 0.15 else 0.0)
+    hand_font, hand = kit.hand_for(ctx, rng, code, size) if hand_share > 0 else (font, None)
+    hand_scale = 1.25 if hand_font == "handwriting" else 1.0  # script fonts run small
     table_cells = []
     first_cell_line = len(lines)
     for cell in cells:
         x0, x1 = col_span(cell["col"], cell["colspan"])
         y0, y1 = top + cell["row"] * row_h, top + (cell["row"] + cell["rowspan"]) * row_h
-        text = kit.fit(ctx, code, cell["text"], size, x1 - x0 - 2 * pad_x, font, cell["header"]) \
+        by_hand = not cell["header"] and rng.random() < hand_share
+        cell_font = hand_font if by_hand else font
+        cell_size = size * (hand_scale if by_hand else 1.0)
+        text = kit.fit(ctx, code, cell["text"], cell_size, x1 - x0 - 2 * pad_x, cell_font, cell["header"]) \
             if cell["text"] else ""
         cell_lines = []
         if text:
@@ -208,8 +216,9 @@ def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
                 anchor, x = "left", x0 + pad_x
             baseline = (y0 + y1) / 2 + (ascent - descent) / 2
             cell_lines.append(len(lines))
-            lines.append(kit.line_order(text, x, baseline, size, anchor=anchor, font=font,
-                                        colour=ink, role="table-cell", bold=cell["header"]))
+            lines.append(kit.line_order(text, x, baseline, cell_size, anchor=anchor, font=cell_font,
+                                        colour=ink, role="table-cell", bold=cell["header"],
+                                        hand=hand if by_hand else None, seed=len(lines)))
         if ruling == "full":
             graphics.append({"kind": "rect", "box": kit.box(x0, y0, x1, y1), "colour": rule_colour,
                              "thickness": 1})
