@@ -35,6 +35,7 @@ COMMON_ALIASES = {
     "el-monoton": "el",
     "sr": "sr-Cyrl",
     "uz": "uz-Latn",
+    "mn": "mn-Cyrl",
     "iw": "he",
     "jp": "ja",
     "arb": "ar",
@@ -54,6 +55,7 @@ class CorpusText:
     paragraphs: list[str]
     paragraph_ids: list[str]
     source: str = "udhr"
+    partial: bool = False  # an unreviewed udhr text with only some articles (kept for its script)
     aliases: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -84,6 +86,7 @@ def _bundled() -> dict[str, CorpusText]:
                 direction=row["direction"],
                 paragraphs=row["paragraphs"],
                 paragraph_ids=row["paragraph_ids"],
+                partial=bool(row.get("partial", False)),
                 aliases=aliases,
             )
     return texts

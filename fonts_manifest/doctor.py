@@ -112,7 +112,8 @@ def check_tesseract() -> list[Check]:
     return [
         Check(True, "tesseract", f"{first} at {binary}"),
         Check(not missing, "tesseract languages",
-              f"{len(langs)} installed" + (f"; missing {', '.join(missing)}" if missing else ""),
+              f"{len(langs)} installed ({' '.join(sorted(langs))})"
+            + (f"; missing {', '.join(missing)}" if missing else ""),
               f"apt-get install {packages}"),
     ]  # fmt: skip
 

