@@ -186,9 +186,9 @@ def _requests(
     return None
 
 
-def _combine(check: Check, answers: list[str]) -> str:
+def _combine(check: Check, answers: list[str], via_crops: bool) -> str:
     """A judge that read field crops: its crop readings as the view's answer format."""
-    if check.task == "extraction_json" and check.field_crops:
+    if via_crops and check.task == "extraction_json":
         return json.dumps(
             {key: a for (key, _), a in zip(check.field_crops, answers, strict=True)},
             ensure_ascii=False,
@@ -203,7 +203,7 @@ def run_judges(
     outcomes: list[list[dict[str, Any]]] = [[{} for _ in checks] for _, checks in work]
     for judge in judges:
         batch: list[tuple[np.ndarray, dict[str, Any]]] = []
-        slots: list[tuple[int, int, int]] = []  # page, check, number of requests
+        slots: list[tuple[int, int, int, bool]] = []  # page, check, requests, read field crops
         for p, (page, checks) in enumerate(work):
             for c, check in enumerate(checks):
                 requests = _requests(check, judge, page.image)
@@ -211,17 +211,20 @@ def run_judges(
                     outcomes[p][c][judge.name] = None
                     continue
                 batch.extend(requests)
-                slots.append((p, c, len(requests)))
+                via_crops = requests[0][1] is not check.view
+                slots.append((p, c, len(requests), via_crops))
         results = judge.answer_batch(batch) if batch else []
         pos = 0
-        for p, c, n in slots:
+        for p, c, n, via_crops in slots:
             part = results[pos : pos + n]
             pos += n
             failures = [r for r in part if isinstance(r, JudgeFailure)]
             if failures:
                 outcomes[p][c][judge.name] = failures[0]
             else:
-                outcomes[p][c][judge.name] = _combine(work[p][1][c], [str(r) for r in part])
+                outcomes[p][c][judge.name] = _combine(
+                    work[p][1][c], [str(r) for r in part], via_crops
+                )
     return outcomes
 
 

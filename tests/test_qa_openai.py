@@ -1,0 +1,395 @@
+"""The OpenAI-compatible judge against a real HTTP server on 127.0.0.1 backed by Tesseract.
+
+The server speaks chat-completions: it decodes the posted data-URL image, works out the task
+from the prompt (prompts are data, so it can), and answers by running Tesseract, so the judge
+is tested against a real reader. Path prefixes select failure modes: slow (timeout), HTTP 500,
+malformed JSON, flaky (500 once, then fine), 400; a closed port is the dead endpoint.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from PIL import Image
+
+from pipelines.errors import PolyglyphError
+from qa_factory import sample_pages
+from qa_factory.judges import JudgeFailure, get_judge
+from qa_factory.judges.tesseract import TesseractJudge
+from qa_factory.prompts import task_of_prompt
+from qa_factory.scoring import score_answer
+from qa_factory.validate import ValidationRules, validate_page
+from qa_factory.views import make_views
+from synth.rng import sample_rng
+
+KEY_ENV = "POLYGLYPH_TEST_VLM_KEY"
+SECRET = "sk-test-0f9e8d7c6b5a-never-logged"
+FAST_RETRY = {"retries": 2, "backoff": 0.01, "max_backoff": 0.02}
+
+
+class _State:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.requests: dict[str, int] = {}
+        self.auth: list[str] = []
+        self.seen_bodies: set[str] = set()
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.reader = TesseractJudge()
+
+
+def _reader_answer(state: _State, payload: dict) -> str:
+    parts = payload["messages"][0]["content"]
+    url = next(p["image_url"]["url"] for p in parts if p["type"] == "image_url")
+    prompt = next(p["text"] for p in parts if p["type"] == "text")
+    assert url.startswith("data:image/png;base64,")
+    image = np.asarray(
+        Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB")
+    )
+    language = payload["model"]
+    task = task_of_prompt(prompt) or "text"
+    if task == "text" and image.shape[0] < 120:
+        task = "line"
+    if task in ("spotting", "spotting_json", "text", "parsing", "table_html", "line"):
+        return state.reader.answer(image, {"task": task, "language": language})
+    lines = [t for t, _ in state.reader.page_lines(image, language)]
+    if task == "extraction_key":  # the value is what follows the key on its line
+        key = prompt.removeprefix("Output the value of ").removesuffix(".")
+        for line in lines:
+            if line.startswith(key):
+                return line[len(key) :].strip(" :")
+    return "\n".join(lines)
+
+
+def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:  # keep test output quiet
+            pass
+
+        def _send(self, code: int, body: bytes) -> None:
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self) -> None:  # noqa: N802 (http.server naming)
+            mode = self.path.strip("/").split("/")[0]
+            raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            with state.lock:
+                state.requests[mode] = state.requests.get(mode, 0) + 1
+                state.auth.append(self.headers.get("Authorization", ""))
+                if mode == "busy":
+                    state.in_flight += 1
+                    state.max_in_flight = max(state.max_in_flight, state.in_flight)
+                first_time = raw not in state.seen_bodies
+                state.seen_bodies.add(raw)
+            try:
+                if not self.path.endswith("/v1/chat/completions"):
+                    return self._send(404, b'{"error": "not found"}')
+                if mode == "slow":
+                    time.sleep(1.5)
+                if mode == "err500" or (mode == "flaky" and first_time):
+                    return self._send(500, b'{"error": "internal"}')
+                if mode == "bad":
+                    return self._send(400, b'{"error": "bad request"}')
+                if mode == "malformed":
+                    return self._send(200, b'{"choices": [{"message": ')
+                if mode == "busy":
+                    time.sleep(0.3)
+                content = _reader_answer(state, json.loads(raw))
+                body = {
+                    "id": "cmpl-test",
+                    "object": "chat.completion",
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": content}}],
+                }
+                return self._send(200, json.dumps(body, ensure_ascii=False).encode())
+            finally:
+                if mode == "busy":
+                    with state.lock:
+                        state.in_flight -= 1
+
+    return Handler
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client that timed out closes its socket; the late reply's BrokenPipe is expected
+
+
+@pytest.fixture(scope="module")
+def server():
+    state = _State()
+    httpd = _QuietServer(("127.0.0.1", 0), _handler(state))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", state
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def keyed(monkeypatch):
+    monkeypatch.setenv(KEY_ENV, SECRET)
+
+
+@pytest.fixture(scope="module")
+def page():
+    return sample_pages.document_page("en")
+
+
+def _dead_url() -> str:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return f"http://127.0.0.1:{port}/v1"
+
+
+def _judge(base: str, **options):
+    return get_judge(
+        "openai", base_url=base, model="en", api_key_env=KEY_ENV, **{**FAST_RETRY, **options}
+    )
+
+
+def test_real_reader_answers_spotting_and_key_is_sent_only_in_header(server, keyed, page) -> None:
+    base, state = server
+    judge = _judge(f"{base}/ok/v1")
+    view = [v for v in make_views(page, sample_rng(0)) if v["task"] == "spotting"][0]
+    answer = judge.answer(page.image, {**view, "language": "en"})
+    assert score_answer("spotting", view["answer"], answer) >= 0.9
+    assert state.auth[-1] == f"Bearer {SECRET}"
+    assert SECRET not in repr(judge) and SECRET not in json.dumps(judge.settings())
+
+
+def test_flaky_endpoint_is_retried_then_answers(server, page) -> None:
+    base, state = server
+    before = state.requests.get("flaky", 0)
+    answer = _judge(f"{base}/flaky/v1").answer(
+        page.image, {"task": "text", "prompt": "Extract the text in the image.", "language": "en"}
+    )
+    assert "All human beings are born free" in answer
+    assert state.requests["flaky"] - before == 2
+
+
+@pytest.mark.parametrize(
+    "mode,error_class,attempts",
+    [
+        ("err500", "http_500", 3),
+        ("malformed", "malformed", 3),
+        ("slow", "timeout", 3),
+        ("bad", "http_400", 1),
+    ],
+)
+def test_failures_are_retried_then_reported(server, page, mode, error_class, attempts) -> None:
+    base, state = server
+    before = state.requests.get(mode, 0)
+    judge = _judge(f"{base}/{mode}/v1", timeout=0.4)
+    out = judge.answer_batch(
+        [(page.image[:200], {"task": "text", "prompt": "Extract the text in the image."})]
+    )
+    assert isinstance(out[0], JudgeFailure) and out[0].error_class == error_class
+    assert SECRET not in out[0].message
+    if mode == "slow":  # the server finishes its sleeps after the client gave up
+        time.sleep(1.6)
+    assert state.requests[mode] - before == attempts
+
+
+def test_dead_endpoint_reports_connection_error(page) -> None:
+    out = _judge(_dead_url()).answer_batch([(page.image, {"task": "text", "prompt": "x"})] * 2)
+    assert [f.error_class for f in out] == ["connection", "connection"]
+
+
+def test_batch_overlaps_requests_up_to_concurrency(server) -> None:
+    base, state = server
+    state.max_in_flight = 0
+    crop = np.full((60, 200, 3), 255, np.uint8)
+    out = _judge(f"{base}/busy/v1", concurrency=4).answer_batch(
+        [(crop, {"task": "line", "prompt": "Extract the text in the image."})] * 8
+    )
+    assert len(out) == 8 and not any(isinstance(o, JudgeFailure) for o in out)
+    assert 2 <= state.max_in_flight <= 4
+
+
+def test_failed_judge_leaves_views_unvalidated_and_nothing_lost(page) -> None:
+    views = make_views(page, sample_rng(4), task_mix={"text": 1.0})
+    result = validate_page(page, views, [_judge(_dead_url())], ValidationRules(line_checks=2))
+    checks = result["validation"]["checks"]
+    assert len(checks) == len(views) + 2
+    assert {c["status"] for c in checks} == {"unvalidated"}
+    assert {c["judges"]["openai"]["error"] for c in checks} == {"connection"}
+    assert result["status"] == "unvalidated" and result["difficulty"] is None
+
+
+def _write_shards(folder: Path, groups: list[list[int]]) -> None:
+    from pipelines.output import table_bytes
+    from pipelines.rows import page_to_row, rows_to_table
+    from qa_factory.markdown import page_markdown
+
+    pages = [
+        sample_pages.document_page("en"),
+        sample_pages.receipt_page(),
+        sample_pages.table_page(),
+        sample_pages.document_page("ru"),
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    for shard, indices in enumerate(groups):
+        rows = []
+        for i in indices:
+            p = pages[i % len(pages)]
+            views = make_views(p, sample_rng(i), task_mix={"spotting_json": 0.0, "reasoning": 1.0})
+            rows.append(
+                page_to_row(
+                    p,
+                    row_id=f"row-{i}",
+                    index=i,
+                    seed=i,
+                    image_format="png",
+                    quality=90,
+                    tasks=views,
+                    markdown=page_markdown(p),
+                )
+            )
+        (folder / f"part-{shard:05d}.parquet").write_bytes(table_bytes(rows_to_table(rows)))
+
+
+def test_validate_cli_writes_columns_resumes_and_never_writes_the_key(
+    server, keyed, tmp_path
+) -> None:
+    from qa_factory.validate_cli import main
+
+    base, _ = server
+    source, out = tmp_path / "in", tmp_path / "out"
+    _write_shards(source, [[0, 1], [2, 3]])
+    argv = [
+        "--input",
+        str(source),
+        "--out",
+        str(out),
+        "--judges",
+        "tesseract,openai",
+        "--openai-base-url",
+        f"{base}/ok/v1",
+        "--openai-model",
+        "en",
+        "--openai-api-key-env",
+        KEY_ENV,
+        "--line-checks",
+        "1",
+        "--no-progress",
+    ]
+    assert main(argv) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["manifest.json", "part-00000.parquet", "part-00001.parquet"]
+    for name in names:
+        assert SECRET.encode() not in (out / name).read_bytes()
+    table = pq.read_table(out / "part-00001.parquet")
+    source_table = pq.read_table(source / "part-00001.parquet")
+    assert table.num_rows == source_table.num_rows
+    assert table.column("id").to_pylist() == source_table.column("id").to_pylist()
+    for name in ("validation", "difficulty", "agreement", "status", "keep"):
+        assert name in table.column_names
+    hf = json.loads(table.schema.metadata[b"huggingface"])["info"]["features"]
+    assert hf["status"] == {"dtype": "string", "_type": "Value"} and hf["image"] == {
+        "_type": "Image"
+    }
+    for row in table.to_pylist():
+        validation = json.loads(row["validation"])
+        assert validation["judges"] == ["tesseract", "openai"]
+        assert row["status"] in ("verified", "hard") and 0.0 <= row["difficulty"] <= 1.0
+        views = [c for c in validation["checks"] if c["check"].startswith("view:")]
+        assert len(views) == len(row["tasks"])
+        assert any(c["judges"]["openai"]["score"] is not None for c in views)
+    # Resume: nothing changes → nothing redone; one input shard changes → only it is redone.
+    stamps = {n: (out / n).stat().st_mtime_ns for n in names if n.startswith("part-")}
+    assert main(argv) == 0
+    assert {n: (out / n).stat().st_mtime_ns for n in stamps} == stamps
+    _write_shards(source, [[0, 1], [3, 2]])
+    assert main(argv) == 0
+    assert (out / "part-00000.parquet").stat().st_mtime_ns == stamps["part-00000.parquet"]
+    assert (out / "part-00001.parquet").stat().st_mtime_ns != stamps["part-00001.parquet"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["validation"]["complete"] and len(manifest["shards"]) == 2
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_validate_cli_finishes_with_a_dead_endpoint(tmp_path) -> None:
+    from qa_factory.validate_cli import main
+
+    source, out = tmp_path / "in", tmp_path / "out"
+    _write_shards(source, [[1]])
+    argv = [
+        "--input",
+        str(source),
+        "--out",
+        str(out),
+        "--judges",
+        "openai",
+        "--openai-base-url",
+        _dead_url(),
+        "--openai-retries",
+        "1",
+        "--line-checks",
+        "1",
+        "--no-progress",
+    ]
+    assert main(argv) == 0
+    row = pq.read_table(out / "part-00000.parquet").to_pylist()[0]
+    assert row["status"] == "unvalidated" and row["keep"] is True
+    checks = json.loads(row["validation"])["checks"]
+    assert checks and {c["judges"]["openai"]["error"] for c in checks} == {"connection"}
+
+
+def test_validate_cli_user_errors(tmp_path) -> None:
+    from qa_factory.validate_cli import main
+
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(PolyglyphError, match="no part-"):
+        main(["--input", str(tmp_path / "empty"), "--out", str(tmp_path / "o")])
+    _write_shards(tmp_path / "in", [[0]])
+    with pytest.raises(PolyglyphError, match="--out must differ"):
+        main(["--input", str(tmp_path / "in"), "--out", str(tmp_path / "in")])
+    with pytest.raises(PolyglyphError, match="unknown judge"):
+        main(["--input", str(tmp_path / "in"), "--out", str(tmp_path / "o"), "--judges", "ocrx"])
+    assert not (tmp_path / "o").exists()
+
+
+def test_loads_with_datasets_after_validation(tmp_path) -> None:
+    datasets = pytest.importorskip("datasets")
+    from qa_factory.validate_cli import main
+
+    _write_shards(tmp_path / "in", [[0, 2]])
+    assert (
+        main(
+            [
+                "--input",
+                str(tmp_path / "in"),
+                "--out",
+                str(tmp_path / "out"),
+                "--line-checks",
+                "0",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    ds = datasets.load_dataset(
+        "parquet",
+        data_files=str(tmp_path / "out" / "*.parquet"),
+        split="train",
+        cache_dir=str(tmp_path / "cache"),
+    )
+    assert isinstance(ds[0]["image"], Image.Image)
+    assert ds[0]["status"] == "verified" and isinstance(ds[0]["difficulty"], float)
+    assert os.environ.get(KEY_ENV) is None
