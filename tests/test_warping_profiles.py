@@ -108,3 +108,26 @@ def test_crease_shading_darkens_along_the_fold() -> None:
     else:
         on, off = out[int(y)].mean(), out[int(y) + 60 if y < 300 else int(y) - 60].mean()
     assert on < off - 20
+
+
+def test_place_on_a_user_background_image(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from synth.page import Page
+
+    backdrop = tmp_path / "desk.png"
+    Image.fromarray(np.full((50, 80, 3), (10, 200, 30), np.uint8)).save(backdrop)
+    path = tmp_path / "desk.yaml"
+    path.write_text(
+        "geometric:\n  - {step: place, canvas: [1.5, 1.5], zoom: [0.5, 0.5],"
+        f" background: [image], images: ['{backdrop}']}}\nphotometric: []\n"
+    )
+    record = warping.sample_warp(str(path), 200, 100, sample_rng(0))
+    assert record["background"]["kind"] == "image" and record["background"]["path"] == str(backdrop)
+    page = Page(image=np.full((100, 200, 3), 250, np.uint8), language="en", script="Latn",
+                direction="ltr", scene="document")  # fmt: skip
+    out = warping.apply_warp(page, record).image
+    assert out.shape == (150, 300, 3)
+    assert tuple(out[2, 2]) == (10, 200, 30)  # corner: the backdrop
+    ox, oy = record["geometric"][0]["offset"]
+    assert tuple(out[int(75 + oy), int(150 + ox)]) == (250, 250, 250)  # page centre: the page

@@ -1,8 +1,22 @@
 """Warp profiles: YAML lists of steps, each with a probability and parameter (severity) ranges.
 
-Built-in profiles live in `warping/profiles/*.yaml`; a user passes a path to their own file.
-Validation resolves every step against its defaults and stops at the first problem with one
-line that names the profile, the step and the key.
+Built-in profiles live in `warping/profiles/*.yaml`; a user passes a path to their own file:
+
+    name: my-photos            # optional; defaults to the file name
+    dewarp: false              # store the 1/8 backward map in page.extras["dewarp_map"]
+    grid_step: 8               # coarse grid spacing (px); densify_step: label edge points (px)
+    geometric:                 # forward order: paper first (curl, fold, crumple), then camera
+      - {step: fold, p: 0.8, count: [1, 3], shift: [0.006, 0.02]}
+      - {step: perspective, p: 1, pitch_deg: [0, 15]}
+      - {step: place, background: [wood, image], images: [desk.jpg], crop: [0, 0.05]}
+    photometric:
+      - {step: shadow, p: 0.5}
+      - {step: jpeg, quality: [50, 90]}
+
+Every key a step leaves out keeps its default range; `p` defaults to 1. Ranges are [low, high]
+(a single number means exactly that); a few keys take lists of choices. Sizes are fractions of
+the page's short side, angles in degrees. Validation resolves every step against its defaults
+and stops at the first problem with one line naming the profile, the step and the key.
 """
 
 from __future__ import annotations
