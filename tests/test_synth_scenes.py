@@ -11,6 +11,7 @@ import pytest
 
 from fonts_manifest.corpus import load_corpus
 from fonts_manifest.registry import FontRegistry
+from pipelines.errors import PolyglyphError
 from synth import content as fake
 from synth.render import PageSpec, RenderContext, apply_render, sample_render
 from synth.rng import sample_rng
@@ -208,3 +209,23 @@ def test_note_is_mostly_handwritten_corpus_text(ctx, rendered, language) -> None
         text = "".join(page.lines[i].text for i in entry["line_indices"])
         squeeze = "".join(paragraph.split())
         assert "".join(text.split()) == squeeze if entry["complete"] else squeeze.startswith("".join(text.split()))
+
+
+def test_scene_options_are_obeyed_and_validated(ctx) -> None:
+    def render(scene: str, **options):
+        spec = PageSpec(language="en", scene=scene, width=W, height=H, options=options)
+        return apply_render(sample_render(spec, sample_rng(5), ctx), ctx)
+
+    table = render("table", cols=4, body_rows=5, ruling="full").tables[0]
+    assert table.cols == 4 and table.rows in (6, 7)  # one or two header rows
+    body = [c for c in table.cells if not c.header]
+    assert max(c.row + c.rowspan for c in body) == table.rows
+    card = render("card", kind="id")
+    assert card.render["kind"] == "id" and len(card.fields) == 4
+    assert render("form", layout="stacked").render["layout"] == "stacked"
+    receipt = render("receipt", items=3)
+    assert len(receipt.extras["items"]) == 3
+    with pytest.raises(PolyglyphError, match="ruling"):
+        render("table", ruling="zigzag")
+    with pytest.raises(PolyglyphError, match="items"):
+        render("receipt", items=0)

@@ -57,7 +57,7 @@ def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
     paper = sample_background(child_rng(rng, "paper"), width, height, tuple(spec.backgrounds),
                               ruling=kit.pick(rng, ("none", "none", "none", "grid")))
     ink = kit.pick(rng, kit.PRINT_INKS)
-    layout = kit.pick(rng, LAYOUTS)
+    layout = kit.option(spec, "layout", kit.pick(rng, LAYOUTS), LAYOUTS)
     hand_size = size * float(rng.uniform(1.05, 1.35))
     hand_font, hand = kit.hand_for(ctx, rng, code, hand_size)
     hand_ascent, hand_descent = kit.metrics(ctx, code, hand_size, hand_font)

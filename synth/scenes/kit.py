@@ -16,6 +16,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from pipelines.errors import PolyglyphError
 from synth.linebreak import grapheme_clusters
 from synth.page import Block, Line, Polygon, box_polygon
 from synth.scenes import draw_labelled_line, sample_hand, union_box
@@ -236,3 +237,21 @@ def table_html(rows: int, cells: list[Any]) -> str:
         parts.append("</tr>")
     parts.append("</table>")
     return "".join(parts)
+
+
+def option(spec: Any, name: str, drawn: Any, choices: tuple[Any, ...] | None = None,
+           bounds: tuple[int, int] | None = None) -> Any:
+    """`spec.options[name]` when set (validated), else the value drawn by the scene.
+
+    The draw happens either way, so setting one option never shifts the other choices.
+    """
+    options = getattr(spec, "options", None) or {}
+    if name not in options or options[name] is None:
+        return drawn
+    value = options[name]
+    if choices is not None and value not in choices:
+        raise PolyglyphError(f"{spec.scene} option {name}={value!r}: choose from {', '.join(map(str, choices))}")
+    if bounds is not None:
+        if not isinstance(value, int) or not bounds[0] <= value <= bounds[1]:
+            raise PolyglyphError(f"{spec.scene} option {name}={value!r}: an integer in {bounds[0]}..{bounds[1]}")
+    return value

@@ -126,7 +126,7 @@ def sample_receipt(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, A
     two_line = rng.random() < 0.6
     items: list[dict[str, str]] = []
     total = 0
-    n_items = int(rng.integers(2, 13))
+    n_items = kit.option(spec, "items", int(rng.integers(2, 13)), bounds=(1, 40))
     for _ in range(n_items):
         if rows.y > slip_y + height * 0.82:
             break
@@ -180,7 +180,7 @@ def sample_card(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]
     paper = _surface(rng, spec, width, height)
     ink = kit.pick(rng, kit.PRINT_INKS)
     accent = kit.pick(rng, ACCENTS)
-    kind = kit.pick(rng, ("business", "id"))
+    kind = kit.option(spec, "kind", kit.pick(rng, ("business", "id")), ("business", "id"))
     card_w = float(rng.uniform(0.7, 0.9)) * width
     card_h = card_w / 1.586
     x0 = (width - card_w) / 2 + float(rng.uniform(-0.04, 0.04)) * width

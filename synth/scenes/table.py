@@ -103,9 +103,9 @@ def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
     low, high = spec.font_size or (int(16 * scale) + 1, int(26 * scale) + 2)
     size = float(rng.integers(max(8, low), max(9, high)))
 
-    cols = int(rng.integers(2, 7))
+    cols = kit.option(spec, "cols", int(rng.integers(2, 7)), bounds=(1, 12))
     header_rows = 2 if cols >= 3 and rng.random() < 0.3 else 1
-    rows = header_rows + int(rng.integers(3, 24))
+    rows = header_rows + kit.option(spec, "body_rows", int(rng.integers(3, 24)), bounds=(1, 60))
     kinds = ["text"] + [kit.pick(rng, COLUMN_KINDS) for _ in range(cols - 1)]
     cells = span_grid(rng, rows, cols, header_rows)
     header_words = [label[k] for k in ("item", "qty", "price", "amount", "date", "name", "city", "company")]
@@ -178,7 +178,7 @@ def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
         a, b = edges[c], edges[c + cs]
         return (x_left + table_w - b, x_left + table_w - a) if rtl else (x_left + a, x_left + b)
 
-    ruling = kit.pick(rng, RULINGS)
+    ruling = kit.option(spec, "ruling", kit.pick(rng, RULINGS), RULINGS)
     rule_colour = ink if rng.random() < 0.6 else [int(v) for v in rng.integers(90, 160, 3)]
     graphics: list[dict[str, Any]] = []
     bottom = top + rows * row_h
