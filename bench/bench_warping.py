@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
@@ -194,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-augraphy", action="store_true")
     args = parser.parse_args(argv)
 
+    load_at_start = os.getloadavg()[0]  # the machine is shared: read the ms with this in mind
     page, page_kind = bench_page()
     warping.warp_page(page, "wild", sample_rng(0))  # warm caches and imports
     geo = bench_geometric_steps(page, args.repeats)
@@ -226,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {
             "python": platform.python_version(),
             "cpu": platform.processor() or platform.machine(),
+            "cores": os.cpu_count(),
+            "load_avg_1m_at_start": round(load_at_start, 2),
         },
         "repeats": args.repeats,
         "ms_per_geometric_step": geo,

@@ -169,16 +169,14 @@ class GridInverse:
         p = np.asarray(points, dtype=np.float64).reshape(-1, 2)
         if len(p) == 0:
             return p.copy()
-        k = 4
-        _, idx = self._tree.query(p, k=k)
-        best_q, best_r = self._newton(p, self._node_out[idx[:, 0]].copy())
-        for attempt in range(1, k):
-            bad = best_r > self.tolerance
-            if not bad.any():
-                break
-            q, r = self._newton(p[bad], self._node_out[idx[bad, attempt]].copy())
-            better = r < best_r[bad]
-            rows = np.flatnonzero(bad)[better]
-            best_q[rows], best_r[rows] = q[better], r[better]
+        _, nearest = self._tree.query(p, k=1)
+        best_q, best_r = self._newton(p, self._node_out[nearest].copy())
+        bad = np.flatnonzero(best_r > self.tolerance)
+        if len(bad):  # rare: retry from the next-nearest nodes
+            _, idx = self._tree.query(p[bad], k=4)
+            for attempt in range(1, 4):
+                q, r = self._newton(p[bad], self._node_out[idx[:, attempt]].copy())
+                better = r < best_r[bad]
+                best_q[bad[better]], best_r[bad[better]] = q[better], r[better]
         self.last_max_residual = float(best_r.max(initial=0.0))
         return best_q
