@@ -25,8 +25,30 @@ from synth.text import TextStyle, clean_text
 PRINT_INKS = ((20, 20, 20), (0, 0, 0), (35, 35, 40), (45, 40, 38), (25, 30, 60), (50, 50, 50))
 
 
+def chain_for(ctx: Any, language: str, font: str) -> tuple[Any, ...]:
+    """Font chain for a font name: sans | serif | handwriting, or `handwriting#k` for the k-th
+    handwriting face of the language (several exist for Latin, Korean, Traditional Chinese),
+    backed by the language's usual handwriting chain for characters that face lacks."""
+    code = ctx.language(language).code
+    if not font.startswith("handwriting#"):
+        return ctx.chain(code, font)
+    cache = ctx.__dict__.setdefault("_scene_hand_chains", {})
+    key = (code, font)
+    if key not in cache:
+        faces = ctx.registry.handwriting_faces(code)
+        base = ctx.chain(code, "handwriting")
+        pick_face = faces[int(font.split("#", 1)[1]) % len(faces)] if faces else None
+        cache[key] = base if pick_face is None else (pick_face, *[f for f in base if f != pick_face])
+    return cache[key]
+
+
 def style_for(ctx: Any, language: str, size: float, font: str = "sans", bold: bool = False) -> TextStyle:
-    style = ctx.style(language, int(round(size)), font)
+    if font.startswith("handwriting#"):
+        info = ctx.language(language)
+        style = TextStyle(chain=chain_for(ctx, language, font), size=int(round(size)),
+                          language=info.code, script=info.script, direction=info.direction)
+    else:
+        style = ctx.style(language, int(round(size)), font)
     if bold and "bold" in {f.name for f in dataclasses.fields(style)}:
         style = dataclasses.replace(style, bold=True)
     return style
@@ -43,7 +65,7 @@ def metrics(ctx: Any, language: str, size: float, font: str = "sans") -> tuple[i
 
 def covers(ctx: Any, language: str, font: str = "sans") -> Callable[[str], bool]:
     """Whether the language's font chain draws every character of a text (no tofu)."""
-    chain = ctx.chain(ctx.language(language).code, font)
+    chain = chain_for(ctx, language, font)
 
     def check(text: str) -> bool:
         try:
@@ -103,7 +125,8 @@ def hand_for(ctx: Any, rng: np.random.Generator, language: str, size: float) -> 
     language has one, else imitation on the print font."""
     has_font = ctx.has_style(language, "handwriting")
     hand = sample_hand(rng, size, has_font)
-    return ("handwriting" if has_font else "sans"), hand
+    face = int(rng.integers(0, 1 << 16))  # drawn either way, so records stay aligned
+    return (f"handwriting#{face}" if has_font else "sans"), hand
 
 
 def draw_graphics(image: np.ndarray, orders: list[dict[str, Any]]) -> None:

@@ -194,7 +194,7 @@ def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
     # Filled-in tables: some body cells written by hand (spec.style_mix, else now and then).
     hand_share = float(spec.style_mix) if spec.style_mix else (0.5 if rng.random() < 0.15 else 0.0)
     hand_font, hand = kit.hand_for(ctx, rng, code, size) if hand_share > 0 else (font, None)
-    hand_scale = 1.25 if hand_font == "handwriting" else 1.0  # script fonts run small
+    hand_scale = 1.25 if hand_font.startswith("handwriting") else 1.0  # script fonts run small
     table_cells = []
     first_cell_line = len(lines)
     for cell in cells:
