@@ -30,6 +30,7 @@ from qa_factory.validate import ValidationRules, rules_record, select_kept, vali
 from synth.rng import child_rng, sample_rng
 
 MANIFEST = "manifest.json"
+STATS = "stats.json"
 ADDED_COLUMNS: list[tuple[str, pa.DataType, dict[str, str]]] = [
     ("validation", pa.string(), {"dtype": "string", "_type": "Value"}),
     ("difficulty", pa.float64(), {"dtype": "float64", "_type": "Value"}),
@@ -265,6 +266,12 @@ def main(argv: list[str] | None = None) -> int:
     totals: Counter[str] = Counter()
     for entry in entries.values():
         totals.update(entry["status"])
+    stats = json.loads(source.read_bytes(STATS)) if source.exists(STATS) else {}
+    stats["validation"] = {
+        "rows": dict(sorted(totals.items())),
+        "judges": manifest["validation"]["judges"],
+    }
+    out.write_atomic(STATS, (json.dumps(stats, indent=1, ensure_ascii=False) + "\n").encode())
     print(
         f"validated {len(pending)} shard(s), skipped {len(entries) - len(pending)} already done; rows: "
         + ", ".join(f"{k} {v}" for k, v in sorted(totals.items())),

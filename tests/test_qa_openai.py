@@ -291,7 +291,8 @@ def test_validate_cli_writes_columns_resumes_and_never_writes_the_key(
     ]
     assert main(argv) == 0
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["manifest.json", "part-00000.parquet", "part-00001.parquet"]
+    assert names == ["manifest.json", "part-00000.parquet", "part-00001.parquet", "stats.json"]
+    assert sum(json.loads((out / "stats.json").read_text())["validation"]["rows"].values()) >= 4
     for name in names:
         assert SECRET.encode() not in (out / name).read_bytes()
     table = pq.read_table(out / "part-00001.parquet")
