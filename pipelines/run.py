@@ -23,6 +23,7 @@ from pipelines.errors import PolyglyphError
 
 from .config import GenerateConfig, config_hash, resolve_config
 from .output import Output
+from .provenance import build_digest, code_digest, environment
 from .sample import available_stages
 from .shard import ShardJob, make_shard, plan_shards
 
@@ -57,7 +58,12 @@ def write_json(out: Output, name: str, data: dict[str, Any]) -> None:
 
 
 def resume_plan(
-    out: Output, manifest: dict[str, Any] | None, chash: str, jobs: list[ShardJob], overwrite: bool
+    out: Output,
+    manifest: dict[str, Any] | None,
+    chash: str,
+    jobs: list[ShardJob],
+    overwrite: bool,
+    build: str | None = None,
 ) -> dict[int, dict[str, Any]]:
     """Shards that can be kept (hash verified). Refuses a foreign or different-config directory."""
     parts = [n for n in out.list_names() if n.startswith("part-") and n.endswith(".parquet")]
@@ -77,6 +83,12 @@ def resume_plan(
             f"--out {out.target} holds a run with a different config "
             f"(hash {str(manifest.get('config_hash'))[:12]} != {chash[:12]}); "
             "use --overwrite or another directory"
+        )
+    if build is not None and manifest.get("build") not in (None, build):
+        raise PolyglyphError(
+            f"--out {out.target} was made by other polyglyph code, libraries or fonts "
+            f"(build {str(manifest.get('build'))[:12]} != {build[:12]}), so its shards would "
+            "not match new ones; use --overwrite or another directory"
         )
     planned = {job.index: job for job in jobs}
     kept: dict[int, dict[str, Any]] = {}
@@ -112,13 +124,18 @@ def run_generate(config: GenerateConfig, progress: bool = True) -> dict[str, Any
     out.prepare()
     out.remove_stale_tmp()
     jobs = plan_shards(config.num, config.shard_rows)
-    kept = resume_plan(out, read_manifest(out), chash, jobs, config.overwrite)
+    code_digest.cache_clear()  # the files as they are now, not as at an earlier run in-process
+    build_digest.cache_clear()
+    build = build_digest(tuple(resolved["font_dirs"]))
+    kept = resume_plan(out, read_manifest(out), chash, jobs, config.overwrite, build)
     pending = [job for job in jobs if job.index not in kept]
     executor = choose_executor(config, len(pending))
     manifest: dict[str, Any] = {
         "format": "polyglyph-shards/1",
         "polyglyph_version": polyglyph_version(),
         "config_hash": chash,
+        "build": build,
+        "environment": environment(),
         "seed": config.seed,
         "num": config.num,
         "shard_rows": config.shard_rows,
@@ -140,6 +157,12 @@ def run_generate(config: GenerateConfig, progress: bool = True) -> dict[str, Any
                file=sys.stderr, dynamic_ncols=True, mininterval=0.5, desc="generate")
 
     def on_result(entry: dict[str, Any]) -> None:
+        if entry.get("build") != build:
+            raise PolyglyphError(
+                f"shard {entry['index']} was made by a worker with other polyglyph code, "
+                f"libraries or fonts (build {str(entry.get('build'))[:12]} != {build[:12]}); "
+                "run every node from the same image"
+            )
         results[entry["index"]] = entry
         manifest["shards"] = [results[k] for k in sorted(results)]
         write_json(out, MANIFEST, manifest)
@@ -148,7 +171,9 @@ def run_generate(config: GenerateConfig, progress: bool = True) -> dict[str, Any
         if executor == "local":
             _run_local(resolved, chash, pending, out.target, on_result, bar.update)
         else:
-            _run_ray(config, resolved, chash, pending, out.target, on_result, bar.update)
+            from .ray_executor import run_ray
+
+            run_ray(config, resolved, chash, pending, out.target, on_result, bar)
     finally:
         bar.close()
     elapsed = time.perf_counter() - wall
@@ -203,54 +228,3 @@ def _run_local(
 ) -> None:
     for job in jobs:
         on_result(make_shard(resolved, chash, job, target, on_row=lambda: tick(1)))
-
-
-def _shard_task(resolved: dict[str, Any], chash: str, job: ShardJob, target: str) -> dict:
-    return make_shard(resolved, chash, job, target)
-
-
-def _run_ray(
-    config: GenerateConfig,
-    resolved: dict[str, Any],
-    chash: str,
-    jobs: list[ShardJob],
-    target: str,
-    on_result: Callable[[dict[str, Any]], None],
-    tick: Callable[[int], Any],
-) -> None:
-    """One Ray task per shard; results streamed back with ray.wait as they finish."""
-    import ray
-    from ray.exceptions import RayError, RayTaskError
-
-    if not jobs:
-        return
-    started_here = not ray.is_initialized()
-    address = config.ray_address or os.environ.get("RAY_ADDRESS")  # set by `ray job submit`
-    if started_here:
-        if address:
-            ray.init(address=address, logging_level="WARNING", log_to_driver=True)
-        else:
-            ray.init(num_cpus=config.workers, include_dashboard=False, logging_level="WARNING")
-    try:
-        task = ray.remote(num_cpus=1, max_retries=3)(_shard_task)
-        resolved_ref = ray.put(resolved)
-        refs = [task.remote(resolved_ref, chash, job, target) for job in jobs]
-        pending = list(refs)
-        while pending:
-            done, pending = ray.wait(pending, num_returns=1)
-            for ref in done:
-                try:
-                    entry = ray.get(ref)
-                except RayTaskError as exc:
-                    cause = getattr(exc, "cause", None)
-                    if isinstance(cause, PolyglyphError):
-                        raise PolyglyphError(str(cause)) from None
-                    raise
-                except RayError as exc:
-                    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-                    raise PolyglyphError(f"a Ray shard task failed for good: {first}") from None
-                on_result(entry)
-                tick(entry["planned_rows"])
-    finally:
-        if started_here:
-            ray.shutdown()

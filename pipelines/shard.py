@@ -19,6 +19,7 @@ from typing import Any
 from pipelines.errors import PolyglyphError
 
 from .output import Output, sha256, shard_name, table_bytes
+from .provenance import build_digest
 from .rows import rows_to_table
 from .sample import StageClock, make_row, worker_context
 
@@ -96,6 +97,7 @@ def make_shard(
         "bytes": len(data),
         "sha256": sha256(data),
         "seconds": round(time.perf_counter() - started, 3),
+        "build": build_digest(tuple(config["font_dirs"])),
         "stats": count_stats(rows),
         "stage_seconds": {k: round(v, 4) for k, v in sorted(clock.seconds.items())},
         "failures": failures,

@@ -22,6 +22,7 @@ from pipelines.errors import PolyglyphError
 from synth.rng import child_rng, sample_rng, sample_seed
 
 from .output import Output, sha256, table_bytes
+from .provenance import build_digest
 from .readers import READERS, Problem, SourceItem, item_page
 from .rows import page_to_row, rows_to_table
 from .run import MANIFEST, STATS, now, polyglyph_version, resume_plan, write_json
@@ -140,10 +141,11 @@ def main(argv: list[str]) -> int:
     jobs = plan_shards(max(1, len(pairs)), args.shard_rows) if pairs else []
     from .run import read_manifest
 
-    kept = resume_plan(out, read_manifest(out), chash, jobs, args.overwrite)
+    kept = resume_plan(out, read_manifest(out), chash, jobs, args.overwrite, build_digest(()))
     manifest: dict[str, Any] = {
         "format": "polyglyph-shards/1", "kind": "variants",
-        "polyglyph_version": polyglyph_version(), "config_hash": chash, "seed": args.seed,
+        "polyglyph_version": polyglyph_version(), "config_hash": chash,
+        "build": build_digest(()), "seed": args.seed,
         "num": len(pairs), "shard_rows": args.shard_rows, "num_shards": len(jobs),
         "config": {**cfg, "input": str(root.resolve())}, "started_at": now(),
         "finished_at": None, "complete": False, "shards": [kept[k] for k in sorted(kept)],
@@ -204,7 +206,7 @@ def _variant_shard(job: ShardJob, pairs: list[tuple[SourceItem, int]], cfg: dict
     return {"index": job.index, "file": job.name, "first_index": job.start, "rows": len(rows),
             "planned_rows": job.rows, "bytes": len(data), "sha256": sha256(data),
             "seconds": round(time.perf_counter() - started, 3), "stats": count_stats(rows),
-            "failures": []}
+            "failures": [], "build": build_digest(())}
 
 
 def _first(exc: BaseException) -> str:
