@@ -8,13 +8,15 @@ workers never see half a file.
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import hashlib
 import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from fontTools.ttLib import TTCollection, TTFont, TTLibError
@@ -171,16 +173,57 @@ def atomic_write_json_gz(path: Path, data: object) -> None:
         raise
 
 
+@contextmanager
+def cache_lock(name: str) -> Iterator[None]:
+    """Exclusive lock on `<cache dir>/<name>.lock`, so parallel workers on a cold machine wait
+    for one scan instead of each reading every font; a no-op where locking is impossible."""
+    try:
+        directory = cache_dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        handle = open(directory / f"{name}.lock", "a")  # noqa: SIM115  # closed below
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        handle.close()  # releases the lock
+
+
+def _stale(entry: dict | None, stat: os.stat_result) -> bool:
+    return entry is None or entry["size"] != stat.st_size or entry["mtime_ns"] != stat.st_mtime_ns
+
+
 def load_face_records(extra_dirs: Iterable[str | os.PathLike] = ()) -> tuple[list[dict], str]:
     """Every face found, each with `path` added, and a fingerprint of the font set."""
     cache_path = cache_dir() / f"fonts-v{CACHE_VERSION}.json.gz"
+    found = find_font_files(extra_dirs)
     cached = _load_cache(cache_path)
+    if any(_stale(cached.get(str(path)), stat) for path, stat in found):
+        with cache_lock("fonts"):
+            # Another process may have finished the scan while this one waited.
+            cached = _load_cache(cache_path)
+            files = _refresh(found, cached, cache_path)
+    else:
+        files = {str(path): cached[str(path)] for path, _ in found}
+    digest = hashlib.sha1()
+    records = []
+    for key in sorted(files):
+        entry = files[key]
+        digest.update(f"{key}\0{entry['size']}\0{entry['mtime_ns']}\n".encode())
+        records.extend({**face, "path": key} for face in entry["faces"])
+    return records, digest.hexdigest()
+
+
+def _refresh(found: list[tuple[Path, os.stat_result]], cached: dict, cache_path: Path) -> dict:
+    """Re-read new or changed files and write the merged cache atomically."""
     files: dict[str, dict] = {}
     changed = False
-    for path, stat in find_font_files(extra_dirs):
+    for path, stat in found:
         key = str(path)
         entry = cached.get(key)
-        if entry is None or entry["size"] != stat.st_size or entry["mtime_ns"] != stat.st_mtime_ns:
+        if _stale(entry, stat):
             entry = {
                 "size": stat.st_size,
                 "mtime_ns": stat.st_mtime_ns,
@@ -200,10 +243,4 @@ def load_face_records(extra_dirs: Iterable[str | os.PathLike] = ()) -> tuple[lis
                     stale.unlink(missing_ok=True)
         except OSError:
             pass  # a read-only cache dir only costs speed
-    digest = hashlib.sha1()
-    records = []
-    for key in sorted(files):
-        entry = files[key]
-        digest.update(f"{key}\0{entry['size']}\0{entry['mtime_ns']}\n".encode())
-        records.extend({**face, "path": key} for face in entry["faces"])
-    return records, digest.hexdigest()
+    return files

@@ -138,34 +138,40 @@ class FontRegistry:
     def _table_path(self) -> Path:
         return fontdb.cache_dir() / f"languages-v{TABLE_VERSION}-{self.fingerprint[:16]}.json.gz"
 
-    def _load_table(self) -> None:
-        path = self._table_path()
+    def _read_table(self, path: Path) -> dict:
         try:
             with gzip.open(path, "rt", encoding="utf-8") as handle:
-                cached = json.load(handle).get("entries", {})
+                return json.load(handle).get("entries", {})
         except (OSError, ValueError, EOFError):
-            cached = {}
-        changed = False
+            return {}
+
+    def _load_table(self) -> None:
+        path = self._table_path()
+        cached = self._read_table(path)
+
+        def fresh(code: str, text: CorpusText) -> bool:
+            return cached.get(code, {}).get("digest") == text.digest
+
+        if not all(fresh(code, text) for code, text in self.corpus.items()):
+            with fontdb.cache_lock("languages"):
+                cached = self._read_table(path)  # a parallel worker may have filled it
+                for code, text in self.corpus.items():
+                    if not fresh(code, text):
+                        cached[code] = {**self._compute_entry(text), "digest": text.digest}
+                self._write_table(path, cached)
         for code, text in self.corpus.items():
-            digest = text.digest
-            entry = cached.get(code)
-            if entry is None or entry.get("digest") != digest:
-                entry = self._compute_entry(text)
-                entry["digest"] = digest
-                cached[code] = entry
-                changed = True
-            self._table[code] = entry
-        if changed:
-            try:
-                fontdb.atomic_write_json_gz(path, {"version": TABLE_VERSION, "entries": cached})
-                for stale in path.parent.glob("languages-v*.json.gz"):
-                    if not stale.name.startswith(f"languages-v{TABLE_VERSION}-"):
-                        stale.unlink(missing_ok=True)
-            except OSError:
-                pass
-        for code, text in self.corpus.items():
-            self._infos[code] = self._info(text, self._table[code])
+            self._table[code] = cached[code]
+            self._infos[code] = self._info(text, cached[code])
         self._aliases = alias_table(self.corpus, self.corpus)
+
+    def _write_table(self, path: Path, entries: dict) -> None:
+        try:
+            fontdb.atomic_write_json_gz(path, {"version": TABLE_VERSION, "entries": entries})
+            for stale in path.parent.glob("languages-v*.json.gz"):
+                if not stale.name.startswith(f"languages-v{TABLE_VERSION}-"):
+                    stale.unlink(missing_ok=True)
+        except OSError:
+            pass  # a read-only cache dir only costs speed
 
     # ---- chains ---------------------------------------------------------------------------
     def coverage(self, face: FontFace) -> frozenset[int]:
