@@ -220,6 +220,8 @@ class Content:
         self.digits = digits
         self.locale = faker_locale(language, script)
         self.fake = _faker(self.locale) if self.locale else None
+        patterns = _DATE_PATTERNS.get(primary(language), ("%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d"))
+        self.date_pattern = patterns[int(rng.integers(len(patterns)))]  # one format per page
         if self.fake is not None:
             self.fake.seed_instance(int(rng.integers(0, 2**31 - 1)))
 
@@ -297,12 +299,10 @@ class Content:
         return self._pick_words(low, high)
 
     def date(self, start_year: int = 2015, end_year: int = 2027) -> tuple[str, str]:
-        """(drawn text, ISO date) of a date in the given years, in a locale pattern."""
+        """(drawn text, ISO date) of a date in the given years, in the page's date pattern."""
         start = dt.date(start_year, 1, 1).toordinal()
         day = dt.date.fromordinal(int(self.rng.integers(start, dt.date(end_year, 12, 31).toordinal())))
-        patterns = _DATE_PATTERNS.get(primary(self.language), ("%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d"))
-        pattern = patterns[int(self.rng.integers(len(patterns)))]
-        text = self.number(day.strftime(pattern))
+        text = self.number(day.strftime(self.date_pattern))
         if not self.covers(text):
             text = self.number(day.isoformat())
         return text, day.isoformat()

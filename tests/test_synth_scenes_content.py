@@ -105,3 +105,10 @@ def test_money_format_fallback_is_deterministic_per_rng() -> None:
     a = fake.money_format("xx", "Latn", np.random.Generator(np.random.PCG64(1)), "latin")
     b = fake.money_format("xx", "Latn", np.random.Generator(np.random.PCG64(1)), "latin")
     assert a == b and a["code"] in ("EUR", "USD")
+
+
+@pytest.mark.parametrize("code", ["en", "ja", "km"])
+def test_one_date_format_per_page(corpus, code) -> None:
+    source = _content(corpus, code, 8)
+    shapes = {"".join("0" if c.isdigit() else c for c in source.date()[0]) for _ in range(8)}
+    assert len(shapes) == 1
