@@ -89,6 +89,7 @@ class Ink:
     mask: np.ndarray | None  # uint8 coverage, None when the piece draws nothing (spaces)
     x: int
     y: int
+    image: Image.Image | None = None  # the same mask as a Pillow "L" image, for C-level pasting
 
 
 @dataclass
@@ -214,6 +215,30 @@ def clean_text(text: str) -> str:
     return "".join(out)
 
 
+def _paint(canvas: np.ndarray, placed: list[tuple[Ink, int, int]], colour: Sequence[int],
+           opacity: float) -> None:
+    """Blend the pieces of one line into `canvas`.
+
+    The common case (RGB page, full opacity) pastes every mask with Pillow in C inside one crop
+    of the line's region: several times faster than blending each word in numpy.
+    """
+    if canvas.ndim != 3 or opacity != 1.0 or any(ink.image is None for ink, _, _ in placed):
+        for ink, px, py in placed:
+            composite(canvas, ink, px, py, colour, opacity)
+        return
+    x0 = max(0, min(px + ink.x for ink, px, _ in placed))
+    y0 = max(0, min(py + ink.y for ink, _, py in placed))
+    x1 = min(canvas.shape[1], max(px + ink.x + ink.mask.shape[1] for ink, px, _ in placed))
+    y1 = min(canvas.shape[0], max(py + ink.y + ink.mask.shape[0] for ink, _, py in placed))
+    if x1 <= x0 or y1 <= y0:
+        return
+    region = Image.fromarray(canvas[y0:y1, x0:x1])
+    fill = tuple(int(c) for c in colour)[:3]
+    for ink, px, py in placed:
+        region.paste(fill, (px + ink.x - x0, py + ink.y - y0), ink.image)
+    canvas[y0:y1, x0:x1] = np.asarray(region)
+
+
 @lru_cache(maxsize=512)
 def bold_sibling(path: str) -> str | None:
     """`NotoSansArabic-Bold.ttf` next to `NotoSansArabic-Regular.ttf`, when installed."""
@@ -294,8 +319,8 @@ class TextEngine:
         bbox = core.getbbox()
         if bbox is None:
             return Ink(None, 0, 0)
-        mask = np.asarray(Image.Image()._new(core))[bbox[1] : bbox[3], bbox[0] : bbox[2]]
-        return Ink(np.ascontiguousarray(mask), offset[0] + bbox[0], offset[1] + bbox[1])
+        image = Image.Image()._new(core).crop(bbox)
+        return Ink(np.asarray(image), offset[0] + bbox[0], offset[1] + bbox[1], image)
 
     def itemize(self, text: str, style: TextStyle) -> list[tuple[str, Any]]:
         """Font runs for `text`; a character no font of the chain has is a user-facing error."""
@@ -418,14 +443,14 @@ class TextEngine:
                   ) -> LineGeometry:
         style = layout.style
         word_boxes: list[list[float] | None] = [None] * len(layout.words)
+        placed: list[tuple[Ink, int, int]] = []
         for piece in layout.pieces:
             ink = self.ink(piece.text, piece.face, style.size, piece.direction, style.language,
                            style.bold)
             if ink.mask is None:
                 continue
             px, py = self._piece_pen(piece, layout, origin)
-            if canvas is not None:
-                composite(canvas, ink, px, py, colour, opacity)
+            placed.append((ink, px, py))
             if piece.word < 0:
                 continue
             h, w = ink.mask.shape
@@ -436,6 +461,8 @@ class TextEngine:
             else:
                 current[0], current[1] = min(current[0], box[0]), min(current[1], box[1])
                 current[2], current[3] = max(current[2], box[2]), max(current[3], box[3])
+        if canvas is not None and placed:
+            _paint(canvas, placed, colour, opacity)
         inked = [b for b in word_boxes if b is not None]
         if inked:
             line_box = (min(b[0] for b in inked), min(b[1] for b in inked),

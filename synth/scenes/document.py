@@ -44,6 +44,10 @@ def _kind(paragraph_id: str) -> str:
     return "paragraph"
 
 
+def _even(value: float) -> int:
+    return int(2 * round(float(value) / 2))
+
+
 def _marker(style: str, n: int) -> str:
     if style in ("1.", "1)"):
         return f"{n}{style[-1]}"
@@ -66,14 +70,15 @@ def sample(spec: PageSpec, rng: np.random.Generator, ctx: RenderContext) -> dict
         mode = "rotated"
     scale = min(w, h) / 1024.0
     lo, hi = spec.font_size or (max(12, round(17 * scale)), max(13, round(28 * scale)))
-    body = int(rng.integers(int(lo), int(hi) + 1))
+    # Even sizes only: pages in one worker then share more shaped words (cache hits).
+    body = min(int(hi), max(int(lo), _even(rng.integers(int(lo), int(hi) + 1))))
     font_style = spec.font_style or pick(rng, ("serif", "sans"))
     heading_style = pick(rng, ("serif", "sans"))
     sizes = {
         "body": body,
-        "title": int(round(body * rng.uniform(1.45, 2.0))),
-        "heading": int(round(body * rng.uniform(1.05, 1.35))),
-        "small": max(10, int(round(body * rng.uniform(0.72, 0.88)))),
+        "title": _even(body * rng.uniform(1.45, 2.0)),
+        "heading": _even(body * rng.uniform(1.05, 1.35)),
+        "small": max(10, _even(body * rng.uniform(0.72, 0.88))),
     }
     margin_frac = spec.margin if spec.margin is not None else float(rng.uniform(0.05, 0.1))
     margin = margin_frac * min(w, h)
