@@ -145,28 +145,21 @@ def needed_chars(paragraphs: Iterable[str]) -> set[str]:
     return {c for c in chars if not c.isspace() and not is_ignorable(c)}
 
 
-_MULTI_CHAR_CATEGORIES = {"Mn", "Mc", "Me", "Cf", "Sk"}
-
-
 def grapheme_clusters(text: str) -> list[str]:
     """Extended grapheme clusters (ICU), so conjuncts, tone marks and emoji ZWJ stay whole."""
     return list(CharacterBreaker(text, "en")) if text else []
 
 
 def cluster_units(paragraphs: Iterable[str]) -> set[frozenset[int]]:
-    """Distinct clusters as the codepoint sets one face must hold. Paragraphs without marks or
-    joiners are split by character — the same result, without the segmenter's cost."""
-    units: set[frozenset[int]] = set()
+    """Distinct grapheme clusters as the codepoint sets one face must hold."""
+    pieces: set[str] = set()
     for paragraph in paragraphs:
-        complex_text = any(
-            unicodedata.category(c) in _MULTI_CHAR_CATEGORIES or 0x1100 <= ord(c) <= 0x11FF
-            for c in set(paragraph)
-        )
-        pieces = grapheme_clusters(paragraph) if complex_text else set(paragraph)
-        for piece in pieces:
-            required = frozenset(ord(c) for c in piece if not is_ignorable(c) and not c.isspace())
-            if required:
-                units.add(required)
+        pieces.update(grapheme_clusters(paragraph))
+    units = {
+        frozenset(ord(c) for c in piece if not is_ignorable(c) and not c.isspace())
+        for piece in pieces
+    }
+    units.discard(frozenset())
     return units
 
 

@@ -24,7 +24,7 @@ from fonts_manifest.chains import STYLES, FontFace
 from fonts_manifest.corpus import CorpusText, alias_table, load_corpus
 from pipelines.errors import PolyglyphError
 
-TABLE_VERSION = 9
+TABLE_VERSION = 10
 # Language-table entries computed (not taken from the cache) in this process; tests read it.
 entries_computed = 0
 
