@@ -79,6 +79,7 @@ class LanguageInfo:
             "families": list(self.families),
             "styles": list(self.styles),
             "partial": self.partial,
+            "missing": list(self.missing),  # chars or clusters no face draws (first ten)
         }
 
 

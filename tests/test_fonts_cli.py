@@ -121,3 +121,15 @@ def test_rendering_command_stops_with_one_line_when_raqm_is_off(broken_fribidi, 
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "libfribidi0" in result.stderr
     assert not out.exists()
+
+
+def test_all_adds_only_the_incomplete_texts(languages_json):
+    result = _run("languages", "--json", "--all")
+    assert result.returncode == 0, result.stderr
+    every = {row["code"]: row for row in json.loads(result.stdout)}
+    listed = {row["code"] for row in languages_json}
+    assert listed <= every.keys()
+    for code, row in every.items():
+        assert (code in listed) == (not row["missing"]), code
+        if code not in listed:
+            assert row["coverage"] < 1.0 or row["missing"]
