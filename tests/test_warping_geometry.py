@@ -177,3 +177,39 @@ def test_record_for_another_size_is_refused() -> None:
     record = warping.sample_warp("photo", 800, 600, sample_rng(0))
     with pytest.raises(PolyglyphError, match="800x600"):
         warping.apply_warp(page, record)
+
+
+def test_extreme_user_ranges_never_fold_the_page_over_itself() -> None:
+    """Steepest tilts, wide angle, strong folds/curl/crumple: the map stays one-to-one on the page."""
+    from warping.geometric import build
+
+    profile = {
+        "geometric": [
+            {"step": "fold", "count": [3, 3], "shift": [0.05, 0.1], "falloff": [0.02, 0.05]},
+            {"step": "curl", "angle_deg": [85, 89], "start": [0.1, 0.2], "focal": [0.8, 0.8]},
+            {"step": "crumple", "amplitude": [0.02, 0.03], "modes": [12, 12]},
+            {
+                "step": "perspective",
+                "pitch_deg": [40, 45],
+                "yaw_deg": [30, 40],
+                "focal": [0.6, 0.6],
+            },
+            {"step": "place", "canvas": [1.5, 1.5], "zoom": [0.3, 0.4], "crop": [0.3, 0.3]},
+        ],
+        "photometric": [],
+    }
+    for seed in range(6):
+        record = warping.sample_warp(profile, 400, 560, sample_rng(seed))
+        coarse, _ = build({"steps": record["geometric"], "output_size": record["output_size"]}, 8)
+        src = coarse.source
+        dx, dy = np.diff(src, axis=1)[:-1], np.diff(src, axis=0)[:, :-1]
+        det = dx[..., 0] * dy[..., 1] - dx[..., 1] * dy[..., 0]
+        corner = src[:-1, :-1]
+        on_page = (
+            (corner[..., 0] > -8)
+            & (corner[..., 0] < 408)
+            & (corner[..., 1] > -8)
+            & (corner[..., 1] < 568)
+        )
+        assert on_page.any()
+        assert not ((det <= 0) & on_page).any(), seed

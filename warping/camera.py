@@ -23,10 +23,12 @@ def _scale(s: float) -> np.ndarray:
 
 
 def apply_homography(matrix: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Project points; points beyond the horizon (w <= 0) go to infinity along their ray
+    instead of wrapping round to a mirrored copy of the page."""
     pts = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
     x, y = pts[:, 0], pts[:, 1]
-    m = matrix
-    d = m[2, 0] * x + m[2, 1] * y + m[2, 2]
+    m = matrix / matrix[2, 2] if matrix[2, 2] > 0 else matrix
+    d = np.maximum(m[2, 0] * x + m[2, 1] * y + m[2, 2], 1e-6)
     return np.stack(
         [(m[0, 0] * x + m[0, 1] * y + m[0, 2]) / d, (m[1, 0] * x + m[1, 1] * y + m[1, 2]) / d],
         axis=1,
@@ -57,15 +59,26 @@ def output_frame(record: dict[str, Any]) -> tuple[int, int]:
     return int(record["frame"][0]), int(record["frame"][1])
 
 
-def _perspective(record: dict[str, Any], w: int, h: int) -> np.ndarray:
-    """Page plane turned by (pitch, yaw, roll) about its centre, seen by a pinhole camera, then
-    scaled and centred so the projected page fills `fill` of the frame."""
+def _camera(record: dict[str, Any], w: int, h: int) -> tuple[np.ndarray, float]:
     px, py, pz = (np.deg2rad(record[k]) for k in ("pitch_deg", "yaw_deg", "roll_deg"))
     rx = np.array([[1, 0, 0], [0, np.cos(px), -np.sin(px)], [0, np.sin(px), np.cos(px)]])
     ry = np.array([[np.cos(py), 0, np.sin(py)], [0, 1, 0], [-np.sin(py), 0, np.cos(py)]])
     rz = np.array([[np.cos(pz), -np.sin(pz), 0], [np.sin(pz), np.cos(pz), 0], [0, 0, 1]])
-    r = rz @ ry @ rx
-    f = record["focal"] * float(np.hypot(w, h))
+    return rz @ ry @ rx, record["focal"] * float(np.hypot(w, h))
+
+
+def _page_in_front(record: dict[str, Any], w: int, h: int, margin: float = 0.3) -> bool:
+    """Every page corner at least `margin` of the focal length in front of the camera."""
+    r, f = _camera(record, w, h)
+    corners = np.array([[-w, -h], [w, -h], [w, h], [-w, h]], float) / 2
+    depth = f + corners @ r[2, :2]
+    return bool(depth.min() >= margin * f)
+
+
+def _perspective(record: dict[str, Any], w: int, h: int) -> np.ndarray:
+    """Page plane turned by (pitch, yaw, roll) about its centre, seen by a pinhole camera, then
+    scaled and centred so the projected page fills `fill` of the frame."""
+    r, f = _camera(record, w, h)
     project = np.array(
         [[f * r[0, 0], f * r[0, 1], 0.0], [f * r[1, 0], f * r[1, 1], 0.0], [r[2, 0], r[2, 1], f]]
     )
@@ -87,13 +100,17 @@ def _sample_rotate(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[
 
 
 def _sample_perspective(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
-    return {
+    rec = {
         "pitch_deg": P.signed(rng, r["pitch_deg"], 3),
         "yaw_deg": P.signed(rng, r["yaw_deg"], 3),
         "roll_deg": P.signed(rng, r["roll_deg"], 3),
         "focal": P.uniform(rng, r["focal"], 3),
         "fill": P.uniform(rng, r["fill"], 3),
     }
+    while not _page_in_front(rec, w, h):  # extreme user ranges: tilt less, never past the camera
+        rec["pitch_deg"] = round(rec["pitch_deg"] * 0.8, 3)
+        rec["yaw_deg"] = round(rec["yaw_deg"] * 0.8, 3)
+    return rec
 
 
 def _sample_place(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
