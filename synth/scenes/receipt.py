@@ -171,34 +171,40 @@ def sample_receipt(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, A
     }
 
 
-def sample_card(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
-    info = ctx.language(spec.language)
-    code, rtl = info.code, info.direction == "rtl"
-    width, height = int(spec.width), int(spec.height)
-    font = spec.font_style or kit.pick(rng, ("sans", "serif"))
-    source, label = make_content(spec, rng, ctx, font)
-    paper = _surface(rng, spec, width, height)
-    ink = kit.pick(rng, kit.PRINT_INKS)
-    accent = kit.pick(rng, ACCENTS)
-    kind = kit.option(spec, "kind", kit.pick(rng, ("business", "id")), ("business", "id"))
-    card_w = float(rng.uniform(0.7, 0.9)) * width
-    card_h = card_w / 1.586
-    x0 = (width - card_w) / 2 + float(rng.uniform(-0.04, 0.04)) * width
-    y0 = float(rng.uniform(0.1, max(0.11, 0.9 - card_h / height))) * height
-    size = card_h / float(rng.uniform(14, 19))
-    graphics: list[dict[str, Any]] = []
-    _slip(graphics, [x0, y0, x0 + card_w, y0 + card_h], kit.pick(rng, CARD_PAPERS), rng)
+def _card_content(rng: np.random.Generator, ctx: Any, code: str, kind: str, source: fake.Content,
+                  label: dict[str, str]) -> dict[str, Any]:
+    """Everything a card says, drawn before layout so a shrink-to-fit retry draws nothing."""
+    if kind == "id":
+        birth, birth_iso = source.date(1950, 2006)
+        expiry, expiry_iso = source.date(2026, 2036)
+        hand_font, hand = kit.hand_for(ctx, rng, code, 20.0)
+        return {
+            "title": source.company(),
+            "fields": [("name", source.person_name(), None), ("birth_date", birth, birth_iso),
+                       ("id_number", source.id_number(), None), ("expiry", expiry, expiry_iso)],
+            "hand_font": hand_font, "hand": hand,
+        }
+    return {
+        "title": source.company(), "name": source.person_name(), "role": source.word(),
+        "fields": [("phone", source.phone(), None), ("email", source.email(), None),
+                   ("address", source.address(), None)],
+    }
+
+
+def _card_layout(ctx: Any, code: str, rtl: bool, kind: str, font: str, ink: list[int],
+                 accent: list[int], label: dict[str, str], card: list[float], band_h: float,
+                 size: float, said: dict[str, Any], photo_colour: list[int]) -> tuple[_Rows, list, list, list]:
+    """Lay a card's content out at one font size; returns rows and the fields, dates, graphics."""
+    x0, y0, x1, y1 = card
+    card_w, card_h = x1 - x0, y1 - y0
     pad = card_h * 0.07
-    left, right = x0 + pad, x0 + card_w - pad
+    left, right = x0 + pad, x1 - pad
+    graphics: list[dict[str, Any]] = []
     fields: list[dict[str, Any]] = []
     dates: list[dict[str, str]] = []
-    band_h = 0.0
-    if kind == "id" or rng.random() < 0.4:
-        band_h = card_h * 0.2
-        graphics.append({"kind": "fill", "box": kit.box(x0, y0, x0 + card_w, y0 + band_h), "colour": accent})
     rows = _Rows(ctx, code, font, ink, left, right, y0 + pad * 0.6, rtl)
     title_size = size * 1.3
-    title = rows.fit(source.company(), title_size, bold=True)
+    title = rows.fit(said["title"], title_size, bold=True)
     if band_h:
         t_ascent, t_descent = kit.metrics(ctx, code, title_size, font)
         rows.y = y0 + (band_h - t_ascent - t_descent) / 2
@@ -208,11 +214,10 @@ def sample_card(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]
         idx = rows.row(title_size, [(title, "start", "title")], bold=True, colour=accent)
     rows.blocks.append({"role": "title", "lines": idx})
 
-    def key_value(kind_: str, value: str, iso: str | None = None) -> None:
+    def key_value(kind_: str, value: str, iso: str | None) -> None:
         key = label[kind_]
         key_size = size * 0.75
-        stacked = kind == "id"
-        if stacked:  # small key above the value, like ID cards
+        if kind == "id":  # small key above the value, like ID cards
             k = rows.row(key_size, [(rows.fit(key, key_size), "start", "field-key")], gap=0.1,
                          colour=accent)
             value = rows.fit(value, size, bold=True)
@@ -232,53 +237,81 @@ def sample_card(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]
                                              anchor="right" if rtl else "left", font=font,
                                              colour=ink, role="field-value"))
             rows.y = baseline + descent + size * 0.35
-        fields.append({"key": key, "value": value,
-                       "key_line": k[0], "value_line": v[0], "kind": "date" if iso else kind_})
+        fields.append({"key": key, "value": value, "key_line": k[0], "value_line": v[0],
+                       "kind": "date" if iso else kind_})
         rows.blocks.append({"role": "field", "lines": [k[0], v[0]]})
         if iso:
             dates.append({"key": key, "text": value, "iso": iso})
 
     if kind == "id":
         photo_w = card_w * 0.24
-        photo = [x0 + pad, rows.y, x0 + pad + photo_w, rows.y + photo_w * 1.25]
+        photo = [x0 + pad, rows.y, x0 + pad + photo_w, min(rows.y + photo_w * 1.25, y1 - pad)]
         if rtl:
-            photo = [x0 + card_w - pad - photo_w, rows.y, x0 + card_w - pad, rows.y + photo_w * 1.25]
-        graphics.append({"kind": "fill", "box": kit.box(*photo), "colour": [int(v) for v in rng.integers(170, 215, 3)]})
+            photo[0], photo[2] = x1 - pad - photo_w, x1 - pad
+        graphics.append({"kind": "fill", "box": kit.box(*photo), "colour": photo_colour})
         graphics.append({"kind": "rect", "box": kit.box(*photo), "colour": accent, "thickness": 1})
         if rtl:
             rows.right = photo[0] - pad
         else:
             rows.left = photo[2] + pad
-        key_value("name", source.person_name())
-        text, iso = source.date(1950, 2006)
-        key_value("birth_date", text, iso)
-        key_value("id_number", source.id_number())
-        text, iso = source.date(2026, 2036)
-        key_value("expiry", text, iso)
-        if rows.y + size * 2 < y0 + card_h - pad:  # handwritten signature under the fields
-            hand_font, hand = kit.hand_for(ctx, rng, code, size * 1.2)
-            sig = rows.fit(fields[0]["value"], size * 1.2, 0.8)
-            rows.y += kit.metrics(ctx, code, size * 1.2, hand_font)[0]
-            rows.lines.append(kit.line_order(sig, rows.right if rtl else rows.left, rows.y, size * 1.2,
-                                             anchor="right" if rtl else "left", font=hand_font,
-                                             colour=[20, 30, 110], role="note", hand=hand, seed=7))
+        for kind_, value, iso in said["fields"]:
+            key_value(kind_, value, iso)
+        sig_size = size * 1.2
+        sig_ascent, sig_descent = kit.metrics(ctx, code, sig_size, said["hand_font"])
+        if rows.y + sig_ascent + sig_descent < y1 - pad * 0.5:  # signature under the fields
+            sig = rows.fit(fields[0]["value"], sig_size, 0.8)
+            rows.y += sig_ascent
+            rows.lines.append(kit.line_order(sig, rows.right if rtl else rows.left, rows.y, sig_size,
+                                             anchor="right" if rtl else "left", font=said["hand_font"],
+                                             colour=[20, 30, 110], role="note", hand=said["hand"], seed=7))
             rows.blocks.append({"role": "note", "lines": [len(rows.lines) - 1]})
+            rows.y += sig_descent
     else:
         name_size = size * 1.25
         rows.y += size * 0.4
         rows.blocks.append({"role": "heading", "lines": rows.row(
-            name_size, [(rows.fit(source.person_name(), name_size, bold=True), "start", "heading")],
+            name_size, [(rows.fit(said["name"], name_size, bold=True), "start", "heading")],
             bold=True, gap=0.15)})
         rows.blocks.append({"role": "paragraph", "lines": rows.row(
-            size * 0.85, [(rows.fit(source.word(), size * 0.85), "start", "paragraph")], gap=0.8)})
-        key_value("phone", source.phone())
-        key_value("email", source.email())
-        if rows.y + size * 1.5 < y0 + card_h - pad:
-            key_value("address", source.address())
+            size * 0.85, [(rows.fit(said["role"], size * 0.85), "start", "paragraph")], gap=0.8)})
+        for kind_, value, iso in said["fields"]:
+            key_value(kind_, value, iso)
+    return rows, fields, dates, graphics
+
+
+def sample_card(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
+    info = ctx.language(spec.language)
+    code, rtl = info.code, info.direction == "rtl"
+    width, height = int(spec.width), int(spec.height)
+    font = spec.font_style or kit.pick(rng, ("sans", "serif"))
+    source, label = make_content(spec, rng, ctx, font)
+    paper = _surface(rng, spec, width, height)
+    ink = kit.pick(rng, kit.PRINT_INKS)
+    accent = kit.pick(rng, ACCENTS)
+    kind = kit.option(spec, "kind", kit.pick(rng, ("business", "id")), ("business", "id"))
+    card_w = float(rng.uniform(0.7, 0.9)) * width
+    card_h = card_w / 1.586
+    x0 = (width - card_w) / 2 + float(rng.uniform(-0.04, 0.04)) * width
+    y0 = float(rng.uniform(0.1, max(0.11, 0.9 - card_h / height))) * height
+    card = [x0, y0, x0 + card_w, y0 + card_h]
+    size = card_h / float(rng.uniform(14, 19))
+    graphics: list[dict[str, Any]] = []
+    _slip(graphics, card, kit.pick(rng, CARD_PAPERS), rng)
+    band_h = card_h * 0.2 if kind == "id" or rng.random() < 0.4 else 0.0
+    if band_h:
+        graphics.append({"kind": "fill", "box": kit.box(x0, y0, x0 + card_w, y0 + band_h), "colour": accent})
+    said = _card_content(rng, ctx, code, kind, source, label)
+    photo_colour = [int(v) for v in rng.integers(170, 215, 3)]
+    for _ in range(6):  # tall scripts (Myanmar, Tibetan) need a smaller size to fit the card
+        rows, fields, dates, more = _card_layout(ctx, code, rtl, kind, font, ink, accent, label, card,
+                                                 band_h, size, said, photo_colour)
+        if rows.y <= y0 + card_h - card_h * 0.03:
+            break
+        size *= 0.88
     return {
         "scene": spec.scene, "language": code, "width": width, "height": height, "paper": paper,
-        "kind": kind, "font": font, "size": round(size, 2), "graphics": graphics, "lines": rows.lines,
-        "blocks": rows.blocks, "fields": fields, "extras": {"dates": dates},
+        "kind": kind, "font": font, "size": round(size, 2), "graphics": graphics + more,
+        "lines": rows.lines, "blocks": rows.blocks, "fields": fields, "extras": {"dates": dates},
     }
 
 
