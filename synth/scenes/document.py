@@ -5,9 +5,10 @@ Title across the columns, article headings, paragraphs and lists flowing through
 the parsing target can skip them). Text is a contiguous run of the language's corpus paragraphs,
 so `extras["paragraphs"]` names exactly which (possibly cut) paragraphs the page shows.
 
-Layout is planned first (which text goes where) and drawn second; vertical Mongolian is planned
-on the transposed page, drawn horizontally and turned a quarter clockwise with its labels,
-because raqm cannot lay Mongolian out top-to-bottom.
+Layout is planned first (which text goes where) and drawn second. Vertical CJK is laid out
+top-to-bottom by raqm (`ttb`); vertical Mongolian (and any other script asked to be vertical) is
+planned on the transposed page, drawn horizontally and turned a quarter clockwise with its labels,
+because raqm's `ttb` puts every Mongolian glyph on one spot.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def sample(spec: PageSpec, rng: np.random.Generator, ctx: RenderContext) -> dict
     mode = "horizontal"
     if spec.vertical and info.script in TTB_SCRIPTS:
         mode = "ttb"
-    elif spec.vertical and info.script == "Mong":
+    elif spec.vertical:  # Mongolian above all; Latin etc. like text on a book spine
         mode = "rotated"
     scale = min(w, h) / 1024.0
     lo, hi = spec.font_size or (max(12, round(17 * scale)), max(13, round(28 * scale)))
@@ -203,6 +204,8 @@ def apply(record: dict[str, Any], ctx: RenderContext) -> Page:
                 direction=record["direction"], scene="document", lines=lines)
     page.blocks, page.extras = _blocks_and_paragraphs(record, planned, lines)
     if mode == "rotated":
+        for line in page.lines:
+            line.direction = "ttb"
         page = map_page_geometry(
             page, np.ascontiguousarray(np.rot90(canvas, k=-1)),
             lambda pts: np.stack([plan_h - pts[:, 1], pts[:, 0]], axis=1),

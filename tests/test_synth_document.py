@@ -1,0 +1,68 @@
+"""Document scene: every drawn pixel of text lies inside a word polygon, and every word has ink.
+
+The ink of a page is where it differs from its paper (re-made from the record), so this checks
+the labels against the pixels for horizontal, RTL multi-column, handwritten, vertical CJK and
+rotated vertical pages alike.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from fonts_manifest.corpus import load_corpus
+from fonts_manifest.registry import FontRegistry
+from synth.render import PageSpec, RenderContext, apply_background, render_page
+from synth.rng import sample_rng
+
+CASES = [
+    ("ar", {"columns": 2}),
+    ("hi", {}),
+    ("th", {"columns": 1}),
+    ("he", {"style_mix": 0.5}),
+    ("ru", {"style_mix": 1.0}),
+    ("ja", {"vertical": True}),
+    ("en", {"vertical": True}),
+    ("zh-Hans", {}),
+    ("my", {}),
+]
+
+
+@pytest.fixture(scope="module")
+def ctx() -> RenderContext:
+    corpus = load_corpus()
+    return RenderContext(FontRegistry.load(), corpus)
+
+
+@pytest.mark.parametrize(("language", "knobs"), CASES, ids=[c[0] + str(c[1]) for c in CASES])
+def test_ink_lies_inside_word_polygons(ctx, language, knobs):
+    page = render_page(PageSpec(language, width=720, height=960, **knobs), sample_rng(21), ctx)
+    paper = apply_background(page.render["background"], page.width, page.height)
+    difference = np.abs(page.image.astype(np.int16) - paper.astype(np.int16)).max(axis=2)
+    ink, faint = difference > 60, difference > 20
+    inside = np.zeros(ink.shape, np.uint8)
+    for word in page.words:
+        cv2.fillPoly(inside, [np.round(np.asarray(word.polygon)).astype(np.int32)], 1)
+        region = np.zeros(ink.shape, np.uint8)
+        cv2.fillPoly(region, [np.round(np.asarray(word.polygon)).astype(np.int32)], 1)
+        assert (faint & (region > 0)).sum() >= 1, (language, word.text)
+    inside = cv2.dilate(inside, np.ones((5, 5), np.uint8)) > 0
+    share = (ink & inside).sum() / max(1, ink.sum())
+    assert ink.sum() > 2000
+    assert share >= 0.97, (language, share)
+
+
+def test_page_text_matches_labels_and_reading_order(ctx):
+    page = render_page(PageSpec("fa", width=800, height=1100, columns=2), sample_rng(4), ctx)
+    assert page.reading_text().split("\n") == [line.text for line in page.lines if line.visible]
+    roles = [line.role for line in page.lines]
+    body = [k for k, r in enumerate(roles) if r not in ("header", "footer", "page-number")]
+    if "header" in roles:
+        assert roles.index("header") < body[0]
+    for role in ("footer", "page-number"):
+        if role in roles:
+            assert roles.index(role) > body[-1]
+    for line in page.lines:
+        words = [w.text for w in line.words]
+        assert " ".join(words) == " ".join(line.text.split())  # logical order, no text lost
