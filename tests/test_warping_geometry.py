@@ -194,7 +194,7 @@ def test_extreme_user_ranges_never_fold_the_page_over_itself() -> None:
                 "yaw_deg": [30, 40],
                 "focal": [0.6, 0.6],
             },
-            {"step": "place", "canvas": [1.5, 1.5], "zoom": [0.3, 0.4], "crop": [0.3, 0.3]},
+            {"step": "place", "canvas": [1.5, 1.5], "zoom": [0.5, 0.6]},
         ],
         "photometric": [],
     }
