@@ -29,6 +29,12 @@ from .run import MANIFEST, STATS, now, polyglyph_version, resume_plan, write_jso
 from .shard import ShardJob, count_stats, plan_shards
 
 PROBLEMS = "problems.json"
+EXPECTED = {
+    "icdar2015": "gt_<image stem>.txt files next to or under the images",
+    "mmocr": "textdet_*.json or textspotting_*.json files",
+    "coco": "COCO-Text or COCO *.json files",
+    "parquet": "*.parquet files",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -121,6 +127,8 @@ def main(argv: list[str]) -> int:
     profile = load_profile(args.profile)
     items, problems = READERS[args.format](root)
     items.sort(key=lambda it: it.key)
+    if not items and not problems:
+        raise PolyglyphError(f"--input {root}: no {args.format} annotations found ({EXPECTED[args.format]})")
     cfg = {
         "input_sha256": _input_digest(items),
         "format": args.format,

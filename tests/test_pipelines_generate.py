@@ -185,6 +185,22 @@ def test_resume_remakes_damaged_and_missing_shards(reference: Path, config_file:
     assert len(_file_hashes(out)) == 3
 
 
+def test_changing_num_shrinks_and_extends_the_same_run(reference: Path, config_file: Path,
+                                                       tmp_path: Path) -> None:
+    import shutil
+
+    out = tmp_path / "num"
+    shutil.copytree(reference, out)
+    base = ["generate", "--config", str(config_file), "--out", str(out), "--workers", "1",
+            "--quiet"]
+    assert cli_main([*base, "--num", "3"]) == 0  # same config hash: num is not part of it
+    assert sorted(_file_hashes(out)) == ["part-00000.parquet", "part-00001.parquet"]
+    assert _file_hashes(out)["part-00000.parquet"] == _file_hashes(reference)["part-00000.parquet"]
+    assert pq.read_table(out / "part-00001.parquet").num_rows == 1
+    assert cli_main([*base, "--num", str(NUM)]) == 0
+    assert _file_hashes(out) == _file_hashes(reference)
+
+
 @pytest.mark.parametrize(
     ("extra", "expected"),
     [

@@ -156,3 +156,27 @@ def test_variants_of_our_parquet(tmp_path: Path, bench_root: Path, warping_ready
                      "--profile", "scan", "--copies", "2", "--out", str(second)]) == 0
     rows = pq.read_table(second / "part-00000.parquet").to_pylist()
     assert len(rows) == 2 and [ln["text"] for ln in rows[0]["lines"]] == ["Hello", "world,x", "###"]
+
+
+def test_variants_user_errors(tmp_path: Path, bench_root: Path, warping_ready: None,
+                              capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    a_file = tmp_path / "taken"
+    a_file.write_text("x")
+    cases = [
+        (["--input", str(empty), "--format", "icdar2015", "--out", str(tmp_path / "o1")],
+         "no icdar2015 annotations found"),
+        (["--input", str(bench_root / "coco"), "--format", "coco", "--out", str(a_file)],
+         "is a file"),
+        (["--input", str(bench_root / "coco"), "--format", "coco", "--profile", "nope",
+          "--out", str(tmp_path / "o2")], "nope"),
+        (["--input", str(bench_root / "coco"), "--format", "pdf", "--out", str(tmp_path / "o3")],
+         "invalid choice: 'pdf'"),
+    ]
+    for argv, expected in cases:
+        capsys.readouterr()
+        assert cli_main(["variants", *argv]) == 1
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and expected in err, err
+    assert not list(tmp_path.rglob("part-*.parquet"))
