@@ -71,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     registry = FontRegistry.load(extra_dirs=args.font_dir, corpus=corpus)
     infos = registry.languages()
     dropped = registry.dropped()
+    if not infos:
+        raise PolyglyphError(
+            f"no language is fully drawable with the {len(registry.faces())} font faces found; "
+            "fix: apt-get install fonts-noto-core fonts-noto-extra fonts-noto-cjk"
+        )
     shown = sorted([*infos, *dropped], key=lambda i: i.code) if args.all else infos
     try:
         if args.json:

@@ -58,8 +58,11 @@ def packaged_font_files() -> list[Path]:
 
 
 def font_dirs(extra_dirs: Iterable[str | os.PathLike] = ()) -> list[Path]:
+    """System dirs (unless `POLYGLYPH_SYSTEM_FONTS=0`, for a container that should use only its
+    own fonts), then `POLYGLYPH_FONT_DIRS`, then the caller's dirs."""
     env_dirs = [d for d in os.environ.get("POLYGLYPH_FONT_DIRS", "").split(os.pathsep) if d]
-    dirs = [*SYSTEM_FONT_DIRS, *env_dirs, *extra_dirs]
+    system = SYSTEM_FONT_DIRS if os.environ.get("POLYGLYPH_SYSTEM_FONTS", "1") != "0" else ()
+    dirs = [*system, *env_dirs, *extra_dirs]
     return [Path(d).expanduser() for d in dirs]
 
 

@@ -25,6 +25,7 @@ from fonts_manifest.corpus import CorpusText, alias_table, load_corpus
 from pipelines.errors import PolyglyphError
 
 TABLE_VERSION = 10
+KEEP_TABLES = 4  # language tables of this many font sets stay cached
 # Language-table entries computed (not taken from the cache) in this process; tests read it.
 entries_computed = 0
 
@@ -122,7 +123,7 @@ class FontRegistry:
         """Memoised per (font dirs, corpus content): cheap to call again in-process."""
         corpus = load_corpus() if corpus is None else corpus
         dirs = tuple(str(d) for d in extra_dirs)
-        env = os.environ.get("POLYGLYPH_FONT_DIRS", "")
+        env = (os.environ.get("POLYGLYPH_FONT_DIRS", ""), os.environ.get("POLYGLYPH_SYSTEM_FONTS"))
         key = (
             dirs,
             env,
@@ -168,9 +169,13 @@ class FontRegistry:
     def _write_table(self, path: Path, entries: dict) -> None:
         try:
             fontdb.atomic_write_json_gz(path, {"version": TABLE_VERSION, "entries": entries})
-            for stale in path.parent.glob("languages-v*.json.gz"):
-                if not stale.name.startswith(f"languages-v{TABLE_VERSION}-"):
-                    stale.unlink(missing_ok=True)
+            # One table per font set: keep the few most recent, drop other versions.
+            tables = sorted(
+                path.parent.glob("languages-v*.json.gz"), key=lambda p: p.stat().st_mtime
+            )
+            current = [t for t in tables if t.name.startswith(f"languages-v{TABLE_VERSION}-")]
+            for stale in [t for t in tables if t not in current] + current[:-KEEP_TABLES]:
+                stale.unlink(missing_ok=True)
         except OSError:
             pass  # a read-only cache dir only costs speed
 

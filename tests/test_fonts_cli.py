@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -133,3 +134,34 @@ def test_all_adds_only_the_incomplete_texts(languages_json):
         assert (code in listed) == (not row["missing"]), code
         if code not in listed:
             assert row["coverage"] < 1.0 or row["missing"]
+
+
+def _isolated_env(tmp_path) -> dict[str, str]:
+    """Only the fonts a test hands over: system dirs off, a private cache."""
+    return {**os.environ, "POLYGLYPH_SYSTEM_FONTS": "0", "POLYGLYPH_CACHE_DIR": str(tmp_path / "cache")}
+
+
+def test_font_dir_alone_decides_the_languages(tmp_path, languages_json):
+    by_code = {row["code"]: row for row in languages_json}
+    fonts = tmp_path / "fonts"
+    fonts.mkdir()
+    for family_file in ("NotoSans-Regular.ttf", "NotoSansThai-Regular.ttf"):
+        source = next(p for row in languages_json for p in row["fonts"] if p.endswith(family_file))
+        shutil.copy(source, fonts / family_file)
+    result = subprocess.run([POLYGLYPH, "languages", "--json", "--font-dir", str(fonts)],
+                            env=_isolated_env(tmp_path), capture_output=True, text=True,
+                            timeout=600)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = {row["code"]: row for row in json.loads(result.stdout)}
+    assert {"en", "ru", "th", "el"} <= rows.keys()
+    assert not {"ar", "he", "hi", "ja"} & rows.keys()
+    assert all(Path(p).parent == fonts for row in rows.values() for p in row["fonts"])
+    assert rows["th"]["fonts"][0].endswith("NotoSansThai-Regular.ttf")
+    assert "serif" not in rows["en"]["styles"] and "serif" in by_code["en"]["styles"]
+
+
+def test_no_fonts_is_one_line_error_with_the_fix(tmp_path):
+    result = subprocess.run([POLYGLYPH, "languages"], env=_isolated_env(tmp_path),
+                            capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "apt-get install fonts-noto-core" in result.stderr
