@@ -21,8 +21,12 @@ from qa_factory.validate import ValidationRules, validate_pages
 from qa_factory.views import make_views
 from synth.rng import child_rng, sample_rng
 
-LANGUAGES = ["en", "ru", "ar", "hi", "ja", "ko", "th", "he", "el", "zh-Hans", "bn", "ka"]
-SCENES = ["document", "document", "table", "form"]
+PAGES = [  # (language, scene): the first four are the --quick set
+    *[("en", "document"), ("ar", "document"), ("en", "table"), ("en", "form")],
+    *[("ru", "document"), ("hi", "document"), ("ja", "document"), ("ko", "document")],
+    *[("th", "document"), ("he", "document"), ("zh-Hans", "table"), ("el", "table")],
+    *[("bn", "table"), ("ru", "form"), ("ka", "form"), ("ar", "form")],
+]
 MIX = {"text": 1.0, "spotting_json": 0.0, "translation": 0.0}
 
 
@@ -44,6 +48,12 @@ def summarise(pages: list[Any], results: list[dict[str, Any]]) -> dict[str, Any]
             entry = check["judges"].get("tesseract") or {}
             if entry.get("score") is not None:
                 by_task[check["task"]].append(entry["score"])
+    line_scores: dict[str, list[float]] = defaultdict(list)
+    for result in results:
+        for check in result["validation"]["checks"]:
+            score = (check["judges"].get("tesseract") or {}).get("score")
+            if check["task"] == "line" and score is not None:
+                line_scores[check.get("style", "printed")].append(score)
     check_statuses = Counter(
         c["status"]
         for r in results
@@ -59,6 +69,7 @@ def summarise(pages: list[Any], results: list[dict[str, Any]]) -> dict[str, Any]
         "score_by_task": {k: _mean(v) for k, v in sorted(by_task.items())},
         "agreement_by_language": {k: _mean(v) for k, v in sorted(by_language.items())},
         "agreement_by_scene": {k: _mean(v) for k, v in sorted(by_scene.items())},
+        "line_score_by_style": {k: _mean(v) for k, v in sorted(line_scores.items())},
     }
 
 
@@ -68,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", type=int, default=None)
     parser.add_argument("--profiles", default=None, help="comma list of warp profiles")
     args = parser.parse_args(argv)
-    num = args.pages or (4 if args.quick else 12)
+    num = args.pages or (4 if args.quick else 16)
     profiles = (args.profiles or ("wild" if args.quick else "scan,photo,wild")).split(",")
 
     import warping
@@ -83,9 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     rendered = []
     for i in range(num):
         rng = sample_rng(9000 + i)
+        language, scene = PAGES[i % len(PAGES)]
         spec = PageSpec(
-            language=LANGUAGES[i % len(LANGUAGES)],
-            scene=SCENES[i % len(SCENES)],
+            language=language,
+            scene=scene,
             width=900,
             height=1200,
         )

@@ -8,6 +8,7 @@ and reasoning are exact after normalisation (numbers compare by value, so '22.75
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
@@ -94,13 +95,18 @@ def _reasoning_score(reference: str, answer: str) -> float:
     return 1.0 if ref == ans or ref in ans else 0.0
 
 
+_UNSPACED = re.compile(
+    "[\u0e00-\u0eff\u0f00-\u0fff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]"
+)
+
+
 def _tokens(text: str) -> list[str]:
-    """Words, or characters for text written without spaces (CJK, Thai)."""
+    """Words, or characters for text mostly in scripts written without spaces (CJK, Thai...)."""
     norm = normalise_text(text)
-    words = norm.split(" ")
-    if norm and len(words) * 8 < len(norm):  # long runs without spaces: compare characters
-        return [c for c in norm if c != " "]
-    return [w for w in words if w]
+    letters = [c for c in norm if c != " "]
+    if letters and len(_UNSPACED.findall(norm)) * 3 >= len(letters):
+        return letters
+    return [w for w in norm.split(" ") if w]
 
 
 def bag_similarity(reference: str, answer: str) -> float:

@@ -83,7 +83,7 @@ def crop_box(
     polygon: Sequence[Sequence[float]], width: int, height: int, margin: float = 0.2
 ) -> list[float]:
     x0, y0, x1, y1 = axis_box(polygon)
-    pad = max(2.0, (y1 - y0) * margin)
+    pad = max(2.0, min(x1 - x0, y1 - y0) * margin)  # by the line's thickness, also for ttb
     return [
         max(0.0, x0 - pad),
         max(0.0, y0 - pad),
@@ -156,6 +156,8 @@ def plan_checks(
                 "task": "line",
                 "prompt": canonical_prompt("text"),
                 "language": line.language or page.language,
+                "direction": line.direction,
+                "style": line.style,
             }
             box = crop_box(line.polygon, page.width, page.height)
             checks.append(Check(f"line:{i}", "line", line.text.strip(), request, [i], box))
@@ -293,6 +295,7 @@ def score_check(
         "difficulty": round(1.0 - float(np.mean(scores)), 4) if scores else None,
         "contrast": contrast,
         "status": status,
+        **({"style": check.view["style"]} if "style" in check.view else {}),
     }
 
 

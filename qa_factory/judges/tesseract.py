@@ -88,6 +88,9 @@ NO_SPACE_LANGUAGES = frozenset({"ja", "zh", "th", "lo", "km", "my", "bo"})
 PAGE_TASKS = frozenset({"text", "parsing", "table_html"})
 SPOTTING_TASKS = frozenset({"spotting", "spotting_json"})
 _SPACE_BETWEEN_WIDE = re.compile(r"(?<=[^\x00-\x7f])[ \t]+(?=[^\x00-\x7f])")
+_SPACE_NEXT_TO_WIDE = re.compile(
+    r"(?<=[^\x00-\x7f0-9])[ \t]+(?=[0-9])|(?<=[0-9])[ \t]+(?=[^\x00-\x7f0-9]|[0-9])"
+)
 
 
 @functools.lru_cache(maxsize=4)
@@ -115,7 +118,7 @@ def encode_png(image: np.ndarray) -> bytes:
 def tidy_text(text: str, language: str) -> str:
     """Drop the spaces Tesseract puts between CJK/Thai characters; they are not in the text."""
     if language.split("-")[0] in NO_SPACE_LANGUAGES:
-        text = _SPACE_BETWEEN_WIDE.sub("", text)
+        text = _SPACE_NEXT_TO_WIDE.sub("", _SPACE_BETWEEN_WIDE.sub("", text))
     return "\n".join(line.strip() for line in text.splitlines() if line.strip())
 
 
@@ -136,6 +139,51 @@ def tsv_lines(tsv: str, language: str) -> list[tuple[str, list[float]]]:
         box = [boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()]
         out.append((text, [float(v) for v in box]))
     return out
+
+
+def vertical_to_horizontal(image: np.ndarray) -> np.ndarray:
+    """Re-set a vertical (ttb) CJK line crop as a horizontal row of upright glyphs.
+
+    Without the `*_vert` packs Tesseract cannot read a vertical column, but CJK glyphs in a
+    vertical line are upright, so cutting the column at the blank rows between glyphs
+    (merging pieces of one glyph, such as the strokes of 二, up to one em) and laying the
+    pieces side by side gives a horizontal line it reads well.
+    """
+    gray = np.asarray(image, dtype=np.float32)
+    gray = gray.mean(axis=2) if gray.ndim == 3 else gray
+    lo, hi = np.percentile(gray, [2, 98])
+    if hi - lo < 8:
+        return image
+    ink = gray < (lo + hi) / 2
+    cols = np.flatnonzero(ink.any(axis=0))
+    em = float(cols[-1] - cols[0] + 1)
+    rows = ink.any(axis=1)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], rows.astype(np.int8), [0]])))
+    runs = list(zip(edges[::2], edges[1::2], strict=True))
+    cells: list[tuple[int, int]] = []
+    for start, stop in runs:
+        if cells and stop - cells[-1][0] <= em * 1.1:
+            cells[-1] = (cells[-1][0], stop)
+        else:
+            cells.append((int(start), int(stop)))
+    size, gap = int(np.ceil(em * 1.1)) + 4, max(2, int(em * 0.15))
+    canvas = np.full((size + 2 * gap, len(cells) * (size + gap) + gap), 255, dtype=np.uint8)
+    band = np.clip((gray - lo) / (hi - lo) * 255, 0, 255).astype(np.uint8)[
+        :, cols[0] : cols[-1] + 1
+    ]
+    for k, (start, stop) in enumerate(cells):
+        glyph = band[start:stop][:size, :size]
+        top = gap + (size - glyph.shape[0]) // 2
+        left = gap + k * (size + gap) + (size - glyph.shape[1]) // 2
+        canvas[top : top + glyph.shape[0], left : left + glyph.shape[1]] = glyph
+    scale = max(1, int(round(48 / max(em, 1.0))))  # Tesseract reads CJK best near 40-50 px
+    if scale > 1:
+        canvas = np.asarray(
+            Image.fromarray(canvas).resize(
+                (canvas.shape[1] * scale, canvas.shape[0] * scale), Image.LANCZOS
+            )
+        )
+    return np.repeat(canvas[:, :, None], 3, axis=2)
 
 
 class TesseractJudge(Judge):
@@ -199,6 +247,8 @@ class TesseractJudge(Judge):
     def answer(self, image: np.ndarray, view: Mapping[str, Any]) -> str:
         task, language = view.get("task"), str(view.get("language", "en"))
         if task == "line":
+            if view.get("direction") == "ttb":
+                image = vertical_to_horizontal(image)
             return tidy_text(self._run(image, language, 7, False), language).replace("\n", " ")
         if task in PAGE_TASKS:
             return "\n".join(text for text, _ in self.page_lines(image, language))
