@@ -66,3 +66,23 @@ def test_page_text_matches_labels_and_reading_order(ctx):
     for line in page.lines:
         words = [w.text for w in line.words]
         assert " ".join(words) == " ".join(line.text.split())  # logical order, no text lost
+
+
+def test_margin_notes_are_handwritten_and_sit_in_the_margin(ctx):
+    found = 0
+    for seed in range(6):
+        page = render_page(PageSpec("en", width=900, height=1200, style_mix=0.5),
+                           sample_rng(seed), ctx)
+        left, _, right, _ = page.render["margins"]
+        for line in page.lines:
+            if line.role != "note":
+                continue
+            found += 1
+            assert line.style == "handwritten"
+            xs = np.asarray(line.polygon)[:, 0]
+            in_left = xs.max() <= left + 3
+            in_right = xs.min() >= page.width - right - 3
+            assert in_left or in_right, (seed, line.text, left, right)
+        notes = [b for b in page.blocks if b.role == "note"]
+        assert len(notes) <= len(page.render["notes"])
+    assert found > 0

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from synth.linebreak import break_segments
 from synth.page import Block, Page, map_page_geometry
 from synth.render import (
     ACCENT_INKS,
@@ -33,6 +34,7 @@ from synth.text import TextStyle, clean_text
 
 TTB_SCRIPTS = frozenset({"Hani", "Hans", "Hant", "Jpan", "Kore", "Hang", "Hira", "Kana"})
 LIST_MARKERS = ("1.", "1)", "(a)", "•", "–", "i.")
+RTL_LIST_MARKERS = ("1.", "1)", "•", "–")
 DATE_FOOTERS = ("1948-12-10", "10.12.1948")
 FOOTER_TEXTS = (*DATE_FOOTERS, "A/RES/217 (III)", "UDHR 1948")
 
@@ -84,6 +86,19 @@ def sample(spec: PageSpec, rng: np.random.Generator, ctx: RenderContext) -> dict
     margin_frac = spec.margin if spec.margin is not None else float(rng.uniform(0.05, 0.1))
     margin = margin_frac * min(w, h)
     margins = [round(float(margin * rng.uniform(0.85, 1.2)), 1) for _ in range(4)]  # l t r b
+    has_hand_font = ctx.has_style(info.code, "handwriting")
+    notes: list[dict[str, Any]] = []
+    if spec.style_mix > 0 and mode == "horizontal" and rng.random() < min(1.0, 2 * spec.style_mix):
+        side = int(pick(rng, (0, 2)))  # margin notes in a widened left or right margin
+        margins[side] = round(max(margins[side], 0.17 * w), 1)
+        for _ in range(int(rng.integers(1, 3))):
+            notes.append({
+                "side": side,
+                "index": int(rng.integers(0, len(corpus.paragraph_ids))),
+                "segments": int(rng.integers(2, 6)),
+                "y": round(float(rng.uniform(0.15, 0.8)), 4),
+                "hand": sample_hand(rng, body, has_hand_font),
+            })
     body_w = (h if mode == "rotated" else w) - margins[0] - margins[2]
     max_columns = int(max(1, min(3, body_w // (body * 13))))
     columns = int(spec.columns) if spec.columns else int(rng.integers(1, max_columns + 1))
@@ -100,7 +115,6 @@ def sample(spec: PageSpec, rng: np.random.Generator, ctx: RenderContext) -> dict
         start = max(start, 1)
     chars = 0
     list_style, list_n, list_article = None, 0, None
-    has_hand_font = ctx.has_style(info.code, "handwriting")
     for index in range(start, len(ids)):
         pid = ids[index]
         kind = _kind(pid)
@@ -111,7 +125,8 @@ def sample(spec: PageSpec, rng: np.random.Generator, ctx: RenderContext) -> dict
                 list_article, list_n = article, 0
                 siblings = sum(1 for other in ids if other.split(".")[0] == article)
                 many = siblings > 2 or not pid.startswith("a")
-                list_style = pick(rng, LIST_MARKERS) if many and rng.random() < 0.35 else None
+                markers = RTL_LIST_MARKERS if info.direction == "rtl" else LIST_MARKERS
+                list_style = pick(rng, markers) if many and rng.random() < 0.35 else None
             if list_style is not None:
                 list_n += 1
                 item["kind"] = "list-item"
@@ -155,6 +170,7 @@ def sample(spec: PageSpec, rng: np.random.Generator, ctx: RenderContext) -> dict
         "paragraph_gap": round(float(rng.uniform(0.25, 0.9)), 3),
         "title_align": pick(rng, ("start", "center")),
         "paragraphs": paragraphs,
+        "notes": notes,
         "header": header,
         "footer": footer,
         "page_number": number,
@@ -221,7 +237,7 @@ def _blocks_and_paragraphs(record: dict[str, Any], planned: list[PlannedLine],
     shown: dict[int, list[int]] = {}
     for index, item in enumerate(planned):
         key = (item.paragraph, item.column, item.role)
-        if item.paragraph >= 0 and keys and keys[-1] == key:
+        if item.paragraph != -1 and keys and keys[-1] == key:
             blocks[-1].line_indices.append(index)
         else:
             blocks.append(Block(role=item.role, polygon=[], line_indices=[index]))
@@ -262,7 +278,7 @@ class _Planner:
         fonts, sizes, bold = self.r["fonts"], self.r["sizes"], self.r["bold"]
         if hand is not None and hand["kind"] == "font":
             key = ("hand", False, "handwriting")
-            size = int(sizes["body"] * 1.1)
+            size = _even(sizes["body"] * 1.3)  # script fonts run small for their size
         elif role == "title":
             key, size = ("heading", bold["title"], fonts["heading"]), sizes["title"]
         elif role == "heading":
@@ -350,7 +366,35 @@ class _Planner:
             y += lh * 0.6
             k = 1
         out.extend(self._flow(paragraphs[k:], k, x0, x1, y, y_end))
+        out.extend(self._notes(y_end))
         return out + tail
+
+    def _notes(self, y_end: float) -> list[PlannedLine]:
+        """Handwritten margin notes: a few words of the corpus in the widened margin."""
+        out: list[PlannedLine] = []
+        left, _, right, _ = self.r["margins"]
+        for number, note in enumerate(self.r.get("notes", [])):
+            segments = break_segments(clean_text(self.corpus.paragraphs[note["index"]]),
+                                      self.code)
+            text = "".join(segments[: note["segments"]]).strip()
+            if not text:
+                continue
+            style = self.style("note", note["hand"])
+            ascent, lh = self.line_box(style)
+            margin = left if note["side"] == 0 else right
+            pad = margin * 0.12
+            x0 = pad if note["side"] == 0 else self.width - right + pad
+            x1 = x0 + margin - 2 * pad
+            y = note["y"] * self.height
+            for line_text in self.engine.wrap(text, style, x1 - x0):
+                if y + lh > y_end:
+                    break
+                adv = self.engine.width(line_text, style)
+                out.append(PlannedLine(line_text, style, "note", self._x(x0, x1, adv, "start"),
+                                       y + ascent, self.r["colours"]["body"], -2 - number, 0,
+                                       hand=note["hand"], width=adv))
+                y += lh
+        return out
 
     def _columns(self, x0: float, x1: float) -> list[tuple[float, float]]:
         n, gap = int(self.r["columns"]), float(self.r["column_gap"])
