@@ -96,32 +96,42 @@ def remap(image: np.ndarray, maps: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     )
 
 
-def _cell_coords(grid: CoarseGrid, q: np.ndarray) -> tuple[np.ndarray, ...]:
+def cell_coefficients(grid: CoarseGrid) -> np.ndarray:
+    """Per cell, the bilinear patch as p0 + a*pa + b*pb + a*b*pab: (cells, 8) float64.
+
+    One gather of 8 numbers per point instead of four gathers of corner values.
+    """
+    src = grid.source
+    v00, v01, v10, v11 = src[:-1, :-1], src[:-1, 1:], src[1:, :-1], src[1:, 1:]
+    coef = np.concatenate([v00, v01 - v00, v10 - v00, v11 - v10 - v01 + v00], axis=2)
+    return np.ascontiguousarray(coef.reshape(-1, 8))
+
+
+def _evaluate_with_jacobian(
+    grid: CoarseGrid, q: np.ndarray, coef: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bilinear value and Jacobian (N, 2 [src x, y], 2 [d/dx, d/dy]) at output points q.
+
+    Local cell coordinates may leave [0, 1] beyond the lattice: the outermost cells extrapolate.
+    """
+    coef = cell_coefficients(grid) if coef is None else coef
     rows, cols = grid.source.shape[:2]
     u = q[:, 0] / grid.step - 0.5 + grid.pad
     v = q[:, 1] / grid.step - 0.5 + grid.pad
     i = np.clip(np.floor(u), 0, cols - 2).astype(np.int64)
     j = np.clip(np.floor(v), 0, rows - 2).astype(np.int64)
-    return u - i, v - j, i, j  # local coords may leave [0, 1] outside the lattice: extrapolation
+    a, b = (u - i)[:, None], (v - j)[:, None]
+    c = coef[j * (cols - 1) + i]
+    p0, pa, pb, pab = c[:, 0:2], c[:, 2:4], c[:, 4:6], c[:, 6:8]
+    value = p0 + a * pa + b * pb + (a * b) * pab
+    jac = np.stack([pa + b * pab, pb + a * pab], axis=2) / grid.step
+    return value, jac
 
 
 def evaluate(grid: CoarseGrid, q: np.ndarray) -> np.ndarray:
     """The bilinear backward map at arbitrary output points (N, 2) -> source points (N, 2)."""
     value, _ = _evaluate_with_jacobian(grid, np.asarray(q, dtype=np.float64).reshape(-1, 2))
     return value
-
-
-def _evaluate_with_jacobian(grid: CoarseGrid, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    a, b, i, j = _cell_coords(grid, q)
-    src = grid.source
-    v00, v01 = src[j, i], src[j, i + 1]
-    v10, v11 = src[j + 1, i], src[j + 1, i + 1]
-    a2, b2 = a[:, None], b[:, None]
-    value = (1 - a2) * (1 - b2) * v00 + a2 * (1 - b2) * v01 + (1 - a2) * b2 * v10 + a2 * b2 * v11
-    d_du = (1 - b2) * (v01 - v00) + b2 * (v11 - v10)
-    d_dv = (1 - a2) * (v10 - v00) + a2 * (v11 - v01)
-    jac = np.stack([d_du, d_dv], axis=2) / grid.step  # (N, 2 [src xy], 2 [d/dx, d/dy])
-    return value, jac
 
 
 class GridInverse:
@@ -144,11 +154,12 @@ class GridInverse:
         gx, gy = np.meshgrid(xs[::2], ys[::2])
         self._node_out = np.stack([gx.ravel(), gy.ravel()], axis=1)
         self._tree = cKDTree(grid.source[::2, ::2].reshape(-1, 2))
+        self._coef = cell_coefficients(grid)
         self.last_max_residual = 0.0
 
     def _newton(self, p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         for _ in range(self.iterations):
-            value, jac = _evaluate_with_jacobian(self.grid, q)
+            value, jac = _evaluate_with_jacobian(self.grid, q, self._coef)
             resid = value - p
             det = jac[:, 0, 0] * jac[:, 1, 1] - jac[:, 0, 1] * jac[:, 1, 0]
             safe = np.where(np.abs(det) < 1e-12, 1e-12, det)
@@ -162,7 +173,7 @@ class GridInverse:
             q = q - delta
             if np.abs(resid).max(initial=0.0) < self.tolerance * 0.1:
                 break
-        value, _ = _evaluate_with_jacobian(self.grid, q)
+        value, _ = _evaluate_with_jacobian(self.grid, q, self._coef)
         return q, np.hypot(*(value - p).T)
 
     def __call__(self, points: np.ndarray) -> np.ndarray:
