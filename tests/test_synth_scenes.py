@@ -229,3 +229,15 @@ def test_scene_options_are_obeyed_and_validated(ctx) -> None:
         render("table", ruling="zigzag")
     with pytest.raises(PolyglyphError, match="items"):
         render("receipt", items=0)
+
+
+@pytest.mark.parametrize("scene", SCENES)
+@pytest.mark.parametrize("language", ("my", "ur", "en"))
+def test_landscape_pages_keep_every_line_on_the_page(ctx, scene, language) -> None:
+    width, height = 800, 600
+    spec = PageSpec(language=language, scene=scene, width=width, height=height)
+    page = apply_render(sample_render(spec, sample_rng(2), ctx), ctx)
+    assert page.image.shape == (height, width, 3) and page.lines
+    for line in page.lines:
+        pts = np.asarray(line.polygon)
+        assert pts.min() >= 0 and pts[:, 0].max() <= width and pts[:, 1].max() <= height, line.text

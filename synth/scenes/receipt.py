@@ -127,9 +127,13 @@ def sample_receipt(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, A
     items: list[dict[str, str]] = []
     total = 0
     n_items = kit.option(spec, "items", int(rng.integers(2, 13)), bounds=(1, 40))
-    for _ in range(n_items):
-        if rows.y > slip_y + height * 0.82:
-            break
+    ascent, descent = kit.metrics(ctx, code, size, font)
+    row_h = ascent + descent + size * 0.35
+    item_h = row_h * (2 if two_line else 1)
+    footer_h = 4 * row_h + 1.8 * size + pad  # separator, total, tax, gap, thanks, margin
+    for n in range(n_items):
+        if n and rows.y + item_h + footer_h > height - slip_y * 0.5:
+            break  # keep the total and the thanks line on the page
         qty = int(rng.choice([1, 1, 1, 2, 2, 3, 4, 6])) if two_line else 1
         unit = int(rng.integers(50, 3000)) * (1 if money["decimals"] else 10)  # minor units
         amount = qty * unit
