@@ -1,6 +1,6 @@
 """Warping benchmark on 1024x1448: ms per step and per profile, label fidelity, Augraphy side by side.
 
-Prints one JSON object to stdout (medians over seeds). Per profile, time is split into the
+Prints one JSON object on one line to stdout (medians over seeds; `--pretty` to indent). Per profile, time is split into the
 coarse grid, pixels (remap + background), labels (inverse + polygons) and photometric steps.
 Label fidelity is the IoU of warped shape polygons with the warped shapes' pixels, with every
 geometric step of the profile switched on. When `augraphy` is importable (`pip install
@@ -197,7 +197,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fidelity-seeds", type=int, default=4)
     parser.add_argument("--augraphy-repeats", type=int, default=5)
     parser.add_argument("--no-augraphy", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="3 seeds, 2 fidelity pages")
+    parser.add_argument("--pretty", action="store_true", help="indented JSON (default: one line)")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.repeats, args.fidelity_seeds, args.augraphy_repeats = 3, 2, 2
 
     load_at_start = os.getloadavg()[0]  # the machine is shared: read the ms with this in mind
     page, page_kind = bench_page()
@@ -245,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.no_augraphy
         else bench_augraphy(page, ours, args.augraphy_repeats),
     }
-    print(json.dumps(result, indent=1))
+    print(json.dumps(result, indent=1 if args.pretty else None))
     return 0
 
 
