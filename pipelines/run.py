@@ -29,6 +29,7 @@ from .shard import ShardJob, make_shard, plan_shards
 
 MANIFEST = "manifest.json"
 STATS = "stats.json"
+CARD = "README.md"
 
 
 def polyglyph_version() -> str:
@@ -68,7 +69,7 @@ def resume_plan(
     """Shards that can be kept (hash verified). Refuses a foreign or different-config directory."""
     parts = [n for n in out.list_names() if n.startswith("part-") and n.endswith(".parquet")]
     if overwrite:
-        for name in [*parts, MANIFEST, STATS]:
+        for name in [*parts, MANIFEST, STATS, CARD]:
             out.remove(name)
         return {}
     if manifest is None:
@@ -182,7 +183,35 @@ def run_generate(config: GenerateConfig, progress: bool = True) -> dict[str, Any
     write_json(out, MANIFEST, manifest)
     stats = build_stats(manifest, [results[j.index] for j in pending], elapsed)
     write_json(out, STATS, stats)
+    out.write_atomic(CARD, dataset_card(manifest, stats).encode())
     return manifest
+
+
+def dataset_card(manifest: dict[str, Any], stats: dict[str, Any]) -> str:
+    """A Hugging Face dataset card, so the directory can be pushed to the Hub as it is."""
+    langs = sorted(stats.get("by_language", {}))
+    lang_yaml = "".join(f"  - {code}\n" for code in langs[:200] if "-x-" not in code)
+    scenes = ", ".join(f"{k} ({v})" for k, v in stats.get("by_scene", {}).items())
+    return (
+        "---\n"
+        "configs:\n"
+        "  - config_name: default\n"
+        "    data_files:\n"
+        "      - split: train\n"
+        "        path: part-*.parquet\n"
+        f"language:\n{lang_yaml}"
+        "task_categories:\n  - image-to-text\n"
+        "tags:\n  - ocr\n  - synthetic\n  - polyglyph\n"
+        "---\n\n"
+        "# Synthetic documents made by polyglyph\n\n"
+        f"{stats['rows']} rows in {len(manifest['shards'])} shards, {len(langs)} languages; "
+        f"scenes: {scenes}.\n\n"
+        f"Config hash `{manifest['config_hash']}`, seed {manifest['seed']}, polyglyph "
+        f"{manifest['polyglyph_version']}. The resolved config and shard hashes are in "
+        "`manifest.json`; counts and throughput in `stats.json`.\n\n"
+        "```python\nfrom datasets import load_dataset\n"
+        "ds = load_dataset(\"parquet\", data_files=\"part-*.parquet\", split=\"train\")\n```\n"
+    )
 
 
 def build_stats(

@@ -62,8 +62,9 @@ def reference(config_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
 
 def test_reference_run_writes_contract(reference: Path) -> None:
     names = sorted(p.name for p in reference.iterdir())
-    assert names == ["manifest.json", "part-00000.parquet", "part-00001.parquet",
+    assert names == ["README.md", "manifest.json", "part-00000.parquet", "part-00001.parquet",
                      "part-00002.parquet", "stats.json"]
+    assert "path: part-*.parquet" in (reference / "README.md").read_text()
     manifest = json.loads((reference / "manifest.json").read_text())
     assert manifest["complete"] and manifest["num"] == NUM and len(manifest["shards"]) == 3
     assert _hashes(reference) == _file_hashes(reference)

@@ -44,7 +44,7 @@ def test_generate_to_s3_then_resume(s3_uri: str, tmp_path: Path) -> None:
             "--workers", "1", "--quiet"]
     assert cli_main(argv) == 0
     out = Output(s3_uri)
-    assert out.list_names() == ["manifest.json", "part-00000.parquet", "part-00001.parquet",
+    assert out.list_names() == ["README.md", "manifest.json", "part-00000.parquet", "part-00001.parquet",
                                 "stats.json"]
     manifest = json.loads(out.read_bytes("manifest.json"))
     for shard in manifest["shards"]:
