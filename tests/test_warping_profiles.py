@@ -131,3 +131,33 @@ def test_place_on_a_user_background_image(tmp_path: Path) -> None:
     assert tuple(out[2, 2]) == (10, 200, 30)  # corner: the backdrop
     ox, oy = record["geometric"][0]["offset"]
     assert tuple(out[int(75 + oy), int(150 + ox)]) == (250, 250, 250)  # page centre: the page
+
+
+def test_photometric_steps_leave_labels_alone() -> None:
+    from synth.page import Line, Page, box_polygon
+
+    poly = box_polygon(10, 10, 120, 30)
+    page = Page(
+        image=np.full((200, 300, 3), 240, np.uint8), language="en", script="Latn",
+        direction="ltr", scene="document",
+        lines=[Line("x", poly, poly, "en", "Latn", "ltr")],
+    )  # fmt: skip
+    photo_only = {"geometric": [], "photometric": warping.load_profile("wild")["photometric"]}
+    warped = warping.warp_page(page, photo_only, sample_rng(5))
+    assert warped.warp["photometric"] and not warped.warp["geometric"]
+    assert warped.image.tobytes() != page.image.tobytes()
+    assert warped.lines[0].polygon == poly and warped.lines[0].visible == 1.0
+
+
+def test_step_probability_is_obeyed() -> None:
+    never = {"geometric": [{"step": "fold", "p": 0}], "photometric": [{"step": "jpeg", "p": 0.0}]}
+    always = {"geometric": [{"step": "fold", "p": 1}], "photometric": [{"step": "jpeg", "p": 1}]}
+    for seed in range(20):
+        assert warping.sample_warp(never, 100, 100, sample_rng(seed))["geometric"] == []
+        rec = warping.sample_warp(always, 100, 100, sample_rng(seed))
+        assert [s["step"] for s in rec["geometric"] + rec["photometric"]] == ["fold", "jpeg"]
+    half = {"geometric": [{"step": "rotate", "p": 0.5}], "photometric": []}
+    drawn = sum(
+        bool(warping.sample_warp(half, 100, 100, sample_rng(s))["geometric"]) for s in range(200)
+    )
+    assert 60 < drawn < 140

@@ -24,6 +24,7 @@ import numpy as np
 from pipelines.errors import PolyglyphError
 
 THUMB_WIDTH = 300
+_COLOURS = {"cell": (0, 170, 80), "line": (255, 40, 40), "word": (0, 160, 255)}
 GALLERY_JPEG_QUALITY = 88
 
 
@@ -116,8 +117,9 @@ def _render_samples(args: argparse.Namespace, languages: list[str], profile: dic
 
 
 def _polygons(page: Any) -> list[tuple[str, list[list[float]], float]]:
-    """(kind, polygon, visible) for lines and words, the labels worth looking at."""
-    items = [("line", ln.polygon, ln.visible) for ln in page.lines if ln.polygon]
+    """(kind, polygon, visible) for table cells, lines and words: the labels worth looking at."""
+    items = [("cell", c.polygon, 1.0) for t in page.tables for c in t.cells if c.polygon]
+    items += [("line", ln.polygon, ln.visible) for ln in page.lines if ln.polygon]
     items += [
         ("word", wd.polygon, wd.visible) for ln in page.lines for wd in ln.words if wd.polygon
     ]
@@ -147,9 +149,7 @@ def _write_sample(root: Path, index: int, before: Any, after: Any) -> dict[str, 
 def _thumbnail(page: Any) -> np.ndarray:
     img = page.image.copy()
     for kind, poly, visible in _polygons(page):
-        colour = (
-            (0, 160, 255) if kind == "word" else ((255, 40, 40) if visible >= 1 else (255, 170, 0))
-        )
+        colour = _COLOURS[kind] if visible >= 1 else (255, 170, 0)
         pts = np.round(np.asarray(poly) * 4).astype(np.int32)
         cv2.polylines(img, [pts], True, colour, 1 if kind == "word" else 2, cv2.LINE_AA, shift=2)
     scale = THUMB_WIDTH / img.shape[1]
@@ -195,6 +195,7 @@ body{font:14px system-ui,sans-serif;margin:16px;background:#f4f4f2;color:#222}
 .overlay polygon{fill:none;vector-effect:non-scaling-stroke}
 .overlay .line{stroke:#e02020;stroke-width:1.5}
 .overlay .word{stroke:#0090ff;stroke-width:.7}
+.overlay .cell{stroke:#00aa50;stroke-width:1}
 .overlay .partial{stroke:#ff9900;stroke-dasharray:4 2}
 pre{max-height:320px;overflow:auto;background:#fafafa;border:1px solid #eee;padding:6px;font-size:12px}
 label{user-select:none}
@@ -225,7 +226,7 @@ def _page_html(
         f"<p>{len(cards)} samples, seed {args.seed}. {html.escape(profile.get('description', ''))} ",
         "<a href='contact.png'>contact sheet</a> · ",
         "<label><input type='checkbox' id='toggle' checked> show polygons</label> ",
-        "(red: line, blue: word, orange dashed: partly out of frame)</p>",
+        "(red: line, blue: word, green: table cell, orange dashed: partly out of frame)</p>",
     ]
     for card in cards:
         warp_json = html.escape(json.dumps(card["warp"], indent=2, ensure_ascii=False))
