@@ -167,7 +167,10 @@ def format_money(minor: int, fmt: dict[str, Any], with_symbol: bool = True) -> s
     number = sign + to_digits(number, fmt["digits"])
     if not with_symbol:
         return number
-    return f"{number} {fmt['symbol']}" if fmt["after"] else f"{fmt['symbol']}{number}"
+    if fmt["after"]:
+        return f"{number} {fmt['symbol']}"
+    spaced = len(fmt["symbol"]) > 1 and fmt["symbol"].isalpha()  # "USD 12.50", "Rs 40", but "$12.50"
+    return f"{fmt['symbol']} {number}" if spaced else f"{fmt['symbol']}{number}"
 
 
 def parse_amount(text: str, fmt: dict[str, Any]) -> int:

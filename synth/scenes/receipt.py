@@ -161,8 +161,19 @@ def sample_receipt(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, A
                   "field-key", "field-value", "tax")
     rows.y += size * 0.6
     rows.blocks.append({"role": "note", "lines": rows.row(size, [(rows.fit(label["thanks"], size), "center", "note")])})
+    bars: list[dict[str, Any]] = []
+    if rng.random() < 0.4 and rows.y + size * 3 + pad < height:  # a barcode under the text
+        x, bar_top = (rows.left + rows.right) / 2 - (rows.right - rows.left) * 0.3, rows.y + size * 0.4
+        end = x + (rows.right - rows.left) * 0.6
+        while x < end:
+            bar = float(rng.integers(1, 4)) * max(1.0, size / 14)
+            bars.append({"kind": "fill", "box": kit.box(x, bar_top, x + bar - 0.5, bar_top + size * 2),
+                         "colour": ink})
+            x += bar + float(rng.integers(1, 4)) * max(1.0, size / 14)
+        rows.y = bar_top + size * 2
     slip_h = rows.y + pad - slip_y
     _slip(graphics, [slip_x, slip_y, slip_x + slip_w, slip_y + slip_h], kit.pick(rng, RECEIPT_PAPERS), rng)
+    graphics.extend(bars)
     for y in dashes:
         graphics.append({"kind": "dashes", "points": [[rows.left, y], [rows.right, y]], "colour": ink,
                          "step": size * 0.5})
