@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import re
 import unicodedata
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ from synth.linebreak import fill_lines, word_spans
 from synth.page import Line, Polygon, Word, box_polygon
 
 Box = tuple[float, float, float, float]
+WORD_OR_SPACE = re.compile(r"\s+|\S+")
 RTL_BIDI_CLASSES = frozenset({"R", "AL", "RLE", "RLO", "RLI"})
 CACHE_LIMIT = 200_000
 FRIBIDI_PAR_LTR = 0x110  # FRIBIDI_MASK_STRONG | FRIBIDI_MASK_LETTER
@@ -266,6 +268,7 @@ class TextEngine:
         self._inks: dict[Hashable, Ink] = {}
         self._items: dict[Hashable, list[tuple[str, Any]]] = {}
         self._bold_fonts: dict[Hashable, ImageFont.FreeTypeFont | None] = {}
+        self._extents: dict[Hashable, tuple[float, float]] = {}
 
     # -- shaping ---------------------------------------------------------------------------
 
@@ -350,6 +353,10 @@ class TextEngine:
         Script fonts declare very tall line metrics; spacing lines by real glyph extents keeps
         Arabic or Myanmar pages as dense as Latin ones.
         """
+        key = ("extent", text, style)
+        cached = self._extents.get(key)
+        if cached is not None:
+            return cached
         ascent = descent = 0.0
         direction = "ttb" if style.direction == "ttb" else style.direction
         for run_text, face in self.itemize(text, style):
@@ -359,16 +366,23 @@ class TextEngine:
             box = font.getbbox(run_text, direction=direction, language=style.language or None,
                                anchor="mt" if direction == "ttb" else "ls")
             ascent, descent = max(ascent, -float(box[1])), max(descent, float(box[3]))
+        self._extents[key] = (ascent, descent)
         return ascent, descent
 
     # -- measuring and breaking ------------------------------------------------------------
 
     def width(self, text: str, style: TextStyle) -> float:
-        """Pen advance of `text` as the engine would draw it (sum of its shaped pieces)."""
+        """Pen advance of `text` as the engine would draw it (sum of its shaped pieces).
+
+        Runs are measured word by word and space by space, the same strings `layout_line` will
+        shape, so laying a line out after wrapping it finds every advance in the cache.
+        """
         piece_dir = "ttb" if style.direction == "ttb" else style.direction
         total = 0.0
         for run_text, face in self.itemize(text, style):
-            total += self.advance(run_text, face, style.size, piece_dir, style.language, style.bold)
+            for chunk in WORD_OR_SPACE.findall(run_text):
+                total += self.advance(chunk, face, style.size, piece_dir, style.language,
+                                      style.bold)
         return total
 
     def wrap(self, paragraph: str, style: TextStyle, max_width: float) -> list[str]:
