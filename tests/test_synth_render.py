@@ -179,3 +179,17 @@ def test_render_cli_writes_png_and_json(tmp_path):
     assert proc.returncode == 1
     assert len(proc.stderr.strip().splitlines()) == 1 and "zz-bogus" in proc.stderr
     assert not list(tmp_path.glob("bad*"))
+
+
+def test_render_cli_uses_a_user_corpus(tmp_path):
+    text = tmp_path / "mine.txt"
+    text.write_text("Zebra quartz polyglyph paragraph one.\nSecond paragraph of mine.\n", "utf-8")
+    out = tmp_path / "user.png"
+    proc = subprocess.run([POLYGLYPH, "render", "--language", "en", "--corpus", f"en={text}",
+                           "--width", "600", "--height", "500", "--out", str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    label = json.loads(out.with_suffix(".json").read_text("utf-8"))
+    drawn = " ".join(line["text"] for line in label["lines"])
+    assert "polyglyph" in drawn or "Second paragraph" in drawn
+    assert {p["id"] for p in label["extras"]["paragraphs"]} <= {"u0", "u1"}
