@@ -123,9 +123,19 @@ def line_order(
 def hand_for(ctx: Any, rng: np.random.Generator, language: str, size: float) -> tuple[str, dict[str, Any] | None]:
     """(font style, hand record) of a handwritten line: a real handwriting font where the
     language has one, else imitation on the print font."""
+    from synth.handwriting import sample_handwriting
+
     has_font = ctx.has_style(language, "handwriting")
     hand = sample_hand(rng, size, has_font)
     face = int(rng.integers(0, 1 << 16))  # drawn either way, so records stay aligned
+    mild = sample_handwriting(rng, size)
+    if has_font and hand is not None and rng.random() < 0.5:
+        # A handwriting font still writes on a ruler-straight baseline: half of the writers
+        # also get a gentle imitation (half amplitudes, no slant change, no thickening).
+        for key in ("wobble_amplitude", "jitter_x", "jitter_y", "jitter_scale"):
+            mild[key] = round(mild[key] * 0.5, 4)
+        mild.update(slant=round(mild["slant"] * 0.3, 4), thickness=0, ink=list(hand["ink"]))
+        hand = {"kind": "imitation", "params": mild}
     return (f"handwriting#{face}" if has_font else "sans"), hand
 
 
