@@ -27,7 +27,6 @@ is drawn (no tofu, ever).
 
 from __future__ import annotations
 
-import ctypes
 import os
 import re
 import unicodedata
@@ -37,19 +36,22 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 import numpy as np
-from bidi import algorithm as bidi_algorithm
 from PIL import Image, ImageFont
 
 from pipelines.errors import PolyglyphError
 from synth.linebreak import fill_lines, word_spans
 from synth.page import Line, Polygon, Word, box_polygon
+from synth.text.bidi import bidi_levels, visual_order
+from synth.text.paint import Ink, composite, paint_pieces
+
+__all__ = [
+    "FontSource", "Ink", "LineGeometry", "LineLayout", "Piece", "TextEngine", "TextStyle",
+    "bidi_levels", "clean_text", "composite", "face_name", "visual_order",
+]
 
 Box = tuple[float, float, float, float]
 WORD_OR_SPACE = re.compile(r"\s+|\S+")
-RTL_BIDI_CLASSES = frozenset({"R", "AL", "RLE", "RLO", "RLI"})
 CACHE_LIMIT = 200_000
-FRIBIDI_PAR_LTR = 0x110  # FRIBIDI_MASK_STRONG | FRIBIDI_MASK_LETTER
-FRIBIDI_PAR_RTL = 0x111  # ... | FRIBIDI_MASK_RTL
 
 
 class FontSource(Protocol):
@@ -84,16 +86,6 @@ class Piece:
     word: int  # index into LineLayout.words, -1 for whitespace
 
 
-@dataclass(frozen=True)
-class Ink:
-    """A piece's coverage mask cropped to its ink, placed relative to the pen position."""
-
-    mask: np.ndarray | None  # uint8 coverage, None when the piece draws nothing (spaces)
-    x: int
-    y: int
-    image: Image.Image | None = None  # the same mask as a Pillow "L" image, for C-level pasting
-
-
 @dataclass
 class LineLayout:
     text: str  # logical order
@@ -108,91 +100,6 @@ class LineGeometry:
     polygon: Polygon
     box: Box
     word_boxes: list[Box | None] = field(default_factory=list)  # None: the word drew no ink
-
-
-def bidi_levels(text: str, base_rtl: bool) -> list[int]:
-    """UAX #9 embedding level of every character (rules up to I2, before reordering).
-
-    FriBiDi (the library raqm itself uses, loaded by Pillow anyway) implements the bracket-pair
-    rule N0, so "(1948)" in an Arabic line stays one unit; python-bidi's pure-Python algorithm
-    lacks N0 and is only the fallback when libfribidi cannot be loaded.
-    """
-    if not base_rtl and not any(unicodedata.bidirectional(c) in RTL_BIDI_CLASSES for c in text):
-        return [0] * len(text)
-    lib = _fribidi()
-    if lib is not None:
-        n = len(text)
-        chars = (ctypes.c_uint32 * n)(*map(ord, text))
-        types = (ctypes.c_uint32 * n)()
-        brackets = (ctypes.c_uint32 * n)()
-        levels = (ctypes.c_int8 * n)()
-        lib.fribidi_get_bidi_types(chars, n, types)
-        lib.fribidi_get_bracket_types(chars, n, types, brackets)
-        base = ctypes.c_uint32(FRIBIDI_PAR_RTL if base_rtl else FRIBIDI_PAR_LTR)
-        if lib.fribidi_get_par_embedding_levels_ex(types, brackets, n, ctypes.byref(base), levels):
-            return list(levels)
-    storage = bidi_algorithm.get_empty_storage()
-    storage["base_level"] = 1 if base_rtl else 0
-    storage["base_dir"] = "R" if base_rtl else "L"
-    bidi_algorithm.get_embedding_levels(text, storage)
-    bidi_algorithm.explicit_embed_and_overrides(storage)
-    bidi_algorithm.resolve_weak_types(storage)
-    bidi_algorithm.resolve_neutral_types(storage, False)
-    bidi_algorithm.resolve_implicit_levels(storage, False)
-    return [int(ch["level"]) for ch in storage["chars"]]
-
-
-@lru_cache(maxsize=1)
-def _fribidi() -> ctypes.CDLL | None:
-    try:
-        lib = ctypes.CDLL("libfribidi.so.0")
-    except OSError:
-        return None
-    lib.fribidi_get_par_embedding_levels_ex.restype = ctypes.c_int8
-    return lib
-
-
-def visual_order(levels: Sequence[int]) -> list[int]:
-    """Indices of items in display order (UAX #9 rule L2 applied to whole items)."""
-    order = list(range(len(levels)))
-    if not levels:
-        return order
-    highest = max(levels)
-    lowest_odd = min(lvl for lvl in levels if lvl % 2 == 1) if any(lv % 2 for lv in levels) else 1
-    for level in range(highest, lowest_odd - 1, -1):
-        i = 0
-        while i < len(order):
-            if levels[order[i]] >= level:
-                j = i
-                while j < len(order) and levels[order[j]] >= level:
-                    j += 1
-                order[i:j] = order[i:j][::-1]
-                i = j
-            else:
-                i += 1
-    return order
-
-
-def composite(canvas: np.ndarray, ink: Ink, x: int, y: int, colour: Sequence[int],
-              opacity: float = 1.0) -> None:
-    """Blend `colour` through the ink mask into `canvas` (in place) with its pen at (x, y)."""
-    if ink.mask is None:
-        return
-    h, w = ink.mask.shape
-    x0, y0 = x + ink.x, y + ink.y
-    cx0, cy0 = max(x0, 0), max(y0, 0)
-    cx1, cy1 = min(x0 + w, canvas.shape[1]), min(y0 + h, canvas.shape[0])
-    if cx1 <= cx0 or cy1 <= cy0:
-        return
-    alpha = ink.mask[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0].astype(np.float32)
-    alpha *= opacity / 255.0
-    region = canvas[cy0:cy1, cx0:cx1].astype(np.float32)
-    colour_arr = np.asarray(colour, dtype=np.float32)
-    if canvas.ndim == 2:  # a coverage mask (e.g. for handwriting imitation): colour is a level
-        region += (colour_arr.reshape(-1)[0] - region) * alpha
-    else:
-        region += (colour_arr - region) * alpha[:, :, None]
-    canvas[cy0:cy1, cx0:cx1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
 
 
 def clean_text(text: str) -> str:
@@ -215,30 +122,6 @@ def clean_text(text: str) -> str:
             except UnicodeDecodeError:
                 continue
     return "".join(out)
-
-
-def _paint(canvas: np.ndarray, placed: list[tuple[Ink, int, int]], colour: Sequence[int],
-           opacity: float) -> None:
-    """Blend the pieces of one line into `canvas`.
-
-    The common case (RGB page, full opacity) pastes every mask with Pillow in C inside one crop
-    of the line's region: several times faster than blending each word in numpy.
-    """
-    if canvas.ndim != 3 or opacity != 1.0 or any(ink.image is None for ink, _, _ in placed):
-        for ink, px, py in placed:
-            composite(canvas, ink, px, py, colour, opacity)
-        return
-    x0 = max(0, min(px + ink.x for ink, px, _ in placed))
-    y0 = max(0, min(py + ink.y for ink, _, py in placed))
-    x1 = min(canvas.shape[1], max(px + ink.x + ink.mask.shape[1] for ink, px, _ in placed))
-    y1 = min(canvas.shape[0], max(py + ink.y + ink.mask.shape[0] for ink, _, py in placed))
-    if x1 <= x0 or y1 <= y0:
-        return
-    region = Image.fromarray(canvas[y0:y1, x0:x1])
-    fill = tuple(int(c) for c in colour)[:3]
-    for ink, px, py in placed:
-        region.paste(fill, (px + ink.x - x0, py + ink.y - y0), ink.image)
-    canvas[y0:y1, x0:x1] = np.asarray(region)
 
 
 @lru_cache(maxsize=512)
@@ -476,7 +359,7 @@ class TextEngine:
                 current[0], current[1] = min(current[0], box[0]), min(current[1], box[1])
                 current[2], current[3] = max(current[2], box[2]), max(current[3], box[3])
         if canvas is not None and placed:
-            _paint(canvas, placed, colour, opacity)
+            paint_pieces(canvas, placed, colour, opacity)
         inked = [b for b in word_boxes if b is not None]
         if inked:
             line_box = (min(b[0] for b in inked), min(b[1] for b in inked),

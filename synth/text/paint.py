@@ -1,0 +1,65 @@
+"""Ink masks of shaped pieces and blending them into a page."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+
+@dataclass(frozen=True)
+class Ink:
+    """A piece's coverage mask cropped to its ink, placed relative to the pen position."""
+
+    mask: np.ndarray | None  # uint8 coverage, None when the piece draws nothing (spaces)
+    x: int
+    y: int
+    image: Image.Image | None = None  # the same mask as a Pillow "L" image, for C-level pasting
+
+
+def composite(canvas: np.ndarray, ink: Ink, x: int, y: int, colour: Sequence[int],
+              opacity: float = 1.0) -> None:
+    """Blend `colour` through the ink mask into `canvas` (in place) with its pen at (x, y)."""
+    if ink.mask is None:
+        return
+    h, w = ink.mask.shape
+    x0, y0 = x + ink.x, y + ink.y
+    cx0, cy0 = max(x0, 0), max(y0, 0)
+    cx1, cy1 = min(x0 + w, canvas.shape[1]), min(y0 + h, canvas.shape[0])
+    if cx1 <= cx0 or cy1 <= cy0:
+        return
+    alpha = ink.mask[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0].astype(np.float32)
+    alpha *= opacity / 255.0
+    region = canvas[cy0:cy1, cx0:cx1].astype(np.float32)
+    colour_arr = np.asarray(colour, dtype=np.float32)
+    if canvas.ndim == 2:  # a coverage mask (e.g. for handwriting imitation): colour is a level
+        region += (colour_arr.reshape(-1)[0] - region) * alpha
+    else:
+        region += (colour_arr - region) * alpha[:, :, None]
+    canvas[cy0:cy1, cx0:cx1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
+
+
+def paint_pieces(canvas: np.ndarray, placed: list[tuple[Ink, int, int]], colour: Sequence[int],
+           opacity: float) -> None:
+    """Blend the pieces of one line into `canvas`.
+
+    The common case (RGB page, full opacity) pastes every mask with Pillow in C inside one crop
+    of the line's region: several times faster than blending each word in numpy.
+    """
+    if canvas.ndim != 3 or opacity != 1.0 or any(ink.image is None for ink, _, _ in placed):
+        for ink, px, py in placed:
+            composite(canvas, ink, px, py, colour, opacity)
+        return
+    x0 = max(0, min(px + ink.x for ink, px, _ in placed))
+    y0 = max(0, min(py + ink.y for ink, _, py in placed))
+    x1 = min(canvas.shape[1], max(px + ink.x + ink.mask.shape[1] for ink, px, _ in placed))
+    y1 = min(canvas.shape[0], max(py + ink.y + ink.mask.shape[0] for ink, _, py in placed))
+    if x1 <= x0 or y1 <= y0:
+        return
+    region = Image.fromarray(canvas[y0:y1, x0:x1])
+    fill = tuple(int(c) for c in colour)[:3]
+    for ink, px, py in placed:
+        region.paste(fill, (px + ink.x - x0, py + ink.y - y0), ink.image)
+    canvas[y0:y1, x0:x1] = np.asarray(region)
