@@ -49,7 +49,7 @@ def test_a_wrong_label_map_would_fail_the_fidelity_check(pages: dict[int, Page])
 
 
 def test_inverse_grid_is_exact_on_the_pixel_map(pages: dict[int, Page]) -> None:
-    from warping.geometric import build
+    from warping.geometric import build, forward_points
 
     page = pages[1]
     profile = forced_profile(warping.load_profile("wild"))
@@ -61,9 +61,14 @@ def test_inverse_grid_is_exact_on_the_pixel_map(pages: dict[int, Page]) -> None:
     q = rng.uniform([0, 0], [out_w, out_h], (5000, 2))
     p = grid.evaluate(coarse, q)
     on_page = (p[:, 0] > 0) & (p[:, 0] < page.width) & (p[:, 1] > 0) & (p[:, 1] < page.height)
-    back = grid.GridInverse(coarse)(p[on_page])
+    back = grid.GridInverse(coarse)(p[on_page])  # from KD-tree nodes
     assert on_page.sum() > 1000
     assert np.abs(back - q[on_page]).max() < 0.01
+    guided = grid.GridInverse(coarse, guess=lambda pts: forward_points(record["geometric"], pts))
+    assert np.abs(guided(p[on_page]) - q[on_page]).max() < 0.01  # from the steps' forward maps
+    assert guided.last_fallbacks == 0
+    rough = forward_points(record["geometric"], p[on_page])
+    assert 0 < np.abs(rough - q[on_page]).max() < 3  # the guess alone is close, not exact
 
 
 def test_pixel_map_matches_grid_evaluation() -> None:

@@ -75,6 +75,28 @@ def backward_points(
     return out, SurfaceFields(creases, slope)
 
 
+def forward_points(records: list[dict[str, Any]], pts: np.ndarray) -> np.ndarray:
+    """Flat page points -> output points, step by step (analytic or fixed-point inverses).
+
+    Close to, but not exactly, the inverse of the pixel grid (which is bilinear between
+    nodes): labels use it only as the starting point of the exact Newton inverse.
+    """
+    out = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
+    for rec in records:
+        name = rec["step"]
+        if name in camera.STEPS:
+            out = camera.apply_homography(camera.homography(rec), out)
+        elif name == "curl":
+            out = surface.curl_forward(rec, out)
+        elif name == "fold":
+            out = surface.fold_forward(rec, out)
+        elif name == "crumple":
+            out = surface.crumple_forward(rec, out)
+        else:
+            raise KeyError(name)
+    return out
+
+
 def build(geo: dict[str, Any], grid_step: int) -> tuple[grid.CoarseGrid, SurfaceFields]:
     """The coarse backward grid of a geometric record and the surface fields on its nodes."""
     w, h = geo["output_size"]
@@ -178,7 +200,7 @@ def apply_geometric(
         return replace(page, warp=record), None, None, None
     coarse, fields = build(geo, grid_step)
     image, alpha = warp_image(page.image, coarse, geo["background"])
-    inverse = grid.GridInverse(coarse)
+    inverse = grid.GridInverse(coarse, guess=lambda p: forward_points(geo["steps"], p))
     moved = map_page_geometry(
         page, image, batched_point_map(page, inverse, densify_step), densify_step, record
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -137,30 +138,45 @@ def evaluate(grid: CoarseGrid, q: np.ndarray) -> np.ndarray:
 class GridInverse:
     """Forward point map: for source points p, the output points q with grid(q) = p.
 
-    Starts from the node whose source position is nearest (KD-tree over every other node: a
-    quarter of the build cost, and Newton converges from two cells away just the same), then
-    Newton steps on the bilinear map. Points that do not converge retry from the next nodes.
+    Newton steps on the bilinear map, started from `guess(p)` (the steps' own forward maps,
+    already within a fraction of a pixel) or, without a guess and for any point that does not
+    converge, from the nearest nodes of a KD-tree over every other node's source position.
     """
 
-    def __init__(self, grid: CoarseGrid, iterations: int = 12, tolerance: float = 1e-3) -> None:
-        from scipy.spatial import cKDTree
-
+    def __init__(
+        self,
+        grid: CoarseGrid,
+        iterations: int = 12,
+        tolerance: float = 1e-3,
+        guess: Callable[[np.ndarray], np.ndarray] | None = None,
+    ) -> None:
         self.grid = grid
         self.iterations = iterations
         self.tolerance = tolerance
-        rows, cols = grid.source.shape[:2]
-        xs = node_positions(cols, grid.pad, grid.step)
-        ys = node_positions(rows, grid.pad, grid.step)
-        gx, gy = np.meshgrid(xs[::2], ys[::2])
-        self._node_out = np.stack([gx.ravel(), gy.ravel()], axis=1)
-        self._tree = cKDTree(grid.source[::2, ::2].reshape(-1, 2))
+        self.guess = guess
         self._coef = cell_coefficients(grid)
+        self._tree: Any = None
         self.last_max_residual = 0.0
+        self.last_fallbacks = 0
+
+    def _nodes(self) -> tuple[Any, np.ndarray]:
+        if self._tree is None:
+            from scipy.spatial import cKDTree
+
+            rows, cols = self.grid.source.shape[:2]
+            xs = node_positions(cols, self.grid.pad, self.grid.step)
+            ys = node_positions(rows, self.grid.pad, self.grid.step)
+            gx, gy = np.meshgrid(xs[::2], ys[::2])
+            self._node_out = np.stack([gx.ravel(), gy.ravel()], axis=1)
+            self._tree = cKDTree(self.grid.source[::2, ::2].reshape(-1, 2))
+        return self._tree, self._node_out
 
     def _newton(self, p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         for _ in range(self.iterations):
             value, jac = _evaluate_with_jacobian(self.grid, q, self._coef)
             resid = value - p
+            if np.abs(resid).max(initial=0.0) < self.tolerance * 0.1:
+                return q, np.hypot(resid[:, 0], resid[:, 1])
             det = jac[:, 0, 0] * jac[:, 1, 1] - jac[:, 0, 1] * jac[:, 1, 0]
             safe = np.where(np.abs(det) < 1e-12, 1e-12, det)
             dx = (jac[:, 1, 1] * resid[:, 0] - jac[:, 0, 1] * resid[:, 1]) / safe
@@ -171,8 +187,6 @@ class GridInverse:
             limit = 2.0 * self.grid.step
             delta = np.where(norm > limit, delta * (limit / np.maximum(norm, 1e-12)), delta)
             q = q - delta
-            if np.abs(resid).max(initial=0.0) < self.tolerance * 0.1:
-                break
         value, _ = _evaluate_with_jacobian(self.grid, q, self._coef)
         return q, np.hypot(*(value - p).T)
 
@@ -180,13 +194,20 @@ class GridInverse:
         p = np.asarray(points, dtype=np.float64).reshape(-1, 2)
         if len(p) == 0:
             return p.copy()
-        _, nearest = self._tree.query(p, k=1)
-        best_q, best_r = self._newton(p, self._node_out[nearest].copy())
+        if self.guess is not None:
+            start = np.asarray(self.guess(p), np.float64)
+            start = np.where(np.isfinite(start), start, 0.0)
+        else:
+            tree, nodes = self._nodes()
+            start = nodes[tree.query(p, k=1)[1]]
+        best_q, best_r = self._newton(p, start.copy())
         bad = np.flatnonzero(best_r > self.tolerance)
-        if len(bad):  # rare: retry from the next-nearest nodes
-            _, idx = self._tree.query(p[bad], k=4)
-            for attempt in range(1, 4):
-                q, r = self._newton(p[bad], self._node_out[idx[:, attempt]].copy())
+        self.last_fallbacks = len(bad)
+        if len(bad):  # retry from the nearest nodes
+            tree, nodes = self._nodes()
+            _, idx = tree.query(p[bad], k=4)
+            for attempt in range(4):
+                q, r = self._newton(p[bad], nodes[idx[:, attempt]].copy())
                 better = r < best_r[bad]
                 best_q[bad[better]], best_r[bad[better]] = q[better], r[better]
         self.last_max_residual = float(best_r.max(initial=0.0))

@@ -87,6 +87,42 @@ def curl_backward(record: dict[str, Any], pts: np.ndarray) -> tuple[np.ndarray, 
     return _from_canonical(np.stack([src_u, src_v], axis=1), side, w, h), slope
 
 
+def curl_forward(record: dict[str, Any], pts: np.ndarray) -> np.ndarray:
+    """Flat page -> bent page as seen (the inverse of `curl_backward`, up to table spacing)."""
+    w, h = record["frame"]
+    side = record["side"]
+    _, breadth = _canonical(side, w, h)
+    u, projected, z, _, f = curl_profile(record)
+    uv = _to_canonical(np.asarray(pts, np.float64).reshape(-1, 2), side, w, h)
+    out_u = _interp_extrapolate(uv[:, 0], u, projected)
+    depth = np.interp(uv[:, 0], u, z)
+    vc = breadth / 2
+    out_v = vc + (uv[:, 1] - vc) * f / (f + depth)
+    return _from_canonical(np.stack([out_u, out_v], axis=1), side, w, h)
+
+
+def invert_displacement(backward, pts: np.ndarray, iterations: int = 6) -> np.ndarray:
+    """q with backward(q) = p when backward(q) = q + d(q) and d has Lipschitz constant < 1:
+    the fixed point of q = p - d(q), converging geometrically (0.6^6 < 0.05 of the shift);
+    good enough as a start for the exact Newton inverse on the grid."""
+    q = np.asarray(pts, np.float64).reshape(-1, 2).copy()
+    for _ in range(iterations):
+        q = pts - (backward(q) - q)
+    return q
+
+
+def fold_forward(record: dict[str, Any], pts: np.ndarray) -> np.ndarray:
+    out = np.asarray(pts, np.float64).reshape(-1, 2)
+    for crease in record["creases"]:  # backward undoes the last crease first
+        single = {"creases": [crease]}
+        out = invert_displacement(lambda q, c=single: fold_backward(c, q)[0], out)
+    return out
+
+
+def crumple_forward(record: dict[str, Any], pts: np.ndarray) -> np.ndarray:
+    return invert_displacement(lambda q: crumple_backward(record, q), pts)
+
+
 def _curl_is_monotone(record: dict[str, Any]) -> bool:
     _, projected, _, _, _ = curl_profile(record)
     return bool(np.all(np.diff(projected) > 1e-6))
