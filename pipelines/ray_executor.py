@@ -91,6 +91,8 @@ def run_ray(
                     cause = getattr(exc, "cause", None)
                     if isinstance(cause, PolyglyphError):
                         raise PolyglyphError(str(cause)) from None
+                    if isinstance(cause, OSError):
+                        raise OSError(cause.errno, cause.strerror, cause.filename) from None
                     raise
                 except RayError as exc:
                     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""

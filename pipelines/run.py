@@ -175,6 +175,9 @@ def run_generate(config: GenerateConfig, progress: bool = True) -> dict[str, Any
             from .ray_executor import run_ray
 
             run_ray(config, resolved, chash, pending, out.target, on_result, bar)
+    except OSError as exc:  # disk full, permissions changed mid-run, network filesystem gone
+        where = getattr(exc, "filename", None) or out.target
+        raise PolyglyphError(f"cannot write to {where}: {exc.strerror or exc}") from None
     finally:
         bar.close()
     elapsed = time.perf_counter() - wall
