@@ -205,3 +205,24 @@ def test_same_layout_draws_identical_pixels(engine, registry):
     a = draw(engine, engine.layout_line(LINES["he"], style))
     b = draw(TextEngine(registry), TextEngine(registry).layout_line(LINES["he"], style))
     assert np.array_equal(a, b) and (a < 128).any()
+
+
+def test_justified_line_stretches_only_the_spaces(engine, registry):
+    for code in ("en", "ar"):
+        style = style_for(registry, code, 28)
+        text = LINES[code]
+        natural = engine.layout_line(text, style)
+        target = natural.advance + 120
+        stretched = engine.layout_line(text, style, justify=target)
+        assert abs(stretched.advance - target) < 1e-6
+        widths = [(p.text, p.advance) for p in natural.pieces if p.word >= 0]
+        assert widths == [(p.text, p.advance) for p in stretched.pieces if p.word >= 0]
+        boxes = engine.line_geometry(stretched, (20.0, 80.0)).word_boxes
+        spans = [b[2] - b[0] for b in boxes if b is not None]
+        natural_spans = [b[2] - b[0] for b in engine.line_geometry(natural, (20.0, 80.0))
+                         .word_boxes if b is not None]
+        assert spans == natural_spans  # words keep their shapes, only move apart
+        line_box = engine.line_geometry(stretched, (20.0, 80.0)).box
+        assert line_box[2] - line_box[0] > natural.advance + 100
+    solid = engine.layout_line("人人生而自由", style_for(registry, "zh-Hans"), justify=900)
+    assert solid.advance < 900  # nothing to stretch without spaces

@@ -169,6 +169,7 @@ def sample(spec: PageSpec, rng: np.random.Generator, ctx: RenderContext) -> dict
         "line_spacing": round(float(rng.uniform(1.15, 1.6)), 3),
         "paragraph_gap": round(float(rng.uniform(0.25, 0.9)), 3),
         "title_align": pick(rng, ("start", "center")),
+        "justify": bool(rng.random() < 0.5),
         "paragraphs": paragraphs,
         "notes": notes,
         "header": header,
@@ -191,6 +192,7 @@ class PlannedLine:
     hand: dict[str, Any] | None = None
     width: float = 0.0
     last: bool = False  # last line of its paragraph (the paragraph is complete on the page)
+    justify: float | None = None  # stretch spaces to this width (justified paragraphs)
 
 
 def apply(record: dict[str, Any], ctx: RenderContext) -> Page:
@@ -210,7 +212,7 @@ def apply(record: dict[str, Any], ctx: RenderContext) -> Page:
         canvas = np.ascontiguousarray(np.rot90(canvas, k=1))  # turned back after drawing
     lines = []
     for index, item in enumerate(planned):
-        layout = ctx.engine.layout_line(item.text, item.style)
+        layout = ctx.engine.layout_line(item.text, item.style, item.justify)
         lines.append(draw_labelled_line(
             ctx.engine, canvas, layout, (item.x, item.y), colour=item.colour, role=item.role,
             line_index=index, hand=item.hand, line_seed=index,
@@ -432,9 +434,14 @@ class _Planner:
                 cx0, cx1 = columns[column]
                 indent = hang if n > 0 else 0.0
                 adv = self.engine.width(line_text, style)
+                target, justify = cx1 - cx0 - indent, None
+                if (self.r.get("justify") and kind != "heading" and hand is None
+                        and n < len(wrapped) - 1 and " " in line_text
+                        and 0 < target - adv < 0.25 * target):
+                    adv = justify = target
                 x = cx1 - indent - adv if self.rtl else cx0 + indent
                 planned = PlannedLine(line_text, style, role, x, y + ascent, colour, pos, column,
-                                      hand=hand, width=adv)
+                                      hand=hand, width=adv, justify=justify)
                 out.append(planned)
                 y += lh
             if out and out[-1].paragraph == pos:

@@ -31,7 +31,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -276,8 +276,13 @@ class TextEngine:
 
     # -- layout ----------------------------------------------------------------------------
 
-    def layout_line(self, text: str, style: TextStyle) -> LineLayout:
-        """Split one line into pieces, order them visually and give each its pen offset."""
+    def layout_line(self, text: str, style: TextStyle, justify: float | None = None
+                    ) -> LineLayout:
+        """Split one line into pieces, order them visually and give each its pen offset.
+
+        `justify`: stretch the spaces so the line is exactly this long (justified text); lines
+        without spaces, or already as long, keep their natural spacing.
+        """
         for c in text:
             if unicodedata.category(c) == "Cc":
                 raise PolyglyphError(
@@ -315,6 +320,15 @@ class TextEngine:
                 Piece(start, end, piece_text, face, direction, pen, adv, word_of[start])
             )
             pen += adv
+        spaces = [k for k, p in enumerate(placed) if p.word < 0]
+        if justify is not None and justify > pen and spaces:
+            extra = (justify - pen) / len(spaces)
+            stretched, pen = [], 0.0
+            for piece in placed:
+                adv = piece.advance + (extra if piece.word < 0 else 0.0)
+                stretched.append(replace(piece, offset=pen, advance=adv))
+                pen += adv
+            placed = stretched
         return LineLayout(text=text, style=style, pieces=placed, advance=pen, words=words)
 
     # -- geometry and drawing --------------------------------------------------------------
