@@ -74,6 +74,29 @@ def _a_bleed(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.nd
     return cv2.addWeighted(img, 1 - rec["strength"], np.minimum(img, spread), rec["strength"], 0)
 
 
+def _s_through(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
+    return {
+        "opacity": P.uniform(rng, r["opacity"], 3),
+        "blur": P.uniform(rng, r["blur"], 2),
+        "offset": [P.signed(rng, [0.0, 0.01], 4), P.signed(rng, [0.0, 0.01], 4)],
+    }
+
+
+def _a_through(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.ndarray:
+    """The reverse side showing through thin paper: the page mirrored, blurred, faint.
+
+    The page itself stands in for its back (no second page is rendered); only darker-than-here
+    pixels of the mirror image show, as ink seen through paper does.
+    """
+    h, w = img.shape[:2]
+    back = cv2.flip(img, 1)
+    shift = np.float32([[1, 0, rec["offset"][0] * w], [0, 1, rec["offset"][1] * h]])
+    back = cv2.warpAffine(back, shift, (w, h), borderMode=cv2.BORDER_REFLECT)
+    back = cv2.GaussianBlur(back, (0, 0), max(0.3, rec["blur"]))
+    faint = cv2.addWeighted(img, 1.0 - rec["opacity"], back, rec["opacity"], 0)
+    return np.minimum(img, faint)
+
+
 def _s_motion(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
     return {
         "kernel": P.odd(P.integer(rng, r["kernel"])),
@@ -188,6 +211,9 @@ STEPS: dict[str, StepDef] = {
         _s_bleed,
         integers=frozenset({"radius"}),
     ),
+    "bleed_through": _def(
+        "bleed_through", {"opacity": [0.05, 0.2], "blur": [0.8, 2.5]}, _s_through
+    ),
     "motion_blur": _def(
         "motion_blur",
         {"kernel": [3, 9], "direction": [-0.5, 0.5]},
@@ -214,6 +240,7 @@ APPLY = {
     "backlight": apply_backlight,
     "color_cast": _a_cast,
     "ink_bleed": _a_bleed,
+    "bleed_through": _a_through,
     "motion_blur": _a_motion,
     "defocus": _a_defocus,
     "low_resolution": _a_lowres,
