@@ -209,6 +209,10 @@ def resolve_config(config: GenerateConfig) -> dict[str, Any]:
         if w > 0
     }
     data["corpus"] = {code: _file_digest(code, path) for code, path in sorted(config.corpus.items())}
+    if config.corpus:  # bad files fail here, in one line, before any worker starts
+        from fonts_manifest.corpus import load_corpus
+
+        load_corpus(dict(config.corpus))
     data["font_dirs"] = [str(Path(d).resolve()) for d in config.font_dirs]
     return data
 

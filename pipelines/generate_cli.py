@@ -103,13 +103,9 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
         over["image"] = {k: v for k, v in (("format", args.image_format),
                                             ("quality", args.quality)) if v is not None}
     if args.corpus:
-        pairs = {}
-        for item in args.corpus:
-            code, sep, path = item.partition("=")
-            if not sep or not code or not path:
-                raise PolyglyphError(f"--corpus: expected CODE=PATH, got {item!r}")
-            pairs[code] = path
-        over["corpus"] = pairs
+        from fonts_manifest.corpus import parse_corpus_args
+
+        over["corpus"] = parse_corpus_args(args.corpus)
     if args.font_dir:
         over["font_dirs"] = args.font_dir
     return over

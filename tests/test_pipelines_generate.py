@@ -210,6 +210,8 @@ def test_changing_num_shrinks_and_extends_the_same_run(reference: Path, config_f
         (["--image-format", "gif"], "invalid choice: 'gif'"),
         (["--config", "{bad}"], "config file not found"),
         (["--num", "0"], "'num'"),
+        (["--corpus", "en"], "expected LANG=PATH"),
+        (["--corpus", "en=/nonexistent/file.txt"], "not found"),
         (["--tasks", "spotting,dance"], "unknown task 'dance'"),
         (["--profile", "nosuchprofile"], "nosuchprofile"),
         (["--languages", "en", "--target-language", "qq"], "unknown language 'qq'"),
@@ -244,6 +246,20 @@ def test_out_is_a_file_or_unwritable(tmp_path: Path, config_file: Path) -> None:
         assert len(lines) == 1 and expected in lines[0], res.stderr
     assert a_file.read_text() == "x"
     assert not list(tmp_path.rglob("part-*.parquet"))
+
+
+def test_corpus_override_and_png_output(config_file: Path, tmp_path: Path) -> None:
+    text = tmp_path / "en.txt"
+    text.write_text("Zebrafish quizzically juggle seventeen violet lanterns tonight.\n" * 3, "utf-8")
+    out = tmp_path / "corpus"
+    assert cli_main(["generate", "--config", str(config_file), "--num", "2", "--languages", "en",
+                     "--corpus", f"en={text}", "--image-format", "png", "--profile", "clean",
+                     "--out", str(out), "--workers", "1", "--quiet"]) == 0
+    rows = pq.read_table(out / "part-00000.parquet").to_pylist()
+    assert any("Zebrafish" in r["text"] or "lanterns" in r["text"] for r in rows)
+    assert all(r["image"]["bytes"][:8] == b"\x89PNG\r\n\x1a\n" for r in rows)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["config"]["corpus"]["en"]["path"] == str(text.resolve())
 
 
 def test_inspect_draws_a_row(reference: Path, tmp_path: Path) -> None:
