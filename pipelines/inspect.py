@@ -71,13 +71,24 @@ def draw_row(row: dict[str, Any]) -> Image.Image:
                 if poly and len(poly) >= 3:
                     pen.polygon([tuple(p) for p in poly], outline=(0, 0, 0, 160))
     drawn = Image.alpha_composite(image.convert("RGBA"), overlay).convert("RGB")
-    strip_h = 28
-    canvas = Image.new("RGB", (drawn.width, drawn.height + strip_h), (255, 255, 255))
-    canvas.paste(drawn, (0, strip_h))
     caption = (f"{row.get('id')}  {row.get('language')}/{row.get('script')}  {row.get('scene')}  "
                f"profile={row.get('profile')}  lines={len(row.get('lines') or [])}  "
                f"{row.get('width')}x{row.get('height')}")
-    ImageDraw.Draw(canvas).text((6, 8), caption, fill=(0, 0, 0))
+    pen_text = ImageDraw.Draw(drawn)
+    rows_of_text, current = [], ""
+    for word in caption.split("  "):
+        trial = f"{current}  {word}" if current else word
+        if current and pen_text.textlength(trial) > drawn.width - 12:
+            rows_of_text.append(current)
+            current = word
+        else:
+            current = trial
+    rows_of_text.append(current)
+    strip_h = 8 + 14 * len(rows_of_text)
+    canvas = Image.new("RGB", (drawn.width, drawn.height + strip_h), (255, 255, 255))
+    canvas.paste(drawn, (0, strip_h))
+    ImageDraw.Draw(canvas).multiline_text((6, 4), "\n".join(rows_of_text), fill=(0, 0, 0),
+                                          spacing=3)
     return canvas
 
 

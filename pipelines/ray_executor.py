@@ -36,6 +36,9 @@ class _Progress:
 
 def _shard_task(resolved: dict[str, Any], chash: str, job: ShardJob, target: str,
                 progress: Any = None) -> dict:
+    import cv2
+
+    cv2.setNumThreads(1)  # one Ray CPU per task; OpenCV's own pool would oversubscribe the node
     count = [0]
 
     def on_row() -> None:
