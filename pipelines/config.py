@@ -63,6 +63,7 @@ class GenerateConfig(BaseModel):
     seed: int = Field(0, ge=0, lt=2**63)
     shard_rows: int = Field(256, ge=1, le=100_000)
     languages: Literal["all"] | list[str] | dict[str, float] = "all"
+    balance: Literal["language", "script"] = "language"
     scenes: dict[str, float] = Field(default_factory=lambda: {"document": 1.0})
     page_sizes: list[tuple[int, int] | SizeRange] = Field(default_factory=lambda: [(1024, 1448)])
     profiles: dict[str, float] = Field(default_factory=lambda: {"clean": 1.0})
@@ -195,6 +196,8 @@ def resolve_config(config: GenerateConfig) -> dict[str, Any]:
     registry = FontRegistry.load(extra_dirs=tuple(config.font_dirs))
     usable = {info.code: info for info in registry.languages()}
     languages = _resolve_languages(config.languages, usable)
+    if config.balance == "script" and not isinstance(config.languages, dict):
+        languages = _balance_by_script(languages, usable)
     scenes = _check_scenes(config.scenes)
     data = config.model_dump(mode="json", exclude=set(EXECUTION_KEYS))
     data["scenes"] = scenes
@@ -237,6 +240,19 @@ def _resolve_languages(value: Any, usable: dict[str, Any]) -> dict[str, float]:
                 f"`polyglyph languages` lists the {len(usable)} usable codes"
             )
     return {code: float(w) for code, w in sorted(weights.items()) if w > 0}
+
+
+def _balance_by_script(languages: dict[str, float], usable: dict[str, Any]) -> dict[str, float]:
+    """Every script gets the same share, split evenly among its languages (with `all`, Latin
+    would otherwise take most samples: most UDHR languages are written in it)."""
+    by_script: dict[str, list[str]] = {}
+    for code in languages:
+        by_script.setdefault(usable[code].script, []).append(code)
+    return {
+        code: 1.0 / (len(by_script) * len(codes))
+        for codes in by_script.values()
+        for code in codes
+    }
 
 
 def _check_scenes(scenes: dict[str, float]) -> dict[str, float]:

@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="run seed")
     p.add_argument("--languages", metavar="LIST",
                    help="`all`, codes `ar,he,hi` or weights `ar=2,en=1`")
+    p.add_argument("--balance", choices=["language", "script"],
+                   help="with `all` or a list: weight each language alike, or each script alike")
     p.add_argument("--scenes", metavar="LIST", help="scenes `document,receipt` or weights")
     p.add_argument("--profile", metavar="LIST",
                    help="warp profile name or YAML path, or weights `scan=2,photo=1`")
@@ -86,6 +88,7 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "overwrite": args.overwrite,
         "dewarp": args.dewarp,
         "target_language": args.target_language,
+        "balance": args.balance,
     }
     if args.languages:
         langs = parse_weights(args.languages, "--languages")

@@ -132,5 +132,24 @@ def test_generate_help_lists_every_option() -> None:
     text = build_parser().format_help()
     for flag in ("--config", "--num", "--out", "--seed", "--languages", "--profile", "--workers",
                  "--ray-address", "--executor", "--shard-rows", "--overwrite", "--scenes",
-                 "--tasks", "--image-format", "--quality", "--dewarp", "--corpus", "--font-dir"):
+                 "--tasks", "--image-format", "--quality", "--dewarp", "--corpus", "--font-dir",
+                 "--balance", "--target-language", "--quiet"):
         assert flag in text
+
+
+def test_script_balance_gives_every_script_the_same_share() -> None:
+    from collections import Counter
+
+    from fonts_manifest.registry import FontRegistry
+    from pipelines.config import resolve_config
+
+    scripts = {info.code: info.script for info in FontRegistry.load().languages()}
+    plain = resolve_config(build_config(None, {}))["languages"]
+    balanced = resolve_config(build_config(None, {"balance": "script"}))["languages"]
+    assert set(plain) == set(balanced) == set(scripts)
+    share: Counter[str] = Counter()
+    for code, weight in balanced.items():
+        share[scripts[code]] += weight
+    assert len(share) > 10 and max(share.values()) - min(share.values()) < 1e-9
+    latin = sum(1 for code in plain if scripts[code] == "Latn") / len(plain)
+    assert latin > 0.5 and abs(share["Latn"] / sum(share.values()) - 1 / len(share)) < 1e-9
