@@ -73,8 +73,11 @@ def apply_warp(page: Page, record: dict[str, Any]) -> Page:
     """Apply a record: pixels and all labels through one map, then photometric steps.
 
     With `record["dewarp"]`, `page.extras["dewarp_map"]` gets the backward map at 1/grid_step
-    resolution: (rows, cols, 2) float16, the source point of each output node in
-    `grid_sample` coordinates ([-1, 1], align_corners=False) of the unwarped page.
+    resolution: (rows, cols, 2) float16; node (r, c) sits at output pixel ((c + .5) * step,
+    (r + .5) * step) and holds where on the flat page that point came from, in `grid_sample`
+    coordinates of the unwarped page ([-1, 1], align_corners=False). Values outside [-1, 1]
+    are background (clipped to [-4, 4]). Rectifying networks that want flat -> warped
+    positions instead get them by inverting it (the label path does exactly that).
     """
     if [page.width, page.height] != list(record["input_size"]):
         raise PolyglyphError(
@@ -118,6 +121,7 @@ def dewarp_map(width: int, height: int, coarse: Any, record: dict[str, Any]) -> 
     norm = np.empty(src.shape, np.float64)
     norm[..., 0] = 2.0 * src[..., 0] / width - 1.0
     norm[..., 1] = 2.0 * src[..., 1] / height - 1.0
+    np.clip(norm, -4.0, 4.0, out=norm)  # beyond the horizon sources run off to infinity
     return norm.astype(np.float16)
 
 
