@@ -2,10 +2,10 @@
 
 Filled shapes of many sizes are drawn (exact area coverage) on a blank page, each also recorded as a
 label polygon (and its grid cell as a block). After a geometry-only warp, each label polygon is
-rasterised and compared with the ink inside its warped cell. Two measures: `hard` thresholds
-the ink at half coverage and fills the polygon by pixel centres; `soft` compares fractional
-coverage (ink darkness vs the polygon rasterised at 4x and averaged), which removes most of the
-half-pixel quantisation that dominates the hard IoU of a 15 px shape. Shared by tests and bench.
+rasterised and compared with the ink inside its warped cell. Two measures, both with the
+polygon's pixel coverage taken from a 4x4 supersampled fill: `hard` binarises both sides at half
+coverage (ink darker than mid-grey vs polygon over half the pixel); `soft` compares fractional
+coverage (ink darkness vs polygon coverage) without thresholds. Shared by tests and bench.
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def shape_ious(warped: Page, soft: bool = True) -> list[float]:
             inter = float(np.minimum(ink, label).sum())
         else:
             ink_b = (gray[y0:y1, x0:x1] < 128) & inside
-            label_b = _raster(line.polygon, w, h)[y0:y1, x0:x1]
+            label_b = _coverage(line.polygon, int(x0), int(y0), int(x1 - x0), int(y1 - y0)) > 0.5
             union = float(np.count_nonzero(ink_b | label_b))
             inter = float(np.count_nonzero(ink_b & label_b))
         if union:
