@@ -30,7 +30,7 @@ from synth.render import (
     sample_background,
 )
 from synth.scenes import draw_labelled_line, sample_hand, union_box
-from synth.text import TextStyle, clean_text
+from synth.text import TextStyle, clean_text, face_name
 
 TTB_SCRIPTS = frozenset({"Hani", "Hans", "Hant", "Jpan", "Kore", "Hang", "Hira", "Kana"})
 LIST_MARKERS = ("1.", "1)", "(a)", "•", "–", "i.")
@@ -160,6 +160,10 @@ def sample(spec: PageSpec, rng: np.random.Generator, ctx: RenderContext) -> dict
         "height": h,
         "background": sample_background(rng, w, h, tuple(spec.backgrounds)),
         "fonts": {"body": font_style, "heading": heading_style},
+        "font_files": {  # what those styles resolve to here (for the row; apply re-resolves)
+            "body": [face_name(f) for f in ctx.chain(info.code, font_style)[:2]],
+            "heading": [face_name(f) for f in ctx.chain(info.code, heading_style)[:2]],
+        },
         "sizes": sizes,
         "bold": {"title": bool(rng.random() < 0.75), "heading": bool(rng.random() < 0.7)},
         "colours": {"body": body_colour, "accent": accent, "small": pick(rng, PRINT_INKS)},
@@ -299,20 +303,18 @@ class _Planner:
         return style
 
     def line_box(self, style: TextStyle) -> tuple[float, float]:
-        """(ascent, line height): the ink extent of real text in this style, times the spacing.
-
-        Font metrics would do for Latin, but script fonts declare very tall ascents (Arabic,
-        Myanmar) so lines would sit far apart; real ink of the corpus gives even pages.
-        """
+        """(ascent, line pitch): the record's spacing times the font size, but never less than
+        the extent of typical words of the corpus (scripts with tall stacks need more room)."""
         ascent, descent = self._ink_extent(style)
-        return ascent, (ascent + descent) * float(self.r["line_spacing"])
+        pitch = max(style.size * float(self.r["line_spacing"]), (ascent + descent) * 1.05)
+        return ascent, pitch
 
     def _ink_extent(self, style: TextStyle) -> tuple[float, float]:
         key = ("ink-extent", style)
         cached = self._extents.get(key)
         if cached is None:
-            sample = clean_text(max(self.corpus.paragraphs[:12], key=len)[:160])
-            ascent, descent = self.engine.text_extent(sample, style)
+            sample = clean_text(max(self.corpus.paragraphs[:12], key=len)[:300])
+            ascent, descent = self.engine.typical_extent(sample, style)
             cached = (max(ascent, style.size * 0.5), max(descent, style.size * 0.1))
             self._extents[key] = cached
         return cached

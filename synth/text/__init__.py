@@ -252,6 +252,29 @@ class TextEngine:
         self._extents[key] = (ascent, descent)
         return ascent, descent
 
+    def typical_extent(self, text: str, style: TextStyle, quantile: float = 0.9
+                       ) -> tuple[float, float]:
+        """(ascent, descent) that `quantile` of the words of `text` stay within, at style.size.
+
+        For line spacing: the tallest stacked mark in a corpus (Naskh, Tibetan) would spread
+        every line apart, while typical words set the rhythm a typesetter would use. Measured
+        once per font chain at a reference size and scaled, so new sizes cost nothing.
+        """
+        key = ("typical", text, style.chain, style.bold, style.direction, style.language,
+               quantile)
+        ratios = self._extents.get(key)
+        if ratios is None:
+            reference = replace(style, size=64)
+            extents = [self.text_extent(word, reference) for word in text.split()[:40]]
+            extents = [e for e in extents if e[0] + e[1] > 0] or [self.text_extent(text,
+                                                                                    reference)]
+            ascents = sorted(e[0] for e in extents)
+            descents = sorted(e[1] for e in extents)
+            pick = min(len(extents) - 1, int(quantile * len(extents)))
+            ratios = (ascents[pick] / 64.0, descents[pick] / 64.0)
+            self._extents[key] = ratios
+        return ratios[0] * style.size, ratios[1] * style.size
+
     # -- measuring and breaking ------------------------------------------------------------
 
     def width(self, text: str, style: TextStyle) -> float:
