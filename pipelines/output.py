@@ -95,6 +95,18 @@ class Output:
 
         return self._fs.get_file_info(self.path(name)).type == pafs.FileType.File
 
+    def size(self, name: str) -> int | None:
+        """Size in bytes, or None when the file is missing."""
+        if self.is_local:
+            try:
+                return (self.root / name).stat().st_size
+            except OSError:
+                return None
+        from pyarrow import fs as pafs
+
+        info = self._fs.get_file_info(self.path(name))
+        return info.size if info.type == pafs.FileType.File else None
+
     def read_bytes(self, name: str) -> bytes:
         if self.is_local:
             return (self.root / name).read_bytes()

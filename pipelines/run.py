@@ -164,6 +164,12 @@ def run_generate(config: GenerateConfig, progress: bool = True) -> dict[str, Any
                 f"libraries or fonts (build {str(entry.get('build'))[:12]} != {build[:12]}); "
                 "run every node from the same image"
             )
+        if out.size(entry["file"]) != entry["bytes"]:
+            raise PolyglyphError(
+                f"shard {entry['file']} was written by a worker but is not in {out.target} as "
+                "seen from the driver; on a multi-node cluster use a shared filesystem or a "
+                "URI such as s3://bucket/prefix for --out"
+            )
         results[entry["index"]] = entry
         manifest["shards"] = [results[k] for k in sorted(results)]
         write_json(out, MANIFEST, manifest)
