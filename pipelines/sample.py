@@ -178,3 +178,19 @@ def make_row(
     )
     clock.lap("encode")
     return row
+
+
+def remake_page(row: dict[str, Any], ctx: WorkerContext) -> Any:
+    """Re-make a row's page from its stored records alone (render, then warp): no seeds, no
+    plan, so a row can be audited or re-encoded without the run that made it."""
+    import json
+
+    from synth.render import apply_render
+
+    page = apply_render(json.loads(row["render"]), ctx.render_ctx)
+    warp = json.loads(row["warp"] or "{}")
+    if warp:
+        import warping
+
+        page = warping.apply_warp(page, warp)
+    return page

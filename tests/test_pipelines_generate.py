@@ -262,6 +262,20 @@ def test_corpus_override_and_png_output(config_file: Path, tmp_path: Path) -> No
     assert manifest["config"]["corpus"]["en"]["path"] == str(text.resolve())
 
 
+def test_rows_remake_from_their_records(reference: Path) -> None:
+    from pipelines.rows import encode_image
+    from pipelines.sample import remake_page, worker_context
+
+    manifest = json.loads((reference / "manifest.json").read_text())
+    ctx = worker_context(manifest["config"], manifest["config_hash"])
+    rows = pq.read_table(reference / "part-00001.parquet").to_pylist()
+    image = manifest["config"]["image"]
+    for row in rows:
+        page = remake_page(row, ctx)
+        assert encode_image(page.image, image["format"], image["quality"]) == row["image"]["bytes"]
+        assert [ln.text for ln in page.lines] == [ln["text"] for ln in row["lines"]]
+
+
 def test_inspect_draws_a_row(reference: Path, tmp_path: Path) -> None:
     png = tmp_path / "row.png"
     assert cli_main(["inspect", str(reference), "--index", "4", "--out", str(png)]) == 0
