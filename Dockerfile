@@ -25,7 +25,10 @@ COPY warping ./warping
 COPY qa_factory ./qa_factory
 COPY fonts_manifest ./fonts_manifest
 COPY pipelines ./pipelines
+# ray[default] adds the dashboard and job server that `ray job submit` talks to (head node);
+# pinned to the Ray version polyglyph resolved so all nodes match.
 RUN pip install --upgrade pip && pip install . \
+ && pip install "ray[default]==$(python -c 'import ray; print(ray.__version__)')" \
  && polyglyph doctor
 
 # Ray's default ports: GCS 6379, dashboard 8265, client 10001.
