@@ -197,7 +197,7 @@ def page_to_row(
         {
             "text": wd.text,
             "polygon": _points(wd.polygon),
-            "line_index": int(li if wd.line_index is None else wd.line_index),
+            "line_index": li,  # the position of the owning line, whatever the word recorded
             "visible": float(wd.visible),
         }
         for li, ln in enumerate(page.lines)
