@@ -68,6 +68,7 @@ class RenderContext:
         self.corpus = corpus
         self.engine = TextEngine(registry)
         self._chains: dict[tuple[str, str], tuple[Any, ...]] = {}
+        self.memo: dict[Any, Any] = {}  # per-worker facts scenes derive from fonts and corpus
 
     def language(self, code: str) -> Any:
         """LanguageInfo of a usable language; unknown codes raise PolyglyphError."""

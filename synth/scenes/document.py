@@ -13,11 +13,13 @@ because raqm's `ttb` puts every Mongolian glyph on one spot.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from pipelines.errors import PolyglyphError
 from synth.linebreak import break_segments
 from synth.page import Block, Page, map_page_geometry
 from synth.render import (
@@ -138,18 +140,7 @@ def sample(spec: PageSpec, rng: np.random.Generator, ctx: RenderContext) -> dict
         if chars > budget:
             break
 
-    rtl = info.direction == "rtl"
-    header = None
-    if rng.random() < 0.6 and mode == "horizontal":
-        title = clean_text(corpus.paragraphs[0]) if ids and ids[0] == "title" else info.name
-        header = title if len(title) < 70 else info.name
-        if rtl and rng.random() < 0.7:
-            header = f"{header} · UDHR 1948"  # Latin and digits inside an RTL line: bidi
-    footer = pick(rng, FOOTER_TEXTS) if rng.random() < 0.45 and mode == "horizontal" else None
-    number = None
-    if rng.random() < 0.75 and mode != "ttb":
-        n = int(rng.integers(1, 400))
-        number = pick(rng, (f"{n}", f"– {n} –", f"{n}"))
+    header, footer, number = _sample_decorations(rng, ctx, info, corpus, mode)
     return {
         "scene": "document",
         "language": info.code,
@@ -181,6 +172,50 @@ def sample(spec: PageSpec, rng: np.random.Generator, ctx: RenderContext) -> dict
         "page_number": number,
         "page_number_align": pick(rng, ("center", "end")),
     }
+
+
+def _sample_decorations(rng: np.random.Generator, ctx: RenderContext, info: Any, corpus: Any,
+                        mode: str) -> tuple[str | None, str | None, str | None]:
+    """Running header, footer and page number (the page number in native digits when the
+    corpus writes them and the fonts have them)."""
+    ids = corpus.paragraph_ids
+    header = None
+    if rng.random() < 0.6 and mode == "horizontal":
+        title = clean_text(corpus.paragraphs[0]) if ids and ids[0] == "title" else info.name
+        header = title if len(title) < 70 else info.name
+        if info.direction == "rtl" and rng.random() < 0.7:
+            header = f"{header} · UDHR 1948"  # Latin and digits inside an RTL line: bidi
+    footer = pick(rng, FOOTER_TEXTS) if rng.random() < 0.45 and mode == "horizontal" else None
+    number = None
+    if rng.random() < 0.75 and mode != "ttb":
+        digits = str(int(rng.integers(1, 400)))
+        native = _native_digits(ctx, info, corpus)
+        if native and rng.random() < 0.5:
+            digits = "".join(native[int(d)] for d in digits)
+        number = pick(rng, (digits, f"– {digits} –", digits))
+    return header, footer, number
+
+
+def _native_digits(ctx: RenderContext, info: Any, corpus: Any) -> str | None:
+    """The script's own 0-9 if the corpus uses them and the language's fonts draw all ten."""
+    key = ("native-digits", info.code, id(corpus))
+    if key not in ctx.memo:
+        ctx.memo[key] = _find_native_digits(ctx, info, corpus)
+    return ctx.memo[key]
+
+
+def _find_native_digits(ctx: RenderContext, info: Any, corpus: Any) -> str | None:
+    for paragraph in corpus.paragraphs:
+        for ch in paragraph:
+            if unicodedata.category(ch) == "Nd" and not ch.isascii():
+                zero = ord(ch) - unicodedata.digit(ch)
+                digits = "".join(chr(zero + k) for k in range(10))
+                try:
+                    ctx.engine.itemize(digits, ctx.style(info.code, 20))
+                except PolyglyphError:
+                    return None
+                return digits
+    return None
 
 
 @dataclass
