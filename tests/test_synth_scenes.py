@@ -241,3 +241,17 @@ def test_landscape_pages_keep_every_line_on_the_page(ctx, scene, language) -> No
     for line in page.lines:
         pts = np.asarray(line.polygon)
         assert pts.min() >= 0 and pts[:, 0].max() <= width and pts[:, 1].max() <= height, line.text
+
+
+def test_a_one_paragraph_user_corpus_still_fills_every_scene(tmp_path) -> None:
+    path = tmp_path / "en.txt"
+    path.write_text("Short custom text for the whole page, only one paragraph here.\n", encoding="utf-8")
+    corpus = load_corpus({"en": str(path)})
+    assert len(corpus["en"].paragraphs) == 1
+    one = RenderContext(FontRegistry.load(corpus=corpus), corpus)
+    for scene in SCENES:
+        page = apply_render(sample_render(PageSpec(language="en", scene=scene, width=512, height=724),
+                                          sample_rng(1), one), one)
+        assert len(page.lines) >= 3, scene
+    note = page.extras["paragraphs"]
+    assert [p["line_indices"] for p in note] and note[0]["id"] == corpus["en"].paragraph_ids[0]

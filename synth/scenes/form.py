@@ -88,7 +88,7 @@ def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
     blocks.append({"role": "title", "lines": [len(lines) - 1]})
     y += t_descent + size * float(rng.uniform(1.2, 2.0))
     if rng.random() < 0.5:  # printed instructions from the corpus
-        paragraph = kit.paragraph(ctx, code, int(rng.integers(1, len(ctx.text(code).paragraphs))))
+        paragraph = kit.paragraph(ctx, code, kit.paragraph_index(rng, ctx, code))
         style = kit.style_for(ctx, code, size * 0.85, font)
         wrapped = ctx.engine.wrap(paragraph, style, width - 2 * margin)[: int(rng.integers(1, 4))]
         first = len(lines)

@@ -98,6 +98,12 @@ def paragraph(ctx: Any, language: str, index: int) -> str:
     return clean_text(ctx.text(language).paragraphs[index])
 
 
+def paragraph_index(rng: np.random.Generator, ctx: Any, language: str) -> int:
+    """A random body paragraph (not the title at 0), or 0 when the text has only one."""
+    count = len(ctx.text(language).paragraphs)
+    return int(rng.integers(1, count)) if count > 1 else 0
+
+
 def line_order(
     text: str,
     x: float,

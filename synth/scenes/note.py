@@ -80,7 +80,8 @@ def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
     corpus = ctx.text(code)
     text_w = width - 2 * margin - hand_size * 0.8  # slack for slant and wobble
     style = kit.style_for(ctx, code, hand_size, hand_font)
-    first_paragraph = int(rng.integers(1, max(2, len(corpus.paragraphs) - 3)))
+    count = len(corpus.paragraphs)
+    first_paragraph = int(rng.integers(1, max(2, count - 3))) if count > 1 else 0
     indent = hand_size * float(rng.uniform(0.0, 2.0))
     slot = 0
     shown: list[dict[str, Any]] = []

@@ -151,7 +151,7 @@ def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
         blocks.append({"role": "title", "lines": [0]})
         y += t_descent + size * 1.2
     if rng.random() < 0.4:  # an introductory paragraph from the corpus
-        text = kit.paragraph(ctx, code, int(rng.integers(1, len(ctx.text(code).paragraphs))))
+        text = kit.paragraph(ctx, code, kit.paragraph_index(rng, ctx, code))
         wrapped = ctx.engine.wrap(text, kit.style_for(ctx, code, size, font), avail)
         first = len(lines)
         for text in wrapped[: int(rng.integers(1, 6))]:
@@ -246,7 +246,7 @@ def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
     blocks.append({"role": "table", "lines": table_lines, "table_index": 0, "box": table_box})
     y = bottom + size * 1.2
     if rng.random() < 0.5 and y + size * 2 < height - margin:
-        caption = kit.paragraph(ctx, code, int(rng.integers(1, len(ctx.text(code).paragraphs))))
+        caption = kit.paragraph(ctx, code, kit.paragraph_index(rng, ctx, code))
         caption = ctx.engine.wrap(caption, kit.style_for(ctx, code, size * 0.9, font), avail)[0]
         y += ascent
         lines.append(kit.line_order(caption, (width - margin) if rtl else margin, y, size * 0.9,
