@@ -121,7 +121,7 @@ def main(argv: list[str]) -> int:
     config = build_config(args.config, overrides)
     manifest = run_generate(config, progress=not args.quiet)
     rows = sum(s["rows"] for s in manifest["shards"])
-    failed = sum(len(s.get("failures", [])) for s in manifest["shards"])
+    failed = sum(s.get("failed", 0) for s in manifest["shards"])
     note = f", {failed} samples failed (see stats.json)" if failed else ""
     print(f"wrote {rows} rows in {manifest['num_shards']} shards to {config.out}{note}")
     return 0

@@ -25,7 +25,7 @@ from .config import GenerateConfig, config_hash, resolve_config
 from .output import Output
 from .provenance import build_digest, code_digest, environment
 from .sample import available_stages
-from .shard import ShardJob, make_shard, plan_shards
+from .shard import ShardJob, counts_from_file, make_shard, manifest_entry, plan_shards
 
 MANIFEST = "manifest.json"
 STATS = "stats.json"
@@ -152,6 +152,7 @@ def run_generate(config: GenerateConfig, progress: bool = True) -> dict[str, Any
     }
     write_json(out, MANIFEST, manifest)
     results = dict(kept)
+    made: dict[int, dict[str, Any]] = {}
     wall = time.perf_counter()
 
     bar = tqdm(total=sum(j.rows for j in pending), unit="sample", disable=not progress,
@@ -170,7 +171,8 @@ def run_generate(config: GenerateConfig, progress: bool = True) -> dict[str, Any
                 "seen from the driver; on a multi-node cluster use a shared filesystem or a "
                 "URI such as s3://bucket/prefix for --out"
             )
-        results[entry["index"]] = entry
+        results[entry["index"]] = manifest_entry(entry)
+        made[entry["index"]] = entry
         manifest["shards"] = [results[k] for k in sorted(results)]
         write_json(out, MANIFEST, manifest)
 
@@ -190,7 +192,7 @@ def run_generate(config: GenerateConfig, progress: bool = True) -> dict[str, Any
     manifest["finished_at"] = now()
     manifest["complete"] = True
     write_json(out, MANIFEST, manifest)
-    stats = build_stats(manifest, [results[j.index] for j in pending], elapsed)
+    stats = build_stats(out, manifest, [made[j.index] for j in pending], elapsed)
     write_json(out, STATS, stats)
     out.write_atomic(CARD, dataset_card(manifest, stats).encode())
     return manifest
@@ -224,12 +226,17 @@ def dataset_card(manifest: dict[str, Any], stats: dict[str, Any]) -> str:
 
 
 def build_stats(
-    manifest: dict[str, Any], made: list[dict[str, Any]], elapsed: float
+    out: Output, manifest: dict[str, Any], made: list[dict[str, Any]], elapsed: float
 ) -> dict[str, Any]:
+    """Totals over the whole dataset: counts of made shards come from the workers, counts of
+    kept shards are read back from their columns."""
     totals: dict[str, Counter[str]] = {}
+    made_by_index = {e["index"]: e for e in made}
     for entry in manifest["shards"]:
-        for key, counts in entry.get("stats", {}).items():
-            totals.setdefault(key, Counter()).update(counts)
+        fresh = made_by_index.get(entry["index"])
+        counts = fresh["stats"] if fresh else counts_from_file(out, entry["file"])
+        for key, by_value in counts.items():
+            totals.setdefault(key, Counter()).update(by_value)
     rows_made = sum(e["rows"] for e in made)
     stage_seconds: Counter[str] = Counter()
     for entry in made:
@@ -238,7 +245,7 @@ def build_stats(
     return {
         "rows": sum(e["rows"] for e in manifest["shards"]),
         "shards": len(manifest["shards"]),
-        "failed_samples": len(failures),
+        "failed_samples": sum(e.get("failed", 0) for e in manifest["shards"]),
         "failures": failures[:100],
         **{f"by_{key}": dict(sorted(c.items())) for key, c in sorted(totals.items())},
         "throughput": {

@@ -55,8 +55,32 @@ def plan_shards(num: int, shard_rows: int) -> list[ShardJob]:
 def count_stats(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     return {
         key: dict(sorted(Counter(str(r[key]) for r in rows).items()))
-        for key in ("language", "script", "scene", "profile")
+        for key in STAT_KEYS
     }
+
+
+MANIFEST_FAILURES = 20
+STAT_KEYS = ("language", "script", "scene", "profile")
+
+
+def manifest_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """What the manifest keeps of a shard result: small and fixed-size, because the manifest is
+    rewritten after every shard (counts by language alone can hold hundreds of keys)."""
+    lean = {k: v for k, v in entry.items() if k not in ("stats", "stage_seconds", "failures")}
+    failures = entry.get("failures", [])
+    lean["failed"] = len(failures)
+    lean["failures"] = failures[:MANIFEST_FAILURES]
+    return lean
+
+
+def counts_from_file(out: Output, name: str) -> dict[str, dict[str, int]]:
+    """Counts of a finished shard read back from its columns (for shards kept by a resume)."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(io.BytesIO(out.read_bytes(name)), columns=list(STAT_KEYS))
+    return count_stats(table.to_pylist())
 
 
 def make_shard(

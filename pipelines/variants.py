@@ -26,7 +26,7 @@ from .provenance import build_digest
 from .readers import READERS, Problem, SourceItem, item_page
 from .rows import page_to_row, rows_to_table
 from .run import MANIFEST, STATS, now, polyglyph_version, resume_plan, write_json
-from .shard import ShardJob, count_stats, plan_shards
+from .shard import ShardJob, count_stats, counts_from_file, manifest_entry, plan_shards
 
 PROBLEMS = "problems.json"
 EXPECTED = {
@@ -161,11 +161,13 @@ def main(argv: list[str]) -> int:
     write_json(out, MANIFEST, manifest)
     started = time.perf_counter()
     bad: set[str] = set()
+    made: dict[int, dict[str, Any]] = {}
     for job in jobs:
         if job.index in kept:
             continue
         entry = _variant_shard(job, pairs, cfg, profile, out, problems, bad)
-        kept[job.index] = entry
+        made[job.index] = entry
+        kept[job.index] = manifest_entry(entry)
         manifest["shards"] = [kept[k] for k in sorted(kept)]
         write_json(out, MANIFEST, manifest)
     for p in problems:
@@ -177,7 +179,8 @@ def main(argv: list[str]) -> int:
     elapsed = time.perf_counter() - started
     totals: dict[str, dict[str, int]] = {}
     for entry in manifest["shards"]:
-        for key, counts in entry["stats"].items():
+        fresh = made.get(entry["index"])
+        for key, counts in (fresh["stats"] if fresh else counts_from_file(out, entry["file"])).items():
             for name, n in counts.items():
                 totals.setdefault(key, {})[name] = totals.get(key, {}).get(name, 0) + n
     write_json(out, STATS, {"rows": rows, "images": len(items) - len(bad),

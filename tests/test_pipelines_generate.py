@@ -175,6 +175,9 @@ def test_resume_remakes_damaged_and_missing_shards(reference: Path, config_file:
     stats = json.loads((out / "stats.json").read_text())
     assert stats["throughput"]["shards_kept"] == 1
     assert stats["throughput"]["shards_made_this_run"] == 2
+    ref_stats = json.loads((reference / "stats.json").read_text())
+    assert stats["by_language"] == ref_stats["by_language"]  # kept shard counted from its file
+    assert "stats" not in json.loads((out / "manifest.json").read_text())["shards"][0]
     # a different config in the same directory is refused, --overwrite replaces it
     capsys.readouterr()
     assert cli_main([*argv, "--seed", "9"]) == 1
