@@ -279,23 +279,17 @@ def _check_scenes(scenes: dict[str, float]) -> dict[str, float]:
 
 
 def _check_tasks(tasks: dict[str, float] | None) -> dict[str, float] | None:
-    if tasks is None:
-        return None
-    try:
-        from qa_factory.views import TASKS
-    except ImportError:
-        return tasks
-    for name in tasks:
+    from qa_factory.views import TASKS
+
+    for name in tasks or {}:
         if name not in TASKS:
             raise PolyglyphError(f"tasks: unknown task {name!r}; allowed: {', '.join(TASKS)}")
     return tasks
 
 
-def _load_profile(name_or_path: str) -> dict[str, Any] | None:
-    try:
-        from warping.profiles import load_profile
-    except ImportError:
-        return None
+def _load_profile(name_or_path: str) -> dict[str, Any]:
+    from warping.profiles import load_profile
+
     try:
         return json.loads(json.dumps(load_profile(name_or_path), default=_json_default))
     except PolyglyphError as exc:

@@ -24,7 +24,6 @@ from pipelines.errors import PolyglyphError
 from .config import GenerateConfig, config_hash, resolve_config
 from .output import Output
 from .provenance import build_digest, code_digest, environment
-from .sample import available_stages
 from .shard import ShardJob, counts_from_file, make_shard, manifest_entry, plan_shards
 
 MANIFEST = "manifest.json"
@@ -142,7 +141,6 @@ def run_generate(config: GenerateConfig, progress: bool = True) -> dict[str, Any
         "shard_rows": config.shard_rows,
         "num_shards": len(jobs),
         "config": resolved,
-        "stages": available_stages(),
         "executor": {"kind": executor, "workers": config.workers,
                      "ray_address": config.ray_address},
         "started_at": now(),

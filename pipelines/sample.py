@@ -8,13 +8,17 @@ by config hash (`worker_context`).
 
 from __future__ import annotations
 
-import sys
+import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+import warping
+from qa_factory.markdown import page_markdown
+from qa_factory.views import make_views
+from synth.render import PageSpec, apply_render, render_page
 from synth.rng import child_rng, sample_rng, sample_seed
 
 from .rows import page_to_row
@@ -24,13 +28,12 @@ _CONTEXTS: dict[str, WorkerContext] = {}
 
 @dataclass
 class WorkerContext:
-    """Per-process state for one resolved config: the render context and loaded profiles."""
+    """Per-process state for one resolved config: fonts, corpus and the render caches."""
 
     config: dict[str, Any]
     config_hash: str
     render_ctx: Any
     corpus: Any = None
-    stages: dict[str, bool] = field(default_factory=dict)
 
 
 def worker_context(config: dict[str, Any], config_hash: str) -> WorkerContext:
@@ -52,30 +55,9 @@ def worker_context(config: dict[str, Any], config_hash: str) -> WorkerContext:
         config_hash=config_hash,
         render_ctx=RenderContext(registry, corpus),
         corpus=corpus,
-        stages=available_stages(),
     )
-    for stage, ok in ctx.stages.items():
-        if not ok:
-            print(f"polyglyph: note: stage {stage!r} is not available; its columns stay empty",
-                  file=sys.stderr)
     _CONTEXTS[config_hash] = ctx
     return ctx
-
-
-def available_stages() -> dict[str, bool]:
-    """Which optional stages this install has (recorded in the manifest)."""
-    out = {}
-    for stage, module in (("warp", "warping"), ("views", "qa_factory.views"),
-                          ("markdown", "qa_factory.markdown")):
-        try:
-            mod = __import__(module, fromlist=["_"])
-            out[stage] = bool(
-                getattr(mod, "warp_page", None) or getattr(mod, "make_views", None)
-                or getattr(mod, "page_markdown", None)
-            )
-        except ImportError:
-            out[stage] = False
-    return out
 
 
 def row_id(config_hash: str, index: int) -> str:
@@ -120,8 +102,6 @@ def make_page(
     config: dict[str, Any], index: int, ctx: WorkerContext, clock: StageClock | None = None
 ) -> tuple[Any, dict, Any, int]:
     """Render and warp sample `index`; returns (page, plan, views rng, seed)."""
-    from synth.render import PageSpec, render_page
-
     clock = clock or StageClock()
 
     seed = sample_seed(config["seed"], index)
@@ -135,10 +115,7 @@ def make_page(
     page = render_page(spec, render_rng, ctx.render_ctx)
     clock.lap("render")
     profile = config["profiles"][plan["profile"]]["profile"]
-    if ctx.stages.get("warp") and profile is not None:
-        import warping
-
-        page = warping.warp_page(page, profile, warp_rng, dewarp=bool(config.get("dewarp")))
+    page = warping.warp_page(page, profile, warp_rng, dewarp=bool(config.get("dewarp")))
     clock.lap("warp")
     return page, plan, views_rng, seed
 
@@ -149,17 +126,9 @@ def make_row(
     """The full output row of sample `index` (DESIGN §3 columns)."""
     clock = clock or StageClock()
     page, plan, views_rng, seed = make_page(config, index, ctx, clock)
-    markdown, tasks = "", []
-    if ctx.stages.get("markdown"):
-        from qa_factory.markdown import page_markdown
-
-        markdown = page_markdown(page)
-    if ctx.stages.get("views"):
-        from qa_factory.views import make_views
-
-        tasks = make_views(page, views_rng, task_mix=config.get("tasks"),
-                           target_language=config["target_language"],
-                           corpus=ctx.corpus)
+    markdown = page_markdown(page)
+    tasks = make_views(page, views_rng, task_mix=config.get("tasks"),
+                       target_language=config["target_language"], corpus=ctx.corpus)
     clock.lap("views")
     if not config.get("dewarp"):
         page.extras.pop("dewarp_map", None)
@@ -183,14 +152,8 @@ def make_row(
 def remake_page(row: dict[str, Any], ctx: WorkerContext) -> Any:
     """Re-make a row's page from its stored records alone (render, then warp): no seeds, no
     plan, so a row can be audited or re-encoded without the run that made it."""
-    import json
-
-    from synth.render import apply_render
-
     page = apply_render(json.loads(row["render"]), ctx.render_ctx)
     warp = json.loads(row["warp"] or "{}")
     if warp:
-        import warping
-
         page = warping.apply_warp(page, warp)
     return page

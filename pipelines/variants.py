@@ -18,8 +18,10 @@ from typing import Any
 
 from PIL import UnidentifiedImageError
 
+import warping
 from pipelines.errors import PolyglyphError
 from synth.rng import child_rng, sample_rng, sample_seed
+from warping.profiles import load_profile
 
 from .output import Output, sha256, table_bytes
 from .provenance import build_digest
@@ -63,17 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def geometry_only(record: dict[str, Any]) -> dict[str, Any]:
     """The warp record without its photometric steps (pixels move, nothing else changes)."""
-    import warping
-
-    strip = getattr(warping, "geometry_only", None)
-    if strip is not None:
-        return strip(record)
-    out = dict(record)
-    if "photometric" in out:
-        out["photometric"] = []
-    if isinstance(out.get("steps"), list):
-        out["steps"] = [s for s in out["steps"] if s.get("kind", "geometric") != "photometric"]
-    return out
+    return {**record, "photometric": []}
 
 
 def _input_digest(items: list[SourceItem]) -> str:
@@ -89,7 +81,6 @@ def _input_digest(items: list[SourceItem]) -> str:
 
 def make_variant_row(page: Any, item: SourceItem, copy: int, index: int, cfg: dict[str, Any],
                      profile: dict[str, Any]) -> dict[str, Any]:
-    import warping
 
     seed = sample_seed(cfg["seed"], copy, stream=f"variant:{item.key}")
     rng = child_rng(sample_rng(seed), "warp")
@@ -119,11 +110,6 @@ def main(argv: list[str]) -> int:
     root = Path(args.input)
     if not root.exists():
         raise PolyglyphError(f"--input {root} does not exist")
-    try:
-        import warping  # noqa: F401
-        from warping.profiles import load_profile
-    except ImportError:
-        raise PolyglyphError("the warping stage is not installed") from None
     profile = load_profile(args.profile)
     items, problems = READERS[args.format](root)
     items.sort(key=lambda it: it.key)
