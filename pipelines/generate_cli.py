@@ -9,7 +9,6 @@ from typing import Any
 from pipelines.errors import PolyglyphError
 
 from .config import build_config
-from .run import run_generate
 
 
 class _Parser(argparse.ArgumentParser):
@@ -119,6 +118,8 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     overrides = overrides_from_args(args)
     config = build_config(args.config, overrides)
+    from .run import run_generate  # heavy (renderer, warping, Ray); after --help and flag errors
+
     manifest = run_generate(config, progress=not args.quiet)
     rows = sum(s["rows"] for s in manifest["shards"])
     failed = sum(s.get("failed", 0) for s in manifest["shards"])
