@@ -86,7 +86,7 @@ def test_every_photometric_step_is_deterministic_and_changes_pixels() -> None:
         b = apply_photometric(image, records, ShadingContext())
         assert a.dtype == np.uint8 and a.shape == image.shape
         assert a.tobytes() == b.tobytes(), name
-        if name != "crease_shading":  # needs fold geometry; a flat page has none
+        if name not in ("crease_shading", "drop_shadow"):  # need geometry; a flat page has none
             assert a.tobytes() != image.tobytes(), name
 
 
@@ -161,3 +161,22 @@ def test_step_probability_is_obeyed() -> None:
         bool(warping.sample_warp(half, 100, 100, sample_rng(s))["geometric"]) for s in range(200)
     )
     assert 60 < drawn < 140
+
+
+def test_drop_shadow_falls_on_the_table_not_the_page() -> None:
+    from synth.page import Page
+
+    page = Page(image=np.full((400, 300, 3), 245, np.uint8), language="en", script="Latn",
+                direction="ltr", scene="document")  # fmt: skip
+    profile = {
+        "geometric": [
+            {"step": "place", "canvas": [1.4, 1.4], "zoom": [0.7, 0.7], "background": ["solid"]}
+        ],
+        "photometric": [{"step": "drop_shadow", "offset": [0.03, 0.03], "intensity": [0.6, 0.6]}],
+    }
+    shadowed = warping.warp_page(page, profile, sample_rng(0))
+    plain = warping.apply_warp(page, warping.geometry_only(shadowed.warp)).image.astype(int)
+    darker = plain - shadowed.image.astype(int)
+    on_page = (plain == 245).all(axis=2)
+    assert darker[on_page].max() <= 1
+    assert (darker[~on_page] > 20).sum() > 1000

@@ -202,3 +202,33 @@ def apply_backlight(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -
     xx, yy = low_res_grid(w, h)
     along = {0: yy / h, 1: xx / w, 2: 1 - yy / h, 3: 1 - xx / w}[rec["side"]]
     return screen_field(dark, rec["bloom"] * np.exp(-along / max(rec["reach"], 1e-3)))
+
+
+def sample_drop_shadow(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
+    angle = P.uniform(rng, [0.0, 2 * np.pi], 4)
+    reach = P.uniform(rng, r["offset"], 4)
+    return {
+        "offset": [round(reach * float(np.cos(angle)), 4), round(reach * float(np.sin(angle)), 4)],
+        "softness": P.uniform(rng, r["softness"], 4),
+        "intensity": P.uniform(rng, r["intensity"], 3),
+    }
+
+
+def apply_drop_shadow(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.ndarray:
+    """The page's own shadow on the table: its coverage shifted, blurred, outside the page only.
+
+    Needs the page coverage from the geometric stage; a page that was not placed is unchanged.
+    """
+    if ctx.page_alpha is None or ctx.page_alpha.min() == 255:
+        return img
+    h, w = img.shape[:2]
+    k = 4  # a soft shadow has no fine detail: work at quarter size
+    small = cv2.resize(ctx.page_alpha, (-(-w // k), -(-h // k)), interpolation=cv2.INTER_AREA)
+    small = small.astype(np.float32) / 255.0
+    short = min(w, h) / k
+    shift = np.float32([[1, 0, rec["offset"][0] * short], [0, 1, rec["offset"][1] * short]])
+    cast = cv2.warpAffine(small, shift, (small.shape[1], small.shape[0]))
+    cast = cv2.GaussianBlur(cast, (0, 0), max(0.5, rec["softness"] * short))
+    cast = cv2.resize(cast, (w, h), interpolation=cv2.INTER_LINEAR)
+    table = 1.0 - ctx.page_alpha.astype(np.float32) / 255.0  # full size: the page edge is sharp
+    return multiply_field(img, 1.0 - rec["intensity"] * cast * table)
