@@ -6,6 +6,7 @@ record holds the drawn pose, and the matrix is rebuilt from it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -90,7 +91,7 @@ def _perspective(record: dict[str, Any], w: int, h: int) -> np.ndarray:
     return _translate(w / 2, h / 2) @ _scale(s) @ _translate(-mid[0], -mid[1]) @ centred
 
 
-def backward(record: dict[str, Any]):
+def backward(record: dict[str, Any]) -> Callable[[np.ndarray], np.ndarray]:
     inverse = np.linalg.inv(homography(record))
     return lambda pts: apply_homography(inverse, pts)
 

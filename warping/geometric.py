@@ -13,7 +13,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from synth.page import Page, map_page_geometry
+from synth.page import Page, PointMap, map_page_geometry
 from synth.rng import child_rng
 from warping import camera, grid, scene, surface
 from warping.params import StepDef
@@ -161,7 +161,7 @@ def densify_many(polygons: list[list[list[float]]], step: float) -> list[np.ndar
     return np.split(out, np.cumsum(per_ring)[:-1])
 
 
-def batched_point_map(page: Page, inverse: grid.GridInverse, step: float):
+def batched_point_map(page: Page, inverse: grid.GridInverse, step: float) -> PointMap:
     """A point map for `map_page_geometry` that inverts all of a page's points in one batch.
 
     `map_page_geometry` asks polygon by polygon; inverting each alone would repeat the KD-tree

@@ -35,7 +35,7 @@ from warping.lighting import (
     sample_lighting,
     sample_shadow,
 )
-from warping.params import Ranges, StepDef
+from warping.params import Ranges, Sampler, StepDef
 
 __all__ = ["APPLY", "STEPS", "ShadingContext", "apply_photometric", "sample_photometric"]
 
@@ -179,7 +179,7 @@ def _a_jpeg(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.nda
     return apixel.image_compression(img, rec["quality"], ".jpg")
 
 
-def _def(name: str, defaults: Ranges, sampler, **kw: Any) -> StepDef:
+def _def(name: str, defaults: Ranges, sampler: Sampler, **kw: Any) -> StepDef:
     return StepDef(name, defaults, sampler, **kw)
 
 

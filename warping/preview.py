@@ -15,6 +15,7 @@ import json
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _render_samples(args: argparse.Namespace, languages: list[str], profile: dict[str, Any]):
+def _render_samples(
+    args: argparse.Namespace, languages: list[str], profile: dict[str, Any]
+) -> Iterator[tuple[int, Any, Any]]:
     """Yield (index, page before warp, page after warp), with a progress bar on stderr."""
     from tqdm import tqdm
 

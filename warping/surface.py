@@ -9,6 +9,7 @@ needs (signed distance to a crease, slope of the bent paper).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -101,7 +102,9 @@ def curl_forward(record: dict[str, Any], pts: np.ndarray) -> np.ndarray:
     return _from_canonical(np.stack([out_u, out_v], axis=1), side, w, h)
 
 
-def invert_displacement(backward, pts: np.ndarray, iterations: int = 6) -> np.ndarray:
+def invert_displacement(
+    backward: Callable[[np.ndarray], np.ndarray], pts: np.ndarray, iterations: int = 6
+) -> np.ndarray:
     """q with backward(q) = p when backward(q) = q + d(q) and d has Lipschitz constant < 1:
     the fixed point of q = p - d(q), converging geometrically (0.6^6 < 0.05 of the shift);
     good enough as a start for the exact Newton inverse on the grid."""
