@@ -110,3 +110,24 @@ def test_cli_reports_a_bad_profile_in_one_line(
     err = capsys.readouterr().err.strip()
     assert code == 1 and "'nope'" in err and "\n" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_out_must_be_empty_or_an_earlier_preview(tmp_path: Path) -> None:
+    precious = tmp_path / "notes"
+    precious.mkdir()
+    (precious / "keep.txt").write_text("mine")
+    with pytest.raises(PolyglyphError, match="not an earlier preview"):
+        preview.main(["--n", "1", "--out", str(precious)])
+    assert (precious / "keep.txt").read_text() == "mine"
+
+    again = tmp_path / "again"
+    for seed in ("1", "2"):  # a second run replaces the first gallery
+        assert (
+            preview.main(["--n", "1", "--languages", "en", "--seed", seed, "--out", str(again)])
+            == 0
+        )
+    assert "seed 2." in (again / "index.html").read_text("utf-8")
+    assert sorted(p.name for p in (again / "img").iterdir()) == [
+        "0000_after.jpg",
+        "0000_before.jpg",
+    ]
