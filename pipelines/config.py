@@ -25,7 +25,9 @@ ImageFormat = Literal["jpeg", "png", "webp"]
 Executor = Literal["auto", "local", "ray"]
 
 # Keys that change how a run executes but never the bytes of a shard; left out of the hash.
-EXECUTION_KEYS = ("num", "out", "workers", "executor", "ray_address", "overwrite")
+EXECUTION_KEYS = (
+    "num", "out", "workers", "executor", "ray_address", "overwrite", "max_failed_fraction",
+)
 SHAPE_HINTS = {
     "languages": "`all`, a list of language codes, or {code: weight}",
     "page_sizes": "a list of [width, height] or {width: [min, max], height: [min, max]}",
@@ -79,6 +81,7 @@ class GenerateConfig(BaseModel):
     executor: Executor = "auto"
     ray_address: str | None = None
     overwrite: bool = False
+    max_failed_fraction: float = Field(0.02, ge=0.0, le=1.0)
 
     @field_validator("page_sizes")
     @classmethod

@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ray-address", metavar="ADDR", help="join a Ray cluster: `auto` or `ray://host:port`")
     p.add_argument("--overwrite", action="store_true", default=None,
                    help="replace an existing dataset in --out instead of resuming")
+    p.add_argument("--max-failed-fraction", type=float, metavar="F",
+                   help="exit 1 when more than this share of samples failed (default 0.02)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -88,6 +90,7 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "dewarp": args.dewarp,
         "target_language": args.target_language,
         "balance": args.balance,
+        "max_failed_fraction": args.max_failed_fraction,
     }
     if args.languages:
         langs = parse_weights(args.languages, "--languages")
@@ -125,6 +128,12 @@ def main(argv: list[str]) -> int:
     failed = sum(s.get("failed", 0) for s in manifest["shards"])
     note = f", {failed} samples failed (see stats.json)" if failed else ""
     print(f"wrote {rows} rows in {manifest['num_shards']} shards to {config.out}{note}")
+    if failed > config.max_failed_fraction * config.num:
+        first = next(f["error"] for s in manifest["shards"] for f in s.get("failures", []))
+        raise PolyglyphError(
+            f"{failed} of {config.num} samples failed, more than max_failed_fraction "
+            f"{config.max_failed_fraction}; first: {first}"
+        )
     return 0
 
 

@@ -23,6 +23,8 @@ from .provenance import build_digest
 from .rows import rows_to_table
 from .sample import StageClock, make_row, worker_context
 
+FAIL_ENV = "POLYGLYPH_TEST_FAIL_INDICES"
+"""Test hook: comma-separated sample indices whose making raises, to exercise failure reports."""
 OUR_PACKAGES = ("synth", "warping", "qa_factory", "fonts_manifest", "pipelines")
 CRASH_ENV = "POLYGLYPH_TEST_CRASH_MARKER"
 """Test hook: when set to a path that does not exist yet, the worker creates it and dies hard
@@ -98,6 +100,7 @@ def make_shard(
     failures: list[dict[str, Any]] = []
     for index in range(job.start, job.stop):
         try:
+            _maybe_fail_for_test(index)
             rows.append(make_row(config, index, ctx, clock))
         except PolyglyphError:
             raise
@@ -141,6 +144,12 @@ def _failure(index: int, exc: Exception) -> dict[str, Any]:
 def _short(filename: str) -> str:
     parts = filename.split(os.sep)
     return os.sep.join(parts[-2:])
+
+
+def _maybe_fail_for_test(index: int) -> None:
+    failing = os.environ.get(FAIL_ENV, "")
+    if failing and str(index) in failing.split(","):
+        raise RuntimeError(f"test hook: sample {index} fails")
 
 
 def _maybe_crash_for_test() -> None:

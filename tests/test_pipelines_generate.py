@@ -90,6 +90,9 @@ def test_load_dataset_gives_pil_images_and_polygons(reference: Path, tmp_path: P
     assert row["text"].split("\n")[0] == row["lines"][0]["text"]
     assert row["language"] in {"en", "ar", "ja"}
     assert json.loads(row["render"])["width"] == 256
+    streamed = next(iter(datasets.load_dataset(
+        "parquet", data_files=str(reference / "*.parquet"), split="train", streaming=True)))
+    assert isinstance(streamed["image"], Image.Image) and streamed["id"] == ds[0]["id"]
 
 
 def test_ray_two_workers_with_a_worker_killed_mid_task(
@@ -277,6 +280,25 @@ def test_rows_remake_from_their_records(reference: Path) -> None:
         page = remake_page(row, ctx)
         assert encode_image(page.image, image["format"], image["quality"]) == row["image"]["bytes"]
         assert [ln.text for ln in page.lines] == [ln["text"] for ln in row["lines"]]
+
+
+def test_failed_samples_are_skipped_reported_and_bounded(
+    config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("POLYGLYPH_TEST_FAIL_INDICES", "1")
+    base = ["generate", "--config", str(config_file), "--num", "4", "--workers", "1", "--quiet"]
+    out = tmp_path / "fail"
+    assert cli_main([*base, "--out", str(out), "--max-failed-fraction", "0.5"]) == 0
+    rows = [r for p in sorted(out.glob("part-*.parquet"))
+            for r in pq.read_table(p, columns=["index"]).to_pylist()]
+    assert [r["index"] for r in rows] == [0, 2, 3]
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["failed_samples"] == 1 and stats["failures"][0]["index"] == 1
+    assert "test hook" in capsys.readouterr().err
+    assert cli_main([*base, "--out", str(tmp_path / "fail2")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "1 of 4 samples failed, more than max_failed_fraction" in err[-1]
 
 
 def test_inspect_draws_a_row(reference: Path, tmp_path: Path) -> None:
