@@ -61,7 +61,7 @@ class Output:
             try:
                 self._fs, self._base = pafs.FileSystem.from_uri(target)
             except (pa.ArrowInvalid, OSError, ValueError) as exc:
-                raise PolyglyphError(f"--out {target}: cannot open filesystem: {exc}") from None
+                self._fs, self._base = _fsspec_filesystem(target, exc)
             self.root = Path(self._base)
 
     # --- checks ---------------------------------------------------------------------------
@@ -168,6 +168,20 @@ class Output:
 
     def open_parquet(self, name: str) -> pq.ParquetFile:
         return pq.ParquetFile(io.BytesIO(self.read_bytes(name)))
+
+
+def _fsspec_filesystem(target: str, arrow_error: Exception) -> tuple[Any, str]:
+    """Schemes pyarrow lacks (memory://, gcs via gcsfs, …) through fsspec, when installed."""
+    try:
+        import fsspec
+        from pyarrow.fs import FSSpecHandler, PyFileSystem
+    except ImportError:
+        raise PolyglyphError(f"--out {target}: cannot open filesystem: {arrow_error}") from None
+    try:
+        fs, base = fsspec.core.url_to_fs(target)
+    except (ImportError, ValueError, OSError) as exc:
+        raise PolyglyphError(f"--out {target}: cannot open filesystem: {exc}") from None
+    return PyFileSystem(FSSpecHandler(fs)), base
 
 
 def _fsync_dir(path: Path) -> None:

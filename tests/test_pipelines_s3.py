@@ -55,3 +55,18 @@ def test_generate_to_s3_then_resume(s3_uri: str, tmp_path: Path) -> None:
     assert cli_main(argv) == 0
     stats = json.loads(out.read_bytes("stats.json"))
     assert stats["throughput"]["shards_kept"] == 2 and stats["rows"] == 4
+
+
+def test_generate_to_an_fsspec_only_scheme(tmp_path: Path) -> None:
+    fsspec = pytest.importorskip("fsspec")
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(TINY)
+    uri = "memory://polyglyph-test/ds"
+    assert cli_main(["generate", "--config", str(cfg), "--num", "2", "--out", uri,
+                     "--workers", "1", "--quiet"]) == 0
+    mem = fsspec.filesystem("memory")
+    names = sorted(p.rsplit("/", 1)[-1] for p in mem.ls("/polyglyph-test/ds", detail=False))
+    assert names == ["README.md", "manifest.json", "part-00000.parquet", "stats.json"]
+    manifest = json.loads(mem.cat("/polyglyph-test/ds/manifest.json"))
+    data = mem.cat("/polyglyph-test/ds/part-00000.parquet")
+    assert sha256(data) == manifest["shards"][0]["sha256"]
