@@ -27,6 +27,7 @@ is drawn (no tofu, ever).
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import unicodedata
@@ -124,6 +125,13 @@ def clean_text(text: str) -> str:
     return "".join(out)
 
 
+def _forget_oldest_half(cache: dict[Any, Any]) -> None:
+    """Bound a cache without losing the words a worker keeps drawing: dicts keep insertion
+    order, so the older half goes and recent entries stay."""
+    for key in list(itertools.islice(cache, len(cache) // 2)):
+        del cache[key]
+
+
 @lru_cache(maxsize=512)
 def bold_sibling(path: str) -> str | None:
     """`NotoSansArabic-Bold.ttf` next to `NotoSansArabic-Regular.ttf`, when installed."""
@@ -176,7 +184,7 @@ class TextEngine:
         value = self._advances.get(key)
         if value is None:
             if len(self._advances) > CACHE_LIMIT:
-                self._advances.clear()
+                _forget_oldest_half(self._advances)
             font = self._font(face, size, bold)
             value = float(font.getlength(text, direction=direction, language=language or None))
             self._advances[key] = value
@@ -188,8 +196,8 @@ class TextEngine:
         key = (text, face, size, direction, language, bold)
         value = self._inks.get(key)
         if value is None:
-            if len(self._inks) > CACHE_LIMIT // 4:
-                self._inks.clear()
+            if len(self._inks) > CACHE_LIMIT // 4:  # about 100 MB of masks
+                _forget_oldest_half(self._inks)
             value = self._shape_ink(text, self._font(face, size, bold), direction, language)
             self._inks[key] = value
         return value
@@ -214,7 +222,7 @@ class TextEngine:
         runs = self._items.get(key)
         if runs is None:
             if len(self._items) > CACHE_LIMIT:
-                self._items.clear()
+                _forget_oldest_half(self._items)
             try:
                 runs = self.fonts.itemize(text, list(style.chain))
             except Exception as exc:  # MissingGlyphError and friends: name the language
