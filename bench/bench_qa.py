@@ -78,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="4 pages, clean + wild only")
     parser.add_argument("--pages", type=int, default=None)
     parser.add_argument("--profiles", default=None, help="comma list of warp profiles")
+    parser.add_argument(
+        "--page-psm", type=int, default=None, help="Tesseract psm (default by scene)"
+    )
     args = parser.parse_args(argv)
     num = args.pages or (4 if args.quick else 16)
     profiles = (args.profiles or ("wild" if args.quick else "scan,photo,wild")).split(",")
@@ -89,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
 
     corpus = load_corpus()
     ctx = RenderContext(FontRegistry.load(), corpus)
-    judge = get_judge("tesseract")
+    judge = get_judge("tesseract", page_psm=args.page_psm)
     rules = ValidationRules(line_checks=4)
     rendered = []
     for i in range(num):
@@ -104,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         rendered.append((render_page(spec, child_rng(rng, "render"), ctx), rng))
     out: dict[str, Any] = {
         "benchmark": "qa",
-        "judge": "tesseract",
+        "judge": judge.settings(),
         "rules": {"k": rules.k, "line_checks": rules.line_checks},
     }
     timings: dict[str, float] = {}

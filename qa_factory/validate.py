@@ -121,6 +121,7 @@ def plan_checks(
             "task": view["task"],
             "prompt": view["prompt"],
             "language": page.language,
+            "scene": page.scene,
             "meta": meta,
         }
         lines = [int(j) for j in meta.get("line_indices", []) if 0 <= int(j) < len(page.lines)]

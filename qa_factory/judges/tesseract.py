@@ -87,6 +87,7 @@ TESSERACT_LANGUAGES = {
 NO_SPACE_LANGUAGES = frozenset({"ja", "zh", "th", "lo", "km", "my", "bo"})
 PAGE_TASKS = frozenset({"text", "parsing", "table_html"})
 SPOTTING_TASKS = frozenset({"spotting", "spotting_json"})
+SCENE_PSM = {"document": 3, "handwriting-note": 3}
 _SPACE_BETWEEN_WIDE = re.compile(r"(?<=[^\x00-\x7f])[ \t]+(?=[^\x00-\x7f])")
 _SPACE_NEXT_TO_WIDE = re.compile(
     r"(?<=[^\x00-\x7f0-9])[ \t]+(?=[0-9])|(?<=[0-9])[ \t]+(?=[^\x00-\x7f0-9]|[0-9])"
@@ -102,11 +103,24 @@ def installed_languages(binary: str = "tesseract") -> frozenset[str]:
     return frozenset(line.strip() for line in out.stdout.splitlines()[1:] if line.strip())
 
 
+LATIN_PACKS = frozenset(
+    "eng fra deu spa ita por nld pol tur swe ind ces ron hun fin dan nor vie swa".split()
+)
+
+
 def tesseract_language(language: str) -> str | None:
-    """The traineddata for a BCP 47 tag, or None when no pack is installed for it."""
+    """The traineddata for a BCP 47 tag, or None when no pack is installed for it.
+
+    Non-Latin packs get `+eng`: pages in those scripts carry Latin digits and words (script
+    fonts lack ASCII digits, so they come from the Latin fallback), and `ara` alone reads
+    '26.11.2024' as Arabic letters.
+    """
     base = language.split("-")[0]
     pack = TESSERACT_LANGUAGES.get(language) or TESSERACT_LANGUAGES.get(base)
-    return pack if pack and pack in installed_languages() else None
+    installed = installed_languages()
+    if not pack or pack not in installed:
+        return None
+    return f"{pack}+eng" if pack not in LATIN_PACKS and "eng" in installed else pack
 
 
 def encode_png(image: np.ndarray) -> bytes:
@@ -190,16 +204,26 @@ class TesseractJudge(Judge):
     name = "tesseract"
     tasks = PAGE_TASKS | SPOTTING_TASKS | {"line"}
 
-    def __init__(self, binary: str = "tesseract", timeout: float = 120.0, threads: int = 1) -> None:
+    def __init__(
+        self,
+        binary: str = "tesseract",
+        timeout: float = 120.0,
+        threads: int = 1,
+        page_psm: int | None = None,
+    ) -> None:
+        """`page_psm` None: by scene (3 = layout analysis for documents, whose columns psm 6
+        would merge; 6 = one block for forms, tables, receipts and cards, where psm 3 drops
+        short isolated lines)."""
         if shutil.which(binary) is None:
             raise PolyglyphError(f"tesseract binary {binary!r} not found; install tesseract-ocr")
         self.binary, self.timeout = binary, timeout
+        self.page_psm = None if page_psm is None else int(page_psm)
         self.env = {**os.environ, "OMP_THREAD_LIMIT": str(threads)}
         self._cache: OrderedDict[tuple[Any, ...], list[tuple[str, list[float]]]] = OrderedDict()
         self._lock = threading.Lock()
 
     def settings(self) -> dict[str, Any]:
-        return {"name": self.name, "binary": self.binary}
+        return {"name": self.name, "binary": self.binary, "page_psm": self.page_psm}
 
     def supports(self, view: Mapping[str, Any]) -> bool:
         return (
@@ -229,15 +253,22 @@ class TesseractJudge(Judge):
             raise JudgeError("engine_error", f"tesseract exit {done.returncode}: {message[0]}")
         return done.stdout.decode("utf-8", "replace")
 
-    def page_lines(self, image: np.ndarray, language: str) -> list[tuple[str, list[float]]]:
+    def psm_for(self, scene: str) -> int:
+        return self.page_psm if self.page_psm is not None else SCENE_PSM.get(scene, 6)
+
+    def page_lines(
+        self, image: np.ndarray, language: str, scene: str = "document"
+    ) -> list[tuple[str, list[float]]]:
         """Lines of a whole page, from one TSV run shared by every page task of that image."""
-        key = (hashlib.blake2b(image.tobytes(), digest_size=16).hexdigest(), image.shape, language)
+        psm = self.psm_for(scene)
+        digest = hashlib.blake2b(image.tobytes(), digest_size=16).hexdigest()
+        key = (digest, image.shape, language, psm)
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None:
                 self._cache.move_to_end(key)
                 return cached
-        lines = tsv_lines(self._run(image, language, 3, True), language)
+        lines = tsv_lines(self._run(image, language, psm, True), language)
         with self._lock:
             self._cache[key] = lines
             while len(self._cache) > 16:
@@ -251,11 +282,13 @@ class TesseractJudge(Judge):
                 image = vertical_to_horizontal(image)
             return tidy_text(self._run(image, language, 7, False), language).replace("\n", " ")
         if task in PAGE_TASKS:
-            return "\n".join(text for text, _ in self.page_lines(image, language))
+            lines = self.page_lines(image, language, str(view.get("scene", "document")))
+            return "\n".join(text for text, _ in lines)
         if task in SPOTTING_TASKS:
             height, width = image.shape[:2]
             items = []
-            for text, (x0, y0, x1, y1) in self.page_lines(image, language):
+            lines = self.page_lines(image, language, str(view.get("scene", "document")))
+            for text, (x0, y0, x1, y1) in lines:
                 box = [x0 * 1000 / width, y0 * 1000 / height, x1 * 1000 / width, y1 * 1000 / height]
                 items.append((text, [int(min(1000, max(0, round(v)))) for v in box]))
             return format_spotting(items) if task == "spotting" else format_spotting_json(items)
