@@ -8,6 +8,7 @@ The per-language table is written by `bench/bench_render.py`; the test checks th
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import statistics
@@ -72,7 +73,8 @@ def tesseract_line(image: np.ndarray, lang: str) -> str:
         path = Path(tmp) / "line.png"
         Image.fromarray(image).save(path)
         proc = subprocess.run(["tesseract", str(path), "-", "-l", lang, "--psm", "7"],
-                              capture_output=True, text=True, check=True)
+                              capture_output=True, text=True, check=True,
+                              env={**os.environ, "OMP_THREAD_LIMIT": "1"})
     return proc.stdout.strip()
 
 
