@@ -358,6 +358,19 @@ def validate_page(
     return validate_pages([(page, views, rng)], judges, rules)[0]
 
 
+def row_columns(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The added output columns of one validated row (inline use from generation, or the pass)."""
+    validation = json.dumps(
+        result["validation"], sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+    return {
+        "validation": validation,
+        "difficulty": result["difficulty"],
+        "agreement": result["agreement"],
+        "status": result["status"],
+    }
+
+
 def select_kept(
     statuses: Sequence[str], difficulties: Sequence[float | None], hard_share: float
 ) -> list[bool]:

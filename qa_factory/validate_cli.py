@@ -26,7 +26,13 @@ from tqdm import tqdm
 
 from pipelines.errors import PolyglyphError
 from qa_factory.judges import Judge, get_judge
-from qa_factory.validate import ValidationRules, rules_record, select_kept, validate_pages
+from qa_factory.validate import (
+    ValidationRules,
+    row_columns,
+    rules_record,
+    select_kept,
+    validate_pages,
+)
 from synth.rng import child_rng, sample_rng
 
 MANIFEST = "manifest.json"
@@ -45,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", required=True, help="dataset directory with part-*.parquet")
     p.add_argument("--out", required=True, help="output directory (new shards + manifest.json)")
     p.add_argument("--judges", default="tesseract", help="comma list: tesseract,openai")
+    p.add_argument("--tesseract-workers", type=int, default=1, help="parallel tesseract runs")
     p.add_argument("--openai-base-url", default="http://127.0.0.1:8000/v1")
     p.add_argument("--openai-model", default="default")
     p.add_argument("--openai-api-key-env", default="OPENAI_API_KEY", help="env var holding the key")
@@ -86,6 +93,8 @@ def build_judges(args: argparse.Namespace) -> list[Judge]:
     judges = []
     for name in names:
         options: dict[str, Any] = {}
+        if name == "tesseract":
+            options = {"workers": args.tesseract_workers}
         if name == "openai":
             options = {
                 "base_url": args.openai_base_url,
@@ -129,7 +138,7 @@ def _hf_metadata(schema: pa.Schema) -> dict[bytes, bytes]:
 def validate_table(
     table: pa.Table, judges: list[Judge], rules: ValidationRules, batch_rows: int, bar: tqdm
 ) -> tuple[pa.Table, dict[str, int]]:
-    from pipelines.rows import dump_json, row_to_page
+    from pipelines.rows import row_to_page
 
     table = with_added_schema(table)
     results: list[dict[str, Any]] = []
@@ -150,7 +159,7 @@ def validate_table(
     statuses = [r["status"] for r in results]
     keep = select_kept(statuses, [r["difficulty"] for r in results], rules.hard_share)
     columns = {
-        "validation": pa.array([dump_json(r["validation"]) for r in results], pa.string()),
+        "validation": pa.array([row_columns(r)["validation"] for r in results], pa.string()),
         "difficulty": pa.array([r["difficulty"] for r in results], pa.float64()),
         "agreement": pa.array([r["agreement"] for r in results], pa.float64()),
         "status": pa.array(statuses, pa.string()),

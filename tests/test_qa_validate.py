@@ -181,3 +181,14 @@ def test_judge_failures_make_checks_unvalidated(tesseract) -> None:
         if check["status"] != "unchecked":
             assert check["status"] == "unvalidated" and entry["error"] == "engine_error"
     assert result["status"] == "unvalidated"
+
+
+def test_parallel_tesseract_workers_give_the_same_answers(tesseract) -> None:
+    page = sample_pages.document_page("ru")
+    requests = []
+    for line in page.lines[:4]:
+        x0, y0, x1, y1 = (int(v) for v in axis_box(line.polygon))
+        requests.append((page.image[y0:y1, x0:x1], {"task": "line", "language": "ru"}))
+    parallel = get_judge("tesseract", workers=2).answer_batch(requests)
+    assert parallel == tesseract.answer_batch(requests)
+    assert parallel[1] == page.lines[1].text

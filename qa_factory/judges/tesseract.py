@@ -17,7 +17,8 @@ import shutil
 import subprocess
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -25,7 +26,7 @@ from PIL import Image
 
 from pipelines.errors import PolyglyphError
 from qa_factory.formats import format_spotting, format_spotting_json
-from qa_factory.judges import Judge, JudgeError
+from qa_factory.judges import Judge, JudgeError, JudgeFailure, Request
 
 # BCP 47 (language, or language-script) -> tesseract traineddata name.
 TESSERACT_LANGUAGES = {
@@ -209,6 +210,7 @@ class TesseractJudge(Judge):
         binary: str = "tesseract",
         timeout: float = 120.0,
         threads: int = 1,
+        workers: int = 1,
         page_psm: int | None = None,
     ) -> None:
         """`page_psm` None: by scene (3 = layout analysis for documents, whose columns psm 6
@@ -219,11 +221,26 @@ class TesseractJudge(Judge):
         self.binary, self.timeout = binary, timeout
         self.page_psm = None if page_psm is None else int(page_psm)
         self.env = {**os.environ, "OMP_THREAD_LIMIT": str(threads)}
+        self.workers = max(1, int(workers))
         self._cache: OrderedDict[tuple[Any, ...], list[tuple[str, list[float]]]] = OrderedDict()
         self._lock = threading.Lock()
 
     def settings(self) -> dict[str, Any]:
         return {"name": self.name, "binary": self.binary, "page_psm": self.page_psm}
+
+    def answer_batch(self, requests: Sequence[Request]) -> list[str | JudgeFailure]:
+        """Sequential by default; `workers` > 1 runs that many tesseract processes at once."""
+        if self.workers == 1 or len(requests) < 2:
+            return super().answer_batch(requests)
+
+        def one(request: Request) -> str | JudgeFailure:
+            try:
+                return self.answer(*request)
+            except JudgeError as exc:
+                return JudgeFailure(exc.error_class, str(exc))
+
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            return list(pool.map(one, requests))
 
     def supports(self, view: Mapping[str, Any]) -> bool:
         return (
