@@ -11,18 +11,24 @@ How to draw a line and get its polygons (all scenes do it this way)::
         geometry = engine.draw_line(canvas, layout, (x, baseline_y), colour=(20, 20, 20))
         line = engine.line_label(layout, geometry, role="paragraph")   # synth.page.Line
 
-`canvas` is an H x W x 3 uint8 array changed in place. The origin is the pen position: the left
-end of the baseline for horizontal text, the top centre of the column for `ttb`.
+`canvas` is an H x W x 3 uint8 array changed in place (or an H x W coverage mask, with
+`colour=(255,)`, for handwriting imitation). The origin is the pen position: the left end of the
+baseline for horizontal text, the top centre of the column for `ttb`.
 `geometry.word_boxes` are tight to the ink each word drew (union over its font/bidi pieces);
 `engine.line_geometry(layout, origin)` gives the same boxes without drawing, for planning.
+`engine.width(text, style)` measures like the drawing does; `layout_line(..., justify=W)`
+stretches the spaces to width W; `engine.text_extent` / `typical_extent` give ascent and
+descent of real text for line spacing; `synth.scenes.draw_labelled_line` wraps all of this with
+printed / handwriting-font / imitated-handwriting drawing.
 
 Why pieces: a line is split into pieces of one font (registry itemisation: script fonts lack
 digits and punctuation), one bidi level (Arabic with Latin and digits; FriBiDi levels, python-bidi
 as fallback) and one word. Each piece is shaped by raqm with its own direction and the line's
 language, and placed at its visual position (UAX #9 rule L2 on pieces). Labels keep logical
-order; geometry follows the drawing. Shaping results are cached per (face, size, text, direction, language), so common words
-are shaped once per worker. A character no font can draw raises `PolyglyphError` before anything
-is drawn (no tofu, ever).
+order; geometry follows the drawing. Shaped pieces are cached per (text, face, size, direction,
+language, bold): Pillow renders about 40 µs per glyph and keeps no glyph cache, so reusing the
+masks of common words is where the speed comes from. A character no font can draw raises
+`PolyglyphError` before anything is drawn (no tofu, ever).
 """
 
 from __future__ import annotations
