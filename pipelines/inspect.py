@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from pipelines.errors import PolyglyphError
 
@@ -75,20 +75,21 @@ def draw_row(row: dict[str, Any]) -> Image.Image:
                f"profile={row.get('profile')}  lines={len(row.get('lines') or [])}  "
                f"{row.get('width')}x{row.get('height')}")
     pen_text = ImageDraw.Draw(drawn)
+    font = ImageFont.load_default(size=max(11, drawn.width // 70))
     rows_of_text, current = [], ""
     for word in caption.split("  "):
         trial = f"{current}  {word}" if current else word
-        if current and pen_text.textlength(trial) > drawn.width - 12:
+        if current and pen_text.textlength(trial, font=font) > drawn.width - 12:
             rows_of_text.append(current)
             current = word
         else:
             current = trial
     rows_of_text.append(current)
-    strip_h = 8 + 14 * len(rows_of_text)
+    strip_h = 8 + int(font.size * 1.3) * len(rows_of_text)
     canvas = Image.new("RGB", (drawn.width, drawn.height + strip_h), (255, 255, 255))
     canvas.paste(drawn, (0, strip_h))
     ImageDraw.Draw(canvas).multiline_text((6, 4), "\n".join(rows_of_text), fill=(0, 0, 0),
-                                          spacing=3)
+                                          font=font, spacing=int(font.size * 0.3))
     return canvas
 
 
