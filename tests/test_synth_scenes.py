@@ -131,7 +131,7 @@ class _Cells(HTMLParser):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_table_html_and_spans_cover_the_grid_exactly_once(rendered, language) -> None:
-    _, page = rendered["table", language]
+    record, page = rendered["table", language]
     assert len(page.tables) == 1
     table = page.tables[0]
     block = next(b for b in page.blocks if b.role == "table")
@@ -146,8 +146,15 @@ def test_table_html_and_spans_cover_the_grid_exactly_once(rendered, language) ->
     html_spans = [c for row in parser.rows for c in row]
     cells = sorted(table.cells, key=lambda c: (c.row, c.col))
     assert [(c["rowspan"], c["colspan"]) for c in html_spans] == [(c.rowspan, c.colspan) for c in cells]
-    drawn = {ln.text for ln in page.lines if ln.role == "table-cell"}
-    assert {c.text for c in cells if c.text} == drawn
+    # Every drawn cell line belongs to exactly one cell, and a cell's text is its drawn lines.
+    joiner = "" if page.script in ("Jpan", "Hans", "Hant", "Thai") else " "
+    owned = [i for c in record["tables"][0]["cells"] for i in c["lines"]]
+    assert sorted(owned) == [i for i, ln in enumerate(page.lines) if ln.role == "table-cell"]
+    by_slot = {(c.row, c.col): c for c in cells}
+    for spec in record["tables"][0]["cells"]:
+        text = joiner.join(page.lines[i].text for i in spec["lines"])
+        assert by_slot[spec["row"], spec["col"]].text == text
+        assert all(page.lines[i].text in table.html.replace("&amp;", "&") for i in spec["lines"])
     assert any(c.header for c in cells)
     x0, y0 = np.min(table.polygon, axis=0)
     x1, y1 = np.max(table.polygon, axis=0)
@@ -255,3 +262,25 @@ def test_a_one_paragraph_user_corpus_still_fills_every_scene(tmp_path) -> None:
         assert len(page.lines) >= 3, scene
     note = page.extras["paragraphs"]
     assert [p["line_indices"] for p in note] and note[0]["id"] == corpus["en"].paragraph_ids[0]
+
+
+def test_long_cells_wrap_inside_their_cell(ctx) -> None:
+    wrapped = 0
+    for seed in range(12):
+        spec = PageSpec(language="en", scene="table", width=W, height=H, options={"cols": 5})
+        record = sample_render(spec, sample_rng(seed), ctx)
+        page = apply_render(record, ctx)
+        for cell_spec, cell in zip(record["tables"][0]["cells"], page.tables[0].cells, strict=True):
+            if len(cell_spec["lines"]) < 2:
+                continue
+            wrapped += 1
+            x0, y0 = np.min(cell.polygon, axis=0)
+            x1, y1 = np.max(cell.polygon, axis=0)
+            tops = []
+            for i in cell_spec["lines"]:
+                pts = np.asarray(page.lines[i].polygon)
+                assert pts[:, 0].min() >= x0 and pts[:, 0].max() <= x1
+                assert pts[:, 1].min() >= y0 and pts[:, 1].max() <= y1
+                tops.append(pts[:, 1].min())
+            assert tops == sorted(tops)  # stacked top to bottom in reading order
+    assert wrapped >= 3

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from pipelines.errors import PolyglyphError
-from synth.linebreak import grapheme_clusters
+from synth.linebreak import NO_SPACE_SCRIPTS, grapheme_clusters
 from synth.page import Block, Line, Polygon, box_polygon
 from synth.scenes import draw_labelled_line, sample_hand, union_box
 from synth.text import TextStyle, clean_text
@@ -240,9 +240,10 @@ def apply_layout(record: dict[str, Any], ctx: Any) -> Any:
         for f in record.get("fields", [])
     ]
     tables = []
+    joiner = "" if info.script in NO_SPACE_SCRIPTS else " "  # wrapped cell lines back to one text
     for t in record.get("tables", []):
         cells = [
-            Cell(row=c["row"], col=c["col"], text=" ".join(lines[i].text for i in c["lines"]),
+            Cell(row=c["row"], col=c["col"], text=joiner.join(lines[i].text for i in c["lines"]),
                  polygon=box_poly(c["box"]), rowspan=c["rowspan"], colspan=c["colspan"],
                  header=c["header"])
             for c in t["cells"]

@@ -19,7 +19,8 @@ from synth.scenes import kit
 from synth.scenes.form import make_content
 
 RULINGS = ("full", "horizontal", "outer", "header", "none")
-COLUMN_KINDS = ("text", "amount", "number", "date", "name", "word")
+COLUMN_KINDS = ("text", "amount", "number", "date", "name", "word", "phrase")
+MAX_CELL_LINES = 3
 
 
 def span_grid(rng: np.random.Generator, rows: int, cols: int, header_rows: int) -> list[dict[str, Any]]:
@@ -85,7 +86,15 @@ def _cell_text(kind: str, source: fake.Content, money: dict[str, Any], rng: np.r
         return source.person_name()
     if kind == "word":
         return source.word()
+    if kind == "phrase":  # a few corpus words that may wrap inside the cell
+        return source.text_phrase(3, 10)
     return source.item_name()
+
+
+def edges_of(col_w: np.ndarray, col: int, colspan: int) -> tuple[float, float]:
+    """Logical x-range of a span of columns (from the table's start edge)."""
+    edges = np.concatenate([[0.0], np.cumsum(col_w)])
+    return float(edges[col]), float(edges[col + colspan])
 
 
 def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
@@ -124,6 +133,8 @@ def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
         for cell in cells:
             if cell["colspan"] == 1 and cell["text"]:
                 w = kit.width_of(ctx, code, cell["text"], size, font, cell["header"]) + 2 * pad_x
+                if kinds[cell["col"]] == "phrase" and not cell["header"]:
+                    w = min(w, avail * 0.3)  # long text wraps instead of widening the column
                 col_w[cell["col"]] = max(col_w[cell["col"]], w)
         if col_w.sum() <= avail or size <= 10 * scale:
             break
@@ -135,6 +146,18 @@ def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
         col_w = col_w + (avail - col_w.sum()) / cols  # full-width table
     ascent, descent = kit.metrics(ctx, code, size, font)
     row_h = (ascent + descent) * float(rng.uniform(1.35, 1.9))
+    pitch = (ascent + descent) * 1.12  # between wrapped lines inside one cell
+    style = kit.style_for(ctx, code, size, font)
+    for cell in cells:  # wrap long cells (single-row ones only) within their column
+        x0, x1 = edges_of(col_w, cell["col"], cell["colspan"])
+        if cell["text"] and kinds[cell["col"]] == "phrase" and not cell["header"] and cell["rowspan"] == 1:
+            cell["wrapped"] = ctx.engine.wrap(cell["text"], style, x1 - x0 - 2 * pad_x)[:MAX_CELL_LINES]
+        else:
+            cell["wrapped"] = [cell["text"]] if cell["text"] else []
+    heights = np.full(rows, row_h)
+    for cell in cells:
+        if cell["rowspan"] == 1 and len(cell["wrapped"]) > 1:
+            heights[cell["row"]] = max(heights[cell["row"]], row_h + (len(cell["wrapped"]) - 1) * pitch)
 
     lines: list[dict[str, Any]] = []
     blocks: list[dict[str, Any]] = []
@@ -162,17 +185,19 @@ def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
             y += descent + size * 0.4
         blocks.append({"role": "paragraph", "lines": list(range(first, len(lines)))})
         y += size
-    max_rows = int((height - margin - y - size * 3) // row_h)
+    max_rows = int(np.searchsorted(np.cumsum(heights), height - margin - y - size * 3, side="right"))
     if rows > max_rows:  # page too short: keep whole header plus the body rows that fit
         rows = max(header_rows + 1, max_rows)
         cells = [c for c in cells if c["row"] < rows]
         for c in cells:
             c["rowspan"] = min(c["rowspan"], rows - c["row"])
+        heights = heights[:rows]
 
     table_w = float(col_w.sum())
     x_left = (width - margin - table_w) if rtl else margin
     edges = np.concatenate([[0.0], np.cumsum(col_w)])
     top = y
+    row_top = top + np.concatenate([[0.0], np.cumsum(heights)])
 
     def col_span(c: int, cs: int) -> tuple[float, float]:
         a, b = edges[c], edges[c + cs]
@@ -181,16 +206,16 @@ def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
     ruling = kit.option(spec, "ruling", kit.pick(rng, RULINGS), RULINGS)
     rule_colour = ink if rng.random() < 0.6 else [int(v) for v in rng.integers(90, 160, 3)]
     graphics: list[dict[str, Any]] = []
-    bottom = top + rows * row_h
+    bottom = float(row_top[rows])
     if rng.random() < 0.4:
         shade = [int(v) for v in rng.integers(205, 235, 3)]
-        graphics.append({"kind": "fill", "box": kit.box(x_left, top, x_left + table_w, top + header_rows * row_h),
+        graphics.append({"kind": "fill", "box": kit.box(x_left, top, x_left + table_w, row_top[header_rows]),
                          "colour": shade})
     if rng.random() < 0.2:
         stripe = [int(v) for v in rng.integers(225, 245, 3)]
         for r in range(header_rows + 1, rows, 2):
-            graphics.append({"kind": "fill", "box": kit.box(x_left, top + r * row_h, x_left + table_w,
-                                                            top + (r + 1) * row_h), "colour": stripe})
+            graphics.append({"kind": "fill", "box": kit.box(x_left, row_top[r], x_left + table_w,
+                                                            row_top[r + 1]), "colour": stripe})
     # Filled-in tables: some body cells written by hand (spec.style_mix, else now and then).
     hand_share = float(spec.style_mix) if spec.style_mix else (0.5 if rng.random() < 0.15 else 0.0)
     hand_font, hand = kit.hand_for(ctx, rng, code, size) if hand_share > 0 else (font, None)
@@ -199,26 +224,27 @@ def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
     first_cell_line = len(lines)
     for cell in cells:
         x0, x1 = col_span(cell["col"], cell["colspan"])
-        y0, y1 = top + cell["row"] * row_h, top + (cell["row"] + cell["rowspan"]) * row_h
+        y0, y1 = row_top[cell["row"]], row_top[cell["row"] + cell["rowspan"]]
         by_hand = not cell["header"] and rng.random() < hand_share
         cell_font = hand_font if by_hand else font
         cell_size = size * (hand_scale if by_hand else 1.0)
-        text = kit.fit(ctx, code, cell["text"], cell_size, x1 - x0 - 2 * pad_x, cell_font, cell["header"]) \
-            if cell["text"] else ""
+        texts = [kit.fit(ctx, code, t, cell_size, x1 - x0 - 2 * pad_x, cell_font, cell["header"])
+                 for t in cell["wrapped"]]
         cell_lines = []
-        if text:
-            numeric = kinds[cell["col"]] in ("amount", "number") and not cell["header"]
-            if cell["header"]:
-                anchor, x = "center", (x0 + x1) / 2
-            elif numeric != rtl:
-                anchor, x = "right", x1 - pad_x
-            else:
-                anchor, x = "left", x0 + pad_x
-            baseline = (y0 + y1) / 2 + (ascent - descent) / 2
+        numeric = kinds[cell["col"]] in ("amount", "number") and not cell["header"]
+        if cell["header"]:
+            anchor, x = "center", (x0 + x1) / 2
+        elif numeric != rtl:
+            anchor, x = "right", x1 - pad_x
+        else:
+            anchor, x = "left", x0 + pad_x
+        first_baseline = (y0 + y1) / 2 - (len(texts) - 1) * pitch / 2 + (ascent - descent) / 2
+        for n, text in enumerate(texts):  # wrapped lines centred as a block in the cell
             cell_lines.append(len(lines))
-            lines.append(kit.line_order(text, x, baseline, cell_size, anchor=anchor, font=cell_font,
-                                        colour=ink, role="table-cell", bold=cell["header"],
-                                        hand=hand if by_hand else None, seed=len(lines)))
+            lines.append(kit.line_order(text, x, first_baseline + n * pitch, cell_size, anchor=anchor,
+                                        font=cell_font, colour=ink, role="table-cell",
+                                        bold=cell["header"], hand=hand if by_hand else None,
+                                        seed=len(lines)))
         if ruling == "full":
             graphics.append({"kind": "rect", "box": kit.box(x0, y0, x1, y1), "colour": rule_colour,
                              "thickness": 1})
@@ -235,8 +261,8 @@ def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
                          "thickness": heavy})
         graphics.append({"kind": "line", "points": [[x_left, bottom], [x_right, bottom]],
                          "colour": rule_colour, "thickness": heavy})
-        graphics.append({"kind": "line", "points": [[x_left, top + header_rows * row_h],
-                                                    [x_right, top + header_rows * row_h]],
+        graphics.append({"kind": "line", "points": [[x_left, row_top[header_rows]],
+                                                    [x_right, row_top[header_rows]]],
                          "colour": rule_colour, "thickness": 1})
     if ruling == "outer":
         graphics.append({"kind": "rect", "box": kit.box(x_left, top, x_right, bottom),
