@@ -17,6 +17,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+import cv2
 import numpy as np
 
 from pipelines.errors import PolyglyphError
@@ -165,6 +166,7 @@ def sample(spec: PageSpec, rng: np.random.Generator, ctx: RenderContext) -> dict
         "paragraph_gap": round(float(rng.uniform(0.25, 0.9)), 3),
         "title_align": pick(rng, ("start", "center")),
         "justify": bool(rng.random() < 0.5),
+        "rules": bool(rng.random() < 0.35),  # thin lines under the header / above the footer
         "paragraphs": paragraphs,
         "notes": notes,
         "header": header,
@@ -249,6 +251,8 @@ def apply(record: dict[str, Any], ctx: RenderContext) -> Page:
             ascent, descent = planner._ink_extent(line.style)
             line.y = plan_h - line.y + ascent - descent
         canvas = np.ascontiguousarray(np.rot90(canvas, k=1))  # turned back after drawing
+    if mode == "horizontal" and record.get("rules"):
+        _draw_rules(canvas, record)
     lines = []
     for index, item in enumerate(planned):
         layout = ctx.engine.layout_line(item.text, item.style, item.justify)
@@ -268,6 +272,19 @@ def apply(record: dict[str, Any], ctx: RenderContext) -> Page:
             lambda pts: np.stack([plan_h - pts[:, 1], pts[:, 0]], axis=1),
         )
     return page
+
+
+def _draw_rules(canvas: np.ndarray, record: dict[str, Any]) -> None:
+    """Hairlines between the running header/footer and the body (drawn before the text)."""
+    left, top, right, bottom = record["margins"]
+    h, w = canvas.shape[:2]
+    colour = tuple(int(c) for c in record["colours"]["small"])
+    if record.get("header"):
+        y = int(round(top * 0.8))
+        cv2.line(canvas, (int(left), y), (int(w - right), y), colour, 1, cv2.LINE_AA)
+    if record.get("footer") or record.get("page_number"):
+        y = int(round(h - bottom * 0.8))
+        cv2.line(canvas, (int(left), y), (int(w - right), y), colour, 1, cv2.LINE_AA)
 
 
 def _blocks_and_paragraphs(record: dict[str, Any], planned: list[PlannedLine],
@@ -460,8 +477,10 @@ class _Planner:
                 hang = self.engine.width(item["marker"] + " ", style)
             cx0, cx1 = columns[column]
             wrapped = self.engine.wrap(text, style, cx1 - cx0 - hang)
-            if kind == "heading" and y + lh * 2.2 > y_end and column + 1 < len(columns):
-                column, y = column + 1, y0  # keep a heading with its paragraph
+            if kind == "heading" and y + lh * 2.2 > y_end:  # keep a heading with its paragraph
+                if column + 1 >= len(columns):
+                    return out
+                column, y = column + 1, y0
             colour = colours["accent"] if kind == "heading" else colours["body"]
             for n, line_text in enumerate(wrapped):
                 if y + ascent + self._ink_extent(style)[1] > y_end:
