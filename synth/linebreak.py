@@ -16,7 +16,8 @@ from icu4py.breakers import CharacterBreaker, LineBreaker
 # Scripts written without spaces between words: a "word" label is an ICU line-break segment.
 NO_SPACE_SCRIPTS = frozenset(
     {"Thai", "Laoo", "Khmr", "Mymr", "Tibt", "Hani", "Hans", "Hant", "Jpan", "Hira", "Kana", "Bali",
-     "Java", "Tale", "Talu", "Lana"}
+     "Java", "Tale", "Talu", "Lana", "Yiii", "Tglg",
+     "Ethi"}  # Ethiopic corpus text separates words with ፡ (U+1361), not spaces
 )
 
 

@@ -24,6 +24,8 @@ CASES = [
     ("ru", {"style_mix": 1.0}),
     ("ja", {"vertical": True}),
     ("en", {"vertical": True}),
+    ("mn-Mong", {"vertical": True}),  # drawn horizontally, turned a quarter clockwise
+    ("am", {}),
     ("zh-Hans", {}),
     ("my", {}),
 ]
@@ -86,3 +88,20 @@ def test_margin_notes_are_handwritten_and_sit_in_the_margin(ctx):
         notes = [b for b in page.blocks if b.role == "note"]
         assert len(notes) <= len(page.render["notes"])
     assert found > 0
+
+
+def test_vertical_mongolian_columns_run_left_to_right(ctx):
+    page = render_page(PageSpec("mn-Mong", width=720, height=960, vertical=True),
+                       sample_rng(1), ctx)
+    assert page.direction == "ttb" and len(page.lines) >= 3
+    body = [line for line in page.lines if line.role == "paragraph"]
+    centres = []
+    for line in body:
+        x0, y0 = np.min(line.polygon, axis=0)
+        x1, y1 = np.max(line.polygon, axis=0)
+        assert y1 - y0 > 3 * (x1 - x0) and line.direction == "ttb"
+        centres.append((x0 + x1) / 2)
+    assert centres == sorted(centres)  # first column at the left
+    for line in body:  # words run down the column in logical order
+        tops = [np.min(np.asarray(w.polygon)[:, 1]) for w in line.words]
+        assert tops == sorted(tops)
