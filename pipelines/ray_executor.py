@@ -1,8 +1,10 @@
 """Ray executor: one task per shard, results streamed back with `ray.wait`, live row progress.
 
-Workers report rows done per shard to a tiny progress actor (absolute counts, so a retried
-shard restarts its count instead of double counting); the driver polls it between waits, so the
-bar shows samples/s and ETA at row granularity even when shards hold hundreds of rows.
+Generic over the shard function (`generate` and `variants` both use it): a task receives the
+shared inputs (put once in the object store), its ShardJob and the output target, and returns
+the shard's result entry. Workers report rows done per shard to a tiny progress actor (absolute
+counts, so a retried shard restarts its count instead of double counting); the driver polls it
+between waits, so the bar shows samples/s and ETA at row granularity.
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ from tqdm import tqdm
 
 from pipelines.errors import PolyglyphError
 
-from .config import GenerateConfig
-from .shard import ShardJob, make_shard
+from .shard import ShardJob
 
 POLL_SECONDS = 0.5
+MAX_RETRIES = 3
+
+ShardFn = Callable[[Any, ShardJob, str, Callable[[], None]], dict[str, Any]]
+"""(shared inputs, job, output target, on_row) -> result entry of the written shard."""
 
 
 class _Progress:
@@ -34,8 +39,7 @@ class _Progress:
         return dict(self.done)
 
 
-def _shard_task(resolved: dict[str, Any], chash: str, job: ShardJob, target: str,
-                progress: Any = None) -> dict:
+def _task(fn: ShardFn, shared: Any, job: ShardJob, target: str, progress: Any) -> dict:
     import cv2
 
     cv2.setNumThreads(1)  # one Ray CPU per task; OpenCV's own pool would oversubscribe the node
@@ -43,46 +47,47 @@ def _shard_task(resolved: dict[str, Any], chash: str, job: ShardJob, target: str
 
     def on_row() -> None:
         count[0] += 1
-        if progress is not None and (count[0] % 4 == 0 or count[0] == job.rows):
+        if count[0] % 4 == 0 or count[0] == job.rows:
             progress.report.remote(job.index, count[0])
 
-    return make_shard(resolved, chash, job, target, on_row=on_row)
+    return fn(shared, job, target, on_row)
 
 
-def _connect(config: GenerateConfig) -> bool:
+def _connect(ray_address: str | None, workers: int) -> bool:
     """ray.init unless already connected; True when this call started the connection."""
     import ray
 
     if ray.is_initialized():
         return False
-    address = config.ray_address or os.environ.get("RAY_ADDRESS")  # set by `ray job submit`
+    address = ray_address or os.environ.get("RAY_ADDRESS")  # set by `ray job submit`
     if address:
         ray.init(address=address, logging_level="WARNING", log_to_driver=True)
     else:
-        ray.init(num_cpus=config.workers, include_dashboard=False, logging_level="WARNING")
+        ray.init(num_cpus=workers, include_dashboard=False, logging_level="WARNING")
     return True
 
 
 def run_ray(
-    config: GenerateConfig,
-    resolved: dict[str, Any],
-    chash: str,
+    fn: ShardFn,
+    shared: Any,
     jobs: list[ShardJob],
     target: str,
     on_result: Callable[[dict[str, Any]], None],
     bar: tqdm,
+    ray_address: str | None,
+    workers: int,
 ) -> None:
     import ray
     from ray.exceptions import RayError, RayTaskError
 
     if not jobs:
         return
-    started_here = _connect(config)
+    started_here = _connect(ray_address, workers)
     try:
-        task = ray.remote(num_cpus=1, max_retries=3)(_shard_task)
+        task = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(_task)
         progress = ray.remote(num_cpus=0)(_Progress).remote()
-        resolved_ref = ray.put(resolved)
-        pending = [task.remote(resolved_ref, chash, job, target, progress) for job in jobs]
+        shared_ref = ray.put(shared)
+        pending = [task.remote(fn, shared_ref, job, target, progress) for job in jobs]
         finished_rows = 0
         finished: set[int] = set()
         while pending:

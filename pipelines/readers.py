@@ -11,11 +11,12 @@ import io
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from synth.page import Line, Page, make_clockwise, min_area_quad
 
@@ -36,7 +37,7 @@ class SourceItem:
     annotation: str  # the file the labels came from
     image_path: Path | None = None
     lines: list[SourceLine] = field(default_factory=list)
-    page: Page | None = None  # ready-made page (parquet input)
+    row: tuple[str, int] | None = None  # (parquet file, row number): our own rows, read lazily
 
 
 @dataclass
@@ -223,28 +224,30 @@ def _coco_line(ann: dict[str, Any]) -> SourceLine:
 
 
 def read_parquet(root: Path) -> tuple[list[SourceItem], list[Problem]]:
-    """Our own contract: each row becomes its Page again (all labels, not only lines)."""
+    """Our own contract: rows are listed here (ids only) and decoded when warped, each into
+    its full Page again (all labels, not only lines)."""
     import pyarrow.parquet as pq
-
-    from .rows import row_to_page
 
     files = [root] if root.is_file() else sorted(root.rglob("*.parquet"))
     base = root.parent if root.is_file() else root
     items, problems = [], []
     for path in files:
         try:
-            table = pq.read_table(path)
-        except (OSError, ValueError) as exc:
+            ids = pq.read_table(path, columns=["id"]).column("id").to_pylist()
+        except (OSError, ValueError, KeyError) as exc:
             problems.append(Problem(_rel(base, path), f"unreadable parquet: {str(exc).splitlines()[0]}"))
             continue
-        for row in table.to_pylist():
-            try:
-                page = row_to_page(row)
-            except (OSError, UnidentifiedImageError, KeyError, TypeError, ValueError) as exc:
-                problems.append(Problem(f"{_rel(base, path)}#{row.get('id')}", f"bad row skipped: {exc}"))
-                continue
-            items.append(SourceItem(str(row["id"]), _rel(base, path), None, [], page))
+        for number, row_id in enumerate(ids):
+            items.append(SourceItem(str(row_id), _rel(base, path), None, [],
+                                    (str(path.resolve()), number)))
     return items, problems
+
+
+@lru_cache(maxsize=2)
+def _parquet_table(path: str) -> Any:
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path)
 
 
 READERS: dict[str, Reader] = {
@@ -264,8 +267,14 @@ def load_image(path: Path) -> np.ndarray:
 
 def item_page(item: SourceItem) -> Page:
     """The Page of a benchmark image: its polygons as lines; don't-care lines kept, flagged."""
-    if item.page is not None:
-        return item.page
+    if item.row is not None:
+        from .rows import row_to_page
+
+        path, number = item.row
+        try:
+            return row_to_page(_parquet_table(path).slice(number, 1).to_pylist()[0])
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"bad row: {exc}") from None
     assert item.image_path is not None
     image = load_image(item.image_path)
     lines = [

@@ -180,7 +180,8 @@ def run_generate(config: GenerateConfig, progress: bool = True) -> dict[str, Any
         else:
             from .ray_executor import run_ray
 
-            run_ray(config, resolved, chash, pending, out.target, on_result, bar)
+            run_ray(generate_shard, (resolved, chash), pending, out.target, on_result, bar,
+                    config.ray_address, config.workers)
     except OSError as exc:  # disk full, permissions changed mid-run, network filesystem gone
         where = getattr(exc, "filename", None) or out.target
         raise PolyglyphError(f"cannot write to {where}: {exc.strerror or exc}") from None
@@ -259,6 +260,13 @@ def build_stats(
             "executor": manifest["executor"],
         },
     }
+
+
+def generate_shard(shared: tuple[dict[str, Any], str], job: ShardJob, target: str,
+                   on_row: Callable[[], None]) -> dict[str, Any]:
+    """The Ray task body for `generate` (module-level so Ray can pickle it by reference)."""
+    resolved, chash = shared
+    return make_shard(resolved, chash, job, target, on_row=on_row)
 
 
 def _run_local(

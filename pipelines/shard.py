@@ -68,7 +68,8 @@ STAT_KEYS = ("language", "script", "scene", "profile")
 def manifest_entry(entry: dict[str, Any]) -> dict[str, Any]:
     """What the manifest keeps of a shard result: small and fixed-size, because the manifest is
     rewritten after every shard (counts by language alone can hold hundreds of keys)."""
-    lean = {k: v for k, v in entry.items() if k not in ("stats", "stage_seconds", "failures")}
+    lean = {k: v for k, v in entry.items()
+            if k not in ("stats", "stage_seconds", "failures", "problems")}
     failures = entry.get("failures", [])
     lean["failed"] = len(failures)
     lean["failures"] = failures[:MANIFEST_FAILURES]

@@ -13,10 +13,12 @@ import hashlib
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from PIL import UnidentifiedImageError
+from tqdm import tqdm
 
 import warping
 from pipelines.errors import PolyglyphError
@@ -27,7 +29,7 @@ from .output import Output, sha256, table_bytes
 from .provenance import build_digest
 from .readers import READERS, Problem, SourceItem, item_page
 from .rows import page_to_row, rows_to_table
-from .run import MANIFEST, STATS, now, polyglyph_version, resume_plan, write_json
+from .run import MANIFEST, STATS, now, polyglyph_version, read_manifest, resume_plan, write_json
 from .shard import ShardJob, count_stats, counts_from_file, manifest_entry, plan_shards
 
 PROBLEMS = "problems.json"
@@ -60,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shard-rows", type=int, default=256)
     p.add_argument("--out", required=True, metavar="DIR", help="output directory")
     p.add_argument("--overwrite", action="store_true", help="replace an existing dataset in --out")
+    p.add_argument("--workers", type=int, default=1,
+                   help="parallel workers; more than 1 runs shards as Ray tasks (default 1)")
+    p.add_argument("--ray-address", metavar="ADDR", help="join a Ray cluster: `auto` or `ray://…`")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
 
@@ -105,8 +111,8 @@ def make_variant_row(page: Any, item: SourceItem, copy: int, index: int, cfg: di
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
-    if args.copies < 1 or args.shard_rows < 1 or not 1 <= args.quality <= 100:
-        raise PolyglyphError("--copies and --shard-rows must be >= 1, --quality within 1..100")
+    if args.copies < 1 or args.shard_rows < 1 or args.workers < 1 or not 1 <= args.quality <= 100:
+        raise PolyglyphError("--copies, --shard-rows and --workers must be >= 1, --quality 1..100")
     root = Path(args.input)
     if not root.exists():
         raise PolyglyphError(f"--input {root} does not exist")
@@ -129,61 +135,86 @@ def main(argv: list[str]) -> int:
     }
     chash = hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()
     out = Output(args.out)
+    if out.is_local:
+        out = Output(str(out.root.resolve()))
     out.prepare()
     out.remove_stale_tmp()
     pairs = [(item, k) for item in items for k in range(args.copies)]
-    jobs = plan_shards(max(1, len(pairs)), args.shard_rows) if pairs else []
-    from .run import read_manifest
-
-    kept = resume_plan(out, read_manifest(out), chash, jobs, args.overwrite, build_digest(()))
+    jobs = plan_shards(len(pairs), args.shard_rows) if pairs else []
+    build = build_digest(())
+    kept = resume_plan(out, read_manifest(out), chash, jobs, args.overwrite, build)
+    pending = [job for job in jobs if job.index not in kept]
     manifest: dict[str, Any] = {
         "format": "polyglyph-shards/1", "kind": "variants",
-        "polyglyph_version": polyglyph_version(), "config_hash": chash,
-        "build": build_digest(()), "seed": args.seed,
-        "num": len(pairs), "shard_rows": args.shard_rows, "num_shards": len(jobs),
-        "config": {**cfg, "input": str(root.resolve())}, "started_at": now(),
-        "finished_at": None, "complete": False, "shards": [kept[k] for k in sorted(kept)],
+        "polyglyph_version": polyglyph_version(), "config_hash": chash, "build": build,
+        "seed": args.seed, "num": len(pairs), "shard_rows": args.shard_rows,
+        "num_shards": len(jobs), "config": {**cfg, "input": str(root.resolve())},
+        "started_at": now(), "finished_at": None, "complete": False,
+        "shards": [kept[k] for k in sorted(kept)],
     }
     write_json(out, MANIFEST, manifest)
     started = time.perf_counter()
-    bad: set[str] = set()
     made: dict[int, dict[str, Any]] = {}
-    for job in jobs:
-        if job.index in kept:
-            continue
-        entry = _variant_shard(job, pairs, cfg, profile, out, problems, bad)
-        made[job.index] = entry
-        kept[job.index] = manifest_entry(entry)
+
+    def on_result(entry: dict[str, Any]) -> None:
+        made[entry["index"]] = entry
+        kept[entry["index"]] = manifest_entry(entry)
         manifest["shards"] = [kept[k] for k in sorted(kept)]
         write_json(out, MANIFEST, manifest)
+
+    shared = (pairs, cfg, profile)
+    bar = tqdm(total=sum(j.rows for j in pending), unit="image", disable=args.quiet,
+               file=sys.stderr, dynamic_ncols=True, mininterval=0.5, desc="variants")
+    try:
+        if args.ray_address or min(args.workers, len(pending)) > 1:
+            from .ray_executor import run_ray
+
+            run_ray(variant_shard, shared, pending, out.target, on_result, bar,
+                    args.ray_address, args.workers)
+        else:
+            for job in pending:
+                on_result(variant_shard(shared, job, out.target, lambda: bar.update(1)))
+    finally:
+        bar.close()
+    seen = {(p.file, p.problem) for p in problems}
+    for entry in (made[k] for k in sorted(made)):
+        for found in entry["problems"]:
+            if (found["file"], found["problem"]) not in seen:
+                seen.add((found["file"], found["problem"]))
+                problems.append(Problem(found["file"], found["problem"]))
     for p in problems:
         print(f"polyglyph variants: {p.file}: {p.problem}", file=sys.stderr)
     write_json(out, PROBLEMS, {"problems": [p.__dict__ for p in problems]})
     manifest.update(finished_at=now(), complete=True)
     write_json(out, MANIFEST, manifest)
     rows = sum(e["rows"] for e in manifest["shards"])
-    elapsed = time.perf_counter() - started
     totals: dict[str, dict[str, int]] = {}
     for entry in manifest["shards"]:
         fresh = made.get(entry["index"])
         for key, counts in (fresh["stats"] if fresh else counts_from_file(out, entry["file"])).items():
             for name, n in counts.items():
                 totals.setdefault(key, {})[name] = totals.get(key, {}).get(name, 0) + n
-    write_json(out, STATS, {"rows": rows, "images": len(items) - len(bad),
-                            "problems": len(problems), "seconds": round(elapsed, 3),
+    images = len({it.key for it, _ in pairs}) - len({p.file for p in problems if "unreadable" in p.problem})
+    write_json(out, STATS, {"rows": rows, "images": images, "problems": len(problems),
+                            "seconds": round(time.perf_counter() - started, 3),
                             **{f"by_{k}": v for k, v in sorted(totals.items())}})
-    print(f"wrote {rows} variant rows from {len(items) - len(bad)} images to {args.out}; "
+    print(f"wrote {rows} variant rows from {images} images to {args.out}; "
           f"{len(problems)} problems (see {PROBLEMS})")
     return 0
 
 
-def _variant_shard(job: ShardJob, pairs: list[tuple[SourceItem, int]], cfg: dict[str, Any],
-                   profile: dict[str, Any], out: Output, problems: list[Problem],
-                   bad: set[str]) -> dict[str, Any]:
+def variant_shard(shared: tuple[list[tuple[SourceItem, int]], dict[str, Any], dict[str, Any]],
+                  job: ShardJob, target: str, on_row: Callable[[], None]) -> dict[str, Any]:
+    """Warp the (image, copy) pairs of one shard and write it; bad images become problems."""
+    pairs, cfg, profile = shared
     started = time.perf_counter()
-    rows, cache = [], {}
+    rows: list[dict[str, Any]] = []
+    problems: list[dict[str, str]] = []
+    cache: dict[str, Any] = {}
+    bad: set[str] = set()
     for index in range(job.start, job.stop):
         item, copy = pairs[index]
+        on_row()
         if item.key in bad:
             continue
         page = cache.get(item.key)
@@ -192,18 +223,20 @@ def _variant_shard(job: ShardJob, pairs: list[tuple[SourceItem, int]], cfg: dict
                 page = cache[item.key] = item_page(item)
             except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
                 bad.add(item.key)
-                problems.append(Problem(item.key, f"unreadable image skipped: {_first(exc)}"))
+                problems.append({"file": item.key,
+                                 "problem": f"unreadable image skipped: {_first(exc)}"})
                 continue
         try:
             rows.append(make_variant_row(page, item, copy, index, cfg, profile))
         except Exception as exc:  # a warp failure on one image is reported, the run goes on
-            problems.append(Problem(f"{item.key}#copy{copy}", f"warp failed, skipped: {_first(exc)}"))
+            problems.append({"file": f"{item.key}#copy{copy}",
+                             "problem": f"warp failed, skipped: {_first(exc)}"})
     data = table_bytes(rows_to_table(rows))
-    out.write_atomic(job.name, data)
+    Output(target).write_atomic(job.name, data)
     return {"index": job.index, "file": job.name, "first_index": job.start, "rows": len(rows),
             "planned_rows": job.rows, "bytes": len(data), "sha256": sha256(data),
             "seconds": round(time.perf_counter() - started, 3), "stats": count_stats(rows),
-            "failures": [], "build": build_digest(())}
+            "problems": problems, "failures": [], "build": build_digest(())}
 
 
 def _first(exc: BaseException) -> str:

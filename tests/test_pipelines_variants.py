@@ -180,3 +180,20 @@ def test_variants_user_errors(tmp_path: Path, bench_root: Path, warping_ready: N
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and expected in err, err
     assert not list(tmp_path.rglob("part-*.parquet"))
+
+
+def test_variants_on_ray_match_local(bench_root: Path, tmp_path: Path, warping_ready: None) -> None:
+    import hashlib
+
+    def hashes(out: Path) -> dict[str, str]:
+        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(out.glob("part-*.parquet"))}
+
+    base = ["variants", "--input", str(bench_root / "icdar"), "--format", "icdar2015",
+            "--profile", "scan", "--copies", "2", "--shard-rows", "2", "--quiet"]
+    assert cli_main([*base, "--out", str(tmp_path / "local")]) == 0
+    assert cli_main([*base, "--workers", "2", "--out", str(tmp_path / "ray")]) == 0
+    local, ray = hashes(tmp_path / "local"), hashes(tmp_path / "ray")
+    assert len(local) == 3 and local == ray
+    problems = json.loads((tmp_path / "ray" / "problems.json").read_text())["problems"]
+    assert sum("img_3.jpg" in p["file"] for p in problems) == 1  # reported once, not per shard
