@@ -103,6 +103,16 @@ def _faker(locale: str) -> Any:
 _CJK = ("Hans", "Hant", "Jpan", "Hani")
 
 
+def _strip_punctuation(segment: str) -> str:
+    """A break segment without its trailing space and word separators (Ethiopic ፡ is one)."""
+    start, end = 0, len(segment)
+    while start < end and unicodedata.category(segment[start])[0] in "PZ":
+        start += 1
+    while end > start and unicodedata.category(segment[end - 1])[0] in "PZ":
+        end -= 1
+    return segment[start:end]
+
+
 @lru_cache(maxsize=64)
 def corpus_words(language: str, script: str, text: str) -> tuple[str, ...]:
     """Distinct word-like pieces of a corpus text, free of digits and punctuation.
@@ -117,7 +127,7 @@ def corpus_words(language: str, script: str, text: str) -> tuple[str, ...]:
         for run in "".join(c if unicodedata.category(c)[0] in "LM" else " " for c in text).split():
             pieces.extend(run[i : i + 2 + (i // 2) % 2] for i in range(0, len(run) - 1, 3))
     elif script in NO_SPACE_SCRIPTS:
-        pieces = [seg.strip() for seg in break_segments(text, language)]
+        pieces = [_strip_punctuation(seg) for seg in break_segments(text, language)]
     else:
         pieces = "".join(c if unicodedata.category(c)[0] in "LM" else " " for c in text).split()
     seen: dict[str, None] = {}
