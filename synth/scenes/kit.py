@@ -32,8 +32,8 @@ def chain_for(ctx: Any, language: str, font: str) -> tuple[Any, ...]:
     code = ctx.language(language).code
     if not font.startswith("handwriting#"):
         return ctx.chain(code, font)
-    cache = ctx.__dict__.setdefault("_scene_hand_chains", {})
-    key = (code, font)
+    cache = ctx.memo  # per-worker facts (synth.render.RenderContext)
+    key = ("scenes.kit.hand_chain", code, font)
     if key not in cache:
         faces = ctx.registry.handwriting_faces(code)
         base = ctx.chain(code, "handwriting")
