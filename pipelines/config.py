@@ -27,6 +27,7 @@ Executor = Literal["auto", "local", "ray"]
 # Keys that change how a run executes but never the bytes of a shard; left out of the hash.
 EXECUTION_KEYS = (
     "num", "out", "workers", "executor", "ray_address", "overwrite", "max_failed_fraction",
+    "resume_check",
 )
 SHAPE_HINTS = {
     "languages": "`all`, a list of language codes, or {code: weight}",
@@ -82,6 +83,7 @@ class GenerateConfig(BaseModel):
     ray_address: str | None = None
     overwrite: bool = False
     max_failed_fraction: float = Field(0.02, ge=0.0, le=1.0)
+    resume_check: Literal["sha256", "size"] = "sha256"
 
     @field_validator("page_sizes")
     @classmethod

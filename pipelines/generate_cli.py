@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="replace an existing dataset in --out instead of resuming")
     p.add_argument("--max-failed-fraction", type=float, metavar="F",
                    help="exit 1 when more than this share of samples failed (default 0.02)")
+    p.add_argument("--resume-check", choices=["sha256", "size"],
+                   help="how a resume trusts existing shards: re-hash them (default) or compare "
+                   "sizes only (fast on object stores and huge runs)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -91,6 +94,7 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "target_language": args.target_language,
         "balance": args.balance,
         "max_failed_fraction": args.max_failed_fraction,
+        "resume_check": args.resume_check,
     }
     if args.languages:
         langs = parse_weights(args.languages, "--languages")

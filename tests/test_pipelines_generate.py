@@ -181,6 +181,14 @@ def test_resume_remakes_damaged_and_missing_shards(reference: Path, config_file:
     ref_stats = json.loads((reference / "stats.json").read_text())
     assert stats["by_language"] == ref_stats["by_language"]  # kept shard counted from its file
     assert "stats" not in json.loads((out / "manifest.json").read_text())["shards"][0]
+    # --resume-check size trusts sizes only: a same-size corruption slips through, sha256 not
+    data = bytearray((out / "part-00002.parquet").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (out / "part-00002.parquet").write_bytes(bytes(data))
+    assert cli_main([*argv, "--resume-check", "size"]) == 0
+    assert _file_hashes(out) != _file_hashes(reference)
+    assert cli_main(argv) == 0
+    assert _file_hashes(out) == _file_hashes(reference)
     # a different config in the same directory is refused, --overwrite replaces it
     capsys.readouterr()
     assert cli_main([*argv, "--seed", "9"]) == 1
