@@ -72,8 +72,8 @@ def sample(spec: PageSpec, rng: np.random.Generator, ctx: RenderContext) -> dict
     mode = "horizontal"
     if spec.vertical and info.script in TTB_SCRIPTS:
         mode = "ttb"
-    elif spec.vertical:  # Mongolian above all; Latin etc. like text on a book spine
-        mode = "rotated"
+    elif spec.vertical and info.direction == "ltr":  # Mongolian; Latin etc. like a book spine
+        mode = "rotated"  # (RTL scripts have no top-to-bottom tradition: they stay horizontal)
     scale = min(w, h) / 1024.0
     lo, hi = spec.font_size or (max(12, round(17 * scale)), max(13, round(28 * scale)))
     # Even sizes only: pages in one worker then share more shaped words (cache hits).
