@@ -192,3 +192,23 @@ def test_parallel_tesseract_workers_give_the_same_answers(tesseract) -> None:
     parallel = get_judge("tesseract", workers=2).answer_batch(requests)
     assert parallel == tesseract.answer_batch(requests)
     assert parallel[1] == page.lines[1].text
+
+
+def test_cli_rules_file_and_flags(tmp_path) -> None:
+    from qa_factory.validate_cli import build_parser, load_rules
+
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text("k: 2\nagree: {text: 0.7}\nline_checks: 9\n")
+    args = build_parser().parse_args(
+        ["--input", "i", "--out", "o", "--rules", str(rules_file), "--line-checks", "1"]
+    )
+    rules = load_rules(args)
+    assert (rules.k, rules.agree["text"], rules.agree["spotting"], rules.line_checks) == (
+        2,
+        0.7,
+        0.8,
+        1,
+    )
+    rules_file.write_text("- not a mapping\n")
+    with pytest.raises(PolyglyphError, match="expected a mapping"):
+        load_rules(args)

@@ -297,3 +297,21 @@ def test_image_is_not_touched(drawn) -> None:
     before = page.image.copy()
     _views(page)
     assert np.array_equal(before, page.image)
+
+
+def test_views_follow_warped_labels(drawn) -> None:
+    import warping
+
+    for name in ("photo", "wild"):
+        page = warping.warp_page(drawn["receipt"], name, sample_rng(21))
+        assert not np.array_equal(page.image, drawn["receipt"].image)
+        views = _views(page, seed=2)
+        expected = [
+            (ln.text.strip(), normalised_box(ln.polygon, page.width, page.height))
+            for ln in page.lines
+            if ln.visible >= 0.5
+        ]
+        assert parse_spotting(_by_task(views, "spotting")[0]["answer"]) == expected
+        for view in _by_task(views, "extraction_key"):
+            index = json.loads(view["meta"])["field_indices"][0]
+            assert view["answer"] == page.fields[index].value
