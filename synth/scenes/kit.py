@@ -119,11 +119,16 @@ def line_order(
     seed: int = 0,
 ) -> dict[str, Any]:
     """One drawing order for a line; `anchor` says which end of the line sits at `x`."""
-    return {
+    order = {
         "text": text, "x": round(float(x), 2), "y": round(float(baseline), 2),
-        "size": int(round(size)), "anchor": anchor, "font": font, "bold": bool(bold),
-        "colour": [int(c) for c in colour], "role": role, "hand": hand, "seed": int(seed),
+        "size": int(round(size)), "anchor": anchor, "font": font,
+        "colour": [int(c) for c in colour], "role": role,
     }
+    if bold:  # defaults are left out: a table page holds hundreds of orders
+        order["bold"] = True
+    if hand is not None:
+        order["hand"], order["seed"] = hand, int(seed)
+    return order
 
 
 def hand_for(ctx: Any, rng: np.random.Generator, language: str, size: float) -> tuple[str, dict[str, Any] | None]:
@@ -182,7 +187,8 @@ def draw_orders(image: np.ndarray, ctx: Any, language: str, orders: list[dict[st
             x -= layout.advance / 2
         line = draw_labelled_line(
             ctx.engine, image, layout, (x, float(order["y"])), colour=order["colour"],
-            role=order["role"], line_index=index, hand=order["hand"], line_seed=order["seed"],
+            role=order["role"], line_index=index, hand=order.get("hand"),
+            line_seed=order.get("seed", 0),
         )
         lines.append(line)
     return lines

@@ -107,7 +107,7 @@ def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
         slot += 1 if rng.random() < 0.4 else 0  # sometimes a blank ruled line between paragraphs
     hand_ink = hand["ink"] if hand and hand.get("kind") == "font" else (hand or {}).get("params", {}).get("ink")
     for order in lines:
-        if order["hand"] is not None and hand_ink is not None:
+        if order.get("hand") is not None and hand_ink is not None:
             order["colour"] = list(hand_ink)
     return {
         "scene": spec.scene, "language": code, "width": width, "height": height, "paper": paper,
