@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
+import socket
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +172,65 @@ class Output:
 
     def open_parquet(self, name: str) -> pq.ParquetFile:
         return pq.ParquetFile(io.BytesIO(self.read_bytes(name)))
+
+
+LOCK = ".polyglyph.lock"
+
+
+@contextmanager
+def run_lock(out: Output) -> Iterator[None]:
+    """One driver per local output directory. A second run on the same directory would delete
+    the first one's temporary files and race on manifest.json; a lock left by a killed run
+    (its process is gone) is taken over. Object stores have no such lock: one run per prefix."""
+    if not out.is_local:
+        yield
+        return
+    path = out.root / LOCK
+    me = {"pid": os.getpid(), "host": socket.gethostname()}
+    while True:
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            holder = _lock_holder(path)
+            if holder.get("host") not in (None, me["host"]):
+                raise PolyglyphError(
+                    f"--out {out.root} is locked by a run on host {holder['host']}; "
+                    f"delete {path} if that run is gone"
+                ) from None
+            if _alive(holder.get("pid")):
+                raise PolyglyphError(
+                    f"--out {out.root} is being written by another polyglyph run "
+                    f"(pid {holder['pid']}); wait for it or use another directory"
+                ) from None
+            path.unlink(missing_ok=True)  # left by a run that was killed
+            continue
+        with os.fdopen(fd, "w") as f:
+            json.dump(me, f)
+        break
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _lock_holder(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _alive(pid: Any) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _fsspec_filesystem(target: str, arrow_error: Exception) -> tuple[Any, str]:

@@ -22,7 +22,7 @@ from tqdm import tqdm
 from pipelines.errors import PolyglyphError
 
 from .config import GenerateConfig, config_hash, resolve_config
-from .output import Output
+from .output import Output, run_lock
 from .provenance import build_digest, code_digest, environment
 from .shard import ShardJob, counts_from_file, make_shard, manifest_entry, plan_shards
 
@@ -127,6 +127,12 @@ def run_generate(config: GenerateConfig, progress: bool = True) -> dict[str, Any
     if out.is_local:
         out = Output(str(out.root.resolve()))
     out.prepare()
+    with run_lock(out):
+        return _generate(config, resolved, chash, out, progress)
+
+
+def _generate(config: GenerateConfig, resolved: dict[str, Any], chash: str, out: Output,
+              progress: bool) -> dict[str, Any]:
     out.remove_stale_tmp()
     jobs = plan_shards(config.num, config.shard_rows)
     code_digest.cache_clear()  # the files as they are now, not as at an earlier run in-process

@@ -25,7 +25,7 @@ from pipelines.errors import PolyglyphError
 from synth.rng import child_rng, sample_rng, sample_seed
 from warping.profiles import load_profile
 
-from .output import Output, sha256, table_bytes
+from .output import Output, run_lock, sha256, table_bytes
 from .provenance import build_digest
 from .readers import READERS, Problem, SourceItem, item_page
 from .rows import page_to_row, rows_to_table
@@ -138,6 +138,13 @@ def main(argv: list[str]) -> int:
     if out.is_local:
         out = Output(str(out.root.resolve()))
     out.prepare()
+    with run_lock(out):
+        return _variants(args, root, items, problems, cfg, chash, profile, out)
+
+
+def _variants(args: argparse.Namespace, root: Path, items: list[SourceItem],
+              problems: list[Problem], cfg: dict[str, Any], chash: str,
+              profile: dict[str, Any], out: Output) -> int:
     out.remove_stale_tmp()
     pairs = [(item, k) for item in items for k in range(args.copies)]
     jobs = plan_shards(len(pairs), args.shard_rows) if pairs else []

@@ -309,6 +309,26 @@ def test_failed_samples_are_skipped_reported_and_bounded(
     assert "1 of 4 samples failed, more than max_failed_fraction" in err[-1]
 
 
+def test_one_driver_per_output_directory(config_file: Path, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    out = tmp_path / "locked"
+    out.mkdir()
+    lock = out / ".polyglyph.lock"
+    argv = ["generate", "--config", str(config_file), "--num", "2", "--out", str(out),
+            "--workers", "1", "--quiet"]
+    lock.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname()}))
+    assert cli_main(argv) == 1
+    assert "being written by another polyglyph run" in capsys.readouterr().err
+    assert not list(out.glob("part-*"))
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True)
+    lock.write_text(json.dumps({"pid": int(gone.stdout), "host": socket.gethostname()}))
+    assert cli_main(argv) == 0  # a lock whose process is gone is taken over
+    assert not lock.exists() and len(list(out.glob("part-*.parquet"))) == 1
+
+
 def test_inspect_draws_a_row(reference: Path, tmp_path: Path) -> None:
     png = tmp_path / "row.png"
     assert cli_main(["inspect", str(reference), "--index", "4", "--out", str(png)]) == 0
