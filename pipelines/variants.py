@@ -181,6 +181,9 @@ def _variants(args: argparse.Namespace, root: Path, items: list[SourceItem],
         else:
             for job in pending:
                 on_result(variant_shard(shared, job, out.target, lambda: bar.update(1)))
+    except OSError as exc:  # disk full, vanished mount: one line, like every user-facing error
+        where = getattr(exc, "filename", None) or out.target
+        raise PolyglyphError(f"cannot write to {where}: {exc.strerror or exc}") from None
     finally:
         bar.close()
     seen = {(p.file, p.problem) for p in problems}
