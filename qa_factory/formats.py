@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -213,11 +214,22 @@ def markdown_to_text(markdown: str) -> str:
 
 
 _NUMBER = re.compile(r"[-+−]?\d[\d\s.,'\u00a0\u202f]*")
+_ARABIC_MARKS = str.maketrans({"\u066b": ".", "\u066c": ","})  # ٫ decimal, ٬ thousands
+_GROUP_CHARS = ".,'\u066b\u066c \u00a0\u202f"
+
+
+def ascii_digits(text: str) -> str:
+    """Any script's decimal digits (Arabic-Indic, Devanagari, ...) as ASCII, one char per char."""
+    out = []
+    for ch in text:
+        digit = unicodedata.decimal(ch, None) if not ch.isascii() else None
+        out.append(str(digit) if digit is not None else ch)
+    return "".join(out).translate(_ARABIC_MARKS)
 
 
 def parse_number(text: str) -> Decimal | None:
-    """A drawn number such as '1,234.50', '1.234,50', '1 234,5' or '-12' as a Decimal."""
-    match = _NUMBER.search(text or "")
+    """A drawn number such as '1,234.50', '1.234,50', '1 234,5', '٢٨٫٠٣' or '-12' as a Decimal."""
+    match = _NUMBER.search(ascii_digits(text or ""))
     if not match:
         return None
     raw = re.sub(r"[\s'\u00a0\u202f]", "", match.group(0)).replace("−", "-").rstrip(".,")
@@ -244,19 +256,42 @@ def parse_number(text: str) -> Decimal | None:
         return None
 
 
-def number_style(text: str) -> tuple[str, int]:
-    """(decimal mark, decimals) of a drawn amount, so computed answers look like drawn ones."""
-    match = _NUMBER.search(text or "")
-    raw = match.group(0).strip() if match else ""
-    value = parse_number(text)
-    if value is None or "." not in str(value):
-        return ".", 0
-    decimals = len(str(value).split(".")[1])
-    mark = "," if raw.rfind(",") > raw.rfind(".") else "."
-    return mark, decimals
+@dataclass(frozen=True)
+class NumberStyle:
+    """How a drawn amount looks, so a computed answer looks the same (digits, marks, places)."""
+
+    decimal_mark: str = "."
+    decimals: int = 0
+    zero: str = "0"  # the script's zero: '0', '٠', '۰', '०' ...
+    group_mark: str = ""
 
 
-def format_number(value: Decimal, style: tuple[str, int]) -> str:
-    mark, decimals = style
-    text = f"{value:.{decimals}f}"
-    return text.replace(".", mark) if mark != "." else text
+def number_style(text: str) -> NumberStyle:
+    original = text or ""
+    match = _NUMBER.search(ascii_digits(original))
+    value = parse_number(original)
+    if not match or value is None:
+        return NumberStyle()
+    span = original[match.start() : match.end()].rstrip()
+    first_digit = next(ch for ch in span if unicodedata.decimal(ch, None) is not None)
+    zero = chr(ord(first_digit) - unicodedata.decimal(first_digit))
+    decimals = len(str(value).split(".")[1]) if "." in str(value) else 0
+    decimal_at = -1
+    if decimals:
+        decimal_at = max(
+            i for i, ch in enumerate(span) if ch in _GROUP_CHARS and ch not in " \u00a0\u202f"
+        )
+    marks = [ch for i, ch in enumerate(span) if ch in _GROUP_CHARS and i != decimal_at]
+    group = marks[0] if marks else ""
+    return NumberStyle(span[decimal_at] if decimals else ".", decimals, zero, group)
+
+
+def format_number(value: Decimal, style: NumberStyle) -> str:
+    text = f"{abs(value):.{style.decimals}f}"
+    whole, _, frac = text.partition(".")
+    if style.group_mark:
+        whole = f"{int(whole):,}".replace(",", style.group_mark)
+    text = ("-" if value < 0 else "") + whole + (style.decimal_mark + frac if frac else "")
+    if style.zero != "0":
+        text = "".join(chr(ord(style.zero) + int(c)) if c.isdigit() else c for c in text)
+    return text

@@ -112,8 +112,18 @@ def test_parse_number_reads_drawn_styles(text: str, value: Decimal) -> None:
 
 def test_number_style_keeps_decimal_comma_and_places() -> None:
     style = number_style("12,50")
-    assert style == (",", 2)
+    assert (style.decimal_mark, style.decimals, style.group_mark) == (",", 2, "")
     assert format_number(Decimal("3.5"), style) == "3,50"
+    assert format_number(Decimal("12345.5"), number_style("1.234,50 €")) == "12.345,50"
+    assert format_number(Decimal("-1234"), number_style("1,000.00")) == "-1,234.00"
+
+
+def test_numbers_in_other_digit_systems() -> None:
+    assert parse_number("٥٨٫٢١ ر.س") == Decimal("58.21")  # Arabic-Indic digits, Arabic decimal mark
+    assert parse_number("१२.५०") == Decimal("12.50")
+    style = number_style("٢٨٫٠٣")
+    assert format_number(Decimal("57.44"), style) == "٥٧٫٤٤"
+    assert parse_number(format_number(Decimal("57.44"), style)) == Decimal("57.44")
 
 
 def test_markdown_to_text_drops_markup() -> None:
