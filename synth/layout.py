@@ -1,0 +1,261 @@
+"""Where every line of a document page goes, before anything is drawn.
+
+The planner reads a document record (see `synth.scenes.document.sample`) and returns planned
+lines: text, style, role, pen origin, paragraph and column. Planning apart from drawing lets
+the document scene transform the whole plan (vertical Mongolian is planned on the transposed
+page and mirrored) and keeps layout rules — columns, keep-with-next headings, hanging list
+indents, justification, margin notes — in one readable place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from synth.linebreak import break_segments
+from synth.text import TextStyle, clean_text
+
+if TYPE_CHECKING:
+    from synth.render import RenderContext
+
+
+def even_size(value: float) -> int:
+    """Font sizes are even: pages in one worker then share more cached word masks."""
+    return int(2 * round(float(value) / 2))
+
+
+@dataclass
+class PlannedLine:
+    text: str
+    style: TextStyle
+    role: str
+    x: float  # origin: left end of baseline (horizontal) or top centre (ttb)
+    y: float
+    colour: list[int]
+    paragraph: int  # position in record["paragraphs"], -1 for header/footer/page number
+    column: int
+    hand: dict[str, Any] | None = None
+    width: float = 0.0
+    last: bool = False  # last line of its paragraph (the paragraph is complete on the page)
+    justify: float | None = None  # stretch spaces to this width (justified paragraphs)
+
+
+class DocumentPlanner:
+    """Where every line of the page goes (no drawing): header, title, flow, footer."""
+
+    def __init__(self, record: dict[str, Any], ctx: RenderContext, width: int, height: int):
+        self.r = record
+        self.ctx = ctx
+        self.engine = ctx.engine
+        self.width, self.height = width, height
+        self.code = record["language"]
+        self.rtl = record["direction"] == "rtl"
+        self.corpus = ctx.text(self.code)
+        info = ctx.language(self.code)
+        self.base_direction = "ttb" if record["mode"] == "ttb" else info.direction
+        self._styles: dict[tuple[str, bool, str], TextStyle] = {}
+        self._extents: dict[Any, tuple[float, float]] = {}
+
+    def style(self, role: str, hand: dict[str, Any] | None = None) -> TextStyle:
+        fonts, sizes, bold = self.r["fonts"], self.r["sizes"], self.r["bold"]
+        if hand is not None and hand["kind"] == "font":
+            key = ("hand", False, "handwriting")
+            size = even_size(sizes["body"] * 1.3)  # script fonts run small for their size
+        elif role == "title":
+            key, size = ("heading", bold["title"], fonts["heading"]), sizes["title"]
+        elif role == "heading":
+            key, size = ("heading", bold["heading"], fonts["heading"]), sizes["heading"]
+        elif role in ("header", "footer", "page-number"):
+            key, size = ("small", False, fonts["body"]), sizes["small"]
+        else:
+            key, size = ("body", False, fonts["body"]), sizes["body"]
+        full_key = (key[0] + str(size), key[1], key[2])
+        style = self._styles.get(full_key)
+        if style is None:
+            base = self.ctx.style(self.code, size, key[2], self.base_direction)
+            style = TextStyle(base.chain, base.size, base.language, base.script, base.direction,
+                              bold=key[1])
+            self._styles[full_key] = style
+        return style
+
+    def line_box(self, style: TextStyle) -> tuple[float, float]:
+        """(ascent, line pitch): the record's spacing times the font size, but never less than
+        the extent of typical words of the corpus (scripts with tall stacks need more room)."""
+        ascent, descent = self.ink_extent(style)
+        pitch = max(style.size * float(self.r["line_spacing"]), (ascent + descent) * 1.05)
+        return ascent, pitch
+
+    def ink_extent(self, style: TextStyle) -> tuple[float, float]:
+        key = ("ink-extent", style)
+        cached = self._extents.get(key)
+        if cached is None:
+            sample = clean_text(max(self.corpus.paragraphs[:12], key=len)[:300])
+            ascent, descent = self.engine.typical_extent(sample, style)
+            cached = (max(ascent, style.size * 0.5), max(descent, style.size * 0.1))
+            self._extents[key] = cached
+        return cached
+
+    def _x(self, x0: float, x1: float, advance: float, align: str) -> float:
+        if align == "center":
+            return x0 + (x1 - x0 - advance) / 2
+        at_end = (align == "end") != self.rtl
+        return x1 - advance if at_end else x0
+
+    def plan_horizontal(self) -> list[PlannedLine]:
+        left, top, right, bottom = self.r["margins"]
+        x0, x1 = left, self.width - right
+        y, y_end = top, self.height - bottom
+        out: list[PlannedLine] = []
+        colours = self.r["colours"]
+        if self.r.get("header"):
+            style = self.style("header")
+            ascent, lh = self.line_box(style)
+            text = self._fit(self.r["header"], style, x1 - x0)
+            adv = self.engine.width(text, style)
+            out.append(PlannedLine(text, style, "header", self._x(x0, x1, adv, "start"),
+                                   max(ascent + 2, top * 0.5 + ascent * 0.4), colours["small"],
+                                   -1, 0))
+        tail: list[PlannedLine] = []
+        foot_y = self.height - bottom * 0.45
+        if self.r.get("footer"):
+            style = self.style("footer")
+            adv = self.engine.width(self.r["footer"], style)
+            tail.append(PlannedLine(self.r["footer"], style, "footer",
+                                    self._x(x0, x1, adv, "start"), foot_y, colours["small"], -1, 0))
+        if self.r.get("page_number"):
+            style = self.style("page-number")
+            adv = self.engine.width(self.r["page_number"], style)
+            tail.append(PlannedLine(self.r["page_number"], style, "page-number",
+                                    self._x(x0, x1, adv, self.r["page_number_align"]), foot_y,
+                                    colours["small"], -1, 0))
+        paragraphs = self.r["paragraphs"]
+        k = 0
+        if paragraphs and paragraphs[0]["kind"] == "title":
+            style = self.style("title")
+            ascent, lh = self.line_box(style)
+            for text in self.engine.wrap(clean_text(self.corpus.paragraphs[0]), style, x1 - x0):
+                if y + lh > y_end:
+                    break
+                adv = self.engine.width(text, style)
+                out.append(PlannedLine(text, style, "title",
+                                       self._x(x0, x1, adv, self.r["title_align"]), y + ascent,
+                                       colours["accent"], 0, 0, width=adv))
+                y += lh
+            if out:
+                out[-1].last = True
+            y += lh * 0.6
+            k = 1
+        out.extend(self._flow(paragraphs[k:], k, x0, x1, y, y_end))
+        out.extend(self._notes(y_end))
+        return out + tail
+
+    def _notes(self, y_end: float) -> list[PlannedLine]:
+        """Handwritten margin notes: a few words of the corpus in the widened margin."""
+        out: list[PlannedLine] = []
+        left, _, right, _ = self.r["margins"]
+        for number, note in enumerate(self.r.get("notes", [])):
+            segments = break_segments(clean_text(self.corpus.paragraphs[note["index"]]),
+                                      self.code)
+            text = "".join(segments[: note["segments"]]).strip()
+            if not text:
+                continue
+            style = self.style("note", note["hand"])
+            ascent, lh = self.line_box(style)
+            margin = left if note["side"] == 0 else right
+            pad = margin * 0.12
+            x0 = pad if note["side"] == 0 else self.width - right + pad
+            x1 = x0 + margin - 2 * pad
+            y = note["y"] * self.height
+            for line_text in self.engine.wrap(text, style, x1 - x0):
+                if y + lh > y_end:
+                    break
+                adv = self.engine.width(line_text, style)
+                out.append(PlannedLine(line_text, style, "note", self._x(x0, x1, adv, "start"),
+                                       y + ascent, self.r["colours"]["body"], -2 - number, 0,
+                                       hand=note["hand"], width=adv))
+                y += lh
+        return out
+
+    def _columns(self, x0: float, x1: float) -> list[tuple[float, float]]:
+        n, gap = int(self.r["columns"]), float(self.r["column_gap"])
+        col_w = (x1 - x0 - gap * (n - 1)) / n
+        cols = [(x0 + i * (col_w + gap), x0 + i * (col_w + gap) + col_w) for i in range(n)]
+        return cols[::-1] if self.rtl else cols
+
+    def _flow(self, paragraphs: list[dict[str, Any]], offset: int, x0: float, x1: float,
+              y0: float, y_end: float) -> list[PlannedLine]:
+        out: list[PlannedLine] = []
+        columns = self._columns(x0, x1)
+        column, y = 0, y0
+        colours = self.r["colours"]
+        body_lh = self.line_box(self.style("paragraph"))[1]
+        for pos, item in enumerate(paragraphs, start=offset):
+            kind, hand = item["kind"], item.get("hand")
+            role = {"heading": "heading", "list-item": "list-item"}.get(kind, "paragraph")
+            style = self.style(role, hand)
+            ascent, lh = self.line_box(style)
+            text = clean_text(self.corpus.paragraphs[item["index"]])
+            hang = 0.0
+            if kind == "list-item":
+                text = f"{item['marker']} {text}"
+                hang = self.engine.width(item["marker"] + " ", style)
+            cx0, cx1 = columns[column]
+            wrapped = self.engine.wrap(text, style, cx1 - cx0 - hang)
+            if kind == "heading" and y + lh * 2.2 > y_end:  # keep a heading with its paragraph
+                if column + 1 >= len(columns):
+                    return out
+                column, y = column + 1, y0
+            colour = colours["accent"] if kind == "heading" else colours["body"]
+            for n, line_text in enumerate(wrapped):
+                if y + ascent + self.ink_extent(style)[1] > y_end:
+                    if column + 1 >= len(columns):
+                        return out
+                    column, y = column + 1, y0
+                cx0, cx1 = columns[column]
+                indent = hang if n > 0 else 0.0
+                adv = self.engine.width(line_text, style)
+                target, justify = cx1 - cx0 - indent, None
+                if (self.r.get("justify") and kind != "heading" and hand is None
+                        and n < len(wrapped) - 1 and " " in line_text
+                        and 0 < target - adv < 0.25 * target):
+                    adv = justify = target
+                x = cx1 - indent - adv if self.rtl else cx0 + indent
+                planned = PlannedLine(line_text, style, role, x, y + ascent, colour, pos, column,
+                                      hand=hand, width=adv, justify=justify)
+                out.append(planned)
+                y += lh
+            if out and out[-1].paragraph == pos:
+                out[-1].last = True
+            y += body_lh * self.r["paragraph_gap"] * (0.5 if kind == "heading" else 1.0)
+        return out
+
+    def _fit(self, text: str, style: TextStyle, max_width: float) -> str:
+        lines = self.engine.wrap(text, style, max_width)
+        return lines[0] if lines else text
+
+    def plan_ttb(self) -> list[PlannedLine]:
+        """Vertical CJK: columns top to bottom, placed right to left."""
+        left, top, right, bottom = self.r["margins"]
+        x, x_end = self.width - right, left
+        y0, y1 = top, self.height - bottom
+        out: list[PlannedLine] = []
+        colours = self.r["colours"]
+        for pos, item in enumerate(self.r["paragraphs"]):
+            kind = item["kind"]
+            role = {"heading": "heading", "list-item": "list-item", "title": "title"}.get(
+                kind, "paragraph")
+            style = self.style(role)
+            text = clean_text(self.corpus.paragraphs[item["index"]])
+            if kind == "list-item":
+                text = f"{item['marker']} {text}"
+            pitch = style.size * self.r["line_spacing"] * 1.15
+            colour = colours["accent"] if kind in ("title", "heading") else colours["body"]
+            for line_text in self.engine.wrap(text, style, y1 - y0):
+                if x - pitch < x_end:
+                    return out
+                out.append(PlannedLine(line_text, style, role, x - pitch / 2, y0, colour, pos, 0))
+                x -= pitch
+            if out and out[-1].paragraph == pos:
+                out[-1].last = True
+            x -= pitch * self.r["paragraph_gap"]
+        return out
