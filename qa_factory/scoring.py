@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from qa_factory.formats import (
+    ascii_digits,
     cells_to_grid,
     markdown_to_text,
     parse_html_table,
@@ -30,21 +31,20 @@ def _spotting_items(answer: str) -> list[tuple[str, list[int]]]:
     return parse_spotting(answer) or parse_spotting_json(answer)
 
 
+_PLAIN_NUMBER = re.compile(r"[-+]?\d[\d.,'\s]*")
+
+
+def is_plain_number(text: str) -> bool:
+    """A bare number (any digit system, any marks) compares by value, not by characters."""
+    return bool(_PLAIN_NUMBER.fullmatch(ascii_digits(normalise_text(text))))
+
+
 def _same_value(reference: str, answer: str) -> float:
     ref, ans = normalise_text(reference).casefold(), normalise_text(answer).casefold()
     if ref == ans or ref == ans.strip(" .。"):
         return 1.0
-    ref_num = parse_number(ref) if any(c.isdigit() for c in ref) else None
-    if (
-        ref_num is not None
-        and normalise_text(ref)
-        .replace(" ", "")
-        .lstrip("+-")
-        .replace(".", "")
-        .replace(",", "")
-        .isdigit()
-    ):
-        return 1.0 if parse_number(ans) == ref_num else 0.0
+    if is_plain_number(ref):
+        return 1.0 if parse_number(ans) == parse_number(ref) else 0.0
     return text_similarity(ref, ans)
 
 
@@ -77,17 +77,8 @@ def _json_fields_score(reference: str, answer: str) -> float:
 
 
 def _reasoning_score(reference: str, answer: str) -> float:
-    ref_num = parse_number(reference)
-    if (
-        ref_num is not None
-        and normalise_text(reference)
-        .replace(" ", "")
-        .replace(".", "")
-        .replace(",", "")
-        .lstrip("-")
-        .isdigit()
-    ):
-        return 1.0 if parse_number(answer) == ref_num else 0.0
+    if is_plain_number(reference):
+        return 1.0 if parse_number(answer) == parse_number(reference) else 0.0
     ref, ans = normalise_text(reference).casefold(), normalise_text(answer).casefold()
     if ref in ("yes", "no", "是", "否"):
         first = ans.strip(" .。!").split(" ")[0].strip(",.。") if ans else ""
