@@ -79,11 +79,12 @@ def staged_apply(page: Page, record: dict[str, Any]) -> dict[str, float]:
         )
 
         def labels() -> Page:
-            inverse = grid.GridInverse(coarse)
-            point_map = geometric.batched_point_map(page, inverse, record["densify_step"])
             from synth.page import map_page_geometry
 
-            return map_page_geometry(page, image, point_map, record["densify_step"], record)
+            inverse = grid.GridInverse(
+                coarse, guess=lambda p: geometric.forward_points(geo["steps"], p)
+            )
+            return map_page_geometry(page, image, inverse, record["densify_step"], record)
 
         times["labels"], _ = _ms(labels)
         ctx = ShadingContext(coarse, tuple(fields.creases), fields.slope, alpha)

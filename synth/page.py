@@ -241,6 +241,27 @@ def clip_polygon_to_frame(pts: np.ndarray, width: int, height: int) -> tuple[np.
     return clipped, float(min(1.0, max(0.0, fraction)))
 
 
+def densify_many(polygons: list[Polygon], step: float) -> list[np.ndarray]:
+    """`densify` of many rings in one vectorised pass (same points, same order)."""
+    rings = [np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in polygons]
+    if step <= 0 or not rings:
+        return rings
+    sizes = np.array([len(r) for r in rings])
+    pts = np.concatenate(rings, axis=0)
+    ends = np.cumsum(sizes)
+    starts = ends - sizes
+    nxt_index = np.arange(len(pts)) + 1
+    nxt_index[ends - 1] = starts  # close each ring
+    nxt = pts[nxt_index]
+    counts = np.maximum(1, np.ceil(np.hypot(*(nxt - pts).T) / step).astype(np.int64))
+    edge = np.repeat(np.arange(len(pts)), counts)
+    k = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    a, b = pts[edge], nxt[edge]
+    out = a + (b - a) * (k / counts[edge])[:, None]
+    per_ring = np.add.reduceat(counts, starts)
+    return np.split(out, np.cumsum(per_ring)[:-1])
+
+
 def map_page_geometry(
     page: Page,
     image: np.ndarray,
@@ -250,27 +271,53 @@ def map_page_geometry(
 ) -> Page:
     """Return a new Page with `image` and every polygon moved by `point_map`.
 
-    This is the one geometry path for labels. Polygons are densified first (when a step is
-    given) so curved maps keep curved outlines; quads are refit as min-area rectangles; labels
-    pushed out of the frame are clamped and carry a `visible` fraction.
+    This is the one geometry path for labels. All polygons of the page are densified (when a
+    step is given, so curved maps keep curved outlines) and mapped in **one** call, so a costly
+    map (a numerical inverse) is set up once per page, not once per polygon. Rings come back
+    clockwise; quads are refit as min-area rectangles; labels pushed out of the frame are
+    clamped and carry a `visible` fraction.
     """
     h, w = image.shape[:2]
+    polygons: list[Polygon] = []
 
-    def move(poly: Polygon) -> tuple[Polygon, float]:
-        if not poly:
-            return poly, 0.0
-        src = densify(poly, densify_step) if densify_step > 0 else np.asarray(poly, np.float64)
-        dst = make_clockwise(np.asarray(point_map(src), dtype=np.float64))
-        dst, vis = clip_polygon_to_frame(dst, w, h)
-        return dst.round(2).tolist(), vis
+    def slot(poly: Polygon) -> int:
+        polygons.append(poly)
+        return len(polygons) - 1
+
+    line_slots = [(slot(ln.polygon), [slot(wd.polygon) for wd in ln.words]) for ln in page.lines]
+    block_slots = [slot(b.polygon) for b in page.blocks]
+    table_slots = [(slot(t.polygon), [slot(c.polygon) for c in t.cells]) for t in page.tables]
+    field_slots = [(slot(f.key_polygon), slot(f.value_polygon)) for f in page.fields]
+
+    present = [i for i, p in enumerate(polygons) if p]
+    moved: list[tuple[Polygon, float]] = [([], 0.0)] * len(polygons)
+    if present:
+        rings = densify_many([polygons[i] for i in present], densify_step)
+        sizes = [len(r) for r in rings]
+        mapped = np.asarray(point_map(np.concatenate(rings, axis=0)), dtype=np.float64)
+        starts = np.cumsum(sizes) - sizes
+        x, y = mapped[:, 0], mapped[:, 1]
+        nxt = np.arange(len(mapped)) + 1
+        nxt[starts + np.array(sizes) - 1] = starts
+        twice_area = np.add.reduceat(x * y[nxt] - y * x[nxt], starts)
+        inside = (x >= 0) & (x <= w) & (y >= 0) & (y <= h)
+        all_inside = np.logical_and.reduceat(inside, starts)
+        for j, i in enumerate(present):
+            ring = mapped[starts[j] : starts[j] + sizes[j]]
+            if twice_area[j] < 0:
+                ring = ring[::-1]
+            vis = 1.0
+            if not all_inside[j]:
+                ring, vis = clip_polygon_to_frame(ring, w, h)
+            moved[i] = (ring.round(2).tolist(), vis)
 
     lines = []
-    for ln in page.lines:
-        poly, vis = move(ln.polygon)
-        words = []
-        for wd in ln.words:
-            wpoly, wvis = move(wd.polygon)
-            words.append(replace(wd, polygon=wpoly, visible=round(wd.visible * wvis, 4)))
+    for ln, (ls, ws) in zip(page.lines, line_slots, strict=True):
+        poly, vis = moved[ls]
+        words = [
+            replace(wd, polygon=moved[s][0], visible=round(wd.visible * moved[s][1], 4))
+            for wd, s in zip(ln.words, ws, strict=True)
+        ]
         lines.append(
             replace(
                 ln,
@@ -280,18 +327,15 @@ def map_page_geometry(
                 words=words,
             )
         )
-    blocks = [replace(b, polygon=move(b.polygon)[0]) for b in page.blocks]
+    blocks = [replace(b, polygon=moved[s][0]) for b, s in zip(page.blocks, block_slots, strict=True)]
     tables = [
-        replace(
-            t,
-            polygon=move(t.polygon)[0],
-            cells=[replace(c, polygon=move(c.polygon)[0]) for c in t.cells],
-        )
-        for t in page.tables
+        replace(t, polygon=moved[ts][0],
+                cells=[replace(c, polygon=moved[s][0]) for c, s in zip(t.cells, cs, strict=True)])
+        for t, (ts, cs) in zip(page.tables, table_slots, strict=True)
     ]
     flds = [
-        replace(f, key_polygon=move(f.key_polygon)[0], value_polygon=move(f.value_polygon)[0])
-        for f in page.fields
+        replace(f, key_polygon=moved[ks][0], value_polygon=moved[vs][0])
+        for f, (ks, vs) in zip(page.fields, field_slots, strict=True)
     ]
     return replace(
         page,

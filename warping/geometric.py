@@ -13,7 +13,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from synth.page import Page, PointMap, map_page_geometry
+from synth.page import Page, map_page_geometry
 from synth.rng import child_rng
 from warping import camera, grid, scene, surface
 from warping.params import StepDef
@@ -139,59 +139,6 @@ def warp_image(
     return cv2.add(rgb, under), alpha
 
 
-def densify_many(polygons: list[list[list[float]]], step: float) -> list[np.ndarray]:
-    """`synth.page.densify` of many polygons in one vectorised pass, bit-identical to it
-    (the same a + (b - a) * (k / n) per point), so results can be looked up by value."""
-    rings = [np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in polygons]
-    if step <= 0 or not rings:
-        return rings
-    sizes = np.array([len(r) for r in rings])
-    pts = np.concatenate(rings, axis=0)
-    first = np.repeat(np.cumsum(sizes) - sizes, sizes)
-    nxt_index = np.arange(len(pts)) + 1
-    nxt_index[np.cumsum(sizes) - 1] = first[np.cumsum(sizes) - 1]  # close each ring
-    nxt = pts[nxt_index]
-    counts = np.maximum(1, np.ceil(np.hypot(*(nxt - pts).T) / step).astype(np.int64))
-    counts[np.repeat(sizes < 2, sizes)] = 1  # densify() leaves 1-point "rings" alone
-    edge = np.repeat(np.arange(len(pts)), counts)
-    k = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-    a, b = pts[edge], nxt[edge]
-    out = a + (b - a) * (k / counts[edge])[:, None]
-    per_ring = np.add.reduceat(counts, np.cumsum(sizes) - sizes) if len(sizes) else sizes
-    return np.split(out, np.cumsum(per_ring)[:-1])
-
-
-def batched_point_map(page: Page, inverse: grid.GridInverse, step: float) -> PointMap:
-    """A point map for `map_page_geometry` that inverts all of a page's points in one batch.
-
-    `map_page_geometry` asks polygon by polygon; inverting each alone would repeat the KD-tree
-    and Newton set-up a thousand times. So all polygons are densified the same way up front,
-    inverted together, and looked up by value (a miss is simply inverted on its own).
-    """
-    polys = [ln.polygon for ln in page.lines]
-    polys += [wd.polygon for ln in page.lines for wd in ln.words]
-    polys += [b.polygon for b in page.blocks]
-    polys += [t.polygon for t in page.tables] + [c.polygon for t in page.tables for c in t.cells]
-    polys += [f.key_polygon for f in page.fields] + [f.value_polygon for f in page.fields]
-    arrays = densify_many([p for p in polys if p], step)
-    cache: dict[bytes, np.ndarray] = {}
-    if arrays:
-        mapped = inverse(np.concatenate(arrays, axis=0))
-        start = 0
-        for arr in arrays:
-            cache[np.ascontiguousarray(arr, np.float64).tobytes()] = mapped[
-                start : start + len(arr)
-            ]
-            start += len(arr)
-
-    def point_map(src: np.ndarray) -> np.ndarray:
-        key = np.ascontiguousarray(src, np.float64).tobytes()
-        hit = cache.get(key)
-        return hit.copy() if hit is not None else inverse(src)
-
-    return point_map
-
-
 def apply_geometric(
     page: Page, geo: dict[str, Any], grid_step: int, densify_step: float, record: dict[str, Any]
 ) -> tuple[Page, grid.CoarseGrid | None, SurfaceFields | None, np.ndarray | None]:
@@ -201,7 +148,5 @@ def apply_geometric(
     coarse, fields = build(geo, grid_step)
     image, alpha = warp_image(page.image, coarse, geo["background"])
     inverse = grid.GridInverse(coarse, guess=lambda p: forward_points(geo["steps"], p))
-    moved = map_page_geometry(
-        page, image, batched_point_map(page, inverse, densify_step), densify_step, record
-    )
+    moved = map_page_geometry(page, image, inverse, densify_step, record)
     return moved, coarse, fields, alpha
