@@ -39,6 +39,7 @@ demo: setup
 
 bench: setup
 	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) -m pip install -q --no-deps augraphy
 	$(PY) bench/run.py
 
 bench-quick: setup
