@@ -284,6 +284,8 @@ def score_check(
         status = "unvalidated" if errors else "unchecked"
     elif sum(oks) >= rules.k:
         status = "verified"
+    elif all(oks):  # every judge that answered agrees, but fewer than k could answer
+        status = "unvalidated"
     elif max(scores) < rules.far and looks_unreadable:
         status = "unreadable"
     else:

@@ -394,3 +394,25 @@ def test_loads_with_datasets_after_validation(tmp_path) -> None:
     assert isinstance(ds[0]["image"], Image.Image)
     assert ds[0]["status"] == "verified" and isinstance(ds[0]["difficulty"], float)
     assert os.environ.get(KEY_ENV) is None
+
+
+def test_k_of_m_agreement_with_two_judges(server, page) -> None:
+    base, _ = server
+    tesseract = get_judge("tesseract")
+    views = make_views(
+        page, sample_rng(6), task_mix={"text": 1.0, "parsing": 0.0, "spotting_json": 0.0}
+    )
+    rules = ValidationRules(k=2, line_checks=1)
+    both = validate_page(page, views, [tesseract, _judge(f"{base}/ok/v1")], rules)
+    statuses = {c["task"]: c["status"] for c in both["validation"]["checks"]}
+    assert statuses["text"] == "verified" and statuses["line"] == "verified"
+    agreement = [c["agreement"] for c in both["validation"]["checks"] if c["task"] == "text"]
+    assert agreement == [1.0]
+    # the second judge is down: one vote is not k=2, and the check is not called hard
+    one = validate_page(page, views, [tesseract, _judge(_dead_url())], rules)
+    text = [c for c in one["validation"]["checks"] if c["task"] == "text"][0]
+    assert text["status"] == "unvalidated"
+    assert (
+        text["judges"]["tesseract"]["ok"] is True
+        and text["judges"]["openai"]["error"] == "connection"
+    )
