@@ -196,9 +196,12 @@ def resolve_config(config: GenerateConfig) -> dict[str, Any]:
     The result is plain JSON data: it goes into the manifest, it is what workers receive, and
     its hash names the run.
     """
+    from fonts_manifest.corpus import load_corpus
     from fonts_manifest.registry import FontRegistry
 
-    registry = FontRegistry.load(extra_dirs=tuple(config.font_dirs))
+    # A user's text decides which fonts a language needs: check coverage against it, not UDHR.
+    corpus = load_corpus(dict(config.corpus) or None)
+    registry = FontRegistry.load(extra_dirs=tuple(config.font_dirs), corpus=corpus)
     usable = {info.code: info for info in registry.languages()}
     languages = _resolve_languages(config.languages, usable)
     if config.balance == "script" and not isinstance(config.languages, dict):
@@ -217,10 +220,6 @@ def resolve_config(config: GenerateConfig) -> dict[str, Any]:
         if w > 0
     }
     data["corpus"] = {code: _file_digest(code, path) for code, path in sorted(config.corpus.items())}
-    if config.corpus:  # bad files fail here, in one line, before any worker starts
-        from fonts_manifest.corpus import load_corpus
-
-        load_corpus(dict(config.corpus))
     data["font_dirs"] = [str(Path(d).resolve()) for d in config.font_dirs]
     return data
 

@@ -47,9 +47,9 @@ def worker_context(config: dict[str, Any], config_hash: str) -> WorkerContext:
     from synth.render import RenderContext
 
     require_raqm()
-    registry = FontRegistry.load(extra_dirs=tuple(config["font_dirs"]))
     overrides = {code: item["path"] for code, item in config["corpus"].items()} or None
     corpus = load_corpus(overrides)
+    registry = FontRegistry.load(extra_dirs=tuple(config["font_dirs"]), corpus=corpus)
     ctx = WorkerContext(
         config=config,
         config_hash=config_hash,
