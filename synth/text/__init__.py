@@ -299,11 +299,21 @@ class TextEngine:
         """
         piece_dir = "ttb" if style.direction == "ttb" else style.direction
         total = 0.0
-        for run_text, face in self.itemize(text, style):
-            for chunk in WORD_OR_SPACE.findall(run_text):
-                total += self.advance(chunk, face, style.size, piece_dir, style.language,
-                                      style.bold)
+        for run_text, face in self.chunk_runs(text, style):
+            total += self.advance(run_text, face, style.size, piece_dir, style.language,
+                                  style.bold)
         return total
+
+    def chunk_runs(self, text: str, style: TextStyle) -> list[tuple[str, Any]]:
+        """Font runs of `text`, itemised word by word and space by space.
+
+        Runs never cross a space, so a line re-uses the itemisation and advances its words got
+        while the paragraph was wrapped (a whole line is new text every time).
+        """
+        runs: list[tuple[str, Any]] = []
+        for chunk in WORD_OR_SPACE.findall(text):
+            runs.extend(self.itemize(chunk, style))
+        return runs
 
     def wrap(self, paragraph: str, style: TextStyle, max_width: float) -> list[str]:
         """Lines of `paragraph` (logical order) that each fit `max_width` when drawn."""
@@ -336,7 +346,7 @@ class TextEngine:
 
         pieces: list[tuple[int, int, Any]] = []  # logical (start, end, face)
         pos = 0
-        for run_text, face in self.itemize(text, style):
+        for run_text, face in self.chunk_runs(text, style):
             run_end = pos + len(run_text)
             start = pos
             for k in range(pos + 1, run_end + 1):
