@@ -201,6 +201,30 @@ def vertical_to_horizontal(image: np.ndarray) -> np.ndarray:
     return np.repeat(canvas[:, :, None], 3, axis=2)
 
 
+def median_word_height(tsv: str) -> float | None:
+    heights = [
+        float(cols[9])
+        for cols in (row.split("\t") for row in tsv.splitlines()[1:])
+        if len(cols) >= 12 and cols[0] == "5" and cols[11].strip()
+    ]
+    return float(np.median(heights)) if heights else None
+
+
+def zoom_for(text_height: float | None, min_height: float) -> float:
+    """Tesseract misreads text under ~20 px tall (11 px table print: 'Qty' -> 'ary'); zoom it."""
+    if not text_height or text_height >= min_height:
+        return 1.0
+    return float(min(3.0, 1.4 * min_height / text_height))
+
+
+def zoom(image: np.ndarray, scale: float) -> np.ndarray:
+    if scale <= 1.0:
+        return image
+    pil = Image.fromarray(np.asarray(image, dtype=np.uint8))
+    size = (int(round(pil.width * scale)), int(round(pil.height * scale)))
+    return np.asarray(pil.resize(size, Image.LANCZOS))
+
+
 class TesseractJudge(Judge):
     name = "tesseract"
     tasks = PAGE_TASKS | SPOTTING_TASKS | {"line"}
@@ -212,6 +236,7 @@ class TesseractJudge(Judge):
         threads: int = 1,
         workers: int = 1,
         page_psm: int | None = None,
+        min_text_height: float = 20.0,
     ) -> None:
         """`page_psm` None: by scene (3 = layout analysis for documents, whose columns psm 6
         would merge; 6 = one block for forms, tables, receipts and cards, where psm 3 drops
@@ -222,11 +247,17 @@ class TesseractJudge(Judge):
         self.page_psm = None if page_psm is None else int(page_psm)
         self.env = {**os.environ, "OMP_THREAD_LIMIT": str(threads)}
         self.workers = max(1, int(workers))
+        self.min_text_height = float(min_text_height)
         self._cache: OrderedDict[tuple[Any, ...], list[tuple[str, list[float]]]] = OrderedDict()
         self._lock = threading.Lock()
 
     def settings(self) -> dict[str, Any]:
-        return {"name": self.name, "binary": self.binary, "page_psm": self.page_psm}
+        return {
+            "name": self.name,
+            "binary": self.binary,
+            "page_psm": self.page_psm,
+            "min_text_height": self.min_text_height,
+        }
 
     def answer_batch(self, requests: Sequence[Request]) -> list[str | JudgeFailure]:
         """Sequential by default; `workers` > 1 runs that many tesseract processes at once."""
@@ -285,7 +316,11 @@ class TesseractJudge(Judge):
             if cached is not None:
                 self._cache.move_to_end(key)
                 return cached
-        lines = tsv_lines(self._run(image, language, psm, True), language)
+        tsv = self._run(image, language, psm, True)
+        scale = zoom_for(median_word_height(tsv), self.min_text_height)
+        if scale > 1.0:  # small print: read again, zoomed, as a person would
+            tsv = self._run(zoom(image, scale), language, psm, True)
+        lines = [(t, [v / scale for v in box]) for t, box in tsv_lines(tsv, language)]
         with self._lock:
             self._cache[key] = lines
             while len(self._cache) > 16:
@@ -297,6 +332,8 @@ class TesseractJudge(Judge):
         if task == "line":
             if view.get("direction") == "ttb":
                 image = vertical_to_horizontal(image)
+            else:  # a line crop is about 1.4 text heights tall
+                image = zoom(image, zoom_for(image.shape[0] / 1.4, self.min_text_height))
             return tidy_text(self._run(image, language, 7, False), language).replace("\n", " ")
         if task in PAGE_TASKS:
             lines = self.page_lines(image, language, str(view.get("scene", "document")))
