@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         raise PolyglyphError(f"--out {args.out}: give a .png path")
     overrides = parse_corpus_args(args.corpus)
     corpus = load_corpus(overrides or None)
-    registry = FontRegistry.load()
+    registry = FontRegistry.load(corpus=corpus)  # coverage checked against the user text
     ctx = RenderContext(registry, corpus)
     spec = PageSpec(
         language=args.language, scene=args.scene, width=args.width, height=args.height,
