@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
@@ -49,18 +48,30 @@ def run_json(cmd: list[str], timeout: float) -> dict:
     return json.loads(lines[-1])
 
 
-def generate_seconds(num: int, workers: int, out: Path, extra: list[str]) -> tuple[float, float]:
-    """Wall time and peak RSS (MiB, largest child) of one `polyglyph generate` run."""
+def generate_seconds(
+    num: int, workers: int, out: Path, extra: list[str]
+) -> tuple[float, float, float]:
+    """Wall time, CPU seconds and peak RSS (MiB) of one `polyglyph generate` run.
+
+    `os.wait4` gives the rusage of this run's process tree alone (the stage scripts run
+    before it must not count); with `--executor local` the driver is the one worker, so its
+    peak RSS is the worker's. Ray workers are not waited-for descendants: with Ray the CPU and
+    RSS figures cover the driver only.
+    """
     shutil.rmtree(out, ignore_errors=True)
     cmd = [POLYGLYPH, "generate", "--num", str(num), "--out", str(out), "--workers", str(workers),
-           "--seed", "7", *extra]
+           "--seed", "7", "--quiet", *extra]
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    elapsed = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise RuntimeError(f"generate failed: {proc.stderr.strip().splitlines()[-1:]}")
-    rss_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return elapsed, rss_mib
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        elapsed = time.perf_counter() - t0
+        if proc.returncode != 0:
+            err.seek(0)
+            tail = err.read().decode(errors="replace").strip().splitlines()[-1:]
+            raise RuntimeError(f"generate failed: {tail}")
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def end_to_end(quick: bool, workers: int, repeats: int) -> dict:
@@ -70,16 +81,20 @@ def end_to_end(quick: bool, workers: int, repeats: int) -> dict:
              "--shard-rows", "8"]
     if workers == 1:
         extra += ["--executor", "local"]
-    rates, rss = [], 0.0
+    rates, cpu_rates, rss = [], [], 0.0
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(repeats):
-            t_small, r1 = generate_seconds(small, workers, Path(tmp) / "a", extra)
-            t_large, r2 = generate_seconds(large, workers, Path(tmp) / "b", extra)
+            t_small, c_small, r1 = generate_seconds(small, workers, Path(tmp) / "a", extra)
+            t_large, c_large, r2 = generate_seconds(large, workers, Path(tmp) / "b", extra)
             rates.append((large - small) / max(1e-6, t_large - t_small))
+            cpu_rates.append((large - small) / max(1e-6, c_large - c_small))
             rss = max(rss, r1, r2)
-    return {"pages_per_s": statistics.median(rates), "min": min(rates), "max": max(rates),
-            "pages_per_s_per_core": statistics.median(rates) / workers, "peak_rss_mib": rss,
-            "sizes": [small, large], "repeats": repeats}
+    out = {"pages_per_s": statistics.median(rates), "min": min(rates), "max": max(rates),
+           "pages_per_s_per_core": statistics.median(rates) / workers, "peak_rss_mib": rss,
+           "sizes": [small, large], "repeats": repeats, "load_avg": os.getloadavg()}
+    if workers == 1:  # CPU time of the one worker process: the figure a busy machine keeps
+        out["pages_per_cpu_s"] = statistics.median(cpu_rates)
+    return out
 
 
 def write_report(results: dict, path: Path) -> None:
@@ -91,15 +106,23 @@ def write_report(results: dict, path: Path) -> None:
         "",
         f"Command: `{results['command']}`  ",
         f"Machine: {results['machine']}  ",
-        f"Date (UTC): {results['date']}",
+        f"Date (UTC): {results['date']}  ",
+        f"Load average (1, 5, 15 min) at start: {results.get('load_avg_at_start')}; at the "
+        f"end-to-end runs: {e1.get('load_avg')} (2 cores, shared with other sessions)",
         "",
         "## Headline ratios (same run)",
         "",
         "| figure | value |",
         "|---|---|",
     ]
+    ref_cpu = results.get("naive_reference", {}).get("pages_per_cpu_s")
+    if ref_cpu and "pages_per_cpu_s" in e1:
+        rows.append(f"| end-to-end / naive reference, per CPU-second | "
+                    f"{e1['pages_per_cpu_s'] / ref_cpu:.2f} × ({e1['pages_per_cpu_s']:.2f} vs "
+                    f"{ref_cpu:.2f} pages/CPU-s) |")
     if ref and "pages_per_s" in e1:
-        rows.append(f"| end-to-end (1 worker) / naive reference | {e1['pages_per_s'] / ref:.2f} × |")
+        rows.append(f"| end-to-end (1 worker) / naive reference, wall | "
+                    f"{e1['pages_per_s'] / ref:.2f} × |")
         rows.append(f"| end-to-end pages/s/core | {e1['pages_per_s']:.2f} (naive {ref:.2f}) |")
         rows.append(f"| end-to-end / SynthDog 0.40 pages/s/core | {e1['pages_per_s'] / 0.40:.1f} × |")
         rows.append(f"| peak RSS, 1 worker process | {e1.get('peak_rss_mib', 0):.0f} MiB |")
@@ -119,6 +142,7 @@ def main() -> int:
         "command": "make bench-quick" if args.quick else "make bench",
         "machine": f"{platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+        "load_avg_at_start": os.getloadavg(),
     }
     ref = run_json([PY, str(HERE / "naive_reference.py"), "--pages", "5" if args.quick else "10",
                     "--repeats", str(repeats)], timeout=600)
@@ -141,6 +165,7 @@ def main() -> int:
             results[key] = {"error": str(exc)[:300]}
         print(f"{key}: done", file=sys.stderr)
     out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2))
     write_report(results, out / "RESULTS.md")
     print(json.dumps(results, indent=2))
