@@ -39,7 +39,7 @@ def render_background(spec: dict[str, Any], width: int, height: int) -> np.ndarr
         return _image_background(spec["path"], width, height)
     if kind == "solid":
         colour = _base_colour(float(spec.get("tone", 0.5)), float(spec.get("hue", 0.1)), 0.06)
-        return np.broadcast_to(colour.astype(np.uint8), (height, width, 3)).copy()
+        return _solid(colour.astype(np.uint8), width, height)
     half = _texture(spec, -(-width // 2), -(-height // 2))
     return cv2.resize(half, (width, height), interpolation=cv2.INTER_LINEAR)
 
@@ -64,8 +64,16 @@ def _texture(spec: dict[str, Any], width: int, height: int) -> np.ndarray:
         colour = _base_colour(tone, hue, 0.08)
         mottle = _smooth_noise(rng, width, height, 48) + 0.5 * _smooth_noise(rng, width, height, 12)
         shade = 1.0 + 0.06 * mottle + _smooth_noise(rng, width, height, 2) * 0.03
-    out = shade[..., None] * colour[None, None, :]
-    return np.clip(out, 0, 255).astype(np.uint8)
+    # per channel on contiguous planes, then one merge: numpy's (h, w, 1) * (3,) broadcast
+    # walks a 3-wide inner loop and cost more than drawing the texture
+    planes = [np.clip(shade * c, 0, 255).astype(np.uint8) for c in colour]
+    return cv2.merge(planes)
+
+
+def _solid(colour: np.ndarray, width: int, height: int) -> np.ndarray:
+    """An H x W x 3 plane of one colour: one row tiled (a broadcast copy took ~8 ms a page)."""
+    row = np.tile(colour, width)
+    return np.tile(row, (height, 1)).reshape(height, width, 3)
 
 
 def _image_background(path: str, width: int, height: int) -> np.ndarray:
