@@ -9,7 +9,6 @@ and reasoning are exact after normalisation (numbers compare by value, so '22.75
 from __future__ import annotations
 
 import re
-from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -24,7 +23,7 @@ from qa_factory.formats import (
     parse_spotting,
     parse_spotting_json,
 )
-from qa_factory.textmetrics import match_spotting, normalise_text, text_similarity
+from qa_factory.textmetrics import bag_similarity, match_spotting, normalise_text, text_similarity
 
 
 def _spotting_items(answer: str) -> list[tuple[str, list[int]]]:
@@ -84,27 +83,6 @@ def _reasoning_score(reference: str, answer: str) -> float:
         first = ans.strip(" .。!").split(" ")[0].strip(",.。") if ans else ""
         return 1.0 if first == ref or ans.startswith(ref) else 0.0
     return 1.0 if ref == ans or ref in ans else 0.0
-
-
-_UNSPACED = re.compile(
-    "[\u0e00-\u0eff\u0f00-\u0fff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]"
-)
-
-
-def _tokens(text: str) -> list[str]:
-    """Words, or characters for text mostly in scripts written without spaces (CJK, Thai...)."""
-    norm = normalise_text(text)
-    letters = [c for c in norm if c != " "]
-    if letters and len(_UNSPACED.findall(norm)) * 3 >= len(letters):
-        return letters
-    return [w for w in norm.split(" ") if w]
-
-
-def bag_similarity(reference: str, answer: str) -> float:
-    """F1 of the token multisets: what was read, regardless of the order it was read in."""
-    ref, ans = Counter(_tokens(reference)), Counter(_tokens(answer))
-    total = sum(ref.values()) + sum(ans.values())
-    return 2.0 * sum((ref & ans).values()) / total if total else 1.0
 
 
 ORDER_FREE_TASKS = frozenset({"text", "parsing", "table_html"})

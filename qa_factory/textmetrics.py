@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 
 _SPACE = re.compile(r"\s+")
@@ -17,6 +18,27 @@ _SPACE = re.compile(r"\s+")
 def normalise_text(text: str) -> str:
     """NFKC, whitespace runs folded to one space, trimmed: what 'same text' means for a reader."""
     return _SPACE.sub(" ", unicodedata.normalize("NFKC", text or "")).strip()
+
+
+_UNSPACED = re.compile(
+    "[\u0e00-\u0eff\u0f00-\u0fff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]"
+)
+
+
+def _tokens(text: str) -> list[str]:
+    """Words, or characters for text mostly in scripts written without spaces (CJK, Thai...)."""
+    norm = normalise_text(text)
+    letters = [c for c in norm if c != " "]
+    if letters and len(_UNSPACED.findall(norm)) * 3 >= len(letters):
+        return letters
+    return [w for w in norm.split(" ") if w]
+
+
+def bag_similarity(reference: str, answer: str) -> float:
+    """F1 of the token multisets: what was read, regardless of the order it was read in."""
+    ref, ans = Counter(_tokens(reference)), Counter(_tokens(answer))
+    total = sum(ref.values()) + sum(ans.values())
+    return 2.0 * sum((ref & ans).values()) / total if total else 1.0
 
 
 def levenshtein(a: str, b: str) -> int:
@@ -133,6 +155,8 @@ def match_spotting(
         ref_text = " ".join(reference[i][0] for i in sorted(refs))
         hyp_text = " ".join(hypothesis[j][0] for j in sorted(hyps))
         sim = text_similarity(ref_text, hyp_text)
+        if len(refs) + len(hyps) > 2:  # split differently: concatenation order is arbitrary
+            sim = max(sim, bag_similarity(ref_text, hyp_text))
         total += sim * len(refs)
         matches.append({"ref": sorted(refs), "hyp": sorted(hyps), "similarity": round(sim, 4)})
     matches.sort(key=lambda m: m["ref"][0])
