@@ -225,7 +225,7 @@ def test_changing_num_shrinks_and_extends_the_same_run(reference: Path, config_f
         (["--config", "{bad}"], "config file not found"),
         (["--num", "0"], "'num'"),
         (["--corpus", "en"], "expected LANG=PATH"),
-        (["--corpus", "en=/nonexistent/file.txt"], "not found"),
+        (["--corpus", "en=/nonexistent/file.txt"], "/nonexistent/file.txt"),
         (["--tasks", "spotting,dance"], "unknown task 'dance'"),
         (["--profile", "nosuchprofile"], "nosuchprofile"),
         (["--languages", "en", "--target-language", "qq"], "unknown language 'qq'"),
