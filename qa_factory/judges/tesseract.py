@@ -201,12 +201,12 @@ def vertical_to_horizontal(image: np.ndarray) -> np.ndarray:
     return np.repeat(canvas[:, :, None], 3, axis=2)
 
 
-def remove_rulings(image: np.ndarray, min_fraction: float = 0.125) -> np.ndarray:
+def remove_rulings(image: np.ndarray, min_fraction: float = 0.2) -> np.ndarray:
     """Paint table rulings, box edges and underlines with the paper colour before reading.
 
     Tesseract reads rulings as letters ('|', '[', 'l') and, in one-block mode, loses whole
     ruled tables. Only straight strokes longer than `min_fraction` of the page side are taken
-    (no word has a straight stroke that long), found by a morphological opening.
+    (the headline of a Bengali or Devanagari word is shorter), found by a morphological opening.
     """
     import cv2
 
@@ -338,17 +338,18 @@ class TesseractJudge(Judge):
         return done.stdout.decode("utf-8", "replace")
 
     def page_lines(
-        self, image: np.ndarray, language: str, scene: str = "document"
+        self, image: np.ndarray, language: str, psms: tuple[int, ...] | None = None
     ) -> list[tuple[str, list[float]]]:
         """Lines of a whole page, from one reading shared by every page task of that image."""
+        if psms is None:
+            psms = (self.page_psm,) if self.page_psm is not None else AUTO_PSMS
         digest = hashlib.blake2b(image.tobytes(), digest_size=16).hexdigest()
-        key = (digest, image.shape, language)
+        key = (digest, image.shape, language, psms)
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None:
                 self._cache.move_to_end(key)
                 return cached
-        psms = (self.page_psm,) if self.page_psm is not None else AUTO_PSMS
         image = remove_rulings(image)
         runs = {psm: self._run(image, language, psm, True) for psm in psms}
         psm = psms[0]
@@ -373,13 +374,15 @@ class TesseractJudge(Judge):
             else:  # a line crop is about 1.4 text heights tall
                 image = zoom(image, zoom_for(image.shape[0] / 1.4, self.min_text_height))
             return tidy_text(self._run(image, language, 7, False), language).replace("\n", " ")
+        if task == "table_html":  # a table crop is sparse text: cells, read one by one
+            return "\n".join(text for text, _ in self.page_lines(image, language, (11,)))
         if task in PAGE_TASKS:
-            lines = self.page_lines(image, language, str(view.get("scene", "document")))
+            lines = self.page_lines(image, language)
             return "\n".join(text for text, _ in lines)
         if task in SPOTTING_TASKS:
             height, width = image.shape[:2]
             items = []
-            lines = self.page_lines(image, language, str(view.get("scene", "document")))
+            lines = self.page_lines(image, language)
             for text, (x0, y0, x1, y1) in lines:
                 box = [x0 * 1000 / width, y0 * 1000 / height, x1 * 1000 / width, y1 * 1000 / height]
                 items.append((text, [int(min(1000, max(0, round(v)))) for v in box]))
