@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
+
 from pipelines.errors import PolyglyphError
 
 from .output import Output, sha256, shard_name, table_bytes
@@ -98,11 +100,17 @@ def make_shard(
     ctx = worker_context(config, config_hash)
     clock = StageClock()
     rows: list[dict[str, Any]] = []
+    batches: list[pa.Table] = []
+    counted: list[dict[str, str]] = []
     failures: list[dict[str, Any]] = []
     for index in range(job.start, job.stop):
         try:
             _maybe_fail_for_test(index)
             rows.append(make_row(config, index, ctx, clock))
+            if len(rows) == ARROW_BATCH_ROWS:
+                batches.append(_to_arrow(rows, counted))
+                rows = []
+                clock.lap("parquet")
         except PolyglyphError:
             raise
         except Exception as exc:  # one bad sample must not sink a long run; it is reported
@@ -112,7 +120,11 @@ def make_shard(
         if index == job.start + job.rows // 2:
             _maybe_crash_for_test()
         clock.lap("failed" if failures and failures[-1]["index"] == index else "other")
-    data = table_bytes(rows_to_table(rows))
+    if rows or not batches:
+        batches.append(_to_arrow(rows, counted))
+    # one chunk per column: Parquet pages follow Arrow chunks, and the bytes must not depend
+    # on how the rows were batched
+    data = table_bytes(pa.concat_tables(batches).combine_chunks())
     clock.lap("parquet")
     Output(out_target).write_atomic(job.name, data)
     clock.lap("write")
@@ -120,16 +132,27 @@ def make_shard(
         "index": job.index,
         "file": job.name,
         "first_index": job.start,
-        "rows": len(rows),
+        "rows": len(counted),
         "planned_rows": job.rows,
         "bytes": len(data),
         "sha256": sha256(data),
         "seconds": round(time.perf_counter() - started, 3),
         "build": build_digest(tuple(config["font_dirs"])),
-        "stats": count_stats(rows),
+        "stats": count_stats(counted),
         "stage_seconds": {k: round(v, 4) for k, v in sorted(clock.seconds.items())},
         "failures": failures,
     }
+
+
+ARROW_BATCH_ROWS = 16
+
+
+def _to_arrow(rows: list[dict[str, Any]], counted: list[dict[str, str]]) -> pa.Table:
+    """Rows -> Arrow every few rows, so a shard never holds its rows as Python objects (~1.4 MB
+    a wild page: every label point a list) but as columns (~0.3 MB); the Parquet bytes are
+    the same as from one table."""
+    counted.extend({key: str(row[key]) for key in STAT_KEYS} for row in rows)
+    return rows_to_table(rows)
 
 
 def _failure(index: int, exc: Exception) -> dict[str, Any]:

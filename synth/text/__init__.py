@@ -138,6 +138,14 @@ def _forget_oldest_half(cache: dict[Any, Any]) -> None:
         del cache[key]
 
 
+@lru_cache(maxsize=16)  # bounded: every open face holds 1-3 MB (110 faces were 150 MB of RSS)
+def _bold_font(path: str, index: int, size: int) -> ImageFont.FreeTypeFont | None:
+    bold = bold_sibling(path)
+    if bold is None:
+        return None
+    return ImageFont.truetype(bold, size, index=index, layout_engine=ImageFont.Layout.RAQM)
+
+
 @lru_cache(maxsize=512)
 def bold_sibling(path: str) -> str | None:
     """`NotoSansArabic-Bold.ttf` next to `NotoSansArabic-Regular.ttf`, when installed."""
@@ -164,22 +172,13 @@ class TextEngine:
         self._advances: dict[Hashable, float] = {}
         self._inks: dict[Hashable, Ink] = {}
         self._items: dict[Hashable, list[tuple[str, Any]]] = {}
-        self._bold_fonts: dict[Hashable, ImageFont.FreeTypeFont | None] = {}
         self._extents: dict[Hashable, tuple[float, float]] = {}
 
     # -- shaping ---------------------------------------------------------------------------
 
     def _font(self, face: Any, size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
         if bold:
-            key = (face, size)
-            if key not in self._bold_fonts:
-                path = bold_sibling(str(getattr(face, "path", "")))
-                self._bold_fonts[key] = (
-                    ImageFont.truetype(path, size, index=int(getattr(face, "index", 0)),
-                                       layout_engine=ImageFont.Layout.RAQM)
-                    if path else None
-                )
-            font = self._bold_fonts[key]
+            font = _bold_font(str(getattr(face, "path", "")), int(getattr(face, "index", 0)), size)
             if font is not None:
                 return font
         return self.fonts.pil_font(face, size)
