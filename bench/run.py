@@ -34,6 +34,10 @@ STAGE_SCRIPTS = [
     "bench_pipeline.py",
 ]
 
+QUICK_FLAGS = {  # the quick run keeps to speed figures; OCR tables belong to the full run
+    "bench_render.py": ["--no-ocr"],
+}
+
 
 def run_json(cmd: list[str], timeout: float) -> dict:
     """Run a benchmark script; its last stdout line is a JSON object."""
@@ -126,6 +130,11 @@ def write_report(results: dict, path: Path) -> None:
         rows.append(f"| end-to-end pages/s/core | {e1['pages_per_s']:.2f} (naive {ref:.2f}) |")
         rows.append(f"| end-to-end / SynthDog 0.40 pages/s/core | {e1['pages_per_s'] / 0.40:.1f} × |")
         rows.append(f"| peak RSS, 1 worker process | {e1.get('peak_rss_mib', 0):.0f} MiB |")
+    four = results.get("bench_warping", {}).get("augraphy", {}).get("wild_vs_four_effects")
+    if four:
+        rows.append(f"| Augraphy Folding+LightingGradient+ShadowCast+BadPhotoCopy / our wild "
+                    f"profile (CPU ms per page) | {four['augraphy_over_polyglyph']:.1f} × "
+                    f"({four['augraphy_four_effects_ms']:.0f} vs {four['polyglyph_wild_ms']:.0f} ms) |")
     if "pages_per_s" in e1 and "pages_per_s" in e2:
         rows.append(f"| 2 workers / 1 worker | {e2['pages_per_s'] / e1['pages_per_s']:.2f} × |")
     rows += ["", "## All figures", "", "```json", json.dumps(results, indent=2), "```", ""]
@@ -147,14 +156,19 @@ def main() -> int:
     ref = run_json([PY, str(HERE / "naive_reference.py"), "--pages", "5" if args.quick else "10",
                     "--repeats", str(repeats)], timeout=600)
     results.update(ref if "naive_reference" in ref else {"naive_reference": ref})
+    seconds: dict[str, float] = {}
     for script in STAGE_SCRIPTS:
         path = HERE / script
         if not path.exists():
             results[script.removesuffix(".py")] = {"error": "not present"}
             continue
-        cmd = [PY, str(path)] + (["--quick"] if args.quick else [])
+        cmd = [PY, str(path)] + (["--quick"] if args.quick else []) + QUICK_FLAGS.get(
+            script, []) * args.quick
+        t0 = time.perf_counter()
         results[script.removesuffix(".py")] = run_json(cmd, timeout=1800)
-        print(f"{script}: done", file=sys.stderr)
+        seconds[script] = round(time.perf_counter() - t0, 1)
+        print(f"{script}: done in {seconds[script]} s", file=sys.stderr)
+    results["script_seconds"] = seconds
     for workers in (1, 2):
         key = "end_to_end_1_worker" if workers == 1 else "end_to_end_2_workers"
         if args.quick and workers == 2:
