@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import cv2
 import numpy as np
 
 import warping
@@ -58,16 +59,22 @@ def worker_context(config: dict[str, Any], config_hash: str) -> WorkerContext:
         corpus=corpus,
     )
     _CONTEXTS[config_hash] = ctx
-    quiet_gc()
+    settle_worker()
     return ctx
 
 
-def quiet_gc() -> None:
-    """Fewer cyclic-GC passes in a worker: a page's labels are ~10^4 small lists, and with the
-    default gen-0 threshold (700) the collector re-walked a shard's rows over and over (~5 % of
-    CPU). Fonts and corpus, loaded once, are frozen out of every later pass."""
+def settle_worker() -> None:
+    """Process settings for a worker that makes many rows.
+
+    Fewer cyclic-GC passes: a page's labels are ~10^4 small lists, and with the default gen-0
+    threshold (700) the collector re-walked a shard's rows over and over (~5 % of CPU). Fonts
+    and corpus, loaded once, are frozen out of every later pass.
+    """
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
+    # one worker per core: OpenCV's own thread pool only adds spin time and fights the other
+    # workers (Ray tasks set the same); the local executor is one such worker
+    cv2.setNumThreads(1)
 
 
 def row_id(config_hash: str, index: int) -> str:
