@@ -166,9 +166,10 @@ def _a_poisson(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.
     lin = v**2.2
     slope = np.where(v > 0, v / np.maximum(2.2 * lin, 1e-12), 0.0)  # d(value)/d(linear)
     lut = (255.0 * slope * np.sqrt(lin * rec["scale"])).astype(np.float32)
-    std = cv2.LUT(img, lut)
     noise = _normal(img.shape, int(rec["seed"]), 1.0)
-    return cv2.add(img, cv2.multiply(std, noise), dtype=cv2.CV_8U)
+    # in place: a fresh page-size float buffer costs its page faults again on every page
+    cv2.multiply(cv2.LUT(img, lut), noise, dst=noise)
+    return cv2.add(img, noise, dtype=cv2.CV_8U)
 
 
 def _s_jpeg(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
