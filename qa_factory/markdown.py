@@ -135,8 +135,12 @@ def page_markdown(page: Page, min_visible: float = DEFAULT_MIN_VISIBLE) -> str:
 
 
 def visible_lines(page: Page, min_visible: float = DEFAULT_MIN_VISIBLE) -> list[int]:
-    """Indices of lines a reader can be asked about, in reading order."""
-    return [i for i, ln in enumerate(page.lines) if ln.visible >= min_visible and ln.text.strip()]
+    """Indices of lines a reader can be asked about (drawn, in frame, with text), reading order."""
+    return [
+        i
+        for i, ln in enumerate(page.lines)
+        if ln.visible >= min_visible and ln.text.strip() and len(ln.polygon) >= 3
+    ]
 
 
 def page_plain_text(page: Page, min_visible: float = DEFAULT_MIN_VISIBLE) -> str:
