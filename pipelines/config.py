@@ -74,6 +74,9 @@ class GenerateConfig(BaseModel):
     target_language: str = "en"
     image: ImageOptions = Field(default_factory=ImageOptions)
     dewarp: bool = False
+    # inline cross-validation with cheap judges (e.g. ["tesseract"]); adds the same columns as
+    # `polyglyph validate`, which remains the way to run costly (VLM) judges as their own job
+    validate_judges: list[str] = Field(default_factory=list)
     corpus: dict[str, str] = Field(default_factory=dict)
     font_dirs: list[str] = Field(default_factory=list)
     # execution only (not hashed)
@@ -219,6 +222,11 @@ def resolve_config(config: GenerateConfig) -> dict[str, Any]:
         for name, w in sorted(config.profiles.items())
         if w > 0
     }
+    if config.validate_judges:  # unknown judge names fail here, in one line
+        from qa_factory.judges import get_judge
+
+        for name in config.validate_judges:
+            get_judge(name)
     data["corpus"] = {code: _file_digest(code, path) for code, path in sorted(config.corpus.items())}
     data["font_dirs"] = [str(Path(d).resolve()) for d in config.font_dirs]
     return data

@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target-language", help="translation target language (default en)")
     p.add_argument("--dewarp", action=argparse.BooleanOptionalAction, default=None,
                    help="also store the dewarping map per row")
+    p.add_argument("--validate-judges", metavar="LIST",
+                   help="cross-validate each row inline with these judges, e.g. `tesseract` "
+                   "(adds validation/difficulty/agreement/status/keep columns)")
     p.add_argument("--corpus", action="append", metavar="CODE=PATH",
                    help="replace the corpus of a language by a UTF-8 text file (repeatable)")
     p.add_argument("--font-dir", action="append", metavar="DIR", help="extra font directory (repeatable)")
@@ -96,6 +99,8 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "max_failed_fraction": args.max_failed_fraction,
         "resume_check": args.resume_check,
     }
+    if args.validate_judges:
+        over["validate_judges"] = [j.strip() for j in args.validate_judges.split(",") if j.strip()]
     if args.languages:
         langs = parse_weights(args.languages, "--languages")
         over["languages"] = "all" if langs == ["all"] else langs

@@ -124,7 +124,11 @@ def make_shard(
         batches.append(_to_arrow(rows, counted))
     # one chunk per column: Parquet pages follow Arrow chunks, and the bytes must not depend
     # on how the rows were batched
-    data = table_bytes(pa.concat_tables(batches).combine_chunks())
+    table = pa.concat_tables(batches).combine_chunks()
+    if config.get("validate_judges"):
+        table = _validate_inline(table, config["validate_judges"])
+        clock.lap("validate")
+    data = table_bytes(table)
     clock.lap("parquet")
     Output(out_target).write_atomic(job.name, data)
     clock.lap("write")
@@ -145,6 +149,19 @@ def make_shard(
 
 
 ARROW_BATCH_ROWS = 16
+
+
+def _validate_inline(table: pa.Table, judge_names: list[str]) -> pa.Table:
+    """The same cross-validation as `polyglyph validate`, run on the shard before it is written."""
+    from tqdm import tqdm
+
+    from qa_factory.judges import get_judge
+    from qa_factory.validate import ValidationRules
+    from qa_factory.validate_cli import validate_table
+
+    judges = [get_judge(name) for name in judge_names]
+    table, _ = validate_table(table, judges, ValidationRules(), 8, tqdm(disable=True))
+    return table
 
 
 def _to_arrow(rows: list[dict[str, Any]], counted: list[dict[str, str]]) -> pa.Table:
