@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from html.parser import HTMLParser
 from typing import Any
 
-from synth.page import Polygon, axis_box
+from synth.page import Polygon, axis_box, table_html  # noqa: F401  (re-exported)
 
 SpottingItem = tuple[str, list[int]]
 
@@ -176,27 +176,6 @@ def cells_to_grid(cells: Sequence[ParsedCell]) -> list[list[str]]:
     for c in cells:
         grid[c.row][c.col] = c.text
     return grid
-
-
-def table_html(cells: Sequence[Any]) -> str:
-    """Canonical HTML of cells (anything with row, col, text, rowspan, colspan, header)."""
-    by_row: dict[int, list[Any]] = {}
-    for cell in cells:
-        by_row.setdefault(cell.row, []).append(cell)
-    parts = ["<table>"]
-    for r in sorted(by_row):
-        parts.append("<tr>")
-        for cell in sorted(by_row[r], key=lambda c: c.col):
-            tag = "th" if cell.header else "td"
-            spans = ""
-            if cell.rowspan > 1:
-                spans += f' rowspan="{cell.rowspan}"'
-            if cell.colspan > 1:
-                spans += f' colspan="{cell.colspan}"'
-            parts.append(f"<{tag}{spans}>{html.escape(cell.text, quote=False)}</{tag}>")
-        parts.append("</tr>")
-    parts.append("</table>")
-    return "".join(parts)
 
 
 # --- Markdown and numbers ---------------------------------------------------------------------

@@ -153,6 +153,33 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def table_html(cells: list[Cell]) -> str:
+    """The one HTML rendering of a table (ground truth and parsing target alike).
+
+    Rows run to the last row any cell spans, so a row covered only by rowspans still gets its
+    `<tr></tr>` and the grid keeps its shape; header cells are `<th>`.
+    """
+    import html
+
+    if not cells:
+        return "<table></table>"
+    rows = max(c.row + c.rowspan for c in cells)
+    by_row: dict[int, list[Cell]] = {r: [] for r in range(rows)}
+    for cell in cells:
+        by_row[cell.row].append(cell)
+    parts = ["<table>"]
+    for r in range(rows):
+        parts.append("<tr>")
+        for cell in sorted(by_row[r], key=lambda c: c.col):
+            tag = "th" if cell.header else "td"
+            spans = f' rowspan="{cell.rowspan}"' if cell.rowspan > 1 else ""
+            spans += f' colspan="{cell.colspan}"' if cell.colspan > 1 else ""
+            parts.append(f"<{tag}{spans}>{html.escape(cell.text, quote=False)}</{tag}>")
+        parts.append("</tr>")
+    parts.append("</table>")
+    return "".join(parts)
+
+
 # --- geometry helpers shared by every stage -------------------------------------------------
 
 

@@ -124,7 +124,7 @@ class _Cells(HTMLParser):
     def handle_starttag(self, tag, attrs):
         if tag == "tr":
             self.rows.append([])
-        elif tag == "td":
+        elif tag in ("td", "th"):
             a = dict(attrs)
             self.rows[-1].append({"rowspan": int(a.get("rowspan", 1)), "colspan": int(a.get("colspan", 1))})
 

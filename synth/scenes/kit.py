@@ -18,7 +18,7 @@ import numpy as np
 
 from pipelines.errors import PolyglyphError
 from synth.linebreak import NO_SPACE_SCRIPTS, grapheme_clusters
-from synth.page import Block, Line, Polygon, box_polygon
+from synth.page import Block, Line, Polygon, box_polygon, table_html
 from synth.scenes import draw_labelled_line, sample_hand, union_box
 from synth.text import TextStyle, clean_text
 
@@ -255,34 +255,13 @@ def apply_layout(record: dict[str, Any], ctx: Any) -> Any:
             for c in t["cells"]
         ]
         tables.append(Table(rows=t["rows"], cols=t["cols"], cells=cells, polygon=box_poly(t["box"]),
-                            html=table_html(t["rows"], cells)))
+                            html=table_html(cells)))
     return Page(
         image=image, language=info.code, script=info.script, direction=info.direction,
         scene=record["scene"], lines=lines, blocks=blocks, tables=tables, fields=fields,
         extras=dict(record.get("extras", {})),
     )
 
-
-def table_html(rows: int, cells: list[Any]) -> str:
-    """`<table><tr><td rowspan="2">…</td>…</tr>…</table>`: cells in row-major logical order."""
-    import html
-
-    by_row: dict[int, list[Any]] = {r: [] for r in range(rows)}
-    for cell in cells:
-        by_row[cell.row].append(cell)
-    parts = ["<table>"]
-    for r in range(rows):
-        parts.append("<tr>")
-        for cell in sorted(by_row[r], key=lambda c: c.col):
-            attrs = ""
-            if cell.rowspan > 1:
-                attrs += f' rowspan="{cell.rowspan}"'
-            if cell.colspan > 1:
-                attrs += f' colspan="{cell.colspan}"'
-            parts.append(f"<td{attrs}>{html.escape(cell.text, quote=False)}</td>")
-        parts.append("</tr>")
-    parts.append("</table>")
-    return "".join(parts)
 
 
 def option(spec: Any, name: str, drawn: Any, choices: tuple[Any, ...] | None = None,
