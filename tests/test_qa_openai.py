@@ -214,11 +214,15 @@ def test_dead_endpoint_reports_connection_error(page) -> None:
 def test_batch_overlaps_requests_up_to_concurrency(server) -> None:
     base, state = server
     state.max_in_flight = 0
+    before = state.requests.get("busy", 0)
     crop = np.full((60, 200, 3), 255, np.uint8)
-    out = _judge(f"{base}/busy/v1", concurrency=4).answer_batch(
+    # a generous timeout: a client-side timeout + retry on a loaded machine would put a 5th
+    # request in flight while the server still works on the abandoned one
+    out = _judge(f"{base}/busy/v1", concurrency=4, timeout=60).answer_batch(
         [(crop, {"task": "line", "prompt": "Extract the text in the image."})] * 8
     )
     assert len(out) == 8 and [o for o in out if isinstance(o, JudgeFailure)] == []
+    assert state.requests["busy"] - before == 8  # no retries, so in-flight counts are exact
     assert 2 <= state.max_in_flight <= 4, state.max_in_flight
 
 
