@@ -206,15 +206,11 @@ def _sample_fold(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[st
 
 
 def crumple_backward(record: dict[str, Any], pts: np.ndarray) -> np.ndarray:
-    """Sum of sine modes, all modes in two matrix products (it runs on every grid node and,
-    six times over, on every label point)."""
-    modes = record["modes"]
-    if not modes:
-        return pts.copy()
-    waves = np.array([m["wave"] for m in modes], float).T  # (2, modes)
-    phases = np.array([m["phase"] for m in modes], float)
-    shifts = np.array([m["shift"] for m in modes], float)  # (modes, 2)
-    return pts + np.sin((pts @ waves) * (2 * np.pi) + phases) @ shifts
+    out = pts.copy()
+    for m in record["modes"]:
+        phase = (pts @ np.asarray(m["wave"], float)) * 2 * np.pi + m["phase"]
+        out += np.sin(phase)[:, None] * np.asarray(m["shift"], float)
+    return out
 
 
 def _sample_crumple(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
