@@ -86,6 +86,7 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:  # noqa: N802 (http.server naming)
             mode = self.path.strip("/").split("/")[0]
+            done = False
             raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             with state.lock:
                 state.requests[mode] = state.requests.get(mode, 0) + 1
@@ -114,9 +115,14 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
                     "object": "chat.completion",
                     "choices": [{"index": 0, "message": {"role": "assistant", "content": content}}],
                 }
-                return self._send(200, json.dumps(body, ensure_ascii=False).encode())
+                payload = json.dumps(body, ensure_ascii=False).encode()
+                if mode == "busy":  # leave the count before replying: once the reply is out,
+                    done = True     # the client may start its next request at once
+                    with state.lock:
+                        state.in_flight -= 1
+                return self._send(200, payload)
             finally:
-                if mode == "busy":
+                if mode == "busy" and not done:
                     with state.lock:
                         state.in_flight -= 1
 
