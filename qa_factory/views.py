@@ -160,30 +160,13 @@ def _task_views(
         answer = format_spotting(items) if task == "spotting" else format_spotting_json(items)
         meta = {**base_meta, "line_indices": indices, "width": page.width, "height": page.height}
         return [_view(task, pick_prompt(task, rng, prompt_language), answer, meta)]
-    if task == "parsing":
-        markdown = page_markdown(page, min_visible)
-        if not markdown:
+    if task in ("parsing", "text"):
+        target = page_markdown if task == "parsing" else page_plain_text
+        answer = target(page, min_visible)
+        if not answer:
             return []
-        return [
-            _view(
-                task,
-                pick_prompt(task, rng, prompt_language),
-                markdown,
-                {**base_meta, "line_indices": indices},
-            )
-        ]
-    if task == "text":
-        text = page_plain_text(page, min_visible)
-        if not text:
-            return []
-        return [
-            _view(
-                task,
-                pick_prompt(task, rng, prompt_language),
-                text,
-                {**base_meta, "line_indices": indices},
-            )
-        ]
+        meta = {**base_meta, "line_indices": indices}
+        return [_view(task, pick_prompt(task, rng, prompt_language), answer, meta)]
     if task == "table_html":
         if len(page.tables) != 1 or not _all_visible(page, {"table-cell"}, min_visible):
             return []
