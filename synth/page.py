@@ -194,16 +194,9 @@ def densify(polygon: Polygon, step: float) -> np.ndarray:
     Needed before a non-linear map: a curl bends a straight baseline, and only the inserted
     points let the mapped polygon follow the bend.
     """
-    pts = np.asarray(polygon, dtype=np.float64)
-    if step <= 0 or len(pts) < 2:
-        return pts
-    out = []
-    for i in range(len(pts)):
-        a, b = pts[i], pts[(i + 1) % len(pts)]
-        n = max(1, int(np.ceil(np.hypot(*(b - a)) / step)))
-        t = np.arange(n, dtype=np.float64)[:, None] / n
-        out.append(a + (b - a) * t)
-    return np.concatenate(out, axis=0)
+    if len(polygon) == 0:
+        return np.zeros((0, 2), dtype=np.float64)
+    return densify_many([polygon], step)[0]
 
 
 def min_area_quad(polygon: Polygon | np.ndarray) -> Polygon:

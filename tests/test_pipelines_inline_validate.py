@@ -41,4 +41,4 @@ def test_unknown_judge_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
     assert proc.returncode != 0
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "nope" in lines[0]
-    assert not list(out.glob("part-*.parquet")) if out.exists() else True
+    assert not out.exists() or not list(out.glob("part-*.parquet"))
