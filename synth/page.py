@@ -261,13 +261,15 @@ def clip_polygon_to_frame(pts: np.ndarray, width: int, height: int) -> tuple[np.
     return clipped, float(min(1.0, max(0.0, fraction)))
 
 
-def densify_many(polygons: list[Polygon], step: float) -> list[np.ndarray]:
-    """`densify` of many rings in one vectorised pass (same points, same order)."""
+def _densify_concat(polygons: list[Polygon], step: float) -> tuple[np.ndarray, np.ndarray]:
+    """Every ring densified, all in one (N, 2) array, plus the point count of each ring."""
     rings = [np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in polygons]
-    if step <= 0 or not rings:
-        return rings
-    sizes = np.array([len(r) for r in rings])
+    sizes = np.array([len(r) for r in rings], dtype=np.int64)
+    if not rings:
+        return np.zeros((0, 2), dtype=np.float64), sizes
     pts = np.concatenate(rings, axis=0)
+    if step <= 0:
+        return pts, sizes
     ends = np.cumsum(sizes)
     starts = ends - sizes
     nxt_index = np.arange(len(pts)) + 1
@@ -278,8 +280,44 @@ def densify_many(polygons: list[Polygon], step: float) -> list[np.ndarray]:
     k = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
     a, b = pts[edge], nxt[edge]
     out = a + (b - a) * (k / counts[edge])[:, None]
-    per_ring = np.add.reduceat(counts, starts)
-    return np.split(out, np.cumsum(per_ring)[:-1])
+    return out, np.add.reduceat(counts, starts)
+
+
+def densify_many(polygons: list[Polygon], step: float) -> list[np.ndarray]:
+    """`densify` of many rings in one vectorised pass (same points, same order)."""
+    if step <= 0 or not polygons:
+        return [np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in polygons]
+    pts, sizes = _densify_concat(polygons, step)
+    return np.split(pts, np.cumsum(sizes)[:-1])
+
+
+def order_clockwise_many(corners: np.ndarray) -> np.ndarray:
+    """`order_clockwise` of (N, 4, 2) corner sets at once (same order, same start)."""
+    c = corners.mean(axis=1, keepdims=True)
+    ang = np.arctan2(corners[..., 1] - c[..., 1], corners[..., 0] - c[..., 0])
+    ordered = np.take_along_axis(corners, np.argsort(ang, axis=1)[..., None], axis=1)
+    start = np.argmin(ordered[..., 0] + ordered[..., 1], axis=1)
+    roll = (np.arange(4)[None, :] + start[:, None]) % 4
+    return np.take_along_axis(ordered, roll[..., None], axis=1)
+
+
+def _quads(rings: list[np.ndarray]) -> list[Polygon]:
+    """`min_area_quad` of many rings: OpenCV per ring, the corner ordering in one numpy pass."""
+    import cv2
+
+    if not rings:
+        return []
+    boxes = [cv2.boxPoints(cv2.minAreaRect(r.astype(np.float32))) for r in rings]
+    return order_clockwise_many(np.asarray(boxes, dtype=np.float64)).tolist()
+
+
+def _with(obj: Any, **changes: Any) -> Any:
+    """`dataclasses.replace` for plain label dataclasses, without re-running `__init__`
+    (replace cost ~15 us per object, a few thousand objects a page)."""
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    new.__dict__.update(changes)
+    return new
 
 
 def map_page_geometry(
@@ -295,7 +333,8 @@ def map_page_geometry(
     step is given, so curved maps keep curved outlines) and mapped in **one** call, so a costly
     map (a numerical inverse) is set up once per page, not once per polygon. Rings come back
     clockwise; quads are refit as min-area rectangles; labels pushed out of the frame are
-    clamped and carry a `visible` fraction.
+    clamped and carry a `visible` fraction. The per-ring work runs on the concatenated points
+    (a page has ~500 rings): Python lists are made once, at the end.
     """
     h, w = image.shape[:2]
     polygons: list[Polygon] = []
@@ -311,50 +350,63 @@ def map_page_geometry(
 
     present = [i for i, p in enumerate(polygons) if p]
     moved: list[tuple[Polygon, float]] = [([], 0.0)] * len(polygons)
+    line_rings: dict[int, np.ndarray] = {}
     if present:
-        rings = densify_many([polygons[i] for i in present], densify_step)
-        sizes = [len(r) for r in rings]
-        mapped = np.asarray(point_map(np.concatenate(rings, axis=0)), dtype=np.float64)
-        starts = np.cumsum(sizes) - sizes
+        pts, sizes = _densify_concat([polygons[i] for i in present], densify_step)
+        mapped = np.asarray(point_map(pts), dtype=np.float64).reshape(-1, 2)
+        ends = np.cumsum(sizes)
+        starts = ends - sizes
         x, y = mapped[:, 0], mapped[:, 1]
         nxt = np.arange(len(mapped)) + 1
-        nxt[starts + np.array(sizes) - 1] = starts
+        nxt[ends - 1] = starts
         twice_area = np.add.reduceat(x * y[nxt] - y * x[nxt], starts)
         inside = (x >= 0) & (x <= w) & (y >= 0) & (y <= h)
         all_inside = np.logical_and.reduceat(inside, starts)
+        flip = twice_area < 0
+        if flip.any():  # counter-clockwise rings run backwards: index -> start + end - 1 - index
+            ring_of = np.repeat(np.arange(len(sizes)), sizes)
+            order = np.arange(len(mapped))
+            back = flip[ring_of]
+            order[back] = (starts + ends - 1)[ring_of[back]] - order[back]
+            mapped = mapped[order]
+        vis = np.ones(len(present))
+        for j in np.flatnonzero(~all_inside):
+            vis[j] = clip_polygon_to_frame(mapped[starts[j] : ends[j]], w, h)[1]
+        # clamping onto the frame leaves points inside untouched, so it can run on all of them
+        rounded = np.clip(mapped, [0, 0], [w, h]).round(2)
+        flat = rounded.tolist()
+        line_polys = {ls for ls, _ in line_slots}
         for j, i in enumerate(present):
-            ring = mapped[starts[j] : starts[j] + sizes[j]]
-            if twice_area[j] < 0:
-                ring = ring[::-1]
-            vis = 1.0
-            if not all_inside[j]:
-                ring, vis = clip_polygon_to_frame(ring, w, h)
-            moved[i] = (ring.round(2).tolist(), vis)
+            s, e = int(starts[j]), int(ends[j])
+            moved[i] = (flat[s:e], float(vis[j]))
+            if i in line_polys:
+                line_rings[i] = rounded[s:e]
+    quads = dict(zip(line_rings, _quads(list(line_rings.values())), strict=True))
 
     lines = []
     for ln, (ls, ws) in zip(page.lines, line_slots, strict=True):
-        poly, vis = moved[ls]
+        poly, vis_line = moved[ls]
         words = [
-            replace(wd, polygon=moved[s][0], visible=round(wd.visible * moved[s][1], 4))
+            _with(wd, polygon=moved[s][0], visible=round(wd.visible * moved[s][1], 4))
             for wd, s in zip(ln.words, ws, strict=True)
         ]
         lines.append(
-            replace(
+            _with(
                 ln,
                 polygon=poly,
-                quad=min_area_quad(poly),
-                visible=round(ln.visible * vis, 4),
+                quad=quads.get(ls, []),
+                visible=round(ln.visible * vis_line, 4),
                 words=words,
             )
         )
-    blocks = [replace(b, polygon=moved[s][0]) for b, s in zip(page.blocks, block_slots, strict=True)]
+    blocks = [_with(b, polygon=moved[s][0]) for b, s in zip(page.blocks, block_slots, strict=True)]
     tables = [
-        replace(t, polygon=moved[ts][0],
-                cells=[replace(c, polygon=moved[s][0]) for c, s in zip(t.cells, cs, strict=True)])
+        _with(t, polygon=moved[ts][0],
+              cells=[_with(c, polygon=moved[s][0]) for c, s in zip(t.cells, cs, strict=True)])
         for t, (ts, cs) in zip(page.tables, table_slots, strict=True)
     ]
     flds = [
-        replace(f, key_polygon=moved[ks][0], value_polygon=moved[vs][0])
+        _with(f, key_polygon=moved[ks][0], value_polygon=moved[vs][0])
         for f, (ks, vs) in zip(page.fields, field_slots, strict=True)
     ]
     return replace(
