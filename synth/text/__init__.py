@@ -49,6 +49,7 @@ from pipelines.errors import PolyglyphError
 from synth.linebreak import fill_lines, word_spans
 from synth.page import Line, Polygon, Word, box_polygon
 from synth.text.bidi import bidi_levels, visual_order
+from synth.text.glyphs import GlyphRasteriser, Shaped
 from synth.text.paint import Ink, composite, paint_pieces
 
 __all__ = [
@@ -59,6 +60,8 @@ __all__ = [
 Box = tuple[float, float, float, float]
 WORD_OR_SPACE = re.compile(r"\s+|\S+")
 CACHE_LIMIT = 200_000
+INK_CACHE_BYTES = 32 << 20  # composed piece masks kept per engine
+EMPTY_INK = Ink(None, 0, 0)
 
 
 class FontSource(Protocol):
@@ -131,6 +134,11 @@ def clean_text(text: str) -> str:
     return "".join(out)
 
 
+def _ink_bytes(ink: Ink) -> int:
+    """Rough memory of one cached piece mask (the array and its Pillow twin share nothing)."""
+    return 200 + (2 * ink.mask.nbytes if ink.mask is not None else 0)
+
+
 def _forget_oldest_half(cache: dict[Any, Any]) -> None:
     """Bound a cache without losing the words a worker keeps drawing: dicts keep insertion
     order, so the older half goes and recent entries stay."""
@@ -169,8 +177,10 @@ class TextEngine:
 
     def __init__(self, fonts: FontSource) -> None:
         self.fonts = fonts
-        self._advances: dict[Hashable, float] = {}
+        self.glyphs = GlyphRasteriser()
+        self._shaped: dict[Hashable, Shaped | float] = {}  # float: a vertical piece's advance
         self._inks: dict[Hashable, Ink] = {}
+        self.ink_bytes = 0
         self._items: dict[Hashable, list[tuple[str, Any]]] = {}
         self._extents: dict[Hashable, tuple[float, float]] = {}
 
@@ -183,17 +193,36 @@ class TextEngine:
                 return font
         return self.fonts.pil_font(face, size)
 
+    def _face_file(self, face: Any, bold: bool) -> tuple[str, int]:
+        """(path, index) of the file drawing `face`: its Bold sibling when asked for and
+        installed (the same rule as `_font`)."""
+        path, index = str(getattr(face, "path", "")), int(getattr(face, "index", 0))
+        if bold:
+            path = bold_sibling(path) or path
+        return path, index
+
+    def _shape(self, text: str, face: Any, size: int, direction: str, language: str,
+               bold: bool) -> Shaped | float:
+        """A piece shaped once for both measuring and drawing (vertical: Pillow's advance)."""
+        key = (text, face, size, direction, language, bold)
+        value = self._shaped.get(key)
+        if value is None:
+            if len(self._shaped) > CACHE_LIMIT:
+                _forget_oldest_half(self._shaped)
+            if direction == "ttb":
+                font = self._font(face, size, bold)
+                value = float(font.getlength(text, direction=direction,
+                                             language=language or None))
+            else:
+                path, index = self._face_file(face, bold)
+                value = self.glyphs.shape(path, index, size, text, direction, language)
+            self._shaped[key] = value
+        return value
+
     def advance(self, text: str, face: Any, size: int, direction: str, language: str,
                 bold: bool = False) -> float:
-        key = (text, face, size, direction, language, bold)
-        value = self._advances.get(key)
-        if value is None:
-            if len(self._advances) > CACHE_LIMIT:
-                _forget_oldest_half(self._advances)
-            font = self._font(face, size, bold)
-            value = float(font.getlength(text, direction=direction, language=language or None))
-            self._advances[key] = value
-        return value
+        value = self._shape(text, face, size, direction, language, bold)
+        return value if isinstance(value, float) else value.advance
 
     def ink(self, text: str, face: Any, size: int, direction: str, language: str,
             bold: bool = False) -> Ink:
@@ -201,23 +230,39 @@ class TextEngine:
         key = (text, face, size, direction, language, bold)
         value = self._inks.get(key)
         if value is None:
-            if len(self._inks) > CACHE_LIMIT // 4:  # about 100 MB of masks
-                _forget_oldest_half(self._inks)
-            value = self._shape_ink(text, self._font(face, size, bold), direction, language)
+            if not text.strip():
+                value = EMPTY_INK
+            elif direction == "ttb":
+                value = self._shape_ink(text, self._font(face, size, bold), direction, language)
+            else:
+                shaped = self._shape(text, face, size, direction, language, bold)
+                path, index = self._face_file(face, bold)
+                value = self.glyphs.ink(path, index, size, shaped)
+            if self.ink_bytes > INK_CACHE_BYTES:
+                self._forget_oldest_inks()
             self._inks[key] = value
+            self.ink_bytes += _ink_bytes(value)
         return value
+
+    def _forget_oldest_inks(self) -> None:
+        for key in list(itertools.islice(self._inks, len(self._inks) // 2)):
+            self.ink_bytes -= _ink_bytes(self._inks.pop(key))
+
+    def cache_sizes(self) -> dict[str, int]:
+        """Entries and bytes held by the shaping caches (memory reports)."""
+        return {"pieces": len(self._shaped), "inks": len(self._inks),
+                "ink_bytes": self.ink_bytes, "items": len(self._items),
+                **self.glyphs.sizes()}
 
     def _shape_ink(self, text: str, font: ImageFont.FreeTypeFont, direction: str, language: str
                    ) -> Ink:
-        if not text.strip():
-            return Ink(None, 0, 0)
         anchor = "mt" if direction == "ttb" else "ls"
         core, offset = font.getmask2(
             text, mode="L", direction=direction, language=language or None, anchor=anchor
         )
         bbox = core.getbbox()
         if bbox is None:
-            return Ink(None, 0, 0)
+            return EMPTY_INK
         image = Image.Image()._new(core).crop(bbox)
         return Ink(np.asarray(image), offset[0] + bbox[0], offset[1] + bbox[1], image)
 

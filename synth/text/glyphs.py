@@ -1,0 +1,210 @@
+"""Horizontal pieces shaped by HarfBuzz and drawn from cached FreeType glyph bitmaps.
+
+Why not Pillow's `getmask2`: it shapes and rasterises every glyph of a string on every call
+(about 30 µs per glyph, two glyph loads each), and a piece cache keyed by string misses on
+every new font size. Here a piece is shaped once (HarfBuzz, the shaper raqm uses inside
+Pillow), each glyph is rasterised once per (face, size) by FreeType with the same load flags,
+and a piece's mask is the union of its cached glyph bitmaps (a few µs per glyph). Widths and
+masks come from the same shaped result, so measuring and drawing cannot disagree.
+
+Like raqm, a piece is split into script runs (Common and Inherited characters join their
+neighbours) and each run is shaped with its script, the piece's direction and the language.
+Vertical (`ttb`) pieces stay with Pillow/raqm (`synth.text.TextEngine`).
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import freetype
+import numpy as np
+import uharfbuzz as hb
+from fontTools import unicodedata as ft_unicodedata
+from PIL import Image
+
+from synth.text.paint import Ink
+
+GLYPH_CACHE_BYTES = 24 << 20  # rasterised glyphs kept per engine (all faces and sizes)
+OPEN_FACES = 24  # FreeType faces kept open (each holds a few hundred KB of tables)
+NEUTRAL_SCRIPTS = frozenset({"Zyyy", "Zinh", "Zzzz"})
+LOAD_FLAGS = freetype.FT_LOAD_DEFAULT | freetype.FT_LOAD_NO_BITMAP
+_EMPTY = Ink(None, 0, 0)
+
+
+@dataclass(frozen=True)
+class Shaped:
+    """A shaped piece in visual order: glyph ids and their origins in 1/64 px (y up)."""
+
+    glyphs: tuple[int, ...]
+    x: tuple[int, ...]
+    y: tuple[int, ...]
+    advance: float  # px
+
+
+@dataclass(frozen=True)
+class Glyph:
+    """A glyph bitmap cropped to its ink, placed relative to its origin (y down)."""
+
+    mask: np.ndarray | None
+    left: int
+    top: int  # row of the mask's first line, relative to the baseline (negative = above)
+
+
+def script_runs(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, ISO 15924 script) runs; Common/Inherited characters join their neighbours
+    (the run before them, or the first real script when they lead)."""
+    scripts = [ft_unicodedata.script(c) for c in text]
+    first = next((s for s in scripts if s not in NEUTRAL_SCRIPTS), "")
+    runs: list[tuple[int, int, str]] = []
+    current, start = first, 0
+    for k, script in enumerate(scripts):
+        if script in NEUTRAL_SCRIPTS or script == current:
+            continue
+        if k > start:
+            runs.append((start, k, current))
+        current, start = script, k
+    runs.append((start, len(text), current))
+    return runs
+
+
+class GlyphRasteriser:
+    """HarfBuzz fonts, FreeType faces and glyph bitmaps of one worker, all bounded."""
+
+    def __init__(self, max_bytes: int = GLYPH_CACHE_BYTES, open_faces: int = OPEN_FACES) -> None:
+        self.max_bytes = max_bytes
+        self.open_faces = open_faces
+        self._hb_faces: dict[tuple[str, int], Any] = {}
+        self._hb_fonts: dict[tuple[str, int, int], Any] = {}
+        self._ft_faces: dict[tuple[str, int], list[Any]] = {}  # [face, current pixel size]
+        self._glyphs: dict[Hashable, Glyph] = {}
+        self.glyph_bytes = 0
+
+    # -- shaping ---------------------------------------------------------------------------
+
+    def _hb_font(self, path: str, index: int, size: int) -> Any:
+        key = (path, index, size)
+        font = self._hb_fonts.get(key)
+        if font is None:
+            face = self._hb_faces.get((path, index))
+            if face is None:
+                face = hb.Face(hb.Blob.from_file_path(path), index)
+                self._hb_faces[(path, index)] = face
+            if len(self._hb_fonts) >= 256:
+                for old in list(self._hb_fonts)[:128]:
+                    del self._hb_fonts[old]
+            font = hb.Font(face)
+            font.scale = (size * 64, size * 64)
+            font.ppem = (size, size)
+            self._hb_fonts[key] = font
+        return font
+
+    def shape(self, path: str, index: int, size: int, text: str, direction: str,
+              language: str) -> Shaped:
+        """Shape one piece (one font, one bidi direction: ltr or rtl)."""
+        font = self._hb_font(path, index, size)
+        runs = script_runs(text)
+        if direction == "rtl":
+            runs.reverse()  # HarfBuzz returns each run left to right; runs go right to left
+        glyphs: list[int] = []
+        xs: list[int] = []
+        ys: list[int] = []
+        pen = 0
+        for start, end, script in runs:
+            buf = hb.Buffer()
+            buf.add_str(text[start:end])
+            buf.direction = direction
+            if script:
+                buf.script = script
+            if language:
+                buf.language = language
+            buf.guess_segment_properties()
+            hb.shape(font, buf)
+            for info, pos in zip(buf.glyph_infos, buf.glyph_positions, strict=True):
+                glyphs.append(info.codepoint)
+                xs.append(pen + pos.x_offset)
+                ys.append(pos.y_offset)
+                pen += pos.x_advance
+        return Shaped(tuple(glyphs), tuple(xs), tuple(ys), pen / 64.0)
+
+    # -- rasterising -----------------------------------------------------------------------
+
+    def _ft_face(self, path: str, index: int, size: int) -> Any:
+        key = (path, index)
+        entry = self._ft_faces.get(key)
+        if entry is None:
+            if len(self._ft_faces) >= self.open_faces:
+                del self._ft_faces[next(iter(self._ft_faces))]
+            entry = [freetype.Face(path, index), 0]
+        else:
+            del self._ft_faces[key]  # re-insert: most recently used last
+        self._ft_faces[key] = entry
+        if entry[1] != size:
+            entry[0].set_pixel_sizes(0, size)
+            entry[1] = size
+        return entry[0]
+
+    def glyph(self, path: str, index: int, size: int, gid: int) -> Glyph:
+        key = (path, index, size, gid)
+        cached = self._glyphs.get(key)
+        if cached is not None:
+            return cached
+        face = self._ft_face(path, index, size)
+        face.load_glyph(gid, LOAD_FLAGS)
+        slot = face.glyph
+        slot.render(freetype.FT_RENDER_MODE_NORMAL)
+        bitmap = slot.bitmap
+        rows, width, pitch = bitmap.rows, bitmap.width, bitmap.pitch
+        glyph = Glyph(None, 0, 0)
+        if rows and width and pitch > 0:
+            raw = ctypes.string_at(bitmap._FT_Bitmap.buffer, rows * pitch)
+            mask = np.frombuffer(raw, np.uint8).reshape(rows, pitch)[:, :width]
+            ink_rows, ink_cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+            if len(ink_rows):
+                r0, r1, c0, c1 = ink_rows[0], ink_rows[-1] + 1, ink_cols[0], ink_cols[-1] + 1
+                glyph = Glyph(np.ascontiguousarray(mask[r0:r1, c0:c1]),
+                              slot.bitmap_left + int(c0), -slot.bitmap_top + int(r0))
+        if self.glyph_bytes > self.max_bytes:
+            self._forget_oldest_glyphs()
+        self._glyphs[key] = glyph
+        self.glyph_bytes += 64 + (glyph.mask.nbytes if glyph.mask is not None else 0)
+        return glyph
+
+    def _forget_oldest_glyphs(self) -> None:
+        """Drop the older half (dicts keep insertion order; recent glyphs are the hot ones)."""
+        for key in list(self._glyphs)[: len(self._glyphs) // 2]:
+            glyph = self._glyphs.pop(key)
+            self.glyph_bytes -= 64 + (glyph.mask.nbytes if glyph.mask is not None else 0)
+
+    def ink(self, path: str, index: int, size: int, shaped: Shaped) -> Ink:
+        """The piece's coverage: the union (max) of its glyph bitmaps, relative to the pen."""
+        placed = []
+        for gid, x, y in zip(shaped.glyphs, shaped.x, shaped.y, strict=True):
+            glyph = self.glyph(path, index, size, gid)
+            if glyph.mask is not None:
+                # 26.6 origin rounded to the pixel grid, as FreeType-based renderers place glyphs
+                placed.append((glyph.mask, ((x + 32) >> 6) + glyph.left,
+                               glyph.top - ((y + 32) >> 6)))
+        if not placed:
+            return _EMPTY
+        if len(placed) == 1:
+            mask, x0, y0 = placed[0]
+        else:
+            x0 = min(p[1] for p in placed)
+            y0 = min(p[2] for p in placed)
+            x1 = max(p[1] + p[0].shape[1] for p in placed)
+            y1 = max(p[2] + p[0].shape[0] for p in placed)
+            mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+            for glyph_mask, gx, gy in placed:
+                h, w = glyph_mask.shape
+                view = mask[gy - y0 : gy - y0 + h, gx - x0 : gx - x0 + w]
+                np.maximum(view, glyph_mask, out=view)
+        return Ink(mask, int(x0), int(y0), Image.fromarray(mask))
+
+    def sizes(self) -> dict[str, int]:
+        """Cache sizes, for reports and memory checks."""
+        return {"glyphs": len(self._glyphs), "glyph_bytes": self.glyph_bytes,
+                "ft_faces": len(self._ft_faces), "hb_fonts": len(self._hb_fonts),
+                "hb_faces": len(self._hb_faces)}
