@@ -92,6 +92,30 @@ def test_pixel_map_matches_grid_evaluation() -> None:
     assert map2.dtype == np.uint16 and cv2.remap is not None
 
 
+def test_window_remap_equals_full_frame_remap(pages: dict[int, Page]) -> None:
+    """Mapping only the window the page can reach changes no pixel: outside it, every pixel
+    samples beyond the page (0); inside, the window's map equals the full-frame map."""
+    import cv2
+
+    from warping.geometric import build
+
+    page = pages[2]
+    rgba = cv2.cvtColor(page.image, cv2.COLOR_RGB2RGBA)
+    profile = forced_profile(warping.load_profile("wild"))
+    windows = 0
+    for seed in range(4):
+        record = warping.sample_warp(profile, page.width, page.height, sample_rng(seed))
+        coarse, _ = build({"steps": record["geometric"], "output_size": record["output_size"]}, 8)
+        full_map = grid.upsample_nodes(coarse, coarse.source - 0.5)
+        full = cv2.remap(rgba, full_map, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        windowed = grid.remap_page(rgba, coarse)
+        assert full[..., 3].any()
+        assert np.array_equal(windowed, full), seed
+        x0, y0, x1, y1 = grid.page_window(coarse, page.width, page.height)
+        windows += (x1 - x0) * (y1 - y0) < coarse.width * coarse.height
+    assert windows >= 2  # the window really is smaller than the frame on placed pages
+
+
 def _text_page() -> Page:
     rng = np.random.default_rng(7)
     image = rng.integers(0, 256, (600, 400, 3), dtype=np.uint8)

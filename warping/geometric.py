@@ -123,21 +123,27 @@ def warp_image(
     """Remap the page with an alpha channel and lay it over the background.
 
     Returns the composite and the page coverage (alpha, uint8) for shading that must stay on
-    the paper.
+    the paper. Outside the window the page can reach, the composite is the background itself.
     """
-    h, w = image.shape[:2]
-    rgba = cv2.merge([*cv2.split(image), np.full((h, w), 255, np.uint8)])
-    warped = grid.remap(rgba, grid.pixel_maps(coarse))
+    rgba = cv2.cvtColor(image, cv2.COLOR_RGB2RGBA)  # alpha 255 (split + merge took ~7 ms)
+    box, warped = grid.remap_window(rgba, coarse)
+    alpha = np.zeros((coarse.height, coarse.width), np.uint8)
+    if box is None or warped is None:
+        return scene.render_background(background, coarse.width, coarse.height), alpha
+    x0, y0, x1, y1 = box
     # OpenCV channel ops, not numpy slicing copies: a strided (..., :3) copy took ~8 ms
-    alpha = cv2.extractChannel(warped, 3)
+    page_alpha = cv2.extractChannel(warped, 3)
+    alpha[y0:y1, x0:x1] = page_alpha
     rgb = cv2.cvtColor(warped, cv2.COLOR_RGBA2RGB)
-    if alpha.min() == 255:
+    if (x1 - x0, y1 - y0) == (coarse.width, coarse.height) and page_alpha.min() == 255:
         return rgb, alpha
-    bg = scene.render_background(background, coarse.width, coarse.height)
+    # a fresh array per call: the composite is written into it
+    out = scene.render_background(background, coarse.width, coarse.height)
     # remap blended towards (0,0,0,0) outside the page, so RGB is premultiplied by alpha
-    keep = cv2.bitwise_not(alpha)
-    under = cv2.multiply(bg, cv2.merge([keep, keep, keep]), scale=1 / 255.0)
-    return cv2.add(rgb, under), alpha
+    keep = cv2.bitwise_not(page_alpha)
+    under = cv2.multiply(out[y0:y1, x0:x1], cv2.merge([keep, keep, keep]), scale=1 / 255.0)
+    out[y0:y1, x0:x1] = cv2.add(rgb, under)
+    return out, alpha
 
 
 def apply_geometric(
