@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 BackwardMap = Callable[[np.ndarray], np.ndarray]
+CONVERGED = 1e-9  # px: a point stops iterating once both residual components are below this
 
 
 @dataclass(frozen=True)
@@ -258,23 +259,52 @@ class GridInverse:
         return self._tree, self._node_out
 
     def _newton(self, p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        for _ in range(self.iterations):
-            value, jac = _evaluate_with_jacobian(self.grid, q, self._coef)
-            resid = value - p
-            if np.abs(resid).max(initial=0.0) < self.tolerance * 0.1:
-                return q, np.hypot(resid[:, 0], resid[:, 1])
-            det = jac[:, 0, 0] * jac[:, 1, 1] - jac[:, 0, 1] * jac[:, 1, 0]
-            safe = np.where(np.abs(det) < 1e-12, 1e-12, det)
-            dx = (jac[:, 1, 1] * resid[:, 0] - jac[:, 0, 1] * resid[:, 1]) / safe
-            dy = (-jac[:, 1, 0] * resid[:, 0] + jac[:, 0, 0] * resid[:, 1]) / safe
-            delta = np.stack([dx, dy], axis=1)
-            # Damp huge steps (a near-singular cell) to at most two cells.
-            norm = np.hypot(delta[:, 0], delta[:, 1])[:, None]
-            limit = 2.0 * self.grid.step
-            delta = np.where(norm > limit, delta * (limit / np.maximum(norm, 1e-12)), delta)
-            q = q - delta
-        value, _ = _evaluate_with_jacobian(self.grid, q, self._coef)
-        return q, np.hypot(*(value - p).T)
+        """Newton on the points still above the tolerance only (most converge in one or two
+        steps from the guess); the bilinear patch and its Jacobian are evaluated in place
+        from the cell's 8 coefficients."""
+        g = self.grid
+        rows, cols = g.source.shape[:2]
+        inv_step, shift = 1.0 / g.step, g.pad - 0.5
+        limit = 2.0 * g.step  # damp huge steps (a near-singular cell) to at most two cells
+        q = q.copy()
+        resid_norm = np.zeros(len(p))
+        active = np.arange(len(p))
+        px, py = p[:, 0], p[:, 1]
+        for it in range(self.iterations + 1):
+            qx, qy = q[active, 0], q[active, 1]
+            u = qx * inv_step + shift
+            v = qy * inv_step + shift
+            i = np.clip(np.floor(u), 0, cols - 2)
+            j = np.clip(np.floor(v), 0, rows - 2)
+            a, b = u - i, v - j
+            c = self._coef[(j * (cols - 1) + i).astype(np.intp)]
+            ab = a * b
+            rx = c[:, 0] + a * c[:, 2] + b * c[:, 4] + ab * c[:, 6] - px[active]
+            ry = c[:, 1] + a * c[:, 3] + b * c[:, 5] + ab * c[:, 7] - py[active]
+            done = np.maximum(np.abs(rx), np.abs(ry)) < CONVERGED
+            if it == self.iterations:
+                done[:] = True
+            if done.any():
+                resid_norm[active[done]] = np.hypot(rx[done], ry[done])
+                keep = ~done
+                active = active[keep]
+                if len(active) == 0:
+                    break
+                qx, qy, a, b, c, rx, ry = qx[keep], qy[keep], a[keep], b[keep], c[keep], rx[keep], ry[keep]
+            # Jacobian d(src)/d(q) = [[xa + b xab, xb + a xab], [ya + b yab, yb + a yab]] / step
+            j00 = c[:, 2] + b * c[:, 6]
+            j01 = c[:, 4] + a * c[:, 6]
+            j10 = c[:, 3] + b * c[:, 7]
+            j11 = c[:, 5] + a * c[:, 7]
+            det = (j00 * j11 - j01 * j10) * (inv_step * inv_step)
+            det = np.where(np.abs(det) < 1e-12, 1e-12, det)
+            dx = (j11 * rx - j01 * ry) * inv_step / det
+            dy = (j00 * ry - j10 * rx) * inv_step / det
+            norm = np.hypot(dx, dy)
+            scale = np.where(norm > limit, limit / np.maximum(norm, 1e-12), 1.0)
+            q[active, 0] = qx - dx * scale
+            q[active, 1] = qy - dy * scale
+        return q, resid_norm
 
     def __call__(self, points: np.ndarray) -> np.ndarray:
         p = np.asarray(points, dtype=np.float64).reshape(-1, 2)
