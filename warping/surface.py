@@ -114,16 +114,16 @@ def invert_displacement(
     return q
 
 
-def fold_forward(record: dict[str, Any], pts: np.ndarray) -> np.ndarray:
+def fold_forward(record: dict[str, Any], pts: np.ndarray, iterations: int = 6) -> np.ndarray:
     out = np.asarray(pts, np.float64).reshape(-1, 2)
     for crease in record["creases"]:  # backward undoes the last crease first
         single = {"creases": [crease]}
-        out = invert_displacement(lambda q, c=single: fold_backward(c, q)[0], out)
+        out = invert_displacement(lambda q, c=single: fold_backward(c, q)[0], out, iterations)
     return out
 
 
-def crumple_forward(record: dict[str, Any], pts: np.ndarray) -> np.ndarray:
-    return invert_displacement(lambda q: crumple_backward(record, q), pts)
+def crumple_forward(record: dict[str, Any], pts: np.ndarray, iterations: int = 6) -> np.ndarray:
+    return invert_displacement(lambda q: crumple_backward(record, q), pts, iterations)
 
 
 def _curl_is_monotone(record: dict[str, Any]) -> bool:
