@@ -21,13 +21,9 @@ import numpy as np
 
 from warping import params as P
 from warping.lighting import (
+    TERMS,
     ShadingContext,
-    apply_backlight,
-    apply_crease,
-    apply_drop_shadow,
-    apply_glare,
-    apply_lighting,
-    apply_shadow,
+    apply_light,
     sample_backlight,
     sample_crease,
     sample_drop_shadow,
@@ -60,8 +56,8 @@ def _s_cast(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, An
     return {"gains": [P.uniform(rng, r["red"], 3), 1.0, P.uniform(rng, r["blue"], 3)]}
 
 
-def _a_cast(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.ndarray:
-    return apixel.multiply(img, np.asarray(rec["gains"], np.float32))
+def _a_light(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.ndarray:
+    return apply_light(img, [rec], ctx)
 
 
 def _s_bleed(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
@@ -241,13 +237,7 @@ STEPS: dict[str, StepDef] = {
 }
 
 APPLY = {
-    "crease_shading": apply_crease,
-    "shadow": apply_shadow,
-    "lighting_gradient": apply_lighting,
-    "glare": apply_glare,
-    "drop_shadow": apply_drop_shadow,
-    "backlight": apply_backlight,
-    "color_cast": _a_cast,
+    **{name: _a_light for name in TERMS},
     "ink_bleed": _a_bleed,
     "bleed_through": _a_through,
     "motion_blur": _a_motion,
@@ -278,10 +268,26 @@ def sample_photometric(
 def apply_photometric(
     image: np.ndarray, records: list[dict[str, Any]], ctx: ShadingContext | None = None
 ) -> np.ndarray:
+    """Apply the records in order. Consecutive light steps are composed into one pass
+    (`warping.lighting.apply_light`): same record, same bytes, one rounding per run."""
     ctx = ctx or ShadingContext()
     out = image
-    for rec in records:
-        out = APPLY[rec["step"]](out, rec, ctx)
+    for run in _runs(records):
+        if run[0]["step"] in TERMS:
+            out = apply_light(out, run, ctx)
+        else:
+            out = APPLY[run[0]["step"]](out, run[0], ctx)
         if out.dtype != np.uint8:
             out = np.clip(out, 0, 255).astype(np.uint8)
     return np.ascontiguousarray(out)
+
+
+def _runs(records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Consecutive light records as one run, every other record alone."""
+    runs: list[list[dict[str, Any]]] = []
+    for rec in records:
+        if runs and rec["step"] in TERMS and runs[-1][0]["step"] in TERMS:
+            runs[-1].append(rec)
+        else:
+            runs.append([rec])
+    return runs
