@@ -65,3 +65,42 @@ def test_drop_shadow_darkens_the_table_only() -> None:
     assert out[5, 5].tolist() == [200, 200, 200]  # far corner untouched
     again = apply_photometric(image, [rec], ctx)
     assert out.tobytes() == again.tobytes()
+
+
+def _noise(image: np.ndarray, records: list[dict]) -> np.ndarray:
+    return apply_photometric(image, records).astype(np.float64) - image
+
+
+def test_read_noise_has_the_recorded_sigma_and_no_structure() -> None:
+    flat = np.full((300, 400, 3), 128, np.uint8)
+    for sigma in (2.0, 6.0, 10.0):
+        noise = _noise(flat, [{"step": "gauss_noise", "sigma": sigma, "seed": 11}])
+        assert abs(noise.mean()) < 0.05
+        assert abs(noise.std() / sigma - 1) < 0.03, (sigma, noise.std())
+        # independent across channels and neighbours (a tiled or shared draw would correlate)
+        flat_r, flat_g = noise[..., 0].ravel(), noise[..., 1].ravel()
+        assert abs(np.corrcoef(flat_r, flat_g)[0, 1]) < 0.02
+        assert abs(np.corrcoef(noise[:, :-1, 0].ravel(), noise[:, 1:, 0].ravel())[0, 1]) < 0.02
+        assert abs(np.corrcoef(noise[:-1, :, 2].ravel(), noise[1:, :, 2].ravel())[0, 1]) < 0.02
+
+
+def test_shot_noise_follows_the_signal_and_variances_add() -> None:
+    from warping.noise import shot_variance
+
+    image = np.zeros((200, 400, 3), np.uint8)
+    image[:100] = 40
+    image[100:] = 200
+    shot = {"step": "poisson_noise", "scale": 0.004, "seed": 5}
+    read = {"step": "gauss_noise", "sigma": 4.0, "seed": 6}
+    noise = _noise(image, [shot])
+    dark, bright = noise[:100].std(), noise[100:].std()
+    var = shot_variance(0.004)
+    assert abs(dark / np.sqrt(var[40]) - 1) < 0.05 and abs(bright / np.sqrt(var[200]) - 1) < 0.05
+    # sqrt(signal) in linear light; through the gamma curve dark values spread more
+    assert dark > bright * 1.1
+    both = _noise(image, [shot, read])
+    assert abs(both[100:].std() / np.sqrt(var[200] + 16.0) - 1) < 0.05
+    again = apply_photometric(image, [shot, read])
+    assert again.tobytes() == apply_photometric(image, [shot, read]).tobytes()
+    other_seed = apply_photometric(image, [shot, {**read, "seed": 7}])
+    assert other_seed.tobytes() != again.tobytes()

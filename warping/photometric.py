@@ -4,9 +4,8 @@ Pixels change, labels don't.
 Where albumentations 2.0.8 has the effect, its functional API is called with parameters drawn
 here (its own samplers and global RNG are never used): motion blur kernel, defocus, illumination
 fields, colour gains, downscale, JPEG. Effects it lacks are ours: soft cast shadows, glare that
-washes ink out, backlight, shading along creases (all in lighting.py), ink bleed, and noise:
-its Gaussian and Poisson noise were 5-40x slower at page size than OpenCV's generator seeded
-from the record (what albumentations' GaussNoise does internally, minus a float64 buffer).
+washes ink out, backlight, shading along creases (all in lighting.py), ink bleed, and sensor
+noise (noise.py; albumentations' Gaussian and Poisson noise were 5-40x slower at page size).
 """
 
 from __future__ import annotations
@@ -31,21 +30,10 @@ from warping.lighting import (
     sample_lighting,
     sample_shadow,
 )
+from warping.noise import NOISE_STEPS, apply_noise
 from warping.params import Ranges, Sampler, StepDef
 
 __all__ = ["APPLY", "STEPS", "ShadingContext", "apply_photometric", "sample_photometric"]
-
-
-def _normal(shape: tuple[int, ...], seed: int, sigma: float) -> np.ndarray:
-    """N(0, sigma) float32 noise from OpenCV's generator seeded from the record.
-
-    Drawn as one single-channel plane: with a scalar std, `cv2.randn` fills only channel 0 of a
-    multi-channel array.
-    """
-    cv2.setRNGSeed(seed)
-    flat = np.empty((shape[0], int(np.prod(shape[1:]))), np.float32)
-    cv2.randn(flat, 0.0, sigma)
-    return flat.reshape(shape)
 
 
 def _seed(rng: np.random.Generator) -> int:
@@ -141,31 +129,12 @@ def _s_gauss(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, A
     return {"sigma": P.uniform(rng, r["sigma"], 3), "seed": _seed(rng)}
 
 
-def _a_gauss(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.ndarray:
-    # OpenCV's generator seeded from the record: 7x faster than numpy's normal at this size
-    noise = _normal(img.shape, int(rec["seed"]), float(rec["sigma"]))
-    return cv2.add(img, noise, dtype=cv2.CV_8U)
-
-
 def _s_poisson(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
     return {"scale": P.uniform(rng, r["scale"], 5), "seed": _seed(rng)}
 
 
-def _a_poisson(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.ndarray:
-    """Shot noise: photon count ~ linear intensity / scale, so its std grows with sqrt(signal).
-
-    Same model as albumentations' `shot_noise` (gamma 2.2, counts = linear / scale), drawn as
-    its Gaussian limit with a per-value std from a 256-entry table: albumentations' exact
-    Poisson draw took 600 ms on a 1024x1448 page, this takes ~15 ms.
-    """
-    v = np.arange(256, dtype=np.float64) / 255.0
-    lin = v**2.2
-    slope = np.where(v > 0, v / np.maximum(2.2 * lin, 1e-12), 0.0)  # d(value)/d(linear)
-    lut = (255.0 * slope * np.sqrt(lin * rec["scale"])).astype(np.float32)
-    noise = _normal(img.shape, int(rec["seed"]), 1.0)
-    # in place: a fresh page-size float buffer costs its page faults again on every page
-    cv2.multiply(cv2.LUT(img, lut), noise, dst=noise)
-    return cv2.add(img, noise, dtype=cv2.CV_8U)
+def _a_noise(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.ndarray:
+    return apply_noise(img, [rec])
 
 
 def _s_jpeg(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
@@ -243,8 +212,8 @@ APPLY = {
     "motion_blur": _a_motion,
     "defocus": _a_defocus,
     "low_resolution": _a_lowres,
-    "gauss_noise": _a_gauss,
-    "poisson_noise": _a_poisson,
+    "gauss_noise": _a_noise,
+    "poisson_noise": _a_noise,
     "jpeg": _a_jpeg,
 }
 
@@ -269,12 +238,15 @@ def apply_photometric(
     image: np.ndarray, records: list[dict[str, Any]], ctx: ShadingContext | None = None
 ) -> np.ndarray:
     """Apply the records in order. Consecutive light steps are composed into one pass
-    (`warping.lighting.apply_light`): same record, same bytes, one rounding per run."""
+    (`warping.lighting.apply_light`), consecutive noise steps into one draw
+    (`warping.noise.apply_noise`): same records, same bytes."""
     ctx = ctx or ShadingContext()
     out = image
     for run in _runs(records):
         if run[0]["step"] in TERMS:
             out = apply_light(out, run, ctx)
+        elif run[0]["step"] in NOISE_STEPS:
+            out = apply_noise(out, run)
         else:
             out = APPLY[run[0]["step"]](out, run[0], ctx)
         if out.dtype != np.uint8:
@@ -283,11 +255,17 @@ def apply_photometric(
 
 
 def _runs(records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """Consecutive light records as one run, every other record alone."""
+    """Consecutive light records as one run, consecutive noise records as one, every other
+    record alone."""
     runs: list[list[dict[str, Any]]] = []
     for rec in records:
-        if runs and rec["step"] in TERMS and runs[-1][0]["step"] in TERMS:
+        kind = _fused_kind(rec["step"])
+        if runs and kind is not None and _fused_kind(runs[-1][0]["step"]) == kind:
             runs[-1].append(rec)
         else:
             runs.append([rec])
     return runs
+
+
+def _fused_kind(step: str) -> str | None:
+    return "light" if step in TERMS else "noise" if step in NOISE_STEPS else None
