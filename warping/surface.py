@@ -81,10 +81,15 @@ def curl_backward(record: dict[str, Any], pts: np.ndarray) -> tuple[np.ndarray, 
     u, projected, z, phi, f = curl_profile(record)
     uv = _to_canonical(pts, side, w, h)
     src_u = _interp_extrapolate(uv[:, 0], projected, u)
-    depth = np.interp(src_u, u, z)
+    # u is uniform: depth and slope share one index computation (two np.interp binary
+    # searches over 4097 entries cost ~1 ms each on a grid); clamped at the ends like interp
+    pos = np.clip((src_u - u[0]) * ((len(u) - 1) / (u[-1] - u[0])), 0.0, len(u) - 1.0)
+    k = np.minimum(pos.astype(np.intp), len(u) - 2)
+    frac = pos - k
+    depth = z[k] + frac * (z[k + 1] - z[k])
     vc = breadth / 2
     src_v = vc + (uv[:, 1] - vc) * (f + depth) / f
-    slope = np.interp(src_u, u, phi) * (1.0 if record["toward"] else -1.0)
+    slope = (phi[k] + frac * (phi[k + 1] - phi[k])) * (1.0 if record["toward"] else -1.0)
     return _from_canonical(np.stack([src_u, src_v], axis=1), side, w, h), slope
 
 
@@ -160,14 +165,19 @@ def crease_geometry(crease: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.
 def fold_backward(record: dict[str, Any], pts: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
     """Creases one after another; each shifts points by shift * falloff / (|t| + falloff)."""
     fields = []
-    out = pts
+    x = np.array(pts[:, 0], dtype=np.float64)  # column-wise: no (N,2) @ (2,) product
+    y = np.array(pts[:, 1], dtype=np.float64)
     for crease in reversed(record["creases"]):
         point, normal, direction = crease_geometry(crease)
-        t = (out - point) @ normal
-        fields.append(t / crease["falloff"])
-        weight = crease["falloff"] / (np.abs(t) + crease["falloff"])
-        out = out + (crease["shift"] * weight)[:, None] * direction
-    return out, fields[::-1]
+        falloff = crease["falloff"]
+        t = (x - point[0]) * normal[0] + (y - point[1]) * normal[1]
+        fields.append(t / falloff)
+        weight = np.abs(t)
+        weight += falloff
+        np.divide(crease["shift"] * falloff, weight, out=weight)
+        x += weight * direction[0]
+        y += weight * direction[1]
+    return np.stack([x, y], axis=1), fields[::-1]
 
 
 def _sample_fold(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
@@ -206,11 +216,25 @@ def _sample_fold(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[st
 
 
 def crumple_backward(record: dict[str, Any], pts: np.ndarray) -> np.ndarray:
-    out = pts.copy()
+    """Sum of sine displacements. Phases are float64, their sines float32: numpy's float32
+    sin is ~30x faster (35k points: 0.02 vs 0.57 ms a mode) and off by < 4e-6, i.e. < 3e-5 px
+    at the largest amplitudes; labels invert the grid built from these values, so they stay
+    exact. Column-wise with in-place buffers (no (N,2) @ (2,) product, no (N,2) temporaries)."""
+    x = np.ascontiguousarray(pts[:, 0], dtype=np.float64)
+    y = np.ascontiguousarray(pts[:, 1], dtype=np.float64)
+    out_x, out_y = x.copy(), y.copy()
+    phase, term = np.empty_like(x), np.empty_like(x)
+    sine = np.empty(len(x), np.float32)
     for m in record["modes"]:
-        phase = (pts @ np.asarray(m["wave"], float)) * 2 * np.pi + m["phase"]
-        out += np.sin(phase)[:, None] * np.asarray(m["shift"], float)
-    return out
+        wave_x, wave_y = m["wave"]
+        shift_x, shift_y = m["shift"]
+        np.multiply(x, 2 * np.pi * wave_x, out=phase)
+        phase += np.multiply(y, 2 * np.pi * wave_y, out=term)
+        phase += m["phase"]
+        np.sin(phase.astype(np.float32), out=sine)
+        out_x += np.multiply(sine, shift_x, out=term)
+        out_y += np.multiply(sine, shift_y, out=term)
+    return np.stack([out_x, out_y], axis=1)
 
 
 def _sample_crumple(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
