@@ -79,6 +79,24 @@ class FontFace:
     subfamily: str = "Regular"
     weight: int = 400
 
+    # Faces key every shaping cache, so their hash is taken ~10^5 times a page: computed once.
+    # Not pickled (string hashes differ between processes); recomputed on unpickling.
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash(self._fields()))
+
+    def _fields(self) -> tuple:
+        return (self.path, self.index, self.family, self.style, self.subfamily, self.weight)
+
+    def __hash__(self) -> int:
+        return self._hash  # type: ignore[attr-defined]
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        object.__setattr__(self, "_hash", hash(self._fields()))
+
 
 def face_kind(family: str) -> str:
     if family in HANDWRITING_SET:

@@ -81,6 +81,23 @@ class TextStyle:
     direction: str = "ltr"  # paragraph base direction: ltr | rtl | ttb
     bold: bool = False  # drawn with the face's Bold sibling file when one is installed
 
+    # Styles key the width cache (thousands of lookups a page): hash once, never pickle it.
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash(self._fields()))
+
+    def _fields(self) -> tuple:
+        return (self.chain, self.size, self.language, self.script, self.direction, self.bold)
+
+    def __hash__(self) -> int:
+        return self._hash  # type: ignore[attr-defined]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        object.__setattr__(self, "_hash", hash(self._fields()))
+
 
 @dataclass(frozen=True)
 class Piece:
@@ -178,9 +195,11 @@ class TextEngine:
     def __init__(self, fonts: FontSource) -> None:
         self.fonts = fonts
         self.glyphs = GlyphRasteriser()
+        self._widths: dict[tuple[str, TextStyle], float] = {}
         self._shaped: dict[Hashable, Shaped | float] = {}  # float: a vertical piece's advance
         self._inks: dict[Hashable, Ink] = {}
         self.ink_bytes = 0
+        self.ink_cache_bytes = INK_CACHE_BYTES
         self._items: dict[Hashable, list[tuple[str, Any]]] = {}
         self._extents: dict[Hashable, tuple[float, float]] = {}
 
@@ -238,7 +257,7 @@ class TextEngine:
                 shaped = self._shape(text, face, size, direction, language, bold)
                 path, index = self._face_file(face, bold)
                 value = self.glyphs.ink(path, index, size, shaped)
-            if self.ink_bytes > INK_CACHE_BYTES:
+            if self.ink_bytes > self.ink_cache_bytes:
                 self._forget_oldest_inks()
             self._inks[key] = value
             self.ink_bytes += _ink_bytes(value)
@@ -250,7 +269,7 @@ class TextEngine:
 
     def cache_sizes(self) -> dict[str, int]:
         """Entries and bytes held by the shaping caches (memory reports)."""
-        return {"pieces": len(self._shaped), "inks": len(self._inks),
+        return {"widths": len(self._widths), "pieces": len(self._shaped), "inks": len(self._inks),
                 "ink_bytes": self.ink_bytes, "items": len(self._items),
                 **self.glyphs.sizes()}
 
@@ -341,11 +360,16 @@ class TextEngine:
         Runs are measured word by word and space by space, the same strings `layout_line` will
         shape, so laying a line out after wrapping it finds every advance in the cache.
         """
-        piece_dir = "ttb" if style.direction == "ttb" else style.direction
-        total = 0.0
-        for run_text, face in self.chunk_runs(text, style):
-            total += self.advance(run_text, face, style.size, piece_dir, style.language,
-                                  style.bold)
+        key = (text, style)
+        total = self._widths.get(key)
+        if total is None:
+            total = 0.0
+            for run_text, face in self.chunk_runs(text, style):
+                total += self.advance(run_text, face, style.size, style.direction,
+                                      style.language, style.bold)
+            if len(self._widths) > CACHE_LIMIT:
+                _forget_oldest_half(self._widths)
+            self._widths[key] = total
         return total
 
     def chunk_runs(self, text: str, style: TextStyle) -> list[tuple[str, Any]]:
