@@ -116,6 +116,30 @@ def test_window_remap_equals_full_frame_remap(pages: dict[int, Page]) -> None:
     assert windows >= 2  # the window really is smaller than the frame on placed pages
 
 
+def test_composite_is_page_over_background(pages: dict[int, Page]) -> None:
+    """Every output pixel is the remapped page (premultiplied by its coverage) over the
+    background: rim pixels blend, inside the page is page, outside is background."""
+    import cv2
+
+    from warping import scene
+    from warping.geometric import build, warp_image
+
+    page = pages[0]
+    profile = forced_profile(warping.load_profile("wild"))
+    record = warping.sample_warp(profile, page.width, page.height, sample_rng(6))
+    geo = {"steps": record["geometric"], "output_size": record["output_size"]}
+    coarse, _ = build(geo, 8)
+    image, alpha = warp_image(page.image, coarse, record["background"])
+    rgba = grid.remap_page(cv2.cvtColor(page.image, cv2.COLOR_RGB2RGBA), coarse)
+    bg = scene.render_background(record["background"], coarse.width, coarse.height)
+    a = alpha[..., None].astype(np.float64)
+    expected = rgba[..., :3] + bg * (255 - a) / 255
+    assert np.array_equal(alpha, rgba[..., 3])
+    rim = (alpha > 0) & (alpha < 255)
+    assert rim.sum() > 1000 and (alpha == 0).any() and (alpha == 255).any()
+    assert np.abs(image.astype(np.float64) - expected).max() <= 1.0
+
+
 def _text_page() -> Page:
     rng = np.random.default_rng(7)
     image = rng.integers(0, 256, (600, 400, 3), dtype=np.uint8)

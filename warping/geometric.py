@@ -165,10 +165,18 @@ def warp_image(
         return rgb, alpha
     # a fresh array per call: the composite is written into it
     out = scene.render_background(background, coarse.width, coarse.height)
-    # remap blended towards (0,0,0,0) outside the page, so RGB is premultiplied by alpha
-    keep = cv2.bitwise_not(page_alpha)
-    under = cv2.multiply(out[y0:y1, x0:x1], cv2.merge([keep, keep, keep]), scale=1 / 255.0)
-    out[y0:y1, x0:x1] = cv2.add(rgb, under)
+    window = out[y0:y1, x0:x1]
+    # remap blended towards (0,0,0,0) outside the page, so RGB is premultiplied by alpha:
+    # composite = rgb + bg * (255 - alpha) / 255. Where alpha is 255 that is rgb, where it is
+    # 0 it is bg (rgb is 0 there too), so only the antialiased rim needs the arithmetic
+    # (the whole-window version cost ~4 ms of 3-channel passes).
+    rim = np.nonzero(cv2.inRange(page_alpha, 1, 254))
+    bg_rim = window[rim].reshape(-1, 1, 3)
+    cv2.copyTo(rgb, page_alpha, window)
+    if len(rim[0]):
+        keep = (255 - page_alpha[rim]).reshape(-1, 1, 1).repeat(3, axis=2)
+        under = cv2.multiply(bg_rim, keep, scale=1 / 255.0)
+        window[rim] = cv2.add(rgb[rim].reshape(-1, 1, 3), under).reshape(-1, 3)
     return out, alpha
 
 
