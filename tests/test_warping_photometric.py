@@ -104,3 +104,37 @@ def test_shot_noise_follows_the_signal_and_variances_add() -> None:
     assert again.tobytes() == apply_photometric(image, [shot, read]).tobytes()
     other_seed = apply_photometric(image, [shot, {**read, "seed": 7}])
     assert other_seed.tobytes() != again.tobytes()
+
+
+def test_optics_steps_keep_their_meaning() -> None:
+    """Low resolution loses detail in proportion to its scale; show-through only darkens and
+    moves with its offset; defocus keeps the mean (a normalised kernel)."""
+    image = _page()
+    detail = np.abs(np.diff(image.astype(int), axis=1)).mean()
+    lowres = [
+        np.abs(np.diff(apply_photometric(image, [{"step": "low_resolution", "scale": s}])
+                       .astype(int), axis=1)).mean()
+        for s in (0.85, 0.6, 0.45)
+    ]  # fmt: skip
+    assert detail > lowres[0] > lowres[1] > lowres[2]
+    through = {"step": "bleed_through", "opacity": 0.2, "blur": 1.0, "offset": [0.0, 0.0]}
+    out = apply_photometric(image, [through])
+    assert (out <= image).all() and out.tobytes() != image.tobytes()
+    moved = apply_photometric(image, [{**through, "offset": [0.05, 0.0]}])
+    assert moved.tobytes() != out.tobytes()
+    blurred = apply_photometric(image, [{"step": "defocus", "radius": 3, "alias_blur": 0.1}])
+    assert abs(blurred.mean() - image.mean()) < 0.5
+    assert np.abs(np.diff(blurred.astype(int), axis=1)).mean() < detail * 0.8
+
+
+def test_jpeg_codes_the_real_colours() -> None:
+    """Stripes of equal luma but different chroma: JPEG keeps luma at full resolution and
+    subsamples chroma, so they merge into one flat colour. Fed RGB as if it were BGR, the codec
+    would see two different lumas and keep the stripes."""
+    image = np.zeros((64, 64, 3), np.uint8)
+    image[:, 0::2] = (100, 128, 100)
+    image[:, 1::2] = (62, 128, 200)
+    out = apply_photometric(image, [{"step": "jpeg", "quality": 95}]).astype(float)
+    luma = out[8:56, 8:56] @ np.array([0.299, 0.587, 0.114])
+    assert np.abs(np.diff(luma, axis=1)).mean() < 3
+    assert abs(luma.mean() - 116.4) < 3

@@ -1,11 +1,12 @@
 """The photometric stage: light (in `warping.lighting`), ink, optics, sensor and codec.
 Pixels change, labels don't.
 
-Where albumentations 2.0.8 has the effect, its functional API is called with parameters drawn
-here (its own samplers and global RNG are never used): motion blur kernel, defocus, illumination
-fields, colour gains, downscale, JPEG. Effects it lacks are ours: soft cast shadows, glare that
-washes ink out, backlight, shading along creases (all in lighting.py), ink bleed, and sensor
-noise (noise.py; albumentations' Gaussian and Poisson noise were 5-40x slower at page size).
+Parameters are drawn here (albumentations' samplers and global RNG are never used). Kernels
+and fields come from albumentations 2.0.8 where it has them (motion blur kernel, defocus disk,
+illumination fields); the pixels are then pushed through OpenCV directly, since its functional
+wrappers copied or converted the whole page. Ours: soft cast shadows, glare that washes ink
+out, backlight, shading along creases (lighting.py), ink bleed, show-through, and sensor noise
+(noise.py; albumentations' Gaussian and Poisson noise were 5-40x slower at page size).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import random
 from typing import Any
 
 import albumentations.augmentations.blur.functional as ablur
-import albumentations.augmentations.pixel.functional as apixel
 import cv2
 import numpy as np
 
@@ -72,15 +72,21 @@ def _a_through(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.
     """The reverse side showing through thin paper: the page mirrored, blurred, faint.
 
     The page itself stands in for its back (no second page is rendered); only darker-than-here
-    pixels of the mirror image show, as ink seen through paper does.
+    pixels of the mirror image show, as ink seen through paper does. The offset moves the
+    mirror image by whole pixels (reflected at the border): a sub-pixel shift of a blurred,
+    faint image is invisible, and the resampling cost more than the rest of the step.
     """
     h, w = img.shape[:2]
-    back = cv2.flip(img, 1)
-    shift = np.float32([[1, 0, rec["offset"][0] * w], [0, 1, rec["offset"][1] * h]])
-    back = cv2.warpAffine(back, shift, (w, h), borderMode=cv2.BORDER_REFLECT)
+    dx, dy = round(rec["offset"][0] * w), round(rec["offset"][1] * h)
+    dx, dy = max(-(w - 1), min(w - 1, dx)), max(-(h - 1), min(h - 1, dy))
+    top, left = max(dy, 0), max(dx, 0)
+    padded = cv2.copyMakeBorder(
+        cv2.flip(img, 1), top, max(-dy, 0), left, max(-dx, 0), cv2.BORDER_REFLECT
+    )
+    back = padded[top - dy : top - dy + h, left - dx : left - dx + w]
     back = cv2.GaussianBlur(back, (0, 0), max(0.3, rec["blur"]))
     faint = cv2.addWeighted(img, 1.0 - rec["opacity"], back, rec["opacity"], 0)
-    return np.minimum(img, faint)
+    return cv2.min(img, faint)
 
 
 def _s_motion(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
@@ -96,7 +102,7 @@ def _a_motion(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.n
     kernel = ablur.create_motion_kernel(
         rec["kernel"], rec["angle"], rec["direction"], False, random.Random(0)
     )
-    return apixel.convolve(img, kernel.astype(np.float32) / kernel.sum())
+    return cv2.filter2D(img, -1, kernel.astype(np.float32) / kernel.sum())
 
 
 def _s_defocus(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
@@ -104,17 +110,18 @@ def _s_defocus(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str,
 
 
 def _a_defocus(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.ndarray:
-    """albumentations' defocus kernel (aliased disk, then a small Gaussian), trimmed to its
-    non-zero support: its 17x17 always-size kernel made this the slowest step (~75 ms)."""
+    """albumentations' defocus kernel (aliased disk, then a small Gaussian), trimmed to where
+    it weighs at least 1e-3 of its peak and renormalised: its 17x17 always-size kernel made
+    this the slowest step (~75 ms), and the alias blur's 1e-6 tails added a ring of taps."""
     radius = int(rec["radius"])
     span = np.arange(-max(8, radius), max(8, radius) + 1)
     x, y = np.meshgrid(span, span)
     disk = ((x**2 + y**2) <= radius**2).astype(np.float32)
     disk /= disk.sum()
     kernel = cv2.GaussianBlur(disk, (3 if radius <= 8 else 5,) * 2, sigmaX=rec["alias_blur"])
-    rows, cols = np.nonzero(kernel > 0)
+    rows, cols = np.nonzero(kernel >= 1e-3 * kernel.max())
     kernel = kernel[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
-    return apixel.convolve(img, kernel)
+    return cv2.filter2D(img, -1, kernel / kernel.sum())
 
 
 def _s_lowres(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
@@ -122,7 +129,19 @@ def _s_lowres(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, 
 
 
 def _a_lowres(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.ndarray:
-    return apixel.downscale(img, rec["scale"], cv2.INTER_AREA, cv2.INTER_LINEAR)
+    """The page seen by a sensor with `scale` times fewer pixels per side, then enlarged back.
+
+    Anti-aliased with a Gaussian before a bilinear shrink (sigma = (1/scale - 1) / 2, the
+    usual rule) instead of INTER_AREA: area averaging at a fractional factor took ~10 ms a
+    page, this ~4 ms, and both low-pass the same band.
+    """
+    h, w = img.shape[:2]
+    scale = float(rec["scale"])
+    sigma = (1.0 / scale - 1.0) / 2.0
+    soft = cv2.GaussianBlur(img, (0, 0), sigma) if sigma > 0.1 else img
+    small = cv2.resize(soft, (max(1, round(w * scale)), max(1, round(h * scale))),
+                       interpolation=cv2.INTER_LINEAR)  # fmt: skip
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def _s_gauss(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
@@ -142,7 +161,14 @@ def _s_jpeg(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, An
 
 
 def _a_jpeg(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.ndarray:
-    return apixel.image_compression(img, rec["quality"], ".jpg")
+    """JPEG round trip at the recorded quality. The page is RGB and OpenCV's codec assumes BGR:
+    swapped first, so luma and chroma are those of the real colours (albumentations'
+    `image_compression` handed RGB over as BGR, subsampling the wrong chroma)."""
+    bgr = cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
+    ok, data = cv2.imencode(".jpg", bgr, (int(cv2.IMWRITE_JPEG_QUALITY), int(rec["quality"])))
+    if not ok:
+        raise RuntimeError("OpenCV could not encode a JPEG")
+    return cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 
 
 def _def(name: str, defaults: Ranges, sampler: Sampler, **kw: Any) -> StepDef:
