@@ -111,12 +111,16 @@ def _low_noise(seed: int, low_w: int, low_h: int, cell: int) -> np.ndarray:
     return cv2.resize(small.astype(np.float32), (low_w, low_h), interpolation=cv2.INTER_CUBIC)
 
 
-def _grain(seed: int, width: int, height: int) -> np.ndarray:
-    """Pixel-level grain from a 128x128 tile; repetition is invisible at grain amplitudes."""
+def _add_grain(lum: np.ndarray, seed: int, amplitude: float) -> None:
+    """Add pixel-level grain from a 128x128 tile to `lum` in place; repetition is invisible at
+    grain amplitudes. One band of tiles is built and added band by band (no page-size copy)."""
     gen = np.random.Generator(np.random.PCG64(seed))
     tile = gen.standard_normal((128, 128)).astype(np.float32)
-    reps = (height // 128 + 1, width // 128 + 1)
-    return np.tile(tile, reps)[:height, :width]
+    height, width = lum.shape
+    band = cv2.repeat(tile, 1, width // 128 + 1)[:, :width]
+    for y in range(0, height, 128):
+        rows = lum[y : y + 128]
+        cv2.scaleAdd(band[: rows.shape[0]], amplitude, rows, dst=rows)
 
 
 def _fibres(record: dict[str, Any], width: int, height: int) -> np.ndarray:
@@ -152,14 +156,46 @@ def _stain_multiplier(stains: list[dict[str, Any]], low_w: int, low_h: int) -> n
     yy, xx = np.mgrid[0:low_h, 0:low_w].astype(np.float32)
     for stain in stains:
         gen = np.random.Generator(np.random.PCG64(int(stain["seed"])))
-        r = float(stain["radius"]) * min(low_w, low_h)
+        r = max(float(stain["radius"]) * min(low_w, low_h), 1.0)
         wobble = cv2.resize(gen.standard_normal((6, 6)).astype(np.float32), (low_w, low_h)) * 0.25
-        d = np.hypot(xx - stain["cx"] * low_w, yy - stain["cy"] * low_h) / max(r, 1.0) + wobble
+        # Only where d < 1.35 does the blob tint (its rim is exp(-0.35^2/0.01) < 1e-5 there):
+        # compute inside that box (plus the blur's reach), the page elsewhere stays 1.
+        cx, cy = float(stain["cx"]) * low_w, float(stain["cy"]) * low_h
+        reach = r * (1.35 - float(wobble.min())) + 4
+        x0, x1 = max(0, int(cx - reach)), min(low_w, int(np.ceil(cx + reach)) + 1)
+        y0, y1 = max(0, int(cy - reach)), min(low_h, int(np.ceil(cy + reach)) + 1)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        d = (np.hypot(xx[y0:y1, x0:x1] - cx, yy[y0:y1, x0:x1] - cy) / r
+             + wobble[y0:y1, x0:x1])
         blob = np.clip(1.0 - d, 0.0, 1.0) * 0.5 + np.exp(-((d - 1.0) ** 2) / 0.01) * 0.6
         s = np.clip(cv2.GaussianBlur(blob, (0, 0), 1.0) * (float(stain["strength"]) * 4.0), 0, 0.6)
         absorb = 1.0 - np.asarray(stain["colour"], np.float32) / 255.0  # what the stain filters out
-        mult *= 1.0 - s[..., None] * absorb
+        mult[y0:y1, x0:x1] *= 1.0 - s[..., None] * absorb
     return mult
+
+
+def _apply_stains(image: np.ndarray, stains: list[dict[str, Any]], low_w: int, low_h: int
+                  ) -> None:
+    """Multiply the stains into `image` (in place), only over the box where they tint.
+
+    The multiplier is 1 (255 as uint8) away from the stains; upsampling and multiplying only
+    the low-res box that differs from 1 (plus a margin for the interpolation) leaves the rest
+    of the page untouched, which it would be anyway.
+    """
+    height, width = image.shape[:2]
+    mult_u8 = np.round(_stain_multiplier(stains, low_w, low_h) * 255).astype(np.uint8)
+    rows = np.flatnonzero((mult_u8 < 255).any(axis=(1, 2)))
+    cols = np.flatnonzero((mult_u8 < 255).any(axis=(0, 2)))
+    if not len(rows):
+        return
+    sx, sy = width / low_w, height / low_h
+    lx0, lx1 = max(0, int(cols[0]) - 2), min(low_w, int(cols[-1]) + 3)
+    ly0, ly1 = max(0, int(rows[0]) - 2), min(low_h, int(rows[-1]) + 3)
+    x0, x1 = int(round(lx0 * sx)), int(round(lx1 * sx))
+    y0, y1 = int(round(ly0 * sy)), int(round(ly1 * sy))
+    region = cv2.resize(np.ascontiguousarray(mult_u8[ly0:ly1, lx0:lx1]), (x1 - x0, y1 - y0))
+    image[y0:y1, x0:x1] = cv2.multiply(image[y0:y1, x0:x1], region, scale=1.0 / 255.0)
 
 
 def _draw_ruling(image: np.ndarray, rule: dict[str, Any]) -> None:
@@ -237,7 +273,7 @@ def apply_paper(record: dict[str, Any], width: int, height: int) -> np.ndarray:
     lum = cv2.resize(low, (width, height), interpolation=cv2.INTER_LINEAR)
     grain = float(record["grain"]["amplitude"])
     if grain > 0:
-        lum += grain * _grain(int(record["grain"]["seed"]), width, height)
+        _add_grain(lum, int(record["grain"]["seed"]), grain)
     if record.get("background"):
         base = _background(record["background"], width, height) * lum[..., None]
         image = np.clip(base, 0, 255).astype(np.uint8)
@@ -245,9 +281,7 @@ def apply_paper(record: dict[str, Any], width: int, height: int) -> np.ndarray:
         tint = record["tint"]
         image = cv2.merge([cv2.convertScaleAbs(lum, alpha=float(c)) for c in tint])
     if record["stains"]:
-        mult = _stain_multiplier(record["stains"], low_w, low_h)
-        mult_u8 = cv2.resize(np.round(mult * 255).astype(np.uint8), (width, height))
-        image = cv2.multiply(image, mult_u8, scale=1.0 / 255.0)
+        _apply_stains(image, record["stains"], low_w, low_h)
     if record["fibres"]["count"] > 0:
         fibres = _fibres(record["fibres"], width, height)
         image = cv2.subtract(image, cv2.cvtColor(fibres, cv2.COLOR_GRAY2RGB))
