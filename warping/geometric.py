@@ -112,7 +112,7 @@ def grid_pad(records: list[dict[str, Any]], width: int, height: int, grid_step: 
     """
     cap = max(2, int(np.ceil(0.15 * max(width, height) / grid_step)))
     page_w, page_h = records[0]["frame"]
-    border = densify([[0, 0], [page_w, 0], [page_w, page_h], [0, page_h]], grid_step)
+    border = densify([[0, 0], [page_w, 0], [page_w, page_h], [0, page_h]], 4 * grid_step)
     reach = forward_points(records, border, LABEL_GUESS_ITERATIONS)
     beyond = np.max(
         [-reach[:, 0].min(), -reach[:, 1].min(), reach[:, 0].max() - width,
