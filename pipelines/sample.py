@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import gc
 import json
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import cv2
 import numpy as np
+import pyarrow as pa
 
 import warping
 from qa_factory.markdown import page_markdown
@@ -70,11 +72,36 @@ def settle_worker() -> None:
     threshold (700) the collector re-walked a shard's rows over and over (~5 % of CPU). Fonts
     and corpus, loaded once, are frozen out of every later pass.
     """
+    keep_pandas_out_of_arrow()
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
     # one worker per core: OpenCV's own thread pool only adds spin time and fights the other
     # workers (Ray tasks set the same); the local executor is one such worker
     cv2.setNumThreads(1)
+
+
+class _NoPandas:
+    """Import hook that makes `import pandas` fail (installed only for one pyarrow call)."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name == "pandas":
+            raise ImportError("pandas is kept out of polyglyph workers")
+
+
+def keep_pandas_out_of_arrow() -> None:
+    """pyarrow imports pandas (if installed) the first time it converts a Python list, only to
+    ask whether the list is a pandas object: +48 MiB of RSS in every worker, which never uses
+    pandas. Let that one probe fail while nothing has loaded pandas yet; pyarrow then skips
+    the check for lists, and still imports pandas on its own when an explicit pandas call
+    (`to_pandas`, `from_pandas`) needs it, so nothing else changes."""
+    if "pandas" in sys.modules:
+        return
+    hook = _NoPandas()
+    sys.meta_path.insert(0, hook)
+    try:
+        pa.array([0])
+    finally:
+        sys.meta_path.remove(hook)
 
 
 def row_id(config_hash: str, index: int) -> str:
