@@ -306,8 +306,12 @@ def _apply_run(image: np.ndarray, run: list[dict[str, Any]], ctx: ShadingContext
         if term.colour is not None:
             colour *= term.colour
     paper, table = _compose_run(terms, w, h, alpha is not None)
-    gain = _blend_sides(paper[0], table[0], w, h, alpha)
-    lift = _blend_sides(paper[1], table[1], w, h, alpha)
+    # a table-only term (the drop shadow) must stop exactly at the page edge: blend at full
+    # size; paper-only shading may blend over one lattice cell, as it always did
+    sharp = any(t.side == "table" for t in terms)
+    coverage: dict[tuple[int, int], np.ndarray] = {}
+    gain = _blend_sides(paper[0], table[0], alpha, coverage, sharp)
+    lift = _blend_sides(paper[1], table[1], alpha, coverage, sharp)
     return _affine(image, gain, lift, colour)
 
 
@@ -348,11 +352,16 @@ def _compose(terms: list[LightTerm], shape: tuple[int, int], sided: bool) -> tup
     table = paper
     for term in terms:
         gain, lift = _on_lattice(term.gain, shape), _on_lattice(term.lift, shape)
-        same = table is paper  # a term on both sides while they are equal is composed once
+        before = paper
         if term.side in ("all", "paper"):
             paper = _then(paper, gain, lift)
         if sided and term.side in ("all", "table"):
-            table = paper if same and term.side == "all" else _then(table, gain, lift)
+            if term.side == "all" and table is before:  # equal sides: composed once
+                table = paper
+            elif term.side == "all" and table[1] is before[1]:  # equal lifts: the lift once
+                table = (table[0] * gain, paper[1])
+            else:
+                table = _then(table, gain, lift)
     return paper, table
 
 
@@ -376,17 +385,43 @@ def _same(a: Field, b: Field) -> bool:
     return not isinstance(a, np.ndarray) and not isinstance(b, np.ndarray) and float(a) == float(b)
 
 
-def _blend_sides(paper: Field, table: Field, w: int, h: int, alpha: np.ndarray | None) -> Field:
-    """Full-size field: the paper's where the page covers, the table's elsewhere (coverage is
-    anti-aliased, so edge pixels blend)."""
+def _blend_sides(
+    paper: Field,
+    table: Field,
+    alpha: np.ndarray | None,
+    coverage: dict[tuple[int, int], np.ndarray],
+    sharp: bool,
+) -> Field:
+    """One field: the paper's where the page covers, the table's elsewhere.
+
+    `sharp`: at full size with the page coverage itself (anti-aliased edge pixels blend).
+    Otherwise on the finer lattice of the two with the coverage area-averaged to it (cached
+    per lattice in `coverage`): the edge then blends over one cell, ~4 ms a page cheaper.
+    """
     if alpha is None or _same(paper, table):
-        return _enlarge(paper, w, h)
-    if isinstance(paper, np.ndarray) and isinstance(table, np.ndarray):
-        finer = paper.shape if paper.size >= table.size else table.shape
-        paper, table = _on_lattice(paper, finer), _on_lattice(table, finer)
-    diff = _full(paper - table, w, h)
-    cv2.multiply(diff, alpha, dst=diff, scale=1.0 / 255.0, dtype=cv2.CV_32F)
-    return cv2.add(_full(table, w, h), diff)
+        return paper
+    arrays = [f for f in (paper, table) if isinstance(f, np.ndarray)]
+    shape = max((f.shape for f in arrays), key=lambda s: s[0] * s[1])
+    paper, table = _on_lattice(paper, shape), _on_lattice(table, shape)
+    if sharp:
+        h, w = alpha.shape
+        diff = _full(paper - table, w, h)
+        cv2.multiply(diff, alpha, dst=diff, scale=1.0 / 255.0, dtype=cv2.CV_32F)
+        return cv2.add(_full(table, w, h), diff, dst=diff)
+    if shape not in coverage:
+        coverage[shape] = _coverage(alpha, shape)
+    return table + (paper - table) * coverage[shape]
+
+
+def _coverage(alpha: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Page coverage 0..1 averaged onto a lattice of `shape`."""
+    h, w = alpha.shape
+    k = max(1, round(h / shape[0]))
+    if _lattice(k, w, h) == shape:
+        small = _shrink(alpha, k)
+    else:
+        small = cv2.resize(alpha, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+    return small.astype(np.float32) * np.float32(1.0 / 255.0)
 
 
 def _scalar(field: Field, value: float) -> bool:
