@@ -56,7 +56,7 @@ def draw_labelled_line(
         line = engine.line_label(layout, geometry, role=role, line_index=line_index,
                                  style="printed" if hand is None else "handwritten")
         return line
-    from synth.handwriting import apply_handwriting, composite_ink, map_polygon
+    from synth.handwriting import apply_handwriting, composite_ink, map_polygons
 
     params = dict(hand["params"])
     params["jitter_seed"] = int(params["jitter_seed"]) + int(line_seed)
@@ -72,16 +72,13 @@ def draw_labelled_line(
     px, py = int(ox - shift[0]), int(oy - shift[1])
     composite_ink(canvas, out, params["ink"], px, py)
 
-    def to_page(poly: Polygon) -> Polygon:
-        local = [[x - ox, y - oy] for x, y in poly]
-        moved = map_polygon(forward, local, HAND_POLYGON_STEP)
-        return [[round(x + px, 2), round(y + py, 2)] for x, y in moved]
-
     label = engine.line_label(layout, geometry, role=role, line_index=line_index,
                               style="handwritten")
-    polygon = to_page(geometry.polygon)
-    words = [Word(text=w.text, polygon=to_page(w.polygon), line_index=line_index)
-             for w in label.words]
+    local = [[[x - ox, y - oy] for x, y in poly]
+             for poly in [geometry.polygon, *(w.polygon for w in label.words)]]
+    polygon, *moved = map_polygons(forward, local, HAND_POLYGON_STEP, (px, py))
+    words = [Word(text=w.text, polygon=poly, line_index=line_index)
+             for w, poly in zip(label.words, moved, strict=True)]
     label.polygon, label.quad, label.words = polygon, min_area_quad(polygon), words
     return label
 

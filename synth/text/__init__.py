@@ -181,6 +181,7 @@ def bold_sibling(path: str) -> str | None:
     return candidate if os.path.exists(candidate) else None
 
 
+@lru_cache(maxsize=1024)
 def face_name(face: Any) -> str:
     """Short, stable font name for labels: file name, plus the face index inside a collection."""
     path = str(getattr(face, "path", face))
@@ -200,7 +201,7 @@ class TextEngine:
         self._inks: dict[Hashable, Ink] = {}
         self.ink_bytes = 0
         self.ink_cache_bytes = INK_CACHE_BYTES
-        self._items: dict[Hashable, list[tuple[str, Any]]] = {}
+        self._items: dict[int, tuple[tuple[Any, ...], dict[str, list[tuple[str, Any]]]]] = {}
         self._extents: dict[Hashable, tuple[float, float]] = {}
 
     # -- shaping ---------------------------------------------------------------------------
@@ -270,7 +271,7 @@ class TextEngine:
     def cache_sizes(self) -> dict[str, int]:
         """Entries and bytes held by the shaping caches (memory reports)."""
         return {"widths": len(self._widths), "pieces": len(self._shaped), "inks": len(self._inks),
-                "ink_bytes": self.ink_bytes, "items": len(self._items),
+                "ink_bytes": self.ink_bytes, "items": sum(len(e[1]) for e in self._items.values()),
                 **self.glyphs.sizes()}
 
     def _shape_ink(self, text: str, font: ImageFont.FreeTypeFont, direction: str, language: str
@@ -287,16 +288,23 @@ class TextEngine:
 
     def itemize(self, text: str, style: TextStyle) -> list[tuple[str, Any]]:
         """Font runs for `text`; a character no font of the chain has is a user-facing error."""
-        key = (text, style.chain)
-        runs = self._items.get(key)
-        if runs is None:
-            if len(self._items) > CACHE_LIMIT:
+        # Keyed by the chain object (hashing a tuple of faces on every call was most of the
+        # cost); the entry holds the chain, so its id cannot be reused while it is cached.
+        chain = style.chain
+        entry = self._items.get(id(chain))
+        if entry is None or entry[0] is not chain:
+            if len(self._items) > 256:
                 _forget_oldest_half(self._items)
+            entry = self._items[id(chain)] = (chain, {})
+        runs = entry[1].get(text)
+        if runs is None:
+            if len(entry[1]) > CACHE_LIMIT:
+                _forget_oldest_half(entry[1])
             try:
-                runs = self.fonts.itemize(text, list(style.chain))
+                runs = self.fonts.itemize(text, list(chain))
             except Exception as exc:  # MissingGlyphError and friends: name the language
                 raise PolyglyphError(f"language {style.language!r}: {exc}") from exc
-            self._items[key] = runs
+            entry[1][text] = runs
         return runs
 
     def shaped_pieces(self) -> list[tuple[str, Any]]:
