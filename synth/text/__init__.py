@@ -59,6 +59,7 @@ __all__ = [
 
 Box = tuple[float, float, float, float]
 WORD_OR_SPACE = re.compile(r"\s+|\S+")
+CONTROL_CHAR = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc, exactly
 CACHE_LIMIT = 200_000
 INK_CACHE_BYTES = 32 << 20  # composed piece masks kept per engine
 EMPTY_INK = Ink(None, 0, 0)
@@ -406,42 +407,48 @@ class TextEngine:
         `justify`: stretch the spaces so the line is exactly this long (justified text); lines
         without spaces, or already as long, keep their natural spacing.
         """
-        for c in text:
-            if unicodedata.category(c) == "Cc":
-                raise PolyglyphError(
-                    f"language {style.language!r}: control character U+{ord(c):04X} in text to "
-                    "draw (clean it with synth.text.clean_text)"
-                )
+        control = CONTROL_CHAR.search(text)
+        if control is not None:
+            raise PolyglyphError(
+                f"language {style.language!r}: control character U+{ord(control.group()):04X} "
+                "in text to draw (clean it with synth.text.clean_text)"
+            )
         words = word_spans(text, style.language, style.script)
-        word_of = [-1] * len(text)
-        for index, (start, end) in enumerate(words):
-            for k in range(start, end):
-                word_of[k] = index
         vertical = style.direction == "ttb"
         levels = [0] * len(text) if vertical else bidi_levels(text, style.direction == "rtl")
 
-        pieces: list[tuple[int, int, Any]] = []  # logical (start, end, face)
-        pos = 0
+        # A piece ends wherever the font run, the word (or space) or the bidi level changes.
+        runs: list[tuple[int, Any]] = []  # (end, face) of each font run
+        cuts = {0}
         for run_text, face in self.chunk_runs(text, style):
-            run_end = pos + len(run_text)
-            start = pos
-            for k in range(pos + 1, run_end + 1):
-                if k == run_end or word_of[k] != word_of[start] or levels[k] != levels[start]:
-                    pieces.append((start, k, face))
-                    start = k
-            pos = run_end
+            end = (runs[-1][0] if runs else 0) + len(run_text)
+            runs.append((end, face))
+            cuts.add(end)
+        for start, end in words:
+            cuts.add(start)
+            cuts.add(end)
+        if any(levels):
+            cuts.update(k for k in range(1, len(text)) if levels[k] != levels[k - 1])
+        bounds = sorted(cuts)
+        pieces: list[tuple[int, int, Any, int]] = []  # logical (start, end, face, word)
+        run_index = word_index = 0
+        for start, end in zip(bounds, bounds[1:], strict=False):
+            while runs[run_index][0] <= start:
+                run_index += 1
+            while word_index < len(words) and words[word_index][1] <= start:
+                word_index += 1
+            inside = word_index < len(words) and words[word_index][0] <= start
+            pieces.append((start, end, runs[run_index][1], word_index if inside else -1))
 
-        order = visual_order([levels[s] for s, _, _ in pieces])
+        order = visual_order([levels[p[0]] for p in pieces])
         placed: list[Piece] = []
         pen = 0.0
         for index in order:
-            start, end, face = pieces[index]
+            start, end, face, word = pieces[index]
             piece_text = text[start:end]
             direction = "ttb" if vertical else ("rtl" if levels[start] % 2 else "ltr")
             adv = self.advance(piece_text, face, style.size, direction, style.language, style.bold)
-            placed.append(
-                Piece(start, end, piece_text, face, direction, pen, adv, word_of[start])
-            )
+            placed.append(Piece(start, end, piece_text, face, direction, pen, adv, word))
             pen += adv
         spaces = [k for k, p in enumerate(placed) if p.word < 0]
         if justify is not None and justify > pen and spaces:

@@ -202,6 +202,8 @@ class GlyphRasteriser:
         """The piece's coverage: the union (max) of its glyph bitmaps, relative to the pen."""
         table = self._table(path, index, size)
         placed = []
+        x0 = y0 = 1 << 30
+        x1 = y1 = -(1 << 30)
         for gid, x, y in zip(shaped.glyphs, shaped.x, shaped.y, strict=True):
             glyph = table.get(gid)
             if glyph is None:
@@ -209,22 +211,22 @@ class GlyphRasteriser:
                 nbytes = 64 + (glyph.mask.nbytes if glyph.mask is not None else 0)
                 self._table_bytes[(path, index, size)] += nbytes
                 self.glyph_bytes += nbytes
-            if glyph.mask is not None:
-                # 26.6 origin rounded to the pixel grid, as FreeType-based renderers place glyphs
-                placed.append((glyph.mask, ((x + 32) >> 6) + glyph.left,
-                               glyph.top - ((y + 32) >> 6)))
+            mask = glyph.mask
+            if mask is None:
+                continue
+            # 26.6 origin rounded to the pixel grid, as FreeType-based renderers place glyphs
+            gx, gy = ((x + 32) >> 6) + glyph.left, glyph.top - ((y + 32) >> 6)
+            h, w = mask.shape
+            placed.append((mask, gx, gy, h, w))
+            x0, y0 = min(x0, gx), min(y0, gy)
+            x1, y1 = max(x1, gx + w), max(y1, gy + h)
         if not placed:
             return EMPTY_INK
         if len(placed) == 1:
-            mask, x0, y0 = placed[0]
+            mask = placed[0][0]
         else:
-            x0 = min(p[1] for p in placed)
-            y0 = min(p[2] for p in placed)
-            x1 = max(p[1] + p[0].shape[1] for p in placed)
-            y1 = max(p[2] + p[0].shape[0] for p in placed)
             mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
-            for glyph_mask, gx, gy in placed:
-                h, w = glyph_mask.shape
+            for glyph_mask, gx, gy, h, w in placed:
                 view = mask[gy - y0 : gy - y0 + h, gx - x0 : gx - x0 + w]
                 np.maximum(view, glyph_mask, out=view)
         return Ink(mask, int(x0), int(y0))

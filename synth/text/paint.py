@@ -55,21 +55,26 @@ def paint_pieces(canvas: np.ndarray, placed: list[tuple[Ink, int, int]], colour:
             composite(canvas, ink, px, py, colour, opacity)
         return
     height, width = canvas.shape[:2]
-    x0 = max(0, min(px + ink.x for ink, px, _ in placed))
-    y0 = max(0, min(py + ink.y for ink, _, py in placed))
-    x1 = min(width, max(px + ink.x + ink.mask.shape[1] for ink, px, _ in placed))
-    y1 = min(height, max(py + ink.y + ink.mask.shape[0] for ink, _, py in placed))
+    boxes = []
+    x0 = y0 = 1 << 30
+    x1 = y1 = -(1 << 30)
+    for ink, px, py in placed:
+        h, w = ink.mask.shape
+        gx, gy = px + ink.x, py + ink.y
+        boxes.append((ink.mask, gx, gy, h, w))
+        x0, y0 = min(x0, gx), min(y0, gy)
+        x1, y1 = max(x1, gx + w), max(y1, gy + h)
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
     if x1 <= x0 or y1 <= y0:
         return
     alpha = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    for ink, px, py in placed:
-        h, w = ink.mask.shape
-        gx, gy = px + ink.x - x0, py + ink.y - y0
+    for mask, gx, gy, h, w in boxes:
+        gx, gy = gx - x0, gy - y0
         sx, sy = max(0, -gx), max(0, -gy)  # parts outside the canvas are cut off
         ex, ey = min(w, x1 - x0 - gx), min(h, y1 - y0 - gy)
         if ex > sx and ey > sy:
             view = alpha[gy + sy : gy + ey, gx + sx : gx + ex]
-            np.maximum(view, ink.mask[sy:ey, sx:ex], out=view)
+            np.maximum(view, mask[sy:ey, sx:ex], out=view)
     if opacity != 1.0:
         alpha = cv2.convertScaleAbs(alpha, alpha=float(opacity))
     region = canvas[y0:y1, x0:x1]
