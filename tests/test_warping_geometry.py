@@ -87,9 +87,11 @@ def test_pixel_map_matches_grid_evaluation() -> None:
     ys, xs = np.mgrid[0:157, 0:203]
     q = np.stack([xs.ravel() + 0.5, ys.ravel() + 0.5], axis=1)
     assert np.abs(full.reshape(-1, 2) - grid.evaluate(coarse, q)).max() < 1e-3
-    map1, map2 = grid.pixel_maps(coarse)
-    assert map1.dtype == np.int16 and map1.shape == (157, 203, 2)
-    assert map2.dtype == np.uint16 and cv2.remap is not None
+    window = grid.window_map(coarse, (0, 0, 203, 157))  # remap coordinates: source - 0.5
+    assert window.dtype == np.float32 and window.shape == (157, 203, 2)
+    assert np.abs(window.reshape(-1, 2) + 0.5 - grid.evaluate(coarse, q)).max() < 1e-3
+    part = grid.window_map(coarse, (37, 21, 150, 96))
+    assert np.array_equal(part, window[21:96, 37:150]) and cv2.remap is not None
 
 
 def test_window_remap_equals_full_frame_remap(pages: dict[int, Page]) -> None:

@@ -3,9 +3,9 @@
     record = sample_warp(profile, width, height, rng)   # plain JSON: every drawn parameter
     page = apply_warp(page, record)                      # same record -> byte-identical image
 
-The geometric stage composes all steps into one coarse backward grid (pixels via fixed-point
-`cv2.remap`, labels via the exact numerical inverse of the same grid); the photometric stage
-changes pixels only.
+The geometric stage composes all steps into one coarse backward grid (pixels via `cv2.remap`
+of its bilinear upsampling, labels via the exact numerical inverse of the same grid); the
+photometric stage changes pixels only.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The geometric stage: all of a sample's steps composed into one backward grid.
 
 Steps are recorded in forward order (paper deformations first, then rotation, camera, scene);
-the backward map evaluates them in reverse. From the grid come the fixed-point pixel maps and,
+the backward map evaluates them in reverse. From the grid come the float pixel maps and,
 by numerical inversion of the very same bilinear function, the point map for labels.
 """
 

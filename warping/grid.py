@@ -81,23 +81,6 @@ def upsample_nodes(grid: CoarseGrid, values: np.ndarray, reduce: int = 1) -> np.
     return np.ascontiguousarray(full[s : s + h, s : s + w])
 
 
-def pixel_maps(grid: CoarseGrid) -> tuple[np.ndarray, np.ndarray]:
-    """Full-resolution fixed-point maps for `cv2.remap` (CV_16SC2 + interpolation table).
-
-    Subtracting 0.5 turns continuous source coordinates into remap's pixel-index coordinates.
-    """
-    full = upsample_nodes(grid, grid.source - 0.5)
-    map1, map2 = cv2.convertMaps(full, None, cv2.CV_16SC2)
-    return map1, map2
-
-
-def remap(image: np.ndarray, maps: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """Pull pixels through the map; outside the source is transparent black (alpha 0)."""
-    return cv2.remap(
-        image, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
-    )
-
-
 def page_window(
     grid: CoarseGrid, source_width: int, source_height: int
 ) -> tuple[int, int, int, int] | None:
