@@ -242,52 +242,59 @@ class GridInverse:
         return self._tree, self._node_out
 
     def _newton(self, p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Newton on the points still above the tolerance only (most converge in one or two
-        steps from the guess); the bilinear patch and its Jacobian are evaluated in place
+        """Newton on the points still above `CONVERGED` only (most converge in two steps from
+        the guess), on compact per-coordinate arrays; the bilinear patch and its Jacobian come
         from the cell's 8 coefficients."""
         g = self.grid
         rows, cols = g.source.shape[:2]
         inv_step, shift = 1.0 / g.step, g.pad - 0.5
         limit = 2.0 * g.step  # damp huge steps (a near-singular cell) to at most two cells
-        q = q.copy()
+        out = np.array(q, dtype=np.float64)
         resid_norm = np.zeros(len(p))
         active = np.arange(len(p))
-        px, py = p[:, 0], p[:, 1]
+        qx, qy = out[:, 0].copy(), out[:, 1].copy()
+        px, py = p[:, 0].copy(), p[:, 1].copy()
         for it in range(self.iterations + 1):
-            qx, qy = q[active, 0], q[active, 1]
-            u = qx * inv_step + shift
-            v = qy * inv_step + shift
+            u = qx * inv_step
+            u += shift
+            v = qy * inv_step
+            v += shift
             i = np.clip(np.floor(u), 0, cols - 2)
             j = np.clip(np.floor(v), 0, rows - 2)
             a, b = u - i, v - j
-            c = self._coef[(j * (cols - 1) + i).astype(np.intp)]
+            j *= cols - 1
+            j += i
+            c = self._coef[j.astype(np.intp)].T  # (8, n): x0 y0 xa ya xb yb xab yab
             ab = a * b
-            rx = c[:, 0] + a * c[:, 2] + b * c[:, 4] + ab * c[:, 6] - px[active]
-            ry = c[:, 1] + a * c[:, 3] + b * c[:, 5] + ab * c[:, 7] - py[active]
+            rx = c[0] + a * c[2] + b * c[4] + ab * c[6] - px
+            ry = c[1] + a * c[3] + b * c[5] + ab * c[7] - py
             done = np.maximum(np.abs(rx), np.abs(ry)) < CONVERGED
             if it == self.iterations:
                 done[:] = True
             if done.any():
-                resid_norm[active[done]] = np.hypot(rx[done], ry[done])
+                finished = active[done]
+                resid_norm[finished] = np.hypot(rx[done], ry[done])
+                out[finished, 0], out[finished, 1] = qx[done], qy[done]
                 keep = ~done
                 active = active[keep]
                 if len(active) == 0:
                     break
-                qx, qy, a, b, c, rx, ry = qx[keep], qy[keep], a[keep], b[keep], c[keep], rx[keep], ry[keep]
+                qx, qy, px, py = qx[keep], qy[keep], px[keep], py[keep]
+                a, b, rx, ry, c = a[keep], b[keep], rx[keep], ry[keep], c[:, keep]
             # Jacobian d(src)/d(q) = [[xa + b xab, xb + a xab], [ya + b yab, yb + a yab]] / step
-            j00 = c[:, 2] + b * c[:, 6]
-            j01 = c[:, 4] + a * c[:, 6]
-            j10 = c[:, 3] + b * c[:, 7]
-            j11 = c[:, 5] + a * c[:, 7]
+            j00 = c[2] + b * c[6]
+            j01 = c[4] + a * c[6]
+            j10 = c[3] + b * c[7]
+            j11 = c[5] + a * c[7]
             det = (j00 * j11 - j01 * j10) * (inv_step * inv_step)
             det = np.where(np.abs(det) < 1e-12, 1e-12, det)
             dx = (j11 * rx - j01 * ry) * inv_step / det
             dy = (j00 * ry - j10 * rx) * inv_step / det
             norm = np.hypot(dx, dy)
             scale = np.where(norm > limit, limit / np.maximum(norm, 1e-12), 1.0)
-            q[active, 0] = qx - dx * scale
-            q[active, 1] = qy - dy * scale
-        return q, resid_norm
+            qx -= dx * scale
+            qy -= dy * scale
+        return out, resid_norm
 
     def __call__(self, points: np.ndarray) -> np.ndarray:
         p = np.asarray(points, dtype=np.float64).reshape(-1, 2)
