@@ -72,3 +72,23 @@ def test_default_bounds_hold_over_many_pages(corpus):
     assert 0 < sizes["ink_bytes"] <= engine.ink_cache_bytes + (1 << 20), sizes
     assert 0 < sizes["glyph_bytes"] <= engine.glyphs.max_bytes + (1 << 20), sizes
     assert sizes["ft_faces"] <= engine.glyphs.open_faces, sizes
+
+
+def test_itemisation_shortcut_matches_the_registry(corpus):
+    """The engine's one-run shortcut (preferred face draws every character) gives exactly the
+    registry's runs, also for digits and punctuation the script font lacks."""
+    from synth.text import TextEngine, TextStyle
+
+    registry = FontRegistry.load()
+    engine = TextEngine(registry)
+    shortcut = 0
+    for code in ("en", "ar", "th", "hi", "ja", "he", "my", "am", "ka"):
+        info = registry.language(code)
+        chain = tuple(registry.chain(info.code))
+        style = TextStyle(chain, 20, info.code, info.script, info.direction)
+        words = " ".join(corpus[info.code].paragraphs[:4]).split()[:60]
+        for text in [*words, "12,345.67", "(1948)", "“A”", " "]:
+            expected = registry.itemize(text, list(chain))
+            assert engine.itemize(text, style) == expected, (code, text)
+            shortcut += len(expected) == 1 and expected[0][1] == chain[0]
+    assert shortcut > 100  # the shortcut was taken, so the comparison covered it

@@ -136,7 +136,7 @@ def clean_text(text: str) -> str:
     Some corpus texts carry U+0092 where ’ was meant; fonts map no glyph to controls, so drawing
     them would show tofu boxes.
     """
-    if not any(unicodedata.category(c) == "Cc" for c in text):
+    if CONTROL_CHAR.search(text) is None:
         return text
     out = []
     for c in text:
@@ -301,12 +301,22 @@ class TextEngine:
         if runs is None:
             if len(entry[1]) > CACHE_LIMIT:
                 _forget_oldest_half(entry[1])
+            first = self._first_face_coverage(chain)
             try:
-                runs = self.fonts.itemize(text, list(chain))
+                if first is not None and text and all(ord(c) in first for c in text):
+                    # the preferred face draws every character: the one run the registry's
+                    # itemisation gives too, without segmenting grapheme clusters
+                    runs = [(text, chain[0])]
+                else:
+                    runs = self.fonts.itemize(text, list(chain))
             except Exception as exc:  # MissingGlyphError and friends: name the language
                 raise PolyglyphError(f"language {style.language!r}: {exc}") from exc
             entry[1][text] = runs
         return runs
+
+    def _first_face_coverage(self, chain: tuple[Any, ...]) -> frozenset[int] | None:
+        coverage = getattr(self.fonts, "coverage", None)
+        return coverage(chain[0]) if coverage is not None and chain else None
 
     def shaped_pieces(self) -> list[tuple[str, Any]]:
         """(text, face) of every piece shaped for drawing so far (for no-tofu audits)."""
