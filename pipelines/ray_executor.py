@@ -47,7 +47,7 @@ def _task(fn: ShardFn, shared: Any, job: ShardJob, target: str, progress: Any) -
 
     def on_row() -> None:
         count[0] += 1
-        if count[0] % 4 == 0 or count[0] == job.rows:
+        if progress is not None and (count[0] % 4 == 0 or count[0] == job.rows):
             progress.report.remote(job.index, count[0])
 
     return fn(shared, job, target, on_row)
@@ -85,7 +85,10 @@ def run_ray(
     started_here = _connect(ray_address, workers)
     try:
         task = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(_task)
-        progress = ray.remote(num_cpus=0)(_Progress).remote()
+        # the progress actor is a whole worker process (~190 MB, ~1.5 s CPU to start, and it
+        # takes one of the workers Ray pre-starts, so the second shard task waited for a fresh
+        # one): only worth it when someone watches the bar
+        progress = None if bar.disable else ray.remote(num_cpus=0)(_Progress).remote()
         shared_ref = ray.put(shared)
         pending = [task.remote(fn, shared_ref, job, target, progress) for job in jobs]
         finished_rows = 0
@@ -108,7 +111,7 @@ def run_ray(
                 on_result(entry)
                 finished.add(entry["index"])
                 finished_rows += entry["planned_rows"]
-            in_flight = ray.get(progress.snapshot.remote())
+            in_flight = {} if progress is None else ray.get(progress.snapshot.remote())
             shown = finished_rows + sum(n for k, n in in_flight.items() if k not in finished)
             if shown != bar.n:
                 bar.n = shown

@@ -266,11 +266,34 @@ def build_stats(
             "wall_seconds": round(elapsed, 3),
             "rows_per_second": round(rows_made / elapsed, 3) if elapsed > 0 else None,
             "worker_seconds": round(sum(e["seconds"] for e in made), 3),
+            **worker_totals(made),
             "ms_per_row_by_stage": {
                 k: round(1000 * v / max(1, rows_made), 2) for k, v in sorted(stage_seconds.items())
             },
             "executor": manifest["executor"],
         },
+    }
+
+
+def worker_totals(made: list[dict[str, Any]]) -> dict[str, Any]:
+    """CPU seconds and peak RSS of the worker processes (from their own shard reports), so a
+    Ray run's cost per row can be judged on a busy machine, not only its wall time."""
+    measured = [e for e in made if "cpu_seconds" in e]
+    if not measured:
+        return {}
+    peaks: dict[str, float] = {}
+    for entry in measured:
+        peaks[entry["worker"]] = max(peaks.get(entry["worker"], 0.0), entry["peak_rss_mib"])
+    first = min(e["span"][0] for e in measured)
+    last = max(e["span"][1] for e in measured)
+    busy = sum(e["span"][1] - e["span"][0] for e in measured)
+    return {
+        "worker_cpu_seconds": round(sum(e["cpu_seconds"] for e in measured), 3),
+        # share of (processes x first shard start..last shard end) spent inside shard tasks
+        "worker_busy_fraction": round(busy / max(1e-9, len(peaks) * (last - first)), 3),
+        "worker_context_seconds": round(sum(e["context_seconds"] for e in measured), 3),
+        "worker_processes": len(peaks),
+        "worker_peak_rss_mib": max(peaks.values()),
     }
 
 

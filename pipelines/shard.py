@@ -8,6 +8,8 @@ times, and the result is the same file.
 from __future__ import annotations
 
 import os
+import resource
+import socket
 import sys
 import time
 import traceback
@@ -64,6 +66,8 @@ def count_stats(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
 
 
 MANIFEST_FAILURES = 20
+WORKER_KEYS = ("cpu_seconds", "context_seconds", "peak_rss_mib", "worker", "span")
+"""Per-shard measurements of the worker process that made it (stats.json, not the manifest)."""
 STAT_KEYS = ("language", "script", "scene", "profile")
 
 
@@ -71,7 +75,7 @@ def manifest_entry(entry: dict[str, Any]) -> dict[str, Any]:
     """What the manifest keeps of a shard result: small and fixed-size, because the manifest is
     rewritten after every shard (counts by language alone can hold hundreds of keys)."""
     lean = {k: v for k, v in entry.items()
-            if k not in ("stats", "stage_seconds", "failures", "problems")}
+            if k not in ("stats", "stage_seconds", "failures", "problems", *WORKER_KEYS)}
     failures = entry.get("failures", [])
     lean["failed"] = len(failures)
     lean["failures"] = failures[:MANIFEST_FAILURES]
@@ -96,8 +100,9 @@ def make_shard(
     on_row: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """Make, write and describe one shard. Failed samples are skipped and reported, not fatal."""
-    started = time.perf_counter()
+    started, cpu_started, started_at = time.perf_counter(), time.process_time(), time.time()
     ctx = worker_context(config, config_hash)
+    context_seconds = time.perf_counter() - started  # > 0 only on a worker's first shard
     clock = StageClock()
     rows: list[dict[str, Any]] = []
     batches: list[pa.Table] = []
@@ -145,6 +150,23 @@ def make_shard(
         "stats": count_stats(counted),
         "stage_seconds": {k: round(v, 4) for k, v in sorted(clock.seconds.items())},
         "failures": failures,
+        **worker_measurements(cpu_started, context_seconds, started_at),
+    }
+
+
+def worker_measurements(
+    cpu_started: float, context_seconds: float, started_at: float
+) -> dict[str, Any]:
+    """What this shard cost the worker process: CPU seconds of all its threads, its peak RSS so
+    far (ru_maxrss: anonymous and file-backed pages), who it was and when (wall clock, to see
+    how busy the workers were). Ray workers are not children the driver waits for, so the
+    driver's rusage never sees them."""
+    return {
+        "span": [round(started_at, 3), round(time.time(), 3)],
+        "cpu_seconds": round(time.process_time() - cpu_started, 3),
+        "context_seconds": round(context_seconds, 3),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "worker": f"{socket.gethostname()}:{os.getpid()}",
     }
 
 

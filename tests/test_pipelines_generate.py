@@ -72,6 +72,11 @@ def test_reference_run_writes_contract(reference: Path) -> None:
     stats = json.loads((reference / "stats.json").read_text())
     assert stats["rows"] == NUM and sum(stats["by_language"].values()) == NUM
     assert stats["failed_samples"] == 0
+    worker = stats["throughput"]
+    assert worker["worker_processes"] == 1  # the local executor is this process
+    assert worker["worker_cpu_seconds"] > 0 and 0 < worker["worker_busy_fraction"] <= 1
+    assert worker["worker_peak_rss_mib"] > 50
+    assert "cpu_seconds" not in manifest["shards"][0]  # per-run measurements stay in stats
     ids = [r for p in sorted(reference.glob("part-*.parquet"))
            for r in pq.read_table(p, columns=["id", "index"]).to_pylist()]
     assert [r["index"] for r in ids] == list(range(NUM))
@@ -107,10 +112,13 @@ def test_ray_two_workers_with_a_worker_killed_mid_task(
     assert marker.exists(), "the crash hook never fired, so no retry was exercised"
     assert json.loads((out / "manifest.json").read_text())["executor"]["kind"] == "ray"
     assert _file_hashes(out) == _file_hashes(reference)
+    throughput = json.loads((out / "stats.json").read_text())["throughput"]
+    assert throughput["worker_processes"] >= 1 and throughput["worker_cpu_seconds"] > 0
 
 
 def test_two_node_ray_cluster_gives_same_bytes(reference: Path, config_file: Path,
-                                              tmp_path: Path) -> None:
+                                              tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
     import ray
     from ray.cluster_utils import Cluster
 
@@ -120,10 +128,11 @@ def test_two_node_ray_cluster_gives_same_bytes(reference: Path, config_file: Pat
         cluster.wait_for_nodes()
         out = tmp_path / "cluster"
         code = cli_main(["generate", "--config", str(config_file), "--num", str(NUM),
-                         "--out", str(out), "--workers", "2", "--ray-address", cluster.address,
-                         "--quiet"])
+                         "--out", str(out), "--workers", "2", "--ray-address", cluster.address])
         assert code == 0
         assert _file_hashes(out) == _file_hashes(reference)
+        # with a bar, rows reach it through the progress actor (quiet runs start no actor)
+        assert f"{NUM}/{NUM}" in capsys.readouterr().err
     finally:
         if ray.is_initialized():
             ray.shutdown()
