@@ -142,6 +142,42 @@ def test_composite_is_page_over_background(pages: dict[int, Page]) -> None:
     assert np.abs(image.astype(np.float64) - expected).max() <= 1.0
 
 
+def test_lattice_pad_holds_the_whole_page() -> None:
+    """The pad follows how far the page reaches past the frame: every point of the page
+    border inverts to a position inside the lattice (no extrapolated outer cells)."""
+    from synth.page import densify
+    from warping.geometric import build, label_map
+
+    profile = {
+        "geometric": [
+            {"step": "fold"},
+            {"step": "curl"},
+            {"step": "perspective", "pitch_deg": [10, 20]},
+            {"step": "place", "canvas": [1.0, 1.0], "zoom": [1.0, 1.0], "crop": [0.1, 0.12]},
+        ],
+        "photometric": [],
+    }
+    pads: set[int] = set()
+    reach: list[float] = []
+    for seed in range(6):
+        record = warping.sample_warp(profile, 600, 800, sample_rng(seed))
+        geo = {"steps": record["geometric"], "output_size": record["output_size"]}
+        coarse, _ = build(geo, 8)
+        border = densify([[0, 0], [600, 0], [600, 800], [0, 800]], 3.0)
+        q = label_map(geo, coarse)(border)
+        rows, cols = coarse.source.shape[:2]
+        lo = (0.5 - coarse.pad) * coarse.step  # outermost node centres
+        assert q[:, 0].min() > lo and q[:, 1].min() > lo, seed
+        assert q[:, 0].max() < lo + (cols - 1) * coarse.step, seed
+        assert q[:, 1].max() < lo + (rows - 1) * coarse.step, seed
+        out_w, out_h = record["output_size"]
+        beyond = max(-q[:, 0].min(), -q[:, 1].min(), q[:, 0].max() - out_w, q[:, 1].max() - out_h)
+        reach.append(beyond)
+        pads.add(coarse.pad)
+    assert max(reach) > 16  # some crops really pushed the page past the frame
+    assert min(pads) < int(np.ceil(0.15 * 800 / 8))  # smaller than the old fixed pad
+
+
 def _text_page() -> Page:
     rng = np.random.default_rng(7)
     image = rng.integers(0, 256, (600, 400, 3), dtype=np.uint8)
