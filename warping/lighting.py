@@ -88,16 +88,34 @@ def crease_term(rec: dict[str, Any], ctx: ShadingContext, w: int, h: int) -> Lig
     if ctx.grid is None or (not ctx.creases and ctx.slope is None):
         return None
     factor: np.ndarray | None = None
+    # float32 half-size planes, updated in place (each temporary was a fresh 2 MB buffer)
     for nodes in ctx.creases:
         t = upsample_nodes(ctx.grid, nodes, reduce=2)
-        line = np.exp(-np.square(t * np.float32(1.0 / rec["width"])))
-        side = np.sign(t) * np.exp(-np.abs(t))
-        term = (1.0 - rec["dark"] * line) * (1.0 + rec["tilt"] * side)
-        factor = term if factor is None else factor * term
+        line = t * np.float32(1.0 / rec["width"])
+        np.square(line, out=line)
+        np.negative(line, out=line)
+        np.exp(line, out=line)  # exp(-(t / width)^2)
+        line *= np.float32(-rec["dark"])
+        line += np.float32(1.0)  # 1 - dark * line
+        sign = np.sign(t)
+        side = np.abs(t, out=t)
+        np.negative(side, out=side)
+        np.exp(side, out=side)
+        side *= sign  # sign(t) exp(-|t|)
+        side *= np.float32(rec["tilt"])
+        side += np.float32(1.0)
+        line *= side
+        factor = line if factor is None else np.multiply(factor, line, out=factor)
     if ctx.slope is not None:
         slope = upsample_nodes(ctx.grid, ctx.slope, reduce=2)
-        term = 1.0 - rec["curl_dark"] * (1.0 - np.cos(slope)) + 0.5 * rec["tilt"] * np.sin(slope)
-        factor = term if factor is None else factor * term
+        fall = np.cos(slope)
+        fall -= np.float32(1.0)
+        fall *= np.float32(rec["curl_dark"])
+        fall += np.float32(1.0)  # 1 - curl_dark (1 - cos)
+        np.sin(slope, out=slope)
+        slope *= np.float32(0.5 * rec["tilt"])
+        fall += slope
+        factor = fall if factor is None else np.multiply(factor, fall, out=factor)
     return LightTerm(2, gain=factor, side="paper")
 
 
@@ -305,14 +323,37 @@ def _apply_run(image: np.ndarray, run: list[dict[str, Any]], ctx: ShadingContext
     for term in terms:
         if term.colour is not None:
             colour *= term.colour
-    paper, table = _compose_run(terms, w, h, alpha is not None)
-    # a table-only term (the drop shadow) must stop exactly at the page edge: blend at full
-    # size; paper-only shading may blend over one lattice cell, as it always did
+    # A table-only term (the drop shadow) must stop exactly at the page edge. It is a pure
+    # gain: with no lift before it, it commutes to the front and darkens the table at full
+    # size in uint8 (`shade`); otherwise the two sides are blended at full size in float.
+    shade = None
+    last_table = max((i for i, t in enumerate(terms) if t.side == "table"), default=-1)
+    if alpha is not None and last_table >= 0:
+        if all(_scalar(t.lift, 0.0) for t in terms[:last_table]):
+            shade = _table_shade([t for t in terms if t.side == "table"], alpha)
+            terms = [t for t in terms if t.side != "table"]
     sharp = any(t.side == "table" for t in terms)
+    if terms:
+        paper, table = _compose_run(terms, w, h, alpha is not None)
+    else:
+        paper = table = (1.0, 0.0)
+    # paper-only shading blends over one lattice cell at the page edge, as it always did
     coverage: dict[tuple[int, int], np.ndarray] = {}
     gain = _blend_sides(paper[0], table[0], alpha, coverage, sharp)
     lift = _blend_sides(paper[1], table[1], alpha, coverage, sharp)
-    return _affine(image, gain, lift, colour)
+    return _affine(image, gain, lift, colour, shade)
+
+
+def _table_shade(terms: list[LightTerm], alpha: np.ndarray) -> np.ndarray:
+    """Full-size uint8 darkening 255 * (1 - gain) of the table-only gains, zero on the page."""
+    h, w = alpha.shape
+    shape = _lattice(min(t.reduce for t in terms), w, h)
+    gain: Field = 1.0
+    for term in terms:
+        gain = gain * _on_lattice(term.gain, shape)
+    dark = cv2.convertScaleAbs(1.0 - _full(gain, shape[1], shape[0]), alpha=255.0)
+    dark = cv2.resize(dark, (w, h), interpolation=cv2.INTER_LINEAR)
+    return cv2.multiply(dark, cv2.bitwise_not(alpha), scale=1.0 / 255.0)
 
 
 Affine = tuple[Field, Field]  # (gain, lift)
@@ -428,8 +469,14 @@ def _scalar(field: Field, value: float) -> bool:
     return not isinstance(field, np.ndarray) and float(field) == value
 
 
-def _affine(image: np.ndarray, gain: Field, lift: Field, colour: np.ndarray) -> np.ndarray:
-    """clip(colour_c * (gain * x_c + lift)) per channel c.
+def _affine(
+    image: np.ndarray,
+    gain: Field,
+    lift: Field,
+    colour: np.ndarray,
+    shade: np.ndarray | None = None,
+) -> np.ndarray:
+    """clip(colour_c * (gain * (x_c * (1 - shade / 255)) + lift)) per channel c.
 
     Channel planes times the one-channel gain, in place (no three-channel float field, no
     fresh page-size buffers: on this VM a page fault costs ~3 us, ~14 ms a page here). The
@@ -438,16 +485,24 @@ def _affine(image: np.ndarray, gain: Field, lift: Field, colour: np.ndarray) -> 
     """
     h, w = image.shape[:2]
     cols = [float(c) for c in colour]
-    if not isinstance(gain, np.ndarray):
+    if not isinstance(gain, np.ndarray) and shade is None:
         lit = cv2.multiply(image, (*(float(gain) * c for c in cols), 0.0), dtype=cv2.CV_8U)
         if _scalar(lift, 0.0):
             return lit
         planes = list(cv2.split(lit))
     else:
-        gain = _full(gain, w, h)
         planes = list(cv2.split(image))
+        if shade is not None:
+            scratch = np.empty_like(shade)
+            for plane in planes:
+                cv2.multiply(plane, shade, dst=scratch, scale=1.0 / 255.0)
+                cv2.subtract(plane, scratch, dst=plane)
+        factor = _full(gain, w, h) if isinstance(gain, np.ndarray) else None
         for plane, c in zip(planes, cols, strict=True):
-            cv2.multiply(plane, gain, dst=plane, scale=c, dtype=cv2.CV_8U)
+            if factor is not None:
+                cv2.multiply(plane, factor, dst=plane, scale=c, dtype=cv2.CV_8U)
+            elif float(gain) * c != 1.0:
+                cv2.multiply(plane, float(gain) * c, dst=plane)
     if not _scalar(lift, 0.0):
         if isinstance(lift, np.ndarray):
             lift8 = cv2.convertScaleAbs(lift)

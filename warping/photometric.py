@@ -86,7 +86,7 @@ def _a_through(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.
     back = padded[top - dy : top - dy + h, left - dx : left - dx + w]
     back = cv2.GaussianBlur(back, (0, 0), max(0.3, rec["blur"]))
     faint = cv2.addWeighted(img, 1.0 - rec["opacity"], back, rec["opacity"], 0)
-    return cv2.min(img, faint)
+    return cv2.min(img, faint, dst=faint)
 
 
 def _s_motion(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
@@ -138,10 +138,12 @@ def _a_lowres(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.n
     h, w = img.shape[:2]
     scale = float(rec["scale"])
     sigma = (1.0 / scale - 1.0) / 2.0
-    soft = cv2.GaussianBlur(img, (0, 0), sigma) if sigma > 0.1 else img
-    small = cv2.resize(soft, (max(1, round(w * scale)), max(1, round(h * scale))),
+    soft = cv2.GaussianBlur(img, (0, 0), sigma) if sigma > 0.1 else None
+    small = cv2.resize(img if soft is None else soft,
+                       (max(1, round(w * scale)), max(1, round(h * scale))),
                        interpolation=cv2.INTER_LINEAR)  # fmt: skip
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    # enlarged into the blurred buffer when there is one (ours, page-sized, no longer needed)
+    return cv2.resize(small, (w, h), dst=soft, interpolation=cv2.INTER_LINEAR)
 
 
 def _s_gauss(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
