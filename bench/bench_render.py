@@ -6,6 +6,8 @@ Prints one JSON object (last stdout line) with:
   per-core figure on a shared machine), after
   one warm-up page per language (a worker renders many pages, so font and shaping caches are
   warm; the first page of each language costs more and is reported as `cold_page_s`);
+- `render_stage`: CPU ms per row of the pipeline's render stage (profile_row's rows) and the
+  text engine's cache sizes after it;
 - `word_ink_iou`: median IoU between each word polygon and the ink that word drew, per script;
 - `article1_cer`: Tesseract character error rate per language on clean line crops (Article 1);
 - `all_languages` (full run only): every usable language at 320x400, time and failures.
@@ -47,6 +49,40 @@ def scene_speed(ctx: RenderContext, scene: str, pages: int, repeats: int) -> dic
     return {"pages_per_s": round(statistics.median(rates), 3),
             "pages_per_cpu_s": round(statistics.median(cpu_rates), 3),
             "runs": [round(x, 3) for x in rates], "cold_page_s": round(cold, 3)}
+
+
+def render_stage(rows: int = 24) -> dict:
+    """CPU ms per row of the render stage on the rows `bench/profile_row.py` makes (wild
+    profile, ten languages, seed 7), after the same warm-up (two rows per language).
+
+    CPU time, not wall: on a shared machine wall time mostly measures the neighbours. Also
+    reports the text engine's cache sizes afterwards (memory bounds).
+    """
+    from pipelines.config import build_config, config_hash, resolve_config
+    from pipelines.sample import plan_sample, worker_context
+    from synth.rng import child_rng
+
+    langs = ["en", "ar", "hi", "ja", "ru", "th", "he", "zh-Hans", "ko", "el"]
+    config = build_config(None, {"languages": langs, "profiles": {"wild": 1.0}, "seed": 7,
+                                 "num": rows})
+    resolved = resolve_config(config)
+    ctx = worker_context(resolved, config_hash(resolved)).render_ctx
+
+    def page(index: int) -> None:
+        rng = sample_rng(sample_seed(resolved["seed"], index))
+        plan = plan_sample(resolved, child_rng(rng, "plan"))
+        spec = PageSpec(language=plan["language"], scene=plan["scene"], width=plan["width"],
+                        height=plan["height"])
+        render_page(spec, child_rng(rng, "render"), ctx)
+
+    for index in range(1000, 1000 + 2 * len(langs)):
+        page(index)
+    c0 = time.process_time()
+    for index in range(rows):
+        page(index)
+    cpu = time.process_time() - c0
+    return {"rows": rows, "cpu_ms_per_row": round(1000 * cpu / rows, 1),
+            "cache_sizes": ctx.engine.cache_sizes()}
 
 
 def word_ink_iou() -> dict:
@@ -95,6 +131,8 @@ def main() -> int:
         except Exception as exc:  # one broken scene must not hide the others
             result["pages_per_s"][scene] = {"error": str(exc)[:300]}
         print(f"{scene}: {result['pages_per_s'][scene]}", file=sys.stderr)
+    result["render_stage"] = render_stage()
+    print(f"render stage: {result['render_stage']}", file=sys.stderr)
     result["word_ink_iou"] = word_ink_iou()
     if not args.no_ocr:
         import test_synth_text_ocr as ocr
