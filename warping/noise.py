@@ -67,5 +67,5 @@ def apply_noise(image: np.ndarray, records: list[dict[str, Any]]) -> np.ndarray:
         scaled_std = cv2.LUT(image, np.round(std * _STD_SCALE).astype(np.int16))
         unit = cv2.LUT(u, np.round(QUANTILES * _STD_ONE).astype(np.int16))
         scale = 1.0 / (_STD_ONE * _STD_SCALE)
-        noise = cv2.multiply(scaled_std, unit, scale=scale, dtype=cv2.CV_16S)
+        noise = cv2.multiply(scaled_std, unit, dst=scaled_std, scale=scale, dtype=cv2.CV_16S)
     return cv2.add(image, noise, dtype=cv2.CV_8U)
