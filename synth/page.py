@@ -390,12 +390,16 @@ def map_page_geometry(
         # clamping onto the frame leaves points inside untouched, so it can run on all of them
         rounded = np.clip(mapped, [0, 0], [w, h]).round(2)
         flat = rounded.tolist()
-        line_polys = {ls for ls, _ in line_slots}
-        for j, i in enumerate(present):
-            s, e = int(starts[j]), int(ends[j])
-            moved[i] = (flat[s:e], float(vis[j]))
-            if i in line_polys:
-                line_rings[i] = rounded[s:e]
+        ring_of_slot = {}
+        for j, (i, s, e, v) in enumerate(
+            zip(present, starts.tolist(), ends.tolist(), vis.tolist(), strict=True)
+        ):
+            moved[i] = (flat[s:e], v)
+            ring_of_slot[i] = j
+        for ls, _ in line_slots:
+            if ls in ring_of_slot:
+                j = ring_of_slot[ls]
+                line_rings[ls] = rounded[starts[j] : ends[j]]
     quads = dict(zip(line_rings, _quads(list(line_rings.values())), strict=True))
 
     lines = []
