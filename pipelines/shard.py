@@ -66,7 +66,7 @@ def count_stats(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
 
 
 MANIFEST_FAILURES = 20
-WORKER_KEYS = ("cpu_seconds", "context_seconds", "peak_rss_mib", "worker", "span")
+WORKER_KEYS = ("cpu_seconds", "context_seconds", "peak_rss_mib", "memory_mib", "worker", "span")
 """Per-shard measurements of the worker process that made it (stats.json, not the manifest)."""
 STAT_KEYS = ("language", "script", "scene", "profile")
 
@@ -166,8 +166,24 @@ def worker_measurements(
         "cpu_seconds": round(time.process_time() - cpu_started, 3),
         "context_seconds": round(context_seconds, 3),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "memory_mib": memory_now(),
         "worker": f"{socket.gethostname()}:{os.getpid()}",
     }
+
+
+def memory_now() -> dict[str, float]:
+    """This process's memory now, split the way /proc/self/smaps_rollup does (Linux): RSS,
+    PSS (shared pages divided among their users), anonymous (heap, arrays) and the rest,
+    file-backed (libraries, mapped fonts). {} elsewhere."""
+    try:
+        with open("/proc/self/smaps_rollup") as f:
+            kib = {p[0].rstrip(":"): int(p[1]) for p in (ln.split() for ln in f)
+                   if len(p) == 3 and p[2] == "kB"}
+    except OSError:
+        return {}
+    rss, anon = kib.get("Rss", 0), kib.get("Anonymous", 0)
+    return {"rss": round(rss / 1024, 1), "pss": round(kib.get("Pss", 0) / 1024, 1),
+            "anonymous": round(anon / 1024, 1), "file_backed": round((rss - anon) / 1024, 1)}
 
 
 ARROW_BATCH_ROWS = 16
