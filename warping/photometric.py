@@ -22,7 +22,6 @@ from warping import params as P
 from warping.lighting import (
     TERMS,
     ShadingContext,
-    apply_light,
     sample_backlight,
     sample_crease,
     sample_drop_shadow,
@@ -30,6 +29,7 @@ from warping.lighting import (
     sample_lighting,
     sample_shadow,
 )
+from warping.lightpass import apply_light
 from warping.noise import NOISE_STEPS, apply_noise
 from warping.params import Ranges, Sampler, StepDef
 
@@ -266,7 +266,7 @@ def apply_photometric(
     image: np.ndarray, records: list[dict[str, Any]], ctx: ShadingContext | None = None
 ) -> np.ndarray:
     """Apply the records in order. Consecutive light steps are composed into one pass
-    (`warping.lighting.apply_light`), consecutive noise steps into one draw
+    (`warping.lightpass.apply_light`), consecutive noise steps into one draw
     (`warping.noise.apply_noise`): same records, same bytes."""
     ctx = ctx or ShadingContext()
     out = image
