@@ -23,133 +23,56 @@ printed / handwriting-font / imitated-handwriting drawing.
 
 Why pieces: a line is split into pieces of one font (registry itemisation: script fonts lack
 digits and punctuation), one bidi level (Arabic with Latin and digits; FriBiDi levels, python-bidi
-as fallback) and one word. Each piece is shaped by raqm with its own direction and the line's
-language, and placed at its visual position (UAX #9 rule L2 on pieces). Labels keep logical
-order; geometry follows the drawing. Shaped pieces are cached per (text, face, size, direction,
-language, bold): Pillow renders about 40 µs per glyph and keeps no glyph cache, so reusing the
-masks of common words is where the speed comes from. A character no font can draw raises
-`PolyglyphError` before anything is drawn (no tofu, ever).
+as fallback) and one word. Each piece is shaped by HarfBuzz (the shaper inside raqm) with its own
+direction and the line's language, and placed at its visual position (UAX #9 rule L2 on
+pieces); vertical pieces go through Pillow/raqm. Labels keep logical order; geometry follows the
+drawing. A piece is shaped once for measuring and drawing, its mask is the union of glyph
+bitmaps rasterised once per (face, size) (`synth.text.glyphs`), and masks of common words are
+cached per (text, face, size, direction, language, bold); every cache is bounded and none can
+change what is drawn. A character no font can draw raises `PolyglyphError` before anything is
+drawn (no tofu, ever).
 """
 
 from __future__ import annotations
 
 import itertools
-import os
 import re
-import unicodedata
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageFont
 
 from pipelines.errors import PolyglyphError
 from synth.linebreak import fill_lines, word_spans
-from synth.page import Line, Polygon, Word, box_polygon
+from synth.page import Line, Word, box_polygon
 from synth.text.bidi import bidi_levels, visual_order
 from synth.text.glyphs import GlyphRasteriser, Shaped
+from synth.text.model import (
+    CONTROL_CHAR,
+    Box,
+    FontSource,
+    LineGeometry,
+    LineLayout,
+    Piece,
+    TextStyle,
+    bold_sibling,
+    clean_text,
+    face_name,
+)
 from synth.text.paint import Ink, composite, paint_pieces
 
 __all__ = [
     "FontSource", "Ink", "LineGeometry", "LineLayout", "Piece", "TextEngine", "TextStyle",
-    "bidi_levels", "clean_text", "composite", "face_name", "visual_order",
+    "bidi_levels", "bold_sibling", "clean_text", "composite", "face_name", "visual_order",
 ]
 
-Box = tuple[float, float, float, float]
 WORD_OR_SPACE = re.compile(r"\s+|\S+")
-CONTROL_CHAR = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc, exactly
 CACHE_LIMIT = 200_000
 INK_CACHE_BYTES = 32 << 20  # composed piece masks kept per engine
 EMPTY_INK = Ink(None, 0, 0)
-
-
-class FontSource(Protocol):
-    """What the engine needs from `fonts_manifest.registry.FontRegistry`."""
-
-    def itemize(self, text: str, chain: Sequence[Any]) -> list[tuple[str, Any]]: ...
-
-    def pil_font(self, face: Any, size: int) -> ImageFont.FreeTypeFont: ...
-
-
-@dataclass(frozen=True)
-class TextStyle:
-    chain: tuple[Any, ...]  # FontFace objects, first = preferred
-    size: int
-    language: str  # BCP 47, passed to raqm (Urdu digits, Serbian forms...)
-    script: str  # ISO 15924; decides whether words are space-delimited
-    direction: str = "ltr"  # paragraph base direction: ltr | rtl | ttb
-    bold: bool = False  # drawn with the face's Bold sibling file when one is installed
-
-    # Styles key the width cache (thousands of lookups a page): hash once, never pickle it.
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_hash", hash(self._fields()))
-
-    def _fields(self) -> tuple:
-        return (self.chain, self.size, self.language, self.script, self.direction, self.bold)
-
-    def __hash__(self) -> int:
-        return self._hash  # type: ignore[attr-defined]
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        object.__setattr__(self, "_hash", hash(self._fields()))
-
-
-@dataclass(frozen=True)
-class Piece:
-    """One shaping call: a run of one font, one bidi level, inside one word (or a space)."""
-
-    start: int  # logical character range in the line text
-    end: int
-    text: str
-    face: Any
-    direction: str  # ltr | rtl | ttb
-    offset: float  # pen offset from the line origin along the line (x, or y for ttb)
-    advance: float
-    word: int  # index into LineLayout.words, -1 for whitespace
-
-
-@dataclass
-class LineLayout:
-    text: str  # logical order
-    style: TextStyle
-    pieces: list[Piece]  # visual order
-    advance: float  # total pen advance (width, or height for ttb)
-    words: list[tuple[int, int]]  # logical spans
-
-
-@dataclass
-class LineGeometry:
-    polygon: Polygon
-    box: Box
-    word_boxes: list[Box | None] = field(default_factory=list)  # None: the word drew no ink
-
-
-def clean_text(text: str) -> str:
-    """Text safe to draw: C1 controls from cp1252 mis-decodes mapped back, other controls dropped.
-
-    Some corpus texts carry U+0092 where ’ was meant; fonts map no glyph to controls, so drawing
-    them would show tofu boxes.
-    """
-    if CONTROL_CHAR.search(text) is None:
-        return text
-    out = []
-    for c in text:
-        if unicodedata.category(c) != "Cc":
-            out.append(c)
-        elif c in "\t\n":
-            out.append(" ")
-        elif 0x80 <= ord(c) <= 0x9F:
-            try:
-                out.append(bytes([ord(c)]).decode("cp1252"))
-            except UnicodeDecodeError:
-                continue
-    return "".join(out)
 
 
 def _ink_bytes(ink: Ink) -> int:
@@ -170,25 +93,6 @@ def _bold_font(path: str, index: int, size: int) -> ImageFont.FreeTypeFont | Non
     if bold is None:
         return None
     return ImageFont.truetype(bold, size, index=index, layout_engine=ImageFont.Layout.RAQM)
-
-
-@lru_cache(maxsize=512)
-def bold_sibling(path: str) -> str | None:
-    """`NotoSansArabic-Bold.ttf` next to `NotoSansArabic-Regular.ttf`, when installed."""
-    base = os.path.basename(path)
-    if "Regular" not in base:
-        return None
-    candidate = os.path.join(os.path.dirname(path), base.replace("Regular", "Bold"))
-    return candidate if os.path.exists(candidate) else None
-
-
-@lru_cache(maxsize=1024)
-def face_name(face: Any) -> str:
-    """Short, stable font name for labels: file name, plus the face index inside a collection."""
-    path = str(getattr(face, "path", face))
-    index = int(getattr(face, "index", 0))
-    base = os.path.basename(path)
-    return f"{base}#{index}" if index else base
 
 
 class TextEngine:
@@ -383,9 +287,14 @@ class TextEngine:
         total = self._widths.get(key)
         if total is None:
             total = 0.0
-            for run_text, face in self.chunk_runs(text, style):
-                total += self.advance(run_text, face, style.size, style.direction,
-                                      style.language, style.bold)
+            chunks = WORD_OR_SPACE.findall(text)
+            if len(chunks) > 1:  # a line: the sum of its words and spaces, each cached
+                for chunk in chunks:
+                    total += self.width(chunk, style)
+            else:
+                for run_text, face in self.itemize(text, style):
+                    total += self.advance(run_text, face, style.size, style.direction,
+                                          style.language, style.bold)
             if len(self._widths) > CACHE_LIMIT:
                 _forget_oldest_half(self._widths)
             self._widths[key] = total

@@ -26,8 +26,9 @@ def bidi_levels(text: str, base_rtl: bool) -> list[int]:
     rule N0, so "(1948)" in an Arabic line stays one unit; python-bidi's pure-Python algorithm
     lacks N0 and is only the fallback when libfribidi cannot be loaded.
     """
-    if not base_rtl and not any(unicodedata.bidirectional(c) in RTL_BIDI_CLASSES for c in text):
-        return [0] * len(text)
+    if not base_rtl and (text.isascii() or not any(
+            unicodedata.bidirectional(c) in RTL_BIDI_CLASSES for c in text)):
+        return [0] * len(text)  # nothing right-to-left (ASCII never is)
     lib = _fribidi()
     if lib is not None:
         n = len(text)

@@ -218,8 +218,14 @@ class GlyphRasteriser:
             gx, gy = ((x + 32) >> 6) + glyph.left, glyph.top - ((y + 32) >> 6)
             h, w = mask.shape
             placed.append((mask, gx, gy, h, w))
-            x0, y0 = min(x0, gx), min(y0, gy)
-            x1, y1 = max(x1, gx + w), max(y1, gy + h)
+            if gx < x0:
+                x0 = gx
+            if gy < y0:
+                y0 = gy
+            if gx + w > x1:
+                x1 = gx + w
+            if gy + h > y1:
+                y1 = gy + h
         if not placed:
             return EMPTY_INK
         if len(placed) == 1:

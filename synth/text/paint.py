@@ -62,8 +62,14 @@ def paint_pieces(canvas: np.ndarray, placed: list[tuple[Ink, int, int]], colour:
         h, w = ink.mask.shape
         gx, gy = px + ink.x, py + ink.y
         boxes.append((ink.mask, gx, gy, h, w))
-        x0, y0 = min(x0, gx), min(y0, gy)
-        x1, y1 = max(x1, gx + w), max(y1, gy + h)
+        if gx < x0:
+            x0 = gx
+        if gy < y0:
+            y0 = gy
+        if gx + w > x1:
+            x1 = gx + w
+        if gy + h > y1:
+            y1 = gy + h
     x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
     if x1 <= x0 or y1 <= y0:
         return

@@ -1,0 +1,128 @@
+"""What the text engine works with: styles, laid-out lines, their geometry, and clean text.
+
+Split from `synth.text` (the engine) so each module stays small; everything here is re-exported
+there, so `from synth.text import TextStyle` keeps working.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Protocol
+
+from PIL import ImageFont
+
+from synth.page import Polygon
+
+Box = tuple[float, float, float, float]
+CONTROL_CHAR = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc, exactly
+
+
+class FontSource(Protocol):
+    """What the engine needs from `fonts_manifest.registry.FontRegistry`."""
+
+    def itemize(self, text: str, chain: Sequence[Any]) -> list[tuple[str, Any]]: ...
+
+    def pil_font(self, face: Any, size: int) -> ImageFont.FreeTypeFont: ...
+
+
+@dataclass(frozen=True)
+class TextStyle:
+    chain: tuple[Any, ...]  # FontFace objects, first = preferred
+    size: int
+    language: str  # BCP 47, passed to raqm (Urdu digits, Serbian forms...)
+    script: str  # ISO 15924; decides whether words are space-delimited
+    direction: str = "ltr"  # paragraph base direction: ltr | rtl | ttb
+    bold: bool = False  # drawn with the face's Bold sibling file when one is installed
+
+    # Styles key the width cache (thousands of lookups a page): hash once, never pickle it.
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash(self._fields()))
+
+    def _fields(self) -> tuple:
+        return (self.chain, self.size, self.language, self.script, self.direction, self.bold)
+
+    def __hash__(self) -> int:
+        return self._hash  # type: ignore[attr-defined]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        object.__setattr__(self, "_hash", hash(self._fields()))
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One shaping call: a run of one font, one bidi level, inside one word (or a space)."""
+
+    start: int  # logical character range in the line text
+    end: int
+    text: str
+    face: Any
+    direction: str  # ltr | rtl | ttb
+    offset: float  # pen offset from the line origin along the line (x, or y for ttb)
+    advance: float
+    word: int  # index into LineLayout.words, -1 for whitespace
+
+
+@dataclass
+class LineLayout:
+    text: str  # logical order
+    style: TextStyle
+    pieces: list[Piece]  # visual order
+    advance: float  # total pen advance (width, or height for ttb)
+    words: list[tuple[int, int]]  # logical spans
+
+
+@dataclass
+class LineGeometry:
+    polygon: Polygon
+    box: Box
+    word_boxes: list[Box | None] = field(default_factory=list)  # None: the word drew no ink
+
+
+def clean_text(text: str) -> str:
+    """Text safe to draw: C1 controls from cp1252 mis-decodes mapped back, other controls dropped.
+
+    Some corpus texts carry U+0092 where ’ was meant; fonts map no glyph to controls, so drawing
+    them would show tofu boxes.
+    """
+    if CONTROL_CHAR.search(text) is None:
+        return text
+    out = []
+    for c in text:
+        if unicodedata.category(c) != "Cc":
+            out.append(c)
+        elif c in "\t\n":
+            out.append(" ")
+        elif 0x80 <= ord(c) <= 0x9F:
+            try:
+                out.append(bytes([ord(c)]).decode("cp1252"))
+            except UnicodeDecodeError:
+                continue
+    return "".join(out)
+
+
+@lru_cache(maxsize=512)
+def bold_sibling(path: str) -> str | None:
+    """`NotoSansArabic-Bold.ttf` next to `NotoSansArabic-Regular.ttf`, when installed."""
+    base = os.path.basename(path)
+    if "Regular" not in base:
+        return None
+    candidate = os.path.join(os.path.dirname(path), base.replace("Regular", "Bold"))
+    return candidate if os.path.exists(candidate) else None
+
+
+@lru_cache(maxsize=1024)
+def face_name(face: Any) -> str:
+    """Short, stable font name for labels: file name, plus the face index inside a collection."""
+    path = str(getattr(face, "path", face))
+    index = int(getattr(face, "index", 0))
+    base = os.path.basename(path)
+    return f"{base}#{index}" if index else base
