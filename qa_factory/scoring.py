@@ -9,6 +9,7 @@ and reasoning are exact after normalisation (numbers compare by value, so '22.75
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -88,19 +89,39 @@ def _reasoning_score(reference: str, answer: str) -> float:
 ORDER_FREE_TASKS = frozenset({"text", "parsing", "table_html"})
 
 
+def without_furniture(answer: str, furniture: Sequence[str], min_similarity: float = 0.8) -> str:
+    """The answer's lines minus those that spell a page header, footer or page number.
+
+    The parsing reference leaves page furniture out; a plain-text reader cannot tell a running
+    header from a heading, so what it read of the furniture is neither credited nor charged.
+    """
+    if not furniture:
+        return answer
+    kept = [
+        line
+        for line in answer.splitlines()
+        if not any(text_similarity(f, line) >= min_similarity for f in furniture if f.strip())
+    ]
+    return "\n".join(kept)
+
+
 def score_answer(
     task: str,
     reference: str,
     answer: str,
     meta: dict[str, Any] | None = None,
     order_free: bool = False,
+    furniture: Sequence[str] = (),
 ) -> float:
     """Similarity of a judge's answer to the reference for one task, in [0, 1].
 
     `order_free` is for plain-text readers (Tesseract) on page tasks: their block order (a
     table read column by column) is layout analysis, not reading, so the score is the better
-    of the ordered similarity and the token-multiset F1.
+    of the ordered similarity and the token-multiset F1. `furniture` (parsing only): the
+    drawn header/footer/page-number lines, see `without_furniture`.
     """
+    if task == "parsing" and furniture:
+        answer = without_furniture(answer, furniture)
     if order_free and task in ORDER_FREE_TASKS:
         ordered = score_answer(task, reference, answer, meta)
         plain_ref = markdown_to_text(reference) if task != "text" else reference

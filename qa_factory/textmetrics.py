@@ -14,10 +14,42 @@ from collections.abc import Sequence
 
 _SPACE = re.compile(r"\s+")
 
+# Invisible format characters: nothing on the page shows them, so no reader can be asked for
+# them. Tesseract wraps Latin runs in Arabic/Hebrew lines in LRM/RLM marks ('\u200eUDHR\u200f');
+# UDHR texts carry ZWNJ where it changes no glyph (Bengali 'কা\u200cউকে'); a shaping engine
+# draws no soft hyphen inside a line. Visible Cf characters (Arabic number signs) are kept.
+_INVISIBLE = dict.fromkeys(
+    [0x00AD, 0x061C, 0x180E, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0xFEFF]
+    + list(range(0x202A, 0x202F))
+    + list(range(0x2066, 0x206A))
+)
+# Typographic variants of one mark that differ only in length or width, which print does not
+# let a reader tell apart (Tesseract reads the en dash of '– 229 –' and the CJK bracket of
+# '〈前文〉' as '-' and '<'): dashes and the minus sign, curly and straight quotes, CJK and
+# ASCII angle brackets. Guillemets and CJK corner/double brackets have their own shapes: kept.
+_VARIANTS = str.maketrans(
+    {
+        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
+        **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032", "'"),
+        **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033", '"'),
+        "\u3008": "<",
+        "\u3009": ">",
+        "\u27e8": "<",
+        "\u27e9": ">",
+        **_INVISIBLE,
+    }
+)
+
 
 def normalise_text(text: str) -> str:
-    """NFKC, whitespace runs folded to one space, trimmed: what 'same text' means for a reader."""
-    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text or "")).strip()
+    """What 'same text' means for a reader of the printed page.
+
+    NFKC (full-width forms, ligatures, compatibility characters), invisible format characters
+    dropped, typographic variants folded (see `_VARIANTS`), the dotted circle a shaper draws
+    under an orphan mark dropped, whitespace runs folded to one space and trimmed.
+    """
+    text = unicodedata.normalize("NFKC", text or "").translate(_VARIANTS)
+    return _SPACE.sub(" ", text.replace("\u25cc", "")).strip()
 
 
 _UNSPACED = re.compile(

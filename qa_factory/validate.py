@@ -38,6 +38,7 @@ DEFAULT_AGREE = {
     "translation": 0.5,
 }
 STATUS_ORDER = ("unreadable", "hard", "unvalidated", "verified", "unchecked")
+FURNITURE_ROLES = frozenset({"header", "footer", "page-number"})  # left out of parsing
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class Check:
     crop: list[float] | None = None  # pixel box when the check reads a crop
     field_crops: list[tuple[str, list[float]]] = field(default_factory=list)
     text_region: list[float] | None = None  # what a plain-text reader should read (a table)
+    furniture: list[str] = field(default_factory=list)  # drawn, not in the reference (parsing)
 
 
 def crop_box(
@@ -143,9 +145,22 @@ def plan_checks(
                 if table.polygon
                 else None
             )
+        furniture = (
+            [ln.text for ln in page.lines if ln.role in FURNITURE_ROLES and ln.visible >= 0.5]
+            if view["task"] == "parsing"
+            else []
+        )
         checks.append(
             Check(
-                f"view:{i}", view["task"], view["answer"], request, lines, None, field_crops, region
+                f"view:{i}",
+                view["task"],
+                view["answer"],
+                request,
+                lines,
+                None,
+                field_crops,
+                region,
+                furniture,
             )
         )
     candidates = [i for i, ln in enumerate(page.lines) if ln.text.strip() and ln.polygon]
@@ -272,7 +287,10 @@ def score_check(
             }
         else:
             meta = check.view.get("meta")
-            score = score_answer(check.task, check.reference, result, meta, name in order_free)
+            plain = name in order_free
+            score = score_answer(
+                check.task, check.reference, result, meta, plain, check.furniture if plain else ()
+            )
             score = round(float(score), 4)
             ok = score >= threshold
             scores.append(score)
@@ -298,6 +316,7 @@ def score_check(
         "difficulty": round(1.0 - float(np.mean(scores)), 4) if scores else None,
         "contrast": contrast,
         "status": status,
+        "handwritten": any(page.lines[i].style == "handwritten" for i in check.lines),
         **({"style": check.view["style"]} if "style" in check.view else {}),
     }
 

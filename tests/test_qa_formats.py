@@ -56,6 +56,20 @@ def test_normalisation_is_nfkc_and_whitespace_folded() -> None:
     assert normalised_edit_distance("abcd", "abxd") == pytest.approx(0.25)
 
 
+def test_normalisation_drops_invisible_marks_and_folds_typographic_variants() -> None:
+    # Tesseract's bidi marks around Latin in an RTL line; ZWNJ where no glyph changes
+    assert normalise_text("\u05d0\u05d1 \u200eUDHR\u200f 1948") == "\u05d0\u05d1 UDHR 1948"
+    assert normalise_text("\u0995\u09be\u200c\u0989") == "\u0995\u09be\u0989"
+    # dash lengths, minus, curly quotes and CJK angle brackets read as their ASCII forms
+    assert normalise_text("\u2013 229 \u2014 \u2212\u20101") == "- 229 - --1"
+    assert normalise_text("\u3008\u524d\u6587\u3009 \u201cit\u2019s\u201d") == '<\u524d\u6587> "it\'s"'
+    # distinct marks stay distinct: guillemets, double CJK brackets, a hyphen is not a space
+    assert normalise_text("\u00abx\u00bb \u300ay\u300b") == "\u00abx\u00bb \u300ay\u300b"
+    assert normalised_edit_distance("a-b", "a b") > 0.0
+    assert normalised_edit_distance("\u0924\u093f", "\u25cc\u093f") > 0.0  # a letter is no circle
+    assert normalise_text("\u25cc\u093f") == "\u093f"
+
+
 def test_spotting_round_trip_and_tolerant_parse() -> None:
     items = [("Hello world", [10, 20, 300, 40]), ("مرحبا", [0, 50, 1000, 80])]
     assert parse_spotting(format_spotting(items)) == items
