@@ -291,6 +291,7 @@ def worker_totals(made: list[dict[str, Any]]) -> dict[str, Any]:
         "worker_cpu_seconds": round(sum(e["cpu_seconds"] for e in measured), 3),
         # share of (processes x first shard start..last shard end) spent inside shard tasks
         "worker_busy_fraction": round(busy / max(1e-9, len(peaks) * (last - first)), 3),
+        "worker_window_seconds": round(last - first, 3),  # first shard start..last shard end
         "worker_context_seconds": round(sum(e["context_seconds"] for e in measured), 3),
         "worker_processes": len(peaks),
         "worker_peak_rss_mib": max(peaks.values()),
