@@ -163,14 +163,15 @@ def _s_jpeg(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, An
 
 
 def _a_jpeg(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.ndarray:
-    """JPEG round trip at the recorded quality. The page is RGB and OpenCV's codec assumes BGR:
-    swapped first, so luma and chroma are those of the real colours (albumentations'
-    `image_compression` handed RGB over as BGR, subsampling the wrong chroma)."""
+    """JPEG round trip at the recorded quality. The page is RGB and OpenCV's encoder assumes
+    BGR: swapped first, so luma and chroma are those of the real colours (albumentations'
+    `image_compression` handed RGB over as BGR, subsampling the wrong chroma); decoded
+    straight to RGB."""
     bgr = cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
     ok, data = cv2.imencode(".jpg", bgr, (int(cv2.IMWRITE_JPEG_QUALITY), int(rec["quality"])))
     if not ok:
         raise RuntimeError("OpenCV could not encode a JPEG")
-    return cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    return cv2.imdecode(data, cv2.IMREAD_COLOR_RGB)
 
 
 def _def(name: str, defaults: Ranges, sampler: Sampler, **kw: Any) -> StepDef:
