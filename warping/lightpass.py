@@ -116,7 +116,7 @@ def _compose_run(terms: list[LightTerm], w: int, h: int, sided: bool) -> tuple[A
     coarse = [t for t in terms if t.reduce > fine]
     first_lift = next((i for i, t in enumerate(terms) if not _scalar(t.lift, 0.0)), len(terms))
     last_fine = max(i for i, t in enumerate(terms) if t.reduce == fine)
-    if not coarse or first_lift < last_fine:
+    if not coarse or first_lift <= last_fine:  # a lift before (or in) a fine term
         return _compose(terms, _lattice(fine, w, h), sided)
     paper, table = _compose(coarse, _lattice(min(t.reduce for t in coarse), w, h), sided)
     fine_shape = _lattice(fine, w, h)
