@@ -32,7 +32,12 @@ from synth.rng import sample_rng
 from warping import geometric, grid
 from warping.fidelity import forced_profile, geometry_only, shape_ious, shapes_page
 from warping.photometric import STEPS as PHOTO_STEPS
-from warping.photometric import ShadingContext, apply_photometric, sample_photometric
+from warping.photometric import (
+    ShadingContext,
+    apply_photometric,
+    photometric_runs,
+    sample_photometric,
+)
 
 WIDTH, HEIGHT = 1024, 1448
 
@@ -129,6 +134,27 @@ def bench_photometric_steps(page: Page, repeats: int) -> dict[str, float]:
             recs = sample_photometric([cfg], out_w, out_h, sample_rng(s))
             times.append(_ms(apply_photometric, image, recs, ctx)[0])
         out[name] = _median(times)
+    return out
+
+
+def bench_photometric_runs(page: Page, profile: str, seeds: int) -> dict[str, float]:
+    """Where a profile's photometric time goes: CPU ms per page by pass as apply_photometric
+    runs them (consecutive light steps are one pass, consecutive noise steps one draw), mean
+    over `seeds` records of the profile (a pass a record lacks counts 0 ms)."""
+    totals: dict[str, float] = {}
+    for s in range(seeds):
+        record = warping.sample_warp(profile, WIDTH, HEIGHT, sample_rng(1000 + s))
+        geo = {k: record[k] for k in ("output_size", "background")} | {"steps": record["geometric"]}
+        image, ctx = page.image, ShadingContext()
+        if geo["steps"]:
+            coarse, fields = geometric.build(geo, record["grid_step"])
+            image, alpha = geometric.warp_image(page.image, coarse, geo["background"])
+            ctx = ShadingContext(coarse, tuple(fields.creases), fields.slope, alpha)
+        for kind, run in photometric_runs(record["photometric"]):
+            ms, image = _ms(apply_photometric, image, run, ctx)
+            totals[kind] = totals.get(kind, 0.0) + ms
+    out = {k: round(v / seeds, 2) for k, v in sorted(totals.items(), key=lambda kv: -kv[1])}
+    out["total"] = round(sum(totals.values()) / seeds, 2)
     return out
 
 
@@ -242,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     geo = bench_geometric_steps(page, args.repeats)
     photo = bench_photometric_steps(page, args.repeats)
     profiles = bench_profiles(page, args.repeats)
+    wild_runs = bench_photometric_runs(page, "wild", 4 * args.repeats)
     scan_photo = {
         "geometric": [],
         "photometric": forced_profile(warping.load_profile("scan"))["photometric"],
@@ -279,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         "ms_per_geometric_step": geo,
         "ms_per_photometric_step": photo,
         "ms_per_profile": profiles,
+        "wild_photometric_ms_by_pass": wild_runs,
         "label_fidelity": bench_fidelity(args.fidelity_seeds),
         "augraphy": {"skipped": "--no-augraphy"}
         if args.no_augraphy

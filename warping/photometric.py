@@ -33,7 +33,14 @@ from warping.lightpass import apply_light
 from warping.noise import NOISE_STEPS, apply_noise
 from warping.params import Ranges, Sampler, StepDef
 
-__all__ = ["APPLY", "STEPS", "ShadingContext", "apply_photometric", "sample_photometric"]
+__all__ = [
+    "APPLY",
+    "STEPS",
+    "ShadingContext",
+    "apply_photometric",
+    "photometric_runs",
+    "sample_photometric",
+]
 
 
 def _seed(rng: np.random.Generator) -> int:
@@ -295,6 +302,11 @@ def _runs(records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
         else:
             runs.append([rec])
     return runs
+
+
+def photometric_runs(records: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The passes `apply_photometric` makes: ("light" | "noise" | step name, records)."""
+    return [(_fused_kind(run[0]["step"]) or run[0]["step"], run) for run in _runs(records)]
 
 
 def _fused_kind(step: str) -> str | None:
