@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from synth.page import Polygon, densify, densify_many, make_clockwise
+from synth.text.paint import blend_colour
 
 PointMap = Callable[[np.ndarray], np.ndarray]
 
@@ -184,6 +185,5 @@ def composite_ink(image: np.ndarray, mask: np.ndarray, ink: list[int] | tuple[in
     x1, y1 = min(iw, x + mw), min(ih, y + mh)
     if x1 <= x0 or y1 <= y0:
         return
-    a = mask[y0 - y : y1 - y, x0 - x : x1 - x].astype(np.float32)[..., None] / 255.0
-    region = image[y0:y1, x0:x1].astype(np.float32)
-    image[y0:y1, x0:x1] = (region * (1.0 - a) + np.asarray(ink, np.float32) * a + 0.5).astype(np.uint8)
+    alpha = np.ascontiguousarray(mask[y0 - y : y1 - y, x0 - x : x1 - x])
+    blend_colour(image, x0, y0, alpha, ink)  # integer maths, as printed lines are blended

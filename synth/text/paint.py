@@ -83,12 +83,21 @@ def paint_pieces(canvas: np.ndarray, placed: list[tuple[Ink, int, int]], colour:
             np.maximum(view, mask[sy:ey, sx:ex], out=view)
     if opacity != 1.0:
         alpha = cv2.convertScaleAbs(alpha, alpha=float(opacity))
-    region = canvas[y0:y1, x0:x1]
+    blend_colour(canvas, x0, y0, alpha, colour)
+
+
+def blend_colour(canvas: np.ndarray, x0: int, y0: int, alpha: np.ndarray,
+                 colour: Sequence[int]) -> None:
+    """canvas = canvas * (255 - a) / 255 + colour * a / 255 under `alpha` (uint8, inside the
+    canvas) with its top-left at (x0, y0); integer OpenCV maths, each product rounded (error
+    at most one level). RGB pages or single-channel masks."""
+    h, w = alpha.shape
+    region = canvas[y0 : y0 + h, x0 : x0 + w]
     if canvas.ndim == 3:
         alpha = cv2.cvtColor(alpha, cv2.COLOR_GRAY2RGB)
         ink_colour = tuple(float(c) for c in colour[:3]) + (0.0,)
     else:
         ink_colour = (float(colour[0]), 0.0, 0.0, 0.0)
-    # region * (255 - a) / 255 + colour * a / 255, each product rounded (error <= 1 level)
     kept = cv2.multiply(region, cv2.bitwise_not(alpha), scale=1.0 / 255.0)
-    canvas[y0:y1, x0:x1] = cv2.add(kept, cv2.multiply(alpha, ink_colour, scale=1.0 / 255.0))
+    canvas[y0 : y0 + h, x0 : x0 + w] = cv2.add(
+        kept, cv2.multiply(alpha, ink_colour, scale=1.0 / 255.0))
