@@ -39,6 +39,19 @@ def generate(out: Path, num: int, workers: int, extra: list[str]) -> tuple[float
     return wall, stats, manifest
 
 
+def worker_figures(throughput: dict, rows: int) -> dict:
+    """What the workers measured themselves (stats.json): CPU per row, busy share, peak RSS
+    and the RSS/PSS/anonymous/file-backed split at a shard end."""
+    if "worker_cpu_seconds" not in throughput:
+        return {}
+    return {
+        "worker_cpu_ms_per_row": round(1000 * throughput["worker_cpu_seconds"] / max(1, rows), 1),
+        "worker_busy_fraction": throughput["worker_busy_fraction"],
+        "worker_peak_rss_mib": throughput["worker_peak_rss_mib"],
+        "worker_memory_mib_at_shard_end": throughput["worker_memory_mib_at_shard_end"],
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
@@ -58,6 +71,7 @@ def main() -> int:
             "cpu_s": stats["cpu_seconds_of_driver_process"],
             "rows_per_cpu_s": round(stats["rows"] / max(1e-6, stats["cpu_seconds_of_driver_process"]), 3),
             "failed_samples": stats["failed_samples"],
+            **worker_figures(thr, stats["rows"]),
         }
         if not args.quick:
             ray_out = Path(tmp) / "ray"
@@ -69,6 +83,7 @@ def main() -> int:
                 "rows_per_s_in_run": stats2["throughput"]["rows_per_second"],
                 "speedup_vs_local_wall": round(wall / wall2, 2),
                 "same_sha256_as_local": same,
+                **worker_figures(stats2["throughput"], stats2["rows"]),
             }
             shutil.rmtree(ray_out, ignore_errors=True)
         wall3, stats3, _ = generate(local, num, 1, ["--executor", "local"])
