@@ -8,6 +8,7 @@ Greedy filling uses widths measured by shaping (the caller's `width_of`), never 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -19,6 +20,9 @@ NO_SPACE_SCRIPTS = frozenset(
      "Java", "Tale", "Talu", "Lana", "Yiii", "Tglg",
      "Ethi"}  # Ethiopic corpus text separates words with ፡ (U+1361), not spaces
 )
+
+
+NON_SPACE = re.compile(r"\S+")
 
 
 def icu_locale(language: str) -> str:
@@ -99,22 +103,13 @@ def word_spans(text: str, language: str, script: str) -> list[tuple[int, int]]:
     Words are runs between whitespace; in scripts written without spaces each ICU break segment
     is a word, so Thai or Chinese lines still get word-level polygons.
     """
+    runs = [match.span() for match in NON_SPACE.finditer(text)]  # \s is str.isspace
+    if script not in NO_SPACE_SCRIPTS:
+        return runs
     spans: list[tuple[int, int]] = []
-    i, n = 0, len(text)
-    split_segments = script in NO_SPACE_SCRIPTS
-    while i < n:
-        if text[i].isspace():
-            i += 1
-            continue
-        j = i
-        while j < n and not text[j].isspace():
-            j += 1
-        if split_segments:
-            k = i
-            for segment in break_segments(text[i:j], language):
-                spans.append((k, k + len(segment)))
-                k += len(segment)
-        else:
-            spans.append((i, j))
-        i = j
+    for i, j in runs:
+        k = i
+        for segment in break_segments(text[i:j], language):
+            spans.append((k, k + len(segment)))
+            k += len(segment)
     return spans

@@ -429,8 +429,10 @@ class TextEngine:
                         max(b[2] for b in inked), max(b[3] for b in inked))
         else:
             line_box = self._advance_box(layout, origin)
-        boxes = [tuple(float(v) for v in b) if b is not None else None for b in word_boxes]
-        line_box = tuple(float(v) for v in line_box)
+        boxes = [(float(b[0]), float(b[1]), float(b[2]), float(b[3])) if b is not None else None
+                 for b in word_boxes]
+        line_box = (float(line_box[0]), float(line_box[1]), float(line_box[2]),
+                    float(line_box[3]))
         return LineGeometry(polygon=box_polygon(*line_box), box=line_box, word_boxes=boxes)
 
     def _advance_box(self, layout: LineLayout, origin: tuple[float, float]) -> Box:

@@ -15,6 +15,7 @@ Vertical (`ttb`) pieces stay with Pillow/raqm (`synth.text.TextEngine`).
 from __future__ import annotations
 
 import ctypes
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,7 @@ from synth.text.paint import Ink
 GLYPH_CACHE_BYTES = 24 << 20  # rasterised glyphs kept per engine (all faces and sizes)
 OPEN_FACES = 24  # FreeType faces kept open (each holds a few hundred KB of tables)
 NEUTRAL_SCRIPTS = frozenset({"Zyyy", "Zinh", "Zzzz"})
+ASCII_LETTER = re.compile("[A-Za-z]")
 # Light (vertical-only) hinting: TrueType hinting bytecode made each glyph load 3-4x slower
 # (Latin 22 -> 7 us, Arabic 37 -> 10 us); no hinting at all was faster still (5 us) but blurred
 # Tibetan stacks enough that Tesseract's error on Article 1 rose from 2 % to 30 %.
@@ -63,6 +65,8 @@ def script_runs(text: str, known: dict[str, str] | None = None) -> list[tuple[in
     """(start, end, ISO 15924 script) runs; Common/Inherited characters join their neighbours
     (the run before them, or the first real script when they lead). `known` memoises the
     script of each character (the Unicode table lookup costs ~3 us a character)."""
+    if text.isascii():  # Latin letters, or only digits, punctuation and spaces (Common)
+        return [(0, len(text), "Latn" if ASCII_LETTER.search(text) else "")]
     known = {} if known is None else known
     scripts = []
     for c in text:
