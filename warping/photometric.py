@@ -64,7 +64,8 @@ def _a_bleed(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.nd
     k = 2 * rec["radius"] + 1
     spread = cv2.erode(img, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
     spread = cv2.GaussianBlur(spread, (0, 0), rec["radius"] * 0.7)
-    return cv2.addWeighted(img, 1 - rec["strength"], np.minimum(img, spread), rec["strength"], 0)
+    darker = cv2.min(img, spread, dst=spread)
+    return cv2.addWeighted(img, 1 - rec["strength"], darker, rec["strength"], 0)
 
 
 def _s_through(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
