@@ -150,51 +150,66 @@ def _fibres(record: dict[str, Any], width: int, height: int) -> np.ndarray:
     return layer
 
 
-def _stain_multiplier(stains: list[dict[str, Any]], low_w: int, low_h: int) -> np.ndarray:
-    """Per-channel multiplier (low-res, 0..1) for all stains: soft blobs with a darker rim."""
-    mult = np.ones((low_h, low_w, 3), np.float32)
-    yy, xx = np.mgrid[0:low_h, 0:low_w].astype(np.float32)
+def _stain_boxes(stains: list[dict[str, Any]], low_w: int, low_h: int
+                 ) -> list[tuple[dict[str, Any], np.ndarray, tuple[int, int, int, int]]]:
+    """(stain, low-res wobble, low-res box) of every stain that reaches the page.
+
+    A blob tints only where d < 1.35 (its rim is exp(-0.35^2/0.01) < 1e-5 beyond), so the box
+    is that disc widened by the wobble's lowest value and the blur's reach.
+    """
+    out = []
     for stain in stains:
         gen = np.random.Generator(np.random.PCG64(int(stain["seed"])))
         r = max(float(stain["radius"]) * min(low_w, low_h), 1.0)
         wobble = cv2.resize(gen.standard_normal((6, 6)).astype(np.float32), (low_w, low_h)) * 0.25
-        # Only where d < 1.35 does the blob tint (its rim is exp(-0.35^2/0.01) < 1e-5 there):
-        # compute inside that box (plus the blur's reach), the page elsewhere stays 1.
         cx, cy = float(stain["cx"]) * low_w, float(stain["cy"]) * low_h
         reach = r * (1.35 - float(wobble.min())) + 4
         x0, x1 = max(0, int(cx - reach)), min(low_w, int(np.ceil(cx + reach)) + 1)
         y0, y1 = max(0, int(cy - reach)), min(low_h, int(np.ceil(cy + reach)) + 1)
-        if x1 <= x0 or y1 <= y0:
-            continue
-        d = (np.hypot(xx[y0:y1, x0:x1] - cx, yy[y0:y1, x0:x1] - cy) / r
-             + wobble[y0:y1, x0:x1])
+        if x1 > x0 and y1 > y0:
+            out.append((stain, wobble, (x0, y0, x1, y1)))
+    return out
+
+
+def _stain_multiplier(stains: list[dict[str, Any]], low_w: int, low_h: int
+                      ) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
+    """Per-channel multiplier (low-res, 0..1) of all stains, soft blobs with a darker rim, over
+    the low-res box (x0, y0, x1, y1) they reach (1 everywhere outside); None if none does."""
+    boxes = _stain_boxes(stains, low_w, low_h)
+    if not boxes:
+        return None
+    ux0, uy0 = min(b[0] for _, _, b in boxes), min(b[1] for _, _, b in boxes)
+    ux1, uy1 = max(b[2] for _, _, b in boxes), max(b[3] for _, _, b in boxes)
+    mult = np.ones((uy1 - uy0, ux1 - ux0, 3), np.float32)
+    for stain, wobble, (x0, y0, x1, y1) in boxes:
+        r = max(float(stain["radius"]) * min(low_w, low_h), 1.0)
+        cx, cy = float(stain["cx"]) * low_w, float(stain["cy"]) * low_h
+        dx = np.arange(x0, x1, dtype=np.float32) - np.float32(cx)
+        dy = np.arange(y0, y1, dtype=np.float32) - np.float32(cy)
+        d = np.hypot(dx[None, :], dy[:, None]) / np.float32(r) + wobble[y0:y1, x0:x1]
         blob = np.clip(1.0 - d, 0.0, 1.0) * 0.5 + np.exp(-((d - 1.0) ** 2) / 0.01) * 0.6
         s = np.clip(cv2.GaussianBlur(blob, (0, 0), 1.0) * (float(stain["strength"]) * 4.0), 0, 0.6)
         absorb = 1.0 - np.asarray(stain["colour"], np.float32) / 255.0  # what the stain filters out
-        mult[y0:y1, x0:x1] *= 1.0 - s[..., None] * absorb
-    return mult
+        mult[y0 - uy0 : y1 - uy0, x0 - ux0 : x1 - ux0] *= 1.0 - s[..., None] * absorb
+    return mult, (ux0, uy0, ux1, uy1)
 
 
 def _apply_stains(image: np.ndarray, stains: list[dict[str, Any]], low_w: int, low_h: int
                   ) -> None:
-    """Multiply the stains into `image` (in place), only over the box where they tint.
-
-    The multiplier is 1 (255 as uint8) away from the stains; upsampling and multiplying only
-    the low-res box that differs from 1 (plus a margin for the interpolation) leaves the rest
-    of the page untouched, which it would be anyway.
-    """
-    height, width = image.shape[:2]
-    mult_u8 = np.round(_stain_multiplier(stains, low_w, low_h) * 255).astype(np.uint8)
-    rows = np.flatnonzero((mult_u8 < 255).any(axis=(1, 2)))
-    cols = np.flatnonzero((mult_u8 < 255).any(axis=(0, 2)))
-    if not len(rows):
+    """Multiply the stains into `image` (in place), only over the box where they tint: away
+    from the stains the multiplier is 1, so the rest of the page stays as it is."""
+    found = _stain_multiplier(stains, low_w, low_h)
+    if found is None:
         return
+    mult, (lx0, ly0, lx1, ly1) = found
+    height, width = image.shape[:2]
     sx, sy = width / low_w, height / low_h
-    lx0, lx1 = max(0, int(cols[0]) - 2), min(low_w, int(cols[-1]) + 3)
-    ly0, ly1 = max(0, int(rows[0]) - 2), min(low_h, int(rows[-1]) + 3)
-    x0, x1 = int(round(lx0 * sx)), int(round(lx1 * sx))
-    y0, y1 = int(round(ly0 * sy)), int(round(ly1 * sy))
-    region = cv2.resize(np.ascontiguousarray(mult_u8[ly0:ly1, lx0:lx1]), (x1 - x0, y1 - y0))
+    x0, x1 = int(round(lx0 * sx)), min(width, int(round(lx1 * sx)))
+    y0, y1 = int(round(ly0 * sy)), min(height, int(round(ly1 * sy)))
+    if x1 <= x0 or y1 <= y0:
+        return
+    mult_u8 = np.round(mult * 255).astype(np.uint8)
+    region = cv2.resize(mult_u8, (x1 - x0, y1 - y0))
     image[y0:y1, x0:x1] = cv2.multiply(image[y0:y1, x0:x1], region, scale=1.0 / 255.0)
 
 
