@@ -40,30 +40,42 @@ def render_background(spec: dict[str, Any], width: int, height: int) -> np.ndarr
     if kind == "solid":
         colour = _base_colour(float(spec.get("tone", 0.5)), float(spec.get("hue", 0.1)), 0.06)
         return _solid(colour.astype(np.uint8), width, height)
-    half = _texture(spec, -(-width // 2), -(-height // 2))
-    return cv2.resize(half, (width, height), interpolation=cv2.INTER_LINEAR)
+    # the weave has a ~4 px period and needs half size; wood and stone are drawn at quarter
+    # size with every length halved (the same texture at full size, a quarter of the work)
+    k, scale = (2, 1.0) if spec["kind"] == "fabric" else (4, 0.5)
+    small = _texture(spec, -(-width // k), -(-height // k), scale)
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
-def _texture(spec: dict[str, Any], width: int, height: int) -> np.ndarray:
+def _texture(spec: dict[str, Any], width: int, height: int, scale: float = 1.0) -> np.ndarray:
+    """The texture on a lattice of `scale` pixels per half-size pixel (lengths below are in
+    half-size pixels)."""
     rng = sample_rng(int(spec.get("seed", 0)))
     kind = spec["kind"]
     tone, hue = float(spec.get("tone", 0.5)), float(spec.get("hue", 0.1))
+    f = scale
+
+    def cell(n: int) -> int:
+        return max(1, round(n * f))
+
     if kind == "wood":
         colour = _base_colour(tone * 0.7, 0.05 + 0.06 * hue, 0.55)
         ys = np.arange(height, dtype=np.float32)[:, None]
-        wobble = _smooth_noise(rng, width, height, 64) * 12
-        grain = np.sin((ys + wobble) * (2 * np.pi / (9 + 10 * hue)))
-        fine = _smooth_noise(rng, width, height, 2) * 0.15
-        shade = 1.0 + 0.12 * grain + fine * 0.3 + _smooth_noise(rng, width, height, 256) * 0.08
+        wobble = _smooth_noise(rng, width, height, cell(64)) * np.float32(12 * f)
+        grain = np.sin((ys + wobble) * np.float32(2 * np.pi / ((9 + 10 * hue) * f)))
+        fine = _smooth_noise(rng, width, height, cell(2)) * 0.15
+        shade = 1.0 + 0.12 * grain + fine * 0.3 + _smooth_noise(rng, width, height, cell(256)) * 0.08
     elif kind == "fabric":
         colour = _base_colour(tone, hue, 0.35)
-        yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-        weave = np.sin(xx * 3.0) * np.sin(yy * 3.0)
+        xs = np.arange(width, dtype=np.float32)
+        ys = np.arange(height, dtype=np.float32)
+        weave = np.sin(ys * 3.0)[:, None] * np.sin(xs * 3.0)[None, :]  # separable: an outer product
         shade = 1.0 + 0.06 * weave + _smooth_noise(rng, width, height, 64) * 0.06
     else:  # stone
         colour = _base_colour(tone, hue, 0.08)
-        mottle = _smooth_noise(rng, width, height, 48) + 0.5 * _smooth_noise(rng, width, height, 12)
-        shade = 1.0 + 0.06 * mottle + _smooth_noise(rng, width, height, 2) * 0.03
+        mottle = _smooth_noise(rng, width, height, cell(48))
+        mottle += 0.5 * _smooth_noise(rng, width, height, cell(12))
+        shade = 1.0 + 0.06 * mottle + _smooth_noise(rng, width, height, cell(2)) * 0.03
     # per channel on contiguous planes, then one merge: numpy's (h, w, 1) * (3,) broadcast
     # walks a 3-wide inner loop and cost more than drawing the texture
     planes = [np.clip(shade * c, 0, 255).astype(np.uint8) for c in colour]
