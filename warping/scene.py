@@ -64,7 +64,9 @@ def _texture(spec: dict[str, Any], width: int, height: int, scale: float = 1.0) 
         wobble = _smooth_noise(rng, width, height, cell(64)) * np.float32(12 * f)
         grain = np.sin((ys + wobble) * np.float32(2 * np.pi / ((9 + 10 * hue) * f)))
         fine = _smooth_noise(rng, width, height, cell(2)) * 0.15
-        shade = 1.0 + 0.12 * grain + fine * 0.3 + _smooth_noise(rng, width, height, cell(256)) * 0.08
+        shade = (
+            1.0 + 0.12 * grain + fine * 0.3 + _smooth_noise(rng, width, height, cell(256)) * 0.08
+        )
     elif kind == "fabric":
         colour = _base_colour(tone, hue, 0.35)
         xs = np.arange(width, dtype=np.float32)
