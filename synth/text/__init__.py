@@ -70,14 +70,14 @@ __all__ = [
 ]
 
 WORD_OR_SPACE = re.compile(r"\s+|\S+")
-CACHE_LIMIT = 200_000
-INK_CACHE_BYTES = 32 << 20  # composed piece masks kept per engine
+CACHE_LIMIT = 40_000  # entries per text cache (shaped pieces ~0.6 KB each: ~25 MB at most)
+INK_CACHE_BYTES = 16 << 20  # composed piece masks kept per engine (a worker's RSS matters)
 EMPTY_INK = Ink(None, 0, 0)
 
 
 def _ink_bytes(ink: Ink) -> int:
-    """Rough memory of one cached piece mask (the array and its Pillow twin share nothing)."""
-    return 200 + (2 * ink.mask.nbytes if ink.mask is not None else 0)
+    """Rough memory of one cached piece mask: the array, plus the Ink, key and dict entry."""
+    return 400 + (ink.mask.nbytes if ink.mask is not None else 0)
 
 
 def _forget_oldest_half(cache: dict[Any, Any]) -> None:

@@ -28,8 +28,8 @@ from freetype import raw as ft_raw
 
 from synth.text.paint import Ink
 
-GLYPH_CACHE_BYTES = 24 << 20  # rasterised glyphs kept per engine (all faces and sizes)
-OPEN_FACES = 24  # FreeType faces kept open (each holds a few hundred KB of tables)
+GLYPH_CACHE_BYTES = 16 << 20  # rasterised glyphs kept per engine (all faces and sizes)
+OPEN_FACES = 12  # FreeType / HarfBuzz faces kept open (each maps its font file; 24 cost ~40 MB RSS)
 NEUTRAL_SCRIPTS = frozenset({"Zyyy", "Zinh", "Zzzz"})
 ASCII_LETTER = re.compile("[A-Za-z]")
 # Light (vertical-only) hinting: TrueType hinting bytecode made each glyph load 3-4x slower
@@ -107,10 +107,15 @@ class GlyphRasteriser:
         key = (path, index, size)
         font = self._hb_fonts.get(key)
         if font is None:
-            face = self._hb_faces.get((path, index))
+            face = self._hb_faces.pop((path, index), None)  # re-inserted: recently used last
             if face is None:
+                if len(self._hb_faces) >= self.open_faces:  # its file stays mapped while open
+                    gone = next(iter(self._hb_faces))
+                    del self._hb_faces[gone]
+                    for stale in [k for k in self._hb_fonts if k[:2] == gone]:
+                        del self._hb_fonts[stale]
                 face = hb.Face(hb.Blob.from_file_path(path), index)
-                self._hb_faces[(path, index)] = face
+            self._hb_faces[(path, index)] = face
             if len(self._hb_fonts) >= 256:
                 for old in list(self._hb_fonts)[:128]:
                     del self._hb_fonts[old]
