@@ -177,6 +177,8 @@ def page_to_row(
 ) -> dict[str, Any]:
     extras = dict(page.extras)
     dewarp = dewarp_bytes(extras.pop("dewarp_map", None))
+    # the warp's own JPEG decodes to exactly page.image: store it rather than a re-encoding
+    warp_jpeg = extras.pop("image_jpeg", None)
     lines = [
         {
             "text": ln.text,
@@ -209,7 +211,9 @@ def page_to_row(
     return {
         "id": row_id,
         "image": {
-            "bytes": encode_image(page.image, image_format, quality),
+            "bytes": warp_jpeg
+            if image_format == "jpeg" and warp_jpeg is not None
+            else encode_image(page.image, image_format, quality),
             "path": f"{row_id}.{IMAGE_EXT[image_format]}",
         },
         "width": page.width,

@@ -19,7 +19,11 @@ from pipelines.errors import PolyglyphError
 from synth.page import Page
 from synth.rng import child_rng
 from warping.geometric import apply_geometric, sample_geometric
-from warping.photometric import ShadingContext, apply_photometric, sample_photometric
+from warping.photometric import (
+    ShadingContext,
+    apply_photometric_keep_jpeg,
+    sample_photometric,
+)
 from warping.profiles import PROFILES, load_profile, validate_profile
 
 __all__ = [
@@ -78,6 +82,9 @@ def apply_warp(page: Page, record: dict[str, Any]) -> Page:
     coordinates of the unwarped page ([-1, 1], align_corners=False). Values outside [-1, 1]
     are background (clipped to [-4, 4]). Rectifying networks that want flat -> warped
     positions instead get them by inverting it (the label path does exactly that).
+
+    When the last photometric step is a JPEG round trip, `page.extras["image_jpeg"]` holds its
+    bytes, which decode to exactly `page.image` (the pipeline stores them as the row's image).
     """
     if [page.width, page.height] != list(record["input_size"]):
         raise PolyglyphError(
@@ -98,8 +105,11 @@ def apply_warp(page: Page, record: dict[str, Any]) -> Page:
         slope=fields.slope if fields else None,
         page_alpha=alpha,
     )
-    image = apply_photometric(moved.image, record["photometric"], ctx)
+    image, jpeg = apply_photometric_keep_jpeg(moved.image, record["photometric"], ctx)
     extras = dict(moved.extras)
+    extras.pop("image_jpeg", None)  # bytes of the input image describe it no longer
+    if jpeg is not None:
+        extras["image_jpeg"] = jpeg
     if record.get("dewarp"):
         extras["dewarp_map"] = dewarp_map(page.width, page.height, coarse, record)
     moved.image = image

@@ -38,6 +38,8 @@ __all__ = [
     "STEPS",
     "ShadingContext",
     "apply_photometric",
+    "apply_photometric_keep_jpeg",
+    "jpeg_roundtrip",
     "photometric_runs",
     "sample_photometric",
 ]
@@ -171,16 +173,21 @@ def _s_jpeg(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, An
     return {"quality": P.integer(rng, r["quality"])}
 
 
-def _a_jpeg(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.ndarray:
-    """JPEG round trip at the recorded quality. The page is RGB and OpenCV's encoder assumes
-    BGR: swapped first, so luma and chroma are those of the real colours (albumentations'
-    `image_compression` handed RGB over as BGR, subsampling the wrong chroma); decoded
-    straight to RGB."""
+def jpeg_roundtrip(img: np.ndarray, quality: int) -> tuple[np.ndarray, bytes]:
+    """JPEG round trip: the decoded RGB image and the bytes that decode to exactly it.
+
+    The page is RGB and OpenCV's encoder assumes BGR: swapped first, so luma and chroma are
+    those of the real colours (albumentations' `image_compression` handed RGB over as BGR,
+    subsampling the wrong chroma); decoded straight to RGB."""
     bgr = cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
-    ok, data = cv2.imencode(".jpg", bgr, (int(cv2.IMWRITE_JPEG_QUALITY), int(rec["quality"])))
+    ok, data = cv2.imencode(".jpg", bgr, (int(cv2.IMWRITE_JPEG_QUALITY), int(quality)))
     if not ok:
         raise RuntimeError("OpenCV could not encode a JPEG")
-    return cv2.imdecode(data, cv2.IMREAD_COLOR_RGB)
+    return cv2.imdecode(data, cv2.IMREAD_COLOR_RGB), data.tobytes()
+
+
+def _a_jpeg(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.ndarray:
+    return jpeg_roundtrip(img, rec["quality"])[0]
 
 
 def _def(name: str, defaults: Ranges, sampler: Sampler, **kw: Any) -> StepDef:
@@ -290,6 +297,20 @@ def apply_photometric(
         if out.dtype != np.uint8:
             out = np.clip(out, 0, 255).astype(np.uint8)
     return np.ascontiguousarray(out)
+
+
+def apply_photometric_keep_jpeg(
+    image: np.ndarray, records: list[dict[str, Any]], ctx: ShadingContext | None = None
+) -> tuple[np.ndarray, bytes | None]:
+    """`apply_photometric`, plus the JPEG bytes when the last record is a jpeg step.
+
+    Those bytes decode to exactly the returned image, so a JPEG dataset can store them instead
+    of encoding the page a second time: one encode less per row, and no second, unrecorded
+    generation of compression between the image the labels describe and the stored one."""
+    if records and records[-1]["step"] == "jpeg":
+        before = apply_photometric(image, records[:-1], ctx)
+        return jpeg_roundtrip(before, records[-1]["quality"])
+    return apply_photometric(image, records, ctx), None
 
 
 def _runs(records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:

@@ -1,0 +1,66 @@
+"""The stored image is the image the records make: a warp ending in a JPEG step keeps its bytes.
+
+Re-encoding that page would add a second generation of compression that no record describes,
+so the labels, the judges and the dataset would see three slightly different images.
+"""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from pipelines.config import build_config, config_hash, resolve_config
+from pipelines.sample import make_row, remake_page, worker_context
+
+
+@pytest.fixture(scope="module")
+def wild_rows() -> tuple[list[dict], object]:
+    config = resolve_config(
+        build_config(None, {"languages": ["en", "ar", "ja"], "profiles": {"wild": 1.0},
+                            "seed": 11, "num": 6})
+    )
+    ctx = worker_context(config, config_hash(config))
+    return [make_row(config, index, ctx) for index in range(6)], ctx
+
+
+def _decoded(row: dict) -> np.ndarray:
+    data = np.frombuffer(row["image"]["bytes"], np.uint8)
+    return cv2.imdecode(data, cv2.IMREAD_COLOR_RGB)
+
+
+def test_rows_ending_in_a_jpeg_step_store_exactly_the_remade_image(wild_rows):
+    rows, ctx = wild_rows
+    ending_in_jpeg = [
+        row for row in rows
+        if (json.loads(row["warp"])["photometric"] or [{}])[-1].get("step") == "jpeg"
+    ]
+    assert ending_in_jpeg, "wild draws its jpeg step with p=0.9: six rows should hold one"
+    for row in ending_in_jpeg:
+        remade = remake_page(row, ctx)
+        assert np.array_equal(_decoded(row), remade.image), row["id"]
+        assert "image_jpeg" not in json.loads(row["extras"])
+
+
+def test_other_rows_are_encoded_from_the_page(wild_rows):
+    rows, ctx = wild_rows
+    for row in rows:
+        remade = remake_page(row, ctx)
+        decoded = _decoded(row)
+        assert decoded.shape == remade.image.shape
+        # a fresh q90 encoding is close to the page, never a stale or foreign image
+        diff = np.abs(decoded.astype(np.int16) - remade.image.astype(np.int16))
+        assert float(diff.mean()) < 3.0, row["id"]
+
+
+def test_png_datasets_encode_the_page_losslessly():
+    config = resolve_config(
+        build_config(None, {"languages": ["en"], "profiles": {"wild": 1.0}, "seed": 5,
+                            "num": 2, "image": {"format": "png"}})
+    )
+    ctx = worker_context(config, config_hash(config))
+    row = make_row(config, 0, ctx)
+    assert row["image"]["bytes"][:8] == b"\x89PNG\r\n\x1a\n"
+    assert np.array_equal(_decoded(row), remake_page(row, ctx).image)
