@@ -429,13 +429,18 @@ class TesseractJudge(Judge):
             relit = self._read_layout(image, language, psm, local_threshold=True)
             if confident_chars(relit[0]) > confident_chars(tsv):
                 tsv, text = relit
+        # small print or an unsure reading: look closer, as a person would, and keep the closer
+        # look when more is read confidently (zooming 13 px Chinese to 1.75x read less: 0.89 ->
+        # 0.80 text similarity; 11 px English table print read more, and better, zoomed)
         scale = zoom_for(median_word_height(tsv), self.min_text_height)
-        if scale > 1.0:  # small print: read again, zoomed, as a person would
-            tsv, text = self._read_layout(zoom(image, scale), language, psm)
-        elif mean_confidence(tsv) < self.min_confidence:  # unsure: look closer, keep if better
-            zoomed = self._read_layout(zoom(image, UNSURE_ZOOM), language, psm)
+        if scale == 1.0 and mean_confidence(tsv) < self.min_confidence:
+            scale = UNSURE_ZOOM
+        if scale > 1.0:
+            zoomed = self._read_layout(zoom(image, scale), language, psm)
             if confident_chars(zoomed[0]) > confident_chars(tsv):
-                (tsv, text), scale = zoomed, UNSURE_ZOOM
+                tsv, text = zoomed
+            else:
+                scale = 1.0
         lines = [(t, [v / scale for v in box]) for t, box in tsv_lines(tsv, language, text)]
         with self._lock:
             self._cache[key] = lines
