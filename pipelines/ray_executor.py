@@ -63,7 +63,12 @@ def _connect(ray_address: str | None, workers: int) -> bool:
     if address:
         ray.init(address=address, logging_level="WARNING", log_to_driver=True)
     else:
-        ray.init(num_cpus=workers, include_dashboard=False, logging_level="WARNING")
+        # Ray starts task workers at nice 15, so next to any other busy process (the driver,
+        # Ray's own daemons, a neighbour's job) they got a fraction of a core while the local
+        # executor runs at nice 0: the two were not compared on equal terms, and a shared
+        # machine starved the Ray run. Shard tasks are the whole point of this cluster.
+        ray.init(num_cpus=workers, include_dashboard=False, logging_level="WARNING",
+                 _system_config={"worker_niceness": 0})
     return True
 
 

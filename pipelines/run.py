@@ -295,6 +295,7 @@ def worker_totals(made: list[dict[str, Any]]) -> dict[str, Any]:
         "worker_context_seconds": round(sum(e["context_seconds"] for e in measured), 3),
         "worker_processes": len(peaks),
         "worker_peak_rss_mib": max(peaks.values()),
+        "worker_niceness": max(e.get("nice", 0) for e in measured),
         # smaps_rollup at the end of the shard with the largest RSS then
         "worker_memory_mib_at_shard_end": max(
             (e.get("memory_mib") or {} for e in measured), key=lambda m: m.get("rss", 0)),

@@ -66,7 +66,8 @@ def count_stats(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
 
 
 MANIFEST_FAILURES = 20
-WORKER_KEYS = ("cpu_seconds", "context_seconds", "peak_rss_mib", "memory_mib", "worker", "span")
+WORKER_KEYS = ("cpu_seconds", "context_seconds", "peak_rss_mib", "memory_mib", "nice", "worker",
+               "span")
 """Per-shard measurements of the worker process that made it (stats.json, not the manifest)."""
 STAT_KEYS = ("language", "script", "scene", "profile")
 
@@ -167,6 +168,7 @@ def worker_measurements(
         "context_seconds": round(context_seconds, 3),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "memory_mib": memory_now(),
+        "nice": os.getpriority(os.PRIO_PROCESS, 0),  # Ray's default for workers is 15
         "worker": f"{socket.gethostname()}:{os.getpid()}",
     }
 
