@@ -67,8 +67,10 @@ def _connect(ray_address: str | None, workers: int) -> bool:
         # Ray's own daemons, a neighbour's job) they got a fraction of a core while the local
         # executor runs at nice 0: the two were not compared on equal terms, and a shared
         # machine starved the Ray run. Shard tasks are the whole point of this cluster.
-        ray.init(num_cpus=workers, include_dashboard=False, logging_level="WARNING",
-                 _system_config={"worker_niceness": 0})
+        # address="local": a new instance of our own even when another Ray runs on this
+        # machine (ray.init() would join the latest one, which refuses num_cpus)
+        ray.init(address="local", num_cpus=workers, include_dashboard=False,
+                 logging_level="WARNING", _system_config={"worker_niceness": 0})
     return True
 
 

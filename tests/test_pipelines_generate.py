@@ -134,6 +134,13 @@ def test_two_node_ray_cluster_gives_same_bytes(reference: Path, config_file: Pat
         assert _file_hashes(out) == _file_hashes(reference)
         # with a bar, rows reach it through the progress actor (quiet runs start no actor)
         assert f"{NUM}/{NUM}" in capsys.readouterr().err
+        ray.shutdown()
+        # no address while another Ray runs on this machine: start our own, not join that one
+        own = tmp_path / "own"
+        code = cli_main(["generate", "--config", str(config_file), "--num", str(NUM),
+                         "--out", str(own), "--workers", "2", "--executor", "ray", "--quiet"])
+        assert code == 0
+        assert _file_hashes(own) == _file_hashes(reference)
     finally:
         if ray.is_initialized():
             ray.shutdown()
