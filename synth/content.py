@@ -131,19 +131,21 @@ def corpus_words(language: str, script: str, text: str) -> tuple[str, ...]:
     """
     from synth.linebreak import NO_SPACE_SCRIPTS
 
+    # Categories per distinct character, once (a text has a few hundred), then C-level passes.
+    distinct = set(text)
+    letters_only = {ord(c): " " for c in distinct if unicodedata.category(c)[0] not in "LM"}
+    rejected = frozenset(c for c in distinct if unicodedata.category(c)[0] in "PNSZC")
     if script in _CJK:
         pieces = []
-        for run in "".join(c if unicodedata.category(c)[0] in "LM" else " " for c in text).split():
+        for run in text.translate(letters_only).split():
             pieces.extend(run[i : i + 2 + (i // 2) % 2] for i in range(0, len(run) - 1, 3))
     elif script in NO_SPACE_SCRIPTS:
         pieces = [_strip_punctuation(seg) for seg in break_segments(text, language)]
     else:
-        pieces = "".join(c if unicodedata.category(c)[0] in "LM" else " " for c in text).split()
+        pieces = text.translate(letters_only).split()
     seen: dict[str, None] = {}
     for word in pieces:
-        if len(word) < 2 or len(word) > 24:
-            continue
-        if any(unicodedata.category(c)[0] in "PNSZC" for c in word):
+        if len(word) < 2 or len(word) > 24 or not rejected.isdisjoint(word):
             continue
         seen.setdefault(word, None)
     return tuple(seen)
