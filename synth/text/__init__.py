@@ -189,7 +189,7 @@ class TextEngine:
         if bbox is None:
             return EMPTY_INK
         image = Image.Image()._new(core).crop(bbox)
-        return Ink(np.asarray(image), offset[0] + bbox[0], offset[1] + bbox[1], image)
+        return Ink(np.asarray(image), offset[0] + bbox[0], offset[1] + bbox[1])
 
     def itemize(self, text: str, style: TextStyle) -> list[tuple[str, Any]]:
         """Font runs for `text`; a character no font of the chain has is a user-facing error."""

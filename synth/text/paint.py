@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from PIL import Image
 
 
 @dataclass(frozen=True)
@@ -17,7 +16,6 @@ class Ink:
     mask: np.ndarray | None  # uint8 coverage, None when the piece draws nothing (spaces)
     x: int
     y: int
-    image: Image.Image | None = None  # the same mask as a Pillow "L" image, for C-level pasting
 
 
 def composite(canvas: np.ndarray, ink: Ink, x: int, y: int, colour: Sequence[int],
