@@ -49,7 +49,7 @@ from pipelines.errors import PolyglyphError
 from synth.linebreak import fill_lines, word_spans
 from synth.page import Line, Word, box_polygon
 from synth.text.bidi import bidi_levels, visual_order
-from synth.text.glyphs import GlyphRasteriser, Shaped
+from synth.text.glyphs import EMPTY_INK, GlyphRasteriser, Shaped
 from synth.text.model import (
     CONTROL_CHAR,
     Box,
@@ -72,7 +72,6 @@ __all__ = [
 WORD_OR_SPACE = re.compile(r"\s+|\S+")
 CACHE_LIMIT = 40_000  # entries per text cache (shaped pieces ~0.6 KB each: ~25 MB at most)
 INK_CACHE_BYTES = 16 << 20  # composed piece masks kept per engine (a worker's RSS matters)
-EMPTY_INK = Ink(None, 0, 0)
 
 
 def _ink_bytes(ink: Ink) -> int:
