@@ -120,6 +120,15 @@ def encode_image(image: np.ndarray, fmt: str, quality: int) -> bytes:
     return buf.getvalue()
 
 
+def stored_image_bytes(page: Page, image_format: str, quality: int) -> bytes:
+    """The row's image: the warp's own JPEG when it ended in one (those bytes decode to exactly
+    `page.image`, which labels and judges saw), else a fresh deterministic encoding."""
+    warp_jpeg = page.extras.get("image_jpeg")
+    if image_format == "jpeg" and warp_jpeg is not None:
+        return warp_jpeg
+    return encode_image(page.image, image_format, quality)
+
+
 def dump_json(value: Any) -> str:
     """Canonical JSON (sorted keys) so equal records give equal bytes."""
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_plain)
@@ -177,8 +186,7 @@ def page_to_row(
 ) -> dict[str, Any]:
     extras = dict(page.extras)
     dewarp = dewarp_bytes(extras.pop("dewarp_map", None))
-    # the warp's own JPEG decodes to exactly page.image: store it rather than a re-encoding
-    warp_jpeg = extras.pop("image_jpeg", None)
+    extras.pop("image_jpeg", None)
     lines = [
         {
             "text": ln.text,
@@ -211,9 +219,7 @@ def page_to_row(
     return {
         "id": row_id,
         "image": {
-            "bytes": warp_jpeg
-            if image_format == "jpeg" and warp_jpeg is not None
-            else encode_image(page.image, image_format, quality),
+            "bytes": stored_image_bytes(page, image_format, quality),
             "path": f"{row_id}.{IMAGE_EXT[image_format]}",
         },
         "width": page.width,
