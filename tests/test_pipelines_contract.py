@@ -77,6 +77,19 @@ def test_same_rows_give_same_bytes_and_other_rows_do_not() -> None:
     assert sha256(a) != sha256(c)
 
 
+def test_shard_bytes_do_not_depend_on_arrow_batching() -> None:
+    from pipelines.shard import combine_batches
+
+    rows = _rows(5, "jpeg")
+    noise = np.random.default_rng(0)
+    for row in rows:  # images past Parquet's 1 MiB data page, where chunk borders would show
+        row["image"] = {"bytes": noise.bytes(400_000), "path": None}
+    whole = table_bytes(rows_to_table(rows))
+    for size in (1, 2, 3):
+        parts = [rows_to_table(rows[i:i + size]) for i in range(0, len(rows), size)]
+        assert sha256(table_bytes(combine_batches(parts))) == sha256(whole), size
+
+
 def test_row_round_trips_to_page() -> None:
     row = _rows(1)[0]
     page = row_to_page(row)
