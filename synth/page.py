@@ -8,15 +8,28 @@ not repeated), clockwise in image coordinates (y down).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
 
-Polygon = list[list[float]]
-PointMap = Callable[[np.ndarray], np.ndarray]
-"""Maps an (N, 2) float array of (x, y) source points to (N, 2) destination points."""
+# the geometry helpers live in synth.geometry; they are re-exported here, where every stage
+# has always imported them from
+from synth.geometry import (  # noqa: F401
+    PointMap,
+    Polygon,
+    axis_box,
+    box_polygon,
+    clip_polygon_to_frame,
+    densify,
+    densify_many,
+    make_clockwise,
+    map_page_geometry,
+    min_area_quad,
+    order_clockwise,
+    order_clockwise_many,
+    polygon_area,
+)
 
 
 @dataclass
@@ -178,262 +191,3 @@ def table_html(cells: list[Cell]) -> str:
         parts.append("</tr>")
     parts.append("</table>")
     return "".join(parts)
-
-
-# --- geometry helpers shared by every stage -------------------------------------------------
-
-
-def box_polygon(x0: float, y0: float, x1: float, y1: float) -> Polygon:
-    """Axis-aligned box as a clockwise ring (top-left, top-right, bottom-right, bottom-left)."""
-    return [[float(x0), float(y0)], [float(x1), float(y0)], [float(x1), float(y1)], [float(x0), float(y1)]]
-
-
-def densify(polygon: Polygon, step: float) -> np.ndarray:
-    """Insert points along each edge so no edge is longer than `step` pixels.
-
-    Needed before a non-linear map: a curl bends a straight baseline, and only the inserted
-    points let the mapped polygon follow the bend.
-    """
-    if len(polygon) == 0:
-        return np.zeros((0, 2), dtype=np.float64)
-    return densify_many([polygon], step)[0]
-
-
-def min_area_quad(polygon: Polygon | np.ndarray) -> Polygon:
-    """The min-area rectangle of a polygon, clockwise from the corner nearest the top-left."""
-    import cv2
-
-    pts = np.asarray(polygon, dtype=np.float32).reshape(-1, 2)
-    if len(pts) == 0:
-        return []
-    rect = cv2.minAreaRect(pts)
-    corners = cv2.boxPoints(rect).astype(np.float64)
-    return order_clockwise(corners).tolist()
-
-
-def order_clockwise(corners: np.ndarray) -> np.ndarray:
-    """Order 4 points clockwise (image coords) starting at the one nearest the top-left."""
-    c = corners.mean(axis=0)
-    ang = np.arctan2(corners[:, 1] - c[1], corners[:, 0] - c[0])
-    ordered = corners[np.argsort(ang)]  # increasing angle = clockwise when y points down
-    start = int(np.argmin(ordered[:, 0] + ordered[:, 1]))
-    return np.roll(ordered, -start, axis=0)
-
-
-def polygon_area(polygon: Polygon | np.ndarray) -> float:
-    pts = np.asarray(polygon, dtype=np.float64).reshape(-1, 2)
-    if len(pts) < 3:
-        return 0.0
-    x, y = pts[:, 0], pts[:, 1]
-    return float(0.5 * (np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
-
-
-def make_clockwise(pts: np.ndarray) -> np.ndarray:
-    """Signed area > 0 means clockwise when y points down; flip the ring otherwise."""
-    return pts if polygon_area(pts) >= 0 else pts[::-1]
-
-
-def axis_box(polygon: Polygon | np.ndarray) -> tuple[float, float, float, float]:
-    pts = np.asarray(polygon, dtype=np.float64).reshape(-1, 2)
-    return float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max())
-
-
-def clip_polygon_to_frame(pts: np.ndarray, width: int, height: int) -> tuple[np.ndarray, float]:
-    """Clip a ring to the image frame; return the clipped ring and the visible area fraction."""
-    import cv2
-
-    pts = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
-    area = abs(polygon_area(pts))
-    frame = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
-    inside = (pts[:, 0] >= 0) & (pts[:, 0] <= width) & (pts[:, 1] >= 0) & (pts[:, 1] <= height)
-    if inside.all():
-        return pts, 1.0
-    if area <= 0:
-        return np.clip(pts, [0, 0], [width, height]), 0.0
-    hull = cv2.convexHull(pts.astype(np.float32))
-    inter_area, inter = cv2.intersectConvexConvex(hull, frame)
-    hull_area = abs(cv2.contourArea(hull))
-    fraction = float(inter_area / hull_area) if hull_area > 0 else 0.0
-    if inter is None or len(inter) < 3:
-        return np.clip(pts, [0, 0], [width, height]), 0.0
-    # Keep the detailed ring where it is inside, clamp the rest onto the frame.
-    clipped = np.clip(pts, [0, 0], [width, height])
-    return clipped, float(min(1.0, max(0.0, fraction)))
-
-
-def _densify_concat(polygons: list[Polygon], step: float) -> tuple[np.ndarray, np.ndarray]:
-    """Every ring densified, all in one (N, 2) array, plus the point count of each ring."""
-    sizes = np.array([len(p) for p in polygons], dtype=np.int64)
-    if not len(sizes) or not sizes.sum():
-        return np.zeros((0, 2), dtype=np.float64), sizes
-    # one conversion of all points (per-ring np.asarray + concatenate cost ~3 us a ring)
-    pts = np.array([pt for poly in polygons for pt in poly], dtype=np.float64).reshape(-1, 2)
-    if step <= 0:
-        return pts, sizes
-    ends = np.cumsum(sizes)
-    starts = ends - sizes
-    nxt_index = np.arange(len(pts)) + 1
-    nxt_index[ends - 1] = starts  # close each ring
-    delta = pts[nxt_index] - pts
-    counts = np.maximum(1, np.ceil(np.hypot(delta[:, 0], delta[:, 1]) / step).astype(np.int64))
-    k = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-    # a + (b - a) * k / n per edge, with np.repeat rather than fancy-index gathers (2.5x faster)
-    out = np.repeat(pts, counts, axis=0)
-    out += np.repeat(delta, counts, axis=0) * (k / np.repeat(counts, counts))[:, None]
-    return out, np.add.reduceat(counts, starts)
-
-
-def densify_many(polygons: list[Polygon], step: float) -> list[np.ndarray]:
-    """`densify` of many rings in one vectorised pass (same points, same order)."""
-    if step <= 0 or not polygons:
-        return [np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in polygons]
-    pts, sizes = _densify_concat(polygons, step)
-    return np.split(pts, np.cumsum(sizes)[:-1])
-
-
-def order_clockwise_many(corners: np.ndarray) -> np.ndarray:
-    """`order_clockwise` of (N, 4, 2) corner sets at once (same order, same start)."""
-    c = corners.mean(axis=1, keepdims=True)
-    ang = np.arctan2(corners[..., 1] - c[..., 1], corners[..., 0] - c[..., 0])
-    ordered = np.take_along_axis(corners, np.argsort(ang, axis=1)[..., None], axis=1)
-    start = np.argmin(ordered[..., 0] + ordered[..., 1], axis=1)
-    roll = (np.arange(4)[None, :] + start[:, None]) % 4
-    return np.take_along_axis(ordered, roll[..., None], axis=1)
-
-
-def _visible_fraction(ring: np.ndarray, width: int, height: int, twice_area: float) -> float:
-    """The visible fraction `clip_polygon_to_frame` gives a ring with points off the frame,
-    with the ring's area already known (its numpy area and roll cost more than the clip)."""
-    import cv2
-
-    if twice_area == 0:
-        return 0.0
-    frame = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
-    hull = cv2.convexHull(ring.astype(np.float32))
-    inter_area, inter = cv2.intersectConvexConvex(hull, frame)
-    hull_area = abs(cv2.contourArea(hull))
-    if inter is None or len(inter) < 3 or hull_area <= 0:
-        return 0.0
-    return float(min(1.0, max(0.0, inter_area / hull_area)))
-
-
-def _quads(rings: list[np.ndarray]) -> list[Polygon]:
-    """`min_area_quad` of many rings: OpenCV per ring, the corner ordering in one numpy pass."""
-    import cv2
-
-    if not rings:
-        return []
-    boxes = [cv2.boxPoints(cv2.minAreaRect(r.astype(np.float32))) for r in rings]
-    return order_clockwise_many(np.asarray(boxes, dtype=np.float64)).tolist()
-
-
-def _with(obj: Any, **changes: Any) -> Any:
-    """`dataclasses.replace` for plain label dataclasses, without re-running `__init__`
-    (replace cost ~15 us per object, a few thousand objects a page)."""
-    new = object.__new__(type(obj))
-    new.__dict__ = {**obj.__dict__, **changes}
-    return new
-
-
-def map_page_geometry(
-    page: Page,
-    image: np.ndarray,
-    point_map: PointMap,
-    densify_step: float = 0.0,
-    warp_record: dict[str, Any] | None = None,
-) -> Page:
-    """Return a new Page with `image` and every polygon moved by `point_map`.
-
-    This is the one geometry path for labels. All polygons of the page are densified (when a
-    step is given, so curved maps keep curved outlines) and mapped in **one** call, so a costly
-    map (a numerical inverse) is set up once per page, not once per polygon. Rings come back
-    clockwise; quads are refit as min-area rectangles; labels pushed out of the frame are
-    clamped and carry a `visible` fraction. The per-ring work runs on the concatenated points
-    (a page has ~500 rings): Python lists are made once, at the end.
-    """
-    h, w = image.shape[:2]
-    polygons: list[Polygon] = []
-
-    def slot(poly: Polygon) -> int:
-        polygons.append(poly)
-        return len(polygons) - 1
-
-    line_slots = [(slot(ln.polygon), [slot(wd.polygon) for wd in ln.words]) for ln in page.lines]
-    block_slots = [slot(b.polygon) for b in page.blocks]
-    table_slots = [(slot(t.polygon), [slot(c.polygon) for c in t.cells]) for t in page.tables]
-    field_slots = [(slot(f.key_polygon), slot(f.value_polygon)) for f in page.fields]
-
-    present = [i for i, p in enumerate(polygons) if p]
-    moved: list[tuple[Polygon, float]] = [([], 0.0)] * len(polygons)
-    line_rings: dict[int, np.ndarray] = {}
-    if present:
-        pts, sizes = _densify_concat([polygons[i] for i in present], densify_step)
-        mapped = np.asarray(point_map(pts), dtype=np.float64).reshape(-1, 2)
-        ends = np.cumsum(sizes)
-        starts = ends - sizes
-        x, y = mapped[:, 0], mapped[:, 1]
-        nxt = np.arange(len(mapped)) + 1
-        nxt[ends - 1] = starts
-        twice_area = np.add.reduceat(x * y[nxt] - y * x[nxt], starts)
-        inside = (x >= 0) & (x <= w) & (y >= 0) & (y <= h)
-        all_inside = np.logical_and.reduceat(inside, starts)
-        flip = twice_area < 0
-        if flip.any():  # counter-clockwise rings run backwards: index -> start + end - 1 - index
-            ring_of = np.repeat(np.arange(len(sizes)), sizes)
-            order = np.arange(len(mapped))
-            back = flip[ring_of]
-            order[back] = (starts + ends - 1)[ring_of[back]] - order[back]
-            mapped = mapped[order]
-        vis = np.ones(len(present))
-        for j in np.flatnonzero(~all_inside):
-            vis[j] = _visible_fraction(mapped[starts[j] : ends[j]], w, h, twice_area[j])
-        # clamping onto the frame leaves points inside untouched, so it can run on all of them
-        rounded = np.clip(mapped, [0, 0], [w, h]).round(2)
-        flat = rounded.tolist()
-        ring_of_slot = {}
-        for j, (i, s, e, v) in enumerate(
-            zip(present, starts.tolist(), ends.tolist(), vis.tolist(), strict=True)
-        ):
-            moved[i] = (flat[s:e], v)
-            ring_of_slot[i] = j
-        for ls, _ in line_slots:
-            if ls in ring_of_slot:
-                j = ring_of_slot[ls]
-                line_rings[ls] = rounded[starts[j] : ends[j]]
-    quads = dict(zip(line_rings, _quads(list(line_rings.values())), strict=True))
-
-    lines = []
-    for ln, (ls, ws) in zip(page.lines, line_slots, strict=True):
-        poly, vis_line = moved[ls]
-        words = [
-            _with(wd, polygon=moved[s][0], visible=round(wd.visible * moved[s][1], 4))
-            for wd, s in zip(ln.words, ws, strict=True)
-        ]
-        lines.append(
-            _with(
-                ln,
-                polygon=poly,
-                quad=quads.get(ls, []),
-                visible=round(ln.visible * vis_line, 4),
-                words=words,
-            )
-        )
-    blocks = [_with(b, polygon=moved[s][0]) for b, s in zip(page.blocks, block_slots, strict=True)]
-    tables = [
-        _with(t, polygon=moved[ts][0],
-              cells=[_with(c, polygon=moved[s][0]) for c, s in zip(t.cells, cs, strict=True)])
-        for t, (ts, cs) in zip(page.tables, table_slots, strict=True)
-    ]
-    flds = [
-        _with(f, key_polygon=moved[ks][0], value_polygon=moved[vs][0])
-        for f, (ks, vs) in zip(page.fields, field_slots, strict=True)
-    ]
-    return replace(
-        page,
-        image=image,
-        lines=lines,
-        blocks=blocks,
-        tables=tables,
-        fields=flds,
-        warp=warp_record if warp_record is not None else page.warp,
-    )
