@@ -13,12 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import albumentations.augmentations.pixel.functional as apixel
 import cv2
 import numpy as np
 
 from warping import params as P
 from warping.grid import CoarseGrid, upsample_nodes
+from warping.kernels import corner_illumination, gaussian_illumination, linear_illumination
 from warping.params import Ranges
 
 Field = np.ndarray | float  # a lattice (rows, cols) float32, or one value for the whole page
@@ -164,18 +164,22 @@ def sample_lighting(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict
 
 
 def lighting_term(rec: dict[str, Any], ctx: ShadingContext, w: int, h: int) -> LightTerm:
-    """albumentations' illumination fields, evaluated on a 1/8 lattice of ones (the fields are
-    smooth; running them on the full float image costs ~10x more)."""
-    ones = np.ones((-(-h // 8), -(-w // 8), 3), np.float32)
+    """An illumination gradient on the 1/8 lattice (the fields are smooth; `warping.kernels`).
+
+    The lattice, not the page, is the fields' frame: positions and distances are in lattice
+    cells. The linear kind reads the record's `angle` in degrees, as albumentations (which
+    computed these fields until 2026-11) did, although `sample_lighting` draws it from
+    [0, 2 pi]: the ramp runs within ~6 degrees of left to right. Kept so that records keep
+    their meaning."""
+    rows, cols = -(-h // 8), -(-w // 8)
     if rec["kind"] == "linear":
-        gain = apixel.apply_linear_illumination(ones, rec["intensity"], rec["angle"])
+        gain = linear_illumination(rows, cols, rec["intensity"], rec["angle"])
     elif rec["kind"] == "gaussian":
-        gain = apixel.apply_gaussian_illumination(
-            ones, rec["intensity"], tuple(rec["center"]), rec["sigma"]
-        )
+        center = (rec["center"][0], rec["center"][1])
+        gain = gaussian_illumination(rows, cols, rec["intensity"], center, rec["sigma"])
     else:
-        gain = apixel.apply_corner_illumination(ones, rec["intensity"], rec["corner"])
-    return LightTerm(8, gain=np.ascontiguousarray(np.asarray(gain, np.float32)[..., 0]))
+        gain = corner_illumination(rows, cols, rec["intensity"], rec["corner"])
+    return LightTerm(8, gain=gain)
 
 
 def sample_glare(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:

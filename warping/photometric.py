@@ -1,24 +1,23 @@
 """The photometric stage: light (in `warping.lighting`), ink, optics, sensor and codec.
 Pixels change, labels don't.
 
-Parameters are drawn here (albumentations' samplers and global RNG are never used). Kernels
-and fields come from albumentations 2.0.8 where it has them (motion blur kernel, defocus disk,
-illumination fields); the pixels are then pushed through OpenCV directly, since its functional
-wrappers copied or converted the whole page. Ours: soft cast shadows, glare that washes ink
+Parameters are drawn here (no global RNG). The motion blur kernel, defocus disk and
+illumination fields are albumentations 2.0.8's formulas, written out in `warping.kernels` and
+checked against albumentations in the tests (importing it cost each worker ~58 MiB); the
+pixels are pushed through OpenCV directly. Ours alone: soft cast shadows, glare that washes ink
 out, backlight, shading along creases (lighting.py), ink bleed, show-through, and sensor noise
 (noise.py; albumentations' Gaussian and Poisson noise were 5-40x slower at page size).
 """
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
-import albumentations.augmentations.blur.functional as ablur
 import cv2
 import numpy as np
 
 from warping import params as P
+from warping.kernels import defocus_kernel, motion_kernel
 from warping.lighting import (
     TERMS,
     ShadingContext,
@@ -108,11 +107,9 @@ def _s_motion(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, 
 
 
 def _a_motion(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.ndarray:
-    # allow_shifted=False: the kernel is a pure function of the recorded params
-    kernel = ablur.create_motion_kernel(
-        rec["kernel"], rec["angle"], rec["direction"], False, random.Random(0)
-    )
-    return cv2.filter2D(img, -1, kernel.astype(np.float32) / kernel.sum())
+    # the kernel is never shifted off centre: a pure function of the recorded params
+    kernel = motion_kernel(rec["kernel"], rec["angle"], rec["direction"])
+    return cv2.filter2D(img, -1, kernel / kernel.sum())
 
 
 def _s_defocus(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
@@ -120,18 +117,9 @@ def _s_defocus(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str,
 
 
 def _a_defocus(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.ndarray:
-    """albumentations' defocus kernel (aliased disk, then a small Gaussian), trimmed to where
-    it weighs at least 1e-3 of its peak and renormalised: its 17x17 always-size kernel made
-    this the slowest step (~75 ms), and the alias blur's 1e-6 tails added a ring of taps."""
-    radius = int(rec["radius"])
-    span = np.arange(-max(8, radius), max(8, radius) + 1)
-    x, y = np.meshgrid(span, span)
-    disk = ((x**2 + y**2) <= radius**2).astype(np.float32)
-    disk /= disk.sum()
-    kernel = cv2.GaussianBlur(disk, (3 if radius <= 8 else 5,) * 2, sigmaX=rec["alias_blur"])
-    rows, cols = np.nonzero(kernel >= 1e-3 * kernel.max())
-    kernel = kernel[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
-    return cv2.filter2D(img, -1, kernel / kernel.sum())
+    """The defocus disk trimmed to its significant taps (`warping.kernels.defocus_kernel`):
+    the untrimmed 17x17 kernel made this the slowest step (~75 ms)."""
+    return cv2.filter2D(img, -1, defocus_kernel(int(rec["radius"]), rec["alias_blur"]))
 
 
 def _s_lowres(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:

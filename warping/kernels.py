@@ -1,0 +1,114 @@
+"""Illumination fields and blur kernels of the photometric stage, as small pure functions.
+
+These used to be taken from albumentations 2.0.8, whose import cost each worker ~58 MiB RSS
+(scipy, pydantic, ~580 modules) for five formulas. The records written since then mean what
+albumentations computed from their parameters, so these functions reproduce it (to float
+tolerance, including its quirks, noted where they are); `tests/test_warping_kernels.py`
+checks them against albumentations over the parameter ranges, which is where that dependency
+stays in use.
+
+Fields are one-channel float32 gains on a (height, width) lattice, clipped to [0, 1] as
+albumentations clipped its float results: an illumination field here only ever darkens.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+__all__ = [
+    "corner_illumination",
+    "defocus_kernel",
+    "gaussian_illumination",
+    "linear_illumination",
+    "motion_kernel",
+]
+
+
+def _unit_gain(field: np.ndarray) -> np.ndarray:
+    return np.clip(field, 0.0, 1.0).astype(np.float32)
+
+
+def linear_illumination(height: int, width: int, intensity: float, angle_deg: float) -> np.ndarray:
+    """A ramp `1 - |i| + 2 |i| g` with g = x cos(a) + y sin(a) over [0, 1] x [0, 1] lattice
+    coordinates (reversed, 1 - g, for a negative intensity).
+
+    g is not rescaled to [0, 1]: off the axes it reaches cos(a) + sin(a). albumentations had
+    special cases at exact multiples of 45 degrees that disagree with its own general formula
+    (at 180 degrees the ramp is rescaled to [0, 1]); this is the general formula everywhere.
+    """
+    a = math.radians(angle_deg)
+    xs = np.linspace(0.0, 1.0, width) * math.cos(a)
+    ys = np.linspace(0.0, 1.0, height) * math.sin(a)
+    ramp = ys[:, None] + xs[None, :]
+    if intensity < 0:
+        ramp = 1.0 - ramp
+    strength = abs(intensity)
+    return _unit_gain(ramp * (2.0 * strength) + (1.0 - strength))
+
+
+def gaussian_illumination(
+    height: int, width: int, intensity: float, center: tuple[float, float], sigma: float
+) -> np.ndarray:
+    """`1 + i exp(-d^2 / (2 s^2))`, d from (center_x * width, center_y * height) in lattice
+    pixel indices (not pixel centres), s = sigma * the longer side. Clipped to <= 1, so a
+    positive intensity (a bright spot) leaves the page as it was."""
+    two_s2 = 2.0 * (max(height, width) * sigma) ** 2
+    dx2 = (np.arange(width) - width * center[0]) ** 2
+    dy2 = (np.arange(height) - height * center[1]) ** 2
+    bump = np.exp(-(dy2[:, None] + dx2[None, :]) / two_s2)
+    return _unit_gain(1.0 + intensity * bump)
+
+
+_CORNERS = ((0, 0), (0, 1), (1, 1), (1, 0))  # (row, col) as 0 / last: TL, TR, BR, BL
+
+
+def corner_illumination(height: int, width: int, intensity: float, corner: int) -> np.ndarray:
+    """`1 - i d / diagonal`, d the Euclidean distance (in lattice pixels) from the centre of
+    the corner's pixel (0 top-left, then clockwise). Clipped to <= 1: a negative intensity
+    does nothing."""
+    row, col = (c * (n - 1) for c, n in zip(_CORNERS[corner], (height, width), strict=True))
+    dist = np.hypot(np.arange(height)[:, None] - row, np.arange(width)[None, :] - col)
+    return _unit_gain(1.0 - intensity * dist / math.hypot(height, width))
+
+
+def motion_kernel(size: int, angle_deg: float, direction: float) -> np.ndarray:
+    """Binary size x size kernel: a segment through the centre at `angle_deg`, stretched
+    towards its forward end for direction > 0 (backward for < 0; -1..1, 0 symmetric).
+
+    `size` points are spaced evenly along the segment and each marks its nearest cell (ties
+    to even, as numpy rounds), so the kernel is a pure function of the three numbers.
+    """
+    reach = size // 2
+    bias = min(1.0, max(-1.0, float(direction)))
+    start = -reach * (1.0 - max(bias, 0.0))
+    end = reach * (1.0 + min(bias, 0.0))
+    steps = np.linspace(start, end, size)
+    a = np.deg2rad(angle_deg)
+    cols = np.clip(np.round(reach + np.cos(a) * steps), 0, size - 1).astype(np.intp)
+    rows = np.clip(np.round(reach + np.sin(a) * steps), 0, size - 1).astype(np.intp)
+    kernel = np.zeros((size, size), np.float32)
+    kernel[rows, cols] = 1.0
+    return kernel
+
+
+def defocus_kernel(radius: int, alias_blur: float) -> np.ndarray:
+    """A lens out of focus: a hard disk of `radius` (unit sum), softened by a 3-tap (5 past
+    radius 8) Gaussian of sigma `alias_blur`, trimmed to the cells weighing >= 1e-3 of the
+    peak and renormalised.
+
+    The disk sits in a square frame of half-side max(8, radius) with reflected borders, the
+    reference's frame: it matters only past radius 8, where the disk touches the frame. The
+    trim drops the Gaussian's ~1e-6 tails, which would add a ring of taps to every page.
+    """
+    frame = max(8, int(radius))
+    offsets = np.arange(-frame, frame + 1)
+    inside = offsets[:, None] ** 2 + offsets[None, :] ** 2 <= int(radius) ** 2
+    disk = inside.astype(np.float32) / np.float32(np.count_nonzero(inside))
+    taps = 3 if radius <= 8 else 5
+    soft = cv2.GaussianBlur(disk, (taps, taps), sigmaX=alias_blur)
+    rows, cols = np.nonzero(soft >= 1e-3 * soft.max())
+    kept = soft[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    return kept / kept.sum()
