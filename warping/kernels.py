@@ -2,10 +2,10 @@
 
 These used to be taken from albumentations 2.0.8, whose import cost each worker ~58 MiB RSS
 (scipy, pydantic, ~580 modules) for five formulas. The records written since then mean what
-albumentations computed from their parameters, so these functions reproduce it (to float
-tolerance, including its quirks, noted where they are); `tests/test_warping_kernels.py`
-checks them against albumentations over the parameter ranges, which is where that dependency
-stays in use.
+albumentations computed from their parameters, so these functions reproduce it, quirks
+included (noted where they are), bit for bit except where albumentations itself was not
+deterministic (the corner field). `tests/test_warping_kernels.py` checks them against
+albumentations over the parameter ranges: that is where the dependency stays in use.
 
 Fields are one-channel float32 gains on a (height, width) lattice, clipped to [0, 1] as
 albumentations clipped its float results: an illumination field here only ever darkens.
@@ -28,7 +28,17 @@ __all__ = [
 
 
 def _unit_gain(field: np.ndarray) -> np.ndarray:
-    return np.clip(field, 0.0, 1.0).astype(np.float32)
+    return np.clip(field, 0.0, 1.0, out=field)
+
+
+def _times(values: np.ndarray, factor: float) -> np.ndarray:
+    """float32 values times a double, rounded once to float32.
+
+    The fields are evaluated in float32 in the reference's order of operations (this rounding
+    for products with a constant, float32 sums), which makes the linear and gaussian fields
+    bit-identical to albumentations' and the pages' pixels unchanged by the switch.
+    """
+    return (values.astype(np.float64) * factor).astype(np.float32)
 
 
 def linear_illumination(height: int, width: int, intensity: float, angle_deg: float) -> np.ndarray:
@@ -40,13 +50,13 @@ def linear_illumination(height: int, width: int, intensity: float, angle_deg: fl
     (at 180 degrees the ramp is rescaled to [0, 1]); this is the general formula everywhere.
     """
     a = math.radians(angle_deg)
-    xs = np.linspace(0.0, 1.0, width) * math.cos(a)
-    ys = np.linspace(0.0, 1.0, height) * math.sin(a)
-    ramp = ys[:, None] + xs[None, :]
+    across = _times(np.linspace(0.0, 1.0, width, dtype=np.float32), math.cos(a))
+    down = _times(np.linspace(0.0, 1.0, height, dtype=np.float32), math.sin(a))
+    ramp = down[:, None] + across[None, :]
     if intensity < 0:
-        ramp = 1.0 - ramp
+        ramp = np.float32(1.0) - ramp
     strength = abs(intensity)
-    return _unit_gain(ramp * (2.0 * strength) + (1.0 - strength))
+    return _unit_gain(_times(ramp, 2.0 * strength) + np.float32(1.0 - strength))
 
 
 def gaussian_illumination(
@@ -55,11 +65,11 @@ def gaussian_illumination(
     """`1 + i exp(-d^2 / (2 s^2))`, d from (center_x * width, center_y * height) in lattice
     pixel indices (not pixel centres), s = sigma * the longer side. Clipped to <= 1, so a
     positive intensity (a bright spot) leaves the page as it was."""
-    two_s2 = 2.0 * (max(height, width) * sigma) ** 2
-    dx2 = (np.arange(width) - width * center[0]) ** 2
-    dy2 = (np.arange(height) - height * center[1]) ** 2
-    bump = np.exp(-(dy2[:, None] + dx2[None, :]) / two_s2)
-    return _unit_gain(1.0 + intensity * bump)
+    dx = np.arange(width, dtype=np.float32) - np.float32(width * center[0])
+    dy = np.arange(height, dtype=np.float32) - np.float32(height * center[1])
+    d2 = (dy * dy)[:, None] + (dx * dx)[None, :]
+    bump = cv2.exp(_times(d2, -1.0 / (2.0 * (max(height, width) * sigma) ** 2)))
+    return _unit_gain(_times(bump, intensity) + np.float32(1.0))
 
 
 _CORNERS = ((0, 0), (0, 1), (1, 1), (1, 0))  # (row, col) as 0 / last: TL, TR, BR, BL
@@ -68,10 +78,15 @@ _CORNERS = ((0, 0), (0, 1), (1, 1), (1, 0))  # (row, col) as 0 / last: TL, TR, B
 def corner_illumination(height: int, width: int, intensity: float, corner: int) -> np.ndarray:
     """`1 - i d / diagonal`, d the Euclidean distance (in lattice pixels) from the centre of
     the corner's pixel (0 top-left, then clockwise). Clipped to <= 1: a negative intensity
-    does nothing."""
+    does nothing.
+
+    d is exact here; albumentations took it from cv2.distanceTransform, which is off by a
+    float32 ulp in places and, multi-threaded, not even the same from call to call.
+    """
     row, col = (c * (n - 1) for c, n in zip(_CORNERS[corner], (height, width), strict=True))
     dist = np.hypot(np.arange(height)[:, None] - row, np.arange(width)[None, :] - col)
-    return _unit_gain(1.0 - intensity * dist / math.hypot(height, width))
+    slope = -intensity / math.hypot(height, width)
+    return _unit_gain(_times(dist.astype(np.float32), slope) + np.float32(1.0))
 
 
 def motion_kernel(size: int, angle_deg: float, direction: float) -> np.ndarray:
