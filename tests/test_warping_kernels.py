@@ -46,12 +46,20 @@ def _close(ours: np.ndarray, reference: np.ndarray, tolerance: float = 0.0) -> N
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_linear_field_matches_albumentations(shape: tuple[int, int]) -> None:
-    # the records' range ([0, 2 pi], read as degrees) and whole turns off the 45-degree marks
-    angles = [0.0, 0.5, 1.2169, 3.1416, 6.2831, 17.0, 100.0, 200.5, 301.0]
+    # on the axes albumentations' ramp already spans [0, 1]; elsewhere ours is rescaled
     for intensity in (-0.3, -0.05, 0.0, 0.05, 0.3):
-        for angle in angles:
+        for angle in (0.0, 90.0):
             reference = apixel.apply_linear_illumination(_ones(shape), intensity, angle)
             _close(linear_illumination(*shape, intensity, angle), reference)
+
+
+@pytest.mark.parametrize("angle", [0.0, 6.2831, 45.0, 100.0, 180.0, 228.46, 301.0, 359.0])
+def test_linear_field_darkens_half_the_page_at_every_angle(angle: float) -> None:
+    for intensity in (-0.3, 0.1):
+        gain = linear_illumination(60, 80, intensity, angle)
+        assert gain.min() == pytest.approx(1.0 - abs(intensity), abs=1e-6)
+        assert gain.max() == 1.0
+        assert 0.3 < float((gain < 1.0).mean()) < 0.7
 
 
 @pytest.mark.parametrize("shape", SHAPES)

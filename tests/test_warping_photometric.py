@@ -173,3 +173,21 @@ def test_composed_run_on_a_folded_placed_page_matches_one_by_one() -> None:
     diff = np.abs(composed.astype(int) - one_by_one.astype(int))
     assert diff.mean() < 1.0 and np.percentile(diff, 99.9) <= 4, (diff.mean(), diff.max())
     assert np.abs(composed.astype(int) - image.astype(int)).mean() > 5
+
+
+def test_every_drawn_lighting_gradient_darkens_something_and_linear_ramps_turn():
+    """A gradient whose field is all ones (a clipped-away sign) would be a no-op step in the
+    record; the linear ramp's angle must cover all directions, not only ~left to right."""
+    from synth.rng import sample_rng
+    from warping.lighting import lighting_term, sample_lighting
+    from warping.photometric import ShadingContext
+
+    ranges = {"kind": ["linear", "gaussian", "corner"], "intensity": [0.05, 0.3]}
+    angles = []
+    for seed in range(120):
+        rec = sample_lighting(ranges, sample_rng(seed), 640, 480)
+        gain = lighting_term(rec, ShadingContext(), 640, 480).gain
+        assert float(gain.min()) < 0.99, rec
+        if rec["kind"] == "linear":
+            angles.append(rec["angle"])
+    assert angles and max(angles) - min(angles) > 180.0

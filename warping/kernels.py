@@ -43,16 +43,18 @@ def _times(values: np.ndarray, factor: float) -> np.ndarray:
 
 def linear_illumination(height: int, width: int, intensity: float, angle_deg: float) -> np.ndarray:
     """A ramp `1 - |i| + 2 |i| g` with g = x cos(a) + y sin(a) over [0, 1] x [0, 1] lattice
-    coordinates (reversed, 1 - g, for a negative intensity).
-
-    g is not rescaled to [0, 1]: off the axes it reaches cos(a) + sin(a). albumentations had
-    special cases at exact multiples of 45 degrees that disagree with its own general formula
-    (at 180 degrees the ramp is rescaled to [0, 1]); this is the general formula everywhere.
+    coordinates, rescaled to [0, 1] over the lattice (reversed, 1 - g, for a negative
+    intensity): the half of the page where g < 0.5 darkens, down to 1 - |i|, for any angle.
+    At 0 and 90 degrees this is albumentations' field bit for bit; elsewhere albumentations
+    left g unscaled, so most angles darkened everything or nothing (2026-11-23).
     """
     a = math.radians(angle_deg)
     across = _times(np.linspace(0.0, 1.0, width, dtype=np.float32), math.cos(a))
     down = _times(np.linspace(0.0, 1.0, height, dtype=np.float32), math.sin(a))
     ramp = down[:, None] + across[None, :]
+    low, high = float(ramp.min()), float(ramp.max())
+    if high - low > 1e-6 and (low, high) != (0.0, 1.0):  # a flat ramp (1-cell axis) stays
+        ramp = ((ramp - np.float32(low)) / np.float32(high - low)).astype(np.float32)
     if intensity < 0:
         ramp = np.float32(1.0) - ramp
     strength = abs(intensity)

@@ -151,14 +151,22 @@ def shadow_term(rec: dict[str, Any], ctx: ShadingContext, w: int, h: int) -> Lig
 
 
 def sample_lighting(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
+    """The fields only darken (gains clipped to <= 1): the linear ramp darkens either side, so
+    its sign is random; a gaussian darkens only with a negative intensity and a corner only
+    with a positive one, so those are drawn with the sign that shows. The linear ramp's `angle` is in degrees, as the field reads it (until 2026-11-23 it
+    was drawn from [0, 2 pi] and so ran within ~6 degrees of left to right)."""
     kind = P.choice(rng, list(r["kind"]))
-    rec: dict[str, Any] = {"kind": kind, "intensity": P.signed(rng, r["intensity"], 3)}
+    strength = P.uniform(rng, r["intensity"], 3)
+    rec: dict[str, Any] = {"kind": kind}
     if kind == "linear":
-        rec["angle"] = P.uniform(rng, [0.0, 2 * np.pi], 4)
+        rec["intensity"] = strength if rng.random() < 0.5 else -strength
+        rec["angle"] = P.uniform(rng, [0.0, 360.0], 2)
     elif kind == "gaussian":
+        rec["intensity"] = -strength
         rec["center"] = [P.uniform(rng, [0.0, 1.0], 3), P.uniform(rng, [0.0, 1.0], 3)]
         rec["sigma"] = P.uniform(rng, [0.2, 0.8], 3)
     else:
+        rec["intensity"] = strength
         rec["corner"] = P.integer(rng, [0, 3])
     return rec
 
@@ -168,9 +176,7 @@ def lighting_term(rec: dict[str, Any], ctx: ShadingContext, w: int, h: int) -> L
 
     The lattice, not the page, is the fields' frame: positions and distances are in lattice
     cells. The linear kind reads the record's `angle` in degrees, as albumentations (which
-    computed these fields until 2026-11) did, although `sample_lighting` draws it from
-    [0, 2 pi]: the ramp runs within ~6 degrees of left to right. Kept so that records keep
-    their meaning."""
+    computed these fields until 2026-11) did."""
     rows, cols = -(-h // 8), -(-w // 8)
     if rec["kind"] == "linear":
         gain = linear_illumination(rows, cols, rec["intensity"], rec["angle"])
