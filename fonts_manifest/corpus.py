@@ -10,11 +10,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 from pipelines.errors import PolyglyphError
 
@@ -71,29 +73,82 @@ class CorpusText:
         return h.hexdigest()
 
 
+# The leading keys of a bundled row (tools/build_corpus.py writes them first); a row that does
+# not match is decoded whole.
+_ROW_HEAD = re.compile(
+    r'\{"code": "([^"\\]+)", "udhr_code": "([^"\\]*)", "udhr_tag": "([^"\\]*)", '
+    r'"iso639_3": "([^"\\]*)"'
+)
+
+
+class _Head(NamedTuple):
+    """A bundled row's code and aliases, for resolving codes without decoding its text."""
+
+    aliases: tuple[str, ...]
+    line: str
+
+
+def _text(row: dict) -> CorpusText:
+    return CorpusText(
+        code=row["code"],
+        iso639_3=row["iso639_3"],
+        name=row["name"],
+        script=row["script"],
+        direction=row["direction"],
+        paragraphs=row["paragraphs"],
+        paragraph_ids=row["paragraph_ids"],
+        partial=bool(row.get("partial", False)),
+        aliases=(row["udhr_code"], row["udhr_tag"], row["iso639_3"]),
+    )
+
+
+def _bundled_lines() -> list[str]:
+    with gzip.open(BUNDLED_PATH, "rt", encoding="utf-8") as handle:
+        return handle.readlines()
+
+
 @cache
 def _bundled() -> dict[str, CorpusText]:
-    texts: dict[str, CorpusText] = {}
-    with gzip.open(BUNDLED_PATH, "rt", encoding="utf-8") as handle:
-        for line in handle:
-            row = json.loads(line)
-            aliases = (row["udhr_code"], row["udhr_tag"], row["iso639_3"])
-            texts[row["code"]] = CorpusText(
-                code=row["code"],
-                iso639_3=row["iso639_3"],
-                name=row["name"],
-                script=row["script"],
-                direction=row["direction"],
-                paragraphs=row["paragraphs"],
-                paragraph_ids=row["paragraph_ids"],
-                partial=bool(row.get("partial", False)),
-                aliases=aliases,
-            )
-    return texts
+    texts = (_text(json.loads(line)) for line in _bundled_lines())
+    return {text.code: text for text in texts}
+
+
+def _subset(languages: list[str], extra: list[str]) -> dict[str, CorpusText]:
+    """Bundled texts of `languages` (an unknown one is an error) and of `extra` (skipped when
+    unknown: load_corpus names a bad --corpus itself), in file order.
+
+    All 532 texts are ~14 MiB of the heap of a worker that renders a handful of languages, so
+    unless they are loaded already only the wanted rows are decoded; codes are resolved against
+    every row's aliases, read from its leading keys."""
+    heads: Mapping[str, CorpusText | _Head]
+    if _bundled.cache_info().currsize:
+        heads = _bundled()
+    else:
+        heads = {}
+        for line in _bundled_lines():
+            match = _ROW_HEAD.match(line)
+            if match:
+                code, *aliases = match.groups()
+            else:
+                row = json.loads(line)
+                code, aliases = row["code"], [row["udhr_code"], row["udhr_tag"], row["iso639_3"]]
+            heads[code] = _Head(tuple(aliases), line)
+    table = alias_table(heads, heads)
+    wanted = {table.get(code.strip().lower().replace("_", "-")) for code in extra}
+    for spelling in languages:
+        code = table.get(spelling.strip().lower().replace("_", "-"))
+        if code is None:
+            raise PolyglyphError(f"unknown language {spelling!r} (see `polyglyph languages`)")
+        wanted.add(code)
+    return {
+        code: head if isinstance(head, CorpusText) else _text(json.loads(head.line))
+        for code, head in heads.items()
+        if code in wanted
+    }
 
 
 def alias_table(
-    codes: Iterable[str], texts: Mapping[str, CorpusText] | None = None
+    codes: Iterable[str], texts: Mapping[str, CorpusText | _Head] | None = None
 ) -> dict[str, str]:
     """Lower-cased spelling → canonical code. Exact codes win over aliases; ambiguous aliases
     (an ISO 639-3 code shared by several texts) point to the text without a private subtag."""
@@ -157,13 +212,19 @@ def read_user_text(base: CorpusText, path: str) -> CorpusText:
     )
 
 
-def load_corpus(overrides: Mapping[str, str] | None = None) -> dict[str, CorpusText]:
+def load_corpus(
+    overrides: Mapping[str, str] | None = None, languages: Iterable[str] | None = None
+) -> dict[str, CorpusText]:
     """Bundled texts by code, with user files replacing the texts of their languages.
 
     A user file for a language the bundled corpus does not know is an error: its script and
-    direction would be guesses.
+    direction would be guesses. `languages` (any spelling `resolve_code` takes) limits the
+    result to those texts plus the overridden ones: what a worker that renders them needs.
     """
-    texts = _bundled()
+    if languages is None:
+        texts = _bundled()
+    else:
+        texts = _subset([*languages], [*(overrides or ())])
     if not overrides:
         return dict(texts)
     result = dict(texts)

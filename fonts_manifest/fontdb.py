@@ -8,6 +8,7 @@ workers never see half a file.
 
 from __future__ import annotations
 
+import array
 import fcntl
 import gzip
 import hashlib
@@ -19,6 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 from fontTools.ttLib import TTCollection, TTFont, TTLibError
 
 CACHE_VERSION = 2
@@ -107,6 +109,42 @@ def ranges_to_set(flat: Sequence[int]) -> frozenset[int]:
     return frozenset(cp for i in range(0, len(flat), 2) for cp in range(flat[i], flat[i + 1] + 1))
 
 
+def compact_ranges(flat: Sequence[int]) -> array.array:
+    """Flat ranges as 4-byte ints: 1,900 faces' ranges as Python lists of ints were ~14 MiB of
+    every worker's heap; as arrays they are ~1.6 MiB."""
+    return flat if isinstance(flat, array.array) else array.array("i", flat)
+
+
+class Coverage:
+    """The codepoints one face maps, as a bitmap up to its highest codepoint.
+
+    Membership is O(1) like a frozenset's (a Python-level call, ~2x a set lookup) at a fraction
+    of the memory: a CJK face is 25 KiB here against ~4 MiB of int objects and hash table, and
+    a worker keeps one per face its chains use."""
+
+    __slots__ = ("_bits", "_limit", "_ranges")
+
+    def __init__(self, flat: Sequence[int]) -> None:
+        self._ranges = compact_ranges(flat)
+        self._limit = (flat[-1] + 1) if len(flat) else 0
+        marks = np.zeros(self._limit, dtype=bool)
+        for i in range(0, len(flat), 2):
+            marks[flat[i] : flat[i + 1] + 1] = True
+        self._bits = np.packbits(marks, bitorder="little").tobytes()
+
+    def __contains__(self, cp: int) -> bool:
+        return 0 <= cp < self._limit and self._bits[cp >> 3] >> (cp & 7) & 1 == 1
+
+    def __iter__(self) -> Iterator[int]:
+        flat = self._ranges
+        for i in range(0, len(flat), 2):
+            yield from range(flat[i], flat[i + 1] + 1)
+
+    def __len__(self) -> int:
+        flat = self._ranges
+        return sum(flat[i + 1] - flat[i] + 1 for i in range(0, len(flat), 2))
+
+
 def _name(font: TTFont, *ids: int) -> str:
     table = font["name"] if "name" in font else None
     for name_id in ids:
@@ -152,10 +190,24 @@ def read_font_file(path: Path) -> list[dict]:
     return faces
 
 
+def _compact_face(entry: dict) -> dict:
+    """json object hook: each face's ranges become an array as soon as they are decoded, so the
+    whole cache never exists as Python int lists at once."""
+    if "ranges" in entry:
+        entry["ranges"] = compact_ranges(entry["ranges"])
+    return entry
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, array.array):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
 def _load_cache(path: Path) -> dict:
     try:
         with gzip.open(path, "rt", encoding="utf-8") as handle:
-            data = json.load(handle)
+            data = json.load(handle, object_hook=_compact_face)
     except (OSError, ValueError, EOFError):
         return {}
     if data.get("version") != CACHE_VERSION:
@@ -168,7 +220,8 @@ def atomic_write_json_gz(path: Path, data: object) -> None:
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
-            handle.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
+            text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+            handle.write(text.encode())
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
@@ -215,7 +268,10 @@ def load_face_records(extra_dirs: Iterable[str | os.PathLike] = ()) -> tuple[lis
     for key in sorted(files):
         entry = files[key]
         digest.update(f"{key}\0{entry['size']}\0{entry['mtime_ns']}\n".encode())
-        records.extend({**face, "path": key} for face in entry["faces"])
+        records.extend(
+            {**face, "ranges": compact_ranges(face["ranges"]), "path": key}
+            for face in entry["faces"]
+        )
     return records, digest.hexdigest()
 
 

@@ -8,6 +8,7 @@ recomputes nothing.
 
 from __future__ import annotations
 
+import copy
 import gzip
 import json
 import os
@@ -97,8 +98,11 @@ class FontRegistry:
     def __init__(self, records: Sequence[dict], fingerprint: str, corpus: Mapping[str, CorpusText]):
         self.fingerprint = fingerprint
         self.corpus = dict(corpus)
-        self._ranges: dict[FontFace, list[int]] = {}
-        self._coverage: dict[FontFace, frozenset[int]] = {}
+        self._ranges: dict[FontFace, Sequence[int]] = {}
+        self._coverage: dict[FontFace, fontdb.Coverage] = {}
+        # frozensets for the chain search only (subset tests over every candidate face), kept
+        # while language-table entries are computed and dropped after
+        self._sets: dict[FontFace, frozenset[int]] = {}
         self._by_key: dict[tuple[str, int], FontFace] = {}
         self._by_family: dict[str, list[FontFace]] = {}
         for rec in records:
@@ -106,7 +110,7 @@ class FontRegistry:
                 rec["path"], rec["index"], rec["family"], chains.face_kind(rec["family"]),
                 rec["subfamily"], rec["weight"],
             )  # fmt: skip
-            self._ranges[face] = rec["ranges"]
+            self._ranges[face] = fontdb.compact_ranges(rec["ranges"])
             self._by_key[(face.path, face.index)] = face
             self._by_family.setdefault(face.family, []).append(face)
         self._table: dict[str, dict] = {}
@@ -131,11 +135,32 @@ class FontRegistry:
             tuple(sorted((c, t.digest) for c, t in corpus.items())),
         )
         if key not in cls._memo:
-            records, fingerprint = fontdb.load_face_records(dirs)
-            registry = cls(records, fingerprint, corpus)
-            registry._load_table()
+            base = next((r for k, r in cls._memo.items() if k[:3] == key[:3] and r._holds(corpus)),
+                        None)
+            if base is not None:
+                registry = base._restricted(corpus)
+            else:
+                records, fingerprint = fontdb.load_face_records(dirs)
+                registry = cls(records, fingerprint, corpus)
+                registry._load_table()
             cls._memo[key] = registry
         return cls._memo[key]
+
+    def _holds(self, corpus: Mapping[str, CorpusText]) -> bool:
+        return all(
+            (mine := self.corpus.get(code)) is not None and mine.digest == text.digest
+            for code, text in corpus.items()
+        )
+
+    def _restricted(self, corpus: Mapping[str, CorpusText]) -> FontRegistry:
+        """This registry for a subset of its corpus (a worker's languages, in a process that
+        already loaded them all): faces, ranges and coverage caches shared, nothing re-read."""
+        view = copy.copy(self)
+        view.corpus = dict(corpus)
+        view._table = {code: self._table[code] for code in corpus}
+        view._infos = {code: self._info(text, self._table[code]) for code, text in corpus.items()}
+        view._aliases = alias_table(view.corpus, view.corpus)
+        return view
 
     def _table_path(self) -> Path:
         return fontdb.cache_dir() / f"languages-v{TABLE_VERSION}-{self.fingerprint[:16]}.json.gz"
@@ -157,9 +182,12 @@ class FontRegistry:
         if not all(fresh(code, text) for code, text in self.corpus.items()):
             with fontdb.cache_lock("languages"):
                 cached = self._read_table(path)  # a parallel worker may have filled it
-                for code, text in self.corpus.items():
-                    if not fresh(code, text):
-                        cached[code] = {**self._compute_entry(text), "digest": text.digest}
+                try:
+                    for code, text in self.corpus.items():
+                        if not fresh(code, text):
+                            cached[code] = {**self._compute_entry(text), "digest": text.digest}
+                finally:
+                    self._sets.clear()
                 self._write_table(path, cached)
         for code, text in self.corpus.items():
             self._table[code] = cached[code]
@@ -180,13 +208,19 @@ class FontRegistry:
             pass  # a read-only cache dir only costs speed
 
     # ---- chains ---------------------------------------------------------------------------
-    def coverage(self, face: FontFace) -> frozenset[int]:
-        """Codepoints the face maps (decoded from cached ranges on first use)."""
+    def coverage(self, face: FontFace) -> fontdb.Coverage:
+        """Codepoints the face maps (`cp in coverage`), built from cached ranges on first use."""
         cov = self._coverage.get(face)
         if cov is None:
-            cov = fontdb.ranges_to_set(self._ranges.get(face, ()))
+            cov = fontdb.Coverage(self._ranges.get(face, ()))
             self._coverage[face] = cov
         return cov
+
+    def _set_of(self, face: FontFace) -> frozenset[int]:
+        found = self._sets.get(face)
+        if found is None:
+            found = self._sets[face] = fontdb.ranges_to_set(self._ranges.get(face, ()))
+        return found
 
     def family_face(self, family: str) -> FontFace | None:
         return chains.pick_regular(self._by_family.get(family, []))
@@ -218,7 +252,7 @@ class FontRegistry:
         fallbacks = chains.SERIF_FALLBACKS if style == "serif" else chains.SANS_FALLBACKS
         fallback_faces = [f for name in fallbacks if (f := self.family_face(name)) is not None]
         result = chains.build_chain(
-            primaries, fallback_faces, self._candidates(style), self.coverage, chars, units
+            primaries, fallback_faces, self._candidates(style), self._set_of, chars, units
         )
         return result, real
 
@@ -229,7 +263,7 @@ class FontRegistry:
             face = self.family_face(family)
             if face is None:
                 continue
-            share = chains.letter_share(self.coverage(face), chars)
+            share = chains.letter_share(self._set_of(face), chars)
             if share >= chains.HANDWRITING_MIN_LETTER_SHARE:
                 found.append((share < 1.0, len(found), face))
         return [face for *_, face in sorted(found)]
@@ -325,6 +359,8 @@ class FontRegistry:
 
     def covers(self, face: FontFace, cluster: str) -> bool:
         cov = self.coverage(face)
+        if len(cluster) == 1:  # most clusters: no generator
+            return ord(cluster) in cov or chains.is_ignorable(cluster)
         return all(ord(c) in cov or chains.is_ignorable(c) for c in cluster)
 
     # ---- itemisation and PIL --------------------------------------------------------------

@@ -52,7 +52,8 @@ def worker_context(config: dict[str, Any], config_hash: str) -> WorkerContext:
 
     require_raqm()
     overrides = {code: item["path"] for code, item in config["corpus"].items()} or None
-    corpus = load_corpus(overrides)
+    # only the texts this config renders or translates into (all 532 are ~14 MiB)
+    corpus = load_corpus(overrides, languages=[*config["languages"], config["target_language"]])
     registry = FontRegistry.load(extra_dirs=tuple(config["font_dirs"]), corpus=corpus)
     ctx = WorkerContext(
         config=config,

@@ -120,3 +120,27 @@ def test_cli_unreadable_corpus_file_one_line(tmp_path):
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and str(missing) in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_corpus_of_some_languages(corpus, tmp_path):
+    # A worker loads only its config's texts; codes resolve as everywhere else, the texts are
+    # the bundled ones, a user file still replaces its language's text.
+    from fonts_manifest import corpus as corpus_module
+
+    corpus_module._bundled.cache_clear()  # the row-by-row path: decode only wanted rows
+    some = load_corpus(languages=["zh", "AR", "en", "iw"])
+    assert corpus_module._bundled.cache_info().currsize == 0
+    assert list(some) == [code for code in corpus if code in {"zh-Hans", "ar", "en", "he"}]
+    assert all(text == corpus[code] for code, text in some.items())
+    mine = tmp_path / "ar.txt"
+    mine.write_text("نص تجريبي\n", encoding="utf-8")
+    with_user = load_corpus({"ar": str(mine)}, languages=["en"])
+    assert sorted(with_user) == ["ar", "en"]
+    assert with_user["ar"].paragraphs == ["نص تجريبي"] and with_user["en"] == corpus["en"]
+    with pytest.raises(PolyglyphError, match="unknown language 'xx-nope'"):
+        load_corpus(languages=["en", "xx-nope"])
+    with pytest.raises(PolyglyphError, match="--corpus qq="):
+        load_corpus({"qq": str(mine)}, languages=["en"])
+    # once the full corpus is loaded, a subset is a view of the same objects
+    full = load_corpus()
+    assert load_corpus(languages=["ja"])["ja"] is full["ja"]

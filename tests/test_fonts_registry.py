@@ -8,7 +8,9 @@ from collections import defaultdict
 import pytest
 from fontTools.ttLib import TTFont
 
+from fonts_manifest import fontdb
 from fonts_manifest.chains import grapheme_clusters
+from fonts_manifest.corpus import load_corpus
 from fonts_manifest.registry import FontRegistry, MissingGlyphError
 from pipelines.errors import PolyglyphError
 
@@ -196,3 +198,36 @@ def test_emoji_presentation_sequence_stays_whole(registry):
     text = next(text for text, _ in runs if "\U0001f44d" in text)
     assert "\U0001f44d\ufe0f" in text and face.family == "Noto Sans Symbols2"
     assert "".join(t for t, _ in runs) == "ok \U0001f44d\ufe0f ok"
+
+
+def test_coverage_bitmap_is_the_cmap(registry):
+    # Faces keep their cmap as a bitmap, not a set of ints: same answers at every codepoint
+    # (below, inside, between and past the ranges, negatives) for a small and a CJK face.
+    for family in ("Noto Sans Thai", "Noto Sans CJK JP"):
+        face = registry.family_face(family)
+        flat = registry._ranges[face]
+        expected = fontdb.ranges_to_set(flat)
+        coverage = registry.coverage(face)
+        assert len(coverage) == len(expected) and set(coverage) == expected
+        probes = {-1, 0, flat[-1], flat[-1] + 1, flat[-1] + 9, 0x10FFFF}
+        probes |= {cp + d for cp in list(flat)[:400] for d in (-1, 0, 1)}
+        assert [cp in coverage for cp in sorted(probes)] == [
+            cp in expected for cp in sorted(probes)
+        ]
+    assert 0x0E01 in registry.coverage(registry.family_face("Noto Sans Thai"))
+
+
+def test_registry_for_some_languages_matches_the_full_one(registry):
+    # A worker's registry (its config's texts only) answers like the full one for them.
+    subset = load_corpus(languages=["ja", "ar", "th", "en"])
+    small = FontRegistry.load(corpus=subset)
+    assert [i.code for i in small.languages()] == ["ar", "en", "ja", "th"]
+    assert small.language("ja") == registry.language("ja")
+    for code in subset:
+        for style in ("sans", "serif", "handwriting"):
+            chain = small.chain(code, style)
+            assert chain == registry.chain(code, style)
+            for paragraph in subset[code].paragraphs[:5]:
+                assert small.itemize(paragraph, chain) == registry.itemize(paragraph, chain)
+    with pytest.raises(PolyglyphError, match="unknown language"):
+        small.language("he")
