@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from pathlib import Path
@@ -76,8 +76,8 @@ class CorpusText:
 # The leading keys of a bundled row (tools/build_corpus.py writes them first); a row that does
 # not match is decoded whole.
 _ROW_HEAD = re.compile(
-    r'\{"code": "([^"\\]+)", "udhr_code": "([^"\\]*)", "udhr_tag": "([^"\\]*)", '
-    r'"iso639_3": "([^"\\]*)"'
+    rb'\{"code": "([^"\\]+)", "udhr_code": "([^"\\]*)", "udhr_tag": "([^"\\]*)", '
+    rb'"iso639_3": "([^"\\]*)"'
 )
 
 
@@ -85,7 +85,6 @@ class _Head(NamedTuple):
     """A bundled row's code and aliases, for resolving codes without decoding its text."""
 
     aliases: tuple[str, ...]
-    line: str
 
 
 def _text(row: dict) -> CorpusText:
@@ -102,14 +101,25 @@ def _text(row: dict) -> CorpusText:
     )
 
 
-def _bundled_lines() -> list[str]:
-    with gzip.open(BUNDLED_PATH, "rt", encoding="utf-8") as handle:
-        return handle.readlines()
+def _bundled_rows() -> Iterator[bytes]:
+    """The bundled file's rows one at a time (all at once they are ~12 MiB of short-lived
+    strings, which a worker's heap kept)."""
+    with gzip.open(BUNDLED_PATH, "rb") as handle:
+        yield from handle
+
+
+def _head(row: bytes) -> tuple[str, _Head]:
+    match = _ROW_HEAD.match(row)
+    if match:
+        code, *aliases = (part.decode() for part in match.groups())
+        return code, _Head(tuple(aliases))
+    data = json.loads(row)
+    return data["code"], _Head((data["udhr_code"], data["udhr_tag"], data["iso639_3"]))
 
 
 @cache
 def _bundled() -> dict[str, CorpusText]:
-    texts = (_text(json.loads(line)) for line in _bundled_lines())
+    texts = (_text(json.loads(row)) for row in _bundled_rows())
     return {text.code: text for text in texts}
 
 
@@ -120,19 +130,10 @@ def _subset(languages: list[str], extra: list[str]) -> dict[str, CorpusText]:
     All 532 texts are ~14 MiB of the heap of a worker that renders a handful of languages, so
     unless they are loaded already only the wanted rows are decoded; codes are resolved against
     every row's aliases, read from its leading keys."""
-    heads: Mapping[str, CorpusText | _Head]
-    if _bundled.cache_info().currsize:
-        heads = _bundled()
-    else:
-        heads = {}
-        for line in _bundled_lines():
-            match = _ROW_HEAD.match(line)
-            if match:
-                code, *aliases = match.groups()
-            else:
-                row = json.loads(line)
-                code, aliases = row["code"], [row["udhr_code"], row["udhr_tag"], row["iso639_3"]]
-            heads[code] = _Head(tuple(aliases), line)
+    loaded = bool(_bundled.cache_info().currsize)
+    heads: Mapping[str, CorpusText | _Head] = (
+        _bundled() if loaded else dict(_head(row) for row in _bundled_rows())
+    )
     table = alias_table(heads, heads)
     wanted = {table.get(code.strip().lower().replace("_", "-")) for code in extra}
     for spelling in languages:
@@ -140,11 +141,11 @@ def _subset(languages: list[str], extra: list[str]) -> dict[str, CorpusText]:
         if code is None:
             raise PolyglyphError(f"unknown language {spelling!r} (see `polyglyph languages`)")
         wanted.add(code)
-    return {
-        code: head if isinstance(head, CorpusText) else _text(json.loads(head.line))
-        for code, head in heads.items()
-        if code in wanted
-    }
+    if loaded:
+        return {code: text for code, text in heads.items() if code in wanted}
+    # second pass: decode the wanted rows only
+    texts = (_text(json.loads(row)) for row in _bundled_rows() if _head(row)[0] in wanted)
+    return {text.code: text for text in texts}
 
 
 def alias_table(

@@ -19,9 +19,12 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from fontTools.ttLib import TTCollection, TTFont, TTLibError
+
+if TYPE_CHECKING:
+    from fontTools.ttLib import TTFont
 
 CACHE_VERSION = 2
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
@@ -173,6 +176,9 @@ def _face_record(font: TTFont, index: int) -> dict:
 
 def read_font_file(path: Path) -> list[dict]:
     """Face records of one file (several for a .ttc); [] when fontTools cannot read it."""
+    # imported here: a warm worker never parses a font, and fontTools.ttLib is ~2.3 MiB of RSS
+    from fontTools.ttLib import TTCollection, TTFont, TTLibError
+
     global parse_count
     parse_count += 1
     faces = []
