@@ -26,7 +26,7 @@ import uharfbuzz as hb
 from fontTools import unicodedata as ft_unicodedata
 from freetype import raw as ft_raw
 
-from synth.text.paint import Ink
+from synth.text.paint import Ink, union_masks
 
 GLYPH_CACHE_BYTES = 16 << 20  # rasterised glyphs kept per engine (all faces and sizes)
 OPEN_FACES = 12  # FreeType / HarfBuzz faces kept open (each maps its font file; 24 cost ~40 MB RSS)
@@ -211,8 +211,6 @@ class GlyphRasteriser:
         """The piece's coverage: the union (max) of its glyph bitmaps, relative to the pen."""
         table = self._table(path, index, size)
         placed = []
-        x0 = y0 = 1 << 30
-        x1 = y1 = -(1 << 30)
         for gid, x, y in zip(shaped.glyphs, shaped.x, shaped.y, strict=True):
             glyph = table.get(gid)
             if glyph is None:
@@ -225,25 +223,15 @@ class GlyphRasteriser:
                 continue
             # 26.6 origin rounded to the pixel grid, as FreeType-based renderers place glyphs
             gx, gy = ((x + 32) >> 6) + glyph.left, glyph.top - ((y + 32) >> 6)
-            h, w = mask.shape
-            placed.append((mask, gx, gy, h, w))
-            if gx < x0:
-                x0 = gx
-            if gy < y0:
-                y0 = gy
-            if gx + w > x1:
-                x1 = gx + w
-            if gy + h > y1:
-                y1 = gy + h
+            placed.append((mask, gx, gy))
         if not placed:
             return EMPTY_INK
         if len(placed) == 1:
-            mask = placed[0][0]
-        else:
-            mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
-            for glyph_mask, gx, gy, h, w in placed:
-                view = mask[gy - y0 : gy - y0 + h, gx - x0 : gx - x0 + w]
-                np.maximum(view, glyph_mask, out=view)
+            return Ink(placed[0][0], int(placed[0][1]), int(placed[0][2]))
+        union = union_masks(placed)
+        if union is None:
+            return EMPTY_INK
+        mask, x0, y0 = union
         return Ink(mask, int(x0), int(y0))
 
     def sizes(self) -> dict[str, int]:

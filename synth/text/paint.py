@@ -53,13 +53,27 @@ def paint_pieces(canvas: np.ndarray, placed: list[tuple[Ink, int, int]], colour:
             composite(canvas, ink, px, py, colour, opacity)
         return
     height, width = canvas.shape[:2]
-    boxes = []
+    union = union_masks([(ink.mask, px + ink.x, py + ink.y) for ink, px, py in placed],
+                        width, height)
+    if union is None:
+        return
+    alpha, x0, y0 = union
+    if opacity != 1.0:
+        alpha = cv2.convertScaleAbs(alpha, alpha=float(opacity))
+    blend_colour(canvas, x0, y0, alpha, colour)
+
+
+def union_masks(
+    placed: Sequence[tuple[np.ndarray, int, int]], width: int | None = None,
+    height: int | None = None,
+) -> tuple[np.ndarray, int, int] | None:
+    """Max-union of uint8 masks with their top-left at integer (x, y): the union over their
+    bounding box and that box's top-left, cut to a (width, height) frame when given (None
+    when nothing is left). Glyphs make a piece's ink this way, pieces a line's coverage."""
     x0 = y0 = 1 << 30
     x1 = y1 = -(1 << 30)
-    for ink, px, py in placed:
-        h, w = ink.mask.shape
-        gx, gy = px + ink.x, py + ink.y
-        boxes.append((ink.mask, gx, gy, h, w))
+    for mask, gx, gy in placed:
+        h, w = mask.shape
         if gx < x0:
             x0 = gx
         if gy < y0:
@@ -68,20 +82,20 @@ def paint_pieces(canvas: np.ndarray, placed: list[tuple[Ink, int, int]], colour:
             x1 = gx + w
         if gy + h > y1:
             y1 = gy + h
-    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+    if width is not None and height is not None:
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
     if x1 <= x0 or y1 <= y0:
-        return
-    alpha = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    for mask, gx, gy, h, w in boxes:
+        return None
+    out = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    for mask, gx, gy in placed:
+        h, w = mask.shape
         gx, gy = gx - x0, gy - y0
-        sx, sy = max(0, -gx), max(0, -gy)  # parts outside the canvas are cut off
+        sx, sy = max(0, -gx), max(0, -gy)  # parts outside the frame are cut off
         ex, ey = min(w, x1 - x0 - gx), min(h, y1 - y0 - gy)
         if ex > sx and ey > sy:
-            view = alpha[gy + sy : gy + ey, gx + sx : gx + ex]
+            view = out[gy + sy : gy + ey, gx + sx : gx + ex]
             np.maximum(view, mask[sy:ey, sx:ex], out=view)
-    if opacity != 1.0:
-        alpha = cv2.convertScaleAbs(alpha, alpha=float(opacity))
-    blend_colour(canvas, x0, y0, alpha, colour)
+    return out, x0, y0
 
 
 def blend_colour(canvas: np.ndarray, x0: int, y0: int, alpha: np.ndarray,
