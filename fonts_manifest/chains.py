@@ -12,6 +12,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from fontTools import unicodedata as ft_unicodedata
 from icu4py.breakers import CharacterBreaker
@@ -65,8 +66,31 @@ EXCLUDED_FAMILY_WORDS = (
 )
 
 
+class HashOnce:
+    """For frozen dataclasses that key hot caches (faces, text styles: ~10^5 lookups a page):
+    the hash of all fields is computed once, at construction. It is never pickled (string
+    hashes differ between processes) and is recomputed on unpickling. A class using it sets
+    `__hash__ = HashOnce.__hash__` in its body: a frozen dataclass otherwise makes its own."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", self._field_hash())
+
+    def _field_hash(self) -> int:
+        return hash(tuple(getattr(self, name) for name in self.__dataclass_fields__))  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return self._hash  # type: ignore[attr-defined]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        object.__setattr__(self, "_hash", self._field_hash())
+
+
 @dataclass(frozen=True)
-class FontFace:
+class FontFace(HashOnce):
     """One face of a font file (a .ttc holds several); hashable so caches can key on it.
 
     `style` is the face's kind: "sans", "serif", "handwriting" or "other".
@@ -79,23 +103,7 @@ class FontFace:
     subfamily: str = "Regular"
     weight: int = 400
 
-    # Faces key every shaping cache, so their hash is taken ~10^5 times a page: computed once.
-    # Not pickled (string hashes differ between processes); recomputed on unpickling.
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_hash", hash(self._fields()))
-
-    def _fields(self) -> tuple:
-        return (self.path, self.index, self.family, self.style, self.subfamily, self.weight)
-
-    def __hash__(self) -> int:
-        return self._hash  # type: ignore[attr-defined]
-
-    def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-        object.__setattr__(self, "_hash", hash(self._fields()))
+    __hash__ = HashOnce.__hash__  # else @dataclass(frozen=True) generates a per-call hash
 
 
 def face_kind(family: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from PIL import ImageFont
 
+from fonts_manifest.chains import HashOnce
 from synth.page import Polygon
 
 Box = tuple[float, float, float, float]
@@ -31,7 +32,7 @@ class FontSource(Protocol):
 
 
 @dataclass(frozen=True)
-class TextStyle:
+class TextStyle(HashOnce):
     chain: tuple[Any, ...]  # FontFace objects, first = preferred
     size: int
     language: str  # BCP 47, passed to raqm (Urdu digits, Serbian forms...)
@@ -39,22 +40,7 @@ class TextStyle:
     direction: str = "ltr"  # paragraph base direction: ltr | rtl | ttb
     bold: bool = False  # drawn with the face's Bold sibling file when one is installed
 
-    # Styles key the width cache (thousands of lookups a page): hash once, never pickle it.
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_hash", hash(self._fields()))
-
-    def _fields(self) -> tuple:
-        return (self.chain, self.size, self.language, self.script, self.direction, self.bold)
-
-    def __hash__(self) -> int:
-        return self._hash  # type: ignore[attr-defined]
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        object.__setattr__(self, "_hash", hash(self._fields()))
+    __hash__ = HashOnce.__hash__  # else @dataclass(frozen=True) generates a per-call hash
 
 
 @dataclass(frozen=True)
