@@ -21,6 +21,15 @@ def test_builtin_profiles_load(name: str) -> None:
         assert 0.0 <= step["p"] <= 1.0
 
 
+def test_builtin_profile_is_parsed_once_but_each_caller_owns_its_copy() -> None:
+    first = warping.load_profile("wild")
+    first["photometric"][0]["p"] = 0.0
+    first["geometric"].clear()
+    second = warping.load_profile("wild")
+    assert second["geometric"] and second["photometric"][0]["p"] > 0.0
+    assert second is not warping.load_profile("wild")
+
+
 def test_wild_has_folds_curl_shadows_backlight() -> None:
     prof = warping.load_profile("wild")
     names = {s["step"] for s in prof["geometric"] + prof["photometric"]}

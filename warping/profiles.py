@@ -21,6 +21,8 @@ and stops at the first problem with one line naming the profile, the step and th
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 from importlib import resources
 from pathlib import Path
@@ -44,21 +46,36 @@ TOP_KEYS = {"name", "description", "grid_step", "densify_step", "dewarp", *STAGE
 FREE_CHOICES = {"images"}  # choice keys whose values are user data, not a fixed vocabulary
 
 
+# libyaml's parser when PyYAML was built with it: the pure-Python one took ~5 ms per profile
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_profile(name_or_path: str | os.PathLike[str]) -> dict[str, Any]:
-    """A built-in profile by name, or a user's YAML file by path; validated and resolved."""
+    """A built-in profile by name, or a user's YAML file by path; validated and resolved.
+
+    Built-ins are package data that cannot change while we run, so each is parsed once per
+    process (`sample_warp("wild", ...)` resolves its profile on every call); every caller gets
+    its own copy to change as it likes."""
     name = str(name_or_path)
     if name in PROFILES:
-        text = resources.files("warping").joinpath(f"profiles/{name}.yaml").read_text("utf-8")
-        source = name
-    else:
-        path = Path(name)
-        if not path.is_file():
-            raise PolyglyphError(
-                f"warp profile {name!r} is neither a built-in ({', '.join(PROFILES)}) nor a file"
-            )
-        text, source = path.read_text("utf-8"), str(path)
+        return json.loads(_builtin_json(name))
+    path = Path(name)
+    if not path.is_file():
+        raise PolyglyphError(
+            f"warp profile {name!r} is neither a built-in ({', '.join(PROFILES)}) nor a file"
+        )
+    return _parse_profile(path.read_text("utf-8"), str(path))
+
+
+@functools.cache
+def _builtin_json(name: str) -> str:
+    text = resources.files("warping").joinpath(f"profiles/{name}.yaml").read_text("utf-8")
+    return json.dumps(_parse_profile(text, name))
+
+
+def _parse_profile(text: str, source: str) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_YAML_LOADER)  # a safe loader, C or Python
     except yaml.YAMLError as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", -1) + 1
         raise PolyglyphError(f"warp profile {source!r}: not valid YAML (line {line})") from exc
