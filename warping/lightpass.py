@@ -66,8 +66,9 @@ def _apply_run(image: np.ndarray, run: list[dict[str, Any]], ctx: ShadingContext
         if term.colour is not None:
             colour *= term.colour
     # A table-only term (the drop shadow) must stop exactly at the page edge. It is a pure
-    # gain: with no lift before it, it commutes to the front and darkens the table at full
-    # size in uint8 (`shade`); otherwise the two sides are blended at full size in float.
+    # gain: with no lift before it, it commutes to the front and darkens the table with the
+    # page coverage at full size (`shade`); otherwise the two sides are blended at full size
+    # in float.
     shade = None
     last_table = max((i for i, t in enumerate(terms) if t.side == "table"), default=-1)
     if alpha is not None and last_table >= 0:
@@ -83,19 +84,17 @@ def _apply_run(image: np.ndarray, run: list[dict[str, Any]], ctx: ShadingContext
     coverage: dict[tuple[int, int], np.ndarray] = {}
     gain = _blend_sides(paper[0], table[0], alpha, coverage, sharp)
     lift = _blend_sides(paper[1], table[1], alpha, coverage, sharp)
-    return _affine(image, gain, lift, colour, shade)
+    return _affine(image, gain, lift, colour, shade, alpha)
 
 
 def _table_shade(terms: list[LightTerm], alpha: np.ndarray) -> np.ndarray:
-    """Full-size uint8 darkening 255 * (1 - gain) of the table-only gains, zero on the page."""
+    """Darkening 1 - gain of the table-only gains, on their lattice (applied off the page)."""
     h, w = alpha.shape
     shape = _lattice(min(t.reduce for t in terms), w, h)
     gain: Field = 1.0
     for term in terms:
         gain = gain * _on_lattice(term.gain, shape)
-    dark = cv2.convertScaleAbs(1.0 - _full(gain, shape[1], shape[0]), alpha=255.0)
-    dark = cv2.resize(dark, (w, h), interpolation=cv2.INTER_LINEAR)
-    return cv2.multiply(dark, cv2.bitwise_not(alpha), scale=1.0 / 255.0)
+    return np.float32(1.0) - _full(gain, shape[1], shape[0])
 
 
 Affine = tuple[Field, Field]  # (gain, lift)
@@ -217,44 +216,90 @@ def _affine(
     lift: Field,
     colour: np.ndarray,
     shade: np.ndarray | None = None,
+    alpha: np.ndarray | None = None,
 ) -> np.ndarray:
-    """clip(colour_c * (gain * (x_c * (1 - shade / 255)) + lift)) per channel c.
+    """clip(colour_c * (gain * (1 - shade * (1 - alpha / 255)) * x_c + lift)) per channel c.
 
-    Channel planes times the one-channel gain, in place (no three-channel float field, no
-    fresh page-size buffers: on this VM a page fault costs ~3 us, ~14 ms a page here). The
-    lift (>= 0: screens only brighten) is enlarged and added in uint8, so a pixel may be off
-    by one or two levels from a float evaluation.
+    Band by band of `_BAND` rows, so every temporary stays in cache and the output is the only
+    page-size buffer (on this VM a fresh page-size buffer costs ~1 ms per MB in page faults).
+    Per band the page is multiplied by a three-channel uint8 gain and added a three-channel
+    uint8 lift: each field is enlarged in uint16 (keeping its fraction), darkened by the shade,
+    then rounded once per channel into uint8, the gain scaled so its largest value is 255. A
+    pixel is within a level or two of a float evaluation. Lattices are enlarged cell-centred
+    (cell i of a 1/k lattice centred on pixel k i + (k - 1) / 2, as `shrink` makes them).
     """
     h, w = image.shape[:2]
     cols = [float(c) for c in colour]
-    if not isinstance(gain, np.ndarray) and shade is None:
-        lit = cv2.multiply(image, (*(float(gain) * c for c in cols), 0.0), dtype=cv2.CV_8U)
-        if _scalar(lift, 0.0):
-            return lit
-        planes = list(cv2.split(lit))
-    else:
-        planes = list(cv2.split(image))
-        if shade is not None:
-            scratch = np.empty_like(shade)
-            for plane in planes:
-                cv2.multiply(plane, shade, dst=scratch, scale=1.0 / 255.0)
-                cv2.subtract(plane, scratch, dst=plane)
-        factor = _full(gain, w, h) if isinstance(gain, np.ndarray) else None
-        for plane, c in zip(planes, cols, strict=True):
-            if factor is not None:
-                cv2.multiply(plane, factor, dst=plane, scale=c, dtype=cv2.CV_8U)
-            elif float(gain) * c != 1.0:
-                cv2.multiply(plane, float(gain) * c, dst=plane)
-    if not _scalar(lift, 0.0):
-        if isinstance(lift, np.ndarray):
-            lift8 = cv2.convertScaleAbs(lift)
-            if lift8.shape != (h, w):
-                lift8 = cv2.resize(lift8, (w, h), interpolation=cv2.INTER_LINEAR)
-        else:
-            lift8 = np.full((h, w), min(255, round(float(lift))), np.uint8)
-        for plane, c in zip(planes, cols, strict=True):
-            if c == 1.0:
-                cv2.add(plane, lift8, dst=plane)
-            else:
-                cv2.addWeighted(plane, 1.0, lift8, c, 0.0, dst=plane)
-    return cv2.merge(planes)
+    peak = _peak(gain)
+    if peak * max(cols) <= 0.0:
+        return np.zeros_like(image)
+    scale = 255.0 / (peak * max(cols))  # the gain's largest value times the largest channel
+    gain_rows = _rows16(gain, _UNIT / peak, w, h)
+    gain_factors = [c * scale * peak / _UNIT for c in cols]
+    lift_rows = None if _scalar(lift, 0.0) else _rows16(lift, 256.0, w, h)
+    shade_rows = None if shade is None else _rows16(shade, _UNIT, w, h)
+    out = np.empty_like(image)
+    band3 = np.empty((min(_BAND, h), w, 3), np.uint8)
+    for y0 in range(0, h, _BAND):
+        y1 = min(h, y0 + _BAND)
+        three = band3[: y1 - y0]
+        gain16 = _band(gain_rows, y0, y1, w)
+        if shade_rows is not None:  # gain * (1 - shade * (1 - alpha)), alpha from the page
+            assert alpha is not None
+            dark = _band(shade_rows, y0, y1, w)
+            off_page = cv2.bitwise_not(alpha[y0:y1]).astype(np.uint16)
+            dark = cv2.multiply(dark, off_page, scale=1.0 / 255.0)
+            cv2.subtract(gain16, cv2.multiply(gain16, dark, scale=1.0 / _UNIT), dst=gain16)
+        _three(gain16, gain_factors, three)
+        cv2.multiply(image[y0:y1], three, dst=out[y0:y1], scale=1.0 / scale)
+        if lift_rows is not None:
+            _three(_band(lift_rows, y0, y1, w), [c / 256.0 for c in cols], three)
+            cv2.add(out[y0:y1], three, dst=out[y0:y1])
+    return out
+
+
+_UNIT = 65535.0  # a gain field's largest value in its uint16 rows
+_BAND = 96  # rows per band: a band's buffers (~1 MB at 1131 px wide) stay in cache
+
+Rows = tuple[np.ndarray | int, int]  # a uint16 lattice (or one value) and its reduce k
+
+
+def _peak(field: Field) -> float:
+    return float(field.max()) if isinstance(field, np.ndarray) else float(field)
+
+
+def _rows16(field: Field, scale: float, w: int, h: int) -> Rows:
+    """`field * scale` (>= 0: gains and lifts are) as a uint16 lattice, with its reduce."""
+    if not isinstance(field, np.ndarray):
+        return min(65535, max(0, round(float(field) * scale))), 0
+    small = cv2.multiply(np.asarray(field, np.float32), scale, dtype=cv2.CV_16U)  # rounded
+    rows, cols = small.shape
+    k = max(1, round(h / rows))
+    if k > 1 and _lattice(k, w, h) == (rows, cols):
+        return small, k
+    if (rows, cols) != (h, w):  # not a 1/k lattice: enlarged at once, stretched to the page
+        small = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    return small, 1
+
+
+def _band(rows: Rows, y0: int, y1: int, w: int) -> np.ndarray:
+    """Rows y0..y1 of the field enlarged to the page, as a fresh uint16 array: the lattice
+    rows around them (one more each side, so nothing clamps inside) enlarged k times."""
+    values, k = rows
+    if not isinstance(values, np.ndarray):
+        return np.full((y1 - y0, w), values, np.uint16)
+    if k == 1:
+        return values[y0:y1].copy()
+    r0, r1 = max(0, y0 // k - 1), min(values.shape[0], -(-y1 // k) + 1)
+    slab = values[r0:r1]
+    wide = cv2.resize(slab, (slab.shape[1] * k, (r1 - r0) * k), interpolation=cv2.INTER_LINEAR)
+    return wide[y0 - r0 * k : y1 - r0 * k, :w]
+
+
+def _three(plane: np.ndarray, factors: list[float], dst: np.ndarray) -> np.ndarray:
+    """uint8 channels plane * factor_c (rounded, saturated), as one three-channel image."""
+    first = cv2.convertScaleAbs(plane, alpha=factors[0])
+    if all(f == factors[0] for f in factors):
+        return cv2.cvtColor(first, cv2.COLOR_GRAY2RGB, dst=dst)
+    planes = [first, *(cv2.convertScaleAbs(plane, alpha=f) for f in factors[1:])]
+    return cv2.merge(planes, dst=dst)
