@@ -191,3 +191,25 @@ def test_every_drawn_lighting_gradient_darkens_something_and_linear_ramps_turn()
         if rec["kind"] == "linear":
             angles.append(rec["angle"])
     assert angles and max(angles) - min(angles) > 180.0
+
+
+def test_each_photometric_step_draws_from_its_own_stream() -> None:
+    """Narrowing one step's ranges, skipping it, or appending a step leaves every other step's
+    record as it was; another seed draws other records."""
+    import warping
+
+    steps = [{**s, "p": 1.0} for s in warping.load_profile("wild")["photometric"]]
+    first = sample_photometric(steps, 800, 600, sample_rng(4))
+    assert [r["step"] for r in first] == [s["step"] for s in steps]
+    assert sample_photometric(steps, 800, 600, sample_rng(4)) == first
+    k = next(i for i, s in enumerate(steps) if s["step"] == "gauss_noise")
+    narrowed = [*steps[:k], {**steps[k], "sigma": [20.0, 21.0]}, *steps[k + 1 :]]
+    second = sample_photometric(narrowed, 800, 600, sample_rng(4))
+    assert 20.0 <= second[k]["sigma"] <= 21.0 and second[k] != first[k]
+    assert second[:k] + second[k + 1 :] == first[:k] + first[k + 1 :]
+    skipped = [*steps[:k], {**steps[k], "p": 0.0}, *steps[k + 1 :]]  # draws its coin only
+    assert sample_photometric(skipped, 800, 600, sample_rng(4)) == first[:k] + first[k + 1 :]
+    appended = sample_photometric([*steps, dict(steps[0])], 800, 600, sample_rng(4))
+    assert appended[:-1] == first and appended[-1] != first[0]
+    other = sample_photometric(steps, 800, 600, sample_rng(5))
+    assert sum(a != b for a, b in zip(other, first, strict=True)) >= len(first) - 1
