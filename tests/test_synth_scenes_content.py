@@ -136,3 +136,13 @@ def test_faker_with_only_our_providers_says_exactly_what_a_full_faker_says(local
             except AttributeError:
                 got = AttributeError
             assert got == expected, (locale, seed, method)
+
+
+def test_faker_building_leaves_fakers_own_listing_in_place() -> None:
+    """Locale listings are memoised only while our Fakers are built; Faker itself is untouched."""
+    from faker import factory
+    from faker.utils import loading
+
+    fake._faker("nl_NL")
+    assert factory.list_module is loading.list_module
+    assert "nl_NL" in fake._PROVIDER_LOCALES["faker.providers.person"]
