@@ -4,9 +4,10 @@ Affine maps compose, so a run is composed in record order on a coarse lattice in
 and one lift, enlarged once and applied to the page once: one rounding and one saturation
 instead of one per step, which is also what a camera does (light adds up before the sensor
 clips). Terms that only touch the paper (crease shading) or only the table (the drop shadow)
-are composed per side; the paper side is blended with the page coverage on its lattice (the
-edge blends over one cell, as crease shading always did), the table-only drop shadow is
-applied at full size so it stops exactly at the page edge.
+are pure gains; with no lift before them they commute to the front of the run, where each
+side's product meets the page coverage at full size: both stop exactly at the page edge
+(anti-aliased edge pixels blend the two). A side term after a lift (no profile has one) is
+blended per side at full size in float instead.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from warping.lighting import TERMS, Field, LightTerm, ShadingContext, has_table, shrink
+from warping.lighting import TERMS, Field, LightTerm, ShadingContext, has_table
 
 __all__ = ["apply_light"]
 
@@ -24,14 +25,6 @@ __all__ = ["apply_light"]
 def _on_lattice(field: Field, shape: tuple[int, int]) -> Field:
     if isinstance(field, np.ndarray) and field.shape != shape:
         return cv2.resize(field, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
-    return field
-
-
-def _enlarge(field: Field, width: int, height: int) -> Field:
-    if isinstance(field, np.ndarray):
-        field = np.asarray(field, np.float32)
-        if field.shape != (height, width):
-            return cv2.resize(field, (width, height), interpolation=cv2.INTER_LINEAR)
     return field
 
 
@@ -55,6 +48,10 @@ def apply_light(
     return image
 
 
+Affine = tuple[Field, Field]  # (gain, lift)
+Front = tuple[Field, Field]  # (paper, table) gains applied first, blended by page coverage
+
+
 def _apply_run(image: np.ndarray, run: list[dict[str, Any]], ctx: ShadingContext) -> np.ndarray:
     h, w = image.shape[:2]
     terms = [t for rec in run if (t := TERMS[rec["step"]](rec, ctx, w, h)) is not None]
@@ -65,67 +62,40 @@ def _apply_run(image: np.ndarray, run: list[dict[str, Any]], ctx: ShadingContext
     for term in terms:
         if term.colour is not None:
             colour *= term.colour
-    # A table-only term (the drop shadow) must stop exactly at the page edge. It is a pure
-    # gain: with no lift before it, it commutes to the front and darkens the table with the
-    # page coverage at full size (`shade`); otherwise the two sides are blended at full size
-    # in float.
-    shade = None
-    last_table = max((i for i, t in enumerate(terms) if t.side == "table"), default=-1)
-    if alpha is not None and last_table >= 0:
-        if all(_scalar(t.lift, 0.0) for t in terms[:last_table]):
-            shade = _table_shade([t for t in terms if t.side == "table"], alpha)
-            terms = [t for t in terms if t.side != "table"]
-    sharp = any(t.side == "table" for t in terms)
-    if terms:
-        paper, table = _compose_run(terms, w, h, alpha is not None)
-    else:
-        paper = table = (1.0, 0.0)
-    # paper-only shading blends over one lattice cell at the page edge, as it always did
-    coverage: dict[tuple[int, int], np.ndarray] = {}
-    gain = _blend_sides(paper[0], table[0], alpha, coverage, sharp)
-    lift = _blend_sides(paper[1], table[1], alpha, coverage, sharp)
-    return _affine(image, gain, lift, colour, shade, alpha)
-
-
-def _table_shade(terms: list[LightTerm], alpha: np.ndarray) -> np.ndarray:
-    """Darkening 1 - gain of the table-only gains, on their lattice (applied off the page)."""
-    h, w = alpha.shape
-    shape = _lattice(min(t.reduce for t in terms), w, h)
+    if alpha is None:  # no table in view: paper terms are everywhere, table terms nowhere
+        terms = [t if t.side != "paper" else _everywhere(t) for t in terms if t.side != "table"]
+    first_lift = next((i for i, t in enumerate(terms) if not _scalar(t.lift, 0.0)), len(terms))
+    hoisted = [i for i, t in enumerate(terms) if i < first_lift and t.side != "all"]
+    front = (_product(terms, hoisted, "paper", w, h), _product(terms, hoisted, "table", w, h))
+    rest = [t for i, t in enumerate(terms) if i not in hoisted]
     gain: Field = 1.0
-    for term in terms:
+    lift: Field = 0.0
+    if rest:
+        shape = _lattice(min(t.reduce for t in rest), w, h)
+        paper, table = _compose(rest, shape, alpha is not None)
+        gain = _blend_sides(paper[0], table[0], alpha)
+        lift = _blend_sides(paper[1], table[1], alpha)
+    return _affine(image, (gain, lift), colour, front, alpha)
+
+
+def _everywhere(term: LightTerm) -> LightTerm:
+    return LightTerm(term.reduce, term.gain, term.lift, "all", term.colour)
+
+
+def _product(terms: list[LightTerm], picked: list[int], side: str, w: int, h: int) -> Field:
+    """Product of the picked terms of one side, on the finest of their lattices."""
+    mine = [terms[i] for i in picked if terms[i].side == side]
+    if not mine:
+        return 1.0
+    shape = _lattice(min(t.reduce for t in mine), w, h)
+    gain: Field = 1.0
+    for term in mine:
         gain = gain * _on_lattice(term.gain, shape)
-    return np.float32(1.0) - _full(gain, shape[1], shape[0])
-
-
-Affine = tuple[Field, Field]  # (gain, lift)
+    return gain
 
 
 def _lattice(reduce: int, w: int, h: int) -> tuple[int, int]:
     return -(-h // reduce), -(-w // reduce)
-
-
-def _compose_run(terms: list[LightTerm], w: int, h: int, sided: bool) -> tuple[Affine, Affine]:
-    """(paper, table) affine maps of a run, each on the coarsest lattice that holds it.
-
-    The finest terms (crease shading, half size) are pure gains; when no lift comes before
-    them they commute out of everything else: the rest is composed on its own coarser lattice
-    and only the product of gains is formed at the fine one.
-    """
-    fine = min(t.reduce for t in terms)
-    coarse = [t for t in terms if t.reduce > fine]
-    first_lift = next((i for i, t in enumerate(terms) if not _scalar(t.lift, 0.0)), len(terms))
-    last_fine = max(i for i, t in enumerate(terms) if t.reduce == fine)
-    if not coarse or first_lift <= last_fine:  # a lift before (or in) a fine term
-        return _compose(terms, _lattice(fine, w, h), sided)
-    paper, table = _compose(coarse, _lattice(min(t.reduce for t in coarse), w, h), sided)
-    fine_shape = _lattice(fine, w, h)
-    sides = []
-    for side, (gain, lift) in (("paper", paper), ("table", table)):
-        for term in terms:
-            if term.reduce == fine and term.side in ("all", side) and (side == "paper" or sided):
-                gain = _on_lattice(gain, fine_shape) * term.gain
-        sides.append((gain, lift))
-    return sides[0], sides[1]
 
 
 def _compose(terms: list[LightTerm], shape: tuple[int, int], sided: bool) -> tuple[Affine, Affine]:
@@ -155,10 +125,12 @@ def _then(affine: Affine, gain: Field, lift: Field) -> Affine:
 
 
 def _full(field: Field, width: int, height: int) -> np.ndarray:
-    field = _enlarge(field, width, height)
-    if isinstance(field, np.ndarray):
-        return field
-    return np.full((height, width), field, np.float32)
+    if not isinstance(field, np.ndarray):
+        return np.full((height, width), field, np.float32)
+    field = np.asarray(field, np.float32)
+    if field.shape != (height, width):
+        return cv2.resize(field, (width, height), interpolation=cv2.INTER_LINEAR)
+    return field
 
 
 def _same(a: Field, b: Field) -> bool:
@@ -167,43 +139,15 @@ def _same(a: Field, b: Field) -> bool:
     return not isinstance(a, np.ndarray) and not isinstance(b, np.ndarray) and float(a) == float(b)
 
 
-def _blend_sides(
-    paper: Field,
-    table: Field,
-    alpha: np.ndarray | None,
-    coverage: dict[tuple[int, int], np.ndarray],
-    sharp: bool,
-) -> Field:
-    """One field: the paper's where the page covers, the table's elsewhere.
-
-    `sharp`: at full size with the page coverage itself (anti-aliased edge pixels blend).
-    Otherwise on the finer lattice of the two with the coverage area-averaged to it (cached
-    per lattice in `coverage`): the edge then blends over one cell, ~4 ms a page cheaper.
-    """
+def _blend_sides(paper: Field, table: Field, alpha: np.ndarray | None) -> Field:
+    """One field: the paper's where the page covers, the table's elsewhere, at full size
+    (only when a side term follows a lift; otherwise the sides are equal here)."""
     if alpha is None or _same(paper, table):
         return paper
-    arrays = [f for f in (paper, table) if isinstance(f, np.ndarray)]
-    shape = max((f.shape for f in arrays), key=lambda s: s[0] * s[1])
-    paper, table = _on_lattice(paper, shape), _on_lattice(table, shape)
-    if sharp:
-        h, w = alpha.shape
-        diff = _full(paper - table, w, h)
-        cv2.multiply(diff, alpha, dst=diff, scale=1.0 / 255.0, dtype=cv2.CV_32F)
-        return cv2.add(_full(table, w, h), diff, dst=diff)
-    if shape not in coverage:
-        coverage[shape] = _coverage(alpha, shape)
-    return table + (paper - table) * coverage[shape]
-
-
-def _coverage(alpha: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Page coverage 0..1 averaged onto a lattice of `shape`."""
     h, w = alpha.shape
-    k = max(1, round(h / shape[0]))
-    if _lattice(k, w, h) == shape:
-        small = shrink(alpha, k)
-    else:
-        small = cv2.resize(alpha, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
-    return small.astype(np.float32) * np.float32(1.0 / 255.0)
+    diff = _full(paper, w, h) - _full(table, w, h)
+    cv2.multiply(diff, alpha, dst=diff, scale=1.0 / 255.0, dtype=cv2.CV_32F)
+    return cv2.add(_full(table, w, h), diff, dst=diff)
 
 
 def _scalar(field: Field, value: float) -> bool:
@@ -212,53 +156,77 @@ def _scalar(field: Field, value: float) -> bool:
 
 def _affine(
     image: np.ndarray,
-    gain: Field,
-    lift: Field,
+    affine: Affine,
     colour: np.ndarray,
-    shade: np.ndarray | None = None,
+    front: Front = (1.0, 1.0),
     alpha: np.ndarray | None = None,
 ) -> np.ndarray:
-    """clip(colour_c * (gain * (1 - shade * (1 - alpha / 255)) * x_c + lift)) per channel c.
+    """clip(colour_c * (gain * front * x_c + lift)) per channel c; `front` is the paper's
+    front gain where the page covers and the table's elsewhere (alpha / 255 blends the two).
 
     Band by band of `_BAND` rows, so every temporary stays in cache and the output is the only
     page-size buffer (on this VM a fresh page-size buffer costs ~1 ms per MB in page faults).
     Per band the page is multiplied by a three-channel uint8 gain and added a three-channel
-    uint8 lift: each field is enlarged in uint16 (keeping its fraction), darkened by the shade,
-    then rounded once per channel into uint8, the gain scaled so its largest value is 255. A
-    pixel is within a level or two of a float evaluation. Lattices are enlarged cell-centred
-    (cell i of a 1/k lattice centred on pixel k i + (k - 1) / 2, as `shrink` makes them).
+    uint8 lift: the fields are enlarged in uint16 (keeping their fraction) and multiplied
+    there, then rounded once per channel into uint8, scaled so that the gain's bound is 255.
+    A pixel is within a level or two of a float evaluation. Lattices are enlarged cell-centred
+    (cell i of a 1/k lattice centred on pixel k i + (k - 1) / 2, as `lighting.shrink` makes
+    them).
     """
     h, w = image.shape[:2]
+    gain, lift = affine
     cols = [float(c) for c in colour]
-    peak = _peak(gain)
-    if peak * max(cols) <= 0.0:
+    paper, table = front
+    sided = alpha is not None and not _same(paper, table)
+    gain_peak = _peak(gain)
+    front_peak = max(_peak(paper), _peak(table) if sided else 0.0)
+    bound = gain_peak * front_peak * max(cols)  # >= every pixel's gain in every channel
+    if bound <= 0.0:
         return np.zeros_like(image)
-    scale = 255.0 / (peak * max(cols))  # the gain's largest value times the largest channel
-    gain_rows = _rows16(gain, _UNIT / peak, w, h)
-    gain_factors = [c * scale * peak / _UNIT for c in cols]
+    fronts = None
+    if sided or not _scalar(paper, 1.0):
+        fronts = (_rows16(paper, _UNIT / front_peak, w, h),
+                  _rows16(table, _UNIT / front_peak, w, h) if sided else None)  # fmt: skip
+        gain_rows = _rows16(gain, _UNIT / gain_peak, w, h)
+    else:
+        gain_rows = _rows16(gain, _UNIT / (gain_peak * front_peak), w, h)
+    # gain16 = gain * front * _UNIT / (gain_peak * front_peak): channel c is gain16 times this
+    factors = [c * 255.0 / (_UNIT * max(cols)) for c in cols]
     lift_rows = None if _scalar(lift, 0.0) else _rows16(lift, 256.0, w, h)
-    shade_rows = None if shade is None else _rows16(shade, _UNIT, w, h)
     out = np.empty_like(image)
     band3 = np.empty((min(_BAND, h), w, 3), np.uint8)
     for y0 in range(0, h, _BAND):
         y1 = min(h, y0 + _BAND)
         three = band3[: y1 - y0]
         gain16 = _band(gain_rows, y0, y1, w)
-        if shade_rows is not None:  # gain * (1 - shade * (1 - alpha)), alpha from the page
-            assert alpha is not None
-            dark = _band(shade_rows, y0, y1, w)
-            off_page = cv2.bitwise_not(alpha[y0:y1]).astype(np.uint16)
-            dark = cv2.multiply(dark, off_page, scale=1.0 / 255.0)
-            cv2.subtract(gain16, cv2.multiply(gain16, dark, scale=1.0 / _UNIT), dst=gain16)
-        _three(gain16, gain_factors, three)
-        cv2.multiply(image[y0:y1], three, dst=out[y0:y1], scale=1.0 / scale)
+        if fronts is not None:
+            cv2.multiply(gain16, _front_band(fronts, alpha, y0, y1, w), dst=gain16,
+                         scale=1.0 / _UNIT)  # fmt: skip
+        _three(gain16, factors, three)
+        cv2.multiply(image[y0:y1], three, dst=out[y0:y1], scale=bound / 255.0)
         if lift_rows is not None:
             _three(_band(lift_rows, y0, y1, w), [c / 256.0 for c in cols], three)
             cv2.add(out[y0:y1], three, dst=out[y0:y1])
     return out
 
 
-_UNIT = 65535.0  # a gain field's largest value in its uint16 rows
+def _front_band(
+    fronts: tuple[Rows, Rows | None], alpha: np.ndarray | None, y0: int, y1: int, w: int
+) -> np.ndarray:
+    """Rows y0..y1 of the front gain: the paper's, blended with the table's by coverage."""
+    paper = _band(fronts[0], y0, y1, w)
+    if fronts[1] is None:
+        return paper
+    assert alpha is not None
+    cover = alpha[y0:y1]
+    on_page = cover.astype(np.uint16)
+    off_page = cv2.bitwise_not(cover).astype(np.uint16)
+    cv2.multiply(paper, on_page, dst=paper, scale=1.0 / 255.0)
+    table = cv2.multiply(_band(fronts[1], y0, y1, w), off_page, scale=1.0 / 255.0)
+    return cv2.add(paper, table, dst=paper)
+
+
+_UNIT = 65535.0  # a gain field's bound in its uint16 rows
 _BAND = 96  # rows per band: a band's buffers (~1 MB at 1131 px wide) stay in cache
 
 Rows = tuple[np.ndarray | int, int]  # a uint16 lattice (or one value) and its reduce k
