@@ -9,7 +9,14 @@ from statistics import NormalDist
 import numpy as np
 import pytest
 
-from warping.noise import NOISE_STEPS, QUANTILES, Z_PEAK, apply_noise, noise_std
+from warping.noise import (
+    NOISE_STEPS,
+    QUANTILES,
+    Z_PEAK,
+    apply_noise,
+    noise_std,
+    uniform_bytes,
+)
 from warping.photometric import apply_photometric
 
 
@@ -43,10 +50,14 @@ def _expected_std(records: list[dict]) -> np.ndarray:
     [
         [{"step": "poisson_noise", "scale": 0.0005, "seed": 1}],
         [{"step": "poisson_noise", "scale": 0.004, "seed": 2}],
-        [{"step": "poisson_noise", "scale": 0.002, "seed": 3},
-         {"step": "gauss_noise", "sigma": 6.0, "seed": 4}],
-        [{"step": "gauss_noise", "sigma": 30.0, "seed": 5},
-         {"step": "poisson_noise", "scale": 0.01, "seed": 6}],
+        [
+            {"step": "poisson_noise", "scale": 0.002, "seed": 3},
+            {"step": "gauss_noise", "sigma": 6.0, "seed": 4},
+        ],
+        [
+            {"step": "gauss_noise", "sigma": 30.0, "seed": 5},
+            {"step": "poisson_noise", "scale": 0.01, "seed": 6},
+        ],
         [{"step": "gauss_noise", "sigma": 2.0, "seed": 7}],
         [{"step": "gauss_noise", "sigma": 60.0, "seed": 8}],  # past int8: the 16-bit path
     ],
@@ -93,8 +104,10 @@ def test_sums_saturate_instead_of_wrapping() -> None:
     image[100:] = 252
     for records in (
         [{"step": "gauss_noise", "sigma": 10.0, "seed": 1}],
-        [{"step": "poisson_noise", "scale": 0.004, "seed": 2},
-         {"step": "gauss_noise", "sigma": 10.0, "seed": 3}],
+        [
+            {"step": "poisson_noise", "scale": 0.004, "seed": 2},
+            {"step": "gauss_noise", "sigma": 10.0, "seed": 3},
+        ],
         [{"step": "gauss_noise", "sigma": 80.0, "seed": 4}],
     ):
         reach = round(Z_PEAK * noise_std(records).max())
@@ -106,8 +119,10 @@ def test_sums_saturate_instead_of_wrapping() -> None:
 
 
 def test_the_record_alone_fixes_the_bytes_and_the_input_is_kept(ramp: np.ndarray) -> None:
-    records = [{"step": "poisson_noise", "scale": 0.003, "seed": 21},
-               {"step": "gauss_noise", "sigma": 4.0, "seed": 22}]
+    records = [
+        {"step": "poisson_noise", "scale": 0.003, "seed": 21},
+        {"step": "gauss_noise", "sigma": 4.0, "seed": 22},
+    ]
     before = ramp.copy()
     first = apply_noise(ramp, records)
     assert np.array_equal(ramp, before)
@@ -129,3 +144,21 @@ def test_odd_shapes_and_strides() -> None:
     assert apply_noise(view, records).tobytes() == apply_noise(view.copy(), records).tobytes()
     thin = apply_noise(page[:, :1].copy(), records)
     assert thin.shape == (50, 1, 3)
+
+
+def test_noise_is_one_row_major_stream_whatever_the_banding() -> None:
+    """A tall page is worked in many bands, yet its noise is the records' one byte stream in
+    row-major order: read noise equals the table lookup of `uniform_bytes` exactly, and shot
+    noise has the sign of the quantile each byte picks."""
+    rng = np.random.default_rng(1)
+    tall = rng.integers(40, 216, (700, 333, 3), dtype=np.uint8)
+    read = [{"step": "gauss_noise", "sigma": 7.0, "seed": 32}]
+    u = uniform_bytes(tall.size, [32]).reshape(tall.shape)
+    want = np.clip(tall + np.round(7.0 * QUANTILES)[u], 0, 255)
+    assert np.array_equal(apply_noise(tall, read), want)
+    shot = [{"step": "poisson_noise", "scale": 0.004, "seed": 31}]
+    noise = apply_noise(tall, shot).astype(np.int64) - tall
+    z = QUANTILES[uniform_bytes(tall.size, [31]).reshape(tall.shape)]
+    drawn = noise != 0
+    assert drawn.mean() > 0.8
+    assert (np.sign(noise[drawn]) == np.sign(z[drawn])).all()

@@ -34,6 +34,7 @@ Z_PEAK = float(np.abs(QUANTILES).max())  # ~2.69: the largest |z| a byte can dra
 _Z_SCALE = 127.0 / Z_PEAK  # unit normal in int8 fixed point, the full int8 range used
 # 8-bit noise holds |n| <= 127; wider noise (std > ~47 grey levels) takes the 16-bit path
 _STD_8BIT = 127.0 / Z_PEAK
+_BAND_BYTES = 128 * 1024  # per buffer: the five buffers of a band fit in a core's L2
 _STD_ONE = 4096  # 16-bit path: fixed-point unit of the quantile table
 _STD_SCALE = 256  # 16-bit path: fixed-point unit of the per-value std table
 
@@ -60,32 +61,59 @@ def noise_std(records: list[dict[str, Any]]) -> np.ndarray:
 
 
 def uniform_bytes(count: int, seeds: list[int]) -> np.ndarray:
-    bits = np.random.SFC64(np.random.SeedSequence(seeds))
-    return bits.random_raw(-(-count // 8)).view(np.uint8)[:count]
+    return _byte_stream(seeds).random_raw(-(-count // 8)).view(np.uint8)[:count]
+
+
+def _byte_stream(seeds: list[int]) -> np.random.SFC64:
+    return np.random.SFC64(np.random.SeedSequence(seeds))
 
 
 def apply_noise(image: np.ndarray, records: list[dict[str, Any]]) -> np.ndarray:
     """Consecutive noise records as one draw added to the uint8 image (saturating).
 
-    The noise at a sample is round(std(value) * z(byte)), z from `QUANTILES`. On the 8-bit
-    path the std table is held in steps of max(std) / 127 (a rounding of < 0.7 % of std at
-    every value: shot noise's std varies at most 1.74x over values 1..255) and z in steps of
-    1/47; read noise alone needs no product and is exact."""
+    The noise at a sample is round(std(value) * z(byte)), z from `QUANTILES`, the bytes the
+    records' SFC64 stream in row-major order. On the 8-bit path the std table is held in steps
+    of max(std) / 127 (a rounding of < 0.7 % of std at every value: shot noise's std varies at
+    most 1.74x over values 1..255) and z in steps of 1/47; read noise alone needs no product
+    and is exact.
+
+    Work goes in bands of rows (~128 KiB a buffer) that stay in cache through all five
+    operations: page-sized temporaries made it memory-bound (shot noise 9-12 -> 7 ms on a
+    1.8 Mpx page). Bands are whole multiples of 8 bytes, so the byte stream, and the result,
+    does not depend on the band size."""
     std = noise_std(records)
     peak = float(std.max())
     rows = image.reshape(image.shape[0], -1)  # one channel: scalars apply to every sample
-    u = uniform_bytes(image.size, [int(r["seed"]) for r in records]).reshape(rows.shape)
+    seeds = [int(r["seed"]) for r in records]
     if peak > _STD_8BIT:
+        u = uniform_bytes(image.size, seeds).reshape(rows.shape)
         return _apply_noise_16bit(rows, u, std).reshape(image.shape)
-    if np.ptp(std) == 0:  # read noise only: one table from the byte to the offset noise
-        offset = cv2.LUT(u, (128 + np.round(std[0] * QUANTILES)).astype(np.uint8), dst=u)
-    else:
+    height, width = rows.shape
+    band = max(8, (_BAND_BYTES // max(width, 1)) // 8 * 8)
+    bits = _byte_stream(seeds)
+    out = np.empty(rows.shape, np.uint8)
+    signal_dependent = bool(np.ptp(std) > 0)
+    if signal_dependent:
         std_scale = 127.0 / peak
-        unit = cv2.LUT(u, np.round(QUANTILES * _Z_SCALE).astype(np.int8))
-        noise = cv2.LUT(rows, np.round(std * std_scale).astype(np.int8))
-        cv2.multiply(noise, unit, dst=noise, scale=1.0 / (_Z_SCALE * std_scale))
-        offset = cv2.bitwise_xor(noise.view(np.uint8), 128, dst=u)  # int8 -> 128 + n
-    out = cv2.addWeighted(rows, 1.0, offset, 1.0, -128.0, dst=offset)
+        unit_table = np.round(QUANTILES * _Z_SCALE).astype(np.int8)
+        std_table = np.round(std * std_scale).astype(np.int8)
+        product_scale = 1.0 / (_Z_SCALE * std_scale)
+        unit_buf = np.empty((band, width), np.int8)
+        noise_buf = np.empty((band, width), np.int8)
+    else:  # read noise only: one table from the byte to the offset noise
+        offset_table = (128 + np.round(std[0] * QUANTILES)).astype(np.uint8)
+    for top in range(0, height, band):
+        src = rows[top : top + band]
+        n = src.size
+        u = bits.random_raw(-(-n // 8)).view(np.uint8)[:n].reshape(src.shape)
+        if signal_dependent:
+            unit = cv2.LUT(u, unit_table, dst=unit_buf[: len(src)])
+            noise = cv2.LUT(src, std_table, dst=noise_buf[: len(src)])
+            cv2.multiply(noise, unit, dst=noise, scale=product_scale)
+            offset = np.bitwise_xor(noise.view(np.uint8), np.uint8(128), out=u)  # 128 + n
+        else:
+            offset = cv2.LUT(u, offset_table, dst=u)
+        cv2.addWeighted(src, 1.0, offset, 1.0, -128.0, dst=out[top : top + len(src)])
     return out.reshape(image.shape)
 
 
