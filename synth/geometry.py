@@ -120,6 +120,115 @@ def _densify_concat(polygons: list[Polygon], step: float) -> tuple[np.ndarray, n
     return out, np.add.reduceat(counts, starts)
 
 
+def _edge_points(
+    pts: np.ndarray, delta: np.ndarray, counts: np.ndarray, edge: np.ndarray, k: np.ndarray
+) -> np.ndarray:
+    """Point k of n along each edge, computed exactly as `_densify_concat` places it."""
+    return pts[edge] + delta[edge] * (k / counts[edge])[:, None]
+
+
+def _chord_distance(m: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance of each point m from the segment a-b (from a when the segment is empty)."""
+    abx, aby = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
+    amx, amy = m[:, 0] - a[:, 0], m[:, 1] - a[:, 1]
+    length2 = abx * abx + aby * aby
+    t = (amx * abx + amy * aby) / np.where(length2 > 0, length2, 1.0)
+    np.clip(t, 0.0, 1.0, out=t)
+    return np.hypot(amx - abx * t, amy - aby * t)
+
+
+def _bend(
+    m: np.ndarray, a: np.ndarray, b: np.ndarray, frame: tuple[float, float] | None
+) -> np.ndarray:
+    """How far m lies off the chord a-b, also after clamping all three onto the frame (labels
+    are clamped there, so an edge leaving the frame bends where it is clamped)."""
+    dist = _chord_distance(m, a, b)
+    if frame is not None:
+        w, h = frame
+        lo = np.minimum(np.minimum(m, a), b).min(axis=1)
+        off = (lo < 0) | (np.maximum(np.maximum(m[:, 0], a[:, 0]), b[:, 0]) > w)
+        off |= np.maximum(np.maximum(m[:, 1], a[:, 1]), b[:, 1]) > h
+        if off.any():
+            box = np.array([w, h])
+            clamped = [np.clip(v[off], 0.0, box) for v in (m, a, b)]
+            dist[off] = np.maximum(dist[off], _chord_distance(*clamped))
+    return dist
+
+
+def map_rings_adaptive(
+    polygons: list[Polygon],
+    step: float,
+    tolerance: float,
+    point_map: PointMap,
+    frame: tuple[float, float] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Map rings through `point_map`, keeping only the edge points the map needs.
+
+    `densify` at `step` gives each edge n = ceil(length / step) candidate points; mapping and
+    keeping all of them (~20k on a text page) costs the inverse and, worse, thousands of
+    Python lists later. Here each edge's even candidates (its middle one when n = 2) are
+    mapped first: if all lie within `tolerance` px of the mapped chord the edge stays straight
+    (perspective and rotation give 4-point boxes); otherwise they are all kept and each odd
+    candidate between two of them is mapped and kept when it lies more than `tolerance` off
+    their chord. So a bent edge has `densify`'s spacing where it bends most and at most twice
+    it elsewhere; every emitted point is one of `densify`'s points, mapped as before. With
+    `frame` (w, h), bends that clamping onto the frame makes count too (labels are clamped).
+    Returns the mapped points of all rings in ring order and the point count of each ring.
+    """
+    sizes = np.array([len(p) for p in polygons], dtype=np.int64)
+    if not len(sizes) or not sizes.sum():
+        return np.zeros((0, 2), dtype=np.float64), sizes
+    pts = np.array([pt for poly in polygons for pt in poly], dtype=np.float64).reshape(-1, 2)
+    ends = np.cumsum(sizes)
+    starts = ends - sizes
+    nxt = np.arange(len(pts)) + 1
+    nxt[ends - 1] = starts
+    delta = pts[nxt] - pts
+    counts = np.maximum(1, np.ceil(np.hypot(delta[:, 0], delta[:, 1]) / step).astype(np.int64))
+
+    # samples: candidates 2, 4, ... < n, or 1 when n == 2; in edge order
+    per_edge = (counts - 1) // 2 + (counts == 2)
+    first = np.cumsum(per_edge) - per_edge
+    edge_s = np.repeat(np.arange(len(pts)), per_edge)
+    k_s = 2 * (np.arange(len(edge_s)) - first[edge_s] + 1)
+    k_s[counts[edge_s] == 2] = 1
+    sample_src = _edge_points(pts, delta, counts, edge_s, k_s)
+    mapped = np.asarray(point_map(np.concatenate([pts, sample_src])), np.float64).reshape(-1, 2)
+    vertex, sample = mapped[: len(pts)], mapped[len(pts) :]
+    bent_sample = _bend(sample, vertex[edge_s], vertex[nxt[edge_s]], frame) > tolerance
+    bent = np.zeros(len(pts), bool)
+    bent[edge_s[bent_sample]] = True
+    kept = bent[edge_s]
+    key_span = int(counts.max()) + 1  # sort key edge * key_span + k: ring, then edge order
+    keys = [np.arange(len(pts)) * key_span, edge_s[kept] * key_span + k_s[kept]]
+    points = [vertex, sample[kept]]
+
+    # odd candidates between neighbouring kept points of bent edges
+    e_k, k_k, p_k = edge_s[kept], k_s[kept], sample[kept]
+    ends_e = np.flatnonzero(bent)
+    nodes = np.argsort(
+        np.concatenate([ends_e * key_span, e_k * key_span + k_k, ends_e * key_span + counts[ends_e]]),
+        kind="stable",
+    )
+    node_e = np.concatenate([ends_e, e_k, ends_e])[nodes]
+    node_k = np.concatenate([np.zeros(len(ends_e), np.int64), k_k, counts[ends_e]])[nodes]
+    node_p = np.concatenate([vertex[ends_e], p_k, vertex[nxt[ends_e]]])[nodes]
+    gap = (node_e[:-1] == node_e[1:]) & (node_k[1:] - node_k[:-1] == 2)
+    if gap.any():
+        e_g, k_g = node_e[:-1][gap], node_k[:-1][gap] + 1
+        mid_src = _edge_points(pts, delta, counts, e_g, k_g)
+        mid = np.asarray(point_map(mid_src), dtype=np.float64).reshape(-1, 2)
+        off = _bend(mid, node_p[:-1][gap], node_p[1:][gap], frame) > tolerance
+        keys.append(e_g[off] * key_span + k_g[off])
+        points.append(mid[off])
+
+    all_keys = np.concatenate(keys)
+    order = np.argsort(all_keys, kind="stable")
+    ring_of_vertex = np.repeat(np.arange(len(sizes)), sizes)
+    ring_sizes = np.bincount(ring_of_vertex[all_keys // key_span], minlength=len(sizes))
+    return np.concatenate(points)[order], ring_sizes
+
+
 def densify_many(polygons: list[Polygon], step: float) -> list[np.ndarray]:
     """`densify` of many rings in one vectorised pass (same points, same order)."""
     if step <= 0 or not polygons:
@@ -176,12 +285,18 @@ def map_page_geometry(
     point_map: PointMap,
     densify_step: float = 0.0,
     warp_record: dict[str, Any] | None = None,
+    tolerance: float | None = None,
 ) -> Page:
     """Return a new Page with `image` and every polygon moved by `point_map`.
 
     This is the one geometry path for labels. All polygons of the page are densified (when a
-    step is given, so curved maps keep curved outlines) and mapped in **one** call, so a costly
-    map (a numerical inverse) is set up once per page, not once per polygon. Rings come back
+    step is given, so curved maps keep curved outlines) and mapped together, so a costly map
+    (a numerical inverse) is set up once per page, not once per polygon. `densify_step` is the
+    finest edge spacing; with a `tolerance` (px; by default `warp_record["label_tolerance"]`
+    when the record has one) edges are densified adaptively (`map_rings_adaptive`): an edge
+    gets `densify_step` points only where its mapped outline leaves the chord by more than
+    `tolerance`, and straight stretches keep their end points alone. Without one, every edge
+    gets every `densify_step` point (records made before the tolerance existed). Rings come back
     clockwise; quads are refit as min-area rectangles; labels pushed out of the frame are
     clamped and carry a `visible` fraction. The per-ring work runs on the concatenated points
     (a page has ~500 rings): Python lists are made once, at the end.
@@ -201,9 +316,17 @@ def map_page_geometry(
     present = [i for i, p in enumerate(polygons) if p]
     moved: list[tuple[Polygon, float]] = [([], 0.0)] * len(polygons)
     line_rings: dict[int, np.ndarray] = {}
+    if tolerance is None and warp_record is not None:
+        tolerance = warp_record.get("label_tolerance")
     if present:
-        pts, sizes = _densify_concat([polygons[i] for i in present], densify_step)
-        mapped = np.asarray(point_map(pts), dtype=np.float64).reshape(-1, 2)
+        rings = [polygons[i] for i in present]
+        if tolerance is not None and densify_step > 0:
+            mapped, sizes = map_rings_adaptive(
+                rings, densify_step, float(tolerance), point_map, (float(w), float(h))
+            )
+        else:
+            pts, sizes = _densify_concat(rings, densify_step)
+            mapped = np.asarray(point_map(pts), dtype=np.float64).reshape(-1, 2)
         ends = np.cumsum(sizes)
         starts = ends - sizes
         x, y = mapped[:, 0], mapped[:, 1]

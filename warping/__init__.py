@@ -18,7 +18,7 @@ import numpy as np
 from pipelines.errors import PolyglyphError
 from synth.page import Page
 from synth.rng import child_rng
-from warping.geometric import apply_geometric, sample_geometric
+from warping.geometric import LABEL_TOLERANCE, apply_geometric, sample_geometric
 from warping.photometric import (
     ShadingContext,
     apply_photometric_keep_jpeg,
@@ -66,6 +66,7 @@ def sample_warp(
         "output_size": [int(out_w), int(out_h)],
         "grid_step": prof["grid_step"],
         "densify_step": prof["densify_step"],
+        "label_tolerance": LABEL_TOLERANCE,
         "dewarp": bool(prof["dewarp"] if dewarp is None else dewarp),
         "geometric": geo["steps"],
         "background": geo["background"],

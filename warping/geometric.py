@@ -23,6 +23,10 @@ STEPS: dict[str, StepDef] = {**surface.STEPS, **camera.STEPS}
 # either way; measured on 12 wild pages (19.9k label points): 6 steps = guess 5.7 + Newton
 # 4.8 ms, 1 step = 2.0 + 5.6 ms, every point converged in both.
 LABEL_GUESS_ITERATIONS = 1
+# Labels: an edge gets `densify_step` points only where its warped outline leaves the chord by
+# more than this (px); straight stretches keep their ends. Stored in each record as
+# "label_tolerance" (records without it densify every edge at `densify_step`).
+LABEL_TOLERANCE = 0.05
 SCANNER_LID = {"kind": "solid", "tone": 0.97, "hue": 0.0, "seed": 0}
 
 

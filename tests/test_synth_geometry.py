@@ -1,0 +1,100 @@
+"""Adaptive label densification: few points where the map is straight, `densify`'s points
+(mapped exactly) where it bends, and never further than the tolerance from the dense outline."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import warping
+from synth.geometry import _densify_concat, map_rings_adaptive
+from synth.page import box_polygon
+from synth.rng import sample_rng
+from warping import geometric
+
+RINGS = [
+    box_polygon(40, 60, 700, 90),  # a text line
+    box_polygon(120, 300, 180, 320),  # a word
+    [[500.0, 500.0], [560.0, 620.0], [430.0, 610.0]],  # a triangle
+]
+
+
+def _distance_to_ring(points: np.ndarray, ring: np.ndarray) -> np.ndarray:
+    a, b = ring, np.roll(ring, -1, axis=0)
+    ab, ap = b - a, points[:, None, :] - a[None]
+    t = np.clip((ap * ab).sum(-1) / np.maximum((ab**2).sum(-1), 1e-12), 0.0, 1.0)
+    off = ap - ab[None] * t[..., None]
+    return np.hypot(off[..., 0], off[..., 1]).min(axis=1)
+
+
+def _curled_map() -> tuple[object, float]:
+    profile = {
+        "geometric": [
+            {"step": "curl", "angle_deg": [50, 50]},
+            {"step": "fold", "count": [2, 2]},
+            {"step": "perspective", "pitch_deg": [15, 15], "yaw_deg": [10, 10]},
+        ],
+        "photometric": [],
+    }
+    record = warping.sample_warp(profile, 800, 1000, sample_rng(3))
+    geo = {"steps": record["geometric"], "output_size": record["output_size"]}
+    coarse, _ = geometric.build(geo, record["grid_step"])
+    return geometric.label_map(geo, coarse), record["label_tolerance"]
+
+
+def test_straight_map_keeps_only_the_vertices() -> None:
+    angle = 0.3
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+
+    def affine(p: np.ndarray) -> np.ndarray:
+        return p @ rot.T + [30.0, -12.0]
+
+    mapped, sizes = map_rings_adaptive(RINGS, 6.0, 0.05, affine)
+    assert sizes.tolist() == [4, 4, 3]
+    np.testing.assert_allclose(mapped, affine(np.concatenate([np.asarray(r) for r in RINGS])))
+
+
+def test_bent_map_emits_exact_dense_points_close_to_the_dense_outline() -> None:
+    label_map, tolerance = _curled_map()
+    dense, dense_sizes = _densify_concat(RINGS, 6.0)
+    dense_mapped = label_map(dense)
+    mapped, sizes = map_rings_adaptive(RINGS, 6.0, tolerance, label_map)
+    assert sizes.sum() < 0.75 * dense_sizes.sum(), "adaptive must drop points"
+    d_start, a_start = 0, 0
+    for n_dense, n_kept in zip(dense_sizes.tolist(), sizes.tolist(), strict=True):
+        ours = mapped[a_start : a_start + n_kept]
+        theirs = dense_mapped[d_start : d_start + n_dense]
+        assert n_kept > 4, "a curled, folded edge needs more than its corners"
+        # every emitted point is one of the dense points, mapped the same way, in ring order
+        index = [int(np.flatnonzero(np.all(theirs == p, axis=1))[0]) for p in ours]
+        assert index == sorted(index) and index[0] == 0
+        # and the dense outline never strays far from ours
+        assert _distance_to_ring(theirs, ours).max() < 4 * tolerance
+        d_start, a_start = d_start + n_dense, a_start + n_kept
+
+
+def test_edges_leaving_the_frame_are_refined_where_they_are_clamped() -> None:
+    c, s = np.cos(0.2), np.sin(0.2)
+
+    def shift(p: np.ndarray) -> np.ndarray:  # straight, but the tilted line leaves the frame
+        return p @ np.array([[c, s], [-s, c]]) - [100.0, 0.0]
+
+    free, free_sizes = map_rings_adaptive(RINGS[:1], 6.0, 0.05, shift)
+    framed, framed_sizes = map_rings_adaptive(RINGS[:1], 6.0, 0.05, shift, (1000.0, 1000.0))
+    assert free_sizes.tolist() == [4]
+    assert framed_sizes[0] > 4
+    clamped = np.clip(framed, 0, 1000)
+    dense = np.clip(shift(_densify_concat(RINGS[:1], 6.0)[0]), 0, 1000)
+    assert _distance_to_ring(dense, clamped).max() < 0.1
+
+
+def test_records_without_a_tolerance_keep_every_dense_point() -> None:
+    from warping.fidelity import shapes_page
+
+    page = shapes_page(400, 560, seed=1, cols=2, rows=2)
+    record = warping.sample_warp("photo", 400, 560, sample_rng(2))
+    old = {k: v for k, v in record.items() if k != "label_tolerance"}
+    new_labels = warping.apply_warp(page, warping.geometry_only(record))
+    old_labels = warping.apply_warp(page, warping.geometry_only(old))
+    dense = _densify_concat([ln.polygon for ln in page.lines], record["densify_step"])[1]
+    assert [len(ln.polygon) for ln in old_labels.lines] == dense.tolist()
+    assert sum(len(ln.polygon) for ln in new_labels.lines) < dense.sum()
