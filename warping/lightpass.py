@@ -23,9 +23,16 @@ __all__ = ["apply_light"]
 
 
 def _on_lattice(field: Field, shape: tuple[int, int]) -> Field:
-    if isinstance(field, np.ndarray) and field.shape != shape:
-        return cv2.resize(field, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
-    return field
+    """A field moved to a lattice of `shape`: cell-centred when that lattice is m times finer
+    (both are ceil(size / k) lattices of one page), else stretched corner to corner."""
+    if not isinstance(field, np.ndarray) or field.shape == shape:
+        return field
+    rows, cols = field.shape
+    m = max(1, round(shape[0] / rows))
+    if rows * m - m < shape[0] <= rows * m and cols * m - m < shape[1] <= cols * m:
+        wide = cv2.resize(field, (cols * m, rows * m), interpolation=cv2.INTER_LINEAR)
+        return wide[: shape[0], : shape[1]]
+    return cv2.resize(field, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
 
 
 def _split_runs(records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -183,26 +190,19 @@ def _affine(
     bound = gain_peak * front_peak * max(cols)  # >= every pixel's gain in every channel
     if bound <= 0.0:
         return np.zeros_like(image)
-    fronts = None
-    if sided or not _scalar(paper, 1.0):
-        fronts = (_rows16(paper, _UNIT / front_peak, w, h),
-                  _rows16(table, _UNIT / front_peak, w, h) if sided else None)  # fmt: skip
-        gain_rows = _rows16(gain, _UNIT / gain_peak, w, h)
-    else:
-        gain_rows = _rows16(gain, _UNIT / (gain_peak * front_peak), w, h)
-    # gain16 = gain * front * _UNIT / (gain_peak * front_peak): channel c is gain16 times this
-    factors = [c * 255.0 / (_UNIT * max(cols)) for c in cols]
+    # the gain goes into each side's front on the front's (finer) lattice, so a band enlarges
+    # one or two fields; gain16 = gain * front * _UNIT / (gain_peak * front_peak)
+    unit = _UNIT / (gain_peak * front_peak)
+    fronts = (_rows16(_times(paper, gain), unit, w, h),
+              _rows16(_times(table, gain), unit, w, h) if sided else None)  # fmt: skip
+    factors = [c * 255.0 / (_UNIT * max(cols)) for c in cols]  # channel c of gain16
     lift_rows = None if _scalar(lift, 0.0) else _rows16(lift, 256.0, w, h)
     out = np.empty_like(image)
     band3 = np.empty((min(_BAND, h), w, 3), np.uint8)
     for y0 in range(0, h, _BAND):
         y1 = min(h, y0 + _BAND)
         three = band3[: y1 - y0]
-        gain16 = _band(gain_rows, y0, y1, w)
-        if fronts is not None:
-            cv2.multiply(gain16, _front_band(fronts, alpha, y0, y1, w), dst=gain16,
-                         scale=1.0 / _UNIT)  # fmt: skip
-        _three(gain16, factors, three)
+        _three(_front_band(fronts, alpha, y0, y1, w), factors, three)
         cv2.multiply(image[y0:y1], three, dst=out[y0:y1], scale=bound / 255.0)
         if lift_rows is not None:
             _three(_band(lift_rows, y0, y1, w), [c / 256.0 for c in cols], three)
@@ -210,10 +210,19 @@ def _affine(
     return out
 
 
+def _times(front: Field, gain: Field) -> Field:
+    """front * gain on the finer of the two lattices."""
+    if isinstance(front, np.ndarray) and isinstance(gain, np.ndarray):
+        if front.size >= gain.size:
+            return front * _on_lattice(gain, front.shape)
+        return _on_lattice(front, gain.shape) * gain
+    return front * gain
+
+
 def _front_band(
     fronts: tuple[Rows, Rows | None], alpha: np.ndarray | None, y0: int, y1: int, w: int
 ) -> np.ndarray:
-    """Rows y0..y1 of the front gain: the paper's, blended with the table's by coverage."""
+    """Rows y0..y1 of the gain: the paper side's, blended with the table side's by coverage."""
     paper = _band(fronts[0], y0, y1, w)
     if fronts[1] is None:
         return paper
