@@ -78,41 +78,91 @@ def crease_term(rec: dict[str, Any], ctx: ShadingContext, w: int, h: int) -> Lig
     """Dark crease lines and one-sided tilt along folds, light fall-off across a curl.
 
     The surface fields are smooth, so they are interpolated from the grid at half resolution
-    and the (sharper) shading is computed there; the thinnest crease line is ~1 px at half size.
+    and the (sharper) crease shading is computed there (`_crease_lines`); the thinnest crease
+    line is ~1 px at half size. The curl's fall-off is as smooth as the slope it follows: it is computed on the
+    grid's own nodes and enlarged (~1 ms a page less than at half size).
     Paper only: the table under the page is not folded.
     """
     if ctx.grid is None or (not ctx.creases and ctx.slope is None):
         return None
-    factor: np.ndarray | None = None
-    # float32 half-size planes, updated in place (each temporary was a fresh 2 MB buffer)
-    for nodes in ctx.creases:
-        t = upsample_nodes(ctx.grid, nodes, reduce=2)
-        line = t * np.float32(1.0 / rec["width"])
-        np.square(line, out=line)
-        np.negative(line, out=line)
-        np.exp(line, out=line)  # exp(-(t / width)^2)
-        line *= np.float32(-rec["dark"])
-        line += np.float32(1.0)  # 1 - dark * line
-        sign = np.sign(t)
-        side = np.abs(t, out=t)
-        np.negative(side, out=side)
-        np.exp(side, out=side)
-        side *= sign  # sign(t) exp(-|t|)
-        side *= np.float32(rec["tilt"])
-        side += np.float32(1.0)
-        line *= side
-        factor = line if factor is None else np.multiply(factor, line, out=factor)
-    if ctx.slope is not None:
-        slope = upsample_nodes(ctx.grid, ctx.slope, reduce=2)
-        fall = np.cos(slope)
-        fall -= np.float32(1.0)
-        fall *= np.float32(rec["curl_dark"])
-        fall += np.float32(1.0)  # 1 - curl_dark (1 - cos)
-        np.sin(slope, out=slope)
-        slope *= np.float32(0.5 * rec["tilt"])
-        fall += slope
-        factor = fall if factor is None else np.multiply(factor, fall, out=factor)
+    factor = _crease_lines(ctx.grid, ctx.creases, rec) if ctx.creases else None
+    if ctx.slope is None:
+        return None if factor is None else LightTerm(2, gain=factor, side="paper")
+    step = ctx.grid.step
+    slope = upsample_nodes(ctx.grid, ctx.slope, reduce=step)  # the in-frame nodes
+    fall = np.float32(1.0) - np.float32(rec["curl_dark"]) * (np.float32(1.0) - np.cos(slope))
+    fall += np.float32(0.5 * rec["tilt"]) * np.sin(slope)
+    if factor is None:
+        return LightTerm(step, gain=fall, side="paper")
+    m = step // 2  # node lattice -> half size, cell-centred, cropped to the half-size plane
+    rows, cols = fall.shape
+    wide = cv2.resize(fall, (cols * m, rows * m), interpolation=cv2.INTER_LINEAR)
+    factor *= wide[: factor.shape[0], : factor.shape[1]]
     return LightTerm(2, gain=factor, side="paper")
+
+
+_REACH = 7.0  # crease distances (in falloffs) past which a crease shades < 0.03 levels
+_CHUNK = 64  # half-size rows per window
+
+
+def _crease_lines(
+    grid: CoarseGrid, creases: tuple[np.ndarray, ...], rec: dict[str, Any]
+) -> np.ndarray | None:
+    """Half-size product of the creases' shading, 1 where every crease is past `_REACH`.
+
+    A crease shades a strip along itself (tilt * exp(-|t|) is < 1.2e-4 past 7 falloffs, ~36 %
+    of a page is nearer on average), so each is evaluated only in windows of `_CHUNK` rows
+    spanning the columns whose grid nodes are nearer; inside a window the distances are the
+    exact bilinear values `upsample_nodes(grid, nodes, 2)` gives.
+    """
+    rows, cols = grid.frame_nodes
+    s, p = grid.step // 2, grid.pad
+    h2, w2 = -(-grid.height // 2), -(-grid.width // 2)
+    factor: np.ndarray | None = None
+    for nodes in creases:
+        sub = np.ascontiguousarray(nodes[p - 1 : p + rows + 1, p - 1 : p + cols + 1], np.float32)
+        near = np.abs(sub) < np.float32(_REACH + 1.0)  # a node step moves t by << 1
+        for y0 in range(0, h2, _CHUNK):
+            y1 = min(h2, y0 + _CHUNK)
+            hit = np.flatnonzero(near[max(0, y0 // s) : -(-(y1 + s) // s) + 1].any(axis=0))
+            if not len(hit):
+                continue
+            x0, x1 = max(0, (int(hit[0]) - 2) * s), min(w2, (int(hit[-1]) + 2) * s)
+            if x0 >= x1:
+                continue
+            if factor is None:
+                factor = np.ones((h2, w2), np.float32)
+            factor[y0:y1, x0:x1] *= _crease_shading(_window(sub, s, y0, y1, x0, x1), rec)
+    return factor
+
+
+def _window(sub: np.ndarray, s: int, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+    """Frame pixels [y0, y1) x [x0, x1) of `sub` (frame nodes plus one each side) enlarged s
+    times, from the nodes around them only (one more each side: nothing clamps inside)."""
+    ya, yb, xa, xb = y0 + s, y1 + s, x0 + s, x1 + s  # in the enlarged sub's pixels
+    r0, r1 = max(0, ya // s - 1), min(sub.shape[0], -(-yb // s) + 1)
+    c0, c1 = max(0, xa // s - 1), min(sub.shape[1], -(-xb // s) + 1)
+    slab = sub[r0:r1, c0:c1]
+    big = cv2.resize(slab, ((c1 - c0) * s, (r1 - r0) * s), interpolation=cv2.INTER_LINEAR)
+    return big[ya - r0 * s : yb - r0 * s, xa - c0 * s : xb - c0 * s]
+
+
+def _crease_shading(t: np.ndarray, rec: dict[str, Any]) -> np.ndarray:
+    """(1 - dark exp(-(t / width)^2)) (1 + tilt sign(t) exp(-|t|)), in place where it can."""
+    line = t * np.float32(1.0 / rec["width"])
+    np.square(line, out=line)
+    np.negative(line, out=line)
+    np.exp(line, out=line)  # exp(-(t / width)^2)
+    line *= np.float32(-rec["dark"])
+    line += np.float32(1.0)  # 1 - dark * line
+    side = np.abs(t)
+    np.negative(side, out=side)
+    np.exp(side, out=side)
+    side *= np.sign(t)  # sign(t) exp(-|t|)
+    side *= np.float32(rec["tilt"])
+    side += np.float32(1.0)
+    line *= side
+    return line
 
 
 def sample_shadow(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
