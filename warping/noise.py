@@ -42,7 +42,13 @@ _STD_SCALE = 256  # 16-bit path: fixed-point unit of the per-value std table
 def shot_variance(scale: float) -> np.ndarray:
     """Per-value variance of shot noise: photon count ~ linear intensity / scale, so its std
     grows with sqrt(signal). Same model as albumentations' `shot_noise` (gamma 2.2, counts =
-    linear / scale), in its Gaussian limit, mapped back through the gamma curve."""
+    linear / scale), in its Gaussian limit, mapped back through the gamma curve.
+
+    Against the exact model (Poisson counts through the gamma curve; measured for scale 0.0005,
+    0.002, 0.004): values >= 80 (>= 20 photons) get the std within 1.2 % and the mean within
+    0.5 grey levels of it. Dark ink has few photons and the limit is rough there: std 0.7-11 %
+    low at value 40 (4-34 photons), 4-25 % low at 20; the exact noise is also skewed (mean
+    0.2-1.5 levels darker at 40, 0.4-5 at 20; none of that here)."""
     v = np.arange(256, dtype=np.float64) / 255.0
     lin = v**2.2
     slope = np.where(v > 0, v / np.maximum(2.2 * lin, 1e-12), 0.0)  # d(value)/d(linear)
