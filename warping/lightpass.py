@@ -5,9 +5,9 @@ and one lift, enlarged once and applied to the page once: one rounding and one s
 instead of one per step, which is also what a camera does (light adds up before the sensor
 clips). Terms that only touch the paper (crease shading) or only the table (the drop shadow)
 are pure gains; with no lift before them they commute to the front of the run, where each
-side's product meets the page coverage at full size: both stop exactly at the page edge
-(anti-aliased edge pixels blend the two). A side term after a lift (no profile has one) is
-blended per side at full size in float instead.
+side's product meets the page coverage at full size: both stop exactly at the page edge (a
+pixel takes the side that covers at least half of it). A side term after a lift (no profile
+has one) is blended per side at full size in float instead.
 """
 
 from __future__ import annotations
@@ -169,7 +169,7 @@ def _affine(
     alpha: np.ndarray | None = None,
 ) -> np.ndarray:
     """clip(colour_c * (gain * front * x_c + lift)) per channel c; `front` is the paper's
-    front gain where the page covers and the table's elsewhere (alpha / 255 blends the two).
+    front gain where the page covers (alpha >= 128) and the table's elsewhere.
 
     Band by band of `_BAND` rows, so every temporary stays in cache and the output is the only
     page-size buffer (on this VM a fresh page-size buffer costs ~1 ms per MB in page faults).
@@ -193,8 +193,8 @@ def _affine(
     # the gain goes into each side's front on the front's (finer) lattice, so a band enlarges
     # one or two fields; gain16 = gain * front * _UNIT / (gain_peak * front_peak)
     unit = _UNIT / (gain_peak * front_peak)
-    fronts = (_rows16(_times(paper, gain), unit, w, h),
-              _rows16(_times(table, gain), unit, w, h) if sided else None)  # fmt: skip
+    fronts = (_rows16(paper, unit, w, h, gain),
+              _rows16(table, unit, w, h, gain) if sided else None)  # fmt: skip
     factors = [c * 255.0 / (_UNIT * max(cols)) for c in cols]  # channel c of gain16
     lift_rows = None if _scalar(lift, 0.0) else _rows16(lift, 256.0, w, h)
     out = np.empty_like(image)
@@ -210,29 +210,18 @@ def _affine(
     return out
 
 
-def _times(front: Field, gain: Field) -> Field:
-    """front * gain on the finer of the two lattices."""
-    if isinstance(front, np.ndarray) and isinstance(gain, np.ndarray):
-        if front.size >= gain.size:
-            return front * _on_lattice(gain, front.shape)
-        return _on_lattice(front, gain.shape) * gain
-    return front * gain
-
-
 def _front_band(
     fronts: tuple[Rows, Rows | None], alpha: np.ndarray | None, y0: int, y1: int, w: int
 ) -> np.ndarray:
-    """Rows y0..y1 of the gain: the paper side's, blended with the table side's by coverage."""
+    """Rows y0..y1 of the gain: the paper side's where the page covers at least half of a
+    pixel, the table side's elsewhere (one masked copy; blending the anti-aliased edge pixels
+    took five page-size uint16 ops for a one-pixel seam no one sees)."""
     paper = _band(fronts[0], y0, y1, w)
     if fronts[1] is None:
         return paper
     assert alpha is not None
-    cover = alpha[y0:y1]
-    on_page = cover.astype(np.uint16)
-    off_page = cv2.bitwise_not(cover).astype(np.uint16)
-    cv2.multiply(paper, on_page, dst=paper, scale=1.0 / 255.0)
-    table = cv2.multiply(_band(fronts[1], y0, y1, w), off_page, scale=1.0 / 255.0)
-    return cv2.add(paper, table, dst=paper)
+    off_page = cv2.compare(alpha[y0:y1], 128, cv2.CMP_LT)
+    return cv2.copyTo(_band(fronts[1], y0, y1, w), off_page, dst=paper)
 
 
 _UNIT = 65535.0  # a gain field's bound in its uint16 rows
@@ -245,11 +234,22 @@ def _peak(field: Field) -> float:
     return float(field.max()) if isinstance(field, np.ndarray) else float(field)
 
 
-def _rows16(field: Field, scale: float, w: int, h: int) -> Rows:
-    """`field * scale` (>= 0: gains and lifts are) as a uint16 lattice, with its reduce."""
-    if not isinstance(field, np.ndarray):
-        return min(65535, max(0, round(float(field) * scale))), 0
-    small = cv2.multiply(np.asarray(field, np.float32), scale, dtype=cv2.CV_16U)  # rounded
+def _rows16(field: Field, scale: float, w: int, h: int, times: Field = 1.0) -> Rows:
+    """`field * times * scale` (>= 0: gains and lifts are) as a uint16 lattice, with its
+    reduce; the product is formed on the finer lattice of the two."""
+    if not isinstance(field, np.ndarray) and not isinstance(times, np.ndarray):
+        return min(65535, max(0, round(float(field) * float(times) * scale))), 0
+    if isinstance(field, np.ndarray) and isinstance(times, np.ndarray):
+        if field.size < times.size:
+            field, times = times, field
+        times = _on_lattice(times, field.shape)
+    elif not isinstance(field, np.ndarray):
+        field, times = times, field
+    field = np.asarray(field, np.float32)
+    if isinstance(times, np.ndarray):  # rounded, saturated
+        small = cv2.multiply(field, np.asarray(times, np.float32), scale=scale, dtype=cv2.CV_16U)
+    else:
+        small = cv2.multiply(field, scale * float(times), dtype=cv2.CV_16U)
     rows, cols = small.shape
     k = max(1, round(h / rows))
     if k > 1 and _lattice(k, w, h) == (rows, cols):
