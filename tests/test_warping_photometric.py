@@ -213,3 +213,27 @@ def test_each_photometric_step_draws_from_its_own_stream() -> None:
     assert appended[:-1] == first and appended[-1] != first[0]
     other = sample_photometric(steps, 800, 600, sample_rng(5))
     assert sum(a != b for a, b in zip(other, first, strict=True)) >= len(first) - 1
+
+
+def test_keep_jpeg_bytes_decode_to_the_image_and_decode_false_skips_only_the_decode() -> None:
+    import cv2
+
+    from warping.photometric import apply_photometric_keep_jpeg
+
+    image = _page()
+    records = [
+        {"step": "gauss_noise", "sigma": 4.0, "seed": 3},
+        {"step": "jpeg", "quality": 60},
+    ]
+    decoded, data = apply_photometric_keep_jpeg(image, records)
+    assert data is not None and data[:2] == b"\xff\xd8"
+    assert np.array_equal(
+        cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR_RGB), decoded
+    )
+    assert np.array_equal(decoded, apply_photometric(image, records))
+    encoded, same = apply_photometric_keep_jpeg(image, records, decode=False)
+    assert same == data
+    assert np.array_equal(encoded, apply_photometric(image, records[:1]))
+    assert not np.array_equal(encoded, decoded)
+    no_jpeg, none = apply_photometric_keep_jpeg(image, records[:1], decode=False)
+    assert none is None and np.array_equal(no_jpeg, encoded)
