@@ -374,7 +374,7 @@ class TextEngine:
             stretched, pen = [], 0.0
             for piece in placed:
                 adv = piece.advance + (extra if piece.word < 0 else 0.0)
-                stretched.append(replace(piece, offset=pen, advance=adv))
+                stretched.append(piece._replace(offset=pen, advance=adv))
                 pen += adv
             placed = stretched
         return LineLayout(text=text, style=style, pieces=placed, advance=pen, words=words)

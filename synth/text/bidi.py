@@ -26,9 +26,8 @@ def bidi_levels(text: str, base_rtl: bool) -> list[int]:
     rule N0, so "(1948)" in an Arabic line stays one unit; python-bidi's pure-Python algorithm
     lacks N0 and is only the fallback when libfribidi cannot be loaded.
     """
-    if not base_rtl and (text.isascii() or not any(
-            unicodedata.bidirectional(c) in RTL_BIDI_CLASSES for c in text)):
-        return [0] * len(text)  # nothing right-to-left (ASCII never is)
+    if not base_rtl and not has_rtl(text):
+        return [0] * len(text)  # nothing right-to-left
     lib = _fribidi()
     if lib is not None:
         n = len(text)
@@ -50,6 +49,23 @@ def bidi_levels(text: str, base_rtl: bool) -> list[int]:
     bidi_algorithm.resolve_neutral_types(storage, False)
     bidi_algorithm.resolve_implicit_levels(storage, False)
     return [int(ch["level"]) for ch in storage["chars"]]
+
+
+# Distinct characters seen so far, by whether their bidi class is right-to-left (bounded by
+# Unicode): a line's characters are classified with set operations instead of one
+# `unicodedata.bidirectional` call per character.
+_RTL_CHARS: set[str] = set()
+_OTHER_CHARS: set[str] = set()
+
+
+def has_rtl(text: str) -> bool:
+    """Whether any character of `text` is strongly right-to-left or opens an RTL embedding."""
+    if text.isascii():
+        return False
+    chars = set(text)
+    for c in chars.difference(_RTL_CHARS, _OTHER_CHARS):
+        (_RTL_CHARS if unicodedata.bidirectional(c) in RTL_BIDI_CLASSES else _OTHER_CHARS).add(c)
+    return not _RTL_CHARS.isdisjoint(chars)
 
 
 @lru_cache(maxsize=1)

@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from PIL import ImageFont
 
@@ -43,9 +43,11 @@ class TextStyle(HashOnce):
     __hash__ = HashOnce.__hash__  # else @dataclass(frozen=True) generates a per-call hash
 
 
-@dataclass(frozen=True)
-class Piece:
-    """One shaping call: a run of one font, one bidi level, inside one word (or a space)."""
+class Piece(NamedTuple):
+    """One shaping call: a run of one font, one bidi level, inside one word (or a space).
+
+    A named tuple: a page makes a few hundred per line of layout, and a frozen dataclass's
+    `__init__` (one `object.__setattr__` per field) cost several times more to build."""
 
     start: int  # logical character range in the line text
     end: int
