@@ -34,7 +34,9 @@ Z_PEAK = float(np.abs(QUANTILES).max())  # ~2.69: the largest |z| a byte can dra
 _Z_SCALE = 127.0 / Z_PEAK  # unit normal in int8 fixed point, the full int8 range used
 # 8-bit noise holds |n| <= 127; wider noise (std > ~47 grey levels) takes the 16-bit path
 _STD_8BIT = 127.0 / Z_PEAK
-_BAND_BYTES = 128 * 1024  # per buffer: the five buffers of a band fit in a core's L2
+# per buffer; 64 KiB-1 MiB all ran within ~10 %, 2 MiB fell off the cache (as slow as whole
+# pages): 256 KiB leaves room for a second worker on the same cache
+_BAND_BYTES = 256 * 1024
 _STD_ONE = 4096  # 16-bit path: fixed-point unit of the quantile table
 _STD_SCALE = 256  # 16-bit path: fixed-point unit of the per-value std table
 
@@ -83,9 +85,9 @@ def apply_noise(image: np.ndarray, records: list[dict[str, Any]]) -> np.ndarray:
     most 1.74x over values 1..255) and z in steps of 1/47; read noise alone needs no product
     and is exact.
 
-    Work goes in bands of rows (~128 KiB a buffer) that stay in cache through all five
-    operations: page-sized temporaries made it memory-bound (shot noise 9-12 -> 7 ms on a
-    1.8 Mpx page). Bands are whole multiples of 8 bytes, so the byte stream, and the result,
+    Work goes in bands of rows (~256 KiB a buffer) that stay in cache through all five
+    operations: page-sized temporaries made it memory-bound (shot noise 10.8 -> 7.1 ms, read
+    noise 5.6 -> 4.2 on 1.6-2.1 Mpx pages). Bands are whole multiples of 8 bytes, so the byte stream, and the result,
     does not depend on the band size."""
     std = noise_std(records)
     peak = float(std.max())
