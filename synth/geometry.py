@@ -7,6 +7,7 @@ Polygons are closed rings (first point not repeated), clockwise in image coordin
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -98,13 +99,19 @@ def clip_polygon_to_frame(pts: np.ndarray, width: int, height: int) -> tuple[np.
     return clipped, float(min(1.0, max(0.0, fraction)))
 
 
+def _ring_points(polygons: list[Polygon], count: int) -> np.ndarray:
+    """All rings' points as one (count, 2) array: one conversion (per-ring np.asarray +
+    concatenate cost ~3 us a ring; fromiter over the flattened floats is 2x a nested list)."""
+    flat = itertools.chain.from_iterable(itertools.chain.from_iterable(polygons))
+    return np.fromiter(flat, np.float64, count=2 * count).reshape(-1, 2)
+
+
 def _densify_concat(polygons: list[Polygon], step: float) -> tuple[np.ndarray, np.ndarray]:
     """Every ring densified, all in one (N, 2) array, plus the point count of each ring."""
     sizes = np.array([len(p) for p in polygons], dtype=np.int64)
     if not len(sizes) or not sizes.sum():
         return np.zeros((0, 2), dtype=np.float64), sizes
-    # one conversion of all points (per-ring np.asarray + concatenate cost ~3 us a ring)
-    pts = np.array([pt for poly in polygons for pt in poly], dtype=np.float64).reshape(-1, 2)
+    pts = _ring_points(polygons, int(sizes.sum()))
     if step <= 0:
         return pts, sizes
     ends = np.cumsum(sizes)
@@ -143,16 +150,24 @@ def _bend(
     """How far m lies off the chord a-b, also after clamping all three onto the frame (labels
     are clamped there, so an edge leaving the frame bends where it is clamped)."""
     dist = _chord_distance(m, a, b)
-    if frame is not None:
-        w, h = frame
-        lo = np.minimum(np.minimum(m, a), b).min(axis=1)
-        off = (lo < 0) | (np.maximum(np.maximum(m[:, 0], a[:, 0]), b[:, 0]) > w)
-        off |= np.maximum(np.maximum(m[:, 1], a[:, 1]), b[:, 1]) > h
-        if off.any():
-            box = np.array([w, h])
-            clamped = [np.clip(v[off], 0.0, box) for v in (m, a, b)]
-            dist[off] = np.maximum(dist[off], _chord_distance(*clamped))
-    return dist
+    if frame is None or not len(m):
+        return dist
+    box = np.array(frame, dtype=np.float64)
+    if all(v.min() >= 0 and (v.max(axis=0) <= box).all() for v in (m, a, b)):
+        return dist  # nothing to clamp (the usual case): skip the second pass
+    clamped = [np.clip(v, 0.0, box) for v in (m, a, b)]
+    return np.maximum(dist, _chord_distance(*clamped))
+
+
+def _candidates(
+    counts: np.ndarray, edges: np.ndarray, every: int, offset: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(edge, k) of candidates k = offset + every * j, 0 < k < n, on the given edges."""
+    first_k = offset if offset > 0 else every
+    per_edge = np.maximum(0, (counts[edges] - 1 - first_k) // every + 1)
+    edge = np.repeat(edges, per_edge)
+    j = np.arange(len(edge)) - np.repeat(np.cumsum(per_edge) - per_edge, per_edge)
+    return edge, first_k + every * j
 
 
 def map_rings_adaptive(
@@ -166,19 +181,20 @@ def map_rings_adaptive(
 
     `densify` at `step` gives each edge n = ceil(length / step) candidate points; mapping and
     keeping all of them (~20k on a text page) costs the inverse and, worse, thousands of
-    Python lists later. Here each edge's even candidates (its middle one when n = 2) are
-    mapped first: if all lie within `tolerance` px of the mapped chord the edge stays straight
-    (perspective and rotation give 4-point boxes); otherwise they are all kept and each odd
-    candidate between two of them is mapped and kept when it lies more than `tolerance` off
-    their chord. So a bent edge has `densify`'s spacing where it bends most and at most twice
-    it elsewhere; every emitted point is one of `densify`'s points, mapped as before. With
+    Python lists later. Here every 4th candidate of each edge and its middle one are mapped
+    first: if all lie within `tolerance` px of the mapped chord the edge stays straight
+    (perspective and rotation give 4-point boxes); otherwise every even candidate is mapped
+    and kept, and each odd one between two of them is mapped and kept when it lies more than
+    `tolerance` off their chord. So a bent edge has `densify`'s spacing where it bends most and
+    at most twice it elsewhere; every emitted point is one of `densify`'s points, mapped as
+    before (a bend narrower than 4 candidates can hide between the first samples). With
     `frame` (w, h), bends that clamping onto the frame makes count too (labels are clamped).
     Returns the mapped points of all rings in ring order and the point count of each ring.
     """
     sizes = np.array([len(p) for p in polygons], dtype=np.int64)
     if not len(sizes) or not sizes.sum():
         return np.zeros((0, 2), dtype=np.float64), sizes
-    pts = np.array([pt for poly in polygons for pt in poly], dtype=np.float64).reshape(-1, 2)
+    pts = _ring_points(polygons, int(sizes.sum()))
     ends = np.cumsum(sizes)
     starts = ends - sizes
     nxt = np.arange(len(pts)) + 1
@@ -186,12 +202,11 @@ def map_rings_adaptive(
     delta = pts[nxt] - pts
     counts = np.maximum(1, np.ceil(np.hypot(delta[:, 0], delta[:, 1]) / step).astype(np.int64))
 
-    # samples: candidates 2, 4, ... < n, or 1 when n == 2; in edge order
-    per_edge = (counts - 1) // 2 + (counts == 2)
-    first = np.cumsum(per_edge) - per_edge
-    edge_s = np.repeat(np.arange(len(pts)), per_edge)
-    k_s = 2 * (np.arange(len(edge_s)) - first[edge_s] + 1)
-    k_s[counts[edge_s] == 2] = 1
+    # first every 4th candidate and each edge's middle one; on edges found bent, every 2nd
+    edge_s, k_s = _candidates(counts, np.arange(len(pts)), 4, 0)
+    has_mid = (counts >= 2) & ((counts // 2) % 4 != 0)
+    edge_s = np.concatenate([edge_s, np.flatnonzero(has_mid)])
+    k_s = np.concatenate([k_s, counts[has_mid] // 2])
     sample_src = _edge_points(pts, delta, counts, edge_s, k_s)
     mapped = np.asarray(point_map(np.concatenate([pts, sample_src])), np.float64).reshape(-1, 2)
     vertex, sample = mapped[: len(pts)], mapped[len(pts) :]
@@ -199,12 +214,21 @@ def map_rings_adaptive(
     bent = np.zeros(len(pts), bool)
     bent[edge_s[bent_sample]] = True
     kept = bent[edge_s]
+    edge_2, k_2 = _candidates(counts, np.flatnonzero(bent), 4, 2)
+    skip = k_2 == counts[edge_2] // 2  # already mapped as the middle one
+    edge_2, k_2 = edge_2[~skip], k_2[~skip]
+    sample_2 = np.asarray(
+        point_map(_edge_points(pts, delta, counts, edge_2, k_2)), dtype=np.float64
+    ).reshape(-1, 2)
+    edge_s = np.concatenate([edge_s[kept], edge_2])
+    k_s = np.concatenate([k_s[kept], k_2])
+    sample = np.concatenate([sample[kept], sample_2])
     key_span = int(counts.max()) + 1  # sort key edge * key_span + k: ring, then edge order
-    keys = [np.arange(len(pts)) * key_span, edge_s[kept] * key_span + k_s[kept]]
-    points = [vertex, sample[kept]]
+    keys = [np.arange(len(pts)) * key_span, edge_s * key_span + k_s]
+    points = [vertex, sample]
 
     # odd candidates between neighbouring kept points of bent edges
-    e_k, k_k, p_k = edge_s[kept], k_s[kept], sample[kept]
+    e_k, k_k, p_k = edge_s, k_s, sample
     ends_e = np.flatnonzero(bent)
     nodes = np.argsort(
         np.concatenate([ends_e * key_span, e_k * key_span + k_k, ends_e * key_span + counts[ends_e]]),
