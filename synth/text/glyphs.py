@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import cv2
 import freetype
@@ -39,9 +38,10 @@ LOAD_FLAGS = freetype.FT_LOAD_TARGET_LIGHT | freetype.FT_LOAD_NO_BITMAP | freety
 EMPTY_INK = Ink(None, 0, 0)
 
 
-@dataclass(frozen=True)
-class Shaped:
-    """A shaped piece in visual order: glyph ids and their origins in 1/64 px (y up)."""
+class Shaped(NamedTuple):
+    """A shaped piece in visual order: glyph ids and their origins in 1/64 px (y up).
+    (Named tuples here and below: made per piece and per glyph, where a frozen dataclass's
+    `__init__` cost several microseconds each.)"""
 
     glyphs: tuple[int, ...]
     x: tuple[int, ...]
@@ -49,8 +49,7 @@ class Shaped:
     advance: float  # px
 
 
-@dataclass(frozen=True)
-class Glyph:
+class Glyph(NamedTuple):
     """A glyph bitmap cropped to its ink, placed relative to its origin (y down)."""
 
     mask: np.ndarray | None
@@ -170,8 +169,8 @@ class GlyphRasteriser:
             entry[1] = size
         return entry[0]._FT_Face
 
-    def _rasterise(self, path: str, index: int, size: int, gid: int) -> Glyph:
-        face = self._ft_face(path, index, size)
+    def _rasterise(self, face: Any, gid: int) -> Glyph:
+        """One glyph of `face` (a ctypes FT_Face already at the wanted pixel size)."""
         if ft_raw.FT_Load_Glyph(face, gid, LOAD_FLAGS):
             # bitmap-only faces have no outline: take the embedded strike
             if ft_raw.FT_Load_Glyph(face, gid, freetype.FT_LOAD_RENDER):
@@ -211,10 +210,13 @@ class GlyphRasteriser:
         """The piece's coverage: the union (max) of its glyph bitmaps, relative to the pen."""
         table = self._table(path, index, size)
         placed = []
+        face = None
         for gid, x, y in zip(shaped.glyphs, shaped.x, shaped.y, strict=True):
             glyph = table.get(gid)
             if glyph is None:
-                glyph = table[gid] = self._rasterise(path, index, size, gid)
+                if face is None:  # looked up once per piece: nothing else uses it meanwhile
+                    face = self._ft_face(path, index, size)
+                glyph = table[gid] = self._rasterise(face, gid)
                 nbytes = 64 + (glyph.mask.nbytes if glyph.mask is not None else 0)
                 self._table_bytes[(path, index, size)] += nbytes
                 self.glyph_bytes += nbytes
