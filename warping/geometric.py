@@ -59,6 +59,24 @@ def sample_geometric(
     return {"steps": records, "output_size": [w, h], "background": background}
 
 
+def _camera_runs(records: list[dict[str, Any]]) -> list[tuple[str, Any]]:
+    """The steps with each run of consecutive projective steps (rotate, perspective, place)
+    merged into one forward matrix: one projection of every point instead of two or three.
+    Within a run at most one matrix is projective (rotate and place are affine), so the merged
+    projection divides by the same depth, and clamps the same points at the horizon."""
+    out: list[tuple[str, Any]] = []
+    for rec in records:
+        if rec["step"] in camera.STEPS:
+            matrix = camera.homography(rec)
+            if out and out[-1][0] == "camera":
+                matrix = matrix @ out[-1][1]
+                out.pop()
+            out.append(("camera", matrix))
+        else:
+            out.append((rec["step"], rec))
+    return out
+
+
 def backward_points(
     records: list[dict[str, Any]], pts: np.ndarray
 ) -> tuple[np.ndarray, SurfaceFields]:
@@ -66,10 +84,9 @@ def backward_points(
     out = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
     creases: list[np.ndarray] = []
     slope: np.ndarray | None = None
-    for rec in reversed(records):
-        name = rec["step"]
-        if name in camera.STEPS:
-            out = camera.backward(rec)(out)
+    for name, rec in reversed(_camera_runs(records)):
+        if name == "camera":
+            out = camera.apply_homography(np.linalg.inv(rec), out)
         elif name == "curl":
             out, s = surface.curl_backward(rec, out)
             slope = s if slope is None else slope + s
@@ -93,10 +110,9 @@ def forward_points(
     fixed-point step for folds and crumple (`LABEL_GUESS_ITERATIONS`).
     """
     out = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
-    for rec in records:
-        name = rec["step"]
-        if name in camera.STEPS:
-            out = camera.apply_homography(camera.homography(rec), out)
+    for name, rec in _camera_runs(records):
+        if name == "camera":
+            out = camera.apply_homography(rec, out)
         elif name == "curl":
             out = surface.curl_forward(rec, out)
         elif name == "fold":
