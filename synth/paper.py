@@ -122,6 +122,23 @@ def _grain_band(seed: int, width: int) -> np.ndarray:
     return cv2.repeat(tile, 1, width // GRAIN_TILE + 1)[:, :width]
 
 
+def _upsampled_rows(low: np.ndarray, top: int, count: int) -> np.ndarray:
+    """Rows [top, top + count) of `low` resized 4x (cv2.INTER_LINEAR), without the whole page.
+
+    At an exact 4x scale output row r samples source row (r + 0.5) / 4 - 0.5, so resizing a
+    block of source rows gives the same rows as resizing everything, as long as the block
+    reaches one row past each side of what the band reads (edge clamping then only touches
+    rows that are thrown away); `top` is a multiple of 4.
+    """
+    low_h, low_w = low.shape
+    first = max(0, top // 4 - 1)
+    last = min(low_h, (top + count) // 4 + 2)
+    block = cv2.resize(low[first:last], (low_w * 4, (last - first) * 4),
+                       interpolation=cv2.INTER_LINEAR)
+    start = top - first * 4
+    return block[start : start + count]
+
+
 def _fibres(record: dict[str, Any], width: int, height: int) -> np.ndarray:
     """Darkening map (0..255) with short curved fibres drawn anti-aliased."""
     layer = np.zeros((height, width), np.uint8)
@@ -297,14 +314,15 @@ def apply_paper(record: dict[str, Any], width: int, height: int) -> np.ndarray:
         col = 1.0 - vignette * np.linspace(-1, 1, low_w, dtype=np.float32) ** 2
         row = 1.0 - vignette * np.linspace(-1, 1, low_h, dtype=np.float32) ** 2
         low *= row[:, None] * col[None, :]
-    lum = cv2.resize(low, (width, height), interpolation=cv2.INTER_LINEAR)
+    background = record.get("background")
+    banded = not background and low_w * 4 == width and low_h * 4 == height
+    lum = None if banded else cv2.resize(low, (width, height), interpolation=cv2.INTER_LINEAR)
     grain = float(record["grain"]["amplitude"])
     grain_band = _grain_band(int(record["grain"]["seed"]), width) if grain > 0 else None
     tint = [float(c) for c in record["tint"]]
-    background = record.get("background")
     image = np.empty((height, width, 3), np.uint8)
     for y in range(0, height, GRAIN_TILE):
-        rows = lum[y : y + GRAIN_TILE]
+        rows = _upsampled_rows(low, y, GRAIN_TILE) if lum is None else lum[y : y + GRAIN_TILE]
         if grain_band is not None:
             cv2.scaleAdd(grain_band[: rows.shape[0]], grain, rows, dst=rows)
         if not background:
