@@ -123,14 +123,15 @@ def _grain_band(seed: int, width: int) -> np.ndarray:
 
 
 def _upsampled_rows(low: np.ndarray, top: int, count: int) -> np.ndarray:
-    """Rows [top, top + count) of `low` resized 4x (cv2.INTER_LINEAR), without the whole page.
+    """Rows [top, top + count) of `low` (one or more channels) resized 4x (cv2.INTER_LINEAR),
+    without making the whole upsampled image.
 
     At an exact 4x scale output row r samples source row (r + 0.5) / 4 - 0.5, so resizing a
     block of source rows gives the same rows as resizing everything, as long as the block
     reaches one row past each side of what the band reads (edge clamping then only touches
     rows that are thrown away); `top` is a multiple of 4.
     """
-    low_h, low_w = low.shape
+    low_h, low_w = low.shape[:2]
     first = max(0, top // 4 - 1)
     last = min(low_h, (top + count) // 4 + 2)
     block = cv2.resize(low[first:last], (low_w * 4, (last - first) * 4),
@@ -225,8 +226,15 @@ def _apply_stains(image: np.ndarray, stains: list[dict[str, Any]], low_w: int, l
     if x1 <= x0 or y1 <= y0:
         return
     mult_u8 = np.round(mult * 255).astype(np.uint8)
-    region = cv2.resize(mult_u8, (x1 - x0, y1 - y0))
-    image[y0:y1, x0:x1] = cv2.multiply(image[y0:y1, x0:x1], region, scale=1.0 / 255.0)
+    h, w = y1 - y0, x1 - x0
+    if (h, w) == (mult_u8.shape[0] * 4, mult_u8.shape[1] * 4):  # no region-size temporary
+        for top in range(0, h, GRAIN_TILE):
+            rows = _upsampled_rows(mult_u8, top, min(GRAIN_TILE, h - top))
+            view = image[y0 + top : y0 + top + rows.shape[0], x0:x1]
+            cv2.multiply(view, rows, dst=view, scale=1.0 / 255.0)
+    else:
+        view = image[y0:y1, x0:x1]
+        cv2.multiply(view, cv2.resize(mult_u8, (w, h)), dst=view, scale=1.0 / 255.0)
 
 
 def _draw_ruling(image: np.ndarray, rule: dict[str, Any]) -> None:
