@@ -1,0 +1,154 @@
+"""The light pass's fast paths against plain evaluations of what they stand for: the banded
+uint8 apply against float arithmetic on the same fields, crease windows against the whole
+plane, shrink by halvings against padding, and odd page sizes."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+import warping
+from synth.rng import sample_rng
+from warping import geometric
+from warping.grid import upsample_nodes
+from warping.lighting import ShadingContext, _crease_lines, _crease_shading, shrink
+from warping.lightpass import _affine, apply_light
+from warping.photometric import STEPS, sample_photometric
+
+LIGHT = ["drop_shadow", "crease_shading", "shadow", "backlight", "lighting_gradient", "glare",
+         "color_cast"]  # fmt: skip
+
+
+def _page(h: int, w: int) -> np.ndarray:
+    rng = np.random.default_rng(7)
+    image = rng.integers(90, 250, (h, w, 3), dtype=np.uint8)
+    image[20 : h - 20 : 9, 15 : w - 15] = 30  # ink lines
+    return image
+
+
+@pytest.fixture(scope="module")
+def placed() -> tuple[np.ndarray, ShadingContext, int, int]:
+    """A folded, curled page placed on a table (odd size: no band or lattice fits exactly)."""
+    w, h = 331, 437
+    profile = {
+        "geometric": [
+            {"step": "fold", "count": [2, 2]},
+            {"step": "curl", "angle_deg": [30.0, 40.0]},
+            {"step": "place", "canvas": [1.2, 1.2], "zoom": [0.8, 0.8]},
+        ],
+        "photometric": [],
+    }
+    record = warping.sample_warp(profile, w, h, sample_rng(5))
+    geo = {k: record[k] for k in ("output_size", "background")} | {"steps": record["geometric"]}
+    coarse, fields = geometric.build(geo, record["grid_step"])
+    image, alpha = geometric.warp_image(_page(h, w), coarse, geo["background"])
+    ctx = ShadingContext(coarse, tuple(fields.creases), fields.slope, alpha)
+    assert fields.creases and fields.slope is not None and int(alpha.min()) == 0
+    return image, ctx, *record["output_size"]
+
+
+def _records(w: int, h: int, seed: int) -> list[dict]:
+    steps = [{"step": n, "p": 1.0, **STEPS[n].defaults} for n in LIGHT]
+    return sample_photometric(steps, w, h, sample_rng(seed))
+
+
+def _enlarged(field, h: int, w: int) -> np.ndarray:
+    """A lattice field at full size, cell-centred (float64), or a constant plane."""
+    if not isinstance(field, np.ndarray):
+        return np.full((h, w), float(field))
+    rows, cols = field.shape
+    k = round(h / rows)
+    wide = cv2.resize(
+        field.astype(np.float64), (cols * k, rows * k), interpolation=cv2.INTER_LINEAR
+    )
+    return wide[:h, :w]
+
+
+def test_banded_apply_matches_float_arithmetic_on_the_same_fields(placed) -> None:
+    """clip(colour * (gain * front * x + lift)) in float64 vs the uint8/uint16 band loop."""
+    image, ctx, w, h = placed
+    rng = np.random.default_rng(0)
+    gain = rng.uniform(0.5, 1.0, (-(-h // 8), -(-w // 8))).astype(np.float32)
+    lift = rng.uniform(0.0, 90.0, gain.shape).astype(np.float32)
+    paper = rng.uniform(0.7, 1.1, (-(-h // 2), -(-w // 2))).astype(np.float32)
+    table = rng.uniform(0.4, 1.0, (-(-h // 4), -(-w // 4))).astype(np.float32)
+    colour = np.array([1.08, 1.0, 0.9])
+    alpha = ctx.page_alpha
+    out = _affine(image, (gain, lift), colour, (paper, table), alpha)
+    on_page = alpha >= 128
+    # the gain times the front is formed on the finer lattice before it is enlarged
+    product = cv2.resize(gain, (gain.shape[1] * 4, gain.shape[0] * 4))[: paper.shape[0],
+                                                                       : paper.shape[1]]  # fmt: skip
+    paper_gain = _enlarged(paper * product, h, w)
+    table_gain = _enlarged(table * cv2.resize(gain, (gain.shape[1] * 2, gain.shape[0] * 2))
+                           [: table.shape[0], : table.shape[1]], h, w)  # fmt: skip
+    total = np.where(on_page, paper_gain, table_gain)
+    want = (total[..., None] * image + _enlarged(lift, h, w)[..., None]) * colour
+    want = np.clip(np.round(want), 0, 255)
+    diff = np.abs(out.astype(np.float64) - want)
+    assert out.shape == image.shape and out.dtype == np.uint8
+    assert diff.max() <= 2, diff.max()
+    assert (diff > 1).mean() < 1e-4 and diff.mean() < 0.35, ((diff > 1).mean(), diff.mean())
+
+
+def test_crease_windows_match_the_whole_plane(placed) -> None:
+    _, ctx, w, h = placed
+    rec = _records(w, h, 1)[1]
+    assert rec["step"] == "crease_shading"
+    whole = None
+    for nodes in ctx.creases:
+        one = _crease_shading(upsample_nodes(ctx.grid, nodes, reduce=2), rec)
+        whole = one if whole is None else whole * one
+    windows = _crease_lines(ctx.grid, ctx.creases, rec)
+    assert windows is not None and windows.shape == whole.shape
+    assert np.abs(windows - whole).max() < 2e-4  # < 0.05 levels
+    assert np.abs(whole - 1.0).max() > 0.05  # the creases do shade
+
+
+@pytest.mark.parametrize("shape", [(1448, 1024), (437, 331), (9, 7), (4, 4)])
+@pytest.mark.parametrize("k", [2, 4, 8])
+def test_shrink_by_halvings_matches_padded_area_averages(shape: tuple[int, int], k: int) -> None:
+    if min(shape) < k:
+        pytest.skip("smaller than one cell")
+    rng = np.random.default_rng(k)
+    plane = np.zeros(shape, np.uint8)
+    cv2.circle(plane, (shape[1] // 2, shape[0] // 2), max(shape) // 3, 255, -1, cv2.LINE_AA)
+    plane[: shape[0] // 4] = rng.integers(0, 256, (shape[0] // 4, shape[1]), dtype=np.uint8)
+    h, w = shape
+    padded = cv2.copyMakeBorder(plane, 0, -h % k, 0, -w % k, cv2.BORDER_REPLICATE)
+    want = cv2.resize(padded, (-(-w // k), -(-h // k)), interpolation=cv2.INTER_AREA)
+    got = shrink(plane, k)
+    assert got.shape == want.shape
+    # whole cells agree up to rounding; a partial edge cell averages only the pixels it has
+    whole = np.abs(got[: h // k, : w // k].astype(int) - want[: h // k, : w // k])
+    assert whole.max() <= 1
+
+
+@pytest.mark.parametrize("size", [(437, 331), (97, 130), (1, 1)])
+def test_light_runs_on_any_page_size_and_repeat_exactly(placed, size: tuple[int, int]) -> None:
+    h, w = size
+    image = _page(max(h, 41), max(w, 31))[:h, :w].copy()
+    records = [r for r in _records(w, h, 2) if r["step"] not in ("crease_shading", "drop_shadow")]
+    out = apply_light(image, records, ShadingContext())
+    assert out.shape == image.shape and out.dtype == np.uint8
+    assert out.tobytes() == apply_light(image, records, ShadingContext()).tobytes()
+    if h > 1:
+        assert np.abs(out.astype(int) - image).mean() > 2  # the light did something
+
+
+def test_light_on_a_placed_page_keeps_the_sides_apart(placed) -> None:
+    """Crease shading stays on the paper and the drop shadow on the table: with only those
+    two, a table pixel far from the page's shadow and every page pixel far from a crease are
+    untouched, and the page's own shading shows."""
+    image, ctx, w, h = placed
+    records = [r for r in _records(w, h, 3) if r["step"] in ("drop_shadow", "crease_shading")]
+    records[0].update(offset=[0.02, 0.02], intensity=0.5, softness=0.005)
+    out = apply_light(image, records, ctx).astype(int)
+    table = ctx.page_alpha == 0
+    far = cv2.erode(table.astype(np.uint8), np.ones((61, 61), np.uint8)).astype(bool)
+    assert far.any() and (out[far] == image[far]).all()
+    near = table & ~far
+    assert (out[near] <= image[near]).all() and (out[near] < image[near]).any()
+    page = ctx.page_alpha == 255
+    assert np.abs(out[page] - image[page]).max() > 5
