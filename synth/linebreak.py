@@ -58,7 +58,9 @@ def fill_lines(
     """Greedy fill: as many break segments per line as fit in `max_width` (trailing spaces free).
 
     A segment wider than a whole line is the only thing ever cut inside a word, and then only at
-    grapheme-cluster boundaries. Returned lines have trailing whitespace stripped.
+    grapheme-cluster boundaries. Returned lines have trailing whitespace stripped. `width_of`
+    must add up over a word and its trailing spaces (the engine measures words and spaces
+    apart), so a segment is measured as its core plus its spaces, never as a new string.
     """
     lines: list[str] = []
     current = ""
@@ -78,7 +80,12 @@ def fill_lines(
             current_width = width_of(current)
             continue
         current += segment
-        current_width += width_of(segment) if segment != core else core_width
+        if segment != core:  # the core, then its trailing spaces: the sum width_of(segment)
+            # makes, in the same order, without measuring the new string core + spaces
+            current_width += core_width + width_of(segment[len(core):]) if core else width_of(
+                segment)
+        else:
+            current_width += core_width
     if current.strip():
         lines.append(current.rstrip())
     return lines
