@@ -224,8 +224,8 @@ def map_rings_adaptive(
     k_s = np.concatenate([k_s[kept], k_2])
     sample = np.concatenate([sample[kept], sample_2])
     key_span = int(counts.max()) + 1  # sort key edge * key_span + k: ring, then edge order
-    keys = [np.arange(len(pts)) * key_span, edge_s * key_span + k_s]
-    points = [vertex, sample]
+    keys = [np.arange(len(pts)) * key_span]
+    points = [vertex]
 
     # odd candidates between neighbouring kept points of bent edges
     e_k, k_k, p_k = edge_s, k_s, sample
@@ -237,7 +237,26 @@ def map_rings_adaptive(
     node_e = np.concatenate([ends_e, e_k, ends_e])[nodes]
     node_k = np.concatenate([np.zeros(len(ends_e), np.int64), k_k, counts[ends_e]])[nodes]
     node_p = np.concatenate([vertex[ends_e], p_k, vertex[nxt[ends_e]]])[nodes]
+    # a smooth bend's sag over half a chord is a quarter of it: where the kept point between
+    # two neighbours lies within 2 tolerances of their chord, the odd points beside it lie
+    # within half a tolerance and are not mapped (a crease shows up as a large local bend)
+    inner = np.flatnonzero((node_e[1:-1] == node_e[:-2]) & (node_e[1:-1] == node_e[2:])) + 1
+    local = np.full(len(node_e) + 1, np.inf)
+    local[inner] = _bend(node_p[inner], node_p[inner - 1], node_p[inner + 1], frame)
+    steep = local > 2 * tolerance
     gap = (node_e[:-1] == node_e[1:]) & (node_k[1:] - node_k[:-1] == 2)
+    gap &= steep[:-2] | steep[1:-1]
+    # every other sample may go where it lies within the tolerance of its neighbours' chord
+    # and no odd point is tried beside it (alternate ones, so no two neighbours go)
+    starts_n = np.flatnonzero(node_k == 0)
+    position = np.arange(len(node_e)) - np.repeat(starts_n, np.diff(np.append(starts_n, len(node_e))))
+    near_gap = np.zeros(len(node_e), bool)
+    near_gap[:-1] |= gap
+    near_gap[1:] |= gap
+    drop = (local[:-1] <= tolerance) & (position % 2 == 1) & ~near_gap
+    emit = (node_k > 0) & (node_k < counts[node_e]) & ~drop
+    keys.append(node_e[emit] * key_span + node_k[emit])
+    points.append(node_p[emit])
     if gap.any():
         e_g, k_g = node_e[:-1][gap], node_k[:-1][gap] + 1
         mid_src = _edge_points(pts, delta, counts, e_g, k_g)
