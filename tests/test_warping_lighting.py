@@ -75,11 +75,11 @@ def test_banded_apply_matches_float_arithmetic_on_the_same_fields(placed) -> Non
     table = rng.uniform(0.4, 1.0, (-(-h // 4), -(-w // 4))).astype(np.float32)
     colour = np.array([1.08, 1.0, 0.9])
     alpha = ctx.page_alpha
-    out = _affine(image, (gain, lift), colour, (paper, table), alpha)
+    out = _affine(image, (gain, lift), colour, ((paper,), (table,)), alpha)
     on_page = alpha >= 128
     # the gain times the front is formed on the finer lattice before it is enlarged
-    product = cv2.resize(gain, (gain.shape[1] * 4, gain.shape[0] * 4))[: paper.shape[0],
-                                                                       : paper.shape[1]]  # fmt: skip
+    product = cv2.resize(gain, (gain.shape[1] * 4, gain.shape[0] * 4))
+    product = product[: paper.shape[0], : paper.shape[1]]
     paper_gain = _enlarged(paper * product, h, w)
     table_gain = _enlarged(table * cv2.resize(gain, (gain.shape[1] * 2, gain.shape[0] * 2))
                            [: table.shape[0], : table.shape[1]], h, w)  # fmt: skip

@@ -74,14 +74,16 @@ def sample_crease(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[s
     }
 
 
-def crease_term(rec: dict[str, Any], ctx: ShadingContext, w: int, h: int) -> LightTerm | None:
+def crease_term(
+    rec: dict[str, Any], ctx: ShadingContext, w: int, h: int
+) -> LightTerm | tuple[LightTerm, ...] | None:
     """Dark crease lines and one-sided tilt along folds, light fall-off across a curl.
 
     The surface fields are smooth, so they are interpolated from the grid at half resolution
     and the (sharper) crease shading is computed there (`_crease_lines`); the thinnest crease
-    line is ~1 px at half size. The curl's fall-off is as smooth as the slope it follows: it is computed on the
-    grid's own nodes and enlarged (~1 ms a page less than at half size).
-    Paper only: the table under the page is not folded.
+    line is ~1 px at half size. The curl's fall-off is as smooth as the slope it follows: it
+    is computed on the grid's own nodes, a second term on that lattice (~1 ms a page less
+    than at half size). Paper only: the table under the page is not folded.
     """
     if ctx.grid is None or (not ctx.creases and ctx.slope is None):
         return None
@@ -92,13 +94,8 @@ def crease_term(rec: dict[str, Any], ctx: ShadingContext, w: int, h: int) -> Lig
     slope = upsample_nodes(ctx.grid, ctx.slope, reduce=step)  # the in-frame nodes
     fall = np.float32(1.0) - np.float32(rec["curl_dark"]) * (np.float32(1.0) - np.cos(slope))
     fall += np.float32(0.5 * rec["tilt"]) * np.sin(slope)
-    if factor is None:
-        return LightTerm(step, gain=fall, side="paper")
-    m = step // 2  # node lattice -> half size, cell-centred, cropped to the half-size plane
-    rows, cols = fall.shape
-    wide = cv2.resize(fall, (cols * m, rows * m), interpolation=cv2.INTER_LINEAR)
-    factor *= wide[: factor.shape[0], : factor.shape[1]]
-    return LightTerm(2, gain=factor, side="paper")
+    curl = LightTerm(step, gain=fall, side="paper")
+    return curl if factor is None else (LightTerm(2, gain=factor, side="paper"), curl)
 
 
 _REACH = 7.0  # crease distances (in falloffs) past which a crease shades < 0.03 levels
@@ -203,8 +200,9 @@ def shadow_term(rec: dict[str, Any], ctx: ShadingContext, w: int, h: int) -> Lig
 def sample_lighting(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
     """The fields only darken (gains clipped to <= 1): the linear ramp darkens either side, so
     its sign is random; a gaussian darkens only with a negative intensity and a corner only
-    with a positive one, so those are drawn with the sign that shows. The linear ramp's `angle` is in degrees, as the field reads it (until 2026-11-23 it
-    was drawn from [0, 2 pi] and so ran within ~6 degrees of left to right)."""
+    with a positive one, so those are drawn with the sign that shows. The linear ramp's
+    `angle` is in degrees, as the field reads it (until 2026-11-23 it was drawn from
+    [0, 2 pi] and so ran within ~6 degrees of left to right)."""
     kind = P.choice(rng, list(r["kind"]))
     strength = P.uniform(rng, r["intensity"], 3)
     rec: dict[str, Any] = {"kind": kind}
@@ -347,7 +345,10 @@ def colour_cast_term(rec: dict[str, Any], ctx: ShadingContext, w: int, h: int) -
     return LightTerm(8, colour=(red, green, blue))
 
 
-TermFn = Callable[[dict[str, Any], ShadingContext, int, int], LightTerm | None]
+# a step's term(s): crease shading gives two (the creases at half size, the curl on the grid)
+TermFn = Callable[
+    [dict[str, Any], ShadingContext, int, int], LightTerm | tuple[LightTerm, ...] | None
+]
 
 TERMS: dict[str, TermFn] = {
     "crease_shading": crease_term,

@@ -56,12 +56,12 @@ def apply_light(
 
 
 Affine = tuple[Field, Field]  # (gain, lift)
-Front = tuple[Field, Field]  # (paper, table) gains applied first, blended by page coverage
+Front = tuple[tuple[Field, ...], tuple[Field, ...]]  # (paper, table) gains applied first
 
 
 def _apply_run(image: np.ndarray, run: list[dict[str, Any]], ctx: ShadingContext) -> np.ndarray:
     h, w = image.shape[:2]
-    terms = [t for rec in run if (t := TERMS[rec["step"]](rec, ctx, w, h)) is not None]
+    terms = [t for rec in run for t in _as_terms(TERMS[rec["step"]](rec, ctx, w, h))]
     if not terms:
         return image
     alpha = ctx.page_alpha if has_table(ctx) else None
@@ -89,16 +89,25 @@ def _everywhere(term: LightTerm) -> LightTerm:
     return LightTerm(term.reduce, term.gain, term.lift, "all", term.colour)
 
 
-def _product(terms: list[LightTerm], picked: list[int], side: str, w: int, h: int) -> Field:
-    """Product of the picked terms of one side, on the finest of their lattices."""
+def _as_terms(made: LightTerm | tuple[LightTerm, ...] | None) -> tuple[LightTerm, ...]:
+    return () if made is None else made if isinstance(made, tuple) else (made,)
+
+
+def _product(
+    terms: list[LightTerm], picked: list[int], side: str, w: int, h: int
+) -> tuple[Field, ...]:
+    """The picked terms of one side, multiplied per lattice (coarsest first): a coarse factor
+    then joins the coarse gain on its own lattice instead of being enlarged on its own."""
     mine = [terms[i] for i in picked if terms[i].side == side]
-    if not mine:
-        return 1.0
-    shape = _lattice(min(t.reduce for t in mine), w, h)
-    gain: Field = 1.0
-    for term in mine:
-        gain = gain * _on_lattice(term.gain, shape)
-    return gain
+    out = []
+    for reduce in sorted({t.reduce for t in mine}, reverse=True):
+        shape = _lattice(reduce, w, h)
+        gain: Field = 1.0
+        for term in mine:
+            if term.reduce == reduce:
+                gain = gain * _on_lattice(term.gain, shape)
+        out.append(gain)
+    return tuple(out)
 
 
 def _lattice(reduce: int, w: int, h: int) -> tuple[int, int]:
@@ -165,7 +174,7 @@ def _affine(
     image: np.ndarray,
     affine: Affine,
     colour: np.ndarray,
-    front: Front = (1.0, 1.0),
+    front: Front = ((), ()),
     alpha: np.ndarray | None = None,
 ) -> np.ndarray:
     """clip(colour_c * (gain * front * x_c + lift)) per channel c; `front` is the paper's
@@ -184,17 +193,17 @@ def _affine(
     gain, lift = affine
     cols = [float(c) for c in colour]
     paper, table = front
-    sided = alpha is not None and not _same(paper, table)
+    sided = alpha is not None and bool(paper or table)
     gain_peak = _peak(gain)
-    front_peak = max(_peak(paper), _peak(table) if sided else 0.0)
+    front_peak = max(_peaks(paper), _peaks(table) if sided else 0.0)
     bound = gain_peak * front_peak * max(cols)  # >= every pixel's gain in every channel
     if bound <= 0.0:
         return np.zeros_like(image)
     # the gain goes into each side's front on the front's (finer) lattice, so a band enlarges
     # one or two fields; gain16 = gain * front * _UNIT / (gain_peak * front_peak)
     unit = _UNIT / (gain_peak * front_peak)
-    fronts = (_rows16(paper, unit, w, h, gain),
-              _rows16(table, unit, w, h, gain) if sided else None)  # fmt: skip
+    fronts = (_side_rows(paper, gain, unit, w, h),
+              _side_rows(table, gain, unit, w, h) if sided else None)  # fmt: skip
     factors = [c * 255.0 / (_UNIT * max(cols)) for c in cols]  # channel c of gain16
     lift_rows = None if _scalar(lift, 0.0) else _rows16(lift, 256.0, w, h)
     out = np.empty_like(image)
@@ -232,6 +241,29 @@ Rows = tuple[np.ndarray | int, int]  # a uint16 lattice (or one value) and its r
 
 def _peak(field: Field) -> float:
     return float(field.max()) if isinstance(field, np.ndarray) else float(field)
+
+
+def _peaks(factors: tuple[Field, ...]) -> float:
+    """A bound of the factors' product."""
+    return float(np.prod([_peak(f) for f in factors]))
+
+
+def _side_rows(factors: tuple[Field, ...], gain: Field, unit: float, w: int, h: int) -> Rows:
+    """gain * the factors (coarsest first) in uint16 rows: every factor but the finest joins
+    the gain on the finer lattice of the two, the finest in `_rows16`'s one rounding op."""
+    if not factors:
+        return _rows16(gain, unit, w, h)
+    for factor in factors[:-1]:
+        gain = _times(gain, factor)
+    return _rows16(factors[-1], unit, w, h, gain)
+
+
+def _times(a: Field, b: Field) -> Field:
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        if a.size < b.size:
+            a, b = b, a
+        return a * _on_lattice(b, a.shape)
+    return a * b
 
 
 def _rows16(field: Field, scale: float, w: int, h: int, times: Field = 1.0) -> Rows:
