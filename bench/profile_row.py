@@ -38,10 +38,13 @@ FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 
 def memory_split() -> dict[str, float]:
     """MiB resident now by kind of mapping (Linux /proc/self/smaps): anonymous heap and arrays,
-    shared libraries, font files mapped by FreeType (each open face maps its whole file; RSS
-    counts a file once per mapping), other files; plus the peak so far (ru_maxrss)."""
+    shared libraries, font files mapped by FreeType, HarfBuzz and Pillow (each open face maps
+    its whole file; RSS counts a page once per mapping, so `fonts_mapped_again` is the part in a
+    file's second and later mappings: RSS that is no extra memory), other files; plus the peak
+    so far (ru_maxrss)."""
     kib: Counter[str] = Counter()
     font_maps = 0
+    font_files: set[str] = set()
     kind = "anonymous"
     with open("/proc/self/smaps") as f:
         for line in f:
@@ -50,6 +53,9 @@ def memory_split() -> dict[str, float]:
                 name = parts[5] if len(parts) > 5 else ""
                 if name.endswith(FONT_SUFFIXES):
                     kind, font_maps = "fonts", font_maps + 1
+                    if name in font_files:
+                        kind = "fonts_mapped_again"
+                    font_files.add(name)
                 elif ".so" in name:
                     kind = "libraries"
                 elif name.startswith("/"):
@@ -58,8 +64,9 @@ def memory_split() -> dict[str, float]:
                     kind = "anonymous"
             elif parts[0] == "Rss:":
                 kib[kind] += int(parts[1])
+    kib["fonts"] += kib["fonts_mapped_again"]  # fonts: every font mapping; again: part of it
     out = {k: round(v / 1024, 1) for k, v in sorted(kib.items())}
-    out["rss"] = round(sum(kib.values()) / 1024, 1)
+    out["rss"] = round((sum(kib.values()) - kib["fonts_mapped_again"]) / 1024, 1)
     out["font_mappings"] = font_maps
     out["peak_rss"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return out

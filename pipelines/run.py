@@ -289,16 +289,29 @@ def worker_totals(made: list[dict[str, Any]]) -> dict[str, Any]:
     busy = sum(e["span"][1] - e["span"][0] for e in measured)
     return {
         "worker_cpu_seconds": round(sum(e["cpu_seconds"] for e in measured), 3),
+        # of which the threads that made rows (the rest: Ray's core worker threads, Arrow's)
+        "worker_thread_cpu_seconds": round(sum(e.get("thread_cpu_seconds", 0.0)
+                                               for e in measured), 3),
+        "worker_involuntary_switches": sum(e.get("involuntary_switches", 0) for e in measured),
         # share of (processes x first shard start..last shard end) spent inside shard tasks
         "worker_busy_fraction": round(busy / max(1e-9, len(peaks) * (last - first)), 3),
         "worker_window_seconds": round(last - first, 3),  # first shard start..last shard end
         "worker_context_seconds": round(sum(e["context_seconds"] for e in measured), 3),
         "worker_processes": len(peaks),
         "worker_peak_rss_mib": max(peaks.values()),
+        # RSS a worker had on entering its first shard (runtime + imports): peak minus this
+        # is what making rows added
+        "worker_rss_at_first_shard_mib": max(e.get("rss_at_first_shard_mib", 0.0)
+                                             for e in measured),
         "worker_niceness": max(e.get("nice", 0) for e in measured),
         # smaps_rollup at the end of the shard with the largest RSS then
         "worker_memory_mib_at_shard_end": max(
             (e.get("memory_mib") or {} for e in measured), key=lambda m: m.get("rss", 0)),
+        # the split by mapping (fonts, fonts mapped again, Ray's libraries) at the end of the
+        # shard that set the highest peak
+        "worker_memory_mib_at_peak_shard": max(
+            (e for e in measured if "fonts" in (e.get("memory_mib") or {})),
+            key=lambda e: e["peak_rss_mib"], default={}).get("memory_mib", {}),
     }
 
 

@@ -8,6 +8,7 @@ times, and the result is the same file.
 from __future__ import annotations
 
 import os
+import re
 import resource
 import socket
 import sys
@@ -67,7 +68,7 @@ def count_stats(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
 
 MANIFEST_FAILURES = 20
 WORKER_KEYS = ("cpu_seconds", "context_seconds", "peak_rss_mib", "memory_mib", "nice", "worker",
-               "span")
+               "span", "rss_at_first_shard_mib", "thread_cpu_seconds", "involuntary_switches")
 """Per-shard measurements of the worker process that made it (stats.json, not the manifest)."""
 STAT_KEYS = ("language", "script", "scene", "profile")
 
@@ -102,6 +103,9 @@ def make_shard(
 ) -> dict[str, Any]:
     """Make, write and describe one shard. Failed samples are skipped and reported, not fatal."""
     started, cpu_started, started_at = time.perf_counter(), time.process_time(), time.time()
+    usage_started = Usage.now()
+    if not _RSS_AT_FIRST_SHARD:
+        _RSS_AT_FIRST_SHARD.append(current_rss_mib())
     ctx = worker_context(config, config_hash)
     context_seconds = time.perf_counter() - started  # > 0 only on a worker's first shard
     clock = StageClock()
@@ -149,32 +153,119 @@ def make_shard(
         "stats": count_stats(counted),
         "stage_seconds": {k: round(v, 4) for k, v in sorted(clock.seconds.items())},
         "failures": failures,
-        **worker_measurements(cpu_started, context_seconds, started_at),
+        **worker_measurements(cpu_started, context_seconds, started_at, usage_started),
     }
 
 
+@dataclass(frozen=True)
+class Usage:
+    """CPU and involuntary context switches of the calling thread alone, at one moment."""
+
+    thread_cpu: float
+    involuntary_switches: int
+
+    @staticmethod
+    def now() -> Usage:
+        return Usage(time.thread_time(), resource.getrusage(resource.RUSAGE_THREAD).ru_nivcsw)
+
+
+_RSS_AT_FIRST_SHARD: list[float] = []
+"""RSS of this process when it entered its first shard (runtime and imports, no pages made yet;
+the local executor has also loaded the font registry by then): for a Ray worker that is Ray's
+own footprint plus our imports, which its peak RSS also counts."""
+_PEAK_REPORTED = [0.0]
+"""The peak RSS this process reported last: the by-mapping split of memory (~20 ms of smaps
+reading) is taken only at the end of shards that raised it, where the peak's makeup is."""
+
+
 def worker_measurements(
-    cpu_started: float, context_seconds: float, started_at: float
+    cpu_started: float, context_seconds: float, started_at: float, usage: Usage | None = None
 ) -> dict[str, Any]:
     """What this shard cost the worker process: CPU seconds of all its threads, its peak RSS so
     far (ru_maxrss: anonymous and file-backed pages), who it was and when (wall clock, to see
     how busy the workers were). Ray workers are not children the driver waits for, so the
-    driver's rusage never sees them."""
-    return {
+    driver's rusage never sees them.
+
+    Beside the process CPU: the CPU of the thread that made the rows (the rest is other
+    threads: Ray's core worker, Arrow's pools) and how often that thread was preempted
+    (involuntary context switches: other processes on a full machine, whose cache traffic makes
+    the same work cost more CPU)."""
+    end = Usage.now()  # before the smaps reading below, like cpu_seconds
+    cpu_seconds = time.process_time() - cpu_started
+    peak = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    new_peak = peak > _PEAK_REPORTED[0]
+    _PEAK_REPORTED[0] = max(peak, _PEAK_REPORTED[0])
+    measured = {
         "span": [round(started_at, 3), round(time.time(), 3)],
-        "cpu_seconds": round(time.process_time() - cpu_started, 3),
+        "cpu_seconds": round(cpu_seconds, 3),
         "context_seconds": round(context_seconds, 3),
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "memory_mib": memory_now(),
+        "peak_rss_mib": peak,
+        "rss_at_first_shard_mib": _RSS_AT_FIRST_SHARD[0] if _RSS_AT_FIRST_SHARD else 0.0,
+        "memory_mib": memory_now(by_mapping=new_peak),
         "nice": os.getpriority(os.PRIO_PROCESS, 0),  # Ray's default for workers is 15
         "worker": f"{socket.gethostname()}:{os.getpid()}",
     }
+    if usage is not None:
+        measured["thread_cpu_seconds"] = round(end.thread_cpu - usage.thread_cpu, 3)
+        measured["involuntary_switches"] = end.involuntary_switches - usage.involuntary_switches
+    return measured
 
 
-def memory_now() -> dict[str, float]:
-    """This process's memory now, split the way /proc/self/smaps_rollup does (Linux): RSS,
-    PSS (shared pages divided among their users), anonymous (heap, arrays) and the rest,
-    file-backed (libraries, mapped fonts). {} elsewhere."""
+def current_rss_mib() -> float:
+    """VmRSS of this process now (Linux); 0.0 elsewhere."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return 0.0
+
+
+FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc")
+_SMAPS_LINE = re.compile(r"^([0-9a-f]+-[0-9a-f]+ .*)$|^(Rss|Pss|Anonymous):\s+(\d+)", re.M)
+
+
+def memory_now(by_mapping: bool = False) -> dict[str, float]:
+    """This process's memory now (Linux): RSS, PSS (shared pages divided among their users),
+    anonymous (heap, arrays) and file-backed; {} elsewhere.
+
+    `by_mapping` also splits the file-backed part (full /proc/self/smaps, ~20 ms): font files,
+    the part of those in a file's second and later mappings (RSS counts a page once per
+    mapping, and Pillow at each size, FreeType and HarfBuzz each map a font file: those pages
+    add RSS but no memory), and Ray's own libraries (`ray/` in the path)."""
+    if not by_mapping:
+        return _memory_rollup()
+    kib = Counter[str]()
+    seen_fonts: set[str] = set()
+    kinds: tuple[str, ...] = ()
+    try:
+        with open("/proc/self/smaps") as f:
+            text = f.read()
+    except OSError:
+        return {}
+    for header, field, value in _SMAPS_LINE.findall(text):
+        if header:
+            parts = header.split(maxsplit=5)
+            name = parts[5].strip() if len(parts) > 5 else ""
+            if name.endswith(FONT_SUFFIXES):
+                kinds = ("fonts", "fonts_mapped_again") if name in seen_fonts else ("fonts",)
+                seen_fonts.add(name)
+            else:
+                kinds = ("ray_libraries",) if f"{os.sep}ray{os.sep}" in name else ()
+            continue
+        kib[field] += int(value)
+        if field == "Rss":
+            for kind in kinds:
+                kib[kind] += int(value)
+    mib = {key.lower(): round(kib[key] / 1024, 1) for key in
+           ("Rss", "Pss", "Anonymous", "fonts", "fonts_mapped_again", "ray_libraries")}
+    mib["file_backed"] = round((kib["Rss"] - kib["Anonymous"]) / 1024, 1)
+    return mib
+
+
+def _memory_rollup() -> dict[str, float]:
     try:
         with open("/proc/self/smaps_rollup") as f:
             kib = {p[0].rstrip(":"): int(p[1]) for p in (ln.split() for ln in f)

@@ -1,0 +1,53 @@
+"""What a worker reports about itself: memory split by mapping, thread CPU, first-shard RSS."""
+
+from __future__ import annotations
+
+import mmap
+import resource
+import time
+from pathlib import Path
+
+import pytest
+
+from pipelines.shard import Usage, current_rss_mib, memory_now, worker_measurements
+
+FONT = Path("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf")
+
+
+def _touch(view: mmap.mmap) -> int:
+    return sum(view[i] for i in range(0, len(view), mmap.PAGESIZE))
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists() or not FONT.exists(),
+                    reason="Linux /proc and Debian Noto fonts")
+def test_a_font_file_mapped_twice_counts_its_pages_again() -> None:
+    before = memory_now(by_mapping=True)
+    with FONT.open("rb") as f:
+        first = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        second = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    try:
+        _touch(first)
+        _touch(second)
+        after = memory_now(by_mapping=True)
+    finally:
+        first.close()
+        second.close()
+    size_mib = FONT.stat().st_size / 2**20
+    again = after["fonts_mapped_again"] - before["fonts_mapped_again"]
+    assert again >= 0.9 * size_mib  # the second mapping's pages, counted once more
+    assert after["fonts"] - before["fonts"] >= 1.9 * size_mib  # both mappings are font RSS
+    assert after["rss"] >= after["fonts"] + after["anonymous"] - 0.1
+    assert after["file_backed"] == pytest.approx(after["rss"] - after["anonymous"], abs=0.11)
+    assert set(memory_now()) == {"rss", "pss", "anonymous", "file_backed"}  # the cheap rollup
+
+
+def test_thread_cpu_and_first_shard_rss_in_a_shard_report() -> None:
+    cpu_started, usage = time.process_time(), Usage.now()
+    deadline = time.thread_time() + 0.2
+    while time.thread_time() < deadline:  # this thread's own work
+        sum(range(1000))
+    report = worker_measurements(cpu_started, 0.0, time.time(), usage)
+    assert 0.2 <= report["thread_cpu_seconds"] <= report["cpu_seconds"] + 0.01
+    assert report["involuntary_switches"] >= 0
+    assert 0 < current_rss_mib() <= resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 + 1
+    assert report["peak_rss_mib"] >= report["memory_mib"]["rss"] - 1
