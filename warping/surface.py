@@ -114,8 +114,16 @@ def curl_forward(record: dict[str, Any], pts: np.ndarray) -> np.ndarray:
     _, breadth = _canonical(side, w, h)
     u, projected, z, _, f = curl_profile(record)
     uv = _to_canonical(np.asarray(pts, np.float64).reshape(-1, 2), side, w, h)
-    out_u = _interp_extrapolate(uv[:, 0], u, projected)
-    depth = np.interp(uv[:, 0], u, z)
+    # u is uniform: one index computation serves both tables (np.interp binary-searches each)
+    x = uv[:, 0]
+    pos = np.clip((x - u[0]) * ((len(u) - 1) / (u[-1] - u[0])), 0.0, len(u) - 1.0)
+    k = np.minimum(pos.astype(np.intp), len(u) - 2)
+    frac = pos - k
+    out_u = projected[k] + frac * (projected[k + 1] - projected[k])
+    lo, hi = x < u[0], x > u[-1]  # beyond the table: extend its end slopes, as backward does
+    out_u[lo] = projected[0] + (x[lo] - u[0]) * (projected[1] - projected[0]) / (u[1] - u[0])
+    out_u[hi] = projected[-1] + (x[hi] - u[-1]) * (projected[-1] - projected[-2]) / (u[-1] - u[-2])
+    depth = z[k] + frac * (z[k + 1] - z[k])
     vc = breadth / 2
     out_v = vc + (uv[:, 1] - vc) * f / (f + depth)
     return _from_canonical(np.stack([out_u, out_v], axis=1), side, w, h)
