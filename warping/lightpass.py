@@ -225,11 +225,15 @@ def _front_band(
     """Rows y0..y1 of the gain: the paper side's where the page covers at least half of a
     pixel, the table side's elsewhere (one masked copy; blending the anti-aliased edge pixels
     took five page-size uint16 ops for a one-pixel seam no one sees)."""
-    paper = _band(fronts[0], y0, y1, w)
     if fronts[1] is None:
-        return paper
+        return _band(fronts[0], y0, y1, w)
     assert alpha is not None
-    off_page = cv2.compare(alpha[y0:y1], 128, cv2.CMP_LT)
+    cover = alpha[y0:y1]
+    least, most = cv2.minMaxLoc(cover)[:2]
+    if most < 128 or least >= 128:  # a band all table (above or below the page) or all page
+        return _band(fronts[1] if most < 128 else fronts[0], y0, y1, w)
+    paper = _band(fronts[0], y0, y1, w)
+    off_page = cv2.compare(cover, 128, cv2.CMP_LT)
     return cv2.copyTo(_band(fronts[1], y0, y1, w), off_page, dst=paper)
 
 
