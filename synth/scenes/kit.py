@@ -43,6 +43,17 @@ def chain_for(ctx: Any, language: str, font: str) -> tuple[Any, ...]:
 
 
 def style_for(ctx: Any, language: str, size: float, font: str = "sans", bold: bool = False) -> TextStyle:
+    """The TextStyle of a line order; one object per worker for equal arguments, so the
+    engine's caches find it by identity (a new style per call also had to be built and
+    hashed, and compared field by field in every cache lookup)."""
+    key = ("style_for", language, int(round(size)), font, bold)
+    style = ctx.memo.get(key)
+    if style is None:
+        style = ctx.memo[key] = _make_style(ctx, language, size, font, bold)
+    return style
+
+
+def _make_style(ctx: Any, language: str, size: float, font: str, bold: bool) -> TextStyle:
     if font.startswith("handwriting#"):
         info = ctx.language(language)
         style = TextStyle(chain=chain_for(ctx, language, font), size=int(round(size)),
