@@ -111,9 +111,10 @@ class _Distortion:
 
     def inverse_maps(self) -> tuple[np.ndarray, np.ndarray]:
         """Source coordinates for every output pixel (cv2.remap maps)."""
-        yy, xx = np.mgrid[0 : self.out_h, 0 : self.out_w].astype(np.float64)
-        y2 = yy - self.pad_y
-        x1 = xx - self.pad_x - self.slant * (self.yc - y2)
+        # rows and columns broadcast (the same float64 operations as on full index grids)
+        y2 = np.arange(self.out_h, dtype=np.float64)[:, None] - self.pad_y
+        x1 = (np.arange(self.out_w, dtype=np.float64) - self.pad_x)[None, :] - self.slant * (
+            self.yc - y2)
         y1 = self.yc + (y2 - self.yc) / (1.0 + self._at(self.g, x1))
         y = y1 - self._at(self.b, x1)
         x = np.interp(x1, self.h_grid, self.grid)
@@ -142,7 +143,11 @@ def apply_handwriting(mask: np.ndarray, record: dict[str, Any]) -> tuple[np.ndar
         cell = max(2, int(float(record["em"]) * 0.7))
         small = gen.uniform(1.0 - pressure, 1.0, (out.shape[0] // cell + 2, out.shape[1] // cell + 2))
         field = cv2.resize(small.astype(np.float32), (out.shape[1], out.shape[0]))
-        out = np.clip(out.astype(np.float32) * field, 0, 255).astype(np.uint8)
+        product = out.astype(np.float32)
+        product *= field  # in [0, 255] while pressure < 1 (the field stays within (0, 1])
+        if pressure >= 1.0:
+            np.clip(product, 0, 255, out=product)
+        out = product.astype(np.uint8)
     return out, dist.forward
 
 
