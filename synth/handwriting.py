@@ -175,9 +175,11 @@ def map_polygons(point_map: PointMap, polygons: list[Polygon], step: float,
     x, y = moved[:, 0], moved[:, 1]
     twice_area = np.add.reduceat(x * y[following] - y * x[following], starts)
     shifted = (moved + np.asarray(offset, np.float64)).round(2)
+    points = shifted.tolist()  # one conversion for all rings, then list slices
     out = []
-    for ring, area, size in zip(np.split(shifted, starts[1:]), twice_area, sizes, strict=True):
-        out.append((ring if area >= 0 or size < 3 else ring[::-1]).tolist())
+    for start, area, size in zip(starts.tolist(), twice_area.tolist(), sizes.tolist(), strict=True):
+        ring = points[start : start + size]
+        out.append(ring if area >= 0 or size < 3 else ring[::-1])
     return out
 
 
