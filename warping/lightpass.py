@@ -213,7 +213,7 @@ def _affine(
         three = band3[: y1 - y0]
         _three(_front_band(fronts, alpha, y0, y1, w), factors, three)
         cv2.multiply(image[y0:y1], three, dst=out[y0:y1], scale=bound / 255.0)
-        if lift_rows is not None:
+        if lift_rows is not None and _nonzero(lift_rows, y0, y1):
             _three(_band(lift_rows, y0, y1, w), [c / 256.0 for c in cols], three)
             cv2.add(out[y0:y1], three, dst=out[y0:y1])
     return out
@@ -293,6 +293,17 @@ def _rows16(field: Field, scale: float, w: int, h: int, times: Field = 1.0) -> R
     if (rows, cols) != (h, w):  # not a 1/k lattice: enlarged at once, stretched to the page
         small = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     return small, 1
+
+
+def _nonzero(rows: Rows, y0: int, y1: int) -> bool:
+    """Whether the field has a non-zero value near rows y0..y1 (a glare's lift is zero, in
+    uint16, away from its spot: those bands skip the lift)."""
+    values, k = rows
+    if not isinstance(values, np.ndarray):
+        return values != 0
+    if k == 1:
+        return bool(values[y0:y1].any())
+    return bool(values[max(0, y0 // k - 1) : -(-y1 // k) + 1].any())
 
 
 def _band(rows: Rows, y0: int, y1: int, w: int) -> np.ndarray:
