@@ -314,7 +314,7 @@ def shrink(plane: np.ndarray, k: int) -> np.ndarray:
     an exact integer factor is ~4x faster than at a fractional one).
     """
     h, w = plane.shape[:2]
-    if k & (k - 1) == 0 and min(h, w) >= k:
+    if k & (k - 1) == 0 and min(h, w) >= k and plane.ndim == 2:
         while k > 1:
             plane, k = _halve(plane), k // 2
         return plane
