@@ -152,3 +152,20 @@ def test_light_on_a_placed_page_keeps_the_sides_apart(placed) -> None:
     assert (out[near] <= image[near]).all() and (out[near] < image[near]).any()
     page = ctx.page_alpha == 255
     assert np.abs(out[page] - image[page]).max() > 5
+
+
+def test_without_a_table_paper_terms_shade_the_whole_frame(placed) -> None:
+    """No table in view (no coverage): crease shading is hoisted like on a placed page and the
+    composed run still agrees with the steps applied one by one."""
+    image, ctx, w, h = placed
+    bare = ShadingContext(ctx.grid, ctx.creases, ctx.slope, None)
+    records = [r for r in _records(w, h, 4) if r["step"] != "drop_shadow"]
+    one_by_one = image
+    for rec in records:
+        one_by_one = apply_light(one_by_one, [rec], bare)
+    composed = apply_light(image, records, bare)
+    diff = np.abs(composed.astype(int) - one_by_one)
+    assert diff.mean() < 1.0 and np.percentile(diff, 99.9) <= 4, (diff.mean(), diff.max())
+    creased = apply_light(image, records[:1], bare).astype(int)
+    assert records[0]["step"] == "crease_shading"
+    assert np.abs(creased - image).mean() > 0.5  # the creases shade, table or not

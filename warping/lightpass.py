@@ -69,8 +69,8 @@ def _apply_run(image: np.ndarray, run: list[dict[str, Any]], ctx: ShadingContext
     for term in terms:
         if term.colour is not None:
             colour *= term.colour
-    if alpha is None:  # no table in view: paper terms are everywhere, table terms nowhere
-        terms = [t if t.side != "paper" else _everywhere(t) for t in terms if t.side != "table"]
+    if alpha is None:  # no table in view: paper terms apply everywhere, table terms nowhere
+        terms = [t for t in terms if t.side != "table"]
     first_lift = next((i for i, t in enumerate(terms) if not _scalar(t.lift, 0.0)), len(terms))
     hoisted = [i for i, t in enumerate(terms) if i < first_lift and t.side != "all"]
     front = (_product(terms, hoisted, "paper", w, h), _product(terms, hoisted, "table", w, h))
@@ -83,10 +83,6 @@ def _apply_run(image: np.ndarray, run: list[dict[str, Any]], ctx: ShadingContext
         gain = _blend_sides(paper[0], table[0], alpha)
         lift = _blend_sides(paper[1], table[1], alpha)
     return _affine(image, (gain, lift), colour, front, alpha)
-
-
-def _everywhere(term: LightTerm) -> LightTerm:
-    return LightTerm(term.reduce, term.gain, term.lift, "all", term.colour)
 
 
 def _as_terms(made: LightTerm | tuple[LightTerm, ...] | None) -> tuple[LightTerm, ...]:
