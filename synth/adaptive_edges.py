@@ -34,25 +34,39 @@ def _edge_points(
 
 def _chord_distance(m: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Distance of each point m from the segment a-b (from a when the segment is empty)."""
-    abx, aby = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
-    amx, amy = m[:, 0] - a[:, 0], m[:, 1] - a[:, 1]
-    length2 = abx * abx + aby * aby
-    t = (amx * abx + amy * aby) / np.where(length2 > 0, length2, 1.0)
+    ax, ay = a[:, 0], a[:, 1]
+    abx, aby = b[:, 0] - ax, b[:, 1] - ay
+    amx, amy = m[:, 0] - ax, m[:, 1] - ay
+    length2 = abx * abx
+    length2 += aby * aby
+    t = amx * abx
+    t += amy * aby
+    np.divide(t, length2, out=t, where=length2 > 0)  # an empty chord has t = 0 already
     np.clip(t, 0.0, 1.0, out=t)
-    return np.hypot(amx - abx * t, amy - aby * t)
+    abx *= t
+    aby *= t
+    amx -= abx
+    amy -= aby
+    return np.hypot(amx, amy)
+
+
+def _inside(points: np.ndarray, frame: tuple[float, float]) -> bool:
+    return bool(
+        len(points) == 0
+        or (points.min() >= 0 and points[:, 0].max() <= frame[0] and points[:, 1].max() <= frame[1])
+    )
 
 
 def _bend(
     m: np.ndarray, a: np.ndarray, b: np.ndarray, frame: tuple[float, float] | None
 ) -> np.ndarray:
     """How far m lies off the chord a-b, also after clamping all three onto the frame (labels
-    are clamped there, so an edge leaving the frame bends where it is clamped)."""
+    are clamped there, so an edge leaving the frame bends where it is clamped). Callers pass
+    no frame when every point involved lies inside it."""
     dist = _chord_distance(m, a, b)
     if frame is None or not len(m):
         return dist
     box = np.array(frame, dtype=np.float64)
-    if all(v.min() >= 0 and (v.max(axis=0) <= box).all() for v in (m, a, b)):
-        return dist  # nothing to clamp (the usual case): skip the second pass
     clamped = [np.clip(v, 0.0, box) for v in (m, a, b)]
     return np.maximum(dist, _chord_distance(*clamped))
 
@@ -108,6 +122,9 @@ def map_rings_adaptive(
     sample_src = _edge_points(pts, delta, counts, edge_s, k_s)
     mapped = np.asarray(point_map(np.concatenate([pts, sample_src])), np.float64).reshape(-1, 2)
     vertex, sample = mapped[: len(pts)], mapped[len(pts) :]
+    clamp_frame = frame
+    if frame is not None and _inside(mapped, frame):
+        frame = None  # nothing to clamp among these: one test here, not one per comparison
     bent_sample = _bend(sample, vertex[edge_s], vertex[nxt[edge_s]], frame) > tolerance
     bent = np.zeros(len(pts), bool)
     bent[edge_s[bent_sample]] = True
@@ -118,6 +135,8 @@ def map_rings_adaptive(
     sample_2 = np.asarray(
         point_map(_edge_points(pts, delta, counts, edge_2, k_2)), dtype=np.float64
     ).reshape(-1, 2)
+    if frame is None and clamp_frame is not None and not _inside(sample_2, clamp_frame):
+        frame = clamp_frame
     edge_s = np.concatenate([edge_s[kept], edge_2])
     k_s = np.concatenate([k_s[kept], k_2])
     sample = np.concatenate([sample[kept], sample_2])
@@ -159,6 +178,8 @@ def map_rings_adaptive(
         e_g, k_g = node_e[:-1][gap], node_k[:-1][gap] + 1
         mid_src = _edge_points(pts, delta, counts, e_g, k_g)
         mid = np.asarray(point_map(mid_src), dtype=np.float64).reshape(-1, 2)
+        if frame is None and clamp_frame is not None and not _inside(mid, clamp_frame):
+            frame = clamp_frame
         off = _bend(mid, node_p[:-1][gap], node_p[1:][gap], frame) > tolerance
         keys.append(e_g[off] * key_span + k_g[off])
         points.append(mid[off])
