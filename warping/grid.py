@@ -167,12 +167,17 @@ def remap_page(image: np.ndarray, grid: CoarseGrid) -> np.ndarray:
     return out
 
 
-def cell_coefficients(grid: CoarseGrid) -> np.ndarray:
-    """Per cell, the bilinear patch as p0 + a*pa + b*pb + a*b*pab: (cells, 8) float64.
+def cell_coefficients(
+    grid: CoarseGrid, rows: slice = slice(None), cols: slice = slice(None)
+) -> np.ndarray:
+    """Per cell, the bilinear patch as p0 + a*pa + b*pb + a*b*pab: (cells, 8) float64; with
+    `rows`/`cols` (cell index slices) only for that window of cells, row-major.
 
     One gather of 8 numbers per point instead of four gathers of corner values.
     """
-    src = grid.source
+    r0, r1, _ = rows.indices(grid.source.shape[0] - 1)
+    c0, c1, _ = cols.indices(grid.source.shape[1] - 1)
+    src = grid.source[r0 : r1 + 1, c0 : c1 + 1]
     v00, v01, v10, v11 = src[:-1, :-1], src[:-1, 1:], src[1:, :-1], src[1:, 1:]
     coef = np.concatenate([v00, v01 - v00, v10 - v00, v11 - v10 - v01 + v00], axis=2)
     return np.ascontiguousarray(coef.reshape(-1, 8))
@@ -224,7 +229,11 @@ class GridInverse:
         self.iterations = iterations
         self.tolerance = tolerance
         self.guess = guess
-        self._coef = cell_coefficients(grid)
+        # coefficients of the window of cells the first points start in (plus a margin),
+        # or of every cell once a point leaves it: the whole padded lattice took ~1.1 ms a
+        # page to tabulate, about twice what the labels' cells need
+        self._coef: np.ndarray | None = None
+        self._window = (0, 0, 0, 0)  # first cell row, first cell col, rows, cols
         self._tree: Any = None
         self.last_max_residual = 0.0
         self.last_fallbacks = 0
@@ -240,6 +249,23 @@ class GridInverse:
             self._node_out = np.stack([gx.ravel(), gy.ravel()], axis=1)
             self._tree = cKDTree(self.grid.source[::2, ::2].reshape(-1, 2))
         return self._tree, self._node_out
+
+    def _tabulate(self, q: np.ndarray | None) -> None:
+        """Coefficients for the cells around points q (None: for every cell)."""
+        g = self.grid
+        rows, cols = g.source.shape[0] - 1, g.source.shape[1] - 1
+        if q is None or not len(q):
+            r0, c0, r1, c1 = 0, 0, rows, cols
+        else:
+            margin = 3  # cells: Newton from a sub-pixel guess stays in or next to its cell
+            u = q[:, 0] / g.step - 0.5 + g.pad
+            v = q[:, 1] / g.step - 0.5 + g.pad
+            c0 = int(np.clip(np.floor(np.nanmin(u)) - margin, 0, cols - 1))
+            c1 = int(np.clip(np.floor(np.nanmax(u)) + margin + 1, c0 + 1, cols))
+            r0 = int(np.clip(np.floor(np.nanmin(v)) - margin, 0, rows - 1))
+            r1 = int(np.clip(np.floor(np.nanmax(v)) + margin + 1, r0 + 1, rows))
+        self._coef = cell_coefficients(g, slice(r0, r1), slice(c0, c1))
+        self._window = (r0, c0, r1 - r0, c1 - c0)
 
     def _newton(self, p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Newton on the points still above `CONVERGED` only (most converge in two steps from
@@ -262,8 +288,18 @@ class GridInverse:
             i = np.clip(np.floor(u), 0, cols - 2)
             j = np.clip(np.floor(v), 0, rows - 2)
             a, b = u - i, v - j
-            j *= cols - 1
+            r0, c0, w_rows, w_cols = self._window
+            if (
+                self._coef is None
+                or i.min() < c0 or i.max() >= c0 + w_cols
+                or j.min() < r0 or j.max() >= r0 + w_rows
+            ):  # fmt: skip
+                self._tabulate(None)  # a point left the window: every cell from now on
+                r0, c0, w_rows, w_cols = self._window
+            j -= r0
+            j *= w_cols
             j += i
+            j -= c0
             c = self._coef[j.astype(np.intp)].T  # (8, n): x0 y0 xa ya xb yb xab yab
             ab = a * b
             rx = c[0] + a * c[2] + b * c[4] + ab * c[6] - px
@@ -306,6 +342,8 @@ class GridInverse:
         else:
             tree, nodes = self._nodes()
             start = nodes[tree.query(p, k=1)[1]]
+        if self._coef is None:
+            self._tabulate(start if self.guess is not None else None)
         best_q, best_r = self._newton(p, start.copy())
         bad = np.flatnonzero(best_r > self.tolerance)
         self.last_fallbacks = len(bad)
