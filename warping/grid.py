@@ -264,7 +264,8 @@ class GridInverse:
             c1 = int(np.clip(np.floor(np.nanmax(u)) + margin + 1, c0 + 1, cols))
             r0 = int(np.clip(np.floor(np.nanmin(v)) - margin, 0, rows - 1))
             r1 = int(np.clip(np.floor(np.nanmax(v)) + margin + 1, r0 + 1, rows))
-        self._coef = cell_coefficients(g, slice(r0, r1), slice(c0, c1))
+        # planar (8, cells): `take` of whole columns gives contiguous rows to compute with
+        self._coef = np.ascontiguousarray(cell_coefficients(g, slice(r0, r1), slice(c0, c1)).T)
         self._window = (r0, c0, r1 - r0, c1 - c0)
 
     def _newton(self, p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -300,7 +301,7 @@ class GridInverse:
             j *= w_cols
             j += i
             j -= c0
-            c = self._coef[j.astype(np.intp)].T  # (8, n): x0 y0 xa ya xb yb xab yab
+            c = self._coef.take(j.astype(np.intp), axis=1)  # (8, n): x0 y0 xa ya xb yb xab yab
             ab = a * b
             rx = c[0] + a * c[2] + b * c[4] + ab * c[6] - px
             ry = c[1] + a * c[3] + b * c[5] + ab * c[7] - py
