@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import mmap
+import os
 import resource
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -51,3 +54,18 @@ def test_thread_cpu_and_first_shard_rss_in_a_shard_report() -> None:
     assert report["involuntary_switches"] >= 0
     assert 0 < current_rss_mib() <= resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 + 1
     assert report["peak_rss_mib"] >= report["memory_mib"]["rss"] - 1
+
+
+@pytest.mark.parametrize(("preset", "expected"), [(None, "system"), ("mimalloc", "mimalloc")])
+def test_importing_pipelines_gives_arrow_the_system_allocator(
+    preset: str | None, expected: str
+) -> None:
+    """Workers import pipelines before pyarrow: Arrow then allocates with malloc everywhere
+    (mimalloc kept freed Parquet buffers resident); a user's own setting wins."""
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    if preset:
+        env["ARROW_DEFAULT_MEMORY_POOL"] = preset
+    code = "import pipelines.shard, pyarrow; print(pyarrow.default_memory_pool().backend_name)"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[1])
+    assert out.stdout.strip() == expected
