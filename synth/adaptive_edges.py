@@ -132,9 +132,11 @@ def map_rings_adaptive(
     edge_2, k_2 = _candidates(counts, np.flatnonzero(bent), 4, 2)
     skip = k_2 == counts[edge_2] // 2  # already mapped as the middle one
     edge_2, k_2 = edge_2[~skip], k_2[~skip]
-    sample_2 = np.asarray(
-        point_map(_edge_points(pts, delta, counts, edge_2, k_2)), dtype=np.float64
-    ).reshape(-1, 2)
+    sample_2 = np.zeros((0, 2))
+    if len(edge_2):  # a straight map bends no edge: no second call
+        sample_2 = np.asarray(
+            point_map(_edge_points(pts, delta, counts, edge_2, k_2)), dtype=np.float64
+        ).reshape(-1, 2)
     if frame is None and clamp_frame is not None and not _inside(sample_2, clamp_frame):
         frame = clamp_frame
     edge_s = np.concatenate([edge_s[kept], edge_2])

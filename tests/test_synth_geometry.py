@@ -98,3 +98,17 @@ def test_records_without_a_tolerance_keep_every_dense_point() -> None:
     dense = _densify_concat([ln.polygon for ln in page.lines], record["densify_step"])[1]
     assert [len(ln.polygon) for ln in old_labels.lines] == dense.tolist()
     assert sum(len(ln.polygon) for ln in new_labels.lines) < dense.sum()
+
+
+def test_degenerate_rings_keep_their_points_and_nothing_maps_empty_batches() -> None:
+    batches: list[int] = []
+
+    def scale(p: np.ndarray) -> np.ndarray:
+        batches.append(len(p))
+        return p * 2.0 + 1.0
+
+    rings = [box_polygon(0, 0, 100, 50), [[5.0, 5.0], [8.0, 5.0]], [[1.0, 1.0]]]
+    mapped, sizes = map_rings_adaptive(rings, 6.0, 0.025, scale, (1000.0, 1000.0))
+    assert sizes.tolist() == [4, 2, 1]
+    np.testing.assert_allclose(mapped[-3:], [[11.0, 11.0], [17.0, 11.0], [3.0, 3.0]])
+    assert batches and min(batches) > 0
