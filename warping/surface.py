@@ -81,9 +81,12 @@ def _curl_tables(key: tuple[Any, ...]) -> tuple[np.ndarray, ...]:
 
 def _interp_extrapolate(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
     out = np.interp(x, xp, fp)
-    lo, hi = x < xp[0], x > xp[-1]
-    out[lo] = fp[0] + (x[lo] - xp[0]) * (fp[1] - fp[0]) / (xp[1] - xp[0])
-    out[hi] = fp[-1] + (x[hi] - xp[-1]) * (fp[-1] - fp[-2]) / (xp[-1] - xp[-2])
+    if x.min() < xp[0]:  # the table spans three page lengths: rarely left
+        lo = x < xp[0]
+        out[lo] = fp[0] + (x[lo] - xp[0]) * (fp[1] - fp[0]) / (xp[1] - xp[0])
+    if x.max() > xp[-1]:
+        hi = x > xp[-1]
+        out[hi] = fp[-1] + (x[hi] - xp[-1]) * (fp[-1] - fp[-2]) / (xp[-1] - xp[-2])
     return out
 
 
@@ -97,13 +100,21 @@ def curl_backward(record: dict[str, Any], pts: np.ndarray) -> tuple[np.ndarray, 
     src_u = _interp_extrapolate(uv[:, 0], projected, u)
     # u is uniform: depth and slope share one index computation (two np.interp binary
     # searches over 4097 entries cost ~1 ms each on a grid); clamped at the ends like interp
-    pos = np.clip((src_u - u[0]) * ((len(u) - 1) / (u[-1] - u[0])), 0.0, len(u) - 1.0)
-    k = np.minimum(pos.astype(np.intp), len(u) - 2)
-    frac = pos - k
-    depth = z[k] + frac * (z[k + 1] - z[k])
+    # (in place, with the tables' steps differenced once: ~30k grid nodes per page)
+    frac = src_u - u[0]
+    frac *= (len(u) - 1) / (u[-1] - u[0])
+    np.clip(frac, 0.0, len(u) - 1.0, out=frac)
+    k = frac.astype(np.intp)
+    np.minimum(k, len(u) - 2, out=k)
+    frac -= k
+    depth = z.take(k)
+    depth += frac * np.diff(z).take(k)
     vc = breadth / 2
     src_v = vc + (uv[:, 1] - vc) * (f + depth) / f
-    slope = (phi[k] + frac * (phi[k + 1] - phi[k])) * (1.0 if record["toward"] else -1.0)
+    slope = phi.take(k)
+    slope += frac * np.diff(phi).take(k)
+    if not record["toward"]:
+        slope *= -1.0
     return _from_canonical(np.stack([src_u, src_v], axis=1), side, w, h), slope
 
 
