@@ -324,13 +324,17 @@ class GridInverse:
             j10 = c[3] + b * c[7]
             j11 = c[5] + a * c[7]
             det = (j00 * j11 - j01 * j10) * (inv_step * inv_step)
-            det = np.where(np.abs(det) < 1e-12, 1e-12, det)
+            if np.abs(det).min() < 1e-12:  # rare: skip the pass otherwise
+                det = np.where(np.abs(det) < 1e-12, 1e-12, det)
             dx = (j11 * rx - j01 * ry) * inv_step / det
             dy = (j00 * ry - j10 * rx) * inv_step / det
-            norm = np.hypot(dx, dy)
-            scale = np.where(norm > limit, limit / np.maximum(norm, 1e-12), 1.0)
-            qx -= dx * scale
-            qy -= dy * scale
+            if max(-dx.min(), dx.max(), -dy.min(), dy.max()) > limit / np.sqrt(2.0):
+                norm = np.hypot(dx, dy)  # damping, only when some step may exceed the limit
+                scale = np.where(norm > limit, limit / np.maximum(norm, 1e-12), 1.0)
+                dx *= scale
+                dy *= scale
+            qx -= dx
+            qy -= dy
         return out, resid_norm
 
     def __call__(self, points: np.ndarray) -> np.ndarray:
