@@ -77,6 +77,13 @@ def sample_warp(
 def apply_warp(page: Page, record: dict[str, Any]) -> Page:
     """Apply a record: pixels and all labels through one map, then photometric steps.
 
+    Label outlines: `record["densify_step"]` (px) is the finest spacing of points along a
+    polygon edge; with `record["label_tolerance"]` (px, 0.025 in new records) an edge gets
+    that spacing only where the warped outline leaves its chord by more than the tolerance
+    (straight stretches keep their end points; see `synth.adaptive_edges`). Records without
+    it put a point every `densify_step` on every edge, as before. Every label point is the
+    exact inverse of the pixel grid either way.
+
     With `record["dewarp"]`, `page.extras["dewarp_map"]` gets the backward map at 1/grid_step
     resolution: (rows, cols, 2) float16; node (r, c) sits at output pixel ((c + .5) * step,
     (r + .5) * step) and holds where on the flat page that point came from, in `grid_sample`
