@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -76,3 +77,17 @@ def test_unreadable_background_is_a_user_error(tmp_path) -> None:
                           background_probability=1.0)
     with pytest.raises(PolyglyphError, match="missing.png"):
         apply_paper(record, W, H)
+
+
+@pytest.mark.parametrize("shape", [(362, 256), (9, 16), (40, 33, 3)])
+def test_banded_upsampling_gives_the_rows_of_the_whole_page_resize(shape) -> None:
+    """The paper is finished band by band; each band's rows must be exactly the rows a
+    whole-page 4x resize gives (edges, interior bands and a short last band alike)."""
+    from synth.paper import GRAIN_TILE, _upsampled_rows
+
+    low = np.random.default_rng(3).uniform(0, 255, shape).astype(
+        np.float32 if len(shape) == 2 else np.uint8)
+    whole = cv2.resize(low, (shape[1] * 4, shape[0] * 4), interpolation=cv2.INTER_LINEAR)
+    for top in range(0, whole.shape[0], GRAIN_TILE):
+        rows = _upsampled_rows(low, top, GRAIN_TILE)
+        assert np.array_equal(rows, whole[top : top + GRAIN_TILE]), top
