@@ -125,9 +125,10 @@ class Coverage:
     of the memory: a CJK face is 25 KiB here against ~4 MiB of int objects and hash table, and
     a worker keeps one per face its chains use."""
 
-    __slots__ = ("_bits", "_limit", "_ranges")
+    __slots__ = ("_bits", "_known", "_limit", "_ranges")
 
     def __init__(self, flat: Sequence[int]) -> None:
+        self._known: set[str] = set()  # characters found covered so far (see `covers`)
         self._ranges = compact_ranges(flat)
         self._limit = (flat[-1] + 1) if len(flat) else 0
         marks = np.zeros(self._limit, dtype=bool)
@@ -137,6 +138,19 @@ class Coverage:
 
     def __contains__(self, cp: int) -> bool:
         return 0 <= cp < self._limit and self._bits[cp >> 3] >> (cp & 7) & 1 == 1
+
+    def covers(self, text: str) -> bool:
+        """Whether every character of `text` is mapped: `all(ord(c) in self for c in text)`,
+        with the characters already found covered checked as one set operation (a line's
+        words are mostly characters seen before; bounded by the face's own coverage)."""
+        chars = set(text)
+        if chars <= self._known:
+            return True
+        for c in chars - self._known:
+            if ord(c) not in self:
+                return False
+            self._known.add(c)
+        return True
 
     def __iter__(self) -> Iterator[int]:
         flat = self._ranges

@@ -231,3 +231,17 @@ def test_registry_for_some_languages_matches_the_full_one(registry):
                 assert small.itemize(paragraph, chain) == registry.itemize(paragraph, chain)
     with pytest.raises(PolyglyphError, match="unknown language"):
         small.language("he")
+
+
+def test_coverage_covers_says_what_checking_each_character_says() -> None:
+    """`Coverage.covers` remembers characters found covered; its answers must stay those of
+    per-character membership, before and after it has seen them."""
+    from itertools import product
+
+    coverage = fontdb.Coverage([0x20, 0x7E, 0x0600, 0x06FF, 0x4E00, 0x4E10])
+    alphabet = " azAZ~\u0627\u0628\u4e00\u4e10\u4e11\u00e9\u0700"
+    for length in range(4):
+        for chars in product(alphabet, repeat=length):
+            text = "".join(chars)
+            assert coverage.covers(text) == all(ord(c) in coverage for c in text), text
+    assert coverage.covers("a\u0627\u4e00") and not coverage.covers("a\u00e9")

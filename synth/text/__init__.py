@@ -79,6 +79,15 @@ def _ink_bytes(ink: Ink) -> int:
     return 400 + (ink.mask.nbytes if ink.mask is not None else 0)
 
 
+def _covers(coverage: Any, text: str) -> bool:
+    """Whether a face's coverage maps every character of `text` (its own fast check when it
+    has one, as `fonts_manifest.fontdb.Coverage` does)."""
+    covers = getattr(coverage, "covers", None)
+    if covers is not None:
+        return bool(covers(text))
+    return all(ord(c) in coverage for c in text)
+
+
 def _forget_oldest_half(cache: dict[Any, Any]) -> None:
     """Bound a cache without losing the words a worker keeps drawing: dicts keep insertion
     order, so the older half goes and recent entries stay."""
@@ -206,7 +215,7 @@ class TextEngine:
                 _forget_oldest_half(entry[1])
             first = self._first_face_coverage(chain)
             try:
-                if first is not None and text and all(ord(c) in first for c in text):
+                if first is not None and text and _covers(first, text):
                     # the preferred face draws every character: the one run the registry's
                     # itemisation gives too, without segmenting grapheme clusters
                     runs = [(text, chain[0])]
