@@ -383,7 +383,8 @@ class TextEngine:
             stretched, pen = [], 0.0
             for piece in placed:
                 adv = piece.advance + (extra if piece.word < 0 else 0.0)
-                stretched.append(piece._replace(offset=pen, advance=adv))
+                stretched.append(Piece(piece.start, piece.end, piece.text, piece.face,
+                                       piece.direction, pen, adv, piece.word))
                 pen += adv
             placed = stretched
         return LineLayout(text=text, style=style, pieces=placed, advance=pen, words=words)
