@@ -29,7 +29,7 @@ import numpy as np
 import warping
 from synth.page import Page
 from synth.rng import sample_rng
-from warping import geometric, grid
+from warping import geometric
 from warping.fidelity import forced_profile, geometry_only, shape_ious, shapes_page
 from warping.photometric import STEPS as PHOTO_STEPS
 from warping.photometric import (
@@ -86,9 +86,8 @@ def staged_apply(page: Page, record: dict[str, Any]) -> dict[str, float]:
         def labels() -> Page:
             from synth.page import map_page_geometry
 
-            inverse = grid.GridInverse(
-                coarse, guess=lambda p: geometric.forward_points(geo["steps"], p)
-            )
+            # the production path: the same inverse and start guess as apply_geometric
+            inverse = geometric.label_map(geo, coarse)
             return map_page_geometry(page, image, inverse, record["densify_step"], record)
 
         times["labels"], _ = _ms(labels)
