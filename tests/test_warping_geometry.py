@@ -308,3 +308,29 @@ def test_extreme_user_ranges_never_fold_the_page_over_itself() -> None:
         )
         assert on_page.any()
         assert not ((det <= 0) & on_page).any(), seed
+
+
+def test_jpeg_decode_skip_keeps_the_bytes_and_says_so() -> None:
+    import cv2
+
+    page = _text_page()
+    record = next(
+        r
+        for r in (warping.sample_warp("wild", 400, 600, sample_rng(s)) for s in range(40))
+        if r["photometric"] and r["photometric"][-1]["step"] == "jpeg"
+    )
+    decoded = warping.apply_warp(page, record)
+    kept = warping.apply_warp(page, record, decode_jpeg=False)
+    assert kept.extras["image_jpeg"] == decoded.extras["image_jpeg"]
+    assert kept.extras["image_jpeg_decoded"] is False
+    assert "image_jpeg_decoded" not in decoded.extras
+    assert kept.image.shape == decoded.image.shape
+    assert kept.image.tobytes() != decoded.image.tobytes()  # the pre-JPEG image, not the decode
+    bgr = cv2.imdecode(np.frombuffer(decoded.extras["image_jpeg"], np.uint8), cv2.IMREAD_COLOR)
+    assert np.array_equal(decoded.image, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+    kept_tree = kept.to_dict()
+    kept_tree["extras"].pop("image_jpeg_decoded")
+    assert kept_tree == decoded.to_dict()  # labels and records unaffected
+    plain = warping.sample_warp("clean", page.width, page.height, sample_rng(0))
+    plain = {**plain, "photometric": []}
+    assert "image_jpeg_decoded" not in warping.apply_warp(page, plain, decode_jpeg=False).extras
