@@ -99,7 +99,7 @@ def test_window_remap_equals_full_frame_remap(pages: dict[int, Page]) -> None:
     samples beyond the page (0); inside, the window's map equals the full-frame map."""
     import cv2
 
-    from warping.geometric import build
+    from warping.geometric import build, remap_with_coverage
 
     page = pages[2]
     rgba = cv2.cvtColor(page.image, cv2.COLOR_RGB2RGBA)
@@ -113,6 +113,11 @@ def test_window_remap_equals_full_frame_remap(pages: dict[int, Page]) -> None:
         windowed = grid.remap_page(rgba, coarse)
         assert full[..., 3].any()
         assert np.array_equal(windowed, full), seed
+        # three-channel remap + coverage remapped on the rim only == the RGBA remap
+        box, rgb, alpha = remap_with_coverage(page.image, coarse)
+        x0, y0, x1, y1 = box
+        assert np.array_equal(rgb, full[y0:y1, x0:x1, :3]), seed
+        assert np.array_equal(alpha, full[y0:y1, x0:x1, 3]), seed
         x0, y0, x1, y1 = grid.page_window(coarse, page.width, page.height)
         windows += (x1 - x0) * (y1 - y0) < coarse.width * coarse.height
     assert windows >= 2  # the window really is smaller than the frame on placed pages
