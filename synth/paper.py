@@ -275,7 +275,8 @@ def _draw_ruling(image: np.ndarray, rule: dict[str, Any]) -> None:
         if margin is not None:
             cv2.line(overlay, (margin, -y0), (margin, h - 1 - y0), (215, 120, 120), th, cv2.LINE_AA)
         core = slice(top - y0, bottom - y0)
-        image[top:bottom] = cv2.addWeighted(overlay[core], alpha, image[top:bottom], 1.0 - alpha, 0.0)
+        part = image[top:bottom]  # rows of a C-ordered image: written in place
+        cv2.addWeighted(overlay[core], alpha, part, 1.0 - alpha, 0.0, dst=part)
 
 
 def ruling_baselines(record: dict[str, Any], height: int) -> list[float]:
@@ -334,7 +335,7 @@ def apply_paper(record: dict[str, Any], width: int, height: int) -> np.ndarray:
         if grain_band is not None:
             cv2.scaleAdd(grain_band[: rows.shape[0]], grain, rows, dst=rows)
         if not background:
-            image[y : y + GRAIN_TILE] = cv2.merge([cv2.convertScaleAbs(rows, alpha=c) for c in tint])
+            cv2.merge([cv2.convertScaleAbs(rows, alpha=c) for c in tint], dst=image[y : y + GRAIN_TILE])
     if background:
         base = _background(background, width, height) * lum[..., None]
         image = np.clip(base, 0, 255).astype(np.uint8)
@@ -345,8 +346,8 @@ def apply_paper(record: dict[str, Any], width: int, height: int) -> np.ndarray:
         for y in range(0, height, GRAIN_TILE):
             band = fibres[y : y + GRAIN_TILE]
             if cv2.countNonZero(band):
-                image[y : y + GRAIN_TILE] = cv2.subtract(
-                    image[y : y + GRAIN_TILE], cv2.cvtColor(band, cv2.COLOR_GRAY2RGB))
+                part = image[y : y + GRAIN_TILE]
+                cv2.subtract(part, cv2.cvtColor(band, cv2.COLOR_GRAY2RGB), dst=part)
     _draw_ruling(image, record["ruling"])
     return image
 
