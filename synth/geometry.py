@@ -7,7 +7,10 @@ Polygons are closed rings (first point not repeated), clockwise in image coordin
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -171,6 +174,35 @@ def _with(obj: Any, **changes: Any) -> Any:
     return new
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a page's label lists are made.
+
+    A page's labels are ~10k new point lists, all alive at the end: with the collector on,
+    each 700 allocations start a young collection that walks them again and promotes them,
+    and every tenth of those an older one (on the wild bench page, 10 records: labels 9.5 ms
+    a page with the collector paused, 18 ms median with it on). Paused, the allocations still
+    count, so one young collection after the page walks them once. Nothing here makes cycles.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _without_gc(fn: Callable[..., Page]) -> Callable[..., Page]:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Page:
+        with _gc_paused():
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@_without_gc
 def map_page_geometry(
     page: Page,
     image: np.ndarray,

@@ -112,3 +112,39 @@ def test_degenerate_rings_keep_their_points_and_nothing_maps_empty_batches() -> 
     assert sizes.tolist() == [4, 2, 1]
     np.testing.assert_allclose(mapped[-3:], [[11.0, 11.0], [17.0, 11.0], [3.0, 3.0]])
     assert batches and min(batches) > 0
+
+
+def test_label_mapping_leaves_the_garbage_collector_as_it_found_it() -> None:
+    import gc
+
+    import pytest
+
+    from synth.geometry import map_page_geometry
+    from synth.page import Line, Page
+
+    image = np.zeros((200, 300, 3), np.uint8)
+    line = Line("a", box_polygon(10, 10, 90, 30), box_polygon(10, 10, 90, 30), "en", "Latn", "ltr")
+    page = Page(image, "en", "Latn", "ltr", "document", lines=[line])
+    seen: list[bool] = []
+
+    def shift(pts: np.ndarray) -> np.ndarray:
+        seen.append(gc.isenabled())
+        return pts + 5.0
+
+    def broken(pts: np.ndarray) -> np.ndarray:
+        raise ValueError("map failed")
+
+    was = gc.isenabled()
+    try:
+        gc.enable()
+        moved = map_page_geometry(page, image, shift, 6.0)
+        assert moved.lines[0].polygon[0] == [15.0, 15.0]
+        assert seen == [False] and gc.isenabled()  # paused inside, back on after
+        with pytest.raises(ValueError):
+            map_page_geometry(page, image, broken, 6.0)
+        assert gc.isenabled()
+        gc.disable()
+        map_page_geometry(page, image, shift, 6.0)
+        assert not gc.isenabled()  # a caller's disabled collector stays disabled
+    finally:
+        (gc.enable if was else gc.disable)()
