@@ -77,7 +77,9 @@ def settle_worker() -> None:
     # Arrow's default pool (mimalloc) keeps what a shard's table and Parquet write freed for
     # itself, beside glibc's heap where the next pages' arrays go: with the system pool both
     # reuse one heap (peak RSS of 8 shards x 8 wild rows: mean 541 -> 522 MiB over 3 runs,
-    # CPU the same; Parquet bytes do not depend on the pool)
+    # CPU the same; Parquet bytes do not depend on the pool). This covers pyarrow's Python
+    # calls only; importing `pipelines` before pyarrow (CLI, Ray workers) sets
+    # ARROW_DEFAULT_MEMORY_POOL so Arrow's C++ internals use malloc too (pipelines/__init__.py)
     pa.set_memory_pool(pa.system_memory_pool())
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
