@@ -125,7 +125,7 @@ def blend_colour(canvas: np.ndarray, x0: int, y0: int, alpha: np.ndarray,
         ink = cv2.LUT(alpha, _ink_levels((float(colour[0]),))[0])
         inverse = cv2.bitwise_not(alpha)
     kept = cv2.multiply(region, inverse, scale=1.0 / 255.0)
-    canvas[y0 : y0 + h, x0 : x0 + w] = cv2.add(kept, ink)
+    cv2.add(kept, ink, dst=region)  # a strided view of the canvas: written in place
 
 
 @lru_cache(maxsize=256)
