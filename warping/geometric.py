@@ -112,8 +112,16 @@ def forward_points(
     nodes): labels use it only as the starting point of the exact Newton inverse, with one
     fixed-point step for folds and crumple (`LABEL_GUESS_ITERATIONS`).
     """
+    return forward_runs(_camera_runs(records), pts, displacement_iterations)
+
+
+def forward_runs(
+    runs: list[tuple[str, Any]], pts: np.ndarray, displacement_iterations: int = 6
+) -> np.ndarray:
+    """`forward_points` on steps already merged by `_camera_runs` (the label guess runs three
+    batches a page through the same steps; their matrices are built once)."""
     out = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
-    for name, rec in _camera_runs(records):
+    for name, rec in runs:
         if name == "camera":
             out = camera.apply_homography(rec, out)
         elif name == "curl":
@@ -239,10 +247,8 @@ def remap_with_coverage(
 def label_map(geo: dict[str, Any], coarse: grid.CoarseGrid) -> grid.GridInverse:
     """Flat page -> output points: the exact inverse of the pixel grid, started from the
     steps' own (rough) forward maps."""
-    steps = geo["steps"]
-    return grid.GridInverse(
-        coarse, guess=lambda p: forward_points(steps, p, LABEL_GUESS_ITERATIONS)
-    )
+    runs = _camera_runs(geo["steps"])
+    return grid.GridInverse(coarse, guess=lambda p: forward_runs(runs, p, LABEL_GUESS_ITERATIONS))
 
 
 def apply_geometric(
