@@ -226,3 +226,20 @@ def test_justified_line_stretches_only_the_spaces(engine, registry):
         assert line_box[2] - line_box[0] > natural.advance + 100
     solid = engine.layout_line("人人生而自由", style_for(registry, "zh-Hans"), justify=900)
     assert solid.advance < 900  # nothing to stretch without spaces
+
+
+@pytest.mark.parametrize("code", ["en", "ar", "ja", "hi", "th", "bo", "my"])
+def test_line_metrics_are_what_pillow_says(engine, registry, code):
+    """The engine reads ascent and descent from its own FreeType faces; they must be Pillow's
+    `getmetrics` for the same file and size (bold siblings included), which they replaced."""
+    from PIL import ImageFont
+
+    from synth.text.model import bold_sibling
+
+    for bold in (False, True):
+        for size in (9, 13, 22, 31, 64):
+            style = dataclasses.replace(style_for(registry, code, size), bold=bold)
+            face = style.chain[0]
+            path = (bold_sibling(face.path) or face.path) if bold else face.path
+            pillow = ImageFont.truetype(path, size, index=face.index).getmetrics()
+            assert engine.metrics(style) == pillow, (code, bold, size, path)

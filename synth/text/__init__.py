@@ -236,7 +236,8 @@ class TextEngine:
 
     def metrics(self, style: TextStyle) -> tuple[int, int]:
         """(ascent, descent) of the preferred face: the line box used for spacing."""
-        return self._font(style.chain[0], style.size, style.bold).getmetrics()
+        path, index = self._face_file(style.chain[0], style.bold)
+        return self.glyphs.metrics(path, index, style.size)
 
     def text_extent(self, text: str, style: TextStyle) -> tuple[float, float]:
         """(ascent, descent) of the glyph boxes of `text` around the baseline, without drawing.

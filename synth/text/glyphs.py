@@ -99,6 +99,7 @@ class GlyphRasteriser:
         self._table_bytes: dict[tuple[str, int, int], int] = {}
         self.glyph_bytes = 0
         self._scripts: dict[str, str] = {}  # character -> script (bounded by Unicode)
+        self._metrics: dict[tuple[str, int, int], tuple[int, int]] = {}  # a few per face
 
     # -- shaping ---------------------------------------------------------------------------
 
@@ -168,6 +169,18 @@ class GlyphRasteriser:
             entry[0].set_pixel_sizes(0, size)
             entry[1] = size
         return entry[0]._FT_Face
+
+    def metrics(self, path: str, index: int, size: int) -> tuple[int, int]:
+        """(ascent, descent) of the face at `size` px, rounded up to whole pixels: what
+        Pillow's `getmetrics` says (same FreeType size request), without opening a Pillow
+        font for every new size."""
+        key = (path, index, size)
+        found = self._metrics.get(key)
+        if found is None:
+            metrics = self._ft_face(path, index, size).contents.size.contents.metrics
+            found = self._metrics[key] = ((metrics.ascender + 63) >> 6,
+                                          (-metrics.descender + 63) >> 6)
+        return found
 
     def _rasterise(self, face: Any, gid: int) -> Glyph:
         """One glyph of `face` (a ctypes FT_Face already at the wanted pixel size)."""
