@@ -85,7 +85,7 @@ class LanguageInfo:
         }
 
 
-@lru_cache(maxsize=32)  # each open face holds 1-3 MB (CJK); reopening one costs < 1 ms
+@lru_cache(maxsize=8)  # each open face maps its whole file again (RSS counts it per mapping)
 def _pil_font(path: str, index: int, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, size, index=index, layout_engine=ImageFont.Layout.RAQM)
 

@@ -95,7 +95,7 @@ def _forget_oldest_half(cache: dict[Any, Any]) -> None:
         del cache[key]
 
 
-@lru_cache(maxsize=16)  # bounded: every open face holds 1-3 MB (110 faces were 150 MB of RSS)
+@lru_cache(maxsize=4)  # bounded: every open face maps its file again (110 faces were 150 MB of RSS)
 def _bold_font(path: str, index: int, size: int) -> ImageFont.FreeTypeFont | None:
     bold = bold_sibling(path)
     if bold is None:
