@@ -339,3 +339,17 @@ def test_jpeg_decode_skip_keeps_the_bytes_and_says_so() -> None:
     plain = warping.sample_warp("clean", page.width, page.height, sample_rng(0))
     plain = {**plain, "photometric": []}
     assert "image_jpeg_decoded" not in warping.apply_warp(page, plain, decode_jpeg=False).extras
+
+
+def test_planar_cell_table_is_the_cell_table_transposed(pages: dict[int, Page]) -> None:
+    from warping.geometric import build
+
+    page = pages[1]
+    profile = forced_profile(warping.load_profile("wild"))
+    record = warping.sample_warp(profile, page.width, page.height, sample_rng(3))
+    coarse, _ = build({"steps": record["geometric"], "output_size": record["output_size"]}, 8)
+    for rows, cols in ((slice(None), slice(None)), (slice(4, 9), slice(2, 30))):
+        planar = grid.planar_cell_coefficients(coarse, rows, cols)
+        table = grid.cell_coefficients(coarse, rows, cols).T
+        assert planar.flags.c_contiguous and planar.shape == table.shape
+        assert planar.tobytes() == np.ascontiguousarray(table).tobytes()

@@ -183,6 +183,24 @@ def cell_coefficients(
     return np.ascontiguousarray(coef.reshape(-1, 8))
 
 
+def planar_cell_coefficients(grid: CoarseGrid, rows: slice, cols: slice) -> np.ndarray:
+    """`cell_coefficients(grid, rows, cols).T` as a contiguous (8, cells) table, written plane
+    by plane (same arithmetic, same bits): the (cells, 8) concatenate and its transposed copy
+    cost ~2.8 ms on a whole wild lattice, this ~0.4."""
+    r0, r1, _ = rows.indices(grid.source.shape[0] - 1)
+    c0, c1, _ = cols.indices(grid.source.shape[1] - 1)
+    src = np.moveaxis(grid.source[r0 : r1 + 1, c0 : c1 + 1], 2, 0)  # (2, rows + 1, cols + 1)
+    v00, v01, v10, v11 = src[:, :-1, :-1], src[:, :-1, 1:], src[:, 1:, :-1], src[:, 1:, 1:]
+    out = np.empty((4, 2, r1 - r0, c1 - c0))
+    out[0] = v00
+    np.subtract(v01, v00, out=out[1])
+    np.subtract(v10, v00, out=out[2])
+    np.subtract(v11, v10, out=out[3])
+    out[3] -= v01
+    out[3] += v00
+    return out.reshape(8, -1)
+
+
 def _evaluate_with_jacobian(
     grid: CoarseGrid, q: np.ndarray, coef: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -265,7 +283,7 @@ class GridInverse:
             r0 = int(np.clip(np.floor(np.nanmin(v)) - margin, 0, rows - 1))
             r1 = int(np.clip(np.floor(np.nanmax(v)) + margin + 1, r0 + 1, rows))
         # planar (8, cells): `take` of whole columns gives contiguous rows to compute with
-        self._coef = np.ascontiguousarray(cell_coefficients(g, slice(r0, r1), slice(c0, c1)).T)
+        self._coef = planar_cell_coefficients(g, slice(r0, r1), slice(c0, c1))
         self._window = (r0, c0, r1 - r0, c1 - c0)
 
     def _newton(self, p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
