@@ -353,3 +353,28 @@ def test_planar_cell_table_is_the_cell_table_transposed(pages: dict[int, Page]) 
         table = grid.cell_coefficients(coarse, rows, cols).T
         assert planar.flags.c_contiguous and planar.shape == table.shape
         assert planar.tobytes() == np.ascontiguousarray(table).tobytes()
+
+
+@pytest.mark.parametrize("step", [8, 6, 7])
+def test_coverage_by_cells_equals_the_rgba_remap(step: int, pages: dict[int, Page]) -> None:
+    """Coverage decided per lattice cell (all on, all off, else per pixel) matches remapping
+    an opaque alpha channel, for power-of-two, even and odd grid steps."""
+    import cv2
+
+    from warping.geometric import build, remap_with_coverage
+
+    page = pages[0]
+    rgba = cv2.cvtColor(page.image, cv2.COLOR_RGB2RGBA)
+    profile = forced_profile(warping.load_profile("wild"))
+    rims = 0
+    for seed in range(3):
+        record = warping.sample_warp(profile, page.width, page.height, sample_rng(20 + seed))
+        geo = {"steps": record["geometric"], "output_size": record["output_size"]}
+        coarse, _ = build(geo, step)
+        full = grid.remap_page(rgba, coarse)
+        box, rgb, alpha = remap_with_coverage(page.image, coarse)
+        x0, y0, x1, y1 = box
+        assert np.array_equal(alpha, full[y0:y1, x0:x1, 3]), seed
+        assert np.array_equal(rgb, full[y0:y1, x0:x1, :3]), seed
+        rims += int(((alpha > 0) & (alpha < 255)).sum())
+    assert rims > 1000  # the antialiased rim was really exercised

@@ -7,6 +7,7 @@ by numerical inversion of the very same bilinear function, the point map for lab
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -228,20 +229,83 @@ def remap_with_coverage(
     rgb = cv2.remap(
         image, pixel_map, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
     )
-    # source x in [0, w-1] rounds to a tap pair on the page (or one tap at w-1 with weight 1)
-    alpha = cv2.inRange(pixel_map, (0.0, 0.0), (w - 1.0, h - 1.0))
+    return box, rgb, page_coverage(coarse, box, pixel_map, w, h)
+
+
+@functools.lru_cache(maxsize=4)
+def _opaque_plane(width: int, height: int) -> np.ndarray:
+    """An all-255 plane of the source page's size, read-only and reused: remapping it gives
+    the page coverage (a fresh one cost ~1 ms a page, mostly page faults)."""
+    plane = np.full((height, width), 255, np.uint8)
+    plane.setflags(write=False)
+    return plane
+
+
+# px: a cell whose corners all clear a coverage bound by this much has every pixel clear it
+# (the upsampled map is a float32 convex combination of the corners: rounding is ~1e-4 px)
+COVERAGE_MARGIN = 0.01
+
+
+def page_coverage(
+    coarse: grid.CoarseGrid,
+    box: tuple[int, int, int, int],
+    pixel_map: np.ndarray,
+    width: int,
+    height: int,
+) -> np.ndarray:
+    """The remap of an opaque page plane through `pixel_map` (uint8, the window `box`),
+    decided per lattice cell where it can be: 255 in cells whose corners all map to
+    [0, size - 1] (every tap on the page), 0 in cells whose corners all map a pixel or more
+    past one edge (every weighted tap off it). Only the pixels of the cells in between are
+    looked at: 255/0 by the same bounds, and the rim between them remapped exactly
+    (`cv2.remap` of an opaque plane at just those map entries, so its rounding is remap's).
+    Two whole-window `inRange` passes over the float map cost ~3-4 ms a cold page."""
+    x0, y0, x1, y1 = box
+    s, p = coarse.step, coarse.pad
+    o = s // 2  # output pixel X lies in lattice cell (X - s // 2) // s + p
+    cx0, cy0 = (x0 - o) // s + p, (y0 - o) // s + p
+    cx1, cy1 = (x1 - 1 - o) // s + p, (y1 - 1 - o) // s + p
+    nodes = np.asarray(coarse.source[cy0 : cy1 + 2, cx0 : cx1 + 2] - 0.5, np.float32)
+    nx, ny = nodes[..., 0], nodes[..., 1]
+    e = COVERAGE_MARGIN
+    inner = grid.all_corners(
+        (nx >= e) & (nx <= width - 1 - e) & (ny >= e) & (ny <= height - 1 - e)
+    )
+    outer = (
+        grid.all_corners(nx <= -1 - e)
+        | grid.all_corners(ny <= -1 - e)
+        | grid.all_corners(nx >= width + e)
+        | grid.all_corners(ny >= height + e)
+    )
+    cells = np.where(inner, 255, 0).astype(np.uint8)
+    ox, oy = (cx0 - p) * s + o, (cy0 - p) * s + o  # output pixel of upsampled pixel 0
+    if s & (s - 1) == 0:  # nearest resize by a power of two repeats each cell exactly
+        big = cv2.resize(cells, (cells.shape[1] * s, cells.shape[0] * s),
+                         interpolation=cv2.INTER_NEAREST)  # fmt: skip
+    else:
+        big = cells.repeat(s, axis=0).repeat(s, axis=1)
+    alpha = np.ascontiguousarray(big[y0 - oy : y1 - oy, x0 - ox : x1 - ox])
+    r, c = np.nonzero(~inner & ~outer)
+    if not len(r):
+        return alpha
+    dy, dx = np.divmod(np.arange(s * s), s)
+    ys = ((r * s + oy - y0)[:, None] + dy).ravel()
+    xs = ((c * s + ox - x0)[:, None] + dx).ravel()
+    on = (ys >= 0) & (ys < y1 - y0) & (xs >= 0) & (xs < x1 - x0)
+    ys, xs = ys[on], xs[on]
+    at = pixel_map[ys, xs].reshape(-1, 1, 2)
+    # source x in [0, w-1] rounds to a tap pair on the page (or one tap at w-1 with weight 1);
     # x <= -1 or x >= w: every tap with weight lies off the page (remap gives exactly 0)
-    reach = cv2.inRange(pixel_map, (-1.0, -1.0), (float(w), float(h)))
-    found = cv2.findNonZero(cv2.subtract(reach, alpha))
-    if found is not None:
-        xy = found.reshape(-1, 2)
-        rim = (xy[:, 1], xy[:, 0])
-        opaque = np.full((h, w), 255, np.uint8)
-        at = np.ascontiguousarray(pixel_map[rim]).reshape(-1, 1, 2)
-        alpha[rim] = cv2.remap(
-            opaque, at, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
-        ).ravel()
-    return box, rgb, alpha
+    values = cv2.inRange(at, (0.0, 0.0), (width - 1.0, height - 1.0)).ravel()
+    reach = cv2.inRange(at, (-1.0, -1.0), (float(width), float(height))).ravel()
+    rim = np.flatnonzero(reach != values)
+    if len(rim):
+        values[rim] = cv2.remap(
+            _opaque_plane(width, height), at[rim], None, cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT, borderValue=0,
+        ).ravel()  # fmt: skip
+    alpha[ys, xs] = values
+    return alpha
 
 
 def label_map(geo: dict[str, Any], coarse: grid.CoarseGrid) -> grid.GridInverse:

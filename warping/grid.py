@@ -95,10 +95,10 @@ def page_window(
     src = grid.source[p - 1 : p + rows + 1, p - 1 : p + cols + 1]
     x, y = src[..., 0], src[..., 1]
     outside = (
-        _all_corners(x < -1.0)
-        | _all_corners(y < -1.0)
-        | _all_corners(x > source_width + 1.0)
-        | _all_corners(y > source_height + 1.0)
+        all_corners(x < -1.0)
+        | all_corners(y < -1.0)
+        | all_corners(x > source_width + 1.0)
+        | all_corners(y > source_height + 1.0)
     )
     r, c = np.nonzero(~outside)
     if len(r) == 0:
@@ -111,7 +111,7 @@ def page_window(
     return (x0, y0, x1, y1) if x0 < x1 and y0 < y1 else None
 
 
-def _all_corners(flags: np.ndarray) -> np.ndarray:
+def all_corners(flags: np.ndarray) -> np.ndarray:
     return flags[:-1, :-1] & flags[:-1, 1:] & flags[1:, :-1] & flags[1:, 1:]
 
 
