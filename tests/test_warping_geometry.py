@@ -114,7 +114,7 @@ def test_window_remap_equals_full_frame_remap(pages: dict[int, Page]) -> None:
         assert full[..., 3].any()
         assert np.array_equal(windowed, full), seed
         # three-channel remap + coverage remapped on the rim only == the RGBA remap
-        box, rgb, alpha = remap_with_coverage(page.image, coarse)
+        box, rgb, alpha, rim = remap_with_coverage(page.image, coarse)
         x0, y0, x1, y1 = box
         assert np.array_equal(rgb, full[y0:y1, x0:x1, :3]), seed
         assert np.array_equal(alpha, full[y0:y1, x0:x1, 3]), seed
@@ -372,9 +372,13 @@ def test_coverage_by_cells_equals_the_rgba_remap(step: int, pages: dict[int, Pag
         geo = {"steps": record["geometric"], "output_size": record["output_size"]}
         coarse, _ = build(geo, step)
         full = grid.remap_page(rgba, coarse)
-        box, rgb, alpha = remap_with_coverage(page.image, coarse)
+        box, rgb, alpha, rim = remap_with_coverage(page.image, coarse)
         x0, y0, x1, y1 = box
         assert np.array_equal(alpha, full[y0:y1, x0:x1, 3]), seed
         assert np.array_equal(rgb, full[y0:y1, x0:x1, :3]), seed
-        rims += int(((alpha > 0) & (alpha < 255)).sum())
+        partial = (alpha > 0) & (alpha < 255)
+        marked = np.zeros_like(partial)
+        marked[rim] = True
+        assert np.array_equal(marked, partial) and len(rim[0]) == partial.sum(), seed
+        rims += int(partial.sum())
     assert rims > 1000  # the antialiased rim was really exercised
