@@ -265,6 +265,8 @@ def page_coverage(
     for the composite (a whole-window search for it cost ~0.6-1 ms)."""
     x0, y0, x1, y1 = box
     s, p = coarse.step, coarse.pad
+    if p < 1:
+        raise ValueError("coverage by cells needs at least one node of padding")
     o = s // 2  # output pixel X lies in lattice cell (X - s // 2) // s + p
     cx0, cy0 = (x0 - o) // s + p, (y0 - o) // s + p
     cx1, cy1 = (x1 - 1 - o) // s + p, (y1 - 1 - o) // s + p
@@ -296,6 +298,8 @@ def page_coverage(
     xs = ((c * s + ox - x0)[:, None] + dx).ravel()
     on = (ys >= 0) & (ys < y1 - y0) & (xs >= 0) & (xs < x1 - x0)
     ys, xs = ys[on], xs[on]
+    if not len(ys):  # every cell of the window holds a pixel of it, so this never happens
+        return alpha, (ys, xs)
     at = pixel_map[ys, xs].reshape(-1, 1, 2)
     # source x in [0, w-1] rounds to a tap pair on the page (or one tap at w-1 with weight 1);
     # x <= -1 or x >= w: every tap with weight lies off the page (remap gives exactly 0)
