@@ -382,3 +382,25 @@ def test_coverage_by_cells_equals_the_rgba_remap(step: int, pages: dict[int, Pag
         assert np.array_equal(marked, partial) and len(rim[0]) == partial.sum(), seed
         rims += int(partial.sum())
     assert rims > 1000  # the antialiased rim was really exercised
+
+
+def test_rim_coverage_on_a_small_plane_equals_the_page_size_plane() -> None:
+    import cv2
+
+    from warping.geometric import rim_coverage
+
+    rng = np.random.default_rng(5)
+    w, h = 733, 1021
+    edge = np.concatenate([rng.uniform(-1.2, 2.5, 4000), rng.uniform(w - 3.5, w + 0.2, 4000)])
+    ties = np.concatenate([np.arange(-40, 90) / 32, w - 3 + np.arange(0, 130) / 64])
+    xs = np.concatenate([edge, ties, rng.uniform(0, w, 2000)]).astype(np.float32)
+    ys = rng.permutation(
+        np.concatenate([rng.uniform(-1.2, h + 0.2, len(xs) - 500), rng.uniform(h - 2, h, 500)])
+    ).astype(np.float32)
+    at = np.stack([xs, ys], axis=1).reshape(-1, 1, 2)
+    full = cv2.remap(np.full((h, w), 255, np.uint8), at, None, cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_CONSTANT, borderValue=0).ravel()  # fmt: skip
+    got = rim_coverage(at, w, h)
+    assert ((full > 0) & (full < 255)).sum() > 1000
+    assert np.array_equal(got, full)
+    assert np.array_equal(at[:, 0, 0], xs)  # the caller's samples are left as they were

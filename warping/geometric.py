@@ -7,7 +7,6 @@ by numerical inversion of the very same bilinear function, the point map for lab
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -233,13 +232,27 @@ def remap_with_coverage(
     return box, rgb, *page_coverage(coarse, box, pixel_map, w, h)
 
 
-@functools.lru_cache(maxsize=4)
-def _opaque_plane(width: int, height: int) -> np.ndarray:
-    """An all-255 plane of the source page's size, read-only and reused: remapping it gives
-    the page coverage (a fresh one cost ~1 ms a page, mostly page faults)."""
-    plane = np.full((height, width), 255, np.uint8)
-    plane.setflags(write=False)
-    return plane
+def rim_coverage(at: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Coverage (uint8) of remap samples `at` ((n, 1, 2) float32) on a width x height page:
+    `cv2.remap` of an opaque plane, but of a 6 x 6 one. Remap's coverage depends only on
+    which taps lie on the page and on the rounded fractions, so each coordinate moves by a
+    whole number of pixels (exact in float32 here, and 32x that is even, so remap's
+    round-half-even fixed point moves by exactly as much) to where a 6-pixel plane has the
+    same taps on and off: near the far edge by size - 6, in between to 2 + its fraction. A
+    page-size plane cost ~1 ms a page in page faults (or memory, kept)."""
+    if min(width, height) < 16:
+        plane, local = np.full((height, width), 255, np.uint8), at
+    else:
+        plane, local = np.full((6, 6), 255, np.uint8), at.copy()
+        for axis, size in ((0, width), (1, height)):
+            v = local[..., axis]
+            far = v > size - 3
+            between = (v >= 2) & ~far
+            v[far] -= np.float32(size - 6)
+            v[between] -= np.floor(v[between]) - np.float32(2)
+    return cv2.remap(
+        plane, local, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+    ).ravel()
 
 
 # px: a cell whose corners all clear a coverage bound by this much has every pixel clear it
@@ -307,10 +320,7 @@ def page_coverage(
     reach = cv2.inRange(at, (-1.0, -1.0), (float(width), float(height))).ravel()
     rim = np.flatnonzero(reach != values)
     if len(rim):
-        values[rim] = cv2.remap(
-            _opaque_plane(width, height), at[rim], None, cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_CONSTANT, borderValue=0,
-        ).ravel()  # fmt: skip
+        values[rim] = rim_coverage(at[rim], width, height)
     alpha[ys, xs] = values
     partial = (values > 0) & (values < 255)
     return alpha, (ys[partial], xs[partial])
