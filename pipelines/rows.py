@@ -121,12 +121,17 @@ def encode_image(image: np.ndarray, fmt: str, quality: int) -> bytes:
 
 
 def stored_image_bytes(page: Page, image_format: str, quality: int) -> bytes:
-    """The row's image: the warp's own JPEG when it ended in one (those bytes decode to exactly
-    `page.image`, which labels and judges saw), else a fresh deterministic encoding."""
+    """The row's image: the warp's own JPEG when it ended in one (those bytes are the image
+    labels and judges saw), else a fresh deterministic encoding of the warped pixels. A warp
+    that skipped its decode back (`image_jpeg_decoded` False) left the pre-JPEG pixels in
+    `page.image`; another format then encodes the decoded JPEG, not those."""
     warp_jpeg = page.extras.get("image_jpeg")
     if image_format == "jpeg" and warp_jpeg is not None:
         return warp_jpeg
-    return encode_image(page.image, image_format, quality)
+    pixels = page.image
+    if warp_jpeg is not None and page.extras.get("image_jpeg_decoded") is False:
+        pixels = np.asarray(Image.open(io.BytesIO(warp_jpeg)).convert("RGB"))
+    return encode_image(pixels, image_format, quality)
 
 
 def dump_json(value: Any) -> str:
@@ -187,6 +192,7 @@ def page_to_row(
     extras = dict(page.extras)
     dewarp = dewarp_bytes(extras.pop("dewarp_map", None))
     extras.pop("image_jpeg", None)
+    extras.pop("image_jpeg_decoded", None)
     lines = [
         {
             "text": ln.text,

@@ -12,8 +12,11 @@ import cv2
 import numpy as np
 import pytest
 
+import warping
 from pipelines.config import build_config, config_hash, resolve_config
+from pipelines.rows import stored_image_bytes
 from pipelines.sample import make_row, remake_page, worker_context
+from synth.render import apply_render
 
 
 @pytest.fixture(scope="module")
@@ -64,3 +67,37 @@ def test_png_datasets_encode_the_page_losslessly():
     row = make_row(config, 0, ctx)
     assert row["image"]["bytes"][:8] == b"\x89PNG\r\n\x1a\n"
     assert np.array_equal(_decoded(row), remake_page(row, ctx).image)
+
+
+def test_jpeg_rows_skip_the_decode_but_keep_the_same_bytes(wild_rows):
+    """generate skips the warp's decode back for JPEG rows; the stored bytes are those of a
+    warp that did decode, and the skip flag never reaches the extras column."""
+    rows, ctx = wild_rows
+    for row in rows:
+        extras = json.loads(row["extras"])
+        assert "image_jpeg_decoded" not in extras
+    ending_in_jpeg = [
+        row for row in rows
+        if (json.loads(row["warp"])["photometric"] or [{}])[-1].get("step") == "jpeg"
+    ]
+    for row in ending_in_jpeg[:2]:
+        flat = apply_render(json.loads(row["render"]), ctx.render_ctx)
+        record = json.loads(row["warp"])
+        lazy = warping.apply_warp(flat, record, decode_jpeg=False)
+        assert lazy.extras["image_jpeg_decoded"] is False
+        assert lazy.extras["image_jpeg"] == row["image"]["bytes"]
+
+
+def test_png_from_a_warp_that_skipped_its_decode_encodes_the_decoded_jpeg(wild_rows):
+    rows, ctx = wild_rows
+    row = next(
+        row for row in rows
+        if (json.loads(row["warp"])["photometric"] or [{}])[-1].get("step") == "jpeg"
+    )
+    lazy = warping.apply_warp(
+        apply_render(json.loads(row["render"]), ctx.render_ctx), json.loads(row["warp"]),
+        decode_jpeg=False,
+    )
+    png = stored_image_bytes(lazy, "png", 90)
+    png_pixels = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR_RGB)
+    assert np.array_equal(png_pixels, _decoded(row))
