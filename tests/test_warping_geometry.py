@@ -99,7 +99,7 @@ def test_window_remap_equals_full_frame_remap(pages: dict[int, Page]) -> None:
     samples beyond the page (0); inside, the window's map equals the full-frame map."""
     import cv2
 
-    from warping.geometric import build, remap_with_coverage
+    from warping.geometric import build
 
     page = pages[2]
     rgba = cv2.cvtColor(page.image, cv2.COLOR_RGB2RGBA)
@@ -113,11 +113,6 @@ def test_window_remap_equals_full_frame_remap(pages: dict[int, Page]) -> None:
         windowed = grid.remap_page(rgba, coarse)
         assert full[..., 3].any()
         assert np.array_equal(windowed, full), seed
-        # three-channel remap + coverage remapped on the rim only == the RGBA remap
-        box, rgb, alpha, rim = remap_with_coverage(page.image, coarse)
-        x0, y0, x1, y1 = box
-        assert np.array_equal(rgb, full[y0:y1, x0:x1, :3]), seed
-        assert np.array_equal(alpha, full[y0:y1, x0:x1, 3]), seed
         x0, y0, x1, y1 = grid.page_window(coarse, page.width, page.height)
         windows += (x1 - x0) * (y1 - y0) < coarse.width * coarse.height
     assert windows >= 2  # the window really is smaller than the frame on placed pages
@@ -353,54 +348,3 @@ def test_planar_cell_table_is_the_cell_table_transposed(pages: dict[int, Page]) 
         table = grid.cell_coefficients(coarse, rows, cols).T
         assert planar.flags.c_contiguous and planar.shape == table.shape
         assert planar.tobytes() == np.ascontiguousarray(table).tobytes()
-
-
-@pytest.mark.parametrize("step", [8, 6, 7])
-def test_coverage_by_cells_equals_the_rgba_remap(step: int, pages: dict[int, Page]) -> None:
-    """Coverage decided per lattice cell (all on, all off, else per pixel) matches remapping
-    an opaque alpha channel, for power-of-two, even and odd grid steps."""
-    import cv2
-
-    from warping.geometric import build, remap_with_coverage
-
-    page = pages[0]
-    rgba = cv2.cvtColor(page.image, cv2.COLOR_RGB2RGBA)
-    profile = forced_profile(warping.load_profile("wild"))
-    rims = 0
-    for seed in range(3):
-        record = warping.sample_warp(profile, page.width, page.height, sample_rng(20 + seed))
-        geo = {"steps": record["geometric"], "output_size": record["output_size"]}
-        coarse, _ = build(geo, step)
-        full = grid.remap_page(rgba, coarse)
-        box, rgb, alpha, rim = remap_with_coverage(page.image, coarse)
-        x0, y0, x1, y1 = box
-        assert np.array_equal(alpha, full[y0:y1, x0:x1, 3]), seed
-        assert np.array_equal(rgb, full[y0:y1, x0:x1, :3]), seed
-        partial = (alpha > 0) & (alpha < 255)
-        marked = np.zeros_like(partial)
-        marked[rim] = True
-        assert np.array_equal(marked, partial) and len(rim[0]) == partial.sum(), seed
-        rims += int(partial.sum())
-    assert rims > 1000  # the antialiased rim was really exercised
-
-
-def test_rim_coverage_on_a_small_plane_equals_the_page_size_plane() -> None:
-    import cv2
-
-    from warping.geometric import rim_coverage
-
-    rng = np.random.default_rng(5)
-    w, h = 733, 1021
-    edge = np.concatenate([rng.uniform(-1.2, 2.5, 4000), rng.uniform(w - 3.5, w + 0.2, 4000)])
-    ties = np.concatenate([np.arange(-40, 90) / 32, w - 3 + np.arange(0, 130) / 64])
-    xs = np.concatenate([edge, ties, rng.uniform(0, w, 2000)]).astype(np.float32)
-    ys = rng.permutation(
-        np.concatenate([rng.uniform(-1.2, h + 0.2, len(xs) - 500), rng.uniform(h - 2, h, 500)])
-    ).astype(np.float32)
-    at = np.stack([xs, ys], axis=1).reshape(-1, 1, 2)
-    full = cv2.remap(np.full((h, w), 255, np.uint8), at, None, cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_CONSTANT, borderValue=0).ravel()  # fmt: skip
-    got = rim_coverage(at, w, h)
-    assert ((full > 0) & (full < 255)).sum() > 1000
-    assert np.array_equal(got, full)
-    assert np.array_equal(at[:, 0, 0], xs)  # the caller's samples are left as they were
