@@ -299,6 +299,9 @@ class GridInverse:
         active = np.arange(len(p))
         qx, qy = out[:, 0].copy(), out[:, 1].copy()
         px, py = p[:, 0].copy(), p[:, 1].copy()
+        # points already recorded but still carried (not yet compacted away); their further
+        # steps change nothing recorded: numpy works element by element
+        retired: np.ndarray | None = None
         for it in range(self.iterations + 1):
             u = qx * inv_step
             u += shift
@@ -326,16 +329,23 @@ class GridInverse:
             done = np.maximum(np.abs(rx), np.abs(ry)) < CONVERGED
             if it == self.iterations:
                 done[:] = True
+            if retired is not None:
+                done &= ~retired
             if done.any():
                 finished = active[done]
                 resid_norm[finished] = np.hypot(rx[done], ry[done])
                 out[finished, 0], out[finished, 1] = qx[done], qy[done]
-                keep = ~done
-                active = active[keep]
-                if len(active) == 0:
+                keep = ~done if retired is None else ~(done | retired)
+                left = int(np.count_nonzero(keep))
+                if left == 0:
                     break
-                qx, qy, px, py = qx[keep], qy[keep], px[keep], py[keep]
-                a, b, rx, ry, c = a[keep], b[keep], rx[keep], ry[keep], c[:, keep]
+                if left * 8 < len(keep) * 7:
+                    active = active[keep]
+                    qx, qy, px, py = qx[keep], qy[keep], px[keep], py[keep]
+                    a, b, rx, ry, c = a[keep], b[keep], rx[keep], ry[keep], c[:, keep]
+                    retired = None
+                else:  # a few finished: carrying them costs less than compacting every array
+                    retired = ~keep
             # Jacobian d(src)/d(q) = [[xa + b xab, xb + a xab], [ya + b yab, yb + a yab]] / step
             j00 = c[2] + b * c[6]
             j01 = c[4] + a * c[6]
