@@ -36,6 +36,9 @@ STAGE_SCRIPTS = [
 
 QUICK_FLAGS = {  # the quick run keeps to speed figures; OCR tables belong to the full run
     "bench_render.py": ["--no-ocr"],
+    # one page through the judge (a smoke check of the QA path, ~10 s): 4 pages took ~40 s
+    # and put make bench-quick over its minute; agreement figures come from make bench
+    "bench_qa.py": ["--pages", "1"],
 }
 
 
@@ -233,10 +236,13 @@ def write_report(results: dict, path: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a run under a minute or so")
-    parser.add_argument("--out", default=str(HERE))
+    parser.add_argument("--out", default=None,
+                        help="default bench/ (the committed figures); --quick: bench/out/quick")
     parser.add_argument("--report-only", action="store_true",
                         help="rewrite RESULTS.md from the results.json in --out")
     args = parser.parse_args()
+    # a quick run never overwrites the full run's committed RESULTS.md / results.json
+    args.out = args.out or str(HERE / "out" / "quick" if args.quick else HERE)
     if args.report_only:
         write_report(json.loads((Path(args.out) / "results.json").read_text()),
                      Path(args.out) / "RESULTS.md")
