@@ -52,14 +52,22 @@ def test_a_wrong_label_map_would_fail_the_fidelity_check(pages: dict[int, Page])
     assert np.median(shape_ious(warped)) < 0.9
 
 
-def test_inverse_grid_is_exact_on_the_pixel_map(pages: dict[int, Page]) -> None:
-    from warping.geometric import build, forward_points
+def _forced_wild_grid(page: Page) -> tuple[dict, grid.CoarseGrid]:
+    """A wild record with every geometric step on, and the coarse grid that moves its pixels."""
+    from warping.geometric import build
 
-    page = pages[1]
     profile = forced_profile(warping.load_profile("wild"))
     record = warping.sample_warp(profile, page.width, page.height, sample_rng(3))
     geo = {"steps": record["geometric"], "output_size": record["output_size"]}
     coarse, _ = build(geo, record["grid_step"])
+    return record, coarse
+
+
+def test_inverse_grid_is_exact_on_the_pixel_map(pages: dict[int, Page]) -> None:
+    from warping.geometric import forward_points
+
+    page = pages[1]
+    record, coarse = _forced_wild_grid(page)
     rng = np.random.default_rng(0)
     out_w, out_h = record["output_size"]
     q = rng.uniform([0, 0], [out_w, out_h], (5000, 2))
@@ -353,13 +361,10 @@ def test_planar_cell_table_is_the_cell_table_transposed(pages: dict[int, Page]) 
 def test_inverse_point_does_not_depend_on_its_batch(pages: dict[int, Page]) -> None:
     """Newton carries a few finished points along instead of compacting every array: a point
     must still come out with the bits it gets when solved on its own batch."""
-    from warping.geometric import build, forward_points
+    from warping.geometric import forward_points
 
     page = pages[1]
-    profile = forced_profile(warping.load_profile("wild"))
-    record = warping.sample_warp(profile, page.width, page.height, sample_rng(3))
-    geo = {"steps": record["geometric"], "output_size": record["output_size"]}
-    coarse, _ = build(geo, record["grid_step"])
+    record, coarse = _forced_wild_grid(page)
     rng = np.random.default_rng(1)
     q = rng.uniform([200, 200], [page.width - 200, page.height - 200], (4000, 2))
     p = grid.evaluate(coarse, q)
