@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from qa_factory.judges import get_judge
-from qa_factory.judges.tesseract import remove_rulings, tsv_lines
+from qa_factory.judges.crop_prep import remove_rulings
+from qa_factory.judges.tesseract import tsv_lines
 from qa_factory.scoring import score_answer, without_furniture
 from qa_factory.views import make_views
 from synth.rng import child_rng, sample_rng

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from qa_factory.judges import Judge, JudgeError, JudgeFailure, Request
-from qa_factory.judges.tesseract import encode_png
+from qa_factory.judges.crop_prep import encode_png
 from qa_factory.prompts import canonical_prompt
 
 ALL_TASKS = frozenset(
