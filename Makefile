@@ -5,19 +5,30 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 PG := $(VENV)/bin/polyglyph
 STAMP := $(VENV)/.installed
+LOCK := requirements/lock.txt
+UV_VERSION := 0.13.9
 
-.PHONY: setup system venv test demo lint bench bench-quick clean corpus
+.PHONY: setup system venv test demo lint bench bench-quick clean corpus lock
 
 setup: system venv
 
 system:
 	@bash tools/setup_system.sh
 
-$(STAMP): pyproject.toml
+# Every machine installs the same wheels: the locked set (hashes checked), then polyglyph itself.
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q --require-hashes --no-deps -r $(LOCK)
+	$(PY) -m pip install -q --no-deps -e .
 	@touch $(STAMP)
+
+# Re-resolve pyproject.toml's ranges to today's releases (on purpose; see requirements/README.md).
+lock:
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q "uv==$(UV_VERSION)"
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+	  --python-platform x86_64-manylinux_2_28 --generate-hashes \
+	  --custom-compile-command "make lock" -o $(LOCK)
 
 venv: $(STAMP)
 
