@@ -144,10 +144,8 @@ def run_checks() -> list[Check]:
     return checks
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="polyglyph doctor", description=__doc__.splitlines()[0])
-    parser.parse_args(argv)
-    checks = run_checks()
+def report(checks: list[Check]) -> int:
+    """Print the check list, one fix line per problem; 1 when any fatal check failed."""
     for check in checks:
         mark = "ok" if check.ok else ("FAIL" if check.fatal else "warn")
         print(f"[{mark:>4}] {check.label}: {check.detail}")
@@ -157,3 +155,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"fix ({check.label}): {check.fix}")
     print("doctor: all checks passed" if not problems else f"doctor: {len(problems)} problem(s)")
     return 1 if problems else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="polyglyph doctor", description=__doc__.splitlines()[0])
+    parser.parse_args(argv)
+    return report(run_checks())

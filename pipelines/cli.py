@@ -10,7 +10,7 @@ import importlib
 import sys
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "doctor": ("fonts_manifest.doctor", "Check shaping (raqm), fonts, Tesseract and Ray"),
+    "doctor": ("pipelines.doctor_cli", "Check shaping (raqm), fonts, Tesseract, Ray and the lock"),
     "languages": ("fonts_manifest.cli", "List usable languages with their font chains"),
     "render": ("synth.cli", "Render one page to PNG + JSON label tree"),
     "preview": ("warping.preview", "Write an HTML gallery of warped samples"),

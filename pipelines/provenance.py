@@ -1,5 +1,6 @@
 """What code made a shard: a digest of polyglyph's own files plus the library versions that
-change pixels or bytes (Pillow and its raqm/HarfBuzz/libjpeg, numpy, OpenCV, pyarrow).
+change pixels or bytes (Pillow and its raqm/HarfBuzz/libjpeg, numpy, OpenCV, pyarrow, the
+HarfBuzz and FreeType bindings that shape and rasterise text, scipy's KD-tree for the inverse).
 
 A shard's bytes are a function of (config, index) only for fixed code. The digest lets a resume
 refuse shards made by other code, and lets the driver refuse a worker whose install differs
@@ -15,7 +16,10 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 PACKAGES = ("synth", "warping", "qa_factory", "fonts_manifest", "pipelines")
-LIBRARIES = ("pillow", "numpy", "opencv-python-headless", "pyarrow", "albumentations", "icu4py")
+LIBRARIES = (
+    "pillow", "numpy", "opencv-python-headless", "pyarrow", "albumentations", "icu4py",
+    "uharfbuzz", "freetype-py", "scipy",
+)  # fmt: skip
 
 
 @lru_cache(maxsize=1)

@@ -22,6 +22,7 @@ from tqdm import tqdm
 from pipelines.errors import PolyglyphError
 
 from .config import GenerateConfig, config_hash, resolve_config
+from .lockcheck import check_lock
 from .output import Output, run_lock
 from .provenance import build_digest, code_digest, environment
 from .shard import ShardJob, counts_from_file, make_shard, manifest_entry, plan_shards
@@ -148,6 +149,7 @@ def _generate(config: GenerateConfig, resolved: dict[str, Any], chash: str, out:
         "config_hash": chash,
         "build": build,
         "environment": environment(),
+        "lock": check_lock().summary(),
         "seed": config.seed,
         "num": config.num,
         "shard_rows": config.shard_rows,

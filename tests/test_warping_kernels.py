@@ -1,6 +1,12 @@
 """Our illumination fields and blur kernels (`warping.kernels`) against albumentations 2.0.8,
 which computed them before: records keep their meaning. albumentations is the oracle here and
-nowhere else: a worker making a row must not import it (~58 MiB RSS each)."""
+nowhere else: a worker making a row must not import it (~58 MiB RSS each).
+
+The comparison is at a stated tolerance, not bit for bit: the fields are float32 arithmetic in
+another library (and in numpy/OpenCV underneath it), whose last bit moves between releases
+(numpy 2.4 vs 2.3 differ by one ulp on ~3 % of values). Bit-identity is polyglyph's promise
+about its own output, checked against recorded digests (tests/test_golden.py), not about
+another library's rounding."""
 
 from __future__ import annotations
 
@@ -26,22 +32,21 @@ from warping.kernels import (
 ROOT = Path(__file__).resolve().parent.parent
 # lattices of the worker (1/8 of 1024x1448 and of a landscape page), odd and tiny ones
 SHAPES = [(181, 128), (96, 181), (37, 5), (2, 3), (1, 64)]
-# albumentations' corner distances (cv2.distanceTransform) are off by up to a float32 ulp
-CORNER_TOLERANCE = 3e-7
+# Two float32 ulps at 1.0 (2.4e-7): far below one pixel level (1/255 = 3.9e-3 of a gain), above
+# the one-ulp drift between numpy/OpenCV releases. albumentations' corner distances
+# (cv2.distanceTransform) are off by up to a float32 ulp as well.
+ULP_TOLERANCE = 2 * float(np.finfo(np.float32).eps)
 
 
 def _ones(shape: tuple[int, int]) -> np.ndarray:
     return np.ones((*shape, 3), np.float32)
 
 
-def _close(ours: np.ndarray, reference: np.ndarray, tolerance: float = 0.0) -> None:
-    """Bit-identical unless a tolerance is given: then the pages' pixels are unchanged."""
+def _close(ours: np.ndarray, reference: np.ndarray) -> None:
+    """Equal to the reference within `ULP_TOLERANCE` (a gain, so pixels do not move)."""
     assert ours.dtype == np.float32
     assert ours.shape == reference.shape[:2]
-    if tolerance == 0.0:
-        assert np.array_equal(ours, reference[..., 0])
-    else:
-        assert np.abs(ours - reference[..., 0]).max() <= tolerance
+    assert np.abs(ours - reference[..., 0]).max() <= ULP_TOLERANCE
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -80,7 +85,7 @@ def test_corner_field_matches_albumentations(shape: tuple[int, int]) -> None:
     for intensity in (-0.2, 0.0, 0.05, 0.3):
         for corner in range(4):
             reference = apixel.apply_corner_illumination(_ones(shape), intensity, corner)
-            _close(corner_illumination(*shape, intensity, corner), reference, CORNER_TOLERANCE)
+            _close(corner_illumination(*shape, intensity, corner), reference)
 
 
 def test_fields_darken_where_they_should() -> None:
@@ -106,7 +111,8 @@ def test_motion_kernel_matches_albumentations() -> None:
         ours = motion_kernel(size, angle, direction)
         reference = ablur.create_motion_kernel(size, angle, direction, False, random.Random(0))
         assert ours.dtype == np.float32
-        assert np.array_equal(ours, reference), (size, angle, direction)
+        assert ours.shape == reference.shape, (size, angle, direction)
+        assert np.abs(ours - reference).max() <= ULP_TOLERANCE, (size, angle, direction)
 
 
 def test_defocus_kernel_matches_albumentations() -> None:
