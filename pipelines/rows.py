@@ -3,6 +3,8 @@
 The schema is fixed here, not inferred from data, so an empty list or a missing optional value
 never changes a shard's bytes, and the `huggingface` schema metadata (the same JSON that
 `datasets.Features(...).arrow_schema` writes) makes `image` decode as a PIL image in `datasets`.
+Labels that are not text lines (stamps, formulas, charts, UI elements, layout blocks) share one
+`regions` column: list<struct<kind, text, polygon, attributes (JSON object), visible>>.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 from PIL import Image
 
-from synth.page import Page, Word
+from synth.page import Page, Region, Word
 
 POINTS = pa.list_(pa.list_(pa.float32()))
 
@@ -43,6 +45,15 @@ WORD_TYPE = pa.struct(
         ("visible", pa.float32()),
     ]
 )
+REGION_TYPE = pa.struct(
+    [
+        ("kind", pa.string()),
+        ("text", pa.string()),
+        ("polygon", POINTS),
+        ("attributes", pa.string()),  # JSON object: the kind's own payload
+        ("visible", pa.float32()),
+    ]
+)
 TASK_TYPE = pa.struct(
     [("task", pa.string()), ("prompt", pa.string()), ("answer", pa.string()), ("meta", pa.string())]
 )
@@ -60,6 +71,7 @@ COLUMNS: list[tuple[str, pa.DataType]] = [
     ("text", pa.string()),
     ("lines", pa.list_(LINE_TYPE)),
     ("words", pa.list_(WORD_TYPE)),
+    ("regions", pa.list_(REGION_TYPE)),
     ("markdown", pa.string()),
     ("fields", pa.string()),
     ("tables_html", pa.list_(pa.string())),
@@ -237,6 +249,7 @@ def page_to_row(
         "text": page.reading_text(),
         "lines": lines,
         "words": words,
+        "regions": regions_to_row(page.regions),
         "markdown": markdown,
         "fields": dump_json(tree["fields"]),
         "tables_html": [t.html for t in page.tables],
@@ -262,6 +275,30 @@ def page_to_row(
     }
 
 
+def regions_to_row(regions: list[Region]) -> list[dict[str, Any]]:
+    """Regions of every kind in one generic list; `attributes` as canonical JSON."""
+    return [
+        {
+            "kind": r.kind,
+            "text": r.text,
+            "polygon": _points(r.polygon),
+            "attributes": dump_json(r.attributes),
+            "visible": float(r.visible),
+        }
+        for r in regions
+    ]
+
+
+def regions_from_row(items: list[dict[str, Any]] | None) -> list[Region]:
+    """The inverse of `regions_to_row` (polygons come back as float32-rounded floats)."""
+    return [
+        Region(kind=r["kind"], polygon=r["polygon"] or [], text=r["text"] or "",
+               attributes=json.loads(r["attributes"] or "{}"),
+               visible=1.0 if r.get("visible") is None else float(r["visible"]))
+        for r in items or []
+    ]
+
+
 def rows_to_table(rows: list[dict[str, Any]]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=SCHEMA)
 
@@ -285,6 +322,7 @@ def row_to_page(row: dict[str, Any]) -> Page:
         "warp": json.loads(row.get("warp") or "{}"),
     }
     page = Page.from_dict(data, image)
+    page.regions = regions_from_row(row.get("regions"))
     for wd in row.get("words") or []:
         li = int(wd["line_index"])
         if 0 <= li < len(page.lines):

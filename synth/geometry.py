@@ -1,7 +1,8 @@
 """Polygon helpers and the one geometry path for labels (`map_page_geometry`).
 
 Everything that moves pixels moves labels only through `map_page_geometry`, so every polygon a
-page holds (lines, words, blocks, cells, fields) goes through the same point map as the pixels.
+page holds (lines, words, blocks, cells, fields, regions of any kind) goes through the same point
+map as the pixels.
 Polygons are closed rings (first point not repeated), clockwise in image coordinates (y down).
 """
 
@@ -253,6 +254,7 @@ def map_page_geometry(
     block_slots = [slot(b.polygon) for b in page.blocks]
     table_slots = [(slot(t.polygon), [slot(c.polygon) for c in t.cells]) for t in page.tables]
     field_slots = [(slot(f.key_polygon), slot(f.value_polygon)) for f in page.fields]
+    region_slots = [slot(r.polygon) for r in page.regions]
 
     present = [i for i, p in enumerate(polygons) if p]
     moved: list[tuple[Polygon, float]] = [([], 0.0)] * len(polygons)
@@ -324,6 +326,10 @@ def map_page_geometry(
         _with(f, key_polygon=moved[ks][0], value_polygon=moved[vs][0])
         for f, (ks, vs) in zip(page.fields, field_slots, strict=True)
     ]
+    regions = [
+        _with(r, polygon=moved[s][0], visible=round(r.visible * moved[s][1], 4))
+        for r, s in zip(page.regions, region_slots, strict=True)
+    ]
     return replace(
         page,
         image=image,
@@ -331,5 +337,6 @@ def map_page_geometry(
         blocks=blocks,
         tables=tables,
         fields=flds,
+        regions=regions,
         warp=warp_record if warp_record is not None else page.warp,
     )

@@ -1,7 +1,8 @@
 """The label tree of one page: the single ground truth every later stage reads and moves.
 
 Everything that moves pixels (warping) moves labels only through `map_page_geometry`, so there is
-exactly one geometry path for every polygon the page holds (lines, words, blocks, cells, fields).
+exactly one geometry path for every polygon the page holds (lines, words, blocks, cells, fields,
+regions).
 Coordinates are float pixels of the image as it is now; polygons are closed rings (first point
 not repeated), clockwise in image coordinates (y down).
 """
@@ -95,6 +96,28 @@ class Field:
 
 
 @dataclass
+class Region:
+    """A labelled area that is not a text line: formula, chart, figure, stamp, UI element,
+    layout block... One type for all of them, so a new kind costs only the scene that draws it
+    and the views that read it: the point map moves every region without knowing its kind
+    (`map_page_geometry`) and rows store them in one generic column (`pipelines.rows`).
+
+    `text` is what the region reads as, exactly as drawn, in logical order ("" when it has no
+    text); `attributes` is the kind's own payload (LaTeX source, chart data, stamp colour...) and
+    must be JSON-serialisable. `visible` is the fraction of the polygon inside the frame after
+    warping. `legible`/`legibility` stay None until a stage measures them.
+    """
+
+    kind: str
+    polygon: Polygon
+    text: str = ""
+    attributes: dict[str, Any] = field(default_factory=dict)
+    visible: float = 1.0
+    legible: bool | None = None
+    legibility: float | None = None
+
+
+@dataclass
 class Page:
     image: np.ndarray  # H x W x 3 uint8, RGB
     language: str
@@ -105,6 +128,7 @@ class Page:
     blocks: list[Block] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     fields: list[Field] = field(default_factory=list)
+    regions: list[Region] = field(default_factory=list)  # non-line labels of any kind
     render: dict[str, Any] = field(default_factory=dict)  # sampled render params
     warp: dict[str, Any] = field(default_factory=dict)  # sampled warp params
     extras: dict[str, Any] = field(default_factory=dict)  # e.g. paragraph ids for translation
@@ -152,6 +176,7 @@ class Page:
                 for t in data.get("tables", [])
             ],
             fields=[Field(**f) for f in data.get("fields", [])],
+            regions=[Region(**r) for r in data.get("regions", [])],
             render=data.get("render", {}),
             warp=data.get("warp", {}),
             extras=data.get("extras", {}),
