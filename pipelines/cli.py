@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("pipelines.generate_cli", "Generate a dataset of Parquet shards"),
     "variants": ("pipelines.variants", "Warp an existing labelled benchmark into variants"),
     "inspect": ("pipelines.inspect", "Draw one row of a dataset with its polygons"),
+    "export": ("pipelines.export.cli", "Write a dataset in another layout (line crops, ...)"),
     "validate": ("qa_factory.validate_cli", "Cross-validate task views with OCR/VLM judges"),
 }
 

@@ -1,0 +1,146 @@
+"""What every export format shares: the rows it reads, the directory it writes, its summary.
+
+A format gets a `RowSource` (the dataset's shards, read a few rows at a time so a large
+dataset never sits in memory), an output directory that `prepare_out` has made safe to write,
+and its parsed options; it returns an `ExportSummary`, which says what was written and, reason
+by reason, what was left out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipelines.errors import PolyglyphError
+
+MARKER = "export.json"  # written first, rewritten last: `--overwrite` clears only such folders
+
+
+@dataclass
+class ExportSummary:
+    """Counts for the user: rows read, items written, items skipped by reason."""
+
+    unit: str  # what one written item is: "line", "image", "page"…
+    rows: int = 0
+    written: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+
+    def skip(self, reason: str, count: int = 1) -> None:
+        self.skipped[reason] += count
+
+    def lines(self) -> list[str]:
+        out = [f"{self.rows} rows read, {self.written} {self.unit}s written"]
+        for reason, count in sorted(self.skipped.items(), key=lambda kv: (-kv[1], kv[0])):
+            out.append(f"  skipped {count} {self.unit}s: {reason}")
+        out.extend(f"  note: {note}" for note in self.notes)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"unit": self.unit, "rows": self.rows, "written": self.written,
+                "skipped": dict(sorted(self.skipped.items())), "notes": list(self.notes)}
+
+
+@dataclass(frozen=True)
+class RowSource:
+    """The Parquet shards of one dataset, in name order (row order = dataset order)."""
+
+    root: Path
+    files: tuple[Path, ...]
+    total: int
+
+    def rows(self, columns: list[str] | None = None, batch: int = 8) -> Iterator[dict[str, Any]]:
+        """Rows as dicts; only `columns` are read (those missing from a shard are absent)."""
+        import pyarrow.parquet as pq
+
+        for path in self.files:
+            handle = pq.ParquetFile(path)
+            names = set(handle.schema_arrow.names)
+            wanted = None if columns is None else [c for c in columns if c in names]
+            for record_batch in handle.iter_batches(batch_size=batch, columns=wanted):
+                yield from record_batch.to_pylist()
+
+
+def open_rows(target: Path) -> RowSource:
+    """The dataset at `target`: an OUT folder (`data/part-*.parquet`), a shard folder, or a file."""
+    import pyarrow.parquet as pq
+
+    if not target.exists():
+        raise PolyglyphError(f"--input {target}: does not exist")
+    if target.is_file():
+        files = [target]
+    else:
+        files = sorted((target / "data").glob("part-*.parquet")) or sorted(target.glob("part-*.parquet"))
+    if not files:
+        raise PolyglyphError(f"--input {target}: no part-*.parquet shards (in it or in its data/)")
+    total = 0
+    for path in files:
+        try:
+            total += pq.ParquetFile(path).metadata.num_rows
+        except (OSError, ValueError) as exc:
+            raise PolyglyphError(f"{path}: not a readable parquet file: {exc}") from None
+    return RowSource(target, tuple(files), total)
+
+
+def decode_image(row: dict[str, Any]) -> np.ndarray:
+    """The row's image as H x W x 3 uint8 RGB."""
+    from PIL import Image
+
+    data = (row.get("image") or {}).get("bytes")
+    if not data:
+        raise ValueError("row has no image bytes")
+    with Image.open(io.BytesIO(data)) as img:
+        return np.asarray(img.convert("RGB"))
+
+
+def prepare_out(out: Path, overwrite: bool) -> None:
+    """Make `out` an empty folder; refuse a non-empty one unless it is an export and overwrite."""
+    if out.exists() and not out.is_dir():
+        raise PolyglyphError(f"--out {out}: exists and is not a folder")
+    if out.exists() and any(out.iterdir()):
+        if not overwrite:
+            raise PolyglyphError(f"--out {out}: folder is not empty; pass --overwrite to replace it")
+        if not (out / MARKER).is_file():
+            raise PolyglyphError(
+                f"--out {out}: not empty and holds no {MARKER}, so it is not an earlier export; "
+                "--overwrite only replaces exports (empty it yourself)")
+        shutil.rmtree(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PolyglyphError(f"--out {out}: cannot create: {exc.strerror or exc}") from None
+
+
+def write_marker(out: Path, info: dict[str, Any]) -> None:
+    """`export.json`: format, input, options, status and (at the end) the summary."""
+    tmp = out / (MARKER + ".tmp")
+    tmp.write_text(json.dumps({**info, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
+                              ensure_ascii=False, indent=1) + "\n", "utf-8")
+    tmp.replace(out / MARKER)
+
+
+Writer = Callable[[RowSource, Path, argparse.Namespace, bool], ExportSummary]
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """One export format. `add_arguments` adds its own options to an argparse group; `write`
+    reads the rows and writes `out` (already empty), with a progress bar unless told quiet;
+    `check` refuses bad option values before anything in `out` is touched."""
+
+    name: str
+    summary: str  # one line for `polyglyph export --help`
+    description: str  # the layout written, for `--format NAME --help`
+    add_arguments: Callable[[argparse._ArgumentGroup], None]
+    write: Writer
+    check: Callable[[argparse.Namespace], None] = lambda args: None  # raise on bad options

@@ -1,0 +1,82 @@
+"""`polyglyph export --input OUT --format NAME --out DIR`: rewrite a dataset for other tools."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pipelines.errors import PolyglyphError
+
+from .base import open_rows, prepare_out, write_marker
+from .registry import available_formats, get_format
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise PolyglyphError(message)
+
+
+def _epilog() -> str:
+    rows = "\n".join(f"  {name:<10} {fmt.summary}" for name, fmt in available_formats().items())
+    return (f"formats:\n{rows}\n\n"
+            "`--format NAME --help` shows that format's layout and options.\n"
+            "example:\n  polyglyph generate --num 50 --languages en --profile clean --out ds\n"
+            "  polyglyph export --input ds --format lines --out ds-lines\n")
+
+
+def build_parser(format_name: str | None) -> argparse.ArgumentParser:
+    fmt = available_formats().get(format_name or "")
+    parser = _Parser(
+        prog="polyglyph export",
+        description=(fmt.description if fmt else
+                     "Rewrite a polyglyph dataset (the folder `polyglyph generate` wrote, its "
+                     "data/ folder, or one parquet shard) in another training layout."),
+        epilog=None if fmt else _epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--input", required=True, metavar="OUT", help="dataset folder or shard")
+    parser.add_argument("--format", required=True, choices=sorted(available_formats()),
+                        help="output layout (see below)")
+    parser.add_argument("--out", required=True, metavar="DIR", help="folder to write (empty or new)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace --out if it holds an earlier export")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    if fmt:
+        fmt.add_arguments(parser.add_argument_group(f"--format {fmt.name} options"))
+    return parser
+
+
+def _format_from(argv: list[str]) -> str | None:
+    for i, arg in enumerate(argv):
+        if arg == "--format" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--format="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def main(argv: list[str]) -> int:
+    name = _format_from(argv)
+    if name is not None and not {"-h", "--help"} & set(argv):
+        get_format(name)  # unknown format: one line naming the choices
+    args = build_parser(name).parse_args(argv)
+    fmt = get_format(args.format)
+    fmt.check(args)
+    source = open_rows(Path(args.input))
+    out = Path(args.out)
+    if out.resolve() == source.root.resolve():
+        raise PolyglyphError(f"--out {out}: is the --input dataset; choose another folder")
+    prepare_out(out, args.overwrite)
+    options = {k: v for k, v in vars(args).items() if k not in {"input", "out", "quiet"}}
+    info = {"format": fmt.name, "input": str(source.root), "options": options}
+    write_marker(out, {**info, "status": "running"})
+    summary = fmt.write(source, out, args, not args.quiet)
+    write_marker(out, {**info, "status": "done", "summary": summary.to_dict()})
+    print(f"wrote {out} (--format {fmt.name})")
+    print("\n".join(summary.lines()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

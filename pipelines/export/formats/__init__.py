@@ -1,0 +1,1 @@
+"""Export format modules, one per format; each defines `FORMAT = ExportFormat(...)`."""
