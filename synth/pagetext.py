@@ -205,11 +205,11 @@ def _synthetic(rng: np.random.Generator, lt: LanguageText, source: str, boost: l
     entity_p = 0.35 if source == "vocab" else 0.95
     roll = rng.random()
     if roll < 0.16:
-        kind, text = "heading", lt.case(lt.heading(rng, boost), rng, 0.4, 0.35)
+        kind, text = "heading", lt.case(lt.heading(rng, boost), rng, 0.45, 0.35)
     elif roll < 0.28:
         kind = "list-item"
-        text = lt.case(lt.paragraph(rng, boost, entity_p, (1, 3)), rng, 0.12, 0.05)
+        text = lt.case(lt.paragraph(rng, boost, entity_p, (1, 3)), rng, 0.15, 0.05)
     else:
         kind = "paragraph"
-        text = lt.case(lt.paragraph(rng, boost, entity_p), rng, 0.1, 0.04)
+        text = lt.case(lt.paragraph(rng, boost, entity_p), rng, 0.13, 0.04)
     return {"id": f"syn:{position}", "kind": kind, "source": source, "text": text}
