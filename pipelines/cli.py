@@ -13,6 +13,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("pipelines.doctor_cli", "Check shaping (raqm), fonts, Tesseract, Ray and the lock"),
     "languages": ("fonts_manifest.cli", "List usable languages with their font chains"),
     "render": ("synth.cli", "Render one page to PNG + JSON label tree"),
+    "text": ("synth.text_cli", "Draw page texts only (no rendering); --stats measures them"),
     "preview": ("warping.preview", "Write an HTML gallery of warped samples"),
     "generate": ("pipelines.generate_cli", "Generate a dataset of Parquet shards"),
     "variants": ("pipelines.variants", "Warp an existing labelled benchmark into variants"),

@@ -14,7 +14,7 @@ import os
 import sys
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -58,6 +58,29 @@ class SizeRange(BaseModel):
         return self
 
 
+TextSource = Literal["udhr", "vocab", "entities", "corpus"]
+SourceWeight = Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
+
+
+class TextOptions(BaseModel):
+    """Where page text comes from (synth.textsynth): `udhr` the bundled parallel text,
+    `corpus` a user's --corpus text (it replaces the UDHR of its language), `vocab` sentences
+    from frequency vocabularies, `entities` sentences dense with numbers, dates, prices, codes.
+    `languages` overrides weights per language code."""
+
+    model_config = ConfigDict(extra="forbid")
+    sources: dict[TextSource, SourceWeight] = Field(
+        default_factory=lambda: {"udhr": 1.0, "vocab": 2.0, "entities": 1.0, "corpus": 3.0})
+    languages: dict[str, dict[TextSource, SourceWeight]] = Field(default_factory=dict)
+
+    @field_validator("sources")
+    @classmethod
+    def _some_source(cls, value: dict[str, float]) -> dict[str, float]:
+        if sum(value.values()) <= 0:
+            raise ValueError("needs a positive weight for at least one of udhr, vocab, entities, corpus")
+        return value
+
+
 class GenerateConfig(BaseModel):
     """Everything a run needs. `languages` and `profiles` are shorthand until `resolve_config`."""
 
@@ -78,6 +101,7 @@ class GenerateConfig(BaseModel):
     # `polyglyph validate`, which remains the way to run costly (VLM) judges as their own job
     validate_judges: list[str] = Field(default_factory=list)
     corpus: dict[str, str] = Field(default_factory=dict)
+    text: TextOptions = Field(default_factory=TextOptions)
     font_dirs: list[str] = Field(default_factory=list)
     # execution only (not hashed)
     out: str | None = None
@@ -227,9 +251,26 @@ def resolve_config(config: GenerateConfig) -> dict[str, Any]:
 
         for name in config.validate_judges:
             get_judge(name)
+    data["text"] = _resolve_text(config.text, registry)
     data["corpus"] = {code: _file_digest(code, path) for code, path in sorted(config.corpus.items())}
     data["font_dirs"] = [str(Path(d).resolve()) for d in config.font_dirs]
     return data
+
+
+def _resolve_text(text: TextOptions, registry: Any) -> dict[str, Any]:
+    """Text mix with canonical language codes, plus the versions of the sources it reads
+    (a new wordfreq release changes the pages, so it changes the config hash too)."""
+    from fonts_manifest.textsources import source_versions
+
+    languages: dict[str, dict[str, float]] = {}
+    for code, weights in sorted(text.languages.items()):
+        try:
+            canonical = registry.language(code).code
+        except PolyglyphError as exc:
+            raise PolyglyphError(f"text.languages: {exc}") from None
+        languages[canonical] = {k: float(v) for k, v in sorted(weights.items())}
+    return {"sources": {k: float(v) for k, v in sorted(text.sources.items())},
+            "languages": languages, "versions": source_versions()}
 
 
 def config_hash(resolved: dict[str, Any]) -> str:

@@ -20,12 +20,20 @@ from typing import Any
 from tqdm import tqdm
 
 from pipelines.errors import PolyglyphError
+from synth.textstats import TextSets
 
 from .config import GenerateConfig, config_hash, resolve_config
 from .lockcheck import check_lock
 from .output import Output, run_lock
 from .provenance import build_digest, code_digest, environment
-from .shard import ShardJob, counts_from_file, make_shard, manifest_entry, plan_shards
+from .shard import (
+    ShardJob,
+    counts_from_file,
+    make_shard,
+    manifest_entry,
+    plan_shards,
+    text_sets_from_file,
+)
 
 MANIFEST = "manifest.json"
 STATS = "stats.json"
@@ -244,10 +252,13 @@ def build_stats(
     """Totals over the whole dataset: counts of made shards come from the workers, counts of
     kept shards are read back from their columns."""
     totals: dict[str, Counter[str]] = {}
+    text_sets = TextSets()
     made_by_index = {e["index"]: e for e in made}
     for entry in manifest["shards"]:
         fresh = made_by_index.get(entry["index"])
         counts = fresh["stats"] if fresh else counts_from_file(out, entry["file"])
+        text_sets.merge(fresh["text_sets"] if fresh and "text_sets" in fresh
+                        else text_sets_from_file(out, entry["file"]))
         for key, by_value in counts.items():
             totals.setdefault(key, Counter()).update(by_value)
     rows_made = sum(e["rows"] for e in made)
@@ -261,6 +272,8 @@ def build_stats(
         "failed_samples": sum(e.get("failed", 0) for e in manifest["shards"]),
         "failures": failures[:100],
         **{f"by_{key}": dict(sorted(c.items())) for key, c in sorted(totals.items())},
+        # distinct characters and words of the `text` column, per language
+        "text_by_language": text_sets.summary(),
         "throughput": {
             "rows_made_this_run": rows_made,
             "shards_made_this_run": len(made),

@@ -22,6 +22,7 @@ from typing import Any
 import pyarrow as pa
 
 from pipelines.errors import PolyglyphError
+from synth.textstats import TextSets
 
 from .output import Output, sha256, shard_name, table_bytes
 from .provenance import build_digest
@@ -77,11 +78,25 @@ def manifest_entry(entry: dict[str, Any]) -> dict[str, Any]:
     """What the manifest keeps of a shard result: small and fixed-size, because the manifest is
     rewritten after every shard (counts by language alone can hold hundreds of keys)."""
     lean = {k: v for k, v in entry.items()
-            if k not in ("stats", "stage_seconds", "failures", "problems", *WORKER_KEYS)}
+            if k not in ("stats", "text_sets", "stage_seconds", "failures", "problems",
+                         *WORKER_KEYS)}
     failures = entry.get("failures", [])
     lean["failed"] = len(failures)
     lean["failures"] = failures[:MANIFEST_FAILURES]
     return lean
+
+
+def text_sets_from_file(out: Output, name: str) -> dict[str, Any]:
+    """Distinct characters and words of a finished shard, read back from its text column."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(io.BytesIO(out.read_bytes(name)), columns=["language", "script", "text"])
+    sets = TextSets()
+    for row in table.to_pylist():
+        sets.add(str(row["language"]), str(row["script"]), str(row["text"] or ""))
+    return sets.to_json()
 
 
 def counts_from_file(out: Output, name: str) -> dict[str, dict[str, int]]:
@@ -112,13 +127,14 @@ def make_shard(
     rows: list[dict[str, Any]] = []
     batches: list[pa.Table] = []
     counted: list[dict[str, str]] = []
+    text_sets = TextSets()
     failures: list[dict[str, Any]] = []
     for index in range(job.start, job.stop):
         try:
             _maybe_fail_for_test(index)
             rows.append(make_row(config, index, ctx, clock))
             if len(rows) == ARROW_BATCH_ROWS:
-                batches.append(_to_arrow(rows, counted))
+                batches.append(_to_arrow(rows, counted, text_sets))
                 rows = []
                 clock.lap("parquet")
         except PolyglyphError:
@@ -131,7 +147,7 @@ def make_shard(
             _maybe_crash_for_test()
         clock.lap("failed" if failures and failures[-1]["index"] == index else "other")
     if rows or not batches:
-        batches.append(_to_arrow(rows, counted))
+        batches.append(_to_arrow(rows, counted, text_sets))
     table = combine_batches(batches)
     if config.get("validate_judges"):
         table = _validate_inline(table, config["validate_judges"])
@@ -151,6 +167,7 @@ def make_shard(
         "seconds": round(time.perf_counter() - started, 3),
         "build": build_digest(tuple(config["font_dirs"])),
         "stats": count_stats(counted),
+        "text_sets": text_sets.to_json(),
         "stage_seconds": {k: round(v, 4) for k, v in sorted(clock.seconds.items())},
         "failures": failures,
         **worker_measurements(cpu_started, context_seconds, started_at, usage_started),
@@ -302,11 +319,14 @@ def _validate_inline(table: pa.Table, judge_names: list[str]) -> pa.Table:
     return table
 
 
-def _to_arrow(rows: list[dict[str, Any]], counted: list[dict[str, str]]) -> pa.Table:
+def _to_arrow(rows: list[dict[str, Any]], counted: list[dict[str, str]],
+              text_sets: TextSets | None = None) -> pa.Table:
     """Rows -> Arrow every few rows, so a shard never holds its rows as Python objects (~1.4 MB
     a wild page: every label point a list) but as columns (~0.3 MB); the Parquet bytes are
     the same as from one table."""
     counted.extend({key: str(row[key]) for key in STAT_KEYS} for row in rows)
+    for row in rows if text_sets is not None else ():
+        text_sets.add(str(row["language"]), str(row["script"]), str(row["text"] or ""))
     return rows_to_table(rows)
 
 

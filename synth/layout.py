@@ -95,6 +95,12 @@ class DocumentPlanner:
             self._extents[key] = cached
         return cached
 
+    def text_of(self, item: dict[str, Any]) -> str:
+        """A paragraph record's text: its own (synthesised) or its corpus paragraph's."""
+        if "text" in item:
+            return clean_text(item["text"])
+        return clean_text(self.corpus.paragraphs[item["index"]])
+
     def _x(self, x0: float, x1: float, advance: float, align: str) -> float:
         if align == "center":
             return x0 + (x1 - x0 - advance) / 2
@@ -133,7 +139,7 @@ class DocumentPlanner:
         if paragraphs and paragraphs[0]["kind"] == "title":
             style = self.style("title")
             ascent, lh = self.line_box(style)
-            for text in self.engine.wrap(clean_text(self.corpus.paragraphs[0]), style, x1 - x0):
+            for text in self.engine.wrap(self.text_of(paragraphs[0]), style, x1 - x0):
                 if y + lh > y_end:
                     break
                 adv = self.engine.width(text, style)
@@ -194,7 +200,7 @@ class DocumentPlanner:
             role = {"heading": "heading", "list-item": "list-item"}.get(kind, "paragraph")
             style = self.style(role, hand)
             ascent, lh = self.line_box(style)
-            text = clean_text(self.corpus.paragraphs[item["index"]])
+            text = self.text_of(item)
             hang = 0.0
             if kind == "list-item":
                 text = f"{item['marker']} {text}"
@@ -245,7 +251,7 @@ class DocumentPlanner:
             role = {"heading": "heading", "list-item": "list-item", "title": "title"}.get(
                 kind, "paragraph")
             style = self.style(role)
-            text = clean_text(self.corpus.paragraphs[item["index"]])
+            text = self.text_of(item)
             if kind == "list-item":
                 text = f"{item['marker']} {text}"
             pitch = style.size * self.r["line_spacing"] * 1.15

@@ -63,9 +63,13 @@ class PageSpec:
 class RenderContext:
     """Per-worker state: the font registry, the corpus and the text engine's shaping caches."""
 
-    def __init__(self, registry: Any, corpus: dict[str, Any]) -> None:
+    def __init__(self, registry: Any, corpus: dict[str, Any],
+                 text: dict[str, Any] | None = None) -> None:
         self.registry = registry
         self.corpus = corpus
+        # the run config's `text` section: {sources: {udhr, vocab, entities, corpus},
+        # languages: {code: {source: weight}}}; None = synth.textsynth.DEFAULT_SOURCES
+        self.text_config = text or {}
         self.engine = TextEngine(registry)
         self._chains: dict[tuple[str, str], tuple[Any, ...]] = {}
         self.memo: dict[Any, Any] = {}  # per-worker facts scenes derive from fonts and corpus
@@ -91,6 +95,15 @@ class RenderContext:
         if text is None or not text.paragraphs:
             raise PolyglyphError(f"language {code!r} has no corpus text; pass --corpus {code}=PATH")
         return text
+
+    def text_sources(self, code: str) -> dict[str, float]:
+        """Source weights of a language's page text (the run's mix, with its per-language
+        override on top)."""
+        from synth.textsynth import DEFAULT_SOURCES
+
+        sources = dict(self.text_config.get("sources") or DEFAULT_SOURCES)
+        sources.update((self.text_config.get("languages") or {}).get(code, {}))
+        return sources
 
     def style(self, code: str, size: int, font_style: str = "sans",
               direction: str | None = None) -> TextStyle:

@@ -111,6 +111,8 @@ def test_document_structure_and_paragraph_provenance(ctx, corpus):
         roles_seen.update(line.role for line in page.lines)
         text = corpus[page.language]
         by_id = dict(zip(text.paragraph_ids, text.paragraphs, strict=True))
+        # synthesised paragraphs (ids "syn:…") carry their text in the render record
+        by_id.update((p["id"], p["text"]) for p in page.render["paragraphs"] if "text" in p)
         shown = page.extras["paragraphs"]
         assert shown, language
         for item in shown:

@@ -22,6 +22,7 @@ import numpy as np
 from pipelines.errors import PolyglyphError
 from synth.layout import DocumentPlanner, PlannedLine, even_size
 from synth.page import Block, Page, map_page_geometry
+from synth.pagetext import base_weight, capacity, compose, language_text, udhr_only
 from synth.render import (
     ACCENT_INKS,
     PRINT_INKS,
@@ -103,38 +104,14 @@ def sample(spec: PageSpec, rng: np.random.Generator, ctx: RenderContext) -> dict
     body_colour = pick(rng, PRINT_INKS)
     accent = pick(rng, ACCENT_INKS) if rng.random() < 0.45 else body_colour
 
-    ids = corpus.paragraph_ids
-    start = int(rng.integers(0, max(1, len(ids) - 2)))
-    show_title = start == 0 or (ids[0] == "title" and rng.random() < 0.5)
-    budget = int(3 * w * h / (body * body)) + 200  # generous: apply stops when the page is full
-    paragraphs: list[dict[str, Any]] = []
-    if show_title and ids[0] == "title":
-        paragraphs.append({"index": 0, "id": "title", "kind": "title"})
-        start = max(start, 1)
-    chars = 0
-    list_style, list_n, list_article = None, 0, None
-    for index in range(start, len(ids)):
-        pid = ids[index]
-        kind = _kind(pid)
-        item: dict[str, Any] = {"index": index, "id": pid, "kind": kind}
-        article = pid.split(".")[0]
-        if kind == "paragraph":
-            if article != list_article:
-                list_article, list_n = article, 0
-                siblings = sum(1 for other in ids if other.split(".")[0] == article)
-                many = siblings > 2 or not pid.startswith("a")
-                markers = RTL_LIST_MARKERS if info.direction == "rtl" else LIST_MARKERS
-                list_style = pick(rng, markers) if many and rng.random() < 0.35 else None
-            if list_style is not None:
-                list_n += 1
-                item["kind"] = "list-item"
-                item["marker"] = _marker(list_style, list_n)
-            if spec.style_mix > 0 and rng.random() < spec.style_mix:
-                item["hand"] = sample_hand(rng, body * 1.1, has_hand_font)
-        paragraphs.append(item)
-        chars += len(corpus.paragraphs[index])
-        if chars > budget:
-            break
+    sources = ctx.text_sources(info.code)
+    if udhr_only(sources, corpus):
+        paragraphs = _corpus_paragraphs(rng, spec, corpus, info, body, w, h, has_hand_font)
+    else:
+        plan_w, plan_h = (h, w) if mode == "rotated" else (w, h)
+        budget = int(1.25 * capacity(plan_w, plan_h, body, info.script))
+        paragraphs = _mixed_paragraphs(rng, spec, ctx, info, corpus, sources, budget, body,
+                                       has_hand_font)
 
     header, footer, number = _sample_decorations(rng, ctx, info, corpus, mode)
     return {
@@ -169,6 +146,75 @@ def sample(spec: PageSpec, rng: np.random.Generator, ctx: RenderContext) -> dict
         "page_number": number,
         "page_number_align": pick(rng, ("center", "end")),
     }
+
+
+def _corpus_paragraphs(rng: np.random.Generator, spec: PageSpec, corpus: Any, info: Any,
+                       body: int, w: int, h: int, has_hand_font: bool) -> list[dict[str, Any]]:
+    """A contiguous run of corpus paragraphs (the page text when the mix is the corpus alone)."""
+    ids = corpus.paragraph_ids
+    start = int(rng.integers(0, max(1, len(ids) - 2)))
+    show_title = start == 0 or (ids[0] == "title" and rng.random() < 0.5)
+    budget = int(3 * w * h / (body * body)) + 200  # generous: apply stops when the page is full
+    paragraphs: list[dict[str, Any]] = []
+    if show_title and ids[0] == "title":
+        paragraphs.append({"index": 0, "id": "title", "kind": "title"})
+        start = max(start, 1)
+    chars = 0
+    list_style, list_n, list_article = None, 0, None
+    for index in range(start, len(ids)):
+        pid = ids[index]
+        kind = _kind(pid)
+        item: dict[str, Any] = {"index": index, "id": pid, "kind": kind}
+        article = pid.split(".")[0]
+        if kind == "paragraph":
+            if article != list_article:
+                list_article, list_n = article, 0
+                siblings = sum(1 for other in ids if other.split(".")[0] == article)
+                many = siblings > 2 or not pid.startswith("a")
+                markers = RTL_LIST_MARKERS if info.direction == "rtl" else LIST_MARKERS
+                list_style = pick(rng, markers) if many and rng.random() < 0.35 else None
+            if list_style is not None:
+                list_n += 1
+                item["kind"] = "list-item"
+                item["marker"] = _marker(list_style, list_n)
+            if spec.style_mix > 0 and rng.random() < spec.style_mix:
+                item["hand"] = sample_hand(rng, body * 1.1, has_hand_font)
+        paragraphs.append(item)
+        chars += len(corpus.paragraphs[index])
+        if chars > budget:
+            break
+
+    return paragraphs
+
+
+def _mixed_paragraphs(rng: np.random.Generator, spec: PageSpec, ctx: RenderContext, info: Any,
+                      corpus: Any, sources: dict[str, float], budget: int, body: int,
+                      has_hand_font: bool) -> list[dict[str, Any]]:
+    """Paragraphs from the run's source mix (synth.pagetext.compose), with list markers for
+    synthesised list items and handwritten paragraphs as in the corpus-only page."""
+    ids = corpus.paragraph_ids
+    start = int(rng.integers(0, max(1, len(ids) - 2)))
+    show_title = ids[0] == "title" and (start == 0 or rng.random() < 0.5)
+    show_title = show_title and base_weight(sources, corpus) > 0
+    lt = language_text(ctx, info.code)
+    items = compose(rng, lt, corpus, sources, budget, max(start, 1 if show_title else 0),
+                    info.direction)
+    paragraphs: list[dict[str, Any]] = []
+    if show_title and not (items and items[0]["kind"] == "title"):
+        paragraphs.append({"index": 0, "id": "title", "kind": "title"})
+    markers = RTL_LIST_MARKERS if info.direction == "rtl" else LIST_MARKERS
+    list_style, list_n = pick(rng, markers), 0
+    for item in items:
+        if item["kind"] == "list-item":
+            list_n += 1
+            item["marker"] = _marker(list_style, list_n)
+        else:
+            list_n = 0
+        if item["kind"] in ("paragraph", "list-item") and spec.style_mix > 0 \
+                and rng.random() < spec.style_mix:
+            item["hand"] = sample_hand(rng, body * 1.1, has_hand_font)
+        paragraphs.append(item)
+    return paragraphs
 
 
 def _sample_decorations(rng: np.random.Generator, ctx: RenderContext, info: Any, corpus: Any,

@@ -1,0 +1,233 @@
+"""Text sources beyond the UDHR: frequency vocabularies, CLDR exemplars, common Han/Hangul lists.
+
+- Vocabularies come from the PyPI package `wordfreq` (42 languages, words by frequency), read
+  at run time; a language it lacks simply has no vocabulary source.
+- CLDR main exemplar characters and the Han lists (通用规范汉字表 levels from Unihan `kTGH`,
+  常用漢字 from `kJoyoKanji`) are facts shipped in `data/textsources.json.gz` (~90 KB), built
+  from Debian's unicode-cldr-core and unicode-data by tools/build_text_sources.py.
+- Hangul KS X 1001 (the 2,350 syllables EUC-KR encodes) and Big5's 5,401 frequent hanzi
+  (level 1, 0xA440-0xC67E) are derived from Python's own codecs.
+
+`letter_groups` names a text's writing systems by the first word of each letter's Unicode name
+(LATIN, CYRILLIC, CJK, HIRAGANA…): enough to tell whether a vocabulary, an exemplar set or a
+user's corpus is in the script a language is written in, without a script table.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+
+from pipelines.errors import PolyglyphError
+
+DATA_PATH = Path(__file__).resolve().parent / "data" / "textsources.json.gz"
+VOCAB_SIZE = 40_000  # most frequent words kept per language (the long tail is mostly noise)
+# wordfreq's language code for a primary subtag where it differs (or is shared)
+_WORDFREQ = {"no": "nb", "nn": "nb", "tl": "fil", "sr": "sh", "hr": "sh", "bs": "sh"}
+# CLDR locale id for corpus codes whose default CLDR script differs from the code's own
+_CLDR_IDS = {"zh-Hans": "zh", "zh-Hant": "zh_Hant", "sr-Cyrl": "sr", "uz-Latn": "uz",
+             "mn-Cyrl": "mn", "bs-Cyrl": "bs_Cyrl", "az-Cyrl": "az_Cyrl"}
+# letters of these groups count as one writing system (Japanese mixes three)
+_GROUP_ALIASES = {"HIRAGANA": "KANA", "KATAKANA": "KANA", "HALFWIDTH": "KANA"}
+
+
+@cache
+def bundled() -> dict:
+    """The shipped exemplar and Han-list facts (see tools/build_text_sources.py)."""
+    try:
+        with gzip.open(DATA_PATH, "rb") as handle:
+            return json.loads(handle.read())
+    except OSError as exc:
+        raise PolyglyphError(f"text sources file missing or unreadable: {DATA_PATH} ({exc}); "
+                             "rebuild it with tools/build_text_sources.py") from None
+
+
+@cache
+def bundled_digest() -> str:
+    return hashlib.sha256(DATA_PATH.read_bytes()).hexdigest()[:16]
+
+
+def source_versions() -> dict[str, str]:
+    """Versions of every source a synthesised text depends on (recorded in the manifest, and
+    hashed with the config, so a new wordfreq release names a new run)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"textsources": bundled_digest()}
+    for name in ("wordfreq", "babel", "faker"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "absent"
+    return out
+
+
+def primary(code: str) -> str:
+    return code.split("-")[0].lower()
+
+
+@cache
+def letter_group(ch: str) -> str | None:
+    """Writing-system group of a letter (first word of its Unicode name), None for non-letters."""
+    if not unicodedata.category(ch).startswith("L"):
+        return None
+    name = unicodedata.name(ch, "")
+    if not name:
+        return None
+    word = name.split(" ", 1)[0]
+    return _GROUP_ALIASES.get(word, word)
+
+
+def letter_groups(text: str, limit: int = 200_000) -> Counter[str]:
+    """How many letters of each writing-system group the first `limit` characters hold."""
+    counts: Counter[str] = Counter()
+    for ch, n in Counter(text[:limit]).items():
+        group = letter_group(ch)
+        if group is not None:
+            counts[group] += n
+    return counts
+
+
+def main_groups(text: str, share: float = 0.05) -> frozenset[str]:
+    """The groups holding at least `share` of a text's letters (its scripts)."""
+    counts = letter_groups(text)
+    total = sum(counts.values()) or 1
+    return frozenset(g for g, n in counts.items() if n / total >= share)
+
+
+def script_mismatch(text: str, reference: str) -> str | None:
+    """Why `text` is not written like `reference` (the language's UDHR text), or None.
+
+    Refused when under half of its letters are in the reference's writing systems: Chinese
+    passed as Arabic would otherwise be labelled Arabic, right to left."""
+    counts = letter_groups(text)
+    total = sum(counts.values())
+    if total == 0:
+        return "it has no letters"
+    expected = main_groups(reference)
+    inside = sum(n for g, n in counts.items() if g in expected)
+    if inside / total >= 0.5:
+        return None
+    found = ", ".join(g for g, _ in counts.most_common(2))
+    return (f"its letters are mostly {found}, but the language is written in "
+            f"{', '.join(sorted(expected))}")
+
+
+def exemplars(code: str, reference: str) -> list[str]:
+    """CLDR main exemplar characters of a language (strings, most one character), or [] when
+    CLDR has none or they are in another script than `reference` (its corpus text)."""
+    table = bundled()["exemplars"]
+    candidates = [_CLDR_IDS.get(code), code.replace("-", "_"), primary(code)]
+    found = next((table[c] for c in candidates if c and c in table), None)
+    if not found:
+        return []
+    expected = main_groups(reference)
+    groups = Counter(g for item in found for ch in item if (g := letter_group(ch)))
+    if not groups or groups.most_common(1)[0][0] not in expected:
+        return []
+    return list(found)
+
+
+def tgh_level(level: int) -> list[str]:
+    """Level 1, 2 or 3 of the 通用规范汉字表 (3,500 / 3,000 / 1,605 characters)."""
+    return list(bundled()["tgh"][level - 1])
+
+
+@cache
+def ksx1001_hangul() -> tuple[str, ...]:
+    """The 2,350 Hangul syllables of KS X 1001 (what EUC-KR encodes)."""
+    out = []
+    for cp in range(0xAC00, 0xD7A4):
+        try:
+            encoded = chr(cp).encode("euc_kr")
+        except UnicodeEncodeError:
+            continue
+        if len(encoded) == 2:  # the others are 8-byte jamo sequences (a codec extension)
+            out.append(chr(cp))
+    return tuple(out)
+
+
+@cache
+def big5_frequent() -> tuple[str, ...]:
+    """Big5's level-1 hanzi (frequently used, 0xA440-0xC67E): 5,401 Traditional characters."""
+    out = []
+    for lead in range(0xA4, 0xC7):
+        for trail in (*range(0x40, 0x7F), *range(0xA1, 0xFF)):
+            if (lead, trail) > (0xC6, 0x7E):
+                break
+            try:
+                ch = bytes([lead, trail]).decode("big5")
+            except UnicodeDecodeError:
+                continue
+            if unicodedata.category(ch) == "Lo":
+                out.append(ch)
+    return tuple(out)
+
+
+def common_chars(code: str, script: str) -> list[str]:
+    """The common-use list a CJK language's text must cover ([] for other languages)."""
+    lang = primary(code)
+    if lang == "zh":
+        return list(big5_frequent()) if script == "Hant" else tgh_level(1)
+    if lang == "ja":
+        return list(bundled()["joyo"])
+    if lang == "ko":
+        return list(ksx1001_hangul())
+    return []
+
+
+def wordfreq_code(code: str, script: str) -> str | None:
+    """wordfreq's code for a language, or None when it has no list in this script."""
+    try:
+        import wordfreq
+    except ImportError:
+        return None
+    lang = _WORDFREQ.get(primary(code), primary(code))
+    if lang == "zh" and script == "Hant":
+        return None  # wordfreq keeps Chinese in Simplified form
+    if lang == "sh" and script != "Latn":
+        return None
+    return lang if lang in wordfreq.available_languages("best") else None
+
+
+def vocabulary(code: str, script: str, reference: str) -> list[tuple[str, float]]:
+    """(word, frequency) of the language's most frequent words, most frequent first.
+
+    Kept: words of letters (and marks, inner apostrophes or hyphens) in the writing systems of
+    `reference`; no digits, no stray Latin in a Cyrillic list."""
+    lang = wordfreq_code(code, script)
+    if lang is None:
+        return []
+    import wordfreq
+
+    expected = main_groups(reference)
+    out: list[tuple[str, float]] = []
+    # buckets of words by frequency in centibels, most frequent first
+    for index, bucket in enumerate(wordfreq.get_frequency_list(lang, wordlist="best")):
+        freq = 10.0 ** (-index / 100.0)
+        for word in bucket:
+            if _clean_word(word, expected):
+                out.append((word, freq))
+                if len(out) >= VOCAB_SIZE:
+                    return out
+    return out
+
+
+def _clean_word(word: str, expected: Iterable[str]) -> bool:
+    if not 1 <= len(word) <= 24 or word[0] in "'-" or word[-1] in "'-":
+        return False
+    has_letter = False
+    for ch in word:
+        cat = unicodedata.category(ch)
+        if cat.startswith("L"):
+            if letter_group(ch) not in expected:
+                return False
+            has_letter = True
+        elif not (cat.startswith("M") or ch in "'-’"):
+            return False
+    return has_letter

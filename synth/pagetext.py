@@ -1,0 +1,215 @@
+"""A page's paragraphs from the run's source mix (UDHR or user corpus, vocabulary, entities).
+
+`language_text(ctx, code)` builds the per-worker `LanguageText` of a language (once, kept in
+`ctx.memo`); `compose(...)` draws the paragraph list of one document page as plain records:
+base-text paragraphs are referenced by index and id (so translation views find their parallel
+reference), synthesised ones carry their exact `text` and an id starting `syn:` that no corpus
+holds (so no translation view is ever made for them).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from fonts_manifest import textsources
+from synth.content import corpus_words
+from synth.entities import EntityMaker
+from synth.textsynth import (
+    CASED_SCRIPTS,
+    LanguageText,
+    boost_count,
+    effective_sources,
+    punctuation,
+)
+
+MIN_WORDS = 50  # fewer usable vocabulary words: the corpus text's own words are used
+
+
+def drawable(ctx: Any, code: str) -> Callable[[str], bool]:
+    """Whether every font chain of the language (sans, serif, handwriting) draws a text."""
+    key = ("pagetext.drawable", code)
+    if key in ctx.memo:
+        return ctx.memo[key]
+    from fonts_manifest.chains import is_ignorable
+
+    styles = ["sans", "serif"] + (["handwriting"] if ctx.has_style(code, "handwriting") else [])
+    chains = [ctx.chain(code, style) for style in styles]
+    coverages = [[ctx.registry.coverage(face) for face in chain] for chain in chains]
+    chars: dict[str, bool] = {}
+
+    def char_ok(ch: str) -> bool:
+        ok = chars.get(ch)
+        if ok is None:
+            ok = chars[ch] = is_ignorable(ch) or all(
+                any(ord(ch) in cov for cov in covs) for covs in coverages)
+        return ok
+
+    def covers(text: str) -> bool:
+        if not all(char_ok(ch) for ch in text):
+            return False
+        if any(unicodedata.category(ch).startswith("M") for ch in text):
+            try:  # a cluster must sit in one face: shape-level check
+                for chain in chains:
+                    ctx.registry.itemize(text, list(chain))
+            except Exception:  # MissingGlyphError
+                return False
+        return True
+
+    ctx.memo[key] = covers
+    return covers
+
+
+def language_text(ctx: Any, code: str) -> LanguageText:
+    """The synthesiser's sources for a language, filtered by what its fonts draw."""
+    key = ("pagetext.language", code)
+    found = ctx.memo.get(key)
+    if found is not None:
+        return found
+    info = ctx.language(code)
+    base = ctx.text(info.code)
+    reference = "\n".join(base.paragraphs)
+    covers = drawable(ctx, info.code)
+    vocab = [(w, f) for w, f in textsources.vocabulary(info.code, info.script, reference)
+             if covers(w)]
+    source = "wordfreq"
+    if info.code.split("-")[0] == "ko":
+        vocab = [(w, f) for w, f in vocab if len(w) > 1]  # wordfreq splits off particles
+    if len(vocab) < MIN_WORDS:
+        words = corpus_words(info.code, info.script, reference)
+        vocab, source = [(w, 1.0) for w in words if covers(w)], "corpus-words"
+    if not vocab:
+        vocab = [(p, 1.0) for p in base.paragraphs[:1]]
+    words = tuple(w for w, _ in vocab)
+    weights = np.array([f for _, f in vocab], np.float64) ** 0.35
+    cumulative = np.cumsum(weights / weights.sum())
+    targets = _targets(info.code, info.script, reference, covers)
+    ascii_words = tuple(w for w in words[:3000] if w.isascii())
+    cased = info.script in CASED_SCRIPTS and any(w != w.upper() for w in words[:50])
+    lt = LanguageText(
+        code=info.code, script=info.script, words=words, cumulative=cumulative,
+        targets=targets, target_words=_holders(targets, words), covers=covers,
+        entities=EntityMaker(info.code, covers, ascii_words or _english_ascii(ctx)),
+        punct=punctuation(info.script, info.code, covers), cased=cased,
+        boost=boost_count(len(targets)), vocab_source=source,
+        joiner="" if info.script in textsources_no_space() else " ",
+        base_letter=_base_letter(targets, words),
+    )
+    ctx.memo[key] = lt
+    return lt
+
+
+def textsources_no_space() -> frozenset[str]:
+    from synth.linebreak import NO_SPACE_SCRIPTS
+
+    return NO_SPACE_SCRIPTS - {"Ethi"}  # Ethiopic vocabulary is spaced like its UDHR words
+
+
+def _english_ascii(ctx: Any) -> tuple[str, ...]:
+    words = textsources.vocabulary("en", "Latn", "abc")
+    return tuple(w for w, _ in words[:3000])
+
+
+def _targets(code: str, script: str, reference: str,
+             covers: Callable[[str], bool]) -> tuple[str, ...]:
+    """CLDR exemplars (KS X 1001 instead of all 11,172 syllables for Korean) ∪ common list."""
+    common = textsources.common_chars(code, script)
+    exemplar = [] if code.split("-")[0] == "ko" else textsources.exemplars(code, reference)
+    merged = dict.fromkeys([*exemplar, *common])
+    return tuple(t for t in merged if t.strip() and covers(t))
+
+
+def _holders(targets: tuple[str, ...], words: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
+    """Target → indices of words holding it (at most 40 each, the most frequent)."""
+    single = {t for t in targets if len(t) == 1}
+    found: dict[str, list[int]] = {}
+    for index, word in enumerate(words):
+        for ch in set(word) & single:
+            bucket = found.setdefault(ch, [])
+            if len(bucket) < 40:
+                bucket.append(index)
+    for target in targets:
+        if len(target) > 1:
+            found[target] = [i for i, w in enumerate(words) if target in w][:40]
+    return {t: tuple(v) for t, v in found.items() if v}
+
+
+def _base_letter(targets: tuple[str, ...], words: tuple[str, ...]) -> str:
+    for item in (*targets, *"".join(words[:20])):
+        if len(item) == 1 and unicodedata.category(item).startswith("L"):
+            return item
+    return ""
+
+
+def base_weight(sources: dict[str, float], base: Any) -> float:
+    """Weight of the language's own text: `udhr` for the bundled text, `corpus` for a user's."""
+    return float(sources.get("udhr" if base.source == "udhr" else "corpus", 0.0))
+
+
+def udhr_only(sources: dict[str, float], base: Any) -> bool:
+    """Whether pages are the base text alone (the corpus-only page of earlier versions)."""
+    synthetic = float(sources.get("vocab", 0.0)) + float(sources.get("entities", 0.0))
+    del base  # the base text is always there; only the synthetic weights decide
+    return synthetic <= 0
+
+
+# -- one page -------------------------------------------------------------------------------
+
+
+def capacity(width: int, height: int, body: int, script: str) -> int:
+    """About how many characters of body text a page holds (CJK glyphs are twice as wide)."""
+    em = 1.0 if script in ("Hans", "Hant", "Hani", "Jpan", "Hang", "Kore") else 0.5
+    return int((width * 0.82 / (body * em)) * (height * 0.8 / (body * 1.4)))
+
+
+def compose(rng: np.random.Generator, lt: LanguageText, base: Any, sources: dict[str, float],
+            budget: int, base_start: int, direction: str) -> list[dict[str, Any]]:
+    """Paragraph records of one page: each slot's source drawn by weight; base paragraphs run
+    on from `base_start`; the page's boosted words go into its first synthesised paragraph,
+    which comes within the first quarter of the budget."""
+    mix = effective_sources(sources, base.source == "udhr", bool(lt.words))
+    names = sorted(mix)
+    weights = np.array([mix[n] for n in names], np.float64)
+    weights /= weights.sum()
+    boost = lt.pick_targets(rng)
+    out: list[dict[str, Any]] = []
+    chars, next_base, synthetic = 0, base_start, 0
+    if mix["base"] <= 0 and rng.random() < 0.5:
+        out.append({"id": "syn:title", "kind": "title", "source": "vocab",
+                    "text": lt.case(lt.heading(rng, boost), rng, 0.35, 0.4)})
+    while chars <= budget:
+        name = names[int(rng.choice(len(names), p=weights))]
+        if name == "base" and synthetic == 0 and chars > budget / 4 and mix["vocab"] + mix["entities"] > 0:
+            name = "vocab" if mix["vocab"] > 0 else "entities"
+        if name == "base":
+            if next_base >= len(base.paragraph_ids):
+                next_base = 1 if len(base.paragraph_ids) > 1 else 0
+            pid = base.paragraph_ids[next_base]
+            kind = "heading" if pid.endswith(".h") else "paragraph"
+            out.append({"index": next_base, "id": pid, "kind": kind})
+            chars += len(base.paragraphs[next_base])
+            next_base += 1
+            continue
+        item = _synthetic(rng, lt, name, boost, len(out))
+        synthetic += 1
+        out.append(item)
+        chars += len(item["text"])
+    return out
+
+
+def _synthetic(rng: np.random.Generator, lt: LanguageText, source: str, boost: list[str],
+               position: int) -> dict[str, Any]:
+    entity_p = 0.35 if source == "vocab" else 0.95
+    roll = rng.random()
+    if roll < 0.16:
+        kind, text = "heading", lt.case(lt.heading(rng, boost), rng, 0.45, 0.35)
+    elif roll < 0.28:
+        kind = "list-item"
+        text = lt.case(lt.paragraph(rng, boost, entity_p, (1, 3)), rng, 0.15, 0.05)
+    else:
+        kind = "paragraph"
+        text = lt.case(lt.paragraph(rng, boost, entity_p), rng, 0.13, 0.04)
+    return {"id": f"syn:{position}", "kind": kind, "source": source, "text": text}

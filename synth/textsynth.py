@@ -1,0 +1,228 @@
+"""Page text beyond the UDHR: sentences from a frequency vocabulary, entities, casing, and
+rare-character boosting, returned exactly as they will be drawn.
+
+One `LanguageText` per worker and language holds what the synthesiser draws from: the words
+(wordfreq where it has the language, else the words of the language's corpus text), sampled
+by frequency flattened with `FREQ_POWER` so the long tail appears; the *targets* (CLDR main
+exemplars, and for zh/ja/ko the common-use lists of `fonts_manifest.textsources`) with, for
+each, the words that hold it; the entity maker; the script's punctuation. Everything is
+filtered once by what every font chain of the language draws (`covers`), so nothing emitted
+is tofu. Each page draws `boost` targets uniformly, which brings every target onto some page
+within a few thousand pages while the text stays mostly natural words.
+
+Randomness comes only from the page's Generator; a paragraph's text depends on (seed, index).
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from synth.entities import EntityMaker
+
+SOURCES = ("udhr", "vocab", "entities", "corpus")
+DEFAULT_SOURCES = {"udhr": 1.0, "vocab": 2.0, "entities": 1.0, "corpus": 3.0}
+FREQ_POWER = 0.35  # frequency ** power: flatter than Zipf, so 1,000 pages reach 10^4 words
+CASED_SCRIPTS = frozenset({"Latn", "Cyrl", "Grek", "Armn", "Copt", "Glag", "Adlm", "Cher", "Osge"})
+_NO_SPACE = frozenset({"Hans", "Hant", "Hani", "Jpan", "Thai", "Laoo", "Khmr", "Mymr", "Tibt"})
+_CJK = frozenset({"Hans", "Hant", "Hani", "Jpan"})
+
+# (sentence ends with weights, comma, quote pair, pause) per script family; ASCII fallback
+_PUNCT: dict[str, dict[str, Any]] = {
+    "cjk": {"ends": (("。", 8), ("！", 1), ("？", 1), ("……", 0.3)), "comma": ("，", "、"),
+            "quotes": ("「", "」"), "colon": "：", "join": ""},
+    "Arab": {"ends": ((".", 8), ("؟", 1), ("!", 1)), "comma": ("،",), "quotes": ("«", "»"),
+             "colon": ":", "join": " "},
+    "Deva": {"ends": (("।", 8), ("?", 1), ("!", 0.5)), "comma": (",",), "quotes": ("“", "”"),
+             "colon": ":", "join": " "},
+    "Beng": {"ends": (("।", 8), ("?", 1), ("!", 0.5)), "comma": (",",), "quotes": ("“", "”"),
+             "colon": ":", "join": " "},
+    "Ethi": {"ends": (("።", 8), ("?", 1)), "comma": ("፣",), "quotes": ("«", "»"), "colon": "፥",
+             "join": " "},
+    "Armn": {"ends": (("։", 8), ("՞", 0.01), ("!", 0.5)), "comma": (",",), "quotes": ("«", "»"),
+             "colon": ":", "join": " "},
+    "Mymr": {"ends": (("။", 8),), "comma": ("၊",), "quotes": ("“", "”"), "colon": ":", "join": ""},
+    "Khmr": {"ends": (("។", 8),), "comma": (" ",), "quotes": ("«", "»"), "colon": ":", "join": ""},
+    "Tibt": {"ends": (("།", 8),), "comma": ("་",), "quotes": ("《", "》"), "colon": ":", "join": ""},
+    "Grek": {"ends": ((".", 8), (";", 1), ("!", 1)), "comma": (",",), "quotes": ("«", "»"),
+             "colon": ":", "join": " "},
+    "default": {"ends": ((".", 10), ("?", 1), ("!", 1), ("…", 0.3), (";", 0.3)), "comma": (",",),
+                "quotes": ("“", "”"), "colon": ":", "join": " "},
+}
+_FRENCH_QUOTES = ("fr", "ru", "uk", "es", "it", "pt", "de", "pl", "tr", "fa", "ar")
+
+
+@dataclass
+class LanguageText:
+    """What the synthesiser draws from for one language (built once per worker)."""
+
+    code: str
+    script: str
+    words: tuple[str, ...]
+    cumulative: np.ndarray  # sampling CDF over `words`
+    targets: tuple[str, ...]  # exemplars ∪ common-use list, drawable
+    target_words: dict[str, tuple[int, ...]]  # target → indices of words that hold it
+    entities: EntityMaker
+    covers: Callable[[str], bool]
+    punct: dict[str, Any]
+    cased: bool
+    boost: int  # targets drawn per page
+    vocab_source: str  # "wordfreq" or "corpus-words"
+    joiner: str = " "
+    base_letter: str = ""  # carries a combining-mark target drawn without a word
+    stats: dict[str, int] = field(default_factory=dict)
+
+    # -- pieces --------------------------------------------------------------------------
+    def sample_words(self, rng: np.random.Generator, n: int) -> list[str]:
+        idx = np.searchsorted(self.cumulative, rng.random(n), side="right")
+        return [self.words[int(i)] for i in np.minimum(idx, len(self.words) - 1)]
+
+    def pick_targets(self, rng: np.random.Generator) -> list[str]:
+        """This page's boosted words: one per target drawn (a vocabulary word holding it when
+        there is one, else the target itself)."""
+        if not self.targets:
+            return []
+        out = []
+        for i in rng.integers(0, len(self.targets), self.boost):
+            target = self.targets[int(i)]
+            holders = self.target_words.get(target, ())
+            if holders:
+                out.append(self.words[holders[int(rng.integers(len(holders)))]])
+            elif unicodedata.category(target[0]).startswith("M"):
+                out.append(self.base_letter + target)
+            else:
+                out.append(target)
+        return out
+
+    def entity(self, rng: np.random.Generator) -> str | None:
+        made = self.entities.make(rng)
+        return made[1] if made else None
+
+    def end_mark(self, rng: np.random.Generator) -> str:
+        ends = self.punct["ends"]
+        weights = np.array([w for _, w in ends], np.float64)
+        return ends[int(rng.choice(len(ends), p=weights / weights.sum()))][0]
+
+    # -- sentences and paragraphs --------------------------------------------------------
+    def sentence(self, rng: np.random.Generator, boost: list[str], entity_p: float) -> str:
+        cjk = self.script in _CJK
+        n = int(rng.integers(3, 10) if cjk else rng.integers(4, 16))
+        tokens = self.sample_words(rng, n)
+        while boost and rng.random() < 0.6:  # boosted words join the first sentences
+            tokens.insert(int(rng.integers(0, len(tokens) + 1)), boost.pop())
+        if rng.random() < entity_p:
+            for _ in range(int(rng.integers(1, 3))):
+                made = self.entity(rng)
+                if made:
+                    tokens.insert(int(rng.integers(0, len(tokens) + 1)), made)
+        text = self._join(tokens, rng)
+        if self.cased and text[:1].islower():
+            text = text[0].upper() + text[1:]
+        return text + self.end_mark(rng)
+
+    def _join(self, tokens: list[str], rng: np.random.Generator) -> str:
+        out = tokens[0]
+        commas = self.punct["comma"]
+        for token in tokens[1:]:
+            if rng.random() < 0.09:
+                out += commas[int(rng.integers(len(commas)))]
+                out += "" if self.joiner == "" else " "
+            elif self.joiner == "" and _ascii_edge(out[-1], token[0]):
+                out += " "  # Latin tokens inside CJK/Thai text keep a space around them
+            else:
+                out += self.joiner
+            out += token
+        return out
+
+    def paragraph(self, rng: np.random.Generator, boost: list[str], entity_p: float,
+                  sentences: tuple[int, int] = (2, 7)) -> str:
+        count = int(rng.integers(*sentences))
+        parts = [self.sentence(rng, boost, entity_p) for _ in range(count)]
+        if rng.random() < 0.15 and len(parts) > 1:  # a quoted sentence
+            k = int(rng.integers(len(parts)))
+            open_q, close_q = self.punct["quotes"]
+            parts[k] = open_q + parts[k] + close_q
+        joiner = "" if self.script in _NO_SPACE and self.script != "Thai" else " "
+        text = joiner.join(parts)
+        while boost:  # whatever is left goes into the last sentence
+            text += joiner + self.sentence(rng, boost, 0.0)
+        return text
+
+    def heading(self, rng: np.random.Generator, boost: list[str]) -> str:
+        tokens = self.sample_words(rng, int(rng.integers(1, 6)))
+        if boost and rng.random() < 0.5:
+            tokens.append(boost.pop())
+        if rng.random() < 0.25:
+            made = self.entity(rng)
+            if made:
+                tokens.append(made)
+        text = self._join(tokens, rng)
+        if rng.random() < 0.3 and self.covers(self.punct["colon"]):
+            text += self.punct["colon"]
+        return text
+
+    def case(self, text: str, rng: np.random.Generator, upper_p: float, title_p: float) -> str:
+        """ALL CAPS or Title Case sometimes (cased scripts only), when the fonts draw it."""
+        if not self.cased:
+            return text
+        roll = rng.random()
+        if roll < upper_p:
+            cased = upper(text, self.code)
+        elif roll < upper_p + title_p:
+            cased = " ".join(upper(w[:1], self.code) + w[1:] for w in text.split(" "))
+        else:
+            return text
+        return cased if self.covers(cased) else text
+
+
+def _ascii_edge(a: str, b: str) -> bool:
+    return a.isascii() and a.isalnum() or b.isascii() and b.isalnum()
+
+
+def upper(text: str, code: str) -> str:
+    """Locale-aware upper case (Turkic dotted i)."""
+    if code.split("-")[0] in ("tr", "az", "crh", "tt", "kk"):
+        text = text.replace("i", "İ").replace("ı", "I")
+    return text.upper()
+
+
+def punctuation(script: str, code: str, covers: Callable[[str], bool]) -> dict[str, Any]:
+    """The script's punctuation, each mark kept only where the fonts draw it."""
+    base = _PUNCT["cjk"] if script in _CJK else _PUNCT.get(script, _PUNCT["default"])
+    fallback = _PUNCT["default"]
+    ends = tuple((m, w) for m, w in base["ends"] if covers(m)) or ((".", 1.0),)
+    comma = tuple(m for m in base["comma"] if covers(m)) or fallback["comma"]
+    quotes = base["quotes"]
+    if base is fallback and code.split("-")[0] in _FRENCH_QUOTES:
+        quotes = ("«", "»")
+    if not covers("".join(quotes)):
+        quotes = ('"', '"')
+    colon = base["colon"] if covers(base["colon"]) else ":"
+    return {"ends": ends, "comma": comma, "quotes": quotes, "colon": colon}
+
+
+def boost_count(targets: int, pages: int = 1000, passes: float = 3.6) -> int:
+    """Targets per page so each is drawn `passes` times in `pages` pages on average
+    (a target is missed with probability exp(-passes): 2.7 % at 3.6)."""
+    if targets == 0:
+        return 0
+    return int(min(24, max(3, math.ceil(targets * passes / pages))))
+
+
+def effective_sources(sources: Mapping[str, float], base_is_udhr: bool,
+                      has_vocab: bool) -> dict[str, float]:
+    """The weights a page uses: `udhr` weighs the language's UDHR text, `corpus` a user
+    corpus that replaced it (only one of the two exists); `vocab` needs words."""
+    out = {
+        "base": float(sources.get("udhr", 0.0) if base_is_udhr else sources.get("corpus", 0.0)),
+        "vocab": float(sources.get("vocab", 0.0)) if has_vocab else 0.0,
+        "entities": float(sources.get("entities", 0.0)),
+    }
+    if sum(out.values()) <= 0:
+        out["base"] = 1.0
+    return out
