@@ -108,9 +108,16 @@ def _sample_perspective(r: Ranges, rng: np.random.Generator, w: int, h: int) -> 
         "focal": P.uniform(rng, r["focal"], 3),
         "fill": P.uniform(rng, r["fill"], 3),
     }
-    while not _page_in_front(rec, w, h):  # extreme user ranges: tilt less, never past the camera
+    # extreme user ranges: tilt less, never past the camera. Bounded: 0.8^40 of 60 degrees is
+    # under 0.01; a pose still not in front after that (a focal length the limits refuse) is
+    # seen head-on rather than searched for forever
+    for _ in range(40):
+        if _page_in_front(rec, w, h):
+            return rec
         rec["pitch_deg"] = round(rec["pitch_deg"] * 0.8, 3)
         rec["yaw_deg"] = round(rec["yaw_deg"] * 0.8, 3)
+    if not _page_in_front(rec, w, h):
+        rec["pitch_deg"] = rec["yaw_deg"] = 0.0
     return rec
 
 

@@ -14,7 +14,9 @@ Built-in profiles live in `warping/profiles/*.yaml`; a user passes a path to the
       - {step: jpeg, quality: [50, 90]}
 
 Every key a step leaves out keeps its default range; `p` defaults to 1. Ranges are [low, high]
-(a single number means exactly that); a few keys take lists of choices. Sizes are fractions of
+(a single number means exactly that); a few keys take lists of choices. Every number is checked
+against the key's limits (`warping.limits`: finite, and e.g. `focal` in [0.3, 10], `canvas` in
+[0.5, 3], `grid_step` in [2, 64]) when the profile is read. Sizes are fractions of
 the page's short side, angles in degrees. Validation resolves every step against its defaults
 and stops at the first problem with one line naming the profile, the step and the key.
 """
@@ -32,6 +34,7 @@ import yaml
 
 from pipelines.errors import PolyglyphError
 from warping.camera import STEPS as CAMERA_STEPS
+from warping.limits import DENSIFY_STEP, GRID_STEP, check_limits
 from warping.params import StepDef
 from warping.photometric import STEPS as PHOTOMETRIC_STEPS
 from warping.scene import KINDS as BACKGROUND_KINDS
@@ -95,8 +98,10 @@ def validate_profile(data: Any, source: str = "<dict>") -> dict[str, Any]:
     out: dict[str, Any] = {
         "name": str(data.get("name", Path(source).stem)),
         "description": str(data.get("description", "")),
-        "grid_step": _positive_int(data.get("grid_step", 8), f"{where}: grid_step"),
-        "densify_step": _positive_number(data.get("densify_step", 6.0), f"{where}: densify_step"),
+        "grid_step": _bounded_int(data.get("grid_step", 8), GRID_STEP, f"{where}: grid_step"),
+        "densify_step": _bounded_number(
+            data.get("densify_step", 6.0), DENSIFY_STEP, f"{where}: densify_step"
+        ),
         "dewarp": _boolean(data.get("dewarp", False), f"{where}: dewarp"),
     }
     for stage, known in STAGES.items():
@@ -125,7 +130,7 @@ def _validate_step(
         if key == "step":
             continue
         if key == "p":
-            if not _is_number(value) or not 0.0 <= float(value) <= 1.0:
+            if not _is_number(value) or not 0.0 <= float(value) <= 1.0:  # NaN fails too
                 raise PolyglyphError(f"{here}: 'p' must be a probability in [0, 1], got {value!r}")
             resolved["p"] = float(value)
         elif key not in spec.defaults:
@@ -135,6 +140,9 @@ def _validate_step(
             resolved[key] = _validate_choices(value, spec.defaults[key], key, here)
         else:
             resolved[key] = _validate_range(value, key in spec.integers, key, here)
+            problem = check_limits(name, key, *resolved[key])
+            if problem:
+                raise PolyglyphError(f"{here}: {problem}")
     return resolved
 
 
@@ -176,15 +184,20 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _positive_int(value: Any, where: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 2:
-        raise PolyglyphError(f"{where} must be a whole number >= 2, got {value!r}")
+def _bounded_int(value: Any, bounds: tuple[int, int], where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not bounds[0] <= value <= bounds[1]:
+        raise PolyglyphError(
+            f"{where} must be a whole number in [{bounds[0]}, {bounds[1]}], got {value!r}"
+        )
     return value
 
 
-def _positive_number(value: Any, where: str) -> float:
-    if not _is_number(value) or value < 0:
-        raise PolyglyphError(f"{where} must be a number >= 0, got {value!r}")
+def _bounded_number(value: Any, bounds: tuple[float, float], where: str) -> float:
+    # NaN fails both comparisons, so it is refused here too
+    if not _is_number(value) or not bounds[0] <= float(value) <= bounds[1]:
+        raise PolyglyphError(
+            f"{where} must be a number in [{bounds[0]:g}, {bounds[1]:g}], got {value!r}"
+        )
     return float(value)
 
 
