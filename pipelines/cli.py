@@ -12,6 +12,7 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("fonts_manifest.doctor", "Check shaping (raqm), fonts, Tesseract and Ray"),
     "languages": ("fonts_manifest.cli", "List usable languages with their font chains"),
+    "fonts": ("fonts_manifest.fonts_cli", "List font families per script: class, faces, licence"),
     "render": ("synth.cli", "Render one page to PNG + JSON label tree"),
     "preview": ("warping.preview", "Write an HTML gallery of warped samples"),
     "generate": ("pipelines.generate_cli", "Generate a dataset of Parquet shards"),

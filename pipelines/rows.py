@@ -31,6 +31,7 @@ LINE_TYPE = pa.struct(
         ("style", pa.string()),
         ("role", pa.string()),
         ("font", pa.string()),
+        ("font_family", pa.string()),
         ("size", pa.float32()),
         ("visible", pa.float32()),
     ]
@@ -204,6 +205,7 @@ def page_to_row(
             "style": ln.style,
             "role": ln.role,
             "font": ln.font,
+            "font_family": ln.font_family,
             "size": float(ln.size),
             "visible": float(ln.visible),
         }

@@ -58,7 +58,7 @@ def worker_context(config: dict[str, Any], config_hash: str) -> WorkerContext:
     ctx = WorkerContext(
         config=config,
         config_hash=config_hash,
-        render_ctx=RenderContext(registry, corpus),
+        render_ctx=RenderContext(registry, corpus, config.get("fonts")),
         corpus=corpus,
     )
     _CONTEXTS[config_hash] = ctx
