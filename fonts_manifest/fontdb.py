@@ -13,7 +13,9 @@ import fcntl
 import gzip
 import hashlib
 import json
+import logging
 import os
+import struct
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -26,7 +28,7 @@ import numpy as np
 if TYPE_CHECKING:
     from fontTools.ttLib import TTFont
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 SYSTEM_FONT_DIRS = (
     "/usr/share/fonts",
@@ -71,6 +73,24 @@ def font_dirs(extra_dirs: Iterable[str | os.PathLike] = ()) -> list[Path]:
     return [Path(d).expanduser() for d in dirs]
 
 
+def walk_font_dir(directory: Path) -> Iterator[Path]:
+    """Font files under `directory`, following symlinks but entering each real directory once:
+    a symlink loop (a link to a parent) would otherwise be walked forever."""
+    visited: set[tuple[int, int]] = set()
+    for root, dirs, files in os.walk(directory, followlinks=True):
+        try:
+            stat = os.stat(root)
+        except OSError:
+            dirs[:] = []
+            continue
+        if (stat.st_dev, stat.st_ino) in visited:
+            dirs[:] = []
+            continue
+        visited.add((stat.st_dev, stat.st_ino))
+        dirs.sort()
+        yield from (Path(root) / f for f in files if f.lower().endswith(FONT_SUFFIXES))
+
+
 def find_font_files(
     extra_dirs: Iterable[str | os.PathLike] = (),
 ) -> list[tuple[Path, os.stat_result]]:
@@ -78,10 +98,7 @@ def find_font_files(
     candidates: list[Path] = []
     for directory in font_dirs(extra_dirs):
         if directory.is_dir():
-            for root, _dirs, files in os.walk(directory, followlinks=True):
-                candidates.extend(
-                    Path(root) / f for f in files if f.lower().endswith(FONT_SUFFIXES)
-                )
+            candidates.extend(walk_font_dir(directory))
     candidates.extend(packaged_font_files())
     seen: set[tuple[int, int]] = set()
     found = []
@@ -177,6 +194,9 @@ def _face_record(font: TTFont, index: int) -> dict:
     subfamily = _name(font, 17, 2) or "Regular"
     italic = bool(os2 and os2.fsSelection & 1) or "italic" in subfamily.lower()
     cmap = font.getBestCmap() or {}
+    empty = empty_glyph_codepoints(font, cmap)
+    panose = getattr(os2, "panose", None)
+    post = font["post"] if "post" in font else None
     return {
         "index": index,
         "family": _name(font, 16, 1),
@@ -184,8 +204,85 @@ def _face_record(font: TTFont, index: int) -> dict:
         "full_name": _name(font, 4),
         "weight": weight,
         "italic": italic,
-        "ranges": codepoint_ranges(cmap),
+        "width": int(getattr(os2, "usWidthClass", 5) or 5),
+        "panose": [int(getattr(panose, k, 0)) for k in PANOSE_KEYS] if panose else [],
+        "family_class": int(getattr(os2, "sFamilyClass", 0) or 0),
+        "fixed_pitch": bool(post is not None and getattr(post, "isFixedPitch", 0)),
+        "licence": (_name(font, 13) or _name(font, 14))[:300],
+        "empty_glyphs": len(empty),
+        "ranges": codepoint_ranges(cp for cp in cmap if cp not in empty),
     }
+
+
+PANOSE_KEYS = ("bFamilyType", "bSerifStyle", "bWeight", "bProportion")
+
+
+def _cff_empty(bytecode: bytes) -> bool:
+    """Whether a Type 2 charstring ends before any drawing operator (an empty outline).
+
+    Walks operands and operators only up to the first moveto, hintmask or subroutine call, so a
+    real glyph is decided within its first few bytes."""
+    i, n = 0, len(bytecode)
+    while i < n:
+        b = bytecode[i]
+        if 32 <= b <= 246:
+            i += 1
+        elif 247 <= b <= 254:
+            i += 2
+        elif b == 28:
+            i += 3
+        elif b == 255:
+            i += 5
+        elif b in (4, 21, 22, 10, 29, 19, 20):  # movetos, subroutine calls, hintmasks
+            return False
+        elif b == 14:  # endchar (seac accents carry operands: treated as drawing)
+            return True
+        elif b == 12:
+            i += 2
+        else:
+            i += 1
+    return True
+
+
+def empty_glyph_codepoints(font: TTFont, cmap: dict[int, str]) -> set[int]:
+    """Codepoints (not spaces or controls) whose glyph has no outline at all: a face that maps
+    a character to an empty glyph would draw nothing where the label says text (issue 21).
+
+    glyf fonts: a zero-length `loca` entry; CFF: a charstring without drawing operators.
+    Bitmap-only or unreadable outlines are left alone."""
+    try:
+        if "glyf" in font and "loca" in font:
+            loca, order = font["loca"], font.getGlyphOrder()
+            index = {name: i for i, name in enumerate(order)}
+            empty_names = {
+                name for name, i in index.items() if i + 1 < len(loca) and loca[i] == loca[i + 1]
+            }
+        elif "CFF " in font:
+            top = font["CFF "].cff.topDictIndex[0]
+            strings = top.CharStrings
+            empty_names = set()
+            for name in set(cmap.values()):
+                cs = strings[name]
+                code = getattr(cs, "bytecode", None)
+                if code is not None and len(code) < 40 and _cff_empty(code):
+                    empty_names.add(name)
+        else:
+            return set()
+    except Exception:  # noqa: BLE001  # an outline table fontTools cannot read: no verdict
+        return set()
+    return {
+        cp for cp, name in cmap.items()
+        if name in empty_names and not chr(cp).isspace() and not _invisible(cp)
+    }  # fmt: skip
+
+
+def _invisible(cp: int) -> bool:
+    """Characters drawn as nothing on purpose (controls, format characters, selectors)."""
+    import unicodedata
+
+    from fonts_manifest.chains import is_ignorable
+
+    return unicodedata.category(chr(cp)) in {"Zs", "Zl", "Zp"} or is_ignorable(chr(cp))
 
 
 def read_font_file(path: Path) -> list[dict]:
@@ -196,6 +293,9 @@ def read_font_file(path: Path) -> list[dict]:
     global parse_count
     parse_count += 1
     faces = []
+    quiet = logging.getLogger("fontTools")  # "timestamp seems very low" and the like
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
     try:
         if path.suffix.lower() == ".ttc":
             collection = TTCollection(str(path), lazy=True)
@@ -205,9 +305,24 @@ def read_font_file(path: Path) -> list[dict]:
             font = TTFont(str(path), lazy=True)
             faces = [_face_record(font, 0)]
             font.close()
-    except (TTLibError, OSError, KeyError, AssertionError, ValueError, TypeError):
+    except (TTLibError, OSError, KeyError, AssertionError, ValueError, TypeError, struct.error,
+            IndexError, AttributeError) as exc:
+        warn(f"skipping font {path}: unreadable ({type(exc).__name__})")
         return []
+    finally:
+        quiet.setLevel(level)
+    from fonts_manifest.catalog import skip_reason
+
+    for face in faces:
+        reason = skip_reason(face)
+        if reason:
+            warn(f"not sampling font {path}#{face['index']} ({face['family'] or '?'}): {reason}")
     return faces
+
+
+def warn(message: str) -> None:
+    """One line on stderr (a scan happens once per changed file, so this is not repeated)."""
+    print(f"polyglyph: warning: {message}", file=sys.stderr)
 
 
 def _compact_face(entry: dict) -> dict:
@@ -268,7 +383,14 @@ def cache_lock(name: str) -> Iterator[None]:
 
 
 def _stale(entry: dict | None, stat: os.stat_result) -> bool:
-    return entry is None or entry["size"] != stat.st_size or entry["mtime_ns"] != stat.st_mtime_ns
+    """A file is re-read when its size, mtime or ctime changed: ctime also catches a file
+    replaced by one of the same size with its mtime preserved (`cp -p`, archives)."""
+    return (
+        entry is None
+        or entry["size"] != stat.st_size
+        or entry["mtime_ns"] != stat.st_mtime_ns
+        or entry.get("ctime_ns") != stat.st_ctime_ns
+    )
 
 
 def load_face_records(extra_dirs: Iterable[str | os.PathLike] = ()) -> tuple[list[dict], str]:
@@ -306,6 +428,7 @@ def _refresh(found: list[tuple[Path, os.stat_result]], cached: dict, cache_path:
             entry = {
                 "size": stat.st_size,
                 "mtime_ns": stat.st_mtime_ns,
+                "ctime_ns": stat.st_ctime_ns,
                 "faces": read_font_file(path),
             }
             changed = True

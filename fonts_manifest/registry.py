@@ -20,12 +20,12 @@ from pathlib import Path
 
 from PIL import ImageFont
 
-from fonts_manifest import chains, fontdb
+from fonts_manifest import catalog, chains, fontdb, pool
 from fonts_manifest.chains import STYLES, FontFace
 from fonts_manifest.corpus import CorpusText, alias_table, load_corpus
 from pipelines.errors import PolyglyphError
 
-TABLE_VERSION = 10
+TABLE_VERSION = 11
 KEEP_TABLES = 4  # language tables of this many font sets stay cached
 # Language-table entries computed (not taken from the cache) in this process; tests read it.
 entries_computed = 0
@@ -45,6 +45,16 @@ class MissingGlyphError(PolyglyphError):
 
 def unicodedata_name(ch: str) -> str:
     return unicodedata.name(ch, "unnamed")
+
+
+def undrawable_message(info: LanguageInfo) -> str:
+    """"'…' U+2026 in the ar text: no installed font draws it" (the first missing one)."""
+    missing = info.missing[0] if info.missing else ""
+    if not missing:
+        return f"the {info.code} text: the installed fonts do not draw it (coverage {info.coverage})"
+    points = " ".join(f"U+{ord(c):04X}" for c in missing)
+    what = "it" if len(missing) == 1 else "it as one cluster"
+    return f"{missing!r} {points} in the {info.code} text: no installed font draws {what}"
 
 
 @dataclass(frozen=True)
@@ -105,14 +115,18 @@ class FontRegistry:
         self._sets: dict[FontFace, frozenset[int]] = {}
         self._by_key: dict[tuple[str, int], FontFace] = {}
         self._by_family: dict[str, list[FontFace]] = {}
+        self.catalog = pool.Catalog()
         for rec in records:
+            cls = catalog.style_class(rec)
+            kind = "handwriting" if cls == "handwriting" else chains.face_kind(rec["family"])
             face = FontFace(
-                rec["path"], rec["index"], rec["family"], chains.face_kind(rec["family"]),
-                rec["subfamily"], rec["weight"],
+                rec["path"], rec["index"], rec["family"], kind, rec["subfamily"], rec["weight"],
             )  # fmt: skip
             self._ranges[face] = fontdb.compact_ranges(rec["ranges"])
             self._by_key[(face.path, face.index)] = face
             self._by_family.setdefault(face.family, []).append(face)
+            self.catalog.add(face, rec, cls)
+        self._emphasis: dict[tuple[FontFace, str], FontFace | None | bool] = {}
         self._table: dict[str, dict] = {}
         self._infos: dict[str, LanguageInfo] = {}
         self._aliases: dict[str, str] = {}
@@ -230,7 +244,9 @@ class FontRegistry:
         prefix = "Noto Serif" if style == "serif" else "Noto Sans"
         faces = []
         for family in sorted(self._by_family):
-            if family in chains.HANDWRITING_SET:
+            if family in chains.HANDWRITING_SET or self.catalog.classes.get(family) in (
+                catalog.DECORATIVE
+            ):
                 continue
             if any(word in family for word in chains.EXCLUDED_FAMILY_WORDS):
                 continue
@@ -251,15 +267,25 @@ class FontRegistry:
         real = bool(primaries) and (style == "sans" or primaries[0].style == style)
         fallbacks = chains.SERIF_FALLBACKS if style == "serif" else chains.SANS_FALLBACKS
         fallback_faces = [f for name in fallbacks if (f := self.family_face(name)) is not None]
+        candidates = self._candidates(style)
         result = chains.build_chain(
-            primaries, fallback_faces, self._candidates(style), self._set_of, chars, units
+            primaries, fallback_faces, candidates, self._set_of, chars, units
         )
+        if not result.complete:  # any installed face may close a gap no preferred one can
+            chosen = set(candidates)
+            rest = [f for fam in sorted(self._by_family)
+                    if (f := self.family_face(fam)) is not None and f not in chosen]
+            result = chains.build_chain(result.faces, [], rest, self._set_of, chars, units)
         return result, real
 
     def _handwriting_faces(self, text: CorpusText, chars) -> list[FontFace]:
-        """Faces drawing enough of the letters; complete ones first, then preference order."""
+        """Faces drawing enough of the letters; complete ones first, then preference order
+        (the known families of the script, then every other handwriting/brush/kai face)."""
         found = []
-        for family in chains.HANDWRITING_FAMILIES.get(text.script, ()):
+        known = chains.HANDWRITING_FAMILIES.get(text.script, ())
+        others = [f for f, c in sorted(self.catalog.classes.items())
+                  if c == "handwriting" and f not in known and f not in self.catalog.skipped]
+        for family in (*known, *others):
             face = self.family_face(family)
             if face is None:
                 continue
@@ -285,6 +311,7 @@ class FontRegistry:
         entry["real"]["serif"] = serif_real and serif.complete
         if entry["real"]["serif"]:
             entry["chains"]["serif"] = [[f.path, f.index] for f in serif.faces]
+        entry["families"] = pool.eligible_families(self, text)
         hands = self._handwriting_faces(text, chars)
         entry["real"]["handwriting"] = bool(hands)
         entry["handwriting_faces"] = [[f.path, f.index] for f in hands]
@@ -331,11 +358,12 @@ class FontRegistry:
             raise PolyglyphError(f"unknown language {code!r} (see `polyglyph languages`)")
         info = self._infos[canonical]
         if not info.usable:
-            raise PolyglyphError(
-                f"language {code!r} ({info.name}) is not fully covered by the installed fonts "
-                f"(coverage {info.coverage:.4f}, missing {' '.join(info.missing)[:60]!r})"
-            )
+            raise PolyglyphError(undrawable_message(info))
         return info
+
+    def known(self, code: str) -> str | None:
+        """Canonical code of a corpus language, drawable or not (translation targets)."""
+        return self._aliases.get(code.strip().lower().replace("_", "-"))
 
     def has_style(self, code: str, style: str) -> bool:
         if style not in STYLES:
@@ -353,6 +381,27 @@ class FontRegistry:
     def handwriting_faces(self, code: str) -> list[FontFace]:
         """All handwriting faces that draw this language's letters (for variety); may be []."""
         return self._faces(self._table[self.language(code).code]["handwriting_faces"])
+
+    def families(self, code: str) -> dict[str, str]:
+        """{family: class} of the pool families that draw this language's letters."""
+        return self._table[self.language(code).code].get("families", {})
+
+    def family_faces(self, family: str) -> list[FontFace]:
+        return list(self._by_family.get(family, ()))
+
+    def family_chain(self, code: str, family: str) -> list[FontFace]:
+        """`family` first, then the language's chain of the family's class (fallbacks)."""
+        return pool.family_chain(self, code, family)
+
+    def emphasis_face(self, face: FontFace, kind: str, text: str) -> FontFace | None:
+        """Bold or italic face of `face`'s family when it draws all of `text`, else None."""
+        key = (face, kind)
+        found = self._emphasis.get(key, False)
+        if found is False:
+            found = self._emphasis[key] = pool.emphasis_face(self, face, kind)
+        if found is None or not self.coverage(found).covers(text):
+            return None
+        return found
 
     def faces(self) -> list[FontFace]:
         return list(self._by_key.values())

@@ -12,6 +12,7 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("pipelines.doctor_cli", "Check shaping (raqm), fonts, Tesseract, Ray and the lock"),
     "languages": ("fonts_manifest.cli", "List usable languages with their font chains"),
+    "fonts": ("fonts_manifest.fonts_cli", "List font families per script: class, faces, licence"),
     "render": ("synth.cli", "Render one page to PNG + JSON label tree"),
     "text": ("synth.text_cli", "Draw page texts only (no rendering); --stats measures them"),
     "preview": ("warping.preview", "Write an HTML gallery of warped samples"),

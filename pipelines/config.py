@@ -81,6 +81,28 @@ class TextOptions(BaseModel):
         return value
 
 
+class FontOptions(BaseModel):
+    """Which families the page sampler may use: `include` / `exclude` family names (exact, or
+    a trailing `*` for a prefix) and `weights` per style class (multiplying the role's own)."""
+
+    model_config = ConfigDict(extra="forbid")
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    weights: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("weights")
+    @classmethod
+    def _class_weights(cls, weights: dict[str, float]) -> dict[str, float]:
+        from fonts_manifest.catalog import CLASSES
+
+        for name, value in weights.items():
+            if name not in CLASSES:
+                raise ValueError(f"unknown font class {name!r}; choose from {', '.join(CLASSES)}")
+            if not 0.0 <= value <= 1000.0:  # also refuses NaN
+                raise ValueError(f"weight of {name!r} must be in 0..1000, got {value}")
+        return weights
+
+
 class GenerateConfig(BaseModel):
     """Everything a run needs. `languages` and `profiles` are shorthand until `resolve_config`."""
 
@@ -103,6 +125,7 @@ class GenerateConfig(BaseModel):
     corpus: dict[str, str] = Field(default_factory=dict)
     text: TextOptions = Field(default_factory=TextOptions)
     font_dirs: list[str] = Field(default_factory=list)
+    fonts: FontOptions = Field(default_factory=FontOptions)
     # execution only (not hashed)
     out: str | None = None
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=4096)
@@ -230,6 +253,10 @@ def resolve_config(config: GenerateConfig) -> dict[str, Any]:
     corpus = load_corpus(dict(config.corpus) or None)
     registry = FontRegistry.load(extra_dirs=tuple(config.font_dirs), corpus=corpus)
     usable = {info.code: info for info in registry.languages()}
+    if isinstance(config.languages, list | dict):
+        for code in config.languages:  # a code with text no font draws: name the character
+            if code not in usable and registry.known(code) is not None:
+                registry.language(code)
     languages = _resolve_languages(config.languages, usable)
     if config.balance == "script" and not isinstance(config.languages, dict):
         languages = _balance_by_script(languages, usable)
@@ -238,9 +265,11 @@ def resolve_config(config: GenerateConfig) -> dict[str, Any]:
     data["scenes"] = scenes
     data["languages"] = languages
     data["tasks"] = _check_tasks(config.tasks)
-    if config.target_language not in usable:
+    # The target language only feeds the translation view: its text must exist, its fonts
+    # never matter (the page is drawn in the source language).
+    if registry.known(config.target_language) is None:
         raise PolyglyphError(f"target_language: unknown language {config.target_language!r}; "
-                             f"`polyglyph languages` lists the usable codes")
+                             f"`polyglyph languages --all` lists the corpus codes")
     data["profiles"] = {
         name: {"weight": float(w), "profile": _load_profile(name)}
         for name, w in sorted(config.profiles.items())

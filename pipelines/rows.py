@@ -33,6 +33,7 @@ LINE_TYPE = pa.struct(
         ("style", pa.string()),
         ("role", pa.string()),
         ("font", pa.string()),
+        ("font_family", pa.string()),
         ("size", pa.float32()),
         ("visible", pa.float32()),
     ]
@@ -216,6 +217,7 @@ def page_to_row(
             "style": ln.style,
             "role": ln.role,
             "font": ln.font,
+            "font_family": ln.font_family,
             "size": float(ln.size),
             "visible": float(ln.visible),
         }

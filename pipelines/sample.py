@@ -58,7 +58,7 @@ def worker_context(config: dict[str, Any], config_hash: str) -> WorkerContext:
     ctx = WorkerContext(
         config=config,
         config_hash=config_hash,
-        render_ctx=RenderContext(registry, corpus, text=config.get("text")),
+        render_ctx=RenderContext(registry, corpus, config.get("fonts"), text=config.get("text")),
         corpus=corpus,
     )
     _CONTEXTS[config_hash] = ctx

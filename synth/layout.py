@@ -59,7 +59,7 @@ class DocumentPlanner:
     def style(self, role: str, hand: dict[str, Any] | None = None) -> TextStyle:
         fonts, sizes, bold = self.r["fonts"], self.r["sizes"], self.r["bold"]
         if hand is not None and hand["kind"] == "font":
-            key = ("hand", False, "handwriting")
+            key = ("hand", False, fonts.get("hand", "handwriting"))
             size = even_size(sizes["body"] * 1.3)  # script fonts run small for their size
         elif role == "title":
             key, size = ("heading", bold["title"], fonts["heading"]), sizes["title"]
@@ -72,7 +72,13 @@ class DocumentPlanner:
         full_key = (key[0] + str(size), key[1], key[2])
         style = self._styles.get(full_key)
         if style is None:
-            base = self.ctx.style(self.code, size, key[2], self.base_direction)
+            base = self.ctx.style(self.code, size, "handwriting" if key[2].startswith(
+                "handwriting#") else key[2], self.base_direction)
+            if key[2].startswith("handwriting#"):  # the page's writer: one of the hand faces
+                from synth.scenes.kit import chain_for
+
+                base = TextStyle(chain_for(self.ctx, self.code, key[2]), base.size,
+                                 base.language, base.script, base.direction)
             style = TextStyle(base.chain, base.size, base.language, base.script, base.direction,
                               bold=key[1])
             self._styles[full_key] = style

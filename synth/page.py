@@ -51,6 +51,7 @@ class Line:
     direction: str  # ltr | rtl | ttb
     font: str = ""
     style: str = "printed"  # printed | handwritten
+    font_family: str = ""  # family of the line's main run (the face that drew most of it)
     role: str = "paragraph"
     size: float = 0.0
     visible: float = 1.0

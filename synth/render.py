@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from fonts_manifest.sampling import FAMILY_PREFIX, font_name, sample_family
 from pipelines.errors import PolyglyphError
 from synth.page import Page
 from synth.text import TextEngine, TextStyle
@@ -64,9 +65,10 @@ class RenderContext:
     """Per-worker state: the font registry, the corpus and the text engine's shaping caches."""
 
     def __init__(self, registry: Any, corpus: dict[str, Any],
-                 text: dict[str, Any] | None = None) -> None:
+                 fonts: dict[str, Any] | None = None, text: dict[str, Any] | None = None) -> None:
         self.registry = registry
         self.corpus = corpus
+        self.fonts = dict(fonts or {})  # the run's `fonts` policy: include / exclude / weights
         # the run config's `text` section: {sources: {udhr, vocab, entities, corpus},
         # languages: {code: {source: weight}}}; None = synth.textsynth.DEFAULT_SOURCES
         self.text_config = text or {}
@@ -82,9 +84,29 @@ class RenderContext:
         key = (code, style)
         chain = self._chains.get(key)
         if chain is None:
-            chain = tuple(self.registry.chain(code, style))
+            if style.startswith(FAMILY_PREFIX):
+                chain = tuple(self.registry.family_chain(code, style[len(FAMILY_PREFIX):]))
+            else:
+                chain = tuple(self.registry.chain(code, style))
             self._chains[key] = chain
         return chain
+
+    def sample_font(self, rng: np.random.Generator, code: str, role: str,
+                    style: str | None = None) -> str:
+        """A font name for one block and role: `family:<name>` drawn from the language's
+        eligible families (see `fonts_manifest.sampling`), else `style` or sans/serif."""
+        families = self._families(code)
+        family = sample_family(rng, families, role, self.fonts, style)
+        fallback = style or ("serif" if rng.random() < 0.5 else "sans")
+        return font_name(family, fallback)
+
+    def _families(self, code: str) -> dict[str, str]:
+        key = ("families", code)
+        found = self.memo.get(key)
+        if found is None:
+            getter = getattr(self.registry, "families", None)
+            found = self.memo[key] = dict(getter(code)) if getter is not None else {}
+        return found
 
     def has_style(self, code: str, style: str) -> bool:
         return bool(self.registry.has_style(code, style))

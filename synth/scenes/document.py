@@ -74,8 +74,13 @@ def sample(spec: PageSpec, rng: np.random.Generator, ctx: RenderContext) -> dict
     lo, hi = spec.font_size or (max(12, round(17 * scale)), max(13, round(28 * scale)))
     # Even sizes only: pages in one worker then share more shaped words (cache hits).
     body = min(int(hi), max(int(lo), even_size(rng.integers(int(lo), int(hi) + 1))))
-    font_style = spec.font_style or pick(rng, ("serif", "sans"))
-    heading_style = pick(rng, ("serif", "sans"))
+    if mode == "horizontal":  # a family per block role from the pool (fonts_manifest.pool)
+        font_style = ctx.sample_font(rng, info.code, "body", spec.font_style)
+        heading_style = ctx.sample_font(rng, info.code, "heading")
+    else:  # vertical setting keeps the script fonts whose vertical metrics are known good
+        font_style = spec.font_style or pick(rng, ("serif", "sans"))
+        heading_style = pick(rng, ("serif", "sans"))
+    hand_font = f"handwriting#{int(rng.integers(0, 1 << 16))}"  # one writer per page
     sizes = {
         "body": body,
         "title": even_size(body * rng.uniform(1.45, 2.0)),
@@ -123,7 +128,7 @@ def sample(spec: PageSpec, rng: np.random.Generator, ctx: RenderContext) -> dict
         "width": w,
         "height": h,
         "background": sample_background(rng, w, h, tuple(spec.backgrounds)),
-        "fonts": {"body": font_style, "heading": heading_style},
+        "fonts": {"body": font_style, "heading": heading_style, "hand": hand_font},
         "font_files": {  # what those styles resolve to here (for the row; apply re-resolves)
             "body": [face_name(f) for f in ctx.chain(info.code, font_style)[:2]],
             "heading": [face_name(f) for f in ctx.chain(info.code, heading_style)[:2]],

@@ -50,7 +50,7 @@ def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
     width, height = int(spec.width), int(spec.height)
     scale = min(width, height) / 1024
     margin = (spec.margin if spec.margin is not None else float(rng.uniform(0.06, 0.1))) * min(width, height)
-    font = spec.font_style or kit.pick(rng, ("sans", "serif"))
+    font = ctx.sample_font(rng, code, "form", spec.font_style)
     low, high = spec.font_size or (int(18 * scale) + 1, int(26 * scale) + 2)
     size = int(rng.integers(max(8, low), max(9, high)))
     source, label = make_content(spec, rng, ctx, font)

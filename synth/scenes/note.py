@@ -25,7 +25,7 @@ def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
     width, height = int(spec.width), int(spec.height)
     scale = min(width, height) / 1024
     margin = (spec.margin if spec.margin is not None else float(rng.uniform(0.06, 0.1))) * min(width, height)
-    font = spec.font_style or "sans"
+    font = ctx.sample_font(rng, code, "note", spec.font_style or "sans")
     source, label = make_content(spec, rng, ctx, font)
     low, high = spec.font_size or (int(24 * scale) + 1, int(34 * scale) + 2)
     hand_size = float(rng.integers(max(10, low), max(11, high)))

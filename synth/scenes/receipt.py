@@ -79,7 +79,7 @@ def sample_receipt(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, A
     code, rtl = info.code, info.direction == "rtl"
     width, height = int(spec.width), int(spec.height)
     scale = min(width, height) / 1024
-    font = spec.font_style or kit.pick(rng, ("sans", "sans", "serif"))
+    font = ctx.sample_font(rng, code, "receipt", spec.font_style)
     source, label = make_content(spec, rng, ctx, font)
     money = fake.money_format(code, info.script, rng, source.digits)
     paper = _surface(rng, spec, width, height)
@@ -298,7 +298,7 @@ def sample_card(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]
     info = ctx.language(spec.language)
     code, rtl = info.code, info.direction == "rtl"
     width, height = int(spec.width), int(spec.height)
-    font = spec.font_style or kit.pick(rng, ("sans", "serif"))
+    font = ctx.sample_font(rng, code, "card-name", spec.font_style)
     source, label = make_content(spec, rng, ctx, font)
     paper = _surface(rng, spec, width, height)
     ink = kit.pick(rng, kit.PRINT_INKS)

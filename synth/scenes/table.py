@@ -103,7 +103,7 @@ def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
     width, height = int(spec.width), int(spec.height)
     scale = min(width, height) / 1024
     margin = (spec.margin if spec.margin is not None else float(rng.uniform(0.05, 0.09))) * min(width, height)
-    font = spec.font_style or kit.pick(rng, ("sans", "serif"))
+    font = ctx.sample_font(rng, code, "table", spec.font_style)
     source, label = make_content(spec, rng, ctx, font)
     money = fake.money_format(code, info.script, rng, source.digits)
     paper = sample_background(child_rng(rng, "paper"), width, height, tuple(spec.backgrounds),

@@ -119,18 +119,30 @@ class TextEngine:
 
     # -- shaping ---------------------------------------------------------------------------
 
-    def _font(self, face: Any, size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
+    def _font(self, face: Any, size: int, bold: bool = False, text: str = ""
+              ) -> ImageFont.FreeTypeFont:
         if bold:
+            strong = self._bold_face(face, text)
+            if strong is not None:
+                return self.fonts.pil_font(strong, size)
             font = _bold_font(str(getattr(face, "path", "")), int(getattr(face, "index", 0)), size)
             if font is not None:
                 return font
         return self.fonts.pil_font(face, size)
 
-    def _face_file(self, face: Any, bold: bool) -> tuple[str, int]:
-        """(path, index) of the file drawing `face`: its Bold sibling when asked for and
-        installed (the same rule as `_font`)."""
+    def _bold_face(self, face: Any, text: str) -> Any:
+        """The family's bold face when the registry knows one that draws all of `text`."""
+        finder = getattr(self.fonts, "emphasis_face", None)
+        return finder(face, "bold", text) if finder is not None and text else None
+
+    def _face_file(self, face: Any, bold: bool, text: str = "") -> tuple[str, int]:
+        """(path, index) of the file drawing `face`: the family's bold face (or the file's
+        Bold sibling) when asked for and installed (the same rule as `_font`)."""
         path, index = str(getattr(face, "path", "")), int(getattr(face, "index", 0))
         if bold:
+            strong = self._bold_face(face, text)
+            if strong is not None:
+                return str(strong.path), int(strong.index)
             path = bold_sibling(path) or path
         return path, index
 
@@ -143,11 +155,11 @@ class TextEngine:
             if len(self._shaped) > CACHE_LIMIT:
                 _forget_oldest_half(self._shaped)
             if direction == "ttb":
-                font = self._font(face, size, bold)
+                font = self._font(face, size, bold, text)
                 value = float(font.getlength(text, direction=direction,
                                              language=language or None))
             else:
-                path, index = self._face_file(face, bold)
+                path, index = self._face_file(face, bold, text)
                 value = self.glyphs.shape(path, index, size, text, direction, language)
             self._shaped[key] = value
         return value
@@ -166,10 +178,11 @@ class TextEngine:
             if not text.strip():
                 value = EMPTY_INK
             elif direction == "ttb":
-                value = self._shape_ink(text, self._font(face, size, bold), direction, language)
+                value = self._shape_ink(text, self._font(face, size, bold, text), direction,
+                                        language)
             else:
                 shaped = self._shape(text, face, size, direction, language, bold)
-                path, index = self._face_file(face, bold)
+                path, index = self._face_file(face, bold, text)
                 value = self.glyphs.ink(path, index, size, shaped)
             if self.ink_bytes > self.ink_cache_bytes:
                 self._forget_oldest_inks()
@@ -254,7 +267,7 @@ class TextEngine:
         for run_text, face in self.itemize(text, style):
             if not run_text.strip():
                 continue
-            font = self._font(face, style.size, style.bold)
+            font = self._font(face, style.size, style.bold, run_text)
             box = font.getbbox(run_text, direction=direction, language=style.language or None,
                                anchor="mt" if direction == "ttb" else "ls")
             ascent, descent = max(ascent, -float(box[1])), max(descent, float(box[3]))
@@ -462,10 +475,14 @@ class TextEngine:
             if box is not None
         ]
         faces = []
+        drawn: dict[str, int] = {}  # family -> characters its pieces drew
         for piece in layout.pieces:
             name = face_name(piece.face)
-            if piece.word >= 0 and name not in faces:
-                faces.append(name)
+            if piece.word >= 0:
+                if name not in faces:
+                    faces.append(name)
+                family = str(getattr(piece.face, "family", ""))
+                drawn[family] = drawn.get(family, 0) + piece.end - piece.start
         return Line(
             text=layout.text,
             polygon=geometry.polygon,
@@ -474,6 +491,7 @@ class TextEngine:
             script=layout.style.script,
             direction=layout.style.direction,
             font="+".join(faces),
+            font_family=max(drawn, key=drawn.__getitem__) if drawn else "",
             style=style,
             role=role,
             size=float(layout.style.size),

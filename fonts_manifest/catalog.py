@@ -1,0 +1,177 @@
+"""What kind of face a font is, read from the font itself: style class, licence, and whether
+it is usable for text at all.
+
+The class decides which roles a family may take on a page (body text, headings, receipts,
+handwritten values...). It comes from, in order: a small table of known family names (fonts
+whose tables say nothing useful), words in the family name ("Mono", "Slab", "Kai"...), the OS/2
+PANOSE and IBM family class, `post.isFixedPitch` and the OS/2 width class. Pictographic and
+symbol faces, and faces whose outlines are (nearly) all empty, are skipped with a reason.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+CLASSES = (
+    "serif", "sans", "slab", "mono", "condensed", "display", "handwriting", "blackletter",
+)  # fmt: skip
+# Classes whose missing characters fall back to the serif chain (the rest: sans).
+SERIF_LIKE = frozenset({"serif", "slab", "blackletter"})
+# Left out of the Tesseract read-back checks: a reader is not expected to read them cleanly.
+DECORATIVE = frozenset({"display", "handwriting", "blackletter"})
+
+# Families whose tables mislead or say nothing (checked before any other rule; prefix match).
+KNOWN_FAMILIES: tuple[tuple[str, str], ...] = (
+    ("Caveat", "handwriting"), ("Indie Flower", "handwriting"), ("Kalam", "handwriting"),
+    ("Purisa", "handwriting"), ("AR PL UKai", "handwriting"), ("AR PL KaitiM", "handwriting"),
+    ("LXGW WenKai", "handwriting"), ("Klee", "handwriting"), ("Nanum Pen", "handwriting"),
+    ("Nanum Brush", "handwriting"), ("Humor Sans", "handwriting"), ("Kristi", "handwriting"),
+    ("Comic Neue", "handwriting"), ("Isabella", "handwriting"), ("Z003", "handwriting"),
+    ("Kouzan", "handwriting"), ("cwTeX Q Kai", "handwriting"), ("OpenDyslexic", "display"),
+    ("Staypuft", "display"), ("Beteckna", "display"), ("Sixtyfour", "mono"),
+    ("Blankenburg", "blackletter"), ("Linux Biolinum", "sans"), ("Linux Libertine", "serif"),
+    ("URW Bookman", "serif"), ("URW Gothic", "sans"), ("Nimbus Roman", "serif"),
+    ("Nimbus Sans Narrow", "condensed"), ("Nimbus Sans", "sans"), ("Nimbus Mono", "mono"),
+    ("C059", "serif"), ("P052", "serif"), ("Bebas Neue", "display"), ("Yanone", "condensed"),
+    ("Cantarell", "sans"), ("Tlwg Typewriter", "mono"), ("Tlwg Typist", "mono"),
+    ("Tlwg Typo", "mono"), ("Tlwg Mono", "mono"), ("Kinnari", "serif"), ("Norasi", "serif"),
+    ("Laksaman", "serif"), ("Garuda", "sans"), ("Loma", "sans"), ("Sawasdee", "sans"),
+    ("Umpush", "sans"), ("Waree", "sans"), ("Courier Prime", "mono"), ("Inconsolata", "mono"),
+    ("Hack", "mono"), ("Go Mono", "mono"), ("Fira Code", "mono"), ("Anonymous Pro", "mono"),
+    ("Hermit", "mono"), ("Mononoki", "mono"), ("Agave", "mono"), ("JetBrains Mono", "mono"),
+    ("Fantasque Sans Mono", "mono"), ("Roboto Slab", "slab"), ("Noto Serif", "serif"),
+    ("Noto Sans Mono", "mono"), ("Noto Sans", "sans"), ("Noto Kufi", "sans"),
+    ("Noto Naskh", "serif"), ("Noto Nastaliq", "serif"), ("Amiri", "serif"),
+    ("Scheherazade", "serif"), ("Lateef", "serif"), ("KacstBook", "serif"),
+    ("KacstNaskh", "serif"), ("KacstQurn", "serif"), ("KacstPoster", "display"),
+    ("KacstDecorative", "display"), ("KacstArt", "display"), ("KacstPen", "handwriting"),
+    ("KacstScreen", "display"), ("KacstDigital", "display"), ("KacstLetter", "sans"),
+    ("KacstTitle", "display"), ("KacstFarsi", "sans"), ("KacstOffice", "sans"),
+    ("KacstOne", "sans"), ("AR PL UMing", "serif"), ("AR PL SungtiL", "serif"),
+    ("AR PL Mingti", "serif"), ("IPAMincho", "serif"), ("IPAexMincho", "serif"),
+    ("IPAPMincho", "serif"), ("Ume Mincho", "serif"), ("UnBatang", "serif"),
+    ("UnGungseo", "handwriting"), ("UnPilgi", "handwriting"), ("Baekmuk Batang", "serif"),
+    ("Nanum Myeongjo", "serif"), ("Motoya L Cedar", "serif"), ("Seto", "handwriting"),
+    ("Misaki", "display"), ("Konatu", "sans"), ("Samyak", "sans"), ("Sarai", "sans"),
+    ("Lohit", "sans"), ("Gargi", "sans"), ("Chandas", "serif"), ("Nakula", "serif"),
+    ("Sahadeva", "serif"), ("Kalimati", "sans"), ("Annapurna", "serif"),
+)  # fmt: skip
+NAME_WORDS: tuple[tuple[str, str], ...] = (
+    (r"mono\b|\b(code|typewriter|courier|console|terminal|coding)\b", "mono"),
+    (r"\b(hand|handwriting|script|brush|pen|kai|kaiti|pilgi|marker|chalk|comic)\b",
+     "handwriting"),
+    (r"(fraktur|blackletter|textura|unifraktur)", "blackletter"),
+    (r"slab\b", "slab"),
+    (r"(condensed|narrow|compressed)|\bcond\b", "condensed"),
+    (r"\b(display|poster|decorative|titling|shadow|outline|stencil|inline)\b", "display"),
+    (r"sans", "sans"),
+    (r"(serif|mincho|batang|myeongjo|naskh)|\b(ming|mingti|song|sung)\b", "serif"),
+    (r"(gothic|grotesk|grotesque|dotum|gulim|kufi)|\bhei\b", "sans"),
+)  # fmt: skip
+SKIP_WORDS = re.compile(
+    r"(emoji|colou?red\b|\bcolou?r\b|symbol|dingbat|awesome|icons?\b|math|music|wingding|braille|ornament|webdings|"
+    r"unifont|mark ?my ?words|jsmath)", re.IGNORECASE)
+IBM_CLASS = {1: "serif", 2: "serif", 3: "serif", 4: "slab", 5: "slab", 7: "serif", 8: "sans",
+             9: "display", 10: "handwriting"}
+
+
+def known_class(family: str) -> str | None:
+    for prefix, cls in KNOWN_FAMILIES:
+        if family.startswith(prefix):
+            return cls
+    return None
+
+
+def name_class(name: str) -> str | None:
+    low = name.lower().replace("-", " ")
+    for pattern, cls in NAME_WORDS:
+        if re.search(pattern, low):
+            return cls
+    return None
+
+
+def style_class(record: dict) -> str:
+    """One of CLASSES for a cached face record (see `fontdb._face_record`)."""
+    family = record.get("family", "")
+    found = known_class(family) or name_class(family)
+    if found:
+        return found
+    panose: Sequence[int] = record.get("panose") or ()
+    if len(panose) >= 4:
+        if panose[0] == 3:
+            return "handwriting"
+        if panose[0] == 4:
+            return "display"
+        if panose[0] == 2 and panose[3] == 9:
+            return "mono"
+    if record.get("fixed_pitch"):
+        return "mono"
+    if int(record.get("width", 5)) <= 3:
+        return "condensed"
+    ibm = IBM_CLASS.get(int(record.get("family_class", 0)) >> 8)
+    if ibm:
+        return ibm
+    if len(panose) >= 2 and panose[0] == 2:
+        if panose[1] in (11, 12, 13, 14, 15):
+            return "sans"
+        if 2 <= panose[1] <= 10:
+            return "serif"
+    return "sans"
+
+
+LICENCES = (
+    ("OFL", r"open font licen[cs]e|\bofl\b|scripts\.sil\.org/ofl"),
+    ("Apache-2.0", r"apache"),
+    ("GPL with font exception", r"gpl|gnu general public"),
+    ("LPPL", r"latex project public"),
+    ("GUST", r"gust font licen[cs]e"),
+    ("IPA", r"\bipa\b"),
+    ("Arphic", r"arphic public licen[cs]e"),
+    ("Ubuntu Font Licence", r"ubuntu font licen[cs]e"),
+    ("Bitstream Vera", r"bitstream"),
+    ("M+", r"m\+ fonts"),
+    ("MIT", r"\bmit licen[cs]e|permission is hereby granted"),
+    ("public domain", r"public domain"),
+    ("CC-BY", r"creative commons|\bcc[- ]by"),
+)
+
+
+def licence_tag(text: str) -> str:
+    """A short licence name from the licence description (name ID 13) or URL (ID 14)."""
+    low = text.lower()
+    for tag, pattern in LICENCES:
+        if re.search(pattern, low):
+            return tag
+    return "see package" if not text.strip() else "other: " + text.strip().splitlines()[0][:40]
+
+
+def letter_count(ranges: Sequence[int]) -> int:
+    """Letters (categories L*) a face maps, counted over its first ranges (cheap estimate)."""
+    count = 0
+    for i in range(0, len(ranges), 2):
+        for cp in range(ranges[i], min(ranges[i + 1], ranges[i] + 400) + 1):
+            if unicodedata.category(chr(cp))[0] == "L":
+                count += 1
+                if count >= 20:
+                    return count
+    return count
+
+
+def skip_reason(record: dict) -> str | None:
+    """Why a face is not used for text, or None: pictographic/symbol faces, faces without
+    letters, faces whose outlines are mostly empty."""
+    family = record.get("family", "") or record.get("full_name", "")
+    if not family:
+        return "no family name"
+    if SKIP_WORDS.search(family):
+        return "symbol or pictographic face"
+    panose = record.get("panose") or ()
+    if len(panose) >= 1 and panose[0] == 5:
+        return "symbol or pictographic face (PANOSE)"
+    if letter_count(record.get("ranges", ())) < 20:
+        empty = int(record.get("empty_glyphs", 0))
+        return f"draws no letters ({empty} glyphs with empty outlines)" if empty else \
+            "draws fewer than 20 letters"
+    return None

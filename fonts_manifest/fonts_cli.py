@@ -1,0 +1,112 @@
+"""`polyglyph fonts`: the font pool per script — families, class, faces, licence — and which
+scripts have no handwriting font (their handwriting is imitated on print faces)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from fonts_manifest.corpus import load_corpus
+from fonts_manifest.registry import FontRegistry
+from pipelines.errors import PolyglyphError
+
+HAN_SCRIPTS = ("Hans", "Hant", "Jpan", "Hani")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="polyglyph fonts",
+        description="List the font families per script, with style class, faces and licence.",
+    )
+    parser.add_argument("--script", help="only this ISO 15924 script (e.g. Latn, Arab, Hans)")
+    parser.add_argument("--language", help="only families that draw this language's letters")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument(
+        "--font-dir", action="append", default=[], metavar="DIR",
+        help="extra directory searched for .ttf/.otf/.ttc (repeatable)",
+    )  # fmt: skip
+    return parser
+
+
+def catalogue(registry: FontRegistry, languages: list[Any]) -> dict[str, Any]:
+    """Families per script (a family belongs to every script of a language it draws)."""
+    per_script: dict[str, dict[str, set[str]]] = {}
+    hand_scripts: set[str] = set()
+    scripts = set()
+    for info in languages:
+        scripts.add(info.script)
+        for family in registry.families(info.code):
+            per_script.setdefault(info.script, {}).setdefault(family, set()).add(info.code)
+        if registry.handwriting_faces(info.code):
+            hand_scripts.add(info.script)
+    cat = registry.catalog
+    out: dict[str, Any] = {}
+    for script, families in sorted(per_script.items()):
+        out[script] = [
+            {"family": family, "class": cat.classes.get(family, "sans"),
+             "licence": cat.licences.get(family, "see package"),
+             "faces": len([f for f in cat.faces.get(family, []) if f.get("usable")]),
+             "languages": sorted(codes)}
+            for family, codes in sorted(families.items())
+        ]  # fmt: skip
+    counts = {script: len(rows) for script, rows in out.items()}
+    han = {row["family"] for s in HAN_SCRIPTS for row in out.get(s, [])}
+    if han:
+        counts["Han"] = len(han)
+    return {
+        "counts": counts,
+        "classes": dict(Counter(cat.classes[f] for f in cat.classes if f not in cat.skipped)),
+        "families": len([f for f in cat.classes if f not in cat.skipped]),
+        "faces": len(registry.faces()),
+        "imitation_only": sorted(scripts - hand_scripts),
+        "skipped": [{"family": f, "reason": r} for f, r in sorted(cat.skipped.items())],
+        "scripts": out,
+    }
+
+
+def _table(data: dict[str, Any]) -> str:
+    lines = []
+    for script, rows in data["scripts"].items():
+        lines.append(f"{script}: {len(rows)} families")
+        for row in rows:
+            lines.append(f"  {row['family'][:38]:38}  {row['class']:11}  {row['faces']:>2} faces  "
+                         f"{row['licence'][:28]}")
+    counts = ", ".join(f"{s} {n}" for s, n in sorted(data["counts"].items()))
+    lines.append(f"{data['families']} families, {data['faces']} faces; per script: {counts}")
+    if data["imitation_only"]:
+        lines.append("handwriting imitated (no handwriting font): "
+                     + " ".join(data["imitation_only"]))
+    if data["skipped"]:
+        lines.append(f"{len(data['skipped'])} families not sampled (symbol/pictographic/empty)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    for directory in args.font_dir:
+        if not Path(directory).expanduser().is_dir():
+            raise PolyglyphError(f"--font-dir {directory}: not a directory")
+    corpus = load_corpus(languages=[args.language] if args.language else None)
+    registry = FontRegistry.load(extra_dirs=args.font_dir, corpus=corpus)
+    languages = [registry.language(args.language)] if args.language else registry.languages()
+    data = catalogue(registry, languages)
+    if args.script:
+        if args.script not in data["scripts"]:
+            known = ", ".join(sorted(data["scripts"]))
+            raise PolyglyphError(f"--script {args.script!r}: no family found; scripts: {known}")
+        data["scripts"] = {args.script: data["scripts"][args.script]}
+        data["counts"] = {args.script: data["counts"][args.script]}
+    try:
+        if args.json:
+            json.dump(data, sys.stdout, ensure_ascii=False, indent=1)
+            sys.stdout.write("\n")
+        else:
+            print(_table(data))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `polyglyph fonts | head`
+        sys.stdout = None  # type: ignore[assignment]
+    return 0

@@ -1,0 +1,154 @@
+"""The font pool: every installed family, what it is, and which languages it can set.
+
+A family is eligible for a language when its regular face draws all the language's letters
+(Unicode categories L and M of the language's text — its exemplar set as the corpus shows it);
+digits, punctuation and symbols it lacks are drawn, grapheme cluster by cluster, by the
+language's chain of the same class (serif-like families fall back to the serif chain, the rest
+to the sans chain). So a family is never refused for lacking `–` or `•`, and nothing is ever
+drawn as tofu.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fonts_manifest import catalog
+from fonts_manifest.chains import FontFace, is_ignorable, pick_regular
+
+if TYPE_CHECKING:
+    from fonts_manifest.corpus import CorpusText
+    from fonts_manifest.registry import FontRegistry
+
+
+@dataclass
+class Catalog:
+    """Per family: style class, licence, skip reason; filled while the registry loads."""
+
+    classes: dict[str, str] = field(default_factory=dict)
+    licences: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    faces: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def add(self, face: FontFace, record: dict[str, Any], cls: str) -> None:
+        family = face.family
+        if not family:
+            return
+        self.faces.setdefault(family, []).append({
+            "file": face.path, "index": face.index, "subfamily": face.subfamily,
+            "weight": face.weight, "italic": bool(record.get("italic")),
+            "width": int(record.get("width", 5)),
+        })
+        if family not in self.classes or face.subfamily.lower() == "regular":
+            self.classes[family] = cls
+        licence = catalog.licence_tag(str(record.get("licence", "")))
+        if family not in self.licences or self.licences[family] == "see package":
+            self.licences[family] = licence
+        reason = catalog.skip_reason(record)
+        if reason is None:
+            self.skipped.pop(family, None)
+            self.faces[family][-1]["usable"] = True
+        elif not any(f.get("usable") for f in self.faces[family]):
+            self.skipped[family] = reason
+
+
+def letters_of(paragraphs: Iterable[str]) -> str:
+    """The letters and marks a text uses (its exemplar set), as one string."""
+    chars: set[str] = set()
+    for paragraph in paragraphs:
+        chars.update(paragraph)
+    return "".join(sorted(
+        c for c in chars if unicodedata.category(c)[0] in "LM" and not is_ignorable(c)
+    ))  # fmt: skip
+
+
+def eligible_families(registry: FontRegistry, text: CorpusText) -> dict[str, str]:
+    """{family: class} of the pool families whose regular face draws every letter of `text`
+    (for Han and Hangul text: the design's variant for the text's region, when it has one)."""
+    letters = letters_of(text.paragraphs)
+    if not letters:
+        return {}
+    found: dict[str, str] = {}
+    for family, cls in sorted(registry.catalog.classes.items()):
+        if family in registry.catalog.skipped:
+            continue
+        face = registry.family_face(family)
+        if face is not None and registry.coverage(face).covers(letters):
+            found[family] = cls
+    return drop_other_regions(found, text.script)
+
+
+# Region words in CJK family names and the writing they are drawn for.
+REGION_WORDS = {"SC": "Hans", "CN": "Hans", "GB": "Hans", "TC": "Hant", "TW": "Hant",
+                "HK": "Hant", "Big5": "Hant", "JP": "Jpan", "KR": "Kore"}
+SCRIPT_REGION = {"Hans": "Hans", "Hani": "Hans", "Hant": "Hant", "Jpan": "Jpan",
+                 "Kore": "Kore", "Hang": "Kore"}
+
+
+def _region_split(family: str) -> tuple[str, str | None]:
+    words = family.split()
+    regions = [REGION_WORDS[w] for w in words if w in REGION_WORDS]
+    base = " ".join(w for w in words if w not in REGION_WORDS and w != "MBE")
+    return base, (regions[0] if regions else None)
+
+
+def drop_other_regions(families: dict[str, str], script: str) -> dict[str, str]:
+    """Noto Sans CJK JP draws Chinese letters with Japanese glyph forms: where a design has a
+    variant for the text's region (SC for simplified Chinese...), its other variants go."""
+    want = SCRIPT_REGION.get(script)
+    if want is None:
+        return families
+    served = {base for f in families for base, region in [_region_split(f)] if region == want}
+    return {
+        f: c for f, c in families.items()
+        if (split := _region_split(f))[1] in (None, want) or split[0] not in served
+    }  # fmt: skip
+
+
+def fallback_style(cls: str) -> str:
+    """Chain style that draws what a family of class `cls` lacks."""
+    if cls == "handwriting":
+        return "handwriting"
+    return "serif" if cls in catalog.SERIF_LIKE else "sans"
+
+
+def family_chain(registry: FontRegistry, code: str, family: str) -> list[FontFace]:
+    """The family's regular face, then the language's chain of the same class."""
+    face = registry.family_face(family)
+    if face is None:
+        raise_unknown_family(family)
+    cls = registry.catalog.classes.get(family, "sans")
+    rest = registry.chain(code, fallback_style(cls))
+    return [face, *[f for f in rest if f != face]]
+
+
+def raise_unknown_family(family: str) -> None:
+    from pipelines.errors import PolyglyphError
+
+    raise PolyglyphError(f"font family {family!r} is not installed (see `polyglyph fonts`)")
+
+
+def emphasis_face(registry: FontRegistry, face: FontFace, kind: str) -> FontFace | None:
+    """The family's bold (weight nearest 700) or italic (upright weight nearest the face's)
+    face, or None when the family has none."""
+    faces = registry.family_faces(face.family)
+    if kind == "bold":
+        options = [f for f in faces if f.weight >= 600 and not _italic(f)]
+        target = 700
+    else:
+        options = [f for f in faces if _italic(f) and f.weight < 600]
+        target = face.weight
+    if not options:
+        return None
+    return min(options, key=lambda f: (abs(f.weight - target), f.subfamily, f.path, f.index))
+
+
+def _italic(face: FontFace) -> bool:
+    sub = face.subfamily.lower()
+    return "italic" in sub or "oblique" in sub
+
+
+def regular_of(faces: list[FontFace]) -> FontFace | None:
+    return pick_regular(faces)

@@ -1,0 +1,87 @@
+"""Which family sets a block: one draw per block and role, weighted by style class.
+
+Each role has its own class weights (receipts lean on monospace, headings may be condensed or
+display, body text is serif or sans...). The run config multiplies them (`fonts.weights`),
+and `fonts.include` / `fonts.exclude` narrow the families (exact names or `Prefix*`). The
+class is drawn first (among classes with an eligible family), then a family uniformly within
+it, so a class with few families still shows up and a class with hundreds does not crowd the
+rest out. The result is a font name a chain resolves: `family:<name>`, or the plain style
+(`sans` / `serif`) when no family fits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from fonts_manifest.pool import fallback_style
+
+FAMILY_PREFIX = "family:"
+ROLE_WEIGHTS: dict[str, dict[str, float]] = {
+    "body": {"serif": 1.0, "sans": 1.0, "slab": 0.25, "condensed": 0.08, "mono": 0.04},
+    "heading": {"serif": 1.0, "sans": 1.0, "slab": 0.4, "condensed": 0.35, "display": 0.3},
+    "table": {"sans": 1.0, "serif": 0.6, "condensed": 0.4, "mono": 0.3, "slab": 0.2},
+    "receipt": {"mono": 1.0, "sans": 0.5, "condensed": 0.35, "serif": 0.1},
+    "form": {"sans": 1.0, "serif": 0.7, "slab": 0.2, "condensed": 0.2},
+    "card-name": {"serif": 0.8, "sans": 1.0, "display": 0.4, "condensed": 0.3, "slab": 0.2},
+    "card-number": {"mono": 1.0, "sans": 0.6, "condensed": 0.3},
+    "note": {"sans": 1.0, "serif": 0.6},
+}
+# `spec.font_style` asks for serif or sans: which classes honour each.
+STYLE_CLASSES = {"serif": ("serif", "slab", "blackletter"),
+                 "sans": ("sans", "condensed", "mono")}
+
+
+def _matches(family: str, patterns: list[str]) -> bool:
+    return any(family.startswith(p[:-1]) if p.endswith("*") else family == p for p in patterns)
+
+
+def allowed_families(families: Mapping[str, str], policy: Mapping[str, Any]) -> dict[str, str]:
+    """The families a run's `fonts.include` / `fonts.exclude` leave."""
+    include = list(policy.get("include") or [])
+    exclude = list(policy.get("exclude") or [])
+    return {
+        f: c for f, c in families.items()
+        if (not include or _matches(f, include)) and not _matches(f, exclude)
+    }  # fmt: skip
+
+
+def sample_family(rng: np.random.Generator, families: Mapping[str, str], role: str,
+                  policy: Mapping[str, Any], style: str | None = None) -> str | None:
+    """A family name for `role` (None when none fits); always draws twice from `rng`."""
+    u_class, u_family = rng.random(), rng.random()
+    pool = allowed_families(families, policy)
+    weights = dict(ROLE_WEIGHTS.get(role, ROLE_WEIGHTS["body"]))
+    for cls, factor in (policy.get("weights") or {}).items():
+        # multiplies the role's weight; a class the role does not use gets the weight as is
+        weights[cls] = weights[cls] * float(factor) if cls in weights else float(factor)
+    if style in STYLE_CLASSES:
+        weights = {c: w for c, w in weights.items() if c in STYLE_CLASSES[style]}
+    by_class: dict[str, list[str]] = {}
+    for family, cls in sorted(pool.items()):
+        if weights.get(cls, 0.0) > 0:
+            by_class.setdefault(cls, []).append(family)
+    if not by_class and policy.get("include"):  # the user named families: honour them
+        by_class = {"sans": sorted(pool)} if pool else {}
+        weights = {"sans": 1.0}
+    if not by_class:
+        return None
+    classes = sorted(by_class)
+    cum = np.cumsum([weights[c] for c in classes])
+    cls = classes[min(len(classes) - 1, int(np.searchsorted(cum, u_class * cum[-1], "right")))]
+    members = by_class[cls]
+    return members[min(len(members) - 1, int(u_family * len(members)))]
+
+
+def font_name(family: str | None, style: str) -> str:
+    """The record's font name: `family:<name>`, or the plain style when there is no family."""
+    return f"{FAMILY_PREFIX}{family}" if family else style
+
+
+def base_style(font: str, classes: Mapping[str, str]) -> str:
+    """`sans` / `serif` / `handwriting` a font name stands for (for styles and fallbacks)."""
+    if font.startswith(FAMILY_PREFIX):
+        return fallback_style(classes.get(font[len(FAMILY_PREFIX):], "sans"))
+    return font
