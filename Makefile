@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 LOCK := requirements/lock.txt
 UV_VERSION := 0.13.9
 
-.PHONY: setup system venv test demo lint bench bench-quick clean corpus lock
+.PHONY: setup system venv test demo lint bench bench-quick clean corpus lock golden
 
 setup: system venv
 
@@ -31,6 +31,11 @@ lock:
 	  --custom-compile-command "make lock" -o $(LOCK)
 
 venv: $(STAMP)
+
+# Output bytes changed on purpose: record the new shard and row digests (say so in the commit).
+golden: setup
+	$(PY) tools/golden_shards.py --record
+	$(PY) tools/golden.py --record tools/golden.json
 
 test: setup
 	$(PG) doctor
