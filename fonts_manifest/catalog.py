@@ -163,6 +163,8 @@ def skip_reason(record: dict) -> str | None:
     """Why a face is not used for text, or None: pictographic/symbol faces, faces without
     letters, faces whose outlines are mostly empty."""
     family = record.get("family", "") or record.get("full_name", "")
+    if record.get("render_error"):
+        return str(record["render_error"])
     if not family:
         return "no family name"
     if SKIP_WORDS.search(family):

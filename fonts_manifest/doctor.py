@@ -13,6 +13,7 @@ import subprocess
 from collections import defaultdict
 from dataclasses import dataclass
 from importlib import metadata
+from typing import Any
 
 from pipelines.errors import PolyglyphError
 
@@ -20,6 +21,7 @@ RAQM_FIX = "apt-get install libfribidi0 (Pillow's raqm layout loads libfribidi.s
 FONT_FIX = "apt-get install fonts-noto-core fonts-noto-extra fonts-noto-cjk"
 # Languages the demo and the other areas' tests render: each must have a complete chain.
 CORE_LANGUAGES = ("en", "ru", "ar", "he", "fa", "hi", "th", "ja", "zh-Hans", "zh-Hant", "ko", "am")
+POOL_SCRIPTS = ("Latn", "Cyrl", "Grek", "Han", "Hang", "Arab", "Deva", "Thai")
 # Tesseract packs the judges and tests use (mirrors tools/apt-packages.txt).
 TESSERACT_LANGS = (
     "eng", "ara", "heb", "fas", "urd", "hin", "ben", "tam", "tha", "khm", "mya", "bod", "amh",
@@ -86,6 +88,7 @@ def check_fonts() -> list[Check]:
         Check(not missing, "core languages", "missing: " + ", ".join(missing) if missing
               else "all drawable: " + ", ".join(CORE_LANGUAGES), FONT_FIX)
     )  # fmt: skip
+    checks.append(pool_check(registry, infos))
     hand = sorted({f.family for i in infos for f in registry.handwriting_faces(i.code)})
     checks.append(
         Check(bool(hand), "handwriting fonts", ", ".join(hand) or "none",
@@ -93,6 +96,18 @@ def check_fonts() -> list[Check]:
               fatal=False)
     )  # fmt: skip
     return checks
+
+
+def pool_check(registry: Any, infos: list[Any]) -> Check:
+    """Families the page sampler can use, per script (see `polyglyph fonts`)."""
+    from fonts_manifest.fonts_cli import catalogue
+
+    data = catalogue(registry, infos)
+    counts = data["counts"]
+    shown = ", ".join(f"{s} {counts[s]}" for s in POOL_SCRIPTS if s in counts)
+    detail = (f"{data['families']} families ({shown}); {len(data['skipped'])} not sampled; "
+              f"handwriting imitated for {len(data['imitation_only'])} scripts")
+    return Check(data["families"] > 0, "font pool", detail, FONT_FIX, fatal=False)
 
 
 def check_tesseract() -> list[Check]:

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from fonts_manifest.facecheck import PANOSE_KEYS, empty_glyph_codepoints, render_error
+
 if TYPE_CHECKING:
     from fontTools.ttLib import TTFont
 
@@ -214,77 +216,6 @@ def _face_record(font: TTFont, index: int) -> dict:
     }
 
 
-PANOSE_KEYS = ("bFamilyType", "bSerifStyle", "bWeight", "bProportion")
-
-
-def _cff_empty(bytecode: bytes) -> bool:
-    """Whether a Type 2 charstring ends before any drawing operator (an empty outline).
-
-    Walks operands and operators only up to the first moveto, hintmask or subroutine call, so a
-    real glyph is decided within its first few bytes."""
-    i, n = 0, len(bytecode)
-    while i < n:
-        b = bytecode[i]
-        if 32 <= b <= 246:
-            i += 1
-        elif 247 <= b <= 254:
-            i += 2
-        elif b == 28:
-            i += 3
-        elif b == 255:
-            i += 5
-        elif b in (4, 21, 22, 10, 29, 19, 20):  # movetos, subroutine calls, hintmasks
-            return False
-        elif b == 14:  # endchar (seac accents carry operands: treated as drawing)
-            return True
-        elif b == 12:
-            i += 2
-        else:
-            i += 1
-    return True
-
-
-def empty_glyph_codepoints(font: TTFont, cmap: dict[int, str]) -> set[int]:
-    """Codepoints (not spaces or controls) whose glyph has no outline at all: a face that maps
-    a character to an empty glyph would draw nothing where the label says text (issue 21).
-
-    glyf fonts: a zero-length `loca` entry; CFF: a charstring without drawing operators.
-    Bitmap-only or unreadable outlines are left alone."""
-    try:
-        if "glyf" in font and "loca" in font:
-            loca, order = font["loca"], font.getGlyphOrder()
-            index = {name: i for i, name in enumerate(order)}
-            empty_names = {
-                name for name, i in index.items() if i + 1 < len(loca) and loca[i] == loca[i + 1]
-            }
-        elif "CFF " in font:
-            top = font["CFF "].cff.topDictIndex[0]
-            strings = top.CharStrings
-            empty_names = set()
-            for name in set(cmap.values()):
-                cs = strings[name]
-                code = getattr(cs, "bytecode", None)
-                if code is not None and len(code) < 40 and _cff_empty(code):
-                    empty_names.add(name)
-        else:
-            return set()
-    except Exception:  # noqa: BLE001  # an outline table fontTools cannot read: no verdict
-        return set()
-    return {
-        cp for cp, name in cmap.items()
-        if name in empty_names and not chr(cp).isspace() and not _invisible(cp)
-    }  # fmt: skip
-
-
-def _invisible(cp: int) -> bool:
-    """Characters drawn as nothing on purpose (controls, format characters, selectors)."""
-    import unicodedata
-
-    from fonts_manifest.chains import is_ignorable
-
-    return unicodedata.category(chr(cp)) in {"Zs", "Zl", "Zp"} or is_ignorable(chr(cp))
-
-
 def read_font_file(path: Path) -> list[dict]:
     """Face records of one file (several for a .ttc); [] when fontTools cannot read it."""
     # imported here: a warm worker never parses a font, and fontTools.ttLib is ~2.3 MiB of RSS
@@ -314,6 +245,9 @@ def read_font_file(path: Path) -> list[dict]:
     from fonts_manifest.catalog import skip_reason
 
     for face in faces:
+        error = render_error(path, face)
+        if error:
+            face["render_error"] = error
         reason = skip_reason(face)
         if reason:
             warn(f"not sampling font {path}#{face['index']} ({face['family'] or '?'}): {reason}")
@@ -407,11 +341,15 @@ def load_face_records(extra_dirs: Iterable[str | os.PathLike] = ()) -> tuple[lis
         files = {str(path): cached[str(path)] for path, _ in found}
     digest = hashlib.sha1()
     records = []
+    env_dirs = [d for d in os.environ.get("POLYGLYPH_FONT_DIRS", "").split(os.pathsep) if d]
+    user_roots = tuple(str(Path(d).expanduser().absolute()) + os.sep
+                       for d in [*env_dirs, *extra_dirs])
     for key in sorted(files):
         entry = files[key]
         digest.update(f"{key}\0{entry['size']}\0{entry['mtime_ns']}\n".encode())
+        user = key.startswith(user_roots)  # a user's --font-dir / POLYGLYPH_FONT_DIRS face
         records.extend(
-            {**face, "ranges": compact_ranges(face["ranges"]), "path": key}
+            {**face, "ranges": compact_ranges(face["ranges"]), "path": key, "user": user}
             for face in entry["faces"]
         )
     return records, digest.hexdigest()

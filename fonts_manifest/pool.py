@@ -31,6 +31,7 @@ class Catalog:
     licences: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     faces: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    user: set[str] = field(default_factory=set)  # families from the user's font dirs
 
     def add(self, face: FontFace, record: dict[str, Any], cls: str) -> None:
         family = face.family
@@ -41,6 +42,8 @@ class Catalog:
             "weight": face.weight, "italic": bool(record.get("italic")),
             "width": int(record.get("width", 5)),
         })
+        if record.get("user"):
+            self.user.add(family)
         if family not in self.classes or face.subfamily.lower() == "regular":
             self.classes[family] = cls
         licence = catalog.licence_tag(str(record.get("licence", "")))

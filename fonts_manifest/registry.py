@@ -12,9 +12,7 @@ import copy
 import gzip
 import json
 import os
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,76 +21,18 @@ from PIL import ImageFont
 from fonts_manifest import catalog, chains, fontdb, pool
 from fonts_manifest.chains import STYLES, FontFace
 from fonts_manifest.corpus import CorpusText, alias_table, load_corpus
+from fonts_manifest.languageinfo import (  # noqa: F401  # re-exported
+    LanguageInfo,
+    MissingGlyphError,
+    undrawable_message,
+    unicodedata_name,
+)
 from pipelines.errors import PolyglyphError
 
 TABLE_VERSION = 11
 KEEP_TABLES = 4  # language tables of this many font sets stay cached
 # Language-table entries computed (not taken from the cache) in this process; tests read it.
 entries_computed = 0
-
-
-class MissingGlyphError(PolyglyphError):
-    """No face of the chain can draw a grapheme cluster."""
-
-    def __init__(self, char: str, cluster: str) -> None:
-        super().__init__(
-            f"no font in the chain draws U+{ord(char):04X} {unicodedata_name(char)} "
-            f"(in cluster {cluster!r})"
-        )
-        self.char = char
-        self.cluster = cluster
-
-
-def unicodedata_name(ch: str) -> str:
-    return unicodedata.name(ch, "unnamed")
-
-
-def undrawable_message(info: LanguageInfo) -> str:
-    """"'…' U+2026 in the ar text: no installed font draws it" (the first missing one)."""
-    missing = info.missing[0] if info.missing else ""
-    if not missing:
-        return f"the {info.code} text: the installed fonts do not draw it (coverage {info.coverage})"
-    points = " ".join(f"U+{ord(c):04X}" for c in missing)
-    what = "it" if len(missing) == 1 else "it as one cluster"
-    return f"{missing!r} {points} in the {info.code} text: no installed font draws {what}"
-
-
-@dataclass(frozen=True)
-class LanguageInfo:
-    code: str
-    name: str
-    script: str
-    direction: str
-    iso639_3: str
-    fonts: list[str]
-    coverage: float
-    corpus_chars: int
-    styles: tuple[str, ...] = ("sans",)
-    distinct_chars: int = 0
-    families: tuple[str, ...] = ()  # family of each entry of `fonts` (a .ttc path repeats)
-    partial: bool = False  # corpus is an unreviewed excerpt (see CorpusText.partial)
-    missing: tuple[str, ...] = field(default=(), compare=False)
-
-    @property
-    def usable(self) -> bool:
-        return self.coverage >= 1.0 and not self.missing
-
-    def to_dict(self) -> dict:
-        return {
-            "code": self.code,
-            "name": self.name,
-            "script": self.script,
-            "direction": self.direction,
-            "iso639_3": self.iso639_3,
-            "fonts": list(self.fonts),
-            "coverage": self.coverage,
-            "corpus_chars": self.corpus_chars,
-            "distinct_chars": self.distinct_chars,
-            "families": list(self.families),
-            "styles": list(self.styles),
-            "partial": self.partial,
-            "missing": list(self.missing),  # chars or clusters no face draws (first ten)
-        }
 
 
 @lru_cache(maxsize=8)  # each open face maps its whole file again (RSS counts it per mapping)
@@ -117,6 +57,8 @@ class FontRegistry:
         self._by_family: dict[str, list[FontFace]] = {}
         self.catalog = pool.Catalog()
         for rec in records:
+            if rec.get("render_error"):  # warned about when the file was scanned
+                continue
             cls = catalog.style_class(rec)
             kind = "handwriting" if cls == "handwriting" else chains.face_kind(rec["family"])
             face = FontFace(
@@ -273,8 +215,9 @@ class FontRegistry:
         )
         if not result.complete:  # any installed face may close a gap no preferred one can
             chosen = set(candidates)
-            rest = [f for fam in sorted(self._by_family)
-                    if (f := self.family_face(fam)) is not None and f not in chosen]
+            rest = [f for fam in sorted(self._by_family)  # never a handwriting face in print
+                    if (f := self.family_face(fam)) is not None and f not in chosen
+                    and f.style != "handwriting" and fam not in chains.HANDWRITING_SET]
             result = chains.build_chain(result.faces, [], rest, self._set_of, chars, units)
         return result, real
 

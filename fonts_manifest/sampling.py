@@ -11,14 +11,13 @@ rest out. The result is a font name a chain resolves: `family:<name>`, or the pl
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import numpy as np
 
-from fonts_manifest.pool import fallback_style
-
 FAMILY_PREFIX = "family:"
+DEFAULT_USER_SHARE = 0.5
 ROLE_WEIGHTS: dict[str, dict[str, float]] = {
     "body": {"serif": 1.0, "sans": 1.0, "slab": 0.25, "condensed": 0.08, "mono": 0.04},
     "heading": {"serif": 1.0, "sans": 1.0, "slab": 0.4, "condensed": 0.35, "display": 0.3},
@@ -49,10 +48,25 @@ def allowed_families(families: Mapping[str, str], policy: Mapping[str, Any]) -> 
 
 
 def sample_family(rng: np.random.Generator, families: Mapping[str, str], role: str,
-                  policy: Mapping[str, Any], style: str | None = None) -> str | None:
-    """A family name for `role` (None when none fits); always draws twice from `rng`."""
-    u_class, u_family = rng.random(), rng.random()
+                  policy: Mapping[str, Any], style: str | None = None,
+                  user: Collection[str] = ()) -> str | None:
+    """A family name for `role` (None when none fits); always draws three times from `rng`.
+
+    Families from the user's font dirs take `policy["user_share"]` (default 0.5) of the draws
+    where one of them fits the role: a user who brings fonts wants to see them on the page,
+    even among hundreds of installed families."""
+    u_user, u_class, u_family = rng.random(), rng.random(), rng.random()
     pool = allowed_families(families, policy)
+    mine = {f: c for f, c in pool.items() if f in user}
+    if mine and u_user < float(policy.get("user_share", DEFAULT_USER_SHARE)):
+        found = _draw(mine, role, policy, style, u_class, u_family)
+        if found is not None:
+            return found
+    return _draw(pool, role, policy, style, u_class, u_family)
+
+
+def _draw(pool: Mapping[str, str], role: str, policy: Mapping[str, Any], style: str | None,
+          u_class: float, u_family: float) -> str | None:
     weights = dict(ROLE_WEIGHTS.get(role, ROLE_WEIGHTS["body"]))
     for cls, factor in (policy.get("weights") or {}).items():
         # multiplies the role's weight; a class the role does not use gets the weight as is
@@ -78,10 +92,3 @@ def sample_family(rng: np.random.Generator, families: Mapping[str, str], role: s
 def font_name(family: str | None, style: str) -> str:
     """The record's font name: `family:<name>`, or the plain style when there is no family."""
     return f"{FAMILY_PREFIX}{family}" if family else style
-
-
-def base_style(font: str, classes: Mapping[str, str]) -> str:
-    """`sans` / `serif` / `handwriting` a font name stands for (for styles and fallbacks)."""
-    if font.startswith(FAMILY_PREFIX):
-        return fallback_style(classes.get(font[len(FAMILY_PREFIX):], "sans"))
-    return font

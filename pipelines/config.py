@@ -89,6 +89,8 @@ class FontOptions(BaseModel):
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
     weights: dict[str, float] = Field(default_factory=dict)
+    # share of draws given to families from --font-dir / POLYGLYPH_FONT_DIRS (where one fits)
+    user_share: float = Field(0.5, ge=0.0, le=1.0)
 
     @field_validator("weights")
     @classmethod

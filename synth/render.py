@@ -96,7 +96,8 @@ class RenderContext:
         """A font name for one block and role: `family:<name>` drawn from the language's
         eligible families (see `fonts_manifest.sampling`), else `style` or sans/serif."""
         families = self._families(code)
-        family = sample_family(rng, families, role, self.fonts, style)
+        user = getattr(getattr(self.registry, "catalog", None), "user", ())
+        family = sample_family(rng, families, role, self.fonts, style, user)
         fallback = style or ("serif" if rng.random() < 0.5 else "sans")
         return font_name(family, fallback)
 
