@@ -33,6 +33,7 @@ TASKS = (
     "extraction_json",
     "reasoning",
     "translation",
+    "stamp",
 )
 DEFAULT_TASK_MIX: dict[str, float] = {
     "spotting": 1.0,
@@ -44,9 +45,10 @@ DEFAULT_TASK_MIX: dict[str, float] = {
     "extraction_json": 0.7,
     "reasoning": 1.5,
     "translation": 1.0,
+    "stamp": 1.0,  # pages with a readable stamp only
 }
 SINGLE_ANSWER_TASKS = frozenset(
-    {"spotting", "spotting_json", "parsing", "table_html", "text", "translation"}
+    {"spotting", "spotting_json", "parsing", "table_html", "text", "translation", "stamp"}
 )
 
 
@@ -80,6 +82,17 @@ def _spotting_items(page: Page, indices: list[int]) -> list[tuple[str, list[int]
         (page.lines[i].text.strip(), normalised_box(page.lines[i].polygon, page.width, page.height))
         for i in indices
     ]
+
+
+def _stamps(page: Page, min_visible: float) -> list[int]:
+    """Regions of kind `stamp` whose text is drawn and readable: drawn text, so the spotting
+    and text answers include it; parsing (the main body) leaves stamps out."""
+    return [i for i, r in enumerate(page.regions)
+            if r.kind == "stamp" and r.text.strip() and r.polygon and r.visible >= min_visible]
+
+
+def _with_stamps(meta: dict[str, Any], stamps: list[int]) -> dict[str, Any]:
+    return {**meta, "region_indices": stamps} if stamps else meta
 
 
 def _usable_fields(page: Page, min_visible: float) -> list[int]:
@@ -156,16 +169,30 @@ def _task_views(
     if task in ("spotting", "spotting_json"):
         if not indices:
             return []
-        items = _spotting_items(page, indices)
+        stamps = _stamps(page, min_visible)
+        items = _spotting_items(page, indices) + [
+            (page.regions[i].text.strip(), normalised_box(page.regions[i].polygon, page.width,
+                                                          page.height)) for i in stamps]
         answer = format_spotting(items) if task == "spotting" else format_spotting_json(items)
         meta = {**base_meta, "line_indices": indices, "width": page.width, "height": page.height}
-        return [_view(task, pick_prompt(task, rng, prompt_language), answer, meta)]
+        return [_view(task, pick_prompt(task, rng, prompt_language), answer,
+                      _with_stamps(meta, stamps))]
     if task in ("parsing", "text"):
+        stamps = _stamps(page, min_visible) if task == "text" else []
         target = page_markdown if task == "parsing" else page_plain_text
-        answer = target(page, min_visible)
+        answer = "\n".join(t for t in [target(page, min_visible),
+                                         *(page.regions[i].text for i in stamps)] if t)
         if not answer:
             return []
         meta = {**base_meta, "line_indices": indices}
+        return [_view(task, pick_prompt(task, rng, prompt_language), answer,
+                      _with_stamps(meta, stamps))]
+    if task == "stamp":
+        stamps = _stamps(page, min_visible)
+        if not stamps:
+            return []
+        answer = "\n".join(page.regions[i].text for i in stamps)
+        meta = {**base_meta, "region_indices": stamps}
         return [_view(task, pick_prompt(task, rng, prompt_language), answer, meta)]
     if task == "table_html":
         if len(page.tables) != 1 or not _all_visible(page, {"table-cell"}, min_visible):

@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 
 from warping import params as P
-from warping.params import Ranges, StepDef
+from warping.params import Ranges
+from warping.steps import GEOMETRIC, ProjectiveStep, Record, apply_homography, register
 
 
 def _translate(dx: float, dy: float) -> np.ndarray:
@@ -23,41 +24,13 @@ def _scale(s: float) -> np.ndarray:
     return np.diag([s, s, 1.0])
 
 
-def apply_homography(matrix: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    """Project points; points beyond the horizon (w <= 0) go to infinity along their ray
-    instead of wrapping round to a mirrored copy of the page."""
-    pts = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
-    x, y = pts[:, 0], pts[:, 1]
-    m = matrix / matrix[2, 2] if matrix[2, 2] > 0 else matrix
-    d = np.maximum(m[2, 0] * x + m[2, 1] * y + m[2, 2], 1e-6)
-    return np.stack(
-        [(m[0, 0] * x + m[0, 1] * y + m[0, 2]) / d, (m[1, 0] * x + m[1, 1] * y + m[1, 2]) / d],
-        axis=1,
-    )
-
-
 def homography(record: dict[str, Any]) -> np.ndarray:
-    """Forward matrix (input frame -> output frame) of a rotate/perspective/place record."""
-    w, h = record["frame"]
-    kind = record["step"]
-    if kind == "rotate":
-        a = np.deg2rad(record["angle_deg"])
-        rot = np.array([[np.cos(a), -np.sin(a), 0.0], [np.sin(a), np.cos(a), 0.0], [0, 0, 1.0]])
-        return _translate(w / 2, h / 2) @ rot @ _translate(-w / 2, -h / 2)
-    if kind == "perspective":
-        return _perspective(record, w, h)
-    if kind == "place":
-        cw, ch = record["canvas"]
-        z = record["zoom"]
-        ox, oy = record["offset"]
-        return _translate(cw / 2 + ox, ch / 2 + oy) @ _scale(z) @ _translate(-w / 2, -h / 2)
-    raise KeyError(kind)
+    """Forward matrix (input frame -> output frame) of a projective step's record."""
+    return GEOMETRIC[record["step"]].homography(record)  # type: ignore[attr-defined]
 
 
 def output_frame(record: dict[str, Any]) -> tuple[int, int]:
-    if record["step"] == "place":
-        return int(record["canvas"][0]), int(record["canvas"][1])
-    return int(record["frame"][0]), int(record["frame"][1])
+    return GEOMETRIC[record["step"]].output_frame(record)
 
 
 def _camera(record: dict[str, Any], w: int, h: int) -> tuple[np.ndarray, float]:
@@ -164,30 +137,75 @@ def sample_background(r: Ranges, rng: np.random.Generator) -> dict[str, Any]:
     return out
 
 
-STEPS = {
-    "rotate": StepDef("rotate", {"angle_deg": [0.0, 3.0]}, _sample_rotate),
-    "perspective": StepDef(
-        "perspective",
-        {
-            "pitch_deg": [0.0, 15.0],
-            "yaw_deg": [0.0, 15.0],
-            "roll_deg": [0.0, 5.0],
-            "focal": [0.9, 2.0],
-            "fill": [0.85, 1.0],
-        },
-        _sample_perspective,
-    ),
-    "place": StepDef(
-        "place",
-        {
-            "canvas": [1.0, 1.2],
-            "zoom": [0.75, 0.95],
-            "crop": [0.0, 0.0],
-            "tone": [0.1, 0.9],
-            "background": ["solid", "wood", "fabric", "stone"],
-            "images": [],
-        },
-        _sample_place,
-        choices=frozenset({"background", "images"}),
-    ),
-}
+class Rotate(ProjectiveStep):
+    """In-plane rotation about the page centre."""
+
+    name = "rotate"
+    defaults = {"angle_deg": [0.0, 3.0]}
+
+    def sample(self, ranges: Ranges, rng: np.random.Generator, width: int, height: int) -> Record:
+        return _sample_rotate(ranges, rng, width, height)
+
+    def homography(self, record: Record) -> np.ndarray:
+        w, h = record["frame"]
+        a = np.deg2rad(record["angle_deg"])
+        rot = np.array([[np.cos(a), -np.sin(a), 0.0], [np.sin(a), np.cos(a), 0.0], [0, 0, 1.0]])
+        return _translate(w / 2, h / 2) @ rot @ _translate(-w / 2, -h / 2)
+
+
+class Perspective(ProjectiveStep):
+    """Camera pose: the page plane turned by pitch/yaw/roll, seen by a pinhole camera."""
+
+    name = "perspective"
+    defaults = {
+        "pitch_deg": [0.0, 15.0],
+        "yaw_deg": [0.0, 15.0],
+        "roll_deg": [0.0, 5.0],
+        "focal": [0.9, 2.0],
+        "fill": [0.85, 1.0],
+    }
+
+    def sample(self, ranges: Ranges, rng: np.random.Generator, width: int, height: int) -> Record:
+        return _sample_perspective(ranges, rng, width, height)
+
+    def homography(self, record: Record) -> np.ndarray:
+        w, h = record["frame"]
+        return _perspective(record, w, h)
+
+
+class Place(ProjectiveStep):
+    """The page placed, zoomed and maybe cropped into a larger scene with a background."""
+
+    name = "place"
+    defaults = {
+        "canvas": [1.0, 1.2],
+        "zoom": [0.75, 0.95],
+        "crop": [0.0, 0.0],
+        "tone": [0.1, 0.9],
+        "background": ["solid", "wood", "fabric", "stone"],
+        "images": [],
+    }
+    choices = frozenset({"background", "images"})
+
+    def sample(self, ranges: Ranges, rng: np.random.Generator, width: int, height: int) -> Record:
+        return _sample_place(ranges, rng, width, height)
+
+    def homography(self, record: Record) -> np.ndarray:
+        w, h = record["frame"]
+        cw, ch = record["canvas"]
+        z = record["zoom"]
+        ox, oy = record["offset"]
+        return _translate(cw / 2 + ox, ch / 2 + oy) @ _scale(z) @ _translate(-w / 2, -h / 2)
+
+    def split_background(self, record: Record) -> tuple[Record, Record | None]:
+        return record, record.pop("background")
+
+    def output_frame(self, record: Record) -> tuple[int, int]:
+        return int(record["canvas"][0]), int(record["canvas"][1])
+
+
+STEPS = {step.name: step for step in (Rotate(), Perspective(), Place())}
+for _step in STEPS.values():
+    register(_step)
+
+__all__ = ["STEPS", "apply_homography", "homography", "output_frame"]

@@ -7,7 +7,7 @@ by numerical inversion of the very same bilinear function, the point map for lab
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import cv2
@@ -15,10 +15,10 @@ import numpy as np
 
 from synth.page import Page, densify, map_page_geometry
 from synth.rng import child_rng
-from warping import camera, grid, scene, surface
-from warping.params import StepDef
+from warping import camera, grid, scene, surface  # noqa: F401  (they register the built-in steps)
+from warping.steps import GEOMETRIC, HOMOGRAPHY, GeometricStep, SurfaceFields
 
-STEPS: dict[str, StepDef] = {**surface.STEPS, **camera.STEPS}
+STEPS = GEOMETRIC  # name -> step object, every registered geometric step
 # Fixed-point steps per fold/crumple in the label guess. Newton on the grid finishes the job
 # either way; measured on 12 wild pages (19.9k label points): 6 steps = guess 5.7 + Newton
 # 4.8 ms, 1 step = 2.0 + 5.6 ms, every point converged in both.
@@ -33,14 +33,6 @@ LABEL_TOLERANCE = 0.025
 SCANNER_LID = {"kind": "solid", "tone": 0.97, "hue": 0.0, "seed": 0}
 
 
-@dataclass(frozen=True)
-class SurfaceFields:
-    """Per grid node: signed crease distances (in falloffs) and paper slope, for shading."""
-
-    creases: list[np.ndarray]
-    slope: np.ndarray | None
-
-
 def sample_geometric(
     steps: list[dict[str, Any]], width: int, height: int, rng: np.random.Generator
 ) -> dict[str, Any]:
@@ -53,30 +45,37 @@ def sample_geometric(
         step_rng = child_rng(rng, f"geometric:{i}:{name}")
         if step_rng.random() >= cfg["p"]:
             continue
+        step = GEOMETRIC[name]
         ranges = {k: v for k, v in cfg.items() if k not in ("step", "p")}
-        record = {"step": name, **STEPS[name].sample(ranges, step_rng, w, h), "frame": [w, h]}
-        if name == "place":
-            background = record.pop("background")
-            w, h = camera.output_frame(record)
+        record = {"step": name, **step.sample(ranges, step_rng, w, h), "frame": [w, h]}
+        record, scene_background = step.split_background(record)
+        if scene_background is not None:
+            background = scene_background
+        w, h = step.output_frame(record)
         records.append(record)
     return {"steps": records, "output_size": [w, h], "background": background}
 
 
-def _camera_runs(records: list[dict[str, Any]]) -> list[tuple[str, Any]]:
-    """The steps with each run of consecutive projective steps (rotate, perspective, place)
-    merged into one forward matrix: one projection of every point instead of two or three.
-    Within a run at most one matrix is projective (rotate and place are affine), so the merged
-    projection divides by the same depth, and clamps the same points at the horizon."""
-    out: list[tuple[str, Any]] = []
+Run = tuple[GeometricStep, Any]
+
+
+def _camera_runs(records: list[dict[str, Any]]) -> list[Run]:
+    """(step, record) pairs, with each run of consecutive projective steps (rotate,
+    perspective, place) merged into one forward matrix: one projection of every point instead
+    of two or three. Within a run at most one matrix is projective (rotate and place are
+    affine), so the merged projection divides by the same depth, and clamps the same points at
+    the horizon."""
+    out: list[Run] = []
     for rec in records:
-        if rec["step"] in camera.STEPS:
-            matrix = camera.homography(rec)
-            if out and out[-1][0] == "camera":
+        step = GEOMETRIC[rec["step"]]
+        if step.projective:
+            matrix = step.homography(rec)  # type: ignore[attr-defined]
+            if out and out[-1][0] is HOMOGRAPHY:
                 matrix = matrix @ out[-1][1]
                 out.pop()
-            out.append(("camera", matrix))
+            out.append((HOMOGRAPHY, matrix))
         else:
-            out.append((rec["step"], rec))
+            out.append((step, rec))
     return out
 
 
@@ -87,19 +86,12 @@ def backward_points(
     out = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
     creases: list[np.ndarray] = []
     slope: np.ndarray | None = None
-    for name, rec in reversed(_camera_runs(records)):
-        if name == "camera":
-            out = camera.apply_homography(np.linalg.inv(rec), out)
-        elif name == "curl":
-            out, s = surface.curl_backward(rec, out)
-            slope = s if slope is None else slope + s
-        elif name == "fold":
-            out, fields = surface.fold_backward(rec, out)
-            creases.extend(fields)
-        elif name == "crumple":
-            out = surface.crumple_backward(rec, out)
-        else:
-            raise KeyError(name)
+    for step, rec in reversed(_camera_runs(records)):
+        out, fields = step.backward(rec, out)
+        if fields is not None:
+            creases.extend(fields.creases)
+            if fields.slope is not None:
+                slope = fields.slope if slope is None else slope + fields.slope
     return out, SurfaceFields(creases, slope)
 
 
@@ -115,23 +107,12 @@ def forward_points(
     return forward_runs(_camera_runs(records), pts, displacement_iterations)
 
 
-def forward_runs(
-    runs: list[tuple[str, Any]], pts: np.ndarray, displacement_iterations: int = 6
-) -> np.ndarray:
+def forward_runs(runs: list[Run], pts: np.ndarray, displacement_iterations: int = 6) -> np.ndarray:
     """`forward_points` on steps already merged by `_camera_runs` (the label guess runs three
     batches a page through the same steps; their matrices are built once)."""
     out = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
-    for name, rec in runs:
-        if name == "camera":
-            out = camera.apply_homography(rec, out)
-        elif name == "curl":
-            out = surface.curl_forward(rec, out)
-        elif name == "fold":
-            out = surface.fold_forward(rec, out, displacement_iterations)
-        elif name == "crumple":
-            out = surface.crumple_forward(rec, out, displacement_iterations)
-        else:
-            raise KeyError(name)
+    for step, rec in runs:
+        out = step.forward(rec, out, displacement_iterations)
     return out
 
 

@@ -1,14 +1,12 @@
-"""Step definitions and the draws every step shares.
+"""The draws every step shares (the step objects themselves: `warping.steps`).
 
-A step is defined by its default parameter ranges (what a profile may override) and a sampler
-that turns ranges into a plain JSON record. Records hold rounded numbers: what is recorded is
-exactly what is applied, so a record re-applies to the same pixels.
+A step's sampler turns ranges into a plain JSON record. Records hold rounded numbers: what is
+recorded is exactly what is applied, so a record re-applies to the same pixels.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,17 +14,6 @@ import numpy as np
 Range = list[float]
 Ranges = dict[str, Any]  # param -> [lo, hi] numeric range, or list of allowed choices
 Sampler = Callable[[Ranges, np.random.Generator, int, int], dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class StepDef:
-    """One warping step: its tunable ranges with defaults and how to draw a record from them."""
-
-    name: str
-    defaults: Ranges
-    sample: Sampler
-    choices: frozenset[str] = frozenset()  # keys whose value is a list of allowed strings
-    integers: frozenset[str] = frozenset()  # keys drawn as integers (inclusive range)
 
 
 def uniform(rng: np.random.Generator, bounds: Range, digits: int = 4) -> float:

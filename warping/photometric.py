@@ -32,7 +32,8 @@ from warping.lighting import (
 )
 from warping.lightpass import apply_light
 from warping.noise import NOISE_STEPS, apply_noise
-from warping.params import Ranges, Sampler, StepDef
+from warping.params import Ranges, Sampler
+from warping.steps import PHOTOMETRIC, Applier, FunctionStep, register
 
 __all__ = [
     "APPLY",
@@ -196,11 +197,29 @@ def _a_jpeg(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.nda
     return jpeg_roundtrip(img, rec["quality"])[0]
 
 
-def _def(name: str, defaults: Ranges, sampler: Sampler, **kw: Any) -> StepDef:
-    return StepDef(name, defaults, sampler, **kw)
+def _a_noise_run(img: np.ndarray, recs: list[dict[str, Any]], ctx: ShadingContext) -> np.ndarray:
+    return apply_noise(img, recs)
 
 
-STEPS: dict[str, StepDef] = {
+def _def(name: str, defaults: Ranges, sampler: Sampler, **kw: Any) -> FunctionStep:
+    """A built-in step object: light terms fuse into one light pass, noises into one draw."""
+    if name in TERMS:
+        return FunctionStep(name, defaults, sampler, _a_light, fuse="light", run=apply_light, **kw)
+    if name in NOISE_STEPS:
+        return FunctionStep(name, defaults, sampler, _a_noise, fuse="noise", run=_a_noise_run, **kw)
+    return FunctionStep(name, defaults, sampler, _APPLY[name], **kw)
+
+
+_APPLY: dict[str, Applier] = {
+    "ink_bleed": _a_bleed,
+    "bleed_through": _a_through,
+    "motion_blur": _a_motion,
+    "defocus": _a_defocus,
+    "low_resolution": _a_lowres,
+    "jpeg": _a_jpeg,
+}
+
+STEPS: dict[str, FunctionStep] = {
     "crease_shading": _def(
         "crease_shading",
         {"dark": [0.1, 0.3], "width": [0.04, 0.12], "tilt": [0.03, 0.12], "curl_dark": [0.1, 0.4]},
@@ -256,17 +275,10 @@ STEPS: dict[str, StepDef] = {
     "jpeg": _def("jpeg", {"quality": [40, 95]}, _s_jpeg, integers=frozenset({"quality"})),
 }
 
-APPLY = {
-    **{name: _a_light for name in TERMS},
-    "ink_bleed": _a_bleed,
-    "bleed_through": _a_through,
-    "motion_blur": _a_motion,
-    "defocus": _a_defocus,
-    "low_resolution": _a_lowres,
-    "gauss_noise": _a_noise,
-    "poisson_noise": _a_noise,
-    "jpeg": _a_jpeg,
-}
+for _step in STEPS.values():
+    register(_step)
+
+APPLY = {name: step.apply for name, step in STEPS.items()}  # name -> apply(img, rec, ctx)
 
 
 def sample_photometric(
@@ -289,7 +301,7 @@ def sample_photometric(
         if step_rng.random() >= cfg["p"]:
             continue
         ranges = {k: v for k, v in cfg.items() if k not in ("step", "p")}
-        records.append({"step": name, **STEPS[name].sample(ranges, step_rng, width, height)})
+        records.append({"step": name, **PHOTOMETRIC[name].sample(ranges, step_rng, width, height)})
     return records
 
 
@@ -308,12 +320,7 @@ def apply_photometric(
     ctx = ctx or ShadingContext()
     out = image
     for run in _runs(records):
-        if run[0]["step"] in TERMS:
-            out = apply_light(out, run, ctx)
-        elif run[0]["step"] in NOISE_STEPS:
-            out = apply_noise(out, run)
-        else:
-            out = APPLY[run[0]["step"]](out, run[0], ctx)
+        out = PHOTOMETRIC[run[0]["step"]].apply_run(out, run, ctx)
         if out.dtype != np.uint8:
             out = np.clip(out, 0, 255).astype(np.uint8)
     return np.ascontiguousarray(out)
@@ -362,4 +369,4 @@ def photometric_runs(records: list[dict[str, Any]]) -> list[tuple[str, list[dict
 
 
 def _fused_kind(step: str) -> str | None:
-    return "light" if step in TERMS else "noise" if step in NOISE_STEPS else None
+    return PHOTOMETRIC[step].fuse

@@ -33,18 +33,14 @@ from typing import Any
 import yaml
 
 from pipelines.errors import PolyglyphError
-from warping.camera import STEPS as CAMERA_STEPS
+from warping import camera, photometric, surface  # noqa: F401  (they register the built-in steps)
 from warping.limits import DENSIFY_STEP, GRID_STEP, check_limits
-from warping.params import StepDef
-from warping.photometric import STEPS as PHOTOMETRIC_STEPS
 from warping.scene import KINDS as BACKGROUND_KINDS
-from warping.surface import STEPS as SURFACE_STEPS
+from warping.steps import STAGES, StepDef
 
 PROFILES = ("clean", "scan", "photo", "wild")
-STAGES: dict[str, dict[str, StepDef]] = {
-    "geometric": {**SURFACE_STEPS, **CAMERA_STEPS},
-    "photometric": PHOTOMETRIC_STEPS,
-}
+# STAGES (warping.steps): stage -> the registry of its steps, so a step registered later
+# (a plug-in, a test) is a valid profile step from then on
 TOP_KEYS = {"name", "description", "grid_step", "densify_step", "dewarp", *STAGES}
 FREE_CHOICES = {"images"}  # choice keys whose values are user data, not a fixed vocabulary
 

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from warping import params as P
-from warping.params import Ranges, StepDef
+from warping.params import Ranges
+from warping.steps import GeometricStep, Record, SurfaceFields, register
 
 TABLE_SIZE = 4097
 MAX_LIPSCHITZ = 0.6  # fold/crumple displacement gradient bound (< 1 keeps the map injective)
@@ -300,38 +301,74 @@ def _sample_crumple(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict
     }
 
 
-STEPS = {
-    "curl": StepDef(
-        "curl",
-        {
-            "kind": ["cylinder", "book"],
-            "side": [0, 1, 2, 3],
-            "start": [0.45, 0.8],
-            "angle_deg": [15.0, 60.0],
-            "toward": [0.5, 0.5],
-            "focal": [1.5, 3.0],
-        },
-        _sample_curl,
-        choices=frozenset({"kind", "side"}),
-    ),
-    "fold": StepDef(
-        "fold",
-        {
-            "count": [1, 3],
-            "position": [0.3, 0.7],
-            "tilt_deg": [0.0, 4.0],
-            "diagonal": [0.0, 0.2],
-            "shift": [0.004, 0.015],
-            "falloff": [0.03, 0.12],
-            "direction_deg": [0.0, 30.0],
-        },
-        _sample_fold,
-        integers=frozenset({"count"}),
-    ),
-    "crumple": StepDef(
-        "crumple",
-        {"modes": [4, 10], "wavelength": [0.15, 0.6], "amplitude": [0.001, 0.005]},
-        _sample_crumple,
-        integers=frozenset({"modes"}),
-    ),
-}
+class Curl(GeometricStep):
+    """Cylinder or book bend of one side of the page (a monotone 1-D profile)."""
+
+    name = "curl"
+    defaults = {
+        "kind": ["cylinder", "book"],
+        "side": [0, 1, 2, 3],
+        "start": [0.45, 0.8],
+        "angle_deg": [15.0, 60.0],
+        "toward": [0.5, 0.5],
+        "focal": [1.5, 3.0],
+    }
+    choices = frozenset({"kind", "side"})
+
+    def sample(self, ranges: Ranges, rng: np.random.Generator, width: int, height: int) -> Record:
+        return _sample_curl(ranges, rng, width, height)
+
+    def backward(self, record: Record, pts: np.ndarray) -> tuple[np.ndarray, SurfaceFields | None]:
+        out, slope = curl_backward(record, pts)
+        return out, SurfaceFields([], slope)
+
+    def forward(self, record: Record, pts: np.ndarray, iterations: int = 6) -> np.ndarray:
+        return curl_forward(record, pts)
+
+
+class Fold(GeometricStep):
+    """Fold creases: a displacement across each crease line, with its signed distance field."""
+
+    name = "fold"
+    defaults = {
+        "count": [1, 3],
+        "position": [0.3, 0.7],
+        "tilt_deg": [0.0, 4.0],
+        "diagonal": [0.0, 0.2],
+        "shift": [0.004, 0.015],
+        "falloff": [0.03, 0.12],
+        "direction_deg": [0.0, 30.0],
+    }
+    integers = frozenset({"count"})
+
+    def sample(self, ranges: Ranges, rng: np.random.Generator, width: int, height: int) -> Record:
+        return _sample_fold(ranges, rng, width, height)
+
+    def backward(self, record: Record, pts: np.ndarray) -> tuple[np.ndarray, SurfaceFields | None]:
+        out, creases = fold_backward(record, pts)
+        return out, SurfaceFields(list(creases), None)
+
+    def forward(self, record: Record, pts: np.ndarray, iterations: int = 6) -> np.ndarray:
+        return fold_forward(record, pts, iterations)
+
+
+class Crumple(GeometricStep):
+    """Low-frequency crumple: a sum of smooth displacement modes."""
+
+    name = "crumple"
+    defaults = {"modes": [4, 10], "wavelength": [0.15, 0.6], "amplitude": [0.001, 0.005]}
+    integers = frozenset({"modes"})
+
+    def sample(self, ranges: Ranges, rng: np.random.Generator, width: int, height: int) -> Record:
+        return _sample_crumple(ranges, rng, width, height)
+
+    def backward(self, record: Record, pts: np.ndarray) -> tuple[np.ndarray, SurfaceFields | None]:
+        return crumple_backward(record, pts), None
+
+    def forward(self, record: Record, pts: np.ndarray, iterations: int = 6) -> np.ndarray:
+        return crumple_forward(record, pts, iterations)
+
+
+STEPS = {step.name: step for step in (Curl(), Fold(), Crumple())}
+for _step in STEPS.values():
+    register(_step)

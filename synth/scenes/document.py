@@ -32,7 +32,7 @@ from synth.render import (
     pick,
     sample_background,
 )
-from synth.scenes import draw_labelled_line, sample_hand, union_box
+from synth.scenes import draw_labelled_line, sample_hand, stamp, union_box
 from synth.text import clean_text, face_name
 
 TTB_SCRIPTS = frozenset({"Hani", "Hans", "Hant", "Jpan", "Kore", "Hang", "Hira", "Kana"})
@@ -119,7 +119,7 @@ def sample(spec: PageSpec, rng: np.random.Generator, ctx: RenderContext) -> dict
                                        has_hand_font)
 
     header, footer, number = _sample_decorations(rng, ctx, info, corpus, mode)
-    return {
+    record = {
         "scene": "document",
         "language": info.code,
         "script": info.script,
@@ -151,6 +151,10 @@ def sample(spec: PageSpec, rng: np.random.Generator, ctx: RenderContext) -> dict
         "page_number": number,
         "page_number_align": pick(rng, ("center", "end")),
     }
+    stamp_record = stamp.sample(rng, w, h) if mode == "horizontal" else None
+    if stamp_record is not None:  # only stamped pages carry the key
+        record["stamp"] = stamp_record
+    return record
 
 
 def _corpus_paragraphs(rng: np.random.Generator, spec: PageSpec, corpus: Any, info: Any,
@@ -301,7 +305,7 @@ def apply(record: dict[str, Any], ctx: RenderContext) -> Page:
             page, np.ascontiguousarray(np.rot90(canvas, k=-1)),
             lambda pts: np.stack([plan_h - pts[:, 1], pts[:, 0]], axis=1),
         )
-    return page
+    return stamp.apply(page, record.get("stamp"), ctx)
 
 
 def _draw_rules(canvas: np.ndarray, record: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 from synth import content as fake
 from synth.render import sample_background
 from synth.rng import child_rng
-from synth.scenes import kit
+from synth.scenes import kit, stamp
 
 FIELD_KINDS = ("name", "birth_date", "id_number", "address", "city", "phone", "email", "company", "date")
 LAYOUTS = ("underline", "box", "stacked")
@@ -149,12 +149,16 @@ def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
         blocks.append({"role": "field", "lines": [key_index, key_index + 1]})
         y = max(area[3], key_y + descent) + row_gap
 
-    return {
+    record = {
         "scene": spec.scene, "language": code, "width": width, "height": height, "paper": paper,
         "layout": layout, "font": font, "size": size, "graphics": graphics, "lines": lines,
         "blocks": blocks, "fields": fields, "extras": {"dates": dates},
     }
+    stamp_record = stamp.sample(rng, width, height)
+    if stamp_record is not None:  # only stamped pages carry the key
+        record["stamp"] = stamp_record
+    return record
 
 
 def apply(record: dict[str, Any], ctx: Any) -> Any:
-    return kit.apply_layout(record, ctx)
+    return stamp.apply(kit.apply_layout(record, ctx), record.get("stamp"), ctx)
