@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 LOCK := requirements/lock.txt
 UV_VERSION := 0.13.9
 
-.PHONY: setup system venv test demo lint bench bench-quick clean corpus lock golden
+.PHONY: setup system venv test demo lint bench bench-quick bench-downstream clean corpus lock golden
 
 setup: system venv
 
@@ -60,6 +60,11 @@ bench: setup
 
 bench-quick: setup
 	$(PY) bench/run.py --quick
+
+# Train one small CRNN per data source, read real lines (issue 13). PyTorch and trdg go into
+# bench/out/downstream-venv, made by the script, never into .venv. BENCH_ARGS=--small: minutes.
+bench-downstream: setup
+	$(PY) bench/downstream.py $(BENCH_ARGS)
 
 corpus:
 	$(PY) tools/build_corpus.py

@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -229,8 +230,19 @@ def write_report(results: dict, path: Path) -> None:
         rows += ["", "## Where a row's time goes (ms per row, local run, wall)", "",
                  "| " + " | ".join(stages) + " |", "|" + "---|" * len(stages),
                  "| " + " | ".join(f"{v:.0f}" for v in stages.values()) + " |"]
+    rows += kept_sections(path)
     rows += ["", "## All figures", "", "```json", json.dumps(results, indent=2), "```", ""]
     path.write_text("\n".join(rows))
+
+
+def kept_sections(path: Path) -> list[str]:
+    """Sections other benches own (`<!-- NAME:start -->` … `<!-- NAME:end -->`, e.g. the
+    downstream bench's), carried over so a `make bench` never erases their figures."""
+    if not path.is_file():
+        return []
+    text = path.read_text("utf-8")
+    found = re.finditer(r"<!-- (\w+):start -->.*?<!-- \1:end -->", text, re.S)
+    return [line for m in found for line in ["", *m.group(0).splitlines()]]
 
 
 def main() -> int:

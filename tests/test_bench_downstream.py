@@ -1,0 +1,58 @@
+"""The downstream bench's bookkeeping: held-out pages never trained on, the RESULTS.md section
+survives `make bench` rewriting the file, and OCRopus-style `NAME.bin.png` finds `NAME.gt.txt`."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+def _load(name: str):  # noqa: ANN202 - a module
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(BENCH))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(BENCH))
+    return module
+
+
+def test_heldout_pages_are_whole_and_unseen() -> None:
+    downstream = _load("downstream")
+    pages = [[Path(f"p{i}_{k}.png") for k in range(n)] for i, n in enumerate([3, 4, 2, 5, 3])]
+    train, held = downstream.split([list(p) for p in pages], lines=6, heldout=6)
+    assert len(train) == 6 and len(held) == 6
+    assert not {p.name.split("_")[0] for p in train} & {p.name.split("_")[0] for p in held}
+    assert [p.stem for p in train] == ["p0_0", "p0_1", "p0_2", "p1_0", "p1_1", "p1_2"]
+
+
+def test_section_survives_make_bench_report(tmp_path: Path) -> None:
+    downstream, run = _load("downstream"), _load("run")
+    path = tmp_path / "RESULTS.md"
+    arm = {"arm": "polyglyph", "train_lines": 10, "gen_wall_s": 1.0, "gen_cpu_s": 2.0,
+           "train_s": 3.0, "train_cpu_s": 4.0,
+           "eval": {"cer": 0.5, "cer_casefold": 0.4, "line_accuracy": 0.1, "lines": 70},
+           "heldout": {"cer": 0.2, "lines": 50}}
+    report = {"command": "x", "date": "d", "machine": "m", "load_start": [1], "load_end": [2],
+              "eval_dir": "e", "eval_lines": 70, "steps": 5, "budget": 300, "seed": 0,
+              "max_width": 800, "arms": [arm]}
+    downstream.write_section(report, path)
+    downstream.write_section(report, path)  # replaced, not appended twice
+    assert path.read_text().count(downstream.START) == 1
+    run.write_report({"command": "make bench", "machine": "m", "date": "d"}, path)
+    text = path.read_text()
+    assert text.startswith("# Benchmark results") and "| polyglyph | 10 |" in text
+    assert text.count(downstream.END) == 1
+
+
+def test_ocropus_names_find_their_labels(tmp_path: Path) -> None:
+    pytest.importorskip("torch")  # the trainer runs in the bench venv; skip where torch is absent
+    crnn = _load("downstream_crnn")
+    (tmp_path / "a.gt.txt").write_text("x")
+    assert crnn.label_path(tmp_path / "a.bin.png") == tmp_path / "a.gt.txt"
