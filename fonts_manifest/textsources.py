@@ -105,11 +105,15 @@ def script_mismatch(text: str, reference: str) -> str | None:
 
     Refused when under half of its letters are in the reference's writing systems: Chinese
     passed as Arabic would otherwise be labelled Arabic, right to left."""
+    return groups_mismatch(text, main_groups(reference))
+
+
+def groups_mismatch(text: str, expected: frozenset[str]) -> str | None:
+    """`script_mismatch` against known writing-system groups."""
     counts = letter_groups(text)
     total = sum(counts.values())
     if total == 0:
         return "it has no letters"
-    expected = main_groups(reference)
     inside = sum(n for g, n in counts.items() if g in expected)
     if inside / total >= 0.5:
         return None
