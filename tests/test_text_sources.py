@@ -141,3 +141,25 @@ def test_text_config_is_checked(bad: dict, message: str) -> None:
     with pytest.raises(PolyglyphError, match=message) as info:
         build_config(overrides={"text": bad})
     assert "\n" not in str(info.value)
+
+
+def test_translation_only_from_a_real_parallel_reference(ctx: RenderContext, tmp_path) -> None:
+    from dataclasses import replace
+
+    from qa_factory.views import make_views
+    from synth.render import PageSpec, render_page
+    from synth.rng import sample_rng
+
+    mixed = RenderContext(ctx.registry, ctx.corpus, text={"sources": {"udhr": 3, "vocab": 1}})
+    found = 0
+    for seed in range(4):
+        page = render_page(PageSpec("ar", width=700, height=900), sample_rng(seed), mixed)
+        views = make_views(page, np.random.default_rng(0), {"translation": 1}, "en", ctx.corpus)
+        for view in (v for v in views if v["task"] == "translation"):
+            ids = json.loads(view["meta"])["paragraph_ids"]
+            assert ids and not any(i.startswith("syn:") for i in ids)
+            found += 1
+        user_en = dict(ctx.corpus, en=replace(ctx.corpus["en"], source=str(tmp_path / "en.txt")))
+        again = make_views(page, np.random.default_rng(0), {"translation": 1}, "en", user_en)
+        assert not [v for v in again if v["task"] == "translation"]
+    assert found
