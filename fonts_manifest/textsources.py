@@ -211,15 +211,20 @@ def vocabulary(code: str, script: str, reference: str) -> list[tuple[str, float]
 
     expected = main_groups(reference)
     out: list[tuple[str, float]] = []
-    # buckets of words by frequency in centibels, most frequent first
-    for index, bucket in enumerate(wordfreq.get_frequency_list(lang, wordlist="best")):
-        freq = 10.0 ** (-index / 100.0)
-        for word in bucket:
-            if _clean_word(word, expected):
-                out.append((word, freq))
-                if len(out) >= VOCAB_SIZE:
-                    return out
-    return out
+    try:
+        # buckets of words by frequency in centibels, most frequent first
+        for index, bucket in enumerate(wordfreq.get_frequency_list(lang, wordlist="best")):
+            freq = 10.0 ** (-index / 100.0)
+            for word in bucket:
+                if _clean_word(word, expected):
+                    out.append((word, freq))
+                    if len(out) >= VOCAB_SIZE:
+                        return out
+        return out
+    finally:
+        # wordfreq keeps every list it read (~15 MiB for English, all 300k+ words); a worker
+        # needs only the 40k kept here
+        getattr(wordfreq.get_frequency_list, "cache_clear", lambda: None)()
 
 
 def _clean_word(word: str, expected: Iterable[str]) -> bool:
