@@ -11,12 +11,11 @@ import gzip
 import hashlib
 import json
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from pipelines.errors import PolyglyphError
 
@@ -59,6 +58,9 @@ class CorpusText:
     source: str = "udhr"
     partial: bool = False  # an unreviewed udhr text with only some articles (kept for its script)
     aliases: tuple[str, ...] = field(default=(), compare=False)
+    # a user corpus: its rows, read on demand (fonts_manifest.corpus_stream); `paragraphs`
+    # then holds a sample of them (all of a small corpus)
+    stream: Any = field(default=None, compare=False, repr=False)
 
     @property
     def char_count(self) -> int:
@@ -191,25 +193,31 @@ def parse_corpus_args(items: Iterable[str]) -> dict[str, str]:
 
 
 def read_user_text(base: CorpusText, path: str) -> CorpusText:
-    """A UTF-8 file, one paragraph per line, replacing `base`'s paragraphs."""
+    """A user corpus (text lines, JSONL or Parquet; file, directory, glob or URI) replacing
+    `base`'s paragraphs: indexed for streaming, sampled for font coverage, and refused when
+    its letters are not in the script `base` (the language's UDHR text) is written in."""
+    from fonts_manifest.corpus_stream import open_corpus
+    from fonts_manifest.textsources import script_mismatch
+
     label = f"--corpus {base.code}={path}"
     try:
-        raw = Path(path).expanduser().read_bytes()
-    except OSError as exc:
-        raise PolyglyphError(f"{label}: cannot read file ({exc.strerror or exc})") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise PolyglyphError(f"{label}: not UTF-8 (bad byte at offset {exc.start})") from None
-    lines = [" ".join(unicodedata.normalize("NFC", line).split()) for line in text.splitlines()]
-    paragraphs = [line for line in lines if line]
+        stream = open_corpus(path)
+        paragraphs = stream.sample()
+    except PolyglyphError as exc:
+        message = str(exc).removeprefix(f"--corpus {path}: ").removeprefix("--corpus ")
+        raise PolyglyphError(f"{label}: {message}") from None
     if not paragraphs:
         raise PolyglyphError(f"{label}: file has no text")
+    why = script_mismatch("\n".join(paragraphs), "\n".join(base.paragraphs))
+    if why is not None:
+        raise PolyglyphError(f"{label}: refused, {why} (labels would name the wrong script)")
+    local = "://" not in path
     return replace(
         base,
         paragraphs=paragraphs,
         paragraph_ids=[f"u{i}" for i in range(len(paragraphs))],
-        source=str(Path(path).expanduser().resolve()),
+        source=str(Path(path).expanduser().resolve()) if local else path,
+        stream=stream,
     )
 
 

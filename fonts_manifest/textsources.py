@@ -105,11 +105,15 @@ def script_mismatch(text: str, reference: str) -> str | None:
 
     Refused when under half of its letters are in the reference's writing systems: Chinese
     passed as Arabic would otherwise be labelled Arabic, right to left."""
+    return groups_mismatch(text, main_groups(reference))
+
+
+def groups_mismatch(text: str, expected: frozenset[str]) -> str | None:
+    """`script_mismatch` against known writing-system groups."""
     counts = letter_groups(text)
     total = sum(counts.values())
     if total == 0:
         return "it has no letters"
-    expected = main_groups(reference)
     inside = sum(n for g, n in counts.items() if g in expected)
     if inside / total >= 0.5:
         return None
@@ -207,15 +211,20 @@ def vocabulary(code: str, script: str, reference: str) -> list[tuple[str, float]
 
     expected = main_groups(reference)
     out: list[tuple[str, float]] = []
-    # buckets of words by frequency in centibels, most frequent first
-    for index, bucket in enumerate(wordfreq.get_frequency_list(lang, wordlist="best")):
-        freq = 10.0 ** (-index / 100.0)
-        for word in bucket:
-            if _clean_word(word, expected):
-                out.append((word, freq))
-                if len(out) >= VOCAB_SIZE:
-                    return out
-    return out
+    try:
+        # buckets of words by frequency in centibels, most frequent first
+        for index, bucket in enumerate(wordfreq.get_frequency_list(lang, wordlist="best")):
+            freq = 10.0 ** (-index / 100.0)
+            for word in bucket:
+                if _clean_word(word, expected):
+                    out.append((word, freq))
+                    if len(out) >= VOCAB_SIZE:
+                        return out
+        return out
+    finally:
+        # wordfreq keeps every list it read (~15 MiB for English, all 300k+ words); a worker
+        # needs only the 40k kept here
+        getattr(wordfreq.get_frequency_list, "cache_clear", lambda: None)()
 
 
 def _clean_word(word: str, expected: Iterable[str]) -> bool:

@@ -382,11 +382,18 @@ def _load_profile(name_or_path: str) -> dict[str, Any]:
         raise PolyglyphError(f"profiles: cannot load profile {name_or_path!r}: {exc}") from None
 
 
-def _file_digest(code: str, path: str) -> dict[str, str]:
-    p = Path(path)
-    if not p.is_file():
-        raise PolyglyphError(f"corpus: file for {code!r} not found: {p}")
-    return {"path": str(p.resolve()), "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
+def _file_digest(code: str, path: str) -> dict[str, Any]:
+    """A corpus source as the manifest records it: where, how many rows, sha256 of its bytes
+    (streamed; a directory or glob hashes every file it holds, in sorted order)."""
+    from fonts_manifest.corpus_stream import open_corpus
+
+    try:
+        stream = open_corpus(path)
+        digest = stream.digest()
+    except PolyglyphError as exc:
+        raise PolyglyphError(f"corpus: {code}={path}: {str(exc).removeprefix('--corpus ')}") from None
+    where = path if "://" in path else str(Path(path).expanduser().resolve())
+    return {"path": where, "files": len(stream.files), "rows": stream.total, "sha256": digest}
 
 
 def _json_default(value: Any) -> Any:

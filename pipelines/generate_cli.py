@@ -66,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="cross-validate each row inline with these judges, e.g. `tesseract` "
                    "(adds validation/difficulty/agreement/status/keep columns)")
     p.add_argument("--corpus", action="append", metavar="CODE=PATH",
-                   help="replace the corpus of a language by a UTF-8 text file (repeatable)")
+                   help="replace the corpus of a language: text/JSONL/Parquet file (PATH#column), "
+                        "directory, glob or s3:// URI, streamed (repeatable)")
     p.add_argument("--font-dir", action="append", metavar="DIR", help="extra font directory (repeatable)")
     p.add_argument("--workers", type=int, help="parallel workers (Ray CPUs; default: all cores); 1 runs in-process")
     p.add_argument("--executor", choices=["auto", "local", "ray"],

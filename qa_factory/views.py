@@ -130,7 +130,9 @@ def _translation_view(
     if not corpus or page.language == target_language:
         return None
     target = corpus.get(target_language)
-    if target is None:
+    # only a real parallel reference: the bundled UDHR (a user's corpus is not aligned to
+    # anything, and synthesised paragraphs, ids "syn:…", have no translation at all)
+    if target is None or getattr(target, "source", "udhr") != "udhr":
         return None
     by_id = dict(zip(target.paragraph_ids, target.paragraphs, strict=False))
     ids = []

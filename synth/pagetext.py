@@ -152,8 +152,9 @@ def base_weight(sources: dict[str, float], base: Any) -> float:
 def udhr_only(sources: dict[str, float], base: Any) -> bool:
     """Whether pages are the base text alone (the corpus-only page of earlier versions)."""
     synthetic = float(sources.get("vocab", 0.0)) + float(sources.get("entities", 0.0))
-    del base  # the base text is always there; only the synthetic weights decide
-    return synthetic <= 0
+    stream = getattr(base, "stream", None)
+    in_memory = stream is None or stream.total <= len(base.paragraphs)
+    return synthetic <= 0 and in_memory
 
 
 # -- one page -------------------------------------------------------------------------------
@@ -175,6 +176,11 @@ def compose(rng: np.random.Generator, lt: LanguageText, base: Any, sources: dict
     weights = np.array([mix[n] for n in names], np.float64)
     weights /= weights.sum()
     boost = lt.pick_targets(rng)
+    expected = textsources.main_groups("\n".join(base.paragraphs[:200]))
+
+    def accept(text: str) -> bool:  # a streamed row: drawable and in the language's script
+        return lt.covers(text) and textsources.groups_mismatch(text, expected) is None
+
     out: list[dict[str, Any]] = []
     chars, next_base, synthetic = 0, base_start, 0
     if mix["base"] <= 0 and rng.random() < 0.5:
@@ -184,6 +190,14 @@ def compose(rng: np.random.Generator, lt: LanguageText, base: Any, sources: dict
         name = names[int(rng.choice(len(names), p=weights))]
         if name == "base" and synthetic == 0 and chars > budget / 4 and mix["vocab"] + mix["entities"] > 0:
             name = "vocab" if mix["vocab"] > 0 else "entities"
+        if name == "base" and getattr(base, "stream", None) is not None:
+            for row, text in base.stream.run(rng, int(rng.integers(200, 1500)), accept):
+                out.append({"id": f"u{row}", "kind": "paragraph", "source": "corpus",
+                            "text": text})
+                chars += len(text)
+            if not out or out[-1].get("source") != "corpus":
+                chars += 200  # nothing drawable there: the loop still ends
+            continue
         if name == "base":
             if next_base >= len(base.paragraph_ids):
                 next_base = 1 if len(base.paragraph_ids) > 1 else 0

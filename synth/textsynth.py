@@ -206,11 +206,13 @@ def punctuation(script: str, code: str, covers: Callable[[str], bool]) -> dict[s
     return {"ends": ends, "comma": comma, "quotes": quotes, "colon": colon}
 
 
-def boost_count(targets: int, pages: int = 1000, passes: float = 3.6) -> int:
-    """Targets per page so each is drawn `passes` times in `pages` pages on average
-    (a target is missed with probability exp(-passes): 2.7 % at 3.6)."""
+def boost_count(targets: int, pages: int = 1000) -> int:
+    """Targets per page so that, drawn uniformly, each of `targets` is missed by `pages`
+    pages with probability exp(-passes), passes = ln(targets) + 4: about 2 % of a target
+    list is expected missing only when even that many boosts do not fit (capped at 24)."""
     if targets == 0:
         return 0
+    passes = math.log(targets) + 4.0
     return int(min(24, max(3, math.ceil(targets * passes / pages))))
 
 

@@ -28,8 +28,20 @@ def make_content(spec: Any, rng: np.random.Generator, ctx: Any, font: str) -> tu
     words = fake.corpus_words(info.code, info.script, "\n".join(corpus.paragraphs))
     can_draw = kit.covers(ctx, info.code, font)
     digits = fake.choose_digits(info.script, rng, can_draw, info.code)
-    source = fake.Content(info.code, info.script, child_rng(rng, "content"), words, can_draw, digits)
+    values = vocabulary_words(ctx, info.code) or words
+    source = fake.Content(info.code, info.script, child_rng(rng, "content"), values, can_draw, digits)
     return source, fake.labels(info.code, words, rng)
+
+
+def vocabulary_words(ctx: Any, code: str, count: int = 8000) -> tuple[str, ...]:
+    """The language's most frequent vocabulary words for cell and field values, when the run's
+    text mix uses the vocabulary (labels keep the corpus words they always had)."""
+    if float(ctx.text_sources(code).get("vocab", 0.0)) <= 0:
+        return ()
+    from synth.pagetext import language_text
+
+    lt = language_text(ctx, code)
+    return lt.words[:count] if lt.vocab_source == "wordfreq" else ()
 
 
 def value_for(kind: str, source: fake.Content) -> tuple[str, str | None]:

@@ -7,6 +7,7 @@ keeps items, total, currency and dates as the strings drawn (plus ISO dates).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -74,6 +75,23 @@ class _Rows:
         return kit.fit(self.ctx, self.code, text, size, (self.right - self.left) * share, self.font, bold)
 
 
+def _caps(rng: np.random.Generator, ctx: Any, code: str, script: str,
+          font: str) -> Callable[[str], str]:
+    """Half of the receipts of cased scripts print names, items and keys in capitals (as
+    thermal till rolls do); a capital the fonts lack keeps its text as it was."""
+    from synth.textsynth import CASED_SCRIPTS, upper
+
+    if script not in CASED_SCRIPTS or rng.random() >= 0.5:
+        return lambda text: text
+    can_draw = kit.covers(ctx, code, font)
+
+    def up(text: str) -> str:
+        capital = upper(text, code)
+        return capital if can_draw(capital) else text
+
+    return up
+
+
 def sample_receipt(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
     info = ctx.language(spec.language)
     code, rtl = info.code, info.direction == "rtl"
@@ -82,6 +100,7 @@ def sample_receipt(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, A
     font = ctx.sample_font(rng, code, "receipt", spec.font_style)
     source, label = make_content(spec, rng, ctx, font)
     money = fake.money_format(code, info.script, rng, source.digits)
+    up = _caps(rng, ctx, code, info.script, font)  # till rolls print in capitals
     paper = _surface(rng, spec, width, height)
     ink = kit.pick(rng, kit.PRINT_INKS)
     low, high = spec.font_size or (int(17 * scale) + 1, int(24 * scale) + 2)
@@ -100,15 +119,15 @@ def sample_receipt(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, A
         rows.y += size * 0.6
 
     def key_value(key: str, value: str, role_key: str, role_value: str, kind: str, bold: bool = False) -> None:
-        key = rows.fit(key, size, 0.45, bold)
+        key = rows.fit(up(key), size, 0.45, bold)
         value = rows.fit(value, size, 0.5, bold)
         k, v = rows.row(size, [(key, "start", role_key), (value, "end", role_value)], bold=bold)
         fields.append({"key": key, "value": value, "key_line": k, "value_line": v, "kind": kind})
         rows.blocks.append({"role": "field", "lines": [k, v]})
 
-    store = rows.fit(source.company(), size * 1.3, bold=True)
+    store = rows.fit(up(source.company()), size * 1.3, bold=True)
     rows.blocks.append({"role": "title", "lines": rows.row(size * 1.3, [(store, "center", "title")], bold=True)})
-    address = [rows.fit(source.address(), size * 0.9)]
+    address = [rows.fit(up(source.address()), size * 0.9)]
     if rng.random() < 0.6:
         address.append(rows.fit(source.phone(), size * 0.9))
     first = len(rows.lines)
@@ -138,7 +157,7 @@ def sample_receipt(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, A
         unit = int(rng.integers(50, 3000)) * (1 if money["decimals"] else 10)  # minor units
         amount = qty * unit
         total += amount
-        name = rows.fit(source.item_name(), size, 0.6)
+        name = rows.fit(up(source.item_name()), size, 0.6)
         amount_text = fake.format_money(amount, money, with_symbol=False)
         unit_text = fake.format_money(unit, money, with_symbol=False)
         first = len(rows.lines)

@@ -1,0 +1,165 @@
+"""Text sources beyond the UDHR and the synthesiser: real wordfreq, babel, CLDR/Unihan facts,
+real fonts (coverage), and page texts measured without rendering."""
+
+from __future__ import annotations
+
+import json
+import math
+import unicodedata
+
+import numpy as np
+import pytest
+
+from fonts_manifest import textsources
+from fonts_manifest.corpus import load_corpus
+from fonts_manifest.registry import FontRegistry
+from pipelines.errors import PolyglyphError
+from synth.entities import EntityMaker
+from synth.pagetext import compose, language_text
+from synth.render import RenderContext
+from synth.textstats import has_entity, is_all_caps
+
+LANGS = ["en", "zh-Hans", "ja", "ko", "ar", "hi"]
+
+
+@pytest.fixture(scope="module")
+def ctx() -> RenderContext:
+    corpus = load_corpus(languages=LANGS)
+    return RenderContext(FontRegistry.load(corpus=corpus), corpus)
+
+
+def test_bundled_lists_are_the_published_sizes() -> None:
+    assert [len(textsources.tgh_level(k)) for k in (1, 2, 3)] == [3500, 3000, 1605]
+    assert textsources.tgh_level(1)[:3] == ["一", "乙", "二"]  # stroke order of the table
+    assert len(textsources.ksx1001_hangul()) == 2350 and "가" in textsources.ksx1001_hangul()
+    assert "똠" not in textsources.ksx1001_hangul()  # the famous syllable KS X 1001 lacks
+    assert len(textsources.big5_frequent()) == 5401
+    assert 2136 <= len(textsources.common_chars("ja", "Jpan")) <= 2140
+    de = textsources.exemplars("de", "Alle Menschen sind frei")
+    assert "ß" in de and "ä" in de and len(de) == 30
+
+
+def test_exemplars_in_another_script_are_not_used() -> None:
+    # CLDR `sr` is Cyrillic: a Latin Serbian text gets the sr_Latn set, never Cyrillic letters
+    latin = textsources.exemplars("sr-Latn", "Sva ljudska bića rađaju se slobodna")
+    assert "đ" in latin and not any("\u0400" <= c <= "\u04ff" for c in "".join(latin))
+    assert textsources.exemplars("ar", "Hello there, plain Latin text") == []
+
+
+def test_script_mismatch_names_both_scripts() -> None:
+    why = textsources.script_mismatch("人人生而自由，在尊严和权利上一律平等。", "لمّا كان الاعتراف بالكرامة")
+    assert why is not None and "CJK" in why and "ARABIC" in why
+    assert textsources.script_mismatch("Hello world", "Bonjour à tous") is None
+
+
+def test_entities_follow_the_locale_and_are_clean() -> None:
+    rng = np.random.default_rng(3)
+    de = EntityMaker("de", lambda _t: True)
+    prices = [de.make(rng, "price")[1] for _ in range(20)]
+    assert any("€" in p and "," in p for p in prices)
+    made = [EntityMaker(code, lambda _t: True).make(rng) for code in ("ar", "fa", "he") for _ in range(50)]
+    for _kind, text in filter(None, made):
+        assert not any(unicodedata.category(c) == "Cf" for c in text), text  # no bidi marks
+        assert "\u00a0" not in text and "\u202f" not in text
+
+
+def test_language_text_emits_only_drawable_text(ctx: RenderContext) -> None:
+    for code in ("zh-Hans", "hi", "ko"):
+        lt = language_text(ctx, code)
+        assert lt.vocab_source == "wordfreq" and len(lt.words) > 10_000
+        assert lt.targets and all(lt.covers(t) for t in lt.targets[:200])
+        items = compose(np.random.default_rng(1), lt, ctx.text(code), {"vocab": 1, "entities": 1},
+                        3000, 1, "ltr")
+        text = "".join(i["text"] for i in items)
+        chain = list(ctx.chain(code, "sans"))
+        ctx.registry.itemize(text, chain)  # raises MissingGlyphError on tofu
+        assert all(i["id"].startswith("syn:") for i in items)
+
+
+def test_page_text_depends_on_the_generator_only(ctx: RenderContext) -> None:
+    lt = language_text(ctx, "en")
+    base = ctx.text("en")
+    sources = {"udhr": 1, "vocab": 2, "entities": 1}
+    first = compose(np.random.default_rng(7), lt, base, sources, 4000, 1, "ltr")
+    compose(np.random.default_rng(8), lt, base, sources, 4000, 1, "ltr")  # other pages between
+    again = compose(np.random.default_rng(7), lt, base, sources, 4000, 1, "ltr")
+    assert first == again
+    assert {i.get("source", "udhr") for i in first} >= {"udhr", "vocab"}
+
+
+def test_english_pages_have_caps_entities_and_many_words(ctx: RenderContext) -> None:
+    lt = language_text(ctx, "en")
+    lines, words = [], set()
+    for seed in range(40):
+        items = compose(np.random.default_rng(seed), lt, ctx.text("en"),
+                        {"vocab": 2, "entities": 1}, 3000, 1, "ltr")
+        for item in items:
+            words.update(w.casefold() for w in item["text"].split())
+            lines.extend(item["text"][k:k + 70] for k in range(0, len(item["text"]), 70))
+    assert sum(map(is_all_caps, lines)) / len(lines) > 0.05
+    assert sum(map(has_entity, lines)) / len(lines) > 0.2
+    assert len(words) > 4000
+
+
+def test_turkish_capitals_keep_the_dot() -> None:
+    from synth.textsynth import upper
+
+    assert upper("istanbul ılık", "tr") == "İSTANBUL ILIK"
+    assert upper("istanbul", "en") == "ISTANBUL"
+
+
+def test_text_command_stats_reach_rare_characters(capsys: pytest.CaptureFixture[str]) -> None:
+    from synth.text_cli import main
+
+    assert main(["--language", "zh-Hans", "--num", "25", "--stats", "--sources", "udhr=1"]) == 0
+    udhr = json.loads(capsys.readouterr().out)
+    assert main(["--language", "zh-Hans", "--num", "25", "--stats"]) == 0
+    mixed = json.loads(capsys.readouterr().out)
+    assert udhr["distinct_han"] < 600  # one legal text's characters
+    assert mixed["distinct_han"] > 2 * udhr["distinct_han"]
+    assert mixed["tgh_level1"]["share"] > 0.5 and mixed["tgh_level1"]["of"] == 3500
+
+
+def test_boost_count_covers_a_list_in_a_thousand_pages() -> None:
+    from synth.textsynth import boost_count
+
+    assert boost_count(0) == 0 and boost_count(26) == 3
+    for size in (30, 100, 400, 900):  # expected misses of a whole exemplar set under 2 %
+        assert size * math.exp(-boost_count(size) * 1000 / size) < 0.02
+    assert math.exp(-boost_count(3500) * 1000 / 3500) < 0.01  # TGH level 1
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"sources": {"udhr": -1}}, "text.sources"),
+    ({"sources": {"udhr": float("nan")}}, "text.sources"),
+    ({"sources": {"wiki": 1}}, "text.sources"),
+    ({"sources": {"udhr": 0, "vocab": 0}}, "text.sources"),
+])
+def test_text_config_is_checked(bad: dict, message: str) -> None:
+    from pipelines.config import build_config
+
+    with pytest.raises(PolyglyphError, match=message) as info:
+        build_config(overrides={"text": bad})
+    assert "\n" not in str(info.value)
+
+
+def test_translation_only_from_a_real_parallel_reference(ctx: RenderContext, tmp_path) -> None:
+    from dataclasses import replace
+
+    from qa_factory.views import make_views
+    from synth.render import PageSpec, render_page
+    from synth.rng import sample_rng
+
+    mixed = RenderContext(ctx.registry, ctx.corpus, text={"sources": {"udhr": 3, "vocab": 1}})
+    found = 0
+    for seed in range(4):
+        page = render_page(PageSpec("ar", width=700, height=900), sample_rng(seed), mixed)
+        views = make_views(page, np.random.default_rng(0), {"translation": 1}, "en", ctx.corpus)
+        for view in (v for v in views if v["task"] == "translation"):
+            ids = json.loads(view["meta"])["paragraph_ids"]
+            assert ids and not any(i.startswith("syn:") for i in ids)
+            found += 1
+        user_en = dict(ctx.corpus, en=replace(ctx.corpus["en"], source=str(tmp_path / "en.txt")))
+        again = make_views(page, np.random.default_rng(0), {"translation": 1}, "en", user_en)
+        assert not [v for v in again if v["task"] == "translation"]
+    assert found
