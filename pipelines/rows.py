@@ -19,6 +19,7 @@ import pyarrow as pa
 from PIL import Image
 
 from synth.page import Page, Region, Word
+from synth.render import scene_group
 
 POINTS = pa.list_(pa.list_(pa.float32()))
 
@@ -69,6 +70,7 @@ COLUMNS: list[tuple[str, pa.DataType]] = [
     ("script", pa.string()),
     ("direction", pa.string()),
     ("scene", pa.string()),
+    ("scene_group", pa.string()),
     ("text", pa.string()),
     ("lines", pa.list_(LINE_TYPE)),
     ("words", pa.list_(WORD_TYPE)),
@@ -248,6 +250,7 @@ def page_to_row(
         "script": page.script,
         "direction": page.direction,
         "scene": page.scene,
+        "scene_group": scene_group(page.scene, page.render),
         "text": page.reading_text(),
         "lines": lines,
         "words": words,
