@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from synth import content as fake
+from synth.linebreak import word_spans
 from synth.rng import child_rng
 from synth.scenes import kit
 from synth.scenes.form import make_content
@@ -52,15 +53,19 @@ class Builder:
         return [t for t in self.ctx.engine.wrap(text, style, max(16.0, max_width)) if t.strip()]
 
     def sentence(self, max_words: int = 12) -> str:
-        """A corpus phrase (drawn words only: a truthful label by construction)."""
-        paragraph = kit.paragraph(self.ctx, self.code, kit.paragraph_index(self.rng, self.ctx, self.code))
-        joiner = "" if self.script in ("Hans", "Hant", "Jpan", "Thai", "Khmr", "Laoo", "Mymr") else " "
-        if joiner:
-            words = paragraph.split()
-            start = int(self.rng.integers(0, max(1, len(words) - 3)))
-            return " ".join(words[start : start + int(self.rng.integers(3, max_words + 1))]).strip(" ,;:")
-        start = int(self.rng.integers(0, max(1, len(paragraph) - 8)))
-        return paragraph[start : start + int(self.rng.integers(6, 4 * max_words))].strip(" ，、；：")
+        """A run of whole corpus words (word breaks by ICU in scripts without spaces, so a Thai
+        or Chinese phrase never starts inside a word): drawn text, so a truthful label."""
+        for _ in range(4):  # prefer a body paragraph over a short "Article 5" heading
+            text = kit.paragraph(self.ctx, self.code, kit.paragraph_index(self.rng, self.ctx, self.code))
+            if len(text) > 40:
+                break
+        spans = word_spans(text, self.code, self.script)
+        if not spans:
+            return text.strip()
+        start = int(self.rng.integers(0, max(1, len(spans) - 2)))
+        count = int(self.rng.integers(2, max_words + 1))
+        end = spans[min(len(spans), start + count) - 1][1]
+        return text[spans[start][0] : end].strip(" ,;:，、；：")
 
     def word(self) -> str:
         return self.source.word()
@@ -91,7 +96,7 @@ class Builder:
     def shape(self, kind: str, **order: Any) -> None:
         self.graphics.append({"kind": kind, **order})
 
-    def region(self, kind: str, box: list[float], text: str = "", **attributes: Any) -> None:
+    def region(self, kind: str, box: list[float], text: str = "", **attributes: Any) -> None:  # noqa: D102
         self.regions.append(region_order(kind, box, text=text, **attributes))
 
     def block(self, role: str, indices: list[int]) -> None:

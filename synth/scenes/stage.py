@@ -40,6 +40,10 @@ def draw_background(bg: dict[str, Any], width: int, height: int) -> np.ndarray:
         return _colour_field(bg, width, height)
     if kind == "bricks":
         return _bricks(bg, width, height)
+    if kind == "surface":  # paper or a table top: synth.render's background record
+        from synth.render import apply_background
+
+        return apply_background(bg["record"], width, height)
     if kind == "image":
         from synth.paper import _background  # the paper's user-image crop, same record keys
 
@@ -48,21 +52,26 @@ def draw_background(bg: dict[str, Any], width: int, height: int) -> np.ndarray:
 
 
 def _colour_field(bg: dict[str, Any], width: int, height: int) -> np.ndarray:
-    """A smooth low-frequency colour field with blurred blocks: an out-of-focus frame or street."""
+    """A smooth low-frequency colour field with blurred blocks: an out-of-focus frame or street.
+
+    Made at 1/8 scale (blocks, blur) and resized up: a blur of a dozen pixels is cheap there."""
     gen = np.random.Generator(np.random.PCG64(int(bg["seed"])))
     cells = int(bg.get("cells", 5))
     base = np.asarray(bg["colour"], np.float32)
     low = np.clip(base + gen.normal(0, float(bg.get("spread", 40)), (cells, cells, 3)), 0, 255)
-    image = cv2.resize(low.astype(np.float32), (width, height), interpolation=cv2.INTER_CUBIC)
+    sw, sh = max(8, width // 8), max(8, height // 8)
+    small = cv2.resize(low.astype(np.float32), (sw, sh), interpolation=cv2.INTER_CUBIC)
     for _ in range(int(bg.get("blocks", 0))):
-        x0, y0 = gen.uniform(-0.1, 1.0) * width, gen.uniform(0.0, 1.0) * height
-        w, h = gen.uniform(0.05, 0.4) * width, gen.uniform(0.1, 0.9) * height
+        x0, y0 = gen.uniform(-0.1, 1.0) * sw, gen.uniform(0.0, 1.0) * sh
+        w, h = gen.uniform(0.05, 0.4) * sw, gen.uniform(0.1, 0.9) * sh
         colour = np.clip(base + gen.normal(0, 60, 3), 0, 255)
-        cv2.rectangle(image, (int(x0), int(y0)), (int(x0 + w), int(y0 + h)), colour.tolist(), -1)
-    blur = float(bg.get("blur", 0))
-    if blur > 0:
-        image = cv2.GaussianBlur(image, (0, 0), blur)
-    return np.clip(image + 0.5, 0, 255).astype(np.uint8)
+        cv2.rectangle(small, (int(x0), int(y0)), (int(x0 + w), int(y0 + h)), colour.tolist(), -1)
+    blur = float(bg.get("blur", 0)) / 8
+    if blur > 0.3:
+        small = cv2.GaussianBlur(small, (0, 0), blur)
+    image = cv2.resize(np.clip(small + 0.5, 0, 255).astype(np.uint8), (width, height),
+                       interpolation=cv2.INTER_LINEAR)
+    return image
 
 
 def _bricks(bg: dict[str, Any], width: int, height: int) -> np.ndarray:
@@ -111,6 +120,21 @@ def draw_shapes(image: np.ndarray, orders: list[dict[str, Any]]) -> None:
                 t = np.linspace(0, 1, y1 - y0, dtype=np.float32)[:, None, None]
                 col = np.asarray(g["top"], np.float32) * (1 - t) + np.asarray(g["bottom"], np.float32) * t
                 image[y0:y1, x0:x1] = np.broadcast_to(col + 0.5, (y1 - y0, x1 - x0, 3)).astype(np.uint8)
+        elif kind == "vdashes":  # a vertical perforation
+            (x, y0), (_, y1) = g["points"]
+            step = float(g.get("step", 8.0))
+            for y in np.arange(y0, y1 - step / 2, step):
+                cv2.line(image, (int(round(x)), int(round(y))), (int(round(x)), int(round(y + step / 2))),
+                         colour, 1, cv2.LINE_AA)
+        elif kind == "cells":  # a QR-like grid of dark cells, rows of "0"/"1"
+            x0, y0, x1, y1 = (float(v) for v in g["box"])
+            rows = g["bits"]
+            step_y, step_x = (y1 - y0) / len(rows), (x1 - x0) / len(rows[0])
+            for r, row in enumerate(rows):
+                for c, bit in enumerate(row):
+                    if bit == "1":
+                        cv2.rectangle(image, (int(x0 + c * step_x), int(y0 + r * step_y)),
+                                      (int(x0 + (c + 1) * step_x) - 1, int(y0 + (r + 1) * step_y) - 1), colour, -1)
         elif kind == "veil":
             x0, y0, x1, y1 = (int(round(v)) for v in g["box"])
             x0, y0, x1, y1 = max(0, x0), max(0, y0), min(image.shape[1], x1), min(image.shape[0], y1)
