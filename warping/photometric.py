@@ -196,6 +196,25 @@ def _a_jpeg(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.nda
     return jpeg_roundtrip(img, rec["quality"])[0]
 
 
+def _s_moire(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
+    return {"period": P.uniform(rng, r["period"], 3), "beat": P.uniform(rng, r["beat"], 4),
+            "angle": P.uniform(rng, [0.0, 180.0], 2), "strength": P.uniform(rng, r["strength"], 3)}
+
+
+def _a_moire(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.ndarray:
+    """A phone photographing a screen: the sensor grid beats against the pixel grid, giving
+    soft dark bands; two gratings of nearly equal period multiplied, banded brightness."""
+    h, w = img.shape[:2]
+    a = np.radians(float(rec["angle"]))
+    period, beat = float(rec["period"]), float(rec["beat"])
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    u = x * np.float32(np.cos(a)) + y * np.float32(np.sin(a))
+    v = x * np.float32(np.cos(a + beat)) + y * np.float32(np.sin(a + beat))
+    wave = (np.cos(u * np.float32(2 * np.pi / period)) * np.cos(v * np.float32(2 * np.pi / (period * 1.03))) + 1) / 2
+    gain = 1.0 - np.float32(rec["strength"]) * wave
+    return np.clip(img.astype(np.float32) * gain[:, :, None] + 0.5, 0, 255).astype(np.uint8)
+
+
 def _def(name: str, defaults: Ranges, sampler: Sampler, **kw: Any) -> StepDef:
     return StepDef(name, defaults, sampler, **kw)
 
@@ -254,6 +273,7 @@ STEPS: dict[str, StepDef] = {
     "gauss_noise": _def("gauss_noise", {"sigma": [2.0, 10.0]}, _s_gauss),
     "poisson_noise": _def("poisson_noise", {"scale": [0.0005, 0.004]}, _s_poisson),
     "jpeg": _def("jpeg", {"quality": [40, 95]}, _s_jpeg, integers=frozenset({"quality"})),
+    "moire": _def("moire", {"period": [2.5, 6.0], "beat": [0.02, 0.12], "strength": [0.05, 0.15]}, _s_moire),
 }
 
 APPLY = {
@@ -266,6 +286,7 @@ APPLY = {
     "gauss_noise": _a_noise,
     "poisson_noise": _a_noise,
     "jpeg": _a_jpeg,
+    "moire": _a_moire,
 }
 
 

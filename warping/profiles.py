@@ -40,7 +40,7 @@ from warping.photometric import STEPS as PHOTOMETRIC_STEPS
 from warping.scene import KINDS as BACKGROUND_KINDS
 from warping.surface import STEPS as SURFACE_STEPS
 
-PROFILES = ("clean", "scan", "photo", "wild")
+PROFILES = ("clean", "scan", "photo", "wild", "screen", "street")
 STAGES: dict[str, dict[str, StepDef]] = {
     "geometric": {**SURFACE_STEPS, **CAMERA_STEPS},
     "photometric": PHOTOMETRIC_STEPS,
