@@ -212,7 +212,7 @@ def draw_plane(image: np.ndarray, ctx: Any, language: str, plane: dict[str, Any]
     lines = draw_lines(flat, ctx, language, plane["lines"], first_index)
     matrix = _homography(plane)
     size = (image.shape[1], image.shape[0])
-    warped = cv2.warpPerspective(flat, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    warped = cv2.warpPerspective(flat, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     alpha = cv2.warpPerspective(np.full((h, w), 255, np.uint8), matrix, size, flags=cv2.INTER_LINEAR)
     a = alpha.astype(np.float32)[:, :, None] / 255.0
     ys, xs = np.nonzero(alpha)
