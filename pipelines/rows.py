@@ -5,6 +5,8 @@ never changes a shard's bytes, and the `huggingface` schema metadata (the same J
 `datasets.Features(...).arrow_schema` writes) makes `image` decode as a PIL image in `datasets`.
 Labels that are not text lines (stamps, formulas, charts, UI elements, layout blocks) share one
 `regions` column: list<struct<kind, text, polygon, attributes (JSON object), visible>>.
+`scene_group` is HunyuanOCR's tag of the scene (`synth.render.scene_group`): doc, scene, ads,
+hand, screen, receipt/card, game, video or art.
 """
 
 from __future__ import annotations
