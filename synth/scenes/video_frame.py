@@ -97,7 +97,7 @@ def kit_spec(spec: Any, language: str) -> Any:
 
 def _fx(style: str, size: float) -> dict[str, Any] | None:
     if style == "outline":
-        return {"outline": [max(1, int(round(size / 14))), [0, 0, 0]]}
+        return {"outline": [max(1, int(round(size / 24))), [0, 0, 0]]}
     if style == "shadow":
         offset = max(1, int(round(size / 18)))
         return {"shadow": [offset, offset, [0, 0, 0]]}
