@@ -117,6 +117,10 @@ class GenerateConfig(BaseModel):
     scenes: dict[str, float] = Field(default_factory=lambda: {"document": 1.0})
     page_sizes: list[tuple[int, int] | SizeRange] = Field(default_factory=lambda: [(1024, 1448)])
     profiles: dict[str, float] = Field(default_factory=lambda: {"clean": 1.0})
+    # scene -> its own {profile: weight}, replacing `profiles` for that scene (screens are not
+    # photographed paper); `--profile` on the command line clears it, so the flag means "these
+    # profiles for every scene"
+    scene_profiles: dict[str, dict[str, float]] = Field(default_factory=dict)
     tasks: dict[str, float] | None = None
     target_language: str = "en"
     image: ImageOptions = Field(default_factory=ImageOptions)
@@ -155,6 +159,13 @@ class GenerateConfig(BaseModel):
         if not weights or any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
             raise ValueError("weights must be >= 0 with a positive sum")
         return weights
+
+    @field_validator("scene_profiles")
+    @classmethod
+    def _scene_weights(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for weights in value.values():
+            cls._weights(weights)
+        return value
 
     @field_validator("languages")
     @classmethod
@@ -277,6 +288,10 @@ def resolve_config(config: GenerateConfig) -> dict[str, Any]:
         for name, w in sorted(config.profiles.items())
         if w > 0
     }
+    data.pop("scene_profiles", None)
+    own = _scene_profiles(config.scene_profiles, scenes)
+    if own:  # only when a scene of the run has its own: older configs keep their hash
+        data["scene_profiles"] = own
     if config.validate_judges:  # unknown judge names fail here, in one line
         from qa_factory.judges import get_judge
 
@@ -360,6 +375,22 @@ def _check_scenes(scenes: dict[str, float]) -> dict[str, float]:
     print(f"polyglyph: note: default scenes not in this build left out: {', '.join(missing)}",
           file=sys.stderr)
     return kept
+
+
+def _scene_profiles(mapping: dict[str, dict[str, float]], scenes: dict[str, float]
+                    ) -> dict[str, dict[str, Any]]:
+    """Loaded profiles of the scenes of this run that have their own (others use `profiles`)."""
+    from synth.render import SCENES
+
+    for name in mapping:
+        if name not in SCENES:
+            raise PolyglyphError(f"scene_profiles: unknown scene {name!r}; allowed: {', '.join(SCENES)}")
+    return {
+        scene: {name: {"weight": float(w), "profile": _load_profile(name)}
+                for name, w in sorted(weights.items()) if w > 0}
+        for scene, weights in sorted(mapping.items())
+        if scenes.get(scene, 0) > 0
+    }
 
 
 def _check_tasks(tasks: dict[str, float] | None) -> dict[str, float] | None:

@@ -111,6 +111,7 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
     if args.profile:
         prof = parse_weights(args.profile, "--profile")
         over["profiles"] = {s: 1.0 for s in prof} if isinstance(prof, list) else prof
+        over["scene_profiles"] = {}  # the flag names the profiles of every scene
     if args.tasks:
         tasks = parse_weights(args.tasks, "--tasks")
         over["tasks"] = {s: 1.0 for s in tasks} if isinstance(tasks, list) else tasks

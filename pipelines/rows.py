@@ -5,6 +5,8 @@ never changes a shard's bytes, and the `huggingface` schema metadata (the same J
 `datasets.Features(...).arrow_schema` writes) makes `image` decode as a PIL image in `datasets`.
 Labels that are not text lines (stamps, formulas, charts, UI elements, layout blocks) share one
 `regions` column: list<struct<kind, text, polygon, attributes (JSON object), visible>>.
+`scene_group` is HunyuanOCR's tag of the scene (`synth.render.scene_group`): doc, scene, ads,
+hand, screen, receipt/card, game, video or art.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pyarrow as pa
 from PIL import Image
 
 from synth.page import Page, Region, Word
+from synth.render import scene_group
 
 POINTS = pa.list_(pa.list_(pa.float32()))
 
@@ -69,6 +72,7 @@ COLUMNS: list[tuple[str, pa.DataType]] = [
     ("script", pa.string()),
     ("direction", pa.string()),
     ("scene", pa.string()),
+    ("scene_group", pa.string()),
     ("text", pa.string()),
     ("lines", pa.list_(LINE_TYPE)),
     ("words", pa.list_(WORD_TYPE)),
@@ -248,6 +252,7 @@ def page_to_row(
         "script": page.script,
         "direction": page.direction,
         "scene": page.scene,
+        "scene_group": scene_group(page.scene, page.render),
         "text": page.reading_text(),
         "lines": lines,
         "words": words,

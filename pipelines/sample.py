@@ -127,6 +127,9 @@ def plan_sample(config: dict[str, Any], rng: np.random.Generator) -> dict[str, A
     language = _weighted(rng, config["languages"])
     scene = _weighted(rng, config["scenes"])
     profile = _weighted(rng, {k: v["weight"] for k, v in config["profiles"].items()})
+    own = config.get("scene_profiles", {}).get(scene)
+    if own:  # drawn after the run-wide pick, so scenes without their own keep their draws
+        profile = _weighted(rng, {k: v["weight"] for k, v in own.items()})
     size = config["page_sizes"][int(rng.integers(len(config["page_sizes"])))]
     if isinstance(size, dict):
         width = int(rng.integers(size["width"][0], size["width"][1] + 1))
@@ -166,7 +169,8 @@ def make_page(
                     width=plan["width"], height=plan["height"])
     page = render_page(spec, render_rng, ctx.render_ctx)
     clock.lap("render")
-    profile = config["profiles"][plan["profile"]]["profile"]
+    profiles = config.get("scene_profiles", {}).get(plan["scene"]) or config["profiles"]
+    profile = profiles[plan["profile"]]["profile"]
     # a JPEG row keeps the warp's own JPEG bytes (pipelines.rows.stored_image_bytes) and
     # nothing after the warp reads the pixels, so the decode back is skipped (~5 ms a row)
     page = warping.warp_page(

@@ -34,6 +34,7 @@ TASKS = (
     "reasoning",
     "translation",
     "stamp",
+    "subtitles",
 )
 DEFAULT_TASK_MIX: dict[str, float] = {
     "spotting": 1.0,
@@ -46,9 +47,11 @@ DEFAULT_TASK_MIX: dict[str, float] = {
     "reasoning": 1.5,
     "translation": 1.0,
     "stamp": 1.0,  # pages with a readable stamp only
+    "subtitles": 1.0,
 }
 SINGLE_ANSWER_TASKS = frozenset(
-    {"spotting", "spotting_json", "parsing", "table_html", "text", "translation", "stamp"}
+    {"spotting", "spotting_json", "parsing", "table_html", "text", "translation", "stamp",
+     "subtitles"}
 )
 
 
@@ -249,6 +252,13 @@ def _task_views(
             meta = {**base_meta, "kind": cand["kind"], "computation": cand["computation"]}
             views.append(_view(task, prompt, cand["answer"], meta))
         return views
+    if task == "subtitles":  # video frames: exactly the subtitle lines, in order
+        lines = [i for i in range(len(page.lines)) if page.lines[i].role == "subtitle"]
+        if not lines or any(page.lines[i].visible < min_visible for i in lines):
+            return []
+        answer = "\n".join(page.lines[i].text.strip() for i in lines)
+        meta = {**base_meta, "line_indices": lines}
+        return [_view(task, pick_prompt(task, rng, prompt_language), answer, meta)]
     if task == "translation":
         view = _translation_view(page, rng, prompt_language, target_language, corpus, min_visible)
         return [view] if view else []

@@ -30,6 +30,24 @@ SCENES: dict[str, str] = {
     "receipt": "synth.scenes.receipt",
     "card": "synth.scenes.card",
     "handwriting-note": "synth.scenes.handwriting_note",
+    # beyond documents (issue 17)
+    "screenshot": "synth.scenes.screenshot",
+    "video-frame": "synth.scenes.video_frame",
+    "ticket": "synth.scenes.ticket",
+    "scene-text": "synth.scenes.scene_text",
+    "poster": "synth.scenes.poster",
+    "game-ui": "synth.scenes.game_ui",
+}
+
+# HunyuanOCR's nine scene tags (DESIGN §3 `scene_group`), so users can balance or filter rows.
+# A scene's record may name its own group (a poster is `ads` or `art` by its content); a scene
+# missing here is a document-like one.
+SCENE_GROUP_TAGS = ("doc", "scene", "ads", "hand", "screen", "receipt/card", "game", "video", "art")
+SCENE_GROUPS: dict[str, str] = {
+    "document": "doc", "table": "doc", "form": "doc", "receipt": "receipt/card",
+    "card": "receipt/card", "handwriting-note": "hand",
+    "screenshot": "screen", "video-frame": "video", "ticket": "receipt/card", "scene-text": "scene",
+    "poster": "ads", "game-ui": "game",
 }
 
 # Pen and print colours (RGB) used across scenes.
@@ -183,6 +201,14 @@ def apply_render(record: dict[str, Any], ctx: RenderContext) -> Page:
     page = scene_module(record["scene"]).apply(record, ctx)
     page.render = record
     return page
+
+
+def scene_group(scene: str, render: dict[str, Any] | None = None) -> str:
+    """The HunyuanOCR tag of a page: its record's own `scene_group`, else its scene's."""
+    group = (render or {}).get("scene_group") or SCENE_GROUPS.get(scene, "doc")
+    if group not in SCENE_GROUP_TAGS:
+        raise PolyglyphError(f"scene {scene!r}: unknown scene_group {group!r}")
+    return str(group)
 
 
 def render_page(spec: PageSpec, rng: np.random.Generator, ctx: RenderContext) -> Page:

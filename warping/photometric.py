@@ -201,6 +201,25 @@ def _a_noise_run(img: np.ndarray, recs: list[dict[str, Any]], ctx: ShadingContex
     return apply_noise(img, recs)
 
 
+def _s_moire(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
+    return {"period": P.uniform(rng, r["period"], 3), "beat": P.uniform(rng, r["beat"], 4),
+            "angle": P.uniform(rng, [0.0, 180.0], 2), "strength": P.uniform(rng, r["strength"], 3)}
+
+
+def _a_moire(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.ndarray:
+    """A phone photographing a screen: the sensor grid beats against the pixel grid, giving
+    soft dark bands; two gratings of nearly equal period multiplied, banded brightness."""
+    h, w = img.shape[:2]
+    a = np.radians(float(rec["angle"]))
+    period, beat = float(rec["period"]), float(rec["beat"])
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    u = x * np.float32(np.cos(a)) + y * np.float32(np.sin(a))
+    v = x * np.float32(np.cos(a + beat)) + y * np.float32(np.sin(a + beat))
+    wave = (np.cos(u * np.float32(2 * np.pi / period)) * np.cos(v * np.float32(2 * np.pi / (period * 1.03))) + 1) / 2
+    gain = 1.0 - np.float32(rec["strength"]) * wave
+    return np.clip(img.astype(np.float32) * gain[:, :, None] + 0.5, 0, 255).astype(np.uint8)
+
+
 def _def(name: str, defaults: Ranges, sampler: Sampler, **kw: Any) -> FunctionStep:
     """A built-in step object: light terms fuse into one light pass, noises into one draw."""
     if name in TERMS:
@@ -217,6 +236,7 @@ _APPLY: dict[str, Applier] = {
     "defocus": _a_defocus,
     "low_resolution": _a_lowres,
     "jpeg": _a_jpeg,
+    "moire": _a_moire,
 }
 
 STEPS: dict[str, FunctionStep] = {
@@ -273,6 +293,7 @@ STEPS: dict[str, FunctionStep] = {
     "gauss_noise": _def("gauss_noise", {"sigma": [2.0, 10.0]}, _s_gauss),
     "poisson_noise": _def("poisson_noise", {"scale": [0.0005, 0.004]}, _s_poisson),
     "jpeg": _def("jpeg", {"quality": [40, 95]}, _s_jpeg, integers=frozenset({"quality"})),
+    "moire": _def("moire", {"period": [2.5, 6.0], "beat": [0.02, 0.12], "strength": [0.05, 0.15]}, _s_moire),
 }
 
 for _step in STEPS.values():

@@ -1,0 +1,138 @@
+"""`poster`: advertisements and artistic text — big display lines with outlines, shadows and
+gradient fills, headlines on arcs and waves, lines at angles, mixed sizes, over gradient or
+colour-field backgrounds with shapes.
+
+Ads carry a price, a date or a phone number in plainer type (`scene_group` ads); art posters
+are mostly display text (`art`). Bent lines' polygons follow their baselines (`synth.scenes.fx`).
+`extras["display_lines"]` lists the lines in display treatments (bent, outlined, gradient) so
+OCR checks can leave them out, as plain-text readers are not expected to read them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from synth import content as fake
+from synth.scenes import kit
+from synth.scenes.builder import Builder
+from synth.scenes.stage import apply_stage
+
+PALETTES = (
+    ((250, 230, 90), (230, 60, 40), (20, 20, 30)),
+    ((30, 40, 90), (250, 250, 250), (250, 190, 40)),
+    ((240, 240, 235), (20, 20, 20), (200, 30, 60)),
+    ((20, 120, 100), (250, 245, 230), (250, 170, 60)),
+    ((120, 30, 120), (250, 220, 250), (40, 220, 200)),
+)
+
+
+def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
+    width, height = int(spec.width), int(spec.height)
+    b = Builder(spec, rng, ctx, width, height, spec.font_style or kit.pick(rng, ("sans", "serif")))
+    group = kit.option(spec, "kind", kit.pick(rng, ("ads", "ads", "art")), ("ads", "art"))
+    bg, ink, accent = (list(c) for c in PALETTES[int(rng.integers(len(PALETTES)))])
+    background = ({"kind": "vgrad", "top": bg, "bottom": [int(v * 0.7) for v in bg]} if rng.random() < 0.6 else
+                  {"kind": "field", "seed": int(rng.integers(0, 2**31 - 1)), "colour": bg, "cells": 3,
+                   "spread": 25.0, "blocks": 0, "blur": 0})
+    _shapes(b, rng, accent)
+    display: list[int] = []
+    y = height * float(rng.uniform(0.08, 0.16))
+    head = float(np.clip(width / rng.uniform(7, 11), 24, 200))
+    # the headline: one or two big display lines, maybe bent
+    for _ in range(int(rng.integers(1, 3))):
+        text = b.fit(b.sentence(3) if group == "art" else b.word(), head, width * 0.86, bold=True)
+        a, d = b.metrics(head)
+        path = _path(rng, width, head)
+        y += a + (head * 0.6 if path and path["kind"] == "arc" else 0)
+        index = b.text(text, width / 2, y, head, anchor="center", colour=ink, role="title", bold=True,
+                       fx=_fx(rng, head, accent), path=path)
+        b.block("title", [index])
+        display.append(index)
+        y += d + head * (0.5 if path else 0.25)
+    # sub-lines in plainer type
+    body = head * float(rng.uniform(0.3, 0.45))
+    a, d = b.metrics(body)
+    pitch = (a + d) * 1.3
+    lines = []
+    for text in b.wrap(b.sentence(16), body, width * 0.8)[: int(rng.integers(1, 4))]:
+        y += a
+        lines.append(b.text(text, width / 2, y, body, anchor="center", colour=ink, role="paragraph"))
+        y += pitch - a
+    b.block("paragraph", lines)
+    if group == "ads":
+        _offer(b, rng, width, height, y, head, ink, accent)
+    else:  # art: a few rotated words scattered around
+        for _ in range(int(rng.integers(1, 4))):
+            s = head * float(rng.uniform(0.4, 0.7))
+            word = b.fit(b.word(), s, width * 0.4, bold=True)
+            cy = float(rng.uniform(max(y, height * 0.5), height * 0.92))
+            index = b.text(word, float(rng.uniform(0.3, 0.7)) * width, cy, s, anchor="center", colour=accent,
+                           role="caption", bold=True, path={"kind": "rotate", "angle": round(float(rng.uniform(-25, 25)), 1)},
+                           fx=_fx(rng, s, ink))
+            b.block("caption", [index])
+            display.append(index)
+    return b.record(background, scene_group=group, extras={"display_lines": sorted(display)})
+
+
+def _fx(rng: np.random.Generator, size: float, other: list[int]) -> dict[str, Any] | None:
+    fx: dict[str, Any] = {}
+    roll = rng.random()
+    if roll < 0.35:
+        fx["outline"] = [max(1, int(round(size / 18))), other]
+    elif roll < 0.6:
+        off = max(2, int(round(size / 16)))
+        fx["shadow"] = [off, off, [int(v * 0.4) for v in other]]
+    if rng.random() < 0.3:
+        top = [int(v) for v in rng.integers(0, 256, 3)]
+        fx["gradient"] = [top, [int(v * 0.5) for v in top]]
+    return fx or None
+
+
+def _path(rng: np.random.Generator, width: int, size: float) -> dict[str, Any] | None:
+    roll = rng.random()
+    if roll < 0.35:
+        return {"kind": "arc", "radius": round(float(rng.choice([-1, 1]) * rng.uniform(0.6, 1.5) * width), 1)}
+    if roll < 0.55:
+        return {"kind": "wave", "amplitude": round(float(rng.uniform(0.08, 0.2)) * size, 2),
+                "wavelength": round(float(rng.uniform(0.3, 0.7)) * width, 1), "phase": round(float(rng.uniform(0, 6.28)), 3)}
+    if roll < 0.7:
+        return {"kind": "rotate", "angle": round(float(rng.uniform(-8, 8)), 1)}
+    return None
+
+
+def _shapes(b: Builder, rng: np.random.Generator, accent: list[int]) -> None:
+    for _ in range(int(rng.integers(1, 5))):
+        cx, cy = float(rng.uniform(0, b.width)), float(rng.uniform(0, b.height))
+        r = float(rng.uniform(0.05, 0.25)) * b.width
+        if rng.random() < 0.5:
+            b.shape("circle", centre=[cx, cy], radius=r, colour=accent, thickness=int(rng.choice([-1, 4, 10])))
+        else:
+            b.shape("poly", points=[[cx, cy - r], [cx + r, cy + r], [cx - r, cy + r]], colour=accent,
+                    thickness=int(rng.choice([-1, 6])))
+        b.region("shape", kit.box(cx - r, cy - r, cx + r, cy + r))
+
+
+def _offer(b: Builder, rng: np.random.Generator, width: int, height: int, y: float, head: float,
+           ink: list[int], accent: list[int]) -> None:
+    """The ad's price burst and contact line."""
+    price = fake.format_money(int(rng.integers(100, 99999)), b.money)
+    s = head * 0.6
+    r = b.width_of(price, s, bold=True) / 2 + s * 0.8
+    cy = min(height - r - head * 0.3, max(y + r + head * 0.3, height * 0.62))
+    b.shape("circle", centre=[width / 2, cy], radius=r, colour=accent)
+    b.region("badge", kit.box(width / 2 - r, cy - r, width / 2 + r, cy + r), text=price)
+    a, d = b.metrics(s)
+    on_badge = [20, 20, 20] if sum(accent) > 380 else [250, 250, 250]
+    b.block("paragraph", [b.text(price, width / 2, cy + (a - d) / 2, s, anchor="center", colour=on_badge,
+                                 role="paragraph", bold=True)])
+    small = head * 0.3
+    a2, d2 = b.metrics(small)
+    contact = b.fit(b.source.phone() if rng.random() < 0.5 else b.source.address(), small, width * 0.9)
+    b.block("footer", [b.text(contact, width / 2, height - head * 0.3 - d2, small, anchor="center", colour=ink,
+                              role="footer")])
+
+
+def apply(record: dict[str, Any], ctx: Any) -> Any:
+    return apply_stage(record, ctx)
