@@ -211,12 +211,13 @@ def vocabulary(code: str, script: str, reference: str) -> list[tuple[str, float]
 
     expected = main_groups(reference)
     out: list[tuple[str, float]] = []
+    memo: dict[str, str] = {}
     try:
         # buckets of words by frequency in centibels, most frequent first
         for index, bucket in enumerate(wordfreq.get_frequency_list(lang, wordlist="best")):
             freq = 10.0 ** (-index / 100.0)
             for word in bucket:
-                if _clean_word(word, expected):
+                if _clean_word(word, expected, memo):
                     out.append((word, freq))
                     if len(out) >= VOCAB_SIZE:
                         return out
@@ -227,16 +228,22 @@ def vocabulary(code: str, script: str, reference: str) -> list[tuple[str, float]
         getattr(wordfreq.get_frequency_list, "cache_clear", lambda: None)()
 
 
-def _clean_word(word: str, expected: Iterable[str]) -> bool:
+def _clean_word(word: str, expected: Iterable[str], memo: dict[str, str] | None = None) -> bool:
+    """Letters of the expected groups (plus marks, inner ' - ’), at least one letter."""
     if not 1 <= len(word) <= 24 or word[0] in "'-" or word[-1] in "'-":
         return False
+    memo = {} if memo is None else memo
     has_letter = False
     for ch in word:
-        cat = unicodedata.category(ch)
-        if cat.startswith("L"):
-            if letter_group(ch) not in expected:
-                return False
-            has_letter = True
-        elif not (cat.startswith("M") or ch in "'-’"):
+        kind = memo.get(ch)
+        if kind is None:
+            cat = unicodedata.category(ch)
+            if cat.startswith("L"):
+                kind = "L" if letter_group(ch) in expected else "X"
+            else:
+                kind = "M" if cat.startswith("M") or ch in "'-’" else "X"
+            memo[ch] = kind
+        if kind == "X":
             return False
+        has_letter = has_letter or kind == "L"
     return has_letter

@@ -48,10 +48,13 @@ def drawable(ctx: Any, code: str) -> Callable[[str], bool]:
                 any(ord(ch) in cov for cov in covs) for covs in coverages)
         return ok
 
+    primaries = [cov[0] for cov in coverages if cov]
+
     def covers(text: str) -> bool:
         if not all(char_ok(ch) for ch in text):
             return False
-        if any(unicodedata.category(ch).startswith("M") for ch in text):
+        if any(unicodedata.category(ch).startswith("M") for ch in text) and not all(
+                all(ord(ch) in cov or is_ignorable(ch) for ch in text) for cov in primaries):
             try:  # a cluster must sit in one face: shape-level check
                 for chain in chains:
                     ctx.registry.itemize(text, list(chain))
@@ -73,26 +76,25 @@ def language_text(ctx: Any, code: str) -> LanguageText:
     base = ctx.text(info.code)
     reference = "\n".join(base.paragraphs)
     covers = drawable(ctx, info.code)
-    vocab = [(w, f) for w, f in textsources.vocabulary(info.code, info.script, reference)
-             if covers(w)]
+    vocab = drawable_words(textsources.vocabulary(info.code, info.script, reference), covers)
     source = "wordfreq"
     if info.code.split("-")[0] == "ko":
         vocab = [(w, f) for w, f in vocab if len(w) > 1]  # wordfreq splits off particles
     if len(vocab) < MIN_WORDS:
         words = corpus_words(info.code, info.script, reference)
-        vocab, source = [(w, 1.0) for w in words if covers(w)], "corpus-words"
+        vocab, source = drawable_words([(w, 1.0) for w in words], covers), "corpus-words"
     if not vocab:
         vocab = [(p, 1.0) for p in base.paragraphs[:1]]
     words = tuple(w for w, _ in vocab)
     weights = np.array([f for _, f in vocab], np.float64) ** 0.35
     cumulative = np.cumsum(weights / weights.sum())
     targets = _targets(info.code, info.script, reference, covers)
-    ascii_words = tuple(w for w in words[:3000] if w.isascii())
+    ascii_words = tuple(w for w in words[:3000] if w.isascii())  # () off Latin: made-up names
     cased = info.script in CASED_SCRIPTS and any(w != w.upper() for w in words[:50])
     lt = LanguageText(
         code=info.code, script=info.script, words=words, cumulative=cumulative,
         targets=targets, target_words=_holders(targets, words), covers=covers,
-        entities=EntityMaker(info.code, covers, ascii_words or _english_ascii(ctx)),
+        entities=EntityMaker(info.code, covers, ascii_words),
         punct=punctuation(info.script, info.code, covers), cased=cased,
         boost=boost_count(len(targets)), vocab_source=source,
         joiner="" if info.script in textsources_no_space() else " ",
@@ -102,15 +104,21 @@ def language_text(ctx: Any, code: str) -> LanguageText:
     return lt
 
 
+def drawable_words(vocab: list[tuple[str, float]],
+                   covers: Callable[[str], bool]) -> list[tuple[str, float]]:
+    """The (word, weight) pairs whose text the fonts draw: characters checked once each, the
+    shape-level check only for words with combining marks."""
+    alphabet = set().union(*(w for w, _ in vocab)) if vocab else set()
+    bad = {c for c in alphabet if not covers(c)}
+    marks = {c for c in alphabet if unicodedata.category(c).startswith("M")}
+    return [(w, f) for w, f in vocab
+            if bad.isdisjoint(w) and (marks.isdisjoint(w) or covers(w))]
+
+
 def textsources_no_space() -> frozenset[str]:
     from synth.linebreak import NO_SPACE_SCRIPTS
 
     return NO_SPACE_SCRIPTS - {"Ethi"}  # Ethiopic vocabulary is spaced like its UDHR words
-
-
-def _english_ascii(ctx: Any) -> tuple[str, ...]:
-    words = textsources.vocabulary("en", "Latn", "abc")
-    return tuple(w for w, _ in words[:3000])
 
 
 def _targets(code: str, script: str, reference: str,

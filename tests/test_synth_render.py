@@ -206,4 +206,6 @@ def test_render_cli_uses_a_user_corpus(tmp_path):
     label = json.loads(out.with_suffix(".json").read_text("utf-8"))
     drawn = " ".join(line["text"] for line in label["lines"])
     assert "polyglyph" in drawn or "Second paragraph" in drawn
-    assert {p["id"] for p in label["extras"]["paragraphs"]} <= {"u0", "u1"}
+    ids = {p["id"] for p in label["extras"]["paragraphs"]}
+    # the user's rows (u<row>) and, with the default text mix, synthesised paragraphs
+    assert ids & {"u0", "u1"} and ids - {"u0", "u1"} == {i for i in ids if i.startswith("syn:")}
