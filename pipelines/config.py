@@ -244,7 +244,7 @@ def build_config(
     for key, value in (overrides or {}).items():
         if value is None:
             continue
-        if key == "image" and isinstance(value, dict) and isinstance(data.get(key), dict):
+        if key in ("image", "text") and isinstance(value, dict) and isinstance(data.get(key), dict):
             value = {**data[key], **value}
         data[key] = value
     try:

@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", action="append", metavar="CODE=PATH",
                    help="replace the corpus of a language: text/JSONL/Parquet file (PATH#column), "
                         "directory, glob or s3:// URI, streamed (repeatable)")
+    p.add_argument("--text-sources", metavar="LIST",
+                   help="page text mix, e.g. `udhr=1,vocab=2,entities=1,corpus=3` (text.sources)")
     p.add_argument("--font-dir", action="append", metavar="DIR", help="extra font directory (repeatable)")
     p.add_argument("--workers", type=int, help="parallel workers (Ray CPUs; default: all cores); 1 runs in-process")
     p.add_argument("--executor", choices=["auto", "local", "ray"],
@@ -122,6 +124,10 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
         from fonts_manifest.corpus import parse_corpus_args
 
         over["corpus"] = parse_corpus_args(args.corpus)
+    if args.text_sources:
+        from synth.text_cli import parse_sources
+
+        over["text"] = {"sources": parse_sources(args.text_sources, "--text-sources")}
     if args.font_dir:
         over["font_dirs"] = args.font_dir
     return over

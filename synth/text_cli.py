@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def parse_sources(value: str | None) -> dict[str, float]:
+def parse_sources(value: str | None, flag: str = "--sources") -> dict[str, float]:
+    """`udhr=1,vocab=2` → weights (None: the packaged run config's); one-line errors."""
     from pipelines.config import default_config_dict
     from synth.textsynth import SOURCES
 
@@ -51,12 +52,14 @@ def parse_sources(value: str | None) -> dict[str, float]:
             number = float(weight)
         except ValueError:
             number = -1.0
+        if number != number:  # NaN
+            number = -1.0
         if not sep or name not in SOURCES or not 0 <= number <= 1e6:
-            raise PolyglyphError(f"--sources {item!r}: expected NAME=WEIGHT with NAME in "
+            raise PolyglyphError(f"{flag} {item!r}: expected NAME=WEIGHT with NAME in "
                                  f"{', '.join(SOURCES)} and 0 <= WEIGHT <= 1e6")
         out[name] = number
     if sum(out.values()) <= 0:
-        raise PolyglyphError("--sources: at least one weight must be positive")
+        raise PolyglyphError(f"{flag}: at least one weight must be positive")
     return out
 
 

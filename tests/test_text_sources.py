@@ -163,3 +163,17 @@ def test_translation_only_from_a_real_parallel_reference(ctx: RenderContext, tmp
         again = make_views(page, np.random.default_rng(0), {"translation": 1}, "en", user_en)
         assert not [v for v in again if v["task"] == "translation"]
     assert found
+
+
+def test_text_sources_flag_merges_into_the_config(tmp_path) -> None:
+    from pipelines.config import build_config
+    from pipelines.generate_cli import build_parser, overrides_from_args
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("text: {languages: {en: {vocab: 5}}}\n")
+    args = build_parser().parse_args(["--text-sources", "udhr=1,entities=2"])
+    config = build_config(cfg, overrides_from_args(args))
+    assert config.text.sources == {"udhr": 1.0, "entities": 2.0}
+    assert config.text.languages == {"en": {"vocab": 5.0}}
+    with pytest.raises(PolyglyphError, match="--text-sources 'wiki=1'"):
+        overrides_from_args(build_parser().parse_args(["--text-sources", "wiki=1"]))
