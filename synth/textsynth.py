@@ -49,6 +49,8 @@ _PUNCT: dict[str, dict[str, Any]] = {
     "Mymr": {"ends": (("။", 8),), "comma": ("၊",), "quotes": ("“", "”"), "colon": ":", "join": ""},
     "Khmr": {"ends": (("។", 8),), "comma": (" ",), "quotes": ("«", "»"), "colon": ":", "join": ""},
     "Tibt": {"ends": (("།", 8),), "comma": ("་",), "quotes": ("《", "》"), "colon": ":", "join": ""},
+    "Mong": {"ends": (("᠃", 8), ("?", 1), ("!", 0.5)), "comma": ("᠂",), "quotes": ("《", "》"),
+             "colon": ":", "join": " "},
     "Grek": {"ends": ((".", 8), (";", 1), ("!", 1)), "comma": (",",), "quotes": ("«", "»"),
              "colon": ":", "join": " "},
     "default": {"ends": ((".", 10), ("?", 1), ("!", 1), ("…", 0.3), (";", 0.3)), "comma": (",",),
