@@ -20,7 +20,7 @@ import hashlib
 import json
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
 
@@ -212,20 +212,31 @@ def vocabulary(code: str, script: str, reference: str) -> list[tuple[str, float]
     expected = main_groups(reference)
     out: list[tuple[str, float]] = []
     memo: dict[str, str] = {}
-    try:
-        # buckets of words by frequency in centibels, most frequent first
-        for index, bucket in enumerate(wordfreq.get_frequency_list(lang, wordlist="best")):
-            freq = 10.0 ** (-index / 100.0)
-            for word in bucket:
-                if _clean_word(word, expected, memo):
-                    out.append((word, freq))
-                    if len(out) >= VOCAB_SIZE:
-                        return out
-        return out
-    finally:
-        # wordfreq keeps every list it read (~15 MiB for English, all 300k+ words); a worker
-        # needs only the 40k kept here
-        getattr(wordfreq.get_frequency_list, "cache_clear", lambda: None)()
+    for index, bucket in _buckets(wordfreq.available_languages("best")[lang]):
+        freq = 10.0 ** (-index / 100.0)
+        for word in bucket:
+            if _clean_word(word, expected, memo):
+                out.append((word, freq))
+                if len(out) >= VOCAB_SIZE:
+                    return out
+    return out
+
+
+def _buckets(path: str) -> Iterator[tuple[int, list[str]]]:
+    """(centibels below 1, words) of a wordfreq list, most frequent first, read one bucket at
+    a time: `wordfreq.get_frequency_list` would hold all 300k-600k words of the language in a
+    worker (and keep them cached); the 40k wanted here are in the first buckets. The file is
+    gzip'd msgpack: [header {"format": "cB", "version": 1}, bucket 0, bucket 1, ...]."""
+    import msgpack
+
+    with gzip.open(path, "rb") as handle:
+        unpacker = msgpack.Unpacker(handle, raw=False)
+        count = unpacker.read_array_header()
+        header = unpacker.unpack()
+        if not isinstance(header, dict) or header.get("format") != "cB":
+            raise PolyglyphError(f"{path}: not a wordfreq cB list (header {header!r})")
+        for index in range(count - 1):
+            yield index, unpacker.unpack()
 
 
 def _clean_word(word: str, expected: Iterable[str], memo: dict[str, str] | None = None) -> bool:
