@@ -220,6 +220,65 @@ def _without_gc(fn: Callable[..., Page]) -> Callable[..., Page]:
     return wrapper
 
 
+def map_rings(
+    polygons: list[Polygon],
+    point_map: PointMap,
+    frame: tuple[int, int] | None,
+    densify_step: float = 0.0,
+    tolerance: float | None = None,
+) -> tuple[list[tuple[Polygon, float]], list[np.ndarray | None]]:
+    """The one point mapper: every ring densified, mapped in one call, turned clockwise.
+
+    Returns, per input polygon, (mapped ring as a list of [x, y] rounded to 0.01 px, visible
+    fraction) and the same ring as an array (None for empty polygons). With a `frame` (w, h)
+    rings are clamped onto it and their visible fraction measured; without one they are left
+    where the map put them (visible 1). `tolerance` (px, needs a frame) densifies adaptively
+    (`map_rings_adaptive`); without one every edge gets every `densify_step` point.
+    """
+    moved: list[tuple[Polygon, float]] = [([], 0.0)] * len(polygons)
+    arrays: list[np.ndarray | None] = [None] * len(polygons)
+    present = [i for i, p in enumerate(polygons) if p]
+    if not present:
+        return moved, arrays
+    rings = [polygons[i] for i in present]
+    if tolerance is not None and densify_step > 0 and frame is not None:
+        mapped, sizes = map_rings_adaptive(
+            rings, densify_step, float(tolerance), point_map, (float(frame[0]), float(frame[1]))
+        )
+    else:
+        pts, sizes = _densify_concat(rings, densify_step)
+        mapped = np.asarray(point_map(pts), dtype=np.float64).reshape(-1, 2)
+    ends = np.cumsum(sizes)
+    starts = ends - sizes
+    x, y = mapped[:, 0], mapped[:, 1]
+    nxt = np.arange(len(mapped)) + 1
+    nxt[ends - 1] = starts
+    twice_area = np.add.reduceat(x * y[nxt] - y * x[nxt], starts)
+    flip = twice_area < 0
+    if flip.any():  # counter-clockwise rings run backwards: index -> start + end - 1 - index
+        ring_of = np.repeat(np.arange(len(sizes)), sizes)
+        order = np.arange(len(mapped))
+        back = flip[ring_of]
+        order[back] = (starts + ends - 1)[ring_of[back]] - order[back]
+        mapped = mapped[order]
+    vis = np.ones(len(present))
+    if frame is not None:
+        w, h = frame
+        inside = (x >= 0) & (x <= w) & (y >= 0) & (y <= h)
+        all_inside = np.logical_and.reduceat(inside, starts)
+        for j in np.flatnonzero(~all_inside):
+            vis[j] = _visible_fraction(mapped[starts[j] : ends[j]], w, h, twice_area[j])
+        # clamping onto the frame leaves points inside untouched, so it can run on all of them
+        rounded = np.clip(mapped, [0, 0], [w, h]).round(2)
+    else:
+        rounded = mapped.round(2)
+    flat = rounded.tolist()
+    for i, s, e, v in zip(present, starts.tolist(), ends.tolist(), vis.tolist(), strict=True):
+        moved[i] = (flat[s:e], v)
+        arrays[i] = rounded[s:e]
+    return moved, arrays
+
+
 @_without_gc
 def map_page_geometry(
     page: Page,
@@ -256,51 +315,10 @@ def map_page_geometry(
     field_slots = [(slot(f.key_polygon), slot(f.value_polygon)) for f in page.fields]
     region_slots = [slot(r.polygon) for r in page.regions]
 
-    present = [i for i, p in enumerate(polygons) if p]
-    moved: list[tuple[Polygon, float]] = [([], 0.0)] * len(polygons)
-    line_rings: dict[int, np.ndarray] = {}
     if tolerance is None and warp_record is not None:
         tolerance = warp_record.get("label_tolerance")
-    if present:
-        rings = [polygons[i] for i in present]
-        if tolerance is not None and densify_step > 0:
-            mapped, sizes = map_rings_adaptive(
-                rings, densify_step, float(tolerance), point_map, (float(w), float(h))
-            )
-        else:
-            pts, sizes = _densify_concat(rings, densify_step)
-            mapped = np.asarray(point_map(pts), dtype=np.float64).reshape(-1, 2)
-        ends = np.cumsum(sizes)
-        starts = ends - sizes
-        x, y = mapped[:, 0], mapped[:, 1]
-        nxt = np.arange(len(mapped)) + 1
-        nxt[ends - 1] = starts
-        twice_area = np.add.reduceat(x * y[nxt] - y * x[nxt], starts)
-        inside = (x >= 0) & (x <= w) & (y >= 0) & (y <= h)
-        all_inside = np.logical_and.reduceat(inside, starts)
-        flip = twice_area < 0
-        if flip.any():  # counter-clockwise rings run backwards: index -> start + end - 1 - index
-            ring_of = np.repeat(np.arange(len(sizes)), sizes)
-            order = np.arange(len(mapped))
-            back = flip[ring_of]
-            order[back] = (starts + ends - 1)[ring_of[back]] - order[back]
-            mapped = mapped[order]
-        vis = np.ones(len(present))
-        for j in np.flatnonzero(~all_inside):
-            vis[j] = _visible_fraction(mapped[starts[j] : ends[j]], w, h, twice_area[j])
-        # clamping onto the frame leaves points inside untouched, so it can run on all of them
-        rounded = np.clip(mapped, [0, 0], [w, h]).round(2)
-        flat = rounded.tolist()
-        ring_of_slot = {}
-        for j, (i, s, e, v) in enumerate(
-            zip(present, starts.tolist(), ends.tolist(), vis.tolist(), strict=True)
-        ):
-            moved[i] = (flat[s:e], v)
-            ring_of_slot[i] = j
-        for ls, _ in line_slots:
-            if ls in ring_of_slot:
-                j = ring_of_slot[ls]
-                line_rings[ls] = rounded[starts[j] : ends[j]]
+    moved, arrays = map_rings(polygons, point_map, (w, h), densify_step, tolerance)
+    line_rings = {ls: arrays[ls] for ls, _ in line_slots if arrays[ls] is not None}
     quads = dict(zip(line_rings, _quads(list(line_rings.values())), strict=True))
 
     lines = []

@@ -15,7 +15,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from synth.page import Polygon, densify, densify_many, make_clockwise
+from synth.geometry import Polygon, map_rings
 from synth.text.paint import blend_colour
 
 PointMap = Callable[[np.ndarray], np.ndarray]
@@ -152,35 +152,10 @@ def apply_handwriting(mask: np.ndarray, record: dict[str, Any]) -> tuple[np.ndar
 
 
 def map_polygon(point_map: PointMap, polygon: Polygon, step: float) -> Polygon:
-    """Move a polygon with a point map, densified first so curved maps bend its edges too."""
-    pts = densify(polygon, step) if step > 0 else np.asarray(polygon, np.float64)
-    return make_clockwise(np.asarray(point_map(pts), np.float64)).round(2).tolist()
-
-
-def map_polygons(point_map: PointMap, polygons: list[Polygon], step: float,
-                 offset: tuple[float, float] = (0.0, 0.0)) -> list[Polygon]:
-    """`map_polygon` of several polygons (a line and its words) with one call of the map,
-    then shifted by `offset`; rings the map turned anticlockwise are flipped back."""
-    if not polygons:
-        return []
-    if step > 0:
-        rings = densify_many(polygons, step)
-    else:
-        rings = [np.asarray(p, np.float64).reshape(-1, 2) for p in polygons]
-    sizes = np.array([len(r) for r in rings])
-    moved = np.asarray(point_map(np.concatenate(rings)), np.float64).round(2)
-    starts = np.cumsum(sizes) - sizes
-    following = np.arange(1, len(moved) + 1)
-    following[starts + sizes - 1] = starts  # each ring's last point is followed by its first
-    x, y = moved[:, 0], moved[:, 1]
-    twice_area = np.add.reduceat(x * y[following] - y * x[following], starts)
-    shifted = (moved + np.asarray(offset, np.float64)).round(2)
-    points = shifted.tolist()  # one conversion for all rings, then list slices
-    out = []
-    for start, area, size in zip(starts.tolist(), twice_area.tolist(), sizes.tolist(), strict=True):
-        ring = points[start : start + size]
-        out.append(ring if area >= 0 or size < 3 else ring[::-1])
-    return out
+    """Move one polygon (mask coordinates, no frame) with a point map, through the one point
+    mapper (`synth.geometry.map_rings`): densified so curved maps bend its edges, clockwise."""
+    moved, _ = map_rings([polygon], point_map, None, step)
+    return moved[0][0]
 
 
 def composite_ink(image: np.ndarray, mask: np.ndarray, ink: list[int] | tuple[int, ...], x: int, y: int) -> None:

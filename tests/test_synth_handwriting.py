@@ -11,7 +11,6 @@ from synth.handwriting import (
     apply_handwriting,
     composite_ink,
     map_polygon,
-    map_polygons,
     sample_handwriting,
 )
 from synth.page import box_polygon, polygon_area
@@ -112,13 +111,11 @@ def test_composite_ink_blends_colour_and_clips_at_the_frame() -> None:
     assert (image[5:, :] == 255).all() and (image[:, :15] == 255).all()
 
 
-def test_map_polygons_moves_each_ring_like_map_polygon():
+def test_map_polygon_turns_rings_clockwise():
     rec = sample_handwriting(np.random.Generator(np.random.PCG64(4)), 30)
     _, point_map = apply_handwriting(np.zeros((60, 400), np.uint8), rec)
     rings = [[[5, 5], [390, 5], [390, 50], [5, 50]], [[10, 8], [80, 8], [80, 40], [10, 40]],
              [[120, 8], [200, 8], [200, 44], [120, 44]][::-1]]  # last one anticlockwise
-    together = map_polygons(point_map, rings, 6.0, offset=(100, 7))
-    for ring, moved in zip(rings, together, strict=True):
-        alone = [[x + 100, y + 7] for x, y in map_polygon(point_map, ring, 6.0)]
-        assert np.allclose(moved, alone, atol=1e-9)
-        assert polygon_area(moved) > 0  # clockwise (y down), as every label ring
+    for ring in rings:
+        moved = map_polygon(point_map, ring, 6.0)
+        assert len(moved) > 4 and polygon_area(moved) > 0  # densified, clockwise (y down)

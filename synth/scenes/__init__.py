@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from synth.page import Line, Polygon, Word, box_polygon, min_area_quad
+from synth.page import Line, Page, Polygon, box_polygon, map_page_geometry
 from synth.text import LineLayout, TextEngine, TextStyle, face_name
 
 HAND_POLYGON_STEP = 6.0  # px between points when a handwriting map bends a polygon
@@ -56,7 +56,7 @@ def draw_labelled_line(
         line = engine.line_label(layout, geometry, role=role, line_index=line_index,
                                  style="printed" if hand is None else "handwritten")
         return line
-    from synth.handwriting import apply_handwriting, composite_ink, map_polygons
+    from synth.handwriting import apply_handwriting, composite_ink
 
     params = dict(hand["params"])
     params["jitter_seed"] = int(params["jitter_seed"]) + int(line_seed)
@@ -74,13 +74,14 @@ def draw_labelled_line(
 
     label = engine.line_label(layout, geometry, role=role, line_index=line_index,
                               style="handwritten")
-    local = [[[x - ox, y - oy] for x, y in poly]
-             for poly in [geometry.polygon, *(w.polygon for w in label.words)]]
-    polygon, *moved = map_polygons(forward, local, HAND_POLYGON_STEP, (px, py))
-    words = [Word(text=w.text, polygon=poly, line_index=line_index)
-             for w, poly in zip(label.words, moved, strict=True)]
-    label.polygon, label.quad, label.words = polygon, min_area_quad(polygon), words
-    return label
+    label.polygon = geometry.polygon
+    # the line and its words move with the ink through the one label mapper, as a warp moves them
+    here = np.array([ox, oy], np.float64)
+    there = np.array([px, py], np.float64)
+    alone = Page(image=canvas, language=label.language, script=label.script,
+                 direction=label.direction, scene="", lines=[label])
+    return map_page_geometry(alone, canvas, lambda pts: forward(pts - here) + there,
+                             HAND_POLYGON_STEP).lines[0]
 
 
 def render_text_block(
