@@ -73,14 +73,44 @@ def eligible_families(registry: FontRegistry, text: CorpusText) -> dict[str, str
     letters = letters_of(text.paragraphs)
     if not letters:
         return {}
+    exemplar, common = language_letters(text, letters)
     found: dict[str, str] = {}
     for family, cls in sorted(registry.catalog.classes.items()):
         if family in registry.catalog.skipped:
             continue
         face = registry.family_face(family)
-        if face is not None and registry.coverage(face).covers(letters):
-            found[family] = cls
+        if face is None:
+            continue
+        coverage = registry.coverage(face)
+        if not coverage.covers(letters) or not coverage.covers(exemplar):
+            continue
+        if common and sum(ord(c) in coverage for c in common) < COMMON_SHARE * len(common):
+            continue
+        found[family] = cls
     return drop_other_regions(found, text.script)
+
+
+# Share of a CJK common-use list (通用规范汉字表 level 1, 常用漢字, KS X 1001 Hangul) a family
+# must draw; the few it lacks are drawn by the chain (no joining to break in these scripts).
+COMMON_SHARE = 0.99
+
+
+def language_letters(text: CorpusText, letters: str) -> tuple[str, str]:
+    """(CLDR exemplar letters not in the text, the CJK common-use list) that synthesised page
+    text may use (`fonts_manifest.textsources`); empty where the sources know none."""
+    try:
+        from fonts_manifest import textsources
+
+        reference = "\n".join(text.paragraphs[:50])
+        exemplar = letters_of(textsources.exemplars(text.code, reference))
+        common = "".join(c for c in textsources.common_chars(text.code, text.script)
+                         if len(c) == 1)
+    except (ImportError, OSError, KeyError, ValueError):
+        return "", ""
+    # exemplar marks (Arabic harakat...) are not required: a cluster holding one the family
+    # lacks is drawn by the chain, and such clusters are rare in page text
+    extra = {c for c in exemplar if unicodedata.category(c)[0] == "L"} - set(letters)
+    return "".join(sorted(extra)), common
 
 
 # Region words in CJK family names and the writing they are drawn for.

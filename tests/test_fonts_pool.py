@@ -118,6 +118,7 @@ def test_sampler_policy_include_exclude_weights():
         [sample_family(rng_b, dict(reversed(families.items())), "table", {}) for _ in range(20)]
 
 
+@pytest.mark.slow  # three font sets, each with its language table (~20 s)
 def test_adding_a_font_file_to_a_cached_folder_shows_up(tmp_path):
     folder = tmp_path / "fonts"
     build_font(DEJAVU_SERIF, "Polyglyph First", folder / "First.ttf")
@@ -172,7 +173,7 @@ def test_face_with_empty_outlines_draws_nothing_and_is_excluded(tmp_path):
     assert all(f.family != "Polyglyph Empty" for f in registry.chain("en"))
 
 
-def test_undrawable_character_is_named_and_target_language_is_free(tmp_path):
+def test_undrawable_character_is_named(tmp_path):
     from pipelines.config import build_config, resolve_config
 
     text = tmp_path / "ar.txt"
@@ -180,7 +181,11 @@ def test_undrawable_character_is_named_and_target_language_is_free(tmp_path):
     config = build_config(overrides={"languages": ["ar"], "corpus": {"ar": str(text)}})
     with pytest.raises(PolyglyphError, match=r"U\+10FFFD in the ar text: no installed font"):
         resolve_config(config)
-    # a target language is only a translation view: its text need not be drawable
+
+
+@pytest.mark.slow  # a fresh font set: the language table of all ~530 texts is computed (~60 s)
+def test_target_language_does_not_constrain_page_fonts(tmp_path):
+    """A target language is only a translation view: its text need not be drawable."""
     fonts = tmp_path / "fonts"
     fonts.mkdir()
     for name in ("NotoSans-Regular.ttf", "NotoSansArabic-Regular.ttf"):
@@ -195,3 +200,38 @@ def test_undrawable_character_is_named_and_target_language_is_free(tmp_path):
                             timeout=300, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("ja")
+
+
+ISSUE_23_FAMILIES = [
+    ("ar", "KacstOne"), ("ar", "AlArabiya"), ("ar", "Nagham"), ("ar", "Nazli"), ("ar", "Homa"),
+    ("ur", "Noto Kufi Arabic"), ("en", "Carlito"), ("en", "Caladea"),
+    ("en", "Open Sans"), ("en", "Nimbus Sans Narrow"),
+]
+
+
+@pytest.fixture(scope="module")
+def installed() -> FontRegistry:
+    return FontRegistry.load(corpus=load_corpus(languages=["ar", "ur", "en"]))
+
+
+@pytest.mark.parametrize("code,family", ISSUE_23_FAMILIES)
+def test_families_lacking_a_mark_set_body_text(installed, code, family):
+    """Each of these lacks a character the page needs (`–`, `•`, `٬`...) and was refused
+    before; with the run's `fonts.include` it sets the body text and the marks fall back."""
+    if not installed.family_faces(family):
+        pytest.skip(f"{family} not installed (tools/apt-packages.txt)")
+    assert family in installed.families(code)
+    ctx = RenderContext(installed, dict(installed.corpus), {"include": [family]})
+    page = render_page(PageSpec(code, width=420, height=560), np.random.default_rng(3), ctx)
+    body = [ln for ln in page.lines if ln.role in ("paragraph", "list-item")
+            and ln.style == "printed"]
+    assert body and all(ln.font_family == family for ln in body)
+
+
+def test_a_face_without_the_languages_letters_is_not_eligible(installed):
+    """DejaVu Sans lacks ہ U+06C1 and ے U+06D2, letters of almost every Urdu sentence: a
+    fallback inside a word would break the cursive joins, so it does not set Urdu text."""
+    cov = installed.coverage(installed.family_face("DejaVu Sans"))
+    assert ord("ے") not in cov and ord("ہ") not in cov
+    assert "DejaVu Sans" not in installed.families("ur")
+    assert "DejaVu Sans" in installed.families("ar")

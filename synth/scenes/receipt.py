@@ -258,7 +258,9 @@ def _card_layout(ctx: Any, code: str, rtl: bool, kind: str, font: str, ink: list
             v = rows.row(size, [(value, "start", "field-value")], gap=0.3, bold=True)
         else:  # key and value share one baseline, values aligned in a column
             k_text = rows.fit(key + ":", key_size, 0.3)
-            value = rows.fit(value, size, 0.65)
+            digits = sum(c.isdigit() for c in value) * 2 >= len(value)
+            value_font = said.get("number_font", font) if digits else font  # phone, numbers
+            value = kit.fit(ctx, code, value, size, (rows.right - rows.left) * 0.65, value_font)
             ascent, descent = kit.metrics(ctx, code, size, font)
             baseline = rows.y + ascent
             value_x = rows.right - (right - left) * 0.32 if rtl else rows.left + (right - left) * 0.32
@@ -268,7 +270,7 @@ def _card_layout(ctx: Any, code: str, rtl: bool, kind: str, font: str, ink: list
                                              font=font, colour=accent, role="field-key"))
             v = [len(rows.lines)]
             rows.lines.append(kit.line_order(value, value_x, baseline, size,
-                                             anchor="right" if rtl else "left", font=font,
+                                             anchor="right" if rtl else "left", font=value_font,
                                              colour=ink, role="field-value"))
             rows.y = baseline + descent + size * 0.35
         fields.append({"key": key, "value": value, "key_line": k[0], "value_line": v[0],
@@ -335,6 +337,7 @@ def sample_card(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]
     if band_h:
         graphics.append({"kind": "fill", "box": kit.box(x0, y0, x0 + card_w, y0 + band_h), "colour": accent})
     said = _card_content(rng, ctx, code, kind, source, label)
+    said["number_font"] = ctx.sample_font(rng, code, "card-number", spec.font_style)
     photo_colour = [int(v) for v in rng.integers(170, 215, 3)]
     for _ in range(6):  # tall scripts (Myanmar, Tibetan) need a smaller size to fit the card
         rows, fields, dates, more = _card_layout(ctx, code, rtl, kind, font, ink, accent, label, card,
