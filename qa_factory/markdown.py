@@ -21,7 +21,8 @@ NO_SPACE_SCRIPTS = frozenset(
 )
 LINEWISE_ROLES = frozenset({"field-key", "field-value", "item", "total", "table-cell"})
 DEFAULT_MIN_VISIBLE = 0.5
-_BULLET = re.compile(r"^\s*(?:[-•*·▪◦‣–]|\d+[.)])\s+")
+_BULLET = re.compile(r"^\s*[-•*·▪◦‣–]\s+")  # drawn bullets become Markdown's "- "
+_ORDINAL = re.compile(r"^\s*(?:\d{1,3}[.)]|\(\w\)|[ivxlcIVXLC]{1,5}\.)\s+")  # 1. 2) (a) iv.
 
 
 @dataclass
@@ -92,7 +93,7 @@ def _units(page: Page, keep: set[int]) -> list[_Unit]:
 
 
 def page_markdown(page: Page, min_visible: float = DEFAULT_MIN_VISIBLE) -> str:
-    """Markdown of the main body: `#` title, `##` headings, `- ` list items, HTML tables."""
+    """Markdown of the main body: `#` title, `##` headings, list items, HTML tables."""
     keep = {
         i
         for i, ln in enumerate(page.lines)
@@ -126,12 +127,25 @@ def page_markdown(page: Page, min_visible: float = DEFAULT_MIN_VISIBLE) -> str:
         elif unit.role == "heading":
             chunks.append("## " + join_lines(lines))
         elif unit.role == "list-item":
-            chunks.append("- " + _BULLET.sub("", join_lines(lines), count=1))
+            chunks.append(list_item_markdown(join_lines(lines)))
         elif all(ln.role in LINEWISE_ROLES for ln in lines):
             chunks.append(_linewise(lines))
         else:
             chunks.append(join_lines(lines))
     return "\n\n".join(chunks)
+
+
+def list_item_markdown(text: str) -> str:
+    """A list item as Markdown: a drawn bullet (or none) becomes "- ", a drawn number stays.
+
+    "1. Everyone…" is already an ordered-list item in Markdown, and "(a) …" or "iv. …" carry
+    their numbering in the text; replacing them by "- " would drop characters that are on the
+    page (and turn an ordered list into an unordered one).
+    """
+    if _ORDINAL.match(text):
+        return text.strip()
+    bullet = _BULLET.match(text)
+    return "- " + (text[bullet.end():] if bullet else text)
 
 
 def visible_lines(page: Page, min_visible: float = DEFAULT_MIN_VISIBLE) -> list[int]:
