@@ -116,6 +116,8 @@ class GenerateConfig(BaseModel):
     page_sizes: list[tuple[int, int] | SizeRange] = Field(default_factory=lambda: [(1024, 1448)])
     profiles: dict[str, float] = Field(default_factory=lambda: {"clean": 1.0})
     tasks: dict[str, float] | None = None
+    # share of samples drawn as text-free pages (scene `blank`; answers "没有文字")
+    no_text: float = Field(0.02, ge=0.0, le=1.0)
     target_language: str = "en"
     image: ImageOptions = Field(default_factory=ImageOptions)
     dewarp: bool = False

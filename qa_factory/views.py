@@ -16,7 +16,13 @@ from typing import Any
 import numpy as np
 
 from pipelines.errors import PolyglyphError
-from qa_factory.formats import format_spotting, format_spotting_json, normalised_box, table_html
+from qa_factory.formats import (
+    NO_TEXT,
+    SPOTTING_WRITERS,
+    format_spotting_as,
+    normalised_box,
+    table_html,
+)
 from qa_factory.markdown import DEFAULT_MIN_VISIBLE, page_markdown, page_plain_text, visible_lines
 from qa_factory.prompts import language_name, pick_prompt
 from qa_factory.reasoning import reasoning_candidates
@@ -26,6 +32,8 @@ from synth.rng import child_rng
 TASKS = (
     "spotting",
     "spotting_json",
+    "spotting_plain",
+    "spotting_tokens",
     "parsing",
     "table_html",
     "text",
@@ -37,6 +45,8 @@ TASKS = (
 DEFAULT_TASK_MIX: dict[str, float] = {
     "spotting": 1.0,
     "spotting_json": 0.3,
+    "spotting_plain": 0.15,
+    "spotting_tokens": 0.15,
     "parsing": 1.0,
     "table_html": 1.0,
     "text": 0.5,
@@ -46,7 +56,7 @@ DEFAULT_TASK_MIX: dict[str, float] = {
     "translation": 1.0,
 }
 SINGLE_ANSWER_TASKS = frozenset(
-    {"spotting", "spotting_json", "parsing", "table_html", "text", "translation"}
+    {*SPOTTING_WRITERS, "parsing", "table_html", "text", "translation"}
 )
 
 
@@ -80,6 +90,12 @@ def _spotting_items(page: Page, indices: list[int]) -> list[tuple[str, list[int]
         (page.lines[i].text.strip(), normalised_box(page.lines[i].polygon, page.width, page.height))
         for i in indices
     ]
+
+
+def has_no_text(page: Page) -> bool:
+    """True when nothing on the page is text: no line is drawn at all (not merely hard to read;
+    a page whose lines are all too faint is left without spotting views instead)."""
+    return not any(ln.visible > 0 and ln.text.strip() for ln in page.lines)
 
 
 def _usable_fields(page: Page, min_visible: float) -> list[int]:
@@ -153,13 +169,14 @@ def _task_views(
 ) -> list[dict[str, str]]:
     base_meta: dict[str, Any] = {"prompt_language": prompt_language}
     indices = visible_lines(page, min_visible)
-    if task in ("spotting", "spotting_json"):
-        if not indices:
+    if task in SPOTTING_WRITERS:
+        if not indices and not has_no_text(page):
             return []
-        items = _spotting_items(page, indices)
-        answer = format_spotting(items) if task == "spotting" else format_spotting_json(items)
+        answer = format_spotting_as(task, _spotting_items(page, indices))
         meta = {**base_meta, "line_indices": indices, "width": page.width, "height": page.height}
         return [_view(task, pick_prompt(task, rng, prompt_language), answer, meta)]
+    if task == "text" and has_no_text(page):
+        return [_view(task, pick_prompt(task, rng, prompt_language), NO_TEXT, base_meta)]
     if task in ("parsing", "text"):
         target = page_markdown if task == "parsing" else page_plain_text
         answer = target(page, min_visible)

@@ -30,6 +30,7 @@ SCENES: dict[str, str] = {
     "receipt": "synth.scenes.receipt",
     "card": "synth.scenes.card",
     "handwriting-note": "synth.scenes.handwriting_note",
+    "blank": "synth.scenes.blank",  # no text at all: negative samples (`no_text:` share)
 }
 
 # Pen and print colours (RGB) used across scenes.
