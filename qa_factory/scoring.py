@@ -42,6 +42,17 @@ def _spotting_score(reference: str, answer: str) -> float:
     return match_spotting(_spotting_items(reference), _spotting_items(answer))[0]
 
 
+def _layout_score(reference: str, answer: str) -> float:
+    """Regions matched by box like spotting lines; a region's text is its category + text, so
+    a wrong category costs like a misread word."""
+    from qa_factory.layout import parse_layout_any
+
+    def items(text: str) -> list[tuple[str, list[int]]]:
+        return [(f"{i.category} {i.text}", i.box) for i in parse_layout_any(text)]
+
+    return match_spotting(items(reference), items(answer))[0]
+
+
 _PLAIN_NUMBER = re.compile(r"[-+]?\d[\d.,'\s]*")
 
 
@@ -139,6 +150,8 @@ def score_answer(
         return max(ordered, bag_similarity(plain_ref, markdown_to_text(answer)))
     if task in SPOTTING_TASKS:
         return _spotting_score(reference, answer)
+    if task in ("layout", "layout_json"):
+        return _layout_score(reference, answer)
     if task == "parsing":
         return text_similarity(markdown_to_text(reference), markdown_to_text(answer))
     if task == "table_html":

@@ -23,6 +23,7 @@ from qa_factory.formats import (
     normalised_box,
     table_html,
 )
+from qa_factory.layout import format_layout, format_layout_json, layout_items
 from qa_factory.markdown import DEFAULT_MIN_VISIBLE, page_markdown, page_plain_text, visible_lines
 from qa_factory.prompts import language_name, pick_prompt
 from qa_factory.reasoning import reasoning_candidates
@@ -37,6 +38,8 @@ TASKS = (
     "parsing",
     "table_html",
     "text",
+    "layout",
+    "layout_json",
     "extraction_key",
     "extraction_json",
     "reasoning",
@@ -50,13 +53,15 @@ DEFAULT_TASK_MIX: dict[str, float] = {
     "parsing": 1.0,
     "table_html": 1.0,
     "text": 0.5,
+    "layout": 0.5,
+    "layout_json": 0.3,
     "extraction_key": 1.0,
     "extraction_json": 0.7,
     "reasoning": 1.5,
     "translation": 1.0,
 }
 SINGLE_ANSWER_TASKS = frozenset(
-    {*SPOTTING_WRITERS, "parsing", "table_html", "text", "translation"}
+    {*SPOTTING_WRITERS, "parsing", "table_html", "text", "layout", "layout_json", "translation"}
 )
 
 
@@ -183,6 +188,13 @@ def _task_views(
         if not answer:
             return []
         meta = {**base_meta, "line_indices": indices}
+        return [_view(task, pick_prompt(task, rng, prompt_language), answer, meta)]
+    if task in ("layout", "layout_json"):
+        items = layout_items(page, min_visible)
+        if not items:
+            return []
+        answer = format_layout(items) if task == "layout" else format_layout_json(items)
+        meta = {**base_meta, "categories": sorted({i.category for i in items})}
         return [_view(task, pick_prompt(task, rng, prompt_language), answer, meta)]
     if task == "table_html":
         if len(page.tables) != 1 or not _all_visible(page, {"table-cell"}, min_visible):
