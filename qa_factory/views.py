@@ -27,7 +27,7 @@ from qa_factory.layout import format_layout, format_layout_json, layout_items
 from qa_factory.markdown import DEFAULT_MIN_VISIBLE, page_markdown, page_plain_text, visible_lines
 from qa_factory.prompts import language_name, pick_prompt
 from qa_factory.reasoning import reasoning_candidates
-from synth.page import Page
+from synth.page import Page, Region
 from synth.rng import child_rng
 
 TASKS = (
@@ -40,6 +40,8 @@ TASKS = (
     "text",
     "layout",
     "layout_json",
+    "formula",
+    "chart",
     "extraction_key",
     "extraction_json",
     "reasoning",
@@ -55,13 +57,16 @@ DEFAULT_TASK_MIX: dict[str, float] = {
     "text": 0.5,
     "layout": 0.5,
     "layout_json": 0.3,
+    "formula": 1.0,
+    "chart": 1.0,
     "extraction_key": 1.0,
     "extraction_json": 0.7,
     "reasoning": 1.5,
     "translation": 1.0,
 }
 SINGLE_ANSWER_TASKS = frozenset(
-    {*SPOTTING_WRITERS, "parsing", "table_html", "text", "layout", "layout_json", "translation"}
+    {*SPOTTING_WRITERS, "parsing", "table_html", "text", "layout", "layout_json", "formula", "chart",
+     "translation"}
 )
 
 
@@ -100,7 +105,24 @@ def _spotting_items(page: Page, indices: list[int]) -> list[tuple[str, list[int]
 def has_no_text(page: Page) -> bool:
     """True when nothing on the page is text: no line is drawn at all (not merely hard to read;
     a page whose lines are all too faint is left without spotting views instead)."""
-    return not any(ln.visible > 0 and ln.text.strip() for ln in page.lines)
+    return not any(ln.visible > 0 and ln.text.strip() for ln in page.lines) and not any(
+        r.visible > 0 and r.text.strip() for r in page.regions)
+
+
+def sole_region(page: Page, kind: str, min_visible: float) -> Region | None:
+    """The one region of `kind` a "the formula/chart in the image" prompt can mean: exactly one
+    on the page, wholly in frame, and no running text around it (lines inside a chart region
+    are its own labels)."""
+    regions = [r for r in page.regions if r.kind == kind and r.visible > 0]
+    if len(regions) != 1 or regions[0].visible < 0.99:
+        return None
+    own = set(regions[0].attributes.get("line_indices", []))
+    for i, line in enumerate(page.lines):
+        if line.visible > 0 and line.text.strip() and i not in own:
+            return None
+    if any(page.lines[i].visible < min_visible for i in own if 0 <= i < len(page.lines)):
+        return None
+    return regions[0]
 
 
 def _usable_fields(page: Page, min_visible: float) -> list[int]:
@@ -195,6 +217,16 @@ def _task_views(
             return []
         answer = format_layout(items) if task == "layout" else format_layout_json(items)
         meta = {**base_meta, "categories": sorted({i.category for i in items})}
+        return [_view(task, pick_prompt(task, rng, prompt_language), answer, meta)]
+    if task in ("formula", "chart"):
+        region = sole_region(page, task, min_visible)
+        if region is None:
+            return []
+        answer = region.text if task == "formula" else region.attributes.get("target", "")
+        if not answer:
+            return []
+        meta = {**base_meta, "region_index": page.regions.index(region),
+                "kind": region.attributes.get("chart_type", task)}
         return [_view(task, pick_prompt(task, rng, prompt_language), answer, meta)]
     if task == "table_html":
         if len(page.tables) != 1 or not _all_visible(page, {"table-cell"}, min_visible):

@@ -31,6 +31,7 @@ SCENES: dict[str, str] = {
     "card": "synth.scenes.card",
     "handwriting-note": "synth.scenes.handwriting_note",
     "blank": "synth.scenes.blank",  # no text at all: negative samples (`no_text:` share)
+    "formula": "synth.scenes.formula",
 }
 
 # Pen and print colours (RGB) used across scenes.
