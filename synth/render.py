@@ -32,6 +32,7 @@ SCENES: dict[str, str] = {
     "handwriting-note": "synth.scenes.handwriting_note",
     "blank": "synth.scenes.blank",  # no text at all: negative samples (`no_text:` share)
     "formula": "synth.scenes.formula",
+    "chart": "synth.scenes.chart",
 }
 
 # Pen and print colours (RGB) used across scenes.
