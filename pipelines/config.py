@@ -122,6 +122,8 @@ class GenerateConfig(BaseModel):
     # profiles for every scene"
     scene_profiles: dict[str, dict[str, float]] = Field(default_factory=dict)
     tasks: dict[str, float] | None = None
+    # share of samples drawn as text-free pages (scene `blank`; answers "没有文字")
+    no_text: float = Field(0.02, ge=0.0, le=1.0)
     target_language: str = "en"
     image: ImageOptions = Field(default_factory=ImageOptions)
     dewarp: bool = False

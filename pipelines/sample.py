@@ -136,6 +136,10 @@ def plan_sample(config: dict[str, Any], rng: np.random.Generator) -> dict[str, A
         height = int(rng.integers(size["height"][0], size["height"][1] + 1))
     else:
         width, height = int(size[0]), int(size[1])
+    # drawn last, and only when asked for, so every earlier choice stays what it was
+    share = float(config.get("no_text") or 0.0)
+    if share > 0 and rng.random() < share:
+        scene = "blank"
     return {"language": language, "scene": scene, "profile": profile,
             "width": width, "height": height}
 

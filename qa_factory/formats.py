@@ -71,6 +71,75 @@ def parse_spotting_json(answer: str) -> list[SpottingItem]:
     return out
 
 
+# HunyuanOCR's scorer reads four spotting wire formats (DESIGN §4); the answer for an image
+# without any text is this fixed string, in every format.
+NO_TEXT = "没有文字"
+_PLAIN_SPOT = re.compile(
+    r"^(.*?)\(\s*(-?\d+)\s*,\s*(-?\d+)\s*\)\s*,\s*\(\s*(-?\d+)\s*,\s*(-?\d+)\s*\)\s*$"
+)
+_QUAD_FIRST = re.compile(r"<quad>(.*?)</quad>\s*<ref>(.*?)</ref>", re.S)
+_INTS = re.compile(r"-?\d+")
+
+
+def format_spotting_plain(items: Sequence[SpottingItem]) -> str:
+    """`text(x1,y1),(x2,y2)`, one line per item."""
+    return "\n".join(f"{text}({b[0]},{b[1]}),({b[2]},{b[3]})" for text, b in items)
+
+
+def parse_spotting_plain(answer: str) -> list[SpottingItem]:
+    """Lines ending in `(x1,y1),(x2,y2)`; the text is everything before (it may hold brackets)."""
+    out = []
+    for line in (answer or "").splitlines():
+        m = _PLAIN_SPOT.match(line.strip())
+        if m and m.group(1).strip():
+            out.append((m.group(1).strip(), [int(m.group(k)) for k in range(2, 6)]))
+    return out
+
+
+def format_spotting_tokens(items: Sequence[SpottingItem]) -> str:
+    """`<quad><x1><y1><x2><y2></quad><ref>text</ref>`: box first, each position its own token."""
+    return "\n".join(
+        f"<quad><{b[0]}><{b[1]}><{b[2]}><{b[3]}></quad><ref>{text}</ref>" for text, b in items
+    )
+
+
+def parse_spotting_tokens(answer: str) -> list[SpottingItem]:
+    """Box-first items; the quad may hold `<x1><y1><x2><y2>` tokens or `(x1,y1),(x2,y2)`."""
+    out = []
+    for m in _QUAD_FIRST.finditer(answer or ""):
+        numbers = _INTS.findall(m.group(1))
+        if len(numbers) == 4:
+            out.append((m.group(2), [int(v) for v in numbers]))
+    return out
+
+
+SPOTTING_WRITERS = {
+    "spotting": format_spotting,
+    "spotting_json": format_spotting_json,
+    "spotting_plain": format_spotting_plain,
+    "spotting_tokens": format_spotting_tokens,
+}
+
+
+def format_spotting_as(task: str, items: Sequence[SpottingItem]) -> str:
+    """The answer of spotting task `task` for `items`; no items is the no-text answer."""
+    return SPOTTING_WRITERS[task](items) if items else NO_TEXT
+
+
+def is_no_text(answer: str) -> bool:
+    return (answer or "").strip().strip("。.").strip() == NO_TEXT
+
+
+def parse_spotting_any(answer: str) -> list[SpottingItem]:
+    """Items of an answer in any of the four wire formats (the first that finds any)."""
+    for parse in (parse_spotting, parse_spotting_tokens, parse_spotting_json,
+                  parse_spotting_plain):
+        items = parse(answer)
+        if items:
+            return items
+    return []
+
+
 def parse_json_answer(answer: str) -> Any:
     """The first JSON value in an answer, looking inside ``` fences; None when there is none."""
     text = answer or ""

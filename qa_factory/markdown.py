@@ -4,7 +4,8 @@ Built from blocks when the renderer gives them (they carry paragraph boundaries)
 runs of lines with the same role. Page furniture (header, footer, page number) is left out, as
 the HunyuanOCR parsing prompt asks. Lines are joined with a space, except between two lines of a
 script written without spaces (CJK, Thai, Lao, Khmer, Myanmar, Tibetan), where a space would be
-an invented character.
+an invented character. Display formulas (line-less `formula` blocks) are `$$latex$$`; the texts
+inside a figure or chart are left to the spotting and chart views.
 """
 
 from __future__ import annotations
@@ -16,12 +17,16 @@ from qa_factory.formats import table_html
 from synth.page import Line, Page
 
 FURNITURE_ROLES = frozenset({"header", "footer", "page-number"})
+# a figure's inner texts (chart labels, flowchart boxes) are spotted lines, not running text;
+# its caption is a block of its own
+FIGURE_ROLES = frozenset({"figure", "chart", "flowchart"})
 NO_SPACE_SCRIPTS = frozenset(
     {"Hani", "Hans", "Hant", "Jpan", "Hira", "Kana", "Thai", "Laoo", "Khmr", "Mymr", "Tibt", "Yiii"}
 )
 LINEWISE_ROLES = frozenset({"field-key", "field-value", "item", "total", "table-cell"})
 DEFAULT_MIN_VISIBLE = 0.5
-_BULLET = re.compile(r"^\s*(?:[-•*·▪◦‣–]|\d+[.)])\s+")
+_BULLET = re.compile(r"^\s*[-•*·▪◦‣–]\s+")  # drawn bullets become Markdown's "- "
+_ORDINAL = re.compile(r"^\s*(?:\d{1,3}[.)]|\(\w\)|[ivxlcIVXLC]{1,5}\.)\s+")  # 1. 2) (a) iv.
 
 
 @dataclass
@@ -30,6 +35,8 @@ class _Unit:
     order: float
     line_indices: list[int] = field(default_factory=list)
     table_index: int = -1
+    text: str = ""  # a line-less block's own text (a formula's LaTeX)
+    shown: bool = True  # a line-less block wholly inside the frame
 
 
 def join_lines(lines: list[Line]) -> str:
@@ -69,7 +76,8 @@ def _units(page: Page, keep: set[int]) -> list[_Unit]:
         if is_table:
             units.append(_Unit("table", order, indices, block.table_index))
         else:
-            units.append(_Unit(block.role, order, [i for i in indices if i in keep]))
+            units.append(_Unit(block.role, order, [i for i in indices if i in keep],
+                               text=block.text, shown=_in_frame(block.polygon, page)))
     tabled_cells = any(u.role == "table" for u in units) or (page.tables and not page.blocks)
     run: _Unit | None = None
     for i, line in enumerate(page.lines):
@@ -91,8 +99,17 @@ def _units(page: Page, keep: set[int]) -> list[_Unit]:
     return units
 
 
+def _in_frame(polygon: list[list[float]], page: Page) -> bool:
+    if len(polygon) < 3:
+        return False
+    xs, ys = [p[0] for p in polygon], [p[1] for p in polygon]
+    return min(xs) >= -1 and min(ys) >= -1 and max(xs) <= page.width + 1 and max(ys) <= (
+        page.height + 1)
+
+
 def page_markdown(page: Page, min_visible: float = DEFAULT_MIN_VISIBLE) -> str:
-    """Markdown of the main body: `#` title, `##` headings, `- ` list items, HTML tables."""
+    """Markdown of the main body: `#` title, `##` headings, list items, HTML tables,
+    display formulas as `$$latex$$` (inline ones are `$latex$` inside their line's text)."""
     keep = {
         i
         for i, ln in enumerate(page.lines)
@@ -110,8 +127,13 @@ def page_markdown(page: Page, min_visible: float = DEFAULT_MIN_VISIBLE) -> str:
             chunks.append(table_html(page.tables[unit.table_index].cells))
             previous = []
             continue
+        if unit.role == "formula" and not unit.line_indices:
+            if unit.shown and unit.text.strip():
+                chunks.append(f"$${unit.text.strip()}$$")
+            previous = []
+            continue
         lines = [page.lines[i] for i in unit.line_indices if i in keep]
-        if not lines or unit.role in FURNITURE_ROLES:
+        if not lines or unit.role in FURNITURE_ROLES or unit.role in FIGURE_ROLES:
             continue
         indices = [i for i in unit.line_indices if i in keep]
         pid = paragraph_of.get(indices[0])
@@ -126,12 +148,25 @@ def page_markdown(page: Page, min_visible: float = DEFAULT_MIN_VISIBLE) -> str:
         elif unit.role == "heading":
             chunks.append("## " + join_lines(lines))
         elif unit.role == "list-item":
-            chunks.append("- " + _BULLET.sub("", join_lines(lines), count=1))
+            chunks.append(list_item_markdown(join_lines(lines)))
         elif all(ln.role in LINEWISE_ROLES for ln in lines):
             chunks.append(_linewise(lines))
         else:
             chunks.append(join_lines(lines))
     return "\n\n".join(chunks)
+
+
+def list_item_markdown(text: str) -> str:
+    """A list item as Markdown: a drawn bullet (or none) becomes "- ", a drawn number stays.
+
+    "1. Everyone…" is already an ordered-list item in Markdown, and "(a) …" or "iv. …" carry
+    their numbering in the text; replacing them by "- " would drop characters that are on the
+    page (and turn an ordered list into an unordered one).
+    """
+    if _ORDINAL.match(text):
+        return text.strip()
+    bullet = _BULLET.match(text)
+    return "- " + (text[bullet.end():] if bullet else text)
 
 
 def visible_lines(page: Page, min_visible: float = DEFAULT_MIN_VISIBLE) -> list[int]:

@@ -170,8 +170,12 @@ def reasoning_candidates(page: Page, prompt_language: str = "en") -> list[dict[s
         )
     if len(page.tables) == 1:
         table = page.tables[0]
-        header_rows = {c.row for c in table.cells if c.header}
+        # a header cell spanning two rows makes both header rows, even when no cell starts
+        # in the second one (every header cell rowspan 2): count covered rows, not start rows
         covered = {r for c in table.cells for r in range(c.row, c.row + max(1, c.rowspan))}
+        header_rows = {
+            r for c in table.cells if c.header for r in range(c.row, c.row + max(1, c.rowspan))
+        }
         body_rows = covered - header_rows
         if body_rows:
             out.append(

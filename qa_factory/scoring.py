@@ -17,18 +17,40 @@ import numpy as np
 from qa_factory.formats import (
     ascii_digits,
     cells_to_grid,
+    is_no_text,
     markdown_to_text,
     parse_html_table,
     parse_json_answer,
     parse_number,
-    parse_spotting,
-    parse_spotting_json,
+    parse_spotting_any,
 )
 from qa_factory.textmetrics import bag_similarity, match_spotting, normalise_text, text_similarity
 
+SPOTTING_TASKS = frozenset({"spotting", "spotting_json", "spotting_plain", "spotting_tokens"})
+
 
 def _spotting_items(answer: str) -> list[tuple[str, list[int]]]:
-    return parse_spotting(answer) or parse_spotting_json(answer)
+    return parse_spotting_any(answer)
+
+
+def _spotting_score(reference: str, answer: str) -> float:
+    """IoU-matched line score; a no-text reference is met by a no-text (or empty) answer."""
+    if is_no_text(reference):
+        return 1.0 if is_no_text(answer) or not _spotting_items(answer) else 0.0
+    if is_no_text(answer):
+        return 0.0
+    return match_spotting(_spotting_items(reference), _spotting_items(answer))[0]
+
+
+def _layout_score(reference: str, answer: str) -> float:
+    """Regions matched by box like spotting lines; a region's text is its category + text, so
+    a wrong category costs like a misread word."""
+    from qa_factory.layout import parse_layout_any
+
+    def items(text: str) -> list[tuple[str, list[int]]]:
+        return [(f"{i.category} {i.text}", i.box) for i in parse_layout_any(text)]
+
+    return match_spotting(items(reference), items(answer))[0]
 
 
 _PLAIN_NUMBER = re.compile(r"[-+]?\d[\d.,'\s]*")
@@ -126,8 +148,10 @@ def score_answer(
         ordered = score_answer(task, reference, answer, meta)
         plain_ref = markdown_to_text(reference) if task != "text" else reference
         return max(ordered, bag_similarity(plain_ref, markdown_to_text(answer)))
-    if task in ("spotting", "spotting_json"):
-        return match_spotting(_spotting_items(reference), _spotting_items(answer))[0]
+    if task in SPOTTING_TASKS:
+        return _spotting_score(reference, answer)
+    if task in ("layout", "layout_json"):
+        return _layout_score(reference, answer)
     if task == "parsing":
         return text_similarity(markdown_to_text(reference), markdown_to_text(answer))
     if task == "table_html":

@@ -28,6 +28,8 @@ from synth.page import Page, axis_box
 DEFAULT_AGREE = {
     "spotting": 0.8,
     "spotting_json": 0.8,
+    "spotting_plain": 0.8,
+    "spotting_tokens": 0.8,
     "parsing": 0.85,
     "table_html": 0.85,
     "text": 0.85,

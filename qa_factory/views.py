@@ -16,19 +16,32 @@ from typing import Any
 import numpy as np
 
 from pipelines.errors import PolyglyphError
-from qa_factory.formats import format_spotting, format_spotting_json, normalised_box, table_html
+from qa_factory.formats import (
+    NO_TEXT,
+    SPOTTING_WRITERS,
+    format_spotting_as,
+    normalised_box,
+    table_html,
+)
+from qa_factory.layout import format_layout, format_layout_json, layout_items
 from qa_factory.markdown import DEFAULT_MIN_VISIBLE, page_markdown, page_plain_text, visible_lines
 from qa_factory.prompts import language_name, pick_prompt
 from qa_factory.reasoning import reasoning_candidates
-from synth.page import Page
+from synth.page import Page, Region
 from synth.rng import child_rng
 
 TASKS = (
     "spotting",
     "spotting_json",
+    "spotting_plain",
+    "spotting_tokens",
     "parsing",
     "table_html",
     "text",
+    "layout",
+    "layout_json",
+    "formula",
+    "chart",
     "extraction_key",
     "extraction_json",
     "reasoning",
@@ -39,9 +52,15 @@ TASKS = (
 DEFAULT_TASK_MIX: dict[str, float] = {
     "spotting": 1.0,
     "spotting_json": 0.3,
+    "spotting_plain": 0.15,
+    "spotting_tokens": 0.15,
     "parsing": 1.0,
     "table_html": 1.0,
     "text": 0.5,
+    "layout": 0.5,
+    "layout_json": 0.3,
+    "formula": 1.0,
+    "chart": 1.0,
     "extraction_key": 1.0,
     "extraction_json": 0.7,
     "reasoning": 1.5,
@@ -50,8 +69,8 @@ DEFAULT_TASK_MIX: dict[str, float] = {
     "subtitles": 1.0,
 }
 SINGLE_ANSWER_TASKS = frozenset(
-    {"spotting", "spotting_json", "parsing", "table_html", "text", "translation", "stamp",
-     "subtitles"}
+    {*SPOTTING_WRITERS, "parsing", "table_html", "text", "layout", "layout_json", "formula", "chart",
+     "translation", "stamp", "subtitles"}
 )
 
 
@@ -96,6 +115,29 @@ def _stamps(page: Page, min_visible: float) -> list[int]:
 
 def _with_stamps(meta: dict[str, Any], stamps: list[int]) -> dict[str, Any]:
     return {**meta, "region_indices": stamps} if stamps else meta
+
+
+def has_no_text(page: Page) -> bool:
+    """True when nothing on the page is text: no line is drawn at all (not merely hard to read;
+    a page whose lines are all too faint is left without spotting views instead)."""
+    return not any(ln.visible > 0 and ln.text.strip() for ln in page.lines) and not any(
+        r.visible > 0 and r.text.strip() for r in page.regions)
+
+
+def sole_region(page: Page, kind: str, min_visible: float) -> Region | None:
+    """The one region of `kind` a "the formula/chart in the image" prompt can mean: exactly one
+    on the page, wholly in frame, and no running text around it (lines inside a chart region
+    are its own labels)."""
+    regions = [r for r in page.regions if r.kind == kind and r.visible > 0]
+    if len(regions) != 1 or regions[0].visible < 0.99:
+        return None
+    own = set(regions[0].attributes.get("line_indices", []))
+    for i, line in enumerate(page.lines):
+        if line.visible > 0 and line.text.strip() and i not in own:
+            return None
+    if any(page.lines[i].visible < min_visible for i in own if 0 <= i < len(page.lines)):
+        return None
+    return regions[0]
 
 
 def _usable_fields(page: Page, min_visible: float) -> list[int]:
@@ -171,17 +213,19 @@ def _task_views(
 ) -> list[dict[str, str]]:
     base_meta: dict[str, Any] = {"prompt_language": prompt_language}
     indices = visible_lines(page, min_visible)
-    if task in ("spotting", "spotting_json"):
-        if not indices:
+    if task in SPOTTING_WRITERS:
+        if not indices and not has_no_text(page):
             return []
         stamps = _stamps(page, min_visible)
         items = _spotting_items(page, indices) + [
             (page.regions[i].text.strip(), normalised_box(page.regions[i].polygon, page.width,
                                                           page.height)) for i in stamps]
-        answer = format_spotting(items) if task == "spotting" else format_spotting_json(items)
+        answer = format_spotting_as(task, items)
         meta = {**base_meta, "line_indices": indices, "width": page.width, "height": page.height}
         return [_view(task, pick_prompt(task, rng, prompt_language), answer,
                       _with_stamps(meta, stamps))]
+    if task == "text" and has_no_text(page):
+        return [_view(task, pick_prompt(task, rng, prompt_language), NO_TEXT, base_meta)]
     if task in ("parsing", "text"):
         stamps = _stamps(page, min_visible) if task == "text" else []
         target = page_markdown if task == "parsing" else page_plain_text
@@ -198,6 +242,23 @@ def _task_views(
             return []
         answer = "\n".join(page.regions[i].text for i in stamps)
         meta = {**base_meta, "region_indices": stamps}
+        return [_view(task, pick_prompt(task, rng, prompt_language), answer, meta)]
+    if task in ("layout", "layout_json"):
+        items = layout_items(page, min_visible)
+        if not items:
+            return []
+        answer = format_layout(items) if task == "layout" else format_layout_json(items)
+        meta = {**base_meta, "categories": sorted({i.category for i in items})}
+        return [_view(task, pick_prompt(task, rng, prompt_language), answer, meta)]
+    if task in ("formula", "chart"):
+        region = sole_region(page, task, min_visible)
+        if region is None:
+            return []
+        answer = region.text if task == "formula" else region.attributes.get("target", "")
+        if not answer:
+            return []
+        meta = {**base_meta, "region_index": page.regions.index(region),
+                "kind": region.attributes.get("chart_type", task)}
         return [_view(task, pick_prompt(task, rng, prompt_language), answer, meta)]
     if task == "table_html":
         if len(page.tables) != 1 or not _all_visible(page, {"table-cell"}, min_visible):

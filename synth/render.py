@@ -37,6 +37,9 @@ SCENES: dict[str, str] = {
     "scene-text": "synth.scenes.scene_text",
     "poster": "synth.scenes.poster",
     "game-ui": "synth.scenes.game_ui",
+    "blank": "synth.scenes.blank",  # no text at all: negative samples (`no_text:` share)
+    "formula": "synth.scenes.formula",
+    "chart": "synth.scenes.chart",
 }
 
 # HunyuanOCR's nine scene tags (DESIGN §3 `scene_group`), so users can balance or filter rows.
@@ -47,7 +50,7 @@ SCENE_GROUPS: dict[str, str] = {
     "document": "doc", "table": "doc", "form": "doc", "receipt": "receipt/card",
     "card": "receipt/card", "handwriting-note": "hand",
     "screenshot": "screen", "video-frame": "video", "ticket": "receipt/card", "scene-text": "scene",
-    "poster": "ads", "game-ui": "game",
+    "poster": "ads", "game-ui": "game", "blank": "doc", "formula": "doc", "chart": "doc",
 }
 
 # Pen and print colours (RGB) used across scenes.

@@ -30,6 +30,8 @@ ALL_TASKS = frozenset(
     {
         "spotting",
         "spotting_json",
+        "spotting_plain",
+        "spotting_tokens",
         "parsing",
         "table_html",
         "text",

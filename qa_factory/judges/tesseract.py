@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from pipelines.errors import PolyglyphError
-from qa_factory.formats import format_spotting, format_spotting_json
+from qa_factory.formats import format_spotting_as
 from qa_factory.judges import Judge, JudgeError, JudgeFailure, Request
 from qa_factory.judges.crop_prep import (
     encode_png,
@@ -93,7 +93,7 @@ TESSERACT_LANGUAGES = {
 }
 NO_SPACE_LANGUAGES = frozenset({"ja", "zh", "th", "lo", "km", "my", "bo"})
 PAGE_TASKS = frozenset({"text", "parsing", "table_html"})
-SPOTTING_TASKS = frozenset({"spotting", "spotting_json"})
+SPOTTING_TASKS = frozenset({"spotting", "spotting_json", "spotting_plain", "spotting_tokens"})
 AUTO_PSMS = (3, 6)  # layout analysis (keeps columns apart) | one uniform block
 # psm 6 is chosen when it reads this many times psm 3's confident characters. On bench_qa's 24
 # clean pages the multi-column pages had ratios of 0.91-0.98, and where psm 6 read 0-10 % more
@@ -375,5 +375,5 @@ class TesseractJudge(Judge):
             for text, (x0, y0, x1, y1) in lines:
                 box = [x0 * 1000 / width, y0 * 1000 / height, x1 * 1000 / width, y1 * 1000 / height]
                 items.append((text, [int(min(1000, max(0, round(v)))) for v in box]))
-            return format_spotting(items) if task == "spotting" else format_spotting_json(items)
+            return format_spotting_as(task, items)
         raise JudgeError("unsupported_task", f"tesseract does not answer {task!r}")
