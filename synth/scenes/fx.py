@@ -17,7 +17,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from synth.handwriting import map_polygons
+from synth.geometry import map_rings
 from synth.page import Line, Word, box_polygon, min_area_quad
 from synth.text.paint import blend_colour
 
@@ -109,7 +109,8 @@ def draw_fx_line(engine: Any, canvas: np.ndarray, layout: Any, origin: tuple[flo
         anchor = (origin[0] + layout.advance / 2 - ox, origin[1] - oy)
         forward, backward = path_maps(path, anchor)
         mask, (mx, my) = _remap(mask, forward, backward)
-        moved = map_polygons(forward, local, PATH_STEP, (ox, oy))
+        bent, _ = map_rings(local, forward, None, PATH_STEP)  # the one point mapper
+        moved = [[[round(x + ox, 2), round(y + oy, 2)] for x, y in ring] for ring, _ in bent]
         ox, oy = ox + mx, oy + my
     else:
         moved = [[[x + ox, y + oy] for x, y in poly] for poly in local]
