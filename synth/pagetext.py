@@ -175,7 +175,7 @@ def capacity(width: int, height: int, body: int, script: str) -> int:
 
 
 def compose(rng: np.random.Generator, lt: LanguageText, base: Any, sources: dict[str, float],
-            budget: int, base_start: int, direction: str) -> list[dict[str, Any]]:
+            budget: int, base_start: int) -> list[dict[str, Any]]:
     """Paragraph records of one page: each slot's source drawn by weight; base paragraphs run
     on from `base_start`; the page's boosted words go into its first synthesised paragraph,
     which comes within the first quarter of the budget."""
@@ -199,11 +199,12 @@ def compose(rng: np.random.Generator, lt: LanguageText, base: Any, sources: dict
         if name == "base" and synthetic == 0 and chars > budget / 4 and mix["vocab"] + mix["entities"] > 0:
             name = "vocab" if mix["vocab"] > 0 else "entities"
         if name == "base" and getattr(base, "stream", None) is not None:
-            for row, text in base.stream.run(rng, int(rng.integers(200, 1500)), accept):
+            rows = base.stream.run(rng, int(rng.integers(200, 1500)), accept)
+            for row, text in rows:
                 out.append({"id": f"u{row}", "kind": "paragraph", "source": "corpus",
                             "text": text})
                 chars += len(text)
-            if not out or out[-1].get("source") != "corpus":
+            if not rows:
                 chars += 200  # nothing drawable there: the loop still ends
             continue
         if name == "base":

@@ -69,7 +69,7 @@ def test_language_text_emits_only_drawable_text(ctx: RenderContext) -> None:
         assert lt.vocab_source == "wordfreq" and len(lt.words) > 10_000
         assert lt.targets and all(lt.covers(t) for t in lt.targets[:200])
         items = compose(np.random.default_rng(1), lt, ctx.text(code), {"vocab": 1, "entities": 1},
-                        3000, 1, "ltr")
+                        3000, 1)
         text = "".join(i["text"] for i in items)
         chain = list(ctx.chain(code, "sans"))
         ctx.registry.itemize(text, chain)  # raises MissingGlyphError on tofu
@@ -80,9 +80,9 @@ def test_page_text_depends_on_the_generator_only(ctx: RenderContext) -> None:
     lt = language_text(ctx, "en")
     base = ctx.text("en")
     sources = {"udhr": 1, "vocab": 2, "entities": 1}
-    first = compose(np.random.default_rng(7), lt, base, sources, 4000, 1, "ltr")
-    compose(np.random.default_rng(8), lt, base, sources, 4000, 1, "ltr")  # other pages between
-    again = compose(np.random.default_rng(7), lt, base, sources, 4000, 1, "ltr")
+    first = compose(np.random.default_rng(7), lt, base, sources, 4000, 1)
+    compose(np.random.default_rng(8), lt, base, sources, 4000, 1)  # other pages between
+    again = compose(np.random.default_rng(7), lt, base, sources, 4000, 1)
     assert first == again
     assert {i.get("source", "udhr") for i in first} >= {"udhr", "vocab"}
 
@@ -92,7 +92,7 @@ def test_english_pages_have_caps_entities_and_many_words(ctx: RenderContext) -> 
     lines, words = [], set()
     for seed in range(40):
         items = compose(np.random.default_rng(seed), lt, ctx.text("en"),
-                        {"vocab": 2, "entities": 1}, 3000, 1, "ltr")
+                        {"vocab": 2, "entities": 1}, 3000, 1)
         for item in items:
             words.update(w.casefold() for w in item["text"].split())
             lines.extend(item["text"][k:k + 70] for k in range(0, len(item["text"]), 70))
@@ -177,3 +177,19 @@ def test_text_sources_flag_merges_into_the_config(tmp_path) -> None:
     assert config.text.languages == {"en": {"vocab": 5.0}}
     with pytest.raises(PolyglyphError, match="--text-sources 'wiki=1'"):
         overrides_from_args(build_parser().parse_args(["--text-sources", "wiki=1"]))
+
+
+def test_streamed_rows_the_fonts_cannot_draw_are_skipped(ctx: RenderContext, tmp_path) -> None:
+    from dataclasses import replace
+
+    from fonts_manifest.corpus_stream import open_corpus
+
+    path = tmp_path / "en.txt"
+    path.write_text("".join(f"row {i} \U0010fffd\n" for i in range(50)) + "A drawable row.\n")
+    base = replace(ctx.text("en"), source=str(path), stream=open_corpus(str(path)))
+    lt = language_text(ctx, "en")
+    items = compose(np.random.default_rng(0), lt, base, {"corpus": 1, "vocab": 1}, 2000, 0)
+    corpus_rows = [i for i in items if i.get("source") == "corpus"]
+    assert all(i["text"] == "A drawable row." for i in corpus_rows)
+    only = compose(np.random.default_rng(1), lt, base, {"corpus": 1}, 2000, 0)  # still ends
+    assert all(i["text"] == "A drawable row." for i in only)

@@ -206,8 +206,7 @@ def _mixed_paragraphs(rng: np.random.Generator, spec: PageSpec, ctx: RenderConte
     show_title = ids[0] == "title" and (start == 0 or rng.random() < 0.5)
     show_title = show_title and base_weight(sources, corpus) > 0
     lt = language_text(ctx, info.code)
-    items = compose(rng, lt, corpus, sources, budget, max(start, 1 if show_title else 0),
-                    info.direction)
+    items = compose(rng, lt, corpus, sources, budget, max(start, 1 if show_title else 0))
     paragraphs: list[dict[str, Any]] = []
     if show_title and not (items and items[0]["kind"] == "title"):
         paragraphs.append({"index": 0, "id": "title", "kind": "title"})
