@@ -193,3 +193,17 @@ def test_streamed_rows_the_fonts_cannot_draw_are_skipped(ctx: RenderContext, tmp
     assert all(i["text"] == "A drawable row." for i in corpus_rows)
     only = compose(np.random.default_rng(1), lt, base, {"corpus": 1}, 2000, 0)  # still ends
     assert all(i["text"] == "A drawable row." for i in only)
+
+
+def test_cldr_set_syntax_of_the_build_script() -> None:
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "tools" / "build_text_sources.py"
+    spec = importlib.util.spec_from_file_location("build_text_sources", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    parsed = module.parse_unicode_set(r"[a b c-e {ch} \u0941 \- ß]")
+    assert parsed == ["a", "b", "c", "d", "e", "ch", "\u0941", "-", "ß"]
+    with pytest.raises(ValueError):
+        module.parse_unicode_set("a b")

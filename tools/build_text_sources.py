@@ -47,22 +47,25 @@ def parse_unicode_set(text: str) -> list[str]:
     if not (body.startswith("[") and body.endswith("]")):
         raise ValueError(f"not a set: {body[:40]!r}")
     body = body[1:-1]
-    out: list[str] = []
-    for match in re.finditer(r"\{([^}]*)\}|(\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}|\\x[0-9A-Fa-f]{2}|\\.|[^\s\\])", body):
+    tokens: list[tuple[str, bool]] = []  # (text, is a range operator)
+    pattern = r"\{([^}]*)\}|(\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}|\\x[0-9A-Fa-f]{2}|\\.|[^\s\\])"
+    for match in re.finditer(pattern, body):
         if match.group(1) is not None:
-            out.append(_unescape(match.group(1)))
+            tokens.append((_unescape(match.group(1)), False))
         else:
-            out.append(_unescape(match.group(2)))
-    # ranges: an element "-" between two single characters
+            raw = match.group(2)
+            tokens.append((_unescape(raw), raw == "-"))  # an escaped \- is a literal hyphen
     items: list[str] = []
     i = 0
-    while i < len(out):
-        if out[i] == "-" and items and i + 1 < len(out) and len(items[-1]) == 1 and len(out[i + 1]) == 1:
-            start, end = ord(items[-1]), ord(out[i + 1])
+    while i < len(tokens):
+        text, is_range = tokens[i]
+        if is_range and items and i + 1 < len(tokens) and len(items[-1]) == 1 \
+                and len(tokens[i + 1][0]) == 1:
+            start, end = ord(items[-1]), ord(tokens[i + 1][0])
             items.extend(chr(c) for c in range(start + 1, end + 1))
             i += 2
             continue
-        items.append(out[i])
+        items.append(text)
         i += 1
     return list(dict.fromkeys(items))
 
