@@ -173,3 +173,44 @@ def test_skips_are_counted_and_out_is_protected(tmp_path: Path,
     (stranger / "keep.txt").write_text("mine")
     assert cli_main([*args[:-2], str(stranger), "--overwrite", "--quiet"]) == 1
     assert (stranger / "keep.txt").is_file()
+
+
+@pytest.fixture(scope="module")
+def vertical_rows(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A vertical Japanese page (ttb columns) and a vertical English one (lines turned)."""
+    from fonts_manifest.corpus import load_corpus
+    from fonts_manifest.registry import FontRegistry
+    from pipelines.rows import page_to_row
+    from synth.render import PageSpec, RenderContext, render_page
+    from synth.rng import sample_rng
+
+    corpus = load_corpus(None, languages=["ja", "en"])
+    ctx = RenderContext(FontRegistry.load(corpus=corpus), corpus)
+    rows = []
+    for i, language in enumerate(["ja", "en"]):
+        spec = PageSpec(language=language, scene="document", width=600, height=800, vertical=True)
+        page = render_page(spec, sample_rng(i), ctx)
+        rows.append(page_to_row(page, row_id=f"v{i}", index=i, seed=i, image_format="png",
+                                quality=90))
+    folder = tmp_path_factory.mktemp("vertical")
+    pq.write_table(rows_to_table(rows), folder / "part-00000.parquet")
+    return folder
+
+
+@pytest.mark.parametrize("mode", ["rotate", "keep"])
+def test_vertical_pages(vertical_rows: Path, tmp_path: Path, mode: str) -> None:
+    out = tmp_path / mode
+    assert cli_main(["export", "--input", str(vertical_rows), "--format", "lines", "--out",
+                     str(out), "--vertical", mode, "--quiet"]) == 0
+    entries = [json.loads(x) for x in (out / "index.jsonl").read_text("utf-8").splitlines()]
+    ja = [e for e in entries if e["language"] == "ja" and len(e["text"]) >= 6]
+    en = [e for e in entries if e["language"] == "en" and len(e["text"]) >= 12]
+    assert ja and en and all(e["direction"] == "ttb" for e in ja + en)
+    for e in ja:  # columns: turned to read left to right, or kept standing
+        assert (e["width"] > e["height"]) == (mode == "rotate"), e
+    assert all(e["width"] > e["height"] for e in en)  # turned Latin lines always come out upright
+    picked = en[:: max(1, len(en) // 3)][:3]
+    cers = [character_error_rate(normalise_text(e["text"]),
+                                 normalise_text(_read(out / f"{e['name']}.png", "en")))
+            for e in picked]
+    assert statistics.median(cers) <= 0.03, cers

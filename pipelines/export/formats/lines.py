@@ -79,10 +79,10 @@ def write(source: RowSource, out: Path, args: argparse.Namespace, progress: bool
     import cv2
     from tqdm import tqdm
 
-    from pipelines.export.crops import line_corners, rectify
+    from pipelines.export.crops import line_corners, rectify, strip_size
 
     summary = ExportSummary(unit="line")
-    turned = 0
+    columns = upright = 0
     with (out / "index.jsonl").open("w", encoding="utf-8") as index, \
             tqdm(total=source.total, unit="row", disable=not progress, dynamic_ncols=True) as bar:
         for row in source.rows(COLUMNS):
@@ -112,13 +112,19 @@ def write(source: RowSource, out: Path, args: argparse.Namespace, progress: bool
                 if not cv2.imwrite(str(out / f"{name}.png"), cv2.cvtColor(crop, cv2.COLOR_RGB2BGR)):
                     raise PolyglyphError(f"--out {out}: cannot write {name}.png")
                 (out / f"{name}.gt.txt").write_text(line["text"] + "\n", encoding="utf-8")
-                turned += int(vertical and crop.shape[1] > crop.shape[0])
+                length, thickness = strip_size(corners)
+                columns += int(vertical and thickness > length)
+                upright += int(vertical and thickness <= length)
                 index.write(json.dumps(_index_entry(name, row, number, line, crop),
                                        ensure_ascii=False) + "\n")
                 summary.written += 1
-    if turned:
-        summary.notes.append(f"{turned} vertical lines written reading left to right "
-                             f"(--vertical {args.vertical})")
+    if columns:
+        how = ("turned 90 degrees counter-clockwise to read left to right"
+               if args.vertical == "rotate" else "kept upright, reading top to bottom")
+        summary.notes.append(f"{columns} vertical columns {how} (--vertical {args.vertical})")
+    if upright:
+        summary.notes.append(f"{upright} lines of turned (vertical Latin/Mongolian) pages set "
+                             "upright, reading left to right")
     return summary
 
 
