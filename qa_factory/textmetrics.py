@@ -1,8 +1,10 @@
 """Text and box similarity used to compare judge answers with references.
 
-Edit distance is the bit-parallel algorithm of Myers/Hyyrö on Python integers: one pass over the
-longer string with word-wide bit operations, so a 3,000-character page compares in about a
-millisecond without a compiled dependency, and there is no length limit.
+Edit distance is rapidfuzz's (unit-cost Levenshtein over code points, compiled; 11-15x faster
+here than the bit-parallel Python it replaced, with the same answers: see the test). Scores
+compare `comparable_text`, where spacing that a script does not mark (CJK, kana, Thai...) and
+spaces around punctuation are not differences: a reader that prints '第一184' for a label
+'第一 184' read it right.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
+
+from rapidfuzz.distance import Levenshtein
 
 _SPACE = re.compile(r"\s+")
 
@@ -75,39 +79,37 @@ def bag_similarity(reference: str, answer: str) -> float:
 
 def levenshtein(a: str, b: str) -> int:
     """Unit-cost edit distance (insert, delete, substitute) between code-point sequences."""
-    if a == b:
-        return 0
-    if len(a) < len(b):
-        a, b = b, a
-    m = len(b)
-    if m == 0:
-        return len(a)
-    peq: dict[str, int] = {}
-    for i, ch in enumerate(b):
-        peq[ch] = peq.get(ch, 0) | (1 << i)
-    mask = (1 << m) - 1
-    high = 1 << (m - 1)
-    pv, mv, score = mask, 0, m
-    for ch in a:
-        eq = peq.get(ch, 0)
-        xv = eq | mv
-        xh = ((((eq & pv) + pv) & mask) ^ pv) | eq
-        ph = (mv | ~(xh | pv)) & mask
-        mh = pv & xh
-        if ph & high:
-            score += 1
-        elif mh & high:
-            score -= 1
-        ph = ((ph << 1) | 1) & mask
-        mh = (mh << 1) & mask
-        pv = (mh | ~(xv | ph)) & mask
-        mv = ph & xv
-    return score
+    return int(Levenshtein.distance(a, b))
+
+
+_WIDE = (
+    "\u0e00-\u0eff\u0f00-\u0fff\u1000-\u109f\u1780-\u17ff\u2e80-\u2fff\u3000-\u30ff"
+    "\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"
+)
+# A space with a no-space-script character on either side (CJK, kana, Thai, Lao, Tibetan,
+# Myanmar, Khmer): its presence is typesetting, not text a reader can be asked for.
+_SPACE_AT_WIDE = re.compile(f"(?<=[{_WIDE}]) | (?=[{_WIDE}])")
+# Spaces inside brackets or before closing marks ('word ,' / '( a )'): fonts set them with
+# different side bearings and readers disagree on them; French sets a space before ':' and '?'.
+_SPACE_AT_PUNCT = re.compile(r" (?=[,.;:!?)\]}%»’”])|(?<=[(\[{«‘“]) ")
+_CJK_STOPS = str.maketrans({"\u3002": ".", "\u3001": ","})
+
+
+def comparable_text(text: str) -> str:
+    """`normalise_text`, then the spacing differences no reader can be held to removed.
+
+    Per script: spaces next to characters of scripts written without spaces are dropped
+    ('第一 184' = '第一184'), as are spaces before closing punctuation and inside brackets; the
+    ideographic full stop and comma compare equal to '.' and ','. Spaces between words of
+    spaced scripts stay: 'to gether' is a misreading of 'together'.
+    """
+    norm = normalise_text(text).translate(_CJK_STOPS)
+    return _SPACE_AT_PUNCT.sub("", _SPACE_AT_WIDE.sub("", norm))
 
 
 def normalised_edit_distance(reference: str, hypothesis: str) -> float:
-    """Edit distance over the longer normalised length, in [0, 1]; 0 means identical."""
-    ref, hyp = normalise_text(reference), normalise_text(hypothesis)
+    """Edit distance over the longer comparable length, in [0, 1]; 0 means identical."""
+    ref, hyp = comparable_text(reference), comparable_text(hypothesis)
     longest = max(len(ref), len(hyp))
     return levenshtein(ref, hyp) / longest if longest else 0.0
 

@@ -1,12 +1,19 @@
 """Cross-validation: ask judges the views' questions, score them, and label each view.
 
 References are right by construction (they come from the label tree), so judges do not decide
-truth; they decide difficulty. A check is `verified` when at least k judges agree with the
-reference, `hard` when they don't but the text is there to read (kept for hard-example mining,
-capped at a target share), `unreadable` when every judge is far off and the text is not really
-there any more (mostly out of frame, or a low-contrast crop), `unvalidated` when every judge
-failed (error class recorded; nothing dropped) and `unchecked` when no judge can answer that
-task. Besides the views, a few sampled lines are read as crops: cheap, and they localise
+truth; they decide difficulty. Per check each judge that can answer gets a score against the
+reference (and `ok` when it reaches the task's threshold); `consensus` is their mean score
+and `cross` how alike the judges' own readings are. A check is
+- `verified`: at least k judges and a strict majority of those that answered read the reference;
+- `disputed`: some judge read it but the others did not (a weak judge, or a hard crop);
+- `hard`: no judge read it but the text is there to read (hard-example mining, capped);
+- `unreadable`: every judge far off and the text is not really there any more (out of frame,
+  a low-contrast crop, or lines the renderer flagged `legible: false`);
+- `unvalidated`: a judge that should have answered failed (server down, timeout, engine
+  error: recorded per judge in `unanswered`, never a verdict; `polyglyph validate` does not
+  record such shards as done, so a rerun asks again), or fewer than k judges could answer;
+- `unchecked`: no judge can answer that task.
+Besides the views, a few sampled (legible) lines are read as crops: cheap, and they localise
 damage a whole-page score averages away.
 """
 
@@ -23,6 +30,15 @@ from pipelines.errors import PolyglyphError
 from qa_factory.judges import Judge, JudgeFailure
 from qa_factory.prompts import canonical_prompt
 from qa_factory.scoring import score_answer
+from qa_factory.verdicts import (  # noqa: F401 (re-exported: callers import them from here)
+    NOT_FAILURES,
+    QUOTA_STATUSES,
+    STATUS_ORDER,
+    check_status,
+    cross_agreement,
+    select_kept,
+    summarise,
+)
 from synth.page import Page, axis_box
 
 DEFAULT_AGREE = {
@@ -39,7 +55,6 @@ DEFAULT_AGREE = {
     "reasoning": 1.0,
     "translation": 0.5,
 }
-STATUS_ORDER = ("unreadable", "hard", "unvalidated", "verified", "unchecked")
 FURNITURE_ROLES = frozenset({"header", "footer", "page-number"})  # left out of parsing
 
 
@@ -165,7 +180,11 @@ def plan_checks(
                 furniture,
             )
         )
-    candidates = [i for i, ln in enumerate(page.lines) if ln.text.strip() and ln.polygon]
+    candidates = [
+        i
+        for i, ln in enumerate(page.lines)
+        if ln.text.strip() and ln.polygon and getattr(ln, "legible", None) is not False
+    ]
     if rules.line_checks > 0 and candidates:
         chosen = sorted(int(c) for c in rng.permutation(candidates)[: rules.line_checks])
         for i in chosen:
@@ -262,7 +281,11 @@ def _unreadable_looking(
             else 0.0
         )
         contrasts.append(contrast)
-        flags.append(line.visible < rules.min_visible or contrast < rules.low_contrast)
+        flags.append(
+            line.visible < rules.min_visible
+            or contrast < rules.low_contrast
+            or getattr(line, "legible", None) is False
+        )
     return float(np.mean(flags)) >= 0.5, round(float(np.median(contrasts)), 4)
 
 
@@ -299,39 +322,28 @@ def score_check(
             oks.append(ok)
             per_judge[name] = {"answer": result, "score": score, "ok": ok}
     looks_unreadable, contrast = _unreadable_looking(page, check.lines, rules)
-    errors = [v["error"] for v in per_judge.values() if v.get("error") not in (None, "unsupported")]
-    if not scores:
-        status = "unvalidated" if errors else "unchecked"
-    elif sum(oks) >= rules.k:
-        status = "verified"
-    elif all(oks):  # every judge that answered agrees, but fewer than k could answer
-        status = "unvalidated"
-    elif max(scores) < rules.far and looks_unreadable:
-        status = "unreadable"
-    else:
-        status = "hard"
+    unanswered = sorted(
+        n for n, v in per_judge.items() if v.get("error") not in (None, *NOT_FAILURES)
+    )
+    illegible = bool(check.lines) and all(
+        getattr(page.lines[i], "legible", None) is False for i in check.lines
+    )
+    status = check_status(scores, oks, unanswered, rules, looks_unreadable, illegible)
+    answers = [v["answer"] for v in per_judge.values() if v.get("answer") is not None]
     return {
         "check": check.name,
         "task": check.task,
         "judges": per_judge,
         "agreement": round(float(np.mean(oks)), 4) if oks else None,
+        "consensus": round(float(np.mean(scores)), 4) if scores else None,
+        "cross": cross_agreement(answers) if len(answers) > 1 else None,
         "difficulty": round(1.0 - float(np.mean(scores)), 4) if scores else None,
+        **({"unanswered": unanswered} if unanswered else {}),
         "contrast": contrast,
         "status": status,
         "handwritten": any(page.lines[i].style == "handwritten" for i in check.lines),
         **({"style": check.view["style"]} if "style" in check.view else {}),
     }
-
-
-def summarise(results: list[dict[str, Any]]) -> tuple[str, float | None, float | None]:
-    """Page status (worst check first), mean difficulty and mean agreement of scored checks."""
-    statuses = {r["status"] for r in results}
-    status = next((s for s in STATUS_ORDER if s in statuses), "unchecked")
-    diffs = [r["difficulty"] for r in results if r["difficulty"] is not None]
-    agreements = [r["agreement"] for r in results if r["agreement"] is not None]
-    difficulty = round(float(np.mean(diffs)), 4) if diffs else None
-    agreement = round(float(np.mean(agreements)), 4) if agreements else None
-    return status, difficulty, agreement
 
 
 def validate_pages(
@@ -351,8 +363,10 @@ def validate_pages(
             for c, o in zip(checks, page_outcomes, strict=True)
         ]
         status, difficulty, agreement = summarise(results)
+        unanswered = sorted({n for r in results for n in r.get("unanswered", ())})
         validation = {
             "judges": [j.name for j in judges],
+            **({"unanswered": unanswered} if unanswered else {}),
             "status": status,
             "difficulty": difficulty,
             "agreement": agreement,
@@ -364,6 +378,7 @@ def validate_pages(
                 "difficulty": difficulty,
                 "agreement": agreement,
                 "status": status,
+                "unanswered": unanswered,
             }
         )
     return out
@@ -392,26 +407,6 @@ def row_columns(result: Mapping[str, Any]) -> dict[str, Any]:
         "agreement": result["agreement"],
         "status": result["status"],
     }
-
-
-def select_kept(
-    statuses: Sequence[str], difficulties: Sequence[float | None], hard_share: float
-) -> list[bool]:
-    """Which rows to keep: no unreadable rows, and `hard` rows (hardest first) up to the share.
-
-    The share is of the kept rows, so 0.3 means at most 3 hard rows per 7 others.
-    """
-    keep = [s not in ("unreadable", "hard") for s in statuses]
-    hard = [i for i, s in enumerate(statuses) if s == "hard"]
-    others = sum(keep)
-    if hard_share >= 1.0:
-        limit = len(hard)
-    else:
-        limit = int(np.floor(hard_share / max(1e-9, 1.0 - hard_share) * others + 1e-9))
-    hard.sort(key=lambda i: (-(difficulties[i] or 0.0), i))
-    for i in hard[:limit]:
-        keep[i] = True
-    return keep
 
 
 def rules_record(rules: ValidationRules) -> dict[str, Any]:

@@ -5,6 +5,11 @@ the same rows under the same contract with added columns: `validation` (JSON), `
 `agreement`, `status` and `keep`. Each output shard is written tmp+rename; the output manifest
 records every shard's input sha256 and the judge/rule settings, so a rerun skips shards whose
 input and settings are unchanged (a GPU VLM pass can be stopped and resumed).
+
+A judge that could not answer (server down, HTTP 500, garbage, timeout, engine error) gives no
+verdict: a shard with any such row is neither written nor recorded as done, the other shards
+go on, and the run ends with exit code 3 (`EXIT_UNANSWERED`) and a summary per judge and error
+class; the same command later retries exactly those shards.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from qa_factory.validate import (
 )
 from synth.rng import child_rng, sample_rng
 
+EXIT_UNANSWERED = 3  # a judge could not answer some rows: rerun to retry those shards
 MANIFEST = "manifest.json"
 STATS = "stats.json"
 ADDED_COLUMNS: list[tuple[str, pa.DataType, dict[str, str]]] = [
@@ -50,8 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="polyglyph validate", description=__doc__.splitlines()[0])
     p.add_argument("--input", required=True, help="dataset directory with part-*.parquet")
     p.add_argument("--out", required=True, help="output directory (new shards + manifest.json)")
-    p.add_argument("--judges", default="tesseract", help="comma list: tesseract,openai")
+    p.add_argument("--judges", default="tesseract", help="comma list: tesseract,rapidocr,openai")
     p.add_argument("--tesseract-workers", type=int, default=1, help="parallel tesseract runs")
+    p.add_argument("--tesseract-engine", default="auto", choices=("auto", "tesserocr", "cli"),
+                   help="in-process tesserocr (auto: when installed) or one CLI process a call")
     p.add_argument("--openai-base-url", default="http://127.0.0.1:8000/v1")
     p.add_argument("--openai-model", default="default")
     p.add_argument("--openai-api-key-env", default="OPENAI_API_KEY", help="env var holding the key")
@@ -65,6 +73,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-rows", type=int, default=8, help="rows per judge batch")
     p.add_argument("--no-progress", action="store_true")
     return p
+
+
+NUMBER_RANGES = {  # flag: (low, high); every number a user gives is checked when read
+    "tesseract_workers": (1, 64),
+    "openai_concurrency": (1, 256),
+    "openai_timeout": (0.001, 3600.0),
+    "openai_retries": (0, 20),
+    "batch_rows": (1, 100_000),
+}
+
+
+def check_numbers(args: argparse.Namespace) -> None:
+    for name, (low, high) in NUMBER_RANGES.items():
+        value = getattr(args, name)
+        if not low <= value <= high:  # NaN fails this too
+            flag = "--" + name.replace("_", "-")
+            raise PolyglyphError(f"{flag} {value}: must be in [{low}, {high}]")
 
 
 def load_rules(args: argparse.Namespace) -> ValidationRules:
@@ -94,7 +119,7 @@ def build_judges(args: argparse.Namespace) -> list[Judge]:
     for name in names:
         options: dict[str, Any] = {}
         if name == "tesseract":
-            options = {"workers": args.tesseract_workers}
+            options = {"workers": args.tesseract_workers, "engine": args.tesseract_engine}
         if name == "openai":
             options = {
                 "base_url": args.openai_base_url,
@@ -170,13 +195,29 @@ def validate_table(
     table = table.replace_schema_metadata(_hf_metadata(table.schema))
     counts = dict(sorted(Counter(statuses).items()))
     counts["kept"] = sum(keep)
+    unanswered: Counter[str] = Counter()
+    for r in results:
+        unanswered.update(unanswered_classes(r))
+    if unanswered:
+        counts["unanswered"] = dict(sorted(unanswered.items()))
     return table, counts
+
+
+def unanswered_classes(result: dict[str, Any]) -> set[str]:
+    """'judge: error class' of every judge that failed somewhere on this row."""
+    return {
+        f"{name}: {info['error']}"
+        for check in result["validation"]["checks"]
+        for name, info in check["judges"].items()
+        if name in check.get("unanswered", ())
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     from pipelines.output import Output, sha256, table_bytes
 
     args = build_parser().parse_args(argv)
+    check_numbers(args)
     source = Output(args.input)
     if source.is_local and not source.root.is_dir():
         raise PolyglyphError(f"--input {args.input} is not a directory")
@@ -244,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
             MANIFEST, (json.dumps(manifest, indent=1, ensure_ascii=False) + "\n").encode()
         )
 
+    failed: dict[str, dict[str, int]] = {}
     try:
         for name, input_hash in pending:
             started = time.perf_counter()
@@ -254,6 +296,9 @@ def main(argv: list[str] | None = None) -> int:
                     f"{source.path(name)} is not a readable Parquet shard: {exc}"
                 ) from None
             validated, counts = validate_table(table, judges, rules, args.batch_rows, bar)
+            if "unanswered" in counts:  # no verdict for some rows: not done, retried next run
+                failed[name] = counts["unanswered"]
+                continue
             data = table_bytes(validated)
             out.write_atomic(name, data)
             entries[name] = {
@@ -270,11 +315,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         bar.close()
     manifest["validation"]["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    manifest["validation"]["complete"] = True
+    manifest["validation"]["complete"] = not failed
     write_manifest()
     totals: Counter[str] = Counter()
     for entry in entries.values():
-        totals.update(entry["status"])
+        totals.update({k: v for k, v in entry["status"].items() if isinstance(v, int)})
     stats = json.loads(source.read_bytes(STATS)) if source.exists(STATS) else {}
     stats["validation"] = {
         "rows": dict(sorted(totals.items())),
@@ -282,11 +327,27 @@ def main(argv: list[str] | None = None) -> int:
     }
     out.write_atomic(STATS, (json.dumps(stats, indent=1, ensure_ascii=False) + "\n").encode())
     print(
-        f"validated {len(pending)} shard(s), skipped {len(entries) - len(pending)} already done; rows: "
+        f"validated {len(pending) - len(failed)} shard(s), skipped "
+        f"{len(entries) - len(pending) + len(failed)} already done; rows: "
         + ", ".join(f"{k} {v}" for k, v in sorted(totals.items())),
         file=sys.stderr,
     )
+    if failed:
+        return report_unanswered(failed)
     return 0
+
+
+def report_unanswered(failed: dict[str, dict[str, int]]) -> int:
+    """One summary line per shard left undone, then the exit code that says 'rerun'."""
+    for name, classes in sorted(failed.items()):
+        what = ", ".join(f"{k} ({v} row(s))" for k, v in classes.items())
+        print(f"error: {name}: no answer from judge {what}; not recorded", file=sys.stderr)
+    print(
+        f"error: {len(failed)} shard(s) left unvalidated because a judge could not answer; "
+        "run the same command again to retry them",
+        file=sys.stderr,
+    )
+    return EXIT_UNANSWERED
 
 
 if __name__ == "__main__":

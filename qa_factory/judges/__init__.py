@@ -65,6 +65,7 @@ class Judge:
 JUDGES: dict[str, str] = {
     "tesseract": "qa_factory.judges.tesseract:TesseractJudge",
     "openai": "qa_factory.judges.openai:OpenAIJudge",
+    "rapidocr": "qa_factory.judges.rapidocr:RapidOCRJudge",
 }
 
 

@@ -1,30 +1,47 @@
 """Any OpenAI-compatible chat-completions endpoint (vLLM, SGLang, llama.cpp server…) as a judge.
 
-Stdlib `urllib` only: one POST per request is all we need, and it keeps the default install free
-of an HTTP client dependency. Requests overlap in a thread pool (`concurrency`). Retries use
-exponential backoff with jitter drawn up front from a seeded Generator (Generators are not
-thread-safe, and drawing up front keeps a run reproducible). The API key is read from an env
-var at construction, sent only in the Authorization header, and appears in no message, repr or
-output.
+On `httpx2` (the maintained httpx line; plain `httpx` is used when only it is installed): one
+async client per batch keeps connections alive across the batch's requests, and at most
+`concurrency` are in flight. Every attempt runs under one total deadline (`timeout`) from
+connecting to the last byte of the body: httpx's own timeouts restart with every byte read,
+so a server dripping one byte every 2 s would never trip them. Failed attempts are retried
+(`retries`) with exponential backoff and jitter drawn up front from a seeded Generator, or
+after the server's `Retry-After` (seconds or an HTTP date) when it sends one, capped at
+`max_retry_after`. The API key is read from an env var at construction, sent only in the
+Authorization header, and appears in no message, repr or output.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import email.utils
 import json
 import os
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
+from pipelines.errors import PolyglyphError
 from qa_factory.judges import Judge, JudgeError, JudgeFailure, Request
 from qa_factory.judges.crop_prep import encode_png
 from qa_factory.prompts import canonical_prompt
+
+
+def _httpx() -> Any:
+    try:
+        import httpx2 as httpx
+    except ImportError:
+        try:
+            import httpx
+        except ImportError as exc:
+            raise PolyglyphError(
+                "the openai judge needs httpx2; pip install 'polyglyph[judges]'"
+            ) from exc
+    return httpx
+
 
 ALL_TASKS = frozenset(
     {
@@ -59,16 +76,27 @@ class OpenAIJudge(Judge):
         retries: int = 3,
         backoff: float = 0.5,
         max_backoff: float = 8.0,
+        max_retry_after: float = 30.0,
         max_tokens: int = 2048,
         temperature: float = 0.0,
         seed: int = 0,
         name: str = "openai",
     ) -> None:
+        for label, value, low, high in (
+            ("timeout", timeout, 0.001, 3600.0),
+            ("retries", retries, 0, 20),
+            ("concurrency", concurrency, 1, 256),
+            ("max_retry_after", max_retry_after, 0.0, 3600.0),
+        ):
+            if not low <= float(value) <= high:
+                raise PolyglyphError(f"openai judge {label} {value}: must be in [{low}, {high}]")
+        self.httpx = _httpx()
         self.name = name
         self.url = base_url.rstrip("/") + "/chat/completions"
-        self.model, self.timeout, self.retries = model, float(timeout), max(0, int(retries))
-        self.concurrency = max(1, int(concurrency))
+        self.model, self.timeout, self.retries = model, float(timeout), int(retries)
+        self.concurrency = int(concurrency)
         self.backoff, self.max_backoff = float(backoff), float(max_backoff)
+        self.max_retry_after = float(max_retry_after)
         self.max_tokens, self.temperature = int(max_tokens), float(temperature)
         self._api_key = os.environ.get(api_key_env, "")
         self._rng = np.random.Generator(np.random.PCG64(seed))
@@ -106,37 +134,38 @@ class OpenAIJudge(Judge):
         }
         return json.dumps(payload, ensure_ascii=False).encode("utf-8")
 
-    def _post_once(self, body: bytes) -> str:
+    async def _post_once(self, client: Any, body: bytes) -> str:
+        """One attempt under one total deadline; every failure becomes an `_Attempt`."""
+        httpx = self.httpx
         headers = {"Content-Type": "application/json"}
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
-        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                raw = response.read()
-        except urllib.error.HTTPError as exc:
-            retry = exc.code in RETRYABLE_HTTP
-            raise _Attempt(f"http_{exc.code}", f"HTTP {exc.code} from {self.url}", retry) from None
-        except TimeoutError as exc:
+            async with asyncio.timeout(self.timeout):
+                response = await client.post(self.url, content=body, headers=headers)
+        except (TimeoutError, httpx.TimeoutException):
             raise _Attempt(
-                "timeout", f"no answer from {self.url} within {self.timeout}s", True
-            ) from exc
-        except urllib.error.URLError as exc:
-            if isinstance(exc.reason, TimeoutError):
-                raise _Attempt(
-                    "timeout", f"no answer from {self.url} within {self.timeout}s", True
-                ) from None
-            raise _Attempt("connection", f"cannot reach {self.url}: {exc.reason}", True) from None
-        except (ConnectionError, OSError) as exc:
-            raise _Attempt("connection", f"connection to {self.url} failed: {exc}", True) from None
-        return _content(raw, self.url)
+                "timeout", f"no complete answer from {self.url} within {self.timeout}s", True
+            ) from None
+        except httpx.HTTPError as exc:
+            kind = type(exc).__name__
+            raise _Attempt("connection", f"cannot reach {self.url}: {kind}", True) from None
+        if response.status_code >= 400:
+            code = response.status_code
+            raise _Attempt(
+                f"http_{code}",
+                f"HTTP {code} from {self.url}",
+                code in RETRYABLE_HTTP,
+                retry_after(response.headers.get("retry-after")),
+            )
+        return _content(response.content, self.url)
 
-    def _answer_with(self, image: np.ndarray, view: Mapping[str, Any], jitter: np.ndarray) -> str:
-        body = self._body(image, view)
+    async def _answer_with(self, client: Any, body: bytes, jitter: np.ndarray) -> str:
         last: _Attempt | None = None
+        attempt = 0
         for attempt in range(self.retries + 1):
             try:
-                return self._post_once(body)
+                return await self._post_once(client, body)
             except _Attempt as exc:
                 last = exc
                 if not exc.retry or attempt == self.retries:
@@ -144,31 +173,65 @@ class OpenAIJudge(Judge):
                 delay = min(self.max_backoff, self.backoff * 2**attempt) * (
                     0.5 + float(jitter[attempt])
                 )
-                time.sleep(delay)
+                if exc.retry_after is not None:  # the server said when: wait that, capped
+                    delay = min(self.max_retry_after, exc.retry_after)
+                await asyncio.sleep(delay)
         assert last is not None
         raise JudgeError(last.error_class, f"{last} (after {attempt + 1} attempts)")
 
+    async def _batch(self, bodies: list[bytes], jitters: np.ndarray) -> list[str | JudgeFailure]:
+        httpx = self.httpx
+        gate = asyncio.Semaphore(self.concurrency)
+        limits = httpx.Limits(
+            max_connections=self.concurrency, max_keepalive_connections=self.concurrency
+        )
+        async with httpx.AsyncClient(timeout=self.timeout, limits=limits) as client:
+
+            async def one(i: int) -> str | JudgeFailure:
+                async with gate:
+                    try:
+                        return await self._answer_with(client, bodies[i], jitters[i])
+                    except JudgeError as exc:
+                        return JudgeFailure(exc.error_class, str(exc))
+
+            return list(await asyncio.gather(*(one(i) for i in range(len(bodies)))))
+
     def answer(self, image: np.ndarray, view: Mapping[str, Any]) -> str:
-        return self._answer_with(image, view, self._rng.random(self.retries + 1))
+        result = self.answer_batch([(image, view)])[0]
+        if isinstance(result, JudgeFailure):
+            raise JudgeError(result.error_class, result.message)
+        return result
 
     def answer_batch(self, requests: Sequence[Request]) -> list[str | JudgeFailure]:
+        if not requests:
+            return []
         jitters = self._rng.random((len(requests), self.retries + 1))
-
-        def one(i: int) -> str | JudgeFailure:
-            image, view = requests[i]
-            try:
-                return self._answer_with(image, view, jitters[i])
-            except JudgeError as exc:
-                return JudgeFailure(exc.error_class, str(exc))
-
-        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            return list(pool.map(one, range(len(requests))))
+        bodies = [self._body(image, view) for image, view in requests]
+        return asyncio.run(self._batch(bodies, jitters))
 
 
 class _Attempt(Exception):
-    def __init__(self, error_class: str, message: str, retry: bool) -> None:
+    def __init__(
+        self, error_class: str, message: str, retry: bool, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
-        self.error_class, self.retry = error_class, retry
+        self.error_class, self.retry, self.retry_after = error_class, retry, retry_after
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
 
 
 def _content(raw: bytes, url: str) -> str:

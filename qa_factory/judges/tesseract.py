@@ -1,7 +1,7 @@
 """Tesseract 5 as a judge: a real, cheap, CPU-only reader (DESIGN §5 measured 0–4 % CER).
 
-Runs the `tesseract` CLI as a subprocess with the PNG on stdin and the result on stdout, so
-there is no Python binding to version-match. Page segmentation follows the question: a single
+Runs in-process through `tesserocr` when installed (`pip install .[judges]`), else the
+`tesseract` CLI per call (see `tess_engine`). Page segmentation follows the question: a single
 line crop is `--psm 7`, a page is `--psm 3` (automatic layout); spotting uses TSV output and
 groups words into lines to get line boxes.
 """
@@ -13,8 +13,6 @@ import hashlib
 import os
 import re
 import shutil
-import subprocess
-import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -27,12 +25,12 @@ from pipelines.errors import PolyglyphError
 from qa_factory.formats import format_spotting_as
 from qa_factory.judges import Judge, JudgeError, JudgeFailure, Request
 from qa_factory.judges.crop_prep import (
-    encode_png,
     remove_rulings,
     vertical_to_horizontal,
     zoom,
     zoom_for,
 )
+from qa_factory.judges.tess_engine import ApiEngine, CliEngine, has_tesserocr, list_languages
 
 # BCP 47 (language, or language-script) -> tesseract traineddata name.
 TESSERACT_LANGUAGES = {
@@ -118,11 +116,10 @@ _SPACE_NEXT_TO_WIDE = re.compile(
 
 @functools.lru_cache(maxsize=4)
 def installed_languages(binary: str = "tesseract") -> frozenset[str]:
-    try:
-        out = subprocess.run([binary, "--list-langs"], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise PolyglyphError(f"cannot run {binary!r} ({exc}); install tesseract-ocr") from exc
-    return frozenset(line.strip() for line in out.stdout.splitlines()[1:] if line.strip())
+    """Packs the CLI lists (with the environment's TESSDATA_PREFIX); raises without a CLI."""
+    if shutil.which(binary) is None:
+        raise PolyglyphError(f"cannot run {binary!r}; install tesseract-ocr")
+    return list_languages(binary, os.environ.get("TESSDATA_PREFIX"))[1]
 
 
 LATIN_PACKS = frozenset(
@@ -222,16 +219,41 @@ class TesseractJudge(Judge):
         page_psm: int | None = None,
         min_text_height: float = 20.0,
         min_confidence: float = MIN_CONFIDENCE,
+        engine: str = "auto",
     ) -> None:
         """`page_psm` None = auto: read the page with psm 3 and psm 6 and keep the run with more
         confidently read characters (psm 3 keeps columns apart but drops short isolated lines
         on receipts and forms; psm 6 reads those but turns table rulings into letters). psm 6
-        must win by PSM6_MARGIN to be chosen, so columns stay apart on close calls."""
+        must win by PSM6_MARGIN to be chosen, so columns stay apart on close calls.
+        `engine`: "tesserocr" (in-process), "cli", or "auto" (tesserocr when installed).
+        A Tesseract that finds no traineddata (a bad TESSDATA_PREFIX) is an error here, not
+        a judge that silently supports nothing."""
         if shutil.which(binary) is None:
             raise PolyglyphError(f"tesseract binary {binary!r} not found; install tesseract-ocr")
-        self.binary, self.timeout = binary, timeout
+        if engine not in ("auto", "tesserocr", "cli"):
+            raise PolyglyphError(f"tesseract engine {engine!r}: choose auto, tesserocr or cli")
+        if not 0 < float(timeout) <= 3600:
+            raise PolyglyphError(f"tesseract timeout {timeout}: must be in (0, 3600] seconds")
+        prefix = os.environ.get("TESSDATA_PREFIX")
+        folder, packs = list_languages(binary, prefix)
+        if not folder or not packs - {"osd"}:
+            raise PolyglyphError(
+                f"tesseract finds no traineddata (TESSDATA_PREFIX={prefix!r}); "
+                "fix TESSDATA_PREFIX or install tesseract-ocr-<lang> packs"
+            )
+        if engine == "tesserocr" and not has_tesserocr():
+            raise PolyglyphError("tesserocr is not installed; pip install 'polyglyph[judges]'")
+        use_api = engine == "tesserocr" or (engine == "auto" and has_tesserocr())
+        self.engine = (
+            ApiEngine(folder, float(timeout))
+            if use_api
+            else CliEngine(binary, prefix, float(timeout), int(threads))
+        )
+        # tesserocr's libtesseract (5.5) read a few short Arabic line crops as nothing where
+        # the Debian CLI (5.3) read them right: an empty in-process line reading asks the CLI
+        self.fallback = CliEngine(binary, prefix, float(timeout), int(threads)) if use_api else None
+        self.binary, self.timeout = binary, float(timeout)
         self.page_psm = None if page_psm is None else int(page_psm)
-        self.env = {**os.environ, "OMP_THREAD_LIMIT": str(threads)}
         self.workers = max(1, int(workers))
         self.min_text_height = float(min_text_height)
         self.min_confidence = float(min_confidence)
@@ -242,6 +264,7 @@ class TesseractJudge(Judge):
         return {
             "name": self.name,
             "binary": self.binary,
+            "engine": self.engine.kind,  # tesserocr's bundled libtesseract may differ from the CLI's
             "page_psm": self.page_psm,
             "min_text_height": self.min_text_height,
             "min_confidence": self.min_confidence,
@@ -268,47 +291,23 @@ class TesseractJudge(Judge):
         )
 
     def _run(
-        self,
-        image: np.ndarray,
-        language: str,
-        psm: int,
-        outbase: str = "stdout",
-        local_threshold: bool = False,
+        self, image: np.ndarray, language: str, psm: int, local_threshold: bool = False
     ) -> str:
+        return self._read(image, language, psm, False, local_threshold)[0]
+
+    def _read(
+        self, image: np.ndarray, language: str, psm: int, tsv: bool, local_threshold: bool
+    ) -> tuple[str, str]:
         pack = tesseract_language(language)
         if pack is None:
             raise JudgeError("unsupported_language", f"no tesseract pack for {language!r}")
-        args = [self.binary, "stdin", outbase, "-l", pack, "--psm", str(psm)]
-        if local_threshold:  # Sauvola instead of one global Otsu threshold
-            args += ["-c", "thresholding_method=2"]
-        if outbase != "stdout":
-            args += ["txt", "tsv"]
-        try:
-            done = subprocess.run(
-                args,
-                input=encode_png(image),
-                capture_output=True,
-                timeout=self.timeout,
-                env=self.env,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise JudgeError("timeout", f"tesseract took over {self.timeout}s") from exc
-        if done.returncode != 0:
-            message = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["?"]
-            raise JudgeError("engine_error", f"tesseract exit {done.returncode}: {message[0]}")
-        return done.stdout.decode("utf-8", "replace")
+        return self.engine.read(image, pack, psm, tsv, local_threshold)
 
     def _read_layout(
         self, image: np.ndarray, language: str, psm: int, local_threshold: bool = False
     ) -> tuple[str, str]:
         """TSV (word boxes, confidences) and printed text of one reading (see `tsv_lines`)."""
-        with tempfile.TemporaryDirectory(prefix="polyglyph-tess-") as tmp:
-            base = os.path.join(tmp, "out")
-            self._run(image, language, psm, base, local_threshold)
-            with open(f"{base}.tsv", encoding="utf-8", errors="replace") as handle:
-                tsv = handle.read()
-            with open(f"{base}.txt", encoding="utf-8", errors="replace") as handle:
-                text = handle.read()
+        text, tsv = self._read(image, language, psm, True, local_threshold)
         return tsv, text
 
     def page_lines(
@@ -362,7 +361,11 @@ class TesseractJudge(Judge):
                 image = vertical_to_horizontal(image)
             else:  # a line crop is about 1.4 text heights tall
                 image = zoom(image, zoom_for(image.shape[0] / 1.4, self.min_text_height))
-            return tidy_text(self._run(image, language, 7), language).replace("\n", " ")
+            text = tidy_text(self._run(image, language, 7), language)
+            if not text and self.fallback is not None:
+                pack = tesseract_language(language) or "eng"
+                text = tidy_text(self.fallback.read(image, pack, 7, False, False)[0], language)
+            return text.replace("\n", " ")
         if task == "table_html":  # a table crop is sparse text: cells, read one by one
             return "\n".join(text for text, _ in self.page_lines(image, language, (11,)))
         if task in PAGE_TASKS:
