@@ -143,6 +143,9 @@ def sample(spec: PageSpec, rng: np.random.Generator, ctx: RenderContext) -> dict
         "paragraph_gap": round(float(rng.uniform(0.25, 0.9)), 3),
         "title_align": pick(rng, ("start", "center")),
         "justify": bool(rng.random() < 0.5),
+        # bold/italic runs inside body lines (lines picked in `apply` from this seed)
+        "emphasis": {"seed": int(rng.integers(0, 2**31 - 1)),
+                     "share": round(float(rng.choice((0.0, 0.08, 0.2))), 2)},
         "rules": bool(rng.random() < 0.35),  # thin lines under the header / above the footer
         "paragraphs": paragraphs,
         "notes": notes,
@@ -269,6 +272,19 @@ def _find_native_digits(ctx: RenderContext, info: Any, corpus: Any) -> str | Non
     return None
 
 
+def _line_emphasis(emph: dict[str, Any] | None, index: int, item: Any
+                   ) -> tuple[float, int, str] | None:
+    """Whether line `index` has a bold or italic run, decided from the record alone (its
+    seed and share), so `apply` stays a pure function of the record."""
+    if not emph or item.hand is not None or item.role not in ("paragraph", "list-item"):
+        return None
+    rng = np.random.default_rng([int(emph["seed"]), index])
+    if rng.random() >= float(emph["share"]):
+        return None
+    kind = "italic" if rng.random() < 0.5 else "bold"
+    return (float(rng.random()), int(rng.integers(1, 3)), kind)
+
+
 def apply(record: dict[str, Any], ctx: RenderContext) -> Page:
     code = record["language"]
     mode = record["mode"]
@@ -287,8 +303,10 @@ def apply(record: dict[str, Any], ctx: RenderContext) -> Page:
     if mode == "horizontal" and record.get("rules"):
         _draw_rules(canvas, record)
     lines = []
+    emph = record.get("emphasis")  # absent in older records: no emphasis runs
     for index, item in enumerate(planned):
-        layout = ctx.engine.layout_line(item.text, item.style, item.justify)
+        layout = ctx.engine.layout_line(item.text, item.style, item.justify,
+                                        _line_emphasis(emph, index, item))
         lines.append(draw_labelled_line(
             ctx.engine, canvas, layout, (item.x, item.y), colour=item.colour, role=item.role,
             line_index=index, hand=item.hand, line_seed=index,

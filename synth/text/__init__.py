@@ -341,12 +341,15 @@ class TextEngine:
 
     # -- layout ----------------------------------------------------------------------------
 
-    def layout_line(self, text: str, style: TextStyle, justify: float | None = None
-                    ) -> LineLayout:
+    def layout_line(self, text: str, style: TextStyle, justify: float | None = None,
+                    emphasis: tuple[float, int, str] | None = None) -> LineLayout:
         """Split one line into pieces, order them visually and give each its pen offset.
 
         `justify`: stretch the spaces so the line is exactly this long (justified text); lines
         without spaces, or already as long, keep their natural spacing.
+        `emphasis`: (position 0..1, word count, "bold" | "italic"): those words are set in the
+        family's bold or italic face where it has one that draws them (an emphasis run inside
+        the line; the label text is unchanged, word boxes follow the ink).
         """
         control = CONTROL_CHAR.search(text)
         if control is not None:
@@ -381,6 +384,8 @@ class TextEngine:
             inside = word_index < len(words) and words[word_index][0] <= start
             pieces.append((start, end, runs[run_index][1], word_index if inside else -1))
 
+        if emphasis is not None and words:
+            pieces = self._emphasised(text, pieces, len(words), emphasis)
         order = visual_order([levels[p[0]] for p in pieces])
         placed: list[Piece] = []
         pen = 0.0
@@ -402,6 +407,22 @@ class TextEngine:
                 pen += adv
             placed = stretched
         return LineLayout(text=text, style=style, pieces=placed, advance=pen, words=words)
+
+    def _emphasised(self, text: str, pieces: list[tuple[int, int, Any, int]], count: int,
+                    emphasis: tuple[float, int, str]) -> list[tuple[int, int, Any, int]]:
+        """Pieces of the chosen words with their face swapped for its emphasis face."""
+        where, span, kind = emphasis
+        first = min(count - 1, int(float(where) * count))
+        chosen = range(first, min(count, first + max(1, int(span))))
+        finder = getattr(self.fonts, "emphasis_face", None)
+        if finder is None:
+            return pieces
+        out = []
+        for start, end, face, word in pieces:
+            if word in chosen:
+                face = finder(face, kind, text[start:end]) or face
+            out.append((start, end, face, word))
+        return out
 
     # -- geometry and drawing --------------------------------------------------------------
 
