@@ -33,6 +33,7 @@ from synth.render import (
     sample_background,
 )
 from synth.scenes import draw_labelled_line, sample_hand, union_box
+from synth.scenes.doc_figures import interleave, sample_figures
 from synth.text import clean_text, face_name
 
 TTB_SCRIPTS = frozenset({"Hani", "Hans", "Hant", "Jpan", "Kore", "Hang", "Hira", "Kana"})
@@ -119,7 +120,7 @@ def sample(spec: PageSpec, rng: np.random.Generator, ctx: RenderContext) -> dict
                                        has_hand_font)
 
     header, footer, number = _sample_decorations(rng, ctx, info, corpus, mode)
-    return {
+    record = {
         "scene": "document",
         "language": info.code,
         "script": info.script,
@@ -151,6 +152,8 @@ def sample(spec: PageSpec, rng: np.random.Generator, ctx: RenderContext) -> dict
         "page_number": number,
         "page_number_align": pick(rng, ("center", "end")),
     }
+    record["figures"] = sample_figures(rng, ctx, record)  # last: every other choice stays
+    return record
 
 
 def _corpus_paragraphs(rng: np.random.Generator, spec: PageSpec, corpus: Any, info: Any,
@@ -294,6 +297,9 @@ def apply(record: dict[str, Any], ctx: RenderContext) -> Page:
     page = Page(image=canvas, language=code, script=info.script,
                 direction=record["direction"], scene="document", lines=lines)
     page.blocks, page.extras = _blocks_and_paragraphs(record, planned, lines)
+    if planner.placements:
+        page.lines, page.blocks, page.regions = interleave(
+            canvas, ctx, record, planner.placements, lines, page.blocks, page.extras)
     if mode == "rotated":
         for line in page.lines:
             line.direction = "ttb"
