@@ -54,6 +54,7 @@ class DocumentPlanner:
         info = ctx.language(self.code)
         self.base_direction = "ttb" if record["mode"] == "ttb" else info.direction
         self._styles: dict[tuple[str, bool, str], TextStyle] = {}
+        self.placements: list[dict[str, Any]] = []  # figures placed by _flow (doc_figures)
         self._extents: dict[Any, tuple[float, float]] = {}
 
     def style(self, role: str, hand: dict[str, Any] | None = None) -> TextStyle:
@@ -65,7 +66,7 @@ class DocumentPlanner:
             key, size = ("heading", bold["title"], fonts["heading"]), sizes["title"]
         elif role == "heading":
             key, size = ("heading", bold["heading"], fonts["heading"]), sizes["heading"]
-        elif role in ("header", "footer", "page-number"):
+        elif role in ("header", "footer", "page-number", "caption"):
             key, size = ("small", False, fonts["body"]), sizes["small"]
         else:
             key, size = ("body", False, fonts["body"]), sizes["body"]
@@ -157,7 +158,10 @@ class DocumentPlanner:
                 out[-1].last = True
             y += lh * 0.6
             k = 1
+        before = len(out)  # placements count lines of the flow; make them page-wide
         out.extend(self._flow(paragraphs[k:], k, x0, x1, y, y_end))
+        for placement in self.placements:
+            placement["after_line"] += before
         out.extend(self._notes(y_end))
         return out + tail
 
@@ -239,7 +243,38 @@ class DocumentPlanner:
             if out and out[-1].paragraph == pos:
                 out[-1].last = True
             y += body_lh * self.r["paragraph_gap"] * (0.5 if kind == "heading" else 1.0)
+            for k, figure in enumerate(self.r.get("figures", [])):
+                if figure["after"] == pos:
+                    column, y = self._figure(k, figure, columns, column, y, y0, y_end, out)
         return out
+
+    def _figure(self, k: int, figure: dict[str, Any], columns: list[tuple[float, float]],
+                column: int, y: float, y0: float, y_end: float,
+                out: list[PlannedLine]) -> tuple[int, float]:
+        """Place figure k (formula or chart + caption) centred in the column at y, or at the
+        top of the next column; a figure that fits nowhere is left out. Appends the caption
+        line to `out` and the placement to `self.placements`."""
+        caption = figure.get("caption")
+        style = self.style("caption")
+        ascent, lh = self.line_box(style)
+        gap = lh * 0.5
+        need = figure["height"] + 2 * gap + (lh if caption else 0.0)
+        if y + need > y_end:
+            if column + 1 >= len(columns) or y0 + need > y_end:
+                return column, y
+            column, y = column + 1, y0
+        cx0, cx1 = columns[column]
+        x = cx0 + (cx1 - cx0 - figure["width"]) / 2
+        self.placements.append({"figure": k, "x": round(x, 1), "y": round(y + gap, 1),
+                                "after_line": len(out)})
+        y += gap + figure["height"] + gap
+        if caption:
+            text = self._fit(caption, style, cx1 - cx0)
+            adv = self.engine.width(text, style)
+            out.append(PlannedLine(text, style, "figure-caption", cx0 + (cx1 - cx0 - adv) / 2,
+                                   y + ascent, self.r["colours"]["body"], -1, column, width=adv))
+            y += lh + gap
+        return column, y
 
     def _fit(self, text: str, style: TextStyle, max_width: float) -> str:
         lines = self.engine.wrap(text, style, max_width)

@@ -49,6 +49,8 @@ def test_ink_lies_inside_word_polygons(ctx, language, knobs):
         region = np.zeros(ink.shape, np.uint8)
         cv2.fillPoly(region, [np.round(np.asarray(word.polygon)).astype(np.int32)], 1)
         assert (faint & (region > 0)).sum() >= 1, (language, word.text)
+    for region in page.regions:  # formulas and charts: their ink is labelled by the region
+        cv2.fillPoly(inside, [np.round(np.asarray(region.polygon)).astype(np.int32)], 1)
     inside = cv2.dilate(inside, np.ones((5, 5), np.uint8)) > 0
     share = (ink & inside).sum() / max(1, ink.sum())
     assert ink.sum() > 2000

@@ -33,6 +33,7 @@ from synth.render import (
     sample_background,
 )
 from synth.scenes import draw_labelled_line, sample_hand, stamp, union_box
+from synth.scenes.doc_figures import interleave, sample_figures
 from synth.text import clean_text, face_name
 
 TTB_SCRIPTS = frozenset({"Hani", "Hans", "Hant", "Jpan", "Kore", "Hang", "Hira", "Kana"})
@@ -157,6 +158,7 @@ def sample(spec: PageSpec, rng: np.random.Generator, ctx: RenderContext) -> dict
     stamp_record = stamp.sample(rng, w, h) if mode == "horizontal" else None
     if stamp_record is not None:  # only stamped pages carry the key
         record["stamp"] = stamp_record
+    record["figures"] = sample_figures(rng, ctx, record)  # last: every other choice stays
     return record
 
 
@@ -315,6 +317,9 @@ def apply(record: dict[str, Any], ctx: RenderContext) -> Page:
     page = Page(image=canvas, language=code, script=info.script,
                 direction=record["direction"], scene="document", lines=lines)
     page.blocks, page.extras = _blocks_and_paragraphs(record, planned, lines)
+    if planner.placements:
+        page.lines, page.blocks, page.regions = interleave(
+            canvas, ctx, record, planner.placements, lines, page.blocks, page.extras)
     if mode == "rotated":
         for line in page.lines:
             line.direction = "ttb"
