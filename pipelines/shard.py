@@ -61,10 +61,20 @@ def plan_shards(num: int, shard_rows: int) -> list[ShardJob]:
 
 
 def count_stats(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
-    return {
+    """Rows by language, script, scene and profile, and lines in frame by `legible`
+    (stats.json: `by_line_legibility` and `legible_line_share`)."""
+    counts = {
         key: dict(sorted(Counter(str(r[key]) for r in rows).items()))
         for key in STAT_KEYS
     }
+    lines = Counter(
+        "legible" if ln.get("legible", True) else "illegible"
+        for r in rows
+        for ln in r.get("lines") or []
+        if ln.get("visible", 1.0) > 0
+    )
+    counts["line_legibility"] = dict(sorted(lines.items()))
+    return counts
 
 
 MANIFEST_FAILURES = 20
@@ -105,7 +115,7 @@ def counts_from_file(out: Output, name: str) -> dict[str, dict[str, int]]:
 
     import pyarrow.parquet as pq
 
-    table = pq.read_table(io.BytesIO(out.read_bytes(name)), columns=list(STAT_KEYS))
+    table = pq.read_table(io.BytesIO(out.read_bytes(name)), columns=[*STAT_KEYS, "lines"])
     return count_stats(table.to_pylist())
 
 

@@ -25,6 +25,7 @@ STEP_LIMITS: dict[tuple[str, str], tuple[float, float]] = {
     ("place", "zoom"): (0.05, 3.0),
     ("place", "crop"): (0.0, 0.9),
     ("place", "tone"): (0.0, 1.0),
+    ("place", "min_text_px"): (0.0, 200.0),
     ("curl", "start"): (0.0, 1.0),
     ("curl", "angle_deg"): (0.0, 180.0),
     ("curl", "toward"): (0.0, 1.0),

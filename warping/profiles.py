@@ -38,7 +38,7 @@ from warping.limits import DENSIFY_STEP, GRID_STEP, check_limits
 from warping.scene import KINDS as BACKGROUND_KINDS
 from warping.steps import STAGES, StepDef
 
-PROFILES = ("clean", "scan", "photo", "wild", "screen", "street")
+PROFILES = ("clean", "scan", "photo", "wild", "screen", "street", "tiny")
 # STAGES (warping.steps): stage -> the registry of its steps, so a step registered later
 # (a plug-in, a test) is a valid profile step from then on
 TOP_KEYS = {"name", "description", "grid_step", "densify_step", "dewarp", *STAGES}
