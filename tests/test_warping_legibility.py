@@ -148,3 +148,40 @@ def test_wild_frames_small_text_at_least_20px_and_tiny_does_not() -> None:
                     sides[name].append(min(np.hypot(*(q[1] - q[0])), np.hypot(*(q[2] - q[1]))))
     assert np.mean(np.array(sides["wild"]) >= 20.0) >= 0.9
     assert np.median(sides["tiny"]) < 14.0
+
+
+@pytest.mark.slow
+def test_the_flag_agrees_with_tesseract_at_both_ends() -> None:
+    """A real English page, two real warps: mild (legible) and defocused + low resolution +
+    shrunk (illegible). Tesseract (--psm 7 on rectified line crops) reads the lines flagged
+    legible at median CER <= 10 % and those flagged illegible at >= 50 %."""
+    from fonts_manifest.corpus import load_corpus
+    from fonts_manifest.registry import FontRegistry
+    from pipelines.export.crops import line_corners, rectify
+    from qa_factory.judges.tesseract import TesseractJudge
+    from qa_factory.textmetrics import character_error_rate
+    from synth.render import PageSpec, RenderContext, render_page
+
+    corpus = load_corpus(None, languages=["en"])
+    ctx = RenderContext(FontRegistry.load(corpus=corpus), corpus)
+    page = render_page(PageSpec(language="en", scene="document", width=1024, height=1448),
+                       sample_rng(5), ctx)  # fmt: skip
+    mild = _profile([{"step": "perspective", "pitch_deg": 5, "yaw_deg": 3, "roll_deg": 1}],
+                    [{"step": "jpeg", "quality": 85}])  # fmt: skip
+    bad = _profile([{"step": "place", "canvas": 1.0, "zoom": 0.6}],
+                   [{"step": "defocus", "radius": 3, "alias_blur": 0.1},
+                    {"step": "low_resolution", "scale": 0.5}])  # fmt: skip
+    judge = TesseractJudge(timeout=60.0)
+    medians = {}
+    for name, profile, expected in (("mild", mild, True), ("bad", bad, False)):
+        warped = warping.warp_page(page, profile, sample_rng(6))
+        lines = [ln for ln in warped.lines
+                 if ln.style == "printed" and len(ln.text) >= 12 and ln.visible == 1.0][:5]
+        assert len(lines) == 5 and all(ln.legible is expected for ln in lines), name
+        cers = []
+        for ln in lines:
+            crop = rectify(warped.image, line_corners(ln.polygon, ln.quad))
+            hyp = judge.answer(crop, {"task": "line", "language": "en"})
+            cers.append(character_error_rate(ln.text, hyp))
+        medians[name] = statistics.median(cers)
+    assert medians["mild"] <= 0.10 and medians["bad"] >= 0.5, medians
