@@ -21,6 +21,7 @@ from synth.rng import child_rng
 from warping.framing import page_text_px
 from warping.geometric import LABEL_TOLERANCE, apply_geometric, sample_geometric
 from warping.legibility import assess_page
+from warping.occlusion import occlude_labels
 from warping.photometric import (
     ShadingContext,
     apply_photometric_keep_jpeg,
@@ -143,6 +144,7 @@ def apply_warp(
     image, jpeg = apply_photometric_keep_jpeg(
         moved.image, record["photometric"], ctx, decode=decode_jpeg, lit=lit
     )
+    moved = occlude_labels(moved, record["photometric"])  # fingers hide what they cover
     moved = assess_page(page, moved, lit[0], record["photometric"], trace)
     extras = dict(moved.extras)
     extras.pop("image_jpeg", None)  # bytes of the input image describe it no longer

@@ -12,7 +12,8 @@ Every line and word gets `legibility` in [0, 1] and `legible` (score >= LEGIBLE)
   x-height.
 - **contrast**: ink against paper after lighting (glare, backlight, shadows, creases): p5 vs
   p95 grey of the label's box in the lit image, before optics, sensor and codec.
-- **noise**: that contrast over the sensor noise's std at mid-grey (`warping.noise`).
+- **noise**: that contrast over the sensor noise's std at mid-grey (`warping.noise`, and the
+  amplified noise of `low_light`); moire and low light's gain take their share of contrast.
 - **JPEG**: low quality costs small text only.
 - **visibility**: the fraction of the label inside the frame; a line half out of frame cannot
   be read whole, whatever its pixels.
@@ -33,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from synth.page import Line, Page, Polygon
+from warping import sensor
 from warping.noise import NOISE_STEPS, noise_std
 
 LEGIBLE = 0.5
@@ -61,6 +63,7 @@ class Optics:
     blur_sigma: float  # output px
     noise: float  # std at mid-grey, grey levels
     jpeg: int | None  # quality of the final JPEG, if any
+    contrast: float = 1.0  # share of the lit contrast left by later steps (moire, low light)
 
 
 def smoothstep(value: np.ndarray | float, lo: float, hi: float) -> np.ndarray:
@@ -86,8 +89,9 @@ def optics_of(records: list[dict[str, Any]]) -> Optics:
             var += (0.7 * float(rec["radius"]) * float(rec["strength"])) ** 2
     noise_records = [r for r in records if r["step"] in NOISE_STEPS]
     noise = float(noise_std(noise_records)[128]) if noise_records else 0.0
+    noise = math.hypot(noise, sensor.noise_of(records))
     jpeg = next((int(r["quality"]) for r in reversed(records) if r["step"] == "jpeg"), None)
-    return Optics(math.sqrt(var), noise, jpeg)
+    return Optics(math.sqrt(var), noise, jpeg, sensor.contrast_factor(records))
 
 
 def band_thickness(rings: list[Polygon]) -> np.ndarray:
@@ -139,7 +143,7 @@ def score(
 ) -> np.ndarray:
     """Legibility of labels with these x-heights, contrasts and visible fractions."""
     detail_px = np.maximum(np.asarray(detail_px, np.float64), 1e-3)
-    contrast = np.asarray(contrast, np.float64)
+    contrast = np.asarray(contrast, np.float64) * optics.contrast
     q = smoothstep(detail_px, *SIZE_PX)
     q = q * smoothstep(optics.blur_sigma / detail_px, *BLUR_RATIO)
     q = q * smoothstep(contrast, *CONTRAST)

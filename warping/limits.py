@@ -71,6 +71,15 @@ STEP_LIMITS: dict[tuple[str, str], tuple[float, float]] = {
     ("gauss_noise", "sigma"): (0.0, 100.0),
     ("poisson_noise", "scale"): (0.0, 1.0),
     ("jpeg", "quality"): (1.0, 100.0),
+    ("fingers", "count"): (1.0, 5.0),
+    ("fingers", "width"): (0.01, 0.3),
+    ("fingers", "reach"): (0.0, 1.0),
+    ("fingers", "blur"): (0.0, 10.0),
+    ("low_light", "exposure"): (0.02, 1.0),
+    ("low_light", "read"): (0.0, 30.0),
+    ("moire", "period"): (1.5, 100.0),
+    ("moire", "beat"): (0.0, 1.0),
+    ("moire", "strength"): (0.0, 1.0),
 }
 GRID_STEP = (2, 64)  # px between coarse grid nodes: past 64 a curl is no longer followed
 DENSIFY_STEP = (0.0, 200.0)  # px; 0 = no extra label points

@@ -18,6 +18,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from warping import occlusion, sensor
 from warping import params as P
 from warping.kernels import defocus_kernel, motion_kernel
 from warping.lighting import (
@@ -311,6 +312,11 @@ STEPS: dict[str, FunctionStep] = {
     "poisson_noise": _def("poisson_noise", {"scale": [0.0005, 0.004]}, _s_poisson),
     "jpeg": _def("jpeg", {"quality": [40, 95]}, _s_jpeg, integers=frozenset({"quality"})),
     "moire": _def("moire", {"period": [2.5, 6.0], "beat": [0.02, 0.12], "strength": [0.05, 0.15]}, _s_moire),
+    # fingers over the page (labels lose what they hide: warping.occlusion.occlude_labels)
+    "fingers": FunctionStep("fingers", occlusion.DEFAULTS, occlusion.sample_fingers,
+                            occlusion.apply_fingers, integers=frozenset({"count"})),
+    **{name: FunctionStep(name, defaults, sampler, applier)  # low light
+       for name, (defaults, sampler, applier) in sensor.STEPS.items()},
 }
 
 for _step in STEPS.values():
