@@ -63,3 +63,26 @@ def test_low_light_and_moire_cost_legibility_and_reapply_exactly() -> None:
         assert np.mean([ln.legibility for ln in out.lines]) < np.mean(
             [ln.legibility for ln in base.lines]
         ), step["step"]
+
+
+def test_lens_distortion_moves_labels_with_the_pixels() -> None:
+    """A dark block near a corner: after barrel and pincushion distortion its label's box is
+    where its pixels are (within a pixel and a half), and it has moved."""
+    page = _page()
+    page.image[:] = 235
+    page.image[40:100, 420:560] = 20
+    block = box_polygon(420, 40, 560, 100)
+    page.lines = [Line("block", block, block, "en", "Latn", "ltr", size=40.0)]
+    for k1 in (0.12, -0.12):
+        prof = warping.validate_profile({"geometric": [{"step": "lens", "k1": [abs(k1)] * 2}],
+                                         "photometric": []})  # fmt: skip
+        for seed in range(6):
+            record = warping.sample_warp(prof, page.width, page.height, sample_rng(seed))
+            if np.sign(record["geometric"][0]["k1"]) == np.sign(k1):
+                break
+        out = warping.apply_warp(page, record)
+        ys, xs = np.nonzero(out.image[..., 0] < 128)
+        poly = np.asarray(out.lines[0].polygon)
+        assert abs(poly[:, 0].min() - xs.min()) < 1.5 and abs(poly[:, 0].max() - xs.max() - 1) < 1.5
+        assert abs(poly[:, 1].min() - ys.min()) < 1.5 and abs(poly[:, 1].max() - ys.max() - 1) < 1.5
+        assert abs(poly[:, 0].max() - 560) > 3  # it moved

@@ -40,6 +40,7 @@ STEP_LIMITS: dict[tuple[str, str], tuple[float, float]] = {
     ("crumple", "modes"): (1.0, 64.0),
     ("crumple", "wavelength"): (0.01, 5.0),
     ("crumple", "amplitude"): (0.0, 0.05),
+    ("lens", "k1"): (0.0, 0.15),  # injective while 1 + 3 k1 r^2 > 0 (warping/lens.py)
     # photometric
     ("crease_shading", "dark"): (0.0, 1.0),
     ("crease_shading", "width"): (0.001, 1.0),
