@@ -169,7 +169,7 @@ def test_the_flag_agrees_with_tesseract_at_both_ends() -> None:
     mild = _profile([{"step": "perspective", "pitch_deg": 5, "yaw_deg": 3, "roll_deg": 1}],
                     [{"step": "jpeg", "quality": 85}])  # fmt: skip
     bad = _profile([{"step": "place", "canvas": 1.0, "zoom": 0.6}],
-                   [{"step": "defocus", "radius": 3, "alias_blur": 0.1},
+                   [{"step": "defocus", "radius": 4, "alias_blur": 0.1},
                     {"step": "low_resolution", "scale": 0.5}])  # fmt: skip
     judge = TesseractJudge(timeout=60.0)
     medians = {}
