@@ -44,6 +44,15 @@ class ImageOptions(BaseModel):
     quality: int = Field(90, ge=1, le=100)
 
 
+class IllegibleOptions(BaseModel):
+    """What spotting and parsing views do with lines the warp made illegible (`Line.legible`):
+    mark = `###` (ICDAR's don't-care), omit = leave them out."""
+
+    model_config = ConfigDict(extra="forbid")
+    spotting: Literal["mark", "omit"] = "mark"
+    parsing: Literal["omit", "mark"] = "omit"
+
+
 class SizeRange(BaseModel):
     model_config = ConfigDict(extra="forbid")
     width: tuple[int, int]
@@ -124,6 +133,7 @@ class GenerateConfig(BaseModel):
     tasks: dict[str, float] | None = None
     # share of samples drawn as text-free pages (scene `blank`; answers "没有文字")
     no_text: float = Field(0.02, ge=0.0, le=1.0)
+    illegible: IllegibleOptions = Field(default_factory=IllegibleOptions)
     target_language: str = "en"
     image: ImageOptions = Field(default_factory=ImageOptions)
     dewarp: bool = False

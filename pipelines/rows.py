@@ -1,5 +1,8 @@
 """One output row per Page, and the Arrow schema every shard shares (DESIGN §3).
 
+Lines and words carry `legible` (bool) and `legibility` (0-1) from the warp's physics
+(`warping.legibility`): whether a reader could make the text out in this image.
+
 The schema is fixed here, not inferred from data, so an empty list or a missing optional value
 never changes a shard's bytes, and the `huggingface` schema metadata (the same JSON that
 `datasets.Features(...).arrow_schema` writes) makes `image` decode as a PIL image in `datasets`.
@@ -39,6 +42,8 @@ LINE_TYPE = pa.struct(
         ("font_family", pa.string()),
         ("size", pa.float32()),
         ("visible", pa.float32()),
+        ("legible", pa.bool_()),
+        ("legibility", pa.float32()),
     ]
 )
 WORD_TYPE = pa.struct(
@@ -47,6 +52,8 @@ WORD_TYPE = pa.struct(
         ("polygon", POINTS),
         ("line_index", pa.int32()),
         ("visible", pa.float32()),
+        ("legible", pa.bool_()),
+        ("legibility", pa.float32()),
     ]
 )
 REGION_TYPE = pa.struct(
@@ -224,6 +231,8 @@ def page_to_row(
             "font_family": ln.font_family,
             "size": float(ln.size),
             "visible": float(ln.visible),
+            "legible": bool(ln.legible),
+            "legibility": float(ln.legibility),
         }
         for ln in page.lines
     ]
@@ -233,6 +242,8 @@ def page_to_row(
             "polygon": _points(wd.polygon),
             "line_index": li,  # the position of the owning line, whatever the word recorded
             "visible": float(wd.visible),
+            "legible": bool(wd.legible),
+            "legibility": float(wd.legibility),
         }
         for li, ln in enumerate(page.lines)
         for wd in ln.words
@@ -334,6 +345,7 @@ def row_to_page(row: dict[str, Any]) -> Page:
         li = int(wd["line_index"])
         if 0 <= li < len(page.lines):
             page.lines[li].words.append(
-                Word(text=wd["text"], polygon=wd["polygon"], line_index=li, visible=wd["visible"])
+                Word(text=wd["text"], polygon=wd["polygon"], line_index=li, visible=wd["visible"],
+                     legibility=wd.get("legibility", 1.0), legible=wd.get("legible", True))
             )
     return page

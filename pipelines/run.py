@@ -274,6 +274,7 @@ def build_stats(
         **{f"by_{key}": dict(sorted(c.items())) for key, c in sorted(totals.items())},
         # distinct characters and words of the `text` column, per language
         "text_by_language": text_sets.summary(),
+        "legible_line_share": legible_share(totals.get("line_legibility", Counter())),
         "throughput": {
             "rows_made_this_run": rows_made,
             "shards_made_this_run": len(made),
@@ -288,6 +289,12 @@ def build_stats(
             "executor": manifest["executor"],
         },
     }
+
+
+def legible_share(counts: Counter[str]) -> float | None:
+    """Share of lines in frame that the warp left legible (`lines[].legible`)."""
+    total = counts["legible"] + counts["illegible"]
+    return round(counts["legible"] / total, 4) if total else None
 
 
 def worker_totals(made: list[dict[str, Any]]) -> dict[str, Any]:

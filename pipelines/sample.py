@@ -191,9 +191,11 @@ def make_row(
     """The full output row of sample `index` (DESIGN §3 columns)."""
     clock = clock or StageClock()
     page, plan, views_rng, seed = make_page(config, index, ctx, clock)
-    markdown = page_markdown(page)
+    illegible = config.get("illegible") or {}
+    markdown = page_markdown(page, illegible=illegible.get("parsing", "omit"))
     tasks = make_views(page, views_rng, task_mix=config.get("tasks"),
-                       target_language=config["target_language"], corpus=ctx.corpus)
+                       target_language=config["target_language"], corpus=ctx.corpus,
+                       illegible=illegible)
     clock.lap("views")
     if not config.get("dewarp"):
         page.extras.pop("dewarp_map", None)

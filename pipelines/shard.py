@@ -61,10 +61,24 @@ def plan_shards(num: int, shard_rows: int) -> list[ShardJob]:
 
 
 def count_stats(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
-    return {
+    """Rows by language, script, scene and profile, and lines in frame by `legible`
+    (stats.json: `by_line_legibility` and `legible_line_share`)."""
+    counts = {
         key: dict(sorted(Counter(str(r[key]) for r in rows).items()))
         for key in STAT_KEYS
     }
+    lines: Counter[str] = Counter()
+    for r in rows:
+        lines.update(r["line_legibility"] if "line_legibility" in r else line_legibility(r))
+    counts["line_legibility"] = dict(sorted((k, v) for k, v in lines.items() if v))
+    return counts
+
+
+def line_legibility(row: dict[str, Any]) -> dict[str, int]:
+    """Lines in frame of one row, legible and illegible (`lines[].legible`)."""
+    shown = [ln for ln in row.get("lines") or [] if ln.get("visible", 1.0) > 0]
+    legible = sum(1 for ln in shown if ln.get("legible", True))
+    return {"legible": legible, "illegible": len(shown) - legible}
 
 
 MANIFEST_FAILURES = 20
@@ -105,7 +119,7 @@ def counts_from_file(out: Output, name: str) -> dict[str, dict[str, int]]:
 
     import pyarrow.parquet as pq
 
-    table = pq.read_table(io.BytesIO(out.read_bytes(name)), columns=list(STAT_KEYS))
+    table = pq.read_table(io.BytesIO(out.read_bytes(name)), columns=[*STAT_KEYS, "lines"])
     return count_stats(table.to_pylist())
 
 
@@ -126,7 +140,7 @@ def make_shard(
     clock = StageClock()
     rows: list[dict[str, Any]] = []
     batches: list[pa.Table] = []
-    counted: list[dict[str, str]] = []
+    counted: list[dict[str, Any]] = []
     text_sets = TextSets()
     failures: list[dict[str, Any]] = []
     for index in range(job.start, job.stop):
@@ -319,12 +333,13 @@ def _validate_inline(table: pa.Table, judge_names: list[str]) -> pa.Table:
     return table
 
 
-def _to_arrow(rows: list[dict[str, Any]], counted: list[dict[str, str]],
+def _to_arrow(rows: list[dict[str, Any]], counted: list[dict[str, Any]],
               text_sets: TextSets | None = None) -> pa.Table:
     """Rows -> Arrow every few rows, so a shard never holds its rows as Python objects (~1.4 MB
     a wild page: every label point a list) but as columns (~0.3 MB); the Parquet bytes are
     the same as from one table."""
-    counted.extend({key: str(row[key]) for key in STAT_KEYS} for row in rows)
+    counted.extend({**{key: str(row[key]) for key in STAT_KEYS},
+                    "line_legibility": line_legibility(row)} for row in rows)  # fmt: skip
     for row in rows if text_sets is not None else ():
         text_sets.add(str(row["language"]), str(row["script"]), str(row["text"] or ""))
     return rows_to_table(rows)

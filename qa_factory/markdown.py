@@ -2,7 +2,8 @@
 
 Built from blocks when the renderer gives them (they carry paragraph boundaries), otherwise from
 runs of lines with the same role. Page furniture (header, footer, page number) is left out, as
-the HunyuanOCR parsing prompt asks. Lines are joined with a space, except between two lines of a
+the HunyuanOCR parsing prompt asks. Lines the warp made illegible (`Line.legible`) are left out
+or written `###`, ICDAR's don't-care (`illegible`). Lines are joined with a space, except between two lines of a
 script written without spaces (CJK, Thai, Lao, Khmer, Myanmar, Tibetan), where a space would be
 an invented character. Display formulas (line-less `formula` blocks) are `$$latex$$`; the texts
 inside a figure or chart are left to the spotting and chart views.
@@ -11,7 +12,7 @@ inside a figure or chart are left to the spotting and chart views.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from qa_factory.formats import table_html
 from synth.page import Line, Page
@@ -27,6 +28,8 @@ LINEWISE_ROLES = frozenset({"field-key", "field-value", "item", "total", "table-
 DEFAULT_MIN_VISIBLE = 0.5
 _BULLET = re.compile(r"^\s*[-•*·▪◦‣–]\s+")  # drawn bullets become Markdown's "- "
 _ORDINAL = re.compile(r"^\s*(?:\d{1,3}[.)]|\(\w\)|[ivxlcIVXLC]{1,5}\.)\s+")  # 1. 2) (a) iv.
+DONT_CARE = "###"  # ICDAR's transcription of text nobody can read
+ILLEGIBLE_MODES = ("omit", "mark")
 
 
 @dataclass
@@ -107,13 +110,34 @@ def _in_frame(polygon: list[list[float]], page: Page) -> bool:
         page.height + 1)
 
 
-def page_markdown(page: Page, min_visible: float = DEFAULT_MIN_VISIBLE) -> str:
+def readable(line: Line, min_visible: float = DEFAULT_MIN_VISIBLE) -> bool:
+    """In frame enough and legible in this image (`Line.legible`, from the warp's physics)."""
+    return line.visible >= min_visible and line.legible
+
+
+def marked(page: Page, illegible: str) -> Page:
+    """The page as a view shows it: with `illegible="mark"` every illegible line's text reads
+    `###` (ICDAR's don't-care); "omit" leaves the page as it is (callers drop those lines)."""
+    if illegible not in ILLEGIBLE_MODES:
+        raise ValueError(f"illegible must be one of {ILLEGIBLE_MODES}, got {illegible!r}")
+    if illegible == "omit" or all(ln.legible for ln in page.lines):
+        return page
+    lines = [ln if ln.legible else replace(ln, text=DONT_CARE) for ln in page.lines]
+    return replace(page, lines=lines)
+
+
+def page_markdown(
+    page: Page, min_visible: float = DEFAULT_MIN_VISIBLE, illegible: str = "omit"
+) -> str:
     """Markdown of the main body: `#` title, `##` headings, list items, HTML tables,
-    display formulas as `$$latex$$` (inline ones are `$latex$` inside their line's text)."""
+    display formulas as `$$latex$$` (inline ones are `$latex$` inside their line's text).
+    Illegible lines are left out (`illegible="omit"`) or written `###` ("mark")."""
+    page = marked(page, illegible)
     keep = {
         i
         for i, ln in enumerate(page.lines)
         if ln.visible >= min_visible and ln.role not in FURNITURE_ROLES and ln.text.strip()
+        and (ln.legible or illegible == "mark")
     }
     paragraph_of = {
         int(i): str(entry.get("id"))
@@ -169,15 +193,24 @@ def list_item_markdown(text: str) -> str:
     return "- " + (text[bullet.end():] if bullet else text)
 
 
-def visible_lines(page: Page, min_visible: float = DEFAULT_MIN_VISIBLE) -> list[int]:
-    """Indices of lines a reader can be asked about (drawn, in frame, with text), reading order."""
+def visible_lines(
+    page: Page, min_visible: float = DEFAULT_MIN_VISIBLE, illegible: str = "mark"
+) -> list[int]:
+    """Indices of lines a reader can be asked about (drawn, in frame, with text), reading order;
+    illegible ones too unless `illegible="omit"`."""
     return [
         i
         for i, ln in enumerate(page.lines)
         if ln.visible >= min_visible and ln.text.strip() and len(ln.polygon) >= 3
+        and (illegible != "omit" or ln.legible)
     ]
 
 
-def page_plain_text(page: Page, min_visible: float = DEFAULT_MIN_VISIBLE) -> str:
-    """Every visible line (furniture included) in reading order, one per output line."""
-    return "\n".join(page.lines[i].text.strip() for i in visible_lines(page, min_visible))
+def page_plain_text(
+    page: Page, min_visible: float = DEFAULT_MIN_VISIBLE, illegible: str = "omit"
+) -> str:
+    """Every visible line (furniture included) in reading order, one per output line;
+    illegible lines left out or written `###` (`illegible`, as in `page_markdown`)."""
+    page = marked(page, illegible)
+    indices = visible_lines(page, min_visible, illegible)
+    return "\n".join(page.lines[i].text.strip() for i in indices)

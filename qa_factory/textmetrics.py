@@ -157,7 +157,9 @@ def match_spotting(
     least `min_cover` of the other, linked lines form groups, and each group compares its
     reference texts (reference order) with its hypothesis texts (answer order). Score =
     sum of group similarity x reference lines in the group / (reference lines + unmatched
-    hypothesis lines): missed and invented lines both cost.
+    hypothesis lines): missed and invented lines both cost. Reference lines reading `###`
+    (ICDAR's don't-care: text too degraded to read) neither count nor cost: what a reader
+    writes over them is ignored, as the ICDAR evaluation does.
     """
     n_ref, n_hyp = len(reference), len(hypothesis)
     if n_ref + n_hyp == 0:
@@ -180,9 +182,12 @@ def match_spotting(
         refs, hyps = groups.setdefault(find(k), ([], []))
         (refs if k < n_ref else hyps).append(k if k < n_ref else k - n_ref)
     total, unmatched_hyp, matches = 0.0, 0, []
-    for refs, hyps in groups.values():
+    dont_care = {i for i, (text, _) in enumerate(reference) if text.strip() == "###"}
+    for all_refs, hyps in groups.values():
+        refs = [i for i in all_refs if i not in dont_care]
         if not refs:
-            unmatched_hyp += len(hyps)
+            if not all_refs:
+                unmatched_hyp += len(hyps)
             continue
         if not hyps:
             continue
@@ -194,4 +199,5 @@ def match_spotting(
         total += sim * len(refs)
         matches.append({"ref": sorted(refs), "hyp": sorted(hyps), "similarity": round(sim, 4)})
     matches.sort(key=lambda m: m["ref"][0])
-    return total / (n_ref + unmatched_hyp), matches
+    counted = n_ref - len(dont_care) + unmatched_hyp
+    return (total / counted if counted else 1.0), matches

@@ -24,7 +24,15 @@ from qa_factory.formats import (
     table_html,
 )
 from qa_factory.layout import format_layout, format_layout_json, layout_items
-from qa_factory.markdown import DEFAULT_MIN_VISIBLE, page_markdown, page_plain_text, visible_lines
+from qa_factory.markdown import (
+    DEFAULT_MIN_VISIBLE,
+    ILLEGIBLE_MODES,
+    marked,
+    page_markdown,
+    page_plain_text,
+    readable,
+    visible_lines,
+)
 from qa_factory.prompts import language_name, pick_prompt
 from qa_factory.reasoning import reasoning_candidates
 from synth.page import Page, Region
@@ -72,6 +80,23 @@ SINGLE_ANSWER_TASKS = frozenset(
     {*SPOTTING_WRITERS, "parsing", "table_html", "text", "layout", "layout_json", "formula", "chart",
      "translation", "stamp", "subtitles"}
 )
+# what spotting (spotting, spotting_json) and parsing (parsing, text) views do with lines the
+# warp made illegible: "mark" = keep the box, text `###` (ICDAR's don't-care); "omit" = leave
+# the line out. Every other task is made only from legible lines.
+DEFAULT_ILLEGIBLE: dict[str, str] = {"spotting": "mark", "parsing": "omit"}
+
+
+def resolve_illegible(illegible: Mapping[str, str] | None) -> dict[str, str]:
+    """Defaults overlaid with the config's modes; unknown keys or modes are user errors."""
+    out = dict(DEFAULT_ILLEGIBLE)
+    for key, mode in (illegible or {}).items():
+        if key not in DEFAULT_ILLEGIBLE or mode not in ILLEGIBLE_MODES:
+            raise PolyglyphError(
+                f"illegible: expected {{spotting, parsing}}: {{{', '.join(ILLEGIBLE_MODES)}}}, "
+                f"got {key!r}: {mode!r}"
+            )
+        out[key] = mode
+    return out
 
 
 def resolve_task_mix(task_mix: Mapping[str, float] | None) -> dict[str, float]:
@@ -110,7 +135,8 @@ def _stamps(page: Page, min_visible: float) -> list[int]:
     """Regions of kind `stamp` whose text is drawn and readable: drawn text, so the spotting
     and text answers include it; parsing (the main body) leaves stamps out."""
     return [i for i, r in enumerate(page.regions)
-            if r.kind == "stamp" and r.text.strip() and r.polygon and r.visible >= min_visible]
+            if r.kind == "stamp" and r.text.strip() and r.polygon and r.visible >= min_visible
+            and r.legible is not False]
 
 
 def _with_stamps(meta: dict[str, Any], stamps: list[int]) -> dict[str, Any]:
@@ -154,14 +180,15 @@ def _usable_fields(page: Page, min_visible: float) -> list[int]:
             for ln in page.lines
             if ln.role == "field-value" and ln.text.strip() == f.value.strip()
         ]
-        if value_lines and max(ln.visible for ln in value_lines) < min_visible:
+        if value_lines and not any(readable(ln, min_visible) for ln in value_lines):
             continue
         usable.append(i)
     return usable
 
 
 def _all_visible(page: Page, roles: set[str], min_visible: float) -> bool:
-    return all(ln.visible >= min_visible for ln in page.lines if ln.role in roles)
+    """Every line of these roles in frame and legible."""
+    return all(readable(ln, min_visible) for ln in page.lines if ln.role in roles)
 
 
 def _translation_view(
@@ -183,10 +210,10 @@ def _translation_view(
     ids = []
     for entry in page.extras.get("paragraphs", []):
         indices = entry.get("line_indices", [])
-        readable = all(
-            0 <= i < len(page.lines) and page.lines[i].visible >= min_visible for i in indices
+        legible = all(
+            0 <= i < len(page.lines) and readable(page.lines[i], min_visible) for i in indices
         )
-        if entry.get("complete") and entry.get("id") in by_id and indices and readable:
+        if entry.get("complete") and entry.get("id") in by_id and indices and legible:
             ids.append(entry["id"])
     if not ids:
         return None
@@ -210,30 +237,36 @@ def _task_views(
     target_language: str,
     corpus: Mapping[str, Any] | None,
     min_visible: float,
+    illegible: Mapping[str, str],
 ) -> list[dict[str, str]]:
     base_meta: dict[str, Any] = {"prompt_language": prompt_language}
-    indices = visible_lines(page, min_visible)
+    indices = visible_lines(page, min_visible, "omit")
     if task in SPOTTING_WRITERS:
-        if not indices and not has_no_text(page):
+        mode = illegible["spotting"]
+        shown = visible_lines(page, min_visible, mode)
+        if not indices and not has_no_text(page):  # nothing legible: no spotting view
             return []
         stamps = _stamps(page, min_visible)
-        items = _spotting_items(page, indices) + [
+        items = _spotting_items(marked(page, mode), shown) + [
             (page.regions[i].text.strip(), normalised_box(page.regions[i].polygon, page.width,
                                                           page.height)) for i in stamps]
         answer = format_spotting_as(task, items)
-        meta = {**base_meta, "line_indices": indices, "width": page.width, "height": page.height}
+        meta = {**base_meta, "line_indices": shown, "width": page.width, "height": page.height,
+                "illegible": mode}  # fmt: skip
         return [_view(task, pick_prompt(task, rng, prompt_language), answer,
                       _with_stamps(meta, stamps))]
     if task == "text" and has_no_text(page):
         return [_view(task, pick_prompt(task, rng, prompt_language), NO_TEXT, base_meta)]
     if task in ("parsing", "text"):
+        mode = illegible["parsing"]
         stamps = _stamps(page, min_visible) if task == "text" else []
         target = page_markdown if task == "parsing" else page_plain_text
-        answer = "\n".join(t for t in [target(page, min_visible),
+        answer = "\n".join(t for t in [target(page, min_visible, mode),
                                          *(page.regions[i].text for i in stamps)] if t)
-        if not answer:
+        if not answer or not indices:  # nothing legible: a page of `###` teaches nothing
             return []
-        meta = {**base_meta, "line_indices": indices}
+        meta = {**base_meta, "line_indices": visible_lines(page, min_visible, mode),
+                "illegible": mode}  # fmt: skip
         return [_view(task, pick_prompt(task, rng, prompt_language), answer,
                       _with_stamps(meta, stamps))]
     if task == "stamp":
@@ -335,9 +368,13 @@ def make_views(
     *,
     min_visible: float = DEFAULT_MIN_VISIBLE,
     prompt_zh_share: float = 0.3,
+    illegible: Mapping[str, str] | None = None,
 ) -> list[dict[str, str]]:
-    """All views drawn for this page, in TASKS order; each has task, prompt, answer and meta."""
+    """All views drawn for this page, in TASKS order; each has task, prompt, answer and meta.
+    `illegible` says what spotting and parsing views do with illegible lines
+    (`DEFAULT_ILLEGIBLE`)."""
     mix = resolve_task_mix(task_mix)
+    modes = resolve_illegible(illegible)
     views: list[dict[str, str]] = []
     for task in TASKS:
         task_rng = child_rng(rng, f"view:{task}")
@@ -350,7 +387,8 @@ def make_views(
             continue
         views.extend(
             _task_views(
-                task, count, page, task_rng, prompt_language, target_language, corpus, min_visible
+                task, count, page, task_rng, prompt_language, target_language, corpus,
+                min_visible, modes,
             )
         )
     return views

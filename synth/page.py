@@ -39,6 +39,8 @@ class Word:
     polygon: Polygon
     line_index: int = 0
     visible: float = 1.0
+    legibility: float = 1.0  # 0..1 from the sampled physics (warping.legibility)
+    legible: bool = True  # legibility at or above warping.legibility.LEGIBLE
 
 
 @dataclass
@@ -56,6 +58,10 @@ class Line:
     size: float = 0.0
     visible: float = 1.0
     words: list[Word] = field(default_factory=list)
+    # set by the warp from its records: effective x-height after the point map, blur, ink
+    # contrast after lighting, noise, JPEG and visibility (warping.legibility)
+    legibility: float = 1.0
+    legible: bool = True
 
 
 @dataclass

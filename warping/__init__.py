@@ -18,7 +18,10 @@ import numpy as np
 from pipelines.errors import PolyglyphError
 from synth.page import Page
 from synth.rng import child_rng
+from warping.framing import page_text_px
 from warping.geometric import LABEL_TOLERANCE, apply_geometric, sample_geometric
+from warping.legibility import assess_page
+from warping.occlusion import occlude_labels
 from warping.photometric import (
     ShadingContext,
     apply_photometric_keep_jpeg,
@@ -37,6 +40,7 @@ __all__ = [
 ]
 
 RECORD_VERSION = 1
+RIGID_SCENES = frozenset({"card"})  # plastic and card stock: tilted and lit, never folded
 
 
 def _resolve(profile: dict[str, Any] | str | os.PathLike[str]) -> dict[str, Any]:
@@ -51,11 +55,19 @@ def sample_warp(
     height: int,
     rng: np.random.Generator,
     dewarp: bool | None = None,
+    text_px: float = 0.0,
+    rigid: bool = False,
 ) -> dict[str, Any]:
-    """Draw every parameter of a warp into a JSON-ready record (nothing is applied here)."""
+    """Draw every parameter of a warp into a JSON-ready record (nothing is applied here).
+    `text_px` is the page's small-text line height (`framing.page_text_px`): a profile whose
+    `place` step aims for `min_text_px` frames the page so that text comes out that tall.
+    `rigid` (cards, plastic): no fold, curl or crumple."""
     prof = _resolve(profile)
-    geo = sample_geometric(prof["geometric"], width, height, child_rng(rng, "warp:geometric"))
+    geo = sample_geometric(
+        prof["geometric"], width, height, child_rng(rng, "warp:geometric"), text_px, rigid
+    )
     out_w, out_h = geo["output_size"]
+    extra = {"rigid": True} if rigid else {}
     photo = sample_photometric(
         prof["photometric"], out_w, out_h, child_rng(rng, "warp:photometric")
     )
@@ -71,10 +83,17 @@ def sample_warp(
         "geometric": geo["steps"],
         "background": geo["background"],
         "photometric": photo,
+        **extra,
     }
 
 
-def apply_warp(page: Page, record: dict[str, Any], decode_jpeg: bool = True) -> Page:
+def apply_warp(
+    page: Page,
+    record: dict[str, Any],
+    decode_jpeg: bool = True,
+    *,
+    trace: dict[str, Any] | None = None,
+) -> Page:
     """Apply a record: pixels and all labels through one map, then photometric steps.
 
     Label outlines: `record["densify_step"]` (px) is the finest spacing of points along a
@@ -97,6 +116,10 @@ def apply_warp(page: Page, record: dict[str, Any], decode_jpeg: bool = True) -> 
     only the bytes: `page.image` is then the image the JPEG step encoded (same shape, not the
     decoded one) and `page.extras["image_jpeg_decoded"]` is False to say so. The bytes are the
     same either way; without a final JPEG step the flag changes nothing.
+
+    Every line and word comes back with `legibility` (0-1) and `legible` from the record's
+    physics: x-height after the point map, blur, ink contrast after lighting, noise, JPEG and
+    visibility (`warping.legibility`); a `trace` dict receives those terms (for calibration).
     """
     if [page.width, page.height] != list(record["input_size"]):
         raise PolyglyphError(
@@ -117,9 +140,12 @@ def apply_warp(page: Page, record: dict[str, Any], decode_jpeg: bool = True) -> 
         slope=fields.slope if fields else None,
         page_alpha=alpha,
     )
+    lit: list[np.ndarray] = []
     image, jpeg = apply_photometric_keep_jpeg(
-        moved.image, record["photometric"], ctx, decode=decode_jpeg
+        moved.image, record["photometric"], ctx, decode=decode_jpeg, lit=lit
     )
+    moved = occlude_labels(moved, record["photometric"])  # fingers hide what they cover
+    moved = assess_page(page, moved, lit[0], record["photometric"], trace)
     extras = dict(moved.extras)
     extras.pop("image_jpeg", None)  # bytes of the input image describe it no longer
     extras.pop("image_jpeg_decoded", None)
@@ -164,7 +190,10 @@ def warp_page(
     dewarp: bool | None = None,
     decode_jpeg: bool = True,
 ) -> Page:
-    """Sample a record for this page and apply it; the record lands in `page.warp`.
+    """Sample a record for this page and apply it; the record lands in `page.warp`. The page's
+    small-text height sets a `place` step's framing; rigid scenes (cards) do not bend.
     `decode_jpeg` as in `apply_warp`."""
-    record = sample_warp(profile, page.width, page.height, rng, dewarp=dewarp)
+    text_px = page_text_px([ln.polygon for ln in page.lines if ln.text.strip()])
+    record = sample_warp(profile, page.width, page.height, rng, dewarp=dewarp, text_px=text_px,
+                         rigid=page.scene in RIGID_SCENES)  # fmt: skip
     return apply_warp(page, record, decode_jpeg=decode_jpeg)

@@ -182,6 +182,8 @@ class Place(ProjectiveStep):
         "zoom": [0.75, 0.95],
         "crop": [0.0, 0.0],
         "tone": [0.1, 0.9],
+        # smallest line (px, short side) the framing aims for; 0 = no aim (warping.framing)
+        "min_text_px": [0.0, 0.0],
         "background": ["solid", "wood", "fabric", "stone"],
         "images": [],
     }

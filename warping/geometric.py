@@ -15,7 +15,7 @@ import numpy as np
 
 from synth.page import Page, densify, map_page_geometry
 from synth.rng import child_rng
-from warping import camera, grid, scene, surface  # noqa: F401  (they register the built-in steps)
+from warping import camera, framing, grid, scene, surface  # noqa: F401  (camera, surface: register the built-in steps)
 from warping.steps import GEOMETRIC, HOMOGRAPHY, GeometricStep, SurfaceFields
 
 STEPS = GEOMETRIC  # name -> step object, every registered geometric step
@@ -34,14 +34,24 @@ SCANNER_LID = {"kind": "solid", "tone": 0.97, "hue": 0.0, "seed": 0}
 
 
 def sample_geometric(
-    steps: list[dict[str, Any]], width: int, height: int, rng: np.random.Generator
+    steps: list[dict[str, Any]],
+    width: int,
+    height: int,
+    rng: np.random.Generator,
+    text_px: float = 0.0,
+    rigid: bool = False,
 ) -> dict[str, Any]:
-    """Draw every geometric step of a profile; each step sees the frame size before it."""
+    """Draw every geometric step of a profile; each step sees the frame size before it.
+    `text_px`: the page's small-text line height, for a `place` step's `min_text_px`.
+    `rigid`: a card or plastic that does not bend: paper deformations (fold, curl, crumple)
+    are left out; every other step draws what it would have drawn (own streams)."""
     records: list[dict[str, Any]] = []
     w, h = width, height
     background = dict(SCANNER_LID)
     for i, cfg in enumerate(steps):
         name = cfg["step"]
+        if rigid and name in surface.STEPS:
+            continue
         step_rng = child_rng(rng, f"geometric:{i}:{name}")
         if step_rng.random() >= cfg["p"]:
             continue
@@ -51,9 +61,23 @@ def sample_geometric(
         record, scene_background = step.split_background(record)
         if scene_background is not None:
             background = scene_background
+        if "min_text_px" in cfg:  # a step that frames the page (place) may aim for text size
+            record = _framed(record, records, cfg, text_px)
         w, h = step.output_frame(record)
         records.append(record)
     return {"steps": records, "output_size": [w, h], "background": background}
+
+
+def _framed(
+    place: dict[str, Any], before: list[dict[str, Any]], cfg: dict[str, Any], text_px: float
+) -> dict[str, Any]:
+    """The place record magnified so the page's small text reaches `min_text_px`."""
+    aim = float(cfg["min_text_px"][0])
+    if aim <= 0 or text_px <= 0:
+        return place
+    w, h = (before[0]["frame"] if before else place["frame"])
+    scale = framing.vertical_scale(lambda p: forward_points(before, p, 2), w, h) if before else 1.0
+    return framing.magnify_place(place, text_px, aim, scale)
 
 
 Run = tuple[GeometricStep, Any]

@@ -247,14 +247,17 @@ def sample_glare(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[st
 
 
 def glare_term(rec: dict[str, Any], ctx: ShadingContext, w: int, h: int) -> LightTerm:
-    """A bright spot that washes ink out: a screen towards white."""
+    """A bright spot that washes ink out: a screen towards white, on the paper only (a
+    specular reflection of the glossy sheet; glare blobs on the table around it were a
+    shortcut a model could learn: "bright spot = background")."""
     xx, yy = low_res_grid(w, h)
     dx, dy = xx - rec["center"][0] * w, yy - rec["center"][1] * h
     c, s = np.cos(rec["angle"]), np.sin(rec["angle"])
     rad = rec["radius"] * min(w, h)
     d2 = ((dx * c + dy * s) / rad) ** 2 + ((-dx * s + dy * c) / (rad * rec["aspect"])) ** 2
     core = np.exp(-0.5 * d2)
-    return _screen(rec["strength"] * np.minimum(1.0, 1.3 * core), 8)
+    term = _screen(rec["strength"] * np.minimum(1.0, 1.3 * core), 8)
+    return LightTerm(term.reduce, gain=term.gain, lift=term.lift, side="paper")
 
 
 def sample_backlight(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:

@@ -25,6 +25,7 @@ STEP_LIMITS: dict[tuple[str, str], tuple[float, float]] = {
     ("place", "zoom"): (0.05, 3.0),
     ("place", "crop"): (0.0, 0.9),
     ("place", "tone"): (0.0, 1.0),
+    ("place", "min_text_px"): (0.0, 200.0),
     ("curl", "start"): (0.0, 1.0),
     ("curl", "angle_deg"): (0.0, 180.0),
     ("curl", "toward"): (0.0, 1.0),
@@ -39,6 +40,7 @@ STEP_LIMITS: dict[tuple[str, str], tuple[float, float]] = {
     ("crumple", "modes"): (1.0, 64.0),
     ("crumple", "wavelength"): (0.01, 5.0),
     ("crumple", "amplitude"): (0.0, 0.05),
+    ("lens", "k1"): (0.0, 0.15),  # injective while 1 + 3 k1 r^2 > 0 (warping/lens.py)
     # photometric
     ("crease_shading", "dark"): (0.0, 1.0),
     ("crease_shading", "width"): (0.001, 1.0),
@@ -70,6 +72,15 @@ STEP_LIMITS: dict[tuple[str, str], tuple[float, float]] = {
     ("gauss_noise", "sigma"): (0.0, 100.0),
     ("poisson_noise", "scale"): (0.0, 1.0),
     ("jpeg", "quality"): (1.0, 100.0),
+    ("fingers", "count"): (1.0, 5.0),
+    ("fingers", "width"): (0.01, 0.3),
+    ("fingers", "reach"): (0.0, 1.0),
+    ("fingers", "blur"): (0.0, 10.0),
+    ("low_light", "exposure"): (0.02, 1.0),
+    ("low_light", "read"): (0.0, 30.0),
+    ("moire", "period"): (1.5, 100.0),
+    ("moire", "beat"): (0.0, 1.0),
+    ("moire", "strength"): (0.0, 1.0),
 }
 GRID_STEP = (2, 64)  # px between coarse grid nodes: past 64 a curl is no longer followed
 DENSIFY_STEP = (0.0, 200.0)  # px; 0 = no extra label points

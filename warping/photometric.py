@@ -18,11 +18,13 @@ from typing import Any
 import cv2
 import numpy as np
 
+from warping import occlusion, sensor
 from warping import params as P
 from warping.kernels import defocus_kernel, motion_kernel
 from warping.lighting import (
     TERMS,
     ShadingContext,
+    has_table,
     sample_backlight,
     sample_crease,
     sample_drop_shadow,
@@ -91,7 +93,23 @@ def _a_through(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.
     pixels of the mirror image show, as ink seen through paper does. The offset moves the
     mirror image by whole pixels (reflected at the border): a sub-pixel shift of a blurred,
     faint image is invisible, and the resampling cost more than the rest of the step.
+
+    With a table in view (`ctx.page_alpha`), only the paper shows its back, and only the
+    paper's ink does: the table is white in the mirrored source and unchanged in the result
+    (a ghost page on the table was a shortcut for a model to learn).
     """
+    alpha = ctx.page_alpha if has_table(ctx) else None
+    if alpha is None:
+        return _through(img, rec)
+    table = cv2.compare(alpha, 128, cv2.CMP_LT)
+    paper_only = img.copy()
+    paper_only[table > 0] = 255
+    out = _through(paper_only, rec)
+    cv2.copyTo(img, table, dst=out)
+    return out
+
+
+def _through(img: np.ndarray, rec: dict[str, Any]) -> np.ndarray:
     h, w = img.shape[:2]
     dx, dy = round(rec["offset"][0] * w), round(rec["offset"][1] * h)
     dx, dy = max(-(w - 1), min(w - 1, dx)), max(-(h - 1), min(h - 1, dy))
@@ -294,6 +312,11 @@ STEPS: dict[str, FunctionStep] = {
     "poisson_noise": _def("poisson_noise", {"scale": [0.0005, 0.004]}, _s_poisson),
     "jpeg": _def("jpeg", {"quality": [40, 95]}, _s_jpeg, integers=frozenset({"quality"})),
     "moire": _def("moire", {"period": [2.5, 6.0], "beat": [0.02, 0.12], "strength": [0.05, 0.15]}, _s_moire),
+    # fingers over the page (labels lose what they hide: warping.occlusion.occlude_labels)
+    "fingers": FunctionStep("fingers", occlusion.DEFAULTS, occlusion.sample_fingers,
+                            occlusion.apply_fingers, integers=frozenset({"count"})),
+    **{name: FunctionStep(name, defaults, sampler, applier)  # low light
+       for name, (defaults, sampler, applier) in sensor.STEPS.items()},
 }
 
 for _step in STEPS.values():
@@ -333,17 +356,29 @@ def _stream_offset(index: int, name: str) -> int:
 
 
 def apply_photometric(
-    image: np.ndarray, records: list[dict[str, Any]], ctx: ShadingContext | None = None
+    image: np.ndarray,
+    records: list[dict[str, Any]],
+    ctx: ShadingContext | None = None,
+    lit: list[np.ndarray] | None = None,
 ) -> np.ndarray:
     """Apply the records in order. Consecutive light steps are composed into one pass
     (`warping.lightpass.apply_light`), consecutive noise steps into one draw
-    (`warping.noise.apply_noise`): same records, same bytes."""
+    (`warping.noise.apply_noise`): same records, same bytes.
+
+    With a `lit` list, the grey image after the last light step (before ink, optics, sensor
+    and codec) is appended to it: the ink-against-paper contrast `warping.legibility` reads."""
     ctx = ctx or ShadingContext()
     out = image
-    for run in _runs(records):
+    runs = _runs(records)
+    last_light = max((i for i, r in enumerate(runs) if r[0]["step"] in TERMS), default=-1)
+    if lit is not None and last_light < 0:
+        lit.append(cv2.cvtColor(np.ascontiguousarray(out), cv2.COLOR_RGB2GRAY))
+    for i, run in enumerate(runs):
         out = PHOTOMETRIC[run[0]["step"]].apply_run(out, run, ctx)
         if out.dtype != np.uint8:
             out = np.clip(out, 0, 255).astype(np.uint8)
+        if lit is not None and i == last_light:
+            lit.append(cv2.cvtColor(np.ascontiguousarray(out), cv2.COLOR_RGB2GRAY))
     return np.ascontiguousarray(out)
 
 
@@ -353,6 +388,7 @@ def apply_photometric_keep_jpeg(
     ctx: ShadingContext | None = None,
     *,
     decode: bool = True,
+    lit: list[np.ndarray] | None = None,
 ) -> tuple[np.ndarray, bytes | None]:
     """`apply_photometric`, plus the JPEG bytes when the last record is a jpeg step.
 
@@ -364,11 +400,11 @@ def apply_photometric_keep_jpeg(
     half the JPEG step) is skipped and the image returned is the one the final step encoded,
     not its decoded version; without a final jpeg step it changes nothing."""
     if records and records[-1]["step"] == "jpeg":
-        before = apply_photometric(image, records[:-1], ctx)
+        before = apply_photometric(image, records[:-1], ctx, lit)
         if not decode:
             return before, jpeg_bytes(before, records[-1]["quality"])
         return jpeg_roundtrip(before, records[-1]["quality"])
-    return apply_photometric(image, records, ctx), None
+    return apply_photometric(image, records, ctx, lit), None
 
 
 def _runs(records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:

@@ -33,12 +33,12 @@ from typing import Any
 import yaml
 
 from pipelines.errors import PolyglyphError
-from warping import camera, photometric, surface  # noqa: F401  (they register the built-in steps)
+from warping import camera, lens, photometric, surface  # noqa: F401  (they register the built-in steps)
 from warping.limits import DENSIFY_STEP, GRID_STEP, check_limits
 from warping.scene import KINDS as BACKGROUND_KINDS
 from warping.steps import STAGES, StepDef
 
-PROFILES = ("clean", "scan", "photo", "wild", "screen", "street")
+PROFILES = ("clean", "scan", "photo", "wild", "screen", "street", "tiny")
 # STAGES (warping.steps): stage -> the registry of its steps, so a step registered later
 # (a plug-in, a test) is a valid profile step from then on
 TOP_KEYS = {"name", "description", "grid_step", "densify_step", "dewarp", *STAGES}

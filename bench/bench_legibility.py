@@ -1,0 +1,192 @@
+"""Does the `legible` flag separate readable from unreadable lines? Tesseract decides.
+
+For each profile (`wild`, `photo` by default), renders and warps `--rows` pages (languages with
+a Tesseract pack, default scene mix), then reads sampled lines with Tesseract: each line's quad
+is rectified to a horizontal strip (what a spotting model's recogniser gets) and read with
+`--psm 7`; CER against the label text (NFKC, `qa_factory.textmetrics`). Per page all sampled
+illegible lines are read (up to half the budget) and the rest of the budget goes to legible
+ones, so both groups get enough lines on every profile.
+
+Prints and writes JSON: per profile, median CER of lines flagged legible / illegible (issue 18
+targets: <= 0.10 and >= 0.50), CER by legibility bin, and the framing figure (share of all
+lines whose quad's short side is >= 20 px; target on `wild`: >= 0.9). `--dump FILE` writes one
+JSON line per read line with every legibility term, for re-fitting `warping.legibility`'s ends.
+
+    PYTHONPATH=. python bench/bench_legibility.py --rows 200 --out bench/out/legibility.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+import warping
+from qa_factory.judges.tesseract import TesseractJudge
+from qa_factory.textmetrics import character_error_rate
+from synth.page import Line
+from synth.render import PageSpec, render_page
+from synth.rng import child_rng, sample_rng
+from warping.framing import page_text_px
+
+SCENES = ["document", "document", "document", "table", "form", "receipt", "card"]
+BINS = [0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.01]
+
+
+def rectified(image: np.ndarray, line: Line, pad: float = 0.2) -> np.ndarray | None:
+    """The line's quad as an upright strip with `pad` of its height around it (None: vertical
+    or degenerate)."""
+    q = np.asarray(line.quad, np.float64).reshape(-1, 2)
+    if len(q) != 4:
+        return None
+    w, h = np.hypot(*(q[1] - q[0])), np.hypot(*(q[2] - q[1]))
+    if h < 2 or w < 2 or h > 1.2 * w:
+        return None
+    along, across = (q[1] - q[0]) / w, (q[3] - q[0]) / h
+    m = pad * h
+    src = np.array([q[0] - m * along - m * across, q[1] + m * along - m * across,
+                    q[2] + m * along + m * across, q[3] - m * along + m * across], np.float32)
+    ow, oh = int(round(w + 2 * m)), int(round(h + 2 * m))
+    dst = np.array([[0, 0], [ow, 0], [ow, oh], [0, oh]], np.float32)
+    matrix = cv2.getPerspectiveTransform(src, dst)
+    return cv2.warpPerspective(image, matrix, (ow, oh), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+
+
+def pick_lines(page: Any, rng: np.random.Generator, budget: int) -> list[int]:
+    usable = [i for i, ln in enumerate(page.lines)
+              if len(ln.text.strip()) >= 4 and ln.visible > 0 and ln.direction != "ttb"]  # fmt: skip
+    bad = [i for i in usable if not page.lines[i].legible]
+    good = [i for i in usable if page.lines[i].legible]
+    bad = [bad[int(k)] for k in rng.permutation(len(bad))[: budget // 2]]
+    good = [good[int(k)] for k in rng.permutation(len(good))[: budget - len(bad)]]
+    return sorted(bad + good)
+
+
+def short_sides(page: Any) -> list[float]:
+    out = []
+    for ln in page.lines:
+        q = np.asarray(ln.quad, np.float64).reshape(-1, 2)
+        if len(q) == 4 and ln.visible > 0:
+            out.append(float(min(np.hypot(*(q[1] - q[0])), np.hypot(*(q[2] - q[1])))))
+    return out
+
+
+def run_profile(profile: str, args: argparse.Namespace, ctx: Any, judge: TesseractJudge,
+                dump: Any) -> dict[str, Any]:  # fmt: skip
+    languages = args.languages.split(",")
+    reads: list[tuple[float, bool, float]] = []
+    sides: list[float] = []
+    started = time.time()
+    for i in range(args.rows):
+        rng = sample_rng(args.seed * 7919 + i)
+        lang, scene = languages[i % len(languages)], SCENES[(i // len(languages)) % len(SCENES)]
+        size = [(1024, 1448), (900, 1300), (1200, 1600)][i % 3]
+        try:  # the pipeline skips and reports a sample that fails to render; so does this
+            flat = render_page(PageSpec(language=lang, scene=scene, width=size[0],
+                                        height=size[1]), child_rng(rng, "render"), ctx)
+        except Exception as exc:  # noqa: BLE001  (a broken font in the pool: one page lost)
+            print(f"{profile}: row {i} not rendered: {type(exc).__name__}: {exc}",
+                  file=sys.stderr, flush=True)  # fmt: skip
+            continue
+        text_px = page_text_px([ln.polygon for ln in flat.lines if ln.text.strip()])
+        record = warping.sample_warp(profile, flat.width, flat.height, child_rng(rng, "warp"),
+                                     text_px=text_px, rigid=flat.scene in warping.RIGID_SCENES)
+        trace: dict[str, Any] = {}
+        page = warping.apply_warp(flat, record, trace=trace)
+        sides += short_sides(page)
+        for j in pick_lines(page, child_rng(rng, "bench"), args.lines_per_page):
+            ln = page.lines[j]
+            crop = rectified(page.image, ln)
+            if crop is None:
+                continue
+            hyp = judge.answer(crop, {"task": "line", "language": lang})
+            if args.crops:
+                cv2.imwrite(f"{args.crops}/{profile}-{i:04d}-{j:03d}.png", crop[..., ::-1])
+            cer = min(1.0, character_error_rate(ln.text, hyp))
+            reads.append((ln.legibility, ln.legible, cer))
+            if dump is not None:
+                terms, optics = trace["lines"], trace["optics"]
+                dump.write(json.dumps({
+                    "profile": profile, "row": i, "line": j, "language": lang, "scene": scene,
+                    "style": ln.style, "text": ln.text, "read": hyp, "cer": round(cer, 4),
+                    "legibility": ln.legibility, "legible": ln.legible,
+                    "detail_px": round(float(terms.detail_px[j]), 3),
+                    "contrast": float(terms.contrast[j]), "visible": float(terms.visible[j]),
+                    "blur": round(optics.blur_sigma, 3), "noise": round(optics.noise, 3),
+                    "jpeg": optics.jpeg,
+                }, ensure_ascii=False) + "\n")  # fmt: skip
+        if args.progress and (i + 1) % 20 == 0:
+            print(f"{profile}: {i + 1}/{args.rows} rows, {len(reads)} lines read, "
+                  f"{time.time() - started:.0f} s", file=sys.stderr, flush=True)  # fmt: skip
+    return summarise(reads, sides)
+
+
+def summarise(reads: list[tuple[float, bool, float]], sides: list[float]) -> dict[str, Any]:
+    good = [c for _, ok, c in reads if ok]
+    bad = [c for _, ok, c in reads if not ok]
+    bins = []
+    for lo, hi in zip(BINS, BINS[1:], strict=False):
+        cers = [c for q, _, c in reads if lo <= q < hi]
+        bins.append({"legibility": [lo, min(hi, 1.0)], "lines": len(cers),
+                     "median_cer": round(statistics.median(cers), 4) if cers else None})  # fmt: skip
+    return {
+        "lines_read": len(reads),
+        "legible": {"lines": len(good),
+                    "median_cer": round(statistics.median(good), 4) if good else None},
+        "illegible": {"lines": len(bad),
+                      "median_cer": round(statistics.median(bad), 4) if bad else None},
+        "by_legibility": bins,
+        "lines_all": len(sides),
+        "share_quad_short_side_ge_20px": round(float(np.mean(np.array(sides) >= 20)), 4)
+        if sides else None,
+        "quad_short_side_p10": round(float(np.percentile(sides, 10)), 2) if sides else None,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=200, help="pages per profile")
+    parser.add_argument("--profiles", default="wild,photo")
+    parser.add_argument("--languages", default="en,ru,el,vi",
+                        help="comma list; each needs a Tesseract pack")
+    parser.add_argument("--lines-per-page", type=int, default=6)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default="", help="also write the JSON here")
+    parser.add_argument("--dump", default="", help="JSONL of every read line with its terms")
+    parser.add_argument("--crops", default="", help="save every read crop (PNG) in this folder")
+    parser.add_argument("--progress", action="store_true")
+    args = parser.parse_args(argv)
+    if not 1 <= args.rows <= 100_000 or not 1 <= args.lines_per_page <= 1000:
+        parser.error("--rows must be in [1, 100000], --lines-per-page in [1, 1000]")
+    from fonts_manifest.corpus import load_corpus
+    from fonts_manifest.registry import FontRegistry
+    from synth.render import RenderContext
+
+    corpus = load_corpus(None, languages=args.languages.split(","))
+    ctx = RenderContext(FontRegistry.load(corpus=corpus), corpus)
+    judge = TesseractJudge(timeout=60.0)
+    dump = open(args.dump, "w", encoding="utf-8") if args.dump else None  # noqa: SIM115
+    try:
+        result = {p: run_profile(p, args, ctx, judge, dump) for p in args.profiles.split(",")}
+    finally:
+        if dump is not None:
+            dump.close()
+    result["settings"] = {k: v for k, v in vars(args).items() if k not in ("out", "dump", "crops")}
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""New degradations (issue 18, part 4): fingers over the page hide labels (their `visible`
+drops by the share covered, and with it `legible`), low light amplifies noise, moire takes
+contrast; every record re-applies to the same bytes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import warping
+from synth.page import Line, Page, Word, box_polygon
+from synth.rng import sample_rng
+from warping.occlusion import covered_fraction
+
+
+def _page(w: int = 600, h: int = 400) -> Page:
+    image = np.full((h, w, 3), 235, np.uint8)
+    lines = []
+    for k, y in enumerate(range(30, h - 40, 34)):
+        image[y + 4 : y + 18, 30 : w - 30 : 7] = 25
+        poly = box_polygon(30, y, w - 30, y + 22)
+        words = [Word("ab", box_polygon(30, y, w / 2, y + 22), k),
+                 Word("cd", box_polygon(w / 2, y, w - 30, y + 22), k)]  # fmt: skip
+        lines.append(Line("ab cd", poly, poly, "en", "Latn", "ltr", size=22.0, words=words))
+    return Page(image=image, language="en", script="Latn", direction="ltr", scene="document",
+                lines=lines)  # fmt: skip
+
+
+def _profile(photometric: list[dict]) -> dict:
+    return warping.validate_profile({"geometric": [], "photometric": photometric})
+
+
+def test_fingers_hide_the_labels_they_cover() -> None:
+    page = _page()
+    prof = _profile([{"step": "fingers", "count": [3, 3], "reach": [0.3, 0.4]}])
+    hidden_any = False
+    for seed in range(4):
+        record = warping.sample_warp(prof, page.width, page.height, sample_rng(seed))
+        out = warping.apply_warp(page, record)
+        assert np.array_equal(out.image, warping.apply_warp(page, record).image)
+        fingers = record["photometric"][0]["fingers"]
+        cover = covered_fraction([ln.polygon for ln in page.lines], fingers)
+        for ln, c, before in zip(out.lines, cover, page.lines, strict=True):
+            assert ln.visible == round(before.visible * (1 - c), 4)
+            if c > 0.2:  # a fifth of a line under a finger: it cannot be read whole
+                assert not ln.legible
+                hidden_any = True
+        changed = np.any(out.image != page.image, axis=2)
+        assert changed.any()
+        assert all(ln.visible == 1.0 for ln in page.lines)  # the input page is not touched
+    assert hidden_any
+
+
+def test_low_light_and_moire_cost_legibility_and_reapply_exactly() -> None:
+    page = _page()
+    base = warping.warp_page(page, _profile([]), sample_rng(0))
+    for step in ({"step": "low_light", "exposure": [0.05, 0.05], "read": [3.0, 3.0]},
+                 {"step": "moire", "strength": [0.9, 0.9]}):  # fmt: skip
+        prof = _profile([step])
+        record = warping.sample_warp(prof, page.width, page.height, sample_rng(1))
+        out = warping.apply_warp(page, record)
+        assert np.array_equal(out.image, warping.apply_warp(page, record).image)
+        assert not np.array_equal(out.image, base.image)
+        assert np.mean([ln.legibility for ln in out.lines]) < np.mean(
+            [ln.legibility for ln in base.lines]
+        ), step["step"]
+
+
+def test_lens_distortion_moves_labels_with_the_pixels() -> None:
+    """A dark block near a corner: after barrel and pincushion distortion its label's box is
+    where its pixels are (within a pixel and a half), and it has moved."""
+    page = _page()
+    page.image[:] = 235
+    page.image[40:100, 420:560] = 20
+    block = box_polygon(420, 40, 560, 100)
+    page.lines = [Line("block", block, block, "en", "Latn", "ltr", size=40.0)]
+    for k1 in (0.12, -0.12):
+        prof = warping.validate_profile({"geometric": [{"step": "lens", "k1": [abs(k1)] * 2}],
+                                         "photometric": []})  # fmt: skip
+        for seed in range(6):
+            record = warping.sample_warp(prof, page.width, page.height, sample_rng(seed))
+            if np.sign(record["geometric"][0]["k1"]) == np.sign(k1):
+                break
+        out = warping.apply_warp(page, record)
+        ys, xs = np.nonzero(out.image[..., 0] < 128)
+        poly = np.asarray(out.lines[0].polygon)
+        assert abs(poly[:, 0].min() - xs.min()) < 1.5 and abs(poly[:, 0].max() - xs.max() - 1) < 1.5
+        assert abs(poly[:, 1].min() - ys.min()) < 1.5 and abs(poly[:, 1].max() - ys.max() - 1) < 1.5
+        assert abs(poly[:, 0].max() - 560) > 3  # it moved

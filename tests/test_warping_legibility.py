@@ -1,0 +1,187 @@
+"""Issue 18: legibility from the warp's physics, framing, and artefacts only where physics puts
+them. Real renders, real warps; the Tesseract calibration check is marked slow."""
+
+from __future__ import annotations
+
+import statistics
+
+import numpy as np
+import pytest
+
+import warping
+from synth.page import Line, Page, Word, box_polygon
+from synth.rng import sample_rng
+from warping import legibility as L
+from warping.geometric import apply_geometric, sample_geometric
+from warping.lighting import ShadingContext
+from warping.photometric import STEPS, apply_photometric, sample_photometric
+
+
+def _text_page(w: int = 640, h: int = 480, size: float = 20.0) -> Page:
+    """A grey page with dark text-like lines and their labels (no fonts needed)."""
+    image = np.full((h, w, 3), 235, np.uint8)
+    lines = []
+    for k, y in enumerate(range(40, h - 40, int(size * 1.6))):
+        x0, x1, y0, y1 = 40.0, w - 40.0, float(y), float(y + size)
+        for x in range(int(x0), int(x1), 9):  # glyph-like strokes
+            image[int(y0) + 3 : int(y1) - 3, x : x + 3] = 30
+        poly = box_polygon(x0, y0, x1, y1)
+        words = [Word("word", box_polygon(x0, y0, (x0 + x1) / 2, y1), k),
+                 Word("word", box_polygon((x0 + x1) / 2, y0, x1, y1), k)]  # fmt: skip
+        lines.append(Line("word word", poly, poly, "en", "Latn", "ltr", size=size, words=words))
+    return Page(image=image, language="en", script="Latn", direction="ltr", scene="document",
+                lines=lines)  # fmt: skip
+
+
+def _profile(geometric: list[dict], photometric: list[dict]) -> dict:
+    return warping.validate_profile({"geometric": geometric, "photometric": photometric})
+
+
+def test_every_line_and_word_gets_a_score_and_clean_text_is_legible() -> None:
+    page = warping.warp_page(_text_page(), "clean", sample_rng(0))
+    for label in [*page.lines, *page.words]:
+        assert 0.0 <= label.legibility <= 1.0
+        assert label.legible is True
+
+
+def test_blur_and_shrinking_make_text_illegible_monotonically() -> None:
+    page = _text_page()
+    scores = []
+    for radius in (0, 1, 2, 4, 8):
+        steps = [{"step": "defocus", "radius": radius, "alias_blur": 0.1}] if radius else []
+        warped = warping.warp_page(page, _profile([], steps), sample_rng(1))
+        scores.append(statistics.mean(ln.legibility for ln in warped.lines))
+    assert scores == sorted(scores, reverse=True), scores
+    assert scores[0] > 0.9 and scores[-1] < 0.1, scores
+    small = _profile([{"step": "place", "canvas": 1.0, "zoom": 0.2}], [])
+    tiny = warping.warp_page(page, small, sample_rng(2))
+    assert not any(ln.legible for ln in tiny.lines)  # 20 px em at 0.2x: a 2 px x-height
+
+
+def test_lines_out_of_frame_or_washed_out_are_illegible() -> None:
+    page = _text_page()
+    crop = _profile([{"step": "place", "canvas": 1.0, "zoom": 1.0, "crop": 0.6}], [])
+    cropped = warping.warp_page(page, crop, sample_rng(3))
+    for ln in cropped.lines:
+        assert ln.legible == (ln.visible >= 0.97) or 0.8 < ln.visible < 0.97
+    assert any(not ln.legible for ln in cropped.lines)
+    flat = page.image.copy()
+    page.image[:] = np.maximum(page.image, 225)  # ink at 225 on 235 paper: 10 levels
+    faint = warping.warp_page(page, "clean", sample_rng(4))
+    assert not any(ln.legible for ln in faint.lines)
+    page.image[:] = flat
+
+
+def test_optics_add_up_blur_from_the_records() -> None:
+    base = L.optics_of([])
+    blurred = L.optics_of([{"step": "motion_blur", "kernel": 9, "angle": 0, "direction": 0},
+                           {"step": "low_resolution", "scale": 0.5}])  # fmt: skip
+    assert blurred.blur_sigma > base.blur_sigma + 2.0
+    noisy = L.optics_of([{"step": "gauss_noise", "sigma": 8.0, "seed": 1},
+                         {"step": "jpeg", "quality": 30}])  # fmt: skip
+    assert noisy.noise == pytest.approx(8.0) and noisy.jpeg == 30
+
+
+def test_band_thickness_ignores_a_bend() -> None:
+    straight = box_polygon(0, 0, 200, 10)
+    arc = [[100 + 100 * np.cos(t), 100 * np.sin(t)] for t in np.linspace(0.2, 1.2, 30)]
+    arc += [[100 + 110 * np.cos(t), 110 * np.sin(t)] for t in np.linspace(1.2, 0.2, 30)]
+    bands = L.band_thickness([straight, arc])
+    assert bands[0] == pytest.approx(10.0)
+    assert bands[1] == pytest.approx(10.0, rel=0.05)
+
+
+def _placed_with(photometric: list[str], seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A page placed small on a table: (image before the steps, after, page alpha). Ink on
+    its left half only, so its mirror (the back showing through) lands on blank paper."""
+    page = _text_page()
+    page.image[:, page.width // 2 :] = 235
+    geo = sample_geometric(
+        [{"step": "place", "p": 1.0, **warping.load_profile("photo")["geometric"][-1],
+          "canvas": [1.25, 1.25], "zoom": [0.9, 0.9], "background": ["wood"]}],
+        page.width, page.height, sample_rng(seed),
+    )  # fmt: skip
+    record = {"densify_step": 6.0, "label_tolerance": 0.025}
+    moved, coarse, fields, alpha = apply_geometric(page, geo, 8, 6.0, record)
+    assert alpha is not None and alpha.min() == 0 and alpha.max() == 255
+    w, h = geo["output_size"]
+    steps = [{"step": n, "p": 1.0, **STEPS[n].defaults} for n in photometric]
+    recs = sample_photometric(steps, w, h, sample_rng(seed))
+    for rec in recs:  # a strong effect, centred on the page
+        rec.update({"center": [0.5, 0.5], "strength": 0.9} if rec["step"] == "glare" else {})
+        rec.update({"opacity": 0.5} if rec["step"] == "bleed_through" else {})
+    ctx = ShadingContext(grid=coarse, page_alpha=alpha)
+    return moved.image, apply_photometric(moved.image, recs, ctx), alpha
+
+
+@pytest.mark.parametrize("step", ["glare", "bleed_through"])
+def test_glare_and_bleed_through_stay_on_the_paper(step: str) -> None:
+    for seed in range(3):
+        before, after, alpha = _placed_with([step], seed)
+        table = alpha == 0
+        assert np.array_equal(before[table], after[table]), (step, seed)
+        paper = alpha == 255
+        assert np.abs(after[paper].astype(int) - before[paper].astype(int)).max() > 20
+
+
+def test_cards_do_not_fold() -> None:
+    page = _text_page()
+    for scene, bends in (("card", False), ("document", True)):
+        page.scene = scene
+        steps = set()
+        for seed in range(6):
+            record = warping.warp_page(page, "wild", sample_rng(seed)).warp
+            steps |= {r["step"] for r in record["geometric"]}
+        assert bool(steps & {"fold", "curl", "crumple"}) == bends, (scene, steps)
+        assert "perspective" in steps
+
+
+def test_wild_frames_small_text_at_least_20px_and_tiny_does_not() -> None:
+    page = _text_page(1024, 1448, size=16.0)  # 16 px lines: smaller than any body text
+    sides = {"wild": [], "tiny": []}
+    for name in sides:
+        for seed in range(3):
+            out = warping.warp_page(page, name, sample_rng(seed))
+            for ln in out.lines:
+                q = np.asarray(ln.quad)
+                if ln.visible > 0.99:
+                    sides[name].append(min(np.hypot(*(q[1] - q[0])), np.hypot(*(q[2] - q[1]))))
+    assert np.mean(np.array(sides["wild"]) >= 20.0) >= 0.9
+    assert np.median(sides["tiny"]) < 14.0
+
+
+@pytest.mark.slow
+def test_the_flag_agrees_with_tesseract_at_both_ends() -> None:
+    """A real English page, two real warps: mild (legible) and defocused + low resolution +
+    shrunk (illegible). Tesseract (--psm 7 on rectified line crops) reads the lines flagged
+    legible at median CER <= 10 % and those flagged illegible at >= 50 %."""
+    from fonts_manifest.corpus import load_corpus
+    from fonts_manifest.registry import FontRegistry
+    from pipelines.export.crops import line_corners, rectify
+    from qa_factory.judges.tesseract import TesseractJudge
+    from qa_factory.textmetrics import character_error_rate
+    from synth.render import PageSpec, RenderContext, render_page
+
+    corpus = load_corpus(None, languages=["en"])
+    ctx = RenderContext(FontRegistry.load(corpus=corpus), corpus)
+    page = render_page(PageSpec(language="en", scene="document", width=1024, height=1448),
+                       sample_rng(5), ctx)  # fmt: skip
+    mild = _profile([{"step": "perspective", "pitch_deg": 5, "yaw_deg": 3, "roll_deg": 1}],
+                    [{"step": "jpeg", "quality": 85}])  # fmt: skip
+    bad = _profile([{"step": "place", "canvas": 1.0, "zoom": 0.6}],
+                   [{"step": "defocus", "radius": 4, "alias_blur": 0.1},
+                    {"step": "low_resolution", "scale": 0.5}])  # fmt: skip
+    judge = TesseractJudge(timeout=60.0)
+    medians = {}
+    for name, profile, expected in (("mild", mild, True), ("bad", bad, False)):
+        warped = warping.warp_page(page, profile, sample_rng(6))
+        lines = [ln for ln in warped.lines
+                 if ln.style == "printed" and len(ln.text) >= 12 and ln.visible == 1.0][:5]
+        assert len(lines) == 5 and all(ln.legible is expected for ln in lines), name
+        cers = []
+        for ln in lines:
+            crop = rectify(warped.image, line_corners(ln.polygon, ln.quad))
+            hyp = judge.answer(crop, {"task": "line", "language": "en"})
+            cers.append(character_error_rate(ln.text, hyp))
+        medians[name] = statistics.median(cers)
+    assert medians["mild"] <= 0.10 and medians["bad"] >= 0.5, medians
