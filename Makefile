@@ -40,6 +40,7 @@ golden: setup
 test: setup
 	$(PG) doctor
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q -p no:cacheprovider
 
 lint: venv

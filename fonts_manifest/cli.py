@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from fonts_manifest.corpus import load_corpus, parse_corpus_args
+from fonts_manifest.errors import PolyglyphError
 from fonts_manifest.registry import FontRegistry, LanguageInfo
-from pipelines.errors import PolyglyphError
 
 
 def build_parser() -> argparse.ArgumentParser:

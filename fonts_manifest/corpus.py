@@ -17,7 +17,7 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from pipelines.errors import PolyglyphError
+from fonts_manifest.errors import PolyglyphError
 
 BUNDLED_PATH = Path(__file__).resolve().parent / "data" / "udhr.jsonl.gz"
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.errors import PolyglyphError
+from fonts_manifest.errors import PolyglyphError
 
 MAX_ROW_BYTES = 1 << 20  # one paragraph (line, JSON row, Parquet cell) at most 1 MiB
 MAX_GROUP_BYTES = 256 << 20  # uncompressed text column of one Parquet row group

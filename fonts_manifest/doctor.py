@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
-from pipelines.errors import PolyglyphError
+from fonts_manifest.errors import PolyglyphError
 
 RAQM_FIX = "apt-get install libfribidi0 (Pillow's raqm layout loads libfribidi.so.0 at run time)"
 FONT_FIX = "apt-get install fonts-noto-core fonts-noto-extra fonts-noto-cjk"

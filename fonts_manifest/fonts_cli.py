@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from fonts_manifest.corpus import load_corpus
+from fonts_manifest.errors import PolyglyphError
 from fonts_manifest.registry import FontRegistry
-from pipelines.errors import PolyglyphError
 
 HAN_SCRIPTS = ("Hans", "Hant", "Jpan", "Hani")
 

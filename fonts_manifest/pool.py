@@ -158,7 +158,7 @@ def family_chain(registry: FontRegistry, code: str, family: str) -> list[FontFac
 
 
 def raise_unknown_family(family: str) -> None:
-    from pipelines.errors import PolyglyphError
+    from fonts_manifest.errors import PolyglyphError
 
     raise PolyglyphError(f"font family {family!r} is not installed (see `polyglyph fonts`)")
 

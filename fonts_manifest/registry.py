@@ -21,13 +21,13 @@ from PIL import ImageFont
 from fonts_manifest import catalog, chains, fontdb, pool
 from fonts_manifest.chains import STYLES, FontFace
 from fonts_manifest.corpus import CorpusText, alias_table, load_corpus
+from fonts_manifest.errors import PolyglyphError
 from fonts_manifest.languageinfo import (  # noqa: F401  # re-exported
     LanguageInfo,
     MissingGlyphError,
     undrawable_message,
     unicodedata_name,
 )
-from pipelines.errors import PolyglyphError
 
 TABLE_VERSION = 12
 KEEP_TABLES = 4  # language tables of this many font sets stay cached

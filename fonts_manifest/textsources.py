@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
 
-from pipelines.errors import PolyglyphError
+from fonts_manifest.errors import PolyglyphError
 
 DATA_PATH = Path(__file__).resolve().parent / "data" / "textsources.json.gz"
 VOCAB_SIZE = 40_000  # most frequent words kept per language (the long tail is mostly noise)

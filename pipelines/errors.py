@@ -1,5 +1,10 @@
-"""User-facing errors: one clear line naming the culprit, never a traceback."""
+"""User-facing errors: one clear line naming the culprit, never a traceback.
 
+`PolyglyphError` is defined at the bottom of the layers (`fonts_manifest.errors`), so core
+packages raise it without importing `pipelines`; this module keeps the name where callers and
+users always found it.
+"""
 
-class PolyglyphError(Exception):
-    """An error whose message is shown to the user as is (one line)."""
+from fonts_manifest.errors import PolyglyphError
+
+__all__ = ["PolyglyphError"]

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from pipelines.errors import PolyglyphError
+from fonts_manifest.errors import PolyglyphError
 
 PROMPTS_PATH = Path(__file__).with_name("prompts.yaml")
 PROMPT_LANGUAGES = ("en", "zh")

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.errors import PolyglyphError
+from fonts_manifest.errors import PolyglyphError
 from qa_factory.judges import Judge, JudgeFailure
 from qa_factory.prompts import canonical_prompt
 from qa_factory.scoring import score_answer

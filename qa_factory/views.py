@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.errors import PolyglyphError
+from fonts_manifest.errors import PolyglyphError
 from qa_factory.formats import (
     NO_TEXT,
     SPOTTING_WRITERS,

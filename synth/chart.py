@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.errors import PolyglyphError
+from fonts_manifest.errors import PolyglyphError
 
 CHART_TYPES = ("bar", "line", "pie", "scatter")
 PALETTES = (

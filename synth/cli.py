@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from pipelines.errors import PolyglyphError
+from fonts_manifest.errors import PolyglyphError
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.errors import PolyglyphError
+from fonts_manifest.errors import PolyglyphError
 
 FONTSETS = ("dejavusans", "dejavuserif", "cm", "stix", "stixsans")
 FIELDS = ("algebra", "calculus", "chemistry", "vectors", "statistics")

@@ -14,7 +14,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from pipelines.errors import PolyglyphError
+from fonts_manifest.errors import PolyglyphError
 
 RULING_KINDS = ("none", "ruled", "grid", "dotted")
 

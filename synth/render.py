@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from fonts_manifest.errors import PolyglyphError
 from fonts_manifest.sampling import FAMILY_PREFIX, font_name, sample_family
-from pipelines.errors import PolyglyphError
 from synth.page import Page
 from synth.text import TextEngine, TextStyle
 

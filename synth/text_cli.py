@@ -17,7 +17,7 @@ import json
 import sys
 from typing import Any
 
-from pipelines.errors import PolyglyphError
+from fonts_manifest.errors import PolyglyphError
 
 MAX_PAGES = 100_000
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.errors import PolyglyphError
+from fonts_manifest.errors import PolyglyphError
 from synth.page import Page
 from synth.rng import child_rng
 from warping.framing import page_text_px

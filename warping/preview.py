@@ -22,7 +22,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from pipelines.errors import PolyglyphError
+from fonts_manifest.errors import PolyglyphError
 
 THUMB_WIDTH = 300
 _COLOURS = {"cell": (0, 170, 80), "line": (255, 40, 40), "word": (0, 160, 255)}

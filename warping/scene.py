@@ -12,7 +12,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from pipelines.errors import PolyglyphError
+from fonts_manifest.errors import PolyglyphError
 from synth.rng import sample_rng
 
 KINDS = ("solid", "wood", "fabric", "stone", "image")

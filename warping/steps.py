@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from pipelines.errors import PolyglyphError
+from fonts_manifest.errors import PolyglyphError
 from warping.params import Ranges, Sampler
 
 Record = dict[str, Any]

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.errors import PolyglyphError
+from fonts_manifest.errors import PolyglyphError
 
 Request = tuple[np.ndarray, Mapping[str, Any]]
 

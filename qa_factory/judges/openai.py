@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.errors import PolyglyphError
+from fonts_manifest.errors import PolyglyphError
 from qa_factory.judges import Judge, JudgeError, JudgeFailure, Request
 from qa_factory.judges.crop_prep import encode_png
 from qa_factory.prompts import canonical_prompt

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.errors import PolyglyphError
+from fonts_manifest.errors import PolyglyphError
 from qa_factory.judges import Judge, JudgeError
 from qa_factory.judges.crop_prep import vertical_to_horizontal
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.errors import PolyglyphError
+from fonts_manifest.errors import PolyglyphError
 from qa_factory.formats import format_spotting_as
 from qa_factory.judges import Judge, JudgeError, JudgeFailure, Request
 from qa_factory.judges.crop_prep import (

@@ -19,7 +19,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from pipelines.errors import PolyglyphError
+from fonts_manifest.errors import PolyglyphError
 from synth.layout import DocumentPlanner, PlannedLine, even_size
 from synth.page import Block, Page, map_page_geometry
 from synth.pagetext import base_weight, capacity, compose, language_text, udhr_only

@@ -16,7 +16,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from pipelines.errors import PolyglyphError
+from fonts_manifest.errors import PolyglyphError
 from synth.linebreak import NO_SPACE_SCRIPTS, grapheme_clusters
 from synth.page import Block, Line, Polygon, box_polygon, table_html
 from synth.scenes import draw_labelled_line, sample_hand, union_box

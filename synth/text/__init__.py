@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageFont
 
-from pipelines.errors import PolyglyphError
+from fonts_manifest.errors import PolyglyphError
 from synth.linebreak import fill_lines, word_spans
 from synth.page import Line, Word, box_polygon
 from synth.text.bidi import bidi_levels, visual_order
