@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from fonts_manifest.errors import PolyglyphError
-from qa_factory.judges import Judge, JudgeFailure
+from qa_factory.judges import JudgeFailure, JudgeProtocol
 from qa_factory.prompts import canonical_prompt
 from qa_factory.scoring import score_answer
 from qa_factory.verdicts import (  # noqa: F401 (re-exported: callers import them from here)
@@ -202,7 +202,7 @@ def plan_checks(
 
 
 def _requests(
-    check: Check, judge: Judge, image: np.ndarray
+    check: Check, judge: JudgeProtocol, image: np.ndarray
 ) -> list[tuple[np.ndarray, dict[str, Any]]] | None:
     """What to ask this judge for this check, or None when it cannot answer it."""
     if check.crop is not None:
@@ -236,7 +236,7 @@ def _combine(check: Check, answers: list[str], via_crops: bool) -> str:
 
 
 def run_judges(
-    work: Sequence[tuple[Page, list[Check]]], judges: Sequence[Judge]
+    work: Sequence[tuple[Page, list[Check]]], judges: Sequence[JudgeProtocol]
 ) -> list[list[dict[str, Any]]]:
     """Every judge's raw outcome for every check, one batch per judge across all pages."""
     outcomes: list[list[dict[str, Any]]] = [[{} for _ in checks] for _, checks in work]
@@ -348,7 +348,7 @@ def score_check(
 
 def validate_pages(
     items: Sequence[tuple[Page, Sequence[Mapping[str, Any]], np.random.Generator]],
-    judges: Sequence[Judge],
+    judges: Sequence[JudgeProtocol],
     rules: ValidationRules | None = None,
 ) -> list[dict[str, Any]]:
     """Validate several pages in one judge batch: {validation, difficulty, agreement, status} each."""
@@ -387,7 +387,7 @@ def validate_pages(
 def validate_page(
     page: Page,
     views: Sequence[Mapping[str, Any]],
-    judges: Sequence[Judge],
+    judges: Sequence[JudgeProtocol],
     rules: ValidationRules | None = None,
     rng: np.random.Generator | None = None,
 ) -> dict[str, Any]:

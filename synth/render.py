@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import asdict, dataclass, field
-from types import ModuleType
-from typing import Any
+from typing import Any, Protocol, cast, runtime_checkable
 
 import numpy as np
 
@@ -56,6 +55,17 @@ SCENE_GROUPS: dict[str, str] = {
 # Pen and print colours (RGB) used across scenes.
 PRINT_INKS = ((20, 20, 20), (0, 0, 0), (35, 35, 40), (45, 40, 38), (25, 30, 60), (50, 50, 50))
 ACCENT_INKS = ((20, 40, 110), (120, 20, 25), (20, 70, 50), (70, 30, 90), (30, 30, 30))
+
+
+@runtime_checkable
+class Scene(Protocol):
+    """What a scene is (a module named in SCENES): `sample` draws every choice of a page into
+    a JSON record, `apply` re-makes the page from the record alone (no randomness)."""
+
+    def sample(self, spec: PageSpec, rng: np.random.Generator, ctx: RenderContext
+               ) -> dict[str, Any]: ...
+
+    def apply(self, record: dict[str, Any], ctx: RenderContext) -> Page: ...
 
 
 @dataclass
@@ -161,14 +171,17 @@ class RenderContext:
         )
 
 
-def scene_module(name: str) -> ModuleType:
+def scene_module(name: str) -> Scene:
     """Import a scene module; a scene that does not exist or cannot load is a user error."""
     if name not in SCENES:
         raise PolyglyphError(f"unknown scene {name!r}; choose from {', '.join(SCENES)}")
     try:
-        return importlib.import_module(SCENES[name])
+        module = importlib.import_module(SCENES[name])
     except ImportError as exc:
         raise PolyglyphError(f"scene {name!r} is not available in this build ({exc})") from exc
+    if not isinstance(module, Scene):
+        raise PolyglyphError(f"scene {name!r} ({SCENES[name]}) lacks sample() or apply()")
+    return cast(Scene, module)
 
 
 def available_scenes() -> list[str]:

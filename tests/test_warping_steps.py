@@ -87,6 +87,16 @@ def test_a_registered_step_moves_pixels_and_labels_together(plugin_steps: None,
 def test_unknown_and_duplicate_steps_are_named(plugin_steps: None, tmp_path: Path) -> None:
     with pytest.raises(PolyglyphError, match="test_wave"):
         register(Wave())
+    class NoMaps:  # a geometric step without backward/forward maps
+        name, stage, defaults = "test_nomaps", "geometric", {}
+        choices = integers = frozenset()
+
+        def sample(self, ranges: Any, rng: Any, width: int, height: int) -> dict:
+            return {}
+
+    with pytest.raises(PolyglyphError, match="test_nomaps.*needs backward, forward"):
+        register(NoMaps())  # type: ignore[arg-type]
+    assert "test_nomaps" not in GEOMETRIC
     bad = tmp_path / "bad.yaml"
     bad.write_text("geometric:\n  - {step: no_such_step}\n", "utf-8")
     with pytest.raises(PolyglyphError, match="no_such_step"):

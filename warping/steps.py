@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -32,6 +32,45 @@ class SurfaceFields:
 
     creases: list[np.ndarray]
     slope: np.ndarray | None
+
+
+@runtime_checkable
+class StepProtocol(Protocol):
+    """What every stage asks of a step (the classes below are the convenient base)."""
+
+    name: str
+    stage: str
+    defaults: Ranges
+    choices: frozenset[str]
+    integers: frozenset[str]
+
+    def sample(self, ranges: Ranges, rng: np.random.Generator, width: int, height: int
+               ) -> Record: ...
+
+
+@runtime_checkable
+class GeometricStepProtocol(StepProtocol, Protocol):
+    """A geometric step as `warping.geometric` uses it."""
+
+    projective: bool
+
+    def backward(self, record: Record, pts: np.ndarray
+                 ) -> tuple[np.ndarray, SurfaceFields | None]: ...
+
+    def forward(self, record: Record, pts: np.ndarray, iterations: int = 6) -> np.ndarray: ...
+
+    def split_background(self, record: Record) -> tuple[Record, Record | None]: ...
+
+    def output_frame(self, record: Record) -> tuple[int, int]: ...
+
+
+@runtime_checkable
+class PhotometricStepProtocol(StepProtocol, Protocol):
+    """A photometric step as `warping.photometric` uses it."""
+
+    fuse: str | None
+
+    def apply_run(self, image: np.ndarray, records: list[Record], ctx: Any) -> np.ndarray: ...
 
 
 class WarpStep:
@@ -180,17 +219,33 @@ class FunctionStep(PhotometricStep):
 GEOMETRIC: dict[str, GeometricStep] = {}
 PHOTOMETRIC: dict[str, PhotometricStep] = {}
 STAGES: dict[str, dict[str, Any]] = {"geometric": GEOMETRIC, "photometric": PHOTOMETRIC}
+PROTOCOLS: dict[str, type] = {"geometric": GeometricStepProtocol,
+                              "photometric": PhotometricStepProtocol}
 
 
-def register(step: WarpStep) -> WarpStep:
+def register(step: StepProtocol) -> StepProtocol:
     """Make a step known to profiles and stages by its name (once per name)."""
-    table = STAGES.get(step.stage)
-    if table is None or not step.name:
+    stage = getattr(step, "stage", None)
+    table = STAGES.get(stage) if isinstance(stage, str) else None
+    if table is None or not getattr(step, "name", ""):
         raise PolyglyphError(f"warp step {step!r}: needs a name and a stage (geometric|photometric)")
+    if not isinstance(step, PROTOCOLS[stage]):
+        missing = sorted(m for m in _members(PROTOCOLS[stage]) if not hasattr(step, m))
+        raise PolyglyphError(f"warp step {step.name!r}: a {stage} step needs {', '.join(missing)}")
     if step.name in GEOMETRIC or step.name in PHOTOMETRIC:
         raise PolyglyphError(f"warp step {step.name!r} is registered already")
     table[step.name] = step
     return step
+
+
+def _members(proto: type) -> set[str]:
+    """The public attributes and methods a protocol names (its own and its bases')."""
+    names: set[str] = set()
+    for base in proto.__mro__:
+        if base.__module__ == __name__:
+            names |= {k for k in vars(base) if not k.startswith("_")}
+            names |= set(getattr(base, "__annotations__", {}))
+    return names
 
 
 def unregister(name: str) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -33,6 +33,20 @@ class JudgeError(Exception):
 class JudgeFailure:
     error_class: str
     message: str
+
+
+@runtime_checkable
+class JudgeProtocol(Protocol):
+    """What validation asks of a judge; `Judge` below is the convenient base, not a must."""
+
+    name: str
+    reads_layout: bool
+
+    def settings(self) -> dict[str, Any]: ...
+
+    def supports(self, view: Mapping[str, Any]) -> bool: ...
+
+    def answer_batch(self, requests: Sequence[Request]) -> list[str | JudgeFailure]: ...
 
 
 class Judge:
