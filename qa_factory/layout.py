@@ -97,8 +97,8 @@ def layout_items(page: Page, min_visible: float = 0.5) -> list[LayoutItem] | Non
             return None
         lines = [page.lines[i] for i in block.line_indices if 0 <= i < len(page.lines)]
         shown = [ln for ln in lines if ln.visible > 0]
-        if any(ln.visible < min_visible for ln in shown):
-            return None
+        if any(ln.visible < min_visible or not ln.legible for ln in shown):
+            return None  # its text is not all readable in this image (Line.legible)
         polygons = [ln.polygon for ln in shown if len(ln.polygon) >= 3]
         if len(block.polygon) >= 3:
             polygons.append(block.polygon)
