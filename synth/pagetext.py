@@ -20,6 +20,7 @@ from synth.content import corpus_words
 from synth.entities import EntityMaker
 from synth.textsynth import (
     CASED_SCRIPTS,
+    FREQ_POWER,
     LanguageText,
     boost_count,
     effective_sources,
@@ -86,7 +87,7 @@ def language_text(ctx: Any, code: str) -> LanguageText:
     if not vocab:
         vocab = [(p, 1.0) for p in base.paragraphs[:1]]
     words = tuple(w for w, _ in vocab)
-    weights = np.array([f for _, f in vocab], np.float64) ** 0.35
+    weights = np.array([f for _, f in vocab], np.float64) ** FREQ_POWER
     cumulative = np.cumsum(weights / weights.sum())
     targets = _targets(info.code, info.script, reference, covers)
     ascii_words = tuple(w for w in words[:3000] if w.isascii())  # () off Latin: made-up names
