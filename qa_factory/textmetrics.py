@@ -91,7 +91,7 @@ _WIDE = (
 _SPACE_AT_WIDE = re.compile(f"(?<=[{_WIDE}]) | (?=[{_WIDE}])")
 # Spaces inside brackets or before closing marks ('word ,' / '( a )'): fonts set them with
 # different side bearings and readers disagree on them; French sets a space before ':' and '?'.
-_SPACE_AT_PUNCT = re.compile(r" (?=[,.;:!?)\]}%»’”])|(?<=[(\[{«‘“]) ")
+_SPACE_AT_PUNCT = re.compile(r" (?=[,.;:!?)\]}%»’”])|(?<=[(\[{«‘“]) |(?<=\d[,.]) (?=\d)")
 _CJK_STOPS = str.maketrans({"\u3002": ".", "\u3001": ","})
 
 
@@ -99,7 +99,8 @@ def comparable_text(text: str) -> str:
     """`normalise_text`, then the spacing differences no reader can be held to removed.
 
     Per script: spaces next to characters of scripts written without spaces are dropped
-    ('第一 184' = '第一184'), as are spaces before closing punctuation and inside brackets; the
+    ('第一 184' = '第一184'), as are spaces before closing punctuation, inside brackets and
+    after a digit group mark ('159, 980' = '159,980'); the
     ideographic full stop and comma compare equal to '.' and ','. Spaces between words of
     spaced scripts stay: 'to gether' is a misreading of 'together'.
     """

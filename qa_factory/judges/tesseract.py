@@ -259,6 +259,9 @@ class TesseractJudge(Judge):
         self.min_confidence = float(min_confidence)
         self._cache: OrderedDict[tuple[Any, ...], list[tuple[str, list[float]]]] = OrderedDict()
         self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._page_pool: ThreadPoolExecutor | None = None
+        self._key_locks: dict[tuple[Any, ...], threading.Lock] = {}
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -281,8 +284,10 @@ class TesseractJudge(Judge):
             except JudgeError as exc:
                 return JudgeFailure(exc.error_class, str(exc))
 
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            return list(pool.map(one, requests))
+        with self._lock:  # one pool for the judge's life: its threads keep their loaded APIs
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="tesseract")
+        return list(self._pool.map(one, requests))
 
     def supports(self, view: Mapping[str, Any]) -> bool:
         return (
@@ -318,13 +323,38 @@ class TesseractJudge(Judge):
             psms = (self.page_psm,) if self.page_psm is not None else AUTO_PSMS
         digest = hashlib.blake2b(image.tobytes(), digest_size=16).hexdigest()
         key = (digest, image.shape, language, psms)
+        with self._lock:  # one reading per page: concurrent requests for it wait for the first
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                cached = self._cache.get(key)
+                if cached is not None:
+                    self._cache.move_to_end(key)
+                    return cached
+            lines = self._page_lines(image, language, psms)
+            with self._lock:
+                self._cache[key] = lines
+                while len(self._cache) > 16:
+                    self._key_locks.pop(self._cache.popitem(last=False)[0], None)
+        return lines
+
+    def _page_runs(
+        self, image: np.ndarray, language: str, psms: tuple[int, ...]
+    ) -> dict[int, tuple[str, str]]:
+        """One reading per psm; with `workers` > 1 they run at once (tesserocr frees the GIL)."""
+        if self.workers == 1 or len(psms) == 1:
+            return {psm: self._read_layout(image, language, psm) for psm in psms}
         with self._lock:
-            cached = self._cache.get(key)
-            if cached is not None:
-                self._cache.move_to_end(key)
-                return cached
+            if self._page_pool is None:
+                self._page_pool = ThreadPoolExecutor(len(AUTO_PSMS), thread_name_prefix="tess-page")
+        readings = self._page_pool.map(lambda p: self._read_layout(image, language, p), psms)
+        return dict(zip(psms, readings, strict=True))
+
+    def _page_lines(
+        self, image: np.ndarray, language: str, psms: tuple[int, ...]
+    ) -> list[tuple[str, list[float]]]:
         image = remove_rulings(image)
-        runs = {psm: self._read_layout(image, language, psm) for psm in psms}
+        runs = self._page_runs(image, language, psms)
         psm = psms[0]
         if len(psms) > 1 and confident_chars(runs[psms[1]][0]) > PSM6_MARGIN * confident_chars(
             runs[psm][0]
@@ -347,12 +377,7 @@ class TesseractJudge(Judge):
                 tsv, text = zoomed
             else:
                 scale = 1.0
-        lines = [(t, [v / scale for v in box]) for t, box in tsv_lines(tsv, language, text)]
-        with self._lock:
-            self._cache[key] = lines
-            while len(self._cache) > 16:
-                self._cache.popitem(last=False)
-        return lines
+        return [(t, [v / scale for v in box]) for t, box in tsv_lines(tsv, language, text)]
 
     def answer(self, image: np.ndarray, view: Mapping[str, Any]) -> str:
         task, language = view.get("task"), str(view.get("language", "en"))
