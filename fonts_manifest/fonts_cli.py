@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from fonts_manifest.corpus import load_corpus
+from fonts_manifest.debian import package_licences
 from fonts_manifest.errors import PolyglyphError
 from fonts_manifest.registry import FontRegistry
 
@@ -44,11 +45,12 @@ def catalogue(registry: FontRegistry, languages: list[Any]) -> dict[str, Any]:
         if registry.handwriting_faces(info.code):
             hand_scripts.add(info.script)
     cat = registry.catalog
+    licences = _licences(cat, {f for families in per_script.values() for f in families})
     out: dict[str, Any] = {}
     for script, families in sorted(per_script.items()):
         out[script] = [
             {"family": family, "class": cat.classes.get(family, "sans"),
-             "licence": cat.licences.get(family, "see package"),
+             "licence": licences.get(family, "see package"),
              "faces": len([f for f in cat.faces.get(family, []) if f.get("usable")]),
              "languages": sorted(codes)}
             for family, codes in sorted(families.items())
@@ -66,6 +68,19 @@ def catalogue(registry: FontRegistry, languages: list[Any]) -> dict[str, Any]:
         "skipped": [{"family": f, "reason": r} for f, r in sorted(cat.skipped.items())],
         "scripts": out,
     }
+
+
+def _licences(cat: Any, families: set[str]) -> dict[str, str]:
+    """The font's own licence tag; where its name table has none (or an unusual text), the
+    licence its Debian package's copyright file gives for the file."""
+    tags = {f: cat.licences.get(f, "see package") for f in families}
+    unclear = {f: cat.faces[f][0]["file"] for f, tag in tags.items()
+               if (tag == "see package" or tag.startswith("other")) and cat.faces.get(f)}
+    from_package = package_licences(unclear.values())
+    for family, path in unclear.items():
+        if path in from_package:
+            tags[family] = from_package[path]
+    return tags
 
 
 def _table(data: dict[str, Any]) -> str:

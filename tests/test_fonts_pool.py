@@ -261,3 +261,17 @@ def test_emphasis_run_inside_a_line_uses_the_familys_face(installed, kind, word)
     assert line.text == text and [w.text for w in line.words] == text.split()
     assert line.font_family == "DejaVu Serif" and len(line.font.split("+")) == 2
     assert layout.advance != plain.advance  # another face, other advances
+
+
+def test_debian_copyright_gives_a_files_licence(installed):
+    from fonts_manifest.debian import file_licence, package_licences, stanzas
+
+    text = ("Format: x\n\nFiles: *\nLicense: GPL-2+\n\n"
+            "Files: fonts/Special*.ttf\nCopyright: me\nLicense: OFL-1.1\n text\n")
+    assert stanzas(text) == [(["*"], "GPL-2+"), (["fonts/Special*.ttf"], "OFL-1.1")]
+    face = installed.family_face("KacstOne")
+    if face is None or not Path("/usr/share/doc/fonts-kacst-one/copyright").exists():
+        pytest.skip("fonts-kacst-one not installed")
+    found = package_licences([face.path])
+    assert found and found[face.path].endswith("(fonts-kacst-one)")
+    assert file_licence(face.path, "fonts-kacst-one") in found[face.path]
