@@ -267,6 +267,8 @@ class DocumentPlanner:
         """Place figure k (formula or chart + caption) centred in the column at y, or at the
         top of the next column; a figure that fits nowhere is left out. Appends the caption
         line to `out` and the placement to `self.placements`."""
+        if figure["kind"] == "inline":
+            return self._inline(k, figure, columns, column, y, y0, y_end, out)
         caption = figure.get("caption")
         style = self.style("caption")
         ascent, lh = self.line_box(style)
@@ -288,6 +290,32 @@ class DocumentPlanner:
                                    y + ascent, self.r["colours"]["body"], -1, column, width=adv))
             y += lh + gap
         return column, y
+
+    def _inline(self, k: int, figure: dict[str, Any], columns: list[tuple[float, float]],
+                column: int, y: float, y0: float, y_end: float,
+                out: list[PlannedLine]) -> tuple[int, float]:
+        """A line of text with inline math: placed at the column's start like a body line;
+        left out when it is wider than the column or no column has room."""
+        from synth.formula import render_formula
+
+        style = self.style("paragraph")
+        ascent, lh = self.line_box(style)
+        mask = render_formula(figure["formula"]["latex"], figure["fontset"], figure["size"])
+        space = self.engine.width(" ", style)
+        width = (self.engine.width(figure["lead"], style) + mask.shape[1] + 2 * space
+                 + self.engine.width(figure["tail"], style))
+        pitch = max(lh, mask.shape[0] * 1.3)
+        if y + pitch > y_end:
+            if column + 1 >= len(columns) or y0 + pitch > y_end:
+                return column, y
+            column, y = column + 1, y0
+        cx0, cx1 = columns[column]
+        if width > cx1 - cx0:
+            return column, y
+        self.placements.append({"figure": k, "x": round(cx0, 1), "y": round(y, 1),
+                                "baseline": round(y + (pitch - lh) / 2 + ascent, 1),
+                                "after_line": len(out), "style_role": "paragraph"})
+        return column, y + pitch + lh * self.r["paragraph_gap"]
 
     def _fit(self, text: str, style: TextStyle, max_width: float) -> str:
         lines = self.engine.wrap(text, style, max_width)
