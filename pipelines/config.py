@@ -134,6 +134,10 @@ class GenerateConfig(BaseModel):
     # share of samples drawn as text-free pages (scene `blank`; answers "没有文字")
     no_text: float = Field(0.02, ge=0.0, le=1.0)
     illegible: IllegibleOptions = Field(default_factory=IllegibleOptions)
+    # share of document pages in vertical scripts (CJK, Mongolian) set top to bottom
+    vertical: float = Field(0.0, ge=0.0, le=1.0)
+    # share of printed document pages that get handwriting (margin notes, written paragraphs)
+    handwriting: float = Field(0.0, ge=0.0, le=1.0)
     target_language: str = "en"
     image: ImageOptions = Field(default_factory=ImageOptions)
     dewarp: bool = False

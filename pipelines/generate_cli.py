@@ -58,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tasks", metavar="LIST", help="task mix for the views, e.g. `spotting=1,parsing=2`")
     p.add_argument("--no-text", type=float, metavar="SHARE",
                    help="share of text-free pages (negative samples answered 没有文字), 0..1")
+    p.add_argument("--vertical", type=float, metavar="SHARE",
+                   help="share of CJK/Mongolian document pages set vertically (ttb), 0..1")
+    p.add_argument("--handwriting", type=float, metavar="SHARE",
+                   help="share of document pages that get handwriting (margin notes...), 0..1")
     p.add_argument("--image-format", choices=["jpeg", "png", "webp"], help="image encoding")
     p.add_argument("--quality", type=int, help="jpeg/webp quality 1..100")
     p.add_argument("--shard-rows", type=int, help="rows per shard")
@@ -104,6 +108,8 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "max_failed_fraction": args.max_failed_fraction,
         "resume_check": args.resume_check,
         "no_text": args.no_text,
+        "vertical": args.vertical,
+        "handwriting": args.handwriting,
     }
     if args.validate_judges:
         over["validate_judges"] = [j.strip() for j in args.validate_judges.split(",") if j.strip()]

@@ -140,8 +140,30 @@ def plan_sample(config: dict[str, Any], rng: np.random.Generator) -> dict[str, A
     share = float(config.get("no_text") or 0.0)
     if share > 0 and rng.random() < share:
         scene = "blank"
-    return {"language": language, "scene": scene, "profile": profile,
+    plan = {"language": language, "scene": scene, "profile": profile,
             "width": width, "height": height}
+    for key in ("vertical", "handwriting"):  # page-level style shares, drawn only when asked
+        share = float(config.get(key) or 0.0)
+        if share > 0:
+            plan[key] = bool(rng.random() < share)
+    return plan
+
+
+VERTICAL_SCRIPTS = frozenset({"Hani", "Hans", "Hant", "Jpan", "Kore", "Hang", "Hira", "Kana",
+                              "Mong"})
+HANDWRITING_MIX = 0.25  # a chosen page: margin notes with p 0.5, each paragraph with p 0.25
+
+
+def page_style(plan: dict[str, Any], ctx: WorkerContext) -> dict[str, Any]:
+    """PageSpec knobs from the plan's style draws: vertical setting only for scripts written
+    vertically (a Latin page stays horizontal), handwriting on document pages."""
+    knobs: dict[str, Any] = {}
+    if plan.get("vertical") and plan["scene"] == "document":
+        script = ctx.render_ctx.language(plan["language"]).script
+        knobs["vertical"] = script in VERTICAL_SCRIPTS
+    if plan.get("handwriting") and plan["scene"] == "document":
+        knobs["style_mix"] = HANDWRITING_MIX
+    return knobs
 
 
 class StageClock:
@@ -170,7 +192,7 @@ def make_page(
     warp_rng = child_rng(rng, "warp")
     views_rng = child_rng(rng, "views")
     spec = PageSpec(language=plan["language"], scene=plan["scene"],
-                    width=plan["width"], height=plan["height"])
+                    width=plan["width"], height=plan["height"], **page_style(plan, ctx))
     page = render_page(spec, render_rng, ctx.render_ctx)
     clock.lap("render")
     profiles = config.get("scene_profiles", {}).get(plan["scene"]) or config["profiles"]

@@ -136,6 +136,20 @@ def _statistics(rng: np.random.Generator) -> str:
     return forms[int(rng.integers(len(forms)))]()
 
 
+def sample_inline_formula(rng: np.random.Generator) -> dict[str, str]:
+    """A short expression that sits inside a line of text."""
+    x, n = _pick(rng, _VARS[:4]), _int(rng, 2, 9)
+    forms = (
+        ("algebra", f"{x}^{{{n}}}"), ("algebra", f"\\sqrt{{{n}}}"),
+        ("algebra", f"\\frac{{1}}{{{n}}}"), ("algebra", f"{x}_{{{n}}}"),
+        ("algebra", f"{x} \\leq {n}"), ("statistics", f"{_pick(rng, _GREEK)}^{{2}}"),
+        ("chemistry", f"\\mathrm{{{_pick(rng, _ELEMENTS)}}}_{{{n}}}"),
+        ("calculus", f"f'({x})"), ("algebra", "E = mc^{2}"),
+    )
+    field, latex = forms[int(rng.integers(len(forms)))]
+    return {"field": field, "latex": latex}
+
+
 _SAMPLERS = {"algebra": _algebra, "calculus": _calculus, "chemistry": _chemistry,
              "vectors": _vectors, "statistics": _statistics}
 
@@ -156,7 +170,7 @@ def _parser() -> Any:
 
 
 @functools.lru_cache(maxsize=256)
-def _render_cached(latex: str, fontset: str, size: int) -> np.ndarray:
+def _render_cached(latex: str, fontset: str, size: int) -> tuple[np.ndarray, float]:
     import matplotlib
     from matplotlib.font_manager import FontProperties
 
@@ -168,21 +182,29 @@ def _render_cached(latex: str, fontset: str, size: int) -> np.ndarray:
             raise PolyglyphError(f"formula {latex!r} cannot be drawn: {first}") from None
     mask = np.asarray(result.image, dtype=np.uint8)
     mask.setflags(write=False)
-    return mask
+    return mask, float(mask.shape[0] - result.depth)  # baseline, from the image's top
 
 
 def render_formula(latex: str, fontset: str = "dejavusans", size: int = 32) -> np.ndarray:
     """Coverage mask (H x W uint8, 255 = ink) of `latex` drawn by mathtext, cropped to its ink."""
+    return render_formula_with_baseline(latex, fontset, size)[0]
+
+
+def render_formula_with_baseline(latex: str, fontset: str = "dejavusans",
+                                 size: int = 32) -> tuple[np.ndarray, float]:
+    """The ink-cropped coverage mask and the y of the math baseline inside it (inline math
+    sits on the text's baseline)."""
     if fontset not in FONTSETS:
         raise PolyglyphError(f"unknown formula font set {fontset!r}; choose from "
                              f"{', '.join(FONTSETS)}")
     if not 6 <= int(size) <= 400:
         raise PolyglyphError(f"formula size {size} px out of range 6..400")
-    mask = _render_cached(latex, fontset, int(size))
+    mask, baseline = _render_cached(latex, fontset, int(size))
     rows, cols = np.nonzero(mask)
     if len(rows) == 0:
-        return mask
-    return mask[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]
+        return mask, baseline
+    crop = mask[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]
+    return crop, baseline - float(rows.min())
 
 
 def composite_mask(canvas: np.ndarray, mask: np.ndarray, x: int, y: int,

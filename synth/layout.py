@@ -24,6 +24,9 @@ def even_size(value: float) -> int:
     return int(2 * round(float(value) / 2))
 
 
+HAND_PITCH = 1.3  # handwritten lines: pitch x this, so neighbouring lines never overlap
+
+
 @dataclass
 class PlannedLine:
     text: str
@@ -166,10 +169,16 @@ class DocumentPlanner:
         return out + tail
 
     def _notes(self, y_end: float) -> list[PlannedLine]:
-        """Handwritten margin notes: a few words of the corpus in the widened margin."""
+        """Handwritten margin notes: a few words of the corpus in the widened margin.
+
+        Notes are set top to bottom, each starting below the one before (two notes with close
+        sampled heights used to be drawn on top of each other), and a note ends at a line
+        wider than the margin (one unbreakable word), which would run into the body text."""
         out: list[PlannedLine] = []
         left, _, right, _ = self.r["margins"]
-        for number, note in enumerate(self.r.get("notes", [])):
+        notes = list(enumerate(self.r.get("notes", [])))
+        free_from = {0: 0.0, 2: 0.0}  # per margin: the first y below the notes set so far
+        for number, note in sorted(notes, key=lambda item: (item[1]["y"], item[0])):
             segments = break_segments(clean_text(self.corpus.paragraphs[note["index"]]),
                                       self.code)
             text = "".join(segments[: note["segments"]]).strip()
@@ -177,19 +186,21 @@ class DocumentPlanner:
                 continue
             style = self.style("note", note["hand"])
             ascent, lh = self.line_box(style)
+            lh *= HAND_PITCH
             margin = left if note["side"] == 0 else right
             pad = margin * 0.12
             x0 = pad if note["side"] == 0 else self.width - right + pad
             x1 = x0 + margin - 2 * pad
-            y = note["y"] * self.height
+            y = max(note["y"] * self.height, free_from[note["side"]])
             for line_text in self.engine.wrap(text, style, x1 - x0):
-                if y + lh > y_end:
-                    break
                 adv = self.engine.width(line_text, style)
+                if y + lh > y_end or adv > x1 - x0:
+                    break
                 out.append(PlannedLine(line_text, style, "note", self._x(x0, x1, adv, "start"),
                                        y + ascent, self.r["colours"]["body"], -2 - number, 0,
                                        hand=note["hand"], width=adv))
                 y += lh
+            free_from[note["side"]] = y + lh * 0.5
         return out
 
     def _columns(self, x0: float, x1: float) -> list[tuple[float, float]]:
@@ -210,6 +221,8 @@ class DocumentPlanner:
             role = {"heading": "heading", "list-item": "list-item"}.get(kind, "paragraph")
             style = self.style(role, hand)
             ascent, lh = self.line_box(style)
+            if hand is not None:  # a hand wobbles and slants past the print line box
+                lh *= HAND_PITCH
             text = self.text_of(item)
             hang = 0.0
             if kind == "list-item":
@@ -254,6 +267,8 @@ class DocumentPlanner:
         """Place figure k (formula or chart + caption) centred in the column at y, or at the
         top of the next column; a figure that fits nowhere is left out. Appends the caption
         line to `out` and the placement to `self.placements`."""
+        if figure["kind"] == "inline":
+            return self._inline(k, figure, columns, column, y, y0, y_end, out)
         caption = figure.get("caption")
         style = self.style("caption")
         ascent, lh = self.line_box(style)
@@ -275,6 +290,32 @@ class DocumentPlanner:
                                    y + ascent, self.r["colours"]["body"], -1, column, width=adv))
             y += lh + gap
         return column, y
+
+    def _inline(self, k: int, figure: dict[str, Any], columns: list[tuple[float, float]],
+                column: int, y: float, y0: float, y_end: float,
+                out: list[PlannedLine]) -> tuple[int, float]:
+        """A line of text with inline math: placed at the column's start like a body line;
+        left out when it is wider than the column or no column has room."""
+        from synth.formula import render_formula
+
+        style = self.style("paragraph")
+        ascent, lh = self.line_box(style)
+        mask = render_formula(figure["formula"]["latex"], figure["fontset"], figure["size"])
+        space = self.engine.width(" ", style)
+        width = (self.engine.width(figure["lead"], style) + mask.shape[1] + 2 * space
+                 + self.engine.width(figure["tail"], style))
+        pitch = max(lh, mask.shape[0] * 1.3)
+        if y + pitch > y_end:
+            if column + 1 >= len(columns) or y0 + pitch > y_end:
+                return column, y
+            column, y = column + 1, y0
+        cx0, cx1 = columns[column]
+        if width > cx1 - cx0:
+            return column, y
+        self.placements.append({"figure": k, "x": round(cx0, 1), "y": round(y, 1),
+                                "baseline": round(y + (pitch - lh) / 2 + ascent, 1),
+                                "after_line": len(out), "style_role": "paragraph"})
+        return column, y + pitch + lh * self.r["paragraph_gap"]
 
     def _fit(self, text: str, style: TextStyle, max_width: float) -> str:
         lines = self.engine.wrap(text, style, max_width)

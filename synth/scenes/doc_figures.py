@@ -17,15 +17,24 @@ from typing import Any
 
 import numpy as np
 
-from synth.formula import FONTSETS, composite_mask, render_formula, sample_formula
-from synth.page import Block, Line, Region
+from synth.formula import (
+    FONTSETS,
+    composite_mask,
+    render_formula,
+    render_formula_with_baseline,
+    sample_formula,
+    sample_inline_formula,
+)
+from synth.page import Block, Line, Region, Word, min_area_quad
 from synth.render import RenderContext, pick
 from synth.rng import child_rng
+from synth.scenes import union_box
 from synth.scenes.chart import chart_words, place_chart, sample_chart_record
 from synth.scenes.formula import formula_region
 
 FORMULA_SHARE = 0.3  # pages with display formulas
 CHART_SHARE = 0.2  # pages with a chart or flowchart
+INLINE_SHARE = 0.3  # left-to-right pages with a line of text holding inline math
 
 
 def column_width(record: dict[str, Any]) -> float:
@@ -58,6 +67,13 @@ def sample_figures(rng: np.random.Generator, ctx: RenderContext,
                             "formula": formula, "fontset": fontset, "size": size,
                             "width": int(mask.shape[1]), "height": int(mask.shape[0])})
     words = chart_words(ctx, record["language"])
+    if rng.random() < INLINE_SHARE and record["direction"] == "ltr" and len(words) >= 6:
+        picked = [str(w) for w in rng.permutation(words)[:7]]
+        cut = int(rng.integers(2, 5))
+        figures.append({"kind": "inline", "after": int(rng.integers(0, min(count, 6))),
+                        "formula": sample_inline_formula(rng), "fontset": pick(rng, FONTSETS),
+                        "size": int(record["sizes"]["body"]), "lead": " ".join(picked[:cut]),
+                        "tail": " ".join(picked[cut:])})
     if rng.random() < CHART_SHARE and len(words) >= 6 and width >= 240:
         chart = sample_chart_record(rng, ctx, record["language"], int(width * rng.uniform(0.8, 1)))
         caption = " ".join(str(w) for w in rng.permutation(words)[: int(rng.integers(2, 6))])
@@ -73,6 +89,8 @@ def draw_figure(canvas: np.ndarray, ctx: RenderContext, record: dict[str, Any],
     """Draw one placed figure; returns its lines (chart texts), its region and its block."""
     figure = record["figures"][placement["figure"]]
     x, y = int(round(placement["x"])), int(round(placement["y"]))
+    if figure["kind"] == "inline":
+        return _inline_line(canvas, ctx, record, figure, placement, first_line)
     if figure["kind"] == "formula":
         latex = figure["formula"]["latex"]
         mask = render_formula(latex, figure["fontset"], int(figure["size"]))
@@ -83,6 +101,45 @@ def draw_figure(canvas: np.ndarray, ctx: RenderContext, record: dict[str, Any],
     lines, region, block = place_chart(canvas, ctx, record["language"], figure["chart"], (x, y),
                                        first_line)
     return lines, [region], block
+
+
+def _inline_line(canvas: np.ndarray, ctx: RenderContext, record: dict[str, Any],
+                 figure: dict[str, Any], placement: dict[str, Any], first_line: int
+                 ) -> tuple[list[Line], list[Region], Block]:
+    """`lead $latex$ tail` on one baseline: text by the text engine, math by mathtext. The line's
+    text is exactly that (the math as its LaTeX between dollars), its words the lead words, the
+    math and the tail words."""
+    from synth.layout import DocumentPlanner
+
+    style = DocumentPlanner(record, ctx, record["width"], record["height"]).style("paragraph")
+    colour = record["colours"]["body"]
+    latex = figure["formula"]["latex"]
+    mask, baseline = render_formula_with_baseline(latex, figure["fontset"], int(figure["size"]))
+    x, base = float(placement["x"]), float(placement["baseline"])
+    space = ctx.engine.width(" ", style)
+    parts: list[Line] = []
+    lead = ctx.engine.layout_line(figure["lead"], style)
+    parts.append(ctx.engine.line_label(lead, ctx.engine.draw_line(canvas, lead, (x, base),
+                                                                  colour=colour)))
+    mx = int(round(x + lead.advance + space))
+    polygon = composite_mask(canvas, mask, mx, int(round(base - baseline)), colour)
+    tail = ctx.engine.layout_line(figure["tail"], style)
+    tx = mx + mask.shape[1] + space
+    parts.append(ctx.engine.line_label(tail, ctx.engine.draw_line(canvas, tail, (tx, base),
+                                                                  colour=colour)))
+    math_word = Word(text=f"${latex}$", polygon=polygon, line_index=first_line)
+    words = [*parts[0].words, math_word, *parts[1].words]
+    for word in words:
+        word.line_index = first_line
+    outline = union_box([parts[0].polygon, polygon, parts[1].polygon])
+    line = Line(text=f"{figure['lead']} ${latex}$ {figure['tail']}", polygon=outline,
+                quad=min_area_quad(outline), language=parts[0].language, script=parts[0].script,
+                direction="ltr", font=parts[0].font, font_family=parts[0].font_family,
+                role="paragraph", size=parts[0].size, words=words)
+    region = formula_region(latex, figure["formula"]["field"], figure["fontset"],
+                            int(figure["size"]), polygon, display=False)
+    block = Block(role="paragraph", polygon=outline, line_indices=[first_line], text=line.text)
+    return [line], [region], block
 
 
 def interleave(canvas: np.ndarray, ctx: RenderContext, record: dict[str, Any],
