@@ -17,7 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("pipelines.generate_cli", "Generate a dataset of Parquet shards"),
     "variants": ("pipelines.variants", "Warp an existing labelled benchmark into variants"),
     "inspect": ("pipelines.inspect", "Draw one row of a dataset with its polygons"),
-    "validate": ("qa_factory.validate_cli", "Cross-validate task views with OCR/VLM judges"),
+    "validate": ("pipelines.validate_cli", "Cross-validate task views with OCR/VLM judges"),
 }
 
 

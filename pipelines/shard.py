@@ -12,10 +12,12 @@ import re
 import resource
 import socket
 import sys
+import tempfile
 import time
 import traceback
 from collections import Counter
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,10 +25,11 @@ import pyarrow as pa
 
 from pipelines.errors import PolyglyphError
 
-from .output import Output, sha256, shard_name, table_bytes
+from .output import Output, shard_name
 from .provenance import build_digest
-from .rows import rows_to_table
+from .rows import SCHEMA, rows_to_table
 from .sample import StageClock, make_row, worker_context
+from .writers import PARQUET
 
 FAIL_ENV = "POLYGLYPH_TEST_FAIL_INDICES"
 """Test hook: comma-separated sample indices whose making raises, to exercise failure reports."""
@@ -110,44 +113,46 @@ def make_shard(
     context_seconds = time.perf_counter() - started  # > 0 only on a worker's first shard
     clock = StageClock()
     rows: list[dict[str, Any]] = []
-    batches: list[pa.Table] = []
     counted: list[dict[str, str]] = []
     failures: list[dict[str, Any]] = []
-    for index in range(job.start, job.stop):
-        try:
-            _maybe_fail_for_test(index)
-            rows.append(make_row(config, index, ctx, clock))
-            if len(rows) == ARROW_BATCH_ROWS:
-                batches.append(_to_arrow(rows, counted))
-                rows = []
-                clock.lap("parquet")
-        except PolyglyphError:
-            raise
-        except Exception as exc:  # one bad sample must not sink a long run; it is reported
-            failures.append(_failure(index, exc))
-        if on_row is not None:
-            on_row()
-        if index == job.start + job.rows // 2:
-            _maybe_crash_for_test()
-        clock.lap("failed" if failures and failures[-1]["index"] == index else "other")
-    if rows or not batches:
-        batches.append(_to_arrow(rows, counted))
-    table = combine_batches(batches)
-    if config.get("validate_judges"):
-        table = _validate_inline(table, config["validate_judges"])
-        clock.lap("validate")
-    data = table_bytes(table)
-    clock.lap("parquet")
-    Output(out_target).write_atomic(job.name, data)
-    clock.lap("write")
+    out = Output(out_target)
+    judges = config.get("validate_judges")
+    with tempfile.TemporaryDirectory(prefix="polyglyph-stage-") if judges else nullcontext() as stage:
+        # with inline validation the rows go to a local staging file first: which rows are kept
+        # is chosen over the whole shard, so the final file is written in a second pass
+        shard = PARQUET.open(Output(stage) if stage else out, job.name, SCHEMA)
+        with shard:
+            for index in range(job.start, job.stop):
+                try:
+                    _maybe_fail_for_test(index)
+                    rows.append(make_row(config, index, ctx, clock))
+                    if len(rows) == ARROW_BATCH_ROWS:
+                        shard.add(_to_arrow(rows, counted))
+                        rows = []
+                        clock.lap("parquet")
+                except PolyglyphError:
+                    raise
+                except Exception as exc:  # one bad sample must not sink a long run; reported
+                    failures.append(_failure(index, exc))
+                if on_row is not None:
+                    on_row()
+                if index == job.start + job.rows // 2:
+                    _maybe_crash_for_test()
+                clock.lap("failed" if failures and failures[-1]["index"] == index else "other")
+            shard.add(_to_arrow(rows, counted))
+            written = shard.close()
+        clock.lap("parquet")
+        if stage:
+            written = _validate_inline(Output(stage), job.name, out, judges)
+            clock.lap("validate")
     return {
         "index": job.index,
         "file": job.name,
         "first_index": job.start,
         "rows": len(counted),
         "planned_rows": job.rows,
-        "bytes": len(data),
-        "sha256": sha256(data),
+        "bytes": written.bytes,
+        "sha256": written.sha256,
         "seconds": round(time.perf_counter() - started, 3),
         "build": build_digest(tuple(config["font_dirs"])),
         "stats": count_stats(counted),
@@ -283,23 +288,20 @@ ARROW_BATCH_ROWS = 2
 shards; conversion plus Parquet 3.1-3.3 CPU ms/row either way."""
 
 
-def combine_batches(batches: list[pa.Table]) -> pa.Table:
-    """One chunk per column: Parquet pages follow Arrow chunks, so the bytes must not depend
-    on how the rows were batched."""
-    return pa.concat_tables(batches).combine_chunks()
-
-
-def _validate_inline(table: pa.Table, judge_names: list[str]) -> pa.Table:
-    """The same cross-validation as `polyglyph validate`, run on the shard before it is written."""
+def _validate_inline(stage: Output, name: str, out: Output, judge_names: list[str]) -> Any:
+    """The same cross-validation as `polyglyph validate`, from the staged shard to its final
+    file (rows streamed, never the whole shard in memory)."""
     from tqdm import tqdm
 
     from qa_factory.judges import get_judge
     from qa_factory.validate import ValidationRules
-    from qa_factory.validate_cli import validate_table
 
-    judges = [get_judge(name) for name in judge_names]
-    table, _ = validate_table(table, judges, ValidationRules(), 8, tqdm(disable=True))
-    return table
+    from .validate_cli import validate_parquet
+
+    judges = [get_judge(judge) for judge in judge_names]
+    written, _ = validate_parquet(stage.open_parquet(name), out, name, judges, ValidationRules(),
+                                  8, tqdm(disable=True), schema=SCHEMA)
+    return written
 
 
 def _to_arrow(rows: list[dict[str, Any]], counted: list[dict[str, str]]) -> pa.Table:

@@ -25,12 +25,21 @@ from pipelines.errors import PolyglyphError
 from synth.rng import child_rng, sample_rng, sample_seed
 from warping.profiles import load_profile
 
-from .output import Output, run_lock, sha256, table_bytes
+from .output import Output, run_lock
 from .provenance import build_digest
 from .readers import READERS, Problem, SourceItem, item_page
-from .rows import page_to_row, rows_to_table
+from .rows import SCHEMA, page_to_row, rows_to_table
 from .run import MANIFEST, STATS, now, polyglyph_version, read_manifest, resume_plan, write_json
-from .shard import ShardJob, count_stats, counts_from_file, manifest_entry, plan_shards
+from .shard import (
+    ARROW_BATCH_ROWS,
+    STAT_KEYS,
+    ShardJob,
+    count_stats,
+    counts_from_file,
+    manifest_entry,
+    plan_shards,
+)
+from .writers import PARQUET
 
 PROBLEMS = "problems.json"
 EXPECTED = {
@@ -219,33 +228,40 @@ def variant_shard(shared: tuple[list[tuple[SourceItem, int]], dict[str, Any], di
     pairs, cfg, profile = shared
     started = time.perf_counter()
     rows: list[dict[str, Any]] = []
+    counted: list[dict[str, Any]] = []
     problems: list[dict[str, str]] = []
     cache: dict[str, Any] = {}
     bad: set[str] = set()
-    for index in range(job.start, job.stop):
-        item, copy = pairs[index]
-        on_row()
-        if item.key in bad:
-            continue
-        page = cache.get(item.key)
-        if page is None:
-            try:
-                page = cache[item.key] = item_page(item)
-            except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
-                bad.add(item.key)
-                problems.append({"file": item.key,
-                                 "problem": f"unreadable image skipped: {_first(exc)}"})
+    with PARQUET.open(Output(target), job.name, SCHEMA) as shard:
+        for index in range(job.start, job.stop):
+            item, copy = pairs[index]
+            on_row()
+            if item.key in bad:
                 continue
-        try:
-            rows.append(make_variant_row(page, item, copy, index, cfg, profile))
-        except Exception as exc:  # a warp failure on one image is reported, the run goes on
-            problems.append({"file": f"{item.key}#copy{copy}",
-                             "problem": f"warp failed, skipped: {_first(exc)}"})
-    data = table_bytes(rows_to_table(rows))
-    Output(target).write_atomic(job.name, data)
-    return {"index": job.index, "file": job.name, "first_index": job.start, "rows": len(rows),
-            "planned_rows": job.rows, "bytes": len(data), "sha256": sha256(data),
-            "seconds": round(time.perf_counter() - started, 3), "stats": count_stats(rows),
+            page = cache.get(item.key)
+            if page is None:
+                try:
+                    page = cache[item.key] = item_page(item)
+                except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
+                    bad.add(item.key)
+                    problems.append({"file": item.key,
+                                     "problem": f"unreadable image skipped: {_first(exc)}"})
+                    continue
+            try:
+                rows.append(make_variant_row(page, item, copy, index, cfg, profile))
+            except Exception as exc:  # a warp failure on one image is reported, the run goes on
+                problems.append({"file": f"{item.key}#copy{copy}",
+                                 "problem": f"warp failed, skipped: {_first(exc)}"})
+            if len(rows) == ARROW_BATCH_ROWS:
+                counted.extend({key: row[key] for key in STAT_KEYS} for row in rows)
+                shard.add(rows_to_table(rows))
+                rows = []
+        counted.extend({key: row[key] for key in STAT_KEYS} for row in rows)
+        shard.add(rows_to_table(rows))
+        written = shard.close()
+    return {"index": job.index, "file": job.name, "first_index": job.start, "rows": written.rows,
+            "planned_rows": job.rows, "bytes": written.bytes, "sha256": written.sha256,
+            "seconds": round(time.perf_counter() - started, 3), "stats": count_stats(counted),
             "problems": problems, "failures": [], "build": build_digest(())}
 
 

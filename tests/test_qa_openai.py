@@ -243,8 +243,8 @@ def test_failed_judge_leaves_views_unvalidated_and_nothing_lost(page) -> None:
 
 
 def _write_shards(folder: Path, groups: list[list[int]]) -> None:
-    from pipelines.output import table_bytes
     from pipelines.rows import page_to_row, rows_to_table
+    from pipelines.writers import table_bytes
     from qa_factory.markdown import page_markdown
 
     pages = [
@@ -277,7 +277,7 @@ def _write_shards(folder: Path, groups: list[list[int]]) -> None:
 def test_validate_cli_writes_columns_resumes_and_never_writes_the_key(
     server, keyed, tmp_path
 ) -> None:
-    from qa_factory.validate_cli import main
+    from pipelines.validate_cli import main
 
     base, _ = server
     source, out = tmp_path / "in", tmp_path / "out"
@@ -336,7 +336,7 @@ def test_validate_cli_writes_columns_resumes_and_never_writes_the_key(
 
 
 def test_validate_cli_finishes_with_a_dead_endpoint(tmp_path) -> None:
-    from qa_factory.validate_cli import main
+    from pipelines.validate_cli import main
 
     source, out = tmp_path / "in", tmp_path / "out"
     _write_shards(source, [[1]])
@@ -363,7 +363,7 @@ def test_validate_cli_finishes_with_a_dead_endpoint(tmp_path) -> None:
 
 
 def test_validate_cli_user_errors(tmp_path) -> None:
-    from qa_factory.validate_cli import main
+    from pipelines.validate_cli import main
 
     (tmp_path / "empty").mkdir()
     with pytest.raises(PolyglyphError, match="no part-"):
@@ -378,7 +378,7 @@ def test_validate_cli_user_errors(tmp_path) -> None:
 
 def test_loads_with_datasets_after_validation(tmp_path) -> None:
     datasets = pytest.importorskip("datasets")
-    from qa_factory.validate_cli import main
+    from pipelines.validate_cli import main
 
     _write_shards(tmp_path / "in", [[0, 2]])
     assert (

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import io
 import json
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,10 @@ from qa_factory.validate import (
     validate_pages,
 )
 from synth.rng import child_rng, sample_rng
+
+from .output import Output
+from .rows import row_to_page
+from .writers import PARQUET, ROW_GROUP_ROWS, Writer, WrittenShard
 
 MANIFEST = "manifest.json"
 STATS = "stats.json"
@@ -113,12 +117,14 @@ def settings_hash(judges: list[Judge], rules: ValidationRules) -> str:
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
 
 
-def with_added_schema(table: pa.Table) -> pa.Table:
-    """Drop old validation columns, keep the `huggingface` metadata in step with the columns."""
-    for name, _, _ in ADDED_COLUMNS:
-        if name in table.column_names:
-            table = table.drop_columns([name])
-    return table
+def validated_schema(schema: pa.Schema) -> pa.Schema:
+    """The input schema without old validation columns, with the added ones at the end, and
+    the `huggingface` metadata in step with the columns."""
+    added = {name for name, _, _ in ADDED_COLUMNS}
+    fields = [f for f in schema if f.name not in added]
+    fields += [pa.field(name, arrow_type) for name, arrow_type, _ in ADDED_COLUMNS]
+    out = pa.schema(fields, metadata=schema.metadata)
+    return out.with_metadata(_hf_metadata(out))
 
 
 def _hf_metadata(schema: pa.Schema) -> dict[bytes, bytes]:
@@ -135,15 +141,25 @@ def _hf_metadata(schema: pa.Schema) -> dict[bytes, bytes]:
     return metadata
 
 
-def validate_table(
-    table: pa.Table, judges: list[Judge], rules: ValidationRules, batch_rows: int, bar: tqdm
-) -> tuple[pa.Table, dict[str, int]]:
-    from pipelines.rows import row_to_page
+def _row_batches(source: pq.ParquetFile, batch_rows: int) -> Iterator[list[dict[str, Any]]]:
+    """Rows as Python dicts, `batch_rows` at a time across row groups: never a whole shard."""
+    rows: list[dict[str, Any]] = []
+    for batch in source.iter_batches(batch_size=max(1, batch_rows)):
+        rows.extend(batch.to_pylist())
+        while len(rows) >= batch_rows:
+            yield rows[:batch_rows]
+            rows = rows[batch_rows:]
+    if rows:
+        yield rows
 
-    table = with_added_schema(table)
+
+def judge_rows(
+    source: pq.ParquetFile, judges: list[Judge], rules: ValidationRules, batch_rows: int,
+    bar: tqdm,
+) -> list[dict[str, Any]]:
+    """First pass: every row's validation result (small records; the rows are not kept)."""
     results: list[dict[str, Any]] = []
-    for start in range(0, table.num_rows, max(1, batch_rows)):
-        rows = table.slice(start, batch_rows).to_pylist()
+    for rows in _row_batches(source, batch_rows):
         items = []
         for row in rows:
             try:
@@ -156,26 +172,47 @@ def validate_table(
             items.append((page, row.get("tasks") or [], rng))
         results.extend(validate_pages(items, judges, rules))
         bar.update(len(rows))
+    return results
+
+
+def validate_parquet(
+    source: pq.ParquetFile, out: Output, name: str, judges: list[Judge], rules: ValidationRules,
+    batch_rows: int, bar: tqdm, writer: Writer = PARQUET, schema: pa.Schema | None = None,
+) -> tuple[WrittenShard, dict[str, int]]:
+    """Validate one shard file into `out/name`: judge every row (first pass), choose the kept
+    rows over the whole shard (the hard-row share is per shard), then stream the rows again
+    with the added columns into the shard writer (second pass). Memory: one batch of rows.
+
+    `schema` is the rows' own schema when the caller has it (inline validation): a schema read
+    back from Parquet names list items `element`, not `item` as Arrow made them."""
+    results = judge_rows(source, judges, rules, batch_rows, bar)
     statuses = [r["status"] for r in results]
     keep = select_kept(statuses, [r["difficulty"] for r in results], rules.hard_share)
-    columns = {
-        "validation": pa.array([row_columns(r)["validation"] for r in results], pa.string()),
-        "difficulty": pa.array([r["difficulty"] for r in results], pa.float64()),
-        "agreement": pa.array([r["agreement"] for r in results], pa.float64()),
-        "status": pa.array(statuses, pa.string()),
-        "keep": pa.array(keep, pa.bool_()),
+    added = {
+        "validation": [row_columns(r)["validation"] for r in results],
+        "difficulty": [r["difficulty"] for r in results],
+        "agreement": [r["agreement"] for r in results],
+        "status": statuses,
+        "keep": keep,
     }
-    for name, arrow_type, _ in ADDED_COLUMNS:
-        table = table.append_column(pa.field(name, arrow_type), columns[name])
-    table = table.replace_schema_metadata(_hf_metadata(table.schema))
+    drop = [n for n, _, _ in ADDED_COLUMNS if n in source.schema_arrow.names]
+    shard = writer.open(out, name, validated_schema(schema or source.schema_arrow))
+    with shard:
+        done = 0
+        for batch in source.iter_batches(batch_size=ROW_GROUP_ROWS):
+            table = pa.Table.from_batches([batch]).drop_columns(drop)
+            for column, arrow_type, _ in ADDED_COLUMNS:
+                values = pa.array(added[column][done:done + batch.num_rows], arrow_type)
+                table = table.append_column(pa.field(column, arrow_type), values)
+            shard.add(table)
+            done += batch.num_rows
+        written = shard.close()
     counts = dict(sorted(Counter(statuses).items()))
     counts["kept"] = sum(keep)
-    return table, counts
+    return written, counts
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pipelines.output import Output, sha256, table_bytes
-
     args = build_parser().parse_args(argv)
     source = Output(args.input)
     if source.is_local and not source.root.is_dir():
@@ -248,20 +285,19 @@ def main(argv: list[str] | None = None) -> int:
         for name, input_hash in pending:
             started = time.perf_counter()
             try:
-                table = pq.read_table(io.BytesIO(source.read_bytes(name)))
+                table = source.open_parquet(name)
             except (OSError, pa.ArrowInvalid) as exc:
                 raise PolyglyphError(
                     f"{source.path(name)} is not a readable Parquet shard: {exc}"
                 ) from None
-            validated, counts = validate_table(table, judges, rules, args.batch_rows, bar)
-            data = table_bytes(validated)
-            out.write_atomic(name, data)
+            written, counts = validate_parquet(table, out, name, judges, rules, args.batch_rows,
+                                               bar)
             entries[name] = {
                 "index": int(name.split("-")[1].split(".")[0]),
                 "file": name,
-                "rows": validated.num_rows,
-                "bytes": len(data),
-                "sha256": sha256(data),
+                "rows": written.rows,
+                "bytes": written.bytes,
+                "sha256": written.sha256,
                 "input_sha256": input_hash,
                 "status": counts,
                 "seconds": round(time.perf_counter() - started, 3),
