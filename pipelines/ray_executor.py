@@ -17,13 +17,10 @@ from tqdm import tqdm
 
 from pipelines.errors import PolyglyphError
 
-from .shard import ShardJob
+from .driver import ShardFn, ShardJob
 
 POLL_SECONDS = 0.5
 MAX_RETRIES = 3
-
-ShardFn = Callable[[Any, ShardJob, str, Callable[[], None]], dict[str, Any]]
-"""(shared inputs, job, output target, on_row) -> result entry of the written shard."""
 
 
 class _Progress:

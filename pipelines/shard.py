@@ -25,7 +25,8 @@ import pyarrow as pa
 
 from pipelines.errors import PolyglyphError
 
-from .output import Output, shard_name
+from .driver import ShardJob
+from .output import Output
 from .provenance import build_digest
 from .rows import SCHEMA, rows_to_table
 from .sample import StageClock, make_row, worker_context
@@ -39,29 +40,6 @@ CRASH_ENV = "POLYGLYPH_TEST_CRASH_MARKER"
 (os._exit) mid-shard, once; the retried task finds the marker and completes."""
 
 
-@dataclass(frozen=True)
-class ShardJob:
-    index: int
-    start: int
-    stop: int
-
-    @property
-    def rows(self) -> int:
-        return self.stop - self.start
-
-    @property
-    def name(self) -> str:
-        return shard_name(self.index)
-
-
-def plan_shards(num: int, shard_rows: int) -> list[ShardJob]:
-    """Shard k holds sample indices [k*R, min((k+1)*R, num))."""
-    return [
-        ShardJob(k, start, min(start + shard_rows, num))
-        for k, start in enumerate(range(0, num, shard_rows))
-    ]
-
-
 def count_stats(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     return {
         key: dict(sorted(Counter(str(r[key]) for r in rows).items()))
@@ -69,22 +47,7 @@ def count_stats(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     }
 
 
-MANIFEST_FAILURES = 20
-WORKER_KEYS = ("cpu_seconds", "context_seconds", "peak_rss_mib", "memory_mib", "nice", "worker",
-               "span", "rss_at_first_shard_mib", "thread_cpu_seconds", "involuntary_switches")
-"""Per-shard measurements of the worker process that made it (stats.json, not the manifest)."""
 STAT_KEYS = ("language", "script", "scene", "profile")
-
-
-def manifest_entry(entry: dict[str, Any]) -> dict[str, Any]:
-    """What the manifest keeps of a shard result: small and fixed-size, because the manifest is
-    rewritten after every shard (counts by language alone can hold hundreds of keys)."""
-    lean = {k: v for k, v in entry.items()
-            if k not in ("stats", "stage_seconds", "failures", "problems", *WORKER_KEYS)}
-    failures = entry.get("failures", [])
-    lean["failed"] = len(failures)
-    lean["failures"] = failures[:MANIFEST_FAILURES]
-    return lean
 
 
 def counts_from_file(out: Output, name: str) -> dict[str, dict[str, int]]:
@@ -291,8 +254,6 @@ shards; conversion plus Parquet 3.1-3.3 CPU ms/row either way."""
 def _validate_inline(stage: Output, name: str, out: Output, judge_names: list[str]) -> Any:
     """The same cross-validation as `polyglyph validate`, from the staged shard to its final
     file (rows streamed, never the whole shard in memory)."""
-    from tqdm import tqdm
-
     from qa_factory.judges import get_judge
     from qa_factory.validate import ValidationRules
 
@@ -300,7 +261,7 @@ def _validate_inline(stage: Output, name: str, out: Output, judge_names: list[st
 
     judges = [get_judge(judge) for judge in judge_names]
     written, _ = validate_parquet(stage.open_parquet(name), out, name, judges, ValidationRules(),
-                                  8, tqdm(disable=True), schema=SCHEMA)
+                                  8, lambda rows: None, schema=SCHEMA)
     return written
 
 

@@ -12,17 +12,17 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
-from tqdm import tqdm
 
 from pipelines.errors import PolyglyphError
 from qa_factory.judges import Judge, get_judge
@@ -35,12 +35,23 @@ from qa_factory.validate import (
 )
 from synth.rng import child_rng, sample_rng
 
+from .driver import (
+    MANIFEST,
+    STATS,
+    Run,
+    ShardJob,
+    drive,
+    local_executor,
+    now,
+    open_output,
+    part_names,
+    read_json,
+    write_json,
+)
 from .output import Output
 from .rows import row_to_page
 from .writers import PARQUET, ROW_GROUP_ROWS, Writer, WrittenShard
 
-MANIFEST = "manifest.json"
-STATS = "stats.json"
 ADDED_COLUMNS: list[tuple[str, pa.DataType, dict[str, str]]] = [
     ("validation", pa.string(), {"dtype": "string", "_type": "Value"}),
     ("difficulty", pa.float64(), {"dtype": "float64", "_type": "Value"}),
@@ -155,7 +166,7 @@ def _row_batches(source: pq.ParquetFile, batch_rows: int) -> Iterator[list[dict[
 
 def judge_rows(
     source: pq.ParquetFile, judges: list[Judge], rules: ValidationRules, batch_rows: int,
-    bar: tqdm,
+    on_rows: Callable[[int], None],
 ) -> list[dict[str, Any]]:
     """First pass: every row's validation result (small records; the rows are not kept)."""
     results: list[dict[str, Any]] = []
@@ -171,13 +182,14 @@ def judge_rows(
             rng = child_rng(sample_rng(int(row.get("seed") or 0)), "validate")
             items.append((page, row.get("tasks") or [], rng))
         results.extend(validate_pages(items, judges, rules))
-        bar.update(len(rows))
+        on_rows(len(rows))
     return results
 
 
 def validate_parquet(
     source: pq.ParquetFile, out: Output, name: str, judges: list[Judge], rules: ValidationRules,
-    batch_rows: int, bar: tqdm, writer: Writer = PARQUET, schema: pa.Schema | None = None,
+    batch_rows: int, on_rows: Callable[[int], None], writer: Writer = PARQUET,
+    schema: pa.Schema | None = None,
 ) -> tuple[WrittenShard, dict[str, int]]:
     """Validate one shard file into `out/name`: judge every row (first pass), choose the kept
     rows over the whole shard (the hard-row share is per shard), then stream the rows again
@@ -185,7 +197,7 @@ def validate_parquet(
 
     `schema` is the rows' own schema when the caller has it (inline validation): a schema read
     back from Parquet names list items `element`, not `item` as Arrow made them."""
-    results = judge_rows(source, judges, rules, batch_rows, bar)
+    results = judge_rows(source, judges, rules, batch_rows, on_rows)
     statuses = [r["status"] for r in results]
     keep = select_kept(statuses, [r["difficulty"] for r in results], rules.hard_share)
     added = {
@@ -217,112 +229,117 @@ def main(argv: list[str] | None = None) -> int:
     source = Output(args.input)
     if source.is_local and not source.root.is_dir():
         raise PolyglyphError(f"--input {args.input} is not a directory")
-    parts = [n for n in source.list_names() if n.startswith("part-") and n.endswith(".parquet")]
+    parts = part_names(source)
     if not parts:
         raise PolyglyphError(f"--input {args.input} holds no part-*.parquet shards")
-    out = Output(args.out)
-    if source.is_local and out.is_local and out.root.resolve() == source.root.resolve():
+    target = Output(args.out)
+    if source.is_local and target.is_local and target.root.resolve() == source.root.resolve():
         raise PolyglyphError(
             "--out must differ from --input (shards are rewritten with new columns)"
         )
     rules = load_rules(args)
     judges = build_judges(args)
+    with open_output(args.out) as out:
+        return _validate(args, source, parts, judges, rules, out)
+
+
+def _validate(args: argparse.Namespace, source: Output, parts: list[str], judges: list[Judge],
+              rules: ValidationRules, out: Output) -> int:
     settings = settings_hash(judges, rules)
-    out.prepare()
-    out.remove_stale_tmp()
-    input_manifest = json.loads(source.read_bytes(MANIFEST)) if source.exists(MANIFEST) else {}
-    previous = json.loads(out.read_bytes(MANIFEST)) if out.exists(MANIFEST) else {}
+    input_manifest = read_json(source, MANIFEST) or {}
+    previous = read_json(out, MANIFEST) or {}
     done = {
         e["file"]: e
         for e in previous.get("shards", [])
         if previous.get("validation", {}).get("settings_hash") == settings
     }
-    manifest = {
-        **{k: v for k, v in input_manifest.items() if k != "shards"},
-        "validation": {
-            "input": args.input,
-            "judges": [j.settings() for j in judges],
-            "rules": rules_record(rules),
-            "settings_hash": settings,
-            "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "finished_at": None,
-            "complete": False,
-        },
-        "shards": [],
-    }
-    entries: dict[str, dict[str, Any]] = {}
-    pending = []
-    for name in parts:
-        input_hash = source.file_sha256(name)
+    jobs, input_hashes, kept = [], {}, {}
+    for index, name in zip(_indices(parts), parts, strict=True):
+        try:
+            rows = source.open_parquet(name).metadata.num_rows
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise PolyglyphError(
+                f"{source.path(name)} is not a readable Parquet shard: {exc}"
+            ) from None
+        job = ShardJob(index, 0, rows, file=name)
+        jobs.append(job)
+        input_hashes[name] = source.file_sha256(name)
         entry = done.get(name)
-        if (
-            entry
-            and entry.get("input_sha256") == input_hash
-            and out.file_sha256(name) == entry.get("sha256")
-        ):
-            entries[name] = entry
-        else:
-            pending.append((name, input_hash))
-    total_rows = 0
-    for name, _ in pending:
-        total_rows += source.open_parquet(name).metadata.num_rows
-    bar = tqdm(
-        total=total_rows,
-        unit="row",
-        desc="validate",
-        file=sys.stderr,
-        disable=args.no_progress,
-        mininterval=0.5,
-    )
-
-    def write_manifest() -> None:
-        manifest["shards"] = [entries[n] for n in sorted(entries)]
-        out.write_atomic(
-            MANIFEST, (json.dumps(manifest, indent=1, ensure_ascii=False) + "\n").encode()
-        )
-
-    try:
-        for name, input_hash in pending:
-            started = time.perf_counter()
-            try:
-                table = source.open_parquet(name)
-            except (OSError, pa.ArrowInvalid) as exc:
-                raise PolyglyphError(
-                    f"{source.path(name)} is not a readable Parquet shard: {exc}"
-                ) from None
-            written, counts = validate_parquet(table, out, name, judges, rules, args.batch_rows,
-                                               bar)
-            entries[name] = {
-                "index": int(name.split("-")[1].split(".")[0]),
-                "file": name,
-                "rows": written.rows,
-                "bytes": written.bytes,
-                "sha256": written.sha256,
-                "input_sha256": input_hash,
-                "status": counts,
-                "seconds": round(time.perf_counter() - started, 3),
-            }
-            write_manifest()
-    finally:
-        bar.close()
-    manifest["validation"]["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    manifest["validation"]["complete"] = True
-    write_manifest()
-    totals: Counter[str] = Counter()
-    for entry in entries.values():
-        totals.update(entry["status"])
-    stats = json.loads(source.read_bytes(STATS)) if source.exists(STATS) else {}
-    stats["validation"] = {
-        "rows": dict(sorted(totals.items())),
-        "judges": manifest["validation"]["judges"],
+        if (entry and entry.get("input_sha256") == input_hashes[name]
+                and out.file_sha256(name) == entry.get("sha256")):
+            kept[index] = {**entry, "index": index}
+    validation = {
+        "input": args.input,
+        "judges": [j.settings() for j in judges],
+        "rules": rules_record(rules),
+        "settings_hash": settings,
+        "started_at": now(),
+        "finished_at": None,
+        "complete": False,
     }
-    out.write_atomic(STATS, (json.dumps(stats, indent=1, ensure_ascii=False) + "\n").encode())
+    header = {k: v for k, v in input_manifest.items()
+              if k not in ("shards", "format", "polyglyph_version", "started_at", "finished_at",
+                           "complete")}
+    run = Run(out, {**header, "validation": validation}, jobs, kept, desc="validate",
+              unit="row", lean=dict)
+    shared = (source.target, judges, rules, args.batch_rows, input_hashes)
+    drive(run, local_executor(validate_shard, shared, out.target),
+          progress=not args.no_progress)
+    validation.update(finished_at=now(), complete=True)
+    write_json(out, MANIFEST, run.manifest)
+    totals: Counter[str] = Counter()
+    for entry in run.manifest["shards"]:
+        totals.update(entry["status"])
+    stats = read_json(source, STATS) or {}
+    stats["validation"] = {"rows": dict(sorted(totals.items())), "judges": validation["judges"]}
+    write_json(out, STATS, stats)
     print(
-        f"validated {len(pending)} shard(s), skipped {len(entries) - len(pending)} already done; rows: "
-        + ", ".join(f"{k} {v}" for k, v in sorted(totals.items())),
+        f"validated {len(run.made)} shard(s), skipped {len(run.manifest['shards']) - len(run.made)}"
+        " already done; rows: " + ", ".join(f"{k} {v}" for k, v in sorted(totals.items())),
         file=sys.stderr,
     )
     return 0
+
+
+def _indices(parts: list[str]) -> list[int]:
+    """Shard indices from `part-NNNNN.parquet` names; positions when names are other."""
+    found = [re.fullmatch(r"part-(\d+)\.parquet", name) for name in parts]
+    numbers = [int(m[1]) for m in found if m]
+    if len(numbers) == len(parts) and len(set(numbers)) == len(numbers):
+        return numbers
+    return list(range(len(parts)))
+
+
+def validate_shard(
+    shared: tuple[str, list[Judge], ValidationRules, int, dict[str, str | None]],
+    job: ShardJob, target: str, on_row: Callable[[], None],
+) -> dict[str, Any]:
+    """Validate one input shard into the same name under `target`; its manifest entry."""
+    source_target, judges, rules, batch_rows, input_hashes = shared
+    started = time.perf_counter()
+    source = Output(source_target)
+    try:
+        shard = source.open_parquet(job.name)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise PolyglyphError(f"{source.path(job.name)} is not a readable Parquet shard: {exc}"
+                             ) from None
+
+    def on_rows(count: int) -> None:
+        for _ in range(count):
+            on_row()
+
+    written, counts = validate_parquet(shard, Output(target), job.name, judges, rules,
+                                       batch_rows, on_rows)
+    return {
+        "index": job.index,
+        "file": job.name,
+        "rows": written.rows,
+        "bytes": written.bytes,
+        "sha256": written.sha256,
+        "input_sha256": input_hashes[job.name],
+        "status": counts,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
 
 
 if __name__ == "__main__":
