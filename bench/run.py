@@ -70,7 +70,9 @@ def generate_seconds(
            "--seed", "7", "--quiet", *extra]
     t0 = time.perf_counter()
     with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+        # the memory split by kind (smaps) is opt-in telemetry: the benchmarks report it
+        env = {**os.environ, "POLYGLYPH_MEMORY_TELEMETRY": "1"}
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         elapsed = time.perf_counter() - t0

@@ -42,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"polyglyph: unknown command {name!r}; choose from {', '.join(COMMANDS)}", file=sys.stderr)
         return 2
     from pipelines.errors import PolyglyphError
+    from pipelines.worker_setup import apply_process_env
 
+    apply_process_env()  # before any subcommand imports pyarrow
     try:
         module = importlib.import_module(COMMANDS[name][0])
         return int(module.main(argv[1:]) or 0)

@@ -250,6 +250,9 @@ def local_executor(fn: ShardFn, shared: Any, target: str) -> Executor:
 
     def execute(jobs: list[ShardJob], on_result: Callable[[dict[str, Any]], None],
                 bar: tqdm) -> None:
+        from .worker_setup import setup_worker
+
+        setup_worker()
         for job in jobs:
             on_result(fn(shared, job, target, lambda: bar.update(1)))
 

@@ -34,7 +34,10 @@ from .driver import (
 )
 from .output import Output
 from .provenance import build_digest, code_digest, environment
-from .shard import counts_from_file, make_shard
+from .shard import SampleHook, counts_from_file, make_shard
+
+sample_hook: SampleHook | None = None
+"""Tests set this (monkeypatch) to make samples fail or workers die; None in production."""
 
 
 def run_generate(config: GenerateConfig, progress: bool = True) -> dict[str, Any]:
@@ -71,7 +74,7 @@ def _generate(config: GenerateConfig, resolved: dict[str, Any], chash: str, out:
     }
     run = Run(out, header, jobs, kept, desc="generate", unit="sample",
               check=_check_result(out, build))
-    shared = (resolved, chash)
+    shared = (resolved, chash, sample_hook)
     execute: Executor = (
         local_executor(generate_shard, shared, out.target) if executor == "local"
         else ray_executor(generate_shard, shared, out.target, config.ray_address, config.workers)
@@ -204,8 +207,8 @@ def worker_totals(made: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def generate_shard(shared: tuple[dict[str, Any], str], job: ShardJob, target: str,
-                   on_row: Callable[[], None]) -> dict[str, Any]:
+def generate_shard(shared: tuple[dict[str, Any], str, SampleHook | None], job: ShardJob,
+                   target: str, on_row: Callable[[], None]) -> dict[str, Any]:
     """The shard task of `generate` (module-level so Ray can pickle it by reference)."""
-    resolved, chash = shared
-    return make_shard(resolved, chash, job, target, on_row=on_row)
+    resolved, chash, hook = shared
+    return make_shard(resolved, chash, job, target, on_row=on_row, hook=hook)
