@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -37,7 +38,8 @@ def generate(out: Path, num: int, workers: int, extra: list[str]) -> tuple[float
            "--languages", LANGS, "--seed", "11", "--shard-rows", "8", "--quiet", *extra]
     t0 = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    env = {**os.environ, "POLYGLYPH_MEMORY_TELEMETRY": "1"}  # the memory split is opt-in
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

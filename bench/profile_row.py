@@ -28,9 +28,9 @@ import cv2
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pipelines.config import build_config, config_hash, resolve_config  # noqa: E402
-from pipelines.output import table_bytes  # noqa: E402
 from pipelines.rows import rows_to_table  # noqa: E402
 from pipelines.sample import StageClock, make_row, worker_context  # noqa: E402
+from pipelines.writers import table_bytes  # noqa: E402
 
 LANGS = ["en", "ar", "hi", "ja", "ru", "th", "he", "zh-Hans", "ko", "el"]
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc")

@@ -71,7 +71,9 @@ def generate_seconds(
            "--seed", "7", "--quiet", *extra]
     t0 = time.perf_counter()
     with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+        # the memory split by kind (smaps) is opt-in telemetry: the benchmarks report it
+        env = {**os.environ, "POLYGLYPH_MEMORY_TELEMETRY": "1"}
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         elapsed = time.perf_counter() - t0
@@ -146,6 +148,25 @@ def _summary(samples: list[dict], workers: int, sizes: list[int]) -> dict:
             "sizes": sizes, "repeats": len(samples), "load_avg": os.getloadavg()}
 
 
+SHARD_MEMORY_ROWS = 512
+SHARD_MEMORY_SIZES = (32, 256, 1024)
+
+
+def shard_memory(sizes: tuple[int, ...] = SHARD_MEMORY_SIZES, num: int = SHARD_MEMORY_ROWS) -> dict:
+    """Peak RSS of one local worker by shard size (issue 22): rows stream into the shard file
+    in row groups of 64, so a worker's memory must not grow with `--shard-rows` (a 1024-row
+    shard of a 512-row run holds all 512 rows: the same as `--shard-rows 512`)."""
+    figures: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for rows in sizes:
+            wall, cpu, rss, _ = generate_seconds(
+                num, 1, Path(tmp) / str(rows), ["--shard-rows", str(rows), "--executor", "local"])
+            figures[str(rows)] = {"peak_rss_mib": round(rss, 1), "wall_seconds": round(wall, 1),
+                                  "cpu_seconds": round(cpu, 1)}
+    return {"num": num, "by_shard_rows": figures, "load_avg": os.getloadavg(),
+            "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime())}
+
+
 def _target(value: float | None, goal: float, higher: bool = True) -> str:
     if value is None:
         return "not measured"
@@ -196,6 +217,10 @@ def headline(results: dict) -> list[tuple[str, str, str, str]]:
                     f" Ray; busy {e2['worker_busy_fraction']:.2f})",
                     f"{ideal * e2['worker_busy_fraction']:.2f} ×", "≥ 1.8 ×",
                     _target(ideal * e2["worker_busy_fraction"], 1.8)))
+    for rows, figure in results.get("shard_memory", {}).get("by_shard_rows", {}).items():
+        out.append((f"peak RSS of the one worker, {results['shard_memory']['num']} rows in "
+                    f"shards of {rows} rows", f"{figure['peak_rss_mib']:.0f} MiB", "≤ 400 MiB",
+                    _target(figure["peak_rss_mib"], 400.0, higher=False)))
     four = results.get("bench_warping", {}).get("augraphy", {}).get("wild_vs_four_effects")
     if four:
         out.append(("Augraphy Folding+LightingGradient+ShadowCast+BadPhotoCopy / our whole wild "
@@ -252,6 +277,8 @@ def main() -> int:
                         help="default bench/ (the committed figures); --quick: bench/out/quick")
     parser.add_argument("--report-only", action="store_true",
                         help="rewrite RESULTS.md from the results.json in --out")
+    parser.add_argument("--only", choices=["shard_memory"],
+                        help="run one piece and merge its figures into --out's results.json")
     args = parser.parse_args()
     # a quick run never overwrites the full run's committed RESULTS.md / results.json
     args.out = args.out or str(HERE / "out" / "quick" if args.quick else HERE)
@@ -259,6 +286,8 @@ def main() -> int:
         write_report(json.loads((Path(args.out) / "results.json").read_text()),
                      Path(args.out) / "RESULTS.md")
         return 0
+    if args.only:
+        return _only(args.only, Path(args.out))
     repeats = 1 if args.quick else 3
     results: dict = {
         "command": "make bench-quick" if args.quick else "make bench",
@@ -289,11 +318,27 @@ def main() -> int:
     except Exception as exc:  # a failed stage must not hide the other figures
         results["end_to_end_1_worker"] = {"error": str(exc)[:300]}
     print("end_to_end: done", file=sys.stderr)
+    if not args.quick:  # three 512-row runs: a full-run figure
+        results["shard_memory"] = shard_memory()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2))
     write_report(results, out / "RESULTS.md")
     print(json.dumps(results, indent=2))
+    return 0
+
+
+def _only(piece: str, out: Path) -> int:
+    """One benchmark piece, merged into an existing results.json (its own date and load)."""
+    path = out / "results.json"
+    results = json.loads(path.read_text()) if path.exists() else {
+        "command": f"bench/run.py --only {piece}", "machine": platform.platform(),
+        "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime())}
+    results[piece] = {"shard_memory": shard_memory}[piece]()
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2))
+    write_report(results, out / "RESULTS.md")
+    print(json.dumps(results[piece], indent=2))
     return 0
 
 

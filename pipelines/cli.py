@@ -20,7 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "variants": ("pipelines.variants", "Warp an existing labelled benchmark into variants"),
     "inspect": ("pipelines.inspect", "Draw one row of a dataset with its polygons"),
     "export": ("pipelines.export.cli", "Write a dataset in another layout (line crops, ...)"),
-    "validate": ("qa_factory.validate_cli", "Cross-validate task views with OCR/VLM judges"),
+    "validate": ("pipelines.validate_cli", "Cross-validate task views with OCR/VLM judges"),
 }
 
 
@@ -45,7 +45,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"polyglyph: unknown command {name!r}; choose from {', '.join(COMMANDS)}", file=sys.stderr)
         return 2
     from pipelines.errors import PolyglyphError
+    from pipelines.worker_setup import apply_process_env
 
+    apply_process_env()  # before any subcommand imports pyarrow
     try:
         module = importlib.import_module(COMMANDS[name][0])
         return int(module.main(argv[1:]) or 0)

@@ -8,7 +8,6 @@ guarantee without a rename (which those stores do not have).
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import socket
@@ -23,50 +22,9 @@ import pyarrow.parquet as pq
 
 from pipelines.errors import PolyglyphError
 
-PARQUET_OPTIONS: dict[str, Any] = {
-    "compression": "zstd",
-    "compression_level": 3,
-    "use_dictionary": True,
-    "write_statistics": True,
-    "version": "2.6",
-    "data_page_size": 1 << 20,
-}
-ROW_GROUP_ROWS = 64
-
 
 def shard_name(index: int) -> str:
     return f"part-{index:05d}.parquet"
-
-
-def _dictionary_columns(schema: pa.Schema) -> list[str]:
-    """Leaf column paths worth dictionary encoding: all but binary ones.
-
-    Encoded images (and dewarp maps) never repeat; trying a dictionary on them first cost a
-    third of the Parquet write before the writer fell back to plain pages.
-    """
-    out: list[str] = []
-
-    def walk(arrow_type: pa.DataType, path: str) -> None:
-        if pa.types.is_struct(arrow_type):
-            for i in range(arrow_type.num_fields):
-                child = arrow_type.field(i)
-                walk(child.type, f"{path}.{child.name}")
-        elif pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
-            walk(arrow_type.value_type, f"{path}.list.element")
-        elif not (pa.types.is_binary(arrow_type) or pa.types.is_large_binary(arrow_type)):
-            out.append(path)
-
-    for field in schema:
-        walk(field.type, field.name)
-    return out
-
-
-def table_bytes(table: pa.Table) -> bytes:
-    """Parquet bytes with fixed writer settings: the same table always gives the same bytes."""
-    sink = pa.BufferOutputStream()
-    options = {**PARQUET_OPTIONS, "use_dictionary": _dictionary_columns(table.schema)}
-    pq.write_table(table, sink, row_group_size=ROW_GROUP_ROWS, **options)
-    return sink.getvalue().to_pybytes()
 
 
 def sha256(data: bytes) -> str:
@@ -155,22 +113,25 @@ class Output:
             return None
 
     def write_atomic(self, name: str, data: bytes) -> None:
-        if not self.is_local:
+        if not self.is_local:  # in memory already: one upload, visible only when complete
             with self._fs.open_output_stream(self.path(name)) as f:
                 f.write(data)
             return
-        final = self.root / name
-        tmp = self.root / f"{name}.{uuid.uuid4().hex[:8]}.tmp"
-        try:
-            with open(tmp, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, final)
+        with self.open_atomic(name) as sink:
+            sink.write(data)
+            sink.commit()
+
+    def open_atomic(self, name: str) -> AtomicFile:
+        """A file written piece by piece under a temporary name; see `AtomicFile`."""
+        return AtomicFile(self, name)
+
+    def move(self, source: str, name: str) -> None:
+        """Give a finished temporary file its final name (rename; copy + delete on S3)."""
+        if self.is_local:
+            os.replace(self.root / source, self.root / name)
             _fsync_dir(self.root)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        else:
+            self._fs.move(self.path(source), self.path(name))
 
     def remove(self, name: str) -> None:
         if self.is_local:
@@ -195,7 +156,82 @@ class Output:
                 self.remove(name)
 
     def open_parquet(self, name: str) -> pq.ParquetFile:
-        return pq.ParquetFile(io.BytesIO(self.read_bytes(name)))
+        """A Parquet file read in pieces (row groups), not loaded whole."""
+        if self.is_local:
+            return pq.ParquetFile(self.root / name)
+        return pq.ParquetFile(self._fs.open_input_file(self.path(name)))
+
+
+class AtomicFile:
+    """A file that appears under its final name only when complete, written as it is made.
+
+    Bytes go to `NAME.<random>.tmp` (a local file, or an object on a remote filesystem) while
+    their sha256 and size are counted, so nothing is held in memory and the file need not be
+    read back. `commit` fsyncs and renames (locally) or moves the finished object to its final
+    key; `abort` (or leaving the `with` block without a commit) removes the temporary file.
+    Object-store uploads cannot be cancelled from pyarrow, which completes them on close: hence
+    a temporary key there too, never a partial object under the final name.
+    """
+
+    def __init__(self, out: Output, name: str) -> None:
+        self.out, self.name = out, name
+        self.tmp = f"{name}.{uuid.uuid4().hex[:8]}.tmp"
+        self._digest = hashlib.sha256()
+        self._size = 0
+        self._done = False
+        if out.is_local:
+            self._file: Any = open(out.root / self.tmp, "wb", buffering=1 << 20)  # noqa: SIM115
+        else:
+            self._file = out._fs.open_output_stream(out.path(self.tmp))
+
+    # the file-like part pyarrow writers use
+    closed = False
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        self._digest.update(view)
+        self._file.write(view)
+        self._size += len(view)
+        return len(view)
+
+    def tell(self) -> int:
+        return self._size
+
+    def flush(self) -> None:
+        """Writers flush often; the bytes reach the disk once, in `commit`."""
+
+    def commit(self) -> tuple[int, str]:
+        """Make the file final; returns (bytes, sha256)."""
+        try:
+            if self.out.is_local:
+                self._file.flush()
+                os.fsync(self._file.fileno())
+            self._file.close()
+            self.out.move(self.tmp, self.name)
+        except BaseException:
+            self.abort()
+            raise
+        self._done = True
+        return self._size, self._digest.hexdigest()
+
+    def abort(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        try:
+            self._file.close()
+        except OSError:
+            pass
+        try:
+            self.out.remove(self.tmp)
+        except OSError:
+            pass
+
+    def __enter__(self) -> AtomicFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.abort()
 
 
 LOCK = ".polyglyph.lock"

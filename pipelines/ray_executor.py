@@ -17,13 +17,11 @@ from tqdm import tqdm
 
 from pipelines.errors import PolyglyphError
 
-from .shard import ShardJob
+from .driver import ShardFn, ShardJob
+from .worker_setup import worker_env
 
 POLL_SECONDS = 0.5
 MAX_RETRIES = 3
-
-ShardFn = Callable[[Any, ShardJob, str, Callable[[], None]], dict[str, Any]]
-"""(shared inputs, job, output target, on_row) -> result entry of the written shard."""
 
 
 class _Progress:
@@ -40,9 +38,9 @@ class _Progress:
 
 
 def _task(fn: ShardFn, shared: Any, job: ShardJob, target: str, progress: Any) -> dict:
-    import cv2
+    from pipelines.worker_setup import setup_worker
 
-    cv2.setNumThreads(1)  # one Ray CPU per task; OpenCV's own pool would oversubscribe the node
+    setup_worker()  # once per worker process: allocator, GC, one OpenCV thread per Ray CPU
     count = [0]
 
     def on_row() -> None:
@@ -60,8 +58,11 @@ def _connect(ray_address: str | None, workers: int) -> bool:
     if ray.is_initialized():
         return False
     address = ray_address or os.environ.get("RAY_ADDRESS")  # set by `ray job submit`
+    # workers start with Arrow's allocator chosen (pipelines.worker_setup.worker_env)
+    runtime_env = {"env_vars": worker_env()}
     if address:
-        ray.init(address=address, logging_level="WARNING", log_to_driver=True)
+        ray.init(address=address, logging_level="WARNING", log_to_driver=True,
+                 runtime_env=runtime_env)
     else:
         # Ray starts task workers at nice 15, so next to any other busy process (the driver,
         # Ray's own daemons, a neighbour's job) they got a fraction of a core while the local
@@ -70,7 +71,8 @@ def _connect(ray_address: str | None, workers: int) -> bool:
         # address="local": a new instance of our own even when another Ray runs on this
         # machine (ray.init() would join the latest one, which refuses num_cpus)
         ray.init(address="local", num_cpus=workers, include_dashboard=False,
-                 logging_level="WARNING", _system_config={"worker_niceness": 0})
+                 logging_level="WARNING", _system_config={"worker_niceness": 0},
+                 runtime_env=runtime_env)
     return True
 
 

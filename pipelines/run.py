@@ -1,129 +1,45 @@
-"""Driver of `polyglyph generate`: resume check, executor choice, manifest after every shard.
+"""`polyglyph generate` on the one run driver (`pipelines.driver`): its config, shard task,
+stats and dataset card.
 
-The manifest is rewritten atomically after each finished shard, so a driver killed with -9 loses
-at most the shards in flight; the next run on the same `--out` keeps every shard whose sha256
-still matches and makes the rest.
+The driver rewrites the manifest atomically after each finished shard, so a run killed with -9
+loses at most the shards in flight; the next run on the same `--out` keeps every shard whose
+sha256 still matches and makes the rest.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import sys
-import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
-
-from tqdm import tqdm
 
 from pipelines.errors import PolyglyphError
 from synth.textstats import TextSets
 
 from .config import GenerateConfig, config_hash, resolve_config
-from .lockcheck import check_lock
-from .output import Output, run_lock
-from .provenance import build_digest, code_digest, environment
-from .shard import (
+from .driver import (
+    CARD,
+    STATS,
+    Executor,
+    Run,
     ShardJob,
-    counts_from_file,
-    make_shard,
-    manifest_entry,
+    choose_executor,
+    count_totals,
+    drive,
+    local_executor,
+    open_output,
     plan_shards,
-    text_sets_from_file,
+    ray_executor,
+    read_manifest,
+    resume_plan,
+    write_json,
 )
+from .lockcheck import check_lock
+from .output import Output
+from .provenance import build_digest, code_digest, environment
+from .shard import SampleHook, counts_from_file, make_shard, text_sets_from_file
 
-MANIFEST = "manifest.json"
-STATS = "stats.json"
-CARD = "README.md"
-
-
-def polyglyph_version() -> str:
-    try:
-        return version("polyglyph")
-    except PackageNotFoundError:
-        return "0+unknown"
-
-
-def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def read_manifest(out: Output) -> dict[str, Any] | None:
-    if not out.exists(MANIFEST):
-        return None
-    try:
-        return json.loads(out.read_bytes(MANIFEST))
-    except (OSError, ValueError):
-        raise PolyglyphError(
-            f"{out.path(MANIFEST)} is unreadable; use --overwrite to start over"
-        ) from None
-
-
-def write_json(out: Output, name: str, data: dict[str, Any]) -> None:
-    out.write_atomic(name, (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode())
-
-
-def resume_plan(
-    out: Output,
-    manifest: dict[str, Any] | None,
-    chash: str,
-    jobs: list[ShardJob],
-    overwrite: bool,
-    build: str | None = None,
-    check: str = "sha256",
-) -> dict[int, dict[str, Any]]:
-    """Shards that can be kept (hash verified). Refuses a foreign or different-config directory."""
-    parts = [n for n in out.list_names() if n.startswith("part-") and n.endswith(".parquet")]
-    if overwrite:
-        for name in [*parts, MANIFEST, STATS, CARD]:
-            out.remove(name)
-        return {}
-    if manifest is None:
-        if parts:
-            raise PolyglyphError(
-                f"--out {out.target} holds {len(parts)} part files but no {MANIFEST}; "
-                "use --overwrite or another directory"
-            )
-        return {}
-    if manifest.get("config_hash") != chash:
-        raise PolyglyphError(
-            f"--out {out.target} holds a run with a different config "
-            f"(hash {str(manifest.get('config_hash'))[:12]} != {chash[:12]}); "
-            "use --overwrite or another directory"
-        )
-    if build is not None and manifest.get("build") not in (None, build):
-        raise PolyglyphError(
-            f"--out {out.target} was made by other polyglyph code, libraries or fonts "
-            f"(build {str(manifest.get('build'))[:12]} != {build[:12]}), so its shards would "
-            "not match new ones; use --overwrite or another directory"
-        )
-    planned = {job.index: job for job in jobs}
-    kept: dict[int, dict[str, Any]] = {}
-    for entry in manifest.get("shards", []):
-        job = planned.get(int(entry["index"]))
-        if job is None or entry.get("planned_rows") != job.rows:
-            continue
-        if check == "size":
-            intact = out.size(job.name) == entry.get("bytes")
-        else:
-            intact = out.file_sha256(job.name) == entry.get("sha256")
-        if intact:
-            kept[job.index] = entry
-    for name in parts:  # shards past the end of a shrunk run
-        if name not in {job.name for job in jobs}:
-            out.remove(name)
-    return kept
-
-
-def choose_executor(config: GenerateConfig, pending: int) -> str:
-    if config.executor != "auto":
-        return config.executor
-    if config.ray_address or os.environ.get("RAY_ADDRESS"):
-        return "ray"
-    return "ray" if min(config.workers, pending) > 1 else "local"
+sample_hook: SampleHook | None = None
+"""Tests set this (monkeypatch) to make samples fail or workers die; None in production."""
 
 
 def run_generate(config: GenerateConfig, progress: bool = True) -> dict[str, Any]:
@@ -132,28 +48,21 @@ def run_generate(config: GenerateConfig, progress: bool = True) -> dict[str, Any
         raise PolyglyphError("--out is required (a directory or a filesystem URI)")
     resolved = resolve_config(config)
     chash = config_hash(resolved)
-    out = Output(config.out)
-    if out.is_local:
-        out = Output(str(out.root.resolve()))
-    out.prepare()
-    with run_lock(out):
+    with open_output(config.out) as out:
         return _generate(config, resolved, chash, out, progress)
 
 
 def _generate(config: GenerateConfig, resolved: dict[str, Any], chash: str, out: Output,
               progress: bool) -> dict[str, Any]:
-    out.remove_stale_tmp()
     jobs = plan_shards(config.num, config.shard_rows)
     code_digest.cache_clear()  # the files as they are now, not as at an earlier run in-process
     build_digest.cache_clear()
     build = build_digest(tuple(resolved["font_dirs"]))
     kept = resume_plan(out, read_manifest(out), chash, jobs, config.overwrite, build,
                        config.resume_check)
-    pending = [job for job in jobs if job.index not in kept]
-    executor = choose_executor(config, len(pending))
-    manifest: dict[str, Any] = {
-        "format": "polyglyph-shards/1",
-        "polyglyph_version": polyglyph_version(),
+    executor = choose_executor(config.executor, config.workers, len(jobs) - len(kept),
+                               config.ray_address)
+    header = {
         "config_hash": chash,
         "build": build,
         "environment": environment(),
@@ -165,20 +74,25 @@ def _generate(config: GenerateConfig, resolved: dict[str, Any], chash: str, out:
         "config": resolved,
         "executor": {"kind": executor, "workers": config.workers,
                      "ray_address": config.ray_address},
-        "started_at": now(),
-        "finished_at": None,
-        "complete": False,
-        "shards": [kept[k] for k in sorted(kept)],
     }
-    write_json(out, MANIFEST, manifest)
-    results = dict(kept)
-    made: dict[int, dict[str, Any]] = {}
-    wall = time.perf_counter()
+    run = Run(out, header, jobs, kept, desc="generate", unit="sample",
+              check=_check_result(out, build))
+    shared = (resolved, chash, sample_hook)
+    execute: Executor = (
+        local_executor(generate_shard, shared, out.target) if executor == "local"
+        else ray_executor(generate_shard, shared, out.target, config.ray_address, config.workers)
+    )
+    drive(run, execute, progress)
+    stats = build_stats(run)
+    write_json(out, STATS, stats)
+    out.write_atomic(CARD, dataset_card(run.manifest, stats).encode())
+    return run.manifest
 
-    bar = tqdm(total=sum(j.rows for j in pending), unit="sample", disable=not progress,
-               file=sys.stderr, dynamic_ncols=True, mininterval=0.5, desc="generate")
 
-    def on_result(entry: dict[str, Any]) -> None:
+def _check_result(out: Output, build: str) -> Callable[[dict[str, Any]], None]:
+    """Refuse a shard made by other code/fonts, or written where the driver cannot see it."""
+
+    def check(entry: dict[str, Any]) -> None:
         if entry.get("build") != build:
             raise PolyglyphError(
                 f"shard {entry['index']} was made by a worker with other polyglyph code, "
@@ -191,32 +105,8 @@ def _generate(config: GenerateConfig, resolved: dict[str, Any], chash: str, out:
                 "seen from the driver; on a multi-node cluster use a shared filesystem or a "
                 "URI such as s3://bucket/prefix for --out"
             )
-        results[entry["index"]] = manifest_entry(entry)
-        made[entry["index"]] = entry
-        manifest["shards"] = [results[k] for k in sorted(results)]
-        write_json(out, MANIFEST, manifest)
 
-    try:
-        if executor == "local":
-            _run_local(resolved, chash, pending, out.target, on_result, bar.update)
-        else:
-            from .ray_executor import run_ray
-
-            run_ray(generate_shard, (resolved, chash), pending, out.target, on_result, bar,
-                    config.ray_address, config.workers)
-    except OSError as exc:  # disk full, permissions changed mid-run, network filesystem gone
-        where = getattr(exc, "filename", None) or out.target
-        raise PolyglyphError(f"cannot write to {where}: {exc.strerror or exc}") from None
-    finally:
-        bar.close()
-    elapsed = time.perf_counter() - wall
-    manifest["finished_at"] = now()
-    manifest["complete"] = True
-    write_json(out, MANIFEST, manifest)
-    stats = build_stats(out, manifest, [made[j.index] for j in pending], elapsed)
-    write_json(out, STATS, stats)
-    out.write_atomic(CARD, dataset_card(manifest, stats).encode())
-    return manifest
+    return check
 
 
 def dataset_card(manifest: dict[str, Any], stats: dict[str, Any]) -> str:
@@ -246,22 +136,14 @@ def dataset_card(manifest: dict[str, Any], stats: dict[str, Any]) -> str:
     )
 
 
-def build_stats(
-    out: Output, manifest: dict[str, Any], made: list[dict[str, Any]], elapsed: float
-) -> dict[str, Any]:
+def build_stats(run: Run) -> dict[str, Any]:
     """Totals over the whole dataset: counts of made shards come from the workers, counts of
     kept shards are read back from their columns."""
-    totals: dict[str, Counter[str]] = {}
-    text_sets = TextSets()
-    made_by_index = {e["index"]: e for e in made}
-    for entry in manifest["shards"]:
-        fresh = made_by_index.get(entry["index"])
-        counts = fresh["stats"] if fresh else counts_from_file(out, entry["file"])
-        text_sets.merge(fresh["text_sets"] if fresh and "text_sets" in fresh
-                        else text_sets_from_file(out, entry["file"]))
-        for key, by_value in counts.items():
-            totals.setdefault(key, Counter()).update(by_value)
+    manifest = run.manifest
+    made = [run.made[k] for k in sorted(run.made)]
+    totals = count_totals(run, lambda name: counts_from_file(run.out, name))
     rows_made = sum(e["rows"] for e in made)
+    elapsed = run.elapsed
     stage_seconds: Counter[str] = Counter()
     for entry in made:
         stage_seconds.update(entry.get("stage_seconds", {}))
@@ -271,10 +153,10 @@ def build_stats(
         "shards": len(manifest["shards"]),
         "failed_samples": sum(e.get("failed", 0) for e in manifest["shards"]),
         "failures": failures[:100],
-        **{f"by_{key}": dict(sorted(c.items())) for key, c in sorted(totals.items())},
+        **{f"by_{key}": counts for key, counts in totals.items()},
         # distinct characters and words of the `text` column, per language
-        "text_by_language": text_sets.summary(),
-        "legible_line_share": legible_share(totals.get("line_legibility", Counter())),
+        "text_by_language": _text_sets(run).summary(),
+        "legible_line_share": legible_share(Counter(totals.get("line_legibility", {}))),
         "throughput": {
             "rows_made_this_run": rows_made,
             "shards_made_this_run": len(made),
@@ -289,6 +171,17 @@ def build_stats(
             "executor": manifest["executor"],
         },
     }
+
+
+def _text_sets(run: Run) -> TextSets:
+    """Distinct characters and words over the dataset: made shards from their workers' sets,
+    kept shards read back from their text column."""
+    sets = TextSets()
+    for entry in run.manifest["shards"]:
+        fresh = run.made.get(entry["index"])
+        sets.merge(fresh["text_sets"] if fresh and "text_sets" in fresh
+                   else text_sets_from_file(run.out, entry["file"]))
+    return sets
 
 
 def legible_share(counts: Counter[str]) -> float | None:
@@ -337,20 +230,8 @@ def worker_totals(made: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def generate_shard(shared: tuple[dict[str, Any], str], job: ShardJob, target: str,
-                   on_row: Callable[[], None]) -> dict[str, Any]:
-    """The Ray task body for `generate` (module-level so Ray can pickle it by reference)."""
-    resolved, chash = shared
-    return make_shard(resolved, chash, job, target, on_row=on_row)
-
-
-def _run_local(
-    resolved: dict[str, Any],
-    chash: str,
-    jobs: list[ShardJob],
-    target: str,
-    on_result: Callable[[dict[str, Any]], None],
-    tick: Callable[[int], Any],
-) -> None:
-    for job in jobs:
-        on_result(make_shard(resolved, chash, job, target, on_row=lambda: tick(1)))
+def generate_shard(shared: tuple[dict[str, Any], str, SampleHook | None], job: ShardJob,
+                   target: str, on_row: Callable[[], None]) -> dict[str, Any]:
+    """The shard task of `generate` (module-level so Ray can pickle it by reference)."""
+    resolved, chash, hook = shared
+    return make_shard(resolved, chash, job, target, on_row=on_row, hook=hook)

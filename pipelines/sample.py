@@ -8,16 +8,12 @@ by config hash (`worker_context`).
 
 from __future__ import annotations
 
-import gc
 import json
-import sys
 import time
 from dataclasses import dataclass
 from typing import Any
 
-import cv2
 import numpy as np
-import pyarrow as pa
 
 import warping
 from qa_factory.markdown import page_markdown
@@ -26,6 +22,7 @@ from synth.render import PageSpec, apply_render, render_page
 from synth.rng import child_rng, sample_rng, sample_seed
 
 from .rows import page_to_row
+from .worker_setup import freeze_loaded
 
 _CONTEXTS: dict[str, WorkerContext] = {}
 
@@ -62,54 +59,8 @@ def worker_context(config: dict[str, Any], config_hash: str) -> WorkerContext:
         corpus=corpus,
     )
     _CONTEXTS[config_hash] = ctx
-    settle_worker()
+    freeze_loaded()  # fonts and corpus: out of every later GC pass
     return ctx
-
-
-def settle_worker() -> None:
-    """Process settings for a worker that makes many rows.
-
-    Fewer cyclic-GC passes: a page's labels are ~10^4 small lists, and with the default gen-0
-    threshold (700) the collector re-walked a shard's rows over and over (~5 % of CPU). Fonts
-    and corpus, loaded once, are frozen out of every later pass.
-    """
-    keep_pandas_out_of_arrow()
-    # Arrow's default pool (mimalloc) keeps what a shard's table and Parquet write freed for
-    # itself, beside glibc's heap where the next pages' arrays go: with the system pool both
-    # reuse one heap (peak RSS of 8 shards x 8 wild rows: mean 541 -> 522 MiB over 3 runs,
-    # CPU the same; Parquet bytes do not depend on the pool). This covers pyarrow's Python
-    # calls only; importing `pipelines` before pyarrow (CLI, Ray workers) sets
-    # ARROW_DEFAULT_MEMORY_POOL so Arrow's C++ internals use malloc too (pipelines/__init__.py)
-    pa.set_memory_pool(pa.system_memory_pool())
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 20)
-    # one worker per core: OpenCV's own thread pool only adds spin time and fights the other
-    # workers (Ray tasks set the same); the local executor is one such worker
-    cv2.setNumThreads(1)
-
-
-class _NoPandas:
-    """Import hook that makes `import pandas` fail (installed only for one pyarrow call)."""
-
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
-        if name == "pandas":
-            raise ImportError("pandas is kept out of polyglyph workers")
-
-
-def keep_pandas_out_of_arrow() -> None:
-    """pyarrow imports pandas (if installed) the first time it converts a Python list, only to
-    ask whether the list is a pandas object: +48 MiB of RSS in every worker, which never uses
-    pandas. Let that one probe fail while nothing has loaded pandas yet; pyarrow then skips
-    the check for lists, and still imports pandas on its own when an explicit pandas call
-    (`to_pandas`, `from_pandas`) needs it, so nothing else changes."""
-    if "pandas" in sys.modules:
-        return
-    hook = _NoPandas()
-    sys.meta_path.insert(0, hook)
-    try:
-        pa.array([0])
-    finally:
-        sys.meta_path.remove(hook)
 
 
 def row_id(config_hash: str, index: int) -> str:

@@ -8,56 +8,37 @@ times, and the result is the same file.
 from __future__ import annotations
 
 import os
-import re
-import resource
-import socket
 import sys
+import tempfile
 import time
 import traceback
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from contextlib import nullcontext
+from typing import Any, Protocol
 
 import pyarrow as pa
 
 from pipelines.errors import PolyglyphError
 from synth.textstats import TextSets
 
-from .output import Output, sha256, shard_name, table_bytes
+from .driver import ShardJob
+from .output import Output
 from .provenance import build_digest
-from .rows import rows_to_table
+from .rows import SCHEMA, rows_to_table
 from .sample import StageClock, make_row, worker_context
+from .telemetry import Usage, mark_first_shard, worker_measurements
+from .writers import PARQUET
 
-FAIL_ENV = "POLYGLYPH_TEST_FAIL_INDICES"
-"""Test hook: comma-separated sample indices whose making raises, to exercise failure reports."""
 OUR_PACKAGES = ("synth", "warping", "qa_factory", "fonts_manifest", "pipelines")
-CRASH_ENV = "POLYGLYPH_TEST_CRASH_MARKER"
-"""Test hook: when set to a path that does not exist yet, the worker creates it and dies hard
-(os._exit) mid-shard, once; the retried task finds the marker and completes."""
 
 
-@dataclass(frozen=True)
-class ShardJob:
-    index: int
-    start: int
-    stop: int
+class SampleHook(Protocol):
+    """Called before each sample is made, with its index and whether it is the middle of its
+    shard. Not used in production: tests install one (`pipelines.run.sample_hook`) to make a
+    sample fail or a worker die mid-shard; it travels to Ray workers with the shard inputs."""
 
-    @property
-    def rows(self) -> int:
-        return self.stop - self.start
-
-    @property
-    def name(self) -> str:
-        return shard_name(self.index)
-
-
-def plan_shards(num: int, shard_rows: int) -> list[ShardJob]:
-    """Shard k holds sample indices [k*R, min((k+1)*R, num))."""
-    return [
-        ShardJob(k, start, min(start + shard_rows, num))
-        for k, start in enumerate(range(0, num, shard_rows))
-    ]
+    def __call__(self, index: int, middle: bool) -> None: ...
 
 
 def count_stats(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
@@ -81,23 +62,17 @@ def line_legibility(row: dict[str, Any]) -> dict[str, int]:
     return {"legible": legible, "illegible": len(shown) - legible}
 
 
-MANIFEST_FAILURES = 20
-WORKER_KEYS = ("cpu_seconds", "context_seconds", "peak_rss_mib", "memory_mib", "nice", "worker",
-               "span", "rss_at_first_shard_mib", "thread_cpu_seconds", "involuntary_switches")
-"""Per-shard measurements of the worker process that made it (stats.json, not the manifest)."""
 STAT_KEYS = ("language", "script", "scene", "profile")
 
 
-def manifest_entry(entry: dict[str, Any]) -> dict[str, Any]:
-    """What the manifest keeps of a shard result: small and fixed-size, because the manifest is
-    rewritten after every shard (counts by language alone can hold hundreds of keys)."""
-    lean = {k: v for k, v in entry.items()
-            if k not in ("stats", "text_sets", "stage_seconds", "failures", "problems",
-                         *WORKER_KEYS)}
-    failures = entry.get("failures", [])
-    lean["failed"] = len(failures)
-    lean["failures"] = failures[:MANIFEST_FAILURES]
-    return lean
+def counts_from_file(out: Output, name: str) -> dict[str, dict[str, int]]:
+    """Counts of a finished shard read back from its columns (for shards kept by a resume)."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(io.BytesIO(out.read_bytes(name)), columns=[*STAT_KEYS, "lines"])
+    return count_stats(table.to_pylist())
 
 
 def text_sets_from_file(out: Output, name: str) -> dict[str, Any]:
@@ -113,71 +88,62 @@ def text_sets_from_file(out: Output, name: str) -> dict[str, Any]:
     return sets.to_json()
 
 
-def counts_from_file(out: Output, name: str) -> dict[str, dict[str, int]]:
-    """Counts of a finished shard read back from its columns (for shards kept by a resume)."""
-    import io
-
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(io.BytesIO(out.read_bytes(name)), columns=[*STAT_KEYS, "lines"])
-    return count_stats(table.to_pylist())
-
-
 def make_shard(
     config: dict[str, Any],
     config_hash: str,
     job: ShardJob,
     out_target: str,
     on_row: Callable[[], None] | None = None,
+    hook: SampleHook | None = None,
 ) -> dict[str, Any]:
     """Make, write and describe one shard. Failed samples are skipped and reported, not fatal."""
     started, cpu_started, started_at = time.perf_counter(), time.process_time(), time.time()
     usage_started = Usage.now()
-    if not _RSS_AT_FIRST_SHARD:
-        _RSS_AT_FIRST_SHARD.append(current_rss_mib())
+    mark_first_shard()
     ctx = worker_context(config, config_hash)
     context_seconds = time.perf_counter() - started  # > 0 only on a worker's first shard
     clock = StageClock()
     rows: list[dict[str, Any]] = []
-    batches: list[pa.Table] = []
     counted: list[dict[str, Any]] = []
     text_sets = TextSets()
     failures: list[dict[str, Any]] = []
-    for index in range(job.start, job.stop):
-        try:
-            _maybe_fail_for_test(index)
-            rows.append(make_row(config, index, ctx, clock))
-            if len(rows) == ARROW_BATCH_ROWS:
-                batches.append(_to_arrow(rows, counted, text_sets))
-                rows = []
-                clock.lap("parquet")
-        except PolyglyphError:
-            raise
-        except Exception as exc:  # one bad sample must not sink a long run; it is reported
-            failures.append(_failure(index, exc))
-        if on_row is not None:
-            on_row()
-        if index == job.start + job.rows // 2:
-            _maybe_crash_for_test()
-        clock.lap("failed" if failures and failures[-1]["index"] == index else "other")
-    if rows or not batches:
-        batches.append(_to_arrow(rows, counted, text_sets))
-    table = combine_batches(batches)
-    if config.get("validate_judges"):
-        table = _validate_inline(table, config["validate_judges"])
-        clock.lap("validate")
-    data = table_bytes(table)
-    clock.lap("parquet")
-    Output(out_target).write_atomic(job.name, data)
-    clock.lap("write")
+    out = Output(out_target)
+    judges = config.get("validate_judges")
+    with tempfile.TemporaryDirectory(prefix="polyglyph-stage-") if judges else nullcontext() as stage:
+        # with inline validation the rows go to a local staging file first: which rows are kept
+        # is chosen over the whole shard, so the final file is written in a second pass
+        shard = PARQUET.open(Output(stage) if stage else out, job.name, SCHEMA)
+        with shard:
+            for index in range(job.start, job.stop):
+                try:
+                    if hook is not None:
+                        hook(index, middle=index == job.start + job.rows // 2)
+                    rows.append(make_row(config, index, ctx, clock))
+                    if len(rows) == ARROW_BATCH_ROWS:
+                        shard.add(_to_arrow(rows, counted, text_sets))
+                        rows = []
+                        clock.lap("parquet")
+                except PolyglyphError:
+                    raise
+                except Exception as exc:  # one bad sample must not sink a long run; reported
+                    failures.append(_failure(index, exc))
+                if on_row is not None:
+                    on_row()
+                clock.lap("failed" if failures and failures[-1]["index"] == index else "other")
+            shard.add(_to_arrow(rows, counted, text_sets))
+            written = shard.close()
+        clock.lap("parquet")
+        if stage:
+            written = _validate_inline(Output(stage), job.name, out, judges)
+            clock.lap("validate")
     return {
         "index": job.index,
         "file": job.name,
         "first_index": job.start,
         "rows": len(counted),
         "planned_rows": job.rows,
-        "bytes": len(data),
-        "sha256": sha256(data),
+        "bytes": written.bytes,
+        "sha256": written.sha256,
         "seconds": round(time.perf_counter() - started, 3),
         "build": build_digest(tuple(config["font_dirs"])),
         "stats": count_stats(counted),
@@ -188,149 +154,27 @@ def make_shard(
     }
 
 
-@dataclass(frozen=True)
-class Usage:
-    """CPU and involuntary context switches of the calling thread alone, at one moment."""
-
-    thread_cpu: float
-    involuntary_switches: int
-
-    @staticmethod
-    def now() -> Usage:
-        return Usage(time.thread_time(), resource.getrusage(resource.RUSAGE_THREAD).ru_nivcsw)
-
-
-_RSS_AT_FIRST_SHARD: list[float] = []
-"""RSS of this process when it entered its first shard (runtime and imports, no pages made yet;
-the local executor has also loaded the font registry by then): for a Ray worker that is Ray's
-own footprint plus our imports, which its peak RSS also counts."""
-_PEAK_REPORTED = [0.0]
-"""The peak RSS this process reported last: the by-mapping split of memory (~20 ms of smaps
-reading) is taken only at the end of shards that raised it, where the peak's makeup is."""
-
-
-def worker_measurements(
-    cpu_started: float, context_seconds: float, started_at: float, usage: Usage | None = None
-) -> dict[str, Any]:
-    """What this shard cost the worker process: CPU seconds of all its threads, its peak RSS so
-    far (ru_maxrss: anonymous and file-backed pages), who it was and when (wall clock, to see
-    how busy the workers were). Ray workers are not children the driver waits for, so the
-    driver's rusage never sees them.
-
-    Beside the process CPU: the CPU of the thread that made the rows (the rest is other
-    threads: Ray's core worker, Arrow's pools) and how often that thread was preempted
-    (involuntary context switches: other processes on a full machine, whose cache traffic makes
-    the same work cost more CPU)."""
-    end = Usage.now()  # before the smaps reading below, like cpu_seconds
-    cpu_seconds = time.process_time() - cpu_started
-    peak = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    new_peak = peak > _PEAK_REPORTED[0]
-    _PEAK_REPORTED[0] = max(peak, _PEAK_REPORTED[0])
-    measured = {
-        "span": [round(started_at, 3), round(time.time(), 3)],
-        "cpu_seconds": round(cpu_seconds, 3),
-        "context_seconds": round(context_seconds, 3),
-        "peak_rss_mib": peak,
-        "rss_at_first_shard_mib": _RSS_AT_FIRST_SHARD[0] if _RSS_AT_FIRST_SHARD else 0.0,
-        "memory_mib": memory_now(by_mapping=new_peak),
-        "nice": os.getpriority(os.PRIO_PROCESS, 0),  # Ray's default for workers is 15
-        "worker": f"{socket.gethostname()}:{os.getpid()}",
-    }
-    if usage is not None:
-        measured["thread_cpu_seconds"] = round(end.thread_cpu - usage.thread_cpu, 3)
-        measured["involuntary_switches"] = end.involuntary_switches - usage.involuntary_switches
-    return measured
-
-
-def current_rss_mib() -> float:
-    """VmRSS of this process now (Linux); 0.0 elsewhere."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return 0.0
-
-
-FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc")
-_SMAPS_LINE = re.compile(r"^([0-9a-f]+-[0-9a-f]+ .*)$|^(Rss|Pss|Anonymous):\s+(\d+)", re.M)
-
-
-def memory_now(by_mapping: bool = False) -> dict[str, float]:
-    """This process's memory now (Linux): RSS, PSS (shared pages divided among their users),
-    anonymous (heap, arrays) and file-backed; {} elsewhere.
-
-    `by_mapping` also splits the file-backed part (full /proc/self/smaps, ~20 ms): font files,
-    the part of those in a file's second and later mappings (RSS counts a page once per
-    mapping, and Pillow at each size, FreeType and HarfBuzz each map a font file: those pages
-    add RSS but no memory), and Ray's own libraries (`ray/` in the path)."""
-    if not by_mapping:
-        return _memory_rollup()
-    kib = Counter[str]()
-    seen_fonts: set[str] = set()
-    kinds: tuple[str, ...] = ()
-    try:
-        with open("/proc/self/smaps") as f:
-            text = f.read()
-    except OSError:
-        return {}
-    for header, field, value in _SMAPS_LINE.findall(text):
-        if header:
-            parts = header.split(maxsplit=5)
-            name = parts[5].strip() if len(parts) > 5 else ""
-            if name.endswith(FONT_SUFFIXES):
-                kinds = ("fonts", "fonts_mapped_again") if name in seen_fonts else ("fonts",)
-                seen_fonts.add(name)
-            else:
-                kinds = ("ray_libraries",) if f"{os.sep}ray{os.sep}" in name else ()
-            continue
-        kib[field] += int(value)
-        if field == "Rss":
-            for kind in kinds:
-                kib[kind] += int(value)
-    mib = {key.lower(): round(kib[key] / 1024, 1) for key in
-           ("Rss", "Pss", "Anonymous", "fonts", "fonts_mapped_again", "ray_libraries")}
-    mib["file_backed"] = round((kib["Rss"] - kib["Anonymous"]) / 1024, 1)
-    return mib
-
-
-def _memory_rollup() -> dict[str, float]:
-    try:
-        with open("/proc/self/smaps_rollup") as f:
-            kib = {p[0].rstrip(":"): int(p[1]) for p in (ln.split() for ln in f)
-                   if len(p) == 3 and p[2] == "kB"}
-    except OSError:
-        return {}
-    rss, anon = kib.get("Rss", 0), kib.get("Anonymous", 0)
-    return {"rss": round(rss / 1024, 1), "pss": round(kib.get("Pss", 0) / 1024, 1),
-            "anonymous": round(anon / 1024, 1), "file_backed": round((rss - anon) / 1024, 1)}
-
-
 ARROW_BATCH_ROWS = 2
 """Rows become Arrow this often: a wild row is ~1.4 MB as Python lists and ~0.3 MB as columns.
 8-row shards went from 16 (one conversion per shard) to 2: peak RSS 514-526 -> 504 MiB over 8
 shards; conversion plus Parquet 3.1-3.3 CPU ms/row either way."""
 
 
-def combine_batches(batches: list[pa.Table]) -> pa.Table:
-    """One chunk per column: Parquet pages follow Arrow chunks, so the bytes must not depend
-    on how the rows were batched."""
-    return pa.concat_tables(batches).combine_chunks()
-
-
-def _validate_inline(table: pa.Table, judge_names: list[str]) -> pa.Table:
-    """The same cross-validation as `polyglyph validate`, run on the shard before it is written."""
-    from tqdm import tqdm
-
+def _validate_inline(stage: Output, name: str, out: Output, judge_names: list[str]) -> Any:
+    """The same cross-validation as `polyglyph validate`, from the staged shard to its final
+    file (rows streamed, never the whole shard in memory)."""
     from qa_factory.judges import get_judge
     from qa_factory.validate import ValidationRules
-    from qa_factory.validate_cli import validate_table
 
-    judges = [get_judge(name) for name in judge_names]
-    table, _ = validate_table(table, judges, ValidationRules(), 8, tqdm(disable=True))
-    return table
+    from .validate_cli import validate_parquet
+
+    judges = [get_judge(judge) for judge in judge_names]
+    written, counts = validate_parquet(stage.open_parquet(name), out, name, judges,
+                                       ValidationRules(), 8, lambda rows: None, schema=SCHEMA)
+    if written is None:  # a judge gave no answer: no verdict to write, and no shard
+        what = ", ".join(f"{k} ({v} row(s))" for k, v in counts["unanswered"].items())
+        raise PolyglyphError(f"inline validation of {name}: no answer from judge {what}")
+    return written
 
 
 def _to_arrow(rows: list[dict[str, Any]], counted: list[dict[str, Any]],
@@ -358,18 +202,3 @@ def _failure(index: int, exc: Exception) -> dict[str, Any]:
 def _short(filename: str) -> str:
     parts = filename.split(os.sep)
     return os.sep.join(parts[-2:])
-
-
-def _maybe_fail_for_test(index: int) -> None:
-    failing = os.environ.get(FAIL_ENV, "")
-    if failing and str(index) in failing.split(","):
-        raise RuntimeError(f"test hook: sample {index} fails")
-
-
-def _maybe_crash_for_test() -> None:
-    marker = os.environ.get(CRASH_ENV)
-    if not marker or os.path.exists(marker):
-        return
-    with open(marker, "w") as f:
-        f.write(str(os.getpid()))
-    os._exit(17)

@@ -18,19 +18,33 @@ from pathlib import Path
 from typing import Any
 
 from PIL import UnidentifiedImageError
-from tqdm import tqdm
 
 import warping
 from pipelines.errors import PolyglyphError
 from synth.rng import child_rng, sample_rng, sample_seed
 from warping.profiles import load_profile
 
-from .output import Output, run_lock, sha256, table_bytes
+from .driver import (
+    STATS,
+    Run,
+    ShardJob,
+    choose_executor,
+    count_totals,
+    drive,
+    local_executor,
+    open_output,
+    plan_shards,
+    ray_executor,
+    read_manifest,
+    resume_plan,
+    write_json,
+)
+from .output import Output
 from .provenance import build_digest
 from .readers import READERS, Problem, SourceItem, item_page
-from .rows import page_to_row, rows_to_table
-from .run import MANIFEST, STATS, now, polyglyph_version, read_manifest, resume_plan, write_json
-from .shard import ShardJob, count_stats, counts_from_file, manifest_entry, plan_shards
+from .rows import SCHEMA, page_to_row, rows_to_table
+from .shard import ARROW_BATCH_ROWS, STAT_KEYS, count_stats, counts_from_file
+from .writers import PARQUET
 
 PROBLEMS = "problems.json"
 EXPECTED = {
@@ -134,60 +148,31 @@ def main(argv: list[str]) -> int:
         "shard_rows": args.shard_rows,
     }
     chash = hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()
-    out = Output(args.out)
-    if out.is_local:
-        out = Output(str(out.root.resolve()))
-    out.prepare()
-    with run_lock(out):
+    with open_output(args.out) as out:
         return _variants(args, root, items, problems, cfg, chash, profile, out)
 
 
 def _variants(args: argparse.Namespace, root: Path, items: list[SourceItem],
               problems: list[Problem], cfg: dict[str, Any], chash: str,
               profile: dict[str, Any], out: Output) -> int:
-    out.remove_stale_tmp()
     pairs = [(item, k) for item in items for k in range(args.copies)]
     jobs = plan_shards(len(pairs), args.shard_rows) if pairs else []
     build = build_digest(())
     kept = resume_plan(out, read_manifest(out), chash, jobs, args.overwrite, build)
-    pending = [job for job in jobs if job.index not in kept]
-    manifest: dict[str, Any] = {
-        "format": "polyglyph-shards/1", "kind": "variants",
-        "polyglyph_version": polyglyph_version(), "config_hash": chash, "build": build,
+    header = {
+        "kind": "variants", "config_hash": chash, "build": build,
         "seed": args.seed, "num": len(pairs), "shard_rows": args.shard_rows,
         "num_shards": len(jobs), "config": {**cfg, "input": str(root.resolve())},
-        "started_at": now(), "finished_at": None, "complete": False,
-        "shards": [kept[k] for k in sorted(kept)],
     }
-    write_json(out, MANIFEST, manifest)
-    started = time.perf_counter()
-    made: dict[int, dict[str, Any]] = {}
-
-    def on_result(entry: dict[str, Any]) -> None:
-        made[entry["index"]] = entry
-        kept[entry["index"]] = manifest_entry(entry)
-        manifest["shards"] = [kept[k] for k in sorted(kept)]
-        write_json(out, MANIFEST, manifest)
-
+    run = Run(out, header, jobs, kept, desc="variants", unit="image")
     shared = (pairs, cfg, profile)
-    bar = tqdm(total=sum(j.rows for j in pending), unit="image", disable=args.quiet,
-               file=sys.stderr, dynamic_ncols=True, mininterval=0.5, desc="variants")
-    try:
-        if args.ray_address or min(args.workers, len(pending)) > 1:
-            from .ray_executor import run_ray
-
-            run_ray(variant_shard, shared, pending, out.target, on_result, bar,
-                    args.ray_address, args.workers)
-        else:
-            for job in pending:
-                on_result(variant_shard(shared, job, out.target, lambda: bar.update(1)))
-    except OSError as exc:  # disk full, vanished mount: one line, like every user-facing error
-        where = getattr(exc, "filename", None) or out.target
-        raise PolyglyphError(f"cannot write to {where}: {exc.strerror or exc}") from None
-    finally:
-        bar.close()
+    kind = choose_executor("auto", args.workers, len(run.pending), args.ray_address)
+    execute = (local_executor(variant_shard, shared, out.target) if kind == "local"
+               else ray_executor(variant_shard, shared, out.target, args.ray_address,
+                                 args.workers))
+    drive(run, execute, progress=not args.quiet)
     seen = {(p.file, p.problem) for p in problems}
-    for entry in (made[k] for k in sorted(made)):
+    for entry in (run.made[k] for k in sorted(run.made)):
         for found in entry["problems"]:
             if (found["file"], found["problem"]) not in seen:
                 seen.add((found["file"], found["problem"]))
@@ -195,19 +180,12 @@ def _variants(args: argparse.Namespace, root: Path, items: list[SourceItem],
     for p in problems:
         print(f"polyglyph variants: {p.file}: {p.problem}", file=sys.stderr)
     write_json(out, PROBLEMS, {"problems": [p.__dict__ for p in problems]})
-    manifest.update(finished_at=now(), complete=True)
-    write_json(out, MANIFEST, manifest)
-    rows = sum(e["rows"] for e in manifest["shards"])
-    totals: dict[str, dict[str, int]] = {}
-    for entry in manifest["shards"]:
-        fresh = made.get(entry["index"])
-        for key, counts in (fresh["stats"] if fresh else counts_from_file(out, entry["file"])).items():
-            for name, n in counts.items():
-                totals.setdefault(key, {})[name] = totals.get(key, {}).get(name, 0) + n
+    rows = sum(e["rows"] for e in run.manifest["shards"])
+    totals = count_totals(run, lambda name: counts_from_file(out, name))
     images = len({it.key for it, _ in pairs}) - len({p.file for p in problems if "unreadable" in p.problem})
     write_json(out, STATS, {"rows": rows, "images": images, "problems": len(problems),
-                            "seconds": round(time.perf_counter() - started, 3),
-                            **{f"by_{k}": v for k, v in sorted(totals.items())}})
+                            "seconds": round(run.elapsed, 3),
+                            **{f"by_{k}": v for k, v in totals.items()}})
     print(f"wrote {rows} variant rows from {images} images to {args.out}; "
           f"{len(problems)} problems (see {PROBLEMS})")
     return 0
@@ -219,33 +197,40 @@ def variant_shard(shared: tuple[list[tuple[SourceItem, int]], dict[str, Any], di
     pairs, cfg, profile = shared
     started = time.perf_counter()
     rows: list[dict[str, Any]] = []
+    counted: list[dict[str, Any]] = []
     problems: list[dict[str, str]] = []
     cache: dict[str, Any] = {}
     bad: set[str] = set()
-    for index in range(job.start, job.stop):
-        item, copy = pairs[index]
-        on_row()
-        if item.key in bad:
-            continue
-        page = cache.get(item.key)
-        if page is None:
-            try:
-                page = cache[item.key] = item_page(item)
-            except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
-                bad.add(item.key)
-                problems.append({"file": item.key,
-                                 "problem": f"unreadable image skipped: {_first(exc)}"})
+    with PARQUET.open(Output(target), job.name, SCHEMA) as shard:
+        for index in range(job.start, job.stop):
+            item, copy = pairs[index]
+            on_row()
+            if item.key in bad:
                 continue
-        try:
-            rows.append(make_variant_row(page, item, copy, index, cfg, profile))
-        except Exception as exc:  # a warp failure on one image is reported, the run goes on
-            problems.append({"file": f"{item.key}#copy{copy}",
-                             "problem": f"warp failed, skipped: {_first(exc)}"})
-    data = table_bytes(rows_to_table(rows))
-    Output(target).write_atomic(job.name, data)
-    return {"index": job.index, "file": job.name, "first_index": job.start, "rows": len(rows),
-            "planned_rows": job.rows, "bytes": len(data), "sha256": sha256(data),
-            "seconds": round(time.perf_counter() - started, 3), "stats": count_stats(rows),
+            page = cache.get(item.key)
+            if page is None:
+                try:
+                    page = cache[item.key] = item_page(item)
+                except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
+                    bad.add(item.key)
+                    problems.append({"file": item.key,
+                                     "problem": f"unreadable image skipped: {_first(exc)}"})
+                    continue
+            try:
+                rows.append(make_variant_row(page, item, copy, index, cfg, profile))
+            except Exception as exc:  # a warp failure on one image is reported, the run goes on
+                problems.append({"file": f"{item.key}#copy{copy}",
+                                 "problem": f"warp failed, skipped: {_first(exc)}"})
+            if len(rows) == ARROW_BATCH_ROWS:
+                counted.extend({key: row[key] for key in STAT_KEYS} for row in rows)
+                shard.add(rows_to_table(rows))
+                rows = []
+        counted.extend({key: row[key] for key in STAT_KEYS} for row in rows)
+        shard.add(rows_to_table(rows))
+        written = shard.close()
+    return {"index": job.index, "file": job.name, "first_index": job.start, "rows": written.rows,
+            "planned_rows": job.rows, "bytes": written.bytes, "sha256": written.sha256,
+            "seconds": round(time.perf_counter() - started, 3), "stats": count_stats(counted),
             "problems": problems, "failures": [], "build": build_digest(())}
 
 

@@ -4,5 +4,5 @@
     markdown = page_markdown(page)                                      # qa_factory.markdown
     result = validate_page(page, views, [get_judge("tesseract")])      # qa_factory.validate
 
-`polyglyph validate` (qa_factory.validate_cli) runs the judges as a pass over existing shards.
+`polyglyph validate` (pipelines.validate_cli) runs the judges as a pass over existing shards.
 """

@@ -17,8 +17,9 @@ from PIL import Image, ImageDraw
 from pipelines.config import build_config
 from pipelines.errors import PolyglyphError
 from pipelines.generate_cli import build_parser
-from pipelines.output import Output, sha256, table_bytes
+from pipelines.output import Output, sha256
 from pipelines.rows import SCHEMA, page_to_row, row_to_page, rows_to_table
+from pipelines.writers import PARQUET, PARQUET_OPTIONS, ROW_GROUP_ROWS, table_bytes
 from synth.page import Line, Page, Word, box_polygon, min_area_quad
 
 
@@ -77,17 +78,53 @@ def test_same_rows_give_same_bytes_and_other_rows_do_not() -> None:
     assert sha256(a) != sha256(c)
 
 
-def test_shard_bytes_do_not_depend_on_arrow_batching() -> None:
-    from pipelines.shard import combine_batches
-
+def test_shard_bytes_do_not_depend_on_arrow_batching(tmp_path: Path) -> None:
     rows = _rows(5, "jpeg")
     noise = np.random.default_rng(0)
     for row in rows:  # images past Parquet's 1 MiB data page, where chunk borders would show
         row["image"] = {"bytes": noise.bytes(400_000), "path": None}
     whole = table_bytes(rows_to_table(rows))
+    out = Output(str(tmp_path))
     for size in (1, 2, 3):
-        parts = [rows_to_table(rows[i:i + size]) for i in range(0, len(rows), size)]
-        assert sha256(table_bytes(combine_batches(parts))) == sha256(whole), size
+        shard = PARQUET.open(out, f"part-{size:05d}.parquet", SCHEMA)
+        for i in range(0, len(rows), size):
+            shard.add(rows_to_table(rows[i:i + size]))
+        written = shard.close()
+        assert written.sha256 == sha256(whole) == out.file_sha256(written.file), size
+        assert written.bytes == len(whole) and written.rows == 5
+
+
+def test_streamed_shard_equals_one_table_write_across_row_groups(tmp_path: Path) -> None:
+    """Rows streamed in odd batches give the bytes of one `pq.write_table` of the whole shard
+    (the way shards were written before streaming): 3 row groups of 64, 64 and 2 rows."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pipelines.writers import _dictionary_columns
+
+    small = rows_to_table(_rows(5, "jpeg"))
+    whole = pa.concat_tables([small] * 26).combine_chunks()  # 130 rows
+    sink = pa.BufferOutputStream()
+    pq.write_table(whole, sink, row_group_size=ROW_GROUP_ROWS,
+                   **{**PARQUET_OPTIONS, "use_dictionary": _dictionary_columns(SCHEMA)})
+    reference = sink.getvalue().to_pybytes()
+    out = Output(str(tmp_path))
+    shard = PARQUET.open(out, "part-00000.parquet", SCHEMA)
+    for start in range(0, 130, 7):
+        shard.add(whole.slice(start, 7))
+    written = shard.close()
+    assert (tmp_path / "part-00000.parquet").read_bytes() == reference
+    assert written.sha256 == sha256(reference) and written.rows == 130
+    assert pq.ParquetFile(tmp_path / "part-00000.parquet").metadata.num_row_groups == 3
+    assert sorted(os.listdir(tmp_path)) == ["part-00000.parquet"]
+
+
+def test_aborted_shard_leaves_nothing(tmp_path: Path) -> None:
+    out = Output(str(tmp_path))
+    with pytest.raises(RuntimeError), PARQUET.open(out, "part-00000.parquet", SCHEMA) as shard:
+        shard.add(rows_to_table(_rows(2, "jpeg")))
+        raise RuntimeError("a worker dies mid-shard")
+    assert os.listdir(tmp_path) == []
 
 
 def test_row_round_trips_to_page() -> None:

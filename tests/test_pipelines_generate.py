@@ -17,8 +17,10 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from fault_hooks import CrashOnce, FailSamples
 from PIL import Image
 
+import pipelines.run
 from pipelines.cli import main as cli_main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,7 +110,10 @@ def test_ray_two_workers_with_a_worker_killed_mid_task(
     reference: Path, config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     marker = tmp_path / "crashed-once"
-    monkeypatch.setenv("POLYGLYPH_TEST_CRASH_MARKER", str(marker))
+    monkeypatch.setattr(pipelines.run, "sample_hook", CrashOnce(str(marker)))
+    from ray import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[CrashOnce.__module__])  # to Ray workers
     out = tmp_path / "ray2"
     code = cli_main(["generate", "--config", str(config_file), "--num", str(NUM),
                      "--out", str(out), "--workers", "2", "--quiet"])
@@ -316,7 +321,7 @@ def test_failed_samples_are_skipped_reported_and_bounded(
     config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("POLYGLYPH_TEST_FAIL_INDICES", "1")
+    monkeypatch.setattr(pipelines.run, "sample_hook", FailSamples(frozenset({1})))
     base = ["generate", "--config", str(config_file), "--num", "4", "--workers", "1", "--quiet"]
     out = tmp_path / "fail"
     assert cli_main([*base, "--out", str(out), "--max-failed-fraction", "0.5"]) == 0

@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.shard import Usage, current_rss_mib, memory_now, worker_measurements
+from pipelines.telemetry import (
+    TELEMETRY_ENV,
+    Usage,
+    current_rss_mib,
+    memory_now,
+    worker_measurements,
+)
 
 # a 5 MB face no other test opens: its pages are not resident in this process beforehand, and
 # the 0.1 MiB rounding of the figures stays small beside it
@@ -47,7 +53,12 @@ def test_a_font_file_mapped_twice_counts_its_pages_again() -> None:
     assert set(memory_now()) == {"rss", "pss", "anonymous", "file_backed"}  # the cheap rollup
 
 
-def test_thread_cpu_and_first_shard_rss_in_a_shard_report() -> None:
+def test_thread_cpu_and_first_shard_rss_in_a_shard_report(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(TELEMETRY_ENV, raising=False)
+    assert "memory_mib" not in worker_measurements(time.process_time(), 0.0, time.time())
+    monkeypatch.setenv(TELEMETRY_ENV, "1")  # smaps reading is opt-in
     cpu_started, usage = time.process_time(), Usage.now()
     deadline = time.thread_time() + 0.2
     while time.thread_time() < deadline:  # this thread's own work
@@ -59,16 +70,28 @@ def test_thread_cpu_and_first_shard_rss_in_a_shard_report() -> None:
     assert report["peak_rss_mib"] >= report["memory_mib"]["rss"] - 1
 
 
+def test_importing_core_packages_leaves_the_environment_alone() -> None:
+    # OpenCV's own loader sets LD_LIBRARY_PATH when cv2 is first imported: not ours to judge
+    code = ("import os, cv2; e = dict(os.environ); import pipelines.shard, pipelines.run, "
+            "synth.render, warping, qa_factory.views; assert dict(os.environ) == e, "
+            "set(os.environ.items()) ^ set(e.items())")
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                   cwd=Path(__file__).resolve().parents[1])
+
+
 @pytest.mark.parametrize(("preset", "expected"), [(None, "system"), ("mimalloc", "mimalloc")])
-def test_importing_pipelines_gives_arrow_the_system_allocator(
-    preset: str | None, expected: str
-) -> None:
-    """Workers import pipelines before pyarrow: Arrow then allocates with malloc everywhere
-    (mimalloc kept freed Parquet buffers resident); a user's own setting wins."""
+def test_the_cli_gives_arrow_the_system_allocator(preset: str | None, expected: str) -> None:
+    """The CLI sets the worker environment before pyarrow is imported: Arrow then allocates
+    with malloc everywhere (mimalloc kept freed Parquet buffers resident); a user's own
+    setting wins."""
     env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
     if preset:
         env["ARROW_DEFAULT_MEMORY_POOL"] = preset
-    code = "import pipelines.shard, pyarrow; print(pyarrow.default_memory_pool().backend_name)"
+    code = ("import sys; from pipelines.cli import COMMANDS, main; "
+            "COMMANDS['pool'] = ('pool_probe', ''); sys.modules['pool_probe'] = type(sys)('p'); "
+            "sys.modules['pool_probe'].main = lambda argv: print(__import__('pyarrow')"
+            ".default_memory_pool().backend_name); main(['pool'])")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parents[1])
     assert out.stdout.strip() == expected

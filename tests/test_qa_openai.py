@@ -314,8 +314,8 @@ def test_failed_judge_leaves_views_unvalidated_and_nothing_lost(page) -> None:
 
 
 def _write_shards(folder: Path, groups: list[list[int]]) -> None:
-    from pipelines.output import table_bytes
     from pipelines.rows import page_to_row, rows_to_table
+    from pipelines.writers import table_bytes
     from qa_factory.markdown import page_markdown
 
     pages = [
@@ -348,7 +348,7 @@ def _write_shards(folder: Path, groups: list[list[int]]) -> None:
 def test_validate_cli_writes_columns_resumes_and_never_writes_the_key(
     server, keyed, tmp_path
 ) -> None:
-    from qa_factory.validate_cli import main
+    from pipelines.validate_cli import main
 
     base, _ = server
     source, out = tmp_path / "in", tmp_path / "out"
@@ -412,7 +412,7 @@ def test_validate_cli_failed_judge_is_no_verdict_and_the_same_command_retries(
     server, tmp_path, capsys
 ) -> None:
     """Issue 21: a judge that cannot answer is not a verdict, and its shards are not done."""
-    from qa_factory.validate_cli import EXIT_UNANSWERED, main
+    from pipelines.validate_cli import EXIT_UNANSWERED, main
 
     base, state = server
     source, out = tmp_path / "in", tmp_path / "out"
@@ -441,7 +441,7 @@ def test_validate_cli_failed_judge_is_no_verdict_and_the_same_command_retries(
 
 
 def test_validate_cli_user_errors(tmp_path) -> None:
-    from qa_factory.validate_cli import main
+    from pipelines.validate_cli import main
 
     (tmp_path / "empty").mkdir()
     with pytest.raises(PolyglyphError, match="no part-"):
@@ -456,7 +456,7 @@ def test_validate_cli_user_errors(tmp_path) -> None:
 
 def test_loads_with_datasets_after_validation(tmp_path) -> None:
     datasets = pytest.importorskip("datasets")
-    from qa_factory.validate_cli import main
+    from pipelines.validate_cli import main
 
     _write_shards(tmp_path / "in", [[0, 2]])
     assert (

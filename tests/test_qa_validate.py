@@ -200,7 +200,7 @@ def test_parallel_tesseract_workers_give_the_same_answers(tesseract) -> None:
 
 
 def test_cli_rules_file_and_flags(tmp_path) -> None:
-    from qa_factory.validate_cli import build_parser, load_rules
+    from pipelines.validate_cli import build_parser, load_rules
 
     rules_file = tmp_path / "rules.yaml"
     rules_file.write_text("k: 2\nagree: {text: 0.7}\nline_checks: 9\n")

@@ -1,0 +1,406 @@
+"""`polyglyph validate`: a cross-validation pass over existing shards, as its own job.
+
+Reads `part-*.parquet` of a generated dataset, asks the judges every view's question, and writes
+the same rows under the same contract with added columns: `validation` (JSON), `difficulty`,
+`agreement`, `status` and `keep`. Each output shard is written tmp+rename; the output manifest
+records every shard's input sha256 and the judge/rule settings, so a rerun skips shards whose
+input and settings are unchanged (a GPU VLM pass can be stopped and resumed).
+
+A judge that could not answer (server down, HTTP 500, garbage, timeout, engine error) gives no
+verdict: a shard with any such row is neither written nor recorded as done, the other shards
+go on, and the run ends with exit code 3 (`EXIT_UNANSWERED`) and a summary per judge and error
+class; the same command later retries exactly those shards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+from pipelines.errors import PolyglyphError
+from qa_factory.judges import Judge, get_judge
+from qa_factory.validate import (
+    ValidationRules,
+    row_columns,
+    rules_record,
+    select_kept,
+    validate_pages,
+)
+from synth.rng import child_rng, sample_rng
+
+from .driver import (
+    MANIFEST,
+    STATS,
+    Run,
+    ShardJob,
+    drive,
+    local_executor,
+    now,
+    open_output,
+    part_names,
+    read_json,
+    write_json,
+)
+from .output import Output
+from .rows import row_to_page
+from .writers import PARQUET, ROW_GROUP_ROWS, Writer, WrittenShard
+
+EXIT_UNANSWERED = 3  # a judge could not answer some rows: rerun to retry those shards
+ADDED_COLUMNS: list[tuple[str, pa.DataType, dict[str, str]]] = [
+    ("validation", pa.string(), {"dtype": "string", "_type": "Value"}),
+    ("difficulty", pa.float64(), {"dtype": "float64", "_type": "Value"}),
+    ("agreement", pa.float64(), {"dtype": "float64", "_type": "Value"}),
+    ("status", pa.string(), {"dtype": "string", "_type": "Value"}),
+    ("keep", pa.bool_(), {"dtype": "bool", "_type": "Value"}),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="polyglyph validate", description=__doc__.splitlines()[0])
+    p.add_argument("--input", required=True, help="dataset directory with part-*.parquet")
+    p.add_argument("--out", required=True, help="output directory (new shards + manifest.json)")
+    p.add_argument("--judges", default="tesseract", help="comma list: tesseract,rapidocr,openai")
+    p.add_argument("--tesseract-workers", type=int, default=1, help="parallel tesseract runs")
+    p.add_argument("--tesseract-engine", default="auto", choices=("auto", "tesserocr", "cli"),
+                   help="in-process tesserocr (auto: when installed) or one CLI process a call")
+    p.add_argument("--openai-base-url", default="http://127.0.0.1:8000/v1")
+    p.add_argument("--openai-model", default="default")
+    p.add_argument("--openai-api-key-env", default="OPENAI_API_KEY", help="env var holding the key")
+    p.add_argument("--openai-concurrency", type=int, default=4)
+    p.add_argument("--openai-timeout", type=float, default=60.0)
+    p.add_argument("--openai-retries", type=int, default=3)
+    p.add_argument("--rules", help="YAML file of validation rules (k, agree, far, hard_share, ...)")
+    p.add_argument("--k", type=int, help="judges that must agree for `verified`")
+    p.add_argument("--hard-share", type=float, help="max share of kept rows that are `hard`")
+    p.add_argument("--line-checks", type=int, help="line crops read per page")
+    p.add_argument("--batch-rows", type=int, default=8, help="rows per judge batch")
+    p.add_argument("--no-progress", action="store_true")
+    return p
+
+
+NUMBER_RANGES = {  # flag: (low, high); every number a user gives is checked when read
+    "tesseract_workers": (1, 64),
+    "openai_concurrency": (1, 256),
+    "openai_timeout": (0.001, 3600.0),
+    "openai_retries": (0, 20),
+    "batch_rows": (1, 100_000),
+}
+
+
+def check_numbers(args: argparse.Namespace) -> None:
+    for name, (low, high) in NUMBER_RANGES.items():
+        value = getattr(args, name)
+        if not low <= value <= high:  # NaN fails this too
+            flag = "--" + name.replace("_", "-")
+            raise PolyglyphError(f"{flag} {value}: must be in [{low}, {high}]")
+
+
+def load_rules(args: argparse.Namespace) -> ValidationRules:
+    data: dict[str, Any] = {}
+    if args.rules:
+        try:
+            data = yaml.safe_load(Path(args.rules).read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise PolyglyphError(f"--rules {args.rules}: cannot read: {exc}") from None
+        if not isinstance(data, dict):
+            raise PolyglyphError(f"--rules {args.rules}: expected a mapping of rule -> value")
+    for key, value in (
+        ("k", args.k),
+        ("hard_share", args.hard_share),
+        ("line_checks", args.line_checks),
+    ):
+        if value is not None:
+            data[key] = value
+    return ValidationRules.from_dict(data)
+
+
+def build_judges(args: argparse.Namespace) -> list[Judge]:
+    names = [n.strip() for n in args.judges.split(",") if n.strip()]
+    if not names:
+        raise PolyglyphError(
+            "--judges is empty; name at least one judge (tesseract, rapidocr, openai)")
+    judges = []
+    for name in names:
+        options: dict[str, Any] = {}
+        if name == "tesseract":
+            options = {"workers": args.tesseract_workers, "engine": args.tesseract_engine}
+        if name == "openai":
+            options = {
+                "base_url": args.openai_base_url,
+                "model": args.openai_model,
+                "api_key_env": args.openai_api_key_env,
+                "concurrency": args.openai_concurrency,
+                "timeout": args.openai_timeout,
+                "retries": args.openai_retries,
+            }
+        judges.append(get_judge(name, **options))
+    return judges
+
+
+def settings_hash(judges: list[Judge], rules: ValidationRules) -> str:
+    record = {"judges": [j.settings() for j in judges], "rules": rules_record(rules)}
+    return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
+
+
+def validated_schema(schema: pa.Schema) -> pa.Schema:
+    """The input schema without old validation columns, with the added ones at the end, and
+    the `huggingface` metadata in step with the columns."""
+    added = {name for name, _, _ in ADDED_COLUMNS}
+    fields = [f for f in schema if f.name not in added]
+    fields += [pa.field(name, arrow_type) for name, arrow_type, _ in ADDED_COLUMNS]
+    out = pa.schema(fields, metadata=schema.metadata)
+    return out.with_metadata(_hf_metadata(out))
+
+
+def _hf_metadata(schema: pa.Schema) -> dict[bytes, bytes]:
+    metadata = dict(schema.metadata or {})
+    try:
+        hf = json.loads(metadata.get(b"huggingface", b"{}"))
+    except ValueError:
+        hf = {}
+    features = hf.setdefault("info", {}).setdefault("features", {})
+    if features:
+        for name, _, feature in ADDED_COLUMNS:
+            features[name] = feature
+        metadata[b"huggingface"] = json.dumps(hf).encode()
+    return metadata
+
+
+def _row_batches(source: pq.ParquetFile, batch_rows: int) -> Iterator[list[dict[str, Any]]]:
+    """Rows as Python dicts, `batch_rows` at a time across row groups: never a whole shard."""
+    rows: list[dict[str, Any]] = []
+    for batch in source.iter_batches(batch_size=max(1, batch_rows)):
+        rows.extend(batch.to_pylist())
+        while len(rows) >= batch_rows:
+            yield rows[:batch_rows]
+            rows = rows[batch_rows:]
+    if rows:
+        yield rows
+
+
+def judge_rows(
+    source: pq.ParquetFile, judges: list[Judge], rules: ValidationRules, batch_rows: int,
+    on_rows: Callable[[int], None],
+) -> list[dict[str, Any]]:
+    """First pass: every row's validation result (small records; the rows are not kept)."""
+    results: list[dict[str, Any]] = []
+    for rows in _row_batches(source, batch_rows):
+        items = []
+        for row in rows:
+            try:
+                page = row_to_page(row)
+            except (KeyError, ValueError, OSError) as exc:
+                raise PolyglyphError(
+                    f"row {row.get('id')!r} cannot be read back as a page: {exc}"
+                ) from None
+            rng = child_rng(sample_rng(int(row.get("seed") or 0)), "validate")
+            items.append((page, row.get("tasks") or [], rng))
+        results.extend(validate_pages(items, judges, rules))
+        on_rows(len(rows))
+    return results
+
+
+def validate_parquet(
+    source: pq.ParquetFile, out: Output, name: str, judges: list[Judge], rules: ValidationRules,
+    batch_rows: int, on_rows: Callable[[int], None], writer: Writer = PARQUET,
+    schema: pa.Schema | None = None,
+) -> tuple[WrittenShard | None, dict[str, Any]]:
+    """Validate one shard file into `out/name`: judge every row (first pass), choose the kept
+    rows over the whole shard (the hard-row share is per shard), then stream the rows again
+    with the added columns into the shard writer (second pass). Memory: one batch of rows.
+
+    `schema` is the rows' own schema when the caller has it (inline validation): a schema read
+    back from Parquet names list items `element`, not `item` as Arrow made them."""
+    results = judge_rows(source, judges, rules, batch_rows, on_rows)
+    unanswered: Counter[str] = Counter()
+    for r in results:
+        unanswered.update(unanswered_classes(r))
+    if unanswered:  # no verdict for some rows: nothing is written, the shard stays undone
+        return None, {"unanswered": dict(sorted(unanswered.items()))}
+    statuses = [r["status"] for r in results]
+    keep = select_kept(statuses, [r["difficulty"] for r in results], rules.hard_share)
+    added = {
+        "validation": [row_columns(r)["validation"] for r in results],
+        "difficulty": [r["difficulty"] for r in results],
+        "agreement": [r["agreement"] for r in results],
+        "status": statuses,
+        "keep": keep,
+    }
+    drop = [n for n, _, _ in ADDED_COLUMNS if n in source.schema_arrow.names]
+    shard = writer.open(out, name, validated_schema(schema or source.schema_arrow))
+    with shard:
+        done = 0
+        for batch in source.iter_batches(batch_size=ROW_GROUP_ROWS):
+            table = pa.Table.from_batches([batch]).drop_columns(drop)
+            for column, arrow_type, _ in ADDED_COLUMNS:
+                values = pa.array(added[column][done:done + batch.num_rows], arrow_type)
+                table = table.append_column(pa.field(column, arrow_type), values)
+            shard.add(table)
+            done += batch.num_rows
+        written = shard.close()
+    counts = dict(sorted(Counter(statuses).items()))
+    counts["kept"] = sum(keep)
+    return written, counts
+
+
+def unanswered_classes(result: dict[str, Any]) -> set[str]:
+    """'judge: error class' of every judge that failed somewhere on this row."""
+    return {
+        f"{name}: {info['error']}"
+        for check in result["validation"]["checks"]
+        for name, info in check["judges"].items()
+        if name in check.get("unanswered", ())
+    }
+
+
+def report_unanswered(failed: dict[str, dict[str, int]]) -> int:
+    """One summary line per shard left undone, then the exit code that says 'rerun'."""
+    for name, classes in sorted(failed.items()):
+        what = ", ".join(f"{k} ({v} row(s))" for k, v in classes.items())
+        print(f"error: {name}: no answer from judge {what}; not recorded", file=sys.stderr)
+    print(
+        f"error: {len(failed)} shard(s) left unvalidated because a judge could not answer; "
+        "run the same command again to retry them",
+        file=sys.stderr,
+    )
+    return EXIT_UNANSWERED
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    check_numbers(args)
+    source = Output(args.input)
+    if source.is_local and not source.root.is_dir():
+        raise PolyglyphError(f"--input {args.input} is not a directory")
+    parts = part_names(source)
+    if not parts:
+        raise PolyglyphError(f"--input {args.input} holds no part-*.parquet shards")
+    target = Output(args.out)
+    if source.is_local and target.is_local and target.root.resolve() == source.root.resolve():
+        raise PolyglyphError(
+            "--out must differ from --input (shards are rewritten with new columns)"
+        )
+    rules = load_rules(args)
+    judges = build_judges(args)
+    with open_output(args.out) as out:
+        return _validate(args, source, parts, judges, rules, out)
+
+
+def _validate(args: argparse.Namespace, source: Output, parts: list[str], judges: list[Judge],
+              rules: ValidationRules, out: Output) -> int:
+    settings = settings_hash(judges, rules)
+    input_manifest = read_json(source, MANIFEST) or {}
+    previous = read_json(out, MANIFEST) or {}
+    done = {
+        e["file"]: e
+        for e in previous.get("shards", [])
+        if previous.get("validation", {}).get("settings_hash") == settings
+    }
+    jobs, input_hashes, kept = [], {}, {}
+    for index, name in zip(_indices(parts), parts, strict=True):
+        try:
+            rows = source.open_parquet(name).metadata.num_rows
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise PolyglyphError(
+                f"{source.path(name)} is not a readable Parquet shard: {exc}"
+            ) from None
+        job = ShardJob(index, 0, rows, file=name)
+        jobs.append(job)
+        input_hashes[name] = source.file_sha256(name)
+        entry = done.get(name)
+        if (entry and entry.get("input_sha256") == input_hashes[name]
+                and out.file_sha256(name) == entry.get("sha256")):
+            kept[index] = {**entry, "index": index}
+    validation = {
+        "input": args.input,
+        "judges": [j.settings() for j in judges],
+        "rules": rules_record(rules),
+        "settings_hash": settings,
+        "started_at": now(),
+        "finished_at": None,
+        "complete": False,
+    }
+    header = {k: v for k, v in input_manifest.items()
+              if k not in ("shards", "format", "polyglyph_version", "started_at", "finished_at",
+                           "complete")}
+    run = Run(out, {**header, "validation": validation}, jobs, kept, desc="validate",
+              unit="row", lean=dict)
+    shared = (source.target, judges, rules, args.batch_rows, input_hashes)
+    drive(run, local_executor(validate_shard, shared, out.target),
+          progress=not args.no_progress)
+    failed = {e["file"]: e["unanswered"] for e in run.unfinished.values()}
+    validation.update(finished_at=now(), complete=not failed)
+    run.manifest["complete"] = not failed
+    write_json(out, MANIFEST, run.manifest)
+    totals: Counter[str] = Counter()
+    for entry in run.manifest["shards"]:
+        totals.update({k: v for k, v in entry["status"].items() if isinstance(v, int)})
+    stats = read_json(source, STATS) or {}
+    stats["validation"] = {"rows": dict(sorted(totals.items())), "judges": validation["judges"]}
+    write_json(out, STATS, stats)
+    print(
+        f"validated {len(run.made)} shard(s), skipped {len(run.manifest['shards']) - len(run.made)}"
+        " already done; rows: " + ", ".join(f"{k} {v}" for k, v in sorted(totals.items())),
+        file=sys.stderr,
+    )
+    return report_unanswered(failed) if failed else 0
+
+
+def _indices(parts: list[str]) -> list[int]:
+    """Shard indices from `part-NNNNN.parquet` names; positions when names are other."""
+    found = [re.fullmatch(r"part-(\d+)\.parquet", name) for name in parts]
+    numbers = [int(m[1]) for m in found if m]
+    if len(numbers) == len(parts) and len(set(numbers)) == len(numbers):
+        return numbers
+    return list(range(len(parts)))
+
+
+def validate_shard(
+    shared: tuple[str, list[Judge], ValidationRules, int, dict[str, str | None]],
+    job: ShardJob, target: str, on_row: Callable[[], None],
+) -> dict[str, Any]:
+    """Validate one input shard into the same name under `target`; its manifest entry."""
+    source_target, judges, rules, batch_rows, input_hashes = shared
+    started = time.perf_counter()
+    source = Output(source_target)
+    try:
+        shard = source.open_parquet(job.name)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise PolyglyphError(f"{source.path(job.name)} is not a readable Parquet shard: {exc}"
+                             ) from None
+
+    def on_rows(count: int) -> None:
+        for _ in range(count):
+            on_row()
+
+    written, counts = validate_parquet(shard, Output(target), job.name, judges, rules,
+                                       batch_rows, on_rows)
+    if written is None:  # a judge could not answer: not done, the driver leaves it pending
+        return {"index": job.index, "file": job.name, "unfinished": True,
+                "unanswered": counts["unanswered"]}
+    return {
+        "index": job.index,
+        "file": job.name,
+        "rows": written.rows,
+        "bytes": written.bytes,
+        "sha256": written.sha256,
+        "input_sha256": input_hashes[job.name],
+        "status": counts,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())
