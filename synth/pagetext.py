@@ -89,7 +89,9 @@ def language_text(ctx: Any, code: str) -> LanguageText:
     words = tuple(w for w, _ in vocab)
     weights = np.array([f for _, f in vocab], np.float64) ** FREQ_POWER
     cumulative = np.cumsum(weights / weights.sum())
-    targets = _targets(info.code, info.script, reference, covers)
+    targets, split = _targets(info.code, info.script, reference, covers)
+    tiers = tuple((start, stop, boost_count(stop - start))
+                  for start, stop in ((0, split), (split, len(targets))) if stop > start)
     ascii_words = tuple(w for w in words[:3000] if w.isascii())  # () off Latin: made-up names
     cased = info.script in CASED_SCRIPTS and any(w != w.upper() for w in words[:50])
     lt = LanguageText(
@@ -97,7 +99,7 @@ def language_text(ctx: Any, code: str) -> LanguageText:
         targets=targets, target_words=_holders(targets, words), covers=covers,
         entities=EntityMaker(info.code, covers, ascii_words),
         punct=punctuation(info.script, info.code, covers), cased=cased,
-        boost=boost_count(len(targets)), vocab_source=source,
+        boost=sum(t[2] for t in tiers), tiers=tiers, vocab_source=source,
         joiner="" if info.script in textsources_no_space() else " ",
         base_letter=_base_letter(targets, words),
     )
@@ -123,12 +125,15 @@ def textsources_no_space() -> frozenset[str]:
 
 
 def _targets(code: str, script: str, reference: str,
-             covers: Callable[[str], bool]) -> tuple[str, ...]:
-    """CLDR exemplars (KS X 1001 instead of all 11,172 syllables for Korean) ∪ common list."""
+             covers: Callable[[str], bool]) -> tuple[tuple[str, ...], int]:
+    """(CLDR exemplars then the rest of the common-use list, how many are exemplars); for
+    Korean KS X 1001 stands in for CLDR's all 11,172 syllables."""
     common = textsources.common_chars(code, script)
     exemplar = [] if code.split("-")[0] == "ko" else textsources.exemplars(code, reference)
-    merged = dict.fromkeys([*exemplar, *common])
-    return tuple(t for t in merged if t.strip() and covers(t))
+    first = tuple(dict.fromkeys(t for t in exemplar if t.strip() and covers(t)))
+    seen = set(first)
+    rest = tuple(dict.fromkeys(t for t in common if t not in seen and t.strip() and covers(t)))
+    return first + rest, len(first)
 
 
 def _holders(targets: tuple[str, ...], words: tuple[str, ...]) -> dict[str, tuple[int, ...]]:

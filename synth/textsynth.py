@@ -73,10 +73,13 @@ class LanguageText:
     covers: Callable[[str], bool]
     punct: dict[str, Any]
     cased: bool
-    boost: int  # targets drawn per page
+    boost: int  # targets drawn per page (sum over `tiers`)
     vocab_source: str  # "wordfreq" or "corpus-words"
     joiner: str = " "
     base_letter: str = ""  # carries a combining-mark target drawn without a word
+    # (start, stop, per page) slices of `targets`: the CLDR exemplars and the rest of a
+    # common-use list are boosted apart, so a long list never thins out the exemplars
+    tiers: tuple[tuple[int, int, int], ...] = ()
     stats: dict[str, int] = field(default_factory=dict)
 
     # -- pieces --------------------------------------------------------------------------
@@ -89,8 +92,10 @@ class LanguageText:
         there is one, else the target itself)."""
         if not self.targets:
             return []
+        tiers = self.tiers or ((0, len(self.targets), self.boost),)
+        drawn = np.concatenate([rng.integers(start, stop, count) for start, stop, count in tiers])
         out = []
-        for i in rng.integers(0, len(self.targets), self.boost):
+        for i in drawn:
             target = self.targets[int(i)]
             holders = self.target_words.get(target, ())
             if holders:
