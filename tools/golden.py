@@ -98,8 +98,8 @@ def _variants(argv: list[str], out: Path) -> list[dict[str, Any]]:
 
 def variant_rows(generated: dict[str, dict[str, Any]], tmp: Path) -> dict[str, dict[str, Any]]:
     """`polyglyph variants` of an ICDAR folder and of six generated rows (one per scene)."""
-    from pipelines.output import table_bytes
     from pipelines.rows import rows_to_table
+    from pipelines.writers import table_bytes
 
     out = {}
     icdar = _variants(["--input", str(_icdar_folder(tmp / "icdar")), "--format", "icdar2015",
