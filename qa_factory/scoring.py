@@ -111,6 +111,20 @@ def _reasoning_score(reference: str, answer: str) -> float:
 ORDER_FREE_TASKS = frozenset({"text", "parsing", "table_html"})
 
 
+_MATH = re.compile(r"\$\$?(.+?)\$\$?", re.S)
+_TEX_COMMAND = re.compile(r"\\[A-Za-z]+")
+
+
+def math_as_plain(text: str) -> str:
+    """`$...$` / `$$...$$` spans as the characters a plain-text reader can see: TeX commands,
+    braces, `^` and `_` dropped (`$y^{9}$` -> `y9`, `$\\frac{1}{7}$` -> `17`)."""
+    def plain(match: re.Match[str]) -> str:
+        body = _TEX_COMMAND.sub("", match.group(1))
+        return re.sub(r"[{}^_\s\\]", "", body)
+
+    return _MATH.sub(plain, text or "")
+
+
 def without_furniture(answer: str, furniture: Sequence[str], min_similarity: float = 0.8) -> str:
     """The answer's lines minus those that spell a page header, footer or page number.
 
@@ -145,6 +159,7 @@ def score_answer(
     if task == "parsing" and furniture:
         answer = without_furniture(answer, furniture)
     if order_free and task in ORDER_FREE_TASKS:
+        reference = math_as_plain(reference)  # a plain-text reader cannot write LaTeX
         ordered = score_answer(task, reference, answer, meta)
         plain_ref = markdown_to_text(reference) if task != "text" else reference
         return max(ordered, bag_similarity(plain_ref, markdown_to_text(answer)))

@@ -75,3 +75,12 @@ def test_row_count_excludes_a_two_row_header() -> None:
     rows = [c for c in reasoning_candidates(page) if c["kind"] == "table_rows"]
     assert rows[0]["answer"] == "12"
     assert json.loads(json.dumps(rows[0]["computation"]))["header_rows"] == 2
+
+
+def test_plain_readers_are_scored_on_the_visible_characters_of_math() -> None:
+    from qa_factory.scoring import math_as_plain, score_answer
+
+    reference = "the law $y^{9}$ of nations"
+    assert math_as_plain(reference) == "the law y9 of nations"
+    assert score_answer("text", reference, "the law y9 of nations", order_free=True) == 1.0
+    assert score_answer("text", reference, "the law y9 of nations") < 1.0  # a VLM writes LaTeX
