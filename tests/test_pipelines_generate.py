@@ -56,8 +56,10 @@ def config_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def reference(config_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("ref") / "ds"
-    code = cli_main(["generate", "--config", str(config_file), "--num", str(NUM),
-                     "--out", str(out), "--workers", "1", "--quiet"])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("POLYGLYPH_MEMORY_TELEMETRY", "1")  # the opt-in memory split, checked below
+        code = cli_main(["generate", "--config", str(config_file), "--num", str(NUM),
+                         "--out", str(out), "--workers", "1", "--quiet"])
     assert code == 0
     return out
 
