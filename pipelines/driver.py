@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from pipelines.errors import PolyglyphError
 
-from .output import Output, run_lock, shard_name
+from .output import LOCK, Output, run_lock, shard_name
 
 MANIFEST = "manifest.json"
 STATS = "stats.json"
@@ -148,6 +148,39 @@ def part_names(out: Output) -> list[str]:
     return [n for n in out.list_names() if n.startswith("part-") and n.endswith(".parquet")]
 
 
+def own_files(manifest: dict[str, Any] | None, jobs: list[ShardJob],
+              side_files: tuple[str, ...]) -> set[str]:
+    """Files a run of ours made or may make here. With no manifest: none (the manifest is
+    written before any shard). With one: it, the shards it lists or planned, this run's
+    planned shards (a shard renamed into place just before a kill -9 is not listed yet) and the
+    side files the run writes (stats.json, README.md…)."""
+    if manifest is None:
+        return set()
+    names = {MANIFEST, *side_files, *(job.name for job in jobs)}
+    names.update(str(e.get("file")) for e in manifest.get("shards", []))
+    names.update(shard_name(i) for i in range(int(manifest.get("num_shards") or 0)))
+    return names
+
+
+def refuse_foreign(out: Output, manifest: dict[str, Any] | None, jobs: list[ShardJob],
+                   side_files: tuple[str, ...]) -> None:
+    """polyglyph replaces or deletes only files it made: any other file in `--out` (a README.md
+    of the user's, notes, another dataset's shards) stops the run unless --overwrite."""
+    ours = own_files(manifest, jobs, side_files)
+    foreign = [n for n in out.list_names() if n not in ours and not _ours_anyway(n)]
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        why = f"no {MANIFEST} of a polyglyph run" if manifest is None else f"not in its {MANIFEST}"
+        raise PolyglyphError(
+            f"--out {out.target} holds files polyglyph did not make ({shown}; {why}); "
+            "use another directory, or --overwrite to replace polyglyph's files there"
+        )
+
+
+def _ours_anyway(name: str) -> bool:
+    return name == LOCK or name.endswith(".tmp")
+
+
 def resume_plan(
     out: Output,
     manifest: dict[str, Any] | None,
@@ -156,19 +189,17 @@ def resume_plan(
     overwrite: bool,
     build: str | None = None,
     check: str = "sha256",
+    side_files: tuple[str, ...] = (STATS, CARD),
 ) -> dict[int, dict[str, Any]]:
-    """Shards that can be kept (hash verified). Refuses a foreign or different-config directory."""
+    """Shards that can be kept (hash verified). Refuses a foreign or different-config directory,
+    and never deletes a shard without --overwrite."""
     parts = part_names(out)
     if overwrite:
-        for name in [*parts, MANIFEST, STATS, CARD]:
+        for name in [*parts, MANIFEST, *side_files]:
             out.remove(name)
         return {}
+    refuse_foreign(out, manifest, jobs, side_files)
     if manifest is None:
-        if parts:
-            raise PolyglyphError(
-                f"--out {out.target} holds {len(parts)} part files but no {MANIFEST}; "
-                "use --overwrite or another directory"
-            )
         return {}
     if manifest.get("config_hash") != chash:
         raise PolyglyphError(
@@ -182,6 +213,13 @@ def resume_plan(
             f"(build {str(manifest.get('build'))[:12]} != {build[:12]}), so its shards would "
             "not match new ones; use --overwrite or another directory"
         )
+    beyond = sorted(set(parts) - {job.name for job in jobs})
+    if beyond:
+        raise PolyglyphError(
+            f"--out {out.target} holds {len(beyond)} shard(s) past this run's end "
+            f"({beyond[0]}…): a smaller --num would drop them; use the same --num, or "
+            "--overwrite to delete them"
+        )
     planned = {job.index: job for job in jobs}
     kept: dict[int, dict[str, Any]] = {}
     for entry in manifest.get("shards", []):
@@ -194,9 +232,6 @@ def resume_plan(
             intact = out.file_sha256(job.name) == entry.get("sha256")
         if intact:
             kept[job.index] = entry
-    for name in parts:  # shards past the end of a shrunk run
-        if name not in {job.name for job in jobs}:
-            out.remove(name)
     return kept
 
 

@@ -7,6 +7,7 @@ guarantee without a rename (which those stores do not have).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -239,38 +240,48 @@ LOCK = ".polyglyph.lock"
 
 @contextmanager
 def run_lock(out: Output) -> Iterator[None]:
-    """One driver per local output directory. A second run on the same directory would delete
-    the first one's temporary files and race on manifest.json; a lock left by a killed run
-    (its process is gone) is taken over. Object stores have no such lock: one run per prefix."""
+    """One run per local output directory, held with `flock` on `--out/.polyglyph.lock`.
+
+    The kernel drops the lock when its process dies (kill -9 included), so a killed run never
+    leaves a lock to take over by hand, and two runs can never both believe they hold it (a
+    pid check, then unlink, then create, raced). The file names its holder for the message a
+    second run prints. Object stores have no such lock: one run per prefix."""
     if not out.is_local:
         yield
         return
     path = out.root / LOCK
-    me = {"pid": os.getpid(), "host": socket.gethostname()}
-    while True:
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            holder = _lock_holder(path)
-            if holder.get("host") not in (None, me["host"]):
-                raise PolyglyphError(
-                    f"--out {out.root} is locked by a run on host {holder['host']}; "
-                    f"delete {path} if that run is gone"
-                ) from None
-            if _alive(holder.get("pid")):
-                raise PolyglyphError(
-                    f"--out {out.root} is being written by another polyglyph run "
-                    f"(pid {holder['pid']}); wait for it or use another directory"
-                ) from None
-            path.unlink(missing_ok=True)  # left by a run that was killed
-            continue
-        with os.fdopen(fd, "w") as f:
-            json.dump(me, f)
-        break
+    fd = _acquire(path, out.root)
     try:
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname()}).encode())
         yield
     finally:
-        path.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)  # while still locked: the next run makes a new file
+        os.close(fd)
+
+
+def _acquire(path: Path, root: Path) -> int:
+    """An fd of `path` locked by this process; the file it locked is still `path` (a run that
+    ends unlinks its lock file, so one opened just before would be a lock on nothing)."""
+    while True:
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _lock_holder(path)
+            os.close(fd)
+            raise PolyglyphError(
+                f"--out {root} is being written by another polyglyph run "
+                f"(pid {holder.get('pid', '?')} on {holder.get('host', '?')}); "
+                "wait for it or use another directory"
+            ) from None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return fd
+        os.close(fd)
 
 
 def _lock_holder(path: Path) -> dict[str, Any]:
@@ -279,18 +290,6 @@ def _lock_holder(path: Path) -> dict[str, Any]:
         return data if isinstance(data, dict) else {}
     except (OSError, ValueError):
         return {}
-
-
-def _alive(pid: Any) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _fsspec_filesystem(target: str, arrow_error: Exception) -> tuple[Any, str]:

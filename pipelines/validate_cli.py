@@ -51,6 +51,7 @@ from .driver import (
     open_output,
     part_names,
     read_json,
+    refuse_foreign,
     write_json,
 )
 from .output import Output
@@ -87,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--line-checks", type=int, help="line crops read per page")
     p.add_argument("--batch-rows", type=int, default=8, help="rows per judge batch")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--overwrite", action="store_true",
+                   help="validate every shard again and replace polyglyph's files in --out")
     return p
 
 
@@ -303,10 +306,13 @@ def _validate(args: argparse.Namespace, source: Output, parts: list[str], judges
     settings = settings_hash(judges, rules)
     input_manifest = read_json(source, MANIFEST) or {}
     previous = read_json(out, MANIFEST) or {}
+    if not args.overwrite:  # polyglyph's own files only: a user's file in --out stops the run
+        refuse_foreign(out, previous or None, [ShardJob(0, 0, 0, file=n) for n in parts],
+                       (STATS,))
     done = {
         e["file"]: e
         for e in previous.get("shards", [])
-        if previous.get("validation", {}).get("settings_hash") == settings
+        if previous.get("validation", {}).get("settings_hash") == settings and not args.overwrite
     }
     jobs, input_hashes, kept = [], {}, {}
     for index, name in zip(_indices(parts), parts, strict=True):

@@ -158,7 +158,8 @@ def _variants(args: argparse.Namespace, root: Path, items: list[SourceItem],
     pairs = [(item, k) for item in items for k in range(args.copies)]
     jobs = plan_shards(len(pairs), args.shard_rows) if pairs else []
     build = build_digest(())
-    kept = resume_plan(out, read_manifest(out), chash, jobs, args.overwrite, build)
+    kept = resume_plan(out, read_manifest(out), chash, jobs, args.overwrite, build,
+                       side_files=(STATS, PROBLEMS))
     header = {
         "kind": "variants", "config_hash": chash, "build": build,
         "seed": args.seed, "num": len(pairs), "shard_rows": args.shard_rows,

@@ -80,53 +80,43 @@ def _dictionary_columns(schema: pa.Schema) -> list[str]:
 class ParquetShard:
     """Rows -> row groups of exactly ROW_GROUP_ROWS rows (the last one shorter), each from one
     chunk per column: Parquet pages follow Arrow chunks, so the bytes do not depend on how the
-    rows were batched on the way in, and equal `pq.write_table(whole, row_group_size=64)`.
-
-    Pending rows are kept as chunks per column, and a row group is joined column by column,
-    each column's chunks released as soon as it is joined: at most one row group plus one
-    column is held twice, not the whole row group."""
+    rows were batched on the way in, and equal `pq.write_table(whole, row_group_size=64)`."""
 
     def __init__(self, sink: Any, schema: pa.Schema, on_close: Any = None) -> None:
         self.schema = schema
         options = {**PARQUET_OPTIONS, "use_dictionary": _dictionary_columns(schema)}
         self._sink = sink
         self._writer = pq.ParquetWriter(sink, schema, **options)
-        self._columns: list[list[pa.Array]] = [[] for _ in schema]
+        self._pending: list[pa.Table] = []
         self._pending_rows = 0
         self._rows = 0
         self._on_close = on_close
 
     def add(self, rows: pa.Table) -> None:
-        if rows.schema != self.schema:
-            rows = rows.cast(self.schema)
-        start = 0
-        while start < rows.num_rows:
-            take = min(ROW_GROUP_ROWS - self._pending_rows, rows.num_rows - start)
-            part = rows.slice(start, take)
-            for chunks, column in zip(self._columns, part.columns, strict=True):
-                chunks.extend(column.chunks)
-            self._pending_rows += take
-            start += take
-            if self._pending_rows == ROW_GROUP_ROWS:
-                self._flush()
+        if rows.num_rows == 0:
+            return
+        self._pending.append(rows.cast(self.schema) if rows.schema != self.schema else rows)
+        self._pending_rows += rows.num_rows
+        while self._pending_rows >= ROW_GROUP_ROWS:
+            self._flush(ROW_GROUP_ROWS)
 
-    def _flush(self) -> None:
-        arrays = []
-        for i, field in enumerate(self.schema):
-            chunks, self._columns[i] = self._columns[i], []
-            arrays.append(pa.concat_arrays(chunks) if chunks else pa.array([], field.type))
-            del chunks
-        table = pa.Table.from_arrays(arrays, schema=self.schema)
-        del arrays
-        self._writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
-        self._rows += self._pending_rows
-        self._pending_rows = 0
+    def _flush(self, count: int) -> None:
+        whole = pa.concat_tables(self._pending).combine_chunks()
+        self._writer.write_table(whole.slice(0, count), row_group_size=ROW_GROUP_ROWS)
+        rest = whole.slice(count)
+        self._pending = [rest.combine_chunks()] if rest.num_rows else []
+        self._pending_rows = rest.num_rows
+        self._rows += count
 
     def close(self) -> WrittenShard:
         try:
             if self._pending_rows or self._rows == 0:
                 # an empty shard still gets one (empty) row group, as pq.write_table writes it
-                self._flush()
+                if self._pending_rows:
+                    self._flush(self._pending_rows)
+                else:
+                    self._writer.write_table(self.schema.empty_table(),
+                                             row_group_size=ROW_GROUP_ROWS)
             self._writer.close()
         except BaseException:
             self.abort()

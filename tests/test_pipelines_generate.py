@@ -56,8 +56,10 @@ def config_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def reference(config_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("ref") / "ds"
-    code = cli_main(["generate", "--config", str(config_file), "--num", str(NUM),
-                     "--out", str(out), "--workers", "1", "--quiet"])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("POLYGLYPH_MEMORY_TELEMETRY", "1")  # the opt-in memory split, checked below
+        code = cli_main(["generate", "--config", str(config_file), "--num", str(NUM),
+                         "--out", str(out), "--workers", "1", "--quiet"])
     assert code == 0
     return out
 
@@ -234,7 +236,10 @@ def test_changing_num_shrinks_and_extends_the_same_run(reference: Path, config_f
     shutil.copytree(reference, out)
     base = ["generate", "--config", str(config_file), "--out", str(out), "--workers", "1",
             "--quiet"]
-    assert cli_main([*base, "--num", "3"]) == 0  # same config hash: num is not part of it
+    before = _file_hashes(out)
+    assert cli_main([*base, "--num", "3"]) == 1  # would drop part-00002: never without asking
+    assert _file_hashes(out) == before
+    assert cli_main([*base, "--num", "3", "--overwrite"]) == 0
     assert sorted(_file_hashes(out)) == ["part-00000.parquet", "part-00001.parquet"]
     assert _file_hashes(out)["part-00000.parquet"] == _file_hashes(reference)["part-00000.parquet"]
     assert pq.read_table(out / "part-00001.parquet").num_rows == 1
@@ -338,6 +343,7 @@ def test_failed_samples_are_skipped_reported_and_bounded(
 
 def test_one_driver_per_output_directory(config_file: Path, tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
+    import fcntl
     import socket
 
     out = tmp_path / "locked"
@@ -345,14 +351,16 @@ def test_one_driver_per_output_directory(config_file: Path, tmp_path: Path,
     lock = out / ".polyglyph.lock"
     argv = ["generate", "--config", str(config_file), "--num", "2", "--out", str(out),
             "--workers", "1", "--quiet"]
-    lock.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname()}))
-    assert cli_main(argv) == 1
-    assert "being written by another polyglyph run" in capsys.readouterr().err
-    assert not list(out.glob("part-*"))
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True)
-    lock.write_text(json.dumps({"pid": int(gone.stdout), "host": socket.gethostname()}))
-    assert cli_main(argv) == 0  # a lock whose process is gone is taken over
+    with lock.open("w") as held:  # as a running driver holds it
+        fcntl.flock(held, fcntl.LOCK_EX)
+        held.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname()}))
+        held.flush()
+        assert cli_main(argv) == 1
+        err = capsys.readouterr().err
+        assert "being written by another polyglyph run" in err and f"pid {os.getpid()}" in err
+        assert not list(out.glob("part-*"))
+    assert lock.exists()  # a lock file nobody holds (its run was killed) is no lock
+    assert cli_main(argv) == 0
     assert not lock.exists() and len(list(out.glob("part-*.parquet"))) == 1
 
 
