@@ -72,7 +72,8 @@ NAME_WORDS: tuple[tuple[str, str], ...] = (
 )  # fmt: skip
 SKIP_WORDS = re.compile(
     r"(emoji|colou?red\b|\bcolou?r\b|symbol|dingbat|awesome|icons?\b|math|music|wingding|braille|ornament|webdings|"
-    r"unifont|mark ?my ?words|jsmath)", re.IGNORECASE)
+    r"unifont|mark ?my ?words|jsmath|abecedario)", re.IGNORECASE)  # abecedario: school tracing
+# fonts (dotted letters, or guide lines drawn into every glyph)
 IBM_CLASS = {1: "serif", 2: "serif", 3: "serif", 4: "slab", 5: "slab", 7: "serif", 8: "sans",
              9: "display", 10: "handwriting"}
 
