@@ -125,7 +125,8 @@ def test_ray_two_workers_with_a_worker_killed_mid_task(
     assert _file_hashes(out) == _file_hashes(reference)
     throughput = json.loads((out / "stats.json").read_text())["throughput"]
     assert throughput["worker_processes"] >= 1 and throughput["worker_cpu_seconds"] > 0
-    assert throughput["worker_niceness"] == 0  # Ray would start them at nice 15
+    # the driver's own niceness (0 in CI; Ray alone would start workers at nice 15)
+    assert throughput["worker_niceness"] == os.nice(0)
 
 
 def test_two_node_ray_cluster_gives_same_bytes(reference: Path, config_file: Path,

@@ -171,7 +171,7 @@ def test_unknown_language_and_scene_are_one_line_errors(ctx):
     with pytest.raises(PolyglyphError, match="xx-nope"):
         render_page(PageSpec("xx-nope"), sample_rng(0), ctx)
     with pytest.raises(PolyglyphError, match="unknown scene"):
-        render_page(PageSpec("en", scene="poster"), sample_rng(0), ctx)
+        render_page(PageSpec("en", scene="billboard-xyz"), sample_rng(0), ctx)
     assert "document" in SCENES
 
 
