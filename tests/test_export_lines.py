@@ -150,7 +150,8 @@ def _one_row_dataset(path: Path) -> None:
             "visible": 1.0}
     rows = [{"id": "r0", "image": {"bytes": png.tobytes(), "path": "r0.png"}, "width": 400,
              "height": 400, "lines": [line, {**line, "visible": 0.6},
-                                      {**line, "role": "dont-care"}, {**line, "text": " "}]}]
+                                      {**line, "role": "dont-care"}, {**line, "text": " "},
+                                      {**line, "legible": False}]}]
     path.mkdir(parents=True)
     pq.write_table(rows_to_table(rows), path / "part-00000.parquet")
 
@@ -164,7 +165,7 @@ def test_skips_are_counted_and_out_is_protected(tmp_path: Path,
     assert cli_main(args) == 0
     printed = capsys.readouterr().out
     assert "1 lines written" in printed and "skipped 1 lines: visible < 1" in printed
-    assert "dont-care" in printed and "empty text" in printed
+    assert "dont-care" in printed and "empty text" in printed and "illegible" in printed
     assert (out / "r0_000.gt.txt").read_text("utf-8") == "abc\n"
     assert cli_main(args) == 1  # not empty, no --overwrite
     assert "--overwrite" in capsys.readouterr().err
@@ -172,6 +173,8 @@ def test_skips_are_counted_and_out_is_protected(tmp_path: Path,
     assert (out / "r0_000.png").is_file()
     assert cli_main([*args, "--overwrite", "--min-visible", "0.5"]) == 0
     assert "2 lines written" in capsys.readouterr().out
+    assert cli_main([*args, "--overwrite", "--keep-illegible"]) == 0
+    assert "2 lines written" in capsys.readouterr().out  # the fine line and the illegible one
     stranger = tmp_path / "stranger"
     stranger.mkdir()
     (stranger / "keep.txt").write_text("mine")

@@ -37,7 +37,7 @@ def build_parser(format_name: str | None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--input", required=True, metavar="OUT", help="dataset folder or shard")
     parser.add_argument("--format", required=True, choices=sorted(available_formats()),
-                        help="output layout (see below)")
+                        help="output layout (listed by `polyglyph export --help`)")
     parser.add_argument("--out", required=True, metavar="DIR", help="folder to write (empty or new)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace --out if it holds an earlier export")
