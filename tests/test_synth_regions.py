@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import warping
-from pipelines.output import table_bytes
+from pipelines.writers import table_bytes
 from pipelines.rows import page_to_row, row_to_page, rows_to_table
 from synth.page import Page, Region
 from synth.rng import sample_rng
