@@ -10,8 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import warping
-from pipelines.writers import table_bytes
 from pipelines.rows import page_to_row, row_to_page, rows_to_table
+from pipelines.writers import table_bytes
 from synth.page import Page, Region
 from synth.rng import sample_rng
 from warping.fidelity import forced_profile, geometry_only, shape_ious, shapes_page
