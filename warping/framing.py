@@ -10,7 +10,9 @@ A `place` step may state `min_text_px`: the short side of the smallest lines (th
 out at least this many pixels tall. The page's share of the frame (`zoom` over `canvas`) stays
 as drawn; when the text would come out smaller, canvas, zoom and offset are all multiplied by
 one factor: the camera has more pixels, the framing is the same. The factor is capped
-(`MAX_MAGNIFY`, and the output's long side at `MAX_SIDE`) so memory stays bounded. The local
+(`MAX_MAGNIFY`, the output's long side at `MAX_SIDE` and its area at `MAX_PIXELS`) so a
+worker's memory stays bounded: the warp holds ~35 bytes a pixel at its peak, so a 9.7 MP wild
+frame added ~330 MiB to a worker while 6 MP adds ~200. The local
 scale of the steps before `place` (curl, fold, camera tilt) is measured on a lattice of the
 flat page; its 10th percentile stands for the page's most shrunk text.
 """
@@ -24,6 +26,7 @@ import numpy as np
 
 MAX_MAGNIFY = 2.5
 MAX_SIDE = 4096  # px, the output's long side after magnifying
+MAX_PIXELS = 6_000_000  # the output's area after magnifying (a 12 MP phone photo, halved)
 _LATTICE = 9  # points per side of the flat page where the local scale is measured
 _PROBE = 4.0  # px on the flat page between the two points of a scale probe
 
@@ -53,7 +56,8 @@ def magnify_place(
     if min_text_px <= 0 or text_px <= 0 or out_px <= 0 or out_px >= min_text_px:
         return place
     cw, ch = place["canvas"]
-    factor = min(min_text_px / out_px, MAX_MAGNIFY, MAX_SIDE / max(cw, ch, 1))
+    factor = min(min_text_px / out_px, MAX_MAGNIFY, MAX_SIDE / max(cw, ch, 1),
+                 (MAX_PIXELS / max(cw * ch, 1)) ** 0.5)
     if factor <= 1.0:
         return place
     return {
