@@ -17,32 +17,10 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from fonts_manifest.codes import COMMON_ALIASES, alias_table, resolve_code  # noqa: F401
 from fonts_manifest.errors import PolyglyphError
 
 BUNDLED_PATH = Path(__file__).resolve().parent / "data" / "udhr.jsonl.gz"
-
-# Common codes → corpus code, for tags where the plain code is not the corpus key.
-COMMON_ALIASES = {
-    "zh": "zh-Hans",
-    "zh-cn": "zh-Hans",
-    "zh-sg": "zh-Hans",
-    "cmn": "zh-Hans",
-    "cmn-hans": "zh-Hans",
-    "zho": "zh-Hans",
-    "chi": "zh-Hans",
-    "zh-tw": "zh-Hant",
-    "zh-hk": "zh-Hant",
-    "cmn-hant": "zh-Hant",
-    "el-monoton": "el",
-    "sr": "sr-Cyrl",
-    "uz": "uz-Latn",
-    "mn": "mn-Cyrl",
-    "iw": "he",
-    "jp": "ja",
-    "arb": "ar",
-    "pes": "fa",
-}
-
 
 @dataclass(frozen=True)
 class CorpusText:
@@ -137,9 +115,9 @@ def _subset(languages: list[str], extra: list[str]) -> dict[str, CorpusText]:
         _bundled() if loaded else dict(_head(row) for row in _bundled_rows())
     )
     table = alias_table(heads, heads)
-    wanted = {table.get(code.strip().lower().replace("_", "-")) for code in extra}
+    wanted = {table.resolve(code) for code in extra}
     for spelling in languages:
-        code = table.get(spelling.strip().lower().replace("_", "-"))
+        code = table.resolve(spelling)
         if code is None:
             raise PolyglyphError(f"unknown language {spelling!r} (see `polyglyph languages`)")
         wanted.add(code)
@@ -148,37 +126,6 @@ def _subset(languages: list[str], extra: list[str]) -> dict[str, CorpusText]:
     # second pass: decode the wanted rows only
     texts = (_text(json.loads(row)) for row in _bundled_rows() if _head(row)[0] in wanted)
     return {text.code: text for text in texts}
-
-
-def alias_table(
-    codes: Iterable[str], texts: Mapping[str, CorpusText | _Head] | None = None
-) -> dict[str, str]:
-    """Lower-cased spelling → canonical code. Exact codes win over aliases; ambiguous aliases
-    (an ISO 639-3 code shared by several texts) point to the text without a private subtag."""
-    codes = list(codes)
-    table: dict[str, str] = {}
-    known = set(codes)
-    for alias, target in COMMON_ALIASES.items():
-        if target in known:
-            table[alias] = target
-    if texts:
-        # Primary texts (no "-x-") first so they claim shared aliases.
-        for code in sorted(codes, key=lambda c: ("-x-" in c, c)):
-            text = texts.get(code)
-            for alias in text.aliases if text else ():
-                table.setdefault(alias.lower().replace("_", "-"), code)
-    for code in codes:
-        table[code.lower()] = code
-    return table
-
-
-def resolve_code(
-    code: str, codes: Iterable[str], texts: Mapping[str, CorpusText] | None = None
-) -> str | None:
-    """Canonical code for a user-typed `code`, or None when nothing matches."""
-    table = alias_table(codes, texts)
-    key = code.strip().lower().replace("_", "-")
-    return table.get(key)
 
 
 def parse_corpus_args(items: Iterable[str]) -> dict[str, str]:

@@ -20,7 +20,8 @@ from PIL import ImageFont
 
 from fonts_manifest import catalog, chains, fontdb, pool
 from fonts_manifest.chains import STYLES, FontFace
-from fonts_manifest.corpus import CorpusText, alias_table, load_corpus
+from fonts_manifest.codes import AliasTable, alias_table
+from fonts_manifest.corpus import CorpusText, load_corpus
 from fonts_manifest.errors import PolyglyphError
 from fonts_manifest.languageinfo import (  # noqa: F401  # re-exported
     LanguageInfo,
@@ -71,7 +72,7 @@ class FontRegistry:
         self._emphasis: dict[tuple[FontFace, str], FontFace | None | bool] = {}
         self._table: dict[str, dict] = {}
         self._infos: dict[str, LanguageInfo] = {}
-        self._aliases: dict[str, str] = {}
+        self._aliases = AliasTable()
 
     # ---- construction -------------------------------------------------------------------
     @classmethod
@@ -296,7 +297,7 @@ class FontRegistry:
         return sorted((i for i in self._infos.values() if not i.usable), key=lambda i: i.code)
 
     def language(self, code: str) -> LanguageInfo:
-        canonical = self._aliases.get(code.strip().lower().replace("_", "-"))
+        canonical = self._aliases.resolve(code)
         if canonical is None:
             raise PolyglyphError(f"unknown language {code!r} (see `polyglyph languages`)")
         info = self._infos[canonical]
@@ -306,7 +307,7 @@ class FontRegistry:
 
     def known(self, code: str) -> str | None:
         """Canonical code of a corpus language, drawable or not (translation targets)."""
-        return self._aliases.get(code.strip().lower().replace("_", "-"))
+        return self._aliases.resolve(code)
 
     def has_style(self, code: str, style: str) -> bool:
         if style not in STYLES:

@@ -282,11 +282,7 @@ def resolve_config(config: GenerateConfig) -> dict[str, Any]:
     corpus = load_corpus(dict(config.corpus) or None)
     registry = FontRegistry.load(extra_dirs=tuple(config.font_dirs), corpus=corpus)
     usable = {info.code: info for info in registry.languages()}
-    if isinstance(config.languages, list | dict):
-        for code in config.languages:  # a code with text no font draws: name the character
-            if code not in usable and registry.known(code) is not None:
-                registry.language(code)
-    languages = _resolve_languages(config.languages, usable)
+    languages = _resolve_languages(config.languages, usable, registry)
     if config.balance == "script" and not isinstance(config.languages, dict):
         languages = _balance_by_script(languages, usable)
     scenes = _check_scenes(config.scenes)
@@ -296,9 +292,11 @@ def resolve_config(config: GenerateConfig) -> dict[str, Any]:
     data["tasks"] = _check_tasks(config.tasks)
     # The target language only feeds the translation view: its text must exist, its fonts
     # never matter (the page is drawn in the source language).
-    if registry.known(config.target_language) is None:
+    target = registry.known(config.target_language)
+    if target is None:
         raise PolyglyphError(f"target_language: unknown language {config.target_language!r}; "
                              f"`polyglyph languages --all` lists the corpus codes")
+    data["target_language"] = target
     data["profiles"] = {
         name: {"weight": float(w), "profile": _load_profile(name)}
         for name, w in sorted(config.profiles.items())
@@ -340,21 +338,40 @@ def config_hash(resolved: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _resolve_languages(value: Any, usable: dict[str, Any]) -> dict[str, float]:
+def _resolve_languages(value: Any, usable: dict[str, Any], registry: Any) -> dict[str, float]:
+    """{canonical code: weight}; any spelling the registry resolves (`zh`, `de`, `pt_BR`,
+    `deu`) names its corpus code, two spellings of one language with weights are an error."""
     if value == "all":
         if not usable:
             raise PolyglyphError("languages: no usable language found (check fonts and corpus)")
         return {code: 1.0 for code in sorted(usable)}
     weights = {code: 1.0 for code in value} if isinstance(value, list) else dict(value)
-    for code in weights:
-        if code not in usable:
-            near = sorted(c for c in usable if c.split("-")[0] == code.split("-")[0])[:5]
-            hint = f" (did you mean {', '.join(near)}?)" if near else ""
-            raise PolyglyphError(
-                f"languages: unknown language {code!r}{hint}; "
-                f"`polyglyph languages` lists the {len(usable)} usable codes"
-            )
-    return {code: float(w) for code, w in sorted(weights.items()) if w > 0}
+    resolved: dict[str, float] = {}
+    spelled: dict[str, str] = {}
+    for code, weight in weights.items():
+        canonical = _canonical_language(code, usable, registry)
+        if isinstance(value, dict) and canonical in spelled:
+            raise PolyglyphError(f"languages: {spelled[canonical]!r} and {code!r} both name "
+                                 f"{canonical}; give it one weight")
+        spelled[canonical] = code
+        resolved[canonical] = weight
+    return {code: float(w) for code, w in sorted(resolved.items()) if w > 0}
+
+
+def _canonical_language(code: str, usable: dict[str, Any], registry: Any) -> str:
+    from fonts_manifest.codes import suggestions
+
+    canonical = registry.known(code)
+    if canonical is not None and canonical not in usable:
+        registry.language(canonical)  # text no font draws: its error names the character
+    if canonical is None or canonical not in usable:
+        near = suggestions(code, sorted(usable))
+        hint = f" (did you mean {', '.join(near)}?)" if near else ""
+        raise PolyglyphError(
+            f"languages: unknown language {code!r}{hint}; "
+            f"`polyglyph languages` lists the {len(usable)} usable codes"
+        )
+    return canonical
 
 
 def _balance_by_script(languages: dict[str, float], usable: dict[str, Any]) -> dict[str, float]:
