@@ -34,7 +34,7 @@ SHAPE_HINTS = {
     "page_sizes": "a list of [width, height] or {width: [min, max], height: [min, max]}",
     "scenes": "a mapping {scene: weight}",
     "profiles": "a mapping {profile name or YAML path: weight}",
-    "tasks": "null or a mapping {task: weight}",
+    "tasks": "null (the default mix) or the tasks to make: a list, or a mapping {task: weight}",
 }
 
 
@@ -166,6 +166,12 @@ class GenerateConfig(BaseModel):
             if isinstance(size, tuple) and not all(16 <= v <= 8192 for v in size):
                 raise ValueError(f"size {list(size)} out of range 16..8192")
         return sizes
+
+    @field_validator("tasks", mode="before")
+    @classmethod
+    def _task_list(cls, value: Any) -> Any:
+        """`tasks: [spotting, parsing]` is shorthand for weight 1 each."""
+        return {name: 1.0 for name in value} if isinstance(value, list) else value
 
     @field_validator("scenes", "profiles", "tasks")
     @classmethod
@@ -427,12 +433,16 @@ def _scene_profiles(mapping: dict[str, dict[str, float]], scenes: dict[str, floa
 
 
 def _check_tasks(tasks: dict[str, float] | None) -> dict[str, float] | None:
+    """None keeps qa_factory's default mix; a mapping selects exactly the tasks it names:
+    every other task gets weight 0 (written out, so the manifest shows the whole mix)."""
     from qa_factory.views import TASKS
 
-    for name in tasks or {}:
+    if tasks is None:
+        return None
+    for name in tasks:
         if name not in TASKS:
             raise PolyglyphError(f"tasks: unknown task {name!r}; allowed: {', '.join(TASKS)}")
-    return tasks
+    return {name: float(tasks.get(name, 0.0)) for name in TASKS}
 
 
 def _load_profile(name_or_path: str) -> dict[str, Any]:
