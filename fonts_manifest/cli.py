@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 
 from fonts_manifest.corpus import load_corpus, parse_corpus_args
-from fonts_manifest.errors import PolyglyphError
+from fonts_manifest.errors import ArgParser, PolyglyphError
 from fonts_manifest.registry import FontRegistry, LanguageInfo
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgParser(
         prog="polyglyph languages",
         description="List languages whose whole corpus the installed fonts can draw.",
     )

@@ -6,7 +6,6 @@ when any failed, with one fix line per problem, so a fresh machine can be repair
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import shutil
 import subprocess
@@ -15,7 +14,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
-from fonts_manifest.errors import PolyglyphError
+from fonts_manifest.errors import ArgParser, PolyglyphError
 
 RAQM_FIX = "apt-get install libfribidi0 (Pillow's raqm layout loads libfribidi.so.0 at run time)"
 FONT_FIX = "apt-get install fonts-noto-core fonts-noto-extra fonts-noto-cjk"
@@ -173,6 +172,6 @@ def report(checks: list[Check]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="polyglyph doctor", description=__doc__.splitlines()[0])
+    parser = ArgParser(prog="polyglyph doctor", description=__doc__.splitlines()[0])
     parser.parse_args(argv)
     return report(run_checks())

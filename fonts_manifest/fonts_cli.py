@@ -12,14 +12,14 @@ from typing import Any
 
 from fonts_manifest.corpus import load_corpus
 from fonts_manifest.debian import package_licences
-from fonts_manifest.errors import PolyglyphError
+from fonts_manifest.errors import ArgParser, PolyglyphError
 from fonts_manifest.registry import FontRegistry
 
 HAN_SCRIPTS = ("Hans", "Hant", "Jpan", "Hani")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgParser(
         prog="polyglyph fonts",
         description="List the font families per script, with style class, faces and licence.",
     )

@@ -1,5 +1,8 @@
 """`polyglyph` command: a thin dispatcher. Each subcommand lives with the package it belongs to.
 
+Exit status: 0 done, 1 a PolyglyphError (bad input, failed run), 2 a bad command line
+(argparse's convention: unknown flag, bad choice or type, missing value; unknown command).
+
 Subcommand modules are imported lazily so `polyglyph doctor` works even when a heavy part
 (Ray, datasets) is broken, and start-up stays fast.
 """
@@ -44,13 +47,16 @@ def main(argv: list[str] | None = None) -> int:
     if name not in COMMANDS:
         print(f"polyglyph: unknown command {name!r}; choose from {', '.join(COMMANDS)}", file=sys.stderr)
         return 2
-    from pipelines.errors import PolyglyphError
+    from pipelines.errors import PolyglyphError, UsageError
     from pipelines.worker_setup import apply_process_env
 
     apply_process_env()  # before any subcommand imports pyarrow
     try:
         module = importlib.import_module(COMMANDS[name][0])
         return int(module.main(argv[1:]) or 0)
+    except UsageError as exc:  # a bad command line: argparse's exit status
+        print(f"polyglyph {name}: error: {exc}", file=sys.stderr)
+        return 2
     except PolyglyphError as exc:
         print(f"polyglyph {name}: error: {exc}", file=sys.stderr)
         return 1

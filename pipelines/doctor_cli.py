@@ -6,9 +6,8 @@ bytes); the font and shaping checks stay with the fonts they inspect.
 
 from __future__ import annotations
 
-import argparse
-
 from fonts_manifest.doctor import Check, report, run_checks
+from fonts_manifest.errors import ArgParser
 
 from .lockcheck import check_lock
 from .provenance import environment
@@ -37,7 +36,7 @@ def byte_versions() -> Check:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = ArgParser(
         prog="polyglyph doctor",
         description="Check shaping (raqm), fonts, Tesseract, Ray and the dependency lock; "
         "exit 1 with a fix line per problem.",

@@ -5,6 +5,6 @@ packages raise it without importing `pipelines`; this module keeps the name wher
 users always found it.
 """
 
-from fonts_manifest.errors import PolyglyphError
+from fonts_manifest.errors import ArgParser, PolyglyphError, UsageError
 
-__all__ = ["PolyglyphError"]
+__all__ = ["ArgParser", "PolyglyphError", "UsageError"]

@@ -6,16 +6,9 @@ import argparse
 import sys
 from typing import Any
 
-from pipelines.errors import PolyglyphError
+from pipelines.errors import ArgParser, PolyglyphError
 
 from .config import build_config
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports bad flags as one PolyglyphError line, like every other user error."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise PolyglyphError(message)
 
 
 def parse_weights(text: str, flag: str) -> list[str] | dict[str, float]:
@@ -38,7 +31,7 @@ def parse_weights(text: str, flag: str) -> list[str] | dict[str, float]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(
+    p = ArgParser(
         prog="polyglyph generate",
         description="Generate a dataset: Parquet shards (part-NNNNN.parquet), manifest.json and "
         "stats.json. Defaults come from the packaged pipelines/default.yaml, then --config, "

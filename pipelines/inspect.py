@@ -6,7 +6,6 @@ language and scene in a caption strip, so a glance tells whether labels sit on t
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 from pathlib import Path
@@ -15,15 +14,10 @@ from typing import Any
 import pyarrow.parquet as pq
 from PIL import Image, ImageDraw, ImageFont
 
-from pipelines.errors import PolyglyphError
+from pipelines.errors import ArgParser, PolyglyphError
 
 PALETTE = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180),
            (70, 240, 240), (240, 50, 230), (128, 128, 0)]
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise PolyglyphError(message)
 
 
 def read_row(target: Path, index: int) -> dict[str, Any]:
@@ -94,7 +88,7 @@ def draw_row(row: dict[str, Any]) -> Image.Image:
 
 
 def main(argv: list[str]) -> int:
-    p = _Parser(prog="polyglyph inspect", description="Draw one dataset row with its polygons.")
+    p = ArgParser(prog="polyglyph inspect", description="Draw one dataset row with its polygons.")
     p.add_argument("dataset", metavar="DIR", help="dataset directory (or one parquet file)")
     p.add_argument("--index", type=int, default=0, help="row number across shards (default 0)")
     p.add_argument("--out", required=True, metavar="PNG", help="output image path")

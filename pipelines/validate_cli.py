@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from pipelines.errors import PolyglyphError
+from pipelines.errors import ArgParser, PolyglyphError
 from qa_factory.judges import Judge, get_judge
 from qa_factory.validate import (
     ValidationRules,
@@ -69,7 +69,7 @@ ADDED_COLUMNS: list[tuple[str, pa.DataType, dict[str, str]]] = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="polyglyph validate", description=__doc__.splitlines()[0])
+    p = ArgParser(prog="polyglyph validate", description=__doc__.splitlines()[0])
     p.add_argument("--input", required=True, help="dataset directory with part-*.parquet")
     p.add_argument("--out", required=True, help="output directory (new shards + manifest.json)")
     p.add_argument("--judges", default="tesseract", help="comma list: tesseract,rapidocr,openai")

@@ -20,7 +20,7 @@ from typing import Any
 from PIL import UnidentifiedImageError
 
 import warping
-from pipelines.errors import PolyglyphError
+from pipelines.errors import ArgParser, PolyglyphError
 from synth.rng import child_rng, sample_rng, sample_seed
 from warping.profiles import load_profile
 
@@ -55,13 +55,8 @@ EXPECTED = {
 }
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise PolyglyphError(message)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="polyglyph variants",
+    p = ArgParser(prog="polyglyph variants",
                 description="Warp a labelled text benchmark into K variants per image.")
     p.add_argument("--input", required=True, metavar="PATH", help="benchmark root (or a parquet file)")
     p.add_argument("--format", required=True, choices=sorted(READERS), help="annotation format")

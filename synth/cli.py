@@ -9,11 +9,11 @@ from pathlib import Path
 
 from PIL import Image
 
-from fonts_manifest.errors import PolyglyphError
+from fonts_manifest.errors import ArgParser, PolyglyphError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="polyglyph render", description=__doc__)
+    parser = ArgParser(prog="polyglyph render", description=__doc__)
     parser.add_argument("--language", required=True, help="BCP 47 code, e.g. ar, hi, zh-Hans")
     parser.add_argument("--scene", default="document")
     parser.add_argument("--seed", type=int, default=0)

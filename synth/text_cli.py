@@ -17,13 +17,13 @@ import json
 import sys
 from typing import Any
 
-from fonts_manifest.errors import PolyglyphError
+from fonts_manifest.errors import ArgParser, PolyglyphError
 
 MAX_PAGES = 100_000
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="polyglyph text", description=__doc__)
+    parser = ArgParser(prog="polyglyph text", description=__doc__)
     parser.add_argument("--language", required=True, help="BCP 47 code, e.g. en, zh-Hans")
     parser.add_argument("--num", type=int, default=10, help=f"pages (1..{MAX_PAGES})")
     parser.add_argument("--seed", type=int, default=0)

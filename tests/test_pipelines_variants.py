@@ -176,7 +176,7 @@ def test_variants_user_errors(tmp_path: Path, bench_root: Path, warping_ready: N
     ]
     for argv, expected in cases:
         capsys.readouterr()
-        assert cli_main(["variants", *argv]) == 1
+        assert cli_main(["variants", *argv]) == (2 if "invalid choice" in expected else 1)
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and expected in err, err
     assert not list(tmp_path.rglob("part-*.parquet"))

@@ -22,7 +22,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from fonts_manifest.errors import PolyglyphError
+from fonts_manifest.errors import ArgParser, PolyglyphError
 
 THUMB_WIDTH = 300
 _COLOURS = {"cell": (0, 170, 80), "line": (255, 40, 40), "word": (0, 160, 255)}
@@ -30,7 +30,7 @@ GALLERY_JPEG_QUALITY = 88
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="polyglyph preview", description=__doc__.splitlines()[0])
+    parser = ArgParser(prog="polyglyph preview", description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="wild", help="clean|scan|photo|wild or a YAML path")
     parser.add_argument("--languages", default="ar,hi,ja,en,th,ru", help="comma-separated codes")
     parser.add_argument("--scene", default=None, help="one scene for all samples (default: cycle)")

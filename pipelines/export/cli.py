@@ -6,15 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from pipelines.errors import PolyglyphError
+from pipelines.errors import ArgParser, PolyglyphError
 
 from .base import open_rows, prepare_out, write_marker
 from .registry import available_formats, get_format
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise PolyglyphError(message)
 
 
 def _epilog() -> str:
@@ -27,7 +22,7 @@ def _epilog() -> str:
 
 def build_parser(format_name: str | None) -> argparse.ArgumentParser:
     fmt = available_formats().get(format_name or "")
-    parser = _Parser(
+    parser = ArgParser(
         prog="polyglyph export",
         description=(fmt.description if fmt else
                      "Rewrite a polyglyph dataset (the folder `polyglyph generate` wrote, its "

@@ -11,7 +11,7 @@ import functools
 import importlib
 import pkgutil
 
-from pipelines.errors import PolyglyphError
+from pipelines.errors import PolyglyphError, UsageError
 
 from . import formats as _formats_pkg
 from .base import ExportFormat
@@ -37,5 +37,5 @@ def available_formats() -> dict[str, ExportFormat]:
 def get_format(name: str) -> ExportFormat:
     formats = available_formats()
     if name not in formats:
-        raise PolyglyphError(f"--format {name!r}: unknown; choose from {', '.join(formats)}")
+        raise UsageError(f"--format {name!r}: unknown; choose from {', '.join(formats)}")
     return formats[name]
