@@ -82,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="how a resume trusts existing shards: re-hash them (default) or compare "
                    "sizes only (fast on object stores and huge runs)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    show = p.add_mutually_exclusive_group()
+    show.add_argument("--print-config", action="store_true",
+                      help="print the merged config as YAML (a --config file for the same run) "
+                      "and exit; writes nothing")
+    show.add_argument("--dry-run", action="store_true",
+                      help="print the plan (shards, rows, languages/scenes/profiles, executor) "
+                      "and exit; writes nothing")
     return p
 
 
@@ -140,6 +147,12 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     overrides = overrides_from_args(args)
     config = build_config(args.config, overrides)
+    if args.print_config or args.dry_run:
+        from .plan import dry_run_plan, dry_run_text, print_config_text
+
+        print(print_config_text(config) if args.print_config else
+              dry_run_text(dry_run_plan(config)), end="")
+        return 0
     from .run import run_generate  # heavy (renderer, warping, Ray); after --help and flag errors
 
     manifest = run_generate(config, progress=not args.quiet)
