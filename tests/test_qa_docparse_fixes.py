@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -42,6 +43,8 @@ def test_list_items_keep_drawn_numbers_and_bullets_become_dashes(ctx: RenderCont
             continue
         first = page.lines[block.line_indices[0]].text.strip()
         drawn, _, rest = first.partition(" ")
+        if drawn not in ("•", "–") and not re.fullmatch(r"\(?[0-9a-zivx]{1,4}[.)]", drawn):
+            continue  # an item continued in the next column: its block starts without a marker
         expected = f"- {rest}" if drawn in ("•", "–") else first
         assert any(c.startswith(expected) for c in chunks), (expected, chunks)
         checked += 1

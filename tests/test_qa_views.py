@@ -97,6 +97,10 @@ def test_spotting_boxes_equal_normalised_line_boxes_in_reading_order(rendered, d
             (ln.text.strip(), normalised_box(ln.polygon, page.width, page.height))
             for ln in page.lines
             if ln.visible >= 0.5 and ln.text.strip()
+        ] + [  # stamps are drawn text too: spotted after the lines
+            (r.text.strip(), normalised_box(r.polygon, page.width, page.height))
+            for r in page.regions
+            if r.kind == "stamp" and r.text.strip() and r.polygon and r.visible >= 0.5
         ]
         views = _views(page)
         assert parse_spotting(_by_task(views, "spotting")[0]["answer"]) == expected
