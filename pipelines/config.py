@@ -118,7 +118,7 @@ class GenerateConfig(BaseModel):
     """Everything a run needs. `languages` and `profiles` are shorthand until `resolve_config`."""
 
     model_config = ConfigDict(extra="forbid")
-    num: int = Field(100, ge=1)
+    num: int = Field(100, ge=1, le=10**10)  # the shard plan is capped too (driver.MAX_SHARDS)
     seed: int = Field(0, ge=0, lt=2**63)
     shard_rows: int = Field(256, ge=1, le=100_000)
     languages: Literal["all"] | list[str] | dict[str, float] = "all"

@@ -90,8 +90,17 @@ ShardFn = Callable[[Any, ShardJob, str, Callable[[], None]], dict[str, Any]]
 """(shared inputs, job, output target, on_row) -> result entry of the written shard."""
 
 
+MAX_SHARDS = 1_000_000  # the plan (and the manifest) lists every shard up front
+
+
 def plan_shards(num: int, shard_rows: int) -> list[ShardJob]:
     """Shard k holds sample indices [k*R, min((k+1)*R, num))."""
+    count = -(-num // shard_rows)
+    if count > MAX_SHARDS:
+        raise PolyglyphError(
+            f"--num {num} with --shard-rows {shard_rows} makes {count} shards, over "
+            f"{MAX_SHARDS}; use larger shards or split the run"
+        )
     return [
         ShardJob(k, start, min(start + shard_rows, num))
         for k, start in enumerate(range(0, num, shard_rows))

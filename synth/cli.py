@@ -31,8 +31,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+RANGES = {  # flag: (low, high), checked when read: a 60000 px page would allocate gigabytes
+    "width": (64, 8192),
+    "height": (64, 8192),
+    "seed": (0, 2**63 - 1),
+    "style_mix": (0.0, 1.0),
+}
+
+
+def check_ranges(args: argparse.Namespace) -> None:
+    for name, (low, high) in RANGES.items():
+        value = getattr(args, name)
+        if not low <= value <= high:  # NaN fails this too
+            raise PolyglyphError(f"--{name.replace('_', '-')} {value}: must be in [{low}, {high}]")
+    if args.columns is not None and not 1 <= args.columns <= 8:
+        raise PolyglyphError(f"--columns {args.columns}: must be in [1, 8]")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    check_ranges(args)
     from fonts_manifest.doctor import require_raqm
 
     require_raqm()
