@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from fonts_manifest.corpus import load_corpus, parse_corpus_args
 from fonts_manifest.errors import ArgParser, PolyglyphError
+from fonts_manifest.fontdb import check_font_dirs
 from fonts_manifest.registry import FontRegistry, LanguageInfo
 
 
@@ -64,9 +64,7 @@ def format_table(infos: list[LanguageInfo]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    for directory in args.font_dir:
-        if not Path(directory).expanduser().is_dir():
-            raise PolyglyphError(f"--font-dir {directory}: not a directory")
+    check_font_dirs(args.font_dir)
     corpus = load_corpus(parse_corpus_args(args.corpus))
     registry = FontRegistry.load(extra_dirs=args.font_dir, corpus=corpus)
     infos = registry.languages()

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from fonts_manifest.errors import PolyglyphError
 from fonts_manifest.facecheck import PANOSE_KEYS, empty_glyph_codepoints, render_error
 
 if TYPE_CHECKING:
@@ -73,6 +74,13 @@ def font_dirs(extra_dirs: Iterable[str | os.PathLike] = ()) -> list[Path]:
     system = SYSTEM_FONT_DIRS if os.environ.get("POLYGLYPH_SYSTEM_FONTS", "1") != "0" else ()
     dirs = [*system, *env_dirs, *extra_dirs]
     return [Path(d).expanduser() for d in dirs]
+
+
+def check_font_dirs(dirs: Iterable[str]) -> None:
+    """A user's `--font-dir` must be a directory: one line naming it, before any scan."""
+    for directory in dirs:
+        if not Path(directory).expanduser().is_dir():
+            raise PolyglyphError(f"--font-dir {directory}: not a directory")
 
 
 def walk_font_dir(directory: Path) -> Iterator[Path]:

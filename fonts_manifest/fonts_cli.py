@@ -7,12 +7,12 @@ import argparse
 import json
 import sys
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 from fonts_manifest.corpus import load_corpus
 from fonts_manifest.debian import package_licences
 from fonts_manifest.errors import ArgParser, PolyglyphError
+from fonts_manifest.fontdb import check_font_dirs
 from fonts_manifest.registry import FontRegistry
 
 HAN_SCRIPTS = ("Hans", "Hant", "Jpan", "Hani")
@@ -102,9 +102,7 @@ def _table(data: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    for directory in args.font_dir:
-        if not Path(directory).expanduser().is_dir():
-            raise PolyglyphError(f"--font-dir {directory}: not a directory")
+    check_font_dirs(args.font_dir)
     corpus = load_corpus(languages=[args.language] if args.language else None)
     registry = FontRegistry.load(extra_dirs=args.font_dir, corpus=corpus)
     languages = [registry.language(args.language)] if args.language else registry.languages()
