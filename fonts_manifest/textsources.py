@@ -5,6 +5,9 @@
 - CLDR main exemplar characters and the Han lists (通用规范汉字表 levels from Unihan `kTGH`,
   常用漢字 from `kJoyoKanji`) are facts shipped in `data/textsources.json.gz` (~90 KB), built
   from Debian's unicode-cldr-core and unicode-data by tools/build_text_sources.py.
+- Words on the LDNOOBW lists (obscenities and slurs, 27 languages, CC BY 4.0; built by
+  tools/build_blocklist.py into `data/blocklist.json.gz`) never enter a vocabulary: wordfreq
+  counts the web as it is, and a generator should not print its slurs on training pages.
 - Hangul KS X 1001 (the 2,350 syllables EUC-KR encodes) and Big5's 5,401 frequent hanzi
   (level 1, 0xA440-0xC67E) are derived from Python's own codecs.
 
@@ -27,6 +30,7 @@ from pathlib import Path
 from fonts_manifest.errors import PolyglyphError
 
 DATA_PATH = Path(__file__).resolve().parent / "data" / "textsources.json.gz"
+BLOCKLIST_PATH = DATA_PATH.with_name("blocklist.json.gz")
 VOCAB_SIZE = 40_000  # most frequent words kept per language (the long tail is mostly noise)
 # wordfreq's language code for a primary subtag where it differs (or is shared)
 _WORDFREQ = {"no": "nb", "nn": "nb", "tl": "fil", "sr": "sh", "hr": "sh", "bs": "sh"}
@@ -53,12 +57,35 @@ def bundled_digest() -> str:
     return hashlib.sha256(DATA_PATH.read_bytes()).hexdigest()[:16]
 
 
+@cache
+def _blocklist() -> dict[str, list[str]]:
+    try:
+        with gzip.open(BLOCKLIST_PATH, "rb") as handle:
+            return json.loads(handle.read())["lists"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise PolyglyphError(f"word blocklist missing or unreadable: {BLOCKLIST_PATH} ({exc}); "
+                             "rebuild it with tools/build_blocklist.py") from None
+
+
+@cache
+def blocked_words(*langs: str) -> frozenset[str]:
+    """Case-folded words never drawn for these languages: their own lists plus the English
+    one, whose slurs turn up as loanwords in other languages' web counts."""
+    lists = _blocklist()
+    aliases = {"nb": "no", "nn": "no", "sh": "hr"}
+    out: set[str] = set(lists.get("en", ()))
+    for lang in langs:
+        out.update(lists.get(aliases.get(lang, lang), ()))
+    return frozenset(out)
+
+
 def source_versions() -> dict[str, str]:
     """Versions of every source a synthesised text depends on (recorded in the manifest, and
     hashed with the config, so a new wordfreq release names a new run)."""
     from importlib.metadata import PackageNotFoundError, version
 
-    out = {"textsources": bundled_digest()}
+    out = {"textsources": bundled_digest(),
+           "blocklist": hashlib.sha256(BLOCKLIST_PATH.read_bytes()).hexdigest()[:16]}
     for name in ("wordfreq", "babel", "faker"):
         try:
             out[name] = version(name)
@@ -203,19 +230,20 @@ def vocabulary(code: str, script: str, reference: str) -> list[tuple[str, float]
     """(word, frequency) of the language's most frequent words, most frequent first.
 
     Kept: words of letters (and marks, inner apostrophes or hyphens) in the writing systems of
-    `reference`; no digits, no stray Latin in a Cyrillic list."""
+    `reference`; no digits, no stray Latin in a Cyrillic list; nothing on the blocklist."""
     lang = wordfreq_code(code, script)
     if lang is None:
         return []
     import wordfreq
 
     expected = main_groups(reference)
+    blocked = blocked_words(lang, primary(code))
     out: list[tuple[str, float]] = []
     memo: dict[str, str] = {}
     for index, bucket in _buckets(wordfreq.available_languages("best")[lang]):
         freq = 10.0 ** (-index / 100.0)
         for word in bucket:
-            if _clean_word(word, expected, memo):
+            if _clean_word(word, expected, memo) and word.casefold() not in blocked:
                 out.append((word, freq))
                 if len(out) >= VOCAB_SIZE:
                     return out

@@ -207,3 +207,30 @@ def test_cldr_set_syntax_of_the_build_script() -> None:
     assert parsed == ["a", "b", "c", "d", "e", "ch", "\u0941", "-", "ß"]
     with pytest.raises(ValueError):
         module.parse_unicode_set("a b")
+
+
+@pytest.mark.parametrize("code,reference", [("en", "Everyone has the right"),
+                                            ("de", "Jeder hat das Recht"),
+                                            ("ru", "Каждый человек имеет право")])
+def test_vocabularies_hold_no_blocklisted_word(code: str, reference: str) -> None:
+    """wordfreq counts the web as it is; its lists hold obscenities and slurs (the English list
+    has dozens in its first 40k words). None of them may reach a page."""
+    import gzip
+
+    with gzip.open(textsources.BLOCKLIST_PATH, "rb") as handle:
+        lists = json.loads(handle.read())["lists"]
+    blocked = set(lists["en"]) | set(lists.get(code, ()))
+    script = "Cyrl" if code == "ru" else "Latn"
+    words = {w.casefold() for w, _ in textsources.vocabulary(code, script, reference)}
+    assert len(words) > 10_000
+    assert not words & blocked, sorted(words & blocked)[:5]
+    # the filter is what removes them: the raw list does contain some
+    raw = set()
+    import wordfreq
+
+    lang = textsources.wordfreq_code(code, script)
+    for _, bucket in textsources._buckets(wordfreq.available_languages("best")[lang]):
+        raw.update(w.casefold() for w in bucket)
+        if len(raw) > 60_000:
+            break
+    assert raw & blocked
