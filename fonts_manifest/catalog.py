@@ -57,7 +57,15 @@ KNOWN_FAMILIES: tuple[tuple[str, str], ...] = (
     ("Misaki", "display"), ("Konatu", "sans"), ("Samyak", "sans"), ("Sarai", "sans"),
     ("Lohit", "sans"), ("Gargi", "sans"), ("Chandas", "serif"), ("Nakula", "serif"),
     ("Sahadeva", "serif"), ("Kalimati", "sans"), ("Annapurna", "serif"),
+    # fonts-arabeyes faces drawn as ornament (outlined, shadowed, faux-brush, calligraphic),
+    # told apart by looking at them: fine for headings and posters, not for body text
+    ("Granada", "display"), ("Shado", "display"), ("Japan", "display"), ("Nagham", "display"),
+    ("Electron", "display"), ("Kayrawan", "display"), ("Mashq", "display"), ("Ouhod", "display"),
 )  # fmt: skip
+# Nastaliq is the book hand of these languages; elsewhere (Arabic, Persian prose) it is a
+# display style, and a page of Arabic body text set in it is not what readers meet.
+NASTALIQ = re.compile(r"nasta(?:li|lee|'li)q", re.IGNORECASE)
+NASTALIQ_LANGUAGES = frozenset({"ur", "ks", "pa-Arab", "skr", "khw", "bal"})
 NAME_WORDS: tuple[tuple[str, str], ...] = (
     (r"mono\b|\b(code|typewriter|courier|console|terminal|coding)\b", "mono"),
     (r"\b(hand|handwriting|script|brush|pen|kai|kaiti|pilgi|marker|chalk|comic)\b",
@@ -91,6 +99,15 @@ def name_class(name: str) -> str | None:
         if re.search(pattern, low):
             return cls
     return None
+
+
+def language_class(family: str, cls: str, code: str) -> str:
+    """A family's class for one language: Nastaliq faces are body faces only where Nastaliq is
+    the customary print style."""
+    if cls not in DECORATIVE and NASTALIQ.search(family) and code not in NASTALIQ_LANGUAGES \
+            and code.split("-")[0] not in NASTALIQ_LANGUAGES:
+        return "display"
+    return cls
 
 
 def style_class(record: dict) -> str:

@@ -36,12 +36,14 @@ def build_parser() -> argparse.ArgumentParser:
 def catalogue(registry: FontRegistry, languages: list[Any]) -> dict[str, Any]:
     """Families per script (a family belongs to every script of a language it draws)."""
     per_script: dict[str, dict[str, set[str]]] = {}
+    seen_class: dict[str, set[str]] = {}  # a family's class can depend on the language
     hand_scripts: set[str] = set()
     scripts = set()
     for info in languages:
         scripts.add(info.script)
-        for family in registry.families(info.code):
+        for family, cls in registry.families(info.code).items():
             per_script.setdefault(info.script, {}).setdefault(family, set()).add(info.code)
+            seen_class.setdefault(family, set()).add(cls)
         if registry.handwriting_faces(info.code):
             hand_scripts.add(info.script)
     cat = registry.catalog
@@ -49,7 +51,8 @@ def catalogue(registry: FontRegistry, languages: list[Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for script, families in sorted(per_script.items()):
         out[script] = [
-            {"family": family, "class": cat.classes.get(family, "sans"),
+            {"family": family, "class": _one_class(seen_class.get(family, set()),
+                                                   cat.classes.get(family, "sans")),
              "licence": licences.get(family, "see package"),
              "faces": len([f for f in cat.faces.get(family, []) if f.get("usable")]),
              "languages": sorted(codes)}
@@ -68,6 +71,12 @@ def catalogue(registry: FontRegistry, languages: list[Any]) -> dict[str, Any]:
         "skipped": [{"family": f, "reason": r} for f, r in sorted(cat.skipped.items())],
         "scripts": out,
     }
+
+
+def _one_class(classes: set[str], default: str) -> str:
+    """The family's class in the languages listed, when they agree (Nastaliq is a body face
+    for Urdu and a display face for Arabic); else the class read from the font."""
+    return next(iter(classes)) if len(classes) == 1 else default
 
 
 def _licences(cat: Any, families: set[str]) -> dict[str, str]:

@@ -86,7 +86,7 @@ def eligible_families(registry: FontRegistry, text: CorpusText) -> dict[str, str
             continue
         if common and sum(ord(c) in coverage for c in common) < COMMON_SHARE * len(common):
             continue
-        found[family] = cls
+        found[family] = catalog.language_class(family, cls, text.code)
     return drop_other_regions(found, text.script)
 
 

@@ -275,3 +275,20 @@ def test_debian_copyright_gives_a_files_licence(installed):
     found = package_licences([face.path])
     assert found and found[face.path].endswith("(fonts-kacst-one)")
     assert file_licence(face.path, "fonts-kacst-one") in found[face.path]
+
+
+def test_nastaliq_sets_urdu_body_text_but_only_headings_in_arabic(installed):
+    """Nastaliq is Urdu's book hand and a display style for Arabic prose; the ornamental
+    arabeyes faces (outlined, shadowed, faux-brush) are display faces in every language."""
+    family = "Noto Nastaliq Urdu"
+    if not installed.family_faces(family):
+        pytest.skip(f"{family} not installed")
+    assert installed.families("ur")[family] == "serif"
+    assert installed.families("ar")[family] == "display"
+    for ornamental in ("Granada", "Shado", "Nagham"):
+        if installed.family_faces(ornamental):
+            assert installed.families("ar")[ornamental] == "display"
+    ctx = RenderContext(installed, dict(installed.corpus))
+    drawn = {ctx.sample_font(np.random.default_rng(i), "ar", "body") for i in range(400)}
+    classes = {installed.families("ar").get(name.removeprefix("family:")) for name in drawn}
+    assert "display" not in classes and len(drawn) > 20
