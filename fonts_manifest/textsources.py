@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
 
+from fonts_manifest import hunspell
 from fonts_manifest.errors import PolyglyphError
 
 DATA_PATH = Path(__file__).resolve().parent / "data" / "textsources.json.gz"
@@ -86,6 +87,7 @@ def source_versions() -> dict[str, str]:
 
     out = {"textsources": bundled_digest(),
            "blocklist": hashlib.sha256(BLOCKLIST_PATH.read_bytes()).hexdigest()[:16]}
+    out["hunspell"] = hunspell.fingerprint()
     for name in ("wordfreq", "babel", "faker"):
         try:
             out[name] = version(name)
@@ -226,20 +228,32 @@ def wordfreq_code(code: str, script: str) -> str | None:
     return lang if lang in wordfreq.available_languages("best") else None
 
 
+def vocabulary_source(code: str, script: str) -> str:
+    """Where `vocabulary` takes the language's words: "wordfreq", "hunspell" or "none"."""
+    if wordfreq_code(code, script) is not None:
+        return "wordfreq"
+    return "hunspell" if hunspell.dictionaries(primary(code)) else "none"
+
+
 def vocabulary(code: str, script: str, reference: str) -> list[tuple[str, float]]:
-    """(word, frequency) of the language's most frequent words, most frequent first.
+    """(word, frequency) of the language's most frequent words, most frequent first (from
+    wordfreq; for a language it lacks, hunspell stems of equal weight — see
+    `fonts_manifest.hunspell`).
 
     Kept: words of letters (and marks, inner apostrophes or hyphens) in the writing systems of
     `reference`; no digits, no stray Latin in a Cyrillic list; nothing on the blocklist."""
     lang = wordfreq_code(code, script)
+    expected = main_groups(reference)
+    memo: dict[str, str] = {}
     if lang is None:
-        return []
+        blocked = blocked_words(primary(code))
+        return hunspell.word_list(
+            primary(code), VOCAB_SIZE,
+            lambda w: _clean_word(w, expected, memo) and w.casefold() not in blocked)
     import wordfreq
 
-    expected = main_groups(reference)
     blocked = blocked_words(lang, primary(code))
     out: list[tuple[str, float]] = []
-    memo: dict[str, str] = {}
     for index, bucket in _buckets(wordfreq.available_languages("best")[lang]):
         freq = 10.0 ** (-index / 100.0)
         for word in bucket:

@@ -78,7 +78,7 @@ def language_text(ctx: Any, code: str) -> LanguageText:
     reference = "\n".join(base.paragraphs)
     covers = drawable(ctx, info.code)
     vocab = drawable_words(textsources.vocabulary(info.code, info.script, reference), covers)
-    source = "wordfreq"
+    source = textsources.vocabulary_source(info.code, info.script)
     if info.code.split("-")[0] == "ko":
         vocab = [(w, f) for w, f in vocab if len(w) > 1]  # wordfreq splits off particles
     if len(vocab) < MIN_WORDS:

@@ -234,3 +234,31 @@ def test_vocabularies_hold_no_blocklisted_word(code: str, reference: str) -> Non
         if len(raw) > 60_000:
             break
     assert raw & blocked
+
+
+def test_hunspell_words_for_a_language_wordfreq_lacks(tmp_path, monkeypatch) -> None:
+    """A hunspell dictionary is read in its own character set and flag syntax, and stems
+    marked as not being words alone (NEEDAFFIX, ONLYINCOMPOUND...) are left out."""
+    from fonts_manifest import hunspell
+
+    aff = "SET ISO8859-1\nFLAG num\nNEEDAFFIX 7\nONLYINCOMPOUND 9\n"
+    dic = "5\ncafé/1,2\nstemonly/7\nbits/3,9\nnaïve\nrésumé/4\n"
+    (tmp_path / "xq_XX.aff").write_bytes(aff.encode("latin-1"))
+    (tmp_path / "xq_XX.dic").write_bytes(dic.encode("latin-1"))
+    monkeypatch.setenv("POLYGLYPH_HUNSPELL_DIRS", str(tmp_path))
+    assert [p.name for p in hunspell.dictionaries("xq")] == ["xq_XX.dic"]
+    words = {w for w, _ in hunspell.word_list("xq", 100, str.isalpha)}
+    assert words == {"café", "naïve", "résumé"}
+
+
+def test_installed_hunspell_gives_a_vocabulary() -> None:
+    from fonts_manifest import hunspell
+
+    if not hunspell.dictionaries("af"):
+        pytest.skip("hunspell-af not installed (tools/apt-packages.txt)")
+    reference = "Alle menslike wesens word vry, met gelyke waardigheid en regte, gebore."
+    assert textsources.vocabulary_source("af", "Latn") == "hunspell"
+    vocab = textsources.vocabulary("af", "Latn", reference)
+    assert len(vocab) > 10_000
+    assert all(w.replace("-", "").replace("'", "").isalpha() for w, _ in vocab[:2000])
+    assert vocab == textsources.vocabulary("af", "Latn", reference)  # a fixed subset
