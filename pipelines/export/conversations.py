@@ -119,7 +119,7 @@ def conversations(source: RowSource, args: argparse.Namespace, summary: ExportSu
             tasks = [t for t in row.get("tasks") or [] if wanted is None or t.get("task") in wanted]
             turns = [t for t in (_turn(task, summary) for task in tasks) if t is not None]
             if not turns:
-                summary.skip("row with no task to write" + (" (--tasks)" if wanted else ""))
+                summary.skip("page with no task, so no conversation" + (" (--tasks)" if wanted else ""))
                 continue
             row_id = str(row.get("id") or f"row{summary.rows - 1:06d}")
             try:
