@@ -18,7 +18,8 @@
             (its packer reads turn 0 of `conv`, so one task per line). Files only.
 
 Image paths are relative to OUT (`images/ID.EXT`, each page written once however many tasks
-refer to it) unless `--absolute-paths`; HunyuanOCR's are always absolute.
+refer to it) unless `--absolute-paths`; HunyuanOCR's and TRL's (`--images files`: a `datasets`
+Image path must open from any working folder) are always absolute.
 """
 
 from __future__ import annotations
