@@ -249,7 +249,7 @@ def test_cli_errors(dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture
     assert code == 2 and "\n" not in err
     code, err = run("--input", str(dataset), "--format", "trl", "--tasks", "spoting",
                     "--out", str(tmp_path / "x"))
-    assert code == 1 and "spoting" in err and "spotting" in err
+    assert code == 2 and "spoting" in err and "spotting" in err
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "notes.txt").write_text("keep me")

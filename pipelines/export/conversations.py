@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from pipelines.errors import PolyglyphError
+from pipelines.errors import UsageError
 from pipelines.export.base import ExportSummary, RowSource, image_ext
 
 PLACEHOLDER = "<image>"
@@ -59,13 +59,14 @@ def known_tasks() -> tuple[str, ...]:
 
 
 def parse_task_filter(value: str | None) -> frozenset[str] | None:
-    """`--tasks spotting,parsing` as a set; None keeps every task. Unknown names are refused."""
+    """`--tasks spotting,parsing` as a set; None keeps every task. Unknown names are a bad
+    command line (exit 2), like an unknown `--format`."""
     if value is None:
         return None
     names = [n.strip() for n in value.split(",") if n.strip()]
     unknown = sorted(set(names) - set(known_tasks()))
     if not names or unknown:
-        raise PolyglyphError(f"--tasks {value!r}: unknown task {', '.join(unknown) or '(none given)'}"
+        raise UsageError(f"--tasks {value!r}: unknown task {', '.join(unknown) or '(none given)'}"
                              f"; choose from {', '.join(known_tasks())}")
     return frozenset(names)
 

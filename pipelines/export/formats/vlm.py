@@ -8,8 +8,9 @@
 `sharegpt`  OUT/data.json, a list of {"messages": [{"role": "user", "content": "<image>prompt"},
             {"role": "assistant", "content": answer}, ...], "images": [path]}: the ms-swift
             standard and LLaMA-Factory's sharegpt layout (OUT/dataset_info.json names it
-            `polyglyph` for LLaMA-Factory's `dataset_dir: OUT`). `--images embed` writes base64
-            data URIs (ms-swift reads them; LLaMA-Factory wants files).
+            `polyglyph` for LLaMA-Factory's `dataset_dir: OUT`; ms-swift resolves relative
+            image paths from its working folder or `ROOT_IMAGE_DIR=OUT`). `--images embed`
+            writes base64 data URIs (ms-swift reads them; LLaMA-Factory wants files).
 `llava`     OUT/data.json, a list of {"id", "image": path, "conversations": [{"from": "human",
             "value": "<image>\\nprompt"}, {"from": "gpt", "value": answer}, ...]} (LLaVA's
             `--data_path`, with `--image_folder OUT`). Files only.
