@@ -93,7 +93,7 @@ def test_trl_per_page_with_image_files(dataset: Path, tmp_path: Path) -> None:
     rows = [r for r in _rows(dataset) if r["tasks"]]  # a page may have no task
     out = _export(dataset, tmp_path / "trl", "trl", "--conversation", "per-page",
                   "--images", "files")
-    ds = datasets.load_dataset("parquet", data_dir=str(out / "data"), split="train")
+    ds = datasets.load_dataset(str(out), split="train")  # the folder itself, images/ beside data/
     assert len(ds) == len(rows) == len(list((out / "images").iterdir()))
     for record, row in zip(ds, rows, strict=True):
         assert len(record["messages"]) == 2 * len(row["tasks"])

@@ -3,8 +3,8 @@
 `trl`       OUT/data/train-NNNNN.parquet with `messages` (TRL's vision chat: user content
             [{"type": "image"}, {"type": "text", "text": prompt}], assistant content
             [{"type": "text", "text": answer}]) and `images` (a list of one `datasets` Image),
-            plus `id` and `tasks`. `datasets.load_dataset("parquet", data_dir="OUT/data")` gives
-            PIL images; `SFTTrainer` takes it as is. Images embedded by default.
+            plus `id` and `tasks`. `datasets.load_dataset("OUT")` (the folder; 2.19 to 5.x
+            measured) gives PIL images; `SFTTrainer` takes it as is. Images embedded by default.
 `sharegpt`  OUT/data.json, a list of {"messages": [{"role": "user", "content": "<image>prompt"},
             {"role": "assistant", "content": answer}, ...], "images": [path]}: the ms-swift
             standard and LLaMA-Factory's sharegpt layout (OUT/dataset_info.json names it
