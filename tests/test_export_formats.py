@@ -228,6 +228,14 @@ def test_detection_round_trip_through_variants(dataset: Path, tmp_path: Path, fm
             else:
                 assert _near(theirs["polygon"], mine["polygon"], 0.01)
     assert marked >= 1
+    if fmt == "icdar2015":  # ICDAR order: the first point is the text's own top-left corner
+        for image, row_id in by_image.items():
+            gt = out / "gt" / f"gt_{Path(image).stem}.txt"
+            for text, line in zip(gt.read_text("utf-8").splitlines(), rows[row_id]["lines"],
+                                  strict=True):
+                quad = np.asarray([float(v) for v in text.split(",")[:8]]).reshape(4, 2)
+                first = np.asarray(line["polygon"][0])
+                assert np.argmin(np.linalg.norm(quad - first, axis=1)) == 0
 
 
 def test_cli_errors(dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,10 +5,12 @@ Pages are written once each, as stored (the row's own encoded bytes, no re-encod
 
 `icdar2015`  OUT/images/img_N.EXT and OUT/gt/gt_img_N.txt, one line per text line:
              `x1,y1,x2,y2,x3,y3,x4,y4,text` (the line's quad, integer pixels, clockwise from
-             the top-left); illegible and dont-care lines have the text `###`.
+             the text's own top-left, so turned lines keep their reading direction);
+             illegible and dont-care lines have the text `###`.
 `coco`       OUT/images/img_N.EXT and OUT/coco_text.json in COCO layout with COCO-Text's
              fields: images [{id, file_name, width, height}], annotations [{id, image_id,
-             category_id, bbox [x, y, w, h], segmentation [[x1, y1, ...]] (the full polygon),
+             category_id, bbox [x, y, w, h], segmentation [[x1, y1, ...]] (the full polygon;
+             also as COCO-Text v2's flat `mask`),
              area, iscrowd, utf8_string, legibility "legible"|"illegible", language, script}].
 
 Lines with no visible part or fewer than 3 points are left out and counted. Both layouts read
@@ -92,8 +94,7 @@ def write_icdar(source: RowSource, out: Path, args: argparse.Namespace,
             if readable and ("\n" in text or "\r" in text):
                 summary.skip("line text holds a line break")
                 continue
-            quad = line.get("quad") if len(line.get("quad") or []) == 4 else line["polygon"][:4]
-            coords = ",".join(str(int(round(v))) for point in quad for v in point[:2])
+            coords = ",".join(str(int(round(v))) for point in reading_quad(line) for v in point)
             lines.append(f"{coords},{text if readable else '###'}")
             marked += int(not readable)
         (out / "gt" / f"gt_img_{number}.txt").write_text("".join(f"{x}\n" for x in lines),
@@ -101,6 +102,19 @@ def write_icdar(source: RowSource, out: Path, args: argparse.Namespace,
     if marked:
         summary.notes.append(f"{marked} illegible or dont-care lines written as ###")
     return summary
+
+
+def reading_quad(line: dict[str, Any]) -> list[list[float]]:
+    """The line's quad, clockwise from the text's own top-left corner (ICDAR's order).
+
+    The stored quad starts at the corner nearest the image's top-left, which for a turned or
+    steeply rotated line is not where its text starts; the polygon's first point is (see
+    `pipelines.export.crops`), so the quad is rolled to start at the corner nearest it."""
+    polygon = np.asarray(line["polygon"], dtype=float)[:, :2]
+    quad = line.get("quad") or []
+    box = np.asarray(quad, dtype=float)[:, :2] if len(quad) == 4 else polygon[:4]
+    start = int(np.argmin(((box - polygon[0]) ** 2).sum(axis=1)))
+    return np.roll(box, -start, axis=0).tolist()
 
 
 def write_coco(source: RowSource, out: Path, args: argparse.Namespace,
@@ -129,10 +143,11 @@ def coco_annotation(ann_id: int, image_id: int, line: dict[str, Any],
     x0, y0 = points.min(axis=0)
     x1, y1 = points.max(axis=0)
     x, y = points[:, 0], points[:, 1]
+    flat = [round(float(v), 2) for v in points.reshape(-1)]
     area = abs(0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
     return {"id": ann_id, "image_id": image_id, "category_id": 1,
             "bbox": [round(float(v), 2) for v in (x0, y0, x1 - x0, y1 - y0)],
-            "segmentation": [[round(float(v), 2) for v in points.reshape(-1)]],
+            "segmentation": [flat], "mask": flat,
             "area": round(area, 2), "iscrowd": 0,
             "utf8_string": line.get("text") or "",
             "legibility": "legible" if readable else "illegible",
