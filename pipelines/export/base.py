@@ -114,7 +114,8 @@ def open_rows(target: str | Path) -> RowSource:
         else:
             store = Output(target)
             if store.is_local and not store.root.is_dir():
-                raise PolyglyphError(f"--input {target}: does not exist")
+                what = "is not a folder or a .parquet file" if store.root.exists() else "does not exist"
+                raise PolyglyphError(f"--input {target}: {what}")
             files = shard_names(store, target)
         if store.is_local and single and not files:
             raise PolyglyphError(f"--input {target}: does not exist")

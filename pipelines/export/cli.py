@@ -72,7 +72,12 @@ def main(argv: list[str]) -> int:
     options = {k: v for k, v in vars(args).items() if k not in {"input", "out", "quiet"}}
     info = {"format": fmt.name, "input": str(source.root), "options": options}
     write_marker(out, {**info, "status": "running"})
-    summary = fmt.write(source, out, args, not args.quiet)
+    try:
+        summary = fmt.write(source, out, args, not args.quiet)
+    except OSError as exc:  # the store went away or the disk filled: one line, not a traceback
+        where = exc.filename or f"--input {source.root} or --out {out}"
+        raise PolyglyphError(f"export stopped: {where}: {exc.strerror or exc}; "
+                             f"{out}/export.json says `running` (rerun with --overwrite)") from None
     write_marker(out, {**info, "status": "done", "summary": summary.to_dict()})
     print(f"wrote {out} (--format {fmt.name})")
     print("\n".join(summary.lines()))
