@@ -22,6 +22,7 @@ from synth.page import Line, Page, make_clockwise, min_area_quad
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 DONT_CARE = "dont-care"
+EXPORT_RECORD = "export.json"  # `polyglyph export`'s own record beside a COCO export, not labels
 
 
 @dataclass
@@ -177,6 +178,8 @@ def read_coco(root: Path) -> tuple[list[SourceItem], list[Problem]]:
     images = _images_by_stem(root)
     items, problems = [], []
     for path in sorted(root.rglob("*.json")):
+        if path.name == EXPORT_RECORD:
+            continue
         data = _load_json(root, path, problems)
         if data is None:
             continue

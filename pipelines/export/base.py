@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from pipelines.errors import PolyglyphError
+from pipelines.output import Output
 
 MARKER = "export.json"  # written first, rewritten last: `--overwrite` clears only such folders
 
@@ -53,43 +54,100 @@ class ExportSummary:
 
 @dataclass(frozen=True)
 class RowSource:
-    """The Parquet shards of one dataset, in name order (row order = dataset order)."""
+    """The Parquet shards of one dataset, in name order (row order = dataset order).
 
-    root: Path
-    files: tuple[Path, ...]
+    `store` is the folder (local or a URI such as `s3://bucket/ds?endpoint_override=…`) and
+    `files` the shard names relative to it (`data/part-00000.parquet` or `part-00000.parquet`).
+    """
+
+    root: str  # --input as the user gave it, for messages and export.json
+    store: Output
+    files: tuple[str, ...]
     total: int
+
+    @property
+    def is_local(self) -> bool:
+        return self.store.is_local
 
     def rows(self, columns: list[str] | None = None, batch: int = 8) -> Iterator[dict[str, Any]]:
         """Rows as dicts; only `columns` are read (those missing from a shard are absent)."""
-        import pyarrow.parquet as pq
-
-        for path in self.files:
-            handle = pq.ParquetFile(path)
+        for name in self.files:
+            handle = self.store.open_parquet(name)
             names = set(handle.schema_arrow.names)
             wanted = None if columns is None else [c for c in columns if c in names]
             for record_batch in handle.iter_batches(batch_size=batch, columns=wanted):
                 yield from record_batch.to_pylist()
 
 
-def open_rows(target: Path) -> RowSource:
-    """The dataset at `target`: an OUT folder (`data/part-*.parquet`), a shard folder, or a file."""
-    import pyarrow.parquet as pq
+def child_uri(target: str, name: str) -> str:
+    """`target/name`, keeping a URI's query (`s3://b/ds?endpoint_override=…` -> `s3://b/ds/data?…`)."""
+    path, sep, query = _split_query(target)
+    return f"{path.rstrip('/')}/{name}{sep}{query}"
 
-    if not target.exists():
-        raise PolyglyphError(f"--input {target}: does not exist")
-    if target.is_file():
-        files = [target]
-    else:
-        files = sorted((target / "data").glob("part-*.parquet")) or sorted(target.glob("part-*.parquet"))
-    if not files:
-        raise PolyglyphError(f"--input {target}: no part-*.parquet shards (in it or in its data/)")
-    total = 0
-    for path in files:
-        try:
-            total += pq.ParquetFile(path).metadata.num_rows
-        except (OSError, ValueError) as exc:
-            raise PolyglyphError(f"{path}: not a readable parquet file: {exc}") from None
-    return RowSource(target, tuple(files), total)
+
+def _split_query(target: str) -> tuple[str, str, str]:
+    """(path, "?", query) of a URI; a local path is all path (it may hold a `?`)."""
+    return target.partition("?") if "://" in target else (target, "", "")
+
+
+def shard_names(store: Output, target: str) -> list[str]:
+    """Shard names under `data/` (the layout the card loads) or, failing that, beside the card."""
+    names = [f"data/{n}" for n in _parts(Output(child_uri(target, "data")))]
+    return names or _parts(store)
+
+
+def _parts(store: Output) -> list[str]:
+    return sorted(n for n in store.list_names() if n.startswith("part-") and n.endswith(".parquet"))
+
+
+def open_rows(target: str | Path) -> RowSource:
+    """The dataset at `target` (a path or URI): an OUT folder (`data/part-*.parquet` or
+    `part-*.parquet`), a shard folder, or one parquet file."""
+    target = str(target)
+    path, sep, query = _split_query(target)
+    single = path.endswith(".parquet")
+    try:
+        if single:
+            parent, _, name = path.rstrip("/").rpartition("/")
+            store = Output(f"{parent or '.'}{sep}{query}")
+            files = [name] if store.exists(name) else []
+        else:
+            store = Output(target)
+            if store.is_local and not store.root.is_dir():
+                what = "is not a folder or a .parquet file" if store.root.exists() else "does not exist"
+                raise PolyglyphError(f"--input {target}: {what}")
+            files = shard_names(store, target)
+        if store.is_local and single and not files:
+            raise PolyglyphError(f"--input {target}: does not exist")
+        if not files:
+            raise PolyglyphError(f"--input {target}: no part-*.parquet shards (in it or in its data/)")
+        total = sum(_num_rows(store, name) for name in files)
+    except OSError as exc:  # object store unreachable, access denied…
+        raise PolyglyphError(f"--input {target}: cannot read: {_first_line(exc)}") from None
+    return RowSource(target, store, tuple(files), total)
+
+
+def _num_rows(store: Output, name: str) -> int:
+    try:
+        return store.open_parquet(name).metadata.num_rows
+    except (OSError, ValueError) as exc:
+        raise PolyglyphError(f"{name}: not a readable parquet file: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+_MAGIC = {b"\xff\xd8\xff": "jpg", b"\x89PNG": "png", b"RIFF": "webp"}
+
+
+def image_ext(data: bytes) -> str:
+    """The file extension of encoded image bytes: a row's image is written as stored."""
+    for magic, ext in _MAGIC.items():
+        if data.startswith(magic):
+            return ext
+    raise ValueError("image bytes are neither JPEG, PNG nor WebP")
 
 
 def decode_image(row: dict[str, Any]) -> np.ndarray:

@@ -16,8 +16,12 @@ def _epilog() -> str:
     rows = "\n".join(f"  {name:<10} {fmt.summary}" for name, fmt in available_formats().items())
     return (f"formats:\n{rows}\n\n"
             "`--format NAME --help` shows that format's layout and options.\n"
-            "example:\n  polyglyph generate --num 50 --languages en --profile clean --out ds\n"
-            "  polyglyph export --input ds --format lines --out ds-lines\n")
+            "--input may be a local folder or a URI (s3://bucket/ds, as `generate --out` takes).\n"
+            "examples:\n  polyglyph generate --num 50 --languages en --profile clean --out ds\n"
+            "  polyglyph export --input ds --format lines --out ds-lines\n"
+            "  polyglyph export --input ds --format trl --out ds-trl --tasks spotting,parsing\n"
+            "  polyglyph export --input ds --format sharegpt --conversation per-page --out ds-sg\n"
+            "  polyglyph export --input ds --format icdar2015 --out ds-icdar\n")
 
 
 def build_parser(format_name: str | None) -> argparse.ArgumentParser:
@@ -58,15 +62,22 @@ def main(argv: list[str]) -> int:
     args = build_parser(name).parse_args(argv)
     fmt = get_format(args.format)
     fmt.check(args)
-    source = open_rows(Path(args.input))
+    if "://" in args.out:
+        raise PolyglyphError(f"--out {args.out}: exports are written to a local folder")
+    source = open_rows(args.input)
     out = Path(args.out)
-    if out.resolve() == source.root.resolve():
+    if source.is_local and out.resolve() == source.store.root.resolve():
         raise PolyglyphError(f"--out {out}: is the --input dataset; choose another folder")
     prepare_out(out, args.overwrite)
     options = {k: v for k, v in vars(args).items() if k not in {"input", "out", "quiet"}}
     info = {"format": fmt.name, "input": str(source.root), "options": options}
     write_marker(out, {**info, "status": "running"})
-    summary = fmt.write(source, out, args, not args.quiet)
+    try:
+        summary = fmt.write(source, out, args, not args.quiet)
+    except OSError as exc:  # the store went away or the disk filled: one line, not a traceback
+        where = exc.filename or f"--input {source.root} or --out {out}"
+        raise PolyglyphError(f"export stopped: {where}: {exc.strerror or exc}; "
+                             f"{out}/export.json says `running` (rerun with --overwrite)") from None
     write_marker(out, {**info, "status": "done", "summary": summary.to_dict()})
     print(f"wrote {out} (--format {fmt.name})")
     print("\n".join(summary.lines()))

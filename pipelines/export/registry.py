@@ -1,4 +1,5 @@
-"""Export formats by name: every module of `pipelines.export.formats` that defines `FORMAT`.
+"""Export formats by name: every module of `pipelines.export.formats` that defines `FORMAT`
+(one format) or `FORMATS` (a family of formats sharing code, e.g. the VLM conversations).
 
 Discovery instead of a hand-kept table, so engineers adding formats in parallel never edit the
 same line. Modules are imported only when the registry is first asked (never at package
@@ -25,12 +26,14 @@ def available_formats() -> dict[str, ExportFormat]:
         if info.name.startswith("_"):
             continue
         module = importlib.import_module(f"{_formats_pkg.__name__}.{info.name}")
-        fmt = getattr(module, "FORMAT", None)
-        if not isinstance(fmt, ExportFormat):
-            continue
-        if fmt.name in found:
-            raise PolyglyphError(f"export format {fmt.name!r} is defined twice ({info.name})")
-        found[fmt.name] = fmt
+        single = getattr(module, "FORMAT", None)
+        family = getattr(module, "FORMATS", ())  # a module may hold a family of formats
+        for fmt in (single, *family):
+            if not isinstance(fmt, ExportFormat):
+                continue
+            if fmt.name in found:
+                raise PolyglyphError(f"export format {fmt.name!r} is defined twice ({info.name})")
+            found[fmt.name] = fmt
     return dict(sorted(found.items()))
 
 

@@ -15,8 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from pipelines.errors import PolyglyphError
 from pipelines.export.base import ExportFormat, ExportSummary, RowSource, decode_image
@@ -75,16 +79,27 @@ def skip_reason(line: dict[str, Any], args: argparse.Namespace) -> str | None:
     return None
 
 
-def write(source: RowSource, out: Path, args: argparse.Namespace, progress: bool) -> ExportSummary:
-    import cv2
+@dataclass(frozen=True)
+class Crop:
+    """One cut line: its file stem, the row and line it came from, and the RGB strip."""
+
+    name: str
+    row: dict[str, Any]
+    number: int
+    line: dict[str, Any]
+    image: np.ndarray
+
+
+def iter_crops(source: RowSource, args: argparse.Namespace, summary: ExportSummary,
+               progress: bool) -> Iterator[Crop]:
+    """Every line that passes `skip_reason`, cut and rectified, in dataset order; skips are
+    counted in `summary` and vertical lines noted there. Shared by every recognizer format."""
     from tqdm import tqdm
 
     from pipelines.export.crops import line_corners, rectify, strip_size
 
-    summary = ExportSummary(unit="line")
     columns = upright = 0
-    with (out / "index.jsonl").open("w", encoding="utf-8") as index, \
-            tqdm(total=source.total, unit="row", disable=not progress, dynamic_ncols=True) as bar:
+    with tqdm(total=source.total, unit="row", disable=not progress, dynamic_ncols=True) as bar:
         for row in source.rows(COLUMNS):
             summary.rows += 1
             bar.update(1)
@@ -108,16 +123,11 @@ def write(source: RowSource, out: Path, args: argparse.Namespace, progress: bool
                 if min(crop.shape[:2]) < MIN_CROP_PX:
                     summary.skip(f"crop under {MIN_CROP_PX} px")
                     continue
-                name = crop_name(str(row.get("id") or f"row{summary.rows - 1:06d}"), number)
-                if not cv2.imwrite(str(out / f"{name}.png"), cv2.cvtColor(crop, cv2.COLOR_RGB2BGR)):
-                    raise PolyglyphError(f"--out {out}: cannot write {name}.png")
-                (out / f"{name}.gt.txt").write_text(line["text"] + "\n", encoding="utf-8")
                 length, thickness = strip_size(corners)
                 columns += int(vertical and thickness > length)
                 upright += int(vertical and thickness <= length)
-                index.write(json.dumps(_index_entry(name, row, number, line, crop),
-                                       ensure_ascii=False) + "\n")
-                summary.written += 1
+                name = crop_name(str(row.get("id") or f"row{summary.rows - 1:06d}"), number)
+                yield Crop(name, row, number, line, crop)
     if columns:
         how = ("turned 90 degrees counter-clockwise to read left to right"
                if args.vertical == "rotate" else "kept upright, reading top to bottom")
@@ -125,6 +135,27 @@ def write(source: RowSource, out: Path, args: argparse.Namespace, progress: bool
     if upright:
         summary.notes.append(f"{upright} lines of turned (vertical Latin/Mongolian) pages set "
                              "upright, reading left to right")
+
+
+def encode_png(crop: np.ndarray) -> bytes:
+    """PNG bytes of an RGB strip (lossless: a recognizer should see the pixels as cut)."""
+    import cv2
+
+    ok, data = cv2.imencode(".png", cv2.cvtColor(crop, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise PolyglyphError("cannot encode a line crop as PNG")
+    return data.tobytes()
+
+
+def write(source: RowSource, out: Path, args: argparse.Namespace, progress: bool) -> ExportSummary:
+    summary = ExportSummary(unit="line")
+    with (out / "index.jsonl").open("w", encoding="utf-8") as index:
+        for crop in iter_crops(source, args, summary, progress):
+            (out / f"{crop.name}.png").write_bytes(encode_png(crop.image))
+            (out / f"{crop.name}.gt.txt").write_text(crop.line["text"] + "\n", encoding="utf-8")
+            index.write(json.dumps(_index_entry(crop.name, crop.row, crop.number, crop.line,
+                                                crop.image), ensure_ascii=False) + "\n")
+            summary.written += 1
     return summary
 
 
