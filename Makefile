@@ -50,9 +50,11 @@ demo: setup
 	$(PG) doctor
 	$(PG) languages | tail -n 5
 	rm -rf demo-out
-	$(PG) generate --num 24 --languages ar,he,hi,th,ja,zh-Hans,ko,ru,en,am --profile photo --out demo-out/data
+	$(PG) generate --num 24 --languages ar,he,hi,th,ja,zh-Hans,ko,ru,en,am --profile photo --out demo-out
 	$(PG) preview --languages ar,hi,ja,th,he,ko --n 12 --profile wild --out demo-out/preview
-	@echo "Dataset: demo-out/data   Preview: open demo-out/preview/index.html"
+	$(PY) -c "import datasets; ds = datasets.load_dataset('demo-out', split='train'); \
+	  print('datasets loads the folder demo-out:', len(ds), 'rows, image', type(ds[0]['image']).__name__)"
+	@echo "Dataset: demo-out   Preview: open demo-out/preview/index.html"
 
 bench: setup
 	$(PY) -m pip install -q -e '.[bench]'

@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from pipelines.errors import PolyglyphError
 
-from .output import LOCK, Output, run_lock, shard_name
+from .output import DATA, LOCK, Output, is_shard, run_lock, shard_name
 
 MANIFEST = "manifest.json"
 STATS = "stats.json"
@@ -46,7 +46,7 @@ class ShardJob:
     index: int
     start: int
     stop: int
-    file: str | None = None  # a name other than part-NNNNN.parquet (validate keeps input names)
+    file: str | None = None  # other than data/part-NNNNN.parquet (validate keeps input names)
 
     @property
     def rows(self) -> int:
@@ -154,7 +154,19 @@ def open_output(target: str) -> Iterator[Output]:
 
 
 def part_names(out: Output) -> list[str]:
-    return [n for n in out.list_names() if n.startswith("part-") and n.endswith(".parquet")]
+    """Every shard file in `out`: `data/part-*.parquet` and any left at the root."""
+    return [n for n in out.list_names() if is_shard(n)]
+
+
+def refuse_old_layout(out: Output, parts: list[str]) -> None:
+    """A dataset made before shards moved to `data/` is read as it is, but not resumed into:
+    its shards would sit beside new ones under another name."""
+    old = [n for n in parts if not n.startswith(f"{DATA}/")]
+    if old:
+        raise PolyglyphError(
+            f"--out {out.target} holds shards at its top level ({old[0]}…), the layout before "
+            f"shards moved to {DATA}/; use --overwrite to remake them, or another directory"
+        )
 
 
 def own_files(manifest: dict[str, Any] | None, jobs: list[ShardJob],
@@ -207,6 +219,8 @@ def resume_plan(
         for name in [*parts, MANIFEST, *side_files]:
             out.remove(name)
         return {}
+    if manifest is not None:
+        refuse_old_layout(out, parts)
     refuse_foreign(out, manifest, jobs, side_files)
     if manifest is None:
         return {}

@@ -33,9 +33,10 @@ def parse_weights(text: str, flag: str) -> list[str] | dict[str, float]:
 def build_parser() -> argparse.ArgumentParser:
     p = ArgParser(
         prog="polyglyph generate",
-        description="Generate a dataset: Parquet shards (part-NNNNN.parquet), manifest.json and "
-        "stats.json. Defaults come from the packaged pipelines/default.yaml, then --config, "
-        "then these flags. Re-running on the same --out resumes.",
+        description="Generate a dataset: Parquet shards (OUT/data/part-NNNNN.parquet), and "
+        "manifest.json, stats.json and a README.md card in OUT. Defaults come from the "
+        "packaged pipelines/default.yaml, then --config, then these flags. Re-running on the "
+        "same --out resumes.",
     )
     p.add_argument("--config", metavar="FILE", help="YAML run config (top-level keys override defaults)")
     p.add_argument("--num", type=int, help="number of samples")

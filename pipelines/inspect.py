@@ -16,15 +16,25 @@ from PIL import Image, ImageDraw, ImageFont
 
 from pipelines.errors import ArgParser, PolyglyphError
 
+from .output import DATA, Output, dataset_shards
+
 PALETTE = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180),
            (70, 240, 240), (240, 50, 230), (128, 128, 0)]
 
 
+def shard_files(target: Path) -> list[Path]:
+    """The dataset's shards in name order: `data/part-*.parquet` (a dataset made before shards
+    moved to `data/`: those at its root), or `target` itself when it is one file."""
+    if target.is_file():
+        return [target]
+    return [target / name for name in dataset_shards(Output(str(target)))]
+
+
 def read_row(target: Path, index: int) -> dict[str, Any]:
     """Row `index` counted across the shards in name order (or within one parquet file)."""
-    files = [target] if target.is_file() else sorted(target.glob("part-*.parquet"))
+    files = shard_files(target)
     if not files:
-        raise PolyglyphError(f"no part-*.parquet files in {target}")
+        raise PolyglyphError(f"no part-*.parquet files in {target} or in its {DATA}/")
     if index < 0:
         raise PolyglyphError(f"--index must be >= 0, got {index}")
     seen = 0
@@ -89,7 +99,8 @@ def draw_row(row: dict[str, Any]) -> Image.Image:
 
 def main(argv: list[str]) -> int:
     p = ArgParser(prog="polyglyph inspect", description="Draw one dataset row with its polygons.")
-    p.add_argument("dataset", metavar="DIR", help="dataset directory (or one parquet file)")
+    p.add_argument("dataset", metavar="DIR",
+                   help="dataset directory (shards in its data/), or one parquet file")
     p.add_argument("--index", type=int, default=0, help="row number across shards (default 0)")
     p.add_argument("--out", required=True, metavar="PNG", help="output image path")
     args = p.parse_args(argv)

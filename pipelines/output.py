@@ -23,9 +23,29 @@ import pyarrow.parquet as pq
 
 from pipelines.errors import PolyglyphError
 
+DATA = "data"
+"""Shards live in `OUT/data/`, the card and the JSON files at `OUT/`: the folder loads as it is in
+`datasets` (the card's `configs` name `data/*.parquet`), and `OUT/data/` in pandas, pyarrow and
+polars (nothing but shards in it)."""
+
 
 def shard_name(index: int) -> str:
-    return f"part-{index:05d}.parquet"
+    """A shard's name relative to the output root: `data/part-NNNNN.parquet`."""
+    return f"{DATA}/part-{index:05d}.parquet"
+
+
+def is_shard(name: str) -> bool:
+    """`part-*.parquet`, at the root (the layout before `data/`) or in `data/`."""
+    base = name.rsplit("/", 1)[-1]
+    return name.count("/") <= 1 and base.startswith("part-") and base.endswith(".parquet")
+
+
+def dataset_shards(out: Output) -> list[str]:
+    """The shards of a dataset to read, in name order: `data/part-*.parquet`; for a dataset made
+    before shards moved there, the `part-*.parquet` at its root (read as they are)."""
+    names = [n for n in out.list_names() if is_shard(n)]
+    inside = [n for n in names if n.startswith(f"{DATA}/")]
+    return inside or names
 
 
 def sha256(data: bytes) -> str:
@@ -130,7 +150,7 @@ class Output:
         """Give a finished temporary file its final name (rename; copy + delete on S3)."""
         if self.is_local:
             os.replace(self.root / source, self.root / name)
-            _fsync_dir(self.root)
+            _fsync_dir((self.root / name).parent)
         else:
             self._fs.move(self.path(source), self.path(name))
 
@@ -141,14 +161,20 @@ class Output:
             self._fs.delete_file(self.path(name))
 
     def list_names(self) -> list[str]:
+        """Files at the root and in `data/` (as `data/NAME`); other folders are not ours."""
+        return sorted([*self._files(""), *(f"{DATA}/{n}" for n in self._files(DATA))])
+
+    def _files(self, sub: str) -> list[str]:
         if self.is_local:
-            if not self.root.is_dir():
+            folder = self.root / sub if sub else self.root
+            if not folder.is_dir():
                 return []
-            return sorted(p.name for p in self.root.iterdir() if p.is_file())
+            return [p.name for p in folder.iterdir() if p.is_file()]
         from pyarrow import fs as pafs
 
-        infos = self._fs.get_file_info(pafs.FileSelector(self._base, allow_not_found=True))
-        return sorted(Path(i.path).name for i in infos if i.type == pafs.FileType.File)
+        base = self.path(sub) if sub else self._base
+        infos = self._fs.get_file_info(pafs.FileSelector(base, allow_not_found=True))
+        return [Path(i.path).name for i in infos if i.type == pafs.FileType.File]
 
     def remove_stale_tmp(self) -> None:
         """Leftovers of killed writers never carry a final name; clear them on start."""
@@ -181,6 +207,7 @@ class AtomicFile:
         self._size = 0
         self._done = False
         if out.is_local:
+            (out.root / name).parent.mkdir(parents=True, exist_ok=True)
             self._file: Any = open(out.root / self.tmp, "wb", buffering=1 << 20)  # noqa: SIM115
         else:
             self._file = out._fs.open_output_stream(out.path(self.tmp))

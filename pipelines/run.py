@@ -120,7 +120,7 @@ def dataset_card(manifest: dict[str, Any], stats: dict[str, Any]) -> str:
         "  - config_name: default\n"
         "    data_files:\n"
         "      - split: train\n"
-        "        path: part-*.parquet\n"
+        "        path: data/*.parquet\n"
         f"language:\n{lang_yaml}"
         "task_categories:\n  - image-to-text\n"
         "tags:\n  - ocr\n  - synthetic\n  - polyglyph\n"
@@ -132,7 +132,7 @@ def dataset_card(manifest: dict[str, Any], stats: dict[str, Any]) -> str:
         f"{manifest['polyglyph_version']}. The resolved config and shard hashes are in "
         "`manifest.json`; counts and throughput in `stats.json`.\n\n"
         "```python\nfrom datasets import load_dataset\n"
-        "ds = load_dataset(\"parquet\", data_files=\"part-*.parquet\", split=\"train\")\n```\n"
+        "ds = load_dataset(\"path/to/this/folder\", split=\"train\")\n```\n"
     )
 
 

@@ -1,7 +1,8 @@
 """`polyglyph validate`: a cross-validation pass over existing shards, as its own job.
 
-Reads `part-*.parquet` of a generated dataset, asks the judges every view's question, and writes
-the same rows under the same contract with added columns: `validation` (JSON), `difficulty`,
+Reads `data/part-*.parquet` of a generated dataset (or, of one made before shards moved to
+`data/`, the `part-*.parquet` at its root), asks the judges every view's question, and writes
+the same rows to `OUT/data/` under the same contract with added columns: `validation` (JSON), `difficulty`,
 `agreement`, `status` and `keep`. Each output shard is written tmp+rename; the output manifest
 records every shard's input sha256 and the judge/rule settings, so a rerun skips shards whose
 input and settings are unchanged (a GPU VLM pass can be stopped and resumed).
@@ -49,12 +50,11 @@ from .driver import (
     local_executor,
     now,
     open_output,
-    part_names,
     read_json,
     refuse_foreign,
     write_json,
 )
-from .output import Output
+from .output import DATA, Output, dataset_shards
 from .rows import row_to_page
 from .writers import PARQUET, ROW_GROUP_ROWS, Writer, WrittenShard
 
@@ -70,7 +70,7 @@ ADDED_COLUMNS: list[tuple[str, pa.DataType, dict[str, str]]] = [
 
 def build_parser() -> argparse.ArgumentParser:
     p = ArgParser(prog="polyglyph validate", description=__doc__.splitlines()[0])
-    p.add_argument("--input", required=True, help="dataset directory with part-*.parquet")
+    p.add_argument("--input", required=True, help="dataset directory (shards in its data/)")
     p.add_argument("--out", required=True, help="output directory (new shards + manifest.json)")
     p.add_argument("--judges", default="tesseract", help="comma list: tesseract,rapidocr,openai")
     p.add_argument("--tesseract-workers", type=int, default=1, help="parallel tesseract runs")
@@ -287,9 +287,10 @@ def main(argv: list[str] | None = None) -> int:
     source = Output(args.input)
     if source.is_local and not source.root.is_dir():
         raise PolyglyphError(f"--input {args.input} is not a directory")
-    parts = part_names(source)
+    parts = dataset_shards(source)
     if not parts:
-        raise PolyglyphError(f"--input {args.input} holds no part-*.parquet shards")
+        raise PolyglyphError(f"--input {args.input} holds no part-*.parquet shards "
+                             f"(in it or in its {DATA}/)")
     target = Output(args.out)
     if source.is_local and target.is_local and target.root.resolve() == source.root.resolve():
         raise PolyglyphError(
@@ -307,14 +308,14 @@ def _validate(args: argparse.Namespace, source: Output, parts: list[str], judges
     input_manifest = read_json(source, MANIFEST) or {}
     previous = read_json(out, MANIFEST) or {}
     if not args.overwrite:  # polyglyph's own files only: a user's file in --out stops the run
-        refuse_foreign(out, previous or None, [ShardJob(0, 0, 0, file=n) for n in parts],
-                       (STATS,))
+        refuse_foreign(out, previous or None,
+                       [ShardJob(0, 0, 0, file=out_name(n)) for n in parts], (STATS,))
     done = {
         e["file"]: e
         for e in previous.get("shards", [])
         if previous.get("validation", {}).get("settings_hash") == settings and not args.overwrite
     }
-    jobs, input_hashes, kept = [], {}, {}
+    jobs, input_hashes, kept, sources = [], {}, {}, {}
     for index, name in zip(_indices(parts), parts, strict=True):
         try:
             rows = source.open_parquet(name).metadata.num_rows
@@ -322,12 +323,13 @@ def _validate(args: argparse.Namespace, source: Output, parts: list[str], judges
             raise PolyglyphError(
                 f"{source.path(name)} is not a readable Parquet shard: {exc}"
             ) from None
-        job = ShardJob(index, 0, rows, file=name)
+        job = ShardJob(index, 0, rows, file=out_name(name))
         jobs.append(job)
-        input_hashes[name] = source.file_sha256(name)
-        entry = done.get(name)
-        if (entry and entry.get("input_sha256") == input_hashes[name]
-                and out.file_sha256(name) == entry.get("sha256")):
+        sources[job.name] = name
+        input_hashes[job.name] = source.file_sha256(name)
+        entry = done.get(job.name)
+        if (entry and entry.get("input_sha256") == input_hashes[job.name]
+                and out.file_sha256(job.name) == entry.get("sha256")):
             kept[index] = {**entry, "index": index}
     validation = {
         "input": args.input,
@@ -343,7 +345,7 @@ def _validate(args: argparse.Namespace, source: Output, parts: list[str], judges
                            "complete")}
     run = Run(out, {**header, "validation": validation}, jobs, kept, desc="validate",
               unit="row", lean=dict)
-    shared = (source.target, judges, rules, args.batch_rows, input_hashes)
+    shared = (source.target, judges, rules, args.batch_rows, input_hashes, sources)
     drive(run, local_executor(validate_shard, shared, out.target),
           progress=not args.no_progress)
     failed = {e["file"]: e["unanswered"] for e in run.unfinished.values()}
@@ -364,9 +366,14 @@ def _validate(args: argparse.Namespace, source: Output, parts: list[str], judges
     return report_unanswered(failed) if failed else 0
 
 
+def out_name(name: str) -> str:
+    """An input shard's name in the output: the same file name, in `data/`."""
+    return f"{DATA}/{name.rsplit('/', 1)[-1]}"
+
+
 def _indices(parts: list[str]) -> list[int]:
     """Shard indices from `part-NNNNN.parquet` names; positions when names are other."""
-    found = [re.fullmatch(r"part-(\d+)\.parquet", name) for name in parts]
+    found = [re.fullmatch(r"part-(\d+)\.parquet", name.rsplit("/", 1)[-1]) for name in parts]
     numbers = [int(m[1]) for m in found if m]
     if len(numbers) == len(parts) and len(set(numbers)) == len(numbers):
         return numbers
@@ -374,17 +381,19 @@ def _indices(parts: list[str]) -> list[int]:
 
 
 def validate_shard(
-    shared: tuple[str, list[Judge], ValidationRules, int, dict[str, str | None]],
+    shared: tuple[str, list[Judge], ValidationRules, int, dict[str, str | None], dict[str, str]],
     job: ShardJob, target: str, on_row: Callable[[], None],
 ) -> dict[str, Any]:
-    """Validate one input shard into the same name under `target`; its manifest entry."""
-    source_target, judges, rules, batch_rows, input_hashes = shared
+    """Validate one input shard into the same file name in `target`'s `data/`; its manifest
+    entry."""
+    source_target, judges, rules, batch_rows, input_hashes, sources = shared
     started = time.perf_counter()
     source = Output(source_target)
+    name = sources[job.name]
     try:
-        shard = source.open_parquet(job.name)
+        shard = source.open_parquet(name)
     except (OSError, pa.ArrowInvalid) as exc:
-        raise PolyglyphError(f"{source.path(job.name)} is not a readable Parquet shard: {exc}"
+        raise PolyglyphError(f"{source.path(name)} is not a readable Parquet shard: {exc}"
                              ) from None
 
     def on_rows(count: int) -> None:

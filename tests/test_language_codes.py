@@ -84,6 +84,6 @@ def test_generate_takes_common_codes(tmp_path: Path) -> None:
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["config"]["languages"] == {c: 1.0 for c in ("de-1996", "pt-BR", "zh-Hans",
                                                                 "zlm-Latn")}
-    rows = pq.read_table(next(out.glob("part-*.parquet")), columns=["language"]).to_pylist()
+    rows = pq.read_table(next(out.glob("data/part-*.parquet")), columns=["language"]).to_pylist()
     assert len(rows) == 4
     assert {r["language"] for r in rows} <= {"de-1996", "pt-BR", "zh-Hans", "zlm-Latn"}

@@ -43,8 +43,8 @@ def _hashes(out: Path) -> dict[str, str]:
 def _file_hashes(out: Path) -> dict[str, str]:
     import hashlib
 
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(out.glob("part-*.parquet"))}
+    return {f"data/{p.name}": hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(out.glob("data/part-*.parquet"))}
 
 
 @pytest.fixture(scope="module")
@@ -69,10 +69,10 @@ def reference(config_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
 
 
 def test_reference_run_writes_contract(reference: Path) -> None:
-    names = sorted(p.name for p in reference.iterdir())
-    assert names == ["README.md", "manifest.json", "part-00000.parquet", "part-00001.parquet",
-                     "part-00002.parquet", "stats.json"]
-    assert "path: part-*.parquet" in (reference / "README.md").read_text()
+    names = sorted(str(p.relative_to(reference)) for p in reference.rglob("*"))
+    assert names == ["README.md", "data", "data/part-00000.parquet", "data/part-00001.parquet",
+                     "data/part-00002.parquet", "manifest.json", "stats.json"]
+    assert "path: data/*.parquet" in (reference / "README.md").read_text()
     manifest = json.loads((reference / "manifest.json").read_text())
     assert manifest["complete"] and manifest["num"] == NUM and len(manifest["shards"]) == 3
     assert _hashes(reference) == _file_hashes(reference)
@@ -89,7 +89,7 @@ def test_reference_run_writes_contract(reference: Path) -> None:
     split = worker["worker_memory_mib_at_peak_shard"]  # the first shard always sets a peak
     assert split["fonts"] > 0 and 0 <= split["fonts_mapped_again"] <= split["fonts"]
     assert "cpu_seconds" not in manifest["shards"][0]  # per-run measurements stay in stats
-    ids = [r for p in sorted(reference.glob("part-*.parquet"))
+    ids = [r for p in sorted(reference.glob("data/part-*.parquet"))
            for r in pq.read_table(p, columns=["id", "index"]).to_pylist()]
     assert [r["index"] for r in ids] == list(range(NUM))
     assert len({r["id"] for r in ids}) == NUM
@@ -97,8 +97,7 @@ def test_reference_run_writes_contract(reference: Path) -> None:
 
 def test_load_dataset_gives_pil_images_and_polygons(reference: Path, tmp_path: Path) -> None:
     datasets = pytest.importorskip("datasets")
-    ds = datasets.load_dataset("parquet", data_files=str(reference / "*.parquet"), split="train",
-                               cache_dir=str(tmp_path / "hf"))
+    ds = datasets.load_dataset(str(reference), split="train", cache_dir=str(tmp_path / "hf"))
     assert len(ds) == NUM
     row = ds[1]
     assert isinstance(row["image"], Image.Image)
@@ -107,8 +106,7 @@ def test_load_dataset_gives_pil_images_and_polygons(reference: Path, tmp_path: P
     assert row["text"].split("\n")[0] == row["lines"][0]["text"]
     assert row["language"] in {"en", "ar", "ja"}
     assert json.loads(row["render"])["width"] == 256
-    streamed = next(iter(datasets.load_dataset(
-        "parquet", data_files=str(reference / "*.parquet"), split="train", streaming=True)))
+    streamed = next(iter(datasets.load_dataset(str(reference), split="train", streaming=True)))
     assert isinstance(streamed["image"], Image.Image) and streamed["id"] == ds[0]["id"]
 
 
@@ -170,7 +168,7 @@ def test_driver_killed_then_resumed_matches_clean_run(config_file: Path, tmp_pat
     # one sample per shard so the kill lands between shards; compared with a clean run
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while not list(out.glob("part-*.parquet")) and time.monotonic() < deadline:
+    while not list(out.glob("data/part-*.parquet")) and time.monotonic() < deadline:
         if proc.poll() is not None:
             break
         time.sleep(0.02)
@@ -183,10 +181,10 @@ def test_driver_killed_then_resumed_matches_clean_run(config_file: Path, tmp_pat
     assert subprocess.run(cmd, cwd=ROOT, capture_output=True).returncode == 0
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["complete"] and len(manifest["shards"]) == NUM
-    rows = [r for p in sorted(out.glob("part-*.parquet"))
+    rows = [r for p in sorted(out.glob("data/part-*.parquet"))
             for r in pq.read_table(p, columns=["id", "index"]).to_pylist()]
     assert len(rows) == NUM and len({r["id"] for r in rows}) == NUM
-    assert not list(out.glob("*.tmp"))
+    assert not list(out.rglob("*.tmp"))
     clean = tmp_path / "clean"
     assert cli_main(["generate", "--config", str(config_file), "--num", str(NUM),
                      "--shard-rows", "1", "--out", str(clean), "--workers", "1", "--quiet"]) == 0
@@ -200,14 +198,14 @@ def test_resume_remakes_damaged_and_missing_shards(reference: Path, config_file:
 
     out = tmp_path / "resume"
     shutil.copytree(reference, out)
-    (out / "part-00001.parquet").write_bytes(b"damaged")
-    (out / "part-00002.parquet").unlink()
-    before = (out / "part-00000.parquet").stat().st_mtime_ns
+    (out / "data/part-00001.parquet").write_bytes(b"damaged")
+    (out / "data/part-00002.parquet").unlink()
+    before = (out / "data/part-00000.parquet").stat().st_mtime_ns
     argv = ["generate", "--config", str(config_file), "--num", str(NUM), "--out", str(out),
             "--workers", "1", "--quiet"]
     assert cli_main(argv) == 0
     assert _file_hashes(out) == _file_hashes(reference)
-    assert (out / "part-00000.parquet").stat().st_mtime_ns == before  # kept, not remade
+    assert (out / "data/part-00000.parquet").stat().st_mtime_ns == before  # kept, not remade
     stats = json.loads((out / "stats.json").read_text())
     assert stats["throughput"]["shards_kept"] == 1
     assert stats["throughput"]["shards_made_this_run"] == 2
@@ -215,9 +213,9 @@ def test_resume_remakes_damaged_and_missing_shards(reference: Path, config_file:
     assert stats["by_language"] == ref_stats["by_language"]  # kept shard counted from its file
     assert "stats" not in json.loads((out / "manifest.json").read_text())["shards"][0]
     # --resume-check size trusts sizes only: a same-size corruption slips through, sha256 not
-    data = bytearray((out / "part-00002.parquet").read_bytes())
+    data = bytearray((out / "data/part-00002.parquet").read_bytes())
     data[len(data) // 2] ^= 0xFF
-    (out / "part-00002.parquet").write_bytes(bytes(data))
+    (out / "data/part-00002.parquet").write_bytes(bytes(data))
     assert cli_main([*argv, "--resume-check", "size"]) == 0
     assert _file_hashes(out) != _file_hashes(reference)
     assert cli_main(argv) == 0
@@ -245,9 +243,10 @@ def test_changing_num_shrinks_and_extends_the_same_run(reference: Path, config_f
     assert cli_main([*base, "--num", "3"]) == 1  # would drop part-00002: never without asking
     assert _file_hashes(out) == before
     assert cli_main([*base, "--num", "3", "--overwrite"]) == 0
-    assert sorted(_file_hashes(out)) == ["part-00000.parquet", "part-00001.parquet"]
-    assert _file_hashes(out)["part-00000.parquet"] == _file_hashes(reference)["part-00000.parquet"]
-    assert pq.read_table(out / "part-00001.parquet").num_rows == 1
+    assert sorted(_file_hashes(out)) == ["data/part-00000.parquet", "data/part-00001.parquet"]
+    first = "data/part-00000.parquet"
+    assert _file_hashes(out)[first] == _file_hashes(reference)[first]
+    assert pq.read_table(out / "data/part-00001.parquet").num_rows == 1
     assert cli_main([*base, "--num", str(NUM)]) == 0
     assert _file_hashes(out) == _file_hashes(reference)
 
@@ -305,7 +304,7 @@ def test_corpus_override_and_png_output(config_file: Path, tmp_path: Path) -> No
     assert cli_main(["generate", "--config", str(config_file), "--num", "2", "--languages", "en",
                      "--corpus", f"en={text}", "--image-format", "png", "--profile", "clean",
                      "--out", str(out), "--workers", "1", "--quiet"]) == 0
-    rows = pq.read_table(out / "part-00000.parquet").to_pylist()
+    rows = pq.read_table(out / "data/part-00000.parquet").to_pylist()
     assert any("Zebrafish" in r["text"] or "lanterns" in r["text"] for r in rows)
     assert all(r["image"]["bytes"][:8] == b"\x89PNG\r\n\x1a\n" for r in rows)
     manifest = json.loads((out / "manifest.json").read_text())
@@ -318,7 +317,7 @@ def test_rows_remake_from_their_records(reference: Path) -> None:
 
     manifest = json.loads((reference / "manifest.json").read_text())
     ctx = worker_context(manifest["config"], manifest["config_hash"])
-    rows = pq.read_table(reference / "part-00001.parquet").to_pylist()
+    rows = pq.read_table(reference / "data/part-00001.parquet").to_pylist()
     image = manifest["config"]["image"]
     for row in rows:
         page = remake_page(row, ctx)
@@ -335,7 +334,7 @@ def test_failed_samples_are_skipped_reported_and_bounded(
     base = ["generate", "--config", str(config_file), "--num", "4", "--workers", "1", "--quiet"]
     out = tmp_path / "fail"
     assert cli_main([*base, "--out", str(out), "--max-failed-fraction", "0.5"]) == 0
-    rows = [r for p in sorted(out.glob("part-*.parquet"))
+    rows = [r for p in sorted(out.glob("data/part-*.parquet"))
             for r in pq.read_table(p, columns=["index"]).to_pylist()]
     assert [r["index"] for r in rows] == [0, 2, 3]
     stats = json.loads((out / "stats.json").read_text())
@@ -363,10 +362,10 @@ def test_one_driver_per_output_directory(config_file: Path, tmp_path: Path,
         assert cli_main(argv) == 1
         err = capsys.readouterr().err
         assert "being written by another polyglyph run" in err and f"pid {os.getpid()}" in err
-        assert not list(out.glob("part-*"))
+        assert not list(out.rglob("part-*"))
     assert lock.exists()  # a lock file nobody holds (its run was killed) is no lock
     assert cli_main(argv) == 0
-    assert not lock.exists() and len(list(out.glob("part-*.parquet"))) == 1
+    assert not lock.exists() and len(list(out.glob("data/part-*.parquet"))) == 1
 
 
 def test_inspect_draws_a_row(reference: Path, tmp_path: Path) -> None:
@@ -375,6 +374,32 @@ def test_inspect_draws_a_row(reference: Path, tmp_path: Path) -> None:
     drawn = Image.open(png)
     assert drawn.size[0] == 256 and drawn.size[1] > 320
     assert cli_main(["inspect", str(reference), "--index", "99", "--out", str(png)]) == 1
+
+
+def test_a_dataset_in_the_old_layout_is_read_but_not_resumed(
+    reference: Path, config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Shards beside manifest.json (before they moved to data/): inspect reads them as they are;
+    generate on that folder stops with one line saying how, and touches nothing."""
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(reference, old)
+    for shard in sorted((old / "data").iterdir()):
+        shard.rename(old / shard.name)
+    (old / "data").rmdir()
+    manifest = (old / "manifest.json").read_text().replace('"data/part-', '"part-')
+    (old / "manifest.json").write_text(manifest)
+    png = tmp_path / "row.png"
+    assert cli_main(["inspect", str(old), "--index", "5", "--out", str(png)]) == 0
+    assert Image.open(png).size[0] == 256
+    before = sorted(p.name for p in old.iterdir())
+    capsys.readouterr()
+    assert cli_main(["generate", "--config", str(config_file), "--num", str(NUM),
+                     "--out", str(old), "--workers", "1", "--quiet"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "data/" in err and "--overwrite" in err, err
+    assert sorted(p.name for p in old.iterdir()) == before
 
 
 def test_polyglyph_console_script_help_lists_options() -> None:

@@ -23,7 +23,7 @@ def test_generate_with_tesseract_judge_writes_validation_columns(tmp_path: Path)
                "--validate-judges", "tesseract", "--executor", "local", "--quiet",
                "--out", str(out))
     assert proc.returncode == 0, proc.stderr
-    ds = datasets.load_dataset("parquet", data_files=str(out / "*.parquet"), split="train")
+    ds = datasets.load_dataset(str(out), split="train")
     for name in ("validation", "difficulty", "agreement", "status", "keep"):
         assert name in ds.column_names
     for row in ds:
@@ -41,4 +41,4 @@ def test_unknown_judge_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
     assert proc.returncode != 0
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "nope" in lines[0]
-    assert not out.exists() or not list(out.glob("part-*.parquet"))
+    assert not out.exists() or not list(out.rglob("part-*.parquet"))

@@ -44,8 +44,8 @@ def test_generate_to_s3_then_resume(s3_uri: str, tmp_path: Path) -> None:
             "--workers", "1", "--quiet"]
     assert cli_main(argv) == 0
     out = Output(s3_uri)
-    assert out.list_names() == ["README.md", "manifest.json", "part-00000.parquet", "part-00001.parquet",
-                                "stats.json"]
+    assert out.list_names() == ["README.md", "data/part-00000.parquet", "data/part-00001.parquet",
+                                "manifest.json", "stats.json"]
     manifest = json.loads(out.read_bytes("manifest.json"))
     for shard in manifest["shards"]:
         data = out.read_bytes(shard["file"])
@@ -65,8 +65,9 @@ def test_generate_to_an_fsspec_only_scheme(tmp_path: Path) -> None:
     assert cli_main(["generate", "--config", str(cfg), "--num", "2", "--out", uri,
                      "--workers", "1", "--quiet"]) == 0
     mem = fsspec.filesystem("memory")
-    names = sorted(p.rsplit("/", 1)[-1] for p in mem.ls("/polyglyph-test/ds", detail=False))
-    assert names == ["README.md", "manifest.json", "part-00000.parquet", "stats.json"]
+    names = sorted(p.removeprefix("/polyglyph-test/ds/")
+                   for p in mem.find("/polyglyph-test/ds", detail=False))
+    assert names == ["README.md", "data/part-00000.parquet", "manifest.json", "stats.json"]
     manifest = json.loads(mem.cat("/polyglyph-test/ds/manifest.json"))
-    data = mem.cat("/polyglyph-test/ds/part-00000.parquet")
+    data = mem.cat("/polyglyph-test/ds/data/part-00000.parquet")
     assert sha256(data) == manifest["shards"][0]["sha256"]

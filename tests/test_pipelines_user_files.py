@@ -64,17 +64,24 @@ def test_a_users_files_in_out_stop_the_run_and_stay(config: Path, tmp_path: Path
     res = _run(_cmd(config, out, 1))
     assert res.returncode == 1 and "extra.csv" in res.stderr
     assert (out / "extra.csv").read_text() == "a,b\n"
+    # so does one put beside the shards in data/, and --overwrite leaves it there
+    (out / "extra.csv").unlink()
+    (out / "data" / "part-00007.csv").write_text("c\n")
+    res = _run(_cmd(config, out, 1))
+    assert res.returncode == 1 and "data/part-00007.csv" in res.stderr, res.stderr
+    assert _run(_cmd(config, out, 1, "--overwrite")).returncode == 0
+    assert (out / "data" / "part-00007.csv").read_text() == "c\n"
 
 
 def test_a_smaller_num_never_deletes_shards(config: Path, tmp_path: Path) -> None:
     out = tmp_path / "num"
     assert _run(_cmd(config, out, 2)).returncode == 0
-    second = _digest(out / "part-00001.parquet")
+    second = _digest(out / "data/part-00001.parquet")
     res = _run(_cmd(config, out, 1))
-    assert res.returncode == 1 and "part-00001.parquet" in res.stderr, res.stderr
-    assert _digest(out / "part-00001.parquet") == second
+    assert res.returncode == 1 and "data/part-00001.parquet" in res.stderr, res.stderr
+    assert _digest(out / "data/part-00001.parquet") == second
     assert _run(_cmd(config, out, 1, "--overwrite")).returncode == 0
-    assert sorted(p.name for p in out.glob("part-*")) == ["part-00000.parquet"]
+    assert sorted(p.name for p in out.rglob("part-*")) == ["part-00000.parquet"]
 
 
 @pytest.mark.slow
@@ -97,8 +104,8 @@ def test_one_run_per_directory_and_a_killed_run_leaves_no_lock(config: Path,
         first.send_signal(signal.SIGKILL)
         first.wait()
     assert (out / ".polyglyph.lock").exists()  # left by the killed run, but no longer held
-    made = len(list(out.glob("part-*.parquet")))
+    made = len(list(out.glob("data/part-*.parquet")))
     res = _run(_cmd(config, out, max(1, made)))  # resumes what the killed run made
     assert res.returncode == 0, res.stderr
     assert not (out / ".polyglyph.lock").exists()
-    assert len(list(out.glob("part-*.parquet"))) == max(1, made)
+    assert len(list(out.glob("data/part-*.parquet"))) == max(1, made)

@@ -109,7 +109,7 @@ def test_variants_end_to_end(bench_root: Path, tmp_path: Path, fmt: str, warping
     code = cli_main(["variants", "--input", str(bench_root / src), "--format", fmt,
                      "--profile", "photo", "--copies", "2", "--seed", "5", "--out", str(out)])
     assert code == 0
-    table = pq.read_table(out / "part-00000.parquet")
+    table = pq.read_table(out / "data/part-00000.parquet")
     rows = table.to_pylist()
     images = {"icdar2015": 2, "mmocr": 1, "coco": 1}[fmt]
     assert len(rows) == 2 * images
@@ -134,7 +134,7 @@ def test_variants_geometry_only_keeps_ink_under_polygons(bench_root: Path, tmp_p
     assert cli_main(["variants", "--input", str(bench_root / "mmocr"), "--format", "mmocr",
                      "--profile", "wild", "--geometry-only", "--image-format", "png",
                      "--out", str(out)]) == 0
-    row = pq.read_table(out / "part-00000.parquet").to_pylist()[0]
+    row = pq.read_table(out / "data/part-00000.parquet").to_pylist()[0]
     import io
 
     img = np.asarray(Image.open(io.BytesIO(row["image"]["bytes"])).convert("L"))
@@ -154,7 +154,7 @@ def test_variants_of_our_parquet(tmp_path: Path, bench_root: Path, warping_ready
     second = tmp_path / "second"
     assert cli_main(["variants", "--input", str(first), "--format", "parquet",
                      "--profile", "scan", "--copies", "2", "--out", str(second)]) == 0
-    rows = pq.read_table(second / "part-00000.parquet").to_pylist()
+    rows = pq.read_table(second / "data/part-00000.parquet").to_pylist()
     assert len(rows) == 2 and [ln["text"] for ln in rows[0]["lines"]] == ["Hello", "world,x", "###"]
 
 
@@ -187,7 +187,7 @@ def test_variants_on_ray_match_local(bench_root: Path, tmp_path: Path, warping_r
 
     def hashes(out: Path) -> dict[str, str]:
         return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in sorted(out.glob("part-*.parquet"))}
+                for p in sorted(out.glob("data/part-*.parquet"))}
 
     base = ["variants", "--input", str(bench_root / "icdar"), "--format", "icdar2015",
             "--profile", "scan", "--copies", "2", "--shard-rows", "2", "--quiet"]

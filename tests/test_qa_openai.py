@@ -313,7 +313,9 @@ def test_failed_judge_leaves_views_unvalidated_and_nothing_lost(page) -> None:
     assert result["status"] == "unvalidated" and result["difficulty"] is None
 
 
-def _write_shards(folder: Path, groups: list[list[int]]) -> None:
+def _write_shards(folder: Path, groups: list[list[int]], sub: str = "data") -> None:
+    """Shards as `generate` lays them out (in `data/`), or at the root (`sub=""`: the layout
+    before shards moved to `data/`, which validate still reads)."""
     from pipelines.rows import page_to_row, rows_to_table
     from pipelines.writers import table_bytes
     from qa_factory.markdown import page_markdown
@@ -324,6 +326,7 @@ def _write_shards(folder: Path, groups: list[list[int]]) -> None:
         sample_pages.table_page(),
         sample_pages.document_page("ru"),
     ]
+    folder = folder / sub if sub else folder
     folder.mkdir(parents=True, exist_ok=True)
     for shard, indices in enumerate(groups):
         rows = []
@@ -371,13 +374,14 @@ def test_validate_cli_writes_columns_resumes_and_never_writes_the_key(
         "--no-progress",
     ]
     assert main(argv) == 0
-    names = sorted(p.name for p in out.iterdir())
-    assert names == ["manifest.json", "part-00000.parquet", "part-00001.parquet", "stats.json"]
+    names = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert names == ["data/part-00000.parquet", "data/part-00001.parquet", "manifest.json",
+                     "stats.json"]
     assert sum(json.loads((out / "stats.json").read_text())["validation"]["rows"].values()) >= 4
     for name in names:
         assert SECRET.encode() not in (out / name).read_bytes()
-    table = pq.read_table(out / "part-00001.parquet")
-    source_table = pq.read_table(source / "part-00001.parquet")
+    table = pq.read_table(out / "data/part-00001.parquet")
+    source_table = pq.read_table(source / "data/part-00001.parquet")
     assert table.num_rows == source_table.num_rows
     assert table.column("id").to_pylist() == source_table.column("id").to_pylist()
     for name in ("validation", "difficulty", "agreement", "status", "keep"):
@@ -396,16 +400,17 @@ def test_validate_cli_writes_columns_resumes_and_never_writes_the_key(
         assert len(views) == len(checkable)  # (layout views have no judge scoring yet)
         assert any(c["judges"]["openai"]["score"] is not None for c in views)
     # Resume: nothing changes → nothing redone; one input shard changes → only it is redone.
-    stamps = {n: (out / n).stat().st_mtime_ns for n in names if n.startswith("part-")}
+    stamps = {n: (out / n).stat().st_mtime_ns for n in names if n.startswith("data/part-")}
     assert main(argv) == 0
     assert {n: (out / n).stat().st_mtime_ns for n in stamps} == stamps
     _write_shards(source, [[0, 1], [3, 2]])
     assert main(argv) == 0
-    assert (out / "part-00000.parquet").stat().st_mtime_ns == stamps["part-00000.parquet"]
-    assert (out / "part-00001.parquet").stat().st_mtime_ns != stamps["part-00001.parquet"]
+    first, second = "data/part-00000.parquet", "data/part-00001.parquet"
+    assert (out / first).stat().st_mtime_ns == stamps[first]
+    assert (out / second).stat().st_mtime_ns != stamps[second]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["validation"]["complete"] and len(manifest["shards"]) == 2
-    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
 
 
 def test_validate_cli_failed_judge_is_no_verdict_and_the_same_command_retries(
@@ -424,7 +429,7 @@ def test_validate_cli_failed_judge_is_no_verdict_and_the_same_command_retries(
     assert main(argv) == EXIT_UNANSWERED
     err = capsys.readouterr().err
     assert "no answer from judge openai: http_500" in err and "run the same command" in err
-    assert not list(out.glob("part-*.parquet"))
+    assert not list(out.rglob("part-*.parquet"))
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["shards"] == [] and manifest["validation"]["complete"] is False
     # the dead endpoint (nothing listening) is the same: no verdict, exit 3
@@ -433,7 +438,7 @@ def test_validate_cli_failed_judge_is_no_verdict_and_the_same_command_retries(
     assert "openai: connection" in capsys.readouterr().err
     state.down = False  # the server is back: the same command retries the shards
     assert main(argv) == 0
-    rows = pq.read_table(out / "part-00001.parquet").to_pylist()
+    rows = pq.read_table(out / "data/part-00001.parquet").to_pylist()
     assert rows[0]["status"] != "unvalidated"
     assert json.loads((out / "manifest.json").read_text())["validation"]["complete"] is True
     before = state.requests["switch"]
@@ -458,7 +463,7 @@ def test_loads_with_datasets_after_validation(tmp_path) -> None:
     datasets = pytest.importorskip("datasets")
     from pipelines.validate_cli import main
 
-    _write_shards(tmp_path / "in", [[0, 2]])
+    _write_shards(tmp_path / "in", [[0, 2]], sub="")  # the layout before data/: still read
     assert (
         main(
             [
@@ -475,7 +480,7 @@ def test_loads_with_datasets_after_validation(tmp_path) -> None:
     )
     ds = datasets.load_dataset(
         "parquet",
-        data_files=str(tmp_path / "out" / "*.parquet"),
+        data_files=str(tmp_path / "out" / "data" / "*.parquet"),
         split="train",
         cache_dir=str(tmp_path / "cache"),
     )

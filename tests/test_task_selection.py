@@ -27,7 +27,7 @@ def test_named_tasks_only_in_the_resolved_mix() -> None:
 
 
 def _tasks_of(out: Path) -> list[list[str]]:
-    table = pq.read_table(next(out.glob("part-*.parquet")), columns=["tasks"])
+    table = pq.read_table(next(out.glob("data/part-*.parquet")), columns=["tasks"])
     return [[view["task"] for view in row] for row in table.column("tasks").to_pylist()]
 
 

@@ -35,7 +35,8 @@ def make_run(out: Path) -> dict[str, Any]:
 
     return {
         "args": ARGS,
-        "shards": {s["file"]: s["sha256"] for s in manifest["shards"]},
+        # by file name: the digests do not depend on the folder the shards sit in
+        "shards": {Path(s["file"]).name: s["sha256"] for s in manifest["shards"]},
         "lock_sha256": manifest["lock"]["sha256"],
         "environment": manifest["environment"],
         "fonts": FontRegistry.load().fingerprint,
