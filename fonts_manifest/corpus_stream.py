@@ -202,6 +202,13 @@ class StreamedCorpus:
                     break
         return out
 
+    def aligned_with(self, other: StreamedCorpus) -> bool:
+        """Whether row i here and row i of `other` are one record: the same files read through
+        another column (`--corpus de=para.jsonl#de --corpus en=para.jsonl#en`), so one row's
+        columns translate each other."""
+        return (self.column != other.column and self.total == other.total
+                and [f.path for f in self.files] == [f.path for f in other.files])
+
     def digest(self) -> str:
         """sha256 over every file's name and bytes (streamed), for the manifest."""
         h = hashlib.sha256(f"{self.column}\0".encode())

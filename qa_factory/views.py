@@ -10,7 +10,7 @@ changing one weight never changes the views of another task.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -191,6 +191,28 @@ def _all_visible(page: Page, roles: set[str], min_visible: float) -> bool:
     return all(readable(ln, min_visible) for ln in page.lines if ln.role in roles)
 
 
+def parallel_reference(source: Any, target: Any) -> Callable[[str], str] | None:
+    """Paragraph id → its human translation, or None when there is no real parallel text.
+
+    Two references are real: the bundled UDHR (paragraph ids shared across languages) and a
+    user's parallel corpus — the same files read through one column per language, where row i
+    of each column is one record. A user's corpus alone is aligned to nothing, and synthesised
+    paragraphs (ids "syn:…") have no translation at all: no view is made for them."""
+    if target is None:
+        return None
+    if getattr(target, "source", "udhr") == "udhr":
+        by_id = dict(zip(target.paragraph_ids, target.paragraphs, strict=False))
+        return lambda pid: by_id.get(pid, "")
+    mine, theirs = getattr(source, "stream", None), getattr(target, "stream", None)
+    if mine is None or theirs is None or not mine.aligned_with(theirs):
+        return None
+
+    def row_text(pid: str) -> str:
+        return theirs.text(int(pid[1:])) if pid[:1] == "u" and pid[1:].isdigit() else ""
+
+    return row_text
+
+
 def _translation_view(
     page: Page,
     rng: np.random.Generator,
@@ -201,22 +223,20 @@ def _translation_view(
 ) -> dict[str, str] | None:
     if not corpus or page.language == target_language:
         return None
-    target = corpus.get(target_language)
-    # only a real parallel reference: the bundled UDHR (a user's corpus is not aligned to
-    # anything, and synthesised paragraphs, ids "syn:…", have no translation at all)
-    if target is None or getattr(target, "source", "udhr") != "udhr":
+    reference = parallel_reference(corpus.get(page.language), corpus.get(target_language))
+    if reference is None:
         return None
-    by_id = dict(zip(target.paragraph_ids, target.paragraphs, strict=False))
     ids = []
     for entry in page.extras.get("paragraphs", []):
         indices = entry.get("line_indices", [])
         legible = all(
             0 <= i < len(page.lines) and readable(page.lines[i], min_visible) for i in indices
         )
-        if entry.get("complete") and entry.get("id") in by_id and indices and legible:
+        if entry.get("complete") and reference(entry.get("id", "")) and indices and legible:
             ids.append(entry["id"])
     if not ids:
         return None
+    target = corpus.get(target_language)
     name = language_name(target_language, prompt_language, fallback=getattr(target, "name", ""))
     prompt = pick_prompt("translation", rng, prompt_language, language=name)
     meta = {
@@ -225,7 +245,7 @@ def _translation_view(
         "paragraph_ids": ids,
         "prompt_language": prompt_language,
     }
-    return _view("translation", prompt, "\n\n".join(by_id[i] for i in ids), meta)
+    return _view("translation", prompt, "\n\n".join(reference(i) for i in ids), meta)
 
 
 def _task_views(

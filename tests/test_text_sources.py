@@ -262,3 +262,45 @@ def test_installed_hunspell_gives_a_vocabulary() -> None:
     assert len(vocab) > 10_000
     assert all(w.replace("-", "").replace("'", "").isalpha() for w, _ in vocab[:2000])
     assert vocab == textsources.vocabulary("af", "Latn", reference)  # a fixed subset
+
+
+@pytest.mark.slow  # two real generate runs, each reading a user corpus into its language table
+def test_a_users_parallel_corpus_gives_translation_views(tmp_path) -> None:
+    """`--corpus de=para.jsonl#de --corpus en=para.jsonl#en`: row i of both columns is one
+    record, so a German page drawn from rows gets their English column as its translation
+    reference; without the aligned English column there is no translation view."""
+    import subprocess
+    import sys
+
+    import pyarrow.parquet as pq
+
+    from fonts_manifest.corpus import load_corpus
+
+    udhr = load_corpus(languages=["de", "en"])
+    de = next(text for code, text in udhr.items() if code.startswith("de"))
+    en = dict(zip(udhr["en"].paragraph_ids, udhr["en"].paragraphs, strict=False))
+    pairs = [(d, en[i]) for i, d in zip(de.paragraph_ids, de.paragraphs, strict=False)
+             if i in en]
+    para = tmp_path / "para.jsonl"
+    para.write_text("".join(json.dumps({"de": d, "en": e}, ensure_ascii=False) + "\n"
+                            for d, e in pairs), encoding="utf-8")
+
+    def run(out, *corpus):
+        args = [sys.executable, "-m", "pipelines.cli", "generate", "--languages", "de",
+                "--num", "3", "--workers", "1", "--scenes", "document", "--profile", "clean",
+                "--text-sources", "corpus=1", "--tasks", "translation", "--out", str(out)]
+        for spec in corpus:
+            args += ["--corpus", spec]
+        done = subprocess.run(args, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return pq.read_table(out / "data").to_pylist()
+
+    rows = run(tmp_path / "aligned", f"de={para}#de", f"en={para}#en")
+    views = [t for r in rows for t in r["tasks"] if t["task"] == "translation"]
+    assert views
+    for view in views:
+        ids = json.loads(view["meta"])["paragraph_ids"]
+        assert ids and all(i.startswith("u") for i in ids)
+        assert view["answer"] == "\n\n".join(" ".join(pairs[int(i[1:])][1].split()) for i in ids)
+    alone = run(tmp_path / "alone", f"de={para}#de")
+    assert not [t for r in alone for t in r["tasks"] if t["task"] == "translation"]
