@@ -4,8 +4,9 @@ Lines and words carry `legible` (bool) and `legibility` (0-1) from the warp's ph
 (`warping.legibility`): whether a reader could make the text out in this image.
 
 The schema is fixed here, not inferred from data, so an empty list or a missing optional value
-never changes a shard's bytes, and the `huggingface` schema metadata (the same JSON that
-`datasets.Features(...).arrow_schema` writes) makes `image` decode as a PIL image in `datasets`.
+never changes a shard's bytes, and the `huggingface` schema metadata (the features JSON of
+`datasets.Features(...).arrow_schema`, lists spelt as plain JSON lists so that every `datasets`
+from 2.19 to 5.x reads it) makes `image` decode as a PIL image in `datasets`.
 Labels that are not text lines (stamps, formulas, charts, UI elements, layout blocks) share one
 `regions` column: list<struct<kind, text, polygon, attributes (JSON object), visible>>.
 `scene_group` is HunyuanOCR's tag of the scene (`synth.render.scene_group`): doc, scene, ads,
@@ -104,9 +105,12 @@ IMAGE_EXT = {"jpeg": "jpg", "png": "png", "webp": "webp"}
 
 
 def _feature(arrow_type: pa.DataType) -> Any:
-    """The `datasets` feature JSON for an Arrow type (Value / List / dict of features)."""
+    """The `datasets` feature JSON for an Arrow type: Value, a dict of features for a struct,
+    and for a list the plain JSON list `[item feature]`, the one spelling every `datasets`
+    from 2.19 to 5.x reads as a list (4.x writes `{"_type": "List"}`, which 2.x-3.x do not
+    know; `Sequence` of a struct would read back as a struct of lists)."""
     if pa.types.is_list(arrow_type):
-        return {"feature": _feature(arrow_type.value_type), "_type": "List"}
+        return [_feature(arrow_type.value_type)]
     if pa.types.is_struct(arrow_type):
         return {f.name: _feature(f.type) for f in arrow_type}
     dtype = {pa.string(): "string", pa.binary(): "binary"}.get(arrow_type, str(arrow_type))
@@ -115,6 +119,18 @@ def _feature(arrow_type: pa.DataType) -> Any:
     elif dtype == "double":
         dtype = "float64"
     return {"dtype": dtype, "_type": "Value"}
+
+
+def portable_features(feature: Any) -> Any:
+    """Features JSON with every `{"feature": F, "_type": "List"}` (datasets 4.x and later)
+    as `[F]`, which older versions read too (for shards written before this spelling)."""
+    if isinstance(feature, list):
+        return [portable_features(f) for f in feature]
+    if not isinstance(feature, dict):
+        return feature
+    if feature.get("_type") == "List" and set(feature) == {"feature", "_type"}:
+        return [portable_features(feature["feature"])]
+    return {k: portable_features(v) for k, v in feature.items()}
 
 
 def hf_features() -> dict[str, Any]:

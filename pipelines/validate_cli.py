@@ -55,7 +55,7 @@ from .driver import (
     write_json,
 )
 from .output import DATA, Output, dataset_shards
-from .rows import row_to_page
+from .rows import portable_features, row_to_page
 from .writers import PARQUET, ROW_GROUP_ROWS, Writer, WrittenShard
 
 EXIT_UNANSWERED = 3  # a judge could not answer some rows: rerun to retry those shards
@@ -177,6 +177,7 @@ def _hf_metadata(schema: pa.Schema) -> dict[bytes, bytes]:
     if features:
         for name, _, feature in ADDED_COLUMNS:
             features[name] = feature
+        hf["info"]["features"] = portable_features(features)
         metadata[b"huggingface"] = json.dumps(hf).encode()
     return metadata
 

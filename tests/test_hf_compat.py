@@ -1,0 +1,154 @@
+"""The output folder as trainers open it: `datasets` (the installed one, and old releases in a
+throwaway venv), pandas, pyarrow.dataset and polars, with no glob and no knowledge of polyglyph.
+
+DESIGN §3: shards in `OUT/data/`, the card at `OUT/README.md`; `image` decodes as a PIL image.
+The `huggingface` schema metadata spells lists as plain JSON lists, which every `datasets` from
+2.19 to 5.x reads (4.x's own `{"_type": "List"}` spelling stops 2.x and 3.x with
+"Feature type 'List' not found").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from PIL import Image
+
+from pipelines.cli import main as cli_main
+from pipelines.rows import SCHEMA, portable_features
+
+NUM = 4
+TINY = """\
+page_sizes: [[256, 320]]
+scenes: {document: 1}
+profiles: {clean: 1}
+languages: [en, ar]
+"""
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("hf")
+    (root / "tiny.yaml").write_text(TINY)
+    out = root / "ds"
+    assert cli_main(["generate", "--config", str(root / "tiny.yaml"), "--num", str(NUM),
+                     "--shard-rows", "2", "--out", str(out), "--workers", "1", "--quiet"]) == 0
+    return out
+
+
+def _spellings(feature: object) -> set[str]:
+    """Every `_type` used in a features JSON."""
+    if isinstance(feature, list):
+        return set().union(*(_spellings(f) for f in feature))
+    if isinstance(feature, dict):
+        found = {str(feature["_type"])} if "_type" in feature else set()
+        return found.union(*(_spellings(v) for k, v in feature.items() if k != "_type"))
+    return set()
+
+
+def test_schema_metadata_uses_only_spellings_old_datasets_know() -> None:
+    features = json.loads(SCHEMA.metadata[b"huggingface"])["info"]["features"]
+    assert _spellings(features) == {"Value", "Image"}
+    assert features["lines"][0]["polygon"] == [[{"dtype": "float32", "_type": "Value"}]]
+    assert features["image"] == {"_type": "Image"}
+    new_style = {"a": {"feature": {"feature": {"dtype": "int32", "_type": "Value"},
+                                   "_type": "List"}, "_type": "List"}}
+    assert portable_features(new_style) == {"a": [[{"dtype": "int32", "_type": "Value"}]]}
+
+
+def test_current_datasets_reads_the_metadata_as_the_arrow_types() -> None:
+    datasets = pytest.importorskip("datasets")
+    features = datasets.Features.from_arrow_schema(SCHEMA)
+    assert isinstance(features["image"], datasets.Image)
+    assert features.arrow_schema.remove_metadata() == SCHEMA.remove_metadata()
+
+
+def test_current_datasets_loads_the_folder(dataset: Path, tmp_path: Path) -> None:
+    datasets = pytest.importorskip("datasets")
+    ds = datasets.load_dataset(str(dataset), split="train", cache_dir=str(tmp_path / "hf"))
+    assert len(ds) == NUM
+    row = ds[2]
+    assert isinstance(row["image"], Image.Image) and row["image"].size == (256, 320)
+    first = pq.read_table(dataset / "data" / "part-00001.parquet").to_pylist()[0]
+    assert row["id"] == first["id"] and row["lines"][0]["polygon"] == first["lines"][0]["polygon"]
+    assert row["tasks"] and row["tasks"][0]["task"]
+
+
+def test_pandas_and_pyarrow_read_the_data_folder(dataset: Path) -> None:
+    import pandas as pd
+    import pyarrow.dataset as pads
+
+    frame = pd.read_parquet(dataset / "data")
+    assert len(frame) == NUM and list(frame["index"]) == list(range(NUM))
+    table = pads.dataset(dataset / "data", format="parquet").to_table(columns=["id", "lines"])
+    assert table.num_rows == NUM and table.column("lines")[0].as_py()[0]["text"]
+
+
+def test_polars_reads_the_data_folder(dataset: Path) -> None:
+    pl = pytest.importorskip("polars")
+    frame = pl.read_parquet(dataset / "data" / "*.parquet")
+    assert frame.height == NUM and frame["index"].to_list() == list(range(NUM))
+    assert frame["lines"][0][0]["text"]
+
+
+OLD_SCRIPT = """
+import json, sys
+import datasets
+from PIL import Image
+ds = datasets.load_dataset(sys.argv[1], split="train", cache_dir=sys.argv[2])
+row = ds[2]
+print(json.dumps({"version": datasets.__version__, "rows": len(ds),
+                  "pil": isinstance(row["image"], Image.Image), "size": list(row["image"].size),
+                  "id": row["id"], "polygon": row["lines"][0]["polygon"],
+                  "task": row["tasks"][0]["task"]}))
+"""
+OLD_SETS = {
+    # the 2.19 era (May 2024): pyarrow < 16 and numpy 1.x as then; 2.x predates numpy 2 and
+    # uses pyarrow's PyExtensionType, removed in pyarrow 21
+    "2.19": ["datasets==2.19.*", "pyarrow>=15,<16", "numpy<2", "pillow"],
+    # the release that failed on 4.x's spelling in issue 20
+    "3.6": ["datasets==3.6.*", "pillow"],
+}
+
+
+def _old_venv(where: Path, packages: list[str]) -> Path:
+    """A throwaway venv with `packages` (uv when it is at hand, else venv + pip)."""
+    python = where / "bin" / "python"
+    uv = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
+    env = {**os.environ, "UV_CACHE_DIR": os.environ.get("UV_CACHE_DIR",
+                                                        str(Path.home() / ".cache" / "uv"))}
+    if Path(uv).exists():
+        steps = [[uv, "venv", "-q", "--python", sys.executable, str(where)],
+                 [uv, "pip", "install", "-q", "--python", str(python), *packages]]
+    else:
+        steps = [[sys.executable, "-m", "venv", str(where)],
+                 [str(python), "-m", "pip", "install", "-q", *packages]]
+    for step in steps:
+        done = subprocess.run(step, capture_output=True, text=True, timeout=600, env=env)
+        if done.returncode != 0:
+            pytest.skip(f"cannot install {packages} (offline?): {done.stderr.strip()[-300:]}")
+    return python
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("release", sorted(OLD_SETS))
+def test_old_datasets_release_loads_the_folder(dataset: Path, tmp_path: Path,
+                                               release: str) -> None:
+    python = _old_venv(tmp_path / "venv", OLD_SETS[release])
+    done = subprocess.run([str(python), "-c", OLD_SCRIPT, str(dataset), str(tmp_path / "hf")],
+                          capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "HF_HOME": str(tmp_path / "hf-home")})
+    assert done.returncode == 0, done.stderr[-2000:]
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got["version"].startswith(release + ".")
+    first = pq.read_table(dataset / "data" / "part-00001.parquet").to_pylist()[0]
+    assert got["rows"] == NUM and got["pil"] and got["size"] == [256, 320]
+    assert got["id"] == first["id"] and got["polygon"] == first["lines"][0]["polygon"]
+    assert got["task"] == first["tasks"][0]["task"]
+
