@@ -79,6 +79,11 @@ def _one_class(classes: set[str], default: str) -> str:
     return next(iter(classes)) if len(classes) == 1 else default
 
 
+def family_licences(registry: FontRegistry, families: set[str]) -> dict[str, str]:
+    """{family: licence tag} as `polyglyph fonts` shows them (used by the dataset card)."""
+    return _licences(registry.catalog, families)
+
+
 def _licences(cat: Any, families: set[str]) -> dict[str, str]:
     """The font's own licence tag; where its name table has none (or an unusual text), the
     licence its Debian package's copyright file gives for the file."""

@@ -1,5 +1,5 @@
 """`polyglyph generate` on the one run driver (`pipelines.driver`): its config, shard task,
-stats and dataset card.
+stats and dataset card (`pipelines.card`).
 
 The driver rewrites the manifest atomically after each finished shard, so a run killed with -9
 loses at most the shards in flight; the next run on the same `--out` keeps every shard whose
@@ -15,6 +15,7 @@ from typing import Any
 from pipelines.errors import PolyglyphError
 from synth.textstats import TextSets
 
+from .card import dataset_card, first_schema, font_licences
 from .config import GenerateConfig, config_hash, resolve_config
 from .driver import (
     CARD,
@@ -85,7 +86,9 @@ def _generate(config: GenerateConfig, resolved: dict[str, Any], chash: str, out:
     drive(run, execute, progress)
     stats = build_stats(run)
     write_json(out, STATS, stats)
-    out.write_atomic(CARD, dataset_card(run.manifest, stats).encode())
+    card = dataset_card(run.manifest, stats, first_schema(out, run.manifest),
+                        font_licences(resolved))
+    out.write_atomic(CARD, card.encode())
     return run.manifest
 
 
@@ -107,33 +110,6 @@ def _check_result(out: Output, build: str) -> Callable[[dict[str, Any]], None]:
             )
 
     return check
-
-
-def dataset_card(manifest: dict[str, Any], stats: dict[str, Any]) -> str:
-    """A Hugging Face dataset card, so the directory can be pushed to the Hub as it is."""
-    langs = sorted(stats.get("by_language", {}))
-    lang_yaml = "".join(f"  - {code}\n" for code in langs[:200] if "-x-" not in code)
-    scenes = ", ".join(f"{k} ({v})" for k, v in stats.get("by_scene", {}).items())
-    return (
-        "---\n"
-        "configs:\n"
-        "  - config_name: default\n"
-        "    data_files:\n"
-        "      - split: train\n"
-        "        path: data/*.parquet\n"
-        f"language:\n{lang_yaml}"
-        "task_categories:\n  - image-to-text\n"
-        "tags:\n  - ocr\n  - synthetic\n  - polyglyph\n"
-        "---\n\n"
-        "# Synthetic documents made by polyglyph\n\n"
-        f"{stats['rows']} rows in {len(manifest['shards'])} shards, {len(langs)} languages; "
-        f"scenes: {scenes}.\n\n"
-        f"Config hash `{manifest['config_hash']}`, seed {manifest['seed']}, polyglyph "
-        f"{manifest['polyglyph_version']}. The resolved config and shard hashes are in "
-        "`manifest.json`; counts and throughput in `stats.json`.\n\n"
-        "```python\nfrom datasets import load_dataset\n"
-        "ds = load_dataset(\"path/to/this/folder\", split=\"train\")\n```\n"
-    )
 
 
 def build_stats(run: Run) -> dict[str, Any]:

@@ -41,7 +41,9 @@ from qa_factory.validate import (
 )
 from synth.rng import child_rng, sample_rng
 
+from .card import dataset_card, first_schema, font_licences
 from .driver import (
+    CARD,
     MANIFEST,
     STATS,
     Run,
@@ -310,7 +312,7 @@ def _validate(args: argparse.Namespace, source: Output, parts: list[str], judges
     previous = read_json(out, MANIFEST) or {}
     if not args.overwrite:  # polyglyph's own files only: a user's file in --out stops the run
         refuse_foreign(out, previous or None,
-                       [ShardJob(0, 0, 0, file=out_name(n)) for n in parts], (STATS,))
+                       [ShardJob(0, 0, 0, file=out_name(n)) for n in parts], (STATS, CARD))
     done = {
         e["file"]: e
         for e in previous.get("shards", [])
@@ -359,12 +361,20 @@ def _validate(args: argparse.Namespace, source: Output, parts: list[str], judges
     stats = read_json(source, STATS) or {}
     stats["validation"] = {"rows": dict(sorted(totals.items())), "judges": validation["judges"]}
     write_json(out, STATS, stats)
+    write_card(out, run.manifest, stats)
     print(
         f"validated {len(run.made)} shard(s), skipped {len(run.manifest['shards']) - len(run.made)}"
         " already done; rows: " + ", ".join(f"{k} {v}" for k, v in sorted(totals.items())),
         file=sys.stderr,
     )
     return report_unanswered(failed) if failed else 0
+
+
+def write_card(out: Output, manifest: dict[str, Any], stats: dict[str, Any]) -> None:
+    """The dataset card of the validated set (its columns include the judges' ones)."""
+    fonts = font_licences(manifest["config"]) if manifest.get("config") else {}
+    card = dataset_card(manifest, stats, first_schema(out, manifest), fonts)
+    out.write_atomic(CARD, card.encode())
 
 
 def out_name(name: str) -> str:

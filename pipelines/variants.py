@@ -24,7 +24,9 @@ from pipelines.errors import ArgParser, PolyglyphError
 from synth.rng import child_rng, sample_rng, sample_seed
 from warping.profiles import load_profile
 
+from .card import dataset_card, first_schema
 from .driver import (
+    CARD,
     STATS,
     Run,
     ShardJob,
@@ -154,7 +156,7 @@ def _variants(args: argparse.Namespace, root: Path, items: list[SourceItem],
     jobs = plan_shards(len(pairs), args.shard_rows) if pairs else []
     build = build_digest(())
     kept = resume_plan(out, read_manifest(out), chash, jobs, args.overwrite, build,
-                       side_files=(STATS, PROBLEMS))
+                       side_files=(STATS, PROBLEMS, CARD))
     header = {
         "kind": "variants", "config_hash": chash, "build": build,
         "seed": args.seed, "num": len(pairs), "shard_rows": args.shard_rows,
@@ -179,9 +181,11 @@ def _variants(args: argparse.Namespace, root: Path, items: list[SourceItem],
     rows = sum(e["rows"] for e in run.manifest["shards"])
     totals = count_totals(run, lambda name: counts_from_file(out, name))
     images = len({it.key for it, _ in pairs}) - len({p.file for p in problems if "unreadable" in p.problem})
-    write_json(out, STATS, {"rows": rows, "images": images, "problems": len(problems),
-                            "seconds": round(run.elapsed, 3),
-                            **{f"by_{k}": v for k, v in totals.items()}})
+    stats = {"rows": rows, "images": images, "problems": len(problems),
+             "seconds": round(run.elapsed, 3), **{f"by_{k}": v for k, v in totals.items()}}
+    write_json(out, STATS, stats)
+    out.write_atomic(CARD, dataset_card(run.manifest, stats,
+                                        first_schema(out, run.manifest)).encode())
     print(f"wrote {rows} variant rows from {images} images to {args.out}; "
           f"{len(problems)} problems (see {PROBLEMS})")
     return 0

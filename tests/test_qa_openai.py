@@ -375,8 +375,8 @@ def test_validate_cli_writes_columns_resumes_and_never_writes_the_key(
     ]
     assert main(argv) == 0
     names = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
-    assert names == ["data/part-00000.parquet", "data/part-00001.parquet", "manifest.json",
-                     "stats.json"]
+    assert names == ["README.md", "data/part-00000.parquet", "data/part-00001.parquet",
+                     "manifest.json", "stats.json"]
     assert sum(json.loads((out / "stats.json").read_text())["validation"]["rows"].values()) >= 4
     for name in names:
         assert SECRET.encode() not in (out / name).read_bytes()
@@ -478,11 +478,8 @@ def test_loads_with_datasets_after_validation(tmp_path) -> None:
         )
         == 0
     )
-    ds = datasets.load_dataset(
-        "parquet",
-        data_files=str(tmp_path / "out" / "data" / "*.parquet"),
-        split="train",
-        cache_dir=str(tmp_path / "cache"),
+    ds = datasets.load_dataset(  # the folder: its card names data/*.parquet
+        str(tmp_path / "out"), split="train", cache_dir=str(tmp_path / "cache")
     )
     assert isinstance(ds[0]["image"], Image.Image)
     assert ds[0]["status"] == "verified" and isinstance(ds[0]["difficulty"], float)
