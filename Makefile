@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml $(LOCK)
 lock:
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q "uv==$(UV_VERSION)"
-	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra judges --python-version 3.11 \
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra judges --extra ray --python-version 3.11 \
 	  --python-platform x86_64-manylinux_2_28 --generate-hashes \
 	  --custom-compile-command "make lock" -o $(LOCK)
 

@@ -154,7 +154,9 @@ def run_checks() -> list[Check]:
     checks.append(
         check_import("icu4py", "pip install icu4py (line breaking for Thai/Khmer/Lao/Myanmar)")
     )
-    checks.append(check_import("ray", "pip install 'ray>=2.9'"))
+    ray = check_import("ray", "pip install 'polyglyph[ray]' (only for --workers > 1 and "
+                              "Ray clusters; --workers 1 runs without it)")
+    checks.append(Check(ray.ok, ray.label, ray.detail, ray.fix, fatal=False))
     return checks
 
 

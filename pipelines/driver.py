@@ -383,9 +383,22 @@ def count_totals(run: Run, counts_of: Callable[[str], dict[str, dict[str, int]]]
 
 
 def choose_executor(kind: str, workers: int, pending: int, ray_address: str | None) -> str:
-    """`auto`: Ray when a cluster is named or more than one worker has work, else local."""
-    if kind != "auto":
-        return kind
-    if ray_address or os.environ.get("RAY_ADDRESS"):
-        return "ray"
-    return "ray" if min(workers, pending) > 1 else "local"
+    """`auto`: Ray when a cluster is named or more than one worker has work, else local. Ray
+    is an extra (`polyglyph[ray]`): the local executor never imports it."""
+    if kind == "auto":
+        named = ray_address or os.environ.get("RAY_ADDRESS")
+        kind = "ray" if named or min(workers, pending) > 1 else "local"
+    if kind == "ray":
+        require_ray()
+    return kind
+
+
+def require_ray() -> None:
+    """Stop before any work when the Ray executor is chosen but Ray is not installed."""
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        raise PolyglyphError(
+            "more than one worker (or a Ray cluster) needs Ray: install polyglyph[ray] "
+            "(pip install 'polyglyph[ray]'), or run with --workers 1"
+        ) from None

@@ -17,9 +17,9 @@ from pathlib import Path
 
 PACKAGES = ("synth", "warping", "qa_factory", "fonts_manifest", "pipelines")
 LIBRARIES = (
-    "pillow", "numpy", "opencv-python-headless", "pyarrow", "albumentations", "icu4py",
-    "uharfbuzz", "freetype-py", "scipy",
-)  # fmt: skip
+    "pillow", "numpy", "opencv-python-headless", "pyarrow", "icu4py", "uharfbuzz",
+    "freetype-py", "scipy",
+)  # fmt: skip  (albumentations left: nothing imports it at run time since warping.kernels)
 
 
 @lru_cache(maxsize=1)
