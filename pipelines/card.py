@@ -179,7 +179,7 @@ def dataset_card(manifest: dict[str, Any], stats: dict[str, Any], schema: pa.Sch
     scenes = ", ".join(f"{k} ({v})" for k, v in stats.get("by_scene", {}).items())
     body = (
         "# Synthetic documents made by polyglyph\n\n"
-        f"{rows} rows in {len(manifest.get('shards', []))} shards (`data/`), "
+        f"{rows} rows in {len(manifest.get('shards', []))} shard(s) (`data/`), "
         f"{len(bcp47)} languages ({len(language)} ISO 639 codes); scenes: {scenes or '-'}.\n\n"
         "```python\nfrom datasets import load_dataset\n"
         "ds = load_dataset(\"path/to/this/folder\", split=\"train\")  # or the Hub repo id\n"
