@@ -18,6 +18,7 @@ from tqdm import tqdm
 from pipelines.errors import PolyglyphError
 
 from .driver import ShardFn, ShardJob
+from .storage import first_line, storage_env
 from .worker_setup import worker_env
 
 POLL_SECONDS = 0.5
@@ -35,6 +36,16 @@ class _Progress:
 
     def snapshot(self) -> dict[int, int]:
         return dict(self.done)
+
+
+def task_cause(exc: Exception) -> str:
+    """The worker's own exception in one line (type and message), not Ray's wrapper and
+    traceback: an object store's OSError carries no errno, only its text (NoSuchBucket,
+    connection refused, access denied)."""
+    cause = getattr(exc, "cause", None)
+    if isinstance(cause, BaseException):
+        return f"{type(cause).__name__}: {first_line(cause)}"
+    return first_line(exc)
 
 
 def _task(fn: ShardFn, shared: Any, job: ShardJob, target: str, progress: Any) -> dict:
@@ -58,8 +69,10 @@ def _connect(ray_address: str | None, workers: int) -> bool:
     if ray.is_initialized():
         return False
     address = ray_address or os.environ.get("RAY_ADDRESS")  # set by `ray job submit`
-    # workers start with Arrow's allocator chosen (pipelines.worker_setup.worker_env)
-    runtime_env = {"env_vars": worker_env()}
+    # workers start with Arrow's allocator chosen (pipelines.worker_setup.worker_env) and the
+    # storage settings this driver sees (pipelines.storage.storage_env): a node started by
+    # `ray start` elsewhere has neither, and would not reach the bucket of --out or --corpus
+    runtime_env = {"env_vars": {**worker_env(), **storage_env()}}
     if address:
         ray.init(address=address, logging_level="WARNING", log_to_driver=True,
                  runtime_env=runtime_env)
@@ -111,9 +124,9 @@ def run_ray(
                     cause = getattr(exc, "cause", None)
                     if isinstance(cause, PolyglyphError):
                         raise PolyglyphError(str(cause)) from None
-                    if isinstance(cause, OSError):
+                    if isinstance(cause, OSError) and cause.errno is not None:
                         raise OSError(cause.errno, cause.strerror, cause.filename) from None
-                    raise
+                    raise PolyglyphError(f"a shard task failed: {task_cause(exc)}") from None
                 except RayError as exc:
                     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
                     raise PolyglyphError(f"a Ray shard task failed for good: {first}") from None

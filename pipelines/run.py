@@ -77,7 +77,9 @@ def _generate(config: GenerateConfig, resolved: dict[str, Any], chash: str, out:
     }
     run = Run(out, header, jobs, kept, desc="generate", unit="sample",
               check=_check_result(out, build))
-    shared = (resolved, chash, sample_hook)
+    # on Ray, local --corpus files travel with the job (object store), not by path
+    packs = ship_corpora(resolved) if executor == "ray" else ()
+    shared = (resolved, chash, sample_hook, packs)
     execute: Executor = (
         local_executor(generate_shard, shared, out.target) if executor == "local"
         else ray_executor(generate_shard, shared, out.target, config.ray_address, config.workers)
@@ -230,8 +232,20 @@ def worker_totals(made: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def generate_shard(shared: tuple[dict[str, Any], str, SampleHook | None], job: ShardJob,
-                   target: str, on_row: Callable[[], None]) -> dict[str, Any]:
+def ship_corpora(resolved: dict[str, Any]) -> tuple[Any, ...]:
+    """The local corpus sources of a run, packed for Ray workers (fonts_manifest.corpus_ship):
+    a node without the driver's files still reads the same rows."""
+    from fonts_manifest.corpus_ship import pack_local
+
+    return pack_local(item["path"] for item in resolved["corpus"].values())
+
+
+def generate_shard(shared: tuple[dict[str, Any], str, SampleHook | None, tuple[Any, ...]],
+                   job: ShardJob, target: str, on_row: Callable[[], None]) -> dict[str, Any]:
     """The shard task of `generate` (module-level so Ray can pickle it by reference)."""
-    resolved, chash, hook = shared
+    resolved, chash, hook, packs = shared
+    if packs:  # before the first sample loads the corpus in this process
+        from fonts_manifest.corpus_ship import install
+
+        install(packs)
     return make_shard(resolved, chash, job, target, on_row=on_row, hook=hook)
