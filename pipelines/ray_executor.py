@@ -9,6 +9,7 @@ between waits, so the bar shows samples/s and ETA at row granularity.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from typing import Any
@@ -62,6 +63,23 @@ def _task(fn: ShardFn, shared: Any, job: ShardJob, target: str, progress: Any) -
     return fn(shared, job, target, on_row)
 
 
+JOB_CONFIG_ENV = "RAY_JOB_CONFIG_JSON_ENV_VAR"  # set by Ray for a `ray job submit` driver
+
+
+def job_env_vars(wanted: dict[str, str]) -> dict[str, str]:
+    """`wanted` less the variables a submitted job's own runtime_env sets already: Ray refuses
+    a driver's runtime_env that names one of them again ("Failed to merge the Job's runtime
+    env"), and the job's value is the one its driver and workers run with anyway."""
+    raw = os.environ.get(JOB_CONFIG_ENV)
+    if not raw:
+        return wanted
+    try:
+        job_env = (json.loads(raw).get("runtime_env") or {}).get("env_vars") or {}
+    except (ValueError, AttributeError):
+        return wanted
+    return {k: v for k, v in wanted.items() if k not in job_env}
+
+
 def _connect(ray_address: str | None, workers: int) -> bool:
     """ray.init unless already connected; True when this call started the connection."""
     import ray
@@ -72,7 +90,7 @@ def _connect(ray_address: str | None, workers: int) -> bool:
     # workers start with Arrow's allocator chosen (pipelines.worker_setup.worker_env) and the
     # storage settings this driver sees (pipelines.storage.storage_env): a node started by
     # `ray start` elsewhere has neither, and would not reach the bucket of --out or --corpus
-    runtime_env = {"env_vars": {**worker_env(), **storage_env()}}
+    runtime_env = {"env_vars": job_env_vars({**worker_env(), **storage_env()})}
     if address:
         ray.init(address=address, logging_level="WARNING", log_to_driver=True,
                  runtime_env=runtime_env)

@@ -29,6 +29,7 @@ from pipelines.output import Output
 TINY = "page_sizes: [[256, 320]]\nscenes: {document: 1}\nprofiles: {clean: 1}\nlanguages: [en, he]\n"
 BUCKET = "polyglyph-cluster"
 VENV_BIN = Path(sys.executable).parent
+TOTAL_SECONDS = 600  # the 2-node test's every wait; ~2 min on a 2-core machine at load 18
 
 
 @pytest.fixture(scope="module")
@@ -161,6 +162,19 @@ def test_storage_env_and_redaction() -> None:
     assert redact("/local/path") == "/local/path"
 
 
+def test_a_submitted_jobs_own_env_vars_are_not_named_again(monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    """Ray refuses a driver runtime_env naming a variable the submitted job sets already."""
+    from pipelines.ray_executor import JOB_CONFIG_ENV, job_env_vars
+
+    wanted = {"AWS_ACCESS_KEY_ID": "a", "AWS_ENDPOINT_URL": "http://x", "ARROW_X": "system"}
+    monkeypatch.delenv(JOB_CONFIG_ENV, raising=False)
+    assert job_env_vars(wanted) == wanted
+    job = {"runtime_env": {"env_vars": {"AWS_ACCESS_KEY_ID": "a", "OTHER": "1"}}}
+    monkeypatch.setenv(JOB_CONFIG_ENV, json.dumps(job))
+    assert job_env_vars(wanted) == {"AWS_ENDPOINT_URL": "http://x", "ARROW_X": "system"}
+
+
 def test_a_shipped_corpus_reads_the_same_rows_without_its_file(tmp_path: Path) -> None:
     from fonts_manifest import corpus_ship
     from fonts_manifest.corpus_stream import open_corpus
@@ -242,7 +256,7 @@ def test_two_node_ray_cluster_writes_the_local_bytes_to_s3(
         s3_env: dict[str, str], tmp_path: Path) -> None:
     pytest.importorskip("ray")
     started = time.monotonic()
-    deadline = started + 240
+    deadline = started + TOTAL_SECONDS
     cfg = tmp_path / "tiny.yaml"
     cfg.write_text(TINY)
     corpus = tmp_path / "en.txt"
