@@ -19,7 +19,7 @@ from tqdm import tqdm
 from pipelines.errors import PolyglyphError
 
 from .driver import ShardFn, ShardJob
-from .storage import first_line, storage_env
+from .storage import first_line, split_secrets, storage_env
 from .worker_setup import worker_env
 
 POLL_SECONDS = 0.5
@@ -49,9 +49,12 @@ def task_cause(exc: Exception) -> str:
     return first_line(exc)
 
 
-def _task(fn: ShardFn, shared: Any, job: ShardJob, target: str, progress: Any) -> dict:
+def _task(fn: ShardFn, shared: Any, job: ShardJob, target: str, progress: Any,
+          secrets: dict[str, str]) -> dict:
+    from pipelines.storage import apply_secrets
     from pipelines.worker_setup import setup_worker
 
+    apply_secrets(secrets)  # storage credentials of the driver, before any filesystem opens
     setup_worker()  # once per worker process: allocator, GC, one OpenCV thread per Ray CPU
     count = [0]
 
@@ -80,6 +83,13 @@ def job_env_vars(wanted: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in wanted.items() if k not in job_env}
 
 
+def job_secrets() -> dict[str, str]:
+    """The driver's storage credentials for its tasks (less those a submitted job's own
+    runtime_env already gives every worker)."""
+    _, secret = split_secrets(storage_env())
+    return job_env_vars(secret)
+
+
 def _connect(ray_address: str | None, workers: int) -> bool:
     """ray.init unless already connected; True when this call started the connection."""
     import ray
@@ -90,7 +100,9 @@ def _connect(ray_address: str | None, workers: int) -> bool:
     # workers start with Arrow's allocator chosen (pipelines.worker_setup.worker_env) and the
     # storage settings this driver sees (pipelines.storage.storage_env): a node started by
     # `ray start` elsewhere has neither, and would not reach the bucket of --out or --corpus
-    runtime_env = {"env_vars": job_env_vars({**worker_env(), **storage_env()})}
+    # (credentials go with the tasks instead, through the object store: see run_ray)
+    settings, _ = split_secrets(storage_env())
+    runtime_env = {"env_vars": job_env_vars({**worker_env(), **settings})}
     if address:
         ray.init(address=address, logging_level="WARNING", log_to_driver=True,
                  runtime_env=runtime_env)
@@ -130,7 +142,10 @@ def run_ray(
         # one): only worth it when someone watches the bar
         progress = None if bar.disable else ray.remote(num_cpus=0)(_Progress).remote()
         shared_ref = ray.put(shared)
-        pending = [task.remote(fn, shared_ref, job, target, progress) for job in jobs]
+        # storage credentials travel in the object store, never in runtime_env (logged)
+        secrets_ref = ray.put(job_secrets())
+        pending = [task.remote(fn, shared_ref, job, target, progress, secrets_ref)
+                   for job in jobs]
         finished_rows = 0
         finished: set[int] = set()
         while pending:

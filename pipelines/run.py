@@ -37,6 +37,7 @@ from .lockcheck import check_lock
 from .output import Output
 from .provenance import build_digest, code_digest, environment
 from .shard import SampleHook, counts_from_file, make_shard, text_sets_from_file
+from .storage import redact
 
 sample_hook: SampleHook | None = None
 """Tests set this (monkeypatch) to make samples fail or workers die; None in production."""
@@ -71,7 +72,7 @@ def _generate(config: GenerateConfig, resolved: dict[str, Any], chash: str, out:
         "num": config.num,
         "shard_rows": config.shard_rows,
         "num_shards": len(jobs),
-        "config": resolved,
+        "config": shown_config(resolved),
         "executor": {"kind": executor, "workers": config.workers,
                      "ray_address": config.ray_address},
     }
@@ -89,6 +90,14 @@ def _generate(config: GenerateConfig, resolved: dict[str, Any], chash: str, out:
     write_json(out, STATS, stats)
     out.write_atomic(CARD, dataset_card(run.manifest, stats).encode())
     return run.manifest
+
+
+def shown_config(resolved: dict[str, Any]) -> dict[str, Any]:
+    """The resolved config as the manifest records it: corpus URIs with secrets masked
+    (`s3://…?secret_key=…`); workers still get the URIs as given."""
+    corpus = {code: {**item, "path": redact(str(item.get("path", "")))}
+              for code, item in resolved.get("corpus", {}).items()}
+    return {**resolved, "corpus": corpus} if corpus else resolved
 
 
 def _check_result(out: Output, build: str) -> Callable[[dict[str, Any]], None]:

@@ -2,7 +2,8 @@
 
 One place decides how a URI (`s3://bucket/prefix`, `gs://…`, `hdfs://…`, fsspec-only schemes such
 as `memory://`) becomes a pyarrow filesystem, which environment variables carry its settings to
-Ray workers on other nodes, and how its failures read: the real cause in one line (NoSuchBucket,
+Ray workers on other nodes (and which of them are credentials, kept out of Ray's logs), and how
+its failures read: the real cause in one line (NoSuchBucket,
 connection refused, access denied), never a fallback's unrelated complaint ("Install s3fs").
 
 Nothing here reads or writes `os.environ` at import.
@@ -28,6 +29,11 @@ session token, region, profile, `AWS_ENDPOINT_URL`/`AWS_ENDPOINT_URL_S3` for Min
 S3-compatible stores), fsspec's `FSSPEC_<PROTOCOL>_<OPTION>`, Azure's and Google's."""
 
 SECRET_PARAM = re.compile(r"secret|token|password|credential|key", re.IGNORECASE)
+SECRET_ENV = re.compile(r"SECRET|TOKEN|PASSWORD|CONNECTION_STRING|_KEY$|_KEY_ID$|_SAS$")
+"""Storage variables whose values are credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+AWS_SESSION_TOKEN, AZURE_STORAGE_KEY, …): they go to Ray workers through the object store,
+because Ray's runtime-env agent writes a job's runtime_env env_vars, values and all, to its
+log on every node."""
 
 
 def is_uri(target: str) -> bool:
@@ -46,6 +52,18 @@ def storage_env(environ: dict[str, str] | None = None) -> dict[str, str]:
     env = os.environ if environ is None else environ
     return {k: v for k, v in sorted(env.items())
             if k.startswith(STORAGE_ENV_PREFIXES) or k in STORAGE_ENV_NAMES}
+
+
+def split_secrets(env: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """(settings, credentials) of a storage environment (see SECRET_ENV)."""
+    secret = {k: v for k, v in env.items() if SECRET_ENV.search(k)}
+    return {k: v for k, v in env.items() if k not in secret}, secret
+
+
+def apply_secrets(secret: dict[str, str]) -> None:
+    """In a Ray worker, before it opens a filesystem: the driver's credentials (the driver's
+    own value wins over one the node was started with, as runtime_env values do)."""
+    os.environ.update(secret)
 
 
 def redact(target: str) -> str:

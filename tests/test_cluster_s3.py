@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -150,7 +152,7 @@ def test_an_unreachable_store_says_so(s3_env: dict[str, str], tmp_path: Path,
 
 
 def test_storage_env_and_redaction() -> None:
-    from pipelines.storage import redact, storage_env
+    from pipelines.storage import redact, split_secrets, storage_env
 
     env = {"AWS_SECRET_ACCESS_KEY": "s", "AWS_ENDPOINT_URL": "http://x", "HOME": "/root",
            "FSSPEC_S3_ANON": "true", "GOOGLE_APPLICATION_CREDENTIALS": "/k.json", "PATH": "/bin"}
@@ -160,6 +162,11 @@ def test_storage_env_and_redaction() -> None:
     shown = redact("s3://AKIA:hunter2@b/p?secret_key=hunter2&region=eu-west-1")
     assert "hunter2" not in shown and "region=eu-west-1" in shown and shown.startswith("s3://***@b/p")
     assert redact("/local/path") == "/local/path"
+    settings, secret = split_secrets({"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b",
+                                      "AWS_SESSION_TOKEN": "c", "AWS_ENDPOINT_URL": "d",
+                                      "AWS_DEFAULT_REGION": "e", "AZURE_STORAGE_KEY": "f",
+                                      "AZURE_STORAGE_CONNECTION_STRING": "g"})
+    assert sorted(settings) == ["AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"] and len(secret) == 5
 
 
 def test_a_submitted_jobs_own_env_vars_are_not_named_again(monkeypatch: pytest.MonkeyPatch
@@ -251,9 +258,41 @@ def _end_session(proc: subprocess.Popen) -> None:
                 pass
 
 
+def _moto_user(endpoint: str) -> dict[str, str]:
+    """An IAM user of the moto server allowed s3:*, and its access key: once moto checks
+    signatures, only a request signed with this key gets through."""
+    boto3 = pytest.importorskip("boto3")
+    iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1",
+                       aws_access_key_id="test", aws_secret_access_key="test")
+    iam.create_user(UserName="polyglyph-ray")
+    policy = {"Version": "2012-10-17",
+              "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+    iam.put_user_policy(UserName="polyglyph-ray", PolicyName="s3",
+                        PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName="polyglyph-ray")["AccessKey"]
+    return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+
+
+def _moto_auth(endpoint: str, on: bool) -> None:
+    """moto checks every request's signature from now on (or, off, accepts any again)."""
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset-auth",
+                                     data=b"0" if on else b"inf", method="POST",
+                                     headers={"Content-Type": "text/plain"})
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        assert reply.status == 200
+
+
+def _session_logs(head_log: Path) -> Path:
+    found = re.search(r"(/\S+/session_[^/\s]+)/logs", head_log.read_text(errors="replace"))
+    assert found, "the head's log names its session folder"
+    return Path(found[1]) / "logs"
+
+
 @pytest.mark.slow
 def test_two_node_ray_cluster_writes_the_local_bytes_to_s3(
         s3_env: dict[str, str], tmp_path: Path) -> None:
+    """Nodes without storage settings, moto checking signatures with a key only the driver
+    has: the shards reach S3 only if settings and credentials reach both nodes' workers."""
     pytest.importorskip("ray")
     started = time.monotonic()
     deadline = started + TOTAL_SECONDS
@@ -272,32 +311,37 @@ def test_two_node_ray_cluster_writes_the_local_bytes_to_s3(
 
     address = f"{get_node_ip_address()}:{_free_port()}"  # where Ray's GCS listens
     port = address.rsplit(":", 1)[1]
+    key = _moto_user(s3_env["AWS_ENDPOINT_URL"])
     head = _ray_start(["--head", f"--port={port}", "--include-dashboard=false"], node_env,
                       tmp_path / "head.log")
     nodes = [head]
+    uri = f"s3://{BUCKET}/ray-run"
     try:
         _wait_started(tmp_path / "head.log", head, deadline)
         nodes.append(_ray_start([f"--address={address}"], node_env, tmp_path / "node.log"))
         _wait_started(tmp_path / "node.log", nodes[1], deadline)
-        driver_env = {**node_env, **s3_env}
-        uri = f"s3://{BUCKET}/ray-run"
+        _moto_auth(s3_env["AWS_ENDPOINT_URL"], on=True)
         cluster = subprocess.run(
             [str(VENV_BIN / "polyglyph"), "generate", *run, "--workers", "2",
              "--ray-address", address, "--out", uri],
-            env=driver_env, capture_output=True, text=True,
+            env={**node_env, **s3_env, **key}, capture_output=True, text=True,
             timeout=max(10.0, deadline - time.monotonic()))
         assert cluster.returncode == 0, cluster.stderr[-2000:]
-        assert s3_env["AWS_SECRET_ACCESS_KEY"] not in cluster.stdout + cluster.stderr
+        assert key["AWS_SECRET_ACCESS_KEY"] not in cluster.stdout + cluster.stderr
     finally:
+        _moto_auth(s3_env["AWS_ENDPOINT_URL"], on=False)
         for proc in reversed(nodes):
             _end_session(proc)
+    leaked = [p.name for p in _session_logs(tmp_path / "head.log").rglob("*") if p.is_file()
+              and key["AWS_SECRET_ACCESS_KEY"].encode() in p.read_bytes()]
+    assert leaked == []  # Ray's runtime-env agent logs runtime_env values: no key went there
     local = tmp_path / "local"
     assert cli_main(["generate", *run, "--workers", "1", "--out", str(local)]) == 0
     on_s3 = _manifest(uri)
     here = json.loads((local / "manifest.json").read_text())
     assert [e["sha256"] for e in on_s3["shards"]] == [e["sha256"] for e in here["shards"]]
     assert on_s3["executor"]["kind"] == "ray" and len(on_s3["shards"]) == 2
-    assert s3_env["AWS_SECRET_ACCESS_KEY"] not in Output(uri).read_bytes("manifest.json").decode()
+    assert key["AWS_SECRET_ACCESS_KEY"] not in Output(uri).read_bytes("manifest.json").decode()
     png = tmp_path / "row.png"
     assert cli_main(["inspect", uri, "--index", "1", "--out", str(png)]) == 0
     assert Image.open(png).size[0] == 256
