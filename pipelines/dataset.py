@@ -20,7 +20,9 @@ import pyarrow.parquet as pq
 from pipelines.errors import PolyglyphError
 
 from .output import Output, dataset_shards
-from .storage import is_uri, redact, storage_error
+from .storage import is_uri, redact, scheme_of, storage_error
+
+BUCKET_SCHEMES = ("s3", "gs", "gcs")  # the first path part is a bucket
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,8 @@ def _single_file(spec: str, flag: str) -> tuple[str, str] | None:
         kind = source._fs.get_file_info(source._base).type
         if kind == pafs.FileType.NotFound:
             bucket = source._base.split("/", 1)[0]
-            if source._fs.get_file_info(bucket).type == pafs.FileType.NotFound:
+            if (scheme_of(spec) in BUCKET_SCHEMES and bucket
+                    and source._fs.get_file_info(bucket).type == pafs.FileType.NotFound):
                 raise PolyglyphError(f"{shown}: no such bucket {bucket!r} (NoSuchBucket)")
             raise PolyglyphError(f"{shown}: does not exist (no object or prefix there)")
     except OSError as exc:
