@@ -60,35 +60,39 @@ def is_local(spec: str) -> bool:
     return "://" not in spec or spec.startswith("file://")
 
 
-def pack(spec: str, budget: int = SHIP_LIMIT) -> PackedCorpus:
-    """Index and read a local corpus spec whole, refusing one over `budget` bytes."""
+def pack(spec: str, budget: int = SHIP_LIMIT,
+         read: dict[str, np.ndarray] | None = None) -> PackedCorpus:
+    """Index and read a local corpus spec whole, refusing one over `budget` new bytes. Files
+    already in `read` (another column of the same parallel file) are shared, not read again:
+    one object in the object store."""
+    read = {} if read is None else read
     corpus = open_corpus(spec)
-    sizes = {f.path: corpus.filesystem.get_file_info(f.path).size or 0 for f in corpus.files}
-    total = sum(sizes.values())
+    fresh = [f for f in corpus.files if f.path not in read]
+    total = sum(corpus.filesystem.get_file_info(f.path).size or 0 for f in fresh)
     if total > budget:
         raise PolyglyphError(
             f"--corpus {spec}: {total / 2**30:.1f} GiB is too much to send to Ray workers with "
-            f"the job (limit {budget / 2**30:.1f} GiB); put it on an object store "
+            f"the job (limit {SHIP_LIMIT / 2**30:.1f} GiB); put it on an object store "
             "(s3://…), which every worker streams")
-    data: dict[str, np.ndarray] = {}
-    for entry in corpus.files:
+    for entry in fresh:
         buffer = bytearray()
         with corpus.filesystem.open_input_stream(entry.path) as handle:
             while chunk := handle.read(CHUNK):
                 buffer += chunk
-        data[entry.path] = np.frombuffer(buffer, np.uint8)
+        read[entry.path] = np.frombuffer(buffer, np.uint8)
+    data = {entry.path: read[entry.path] for entry in corpus.files}
     return PackedCorpus(spec, corpus.column, corpus.files, data)
 
 
 def pack_local(specs: Iterable[str]) -> tuple[PackedCorpus, ...]:
     """Packs of the local specs among `specs` (URIs stay out: workers read them there),
-    within one `SHIP_LIMIT` for the whole job."""
+    within one `SHIP_LIMIT` for the whole job, each file once."""
     packs: list[PackedCorpus] = []
-    left = SHIP_LIMIT
+    read: dict[str, np.ndarray] = {}
     for spec in sorted(set(specs)):
         if is_local(spec):
-            packs.append(pack(spec, left))
-            left -= packs[-1].size
+            before = sum(int(a.nbytes) for a in read.values())
+            packs.append(pack(spec, SHIP_LIMIT - before, read))
     return tuple(packs)
 
 

@@ -206,6 +206,17 @@ def test_a_shipped_corpus_reads_the_same_rows_without_its_file(tmp_path: Path) -
         assert [after.text(i) for i in range(after.total)] == texts and after.digest() == digest
     finally:
         corpus_ship._INSTALLED.clear()
+    parallel = tmp_path / "para.jsonl"  # two columns of one file: its bytes go once
+    parallel.write_text("".join(json.dumps({"de": f"Zeile {i}", "en": f"row {i}"}) + "\n"
+                                for i in range(20)))
+    de, en = corpus_ship.pack_local([f"{parallel}#de", f"{parallel}#en"])
+    assert de.data[str(parallel)] is en.data[str(parallel)]
+    corpus_ship.install([de, en])
+    try:
+        assert open_corpus(f"{parallel}#de").aligned_with(open_corpus(f"{parallel}#en"))
+        assert open_corpus(f"{parallel}#en").text(3) == "row 3"
+    finally:
+        corpus_ship._INSTALLED.clear()
     with pytest.raises(PolyglyphError, match="too much to send"):
         (folder / "a.txt").write_text("xyz\n" * 100)
         corpus_ship.pack(str(folder / "a.txt"), budget=10)
