@@ -287,7 +287,13 @@ def _index_parquet(filesystem: Any, path: str, column: str) -> np.ndarray:
 
 
 def open_corpus(spec: str) -> StreamedCorpus:
-    """Index a corpus spec (see module docstring); errors are one line naming the culprit."""
+    """Index a corpus spec (see module docstring); errors are one line naming the culprit.
+    A spec the job shipped to this worker (`fonts_manifest.corpus_ship`) is served from memory."""
+    from fonts_manifest.corpus_ship import installed
+
+    shipped = installed(spec)
+    if shipped is not None:
+        return shipped
     path, column = split_spec(spec)
     filesystem, resolved = _filesystem(path)
     local = "://" not in path

@@ -29,6 +29,7 @@ from tqdm import tqdm
 from pipelines.errors import PolyglyphError
 
 from .output import DATA, LOCK, Output, is_shard, run_lock, shard_name
+from .storage import first_line, redact
 
 MANIFEST = "manifest.json"
 STATS = "stats.json"
@@ -359,8 +360,9 @@ def drive(run: Run, execute: Executor, progress: bool = True) -> Run:
             execute(pending, run.record, bar)
         run.out.remove_stale_tmp()  # of workers that died mid-shard (their retries finished)
     except OSError as exc:  # disk full, permissions changed mid-run, network filesystem gone
-        where = getattr(exc, "filename", None) or run.out.target
-        raise PolyglyphError(f"cannot write to {where}: {exc.strerror or exc}") from None
+        where = getattr(exc, "filename", None) or redact(run.out.target)
+        raise PolyglyphError(f"cannot write to {where}: {exc.strerror or first_line(exc)}"
+                             ) from None
     finally:
         bar.close()
     run.elapsed = time.perf_counter() - wall

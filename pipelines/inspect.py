@@ -1,4 +1,4 @@
-"""`polyglyph inspect DIR [--index I] --out PNG`: one row drawn with its polygons.
+"""`polyglyph inspect DIR|URI [--index I] --out PNG`: one row drawn with its polygons.
 
 Line polygons in colour (don't-care in grey), their quads thin, words faint, with the row's id,
 language and scene in a caption strip, so a glance tells whether labels sit on the ink.
@@ -11,44 +11,20 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
 from PIL import Image, ImageDraw, ImageFont
 
 from pipelines.errors import ArgParser, PolyglyphError
 
-from .output import DATA, Output, dataset_shards
+from .dataset import open_dataset
 
 PALETTE = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180),
            (70, 240, 240), (240, 50, 230), (128, 128, 0)]
 
 
-def shard_files(target: Path) -> list[Path]:
-    """The dataset's shards in name order: `data/part-*.parquet` (a dataset made before shards
-    moved to `data/`: those at its root), or `target` itself when it is one file."""
-    if target.is_file():
-        return [target]
-    return [target / name for name in dataset_shards(Output(str(target)))]
-
-
-def read_row(target: Path, index: int) -> dict[str, Any]:
-    """Row `index` counted across the shards in name order (or within one parquet file)."""
-    files = shard_files(target)
-    if not files:
-        raise PolyglyphError(f"no part-*.parquet files in {target} or in its {DATA}/")
-    if index < 0:
-        raise PolyglyphError(f"--index must be >= 0, got {index}")
-    seen = 0
-    for path in files:
-        try:
-            meta = pq.ParquetFile(path)
-        except (OSError, ValueError) as exc:
-            raise PolyglyphError(f"{path} is not a readable parquet file: {exc}") from None
-        n = meta.metadata.num_rows
-        if index < seen + n:
-            table = meta.read().slice(index - seen, 1)
-            return table.to_pylist()[0]
-        seen += n
-    raise PolyglyphError(f"--index {index} out of range: the dataset has {seen} rows")
+def read_row(target: str | Path, index: int) -> dict[str, Any]:
+    """Row `index` counted across the shards in name order (or within one parquet file);
+    `target` is a folder, a file or a URI (`s3://…`)."""
+    return open_dataset(target, flag="").row(index)
 
 
 def draw_row(row: dict[str, Any]) -> Image.Image:
@@ -100,14 +76,14 @@ def draw_row(row: dict[str, Any]) -> Image.Image:
 def main(argv: list[str]) -> int:
     p = ArgParser(prog="polyglyph inspect", description="Draw one dataset row with its polygons.")
     p.add_argument("dataset", metavar="DIR",
-                   help="dataset directory (shards in its data/), or one parquet file")
+                   help="dataset directory (shards in its data/), one parquet file, or a URI "
+                   "of either (s3://bucket/run)")
     p.add_argument("--index", type=int, default=0, help="row number across shards (default 0)")
     p.add_argument("--out", required=True, metavar="PNG", help="output image path")
     args = p.parse_args(argv)
-    target = Path(args.dataset)
-    if not target.exists():
-        raise PolyglyphError(f"{target} does not exist")
-    row = read_row(target, args.index)
+    if args.index < 0:
+        raise PolyglyphError(f"--index must be >= 0, got {args.index}")
+    row = read_row(args.dataset, args.index)
     out = Path(args.out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -18,10 +18,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.errors import PolyglyphError
+
+from .storage import open_filesystem, storage_error
 
 DATA = "data"
 """Shards live in `OUT/data/`, the card and the JSON files at `OUT/`: the folder loads as it is in
@@ -55,20 +56,16 @@ def sha256(data: bytes) -> str:
 class Output:
     """A dataset directory: local path or a pyarrow filesystem URI."""
 
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str, flag: str = "--out") -> None:
         self.target = target
+        self.flag = flag  # how messages name it: --out, --input…
         self.is_local = "://" not in target or target.startswith("file://")
         if self.is_local:
             self.root = Path(target.removeprefix("file://")).expanduser()
             self._fs = None
             self._base = str(self.root)
-        else:
-            from pyarrow import fs as pafs
-
-            try:
-                self._fs, self._base = pafs.FileSystem.from_uri(target)
-            except (pa.ArrowInvalid, OSError, ValueError) as exc:
-                self._fs, self._base = _fsspec_filesystem(target, exc)
+        else:  # never through pathlib: `s3://b/k` would become `s3:/b/k`
+            self._fs, self._base = open_filesystem(target, flag)
             self.root = Path(self._base)
 
     # --- checks ---------------------------------------------------------------------------
@@ -78,7 +75,7 @@ class Output:
             try:
                 self._fs.create_dir(self._base, recursive=True)
             except OSError as exc:
-                raise PolyglyphError(f"--out {self.target}: not writable: {exc}") from None
+                raise storage_error(self.target, exc, "not writable", self.flag) from None
             return
         if self.root.exists() and not self.root.is_dir():
             raise PolyglyphError(f"--out {self.root} is a file, not a directory")
@@ -317,20 +314,6 @@ def _lock_holder(path: Path) -> dict[str, Any]:
         return data if isinstance(data, dict) else {}
     except (OSError, ValueError):
         return {}
-
-
-def _fsspec_filesystem(target: str, arrow_error: Exception) -> tuple[Any, str]:
-    """Schemes pyarrow lacks (memory://, gcs via gcsfs, …) through fsspec, when installed."""
-    try:
-        import fsspec
-        from pyarrow.fs import FSSpecHandler, PyFileSystem
-    except ImportError:
-        raise PolyglyphError(f"--out {target}: cannot open filesystem: {arrow_error}") from None
-    try:
-        fs, base = fsspec.core.url_to_fs(target)
-    except (ImportError, ValueError, OSError) as exc:
-        raise PolyglyphError(f"--out {target}: cannot open filesystem: {exc}") from None
-    return PyFileSystem(FSSpecHandler(fs)), base
 
 
 def _fsync_dir(path: Path) -> None:

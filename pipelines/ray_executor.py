@@ -9,6 +9,7 @@ between waits, so the bar shows samples/s and ETA at row granularity.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +19,7 @@ from tqdm import tqdm
 from pipelines.errors import PolyglyphError
 
 from .driver import ShardFn, ShardJob
+from .storage import first_line, split_secrets, storage_env
 from .worker_setup import worker_env
 
 POLL_SECONDS = 0.5
@@ -37,9 +39,22 @@ class _Progress:
         return dict(self.done)
 
 
-def _task(fn: ShardFn, shared: Any, job: ShardJob, target: str, progress: Any) -> dict:
+def task_cause(exc: Exception) -> str:
+    """The worker's own exception in one line (type and message), not Ray's wrapper and
+    traceback: an object store's OSError carries no errno, only its text (NoSuchBucket,
+    connection refused, access denied)."""
+    cause = getattr(exc, "cause", None)
+    if isinstance(cause, BaseException):
+        return f"{type(cause).__name__}: {first_line(cause)}"
+    return first_line(exc)
+
+
+def _task(fn: ShardFn, shared: Any, job: ShardJob, target: str, progress: Any,
+          secrets: dict[str, str]) -> dict:
+    from pipelines.storage import apply_secrets
     from pipelines.worker_setup import setup_worker
 
+    apply_secrets(secrets)  # storage credentials of the driver, before any filesystem opens
     setup_worker()  # once per worker process: allocator, GC, one OpenCV thread per Ray CPU
     count = [0]
 
@@ -51,6 +66,30 @@ def _task(fn: ShardFn, shared: Any, job: ShardJob, target: str, progress: Any) -
     return fn(shared, job, target, on_row)
 
 
+JOB_CONFIG_ENV = "RAY_JOB_CONFIG_JSON_ENV_VAR"  # set by Ray for a `ray job submit` driver
+
+
+def job_env_vars(wanted: dict[str, str]) -> dict[str, str]:
+    """`wanted` less the variables a submitted job's own runtime_env sets already: Ray refuses
+    a driver's runtime_env that names one of them again ("Failed to merge the Job's runtime
+    env"), and the job's value is the one its driver and workers run with anyway."""
+    raw = os.environ.get(JOB_CONFIG_ENV)
+    if not raw:
+        return wanted
+    try:
+        job_env = (json.loads(raw).get("runtime_env") or {}).get("env_vars") or {}
+    except (ValueError, AttributeError):
+        return wanted
+    return {k: v for k, v in wanted.items() if k not in job_env}
+
+
+def job_secrets() -> dict[str, str]:
+    """The driver's storage credentials for its tasks (less those a submitted job's own
+    runtime_env already gives every worker)."""
+    _, secret = split_secrets(storage_env())
+    return job_env_vars(secret)
+
+
 def _connect(ray_address: str | None, workers: int) -> bool:
     """ray.init unless already connected; True when this call started the connection."""
     import ray
@@ -58,8 +97,12 @@ def _connect(ray_address: str | None, workers: int) -> bool:
     if ray.is_initialized():
         return False
     address = ray_address or os.environ.get("RAY_ADDRESS")  # set by `ray job submit`
-    # workers start with Arrow's allocator chosen (pipelines.worker_setup.worker_env)
-    runtime_env = {"env_vars": worker_env()}
+    # workers start with Arrow's allocator chosen (pipelines.worker_setup.worker_env) and the
+    # storage settings this driver sees (pipelines.storage.storage_env): a node started by
+    # `ray start` elsewhere has neither, and would not reach the bucket of --out or --corpus
+    # (credentials go with the tasks instead, through the object store: see run_ray)
+    settings, _ = split_secrets(storage_env())
+    runtime_env = {"env_vars": job_env_vars({**worker_env(), **settings})}
     if address:
         ray.init(address=address, logging_level="WARNING", log_to_driver=True,
                  runtime_env=runtime_env)
@@ -99,7 +142,10 @@ def run_ray(
         # one): only worth it when someone watches the bar
         progress = None if bar.disable else ray.remote(num_cpus=0)(_Progress).remote()
         shared_ref = ray.put(shared)
-        pending = [task.remote(fn, shared_ref, job, target, progress) for job in jobs]
+        # storage credentials travel in the object store, never in runtime_env (logged)
+        secrets_ref = ray.put(job_secrets())
+        pending = [task.remote(fn, shared_ref, job, target, progress, secrets_ref)
+                   for job in jobs]
         finished_rows = 0
         finished: set[int] = set()
         while pending:
@@ -111,9 +157,9 @@ def run_ray(
                     cause = getattr(exc, "cause", None)
                     if isinstance(cause, PolyglyphError):
                         raise PolyglyphError(str(cause)) from None
-                    if isinstance(cause, OSError):
+                    if isinstance(cause, OSError) and cause.errno is not None:
                         raise OSError(cause.errno, cause.strerror, cause.filename) from None
-                    raise
+                    raise PolyglyphError(f"a shard task failed: {task_cause(exc)}") from None
                 except RayError as exc:
                     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
                     raise PolyglyphError(f"a Ray shard task failed for good: {first}") from None

@@ -38,7 +38,8 @@ class SourceItem:
     annotation: str  # the file the labels came from
     image_path: Path | None = None
     lines: list[SourceLine] = field(default_factory=list)
-    row: tuple[str, int] | None = None  # (parquet file, row number): our own rows, read lazily
+    # our own rows, read lazily: (dataset URI or "" for a local file, parquet file, row number)
+    row: tuple[str, str, int] | None = None
 
 
 @dataclass
@@ -242,15 +243,37 @@ def read_parquet(root: Path) -> tuple[list[SourceItem], list[Problem]]:
             continue
         for number, row_id in enumerate(ids):
             items.append(SourceItem(str(row_id), _rel(base, path), None, [],
-                                    (str(path.resolve()), number)))
+                                    ("", str(path.resolve()), number)))
+    return items, problems
+
+
+def read_dataset_rows(data: Any) -> tuple[list[SourceItem], list[Problem]]:
+    """Our own rows from a dataset anywhere (a `pipelines.dataset.Dataset`, e.g. on `s3://`):
+    ids listed here, each row read again where it is warped (a worker on any node)."""
+    items, problems = [], []
+    for name in data.files:
+        try:
+            ids = data.parquet(name).read(columns=["id"]).column("id").to_pylist()
+        except (OSError, ValueError, KeyError) as exc:
+            problems.append(Problem(name, f"unreadable parquet: {str(exc).splitlines()[0]}"))
+            continue
+        for number, row_id in enumerate(ids):
+            items.append(SourceItem(str(row_id), name, None, [],
+                                    (data.source.target, name, number)))
     return items, problems
 
 
 @lru_cache(maxsize=2)
-def _parquet_table(path: str) -> Any:
+def _parquet_table(folder: str, path: str) -> Any:
+    """A shard read whole (variants warps its rows one after another): a local file, or
+    `path` inside the dataset URI `folder`."""
     import pyarrow.parquet as pq
 
-    return pq.read_table(path)
+    if not folder:
+        return pq.read_table(path)
+    from .output import Output
+
+    return Output(folder, "--input").open_parquet(path).read()
 
 
 READERS: dict[str, Reader] = {
@@ -273,9 +296,9 @@ def item_page(item: SourceItem) -> Page:
     if item.row is not None:
         from .rows import row_to_page
 
-        path, number = item.row
+        folder, path, number = item.row
         try:
-            return row_to_page(_parquet_table(path).slice(number, 1).to_pylist()[0])
+            return row_to_page(_parquet_table(folder, path).slice(number, 1).to_pylist()[0])
         except (KeyError, TypeError) as exc:
             raise ValueError(f"bad row: {exc}") from None
     assert item.image_path is not None

@@ -38,6 +38,7 @@ from .lockcheck import check_lock
 from .output import Output
 from .provenance import build_digest, code_digest, environment
 from .shard import SampleHook, counts_from_file, make_shard, text_sets_from_file
+from .storage import redact
 
 sample_hook: SampleHook | None = None
 """Tests set this (monkeypatch) to make samples fail or workers die; None in production."""
@@ -72,13 +73,15 @@ def _generate(config: GenerateConfig, resolved: dict[str, Any], chash: str, out:
         "num": config.num,
         "shard_rows": config.shard_rows,
         "num_shards": len(jobs),
-        "config": resolved,
+        "config": shown_config(resolved),
         "executor": {"kind": executor, "workers": config.workers,
                      "ray_address": config.ray_address},
     }
     run = Run(out, header, jobs, kept, desc="generate", unit="sample",
               check=_check_result(out, build))
-    shared = (resolved, chash, sample_hook)
+    # on Ray, local --corpus files travel with the job (object store), not by path
+    packs = ship_corpora(resolved) if executor == "ray" else ()
+    shared = (resolved, chash, sample_hook, packs)
     execute: Executor = (
         local_executor(generate_shard, shared, out.target) if executor == "local"
         else ray_executor(generate_shard, shared, out.target, config.ray_address, config.workers)
@@ -90,6 +93,14 @@ def _generate(config: GenerateConfig, resolved: dict[str, Any], chash: str, out:
                         font_licences(resolved))
     out.write_atomic(CARD, card.encode())
     return run.manifest
+
+
+def shown_config(resolved: dict[str, Any]) -> dict[str, Any]:
+    """The resolved config as the manifest records it: corpus URIs with secrets masked
+    (`s3://…?secret_key=…`); workers still get the URIs as given."""
+    corpus = {code: {**item, "path": redact(str(item.get("path", "")))}
+              for code, item in resolved.get("corpus", {}).items()}
+    return {**resolved, "corpus": corpus} if corpus else resolved
 
 
 def _check_result(out: Output, build: str) -> Callable[[dict[str, Any]], None]:
@@ -206,8 +217,20 @@ def worker_totals(made: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def generate_shard(shared: tuple[dict[str, Any], str, SampleHook | None], job: ShardJob,
-                   target: str, on_row: Callable[[], None]) -> dict[str, Any]:
+def ship_corpora(resolved: dict[str, Any]) -> tuple[Any, ...]:
+    """The local corpus sources of a run, packed for Ray workers (fonts_manifest.corpus_ship):
+    a node without the driver's files still reads the same rows."""
+    from fonts_manifest.corpus_ship import pack_local
+
+    return pack_local(item["path"] for item in resolved["corpus"].values())
+
+
+def generate_shard(shared: tuple[dict[str, Any], str, SampleHook | None, tuple[Any, ...]],
+                   job: ShardJob, target: str, on_row: Callable[[], None]) -> dict[str, Any]:
     """The shard task of `generate` (module-level so Ray can pickle it by reference)."""
-    resolved, chash, hook = shared
+    resolved, chash, hook, packs = shared
+    if packs:  # before the first sample loads the corpus in this process
+        from fonts_manifest.corpus_ship import install
+
+        install(packs)
     return make_shard(resolved, chash, job, target, on_row=on_row, hook=hook)

@@ -42,6 +42,7 @@ from qa_factory.validate import (
 from synth.rng import child_rng, sample_rng
 
 from .card import dataset_card, first_schema, font_licences
+from .dataset import open_dataset
 from .driver import (
     CARD,
     MANIFEST,
@@ -56,8 +57,9 @@ from .driver import (
     refuse_foreign,
     write_json,
 )
-from .output import DATA, Output, dataset_shards
+from .output import DATA, Output
 from .rows import portable_features, row_to_page
+from .storage import is_uri, redact
 from .writers import PARQUET, ROW_GROUP_ROWS, Writer, WrittenShard
 
 EXIT_UNANSWERED = 3  # a judge could not answer some rows: rerun to retry those shards
@@ -287,13 +289,10 @@ def report_unanswered(failed: dict[str, dict[str, int]]) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     check_numbers(args)
-    source = Output(args.input)
-    if source.is_local and not source.root.is_dir():
+    if not is_uri(args.input) and not Path(args.input).is_dir():
         raise PolyglyphError(f"--input {args.input} is not a directory")
-    parts = dataset_shards(source)
-    if not parts:
-        raise PolyglyphError(f"--input {args.input} holds no part-*.parquet shards "
-                             f"(in it or in its {DATA}/)")
+    data = open_dataset(args.input)  # a folder or a URI (s3://…); never through pathlib
+    source, parts = data.source, list(data.files)
     target = Output(args.out)
     if source.is_local and target.is_local and target.root.resolve() == source.root.resolve():
         raise PolyglyphError(
@@ -335,7 +334,7 @@ def _validate(args: argparse.Namespace, source: Output, parts: list[str], judges
                 and out.file_sha256(job.name) == entry.get("sha256")):
             kept[index] = {**entry, "index": index}
     validation = {
-        "input": args.input,
+        "input": redact(args.input),
         "judges": [j.settings() for j in judges],
         "rules": rules_record(rules),
         "settings_hash": settings,

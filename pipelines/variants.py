@@ -25,6 +25,7 @@ from synth.rng import child_rng, sample_rng, sample_seed
 from warping.profiles import load_profile
 
 from .card import dataset_card, first_schema
+from .dataset import open_dataset
 from .driver import (
     CARD,
     STATS,
@@ -43,9 +44,10 @@ from .driver import (
 )
 from .output import Output
 from .provenance import build_digest
-from .readers import READERS, Problem, SourceItem, item_page
+from .readers import READERS, Problem, SourceItem, item_page, read_dataset_rows
 from .rows import SCHEMA, page_to_row, rows_to_table
 from .shard import ARROW_BATCH_ROWS, STAT_KEYS, count_stats, counts_from_file
+from .storage import is_uri, redact
 from .writers import PARQUET
 
 PROBLEMS = "problems.json"
@@ -60,7 +62,7 @@ EXPECTED = {
 def build_parser() -> argparse.ArgumentParser:
     p = ArgParser(prog="polyglyph variants",
                 description="Warp a labelled text benchmark into K variants per image.")
-    p.add_argument("--input", required=True, metavar="PATH", help="benchmark root (or a parquet file)")
+    p.add_argument("--input", required=True, metavar="PATH", help="benchmark root, a parquet file, or a dataset URI (s3://…, --format parquet)")
     p.add_argument("--format", required=True, choices=sorted(READERS), help="annotation format")
     p.add_argument("--profile", default="wild", help="warp profile name or YAML path (default wild)")
     p.add_argument("--copies", type=int, default=1, help="variants per image (default 1)")
@@ -78,6 +80,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ray-address", metavar="ADDR", help="join a Ray cluster: `auto` or `ray://…`")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
+
+
+def read_input(spec: str, fmt: str) -> tuple[Path | str, list[SourceItem], list[Problem]]:
+    """(input as the manifest names it, items, problems). A URI (`s3://…`) is a dataset of
+    ours, read through pyarrow's filesystem on every node; never through pathlib."""
+    if is_uri(spec):
+        if fmt != "parquet":
+            raise PolyglyphError(
+                f"--input {redact(spec)}: a URI is read for --format parquet (a polyglyph "
+                f"dataset) only; copy the {fmt} benchmark to a local folder")
+        items, problems = read_dataset_rows(open_dataset(spec))
+        return redact(spec), items, problems
+    root = Path(spec)
+    if not root.exists():
+        raise PolyglyphError(f"--input {root} does not exist")
+    items, problems = READERS[fmt](root)
+    return root.resolve(), items, problems
 
 
 def geometry_only(record: dict[str, Any]) -> dict[str, Any]:
@@ -124,11 +143,8 @@ def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     if args.copies < 1 or args.shard_rows < 1 or args.workers < 1 or not 1 <= args.quality <= 100:
         raise PolyglyphError("--copies, --shard-rows and --workers must be >= 1, --quality 1..100")
-    root = Path(args.input)
-    if not root.exists():
-        raise PolyglyphError(f"--input {root} does not exist")
     profile = load_profile(args.profile)
-    items, problems = READERS[args.format](root)
+    root, items, problems = read_input(args.input, args.format)
     items.sort(key=lambda it: it.key)
     if not items and not problems:
         raise PolyglyphError(f"--input {root}: no {args.format} annotations found ({EXPECTED[args.format]})")
@@ -149,7 +165,7 @@ def main(argv: list[str]) -> int:
         return _variants(args, root, items, problems, cfg, chash, profile, out)
 
 
-def _variants(args: argparse.Namespace, root: Path, items: list[SourceItem],
+def _variants(args: argparse.Namespace, root: Path | str, items: list[SourceItem],
               problems: list[Problem], cfg: dict[str, Any], chash: str,
               profile: dict[str, Any], out: Output) -> int:
     pairs = [(item, k) for item in items for k in range(args.copies)]
@@ -160,7 +176,7 @@ def _variants(args: argparse.Namespace, root: Path, items: list[SourceItem],
     header = {
         "kind": "variants", "config_hash": chash, "build": build,
         "seed": args.seed, "num": len(pairs), "shard_rows": args.shard_rows,
-        "num_shards": len(jobs), "config": {**cfg, "input": str(root.resolve())},
+        "num_shards": len(jobs), "config": {**cfg, "input": str(root)},
     }
     run = Run(out, header, jobs, kept, desc="variants", unit="image")
     shared = (pairs, cfg, profile)

@@ -21,8 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from pipelines.dataset import open_dataset
 from pipelines.errors import PolyglyphError
 from pipelines.output import Output
+from pipelines.storage import redact
 
 MARKER = "export.json"  # written first, rewritten last: `--overwrite` clears only such folders
 
@@ -79,64 +81,12 @@ class RowSource:
                 yield from record_batch.to_pylist()
 
 
-def child_uri(target: str, name: str) -> str:
-    """`target/name`, keeping a URI's query (`s3://b/ds?endpoint_override=…` -> `s3://b/ds/data?…`)."""
-    path, sep, query = _split_query(target)
-    return f"{path.rstrip('/')}/{name}{sep}{query}"
-
-
-def _split_query(target: str) -> tuple[str, str, str]:
-    """(path, "?", query) of a URI; a local path is all path (it may hold a `?`)."""
-    return target.partition("?") if "://" in target else (target, "", "")
-
-
-def shard_names(store: Output, target: str) -> list[str]:
-    """Shard names under `data/` (the layout the card loads) or, failing that, beside the card."""
-    names = [f"data/{n}" for n in _parts(Output(child_uri(target, "data")))]
-    return names or _parts(store)
-
-
-def _parts(store: Output) -> list[str]:
-    return sorted(n for n in store.list_names() if n.startswith("part-") and n.endswith(".parquet"))
-
-
 def open_rows(target: str | Path) -> RowSource:
     """The dataset at `target` (a path or URI): an OUT folder (`data/part-*.parquet` or
-    `part-*.parquet`), a shard folder, or one parquet file."""
-    target = str(target)
-    path, sep, query = _split_query(target)
-    single = path.endswith(".parquet")
-    try:
-        if single:
-            parent, _, name = path.rstrip("/").rpartition("/")
-            store = Output(f"{parent or '.'}{sep}{query}")
-            files = [name] if store.exists(name) else []
-        else:
-            store = Output(target)
-            if store.is_local and not store.root.is_dir():
-                what = "is not a folder or a .parquet file" if store.root.exists() else "does not exist"
-                raise PolyglyphError(f"--input {target}: {what}")
-            files = shard_names(store, target)
-        if store.is_local and single and not files:
-            raise PolyglyphError(f"--input {target}: does not exist")
-        if not files:
-            raise PolyglyphError(f"--input {target}: no part-*.parquet shards (in it or in its data/)")
-        total = sum(_num_rows(store, name) for name in files)
-    except OSError as exc:  # object store unreachable, access denied…
-        raise PolyglyphError(f"--input {target}: cannot read: {_first_line(exc)}") from None
-    return RowSource(target, store, tuple(files), total)
-
-
-def _num_rows(store: Output, name: str) -> int:
-    try:
-        return store.open_parquet(name).metadata.num_rows
-    except (OSError, ValueError) as exc:
-        raise PolyglyphError(f"{name}: not a readable parquet file: {_first_line(exc)}") from None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    `part-*.parquet`), a shard folder, or one parquet file. Listed and opened by
+    `pipelines.dataset` (the driver's shard layout, the store's own one-line errors)."""
+    data = open_dataset(target, flag="--input")
+    return RowSource(redact(str(target)), data.source, data.files, data.total)
 
 
 _MAGIC = {b"\xff\xd8\xff": "jpg", b"\x89PNG": "png", b"RIFF": "webp"}
