@@ -21,6 +21,8 @@ from .output import DATA, Output, dataset_shards
 PALETTE = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180),
            (70, 240, 240), (240, 50, 230), (128, 128, 0)]
 
+REQUIRED = {"image", "lines"}  # what `draw_row` reads; other columns are optional
+
 
 def shard_files(target: Path) -> list[Path]:
     """The dataset's shards in name order: `data/part-*.parquet` (a dataset made before shards
@@ -43,6 +45,10 @@ def read_row(target: Path, index: int) -> dict[str, Any]:
             meta = pq.ParquetFile(path)
         except (OSError, ValueError) as exc:
             raise PolyglyphError(f"{path} is not a readable parquet file: {exc}") from None
+        missing = sorted(REQUIRED - set(meta.schema_arrow.names))
+        if missing:
+            raise PolyglyphError(f"{path} is not a polyglyph shard: no column(s) "
+                                 f"{', '.join(missing)}")
         n = meta.metadata.num_rows
         if index < seen + n:
             table = meta.read().slice(index - seen, 1)
@@ -52,7 +58,13 @@ def read_row(target: Path, index: int) -> dict[str, Any]:
 
 
 def draw_row(row: dict[str, Any]) -> Image.Image:
-    image = Image.open(io.BytesIO(row["image"]["bytes"])).convert("RGB")
+    data = (row.get("image") or {}).get("bytes") if isinstance(row.get("image"), dict) else None
+    if not data:
+        raise PolyglyphError(f"row {row.get('id')!r} holds no image bytes")
+    try:
+        image = Image.open(io.BytesIO(data)).convert("RGB")
+    except (OSError, ValueError) as exc:
+        raise PolyglyphError(f"row {row.get('id')!r}: unreadable image: {exc}") from None
     overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
     pen = ImageDraw.Draw(overlay)
     width = max(1, round(max(image.size) / 600))
