@@ -41,8 +41,12 @@ class Terminated(KeyboardInterrupt):
     signum = int(signal.SIGTERM)
 
 
+_received: list[int] = []  # the signal that stopped the run (Ray re-raises a plain KeyboardInterrupt)
+
+
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM kills, even mid-cleanup
+    _received.append(signum)
     raise Terminated()
 
 
@@ -124,7 +128,7 @@ def _classify(prefix: str, name: str, call: Callable[[], int], debug: bool) -> i
         print(f"{prefix}: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt as exc:
-        signum = getattr(exc, "signum", int(signal.SIGINT))
+        signum = getattr(exc, "signum", _received[-1] if _received else int(signal.SIGINT))
         what = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C"
         tail = ("; finished shards are kept: resume with the same command"
                 if name in RESUMABLE else "")

@@ -284,6 +284,7 @@ def report_unanswered(failed: dict[str, dict[str, int]]) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     check_numbers(args)
+    rules = load_rules(args)  # numbers first: before any input is opened
     source = Output(args.input)
     if source.is_local and not source.root.is_dir():
         raise PolyglyphError(f"--input {args.input} is not a directory")
@@ -296,7 +297,6 @@ def main(argv: list[str] | None = None) -> int:
         raise PolyglyphError(
             "--out must differ from --input (shards are rewritten with new columns)"
         )
-    rules = load_rules(args)
     judges = build_judges(args)
     with open_output(args.out) as out:
         return _validate(args, source, parts, judges, rules, out)
