@@ -3,7 +3,11 @@
 Reads ICDAR 2015, MMOCR 1.x, COCO-Text or our own Parquet, builds a Page per image (don't-care
 regions kept with role "dont-care"), warps each copy with `warping.warp_page`'s sample/apply pair
 and writes the same Parquet contract as `generate`, with the warp record per row. Bad inputs are
-reported one line each (stderr and problems.json) and skipped; the run finishes.
+reported one line each (stderr and problems.json) and skipped; the run finishes. Input files
+are untrusted (`pipelines.containment`): size checked from the header before decoding
+(`--max-image-pixels`), paths confined to `--input`, polygons checked against the image;
+stats.json counts `images_skipped` and `annotations_dropped`. Resume is keyed by the input's
+contents (sha256 of every image), so a replaced image is never kept stale.
 """
 
 from __future__ import annotations
@@ -211,7 +215,8 @@ def _variants(args: argparse.Namespace, root: Path, items: list[SourceItem],
     rows = sum(e["rows"] for e in run.manifest["shards"])
     totals = count_totals(run, lambda name: counts_from_file(out, name))
     skipped = {key for e in run.manifest["shards"] for key in e.get("skipped_images", [])}
-    unlisted = sum(p.problem.startswith("skipped:") for p in problems)  # never became items
+    unlisted = sum(p.problem.startswith("skipped:")  # images that never became items
+                   and not p.file.endswith((".json", ".txt", ".parquet")) for p in problems)
     images = len({it.key for it, _ in pairs} - skipped)
     dropped = sum(p.problem.startswith(ANNOTATION_PROBLEMS) or " dropped: " in p.problem
                   for p in problems)
