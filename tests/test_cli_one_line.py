@@ -136,7 +136,7 @@ def test_sigterm_during_a_ray_run_is_one_line_and_resumes(tmp_path: Path) -> Non
                "--out", str(out)]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 240
-    while not list(out.glob("part-*.parquet")) and proc.poll() is None:
+    while not list(out.rglob("part-*.parquet")) and proc.poll() is None:
         assert time.monotonic() < deadline, "no shard within 240 s"
         time.sleep(0.2)
     proc.send_signal(signal.SIGTERM)
@@ -147,4 +147,4 @@ def test_sigterm_during_a_ray_run_is_one_line_and_resumes(tmp_path: Path) -> Non
         "interrupted (SIGTERM); finished shards are kept: resume with the same command"), err
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
-    assert len(list(out.glob("part-*.parquet"))) == 100
+    assert len(list(out.rglob("part-*.parquet"))) == 100

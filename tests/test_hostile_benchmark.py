@@ -81,7 +81,7 @@ def test_hostile_files_are_skipped_one_line_each_and_the_good_images_made(tmp_pa
     done = _run("--input", str(root), "--copies", "2", "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
-    rows = pq.read_table(out / "part-00000.parquet").to_pylist()
+    rows = pq.read_table(out / "data" / "part-00000.parquet").to_pylist()
     assert sorted({r["source"] for r in rows}) == [f"imgs/good{n}.png" for n in ("", 2, 3)]
     assert len(rows) == 6
     good = next(r for r in rows if r["source"] == "imgs/good.png")
@@ -125,14 +125,14 @@ def test_resume_follows_image_contents_not_sizes(tmp_path: Path) -> None:
                                              "annotations": [{"id": 1, "image_id": 1,
                                                               "segmentation": [QUAD]}]}))
     assert _run("--input", str(root), "--out", str(out)).returncode == 0
-    first = (out / "part-00000.parquet").read_bytes()
+    first = (out / "data" / "part-00000.parquet").read_bytes()
     assert _run("--input", str(root), "--out", str(out)).returncode == 0  # unchanged: resumes
     before = (root / "a.png").stat().st_size
     _good(root / "a.png", shade=11)  # same size, other pixels
     assert (root / "a.png").stat().st_size == before
     stale = _run("--input", str(root), "--out", str(out))
     assert stale.returncode == 1 and "--input changed" in stale.stderr, stale.stderr
-    assert stale.stderr.count("\n") == 1 and (out / "part-00000.parquet").read_bytes() == first
+    assert stale.stderr.count("\n") == 1 and (out / "data" / "part-00000.parquet").read_bytes() == first
     redo = _run("--input", str(root), "--out", str(out), "--overwrite")
     assert redo.returncode == 0, redo.stderr
-    assert (out / "part-00000.parquet").read_bytes() != first
+    assert (out / "data" / "part-00000.parquet").read_bytes() != first
