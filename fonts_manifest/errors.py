@@ -22,3 +22,16 @@ class ArgParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+SEED_RANGE = (0, 2**63 - 1)  # a run seed is a non-negative int64 (numpy SeedSequence entropy)
+
+
+def check_flag_ranges(args: argparse.Namespace, ranges: dict[str, tuple[float, float]]) -> None:
+    """Every number a user gives is checked when read: `dest: (low, high)`, None values skipped.
+
+    `low <= value <= high` is False for NaN, so NaN and ±inf fail with the range in the message."""
+    for name, (low, high) in ranges.items():
+        value = getattr(args, name)
+        if value is not None and not low <= value <= high:
+            raise PolyglyphError(f"--{name.replace('_', '-')} {value}: must be in [{low}, {high}]")

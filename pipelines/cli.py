@@ -1,7 +1,10 @@
 """`polyglyph` command: a thin dispatcher. Each subcommand lives with the package it belongs to.
 
 Exit status: 0 done, 1 a PolyglyphError (bad input, failed run), 2 a bad command line
-(argparse's convention: unknown flag, bad choice or type, missing value; unknown command).
+(argparse's convention: unknown flag, bad choice or type, missing value; unknown command),
+3 `validate` could not get every judge's answer, 70 an internal error (a bug: one line and
+the path of a saved traceback; `--debug` prints it), 130/143 interrupted by SIGINT/SIGTERM.
+Disk, permission, malformed-JSON and foreign-Parquet errors are one line too: `pipelines.guard`.
 
 Subcommand modules are imported lazily so `polyglyph doctor` works even when a heavy part
 (Ray, datasets) is broken, and start-up stays fast.
@@ -47,23 +50,17 @@ def main(argv: list[str] | None = None) -> int:
     if name not in COMMANDS:
         print(f"polyglyph: unknown command {name!r}; choose from {', '.join(COMMANDS)}", file=sys.stderr)
         return 2
-    from pipelines.errors import PolyglyphError, UsageError
+    from pipelines.guard import run_guarded, take_debug
     from pipelines.worker_setup import apply_process_env
 
+    argv, debug = take_debug(argv)
     apply_process_env()  # before any subcommand imports pyarrow
-    try:
+
+    def call() -> int:
         module = importlib.import_module(COMMANDS[name][0])
         return int(module.main(argv[1:]) or 0)
-    except UsageError as exc:  # a bad command line: argparse's exit status
-        print(f"polyglyph {name}: error: {exc}", file=sys.stderr)
-        return 2
-    except PolyglyphError as exc:
-        print(f"polyglyph {name}: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("polyglyph: interrupted", file=sys.stderr)
-        return 130
 
+    return run_guarded(name, call, debug)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -131,11 +131,32 @@ def read_json(out: Output, name: str) -> dict[str, Any] | None:
         ) from None
     if not isinstance(data, dict):
         raise PolyglyphError(f"{out.path(name)} is not a JSON object; use --overwrite")
+    wrong = manifest_shape_error(data) if name == MANIFEST else None
+    if wrong:
+        raise PolyglyphError(f"{out.path(name)} is not a polyglyph manifest ({wrong}); "
+                             "use --overwrite")
     return data
 
 
 def read_manifest(out: Output) -> dict[str, Any] | None:
     return read_json(out, MANIFEST)
+
+
+def manifest_shape_error(data: dict[str, Any]) -> str | None:
+    """What is wrong with the types of a manifest's fields a resume reads (None: usable)."""
+    for key in ("config_hash", "format", "kind"):
+        if key in data and data[key] is not None and not isinstance(data[key], str):
+            return f"`{key}` is {type(data[key]).__name__}, not a string"
+    shards = data.get("shards", [])
+    if not isinstance(shards, list):
+        return f"`shards` is {type(shards).__name__}, not a list"
+    for n, entry in enumerate(shards):
+        if not isinstance(entry, dict):
+            return f"shards[{n}] is {type(entry).__name__}, not an object"
+        for key, kind in (("index", int), ("file", str), ("rows", int), ("sha256", str)):
+            if key in entry and not isinstance(entry[key], kind):
+                return f"shards[{n}].{key} is {type(entry[key]).__name__}, not {kind.__name__}"
+    return None
 
 
 def write_json(out: Output, name: str, data: Any) -> None:

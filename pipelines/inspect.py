@@ -20,15 +20,31 @@ from .dataset import open_dataset
 PALETTE = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180),
            (70, 240, 240), (240, 50, 230), (128, 128, 0)]
 
+REQUIRED = {"image", "lines"}  # what `draw_row` reads; other columns are optional
+
 
 def read_row(target: str | Path, index: int) -> dict[str, Any]:
     """Row `index` counted across the shards in name order (or within one parquet file);
-    `target` is a folder, a file or a URI (`s3://…`)."""
-    return open_dataset(target, flag="").row(index)
+    `target` is a folder, a file or a URI (`s3://…`). A Parquet file polyglyph did not make
+    (no `image` or `lines` column) is a one-line error, not a traceback in `draw_row`."""
+    if index < 0:
+        raise PolyglyphError(f"--index must be >= 0, got {index}")
+    row = open_dataset(target, flag="").row(index)
+    missing = sorted(REQUIRED - set(row))
+    if missing:
+        raise PolyglyphError(f"{target} is not a polyglyph dataset: no column(s) "
+                             f"{', '.join(missing)}")
+    return row
 
 
 def draw_row(row: dict[str, Any]) -> Image.Image:
-    image = Image.open(io.BytesIO(row["image"]["bytes"])).convert("RGB")
+    data = (row.get("image") or {}).get("bytes") if isinstance(row.get("image"), dict) else None
+    if not data:
+        raise PolyglyphError(f"row {row.get('id')!r} holds no image bytes")
+    try:
+        image = Image.open(io.BytesIO(data)).convert("RGB")
+    except (OSError, ValueError) as exc:
+        raise PolyglyphError(f"row {row.get('id')!r}: unreadable image: {exc}") from None
     overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
     pen = ImageDraw.Draw(overlay)
     width = max(1, round(max(image.size) / 600))

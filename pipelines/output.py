@@ -215,7 +215,12 @@ class AtomicFile:
     def write(self, data: Any) -> int:
         view = memoryview(data).cast("B")
         self._digest.update(view)
-        self._file.write(view)
+        try:
+            self._file.write(view)
+        except OSError as exc:
+            if exc.filename is None:
+                exc.filename = self.out.path(self.tmp)
+            raise
         self._size += len(view)
         return len(view)
 
@@ -233,8 +238,10 @@ class AtomicFile:
                 os.fsync(self._file.fileno())
             self._file.close()
             self.out.move(self.tmp, self.name)
-        except BaseException:
+        except BaseException as exc:
             self.abort()
+            if isinstance(exc, OSError) and exc.filename is None:  # say which file: ENOSPC
+                exc.filename = self.out.path(self.tmp)
             raise
         self._done = True
         return self._size, self._digest.hexdigest()

@@ -19,6 +19,7 @@ from tqdm import tqdm
 from pipelines.errors import PolyglyphError
 
 from .driver import ShardFn, ShardJob
+from .guard import install_signal_handlers, sigterm_guarded
 from .storage import first_line, split_secrets, storage_env
 from .worker_setup import worker_env
 
@@ -97,6 +98,7 @@ def _connect(ray_address: str | None, workers: int) -> bool:
     if ray.is_initialized():
         return False
     address = ray_address or os.environ.get("RAY_ADDRESS")  # set by `ray job submit`
+    guarded = sigterm_guarded()  # ray.init replaces it with a stack dump + abort: put it back
     # workers start with Arrow's allocator chosen (pipelines.worker_setup.worker_env) and the
     # storage settings this driver sees (pipelines.storage.storage_env): a node started by
     # `ray start` elsewhere has neither, and would not reach the bucket of --out or --corpus
@@ -116,6 +118,8 @@ def _connect(ray_address: str | None, workers: int) -> bool:
         ray.init(address="local", num_cpus=workers, include_dashboard=False,
                  logging_level="WARNING", _system_config={"worker_niceness": 0},
                  runtime_env=runtime_env)
+    if guarded:
+        install_signal_handlers()
     return True
 
 

@@ -7,21 +7,24 @@ a thousand never stops a run.
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
-from synth.page import Line, Page, make_clockwise, min_area_quad
+from synth.page import make_clockwise
+
+from .containment import (
+    MAX_POINTS,
+    MAX_TEXT,
+    name_reason,
+    outside_reason,
+)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
-DONT_CARE = "dont-care"
 EXPORT_RECORD = "export.json"  # `polyglyph export`'s own record beside a COCO export, not labels
 
 
@@ -51,11 +54,26 @@ class Problem:
 Reader = Callable[[Path], tuple[list[SourceItem], list[Problem]]]
 
 
-def _images_by_stem(root: Path) -> dict[str, list[Path]]:
+def _contained(root: Path, paths: Iterable[Path], problems: list[Problem]) -> list[Path]:
+    """The regular files among `paths` that resolve inside root; the others are problems."""
+    real_root = root.resolve()
+    kept = []
+    for p in sorted(paths):
+        if not p.is_file():  # folders, FIFOs, devices (/dev/zero), dangling links
+            continue
+        reason = outside_reason(real_root, p)
+        if reason:
+            problems.append(Problem(_rel(root, p), f"skipped: {reason}"))
+        else:
+            kept.append(p)
+    return kept
+
+
+def _images_by_stem(root: Path, problems: list[Problem]) -> dict[str, list[Path]]:
     out: dict[str, list[Path]] = {}
-    for p in sorted(root.rglob("*")):
-        if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file():
-            out.setdefault(p.stem, []).append(p)
+    found = (p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    for p in _contained(root, found, problems):
+        out.setdefault(p.stem, []).append(p)
     return out
 
 
@@ -66,8 +84,14 @@ def _rel(root: Path, path: Path) -> str:
         return str(path)
 
 
-def _ring(coords: Iterable[Any]) -> list[list[float]]:
-    flat = [float(v) for v in coords]
+def _ring(coords: Any) -> list[list[float]]:
+    if not isinstance(coords, (list, tuple)) or len(coords) > 2 * MAX_POINTS:
+        count = len(coords) if isinstance(coords, (list, tuple)) else type(coords).__name__
+        raise ValueError(f"expected a flat list of at most {2 * MAX_POINTS} coordinates, got {count}")
+    try:
+        flat = [float(v) for v in coords]
+    except OverflowError:  # a JSON integer beyond float range
+        raise ValueError("coordinate out of float range") from None
     if len(flat) < 6 or len(flat) % 2:
         raise ValueError(f"needs an even number (>= 6) of coordinates, got {len(flat)}")
     if not np.all(np.isfinite(flat)):
@@ -78,9 +102,10 @@ def _ring(coords: Iterable[Any]) -> list[list[float]]:
 
 def read_icdar2015(root: Path) -> tuple[list[SourceItem], list[Problem]]:
     """`gt_<stem>.txt` files anywhere under root: `x1,y1,...,x4,y4,text`; `###` = don't care."""
-    images = _images_by_stem(root)
-    items, problems = [], []
-    for gt in sorted(root.rglob("gt_*.txt")):
+    items: list[SourceItem] = []
+    problems: list[Problem] = []
+    images = _images_by_stem(root, problems)
+    for gt in _contained(root, root.rglob("gt_*.txt"), problems):
         stem = gt.stem[3:]
         candidates = images.get(stem, [])
         same_dir = [p for p in candidates if p.parent == gt.parent]
@@ -106,36 +131,63 @@ def read_icdar2015(root: Path) -> tuple[list[SourceItem], list[Problem]]:
                 problems.append(Problem(f"{_rel(root, gt)}:{number}", f"malformed line skipped: {exc}"))
                 continue
             transcription = ",".join(parts[8:])
+            if len(transcription) > MAX_TEXT:
+                problems.append(Problem(f"{_rel(root, gt)}:{number}",
+                                        f"transcription over {MAX_TEXT} characters skipped"))
+                continue
             lines.append(SourceLine(transcription, polygon, transcription == "###"))
         items.append(SourceItem(_rel(root, image), _rel(root, gt), image, lines))
     return items, problems
 
 
-def _find_image(root: Path, base: Path, name: str, images: dict[str, list[Path]]) -> Path | None:
+def _find_image(root: Path, base: Path, name: str, images: dict[str, list[Path]],
+                known: set[Path]) -> Path | str:
+    """The image an annotation names, searched from its folder up to root; else the reason.
+
+    Only files already found under root (contained, regular) are ever returned."""
+    bad = name_reason(name)
+    if bad:
+        return bad
     for folder in (base, *base.parents):
         candidate = folder / name
-        if candidate.is_file():
+        if candidate in known:
             return candidate
         if folder == root or root not in folder.parents:
             break
     by_name = [p for p in images.get(Path(name).stem, []) if p.name == Path(name).name]
-    return by_name[0] if by_name else None
+    return by_name[0] if by_name else f"image {name} not found under --input"
 
 
 def _load_json(root: Path, path: Path, problems: list[Problem]) -> Any:
     try:
         return json.loads(path.read_bytes().decode("utf-8-sig"))
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: [[[[…
         problems.append(Problem(_rel(root, path), f"not valid JSON: {str(exc).splitlines()[0]}"))
         return None
 
 
+BAD_SHAPE = (ValueError, TypeError, KeyError, AttributeError, IndexError)  # wrong JSON types
+
+
+def _known(images: dict[str, list[Path]]) -> set[Path]:
+    return {p for paths in images.values() for p in paths}
+
+
+def _text(value: Any) -> str:
+    text = str(value)
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"transcription over {MAX_TEXT} characters")
+    return text
+
+
 def read_mmocr(root: Path) -> tuple[list[SourceItem], list[Problem]]:
     """MMOCR 1.x `textdet_*.json` / `textspotting_*.json`: data_list[].instances[].polygon."""
-    images = _images_by_stem(root)
-    items, problems = [], []
-    files = sorted({*root.rglob("textdet_*.json"), *root.rglob("textspotting_*.json")})
-    for path in files:
+    items: list[SourceItem] = []
+    problems: list[Problem] = []
+    images = _images_by_stem(root, problems)
+    known = _known(images)
+    found = {*root.rglob("textdet_*.json"), *root.rglob("textspotting_*.json")}
+    for path in _contained(root, found, problems):
         data = _load_json(root, path, problems)
         if data is None:
             continue
@@ -144,26 +196,39 @@ def read_mmocr(root: Path) -> tuple[list[SourceItem], list[Problem]]:
             continue
         for n, entry in enumerate(data["data_list"]):
             where = f"{_rel(root, path)}#data_list[{n}]"
-            name = entry.get("img_path") if isinstance(entry, dict) else None
-            if not isinstance(name, str):
-                problems.append(Problem(where, "entry without img_path"))
+            try:
+                item = _mmocr_item(root, path, where, entry, images, known, problems)
+            except BAD_SHAPE as exc:  # one entry of wrong types; the others go on
+                problems.append(Problem(where, f"malformed entry skipped: {_first(exc)}"))
                 continue
-            image = _find_image(root, path.parent, name, images)
-            if image is None:
-                problems.append(Problem(where, f"image {name} not found"))
-                continue
-            lines = []
-            for k, inst in enumerate(entry.get("instances") or []):
-                try:
-                    coords = inst.get("polygon") or _bbox_ring(inst["bbox"], corners=True)
-                    polygon = _ring(coords)
-                except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                    problems.append(Problem(f"{where}.instances[{k}]", f"malformed instance skipped: {exc}"))
-                    continue
-                text = str(inst.get("text", ""))
-                lines.append(SourceLine(text, polygon, bool(inst.get("ignore", False))))
-            items.append(SourceItem(_rel(root, image), where, image, lines))
+            if item is not None:
+                items.append(item)
     return items, problems
+
+
+def _mmocr_item(root: Path, path: Path, where: str, entry: Any, images: dict[str, list[Path]],
+                known: set[Path], problems: list[Problem]) -> SourceItem | None:
+    name = entry.get("img_path") if isinstance(entry, dict) else None
+    if not isinstance(name, str):
+        problems.append(Problem(where, "entry without img_path"))
+        return None
+    image = _find_image(root, path.parent, name, images, known)
+    if isinstance(image, str):
+        problems.append(Problem(where, f"skipped: {image}"))
+        return None
+    instances = entry.get("instances") or []
+    if not isinstance(instances, list):
+        raise TypeError(f"`instances` is {type(instances).__name__}, not a list")
+    lines = []
+    for k, inst in enumerate(instances):
+        try:
+            coords = inst.get("polygon") or _bbox_ring(inst["bbox"], corners=True)
+            lines.append(SourceLine(_text(inst.get("text", "")), _ring(coords),
+                                    bool(inst.get("ignore", False))))
+        except BAD_SHAPE as exc:
+            problems.append(Problem(f"{where}.instances[{k}]",
+                                    f"malformed instance skipped: {_first(exc)}"))
+    return SourceItem(_rel(root, image), where, image, lines)
 
 
 def _bbox_ring(bbox: Any, corners: bool) -> list[float]:
@@ -173,45 +238,71 @@ def _bbox_ring(bbox: Any, corners: bool) -> list[float]:
     return [x0, y0, x1, y0, x1, y1, x0, y1]
 
 
+def _coco_lists(data: Any) -> tuple[list[Any], list[Any]] | None:
+    """(image entries, annotations) of COCO-Text v2 (dicts by id) or plain COCO (lists)."""
+    if not isinstance(data, dict):
+        return None
+    if "imgs" in data and "anns" in data:
+        imgs, anns = data["imgs"], data["anns"]
+        imgs = list(imgs.values()) if isinstance(imgs, dict) else imgs
+        anns = list(anns.values()) if isinstance(anns, dict) else anns
+    elif "images" in data and "annotations" in data:
+        imgs, anns = data["images"], data["annotations"]
+    else:
+        return None
+    if not isinstance(imgs, list) or not isinstance(anns, list):
+        raise TypeError("images and annotations must be lists (or COCO-Text dicts by id)")
+    return imgs, anns
+
+
+def _hashable(value: Any) -> Any:
+    return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
+
+
 def read_coco(root: Path) -> tuple[list[SourceItem], list[Problem]]:
     """COCO-Text v2 (`imgs`/`anns` with `mask`, `utf8_string`, `legibility`) or plain COCO
     (`images`/`annotations` with `segmentation` and a `utf8_string`/`text` per annotation)."""
-    images = _images_by_stem(root)
-    items, problems = [], []
-    for path in sorted(root.rglob("*.json")):
-        if path.name == EXPORT_RECORD:
-            continue
+    items: list[SourceItem] = []
+    problems: list[Problem] = []
+    images = _images_by_stem(root, problems)
+    known = _known(images)
+    found = (p for p in root.rglob("*.json") if p.name != EXPORT_RECORD)
+    for path in _contained(root, found, problems):
         data = _load_json(root, path, problems)
         if data is None:
             continue
-        if isinstance(data, dict) and "imgs" in data and "anns" in data:
-            imgs = list(data["imgs"].values())
-            anns = list(data["anns"].values())
-        elif isinstance(data, dict) and "images" in data and "annotations" in data:
-            imgs, anns = data["images"], data["annotations"]
-        else:
+        try:
+            lists = _coco_lists(data)
+        except TypeError as exc:
+            problems.append(Problem(_rel(root, path), f"not COCO: {exc}"))
+            continue
+        if lists is None:
             problems.append(Problem(_rel(root, path), "neither COCO-Text (imgs/anns) nor COCO (images/annotations)"))
             continue
-        by_image: dict[Any, list[tuple[int, dict]]] = {}
+        imgs, anns = lists
+        by_image: dict[Any, list[tuple[int, Any]]] = {}
         for k, ann in enumerate(anns):
-            by_image.setdefault(ann.get("image_id") if isinstance(ann, dict) else None, []).append((k, ann))
+            key = _hashable(ann.get("image_id")) if isinstance(ann, dict) else None
+            by_image.setdefault(key, []).append((k, ann))
         for info in imgs:
+            ident = _hashable(info.get("id")) if isinstance(info, dict) else "?"
+            where = f"{_rel(root, path)}#image {ident}"
             name = info.get("file_name") if isinstance(info, dict) else None
-            where = f"{_rel(root, path)}#image {info.get('id') if isinstance(info, dict) else '?'}"
             if not isinstance(name, str):
                 problems.append(Problem(where, "image entry without file_name"))
                 continue
-            image = _find_image(root, path.parent, name, images)
-            if image is None:
-                problems.append(Problem(where, f"image {name} not found"))
+            image = _find_image(root, path.parent, name, images, known)
+            if isinstance(image, str):
+                problems.append(Problem(where, f"skipped: {image}"))
                 continue
             lines = []
-            for k, ann in by_image.get(info.get("id"), []):
+            for k, ann in by_image.get(ident, []):
                 try:
                     lines.append(_coco_line(ann))
-                except (ValueError, TypeError, KeyError, IndexError) as exc:
-                    problems.append(Problem(f"{_rel(root, path)}#annotation {ann.get('id', k)}",
-                                            f"malformed annotation skipped: {exc}"))
+                except BAD_SHAPE as exc:
+                    label = _hashable(ann.get("id", k)) if isinstance(ann, dict) else k
+                    problems.append(Problem(f"{_rel(root, path)}#annotation {label}",
+                                            f"malformed annotation skipped: {_first(exc)}"))
             items.append(SourceItem(_rel(root, image), where, image, lines))
     return items, problems
 
@@ -224,21 +315,28 @@ def _coco_line(ann: dict[str, Any]) -> SourceLine:
         coords = _bbox_ring(ann["bbox"], corners=False)
     text = ann.get("utf8_string", ann.get("text", ""))
     illegible = ann.get("legibility") == "illegible" or bool(ann.get("ignore", False))
-    return SourceLine(str(text), _ring(coords), illegible or text == "###")
+    return SourceLine(_text(text), _ring(coords), illegible or text == "###")
+
+
+def _first(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def read_parquet(root: Path) -> tuple[list[SourceItem], list[Problem]]:
     """Our own contract: rows are listed here (ids only) and decoded when warped, each into
     its full Page again (all labels, not only lines)."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    files = [root] if root.is_file() else sorted(root.rglob("*.parquet"))
     base = root.parent if root.is_file() else root
-    items, problems = [], []
+    items: list[SourceItem] = []
+    problems: list[Problem] = []
+    files = [root] if root.is_file() else _contained(root, root.rglob("*.parquet"), problems)
     for path in files:
         try:
             ids = pq.read_table(path, columns=["id"]).column("id").to_pylist()
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
             problems.append(Problem(_rel(base, path), f"unreadable parquet: {str(exc).splitlines()[0]}"))
             continue
         for number, row_id in enumerate(ids):
@@ -263,58 +361,9 @@ def read_dataset_rows(data: Any) -> tuple[list[SourceItem], list[Problem]]:
     return items, problems
 
 
-@lru_cache(maxsize=2)
-def _parquet_table(folder: str, path: str) -> Any:
-    """A shard read whole (variants warps its rows one after another): a local file, or
-    `path` inside the dataset URI `folder`."""
-    import pyarrow.parquet as pq
-
-    if not folder:
-        return pq.read_table(path)
-    from .output import Output
-
-    return Output(folder, "--input").open_parquet(path).read()
-
-
 READERS: dict[str, Reader] = {
     "icdar2015": read_icdar2015,
     "mmocr": read_mmocr,
     "coco": read_coco,
     "parquet": read_parquet,
 }
-
-
-def load_image(path: Path) -> np.ndarray:
-    """Decode fully (not lazily) so a truncated file fails here, not mid-warp."""
-    with Image.open(io.BytesIO(path.read_bytes())) as im:
-        im.load()
-        return np.asarray(im.convert("RGB"))
-
-
-def item_page(item: SourceItem) -> Page:
-    """The Page of a benchmark image: its polygons as lines; don't-care lines kept, flagged."""
-    if item.row is not None:
-        from .rows import row_to_page
-
-        folder, path, number = item.row
-        try:
-            return row_to_page(_parquet_table(folder, path).slice(number, 1).to_pylist()[0])
-        except (KeyError, TypeError) as exc:
-            raise ValueError(f"bad row: {exc}") from None
-    assert item.image_path is not None
-    image = load_image(item.image_path)
-    lines = [
-        Line(
-            text=src.text,
-            polygon=src.polygon,
-            quad=min_area_quad(src.polygon),
-            language="und",
-            script="Zyyy",
-            direction="ltr",
-            role=DONT_CARE if src.dont_care else "text",
-        )
-        for src in item.lines
-    ]
-    return Page(image=image, language="und", script="Zyyy", direction="ltr",
-                scene="benchmark", lines=lines,
-                render={"source": item.key, "annotation": item.annotation})

@@ -289,6 +289,7 @@ def report_unanswered(failed: dict[str, dict[str, int]]) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     check_numbers(args)
+    rules = load_rules(args)  # numbers first: before any input is opened
     if not is_uri(args.input) and not Path(args.input).is_dir():
         raise PolyglyphError(f"--input {args.input} is not a directory")
     data = open_dataset(args.input)  # a folder or a URI (s3://…); never through pathlib
@@ -298,7 +299,6 @@ def main(argv: list[str] | None = None) -> int:
         raise PolyglyphError(
             "--out must differ from --input (shards are rewritten with new columns)"
         )
-    rules = load_rules(args)
     judges = build_judges(args)
     with open_output(args.out) as out:
         return _validate(args, source, parts, judges, rules, out)

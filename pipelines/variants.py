@@ -3,7 +3,11 @@
 Reads ICDAR 2015, MMOCR 1.x, COCO-Text or our own Parquet, builds a Page per image (don't-care
 regions kept with role "dont-care"), warps each copy with `warping.warp_page`'s sample/apply pair
 and writes the same Parquet contract as `generate`, with the warp record per row. Bad inputs are
-reported one line each (stderr and problems.json) and skipped; the run finishes.
+reported one line each (stderr and problems.json) and skipped; the run finishes. Input files
+are untrusted (`pipelines.containment`): size checked from the header before decoding
+(`--max-image-pixels`), paths confined to `--input`, polygons checked against the image;
+stats.json counts `images_skipped` and `annotations_dropped`. Resume is keyed by the input's
+contents (sha256 of every image), so a replaced image is never kept stale.
 """
 
 from __future__ import annotations
@@ -20,11 +24,13 @@ from typing import Any
 from PIL import UnidentifiedImageError
 
 import warping
+from fonts_manifest.errors import SEED_RANGE, check_flag_ranges
 from pipelines.errors import ArgParser, PolyglyphError
 from synth.rng import child_rng, sample_rng, sample_seed
 from warping.profiles import load_profile
 
 from .card import dataset_card, first_schema
+from .containment import DEFAULT_MAX_IMAGE_PIXELS, MAX_IMAGE_PIXELS_CAP, Refused, content_sha256
 from .dataset import open_dataset
 from .driver import (
     CARD,
@@ -38,15 +44,17 @@ from .driver import (
     open_output,
     plan_shards,
     ray_executor,
+    read_json,
     read_manifest,
     resume_plan,
     write_json,
 )
 from .output import Output
 from .provenance import build_digest
-from .readers import READERS, Problem, SourceItem, item_page, read_dataset_rows
+from .readers import READERS, Problem, SourceItem, read_dataset_rows
 from .rows import SCHEMA, page_to_row, rows_to_table
 from .shard import ARROW_BATCH_ROWS, STAT_KEYS, count_stats, counts_from_file
+from .source_page import item_page
 from .storage import is_uri, redact
 from .writers import PARQUET
 
@@ -65,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", required=True, metavar="PATH", help="benchmark root, a parquet file, or a dataset URI (s3://…, --format parquet)")
     p.add_argument("--format", required=True, choices=sorted(READERS), help="annotation format")
     p.add_argument("--profile", default="wild", help="warp profile name or YAML path (default wild)")
-    p.add_argument("--copies", type=int, default=1, help="variants per image (default 1)")
+    p.add_argument("--copies", type=int, default=1,
+                   help=f"variants per image, 1..{RANGES['copies'][1]} (default 1)")
     p.add_argument("--geometry-only", action="store_true",
                    help="skip photometric steps (labels and dewarping data only)")
     p.add_argument("--dewarp", action="store_true", help="also store the dewarping map per row")
@@ -78,8 +87,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1,
                    help="parallel workers; more than 1 runs shards as Ray tasks (default 1)")
     p.add_argument("--ray-address", metavar="ADDR", help="join a Ray cluster: `auto` or `ray://…`")
+    p.add_argument("--max-image-pixels", type=int, default=DEFAULT_MAX_IMAGE_PIXELS, metavar="N",
+                   help="skip (with a reason) input images of more pixels, checked from the "
+                   f"header before decoding (default {DEFAULT_MAX_IMAGE_PIXELS:,}; "
+                   f"at most {MAX_IMAGE_PIXELS_CAP:,})")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
+
+
+RANGES: dict[str, tuple[float, float]] = {  # checked when read, before any input is opened
+    "copies": (1, 10_000),
+    "seed": SEED_RANGE,
+    "quality": (1, 100),
+    "shard_rows": (1, 100_000),
+    "workers": (1, 1024),
+    "max_image_pixels": (1, MAX_IMAGE_PIXELS_CAP),
+}
+ANNOTATION_PROBLEMS = ("malformed", "transcription over")  # one annotation lost, not the image
+MAX_PAIRS = 10_000_000  # (image, copy) pairs of one run: the plan is held in memory
 
 
 def read_input(spec: str, fmt: str) -> tuple[Path | str, list[SourceItem], list[Problem]]:
@@ -107,11 +132,23 @@ def geometry_only(record: dict[str, Any]) -> dict[str, Any]:
 def _input_digest(items: list[SourceItem]) -> str:
     """Names the input set, so ids and the resume check follow the data, not the path."""
     h = hashlib.sha256()
+    hashed: dict[str, str] = {}  # our parquet rows share a file: hash it once
     for item in items:
         h.update(item.key.encode())
         h.update(json.dumps([[ln.text, ln.polygon, ln.dont_care] for ln in item.lines]).encode())
+        folder, source = "", ""
         if item.image_path is not None:
-            h.update(str(item.image_path.stat().st_size).encode())
+            source = str(item.image_path)
+        elif item.row is not None:
+            folder, source = item.row[0], item.row[1]
+        if folder:  # a dataset at a URI: its rows' ids and names stand for it
+            h.update(f"{folder}/{source}".encode())
+        elif source and source not in hashed:
+            try:
+                hashed[source] = content_sha256(Path(source))
+            except OSError as exc:  # unreadable now: the shard reports it; the digest says so
+                hashed[source] = f"unreadable:{exc.errno}"
+        h.update(hashed.get(source, "").encode())
     return h.hexdigest()
 
 
@@ -141,11 +178,13 @@ def make_variant_row(page: Any, item: SourceItem, copy: int, index: int, cfg: di
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
-    if args.copies < 1 or args.shard_rows < 1 or args.workers < 1 or not 1 <= args.quality <= 100:
-        raise PolyglyphError("--copies, --shard-rows and --workers must be >= 1, --quality 1..100")
+    check_flag_ranges(args, RANGES)
     profile = load_profile(args.profile)
     root, items, problems = read_input(args.input, args.format)
     items.sort(key=lambda it: it.key)
+    if len(items) * args.copies > MAX_PAIRS:
+        raise PolyglyphError(f"--copies {args.copies} x {len(items)} images = "
+                             f"{len(items) * args.copies} rows, over {MAX_PAIRS}: split the input")
     if not items and not problems:
         raise PolyglyphError(f"--input {root}: no {args.format} annotations found ({EXPECTED[args.format]})")
     cfg = {
@@ -159,6 +198,7 @@ def main(argv: list[str]) -> int:
         "seed": args.seed,
         "image": {"format": args.image_format, "quality": args.quality},
         "shard_rows": args.shard_rows,
+        "max_image_pixels": args.max_image_pixels,
     }
     chash = hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()
     with open_output(args.out) as out:
@@ -171,6 +211,7 @@ def _variants(args: argparse.Namespace, root: Path | str, items: list[SourceItem
     pairs = [(item, k) for item in items for k in range(args.copies)]
     jobs = plan_shards(len(pairs), args.shard_rows) if pairs else []
     build = build_digest(())
+    _refuse_changed_input(read_manifest(out), cfg, args.overwrite)
     kept = resume_plan(out, read_manifest(out), chash, jobs, args.overwrite, build,
                        side_files=(STATS, PROBLEMS, CARD))
     header = {
@@ -178,6 +219,7 @@ def _variants(args: argparse.Namespace, root: Path | str, items: list[SourceItem
         "seed": args.seed, "num": len(pairs), "shard_rows": args.shard_rows,
         "num_shards": len(jobs), "config": {**cfg, "input": str(root)},
     }
+    earlier = _earlier_problems(out) if kept else []  # of kept shards: their workers are done
     run = Run(out, header, jobs, kept, desc="variants", unit="image")
     shared = (pairs, cfg, profile)
     kind = choose_executor("auto", args.workers, len(run.pending), args.ray_address)
@@ -186,7 +228,7 @@ def _variants(args: argparse.Namespace, root: Path | str, items: list[SourceItem
                                  args.workers))
     drive(run, execute, progress=not args.quiet)
     seen = {(p.file, p.problem) for p in problems}
-    for entry in (run.made[k] for k in sorted(run.made)):
+    for entry in [{"problems": earlier}, *(run.made[k] for k in sorted(run.made))]:
         for found in entry["problems"]:
             if (found["file"], found["problem"]) not in seen:
                 seen.add((found["file"], found["problem"]))
@@ -196,15 +238,46 @@ def _variants(args: argparse.Namespace, root: Path | str, items: list[SourceItem
     write_json(out, PROBLEMS, {"problems": [p.__dict__ for p in problems]})
     rows = sum(e["rows"] for e in run.manifest["shards"])
     totals = count_totals(run, lambda name: counts_from_file(out, name))
-    images = len({it.key for it, _ in pairs}) - len({p.file for p in problems if "unreadable" in p.problem})
-    stats = {"rows": rows, "images": images, "problems": len(problems),
+    skipped = {key for e in run.manifest["shards"] for key in e.get("skipped_images", [])}
+    unlisted = sum(p.problem.startswith("skipped:")  # images that never became items
+                   and not p.file.endswith((".json", ".txt", ".parquet")) for p in problems)
+    images = len({it.key for it, _ in pairs} - skipped)
+    dropped = sum(p.problem.startswith(ANNOTATION_PROBLEMS) or " dropped: " in p.problem
+                  for p in problems)
+    stats = {"rows": rows, "images": images, "images_skipped": len(skipped) + unlisted,
+             "annotations_dropped": dropped, "problems": len(problems),
              "seconds": round(run.elapsed, 3), **{f"by_{k}": v for k, v in totals.items()}}
     write_json(out, STATS, stats)
     out.write_atomic(CARD, dataset_card(run.manifest, stats,
                                         first_schema(out, run.manifest)).encode())
     print(f"wrote {rows} variant rows from {images} images to {args.out}; "
-          f"{len(problems)} problems (see {PROBLEMS})")
+          f"{len(skipped) + unlisted} images skipped, {len(problems)} problems (see {PROBLEMS})")
     return 0
+
+
+def _earlier_problems(out: Output) -> list[dict[str, str]]:
+    """problems.json of the run being resumed (same config and input), so a rerun does not
+    forget what kept shards found."""
+    try:
+        data = read_json(out, PROBLEMS) or {}
+    except PolyglyphError:
+        return []
+    found = data.get("problems") if isinstance(data, dict) else None
+    return [p for p in found or [] if isinstance(p, dict)
+            and isinstance(p.get("file"), str) and isinstance(p.get("problem"), str)]
+
+
+def _refuse_changed_input(manifest: dict[str, Any] | None, cfg: dict[str, Any],
+                         overwrite: bool) -> None:
+    """Resume is keyed by the input's content (every image's sha256): a replaced image, even of
+    the same size, makes the earlier rows stale, and the run says so instead of keeping them."""
+    before = ((manifest or {}).get("config") or {}) if isinstance(manifest, dict) else {}
+    if overwrite or not isinstance(before, dict) or "input_sha256" not in before:
+        return
+    same_otherwise = all(before.get(k) == v for k, v in cfg.items() if k != "input_sha256")
+    if same_otherwise and before["input_sha256"] != cfg["input_sha256"]:
+        raise PolyglyphError("--input changed since the run in --out (image contents or "
+                             "annotations differ); use --overwrite to redo it")
 
 
 def variant_shard(shared: tuple[list[tuple[SourceItem, int]], dict[str, Any], dict[str, Any]],
@@ -226,12 +299,18 @@ def variant_shard(shared: tuple[list[tuple[SourceItem, int]], dict[str, Any], di
             page = cache.get(item.key)
             if page is None:
                 try:
-                    page = cache[item.key] = item_page(item)
+                    page, dropped = item_page(item, cfg["max_image_pixels"])
+                except Refused as exc:  # too large: known from the header, nothing decoded
+                    bad.add(item.key)
+                    problems.append({"file": item.key, "problem": f"image skipped: {exc}"})
+                    continue
                 except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
                     bad.add(item.key)
                     problems.append({"file": item.key,
                                      "problem": f"unreadable image skipped: {_first(exc)}"})
                     continue
+                cache[item.key] = page
+                problems.extend({"file": item.key, "problem": why} for why in dropped)
             try:
                 rows.append(make_variant_row(page, item, copy, index, cfg, profile))
             except Exception as exc:  # a warp failure on one image is reported, the run goes on
@@ -247,7 +326,8 @@ def variant_shard(shared: tuple[list[tuple[SourceItem, int]], dict[str, Any], di
     return {"index": job.index, "file": job.name, "first_index": job.start, "rows": written.rows,
             "planned_rows": job.rows, "bytes": written.bytes, "sha256": written.sha256,
             "seconds": round(time.perf_counter() - started, 3), "stats": count_stats(counted),
-            "problems": problems, "failures": [], "build": build_digest(())}
+            "problems": problems, "skipped_images": sorted(bad), "failures": [],
+            "build": build_digest(())}
 
 
 def _first(exc: BaseException) -> str:

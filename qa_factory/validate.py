@@ -29,6 +29,7 @@ import numpy as np
 from fonts_manifest.errors import PolyglyphError
 from qa_factory.judges import JudgeFailure, JudgeProtocol
 from qa_factory.prompts import canonical_prompt
+from qa_factory.rule_ranges import check_rules
 from qa_factory.scoring import score_answer
 from qa_factory.verdicts import (  # noqa: F401 (re-exported: callers import them from here)
     NOT_FAILURES,
@@ -78,6 +79,7 @@ class ValidationRules:
             raise PolyglyphError(
                 f"unknown validation rule(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}"
             )
+        check_rules(data)
         if "agree" in data:
             data["agree"] = {**DEFAULT_AGREE, **data["agree"]}
         if "tasks" in data:

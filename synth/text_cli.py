@@ -17,7 +17,7 @@ import json
 import sys
 from typing import Any
 
-from fonts_manifest.errors import ArgParser, PolyglyphError
+from fonts_manifest.errors import SEED_RANGE, ArgParser, PolyglyphError, check_flag_ranges
 
 MAX_PAGES = 100_000
 
@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         raise PolyglyphError(f"--num {args.num}: use 1..{MAX_PAGES}")
     if not (64 <= args.width <= 8192 and 64 <= args.height <= 8192):
         raise PolyglyphError(f"--width/--height {args.width}x{args.height}: use 64..8192 each")
+    check_flag_ranges(args, {"seed": SEED_RANGE})
     from fonts_manifest.corpus import load_corpus, parse_corpus_args
     from fonts_manifest.registry import FontRegistry
     from synth.render import PageSpec, RenderContext

@@ -22,7 +22,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from fonts_manifest.errors import ArgParser, PolyglyphError
+from fonts_manifest.errors import SEED_RANGE, ArgParser, PolyglyphError, check_flag_ranges
 
 THUMB_WIDTH = 300
 _COLOURS = {"cell": (0, 170, 80), "line": (255, 40, 40), "word": (0, 160, 255)}
@@ -42,11 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", required=True, help="output folder (index.html, contact.png)")
     return parser
 
+RANGES = {"n": (1, 1000), "seed": SEED_RANGE, "width": (64, 8192), "height": (64, 8192)}
+
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.n < 1:
-        raise PolyglyphError(f"--n {args.n}: give at least 1 sample")
+    check_flag_ranges(args, RANGES)  # before any page is drawn or any folder made
     languages = [code.strip() for code in args.languages.split(",") if code.strip()]
     if not languages:
         raise PolyglyphError("--languages: give at least one language code")

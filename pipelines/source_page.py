@@ -1,0 +1,74 @@
+"""The Page of one benchmark item (`pipelines.readers.SourceItem`), built inside the limits of
+`pipelines.containment`: the image's size is checked before it is decoded, and each polygon
+against the decoded image (clipped when marginally outside, dropped with a reason beyond).
+"""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+from typing import Any
+
+from synth.page import Line, Page, min_area_quad
+
+from .containment import Refused, check_pixels, fit_polygon, load_image_checked, pil_cap
+from .readers import SourceItem
+
+DONT_CARE = "dont-care"
+
+
+@lru_cache(maxsize=2)
+def _parquet_table(folder: str, path: str) -> Any:
+    """A shard read whole (variants warps its rows one after another): a local file, or
+    `path` inside the dataset URI `folder`."""
+    import pyarrow.parquet as pq
+
+    if not folder:
+        return pq.read_table(path)
+    from .output import Output
+
+    return Output(folder, "--input").open_parquet(path).read()
+
+
+def _row_page(item: SourceItem, max_pixels: int) -> Page:
+    """One of our own rows, its image header checked before `row_to_page` decodes it."""
+    from PIL import Image
+
+    from .rows import row_to_page
+
+    assert item.row is not None
+    folder, path, number = item.row
+    try:
+        row = _parquet_table(folder, path).slice(number, 1).to_pylist()[0]
+        data = row["image"]["bytes"]
+        with pil_cap(None), Image.open(io.BytesIO(data)) as im:
+            check_pixels(im.size, max_pixels)
+        return row_to_page(row)
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"bad row: {exc}") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise Refused(f"over --max-image-pixels {max_pixels}: {exc}") from None
+
+
+def item_page(item: SourceItem, max_pixels: int) -> tuple[Page, list[str]]:
+    """(the Page of a benchmark image, reasons for the annotations dropped from it): its
+    polygons as lines; don't-care lines kept, flagged. Raises `Refused`/OSError/ValueError
+    for an image that is skipped whole."""
+    if item.row is not None:
+        return _row_page(item, max_pixels), []
+    assert item.image_path is not None
+    image = load_image_checked(item.image_path, max_pixels)
+    height, width = image.shape[:2]
+    lines, dropped = [], []
+    for number, src in enumerate(item.lines):
+        polygon, reason = fit_polygon(src.polygon, width, height)
+        if polygon is None:
+            dropped.append(f"annotation {number} ({src.text[:40]!r}) dropped: {reason}")
+            continue
+        lines.append(Line(text=src.text, polygon=polygon, quad=min_area_quad(polygon),
+                          language="und", script="Zyyy", direction="ltr",
+                          role=DONT_CARE if src.dont_care else "text"))
+    page = Page(image=image, language="und", script="Zyyy", direction="ltr",
+                scene="benchmark", lines=lines,
+                render={"source": item.key, "annotation": item.annotation})
+    return page, dropped
