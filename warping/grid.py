@@ -18,8 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import cv2
 import numpy as np
+
+from synth.opencv import cv2
 
 BackwardMap = Callable[[np.ndarray], np.ndarray]
 CONVERGED = 1e-9  # px: a point stops iterating once both residual components are below this

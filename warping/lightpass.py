@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import cv2
 import numpy as np
 
+from synth.opencv import cv2
 from warping.lighting import TERMS, Field, LightTerm, ShadingContext, has_table
 
 __all__ = ["apply_light"]

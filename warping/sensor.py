@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import cv2
 import numpy as np
 
+from synth.opencv import cv2
 from warping import params as P
 from warping.noise import apply_noise, noise_std
 from warping.params import Ranges
