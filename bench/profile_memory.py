@@ -58,6 +58,12 @@ def top_allocations(count: int) -> dict[str, float]:
     return {"total": round(total / 2**20, 1), **top}
 
 
+def trim() -> None:
+    import ctypes
+
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 IMPORTS = ["numpy", "pyarrow", "cv2", "PIL.Image", "fonts_manifest.registry", "synth.render",
            "warping", "qa_factory.views", "pipelines.sample", "pipelines.shard"]
 
@@ -68,6 +74,7 @@ def main() -> int:
     parser.add_argument("--start", type=int, default=0)
     parser.add_argument("--top", type=int, default=8)
     parser.add_argument("--tracemalloc", action="store_true")
+    parser.add_argument("--trim", action="store_true", help="malloc_trim(0) after every row")
     parser.add_argument("--set", action="append", default=[],
                         help="config override KEY=JSON (e.g. profiles='{\"wild\": 1}')")
     args = parser.parse_args()
@@ -112,6 +119,8 @@ def main() -> int:
             if len(rows) == ARROW_BATCH_ROWS:
                 shard.add(_to_arrow(rows, counted))
                 rows = []
+            if args.trim:
+                trim()
             per_row.append({"index": index, **info, "before": round(before, 1),
                             "peak": sampler.take(), "after": round(rss_mib(), 1),
                             "cpu_ms": round(1000 * (time.process_time() - t0))})
