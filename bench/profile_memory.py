@@ -21,6 +21,7 @@ import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 PAGE = resource.getpagesize()
 
@@ -131,6 +132,11 @@ def main() -> int:
                     "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
                     "top_rows": sorted(per_row, key=lambda r: -r["peak"])[: args.top],
                     "rss_after_row": [r["after"] for r in per_row]}
+    from profile_row import memory_split
+
+    result["memory_split_mib"] = memory_split()
+    result["engine_caches"] = ctx.render_ctx.engine.cache_sizes()
+    result["memo_entries"] = len(ctx.render_ctx.memo)
     if args.tracemalloc:
         result["python_alloc_after_context_mib"] = loaded
         result["python_alloc_after_rows_mib"] = top_allocations(args.top * 3)
