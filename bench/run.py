@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -66,14 +67,23 @@ def generate_seconds(
     peak RSS is the worker's. Ray workers are not waited-for descendants: their CPU seconds
     and peak RSS (ru_maxrss, measured by each worker itself) come from stats.json.
     """
+    return finish_generate(*start_generate(num, workers, out, extra))
+
+
+def start_generate(num: int, workers: int, out: Path, extra: list[str]) -> tuple:
     shutil.rmtree(out, ignore_errors=True)
     cmd = [POLYGLYPH, "generate", "--num", str(num), "--out", str(out), "--workers", str(workers),
            "--seed", "7", "--quiet", *extra]
-    t0 = time.perf_counter()
-    with tempfile.TemporaryFile() as err:
-        # the memory split by kind (smaps) is opt-in telemetry: the benchmarks report it
-        env = {**os.environ, "POLYGLYPH_MEMORY_TELEMETRY": "1"}
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
+    err = tempfile.TemporaryFile()
+    # the memory split by kind (smaps) is opt-in telemetry: the benchmarks report it
+    env = {**os.environ, "POLYGLYPH_MEMORY_TELEMETRY": "1"}
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
+    return proc, err, out, time.perf_counter()
+
+
+def finish_generate(proc: subprocess.Popen, err: Any, out: Path,
+                    t0: float) -> tuple[float, float, float, dict]:
+    with err:
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         elapsed = time.perf_counter() - t0
@@ -149,22 +159,34 @@ def _summary(samples: list[dict], workers: int, sizes: list[int]) -> dict:
 
 
 SHARD_MEMORY_ROWS = 512
-SHARD_MEMORY_SIZES = (32, 256, 1024)
+SHARD_MEMORY_SIZES = (32, 256, 512, 1024)
 
 
 def shard_memory(sizes: tuple[int, ...] = SHARD_MEMORY_SIZES, num: int = SHARD_MEMORY_ROWS) -> dict:
-    """Peak RSS of one local worker by shard size (issue 22): rows stream into the shard file
-    in row groups of 64, so a worker's memory must not grow with `--shard-rows` (a 1024-row
-    shard of a 512-row run holds all 512 rows: the same as `--shard-rows 512`)."""
+    """Peak RSS of one local worker by shard size (issue 22), default config: every language,
+    so the whole font pool (`font_pool`) is eligible. Rows stream into the shard file in row
+    groups of 64, so a worker's memory must not grow with `--shard-rows` (a 1024-row shard of
+    a 512-row run holds all 512 rows: the same as `--shard-rows 512`). The runs go side by
+    side (each its own process tree and rusage): one moment of this shared machine for all."""
     figures: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for rows in sizes:
-            wall, cpu, rss, _ = generate_seconds(
-                num, 1, Path(tmp) / str(rows), ["--shard-rows", str(rows), "--executor", "local"])
+        started = {rows: start_generate(num, 1, Path(tmp) / str(rows),
+                                        ["--shard-rows", str(rows), "--executor", "local"])
+                   for rows in sizes}
+        for rows, run in started.items():
+            wall, cpu, rss, _ = finish_generate(*run)
             figures[str(rows)] = {"peak_rss_mib": round(rss, 1), "wall_seconds": round(wall, 1),
                                   "cpu_seconds": round(cpu, 1)}
-    return {"num": num, "by_shard_rows": figures, "load_avg": os.getloadavg(),
-            "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime())}
+    return {"num": num, "by_shard_rows": figures, "font_pool": font_pool(),
+            "load_avg": os.getloadavg(), "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime())}
+
+
+def font_pool() -> dict:
+    """Families and faces in the font pool a default run samples from (issue 14's 500+)."""
+    code = ("import json; from fonts_manifest.registry import FontRegistry; c = FontRegistry.load()"
+            ".catalog; print(json.dumps({'families': len(c.classes), 'faces': sum(len(f) for f"
+            " in c.faces.values()), 'usable_families': len(set(c.classes) - set(c.skipped))}))")
+    return run_json([PY, "-c", code], timeout=600)
 
 
 def _target(value: float | None, goal: float, higher: bool = True) -> str:
@@ -217,10 +239,14 @@ def headline(results: dict) -> list[tuple[str, str, str, str]]:
                     f" Ray; busy {e2['worker_busy_fraction']:.2f})",
                     f"{ideal * e2['worker_busy_fraction']:.2f} ×", "≥ 1.8 ×",
                     _target(ideal * e2["worker_busy_fraction"], 1.8)))
-    for rows, figure in results.get("shard_memory", {}).get("by_shard_rows", {}).items():
-        out.append((f"peak RSS of the one worker, {results['shard_memory']['num']} rows in "
-                    f"shards of {rows} rows", f"{figure['peak_rss_mib']:.0f} MiB", "≤ 400 MiB",
-                    _target(figure["peak_rss_mib"], 400.0, higher=False)))
+    memory = results.get("shard_memory", {})
+    pool = memory.get("font_pool", {})
+    pool_text = (f", font pool of {pool['faces']} faces / {pool['families']} families"
+                 if "faces" in pool else "")
+    for rows, figure in memory.get("by_shard_rows", {}).items():
+        out.append((f"peak RSS of the one worker, {memory['num']} rows (every language"
+                    f"{pool_text}) in shards of {rows} rows", f"{figure['peak_rss_mib']:.0f} MiB",
+                    "≤ 400 MiB", _target(figure["peak_rss_mib"], 400.0, higher=False)))
     four = results.get("bench_warping", {}).get("augraphy", {}).get("wild_vs_four_effects")
     if four:
         out.append(("Augraphy Folding+LightingGradient+ShadowCast+BadPhotoCopy / our whole wild "
@@ -277,7 +303,7 @@ def main() -> int:
                         help="default bench/ (the committed figures); --quick: bench/out/quick")
     parser.add_argument("--report-only", action="store_true",
                         help="rewrite RESULTS.md from the results.json in --out")
-    parser.add_argument("--only", choices=["shard_memory"],
+    parser.add_argument("--only", choices=["shard_memory", "end_to_end"],
                         help="run one piece and merge its figures into --out's results.json")
     args = parser.parse_args()
     # a quick run never overwrites the full run's committed RESULTS.md / results.json
@@ -295,9 +321,7 @@ def main() -> int:
         "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
         "load_avg_at_start": os.getloadavg(),
     }
-    ref = run_json([PY, str(HERE / "naive_reference.py"), "--pages", "5" if args.quick else "10",
-                    "--repeats", str(repeats)], timeout=600)
-    results.update(ref if "naive_reference" in ref else {"naive_reference": ref})
+    results.update(naive_reference(repeats, pages=5 if args.quick else 10))
     seconds: dict[str, float] = {}
     for script in STAGE_SCRIPTS:
         path = HERE / script
@@ -328,13 +352,25 @@ def main() -> int:
     return 0
 
 
+def naive_reference(repeats: int, pages: int = 10) -> dict:
+    ref = run_json([PY, str(HERE / "naive_reference.py"), "--pages", str(pages),
+                    "--repeats", str(repeats)], timeout=600)
+    return ref if "naive_reference" in ref else {"naive_reference": ref}
+
+
 def _only(piece: str, out: Path) -> int:
     """One benchmark piece, merged into an existing results.json (its own date and load)."""
     path = out / "results.json"
     results = json.loads(path.read_text()) if path.exists() else {
         "command": f"bench/run.py --only {piece}", "machine": platform.platform(),
         "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime())}
-    results[piece] = {"shard_memory": shard_memory}[piece]()
+    if piece == "end_to_end":  # the naive reference and one local worker, side by side in time
+        results.update(naive_reference(repeats=2))
+        results["end_to_end_1_worker"] = end_to_end(False, (1,), 2)[1]
+        results["end_to_end_date"] = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
+        piece = "end_to_end_1_worker"
+    else:
+        results[piece] = shard_memory()
     out.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2))
     write_report(results, out / "RESULTS.md")

@@ -57,8 +57,9 @@ def setup_worker() -> None:
     """
     if _DONE:
         return
-    import cv2
     import pyarrow as pa
+
+    from synth.opencv import cv2
 
     keep_pandas_out_of_arrow()
     pa.set_memory_pool(pa.system_memory_pool())

@@ -101,7 +101,11 @@ class ParquetShard:
             self._flush(ROW_GROUP_ROWS)
 
     def _flush(self, count: int) -> None:
-        whole = pa.concat_tables(self._pending).combine_chunks()
+        # the small tables go before the write, not after it: a row group of wild rows is
+        # ~64 MB of JPEG bytes, held once as the joined table instead of twice (same table)
+        pending, self._pending = self._pending, []
+        whole = pa.concat_tables(pending).combine_chunks()
+        del pending
         self._writer.write_table(whole.slice(0, count), row_group_size=ROW_GROUP_ROWS)
         rest = whole.slice(count)
         self._pending = [rest.combine_chunks()] if rest.num_rows else []

@@ -142,7 +142,7 @@ def _strip_punctuation(segment: str) -> str:
     return segment[start:end]
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=24)  # like synth.memo.MEMO_LANGUAGES: a worker's recent languages
 def corpus_words(language: str, script: str, text: str) -> tuple[str, ...]:
     """Distinct word-like pieces of a corpus text, free of digits and punctuation.
 

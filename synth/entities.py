@@ -35,13 +35,22 @@ _CODE_PREFIXES = ("INV", "ORD", "REF", "SKU", "PO", "No.", "ID", "TX", "CASE", "
 _DATE_FORMATS = ("short", "medium", "long", "full", "yyyy-MM-dd", "dd.MM.yyyy", "d/M/yy")
 
 
-@lru_cache(maxsize=256)
+BABEL_LOCALES = 24
+"""Locales a worker keeps parsed, and about as many in babel's own data cache (each holds its
+merged CLDR data, ~1 MiB: unbounded, a run over every language grew a worker by hundreds of
+MiB). Reloaded data is the same, so outputs do not depend on what was kept."""
+
+
+@lru_cache(maxsize=BABEL_LOCALES)
 def babel_locale(code: str) -> Any:
     """babel Locale of a corpus code (its primary subtag as fallback), or None."""
     try:
-        from babel import Locale, UnknownLocaleError
+        from babel import Locale, UnknownLocaleError, localedata
     except ImportError:
         return None
+    clear = getattr(localedata, "clear_caches", None)  # babel >= 2.x; live Locales keep theirs
+    if clear is not None and len(getattr(localedata, "_cache", ())) > 2 * BABEL_LOCALES:
+        clear()
     for candidate in (code.replace("-", "_"), code.split("-")[0]):
         try:
             return Locale.parse(candidate)

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import cv2
 import numpy as np
 
+from synth.opencv import cv2
 from synth.page import Line
 from synth.render import RenderContext
 

@@ -15,10 +15,10 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-import cv2
 import numpy as np
 
 from synth.adaptive_edges import map_rings_adaptive, ring_points
+from synth.opencv import cv2
 
 if TYPE_CHECKING:
     from synth.page import Page

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import cv2
 import numpy as np
 
 from synth.geometry import Polygon, map_rings
+from synth.opencv import cv2
 from synth.text.paint import blend_colour
 
 PointMap = Callable[[np.ndarray], np.ndarray]

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import cv2
 import numpy as np
 
 from fonts_manifest.errors import PolyglyphError
+from synth.opencv import cv2
 
 RULING_KINDS = ("none", "ruled", "grid", "dotted")
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from fonts_manifest.errors import PolyglyphError
 from fonts_manifest.sampling import FAMILY_PREFIX, font_name, sample_family
+from synth.memo import LanguageMemo
 from synth.page import Page
 from synth.text import TextEngine, TextStyle
 
@@ -105,7 +106,8 @@ class RenderContext:
         self.text_config = text or {}
         self.engine = TextEngine(registry)
         self._chains: dict[tuple[str, str], tuple[Any, ...]] = {}
-        self.memo: dict[Any, Any] = {}  # per-worker facts scenes derive from fonts and corpus
+        # per-worker facts scenes derive from fonts and corpus, for the languages used last
+        self.memo: LanguageMemo = LanguageMemo()
 
     def language(self, code: str) -> Any:
         """LanguageInfo of a usable language; unknown codes raise PolyglyphError."""

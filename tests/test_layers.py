@@ -7,13 +7,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
-# OpenCV's own loader (cv2/__init__.py) prepends its lib64 to LD_LIBRARY_PATH on import ("for
-# sub-processes only"): that change is the library's, so cv2 is imported before the snapshot.
+# The issue's own check, verbatim (issue 12): OpenCV's loader adds its lib64 to LD_LIBRARY_PATH
+# when cv2 is imported, so every core module imports it through synth.opencv, which puts the
+# environment back.
+ISSUE_CHECK = ("import os; e=dict(os.environ); import synth.render, warping, qa_factory.views; "
+               "assert dict(os.environ)==e")
+
 CHECK = """
 import os, sys
-import cv2  # noqa: F401
 before = dict(os.environ)
 import synth.render, warping, qa_factory.views, fonts_manifest.registry  # noqa: E401,F401
 changed = sorted(k for k in set(before) | set(os.environ) if before.get(k) != os.environ.get(k))
@@ -22,9 +27,36 @@ assert not [m for m in sys.modules if m.split('.')[0] == 'pipelines'], "core imp
 """
 
 
-def test_importing_core_packages_changes_no_environment() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+def _run(code: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("ARROW_DEFAULT_MEMORY_POOL", "LD_LIBRARY_PATH")}
     env["PYTHONPATH"] = str(ROOT)
-    result = subprocess.run([sys.executable, "-c", CHECK], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_importing_core_packages_changes_no_environment() -> None:
+    result = _run(CHECK)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_the_issue_one_liner_passes_in_a_fresh_process() -> None:
+    result = _run(ISSUE_CHECK)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_plain_cv2_import_does_change_it() -> None:
+    """The check above can fail: cv2 imported directly still adds its library path."""
+    result = _run("import os; e=dict(os.environ); import cv2; assert dict(os.environ)==e")
+    assert result.returncode != 0 and "AssertionError" in result.stderr
+
+
+def test_restore_environ_undoes_added_and_changed_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    from synth.opencv import restore_environ
+
+    monkeypatch.setenv("POLYGLYPH_TEST_KEEP", "a")
+    before = dict(os.environ)
+    os.environ["POLYGLYPH_TEST_KEEP"] = "b"
+    os.environ["POLYGLYPH_TEST_ADDED"] = "c"
+    restore_environ(before)
+    assert os.environ["POLYGLYPH_TEST_KEEP"] == "a" and "POLYGLYPH_TEST_ADDED" not in os.environ

@@ -382,3 +382,23 @@ def test_inverse_point_does_not_depend_on_its_batch(pages: dict[int, Page]) -> N
     assert both[exact].tobytes() == solve(exact).tobytes()
     assert both[~exact].tobytes() == solve(~exact).tobytes()
     assert np.abs(both - q).max() < 0.01
+
+
+@pytest.mark.parametrize("step", [8, 12, 24])
+def test_banded_remap_equals_one_remap(step: int) -> None:
+    """remap_window maps the window in bands of rows (memory): the same pixels as one remap of
+    the whole window's map (steps that are not powers of two are remapped at once)."""
+    import cv2
+
+    def backward(pts: np.ndarray) -> np.ndarray:
+        return np.stack([pts[:, 0] * 0.93 + 7 * np.sin(pts[:, 1] / 55) + 11,
+                         pts[:, 1] * 1.07 - 5 + 4 * np.cos(pts[:, 0] / 80)], axis=1)
+
+    rng = np.random.default_rng(step)
+    image = rng.integers(0, 256, (700, 420, 4), dtype=np.uint8)
+    coarse = grid.build_grid(backward, 450, 760, step, 3)
+    box, banded = grid.remap_window(image, coarse)
+    assert box is not None and banded is not None and box[3] - box[1] > grid.REMAP_BAND_ROWS
+    whole = cv2.remap(image, grid.window_map(coarse, box), None, cv2.INTER_LINEAR,
+                      borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    assert np.array_equal(banded, whole)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-import cv2
 import numpy as np
 
+from synth.opencv import cv2
 from synth.page import Page, densify, map_page_geometry
 from synth.rng import child_rng
 from warping import camera, framing, grid, scene, surface  # noqa: F401  (camera, surface: register the built-in steps)

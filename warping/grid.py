@@ -18,8 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import cv2
 import numpy as np
+
+from synth.opencv import cv2
 
 BackwardMap = Callable[[np.ndarray], np.ndarray]
 CONVERGED = 1e-9  # px: a point stops iterating once both residual components are below this
@@ -146,15 +147,30 @@ def remap_window(
     box = page_window(grid, w, h)
     if box is None:
         return None, None
-    pixels = cv2.remap(
-        image,
-        window_map(grid, box),
-        None,
-        cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_CONSTANT,
-        borderValue=0,
-    )
+    x0, y0, x1, y1 = box
+    pixels = np.empty((y1 - y0, x1 - x0, *image.shape[2:]), image.dtype)
+    band = REMAP_BAND_ROWS if grid.step & (grid.step - 1) == 0 else y1 - y0
+    for top in range(y0, y1, band):
+        bottom = min(y1, top + band)
+        pixels[top - y0 : bottom - y0] = cv2.remap(
+            image,
+            window_map(grid, (x0, top, x1, bottom)),
+            None,
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=0,
+        )
     return box, pixels
+
+
+REMAP_BAND_ROWS = 256
+"""Output rows remapped at once. The float map of a whole 6 MP wild frame is 48 MB (two
+float32 per pixel, more with the node margin) beside the 24 MB RGBA result; a band's is ~4 MB.
+A pixel's value depends on its own map entry only, and a band's map equals the same rows of
+the whole window's map (`window_map` upsamples from the nodes around the box), so the pixels
+are the same. That equality holds when the grid step is a power of two (the default 8): OpenCV
+places an enlarged row at (r + 0.5) / step, exact in binary only then; with other steps a band's
+map differed from the whole one's in the last bits, so those grids are remapped at once."""
 
 
 def remap_page(image: np.ndarray, grid: CoarseGrid) -> np.ndarray:

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import math
 
-import cv2
 import numpy as np
+
+from synth.opencv import cv2
 
 __all__ = [
     "corner_illumination",

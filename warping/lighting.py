@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import cv2
 import numpy as np
 
+from synth.opencv import cv2
 from warping import params as P
 from warping.grid import CoarseGrid, upsample_nodes
 from warping.kernels import corner_illumination, gaussian_illumination, linear_illumination

@@ -18,8 +18,9 @@ from __future__ import annotations
 from statistics import NormalDist
 from typing import Any
 
-import cv2
 import numpy as np
+
+from synth.opencv import cv2
 
 NOISE_STEPS = frozenset({"gauss_noise", "poisson_noise"})
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-import cv2
 import numpy as np
 
+from synth.opencv import cv2
 from synth.page import Page, make_clockwise
 from warping import params as P
 from warping.params import Ranges

@@ -15,9 +15,9 @@ import functools
 import hashlib
 from typing import Any
 
-import cv2
 import numpy as np
 
+from synth.opencv import cv2
 from warping import occlusion, sensor
 from warping import params as P
 from warping.kernels import defocus_kernel, motion_kernel

@@ -19,10 +19,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from fonts_manifest.errors import SEED_RANGE, ArgParser, PolyglyphError, check_flag_ranges
+from synth.opencv import cv2
 
 THUMB_WIDTH = 300
 _COLOURS = {"cell": (0, 170, 80), "line": (255, 40, 40), "word": (0, 160, 255)}

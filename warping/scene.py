@@ -9,10 +9,10 @@ from __future__ import annotations
 import colorsys
 from typing import Any
 
-import cv2
 import numpy as np
 
 from fonts_manifest.errors import PolyglyphError
+from synth.opencv import cv2
 from synth.rng import sample_rng
 
 KINDS = ("solid", "wood", "fabric", "stone", "image")

@@ -73,7 +73,7 @@ def remove_rulings(image: np.ndarray, min_fraction: float = 0.2) -> np.ndarray:
     plus the shorter straight strokes joined to them: the sides of a form's value box (40 px)
     came back as a '|' in front of every value.
     """
-    import cv2
+    from synth.opencv import cv2
 
     gray = cv2.cvtColor(np.ascontiguousarray(image, dtype=np.uint8), cv2.COLOR_RGB2GRAY)
     ink = cv2.adaptiveThreshold(

@@ -16,11 +16,11 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-import cv2
 import numpy as np
 
 from fonts_manifest.errors import PolyglyphError
 from synth.layout import DocumentPlanner, PlannedLine, even_size
+from synth.opencv import cv2
 from synth.page import Block, Page, map_page_geometry
 from synth.pagetext import base_weight, capacity, compose, language_text, udhr_only
 from synth.render import (

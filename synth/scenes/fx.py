@@ -14,10 +14,10 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-import cv2
 import numpy as np
 
 from synth.geometry import map_rings
+from synth.opencv import cv2
 from synth.page import Line, Word, box_polygon, min_area_quad
 from synth.text.paint import blend_colour
 

@@ -13,11 +13,11 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-import cv2
 import numpy as np
 
 from fonts_manifest.errors import PolyglyphError
 from synth.linebreak import NO_SPACE_SCRIPTS, grapheme_clusters
+from synth.opencv import cv2
 from synth.page import Block, Line, Polygon, box_polygon, table_html
 from synth.scenes import draw_labelled_line, sample_hand, union_box
 from synth.text import TextStyle, clean_text

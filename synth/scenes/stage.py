@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import cv2
 import numpy as np
 
+from synth.opencv import cv2
 from synth.page import Line, Word, min_area_quad
 from synth.scenes import draw_labelled_line, kit
 from synth.scenes.fx import draw_fx_line

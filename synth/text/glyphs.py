@@ -18,13 +18,13 @@ import ctypes
 import re
 from typing import Any, NamedTuple
 
-import cv2
 import freetype
 import numpy as np
 import uharfbuzz as hb
 from fontTools import unicodedata as ft_unicodedata
 from freetype import raw as ft_raw
 
+from synth.opencv import cv2
 from synth.text.paint import Ink, union_masks
 
 GLYPH_CACHE_BYTES = 16 << 20  # rasterised glyphs kept per engine (all faces and sizes)

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-import cv2
 import numpy as np
+
+from synth.opencv import cv2
 
 
 @dataclass(frozen=True)

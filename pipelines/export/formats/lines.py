@@ -139,7 +139,7 @@ def iter_crops(source: RowSource, args: argparse.Namespace, summary: ExportSumma
 
 def encode_png(crop: np.ndarray) -> bytes:
     """PNG bytes of an RGB strip (lossless: a recognizer should see the pixels as cut)."""
-    import cv2
+    from synth.opencv import cv2
 
     ok, data = cv2.imencode(".png", cv2.cvtColor(crop, cv2.COLOR_RGB2BGR))
     if not ok:

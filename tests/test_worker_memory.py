@@ -1,0 +1,52 @@
+"""Bounded per-worker state (issue 22): what a worker keeps per language is capped, and the
+memory cuts leave every value the same."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from synth.memo import LanguageMemo
+from warping.sensor import apply_low_light
+
+
+def test_memo_keeps_the_languages_used_last() -> None:
+    memo = LanguageMemo(languages=2)
+    memo[("vocab", "fr")] = 1
+    memo[("style", "fr", 12)] = 2
+    memo[("vocab", "de")] = 3
+    assert memo.get(("vocab", "fr")) == 1  # fr used again: de is now the oldest
+    memo[("vocab", "ja")] = 4
+    assert ("vocab", "de") not in memo
+    assert memo[("style", "fr", 12)] == 2 and memo[("vocab", "ja")] == 4
+    assert len(memo) == 3 and sorted(memo, key=str) == sorted(
+        [("vocab", "fr"), ("style", "fr", 12), ("vocab", "ja")], key=str)
+    del memo[("vocab", "ja")]
+    assert ("vocab", "ja") not in memo and memo.get(("vocab", "ja"), "none") == "none"
+
+
+def test_memo_of_a_render_context_is_bounded() -> None:
+    from synth.render import RenderContext
+
+    ctx = RenderContext.__new__(RenderContext)  # the memo alone: no fonts needed
+    ctx.memo = LanguageMemo()
+    for k in range(100):
+        ctx.memo[("pagetext.language", f"x{k}")] = k
+    assert len(ctx.memo) == ctx.memo.languages < 100
+
+
+def test_low_light_in_bands_equals_the_whole_page_formula() -> None:
+    rng = np.random.default_rng(3)
+    img = rng.integers(0, 256, (333, 97, 3), dtype=np.uint8)
+    rec = {"exposure": 0.3, "boost": 0.9, "read": 2.0, "shot": 0.004, "warmth": 0.1, "seed": 11}
+    from synth.opencv import cv2
+    from warping.noise import apply_noise
+    from warping.sensor import _noise_records
+
+    dim = cv2.convertScaleAbs(img, alpha=0.3)
+    noisy = apply_noise(dim, _noise_records(rec))
+    gain = 0.9 / 0.3
+    gains = np.array([gain * 1.1, gain, gain * 0.9], np.float32)
+    expected = np.clip(noisy.astype(np.float32) * gains[None, None, :] + 0.5, 0, 255).astype(np.uint8)
+    out = apply_low_light(img, rec)
+    assert out.dtype == np.uint8 and np.array_equal(out, expected)
+    assert not np.array_equal(out, img)
