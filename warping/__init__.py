@@ -13,13 +13,16 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import cv2
 import numpy as np
 
 from fonts_manifest.errors import PolyglyphError
 from synth.page import Page
 from synth.rng import child_rng
+from warping import clutter  # noqa: F401  (registers clutter and ink_smudge)
 from warping.framing import page_text_px
-from warping.geometric import LABEL_TOLERANCE, apply_geometric, sample_geometric
+from warping.geometric import LABEL_TOLERANCE, apply_geometric, paper_mask, sample_geometric
+from warping.hiding import cover_of, hide
 from warping.legibility import assess_page
 from warping.occlusion import occlude_labels
 from warping.photometric import (
@@ -134,6 +137,9 @@ def apply_warp(
     moved, coarse, fields, alpha = apply_geometric(
         page, geo, int(record["grid_step"]), float(record["densify_step"]), record
     )
+    paper = paper_mask(record["geometric"], page.image.shape[:2])
+    if paper is not None:  # torn away or punched out: the text there is gone
+        moved = hide(moved, cv2.bitwise_not(paper), reference=page)
     ctx = ShadingContext(
         grid=coarse,
         creases=tuple(fields.creases) if fields else (),
@@ -145,6 +151,9 @@ def apply_warp(
         moved.image, record["photometric"], ctx, decode=decode_jpeg, lit=lit
     )
     moved = occlude_labels(moved, record["photometric"])  # fingers hide what they cover
+    cover = cover_of(record["photometric"], image.shape[:2], ctx)  # clutter, smudges
+    if cover is not None:
+        moved = hide(moved, cover)
     moved = assess_page(page, moved, lit[0], record["photometric"], trace)
     extras = dict(moved.extras)
     extras.pop("image_jpeg", None)  # bytes of the input image describe it no longer
