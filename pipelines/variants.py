@@ -4,6 +4,14 @@ Reads ICDAR 2015, MMOCR 1.x, COCO-Text or our own Parquet, builds a Page per ima
 regions kept with role "dont-care"), warps each copy with `warping.warp_page`'s sample/apply pair
 and writes the same Parquet contract as `generate`, with the warp record per row. Bad inputs are
 reported one line each (stderr and problems.json) and skipped; the run finishes.
+
+Inputs that are already photos (ICDAR 2015, MMOCR, COCO-Text: `--input-kind auto` reads them
+as `scene`) are re-photographed, not laid on a table: a paper profile name is read as its
+scene-photo family member (`photo` -> `scene-photo`, `wild`/`tiny` -> `scene-wild`,
+`warping.profiles.SCENE_FAMILY`), which keeps the content's size. Our own Parquet rows are
+rendered pages (`document`) and keep the paper profiles. `--input-kind document` (or a YAML
+profile path) overrides the choice. Rows carry spotting views (`SPOTTING_MIX`) built from the
+carried labels: don't-care and illegible lines are marked `###` as in `generate`.
 """
 
 from __future__ import annotations
@@ -22,7 +30,8 @@ from PIL import UnidentifiedImageError
 import warping
 from pipelines.errors import ArgParser, PolyglyphError
 from synth.rng import child_rng, sample_rng, sample_seed
-from warping.profiles import load_profile
+from qa_factory.views import TASKS, make_views
+from warping.profiles import PROFILES, SCENE_FAMILY, load_profile
 
 from .driver import (
     STATS,
@@ -47,6 +56,11 @@ from .shard import ARROW_BATCH_ROWS, STAT_KEYS, count_stats, counts_from_file
 from .writers import PARQUET
 
 PROBLEMS = "problems.json"
+# which inputs are photos already (re-photographed) and which are rendered pages (paper)
+INPUT_KIND = {"icdar2015": "scene", "mmocr": "scene", "coco": "scene", "parquet": "document"}
+# spotting views only: the one task a benchmark's boxes and transcriptions fully allow
+SPOTTING_MIX = {**{task: 0.0 for task in TASKS}, "spotting": 1.0, "spotting_json": 0.3,
+                "spotting_plain": 0.15, "spotting_tokens": 0.15}
 EXPECTED = {
     "icdar2015": "gt_<image stem>.txt files next to or under the images",
     "mmocr": "textdet_*.json or textspotting_*.json files",
@@ -61,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", required=True, metavar="PATH", help="benchmark root (or a parquet file)")
     p.add_argument("--format", required=True, choices=sorted(READERS), help="annotation format")
     p.add_argument("--profile", default="wild", help="warp profile name or YAML path (default wild)")
+    p.add_argument("--input-kind", choices=["auto", "scene", "document"], default="auto",
+                   help="scene photos are re-photographed (photo -> scene-photo, wild -> "
+                        "scene-wild), documents keep paper profiles; auto: by --format "
+                        "(icdar2015/mmocr/coco scene, parquet document)")
     p.add_argument("--copies", type=int, default=1, help="variants per image (default 1)")
     p.add_argument("--geometry-only", action="store_true",
                    help="skip photometric steps (labels and dewarping data only)")
@@ -76,6 +94,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ray-address", metavar="ADDR", help="join a Ray cluster: `auto` or `ray://…`")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
+
+
+def resolve_profile(name: str, fmt: str, kind: str = "auto") -> str:
+    """The profile a run uses: a built-in paper profile becomes its scene-photo family member
+    for scene inputs (`--input-kind`, or the format's kind under auto); paths stay."""
+    kind = INPUT_KIND[fmt] if kind == "auto" else kind
+    if kind == "scene" and name in PROFILES:
+        return SCENE_FAMILY.get(name, name)
+    return name
 
 
 def geometry_only(record: dict[str, Any]) -> dict[str, Any]:
@@ -105,6 +132,7 @@ def make_variant_row(page: Any, item: SourceItem, copy: int, index: int, cfg: di
     warped = warping.apply_warp(page, record)
     if not cfg["dewarp"]:
         warped.extras.pop("dewarp_map", None)
+    tasks = make_views(warped, child_rng(sample_rng(seed), "views"), task_mix=SPOTTING_MIX)
     return page_to_row(
         warped,
         row_id=f"var-{cfg['input_sha256'][:12]}-{index:09d}",
@@ -115,6 +143,7 @@ def make_variant_row(page: Any, item: SourceItem, copy: int, index: int, cfg: di
         profile=cfg["profile_name"],
         source=item.key,
         markdown="",
+        tasks=tasks,
     )
 
 
@@ -125,7 +154,8 @@ def main(argv: list[str]) -> int:
     root = Path(args.input)
     if not root.exists():
         raise PolyglyphError(f"--input {root} does not exist")
-    profile = load_profile(args.profile)
+    profile_name = resolve_profile(args.profile, args.format, args.input_kind)
+    profile = load_profile(profile_name)
     items, problems = READERS[args.format](root)
     items.sort(key=lambda it: it.key)
     if not items and not problems:
@@ -133,7 +163,7 @@ def main(argv: list[str]) -> int:
     cfg = {
         "input_sha256": _input_digest(items),
         "format": args.format,
-        "profile_name": args.profile,
+        "profile_name": profile_name,
         "profile": json.loads(json.dumps(profile, default=str)),
         "copies": args.copies,
         "geometry_only": args.geometry_only,

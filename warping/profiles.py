@@ -38,7 +38,10 @@ from warping.limits import DENSIFY_STEP, GRID_STEP, check_limits
 from warping.scene import KINDS as BACKGROUND_KINDS
 from warping.steps import STAGES, StepDef
 
-PROFILES = ("clean", "scan", "photo", "wild", "screen", "street", "tiny")
+PROFILES = ("clean", "scan", "photo", "wild", "screen", "street", "tiny", "scene-photo", "scene-wild")
+# what a paper profile means for inputs that are already photos (`polyglyph variants`):
+# re-photographed, never shrunk onto a table
+SCENE_FAMILY = {"photo": "scene-photo", "wild": "scene-wild", "tiny": "scene-wild"}
 # STAGES (warping.steps): stage -> the registry of its steps, so a step registered later
 # (a plug-in, a test) is a valid profile step from then on
 TOP_KEYS = {"name", "description", "grid_step", "densify_step", "dewarp", *STAGES}
