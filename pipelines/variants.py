@@ -29,8 +29,8 @@ from PIL import UnidentifiedImageError
 
 import warping
 from pipelines.errors import ArgParser, PolyglyphError
-from synth.rng import child_rng, sample_rng, sample_seed
 from qa_factory.views import TASKS, make_views
+from synth.rng import child_rng, sample_rng, sample_seed
 from warping.profiles import PROFILES, SCENE_FAMILY, load_profile
 
 from .driver import (
