@@ -16,7 +16,7 @@ import numpy as np
 from fonts_manifest.errors import PolyglyphError
 from synth.page import Page, densify, map_page_geometry
 from synth.rng import child_rng
-from warping import camera, framing, grid, scene, surface, tear  # noqa: F401  (camera, surface, tear: register the built-in steps)
+from warping import camera, framing, grid, scene, spread, surface, tear  # noqa: F401  (camera, spread, surface, tear: register the built-in steps)
 from warping.steps import GEOMETRIC, HOMOGRAPHY, GeometricStep, SurfaceFields
 
 STEPS = GEOMETRIC  # name -> step object, every registered geometric step
@@ -41,11 +41,14 @@ def sample_geometric(
     rng: np.random.Generator,
     text_px: float = 0.0,
     rigid: bool = False,
+    two_pages: bool = False,
 ) -> dict[str, Any]:
     """Draw every geometric step of a profile; each step sees the frame size before it.
     `text_px`: the page's small-text line height, for a `place` step's `min_text_px`.
     `rigid`: a card or plastic that does not bend: paper deformations (fold, curl, crumple)
-    are left out; every other step draws what it would have drawn (own streams)."""
+    are left out; every other step draws what it would have drawn (own streams).
+    `two_pages`: the page is a joined spread (`warping.spread`): its `book` step is drawn
+    without a coin (the pipeline's coin made the spread); without it, never."""
     records: list[dict[str, Any]] = []
     w, h = width, height
     background = dict(SCANNER_LID)
@@ -57,7 +60,11 @@ def sample_geometric(
             raise PolyglyphError(f"warp step {name!r} must be the first geometric step "
                                  "(it cuts the flat page)")
         step_rng = child_rng(rng, f"geometric:{i}:{name}")
-        if step_rng.random() >= cfg["p"]:
+        coin = step_rng.random()
+        if name in spread.STEPS:
+            if not two_pages:
+                continue
+        elif coin >= cfg["p"]:
             continue
         step = GEOMETRIC[name]
         ranges = {k: v for k, v in cfg.items() if k not in ("step", "p")}

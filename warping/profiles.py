@@ -33,7 +33,7 @@ from typing import Any
 import yaml
 
 from fonts_manifest.errors import PolyglyphError
-from warping import camera, clutter, lens, photometric, surface  # noqa: F401  (they register the built-in steps)
+from warping import camera, clutter, lens, photometric, spread, surface, tear  # noqa: F401  (they register the built-in steps)
 from warping.limits import DENSIFY_STEP, GRID_STEP, check_limits
 from warping.scene import KINDS as BACKGROUND_KINDS
 from warping.steps import STAGES, StepDef
