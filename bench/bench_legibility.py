@@ -37,12 +37,14 @@ import cv2
 import numpy as np
 
 import warping
+from pipelines.sample import is_spread
 from qa_factory.judges.tesseract import TesseractJudge
 from qa_factory.textmetrics import character_error_rate
 from synth.page import Line
 from synth.render import PageSpec, render_page
 from synth.rng import child_rng, sample_rng
 from warping.framing import page_text_px
+from warping.spread import join_pages
 
 SCENES = ["document", "document", "document", "table", "form", "receipt", "card"]
 BINS = [0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.01]
@@ -92,6 +94,7 @@ def run_profile(profile: str, args: argparse.Namespace, ctx: Any, judge: Tessera
     languages = args.languages.split(",")
     reads: list[tuple[float, bool, float]] = []
     sides: list[float] = []
+    resolved = warping.load_profile(profile)
     started = time.time()
     for i in range(args.rows):
         rng = sample_rng(args.seed * 7919 + i)
@@ -104,9 +107,15 @@ def run_profile(profile: str, args: argparse.Namespace, ctx: Any, judge: Tessera
             print(f"{profile}: row {i} not rendered: {type(exc).__name__}: {exc}",
                   file=sys.stderr, flush=True)  # fmt: skip
             continue
+        # two-page spreads as the pipeline makes them (the facing page from its own stream)
+        two = is_spread({"scene": scene}, resolved, child_rng(rng, "spread"))
+        if two:
+            spec = PageSpec(language=lang, scene=scene, width=size[0], height=size[1])
+            flat = join_pages(flat, render_page(spec, child_rng(rng, "render:facing"), ctx))
         text_px = page_text_px([ln.polygon for ln in flat.lines if ln.text.strip()])
         record = warping.sample_warp(profile, flat.width, flat.height, child_rng(rng, "warp"),
-                                     text_px=text_px, rigid=flat.scene in warping.RIGID_SCENES)
+                                     text_px=text_px, rigid=flat.scene in warping.RIGID_SCENES,
+                                     two_pages=two)  # fmt: skip
         trace: dict[str, Any] = {}
         page = warping.apply_warp(flat, record, trace=trace)
         sides += short_sides(page)
