@@ -21,6 +21,9 @@ Measured 2026-12-07 (2 shared cores, --lines-per-page 4; Tesseract 5, en/ru/el/v
   wild legible 357 at 0.017, illegible 38 at 0.722; photo legible 373 at 0.000, illegible 20
   at 0.909. Framing: 91.2 % of wild lines >= 20 px (quad short side, p10 20.4 px); photo,
   which states no aim, 18.8 % (p10 9.4 px).
+- seed 3, 200 + 200 rows, with clutter, smudges, tears and two-page spreads (branch realism):
+  wild legible 704 lines at 0.000, illegible 88 at 0.558, 91.9 % of 10,425 lines >= 20 px;
+  photo legible 704 at 0.000, illegible 86 at 0.766 (bench/RESULTS.md).
 """
 
 from __future__ import annotations
