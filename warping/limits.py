@@ -85,7 +85,7 @@ STEP_LIMITS: dict[tuple[str, str], tuple[float, float]] = {
     ("book", "bend"): (0.02, 1.0),
     ("book", "angle_deg"): (0.0, 80.0),
     ("book", "focal"): (0.5, 10.0),
-    ("book", "gutter"): (0.0005, 0.05),
+    ("book", "gutter"): (0.01, 0.5),  # the gutter shadow's fall-off, of the spread's width
     ("tear", "count"): (1.0, 10.0),
     ("clutter", "count"): (1.0, 6.0),
     ("clutter", "size"): (0.02, 1.0),

@@ -63,7 +63,7 @@ class Book(GeometricStep):
 
     name = "book"
     defaults = {"bend": [0.12, 0.35], "angle_deg": [20.0, 55.0], "focal": [1.0, 2.0],
-                "gutter": [0.004, 0.012]}  # fmt: skip
+                "gutter": [0.1, 0.25]}  # fmt: skip
 
     def sample(self, ranges: Ranges, rng: np.random.Generator, width: int, height: int) -> Record:
         return {"bend": P.uniform(rng, ranges["bend"], 3),
