@@ -22,8 +22,9 @@ Measured 2026-12-07 (2 shared cores, --lines-per-page 4; Tesseract 5, en/ru/el/v
   at 0.909. Framing: 91.2 % of wild lines >= 20 px (quad short side, p10 20.4 px); photo,
   which states no aim, 18.8 % (p10 9.4 px).
 - seed 3, 200 + 200 rows, with clutter, smudges, tears and two-page spreads (branch realism):
-  wild legible 704 lines at 0.000, illegible 88 at 0.558, 91.9 % of 10,425 lines >= 20 px;
-  photo legible 704 at 0.000, illegible 86 at 0.766 (bench/RESULTS.md).
+  wild legible 704 lines at 0.000, illegible 88 at 0.483 (0.558 before the gutter shadow
+  widened; partly hidden lines 0.371, lines in full view 0.733), 91.6 % of 10,377 lines >= 20
+  px; photo legible 704 at 0.000, illegible 86 at 0.766 (bench/RESULTS.md).
 """
 
 from __future__ import annotations
