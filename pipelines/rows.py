@@ -8,7 +8,8 @@ never changes a shard's bytes, and the `huggingface` schema metadata (the featur
 `datasets.Features(...).arrow_schema`, lists spelt as plain JSON lists so that every `datasets`
 from 2.19 to 5.x reads it) makes `image` decode as a PIL image in `datasets`.
 Labels that are not text lines (stamps, formulas, charts, UI elements, layout blocks) share one
-`regions` column: list<struct<kind, text, polygon, attributes (JSON object), visible>>.
+`regions` column: list<struct<kind, text, polygon, attributes (JSON object), visible, legible,
+legibility>> (legibility as for lines; null when no warp measured it).
 `scene_group` is HunyuanOCR's tag of the scene (`synth.render.scene_group`): doc, scene, ads,
 hand, screen, receipt/card, game, video or art.
 """
@@ -64,6 +65,9 @@ REGION_TYPE = pa.struct(
         ("polygon", POINTS),
         ("attributes", pa.string()),  # JSON object: the kind's own payload
         ("visible", pa.float32()),
+        # from the warp's physics like lines' (warping.legibility); null: never measured
+        ("legible", pa.bool_()),
+        ("legibility", pa.float32()),
     ]
 )
 TASK_TYPE = pa.struct(
@@ -318,6 +322,8 @@ def regions_to_row(regions: list[Region]) -> list[dict[str, Any]]:
             "polygon": _points(r.polygon),
             "attributes": dump_json(r.attributes),
             "visible": float(r.visible),
+            "legible": r.legible,
+            "legibility": None if r.legibility is None else float(r.legibility),
         }
         for r in regions
     ]
@@ -328,7 +334,9 @@ def regions_from_row(items: list[dict[str, Any]] | None) -> list[Region]:
     return [
         Region(kind=r["kind"], polygon=r["polygon"] or [], text=r["text"] or "",
                attributes=json.loads(r["attributes"] or "{}"),
-               visible=1.0 if r.get("visible") is None else float(r["visible"]))
+               visible=1.0 if r.get("visible") is None else float(r["visible"]),
+               legible=r.get("legible"),
+               legibility=None if r.get("legibility") is None else float(r["legibility"]))
         for r in items or []
     ]
 

@@ -20,6 +20,7 @@ from qa_factory.markdown import page_markdown
 from qa_factory.views import make_views
 from synth.render import PageSpec, apply_render, render_page
 from synth.rng import child_rng, sample_rng, sample_seed
+from warping.spread import join_pages, spread_chance
 
 from .rows import page_to_row
 from .worker_setup import freeze_loaded
@@ -117,6 +118,18 @@ def page_style(plan: dict[str, Any], ctx: WorkerContext) -> dict[str, Any]:
     return knobs
 
 
+SPREAD_SCENES = frozenset({"document"})  # pages that come bound in books
+
+
+def is_spread(plan: dict[str, Any], profile: Any, rng: np.random.Generator) -> bool:
+    """Does this sample show a two-page spread? Document pages only, with the profile's `book`
+    step's probability, from a stream of its own (other draws stay what they were)."""
+    if plan["scene"] not in SPREAD_SCENES or isinstance(profile, str):
+        return False
+    chance = spread_chance(profile)
+    return chance > 0 and bool(rng.random() < chance)
+
+
 class StageClock:
     """Seconds per stage, summed over the samples of a shard (goes into stats.json)."""
 
@@ -145,14 +158,17 @@ def make_page(
     spec = PageSpec(language=plan["language"], scene=plan["scene"],
                     width=plan["width"], height=plan["height"], **page_style(plan, ctx))
     page = render_page(spec, render_rng, ctx.render_ctx)
-    clock.lap("render")
     profiles = config.get("scene_profiles", {}).get(plan["scene"]) or config["profiles"]
     profile = profiles[plan["profile"]]["profile"]
+    two_pages = is_spread(plan, profile, child_rng(rng, "spread"))
+    if two_pages:  # a book lies open: the facing page is rendered from its own stream
+        page = join_pages(page, render_page(spec, child_rng(rng, "render:facing"), ctx.render_ctx))
+    clock.lap("render")
     # a JPEG row keeps the warp's own JPEG bytes (pipelines.rows.stored_image_bytes) and
     # nothing after the warp reads the pixels, so the decode back is skipped (~5 ms a row)
     page = warping.warp_page(
         page, profile, warp_rng, dewarp=bool(config.get("dewarp")),
-        decode_jpeg=config["image"]["format"] != "jpeg",
+        decode_jpeg=config["image"]["format"] != "jpeg", two_pages=two_pages,
     )
     clock.lap("warp")
     return page, plan, views_rng, seed
@@ -192,7 +208,11 @@ def make_row(
 def remake_page(row: dict[str, Any], ctx: WorkerContext) -> Any:
     """Re-make a row's page from its stored records alone (render, then warp): no seeds, no
     plan, so a row can be audited or re-encoded without the run that made it."""
-    page = apply_render(json.loads(row["render"]), ctx.render_ctx)
+    render = json.loads(row["render"])
+    facing = render.pop("facing", None)
+    page = apply_render(render, ctx.render_ctx)
+    if facing is not None:  # a two-page spread (warping.spread)
+        page = join_pages(page, apply_render(facing, ctx.render_ctx))
     warp = json.loads(row["warp"] or "{}")
     if warp:
         page = warping.apply_warp(page, warp)

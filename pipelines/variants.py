@@ -8,6 +8,14 @@ are untrusted (`pipelines.containment`): size checked from the header before dec
 (`--max-image-pixels`), paths confined to `--input`, polygons checked against the image;
 stats.json counts `images_skipped` and `annotations_dropped`. Resume is keyed by the input's
 contents (sha256 of every image), so a replaced image is never kept stale.
+
+Inputs that are already photos (ICDAR 2015, MMOCR, COCO-Text: `--input-kind auto` reads them
+as `scene`) are re-photographed, not laid on a table: a paper profile name is read as its
+scene-photo family member (`photo` -> `scene-photo`, `wild`/`tiny` -> `scene-wild`,
+`warping.profiles.SCENE_FAMILY`), which keeps the content's size. Our own Parquet rows are
+rendered pages (`document`) and keep the paper profiles. `--input-kind document` (or a YAML
+profile path) overrides the choice. Rows carry spotting views (`SPOTTING_MIX`) built from the
+carried labels: don't-care and illegible lines are marked `###` as in `generate`.
 """
 
 from __future__ import annotations
@@ -26,8 +34,9 @@ from PIL import UnidentifiedImageError
 import warping
 from fonts_manifest.errors import SEED_RANGE, check_flag_ranges
 from pipelines.errors import ArgParser, PolyglyphError
+from qa_factory.views import TASKS, make_views
 from synth.rng import child_rng, sample_rng, sample_seed
-from warping.profiles import load_profile
+from warping.profiles import PROFILES, SCENE_FAMILY, load_profile
 
 from .card import dataset_card, first_schema
 from .containment import DEFAULT_MAX_IMAGE_PIXELS, MAX_IMAGE_PIXELS_CAP, Refused, content_sha256
@@ -59,6 +68,11 @@ from .storage import is_uri, redact
 from .writers import PARQUET
 
 PROBLEMS = "problems.json"
+# which inputs are photos already (re-photographed) and which are rendered pages (paper)
+INPUT_KIND = {"icdar2015": "scene", "mmocr": "scene", "coco": "scene", "parquet": "document"}
+# spotting views only: the one task a benchmark's boxes and transcriptions fully allow
+SPOTTING_MIX = {**{task: 0.0 for task in TASKS}, "spotting": 1.0, "spotting_json": 0.3,
+                "spotting_plain": 0.15, "spotting_tokens": 0.15}
 EXPECTED = {
     "icdar2015": "gt_<image stem>.txt files next to or under the images",
     "mmocr": "textdet_*.json or textspotting_*.json files",
@@ -73,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", required=True, metavar="PATH", help="benchmark root, a parquet file, or a dataset URI (s3://…, --format parquet)")
     p.add_argument("--format", required=True, choices=sorted(READERS), help="annotation format")
     p.add_argument("--profile", default="wild", help="warp profile name or YAML path (default wild)")
+    p.add_argument("--input-kind", choices=["auto", "scene", "document"], default="auto",
+                   help="scene photos are re-photographed (photo -> scene-photo, wild -> "
+                        "scene-wild), documents keep paper profiles; auto: by --format "
+                        "(icdar2015/mmocr/coco scene, parquet document)")
     p.add_argument("--copies", type=int, default=1,
                    help=f"variants per image, 1..{RANGES['copies'][1]} (default 1)")
     p.add_argument("--geometry-only", action="store_true",
@@ -124,6 +142,15 @@ def read_input(spec: str, fmt: str) -> tuple[Path | str, list[SourceItem], list[
     return root.resolve(), items, problems
 
 
+def resolve_profile(name: str, fmt: str, kind: str = "auto") -> str:
+    """The profile a run uses: a built-in paper profile becomes its scene-photo family member
+    for scene inputs (`--input-kind`, or the format's kind under auto); paths stay."""
+    kind = INPUT_KIND[fmt] if kind == "auto" else kind
+    if kind == "scene" and name in PROFILES:
+        return SCENE_FAMILY.get(name, name)
+    return name
+
+
 def geometry_only(record: dict[str, Any]) -> dict[str, Any]:
     """The warp record without its photometric steps (pixels move, nothing else changes)."""
     return {**record, "photometric": []}
@@ -163,6 +190,7 @@ def make_variant_row(page: Any, item: SourceItem, copy: int, index: int, cfg: di
     warped = warping.apply_warp(page, record)
     if not cfg["dewarp"]:
         warped.extras.pop("dewarp_map", None)
+    tasks = make_views(warped, child_rng(sample_rng(seed), "views"), task_mix=SPOTTING_MIX)
     return page_to_row(
         warped,
         row_id=f"var-{cfg['input_sha256'][:12]}-{index:09d}",
@@ -173,13 +201,15 @@ def make_variant_row(page: Any, item: SourceItem, copy: int, index: int, cfg: di
         profile=cfg["profile_name"],
         source=item.key,
         markdown="",
+        tasks=tasks,
     )
 
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     check_flag_ranges(args, RANGES)
-    profile = load_profile(args.profile)
+    profile_name = resolve_profile(args.profile, args.format, args.input_kind)
+    profile = load_profile(profile_name)
     root, items, problems = read_input(args.input, args.format)
     items.sort(key=lambda it: it.key)
     if len(items) * args.copies > MAX_PAIRS:
@@ -190,7 +220,7 @@ def main(argv: list[str]) -> int:
     cfg = {
         "input_sha256": _input_digest(items),
         "format": args.format,
-        "profile_name": args.profile,
+        "profile_name": profile_name,
         "profile": json.loads(json.dumps(profile, default=str)),
         "copies": args.copies,
         "geometry_only": args.geometry_only,

@@ -13,13 +13,16 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import cv2
 import numpy as np
 
 from fonts_manifest.errors import PolyglyphError
 from synth.page import Page
 from synth.rng import child_rng
+from warping import clutter  # noqa: F401  (registers clutter and ink_smudge)
 from warping.framing import page_text_px
-from warping.geometric import LABEL_TOLERANCE, apply_geometric, sample_geometric
+from warping.geometric import LABEL_TOLERANCE, apply_geometric, paper_mask, sample_geometric
+from warping.hiding import cover_of, hide
 from warping.legibility import assess_page
 from warping.occlusion import occlude_labels
 from warping.photometric import (
@@ -57,17 +60,22 @@ def sample_warp(
     dewarp: bool | None = None,
     text_px: float = 0.0,
     rigid: bool = False,
+    two_pages: bool = False,
 ) -> dict[str, Any]:
     """Draw every parameter of a warp into a JSON-ready record (nothing is applied here).
     `text_px` is the page's small-text line height (`framing.page_text_px`): a profile whose
     `place` step aims for `min_text_px` frames the page so that text comes out that tall.
-    `rigid` (cards, plastic): no fold, curl or crumple."""
+    `rigid` (cards, plastic): no fold, curl or crumple. `two_pages`: a joined spread
+    (`warping.spread.join_pages`), bent at its spine by the profile's `book` step."""
     prof = _resolve(profile)
     geo = sample_geometric(
-        prof["geometric"], width, height, child_rng(rng, "warp:geometric"), text_px, rigid
+        prof["geometric"], width, height, child_rng(rng, "warp:geometric"), text_px, rigid,
+        two_pages,
     )
     out_w, out_h = geo["output_size"]
-    extra = {"rigid": True} if rigid else {}
+    extra: dict[str, Any] = {"rigid": True} if rigid else {}
+    if two_pages:
+        extra["two_pages"] = True
     photo = sample_photometric(
         prof["photometric"], out_w, out_h, child_rng(rng, "warp:photometric")
     )
@@ -134,6 +142,9 @@ def apply_warp(
     moved, coarse, fields, alpha = apply_geometric(
         page, geo, int(record["grid_step"]), float(record["densify_step"]), record
     )
+    paper = paper_mask(record["geometric"], page.image.shape[:2])
+    if paper is not None:  # torn away or punched out: the text there is gone
+        moved = hide(moved, cv2.bitwise_not(paper), reference=page)
     ctx = ShadingContext(
         grid=coarse,
         creases=tuple(fields.creases) if fields else (),
@@ -145,6 +156,9 @@ def apply_warp(
         moved.image, record["photometric"], ctx, decode=decode_jpeg, lit=lit
     )
     moved = occlude_labels(moved, record["photometric"])  # fingers hide what they cover
+    cover = cover_of(record["photometric"], image.shape[:2], ctx)  # clutter, smudges
+    if cover is not None:
+        moved = hide(moved, cover)
     moved = assess_page(page, moved, lit[0], record["photometric"], trace)
     extras = dict(moved.extras)
     extras.pop("image_jpeg", None)  # bytes of the input image describe it no longer
@@ -189,11 +203,12 @@ def warp_page(
     rng: np.random.Generator,
     dewarp: bool | None = None,
     decode_jpeg: bool = True,
+    two_pages: bool = False,
 ) -> Page:
     """Sample a record for this page and apply it; the record lands in `page.warp`. The page's
     small-text height sets a `place` step's framing; rigid scenes (cards) do not bend.
-    `decode_jpeg` as in `apply_warp`."""
+    `decode_jpeg` as in `apply_warp`; `two_pages` as in `sample_warp`."""
     text_px = page_text_px([ln.polygon for ln in page.lines if ln.text.strip()])
     record = sample_warp(profile, page.width, page.height, rng, dewarp=dewarp, text_px=text_px,
-                         rigid=page.scene in RIGID_SCENES)  # fmt: skip
+                         rigid=page.scene in RIGID_SCENES, two_pages=two_pages)  # fmt: skip
     return apply_warp(page, record, decode_jpeg=decode_jpeg)

@@ -12,10 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from fonts_manifest.errors import PolyglyphError
 from synth.opencv import cv2
 from synth.page import Page, densify, map_page_geometry
 from synth.rng import child_rng
-from warping import camera, framing, grid, scene, surface  # noqa: F401  (camera, surface: register the built-in steps)
+from warping import camera, framing, grid, scene, spread, surface, tear  # noqa: F401  (camera, spread, surface, tear: register the built-in steps)
 from warping.steps import GEOMETRIC, HOMOGRAPHY, GeometricStep, SurfaceFields
 
 STEPS = GEOMETRIC  # name -> step object, every registered geometric step
@@ -40,20 +41,30 @@ def sample_geometric(
     rng: np.random.Generator,
     text_px: float = 0.0,
     rigid: bool = False,
+    two_pages: bool = False,
 ) -> dict[str, Any]:
     """Draw every geometric step of a profile; each step sees the frame size before it.
     `text_px`: the page's small-text line height, for a `place` step's `min_text_px`.
     `rigid`: a card or plastic that does not bend: paper deformations (fold, curl, crumple)
-    are left out; every other step draws what it would have drawn (own streams)."""
+    are left out; every other step draws what it would have drawn (own streams).
+    `two_pages`: the page is a joined spread (`warping.spread`): its `book` step is drawn
+    without a coin (the pipeline's coin made the spread); without it, never."""
     records: list[dict[str, Any]] = []
     w, h = width, height
     background = dict(SCANNER_LID)
     for i, cfg in enumerate(steps):
         name = cfg["step"]
-        if rigid and name in surface.STEPS:
+        if rigid and (name in surface.STEPS or name in tear.STEPS):
             continue
+        if hasattr(GEOMETRIC[name], "paper_mask") and i != 0:
+            raise PolyglyphError(f"warp step {name!r} must be the first geometric step "
+                                 "(it cuts the flat page)")
         step_rng = child_rng(rng, f"geometric:{i}:{name}")
-        if step_rng.random() >= cfg["p"]:
+        coin = step_rng.random()
+        if name in spread.STEPS:
+            if not two_pages:
+                continue
+        elif coin >= cfg["p"]:
             continue
         step = GEOMETRIC[name]
         ranges = {k: v for k, v in cfg.items() if k not in ("step", "p")}
@@ -179,15 +190,31 @@ def build(geo: dict[str, Any], grid_step: int) -> tuple[grid.CoarseGrid, Surface
     )
 
 
+def paper_mask(steps: list[dict[str, Any]], shape: tuple[int, int]) -> np.ndarray | None:
+    """The flat page's paper mask (255 paper, 0 torn away or punched out) from the steps that
+    cut it (`warping.tear`), or None when none does."""
+    out: np.ndarray | None = None
+    for rec in steps:
+        cut = getattr(GEOMETRIC[rec["step"]], "paper_mask", None)
+        if cut is not None:
+            mask = cut(rec, shape)
+            out = mask if out is None else np.minimum(out, mask)
+    return out
+
+
 def warp_image(
-    image: np.ndarray, coarse: grid.CoarseGrid, background: dict[str, Any]
+    image: np.ndarray, coarse: grid.CoarseGrid, background: dict[str, Any],
+    paper: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Remap the page with an alpha channel and lay it over the background.
+    """Remap the page with an alpha channel and lay it over the background. `paper` (flat
+    page, uint8) is the page's own alpha: the background shows where it is 0 (holes, tears).
 
     Returns the composite and the page coverage (alpha, uint8) for shading that must stay on
     the paper. Outside the window the page can reach, the composite is the background itself.
     """
     rgba = cv2.cvtColor(image, cv2.COLOR_RGB2RGBA)  # alpha 255 (split + merge took ~7 ms)
+    if paper is not None:
+        cv2.insertChannel(paper, rgba, 3)
     box, warped = grid.remap_window(rgba, coarse)
     alpha = np.zeros((coarse.height, coarse.width), np.uint8)
     if box is None or warped is None:
@@ -232,6 +259,7 @@ def apply_geometric(
     if not geo["steps"]:
         return replace(page, warp=record), None, None, None
     coarse, fields = build(geo, grid_step)
-    image, alpha = warp_image(page.image, coarse, geo["background"])
+    paper = paper_mask(geo["steps"], page.image.shape[:2])
+    image, alpha = warp_image(page.image, coarse, geo["background"], paper)
     moved = map_page_geometry(page, image, label_map(geo, coarse), densify_step, record)
     return moved, coarse, fields, alpha

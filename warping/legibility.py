@@ -18,6 +18,11 @@ Every line and word gets `legibility` in [0, 1] and `legible` (score >= LEGIBLE)
 - **visibility**: the fraction of the label inside the frame; a line half out of frame cannot
   be read whole, whatever its pixels.
 
+Regions (stamps, formulas, charts, UI elements...) are scored the same way from the same
+records: their em is `attributes["size"]` when the region records one (formulas), else a
+kind's share of the region's flat band thickness (`REGION_EM`: a stamp's text is ~0.45 of
+its height), times the map's scale at the region.
+
 Each term is a smooth step between a "cannot" and a "can" end; the score is their product.
 The ends were set against Tesseract reading rectified line crops (`bench/bench_legibility.py`,
 --psm 7, en/ru/el/vi, 2,188 lines of `wild` and `photo` rows). The x-height over blur is the
@@ -59,6 +64,10 @@ SNR = (1.2, 3.5)  # contrast over noise std
 JPEG_QUALITY = (12.0, 45.0)
 JPEG_SMALL_PX = (4.0, 9.0)  # x-heights above this shrug off JPEG blocks
 VISIBLE = (0.8, 0.97)
+# em of a region's text as a share of its flat band thickness, when it records no size; a
+# stamp is its text plus padding and a border (~2.2 em tall); other kinds carry small print
+REGION_EM: dict[str, float] = {"stamp": 0.45}
+DEFAULT_REGION_EM = 0.1
 _SAMPLE_PIXELS = 2048  # contrast from at most this many pixels of a box (strided)
 
 
@@ -210,9 +219,14 @@ def assess_page(
     objects it shares with `warped` are not changed). `flat` is the same page before the warp:
     its label bands give the scale of the point map at each label. A `trace` dict gets the
     terms ("optics", "lines", "words") for calibration."""
-    if not warped.lines:
+    if not warped.lines and not warped.regions:
         return warped
     optics = optics_of(photometric)
+    regions = assess_regions(flat, warped, lit_gray, optics)
+    if not warped.lines:
+        out = copy.copy(warped)
+        out.regions = regions
+        return out
     line_terms, word_terms = label_terms(flat, warped, lit_gray)
     if trace is not None:
         trace.update(optics=optics, lines=line_terms, words=word_terms)
@@ -227,7 +241,34 @@ def assess_page(
         lines.append(new)
     out = copy.copy(warped)
     out.lines = lines
+    out.regions = regions
     return out
+
+
+def region_terms(flat: Page, warped: Page, lit_gray: np.ndarray) -> LabelTerms:
+    """Size, contrast and visibility of every region of `warped` (see `REGION_EM`)."""
+    scale = _band_ratio([r.polygon for r in flat.regions], [r.polygon for r in warped.regions])
+    em = []
+    for r, (flat_band, out_band) in zip(warped.regions, scale, strict=True):
+        size = r.attributes.get("size") if isinstance(r.attributes, dict) else None
+        if not isinstance(size, int | float) or size <= 0:
+            size = flat_band * REGION_EM.get(r.kind, DEFAULT_REGION_EM)
+        em.append(_em(float(size), flat_band, out_band) * DEFAULT_DETAIL)
+    return LabelTerms(
+        np.array(em, np.float64),
+        np.array([box_contrast(lit_gray, r.polygon) for r in warped.regions], np.float64),
+        np.array([r.visible for r in warped.regions], np.float64),
+    )
+
+
+def assess_regions(flat: Page, warped: Page, lit_gray: np.ndarray, optics: Optics) -> list[Any]:
+    """Copies of `warped`'s regions with `legibility` and `legible` from the same physics as
+    lines (regions the frame or an occluder hides lose it with `visible`)."""
+    if not warped.regions:
+        return []
+    terms = region_terms(flat, warped, lit_gray)
+    q = score(terms.detail_px, terms.contrast, terms.visible, optics).tolist()
+    return [_rated(r, v) for r, v in zip(warped.regions, q, strict=True)]
 
 
 def _em(size: float, flat_band: float, out_band: float) -> float:

@@ -81,6 +81,21 @@ STEP_LIMITS: dict[tuple[str, str], tuple[float, float]] = {
     ("moire", "period"): (1.5, 100.0),
     ("moire", "beat"): (0.0, 1.0),
     ("moire", "strength"): (0.0, 1.0),
+    # spreads: the seen distance stays monotone while the slope stays under 90 degrees
+    ("book", "bend"): (0.02, 1.0),
+    ("book", "angle_deg"): (0.0, 80.0),
+    ("book", "focal"): (0.5, 10.0),
+    ("book", "gutter"): (0.01, 0.5),  # the gutter shadow's fall-off, of the spread's width
+    ("tear", "count"): (1.0, 10.0),
+    ("clutter", "count"): (1.0, 6.0),
+    ("clutter", "size"): (0.02, 1.0),
+    ("clutter", "reach"): (-0.5, 1.0),
+    ("clutter", "shadow"): (0.0, 0.1),
+    ("clutter", "darkness"): (0.0, 0.95),
+    ("clutter", "blur"): (0.0, 10.0),
+    ("ink_smudge", "count"): (1.0, 10.0),
+    ("ink_smudge", "size"): (0.01, 0.6),
+    ("ink_smudge", "strength"): (0.0, 1.0),
 }
 GRID_STEP = (2, 64)  # px between coarse grid nodes: past 64 a curl is no longer followed
 DENSIFY_STEP = (0.0, 200.0)  # px; 0 = no extra label points

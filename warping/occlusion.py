@@ -124,10 +124,16 @@ def covered_fraction(polygons: list[list[list[float]]], fingers: list[list[list[
 
 
 def occlude_labels(page: Page, photometric: list[dict[str, Any]]) -> Page:
-    """Lines and words lose the share of their outline a finger hides from `visible`."""
+    """Lines, words and regions lose the share of their outline a finger hides from
+    `visible`."""
     fingers = [f for rec in photometric if rec["step"] == "fingers" for f in rec["fingers"]]
-    if not fingers or not page.lines:
+    if not fingers or (not page.lines and not page.regions):
         return page
+    regions = [_seen(r, c) for r, c in zip(
+        page.regions, covered_fraction([r.polygon for r in page.regions], fingers).tolist(),
+        strict=True)]  # fmt: skip
+    if not page.lines:
+        return replace(page, regions=regions)
     line_cover = covered_fraction([ln.polygon for ln in page.lines], fingers).tolist()
     word_cover = covered_fraction([wd.polygon for wd in page.words], fingers).tolist()
     lines, k = [], 0
@@ -137,7 +143,7 @@ def occlude_labels(page: Page, photometric: list[dict[str, Any]]) -> Page:
         line = _seen(ln, c)
         line.words = words
         lines.append(line)
-    return replace(page, lines=lines)
+    return replace(page, lines=lines, regions=regions)
 
 
 def _seen(label: Any, hidden: float) -> Any:

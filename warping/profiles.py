@@ -33,12 +33,15 @@ from typing import Any
 import yaml
 
 from fonts_manifest.errors import PolyglyphError
-from warping import camera, lens, photometric, surface  # noqa: F401  (they register the built-in steps)
+from warping import camera, clutter, lens, photometric, spread, surface, tear  # noqa: F401  (they register the built-in steps)
 from warping.limits import DENSIFY_STEP, GRID_STEP, check_limits
 from warping.scene import KINDS as BACKGROUND_KINDS
 from warping.steps import STAGES, StepDef
 
-PROFILES = ("clean", "scan", "photo", "wild", "screen", "street", "tiny")
+PROFILES = ("clean", "scan", "photo", "wild", "screen", "street", "tiny", "scene-photo", "scene-wild")
+# what a paper profile means for inputs that are already photos (`polyglyph variants`):
+# re-photographed, never shrunk onto a table
+SCENE_FAMILY = {"photo": "scene-photo", "wild": "scene-wild", "tiny": "scene-wild"}
 # STAGES (warping.steps): stage -> the registry of its steps, so a step registered later
 # (a plug-in, a test) is a valid profile step from then on
 TOP_KEYS = {"name", "description", "grid_step", "densify_step", "dewarp", *STAGES}

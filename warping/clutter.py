@@ -1,0 +1,275 @@
+"""Things on and around the page: table clutter (pens, cups, phones) and ink smudges.
+
+Both run in the frame's coordinates after the camera (photometric steps by where they run),
+and both hide text, so labels learn of them (`warping.hiding`): each step has a `cover`
+giving the mask of what it hides, and every line, word and region loses that share from
+`visible` (and with it `legible`). Profiles put them before the light terms: clutter and
+smudges are lit like the page, and the ink contrast `warping.legibility` reads is measured
+after them (a smear lowers it where it lies).
+
+- **clutter**: objects lying on the table, partly over the page's edges: a pen (a capsule with
+  a tip and a clip), a cup seen from above (rim, coffee, handle), a phone (a rounded slab with
+  a dark screen). Each enters from one border of the frame (the page fills the middle, so an
+  object near a border lies over the page's margin and text) and casts one soft shadow, the
+  same direction for all (one light). Objects hide what is under them.
+- **ink_smudge**: smears of wet ink on the paper: an elongated soft patch where the ink is
+  pulled along one direction and the paper darkened towards the ink colour, lowering local
+  contrast. Only the paper smudges (the table, where the page mask says so, stays). Text hides
+  where the smear is heavy (smear strength over 0.35-0.7, smoothly).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+
+from warping import params as P
+from warping.kernels import motion_kernel
+from warping.lighting import has_table
+from warping.params import Ranges
+from warping.steps import PhotometricStep, Record, register
+
+KINDS = ("pen", "cup", "phone")
+PEN_COLOURS = [(30, 60, 160), (25, 25, 30), (170, 30, 30), (190, 192, 198), (40, 120, 60)]
+CUP_COLOURS = [(238, 236, 230), (200, 60, 50), (60, 90, 150), (235, 220, 180)]
+PHONE_COLOURS = [(28, 28, 32), (200, 200, 205), (70, 60, 75)]
+_CIRCLE = 40  # points on a circle's outline
+
+Part = tuple[np.ndarray, tuple[int, int, int]]  # (outline (N, 2) in frame px, RGB)
+
+
+def _circle(cx: float, cy: float, r: float) -> np.ndarray:
+    t = np.linspace(0, 2 * np.pi, _CIRCLE, endpoint=False)
+    return np.stack([cx + r * np.cos(t), cy + r * np.sin(t)], axis=1)
+
+
+def _capsule(x0: float, x1: float, half: float) -> np.ndarray:
+    """A horizontal capsule from x0 to x1, `half` wide each side of y = 0."""
+    t = np.linspace(-np.pi / 2, np.pi / 2, _CIRCLE // 2)
+    right = np.stack([x1 + half * np.cos(t), half * np.sin(t)], axis=1)
+    left = np.stack([x0 - half * np.cos(t), -half * np.sin(t)], axis=1)
+    return np.concatenate([right, left])
+
+
+def _rounded(w: float, h: float, r: float) -> np.ndarray:
+    """A rounded rectangle centred on 0."""
+    pts = []
+    for cx, cy, a0 in ((w / 2 - r, h / 2 - r, 0), (-w / 2 + r, h / 2 - r, 90),
+                       (-w / 2 + r, -h / 2 + r, 180), (w / 2 - r, -h / 2 + r, 270)):  # fmt: skip
+        t = np.deg2rad(np.linspace(a0, a0 + 90, 8))
+        pts.append(np.stack([cx + r * np.cos(t), cy + r * np.sin(t)], axis=1))
+    return np.concatenate(pts)
+
+
+def object_parts(obj: Record) -> list[Part]:
+    """The outlines and colours of one object, bottom part first, in frame px."""
+    s = float(obj["size"])
+    colour = tuple(int(v) for v in obj["colour"])
+    if obj["kind"] == "pen":
+        body = _capsule(-0.5 * s, 0.42 * s, 0.028 * s)
+        tip = np.array([[0.42 * s, -0.02 * s], [0.52 * s, 0.0], [0.42 * s, 0.02 * s]])
+        clip = np.array([[-0.42 * s, -0.04 * s], [-0.2 * s, -0.04 * s],
+                         [-0.2 * s, -0.025 * s], [-0.42 * s, -0.025 * s]])  # fmt: skip
+        dark = tuple(int(v * 0.55) for v in colour)
+        local = [(body, colour), (tip, (40, 40, 40)), (clip, dark)]
+    elif obj["kind"] == "cup":
+        r = 0.5 * s
+        handle = _capsule(0.85 * r, 1.45 * r, 0.13 * r)
+        local = [(handle, colour), (_circle(0, 0, r), colour),
+                 (_circle(0, 0, 0.82 * r), (72, 44, 28))]  # fmt: skip
+    else:  # phone
+        body = _rounded(0.5 * s, s, 0.07 * s)
+        screen = _rounded(0.44 * s, 0.88 * s, 0.04 * s)
+        local = [(body, colour), (screen, (14, 16, 20))]
+    a = np.deg2rad(float(obj["angle"]))
+    turn = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    centre = np.asarray(obj["centre"], np.float64)
+    return [(pts @ turn.T + centre, col) for pts, col in local]
+
+
+def sample_clutter(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
+    """1-3 objects, each centred near one border of the frame (partly out of it)."""
+    short = float(min(w, h))
+    kinds = list(r["kind"])
+    objects = []
+    for _ in range(P.integer(rng, r["count"])):
+        kind = P.choice(rng, kinds)
+        size = P.uniform(rng, r["size"], 4) * short * {"pen": 1.6, "cup": 0.8, "phone": 1.0}[kind]
+        side = P.integer(rng, [0, 3])
+        along = P.uniform(rng, [0.1, 0.9], 3)
+        depth = P.uniform(rng, r["reach"], 3) * size  # centre's distance inside the border
+        x, y = {0: (along * w, depth), 1: (w - depth, along * h), 2: (along * w, h - depth),
+                3: (depth, along * h)}[side]  # fmt: skip
+        palette = {"pen": PEN_COLOURS, "cup": CUP_COLOURS, "phone": PHONE_COLOURS}[kind]
+        objects.append({"kind": kind, "centre": [round(x, 2), round(y, 2)],
+                        "size": round(size, 2), "angle": P.uniform(rng, [0.0, 360.0], 2),
+                        "colour": list(P.choice(rng, palette))})  # fmt: skip
+    a = P.uniform(rng, [0.0, 360.0], 2)
+    reach = P.uniform(rng, r["shadow"], 4) * short
+    return {"objects": objects,
+            "shadow": [round(reach * float(np.cos(np.deg2rad(a))), 2),
+                       round(reach * float(np.sin(np.deg2rad(a))), 2)],
+            "darkness": P.uniform(rng, r["darkness"], 3),
+            "blur": P.uniform(rng, r["blur"], 3)}  # fmt: skip
+
+
+def _box(pts: np.ndarray, pad: float, w: int, h: int) -> tuple[int, int, int, int] | None:
+    x0, y0 = np.floor(pts.min(axis=0) - pad).astype(int)
+    x1, y1 = np.ceil(pts.max(axis=0) + pad).astype(int)
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
+
+
+def _fill(shape: tuple[int, int], outline: np.ndarray, origin: tuple[int, int]) -> np.ndarray:
+    mask = np.zeros(shape, np.float32)
+    local = np.round((outline - origin) * 4).astype(np.int32)
+    cv2.fillPoly(mask, [local], 1.0, cv2.LINE_AA, shift=2)
+    return mask
+
+
+def clutter_cover(rec: Record, shape: tuple[int, int], ctx: Any = None) -> np.ndarray:
+    """255 where an object lies (what it hides), 0 elsewhere."""
+    mask = np.zeros(shape, np.uint8)
+    for obj in rec["objects"]:
+        for pts, _ in object_parts(obj):
+            cv2.fillPoly(mask, [np.round(pts * 4).astype(np.int32)], 255, cv2.LINE_8, shift=2)
+    return mask
+
+
+def apply_clutter(img: np.ndarray, rec: Record, ctx: Any = None) -> np.ndarray:
+    """Per object, in its own box: its shadow (one light direction for all), then its parts,
+    soft edged (the objects stand nearer the lens than the page)."""
+    h, w = img.shape[:2]
+    out = img.copy()
+    sigma = max(0.6, float(rec["blur"]))
+    dx, dy = rec["shadow"]
+    spread = max(1.0, 0.4 * float(np.hypot(dx, dy)))
+    for obj in rec["objects"]:
+        parts = object_parts(obj)
+        every = np.concatenate([pts for pts, _ in parts])
+        box = _box(np.concatenate([every, every + [dx, dy]]), 3 * max(spread, sigma) + 2, w, h)
+        if box is None:
+            continue
+        x0, y0, x1, y1 = box
+        shape = (y1 - y0, x1 - x0)
+        crop = out[y0:y1, x0:x1].astype(np.float32)
+        shadow = np.zeros(shape, np.float32)
+        for pts, _ in parts:
+            np.maximum(shadow, _fill(shape, pts + [dx, dy], (x0, y0)), out=shadow)
+        crop *= (1.0 - float(rec["darkness"]) * cv2.GaussianBlur(shadow, (0, 0), spread))[..., None]
+        for pts, colour in parts:
+            alpha = cv2.GaussianBlur(_fill(shape, pts, (x0, y0)), (0, 0), sigma)[..., None]
+            crop = crop * (1.0 - alpha) + np.asarray(colour, np.float32) * alpha
+        out[y0:y1, x0:x1] = np.clip(crop + 0.5, 0, 255).astype(np.uint8)
+    return out
+
+
+def sample_smudge(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
+    short = float(min(w, h))
+    smudges = []
+    for _ in range(P.integer(rng, r["count"])):
+        length = P.uniform(rng, r["size"], 4) * short
+        smudges.append({"centre": [P.uniform(rng, [0.15 * w, 0.85 * w], 2),
+                                   P.uniform(rng, [0.15 * h, 0.85 * h], 2)],
+                        "axes": [round(length, 2), round(length * P.uniform(rng, [0.3, 0.6]), 2)],
+                        "angle": P.uniform(rng, [0.0, 180.0], 2),
+                        "strength": P.uniform(rng, r["strength"], 3),
+                        "seed": P.integer(rng, [0, 2**31 - 1])})  # fmt: skip
+    return {"smudges": smudges, "ink": list(P.choice(rng, [(35, 35, 45), (30, 45, 110)]))}
+
+
+def _smear_mask(sm: Record, shape: tuple[int, int]) -> tuple[np.ndarray, tuple[int, ...]]:
+    """A smear's strength (0-1) in its box, and the box (x0, y0, x1, y1)."""
+    h, w = shape
+    a, b = sm["axes"]
+    cx, cy = sm["centre"]
+    pad = int(a) + 4
+    x0, y0, x1, y1 = max(0, int(cx) - pad), max(0, int(cy) - pad), min(w, int(cx) + pad), min(h, int(cy) + pad)
+    if x1 <= x0 or y1 <= y0:
+        return np.zeros((0, 0), np.float32), (0, 0, 0, 0)
+    mask = np.zeros((y1 - y0, x1 - x0), np.float32)
+    cv2.ellipse(mask, (round(cx - x0), round(cy - y0)), (max(1, round(a / 2)), max(1, round(b / 2))),
+                float(sm["angle"]), 0, 360, 1.0, -1, cv2.LINE_AA)  # fmt: skip
+    streak = np.random.default_rng(int(sm["seed"])).random(mask.shape, dtype=np.float32)
+    k = motion_kernel(max(3, int(a / 3) | 1), float(sm["angle"]), 0.0)
+    streak = cv2.filter2D(streak, -1, k / k.sum())
+    mask = cv2.GaussianBlur(mask, (0, 0), max(1.0, b / 6)) * (0.9 + 1.5 * (streak - 0.5))
+    return np.clip(mask * float(sm["strength"]), 0.0, 1.0), (x0, y0, x1, y1)
+
+
+def _paper(mask: np.ndarray, box: tuple[int, ...], ctx: Any) -> np.ndarray:
+    if ctx is None or not has_table(ctx):
+        return mask
+    x0, y0, x1, y1 = box
+    return mask * (ctx.page_alpha[y0:y1, x0:x1].astype(np.float32) / 255.0)
+
+
+def apply_smudge(img: np.ndarray, rec: Record, ctx: Any = None) -> np.ndarray:
+    """Each smear: the ink pulled along its direction, the paper darkened towards the ink."""
+    out = img.copy()
+    ink = np.asarray(rec["ink"], np.float32)
+    for sm in rec["smudges"]:
+        mask, box = _smear_mask(sm, img.shape[:2])
+        if not mask.size:
+            continue
+        mask = _paper(mask, box, ctx)[..., None]
+        x0, y0, x1, y1 = box
+        crop = out[y0:y1, x0:x1].astype(np.float32)
+        k = motion_kernel(max(3, int(sm["axes"][0] / 4) | 1), float(sm["angle"]), 0.0)
+        pulled = cv2.filter2D(crop, -1, k / k.sum())
+        tinted = pulled * 0.6 + ink * 0.4
+        out[y0:y1, x0:x1] = np.clip(crop * (1 - mask) + tinted * mask + 0.5, 0, 255).astype(np.uint8)
+    return out
+
+
+def smudge_cover(rec: Record, shape: tuple[int, int], ctx: Any = None) -> np.ndarray:
+    """Where the smear is heavy enough to wipe the text out (strength 0.35 -> 0.7, smoothly)."""
+    cover = np.zeros(shape, np.uint8)
+    for sm in rec["smudges"]:
+        mask, box = _smear_mask(sm, shape)
+        if not mask.size:
+            continue
+        t = np.clip((_paper(mask, box, ctx) - 0.35) / 0.35, 0.0, 1.0)
+        x0, y0, x1, y1 = box
+        here = (t * t * (3 - 2 * t) * 255 + 0.5).astype(np.uint8)
+        np.maximum(cover[y0:y1, x0:x1], here, out=cover[y0:y1, x0:x1])
+    return cover
+
+
+class CoverStep(PhotometricStep):
+    """A photometric step that hides text: `cover(record, (h, w), ctx)` is its mask."""
+
+    def __init__(self, name: str, defaults: Ranges, sampler: Any, applier: Any, cover: Any,
+                 choices: frozenset[str] = frozenset(), integers: frozenset[str] = frozenset()
+                 ) -> None:  # fmt: skip
+        self.name, self.defaults, self.choices, self.integers = name, defaults, choices, integers
+        self._sampler, self._applier, self._cover = sampler, applier, cover
+
+    def sample(self, ranges: Ranges, rng: np.random.Generator, width: int, height: int) -> Record:
+        return self._sampler(ranges, rng, width, height)
+
+    def apply(self, image: np.ndarray, record: Record, ctx: Any) -> np.ndarray:
+        return self._applier(image, record, ctx)
+
+    def cover(self, record: Record, shape: tuple[int, int], ctx: Any = None) -> np.ndarray:
+        return self._cover(record, shape, ctx)
+
+
+STEPS = {
+    "clutter": CoverStep(
+        "clutter",
+        {"count": [1, 2], "kind": list(KINDS), "size": [0.22, 0.34], "reach": [-0.1, 0.3],
+         "shadow": [0.006, 0.02], "darkness": [0.25, 0.5], "blur": [0.6, 1.6]},
+        sample_clutter, apply_clutter, clutter_cover,
+        choices=frozenset({"kind"}), integers=frozenset({"count"}),
+    ),
+    "ink_smudge": CoverStep(
+        "ink_smudge",
+        {"count": [1, 2], "size": [0.08, 0.22], "strength": [0.4, 0.95]},
+        sample_smudge, apply_smudge, smudge_cover, integers=frozenset({"count"}),
+    ),
+}
+for _step in STEPS.values():
+    register(_step)

@@ -1,0 +1,91 @@
+"""Labels learn what covers them: the share of a line, word or region that a mask hides.
+
+Steps that put something over the text (table clutter, ink smudges) or take the paper away
+(torn edges, holes) describe it as a coverage mask: 0 where the text shows, 255 where nothing
+of it can be seen. Every label's `visible` is multiplied by the share of its outline left
+uncovered (`hide`), so `warping.legibility`'s visibility term, and with it `legible`, follow.
+A mask is read in the coordinates its labels are in: the frame (clutter, smudges) or the flat
+page (tears, whose labels then move with the one point map like the paper does).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import cv2
+import numpy as np
+
+from synth.page import Page, Polygon
+
+
+def covered_share(polygons: list[Polygon], mask: np.ndarray) -> np.ndarray:
+    """Mean coverage (0-1) of `mask` (uint8, 255 = hidden) over each polygon's pixels. Only
+    boxes the mask touches are rasterised (most labels of a page are clear of any cover)."""
+    out = np.zeros(len(polygons))
+    h, w = mask.shape[:2]
+    for i, poly in enumerate(polygons):
+        if len(poly) < 3:
+            continue
+        pts = np.asarray(poly, np.float64).reshape(-1, 2)
+        x0, y0 = np.floor(pts.min(axis=0)).astype(int)
+        x1, y1 = np.ceil(pts.max(axis=0)).astype(int) + 1
+        bx0, by0, bx1, by1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+        if bx1 <= bx0 or by1 <= by0:
+            continue
+        crop = mask[by0:by1, bx0:bx1]
+        if not crop.any():
+            continue
+        inside = np.zeros(crop.shape, np.uint8)
+        local = np.round((pts - [bx0, by0]) * 4).astype(np.int32)
+        cv2.fillPoly(inside, [local], 1, cv2.LINE_8, shift=2)
+        n = int(inside.sum())
+        if n:
+            out[i] = float(crop[inside > 0].sum()) / (255.0 * n)
+    return out
+
+
+def hide(page: Page, mask: np.ndarray, reference: Page | None = None) -> Page:
+    """`page` with every line, word and region's `visible` lowered by the share `mask` covers.
+    Coverage is measured on `reference`'s labels (the flat page, for masks drawn on it) or on
+    `page`'s own; label objects are copied, never changed in place."""
+    ref = reference or page
+    if not mask.any() or (not page.lines and not page.regions):
+        return page
+    line_cover = covered_share([ln.polygon for ln in ref.lines], mask)
+    word_cover = covered_share([wd.polygon for wd in ref.words], mask)
+    region_cover = covered_share([r.polygon for r in ref.regions], mask)
+    lines, k = [], 0
+    for ln, c in zip(page.lines, line_cover, strict=True):
+        words = [_less(wd, float(word_cover[k + j])) for j, wd in enumerate(ln.words)]
+        k += len(ln.words)
+        line = _less(ln, float(c))
+        line.words = words
+        lines.append(line)
+    out = copy.copy(page)
+    out.lines = lines
+    out.regions = [_less(r, float(c)) for r, c in zip(page.regions, region_cover, strict=True)]
+    return out
+
+
+def _less(label: Any, hidden: float) -> Any:
+    new = object.__new__(type(label))
+    new.__dict__ = {**label.__dict__,
+                    "visible": round(label.visible * (1.0 - min(1.0, hidden)), 4)}  # fmt: skip
+    return new
+
+
+def cover_of(records: list[dict[str, Any]], shape: tuple[int, int], ctx: Any = None
+             ) -> np.ndarray | None:  # fmt: skip
+    """The union of the masks of every photometric record whose step hides text (a `cover`
+    method: clutter, smudges), or None when none does."""
+    from warping.steps import PHOTOMETRIC
+
+    union: np.ndarray | None = None
+    for rec in records:
+        cover = getattr(PHOTOMETRIC.get(rec["step"]), "cover", None)
+        if cover is None:
+            continue
+        mask = cover(rec, shape, ctx)
+        union = mask if union is None else np.maximum(union, mask)
+    return union
