@@ -106,6 +106,7 @@ class RenderContext:
         self.engine = TextEngine(registry)
         self._chains: dict[tuple[str, str], tuple[Any, ...]] = {}
         self.memo: dict[Any, Any] = {}  # per-worker facts scenes derive from fonts and corpus
+        self.backgrounds: Any = None  # the run's user images (synth.backgrounds.BackgroundSource)
 
     def language(self, code: str) -> Any:
         """LanguageInfo of a usable language; unknown codes raise PolyglyphError."""
