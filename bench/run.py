@@ -33,6 +33,7 @@ STAGE_SCRIPTS = [
     "bench_warping.py",
     "bench_qa.py",
     "bench_pipeline.py",
+    "bench_scenes.py",  # issue 17: each beyond-document scene, end to end on its own profile
 ]
 
 QUICK_FLAGS = {  # the quick run keeps to speed figures; OCR tables belong to the full run
@@ -255,6 +256,15 @@ def write_report(results: dict, path: Path) -> None:
         rows += ["", "## Where a row's time goes (ms per row, local run, wall)", "",
                  "| " + " | ".join(stages) + " |", "|" + "---|" * len(stages),
                  "| " + " | ".join(f"{v:.0f}" for v in stages.values()) + " |"]
+    scenes = results.get("bench_scenes", {}).get("scenes")
+    if scenes:
+        sys.path.insert(0, str(HERE))
+        from bench_scenes import table
+
+        rows += ["", "## Scenes (issue 17): pages per CPU-second and per wall second", "",
+                 "Each scene alone, six languages, its own warp profile; CPU-seconds are the "
+                 "workers' own (load-independent), wall seconds span the workers' shards "
+                 "(workers in brackets) or the whole command with start-up.", "", *table(scenes)]
     rows += kept_sections(path)
     rows += ["", "## All figures", "", "```json", json.dumps(results, indent=2), "```", ""]
     path.write_text("\n".join(rows))
@@ -277,7 +287,7 @@ def main() -> int:
                         help="default bench/ (the committed figures); --quick: bench/out/quick")
     parser.add_argument("--report-only", action="store_true",
                         help="rewrite RESULTS.md from the results.json in --out")
-    parser.add_argument("--only", choices=["shard_memory"],
+    parser.add_argument("--only", choices=["shard_memory", "bench_scenes"],
                         help="run one piece and merge its figures into --out's results.json")
     args = parser.parse_args()
     # a quick run never overwrites the full run's committed RESULTS.md / results.json
@@ -334,7 +344,10 @@ def _only(piece: str, out: Path) -> int:
     results = json.loads(path.read_text()) if path.exists() else {
         "command": f"bench/run.py --only {piece}", "machine": platform.platform(),
         "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime())}
-    results[piece] = {"shard_memory": shard_memory}[piece]()
+    if piece == "bench_scenes":
+        results[piece] = run_json([PY, str(HERE / "bench_scenes.py")], timeout=3600)
+    else:
+        results[piece] = {"shard_memory": shard_memory}[piece]()
     out.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2))
     write_report(results, out / "RESULTS.md")

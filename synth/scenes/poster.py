@@ -53,7 +53,7 @@ def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
         path = _path(rng, width, head)
         y += a + (head * 0.6 if path and path["kind"] == "arc" else 0)
         index = b.text(text, width / 2, y, head, anchor="center", colour=title_ink, role="title", bold=True,
-                       fx=_fx(rng, head, accent), path=path)
+                       fx=_fx(rng, head, accent, grounds), path=path)
         b.block("title", [index])
         display.append(index)
         y += d + head * (0.5 if path else 0.25)
@@ -69,14 +69,15 @@ def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
     b.block("paragraph", lines)
     if group == "ads":
         _offer(b, rng, width, height, y, head, body_ink, accent)
-    else:  # art: a few rotated words scattered around
+    else:  # art: a few rotated words scattered around, in the accent where it stands out
+        word_ink = readable_ink(accent, grounds, need=3.0)
         for _ in range(int(rng.integers(1, 4))):
             s = head * float(rng.uniform(0.4, 0.7))
             word = b.fit(b.word(), s, width * 0.4, bold=True)
             cy = float(rng.uniform(max(y, height * 0.5), height * 0.92))
-            index = b.text(word, float(rng.uniform(0.3, 0.7)) * width, cy, s, anchor="center", colour=accent,
+            index = b.text(word, float(rng.uniform(0.3, 0.7)) * width, cy, s, anchor="center", colour=word_ink,
                            role="caption", bold=True, path={"kind": "rotate", "angle": round(float(rng.uniform(-25, 25)), 1)},
-                           fx=_fx(rng, s, ink))
+                           fx=_fx(rng, s, ink, grounds))
             b.block("caption", [index])
             display.append(index)
     _shapes(b, rng, accent, [_box(b, i) for i in range(len(b.lines)) if i not in display])
@@ -129,7 +130,10 @@ def _box(b: Builder, index: int) -> tuple[float, float, float, float]:
     return o["x"] - half, o["y"] - a - o["size"] * 0.2, o["x"] + half, o["y"] + d + o["size"] * 0.2
 
 
-def _fx(rng: np.random.Generator, size: float, other: list[int]) -> dict[str, Any] | None:
+def _fx(rng: np.random.Generator, size: float, other: list[int],
+        grounds: list[list[int]]) -> dict[str, Any] | None:
+    """Outline or shadow, and maybe a gradient fill; a gradient whose ends lose the large-text
+    contrast (3:1) against the background is left out (it drew dark-on-dark headlines)."""
     fx: dict[str, Any] = {}
     roll = rng.random()
     if roll < 0.35:
@@ -139,7 +143,9 @@ def _fx(rng: np.random.Generator, size: float, other: list[int]) -> dict[str, An
         fx["shadow"] = [off, off, [int(v * 0.4) for v in other]]
     if rng.random() < 0.3:
         top = [int(v) for v in rng.integers(0, 256, 3)]
-        fx["gradient"] = [top, [int(v * 0.5) for v in top]]
+        ends = [top, [int(v * 0.5) for v in top]]
+        if min(contrast(e, g) for e in ends for g in grounds) >= 3.0:
+            fx["gradient"] = ends
     return fx or None
 
 
