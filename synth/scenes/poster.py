@@ -69,19 +69,36 @@ def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
     b.block("paragraph", lines)
     if group == "ads":
         _offer(b, rng, width, height, y, head, body_ink, accent)
-    else:  # art: a few rotated words scattered around, in the accent where it stands out
-        word_ink = readable_ink(accent, grounds, need=3.0)
-        for _ in range(int(rng.integers(1, 4))):
-            s = head * float(rng.uniform(0.4, 0.7))
-            word = b.fit(b.word(), s, width * 0.4, bold=True)
-            cy = float(rng.uniform(max(y, height * 0.5), height * 0.92))
-            index = b.text(word, float(rng.uniform(0.3, 0.7)) * width, cy, s, anchor="center", colour=word_ink,
-                           role="caption", bold=True, path={"kind": "rotate", "angle": round(float(rng.uniform(-25, 25)), 1)},
-                           fx=_fx(rng, s, ink, grounds))
-            b.block("caption", [index])
-            display.append(index)
+    else:
+        _art_words(b, rng, y, head, readable_ink(accent, grounds, need=3.0), ink, grounds, display)
     _shapes(b, rng, accent, [_box(b, i) for i in range(len(b.lines)) if i not in display])
     return b.record(background, scene_group=group, extras={"display_lines": sorted(display)})
+
+
+def _art_words(b: Builder, rng: np.random.Generator, y: float, head: float, word_ink: list[int],
+               ink: list[int], grounds: list[list[int]], display: list[int]) -> None:
+    """A few rotated words scattered below the text, in the accent where it stands out. Each
+    keeps clear of the others and of every line above (words drawn over words made labels of
+    text nobody could see); one without room after six tries is left out."""
+    taken = [_box(b, i) for i in range(len(b.lines))]
+    for _ in range(int(rng.integers(1, 4))):
+        s = head * float(rng.uniform(0.4, 0.7))
+        word = b.fit(b.word(), s, b.width * 0.4, bold=True)
+        reach = float(np.hypot(b.width_of(word, s, bold=True) / 2, s)) + s * 0.2  # at any angle
+        for _try in range(6):
+            cx = float(rng.uniform(0.3, 0.7)) * b.width
+            cy = float(rng.uniform(max(y, b.height * 0.5), b.height * 0.92))
+            box = (cx - reach, cy - reach, cx + reach, cy + reach)
+            if not any(box[0] < t[2] and t[0] < box[2] and box[1] < t[3] and t[1] < box[3] for t in taken):
+                break
+        else:
+            continue
+        taken.append(box)
+        index = b.text(word, cx, cy, s, anchor="center", colour=word_ink, role="caption", bold=True,
+                       path={"kind": "rotate", "angle": round(float(rng.uniform(-25, 25)), 1)},
+                       fx=_fx(rng, s, ink, grounds))
+        b.block("caption", [index])
+        display.append(index)
 
 
 def _ends(background: dict[str, Any], width: int, height: int) -> list[list[int]]:
