@@ -40,6 +40,7 @@ MIN_SIDE = 32
 DIGEST_CHARS = 32  # hex characters of sha256 kept: 128 bits name an image
 _DECODED: OrderedDict[str, np.ndarray] = OrderedDict()  # digest -> RGB, a few per process
 _DECODED_KEEP = 8
+_GROUP: list[Any] = [None, None]  # (file, row group) and its image column, the last one read
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,9 @@ def _index_parquet(file: Path, warn: Callable[[str], None]) -> list[tuple[str, s
 
 
 def read_reference(ref: str) -> bytes:
-    """The bytes behind a reference: a file, or row N of a Parquet file (`FILE#N`)."""
+    """The bytes behind a reference: a file, or row N of a Parquet file (`FILE#N`). Parquet
+    row groups are read whole, so a set of large photos is best written with small groups
+    (e.g. `row_group_size=32`)."""
     if "#" in ref and ref.rsplit("#", 1)[0].lower().endswith(".parquet"):
         import pyarrow.parquet as pq
 
@@ -189,7 +192,10 @@ def read_reference(ref: str) -> bytes:
         for g in range(handle.num_row_groups):
             rows = handle.metadata.row_group(g).num_rows
             if index < rows:
-                value = handle.read_row_group(g, columns=[column]).column(0)[index].as_py()
+                key = (file, g)
+                if _GROUP[0] != key:  # a row group is read whole: keep the last one (Arrow memory)
+                    _GROUP[:] = [key, handle.read_row_group(g, columns=[column]).column(0)]
+                value = _GROUP[1][index].as_py()
                 data = _parquet_bytes(value)
                 if data is None:
                     break
