@@ -63,6 +63,7 @@ def test_preview_uses_each_scene_s_own_profile(tmp_path: Path) -> None:
     assert scene_profile("screenshot", "wild") == "screen"
     assert scene_profile("screenshot", "wild", {"screenshot": "wild"}) == "wild"
     assert scene_profile("document", "wild") == "wild"
+    assert scene_profile("poster", "wild") == "street"
     out = tmp_path / "g"
     assert preview.main(["--profile", "wild", "--scene", "screenshot", "--languages", "en", "--n", "1",
                          "--width", "400", "--height", "560", "--out", str(out)]) == 0

@@ -50,12 +50,13 @@ SCENE_PROFILES: dict[str, dict[str, float]] = {
 
 def scene_profile(scene: str, default: str, pinned: dict[str, str] | None = None) -> str:
     """The profile a one-profile tool (preview) uses for a scene: the user's pin for that scene,
-    else the scene's own (its heaviest), else `default`."""
+    else the scene's own (its heaviest; a tie goes to the one other than `clean`, which shows
+    more), else `default`."""
     if pinned and scene in pinned:
         return pinned[scene]
     own = SCENE_PROFILES.get(scene)
     if own:
-        return max(sorted(own), key=own.__getitem__)
+        return max(own, key=lambda name: (own[name], name != "clean", name))
     return default
 # STAGES (warping.steps): stage -> the registry of its steps, so a step registered later
 # (a plug-in, a test) is a valid profile step from then on

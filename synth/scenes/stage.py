@@ -118,12 +118,15 @@ def _bricks(bg: dict[str, Any], width: int, height: int) -> np.ndarray:
     image[:] = np.asarray(bg["mortar"], np.uint8)
     bw, bh = float(bg["brick_w"]), float(bg["brick_h"])
     base = np.asarray(bg["colour"], np.float32)
-    for row in range(int(height / bh) + 1):
+    rows, cols = int(height / bh) + 1, int(width / bw) + 2
+    # one draw for every brick (the same stream, brick by brick, as one draw each)
+    colours = np.clip(base + gen.normal(0, 12, (rows * cols, 3)), 0, 255).tolist()
+    for row in range(rows):
         shift = (row % 2) * bw / 2
-        for col in range(-1, int(width / bw) + 1):
+        for k, col in enumerate(range(-1, cols - 1)):
             x0, y0 = col * bw + shift, row * bh
-            colour = np.clip(base + gen.normal(0, 12, 3), 0, 255).tolist()
-            cv2.rectangle(image, (int(x0 + 2), int(y0 + 2)), (int(x0 + bw - 2), int(y0 + bh - 2)), colour, -1)
+            cv2.rectangle(image, (int(x0 + 2), int(y0 + 2)), (int(x0 + bw - 2), int(y0 + bh - 2)),
+                          colours[row * cols + k], -1)
     return image
 
 
@@ -240,6 +243,25 @@ def _move(points: list[list[float]], matrix: np.ndarray) -> list[list[float]]:
     return np.round(pts.reshape(-1, 2), 2).tolist()
 
 
+def _composite_plane(image: np.ndarray, flat: np.ndarray, matrix: np.ndarray,
+                     quad: list[list[float]]) -> None:
+    """Blend the plane into the page, warping only the box its quad covers (warping the whole
+    page twice, then finding the plane's pixels, was most of a street page's render time)."""
+    pts = np.asarray(quad, np.float64)
+    ih, iw = image.shape[:2]
+    x0, y0 = (max(0, int(np.floor(v)) - 2) for v in pts.min(axis=0))
+    x1, y1 = min(iw, int(np.ceil(pts[:, 0].max())) + 2), min(ih, int(np.ceil(pts[:, 1].max())) + 2)
+    if x1 <= x0 or y1 <= y0:
+        return
+    local = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1]], np.float64) @ matrix
+    size = (x1 - x0, y1 - y0)
+    warped = cv2.warpPerspective(flat, local, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    alpha = cv2.warpPerspective(np.full(flat.shape[:2], 255, np.uint8), local, size, flags=cv2.INTER_LINEAR)
+    a = alpha.astype(np.float32)[:, :, None] / 255.0
+    sub = image[y0:y1, x0:x1].astype(np.float32)
+    image[y0:y1, x0:x1] = (sub * (1 - a) + warped * a + 0.5).astype(np.uint8)
+
+
 def draw_plane(image: np.ndarray, ctx: Any, language: str, plane: dict[str, Any],
                first_index: int) -> tuple[list[Line], list[dict[str, Any]]]:
     """A sign/poster drawn flat (own background, shapes, lines) and put into the page through
@@ -249,16 +271,7 @@ def draw_plane(image: np.ndarray, ctx: Any, language: str, plane: dict[str, Any]
     draw_shapes(flat, plane.get("graphics", []))
     lines = draw_lines(flat, ctx, language, plane["lines"], first_index)
     matrix = _homography(plane)
-    size = (image.shape[1], image.shape[0])
-    warped = cv2.warpPerspective(flat, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    alpha = cv2.warpPerspective(np.full((h, w), 255, np.uint8), matrix, size, flags=cv2.INTER_LINEAR)
-    a = alpha.astype(np.float32)[:, :, None] / 255.0
-    ys, xs = np.nonzero(alpha)
-    if len(xs):
-        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-        sub = image[y0:y1, x0:x1].astype(np.float32)
-        image[y0:y1, x0:x1] = (sub * (1 - a[y0:y1, x0:x1]) + warped[y0:y1, x0:x1] * a[y0:y1, x0:x1]
-                               + 0.5).astype(np.uint8)
+    _composite_plane(image, flat, matrix, plane["quad"])
     for line in lines:
         line.polygon = _move(line.polygon, matrix)
         line.quad = min_area_quad(line.polygon)
