@@ -34,6 +34,7 @@ STAGE_SCRIPTS = [
     "bench_warping.py",
     "bench_qa.py",
     "bench_pipeline.py",
+    "bench_scenes.py",  # issue 17: each beyond-document scene, end to end on its own profile
 ]
 
 QUICK_FLAGS = {  # the quick run keeps to speed figures; OCR tables belong to the full run
@@ -281,6 +282,15 @@ def write_report(results: dict, path: Path) -> None:
         rows += ["", "## Where a row's time goes (ms per row, local run, wall)", "",
                  "| " + " | ".join(stages) + " |", "|" + "---|" * len(stages),
                  "| " + " | ".join(f"{v:.0f}" for v in stages.values()) + " |"]
+    scenes = results.get("bench_scenes", {}).get("scenes")
+    if scenes:
+        sys.path.insert(0, str(HERE))
+        from bench_scenes import table
+
+        rows += ["", "## Scenes (issue 17): pages per CPU-second and per wall second", "",
+                 "Each scene alone, six languages, its own warp profile; CPU-seconds are the "
+                 "workers' own (load-independent), wall seconds span the workers' shards "
+                 "(workers in brackets) or the whole command with start-up.", "", *table(scenes)]
     rows += kept_sections(path)
     rows += ["", "## All figures", "", "```json", json.dumps(results, indent=2), "```", ""]
     path.write_text("\n".join(rows))
@@ -303,7 +313,7 @@ def main() -> int:
                         help="default bench/ (the committed figures); --quick: bench/out/quick")
     parser.add_argument("--report-only", action="store_true",
                         help="rewrite RESULTS.md from the results.json in --out")
-    parser.add_argument("--only", choices=["shard_memory", "end_to_end"],
+    parser.add_argument("--only", choices=["shard_memory", "end_to_end", "bench_scenes"],
                         help="run one piece and merge its figures into --out's results.json")
     args = parser.parse_args()
     # a quick run never overwrites the full run's committed RESULTS.md / results.json
@@ -369,6 +379,8 @@ def _only(piece: str, out: Path) -> int:
         results["end_to_end_1_worker"] = end_to_end(False, (1,), 2)[1]
         results["end_to_end_date"] = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
         piece = "end_to_end_1_worker"
+    elif piece == "bench_scenes":
+        results[piece] = run_json([PY, str(HERE / "bench_scenes.py")], timeout=3600)
     else:
         results[piece] = shard_memory()
     out.mkdir(parents=True, exist_ok=True)

@@ -147,6 +147,9 @@ class GenerateConfig(BaseModel):
     corpus: dict[str, str] = Field(default_factory=dict)
     text: TextOptions = Field(default_factory=TextOptions)
     font_dirs: list[str] = Field(default_factory=list)
+    # user background photos for scenes drawn on a photo (scene-text, video-frame, poster):
+    # a folder of jpg/png/webp or a Parquet file with an image column; None = procedural
+    backgrounds: str | None = None
     fonts: FontOptions = Field(default_factory=FontOptions)
     # execution only (not hashed)
     out: str | None = None
@@ -262,12 +265,16 @@ def build_config(
     """Packaged defaults, then the file's top-level keys, then flag overrides; validated."""
     data = default_config_dict()
     if config_file is not None:
-        data.update(read_config_file(config_file))
+        given = read_config_file(config_file)
+        own = given.get("scene_profiles")
+        if isinstance(own, dict) and own and isinstance(data.get("scene_profiles"), dict):
+            given["scene_profiles"] = {**data["scene_profiles"], **own}  # `{}` still clears all
+        data.update(given)
     for key, value in (overrides or {}).items():
         if value is None:
             continue
-        if key in ("image", "text") and isinstance(value, dict) and isinstance(data.get(key), dict):
-            value = {**data[key], **value}
+        if key in ("image", "text", "scene_profiles") and isinstance(value, dict) and isinstance(data.get(key), dict):
+            value = {**data[key], **value}  # scene_profiles: a pinned scene, the others keep theirs
         data[key] = value
     try:
         return GenerateConfig.model_validate(data)
@@ -320,6 +327,11 @@ def resolve_config(config: GenerateConfig) -> dict[str, Any]:
     data["text"] = _resolve_text(config.text, registry)
     data["corpus"] = {code: _file_digest(code, path) for code, path in sorted(config.corpus.items())}
     data["font_dirs"] = [str(Path(d).resolve()) for d in config.font_dirs]
+    data.pop("backgrounds", None)
+    if config.backgrounds:  # only when set: configs without it keep their hash
+        from synth.backgrounds import index_backgrounds
+
+        data["backgrounds"] = index_backgrounds(config.backgrounds).to_dict()
     return data
 
 

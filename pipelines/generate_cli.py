@@ -30,6 +30,36 @@ def parse_weights(text: str, flag: str) -> list[str] | dict[str, float]:
     return weights
 
 
+def parse_profiles(text: str) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """`--profile`: run-wide profiles (`scan`, `scan=2,photo=1`) and per-scene pins
+    (`screenshot=wild`: an item whose left side names a scene and right side is not a
+    number). A pin replaces that scene's own profiles; run-wide ones never touch them."""
+    from synth.render import SCENES
+
+    run: list[str] = []
+    pinned: dict[str, dict[str, float]] = {}
+    for item in (t.strip() for t in text.split(",")):
+        name, sep, value = item.partition("=")
+        if sep and name in SCENES and value and not _is_number(value):
+            pinned.setdefault(name, {})[value] = 1.0
+        elif item:
+            run.append(item)
+    if not run:
+        if not pinned:
+            raise PolyglyphError("--profile: empty value")
+        return {}, pinned
+    weights = parse_weights(",".join(run), "--profile")
+    return ({s: 1.0 for s in weights} if isinstance(weights, list) else weights), pinned
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = ArgParser(
         prog="polyglyph generate",
@@ -48,7 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with `all` or a list: weight each language alike, or each script alike")
     p.add_argument("--scenes", metavar="LIST", help="scenes `document,receipt` or weights")
     p.add_argument("--profile", metavar="LIST",
-                   help="warp profile name or YAML path, or weights `scan=2,photo=1`")
+                   help="warp profiles of document-like scenes: a name or YAML path, or weights "
+                   "`scan=2,photo=1`. Screen, video, game, street and poster scenes keep their own "
+                   "profile family (config scene_profiles) unless pinned: `screenshot=wild`")
+    p.add_argument("--backgrounds", metavar="DIR|PARQUET",
+                   help="user photos behind scene-text, video-frame and poster pages: a folder of "
+                   "jpg/png/webp or a Parquet file with an image column (default: procedural)")
     p.add_argument("--tasks", metavar="LIST", help="task mix for the views, e.g. `spotting=1,parsing=2`")
     p.add_argument("--no-text", type=float, metavar="SHARE",
                    help="share of text-free pages (negative samples answered 没有文字), 0..1")
@@ -121,9 +156,12 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
         scenes = parse_weights(args.scenes, "--scenes")
         over["scenes"] = {s: 1.0 for s in scenes} if isinstance(scenes, list) else scenes
     if args.profile:
-        prof = parse_weights(args.profile, "--profile")
-        over["profiles"] = {s: 1.0 for s in prof} if isinstance(prof, list) else prof
-        over["scene_profiles"] = {}  # the flag names the profiles of every scene
+        profiles, pinned = parse_profiles(args.profile)
+        if profiles:
+            over["profiles"] = profiles
+        if pinned:  # merged over the config's scene_profiles: other scenes keep theirs
+            over["scene_profiles"] = pinned
+    over["backgrounds"] = args.backgrounds
     if args.tasks:
         tasks = parse_weights(args.tasks, "--tasks")
         over["tasks"] = {s: 1.0 for s in tasks} if isinstance(tasks, list) else tasks

@@ -59,6 +59,10 @@ def worker_context(config: dict[str, Any], config_hash: str) -> WorkerContext:
         render_ctx=RenderContext(registry, corpus, config.get("fonts"), text=config.get("text")),
         corpus=corpus,
     )
+    if config.get("backgrounds"):  # the run's indexed user images (synth.backgrounds)
+        from synth.backgrounds import BackgroundSource
+
+        ctx.render_ctx.backgrounds = BackgroundSource.from_dict(config["backgrounds"])
     _CONTEXTS[config_hash] = ctx
     freeze_loaded()  # fonts and corpus: out of every later GC pass
     return ctx

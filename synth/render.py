@@ -108,6 +108,7 @@ class RenderContext:
         self._chains: dict[tuple[str, str], tuple[Any, ...]] = {}
         # per-worker facts scenes derive from fonts and corpus, for the languages used last
         self.memo: LanguageMemo = LanguageMemo()
+        self.backgrounds: Any = None  # the run's user images (synth.backgrounds.BackgroundSource)
 
     def language(self, code: str) -> Any:
         """LanguageInfo of a usable language; unknown codes raise PolyglyphError."""

@@ -23,6 +23,7 @@ import numpy as np
 
 from fonts_manifest.errors import SEED_RANGE, ArgParser, PolyglyphError, check_flag_ranges
 from synth.opencv import cv2
+from warping.profiles import scene_profile
 
 THUMB_WIDTH = 300
 _COLOURS = {"cell": (0, 170, 80), "line": (255, 40, 40), "word": (0, 160, 255)}
@@ -31,7 +32,10 @@ GALLERY_JPEG_QUALITY = 88
 
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgParser(prog="polyglyph preview", description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", default="wild", help="clean|scan|photo|wild or a YAML path")
+    parser.add_argument("--profile", default="wild",
+                        help="clean|scan|photo|wild or a YAML path, for document-like scenes; "
+                        "screen/video/game scenes use `screen`, street and poster `street` unless "
+                        "pinned per scene: `wild,screenshot=wild,poster=clean`")
     parser.add_argument("--languages", default="ar,hi,ja,en,th,ru", help="comma-separated codes")
     parser.add_argument("--scene", default=None, help="one scene for all samples (default: cycle)")
     parser.add_argument("--n", type=int, default=12, help="number of samples")
@@ -59,8 +63,17 @@ def main(argv: list[str] | None = None) -> int:
 
     import warping
 
-    profile = warping.load_profile(args.profile)
-    samples_iter = _render_samples(args, languages, profile)
+    default, pinned = _profile_args(args.profile)
+    profiles: dict[str, dict[str, Any]] = {}
+
+    def profile_of(scene: str) -> dict[str, Any]:
+        name = scene_profile(scene, default, pinned)
+        if name not in profiles:
+            profiles[name] = warping.load_profile(name)
+        return profiles[name]
+
+    profile = profile_of("document")  # the run-wide one: checked before any rendering
+    samples_iter = _render_samples(args, languages, profile_of)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
@@ -78,14 +91,29 @@ def main(argv: list[str] | None = None) -> int:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    print(
-        f"{out / 'index.html'} ({args.n} samples, profile {profile['name']}) + {out / 'contact.png'}"
-    )
+    names = ", ".join(sorted(p["name"] for p in profiles.values()))
+    print(f"{out / 'index.html'} ({args.n} samples, profiles {names}) + {out / 'contact.png'}")
     return 0
 
 
+def _profile_args(text: str) -> tuple[str, dict[str, str]]:
+    """`--profile`: one run-wide name (or YAML path) plus `scene=name` pins."""
+    from synth.render import SCENES
+
+    default, pinned = "wild", {}
+    for item in (t.strip() for t in text.split(",") if t.strip()):
+        scene, sep, name = item.partition("=")
+        if sep:
+            if scene not in SCENES or not name:
+                raise PolyglyphError(f"--profile {item!r}: pin as SCENE=PROFILE, scenes: {', '.join(SCENES)}")
+            pinned[scene] = name
+        else:
+            default = item
+    return default, pinned
+
+
 def _render_samples(
-    args: argparse.Namespace, languages: list[str], profile: dict[str, Any]
+    args: argparse.Namespace, languages: list[str], profile_of: Any
 ) -> Iterator[tuple[int, Any, Any]]:
     """Yield (index, page before warp, page after warp), with a progress bar on stderr."""
     from tqdm import tqdm
@@ -116,7 +144,8 @@ def _render_samples(
             height=args.height,
         )
         before = render_page(spec, child_rng(rng, "render"), ctx)
-        after = warp_page(before, profile, child_rng(rng, "warp"), dewarp=args.dewarp or None)
+        after = warp_page(before, profile_of(spec.scene), child_rng(rng, "warp"),
+                          dewarp=args.dewarp or None)
         yield index, before, after
 
 
@@ -240,7 +269,8 @@ def _page_html(
         )
         parts.append(
             f"<div class='card' id='s{card['index']}'><h3>#{card['index']} · {html.escape(card['language'])}"
-            f" · {html.escape(card['scene'])} · {card['size_before'][0]}×{card['size_before'][1]} → "
+            f" · {html.escape(card['scene'])} · {html.escape(str((card['warp'] or {}).get('profile', '')))}"
+            f" · {card['size_before'][0]}×{card['size_before'][1]} → "
             f"{card['size_after'][0]}×{card['size_after'][1]} · {card['lines']} lines"
             f" ({card['partly_visible']} partly visible)</h3>"
             f"<p>steps: {html.escape(steps) or 'none'}</p><div class='pair'>"

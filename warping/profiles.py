@@ -42,6 +42,25 @@ PROFILES = ("clean", "scan", "photo", "wild", "screen", "street", "tiny", "scene
 # what a paper profile means for inputs that are already photos (`polyglyph variants`):
 # re-photographed, never shrunk onto a table
 SCENE_FAMILY = {"photo": "scene-photo", "wild": "scene-wild", "tiny": "scene-wild"}
+# Scenes that are not paper keep their own kind of profile (a screenshot is not photographed
+# paper): pipelines/default.yaml's `scene_profiles` says the same; a user pins another per scene
+# (`--profile screenshot=wild`, config `scene_profiles:`). `preview` reads this table.
+SCENE_PROFILES: dict[str, dict[str, float]] = {
+    "screenshot": {"screen": 1.0}, "video-frame": {"screen": 1.0}, "game-ui": {"screen": 1.0},
+    "scene-text": {"street": 1.0}, "poster": {"street": 1.0, "clean": 1.0},
+}
+
+
+def scene_profile(scene: str, default: str, pinned: dict[str, str] | None = None) -> str:
+    """The profile a one-profile tool (preview) uses for a scene: the user's pin for that scene,
+    else the scene's own (its heaviest; a tie goes to the one other than `clean`, which shows
+    more), else `default`."""
+    if pinned and scene in pinned:
+        return pinned[scene]
+    own = SCENE_PROFILES.get(scene)
+    if own:
+        return max(own, key=lambda name: (own[name], name != "clean", name))
+    return default
 # STAGES (warping.steps): stage -> the registry of its steps, so a step registered later
 # (a plug-in, a test) is a valid profile step from then on
 TOP_KEYS = {"name", "description", "grid_step", "densify_step", "dewarp", *STAGES}

@@ -2,7 +2,7 @@
 wall, each a flat plane seen in perspective; some signs carry text bent along an arc.
 
 The street is procedural (a wall of bricks or plaster over a pavement, blurred blocks for the
-distance) unless the spec names user images (`PageSpec.backgrounds`). Each sign is drawn flat
+distance) unless the run has user images (`--backgrounds`, `synth.backgrounds`). Each sign is drawn flat
 with the ordinary text engine and put into the page by its homography (`stage.draw_plane`),
 which moves its polygons by the same map; arc text inside a sign keeps its curved polygons.
 """
@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from synth.backgrounds import backgrounds_of
 from synth.scenes import kit
 from synth.scenes.builder import Builder
 from synth.scenes.stage import apply_stage
@@ -20,11 +21,10 @@ from synth.scenes.stage import apply_stage
 SIGN_COLOURS = ((250, 250, 250), (30, 60, 140), (170, 30, 40), (20, 110, 70), (250, 200, 40), (30, 30, 30))
 
 
-def _background(rng: np.random.Generator, spec: Any, width: int, height: int) -> dict[str, Any]:
-    if spec.backgrounds and rng.random() < 0.7:
-        path = spec.backgrounds[int(rng.integers(len(spec.backgrounds)))]
-        return {"kind": "image", "path": str(path), "zoom": round(float(rng.uniform(1.0, 1.3)), 3),
-                "crop_x": round(float(rng.random()), 3), "crop_y": round(float(rng.random()), 3), "fade": 0.0}
+def _background(rng: np.random.Generator, spec: Any, ctx: Any, width: int, height: int) -> dict[str, Any]:
+    source = backgrounds_of(spec, ctx)  # user photos (--backgrounds): 70 % of the streets
+    if source is not None and rng.random() < 0.7:
+        return source.sample(rng, width, height, zoom=(1.0, 1.3))
     if rng.random() < 0.5:
         return {"kind": "bricks", "seed": int(rng.integers(0, 2**31 - 1)),
                 "colour": [int(v) for v in rng.integers([120, 50, 40], [190, 100, 80])],
@@ -96,7 +96,7 @@ def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
     if height > width * 1.1 and rng.random() < 0.6:  # street photos are mostly landscape
         width, height = height, width
     b = Builder(spec, rng, ctx, width, height, spec.font_style or kit.pick(rng, ("sans", "serif")))
-    background = _background(rng, spec, width, height)
+    background = _background(rng, spec, ctx, width, height)
     planes: list[dict[str, Any]] = []
     blocks: list[dict[str, Any]] = []
     taken: list[tuple[float, float, float, float]] = []

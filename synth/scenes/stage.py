@@ -44,6 +44,10 @@ def draw_background(bg: dict[str, Any], width: int, height: int) -> np.ndarray:
         from synth.render import apply_background
 
         return apply_background(bg["record"], width, height)
+    if kind == "image" and "digest" in bg:  # a --backgrounds image (synth.backgrounds)
+        from synth.backgrounds import draw_image_background
+
+        return draw_image_background(bg, width, height)
     if kind == "image":
         from synth.paper import _background  # the paper's user-image crop, same record keys
 
@@ -51,10 +55,41 @@ def draw_background(bg: dict[str, Any], width: int, height: int) -> np.ndarray:
     raise ValueError(f"unknown background kind {kind!r}")
 
 
+def background_preview(bg: dict[str, Any], width: int, height: int) -> np.ndarray:
+    """The background of a width x height page at 1/8 scale (float32 RGB): what a scene reads
+    while sampling (brightness under a subtitle band) without drawing the full page."""
+    if bg["kind"] == "field":
+        return field_preview(bg, width, height)
+    return draw_background(bg, max(8, width // 8), max(8, height // 8)).astype(np.float32)
+
+
+def band_luminance(preview: np.ndarray, width: int, height: int, y0: float, y1: float,
+                   x0: float = 0.0, x1: float | None = None) -> float:
+    """90th percentile of the luma (Rec. 601) over a page box, read from a 1/8-scale preview:
+    how bright the brightest part of the background behind a line is."""
+    ph, pw = preview.shape[:2]
+    x1 = width if x1 is None else x1
+    r0, r1 = int(np.clip(y0 * ph / height, 0, ph - 1)), int(np.clip(np.ceil(y1 * ph / height), 1, ph))
+    c0, c1 = int(np.clip(x0 * pw / width, 0, pw - 1)), int(np.clip(np.ceil(x1 * pw / width), 1, pw))
+    cut = preview[r0 : max(r1, r0 + 1), c0 : max(c1, c0 + 1)]
+    luma = cut[..., 0] * 0.299 + cut[..., 1] * 0.587 + cut[..., 2] * 0.114
+    return float(np.percentile(luma, 90))
+
+
 def _colour_field(bg: dict[str, Any], width: int, height: int) -> np.ndarray:
     """A smooth low-frequency colour field with blurred blocks: an out-of-focus frame or street.
 
     Made at 1/8 scale (blocks, blur) and resized up: a blur of a dozen pixels is cheap there."""
+    small = field_preview(bg, width, height)
+    return cv2.resize(np.clip(small + 0.5, 0, 255).astype(np.uint8), (width, height),
+                      interpolation=cv2.INTER_LINEAR)
+
+
+def field_preview(bg: dict[str, Any], width: int, height: int) -> np.ndarray:
+    """The colour field at 1/8 scale (float32 RGB), before it is resized up: scenes read the
+    brightness under a subtitle band from it while sampling, at the cost of a thumbnail.
+
+    `vignette` (optional, 0..1) darkens towards the corners as a lens and a film grade do."""
     gen = np.random.Generator(np.random.PCG64(int(bg["seed"])))
     cells = int(bg.get("cells", 5))
     base = np.asarray(bg["colour"], np.float32)
@@ -69,9 +104,12 @@ def _colour_field(bg: dict[str, Any], width: int, height: int) -> np.ndarray:
     blur = float(bg.get("blur", 0)) / 8
     if blur > 0.3:
         small = cv2.GaussianBlur(small, (0, 0), blur)
-    image = cv2.resize(np.clip(small + 0.5, 0, 255).astype(np.uint8), (width, height),
-                       interpolation=cv2.INTER_LINEAR)
-    return image
+    strength = float(bg.get("vignette", 0.0))
+    if strength > 0:
+        u = np.linspace(-1.0, 1.0, sw, dtype=np.float32)[None, :]
+        v = np.linspace(-1.0, 1.0, sh, dtype=np.float32)[:, None]
+        small = small * (1.0 - strength * np.clip((u * u + v * v) / 2.0, 0, 1))[:, :, None]
+    return small
 
 
 def _bricks(bg: dict[str, Any], width: int, height: int) -> np.ndarray:
@@ -80,12 +118,15 @@ def _bricks(bg: dict[str, Any], width: int, height: int) -> np.ndarray:
     image[:] = np.asarray(bg["mortar"], np.uint8)
     bw, bh = float(bg["brick_w"]), float(bg["brick_h"])
     base = np.asarray(bg["colour"], np.float32)
-    for row in range(int(height / bh) + 1):
+    rows, cols = int(height / bh) + 1, int(width / bw) + 2
+    # one draw for every brick (the same stream, brick by brick, as one draw each)
+    colours = np.clip(base + gen.normal(0, 12, (rows * cols, 3)), 0, 255).tolist()
+    for row in range(rows):
         shift = (row % 2) * bw / 2
-        for col in range(-1, int(width / bw) + 1):
+        for k, col in enumerate(range(-1, cols - 1)):
             x0, y0 = col * bw + shift, row * bh
-            colour = np.clip(base + gen.normal(0, 12, 3), 0, 255).tolist()
-            cv2.rectangle(image, (int(x0 + 2), int(y0 + 2)), (int(x0 + bw - 2), int(y0 + bh - 2)), colour, -1)
+            cv2.rectangle(image, (int(x0 + 2), int(y0 + 2)), (int(x0 + bw - 2), int(y0 + bh - 2)),
+                          colours[row * cols + k], -1)
     return image
 
 
@@ -202,6 +243,25 @@ def _move(points: list[list[float]], matrix: np.ndarray) -> list[list[float]]:
     return np.round(pts.reshape(-1, 2), 2).tolist()
 
 
+def _composite_plane(image: np.ndarray, flat: np.ndarray, matrix: np.ndarray,
+                     quad: list[list[float]]) -> None:
+    """Blend the plane into the page, warping only the box its quad covers (warping the whole
+    page twice, then finding the plane's pixels, was most of a street page's render time)."""
+    pts = np.asarray(quad, np.float64)
+    ih, iw = image.shape[:2]
+    x0, y0 = (max(0, int(np.floor(v)) - 2) for v in pts.min(axis=0))
+    x1, y1 = min(iw, int(np.ceil(pts[:, 0].max())) + 2), min(ih, int(np.ceil(pts[:, 1].max())) + 2)
+    if x1 <= x0 or y1 <= y0:
+        return
+    local = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1]], np.float64) @ matrix
+    size = (x1 - x0, y1 - y0)
+    warped = cv2.warpPerspective(flat, local, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    alpha = cv2.warpPerspective(np.full(flat.shape[:2], 255, np.uint8), local, size, flags=cv2.INTER_LINEAR)
+    a = alpha.astype(np.float32)[:, :, None] / 255.0
+    sub = image[y0:y1, x0:x1].astype(np.float32)
+    image[y0:y1, x0:x1] = (sub * (1 - a) + warped * a + 0.5).astype(np.uint8)
+
+
 def draw_plane(image: np.ndarray, ctx: Any, language: str, plane: dict[str, Any],
                first_index: int) -> tuple[list[Line], list[dict[str, Any]]]:
     """A sign/poster drawn flat (own background, shapes, lines) and put into the page through
@@ -211,16 +271,7 @@ def draw_plane(image: np.ndarray, ctx: Any, language: str, plane: dict[str, Any]
     draw_shapes(flat, plane.get("graphics", []))
     lines = draw_lines(flat, ctx, language, plane["lines"], first_index)
     matrix = _homography(plane)
-    size = (image.shape[1], image.shape[0])
-    warped = cv2.warpPerspective(flat, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    alpha = cv2.warpPerspective(np.full((h, w), 255, np.uint8), matrix, size, flags=cv2.INTER_LINEAR)
-    a = alpha.astype(np.float32)[:, :, None] / 255.0
-    ys, xs = np.nonzero(alpha)
-    if len(xs):
-        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-        sub = image[y0:y1, x0:x1].astype(np.float32)
-        image[y0:y1, x0:x1] = (sub * (1 - a[y0:y1, x0:x1]) + warped[y0:y1, x0:x1] * a[y0:y1, x0:x1]
-                               + 0.5).astype(np.uint8)
+    _composite_plane(image, flat, matrix, plane["quad"])
     for line in lines:
         line.polygon = _move(line.polygon, matrix)
         line.quad = min_area_quad(line.polygon)
