@@ -25,6 +25,7 @@ from fonts_manifest.errors import PolyglyphError
 from qa_factory.formats import format_spotting_as
 from qa_factory.judges import Judge, JudgeError, JudgeFailure, Request
 from qa_factory.judges.crop_prep import (
+    line_scale,
     remove_rulings,
     vertical_to_horizontal,
     zoom,
@@ -220,6 +221,7 @@ class TesseractJudge(Judge):
         min_text_height: float = 20.0,
         min_confidence: float = MIN_CONFIDENCE,
         engine: str = "auto",
+        page_reading: str = "lines",
     ) -> None:
         """`page_psm` None = auto: read the page with psm 3 and psm 6 and keep the run with more
         confidently read characters (psm 3 keeps columns apart but drops short isolated lines
@@ -227,11 +229,17 @@ class TesseractJudge(Judge):
         must win by PSM6_MARGIN to be chosen, so columns stay apart on close calls.
         `engine`: "tesserocr" (in-process), "cli", or "auto" (tesserocr when installed).
         A Tesseract that finds no traineddata (a bad TESSDATA_PREFIX) is an error here, not
-        a judge that silently supports nothing."""
+        a judge that silently supports nothing. `page_reading`: "lines" (validation answers
+        page views from this judge's line-crop readings, `qa_factory.judging`) or "layout"
+        (the whole page is read with Tesseract's own layout analysis, as above)."""
         if shutil.which(binary) is None:
             raise PolyglyphError(f"tesseract binary {binary!r} not found; install tesseract-ocr")
         if engine not in ("auto", "tesserocr", "cli"):
             raise PolyglyphError(f"tesseract engine {engine!r}: choose auto, tesserocr or cli")
+        if page_reading not in ("lines", "layout"):
+            raise PolyglyphError(f"tesseract page_reading {page_reading!r}: choose lines or layout")
+        self.page_reading = page_reading
+        self.page_from_lines = page_reading == "lines"
         if not 0 < float(timeout) <= 3600:
             raise PolyglyphError(f"tesseract timeout {timeout}: must be in (0, 3600] seconds")
         prefix = os.environ.get("TESSDATA_PREFIX")
@@ -271,6 +279,7 @@ class TesseractJudge(Judge):
             "page_psm": self.page_psm,
             "min_text_height": self.min_text_height,
             "min_confidence": self.min_confidence,
+            "page_reading": self.page_reading,
         }
 
     def answer_batch(self, requests: Sequence[Request]) -> list[str | JudgeFailure]:
@@ -385,7 +394,7 @@ class TesseractJudge(Judge):
             if view.get("direction") == "ttb":
                 image = vertical_to_horizontal(image)
             else:  # a line crop is about 1.4 text heights tall
-                image = zoom(image, zoom_for(image.shape[0] / 1.4, self.min_text_height))
+                image = line_scale(image, self.min_text_height)
             text = tidy_text(self._run(image, language, 7), language)
             if not text and self.fallback is not None:
                 pack = tesseract_language(language) or "eng"
