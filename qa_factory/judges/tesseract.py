@@ -25,6 +25,7 @@ from fonts_manifest.errors import PolyglyphError
 from qa_factory.formats import format_spotting_as
 from qa_factory.judges import Judge, JudgeError, JudgeFailure, Request
 from qa_factory.judges.crop_prep import (
+    light_paper,
     line_scale,
     remove_rulings,
     vertical_to_horizontal,
@@ -32,64 +33,8 @@ from qa_factory.judges.crop_prep import (
     zoom_for,
 )
 from qa_factory.judges.tess_engine import ApiEngine, CliEngine, has_tesserocr, list_languages
+from qa_factory.judges.tess_languages import LATIN_PACKS, TESSERACT_LANGUAGES
 
-# BCP 47 (language, or language-script) -> tesseract traineddata name.
-TESSERACT_LANGUAGES = {
-    "en": "eng",
-    "ar": "ara",
-    "he": "heb",
-    "hi": "hin",
-    "ta": "tam",
-    "ka": "kat",
-    "ko": "kor",
-    "fa": "fas",
-    "bn": "ben",
-    "th": "tha",
-    "bo": "bod",
-    "km": "khm",
-    "ja": "jpn",
-    "my": "mya",
-    "zh": "chi_sim",
-    "zh-Hans": "chi_sim",
-    "zh-Hant": "chi_tra",
-    "am": "amh",
-    "ru": "rus",
-    "el": "ell",
-    "hy": "hye",
-    "ur": "urd",
-    "vi": "vie",
-    "fr": "fra",
-    "de": "deu",
-    "es": "spa",
-    "it": "ita",
-    "pt": "por",
-    "nl": "nld",
-    "pl": "pol",
-    "uk": "ukr",
-    "tr": "tur",
-    "sv": "swe",
-    "id": "ind",
-    "cs": "ces",
-    "ro": "ron",
-    "hu": "hun",
-    "fi": "fin",
-    "da": "dan",
-    "no": "nor",
-    "nb": "nor",
-    "bg": "bul",
-    "sr": "srp",
-    "te": "tel",
-    "kn": "kan",
-    "ml": "mal",
-    "gu": "guj",
-    "pa": "pan",
-    "mr": "mar",
-    "ne": "nep",
-    "si": "sin",
-    "lo": "lao",
-    "yi": "yid",
-    "sw": "swa",
-}
 NO_SPACE_LANGUAGES = frozenset({"ja", "zh", "th", "lo", "km", "my", "bo"})
 PAGE_TASKS = frozenset({"text", "parsing", "table_html"})
 SPOTTING_TASKS = frozenset({"spotting", "spotting_json", "spotting_plain", "spotting_tokens"})
@@ -121,11 +66,6 @@ def installed_languages(binary: str = "tesseract") -> frozenset[str]:
     if shutil.which(binary) is None:
         raise PolyglyphError(f"cannot run {binary!r}; install tesseract-ocr")
     return list_languages(binary, os.environ.get("TESSDATA_PREFIX"))[1]
-
-
-LATIN_PACKS = frozenset(
-    "eng fra deu spa ita por nld pol tur swe ind ces ron hun fin dan nor vie swa".split()
-)
 
 
 def tesseract_language(language: str) -> str | None:
@@ -395,6 +335,7 @@ class TesseractJudge(Judge):
                 image = vertical_to_horizontal(image)
             else:  # a line crop is about 1.4 text heights tall
                 image = line_scale(image, self.min_text_height)
+            image = light_paper(image)  # read without Tesseract's inverted pass (LINE_PSM)
             text = tidy_text(self._run(image, language, 7), language)
             if not text and self.fallback is not None:
                 pack = tesseract_language(language) or "eng"
