@@ -63,3 +63,4 @@ TESSERACT_LANGUAGES = {
 LATIN_PACKS = frozenset(
     "eng fra deu spa ita por nld pol tur swe ind ces ron hun fin dan nor vie swa".split()
 )
+OWN_LATIN_PACKS = frozenset({"jpn", "chi_sim"})  # read ASCII well alone (see tesseract_language)

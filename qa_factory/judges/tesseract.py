@@ -33,7 +33,7 @@ from qa_factory.judges.crop_prep import (
     zoom_for,
 )
 from qa_factory.judges.tess_engine import ApiEngine, CliEngine, has_tesserocr, list_languages
-from qa_factory.judges.tess_languages import LATIN_PACKS, TESSERACT_LANGUAGES
+from qa_factory.judges.tess_languages import LATIN_PACKS, OWN_LATIN_PACKS, TESSERACT_LANGUAGES
 
 NO_SPACE_LANGUAGES = frozenset({"ja", "zh", "th", "lo", "km", "my", "bo"})
 PAGE_TASKS = frozenset({"text", "parsing", "table_html"})
@@ -73,14 +73,19 @@ def tesseract_language(language: str) -> str | None:
 
     Non-Latin packs get `+eng`: pages in those scripts carry Latin digits and words (script
     fonts lack ASCII digits, so they come from the Latin fallback), and `ara` alone reads
-    '26.11.2024' as Arabic letters.
+    '26.11.2024' as Arabic letters. Not the Chinese and Japanese packs (`OWN_LATIN_PACKS`):
+    they read ASCII themselves, and with `+eng` Tesseract took blurred kana and hanzi lines of
+    photos for English ('THTOAR, £20, BBROR'): on 116 ja/zh-Hans line crops of 40 `wild`
+    rows lines read at >= 0.85 went 29 % -> 44 % without it, on 122 clean ones 95 % -> 95 %
+    (mean similarity 0.958 -> 0.969).
     """
     base = language.split("-")[0]
     pack = TESSERACT_LANGUAGES.get(language) or TESSERACT_LANGUAGES.get(base)
     installed = installed_languages()
     if not pack or pack not in installed:
         return None
-    return f"{pack}+eng" if pack not in LATIN_PACKS and "eng" in installed else pack
+    latin = pack in LATIN_PACKS or pack in OWN_LATIN_PACKS
+    return f"{pack}+eng" if not latin and "eng" in installed else pack
 
 
 def tidy_text(text: str, language: str) -> str:
