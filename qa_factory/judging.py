@@ -11,7 +11,8 @@ scores recognition only. A judge that sets `page_from_lines = False` (Tesseract 
 `page_reading="layout"`) or reads layout itself (a VLM) is given the whole page as before.
 
 Every distinct crop is read once per judge and page: sampled line checks, field-value crops
-and every page view of the page share the readings. Judges run at once (each in a thread;
+and every page view of the page share the readings (a whole page or region asked with a
+view's own prompt is asked once per view). Judges run at once (each in a thread;
 tesserocr and onnxruntime release the GIL), each over its own batch.
 """
 
@@ -108,8 +109,9 @@ def plan_parts(check: Check, judge: JudgeProtocol, page: Page) -> tuple[str, lis
     if judge.supports(check.view):
         if check.text_region is not None and not judge.reads_layout:
             region = tuple(check.text_region)
-            return "one", [(("box", region), lambda: _crop(image, region), check.view)]
-        return "one", [(("page",), lambda: image, check.view)]
+            return "one", [(("box", region, check.name), lambda: _crop(image, region),
+                             check.view)]
+        return "one", [(("page", check.name), lambda: image, check.view)]  # its own prompt
     field_view = {"task": "line", "prompt": canonical_prompt("text"), "language": page.language}
     if (check.task in ("extraction_key", "extraction_json") and check.field_crops
             and judge.supports(field_view)):

@@ -109,3 +109,28 @@ def test_light_print_on_dark_paper_is_inverted_dark_on_light_is_not() -> None:
     assert flipped[0, 0, 0] == 215 and flipped[15, 50, 0] == 25
     paper = 255 - crop
     assert light_paper(paper) is paper
+
+
+class PromptEcho(CountingJudge):
+    """A layout reader (a VLM stand-in) that answers with the prompt it was asked."""
+
+    name = "echo"
+    reads_layout = True
+
+    def supports(self, view: Mapping[str, Any]) -> bool:
+        return True
+
+    def answer_batch(self, requests: Sequence[tuple[np.ndarray, Mapping[str, Any]]]
+                     ) -> list[str | JudgeFailure]:
+        self.requests += len(requests)
+        return [str(view.get("prompt")) for _, view in requests]
+
+
+def test_a_layout_reader_is_asked_every_page_view_with_its_own_prompt(page) -> None:
+    judge = PromptEcho()
+    views = make_views(page, sample_rng(6), task_mix={"text": 1, "spotting_json": 1})
+    rules = ValidationRules(line_checks=0)
+    result = validate_page(page, views, [judge], rules)
+    asked = [v["prompt"] for v in views if v["task"] in rules.tasks]
+    answers = [c["judges"]["echo"]["answer"] for c in result["validation"]["checks"]]
+    assert len(asked) >= 2 and answers == asked and judge.requests == len(asked)
