@@ -8,6 +8,11 @@ counted in the first and reported on their own, never silently dropped), difficu
 counts, mean judge score per task, per language and per scene; a `headline` with the issue-5
 target; and view-making and validation times per page. Full run: 24 pages, ~8 CPU-minutes
 (Tesseract), 2 tesseract processes; `--quick`: 4 pages.
+
+`--speed` / `--wild-lines` measure issue 19's two-judge figures instead (bench/judges_speed.py):
+`polyglyph validate --judges tesseract,rapidocr` on 24 clean rows (wall and CPU seconds a row,
+agreement where both judges cover the language), and the share of legible lines verified on
+40 `wild` rows.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import statistics
 import sys
 import time
 from collections import Counter, defaultdict
+from pathlib import Path
 from typing import Any
 
 from qa_factory.judges import get_judge
@@ -131,7 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--page-psm", type=int, default=None, help="Tesseract psm (default by scene)"
     )
+    parser.add_argument("--speed", action="store_true", help="issue 19: two judges, 24 rows")
+    parser.add_argument("--wild-lines", action="store_true", help="issue 19: 40 wild rows")
+    parser.add_argument("--keep", help="with --speed/--wild-lines: work folder to keep")
     args = parser.parse_args(argv)
+    if args.speed or args.wild_lines:
+        return judges_figures(args)
     num = args.pages or (4 if args.quick else len(PAGES))
     profiles = [p for p in args.profiles.split(",") if p]
 
@@ -198,6 +209,23 @@ def main(argv: list[str] | None = None) -> int:
         **{f"{p}_difficulty": out[p]["difficulty"] for p in profiles},
         "clean_difficulty": clean["difficulty"],
     }
+    print(json.dumps(out, ensure_ascii=False))
+    return 0
+
+
+def judges_figures(args: argparse.Namespace) -> int:
+    """Issue 19's figures through the real CLI (see bench/judges_speed.py)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    import judges_speed
+
+    out: dict[str, Any] = {"benchmark": "qa_judges"}
+    if args.speed:
+        keep = f"{args.keep}/speed" if args.keep else None
+        out["speed"] = judges_speed.speed(args.workers, keep)
+        print(f"bench_qa: speed {out['speed']}", file=sys.stderr)
+    if args.wild_lines:
+        keep = f"{args.keep}/wild" if args.keep else None
+        out["wild_lines"] = judges_speed.wild(args.pages or 40, args.workers, keep)
     print(json.dumps(out, ensure_ascii=False))
     return 0
 

@@ -58,20 +58,13 @@ from .driver import (
     write_json,
 )
 from .output import DATA, Output
-from .rows import portable_features, row_to_page
+from .qa_pass import PAIRS_RANGE, QAPass, QAShard, replies_name, with_tasks
+from .rows import row_to_page
 from .storage import is_uri, redact
+from .validate_schema import ADDED_COLUMNS, validated_schema
 from .writers import PARQUET, ROW_GROUP_ROWS, Writer, WrittenShard
 
 EXIT_UNANSWERED = 3  # a judge could not answer some rows: rerun to retry those shards
-ADDED_COLUMNS: list[tuple[str, pa.DataType, dict[str, str]]] = [
-    ("validation", pa.string(), {"dtype": "string", "_type": "Value"}),
-    ("difficulty", pa.float64(), {"dtype": "float64", "_type": "Value"}),
-    ("agreement", pa.float64(), {"dtype": "float64", "_type": "Value"}),
-    ("status", pa.string(), {"dtype": "string", "_type": "Value"}),
-    ("keep", pa.bool_(), {"dtype": "bool", "_type": "Value"}),
-]
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = ArgParser(prog="polyglyph validate", description=__doc__.splitlines()[0])
     p.add_argument("--input", required=True, help="dataset directory (shards in its data/)")
@@ -80,12 +73,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tesseract-workers", type=int, default=1, help="parallel tesseract runs")
     p.add_argument("--tesseract-engine", default="auto", choices=("auto", "tesserocr", "cli"),
                    help="in-process tesserocr (auto: when installed) or one CLI process a call")
+    p.add_argument("--tesseract-pages", default="lines", choices=("lines", "layout"),
+                   help="page views from Tesseract's line-crop readings in the label's reading "
+                        "order (fast), or from its own full-page layout analysis")
     p.add_argument("--openai-base-url", default="http://127.0.0.1:8000/v1")
     p.add_argument("--openai-model", default="default")
     p.add_argument("--openai-api-key-env", default="OPENAI_API_KEY", help="env var holding the key")
     p.add_argument("--openai-concurrency", type=int, default=4)
     p.add_argument("--openai-timeout", type=float, default=60.0)
     p.add_argument("--openai-retries", type=int, default=3)
+    p.add_argument("--qa-generate", type=int, default=None, metavar="N",
+                   help="also ask the --openai-* endpoint for N question-answer pairs a page; "
+                        "keep those the label tree and the judges confirm (task qa_generated)")
     p.add_argument("--rules", help="YAML file of validation rules (k, agree, far, hard_share, ...)")
     p.add_argument("--k", type=int, help="judges that must agree for `verified`")
     p.add_argument("--hard-share", type=float, help="max share of kept rows that are `hard`")
@@ -103,13 +102,14 @@ NUMBER_RANGES = {  # flag: (low, high); every number a user gives is checked whe
     "openai_timeout": (0.001, 3600.0),
     "openai_retries": (0, 20),
     "batch_rows": (1, 100_000),
+    "qa_generate": PAIRS_RANGE,
 }
 
 
 def check_numbers(args: argparse.Namespace) -> None:
     for name, (low, high) in NUMBER_RANGES.items():
         value = getattr(args, name)
-        if not low <= value <= high:  # NaN fails this too
+        if value is not None and not low <= value <= high:  # NaN fails this too
             flag = "--" + name.replace("_", "-")
             raise PolyglyphError(f"{flag} {value}: must be in [{low}, {high}]")
 
@@ -133,6 +133,17 @@ def load_rules(args: argparse.Namespace) -> ValidationRules:
     return ValidationRules.from_dict(data)
 
 
+def openai_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "base_url": args.openai_base_url,
+        "model": args.openai_model,
+        "api_key_env": args.openai_api_key_env,
+        "concurrency": args.openai_concurrency,
+        "timeout": args.openai_timeout,
+        "retries": args.openai_retries,
+    }
+
+
 def build_judges(args: argparse.Namespace) -> list[Judge]:
     names = [n.strip() for n in args.judges.split(",") if n.strip()]
     if not names:
@@ -142,48 +153,18 @@ def build_judges(args: argparse.Namespace) -> list[Judge]:
     for name in names:
         options: dict[str, Any] = {}
         if name == "tesseract":
-            options = {"workers": args.tesseract_workers, "engine": args.tesseract_engine}
+            options = {"workers": args.tesseract_workers, "engine": args.tesseract_engine,
+                       "page_reading": args.tesseract_pages}
         if name == "openai":
-            options = {
-                "base_url": args.openai_base_url,
-                "model": args.openai_model,
-                "api_key_env": args.openai_api_key_env,
-                "concurrency": args.openai_concurrency,
-                "timeout": args.openai_timeout,
-                "retries": args.openai_retries,
-            }
+            options = openai_options(args)
         judges.append(get_judge(name, **options))
     return judges
 
 
-def settings_hash(judges: list[Judge], rules: ValidationRules) -> str:
-    record = {"judges": [j.settings() for j in judges], "rules": rules_record(rules)}
+def settings_hash(judges: list[Judge], rules: ValidationRules, qa: QAPass | None = None) -> str:
+    record = {"judges": [j.settings() for j in judges], "rules": rules_record(rules),
+              **({"qa_generate": qa.settings()} if qa else {})}
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
-
-
-def validated_schema(schema: pa.Schema) -> pa.Schema:
-    """The input schema without old validation columns, with the added ones at the end, and
-    the `huggingface` metadata in step with the columns."""
-    added = {name for name, _, _ in ADDED_COLUMNS}
-    fields = [f for f in schema if f.name not in added]
-    fields += [pa.field(name, arrow_type) for name, arrow_type, _ in ADDED_COLUMNS]
-    out = pa.schema(fields, metadata=schema.metadata)
-    return out.with_metadata(_hf_metadata(out))
-
-
-def _hf_metadata(schema: pa.Schema) -> dict[bytes, bytes]:
-    metadata = dict(schema.metadata or {})
-    try:
-        hf = json.loads(metadata.get(b"huggingface", b"{}"))
-    except ValueError:
-        hf = {}
-    features = hf.setdefault("info", {}).setdefault("features", {})
-    if features:
-        for name, _, feature in ADDED_COLUMNS:
-            features[name] = feature
-        hf["info"]["features"] = portable_features(features)
-        metadata[b"huggingface"] = json.dumps(hf).encode()
-    return metadata
 
 
 def _row_batches(source: pq.ParquetFile, batch_rows: int) -> Iterator[list[dict[str, Any]]]:
@@ -200,10 +181,12 @@ def _row_batches(source: pq.ParquetFile, batch_rows: int) -> Iterator[list[dict[
 
 def judge_rows(
     source: pq.ParquetFile, judges: list[Judge], rules: ValidationRules, batch_rows: int,
-    on_rows: Callable[[int], None],
-) -> list[dict[str, Any]]:
-    """First pass: every row's validation result (small records; the rows are not kept)."""
+    on_rows: Callable[[int], None], qa: QAShard | None = None,
+) -> tuple[list[dict[str, Any]], list[list[dict[str, str]]]]:
+    """First pass: every row's validation result (small records; the rows are not kept) and,
+    with `qa`, the generated tasks it keeps (failed pages are counted in `qa.failed`)."""
     results: list[dict[str, Any]] = []
+    extra: list[list[dict[str, str]]] = []
     for rows in _row_batches(source, batch_rows):
         items = []
         for row in rows:
@@ -215,24 +198,29 @@ def judge_rows(
                 ) from None
             rng = child_rng(sample_rng(int(row.get("seed") or 0)), "validate")
             items.append((page, row.get("tasks") or [], rng))
+        if qa is not None:
+            extra.extend(qa.run([(str(row.get("id")), page) for row, (page, _, _)
+                                 in zip(rows, items, strict=True)]))
         results.extend(validate_pages(items, judges, rules))
         on_rows(len(rows))
-    return results
+    return results, extra
 
 
 def validate_parquet(
     source: pq.ParquetFile, out: Output, name: str, judges: list[Judge], rules: ValidationRules,
     batch_rows: int, on_rows: Callable[[int], None], writer: Writer = PARQUET,
-    schema: pa.Schema | None = None,
+    schema: pa.Schema | None = None, qa: QAPass | None = None,
 ) -> tuple[WrittenShard | None, dict[str, Any]]:
     """Validate one shard file into `out/name`: judge every row (first pass), choose the kept
     rows over the whole shard (the hard-row share is per shard), then stream the rows again
     with the added columns into the shard writer (second pass). Memory: one batch of rows.
+    With `qa`, generated tasks the label tree confirms are appended to each row's `tasks`.
 
     `schema` is the rows' own schema when the caller has it (inline validation): a schema read
     back from Parquet names list items `element`, not `item` as Arrow made them."""
-    results = judge_rows(source, judges, rules, batch_rows, on_rows)
-    unanswered: Counter[str] = Counter()
+    shard_qa = QAShard(qa, out, name, qa.load(out, name)) if qa else None
+    results, extra = judge_rows(source, judges, rules, batch_rows, on_rows, shard_qa)
+    unanswered: Counter[str] = Counter(shard_qa.failed if shard_qa else {})
     for r in results:
         unanswered.update(unanswered_classes(r))
     if unanswered:  # no verdict for some rows: nothing is written, the shard stays undone
@@ -252,6 +240,8 @@ def validate_parquet(
         done = 0
         for batch in source.iter_batches(batch_size=ROW_GROUP_ROWS):
             table = pa.Table.from_batches([batch]).drop_columns(drop)
+            if extra:
+                table = with_tasks(table, extra[done:done + batch.num_rows])
             for column, arrow_type, _ in ADDED_COLUMNS:
                 values = pa.array(added[column][done:done + batch.num_rows], arrow_type)
                 table = table.append_column(pa.field(column, arrow_type), values)
@@ -260,6 +250,9 @@ def validate_parquet(
         written = shard.close()
     counts = dict(sorted(Counter(statuses).items()))
     counts["kept"] = sum(keep)
+    if qa:
+        counts.update(qa.stats)
+        qa.stats.clear()
     return written, counts
 
 
@@ -300,18 +293,21 @@ def main(argv: list[str] | None = None) -> int:
             "--out must differ from --input (shards are rewritten with new columns)"
         )
     judges = build_judges(args)
+    qa = (QAPass.build(args.qa_generate, openai_options(args), judges)
+          if args.qa_generate else None)
     with open_output(args.out) as out:
-        return _validate(args, source, parts, judges, rules, out)
+        return _validate(args, source, parts, judges, rules, out, qa)
 
 
 def _validate(args: argparse.Namespace, source: Output, parts: list[str], judges: list[Judge],
-              rules: ValidationRules, out: Output) -> int:
-    settings = settings_hash(judges, rules)
+              rules: ValidationRules, out: Output, qa: QAPass | None = None) -> int:
+    settings = settings_hash(judges, rules, qa)
     input_manifest = read_json(source, MANIFEST) or {}
     previous = read_json(out, MANIFEST) or {}
     if not args.overwrite:  # polyglyph's own files only: a user's file in --out stops the run
         refuse_foreign(out, previous or None,
-                       [ShardJob(0, 0, 0, file=out_name(n)) for n in parts], (STATS, CARD))
+                       [ShardJob(0, 0, 0, file=out_name(n)) for n in parts],
+                       (STATS, CARD, *(replies_name(n) for n in parts)))
     done = {
         e["file"]: e
         for e in previous.get("shards", [])
@@ -338,6 +334,7 @@ def _validate(args: argparse.Namespace, source: Output, parts: list[str], judges
         "judges": [j.settings() for j in judges],
         "rules": rules_record(rules),
         "settings_hash": settings,
+        **({"qa_generate": qa.settings()} if qa else {}),
         "started_at": now(),
         "finished_at": None,
         "complete": False,
@@ -347,7 +344,7 @@ def _validate(args: argparse.Namespace, source: Output, parts: list[str], judges
                            "complete")}
     run = Run(out, {**header, "validation": validation}, jobs, kept, desc="validate",
               unit="row", lean=dict)
-    shared = (source.target, judges, rules, args.batch_rows, input_hashes, sources)
+    shared = (source.target, judges, rules, args.batch_rows, input_hashes, sources, qa)
     drive(run, local_executor(validate_shard, shared, out.target),
           progress=not args.no_progress)
     failed = {e["file"]: e["unanswered"] for e in run.unfinished.values()}
@@ -391,12 +388,13 @@ def _indices(parts: list[str]) -> list[int]:
 
 
 def validate_shard(
-    shared: tuple[str, list[Judge], ValidationRules, int, dict[str, str | None], dict[str, str]],
+    shared: tuple[str, list[Judge], ValidationRules, int, dict[str, str | None], dict[str, str],
+                  QAPass | None],
     job: ShardJob, target: str, on_row: Callable[[], None],
 ) -> dict[str, Any]:
     """Validate one input shard into the same file name in `target`'s `data/`; its manifest
     entry."""
-    source_target, judges, rules, batch_rows, input_hashes, sources = shared
+    source_target, judges, rules, batch_rows, input_hashes, sources, qa = shared
     started = time.perf_counter()
     source = Output(source_target)
     name = sources[job.name]
@@ -411,7 +409,7 @@ def validate_shard(
             on_row()
 
     written, counts = validate_parquet(shard, Output(target), job.name, judges, rules,
-                                       batch_rows, on_rows)
+                                       batch_rows, on_rows, qa=qa)
     if written is None:  # a judge could not answer: not done, the driver leaves it pending
         return {"index": job.index, "file": job.name, "unfinished": True,
                 "unanswered": counts["unanswered"]}

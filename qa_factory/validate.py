@@ -28,6 +28,8 @@ import numpy as np
 
 from fonts_manifest.errors import PolyglyphError
 from qa_factory.judges import JudgeFailure, JudgeProtocol
+from qa_factory.judges.crop_prep import crop_box
+from qa_factory.judging import run_judges  # noqa: F401 (re-exported)
 from qa_factory.prompts import canonical_prompt
 from qa_factory.rule_ranges import check_rules
 from qa_factory.scoring import score_answer
@@ -40,7 +42,7 @@ from qa_factory.verdicts import (  # noqa: F401 (re-exported: callers import the
     select_kept,
     summarise,
 )
-from synth.page import Page, axis_box
+from synth.page import Page
 
 DEFAULT_AGREE = {
     "spotting": 0.8,
@@ -98,19 +100,6 @@ class Check:
     field_crops: list[tuple[str, list[float]]] = field(default_factory=list)
     text_region: list[float] | None = None  # what a plain-text reader should read (a table)
     furniture: list[str] = field(default_factory=list)  # drawn, not in the reference (parsing)
-
-
-def crop_box(
-    polygon: Sequence[Sequence[float]], width: int, height: int, margin: float = 0.2
-) -> list[float]:
-    x0, y0, x1, y1 = axis_box(polygon)
-    pad = max(2.0, min(x1 - x0, y1 - y0) * margin)  # by the line's thickness, also for ttb
-    return [
-        max(0.0, x0 - pad),
-        max(0.0, y0 - pad),
-        min(float(width), x1 + pad),
-        min(float(height), y1 + pad),
-    ]
 
 
 def crop(image: np.ndarray, box: Sequence[float]) -> np.ndarray:
@@ -203,92 +192,29 @@ def plan_checks(
     return checks
 
 
-def _requests(
-    check: Check, judge: JudgeProtocol, image: np.ndarray
-) -> list[tuple[np.ndarray, dict[str, Any]]] | None:
-    """What to ask this judge for this check, or None when it cannot answer it."""
-    if check.crop is not None:
-        return [(crop(image, check.crop), check.view)] if judge.supports(check.view) else None
-    if judge.supports(check.view):
-        if check.text_region is not None and not judge.reads_layout:
-            return [(crop(image, check.text_region), check.view)]
-        return [(image, check.view)]
-    line_view = {
-        "task": "line",
-        "prompt": canonical_prompt("text"),
-        "language": check.view["language"],
-    }
-    if (
-        check.task in ("extraction_key", "extraction_json")
-        and check.field_crops
-        and judge.supports(line_view)
-    ):
-        return [(crop(image, box), line_view) for _, box in check.field_crops]
-    return None
-
-
-def _combine(check: Check, answers: list[str], via_crops: bool) -> str:
-    """A judge that read field crops: its crop readings as the view's answer format."""
-    if via_crops and check.task == "extraction_json":
-        return json.dumps(
-            {key: a for (key, _), a in zip(check.field_crops, answers, strict=True)},
-            ensure_ascii=False,
-        )
-    return answers[0]
-
-
-def run_judges(
-    work: Sequence[tuple[Page, list[Check]]], judges: Sequence[JudgeProtocol]
-) -> list[list[dict[str, Any]]]:
-    """Every judge's raw outcome for every check, one batch per judge across all pages."""
-    outcomes: list[list[dict[str, Any]]] = [[{} for _ in checks] for _, checks in work]
-    for judge in judges:
-        batch: list[tuple[np.ndarray, dict[str, Any]]] = []
-        slots: list[tuple[int, int, int, bool]] = []  # page, check, requests, read field crops
-        for p, (page, checks) in enumerate(work):
-            for c, check in enumerate(checks):
-                requests = _requests(check, judge, page.image)
-                if requests is None:
-                    outcomes[p][c][judge.name] = None
-                    continue
-                batch.extend(requests)
-                via_crops = requests[0][1] is not check.view
-                slots.append((p, c, len(requests), via_crops))
-        results = judge.answer_batch(batch) if batch else []
-        pos = 0
-        for p, c, n, via_crops in slots:
-            part = results[pos : pos + n]
-            pos += n
-            failures = [r for r in part if isinstance(r, JudgeFailure)]
-            if failures:
-                outcomes[p][c][judge.name] = failures[0]
-            else:
-                outcomes[p][c][judge.name] = _combine(
-                    work[p][1][c], [str(r) for r in part], via_crops
-                )
-    return outcomes
-
-
 def _unreadable_looking(
-    page: Page, lines: list[int], rules: ValidationRules
+    page: Page, lines: list[int], rules: ValidationRules, contrasts: dict[int, float]
 ) -> tuple[bool, float | None]:
+    """Whether most of the lines look unreadable, and their median contrast; `contrasts`
+    caches each line's contrast across the checks of a page (a line is in many views)."""
     if not lines:
         return False, None
-    flags, contrasts = [], []
+    flags, values = [], []
     for i in lines:
         line = page.lines[i]
-        contrast = (
-            crop_contrast(page.image, crop_box(line.polygon, page.width, page.height))
-            if line.polygon
-            else 0.0
-        )
-        contrasts.append(contrast)
+        if i not in contrasts:
+            contrasts[i] = (
+                crop_contrast(page.image, crop_box(line.polygon, page.width, page.height))
+                if line.polygon
+                else 0.0
+            )
+        values.append(contrasts[i])
         flags.append(
             line.visible < rules.min_visible
-            or contrast < rules.low_contrast
+            or contrasts[i] < rules.low_contrast
             or getattr(line, "legible", None) is False
         )
-    return float(np.mean(flags)) >= 0.5, round(float(np.median(contrasts)), 4)
+    return float(np.mean(flags)) >= 0.5, round(float(np.median(values)), 4)
 
 
 def score_check(
@@ -297,6 +223,7 @@ def score_check(
     outcome: Mapping[str, Any],
     rules: ValidationRules,
     order_free: frozenset[str] = frozenset(),
+    contrasts: dict[int, float] | None = None,
 ) -> dict[str, Any]:
     """Score every judge's outcome for one check and label it; `order_free` names plain readers."""
     per_judge: dict[str, Any] = {}
@@ -323,7 +250,9 @@ def score_check(
             scores.append(score)
             oks.append(ok)
             per_judge[name] = {"answer": result, "score": score, "ok": ok}
-    looks_unreadable, contrast = _unreadable_looking(page, check.lines, rules)
+    looks_unreadable, contrast = _unreadable_looking(
+        page, check.lines, rules, {} if contrasts is None else contrasts
+    )
     unanswered = sorted(
         n for n, v in per_judge.items() if v.get("error") not in (None, *NOT_FAILURES)
     )
@@ -360,8 +289,9 @@ def validate_pages(
     order_free = frozenset(j.name for j in judges if not j.reads_layout)
     out = []
     for (page, checks), page_outcomes in zip(work, outcomes, strict=True):
+        contrasts: dict[int, float] = {}
         results = [
-            score_check(page, c, o, rules, order_free)
+            score_check(page, c, o, rules, order_free, contrasts)
             for c, o in zip(checks, page_outcomes, strict=True)
         ]
         status, difficulty, agreement = summarise(results)

@@ -83,7 +83,9 @@ def test_two_real_judges_agree_on_printed_lines_they_both_cover() -> None:
             assert check["cross"] is not None
             agreements.append(check["agreement"])
         page_checks = [c for c in result["validation"]["checks"] if c["task"] == "text"]
-        assert all(c["judges"]["rapidocr"]["error"] == "unsupported" for c in page_checks)
+        assert page_checks  # page views are composed from its line readings (judging.py)
+        for check in page_checks:
+            assert check["judges"]["rapidocr"]["ok"], check["judges"]["rapidocr"]
     assert sum(agreements) / len(agreements) >= 0.9, agreements
 
 

@@ -1,0 +1,66 @@
+"""Which Tesseract traineddata reads which language (BCP 47 -> pack name)."""
+
+from __future__ import annotations
+
+# BCP 47 (language, or language-script) -> tesseract traineddata name.
+TESSERACT_LANGUAGES = {
+    "en": "eng",
+    "ar": "ara",
+    "he": "heb",
+    "hi": "hin",
+    "ta": "tam",
+    "ka": "kat",
+    "ko": "kor",
+    "fa": "fas",
+    "bn": "ben",
+    "th": "tha",
+    "bo": "bod",
+    "km": "khm",
+    "ja": "jpn",
+    "my": "mya",
+    "zh": "chi_sim",
+    "zh-Hans": "chi_sim",
+    "zh-Hant": "chi_tra",
+    "am": "amh",
+    "ru": "rus",
+    "el": "ell",
+    "hy": "hye",
+    "ur": "urd",
+    "vi": "vie",
+    "fr": "fra",
+    "de": "deu",
+    "es": "spa",
+    "it": "ita",
+    "pt": "por",
+    "nl": "nld",
+    "pl": "pol",
+    "uk": "ukr",
+    "tr": "tur",
+    "sv": "swe",
+    "id": "ind",
+    "cs": "ces",
+    "ro": "ron",
+    "hu": "hun",
+    "fi": "fin",
+    "da": "dan",
+    "no": "nor",
+    "nb": "nor",
+    "bg": "bul",
+    "sr": "srp",
+    "te": "tel",
+    "kn": "kan",
+    "ml": "mal",
+    "gu": "guj",
+    "pa": "pan",
+    "mr": "mar",
+    "ne": "nep",
+    "si": "sin",
+    "lo": "lao",
+    "yi": "yid",
+    "sw": "swa",
+}
+
+LATIN_PACKS = frozenset(
+    "eng fra deu spa ita por nld pol tur swe ind ces ron hun fin dan nor vie swa".split()
+)
+OWN_LATIN_PACKS = frozenset({"jpn", "chi_sim"})  # read ASCII well alone (see tesseract_language)
