@@ -61,16 +61,18 @@ def sample_warp(
     text_px: float = 0.0,
     rigid: bool = False,
     two_pages: bool = False,
+    backgrounds: Any = None,
 ) -> dict[str, Any]:
     """Draw every parameter of a warp into a JSON-ready record (nothing is applied here).
     `text_px` is the page's small-text line height (`framing.page_text_px`): a profile whose
     `place` step aims for `min_text_px` frames the page so that text comes out that tall.
     `rigid` (cards, plastic): no fold, curl or crumple. `two_pages`: a joined spread
-    (`warping.spread.join_pages`), bent at its spine by the profile's `book` step."""
+    (`warping.spread.join_pages`), bent at its spine by the profile's `book` step.
+    `backgrounds` (`synth.backgrounds.BackgroundSource`): user images under placed pages."""
     prof = _resolve(profile)
     geo = sample_geometric(
         prof["geometric"], width, height, child_rng(rng, "warp:geometric"), text_px, rigid,
-        two_pages,
+        two_pages, backgrounds,
     )
     out_w, out_h = geo["output_size"]
     extra: dict[str, Any] = {"rigid": True} if rigid else {}
@@ -204,11 +206,13 @@ def warp_page(
     dewarp: bool | None = None,
     decode_jpeg: bool = True,
     two_pages: bool = False,
+    backgrounds: Any = None,
 ) -> Page:
     """Sample a record for this page and apply it; the record lands in `page.warp`. The page's
     small-text height sets a `place` step's framing; rigid scenes (cards) do not bend.
-    `decode_jpeg` as in `apply_warp`; `two_pages` as in `sample_warp`."""
+    `decode_jpeg` as in `apply_warp`; `two_pages` and `backgrounds` as in `sample_warp`."""
     text_px = page_text_px([ln.polygon for ln in page.lines if ln.text.strip()])
     record = sample_warp(profile, page.width, page.height, rng, dewarp=dewarp, text_px=text_px,
-                         rigid=page.scene in RIGID_SCENES, two_pages=two_pages)  # fmt: skip
+                         rigid=page.scene in RIGID_SCENES, two_pages=two_pages,
+                         backgrounds=backgrounds)  # fmt: skip
     return apply_warp(page, record, decode_jpeg=decode_jpeg)

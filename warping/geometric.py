@@ -42,16 +42,21 @@ def sample_geometric(
     text_px: float = 0.0,
     rigid: bool = False,
     two_pages: bool = False,
+    backgrounds: Any = None,
 ) -> dict[str, Any]:
     """Draw every geometric step of a profile; each step sees the frame size before it.
     `text_px`: the page's small-text line height, for a `place` step's `min_text_px`.
     `rigid`: a card or plastic that does not bend: paper deformations (fold, curl, crumple)
     are left out; every other step draws what it would have drawn (own streams).
     `two_pages`: the page is a joined spread (`warping.spread`): its `book` step is drawn
-    without a coin (the pipeline's coin made the spread); without it, never."""
+    without a coin (the pipeline's coin made the spread); without it, never.
+    `backgrounds`: the run's user images (`synth.backgrounds.BackgroundSource`): a page put
+    into a scene (`place`) lies on one of them, drawn at the final frame size from a stream of
+    its own (the record keeps which image, zoom and crop), instead of a procedural table."""
     records: list[dict[str, Any]] = []
     w, h = width, height
     background = dict(SCANNER_LID)
+    placed = False
     for i, cfg in enumerate(steps):
         name = cfg["step"]
         if rigid and (name in surface.STEPS or name in tear.STEPS):
@@ -71,11 +76,13 @@ def sample_geometric(
         record = {"step": name, **step.sample(ranges, step_rng, w, h), "frame": [w, h]}
         record, scene_background = step.split_background(record)
         if scene_background is not None:
-            background = scene_background
+            background, placed = scene_background, True
         if "min_text_px" in cfg:  # a step that frames the page (place) may aim for text size
             record = _framed(record, records, cfg, text_px)
         w, h = step.output_frame(record)
         records.append(record)
+    if placed and backgrounds is not None and len(backgrounds):
+        background = backgrounds.sample(child_rng(rng, "geometric:backgrounds"), w, h)
     return {"steps": records, "output_size": [w, h], "background": background}
 
 

@@ -43,6 +43,10 @@ def render_background(spec: dict[str, Any], width: int, height: int) -> np.ndarr
     plane anyway, and full-resolution drawing cost ~100 ms a page.
     """
     kind = spec["kind"]
+    if kind == "image" and "digest" in spec:  # a run's user image (`--backgrounds`)
+        from synth.backgrounds import draw_image_background
+
+        return draw_image_background(spec, width, height)
     if kind == "image":
         return _image_background(spec["path"], width, height)
     if kind == "solid":
