@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -33,8 +35,8 @@ def test_orientation_runs_follow_utr50_and_set_two_digits_across() -> None:
     text = "第12条 1983年 Tokyo「値」5G"
     kinds = [(text[s:e], k) for s, e, k in orientation_runs(text)]
     assert ("第", UPRIGHT) in kinds and ("12", TCY) in kinds
-    assert (" 1983", SIDEWAYS) in kinds  # longer numbers turn sideways (spaces too)
-    assert (" Tokyo", SIDEWAYS) in kinds and ("5G", SIDEWAYS) in kinds
+    assert ("1983", SIDEWAYS) in kinds and (" ", SIDEWAYS) in kinds  # long numbers turn
+    assert ("Tokyo", SIDEWAYS) in kinds and ("5G", SIDEWAYS) in kinds
     assert ("条", UPRIGHT) in kinds and ("年", UPRIGHT) in kinds and ("「値」", UPRIGHT) in kinds
 
 
@@ -64,3 +66,14 @@ def test_latin_turns_sideways_and_two_digits_share_one_em(engine, style) -> None
     # measuring (line breaking) and drawing agree on a line mixing all three
     mixed = "第12条 Tokyo 1983年「値」"
     assert abs(engine.width(mixed, style) - engine.layout_line(mixed, style).advance) < 1.0
+
+
+def test_upright_latin_style_stands_letters_up_one_per_em(engine, style) -> None:
+    upright = dataclasses.replace(style, upright_latin=True)
+    layout = engine.layout_line("第12条 Tokyo", upright)
+    kinds = [(p.text, p.direction) for p in layout.pieces]
+    assert ("12", TCY) in kinds and ("Tokyo", UPRIGHT) in kinds
+    assert abs(layout.pieces[-1].advance - 5 * SIZE) < 0.1 * SIZE  # five letters, five ems
+    assert abs(engine.width("第12条 Tokyo", upright) - layout.advance) < 1.0
+    sideways = engine.layout_line("第12条 Tokyo", style)
+    assert sideways.pieces[-1].advance < 3 * SIZE  # turned: its horizontal width

@@ -64,7 +64,12 @@ from synth.text.model import (
     face_name,
 )
 from synth.text.paint import Ink, composite, paint_pieces
-from synth.text.vertical import VERTICAL_KINDS, VerticalShaper, orientation_runs
+from synth.text.vertical import (
+    MIXED_UPRIGHT,
+    VERTICAL_KINDS,
+    VerticalShaper,
+    orientation_runs,
+)
 
 __all__ = [
     "FontSource", "Ink", "LineGeometry", "LineLayout", "Piece", "TextEngine", "TextStyle",
@@ -304,8 +309,11 @@ class TextEngine:
                 for chunk in chunks:
                     total += self.width(chunk, style)
             else:
+                direction = style.direction
+                if direction == "ttb" and style.upright_latin:
+                    direction = MIXED_UPRIGHT
                 for run_text, face in self.itemize(text, style):
-                    total += self.advance(run_text, face, style.size, style.direction,
+                    total += self.advance(run_text, face, style.size, direction,
                                           style.language, style.bold)
             if len(self._widths) > CACHE_LIMIT:
                 _forget_oldest_half(self._widths)
@@ -365,7 +373,7 @@ class TextEngine:
             cuts.update(k for k in range(1, len(text)) if levels[k] != levels[k - 1])
         kinds: list[str] = []  # vertical lines: each character's orientation (line context)
         if vertical:
-            for start, end, kind in orientation_runs(text):
+            for start, end, kind in orientation_runs(text, style.upright_latin):
                 cuts.update((start, end))
                 kinds.extend([kind] * (end - start))
         bounds = sorted(cuts)

@@ -7,7 +7,7 @@ vertical models), and it set every ASCII letter and digit upright on a full em (
 four ems with gaps). Here each piece is cut into orientation runs after UTR #50 in its common
 simplification:
 
-* upright (`ttb`): wide and fullwidth characters (ideographs, kana, CJK punctuation, fullwidth
+* upright (`ttb-up`): wide and fullwidth characters (ideographs, kana, CJK punctuation, fullwidth
   forms) and East Asian ambiguous non-letters (…, ※, ○). Shaped by HarfBuzz in the `ttb`
   direction, which applies the font's `vert`/`vrt2` forms: 、。 sit at the top right of their
   em, 「」（） turn, ー and … run along the column.
@@ -15,7 +15,9 @@ simplification:
   set horizontally and centred on one em (what JIS X 4051 does with two-digit numbers).
 * sideways (`ttb-r`): everything else (Latin words, longer numbers, ASCII punctuation,
   spaces) is set as a horizontal run turned a quarter clockwise, its em box centred on the
-  column, glyph tops facing right, as Japanese and Chinese books set Latin text.
+  column, glyph tops facing right, as Japanese and Chinese books set Latin text. A style with
+  `upright_latin` sets those runs upright instead, a character per em (the other convention,
+  common for acronyms and in newspapers); spaces stay narrow either way.
 
 Geometry: the pen is the top centre of the column, y grows down the page. An upright glyph's
 placement comes from HarfBuzz's vertical origin (the font's VORG/vmtx); the sideways centre
@@ -34,8 +36,11 @@ import uharfbuzz as hb
 from synth.text.glyphs import EMPTY_INK, GlyphRasteriser, Shaped
 from synth.text.paint import Ink, union_masks
 
-UPRIGHT, SIDEWAYS, TCY = "ttb", "ttb-r", "ttb-tcy"
-VERTICAL_KINDS = frozenset({UPRIGHT, SIDEWAYS, TCY})
+UPRIGHT, SIDEWAYS, TCY = "ttb-up", "ttb-r", "ttb-tcy"  # a laid-out piece's exact kind
+# measuring text not yet cut into runs (line breaking): "ttb" splits it as a `mixed` line would,
+# "ttb-u" as an `upright_latin` one
+MIXED, MIXED_UPRIGHT = "ttb", "ttb-u"
+VERTICAL_KINDS = frozenset({UPRIGHT, SIDEWAYS, TCY, MIXED, MIXED_UPRIGHT})
 TCY_MAX = 2  # digits set across the column; longer numbers turn sideways
 
 
@@ -48,19 +53,32 @@ def upright(char: str) -> bool:
     return width == "A" and not unicodedata.category(char).startswith(("L", "Z"))
 
 
-def orientation_runs(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, kind) runs of `text`: upright, sideways, or tate-chu-yoko digits."""
+def orientation_runs(text: str, upright_latin: bool = False) -> list[tuple[int, int, str]]:
+    """(start, end, kind) runs of `text`: upright, sideways, or tate-chu-yoko digits.
+    `upright_latin`: runs that would turn sideways stand upright instead (one em a character,
+    the `vert` forms where the font has them); short digit runs stay tate-chu-yoko."""
     runs: list[tuple[int, int, str]] = []
     start = 0
+    classes = [_class(c) for c in text]
     for k in range(1, len(text) + 1):
-        if k == len(text) or upright(text[k]) != upright(text[start]):
-            kind = UPRIGHT if upright(text[start]) else SIDEWAYS
+        if k == len(text) or classes[k] != classes[start]:
             chunk = text[start:k]
-            if kind == SIDEWAYS and len(chunk) <= TCY_MAX and chunk.isascii() and chunk.isdigit():
-                kind = TCY
+            kind = UPRIGHT if classes[start] == "upright" else SIDEWAYS
+            if classes[start] == "other":
+                if len(chunk) <= TCY_MAX and chunk.isascii() and chunk.isdigit():
+                    kind = TCY
+                elif upright_latin:
+                    kind = UPRIGHT
             runs.append((start, k, kind))
             start = k
     return runs
+
+
+def _class(char: str) -> str:
+    """upright, space (always narrow and sideways) or other (Latin, digits, ASCII marks)."""
+    if char.isspace():
+        return "space"
+    return "upright" if upright(char) else "other"
 
 
 def _upright_shaped(font: Any, text: str, language: str) -> Shaped:
@@ -120,9 +138,9 @@ class VerticalShaper:
 
     @staticmethod
     def _runs(text: str, kind: str) -> list[tuple[int, int, str]]:
-        if kind in (SIDEWAYS, TCY):  # the layout already decided (line context)
+        if kind in (UPRIGHT, SIDEWAYS, TCY):  # the layout already decided (line context)
             return [(0, len(text), kind)]
-        return orientation_runs(text)
+        return orientation_runs(text, kind == MIXED_UPRIGHT)
 
     def _run_advance(self, path: str, index: int, size: int, run: str, kind: str,
                      language: str) -> float:
