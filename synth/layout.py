@@ -84,7 +84,7 @@ class DocumentPlanner:
                 base = TextStyle(chain_for(self.ctx, self.code, key[2]), base.size,
                                  base.language, base.script, base.direction)
             style = TextStyle(base.chain, base.size, base.language, base.script, base.direction,
-                              bold=key[1])
+                              bold=key[1], upright_latin=self.r.get("latin") == "upright")
             self._styles[full_key] = style
         return style
 
@@ -236,7 +236,8 @@ class DocumentPlanner:
                 column, y = column + 1, y0
             colour = colours["accent"] if kind == "heading" else colours["body"]
             for n, line_text in enumerate(wrapped):
-                if y + ascent + self.ink_extent(style)[1] > y_end:
+                line_ascent, line_pitch = self._hand_box(line_text, style, ascent, lh, hand)
+                if y + line_ascent + self.ink_extent(style)[1] > y_end:
                     if column + 1 >= len(columns):
                         return out
                     column, y = column + 1, y0
@@ -249,10 +250,10 @@ class DocumentPlanner:
                         and 0 < target - adv < 0.25 * target):
                     adv = justify = target
                 x = cx1 - indent - adv if self.rtl else cx0 + indent
-                planned = PlannedLine(line_text, style, role, x, y + ascent, colour, pos, column,
-                                      hand=hand, width=adv, justify=justify)
+                planned = PlannedLine(line_text, style, role, x, y + line_ascent, colour, pos,
+                                      column, hand=hand, width=adv, justify=justify)
                 out.append(planned)
-                y += lh
+                y += line_pitch
             if out and out[-1].paragraph == pos:
                 out[-1].last = True
             y += body_lh * self.r["paragraph_gap"] * (0.5 if kind == "heading" else 1.0)
@@ -260,6 +261,16 @@ class DocumentPlanner:
                 if figure["after"] == pos:
                     column, y = self._figure(k, figure, columns, column, y, y0, y_end, out)
         return out
+
+    def _hand_box(self, text: str, style: TextStyle, ascent: float, pitch: float,
+                  hand: dict[str, Any] | None) -> tuple[float, float]:
+        """(ascent, pitch) of one line: the page's for print; for a handwritten line at least
+        its own glyphs' extent (a tall stacked mark in a hand font reached into the header
+        above: Persian آً, 25 px of ink on a 13 px line)."""
+        if hand is None:
+            return ascent, pitch
+        up, down = self.engine.text_extent(text, style)
+        return max(ascent, up), max(pitch, (max(ascent, up) + down) * HAND_PITCH)
 
     def _figure(self, k: int, figure: dict[str, Any], columns: list[tuple[float, float]],
                 column: int, y: float, y0: float, y_end: float,
@@ -322,7 +333,8 @@ class DocumentPlanner:
         return lines[0] if lines else text
 
     def plan_ttb(self) -> list[PlannedLine]:
-        """Vertical CJK: columns top to bottom, placed right to left."""
+        """Vertical CJK: columns top to bottom, placed right to left (handwritten paragraphs in
+        the page's handwriting font, on a wider pitch like horizontal ones)."""
         left, top, right, bottom = self.r["margins"]
         x, x_end = self.width - right, left
         y0, y1 = top, self.height - bottom
@@ -332,16 +344,20 @@ class DocumentPlanner:
             kind = item["kind"]
             role = {"heading": "heading", "list-item": "list-item", "title": "title"}.get(
                 kind, "paragraph")
-            style = self.style(role)
+            hand = item.get("hand")
+            if hand is not None and hand["kind"] != "font":
+                hand = None  # imitation distorts rows; a vertical hand is a handwriting font
+            style = self.style(role, hand)
             text = self.text_of(item)
             if kind == "list-item":
                 text = f"{item['marker']} {text}"
-            pitch = style.size * self.r["line_spacing"] * 1.15
+            pitch = style.size * self.r["line_spacing"] * 1.15 * (HAND_PITCH if hand else 1.0)
             colour = colours["accent"] if kind in ("title", "heading") else colours["body"]
             for line_text in self.engine.wrap(text, style, y1 - y0):
                 if x - pitch < x_end:
                     return out
-                out.append(PlannedLine(line_text, style, role, x - pitch / 2, y0, colour, pos, 0))
+                out.append(PlannedLine(line_text, style, role, x - pitch / 2, y0, colour, pos, 0,
+                                       hand=hand))
                 x -= pitch
             if out and out[-1].paragraph == pos:
                 out[-1].last = True

@@ -6,9 +6,10 @@ the parsing target can skip them). Text is a contiguous run of the language's co
 so `extras["paragraphs"]` names exactly which (possibly cut) paragraphs the page shows.
 
 Layout is planned first (which text goes where) and drawn second. Vertical CJK is laid out
-top-to-bottom by raqm (`ttb`); vertical Mongolian (and any other script asked to be vertical) is
-planned on the transposed page, drawn horizontally and turned a quarter clockwise with its labels,
-because raqm's `ttb` puts every Mongolian glyph on one spot.
+top-to-bottom (`ttb`, `synth.text.vertical`), half of those pages as a classical book leaf
+(`synth.scenes.classical`: frame, column rules, centre strip); vertical Mongolian (and any other
+script asked to be vertical) is planned on the transposed page, drawn horizontally and turned a
+quarter clockwise with its labels, because `ttb` shaping puts every Mongolian glyph on one spot.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from synth.render import (
     pick,
     sample_background,
 )
-from synth.scenes import draw_labelled_line, sample_hand, stamp, union_box
+from synth.rng import child_rng
+from synth.scenes import classical, draw_labelled_line, sample_hand, stamp, union_box
 from synth.scenes.doc_figures import interleave, sample_figures
 from synth.text import clean_text, face_name
 
@@ -40,6 +42,7 @@ TTB_SCRIPTS = frozenset({"Hani", "Hans", "Hant", "Jpan", "Kore", "Hang", "Hira",
 LIST_MARKERS = ("1.", "1)", "(a)", "•", "–", "i.")
 RTL_LIST_MARKERS = ("1.", "1)", "•", "–")
 DATE_FOOTERS = ("1948-12-10", "10.12.1948")
+UPRIGHT_LATIN_SHARE = 0.5  # vertical pages setting Latin upright, one character per em
 FOOTER_TEXTS = (*DATE_FOOTERS, "A/RES/217 (III)", "UDHR 1948")
 
 
@@ -159,6 +162,16 @@ def sample(spec: PageSpec, rng: np.random.Generator, ctx: RenderContext) -> dict
     if stamp_record is not None:  # only stamped pages carry the key
         record["stamp"] = stamp_record
     record["figures"] = sample_figures(rng, ctx, record)  # last: every other choice stays
+    if mode == "ttb":  # a classical leaf (frame, column rules, centre strip) or a plain page
+        ids = corpus.paragraph_ids
+        title = clean_text(corpus.paragraphs[0]) if ids and ids[0] == "title" else info.name
+        title = "".join(c for c in title if unicodedata.category(c)[0] in "LN")  # no 『 or space
+        book = classical.sample(child_rng(rng, "classical"), title)
+        if book is not None:
+            record["classical"] = book
+        # Latin and long numbers in the columns: turned sideways (CSS `mixed`) or upright
+        if child_rng(rng, "vertical-latin").random() < UPRIGHT_LATIN_SHARE:
+            record["latin"] = "upright"
     return record
 
 
@@ -293,8 +306,13 @@ def apply(record: dict[str, Any], ctx: RenderContext) -> Page:
     w, h = int(record["width"]), int(record["height"])
     plan_w, plan_h = (h, w) if mode == "rotated" else (w, h)
     planner = DocumentPlanner(record, ctx, plan_w, plan_h)
-    planned = planner.plan_ttb() if mode == "ttb" else planner.plan_horizontal()
+    if record.get("classical"):
+        planned = classical.plan(planner)
+    else:
+        planned = planner.plan_ttb() if mode == "ttb" else planner.plan_horizontal()
     canvas = apply_background(record["background"], w, h)
+    if record.get("classical"):
+        classical.draw(canvas, planner)
     if mode == "rotated":
         # Lines fill the transposed page bottom-up, so after the clockwise quarter turn the
         # columns read left to right with glyph tops facing right, as Mongolian is written.

@@ -25,7 +25,8 @@ Why pieces: a line is split into pieces of one font (registry itemisation: scrip
 digits and punctuation), one bidi level (Arabic with Latin and digits; FriBiDi levels, python-bidi
 as fallback) and one word. Each piece is shaped by HarfBuzz (the shaper inside raqm) with its own
 direction and the line's language, and placed at its visual position (UAX #9 rule L2 on
-pieces); vertical pieces go through Pillow/raqm. Labels keep logical order; geometry follows the
+pieces); vertical pieces are cut into upright, sideways and tate-chu-yoko runs and shaped by
+HarfBuzz `ttb` with the fonts' vertical forms (`synth.text.vertical`). Labels keep logical order; geometry follows the
 drawing. A piece is shaped once for measuring and drawing, its mask is the union of glyph
 bitmaps rasterised once per (face, size) (`synth.text.glyphs`), and masks of common words are
 cached per (text, face, size, direction, language, bold); every cache is bounded and none can
@@ -43,7 +44,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageFont
+from PIL import ImageFont
 
 from fonts_manifest.errors import PolyglyphError
 from synth.linebreak import fill_lines, word_spans
@@ -63,6 +64,12 @@ from synth.text.model import (
     face_name,
 )
 from synth.text.paint import Ink, composite, paint_pieces
+from synth.text.vertical import (
+    MIXED_UPRIGHT,
+    VERTICAL_KINDS,
+    VerticalShaper,
+    orientation_runs,
+)
 
 __all__ = [
     "FontSource", "Ink", "LineGeometry", "LineLayout", "Piece", "TextEngine", "TextStyle",
@@ -109,6 +116,7 @@ class TextEngine:
     def __init__(self, fonts: FontSource) -> None:
         self.fonts = fonts
         self.glyphs = GlyphRasteriser()
+        self.vertical = VerticalShaper(self.glyphs)
         self._widths: dict[tuple[str, TextStyle], float] = {}
         self._shaped: dict[Hashable, Shaped | float] = {}  # float: a vertical piece's advance
         self._inks: dict[Hashable, Ink] = {}
@@ -154,10 +162,9 @@ class TextEngine:
         if value is None:
             if len(self._shaped) > CACHE_LIMIT:
                 _forget_oldest_half(self._shaped)
-            if direction == "ttb":
-                font = self._font(face, size, bold, text)
-                value = float(font.getlength(text, direction=direction,
-                                             language=language or None))
+            if direction in VERTICAL_KINDS:
+                path, index = self._face_file(face, bold, text)
+                value = self.vertical.advance(path, index, size, text, direction, language)
             else:
                 path, index = self._face_file(face, bold, text)
                 value = self.glyphs.shape(path, index, size, text, direction, language)
@@ -177,9 +184,9 @@ class TextEngine:
         if value is None:
             if not text.strip():
                 value = EMPTY_INK
-            elif direction == "ttb":
-                value = self._shape_ink(text, self._font(face, size, bold, text), direction,
-                                        language)
+            elif direction in VERTICAL_KINDS:
+                path, index = self._face_file(face, bold, text)
+                value = self.vertical.ink(path, index, size, text, direction, language)
             else:
                 shaped = self._shape(text, face, size, direction, language, bold)
                 path, index = self._face_file(face, bold, text)
@@ -199,18 +206,6 @@ class TextEngine:
         return {"widths": len(self._widths), "pieces": len(self._shaped), "inks": len(self._inks),
                 "ink_bytes": self.ink_bytes, "items": sum(len(e[1]) for e in self._items.values()),
                 **self.glyphs.sizes()}
-
-    def _shape_ink(self, text: str, font: ImageFont.FreeTypeFont, direction: str, language: str
-                   ) -> Ink:
-        anchor = "mt" if direction == "ttb" else "ls"
-        core, offset = font.getmask2(
-            text, mode="L", direction=direction, language=language or None, anchor=anchor
-        )
-        bbox = core.getbbox()
-        if bbox is None:
-            return EMPTY_INK
-        image = Image.Image()._new(core).crop(bbox)
-        return Ink(np.asarray(image), offset[0] + bbox[0], offset[1] + bbox[1])
 
     def itemize(self, text: str, style: TextStyle) -> list[tuple[str, Any]]:
         """Font runs for `text`; a character no font of the chain has is a user-facing error."""
@@ -314,8 +309,11 @@ class TextEngine:
                 for chunk in chunks:
                     total += self.width(chunk, style)
             else:
+                direction = style.direction
+                if direction == "ttb" and style.upright_latin:
+                    direction = MIXED_UPRIGHT
                 for run_text, face in self.itemize(text, style):
-                    total += self.advance(run_text, face, style.size, style.direction,
+                    total += self.advance(run_text, face, style.size, direction,
                                           style.language, style.bold)
             if len(self._widths) > CACHE_LIMIT:
                 _forget_oldest_half(self._widths)
@@ -373,6 +371,11 @@ class TextEngine:
             cuts.add(end)
         if any(levels):
             cuts.update(k for k in range(1, len(text)) if levels[k] != levels[k - 1])
+        kinds: list[str] = []  # vertical lines: each character's orientation (line context)
+        if vertical:
+            for start, end, kind in orientation_runs(text, style.upright_latin):
+                cuts.update((start, end))
+                kinds.extend([kind] * (end - start))
         bounds = sorted(cuts)
         pieces: list[tuple[int, int, Any, int]] = []  # logical (start, end, face, word)
         run_index = word_index = 0
@@ -392,7 +395,7 @@ class TextEngine:
         for index in order:
             start, end, face, word = pieces[index]
             piece_text = text[start:end]
-            direction = "ttb" if vertical else ("rtl" if levels[start] % 2 else "ltr")
+            direction = kinds[start] if vertical else ("rtl" if levels[start] % 2 else "ltr")
             adv = self.advance(piece_text, face, style.size, direction, style.language, style.bold)
             placed.append(Piece(start, end, piece_text, face, direction, pen, adv, word))
             pen += adv

@@ -9,7 +9,7 @@ masks come from the same shaped result, so measuring and drawing cannot disagree
 
 Like raqm, a piece is split into script runs (Common and Inherited characters join their
 neighbours) and each run is shaped with its script, the piece's direction and the language.
-Vertical (`ttb`) pieces stay with Pillow/raqm (`synth.text.TextEngine`).
+Vertical (`ttb`) pieces are shaped and placed by `synth.text.vertical` on the same caches.
 """
 
 from __future__ import annotations
@@ -124,6 +124,10 @@ class GlyphRasteriser:
             font.ppem = (size, size)
             self._hb_fonts[key] = font
         return font
+
+    def hb_font(self, path: str, index: int, size: int) -> Any:
+        """The HarfBuzz font of a file at `size` px (vertical shaping uses it too)."""
+        return self._hb_font(path, index, size)
 
     def shape(self, path: str, index: int, size: int, text: str, direction: str,
               language: str) -> Shaped:

@@ -39,6 +39,9 @@ class TextStyle(HashOnce):
     script: str  # ISO 15924; decides whether words are space-delimited
     direction: str = "ltr"  # paragraph base direction: ltr | rtl | ttb
     bold: bool = False  # drawn with the face's Bold sibling file when one is installed
+    # ttb only: Latin letters and longer numbers stand upright one per em (CSS `text-orientation:
+    # upright`) instead of turning sideways (`mixed`, the default); see synth.text.vertical
+    upright_latin: bool = False
 
     __hash__ = HashOnce.__hash__  # else @dataclass(frozen=True) generates a per-call hash
 

@@ -1,0 +1,82 @@
+"""Classical book leaves on vertical CJK pages: frame, column rules, centre strip, right-to-left
+columns, vertical headings, and layout regions that follow them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fonts_manifest.corpus import load_corpus
+from fonts_manifest.registry import FontRegistry
+from qa_factory.layout import format_layout, layout_items, parse_layout
+from synth.page import axis_box
+from synth.render import PageSpec, RenderContext
+from synth.rng import sample_rng
+from synth.scenes import classical, document
+
+
+@pytest.fixture(scope="module")
+def ctx() -> RenderContext:
+    return RenderContext(FontRegistry.load(), load_corpus(languages=["ja", "zh-Hant"]))
+
+
+def _leaf(ctx: RenderContext, language: str) -> tuple[dict, object]:
+    spec = PageSpec(language, width=900, height=640, vertical=True)
+    for seed in range(40):
+        record = document.sample(spec, sample_rng(seed), ctx)
+        if record.get("classical"):
+            return record, document.apply(record, ctx)
+    raise AssertionError("no classical leaf in 40 vertical pages")
+
+
+def test_chinese_numbers() -> None:
+    assert [classical.chinese_number(n) for n in (1, 10, 12, 20, 35, 99)] == [
+        "一", "十", "十二", "二十", "三十五", "九十九"]
+
+
+@pytest.mark.parametrize("language", ["ja", "zh-Hant"])
+def test_leaf_columns_run_right_to_left_between_the_rules(ctx, language) -> None:
+    record, page = _leaf(ctx, language)
+    planner = document.DocumentPlanner(record, ctx, page.width, page.height)
+    grid = classical.geometry(planner)
+    x0, y0, x1, y1 = grid["frame"]
+    s0, s1 = grid["strip"]
+    assert all(line.direction == "ttb" for line in page.lines)
+    body = [ln for ln in page.lines if ln.role not in ("header", "page-number")]
+    centres = [(axis_box(ln.polygon)[0] + axis_box(ln.polygon)[2]) / 2 for ln in body]
+    assert len(body) >= 8 and centres == sorted(centres, reverse=True)  # reading order: R to L
+    rules = sorted(x for half in grid["halves"] for x in half)
+    for line in body:
+        bx0, by0, bx1, by1 = axis_box(line.polygon)
+        assert x0 < bx0 and bx1 < x1 and y0 < by0 and by1 < y1  # inside the frame
+        assert not (bx1 > s0 and bx0 < s1)  # never in the centre strip
+        assert not any(bx0 < r < bx1 for r in rules), line.text  # never across a column rule
+        assert by1 - by0 > 1.5 * (bx1 - bx0) or len(line.text) <= 2
+    strip_lines = [ln for ln in page.lines if ln.role in ("header", "page-number")]
+    assert strip_lines and all(s0 <= axis_box(ln.polygon)[0] and axis_box(ln.polygon)[2] <= s1
+                               for ln in strip_lines)
+    # the frame and the rules are drawn: dark pixels along every rule, outside the text
+    grey = page.image.mean(axis=2)
+    for x in rules[1:-1]:
+        column = grey[int(y0) + 2:int(y1) - 2, int(round(x))]
+        assert (column < 160).mean() > 0.8
+
+
+def test_leaf_layout_regions_never_span_the_fold(ctx) -> None:
+    record, page = _leaf(ctx, "zh-Hant")
+    planner = document.DocumentPlanner(record, ctx, page.width, page.height)
+    s0, s1 = classical.geometry(planner)["strip"]
+    items = layout_items(page)
+    assert items is not None
+    categories = {item.category for item in items}
+    assert "header" in categories and "paragraph" in categories
+    for item in items:
+        x0, x1 = item.box[0] * page.width / 1000, item.box[2] * page.width / 1000
+        if item.category not in ("header", "footer"):
+            assert x1 <= s0 + 2 or x0 >= s1 - 2, item
+    assert [i.category for i in parse_layout(format_layout(items))] == [i.category for i in items]
+    headings = [ln for ln in page.lines if ln.role in ("heading", "title")]
+    for line in headings:  # vertical headings: a column of their own
+        bx0, by0, bx1, by1 = axis_box(line.polygon)
+        assert by1 - by0 >= bx1 - bx0 or len(line.text) <= 1
+    assert np.isfinite([c for item in items for c in item.box]).all()
