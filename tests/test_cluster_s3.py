@@ -182,6 +182,20 @@ def test_a_submitted_jobs_own_env_vars_are_not_named_again(monkeypatch: pytest.M
     assert job_env_vars(wanted) == {"AWS_ENDPOINT_URL": "http://x", "ARROW_X": "system"}
 
 
+def test_a_worker_store_error_is_its_own_line() -> None:
+    """A Ray task's OSError from an object store has no errno: its text is the message."""
+    from pipelines.ray_executor import task_cause
+
+    class Wrapped(Exception):  # the shape of ray.exceptions.RayTaskError: .cause
+        cause = OSError("When initiating multiple part upload for key 'ds/x' in bucket 'b': "
+                        "AWS Error NO_SUCH_BUCKET during CreateMultipartUpload operation\n"
+                        "Traceback (most recent call last): …")
+
+    assert task_cause(Wrapped("ray's wrapper\nwith its traceback")) == (
+        "OSError: When initiating multiple part upload for key 'ds/x' in bucket 'b': "
+        "AWS Error NO_SUCH_BUCKET during CreateMultipartUpload operation")
+
+
 def test_a_shipped_corpus_reads_the_same_rows_without_its_file(tmp_path: Path) -> None:
     from fonts_manifest import corpus_ship
     from fonts_manifest.corpus_stream import open_corpus
