@@ -236,6 +236,37 @@ def test_a_shipped_corpus_reads_the_same_rows_without_its_file(tmp_path: Path) -
         corpus_ship.pack(str(folder / "a.txt"), budget=10)
 
 
+@pytest.mark.slow
+def test_ray_workers_read_a_corpus_file_that_is_gone(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The corpus file disappears right after the driver packs it (as on a node that never had
+    it): Ray workers still make the local run's bytes, from the packs in the object store."""
+    pytest.importorskip("ray")
+    import pipelines.run
+
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(TINY)
+    corpus = tmp_path / "en.txt"
+    corpus.write_text("".join(f"Shipped with the job, row {i} reads the same.\n" for i in range(40)))
+    run = ["generate", "--config", str(cfg), "--num", "2", "--shard-rows", "1", "--seed", "3",
+           "--corpus", f"en={corpus}", "--quiet"]
+    assert cli_main([*run, "--workers", "1", "--out", str(tmp_path / "local")]) == 0
+    packed = pipelines.run.ship_corpora
+
+    def pack_then_remove(resolved: dict) -> tuple:
+        packs = packed(resolved)
+        corpus.unlink()
+        return packs
+
+    monkeypatch.setattr(pipelines.run, "ship_corpora", pack_then_remove)
+    assert cli_main([*run, "--workers", "2", "--executor", "ray",
+                     "--out", str(tmp_path / "ray")]) == 0
+    assert not corpus.exists()
+    shards = [json.loads((tmp_path / d / "manifest.json").read_text())["shards"]
+              for d in ("local", "ray")]
+    assert [e["sha256"] for e in shards[0]] == [e["sha256"] for e in shards[1]]
+
+
 # --- a real 2-node Ray cluster on this machine ------------------------------------------------
 
 
