@@ -159,7 +159,7 @@ def geometry_only(record: dict[str, Any]) -> dict[str, Any]:
 def _input_digest(items: list[SourceItem]) -> str:
     """Names the input set, so ids and the resume check follow the data, not the path."""
     h = hashlib.sha256()
-    hashed: dict[str, str] = {}  # our parquet rows share a file: hash it once
+    hashed: dict[tuple[str, str], str] = {}  # our parquet rows share a file: hash it once
     for item in items:
         h.update(item.key.encode())
         h.update(json.dumps([[ln.text, ln.polygon, ln.dont_care] for ln in item.lines]).encode())
@@ -168,15 +168,22 @@ def _input_digest(items: list[SourceItem]) -> str:
             source = str(item.image_path)
         elif item.row is not None:
             folder, source = item.row[0], item.row[1]
-        if folder:  # a dataset at a URI: its rows' ids and names stand for it
-            h.update(f"{folder}/{source}".encode())
-        elif source and source not in hashed:
-            try:
-                hashed[source] = content_sha256(Path(source))
-            except OSError as exc:  # unreadable now: the shard reports it; the digest says so
-                hashed[source] = f"unreadable:{exc.errno}"
-        h.update(hashed.get(source, "").encode())
+        if source and (folder, source) not in hashed:
+            hashed[folder, source] = _content_digest(folder, source)
+        h.update(hashed.get((folder, source), "").encode())
     return h.hexdigest()
+
+
+def _content_digest(folder: str, source: str) -> str:
+    """sha256 of an input file's bytes: a local path, or `source` inside the dataset URI
+    `folder` (the same shard on s3:// and on disk digest alike, so ids follow the data)."""
+    try:
+        if folder:
+            found = Output(folder, "--input").file_sha256(source)
+            return found if found is not None else "unreadable"
+        return content_sha256(Path(source))
+    except OSError as exc:  # unreadable now: the shard reports it; the digest says so
+        return f"unreadable:{exc.errno}"
 
 
 def make_variant_row(page: Any, item: SourceItem, copy: int, index: int, cfg: dict[str, Any],
