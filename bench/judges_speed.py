@@ -53,7 +53,8 @@ def make_clean(folder: Path, per_language: int = 4) -> Path:
         _run(["generate", "--num", str(per_language), "--out", str(out), "--seed", str(11 + k),
               "--languages", language, "--scenes", "document,table,form,receipt",
               "--profile", "clean", "--workers", "1", "--quiet", "--overwrite"])
-        shutil.copy(out / "part-00000.parquet", source / f"part-{k:05d}.parquet")
+        shard = next(iter(sorted(out.glob("data/part-*.parquet")) or sorted(out.glob("part-*"))))
+        shutil.copy(shard, source / f"part-{k:05d}.parquet")
     return source
 
 
@@ -74,7 +75,7 @@ def validate(source: Path, out: Path, workers: int, extra: list[str] | None = No
 
 def _rows(out: Path) -> list[dict[str, Any]]:
     rows = []
-    for part in sorted(out.glob("part-*.parquet")):
+    for part in sorted(out.glob("data/part-*.parquet")) or sorted(out.glob("part-*.parquet")):
         rows += pq.read_table(part, columns=["language", "validation", "status"]).to_pylist()
     return rows
 

@@ -161,7 +161,7 @@ def test_good_pairs_are_kept_made_up_answers_dropped_and_no_key_anywhere(
     assert proc.returncode == 0, proc.stderr
     _no_key_anywhere(proc, out)
     assert state.auth == {f"Bearer {SECRET}"} or f"Bearer {SECRET}" in state.auth
-    rows = pq.read_table(out / "part-00000.parquet").to_pylist()
+    rows = pq.read_table(out / "data" / "part-00000.parquet").to_pylist()
     generated = [t for row in rows for t in row["tasks"] if t["task"] == "qa_generated"]
     answers = {t["answer"] for t in generated}
     assert generated and not answers & set(MADE_UP)
@@ -226,5 +226,5 @@ def test_a_rerun_asks_again_for_exactly_the_pages_without_an_answer(
     second = _validate(dataset, out, f"{base}/switch", "--openai-retries", "0")
     assert second.returncode == 0, second.stderr
     assert state.requests["switch"] == 3  # only page 2 asked again (and answered: first time)
-    rows = pq.read_table(out / "part-00000.parquet").to_pylist()
+    rows = pq.read_table(out / "data" / "part-00000.parquet").to_pylist()
     assert all(any(t["task"] == "qa_generated" for t in row["tasks"]) for row in rows)

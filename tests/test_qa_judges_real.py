@@ -58,7 +58,11 @@ def test_validate_with_a_bad_tessdata_prefix_exits_non_zero_in_one_line(tmp_path
     env = {**os.environ, "TESSDATA_PREFIX": str(tmp_path / "nowhere")}
     source = tmp_path / "in"
     source.mkdir()
-    (source / "part-00000.parquet").write_bytes(b"not read: judges are built first")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    # a readable shard (the input is checked first); its rows are never judged
+    pq.write_table(pa.table({"id": ["x"]}), source / "part-00000.parquet")
     proc = subprocess.run(
         [POLYGLYPH, "validate", "--input", str(source), "--out", str(tmp_path / "out")],
         capture_output=True, text=True, env=env, timeout=120,
