@@ -29,12 +29,13 @@ def read_row(target: str | Path, index: int) -> dict[str, Any]:
     (no `image` or `lines` column) is a one-line error, not a traceback in `draw_row`."""
     if index < 0:
         raise PolyglyphError(f"--index must be >= 0, got {index}")
-    row = open_dataset(target, flag="").row(index)
-    missing = sorted(REQUIRED - set(row))
-    if missing:
-        raise PolyglyphError(f"{target} is not a polyglyph dataset: no column(s) "
-                             f"{', '.join(missing)}")
-    return row
+    data = open_dataset(target, flag="")
+    for name in data.files:
+        missing = sorted(REQUIRED - set(data.parquet(name).schema_arrow.names))
+        if missing:
+            raise PolyglyphError(f"{data.shown(name)} is not a polyglyph shard: no column(s) "
+                                 f"{', '.join(missing)}")
+    return data.row(index)
 
 
 def draw_row(row: dict[str, Any]) -> Image.Image:
