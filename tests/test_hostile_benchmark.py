@@ -110,7 +110,8 @@ def test_the_pixel_cap_is_the_users_to_raise(tmp_path: Path) -> None:
                                              "annotations": [{"id": 1, "image_id": 1,
                                                               "segmentation": [QUAD]}]}))
     low = _run("--input", str(root), "--max-image-pixels", "20000", "--out", str(tmp_path / "a"))
-    assert low.returncode == 0 and "200x120 = 24,000 pixels declared" in low.stderr, low.stderr
+    assert low.returncode == 1 and "200x120 = 24,000 pixels declared" in low.stderr, low.stderr
+    assert "no image of --input" in low.stderr.splitlines()[-1]  # nothing made: not a success
     assert json.loads((tmp_path / "a" / "stats.json").read_text())["images_skipped"] == 1
     ok = _run("--input", str(root), "--max-image-pixels", "30000", "--out", str(tmp_path / "b"))
     assert ok.returncode == 0 and "skipped" not in ok.stderr, ok.stderr
