@@ -258,6 +258,11 @@ def test_cli_errors(dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture
     code, err = run("--input", str(dataset), "--format", "trl", "--tasks", "spoting",
                     "--out", str(tmp_path / "x"))
     assert code == 2 and "spoting" in err and "spotting" in err
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    pq.write_table(pa.table({"a": [1, 2]}), foreign / "part-00000.parquet")
+    code, err = run("--input", str(foreign), "--format", "lines", "--out", str(tmp_path / "x"))
+    assert code == 1 and "not a polyglyph shard" in err and "part-00000" in err
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "notes.txt").write_text("keep me")

@@ -86,7 +86,15 @@ def open_rows(target: str | Path) -> RowSource:
     `part-*.parquet`), a shard folder, or one parquet file. Listed and opened by
     `pipelines.dataset` (the driver's shard layout, the store's own one-line errors)."""
     data = open_dataset(target, flag="--input")
+    for name in data.files:  # a Parquet file someone else made: one line, not "0 written"
+        missing = sorted(REQUIRED_COLUMNS - set(data.parquet(name).schema_arrow.names))
+        if missing:
+            raise PolyglyphError(f"--input {data.shown(name)} is not a polyglyph shard: no "
+                                 f"column(s) {', '.join(missing)}")
     return RowSource(redact(str(target)), data.source, data.files, data.total)
+
+
+REQUIRED_COLUMNS = frozenset({"id", "image", "lines"})  # what every export format reads
 
 
 _MAGIC = {b"\xff\xd8\xff": "jpg", b"\x89PNG": "png", b"RIFF": "webp"}
