@@ -235,7 +235,7 @@ def load_image(ref: str, digest: str | None = None) -> np.ndarray:
 def crop_cover(src: np.ndarray, width: int, height: int, zoom: float, crop_x: float,
                crop_y: float) -> np.ndarray:
     """`src` scaled to cover width x height (times `zoom`), cut at the relative crop point."""
-    import cv2
+    from synth.opencv import cv2
 
     sh, sw = src.shape[:2]
     scale = max(width / sw, height / sh) * float(zoom)

@@ -60,3 +60,16 @@ def test_restore_environ_undoes_added_and_changed_keys(monkeypatch: pytest.Monke
     os.environ["POLYGLYPH_TEST_ADDED"] = "c"
     restore_environ(before)
     assert os.environ["POLYGLYPH_TEST_KEEP"] == "a" and "POLYGLYPH_TEST_ADDED" not in os.environ
+
+
+def test_core_modules_import_cv2_through_synth_opencv() -> None:
+    """A bare `import cv2` in any core module brings the environment change back (new modules
+    of other branches did, after synth.opencv came)."""
+    import re
+
+    bare = re.compile(r"^\s*import cv2\s*$", re.M)
+    found = [str(path.relative_to(ROOT))
+             for package in ("synth", "warping", "qa_factory", "fonts_manifest", "pipelines")
+             for path in sorted((ROOT / package).rglob("*.py"))
+             if path.name != "opencv.py" and bare.search(path.read_text("utf-8"))]
+    assert not found, f"import cv2 through synth.opencv in: {found}"

@@ -13,10 +13,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import cv2
 import numpy as np
 
 from fonts_manifest.errors import PolyglyphError
+from synth.opencv import cv2
 from synth.page import Page
 from synth.rng import child_rng
 from warping import clutter  # noqa: F401  (registers clutter and ink_smudge)

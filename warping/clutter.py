@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import cv2
 import numpy as np
 
+from synth.opencv import cv2
 from warping import params as P
 from warping.kernels import motion_kernel
 from warping.lighting import has_table

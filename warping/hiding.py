@@ -13,9 +13,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import cv2
 import numpy as np
 
+from synth.opencv import cv2
 from synth.page import Page, Polygon
 
 

@@ -14,9 +14,9 @@ next). The step must be the first geometric step, so its frame is the flat page.
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
+from synth.opencv import cv2
 from synth.page import make_clockwise
 from warping import params as P
 from warping.params import Ranges

@@ -42,7 +42,7 @@ def _corners(polygon: Sequence[Sequence[float]]) -> np.ndarray:
     line) gives its min-area rectangle, turned so that its first corner is the one nearest the
     ring's first point, which is where the line's top-left was drawn.
     """
-    import cv2
+    from synth.opencv import cv2
 
     pts = np.asarray(polygon, dtype=np.float32).reshape(-1, 2)
     if len(pts) == 4:
@@ -63,7 +63,7 @@ def line_crop(
     """The crop a judge reads for one line: its axis box when it lies level, else the line's
     quad warped flat (a rotated or foreshortened line on a photo, whose axis box also holds
     parts of the lines above and below it). `margin` of the line's thickness is kept around."""
-    import cv2
+    from synth.opencv import cv2
 
     height, width = image.shape[:2]
     quad = _corners(polygon)

@@ -23,10 +23,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-import cv2
 import numpy as np
 
 from synth.layout import PlannedLine, even_size
+from synth.opencv import cv2
 from synth.render import pick
 
 if TYPE_CHECKING:
