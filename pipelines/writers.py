@@ -114,13 +114,10 @@ class ParquetShard:
 
     def close(self) -> WrittenShard:
         try:
-            if self._pending_rows or self._rows == 0:
-                # an empty shard still gets one (empty) row group, as pq.write_table writes it
-                if self._pending_rows:
-                    self._flush(self._pending_rows)
-                else:
-                    self._writer.write_table(self.schema.empty_table(),
-                                             row_group_size=ROW_GROUP_ROWS)
+            if self._pending_rows:
+                self._flush(self._pending_rows)
+            # an empty shard (variants whose images were all skipped) has no row group: a
+            # 0-row group makes `datasets` fail on the whole folder (it sizes batches by it)
             self._writer.close()
         except BaseException:
             self.abort()

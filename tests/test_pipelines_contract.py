@@ -118,6 +118,25 @@ def test_streamed_shard_equals_one_table_write_across_row_groups(tmp_path: Path)
     assert sorted(os.listdir(tmp_path)) == ["part-00000.parquet"]
 
 
+def test_empty_shard_beside_full_one_loads_in_datasets(tmp_path: Path) -> None:
+    """A variants shard whose images were all skipped has no rows. `datasets` sizes its read
+    batches by the first row group, so an empty row group (0 rows) made the whole folder fail
+    to load (ArrowInvalid: BatchSize must be greater than 0); an empty shard has no row group."""
+    datasets = pytest.importorskip("datasets")
+    import pyarrow.parquet as pq
+
+    out = Output(str(tmp_path / "data"))
+    PARQUET.open(out, "part-00000.parquet", SCHEMA).close()
+    full = PARQUET.open(out, "part-00001.parquet", SCHEMA)
+    full.add(rows_to_table(_rows(3, "jpeg")))
+    full.close()
+    empty = pq.ParquetFile(tmp_path / "data" / "part-00000.parquet")
+    assert empty.metadata.num_rows == 0 and empty.schema_arrow == SCHEMA
+    ds = datasets.load_dataset("parquet", data_files=str(tmp_path / "data" / "*.parquet"),
+                               split="train", cache_dir=str(tmp_path / "cache"))
+    assert len(ds) == 3
+
+
 def test_aborted_shard_leaves_nothing(tmp_path: Path) -> None:
     out = Output(str(tmp_path))
     with pytest.raises(RuntimeError), PARQUET.open(out, "part-00000.parquet", SCHEMA) as shard:
