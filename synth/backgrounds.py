@@ -112,6 +112,8 @@ def index_backgrounds(location: str | Path, warn: Callable[[str], None] = _warn)
     """Read and check every image of a folder or Parquet file; PolyglyphError when none is
     usable or the location is neither."""
     path = Path(location).expanduser()
+    if not path.exists():
+        raise PolyglyphError(f"--backgrounds {location}: does not exist")
     if path.is_dir():
         pairs = _index_folder(path, warn)
     elif path.is_file() and path.suffix.lower() == ".parquet":

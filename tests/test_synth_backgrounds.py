@@ -112,9 +112,13 @@ def _reencode(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def test_bad_location_is_one_line() -> None:
-    with pytest.raises(PolyglyphError, match="folder of images or a .parquet"):
+def test_bad_location_is_one_line(tmp_path: Path) -> None:
+    # a typo in the path says so, rather than telling the user to give what they meant to give
+    with pytest.raises(PolyglyphError, match="^--backgrounds /nonexistent/place: does not exist$"):
         index_backgrounds("/nonexistent/place")
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(PolyglyphError, match="folder of images or a .parquet"):
+        index_backgrounds(tmp_path / "notes.txt")
 
 
 def test_generate_uses_and_records_user_backgrounds(folder: Path, tmp_path: Path) -> None:
