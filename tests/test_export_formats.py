@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -275,6 +276,25 @@ def test_cli_errors(dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture
                      "--out", str(tmp_path / "ok")]) == 0
     printed = capsys.readouterr().out
     assert "4 rows read, 4 images written" in printed
+
+
+def test_out_overlapping_input_is_refused_before_anything_is_touched(
+        dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--overwrite of an earlier export that holds the --input dataset deleted the dataset
+    (rmtree before reading); an export into the dataset's data/ put files among its shards."""
+    earlier = _export(dataset, tmp_path / "earlier", "icdar2015")
+    shutil.copytree(dataset, earlier / "mine")
+    inner = earlier / "mine"
+    cases = [(inner, earlier, ["--overwrite"]), (inner, inner / "data" / "sub", []),
+             (inner / "data" / "part-00000.parquet", inner / "data", ["--overwrite"])]
+    for source, out, extra in cases:
+        code = cli_main(["export", "--input", str(source), "--format", "lines", "--out", str(out),
+                         "--quiet", *extra])
+        err = capsys.readouterr().err.strip()
+        assert code == 1 and "\n" not in err, err
+        assert "overlaps --input" in err or "is the --input dataset" in err, err
+    assert (inner / "data" / "part-00000.parquet").is_file()
+    assert sorted(p.name for p in (inner / "data").iterdir()) == ["part-00000.parquet"]
 
 
 @pytest.fixture(scope="module")
