@@ -292,6 +292,9 @@ def main(argv: list[str] | None = None) -> int:
         raise PolyglyphError(
             "--out must differ from --input (shards are rewritten with new columns)"
         )
+    if source.is_local and target.is_local and source.root.resolve() in target.root.resolve().parents:
+        raise PolyglyphError(f"--out {args.out}: inside --input {args.input} (the new shards "
+                             "would sit in the dataset); choose a folder outside it")
     judges = build_judges(args)
     qa = (QAPass.build(args.qa_generate, openai_options(args), judges)
           if args.qa_generate else None)

@@ -225,3 +225,20 @@ def test_cli_rules_file_and_flags(tmp_path) -> None:
     rules_file.write_text("- not a mapping\n")
     with pytest.raises(PolyglyphError, match="expected a mapping"):
         load_rules(args)
+
+
+@pytest.mark.parametrize("inner", ["data/checked", "checked"])
+def test_out_inside_input_is_refused_before_writing(tmp_path, inner: str) -> None:
+    """--out inside the --input dataset (DS/data/checked put a second dataset among DS's
+    shards, so pandas.read_parquet(DS/data) read both) is one line, and nothing is written."""
+    from pipelines.output import Output
+    from pipelines.rows import SCHEMA
+    from pipelines.validate_cli import main
+    from pipelines.writers import PARQUET
+
+    PARQUET.open(Output(str(tmp_path / "ds" / "data")), "part-00000.parquet", SCHEMA).close()
+    out = tmp_path / "ds" / inner
+    with pytest.raises(PolyglyphError, match="^--out .*: inside --input"):
+        main(["--input", str(tmp_path / "ds"), "--judges", "tesseract", "--out", str(out)])
+    assert not out.exists()
+    assert sorted(p.name for p in (tmp_path / "ds" / "data").iterdir()) == ["part-00000.parquet"]
