@@ -433,9 +433,15 @@ def _scene_profiles(mapping: dict[str, dict[str, float]], scenes: dict[str, floa
     """Loaded profiles of the scenes of this run that have their own (others use `profiles`)."""
     from synth.render import SCENES
 
-    for name in mapping:
+    for name, weights in mapping.items():
         if name not in SCENES:
             raise PolyglyphError(f"scene_profiles: unknown scene {name!r}; allowed: {', '.join(SCENES)}")
+        for profile in weights:  # a typo is an error even while its scene is not drawn
+            try:
+                _load_profile(profile)
+            except PolyglyphError as exc:
+                raise PolyglyphError(f"scene_profiles.{name}: {exc}".replace(": profiles:", ":", 1)
+                                     ) from None
     return {
         scene: {name: {"weight": float(w), "profile": _load_profile(name)}
                 for name, w in sorted(weights.items()) if w > 0}

@@ -71,3 +71,16 @@ def test_preview_uses_each_scene_s_own_profile(tmp_path: Path) -> None:
     assert "· screen ·" in page and "· wild ·" not in page
     with pytest.raises(PolyglyphError, match="SCENE=PROFILE"):
         preview.main(["--profile", "nosuchscene=wild", "--n", "1", "--out", str(tmp_path / "h")])
+
+
+def test_a_pin_to_an_unknown_profile_is_refused_even_for_scenes_not_drawn(tmp_path: Path) -> None:
+    """`--profile wild,poster=nope` on a run without posters was accepted (and hashed), so the
+    typo surfaced only when a later run drew posters; preview said nothing either."""
+    config = _config("--profile", "wild,poster=nope", "--scenes", "document", "--languages", "en")
+    with pytest.raises(PolyglyphError, match="^scene_profiles.poster: warp profile 'nope'"):
+        resolve_config(config)
+    out = tmp_path / "g"
+    with pytest.raises(PolyglyphError, match="'nope'"):
+        preview.main(["--profile", "wild,poster=nope", "--scene", "document", "--languages", "en",
+                      "--n", "1", "--width", "400", "--height", "560", "--out", str(out)])
+    assert not out.exists()

@@ -73,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         return profiles[name]
 
     profile = profile_of("document")  # the run-wide one: checked before any rendering
+    for name in set(pinned.values()):  # and every pin, whether or not its scene is drawn
+        warping.load_profile(name)
     samples_iter = _render_samples(args, languages, profile_of)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
