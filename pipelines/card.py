@@ -174,7 +174,9 @@ def dataset_card(manifest: dict[str, Any], stats: dict[str, Any], schema: pa.Sch
                   "data_files": [{"split": "train", "path": "data/*.parquet"}]}],
     )
     config = manifest.get("config") or {}
-    sources = (config.get("text") or {}).get("sources") or {}
+    sources = dict((config.get("text") or {}).get("sources") or {})
+    if not config.get("corpus"):  # the `corpus` weight draws only a user's --corpus text
+        sources.pop("corpus", None)
     source_input = config.get("input") if manifest.get("kind") == "variants" else None
     scenes = ", ".join(f"{k} ({v})" for k, v in stats.get("by_scene", {}).items())
     body = (

