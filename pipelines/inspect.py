@@ -90,18 +90,32 @@ def draw_row(row: dict[str, Any]) -> Image.Image:
     return canvas
 
 
+def _is_png(path: Path) -> bool:
+    """An earlier `inspect` image (rerunning to the same --out replaces it without asking)."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(8) == b"\x89PNG\r\n\x1a\n"
+    except OSError:
+        return False
+
+
 def main(argv: list[str]) -> int:
     p = ArgParser(prog="polyglyph inspect", description="Draw one dataset row with its polygons.")
     p.add_argument("dataset", metavar="DIR",
                    help="dataset directory (shards in its data/), one parquet file, or a URI "
                    "of either (s3://bucket/run)")
     p.add_argument("--index", type=int, default=0, help="row number across shards (default 0)")
-    p.add_argument("--out", required=True, metavar="PNG", help="output image path")
+    p.add_argument("--out", required=True, metavar="PNG",
+                   help="output image path (an existing PNG is replaced, any other file kept)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace --out even when it is not a PNG")
     args = p.parse_args(argv)
     if args.index < 0:
         raise PolyglyphError(f"--index must be >= 0, got {args.index}")
-    row = read_row(args.dataset, args.index)
     out = Path(args.out)
+    if not args.overwrite and out.is_file() and not _is_png(out):
+        raise PolyglyphError(f"--out {out}: exists and is not a PNG; pass --overwrite to replace it")
+    row = read_row(args.dataset, args.index)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         draw_row(row).save(out, "PNG")

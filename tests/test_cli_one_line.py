@@ -148,3 +148,16 @@ def test_sigterm_during_a_ray_run_is_one_line_and_resumes(tmp_path: Path) -> Non
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert len(list(out.rglob("part-*.parquet"))) == 100
+
+
+def test_inspect_does_not_overwrite_a_file_that_is_not_an_earlier_png(tmp_path: Path) -> None:
+    """`inspect OUT --out OUT/README.md` replaced the dataset card with a PNG. A file that is
+    not a PNG (an earlier inspect image) is kept unless --overwrite says otherwise."""
+    pq.write_table(pa.table({"a": [1, 2]}), tmp_path / "part-00000.parquet")
+    card = tmp_path / "README.md"
+    card.write_text("my card")
+    _one_line(_run("inspect", str(tmp_path), "--out", str(card)), 1, str(card), "--overwrite")
+    assert card.read_text() == "my card"
+    # with --overwrite the command goes on (here to the foreign Parquet's own one line)
+    _one_line(_run("inspect", str(tmp_path), "--out", str(card), "--overwrite"), 1,
+              "not a polyglyph")
