@@ -20,6 +20,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from fonts_manifest.errors import PolyglyphError
 from qa_factory.judges import JudgeFailure, JudgeProtocol
 from qa_factory.qa_generate import MAX_PAIRS, confirmed_tasks, parse_pairs, prompt_for
 from synth.page import Page
@@ -27,6 +28,25 @@ from synth.page import Page
 from .output import Output
 
 GENERATOR = "qa-generator"
+
+
+def reachable(base_url: str, timeout: float) -> None:
+    """Refuse at start an endpoint nothing listens on: every page would fail one after the
+    other, and 'run the same command again' could never succeed."""
+    import socket
+    from urllib.parse import urlsplit
+
+    if not base_url:
+        return  # the judge's own default applies; its errors name it
+    parts = urlsplit(base_url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname or "", port), timeout=min(timeout, 10.0)):
+            pass
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        raise PolyglyphError(f"--openai-base-url {base_url}: cannot reach the QA generator "
+                             f"endpoint ({why}); start it or point --openai-base-url at it") from None
 
 
 def replies_name(shard: str) -> str:
@@ -46,6 +66,7 @@ class QAPass:
     def build(pairs: int, options: dict[str, Any], judges: Sequence[JudgeProtocol]) -> QAPass:
         from qa_factory.judges.openai import OpenAIJudge
 
+        reachable(str(options.get("base_url") or ""), float(options.get("timeout") or 5))
         generator = OpenAIJudge(name=GENERATOR, **options)
         return QAPass(generator, pairs, judges)
 

@@ -228,3 +228,19 @@ def test_a_rerun_asks_again_for_exactly_the_pages_without_an_answer(
     assert state.requests["switch"] == 3  # only page 2 asked again (and answered: first time)
     rows = pq.read_table(out / "data" / "part-00000.parquet").to_pylist()
     assert all(any(t["task"] == "qa_generated" for t in row["tasks"]) for row in rows)
+
+
+def test_an_endpoint_nothing_listens_on_is_refused_at_start(dataset, tmp_path) -> None:
+    """Every page would fail one after another and 'run the same command again' could never
+    succeed: the QA pass checks the endpoint first and names it."""
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    out = tmp_path / "out"
+    proc = _validate(dataset, out, f"http://127.0.0.1:{port}")
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert proc.returncode == 1 and len(lines) == 1, proc.stderr
+    assert f"127.0.0.1:{port}" in lines[0] and "cannot reach" in lines[0]
+    assert not (out / "data").exists()
