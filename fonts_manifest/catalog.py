@@ -142,7 +142,9 @@ def style_class(record: dict) -> str:
 LICENCES = (
     ("OFL", r"open font licen[cs]e|\bofl\b|scripts\.sil\.org/ofl"),
     ("Apache-2.0", r"apache"),
-    ("GPL with font exception", r"gpl|gnu general public"),
+    ("GPL with font exception", r"(gpl|gnu general public)[\s\S]*(font|special) exception"
+     r"|(font|special) exception[\s\S]*(gpl|gnu general public)"),
+    ("GPL", r"\bl?gpl|gnu (lesser |library )?general public"),
     ("LPPL", r"latex project public"),
     ("GUST", r"gust font licen[cs]e"),
     ("IPA", r"\bipa\b"),
@@ -162,7 +164,12 @@ def licence_tag(text: str) -> str:
     for tag, pattern in LICENCES:
         if re.search(pattern, low):
             return tag
-    return "see package" if not text.strip() else "other: " + text.strip().splitlines()[0][:40]
+    if not text.strip():
+        return "see package"
+    first = " ".join(text.split())
+    if len(first) <= 60:
+        return "other: " + first
+    return "other: " + first[:60].rsplit(" ", 1)[0] + "…"  # cut at a word, marked as cut
 
 
 def letter_count(ranges: Sequence[int]) -> int:

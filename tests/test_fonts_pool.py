@@ -292,3 +292,18 @@ def test_nastaliq_sets_urdu_body_text_but_only_headings_in_arabic(installed):
     drawn = {ctx.sample_font(np.random.default_rng(i), "ar", "body") for i in range(400)}
     classes = {installed.families("ar").get(name.removeprefix("family:")) for name in drawn}
     assert "display" not in classes and len(drawn) > 20
+
+
+def test_licence_tags_say_only_what_the_text_says():
+    """"GPL with font exception" only when the text grants the exception; a long unknown
+    licence is cut at a word and marked as cut (the dataset card lists these names)."""
+    from fonts_manifest.catalog import licence_tag
+
+    assert licence_tag("GNU General Public License, version 2") == "GPL"
+    assert licence_tag("GPL v2 with font exception") == "GPL with font exception"
+    assert licence_tag("Released under the GNU GPL. As a special exception, if you create "
+                       "a document which uses this font...") == "GPL with font exception"
+    long = licence_tag("Licensed under the Liberation Fonts license, see the COPYING file "
+                       "shipped with the package for the full text")
+    assert long.startswith("other: Licensed under the Liberation") and long.endswith("…")
+    assert not long.removesuffix("…").endswith(" ") and len(long) < 80
