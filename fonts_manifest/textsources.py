@@ -1,7 +1,11 @@
 """Text sources beyond the UDHR: frequency vocabularies, CLDR exemplars, common Han/Hangul lists.
 
 - Vocabularies come from the PyPI package `wordfreq` (42 languages, words by frequency), read
-  at run time; a language it lacks simply has no vocabulary source.
+  at run time; a language it lacks simply has no vocabulary source. wordfreq keeps Chinese in
+  Simplified form only, so zh-Hant's vocabulary is its `zh` list converted by OpenCC (`s2tw`:
+  Taiwan-standard character forms 為/著/裡, the Big5 ones, without swapping words for Taiwanese
+  idiom as `s2twp` would; zh-TW, zh-HK and zh-MO all resolve to zh-Hant, so one table serves).
+  Without the `opencc` package zh-Hant falls back to its corpus words, as before it existed.
 - CLDR main exemplar characters and the Han lists (通用规范汉字表 levels from Unihan `kTGH`,
   常用漢字 from `kJoyoKanji`) are facts shipped in `data/textsources.json.gz` (~90 KB), built
   from Debian's unicode-cldr-core and unicode-data by tools/build_text_sources.py.
@@ -23,7 +27,7 @@ import hashlib
 import json
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from pathlib import Path
 
@@ -35,6 +39,8 @@ BLOCKLIST_PATH = DATA_PATH.with_name("blocklist.json.gz")
 VOCAB_SIZE = 40_000  # most frequent words kept per language (the long tail is mostly noise)
 # wordfreq's language code for a primary subtag where it differs (or is shared)
 _WORDFREQ = {"no": "nb", "nn": "nb", "tl": "fil", "sr": "sh", "hr": "sh", "bs": "sh"}
+# OpenCC configuration turning wordfreq's (Simplified) list into a (code, script)'s vocabulary
+_OPENCC = {("zh", "Hant"): "s2tw"}
 # CLDR locale id for corpus codes whose default CLDR script differs from the code's own
 _CLDR_IDS = {"zh-Hans": "zh", "zh-Hant": "zh_Hant", "sr-Cyrl": "sr", "uz-Latn": "uz",
              "mn-Cyrl": "mn", "bs-Cyrl": "bs_Cyrl", "az-Cyrl": "az_Cyrl"}
@@ -88,7 +94,7 @@ def source_versions() -> dict[str, str]:
     out = {"textsources": bundled_digest(),
            "blocklist": hashlib.sha256(BLOCKLIST_PATH.read_bytes()).hexdigest()[:16]}
     out["hunspell"] = hunspell.fingerprint()
-    for name in ("wordfreq", "babel", "faker"):
+    for name in ("wordfreq", "opencc", "babel", "faker"):
         try:
             out[name] = version(name)
         except PackageNotFoundError:
@@ -221,17 +227,36 @@ def wordfreq_code(code: str, script: str) -> str | None:
     except ImportError:
         return None
     lang = _WORDFREQ.get(primary(code), primary(code))
-    if lang == "zh" and script == "Hant":
-        return None  # wordfreq keeps Chinese in Simplified form
+    if lang == "zh" and script == "Hant" and opencc_config(code, script) is None:
+        return None  # wordfreq keeps Chinese in Simplified form; without OpenCC, no list
     if lang == "sh" and script != "Latn":
         return None
     return lang if lang in wordfreq.available_languages("best") else None
 
 
+def opencc_config(code: str, script: str) -> str | None:
+    """The OpenCC configuration converting wordfreq's list for this language, or None when it
+    needs none, or when the `opencc` package is missing (found without importing it)."""
+    config = _OPENCC.get((primary(code), script))
+    if config is None:
+        return None
+    import importlib.util
+
+    return config if importlib.util.find_spec("opencc") is not None else None
+
+
+@cache
+def _converter(config: str) -> Callable[[str], str]:
+    import opencc
+
+    return opencc.OpenCC(config).convert
+
+
 def vocabulary_source(code: str, script: str) -> str:
-    """Where `vocabulary` takes the language's words: "wordfreq", "hunspell" or "none"."""
+    """Where `vocabulary` takes the language's words: "wordfreq", "wordfreq+opencc" (zh-Hant),
+    "hunspell" or "none"."""
     if wordfreq_code(code, script) is not None:
-        return "wordfreq"
+        return "wordfreq+opencc" if opencc_config(code, script) else "wordfreq"
     return "hunspell" if hunspell.dictionaries(primary(code)) else "none"
 
 
@@ -253,15 +278,26 @@ def vocabulary(code: str, script: str, reference: str) -> list[tuple[str, float]
     import wordfreq
 
     blocked = blocked_words(lang, primary(code))
-    out: list[tuple[str, float]] = []
+    config = opencc_config(code, script)
+    convert = _converter(config) if config else None
+    out: dict[str, float] = {}
     for index, bucket in _buckets(wordfreq.available_languages("best")[lang]):
         freq = 10.0 ** (-index / 100.0)
         for word in bucket:
+            if convert is not None:
+                if word.casefold() in blocked:
+                    continue
+                word = convert(word)
             if _clean_word(word, expected, memo) and word.casefold() not in blocked:
-                out.append((word, freq))
+                out[word] = out.get(word, 0.0) + freq  # Simplified words may merge in Traditional
                 if len(out) >= VOCAB_SIZE:
-                    return out
-    return out
+                    return _by_frequency(out)
+    return _by_frequency(out)
+
+
+def _by_frequency(words: dict[str, float]) -> list[tuple[str, float]]:
+    """Most frequent first, ties in first-seen order (sorted is stable)."""
+    return sorted(words.items(), key=lambda item: -item[1])
 
 
 def _buckets(path: str) -> Iterator[tuple[int, list[str]]]:

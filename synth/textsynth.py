@@ -74,7 +74,7 @@ class LanguageText:
     punct: dict[str, Any]
     cased: bool
     boost: int  # targets drawn per page (sum over `tiers`)
-    vocab_source: str  # "wordfreq", "hunspell" or "corpus-words"
+    vocab_source: str  # "wordfreq", "wordfreq+opencc", "hunspell" or "corpus-words"
     joiner: str = " "
     base_letter: str = ""  # carries a combining-mark target drawn without a word
     # (start, stop, per page) slices of `targets`: the CLDR exemplars and the rest of a

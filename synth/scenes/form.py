@@ -41,7 +41,7 @@ def vocabulary_words(ctx: Any, code: str, count: int = 8000) -> tuple[str, ...]:
     from synth.pagetext import language_text
 
     lt = language_text(ctx, code)
-    return lt.words[:count] if lt.vocab_source == "wordfreq" else ()
+    return lt.words[:count] if lt.vocab_source.startswith("wordfreq") else ()
 
 
 def value_for(kind: str, source: fake.Content) -> tuple[str, str | None]:
