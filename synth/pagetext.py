@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -50,12 +51,30 @@ def drawable(ctx: Any, code: str) -> Callable[[str], bool]:
         return ok
 
     primaries = [cov[0] for cov in coverages if cov]
+    marks: dict[str, bool] = {}
+    in_primaries: dict[str, bool] = {}
+
+    def is_mark(ch: str) -> bool:
+        found = marks.get(ch)
+        if found is None:
+            found = marks[ch] = unicodedata.category(ch).startswith("M")
+        return found
+
+    def primary_ok(ch: str) -> bool:  # every primary face maps it (or it is ignorable)
+        found = in_primaries.get(ch)
+        if found is None:
+            found = in_primaries[ch] = is_ignorable(ch) or all(
+                ord(ch) in cov for cov in primaries)
+        return found
 
     def covers(text: str) -> bool:
-        if not all(char_ok(ch) for ch in text):
+        # per distinct character, each answer cached: a language's vocabulary filter asks
+        # this of ~100k words (Devanagari: most with marks), which is pure per-character work
+        # until the shape-level check
+        distinct = set(text)
+        if not all(char_ok(ch) for ch in distinct):
             return False
-        if any(unicodedata.category(ch).startswith("M") for ch in text) and not all(
-                all(ord(ch) in cov or is_ignorable(ch) for ch in text) for cov in primaries):
+        if any(is_mark(ch) for ch in distinct) and not all(primary_ok(ch) for ch in distinct):
             try:  # a cluster must sit in one face: shape-level check
                 for chain in chains:
                     ctx.registry.itemize(text, list(chain))
@@ -147,7 +166,7 @@ def _holders(targets: tuple[str, ...], words: tuple[str, ...]) -> dict[str, tupl
                 bucket.append(index)
     for target in targets:
         if len(target) > 1:
-            found[target] = [i for i, w in enumerate(words) if target in w][:40]
+            found[target] = list(islice((i for i, w in enumerate(words) if target in w), 40))
     return {t: tuple(v) for t, v in found.items() if v}
 
 
