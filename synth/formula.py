@@ -169,11 +169,37 @@ def _parser() -> Any:
     return MathTextParser("agg")
 
 
+_FIND_SIZE = 12.0  # the one size font look-ups are made at (see `_size_free_findfont`)
+
+
+def _size_free_findfont(find: Any) -> Any:
+    """matplotlib's `findfont` asked at one fixed size: the same file, and its cache hits.
+
+    mathtext looks up its default font with the caller's FontProperties, whose size is part of
+    matplotlib's cache key, so every new formula size scored the whole system font list
+    (~4,000 faces, ~0.1 s) again. The score ignores size for every listed face (ttf and afm
+    entries are all 'scalable', whose size score is 0), so the file found is the same."""
+
+    def findfont(prop: Any, *args: Any, **kwargs: Any) -> Any:
+        from matplotlib.font_manager import FontProperties
+
+        if isinstance(prop, FontProperties) and prop.get_size() != _FIND_SIZE:
+            prop = prop.copy()
+            prop.set_size(_FIND_SIZE)
+        return find(prop, *args, **kwargs)
+
+    return findfont
+
+
 @functools.lru_cache(maxsize=256)
 def _render_cached(latex: str, fontset: str, size: int) -> tuple[np.ndarray, float]:
     import matplotlib
+    from matplotlib import _mathtext
     from matplotlib.font_manager import FontProperties
 
+    if not getattr(_mathtext.findfont, "_polyglyph_size_free", False):
+        _mathtext.findfont = _size_free_findfont(_mathtext.findfont)
+        _mathtext.findfont._polyglyph_size_free = True
     with matplotlib.rc_context({"mathtext.fontset": fontset}):
         try:
             result = _parser().parse(f"${latex}$", dpi=72, prop=FontProperties(size=size))

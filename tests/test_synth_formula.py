@@ -92,3 +92,16 @@ def test_sampler_covers_every_field_and_every_formula_draws() -> None:
         render_formula(r"\begin{matrix} a \end{matrix}")
     with pytest.raises(PolyglyphError, match="size"):
         render_formula("x", size=1000)
+
+
+def test_font_lookup_at_one_size_finds_the_file_matplotlib_finds() -> None:
+    """The size-free look-up (one cache entry for every formula size) picks the same face."""
+    from matplotlib import font_manager
+
+    from synth.formula import _size_free_findfont
+
+    find = _size_free_findfont(font_manager.fontManager.findfont)
+    for family in ("sans-serif", "serif", "STIXGeneral"):
+        for size in (7.0, 64.0):
+            prop = font_manager.FontProperties(family=family, size=size)
+            assert find(prop) == font_manager.fontManager.findfont(prop)
