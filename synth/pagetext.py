@@ -67,14 +67,21 @@ def drawable(ctx: Any, code: str) -> Callable[[str], bool]:
                 ord(ch) in cov for cov in primaries)
         return found
 
+    plain: set[str] = set()  # drawn, not a mark
+    easy: set[str] = set()  # drawn, and every primary face maps it
+
     def covers(text: str) -> bool:
         # per distinct character, each answer cached: a language's vocabulary filter asks
         # this of ~100k words (Devanagari: most with marks), which is pure per-character work
-        # until the shape-level check
+        # until the shape-level check; a text of known-good characters is two set tests
         distinct = set(text)
+        if distinct <= plain or distinct <= easy:
+            return True
         if not all(char_ok(ch) for ch in distinct):
             return False
-        if any(is_mark(ch) for ch in distinct) and not all(primary_ok(ch) for ch in distinct):
+        plain.update(ch for ch in distinct if not is_mark(ch))
+        easy.update(ch for ch in distinct if primary_ok(ch))
+        if not (distinct <= plain or distinct <= easy):
             try:  # a cluster must sit in one face: shape-level check
                 for chain in chains:
                     ctx.registry.itemize(text, list(chain))
@@ -157,13 +164,16 @@ def _targets(code: str, script: str, reference: str,
 
 def _holders(targets: tuple[str, ...], words: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
     """Target → indices of words holding it (at most 40 each, the most frequent)."""
-    single = {t for t in targets if len(t) == 1}
-    found: dict[str, list[int]] = {}
+    open_ = {t for t in targets if len(t) == 1}  # single characters still under 40 words
+    found: dict[str, list[int]] = {}  # only looked up: its order does not matter
     for index, word in enumerate(words):
-        for ch in set(word) & single:
+        if not open_:
+            break
+        for ch in open_.intersection(word):
             bucket = found.setdefault(ch, [])
-            if len(bucket) < 40:
-                bucket.append(index)
+            bucket.append(index)
+            if len(bucket) == 40:
+                open_.discard(ch)
     for target in targets:
         if len(target) > 1:
             found[target] = list(islice((i for i, w in enumerate(words) if target in w), 40))
