@@ -23,12 +23,16 @@ def ctx() -> RenderContext:
 
 
 def _page_with_marker(ctx: RenderContext, marker: str) -> Page:
-    """The first en document (seeds 0..59) whose record draws list items with `marker`."""
+    """The first en document (seeds 0..119) that draws list items with `marker` (a record can
+    hold list items the page has no room left for)."""
     spec = PageSpec(language="en", width=800, height=1100)
-    for seed in range(60):
+    for seed in range(120):
         record = sample_render(spec, sample_rng(seed), ctx)
         if any(p.get("marker") == marker for p in record["paragraphs"]):
-            return apply_render(record, ctx)
+            page = apply_render(record, ctx)
+            if any(page.lines[b.line_indices[0]].text.startswith(marker)
+                   for b in page.blocks if b.role == "list-item" and b.line_indices):
+                return page
     raise AssertionError(f"no page with {marker!r} list items")
 
 
