@@ -76,6 +76,17 @@ class Judge:
         return out
 
 
+class BatchJudge(Judge):
+    """A judge whose natural call is a batch (ONNX batches, concurrent HTTP requests): it
+    implements `answer_batch`, and one answer is a batch of one."""
+
+    def answer(self, image: np.ndarray, view: Mapping[str, Any]) -> str:
+        result = self.answer_batch([(image, view)])[0]
+        if isinstance(result, JudgeFailure):
+            raise JudgeError(result.error_class, result.message)
+        return result
+
+
 JUDGES: dict[str, str] = {
     "tesseract": "qa_factory.judges.tesseract:TesseractJudge",
     "openai": "qa_factory.judges.openai:OpenAIJudge",

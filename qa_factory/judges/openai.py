@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from fonts_manifest.errors import PolyglyphError
-from qa_factory.judges import Judge, JudgeError, JudgeFailure, Request
+from qa_factory.judges import BatchJudge, JudgeError, JudgeFailure, Request
 from qa_factory.judges.crop_prep import encode_png
 from qa_factory.prompts import canonical_prompt
 
@@ -62,7 +62,7 @@ ALL_TASKS = frozenset(
 RETRYABLE_HTTP = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 
 
-class OpenAIJudge(Judge):
+class OpenAIJudge(BatchJudge):
     tasks = ALL_TASKS
     reads_layout = True
 
@@ -195,12 +195,6 @@ class OpenAIJudge(Judge):
                         return JudgeFailure(exc.error_class, str(exc))
 
             return list(await asyncio.gather(*(one(i) for i in range(len(bodies)))))
-
-    def answer(self, image: np.ndarray, view: Mapping[str, Any]) -> str:
-        result = self.answer_batch([(image, view)])[0]
-        if isinstance(result, JudgeFailure):
-            raise JudgeError(result.error_class, result.message)
-        return result
 
     def answer_batch(self, requests: Sequence[Request]) -> list[str | JudgeFailure]:
         if not requests:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from fonts_manifest.errors import PolyglyphError
-from qa_factory.judges import Judge, JudgeError, JudgeFailure, Request
+from qa_factory.judges import BatchJudge, JudgeError, JudgeFailure, Request
 from qa_factory.judges.crop_prep import vertical_to_horizontal
 
 # BCP 47 primary subtags of the languages the packaged PP-OCRv6 recognition model covers
@@ -68,7 +68,7 @@ def packaged_models() -> dict[str, Path]:
     return paths
 
 
-class RapidOCRJudge(Judge):
+class RapidOCRJudge(BatchJudge):
     name = "rapidocr"
     tasks = frozenset({"line"})
 
@@ -113,12 +113,6 @@ class RapidOCRJudge(Judge):
         if image.ndim == 2:
             image = np.repeat(image[:, :, None], 3, axis=2)
         return np.ascontiguousarray(image[:, :, :3])
-
-    def answer(self, image: np.ndarray, view: Mapping[str, Any]) -> str:
-        result = self.answer_batch([(image, view)])[0]
-        if isinstance(result, JudgeFailure):
-            raise JudgeError(result.error_class, result.message)
-        return result
 
     def answer_batch(self, requests: Sequence[Request]) -> list[str | JudgeFailure]:
         """Recognition only, many crops per ONNX call: rapidocr sorts them by aspect ratio and
