@@ -1,6 +1,7 @@
 """The dataset card, `OUT/README.md`, made with huggingface_hub's `DatasetCard`/`DatasetCardData`
 so the folder can be pushed to the Hub as it is and the Hub's viewer reads what
-`datasets.load_dataset(folder)` reads: `configs` name `data/*.parquet`.
+`datasets.load_dataset(folder)` reads: `configs` name `data/*.parquet` (one config, named after
+the shards' contents so `datasets`' cache never serves another folder's rows).
 
 The card says what is true of this run: every language in it (ISO 639 codes in `language`, the
 BCP 47 tags the rows carry in `language_bcp47`), its size category, a column table made from the
@@ -158,6 +159,20 @@ def licence_section(font_licences: dict[str, str], sources: dict[str, float],
     )
 
 
+def content_config_name(manifest: dict[str, Any]) -> str:
+    """The card's one config, named after the shards' contents (`pg-` + 12 hex digits).
+
+    `datasets` caches a folder's rows under <folder name>/<config name>: with a fixed name
+    ("default"), a second dataset in a folder of the same name — a rerun with another config,
+    or `demo-out` made again — loads the first one's cached rows (seen with datasets 5.2:
+    8 stale rows for a 24-row folder). A single config is still what `load_dataset(folder)`
+    picks without being named."""
+    import hashlib
+
+    digests = sorted(f"{e.get('file')}:{e.get('sha256')}" for e in manifest.get("shards", []))
+    return "pg-" + hashlib.sha256("\n".join(digests).encode()).hexdigest()[:12]
+
+
 def dataset_card(manifest: dict[str, Any], stats: dict[str, Any], schema: pa.Schema,
                  font_licences: dict[str, str] | None = None) -> str:
     """The card text (YAML header from `DatasetCardData`, then the body)."""
@@ -171,7 +186,7 @@ def dataset_card(manifest: dict[str, Any], stats: dict[str, Any], schema: pa.Sch
         size_categories=[size_category(rows)], task_categories=TASK_CATEGORIES,
         tags=["ocr", "synthetic", "polyglyph", "document"],
         pretty_name="Synthetic documents made by polyglyph",
-        configs=[{"config_name": "default",
+        configs=[{"config_name": content_config_name(manifest),
                   "data_files": [{"split": "train", "path": "data/*.parquet"}]}],
     )
     config = manifest.get("config") or {}

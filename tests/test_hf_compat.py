@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -78,6 +79,32 @@ def test_current_datasets_loads_the_folder(dataset: Path, tmp_path: Path) -> Non
     first = pq.read_table(dataset / "data" / "part-00001.parquet").to_pylist()[0]
     assert row["id"] == first["id"] and row["lines"][0]["polygon"] == first["lines"][0]["polygon"]
     assert row["tasks"] and row["tasks"][0]["task"]
+
+
+def test_a_second_folder_of_the_same_name_is_not_served_from_the_cache(
+        dataset: Path, tmp_path: Path) -> None:
+    """`datasets` caches a folder's rows under <folder name>/<config name>: two datasets in
+    folders of one name (a rerun, `demo-out` made again) must not share that cache."""
+
+    datasets = pytest.importorskip("datasets")
+    cache = str(tmp_path / "hf")
+    first = tmp_path / "a" / "out"
+    shutil.copytree(dataset, first)
+    assert len(datasets.load_dataset(str(first), split="train", cache_dir=cache)) == NUM
+    second = tmp_path / "b" / "out"
+    shutil.copytree(dataset, second)
+    kept = sorted((second / "data").glob("part-*.parquet"))
+    for extra in kept[1:]:  # a smaller dataset: its first shard only, and its own card
+        extra.unlink()
+    manifest = json.loads((second / "manifest.json").read_text())
+    manifest["shards"] = manifest["shards"][:1]
+    from pipelines.card import dataset_card
+
+    stats = json.loads((second / "stats.json").read_text())
+    (second / "README.md").write_text(dataset_card(manifest, stats, pq.read_schema(kept[0])))
+    rows = pq.ParquetFile(kept[0]).metadata.num_rows
+    assert rows < NUM
+    assert len(datasets.load_dataset(str(second), split="train", cache_dir=cache)) == rows
 
 
 def test_pandas_and_pyarrow_read_the_data_folder(dataset: Path) -> None:
@@ -161,8 +188,9 @@ def test_card_parses_with_huggingface_hub(dataset: Path) -> None:
     assert data["license"] == "other" and data["size_categories"] == ["n<1K"]
     assert data["language"] == ["ar", "en"] and data["language_bcp47"] == ["ar", "en"]
     assert "image-to-text" in data["task_categories"]
-    assert data["configs"] == [{"config_name": "default",
-                                "data_files": [{"split": "train", "path": "data/*.parquet"}]}]
+    (config,) = data["configs"]
+    assert re.fullmatch(r"pg-[0-9a-f]{12}", config["config_name"])
+    assert config["data_files"] == [{"split": "train", "path": "data/*.parquet"}]
     schema = pq.read_schema(dataset / "data" / "part-00000.parquet")
     for field in schema:  # the column table is the real schema, every column with a meaning
         row = next(ln for ln in card.text.splitlines() if ln.startswith(f"| `{field.name}` |"))
