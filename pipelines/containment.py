@@ -50,6 +50,19 @@ def outside_reason(real_root: Path, path: Path) -> str | None:
     return None
 
 
+def folders_overlap(out: Path, inputs: list[Path]) -> bool:
+    """Whether `out` holds an input or lies inside one: `--overwrite` empties `out` first (an
+    input inside it would be deleted), and output inside a benchmark or dataset puts files
+    among the user's own. An input file counts as its folder."""
+    target = out.resolve()
+    for given in inputs:
+        where = given.resolve()
+        where = where.parent if where.is_file() else where
+        if target == where or target in where.parents or where in target.parents:
+            return True
+    return False
+
+
 def name_reason(name: str) -> str | None:
     """A file name taken from an annotation: relative, without `..`, without NUL."""
     if "\x00" in name:

@@ -367,3 +367,18 @@ READERS: dict[str, Reader] = {
     "coco": read_coco,
     "parquet": read_parquet,
 }
+
+
+def unique_keys(items: list[SourceItem], problems: list[Problem]) -> list[SourceItem]:
+    """One item per key, sorted by key. An image annotated in two files (a benchmark's train and
+    test lists both naming it, two row ids alike) would give two rows with one key; the first
+    annotation file in name order is used and the others are reported, never merged (their
+    labels may disagree)."""
+    chosen: dict[str, SourceItem] = {}
+    for item in sorted(items, key=lambda it: (it.key, it.annotation)):
+        first = chosen.setdefault(item.key, item)
+        if first is not item:
+            problems.append(Problem(item.annotation, f"annotation dropped: {item.key} is also annotated "
+                                                     f"in {first.annotation}, whose labels are used"))
+    return list(chosen.values())
+

@@ -39,7 +39,13 @@ from synth.rng import child_rng, sample_rng, sample_seed
 from warping.profiles import PROFILES, SCENE_FAMILY, load_profile
 
 from .card import dataset_card, first_schema
-from .containment import DEFAULT_MAX_IMAGE_PIXELS, MAX_IMAGE_PIXELS_CAP, Refused, content_sha256
+from .containment import (
+    DEFAULT_MAX_IMAGE_PIXELS,
+    MAX_IMAGE_PIXELS_CAP,
+    Refused,
+    content_sha256,
+    folders_overlap,
+)
 from .dataset import open_dataset
 from .driver import (
     CARD,
@@ -60,7 +66,7 @@ from .driver import (
 )
 from .output import Output
 from .provenance import build_digest
-from .readers import READERS, Problem, SourceItem, read_dataset_rows
+from .readers import READERS, Problem, SourceItem, read_dataset_rows, unique_keys
 from .rows import SCHEMA, page_to_row, rows_to_table
 from .shard import ARROW_BATCH_ROWS, STAT_KEYS, count_stats, counts_from_file
 from .source_page import item_page
@@ -217,8 +223,12 @@ def main(argv: list[str]) -> int:
     check_flag_ranges(args, RANGES)
     profile_name = resolve_profile(args.profile, args.format, args.input_kind)
     profile = load_profile(profile_name)
+    if not is_uri(args.input) and not is_uri(args.out) and folders_overlap(
+            Path(args.out), [Path(args.input)]):
+        raise PolyglyphError(f"--out {args.out}: overlaps --input {args.input} (one holds the "
+                             "other); choose a folder outside the benchmark")
     root, items, problems = read_input(args.input, args.format)
-    items.sort(key=lambda it: it.key)
+    items = unique_keys(items, problems)
     if len(items) * args.copies > MAX_PAIRS:
         raise PolyglyphError(f"--copies {args.copies} x {len(items)} images = "
                              f"{len(items) * args.copies} rows, over {MAX_PAIRS}: split the input")

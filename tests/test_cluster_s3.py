@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from s3_server import moto_bucket
 
 from pipelines.cli import main as cli_main
 from pipelines.output import Output
@@ -37,24 +38,9 @@ TOTAL_SECONDS = 600  # the 2-node test's every wait; ~2 min on a 2-core machine 
 @pytest.fixture(scope="module")
 def s3_env() -> Iterator[dict[str, str]]:
     """A moto S3 server; this process's AWS_* settings point at it (endpoint, keys, region)."""
-    server_mod = pytest.importorskip("moto.server")
-    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    env = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test-secret-value",
-           "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": f"http://{host}:{port}"}
-    mp = pytest.MonkeyPatch()
-    for key, value in env.items():
-        mp.setenv(key, value)
-    from pyarrow import fs
-
-    made, _ = fs.FileSystem.from_uri(f"s3://{BUCKET}?allow_bucket_creation=true")
-    made.create_dir(BUCKET)
-    try:
-        yield env
-    finally:
-        server.stop()
-        mp.undo()
+    with moto_bucket(BUCKET, secret="test-secret-value", endpoint_env=True):
+        yield {key: os.environ[key] for key in (
+            "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL")}
 
 
 @pytest.fixture(scope="module")

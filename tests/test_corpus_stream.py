@@ -4,7 +4,6 @@ whatever the format, deterministic sampling, bounded reads, script check, one-li
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,10 +12,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from s3_server import bucket_uri, moto_bucket
 
 from fonts_manifest.corpus import load_corpus
 from fonts_manifest.corpus_stream import open_corpus
 from pipelines.errors import PolyglyphError
+from pipelines.output import Output
 
 POLYGLYPH = str(Path(sys.executable).with_name("polyglyph"))
 ROWS = [f"Paragraph {i} tells of invoices, trains and {i * 7} apples." for i in range(3000)]
@@ -98,31 +99,9 @@ def test_text_in_another_script_is_refused(tmp_path: Path) -> None:
 
 
 def test_s3_corpus_through_a_local_server(files: Path) -> None:
-    server_mod = pytest.importorskip("moto.server")
-    env = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-           "AWS_DEFAULT_REGION": "us-east-1"}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        from pyarrow import fs
-
-        s3 = fs.S3FileSystem(endpoint_override=f"{host}:{port}", scheme="http",
-                             region="us-east-1", allow_bucket_creation=True)
-        s3.create_dir("corpus-test")
-        with s3.open_output_stream("corpus-test/en.parquet") as out:
-            out.write((files / "en.parquet").read_bytes())
-        uri = (f"s3://corpus-test/en.parquet?endpoint_override={host}:{port}&scheme=http"
-               f"&region=us-east-1#body")
-        stream = open_corpus(uri)
+    with moto_bucket("corpus-test") as endpoint:
+        Output(bucket_uri(endpoint, "corpus-test")).write_atomic(
+            "en.parquet", (files / "en.parquet").read_bytes())
+        stream = open_corpus(bucket_uri(endpoint, "corpus-test/en.parquet") + "#body")
         assert stream.total == len(ROWS) and stream.text(1234) == ROWS[1234]
         assert stream.digest() == open_corpus(f"{files}/en.parquet#body").digest()
-    finally:
-        server.stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value

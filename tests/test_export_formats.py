@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from PIL import Image
+from s3_server import bucket_uri, moto_bucket
 
 from pipelines.cli import main as cli_main
 from pipelines.export.base import open_rows
@@ -300,27 +301,12 @@ def test_out_overlapping_input_is_refused_before_anything_is_touched(
 @pytest.fixture(scope="module")
 def s3_dataset(dataset: Path) -> Iterator[str]:
     """The dataset copied to a bucket of a real S3-protocol server (moto) on 127.0.0.1."""
-    server_mod = pytest.importorskip("moto.server")
-    mp = pytest.MonkeyPatch()
-    for key, value in (("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"),
-                       ("AWS_DEFAULT_REGION", "us-east-1")):
-        mp.setenv(key, value)
-    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    from pyarrow import fs
-
-    fs.S3FileSystem(endpoint_override=f"{host}:{port}", scheme="http", region="us-east-1",
-                    allow_bucket_creation=True).create_dir("polyglyph-export")
-    uri = f"s3://polyglyph-export/ds?endpoint_override={host}:{port}&scheme=http&region=us-east-1"
-    store = Output(uri)
-    for path in sorted(dataset.rglob("*.parquet")):
-        store.write_atomic(str(path.relative_to(dataset)), path.read_bytes())
-    try:
+    with moto_bucket("polyglyph-export") as endpoint:
+        uri = bucket_uri(endpoint, "polyglyph-export/ds")
+        store = Output(uri)
+        for path in sorted(dataset.rglob("*.parquet")):
+            store.write_atomic(str(path.relative_to(dataset)), path.read_bytes())
         yield uri
-    finally:
-        server.stop()
-        mp.undo()
 
 
 def _files(out: Path) -> dict[str, bytes]:

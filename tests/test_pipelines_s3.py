@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from s3_server import bucket_uri, moto_bucket
 
 from pipelines.cli import main as cli_main
 from pipelines.output import Output, sha256
@@ -17,24 +18,9 @@ TINY = "page_sizes: [[256, 320]]\nscenes: {document: 1}\nprofiles: {clean: 1}\nl
 
 
 @pytest.fixture(scope="module")
-def s3_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    server_mod = pytest.importorskip("moto.server")
-    mp = pytest.MonkeyPatch()
-    for key, value in (("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"),
-                       ("AWS_DEFAULT_REGION", "us-east-1")):
-        mp.setenv(key, value)
-    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    from pyarrow import fs
-
-    fs.S3FileSystem(endpoint_override=f"{host}:{port}", scheme="http", region="us-east-1",
-                    allow_bucket_creation=True).create_dir("polyglyph-test")
-    try:
-        yield f"s3://polyglyph-test/ds?endpoint_override={host}:{port}&scheme=http&region=us-east-1"
-    finally:
-        server.stop()
-        mp.undo()
+def s3_uri() -> Iterator[str]:
+    with moto_bucket("polyglyph-test") as endpoint:
+        yield bucket_uri(endpoint, "polyglyph-test/ds")
 
 
 def test_generate_to_s3_then_resume(s3_uri: str, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ corrupt image and malformed annotation lines that must be reported and skipped.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from pipelines.cli import main as cli_main
-from pipelines.readers import read_coco, read_icdar2015, read_mmocr
+from pipelines.readers import read_coco, read_icdar2015, read_mmocr, unique_keys
 
 BOXES = [(20, 20, 120, 44, "Hello"), (30, 70, 150, 96, "world,x"), (140, 20, 180, 40, "###")]
 
@@ -82,6 +83,21 @@ def test_icdar2015_reader(bench_root: Path) -> None:
     text = "\n".join(f"{p.file}: {p.problem}" for p in problems)
     assert "gt/gt_img_2.txt:2: malformed" in text and "gt/gt_img_2.txt:3: malformed" in text
     assert "gt_img_9.txt: no image named img_9" in text
+
+
+def test_an_image_in_two_annotation_files_is_one_item(bench_root: Path, tmp_path: Path) -> None:
+    root = tmp_path / "mmocr"
+    shutil.copytree(bench_root / "mmocr", root)
+    data = json.loads((root / "textdet_test.json").read_text())
+    data["data_list"][0]["instances"] = data["data_list"][0]["instances"][:1]
+    (root / "textdet_train.json").write_text(json.dumps(data))  # names a.png again, other labels
+    items, problems = read_mmocr(root)
+    assert [it.key for it in items].count("textdet_imgs/test/a.png") == 2
+    kept = unique_keys(items, problems)
+    assert [it.key for it in kept] == ["textdet_imgs/test/a.png"]
+    assert kept[0].annotation.startswith("textdet_test.json") and len(kept[0].lines) == len(BOXES)
+    assert any(p.file.startswith("textdet_train.json") and "also annotated in textdet_test"
+               in p.problem for p in problems)
 
 
 def test_mmocr_and_coco_readers(bench_root: Path) -> None:
@@ -173,6 +189,10 @@ def test_variants_user_errors(tmp_path: Path, bench_root: Path, warping_ready: N
           "--out", str(tmp_path / "o2")], "nope"),
         (["--input", str(bench_root / "coco"), "--format", "pdf", "--out", str(tmp_path / "o3")],
          "invalid choice: 'pdf'"),
+        (["--input", str(bench_root / "coco"), "--format", "coco",
+          "--out", str(bench_root / "coco" / "variants")], "overlaps --input"),
+        (["--input", str(bench_root / "coco"), "--format", "coco", "--out", str(bench_root)],
+         "overlaps --input"),
     ]
     for argv, expected in cases:
         capsys.readouterr()
@@ -180,6 +200,7 @@ def test_variants_user_errors(tmp_path: Path, bench_root: Path, warping_ready: N
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and expected in err, err
     assert not list(tmp_path.rglob("part-*.parquet"))
+    assert not (bench_root / "coco" / "variants").exists()  # nothing made inside the benchmark
 
 
 def test_variants_on_ray_match_local(bench_root: Path, tmp_path: Path, warping_ready: None) -> None:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from pipelines.containment import folders_overlap
 from pipelines.errors import ArgParser, PolyglyphError
 
 from .base import open_rows, prepare_out, write_marker
@@ -55,19 +56,6 @@ def _format_from(argv: list[str]) -> str | None:
     return None
 
 
-def _overlaps(out: Path, inputs: list[Path]) -> bool:
-    """Whether `out` holds an input or lies inside one: `--overwrite` empties `out` first (an
-    input inside it would be deleted), and an export inside a dataset puts files among its
-    shards. An input file counts as its folder."""
-    target = out.resolve()
-    for given in inputs:
-        where = given.resolve()
-        where = where.parent if where.is_file() else where
-        if target == where or target in where.parents or where in target.parents:
-            return True
-    return False
-
-
 def main(argv: list[str]) -> int:
     name = _format_from(argv)
     if name is not None and not {"-h", "--help"} & set(argv):
@@ -81,7 +69,7 @@ def main(argv: list[str]) -> int:
     out = Path(args.out)
     if source.is_local and out.resolve() == source.store.root.resolve():
         raise PolyglyphError(f"--out {out}: is the --input dataset; choose another folder")
-    if source.is_local and _overlaps(out, [Path(args.input), source.store.root]):
+    if source.is_local and folders_overlap(out, [Path(args.input), source.store.root]):
         raise PolyglyphError(f"--out {out}: overlaps --input {args.input} (one holds the other); "
                              "choose a folder outside it")
     prepare_out(out, args.overwrite)
