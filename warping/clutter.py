@@ -169,11 +169,13 @@ def apply_clutter(img: np.ndarray, rec: Record, ctx: Any = None) -> np.ndarray:
 
 
 # A smear of strength m keeps (1 - m) of the ink's contrast (`apply_smudge`: the page times
-# 1 - m, plus a streak far longer than a glyph), and `warping.legibility` reads that contrast
-# after the smear, label by label. So the cover marks only where even common print is wiped
-# out: where (1 - m) of TYPICAL_INK falls from the contrast term's "can" end to its "cannot"
-# end. A lighter smear is a loss of contrast, not a hidden word: read through it (the first
-# ramp, 0.35 -> 0.7, called words hidden that Tesseract read, CER ~0.1, bench_legibility).
+# 1 - m, plus a streak far longer than a glyph). The cover marks only where even common print
+# is wiped out: where (1 - m) of TYPICAL_INK falls from the contrast term's "can" end to its
+# "cannot" end. A lighter smear is a loss of contrast, not a hidden word (the first ramp,
+# 0.35 -> 0.7, called words hidden that Tesseract read at CER 0.00-0.20: bench_legibility
+# dumps). `warping.legibility` measures contrast after the smear, but as a box's p95 - p5,
+# which a smear's own edge can keep high: pale print under a middling smear is not scored
+# lower, and the ramp is set for common print.
 TYPICAL_INK = 128.0  # median p95 - p5 grey of line boxes in lit `wild` images (seed 3, 792 lines)
 SMEAR_WIPES = (1.0 - CONTRAST[1] / TYPICAL_INK, 1.0 - CONTRAST[0] / TYPICAL_INK)  # ~0.73, ~0.92
 
