@@ -72,6 +72,36 @@ def test_lines_out_of_frame_or_washed_out_are_illegible() -> None:
     page.image[:] = flat
 
 
+def test_a_line_reads_whole_only_if_every_word_does() -> None:
+    """A finger-sized cover over one word of ten hides a tenth of the line: the line's own box
+    is still 90 % visible (its visibility term alone would pass it), but the label includes the
+    hidden word, so the line is illegible like that word; the other words and lines stay
+    legible. A line's score is never above its words'."""
+    from warping.hiding import hide
+
+    page = _text_page()
+    for k, ln in enumerate(page.lines):  # ten words a line
+        x0, x1, y0, y1 = 40.0, 600.0, ln.polygon[0][1], ln.polygon[2][1]
+        step = (x1 - x0) / 10
+        ln.words = [Word("word", box_polygon(x0 + i * step, y0, x0 + (i + 1) * step, y1), k)
+                    for i in range(10)]  # fmt: skip
+        ln.text = " ".join(wd.text for wd in ln.words)
+    mask = np.zeros(page.image.shape[:2], np.uint8)
+    target = page.lines[2].words[4].polygon
+    mask[int(target[0][1]) : int(target[2][1]), int(target[0][0]) : int(target[2][0])] = 255
+    hidden = hide(page, mask)
+    gray = page.image[..., 0].copy()
+    out = L.assess_page(page, hidden, gray, [])
+    line = out.lines[2]
+    assert 0.88 < line.visible < 0.92
+    assert float(L.score([10.0], [200.0], [line.visible], L.optics_of([]))[0]) >= L.LEGIBLE
+    assert not line.legible and not line.words[4].legible
+    assert all(wd.legible for i, wd in enumerate(line.words) if i != 4)
+    assert all(ln.legible for i, ln in enumerate(out.lines) if i != 2)
+    for ln in out.lines:
+        assert ln.legibility <= min(wd.legibility for wd in ln.words)
+
+
 def test_optics_add_up_blur_from_the_records() -> None:
     base = L.optics_of([])
     blurred = L.optics_of([{"step": "motion_blur", "kernel": 9, "angle": 0, "direction": 0},

@@ -11,7 +11,7 @@ import pytest
 import warping
 from synth.page import Block, Line, Page, Region, Word, box_polygon
 from synth.rng import sample_rng
-from warping.clutter import clutter_cover
+from warping.clutter import _smear_mask, clutter_cover
 from warping.hiding import covered_share
 from warping.spread import join_pages
 from warping.tear import cut_mask
@@ -88,23 +88,53 @@ def test_clutter_hides_what_it_covers_and_only_that() -> None:
     assert hidden_any
 
 
-def test_ink_smudges_lower_legibility_where_they_lie() -> None:
-    page = _page(900, 700)
-    base = warping.apply_warp(page, warping.sample_warp(_profile([], []), 900, 700, sample_rng(0)))
-    prof = _profile([], [{"step": "ink_smudge", "count": [3, 3], "strength": [0.9, 0.9]}])
-    lower = 0
-    for seed in range(3):
-        record = warping.sample_warp(prof, page.width, page.height, sample_rng(seed))
-        out = warping.apply_warp(page, record)
-        assert np.array_equal(out.image, warping.apply_warp(page, record).image)
-        changed = np.any(out.image != page.image, axis=2)
-        for ln, b in zip(out.lines, base.lines, strict=True):
-            x0, y0 = np.min(ln.polygon, axis=0).astype(int)
-            x1, y1 = np.max(ln.polygon, axis=0).astype(int)
-            if changed[y0:y1, x0:x1].mean() > 0.3:
-                assert ln.legibility < b.legibility
-                lower += 1
-    assert lower >= 3
+def _smear(record: dict, shape: tuple[int, int]) -> np.ndarray:
+    """The records' smear strength (0-1) over the frame, the largest where smears overlap."""
+    out = np.zeros(shape, np.float32)
+    for rec in record["photometric"]:
+        for sm in rec.get("smudges", []):
+            mask, (x0, y0, x1, y1) = _smear_mask(sm, shape)
+            if mask.size:
+                np.maximum(out[y0:y1, x0:x1], mask, out=out[y0:y1, x0:x1])
+    return out
+
+
+def _words_page(w: int = 900, h: int = 700) -> Page:
+    """`_page` with words 60 px wide (smears are ~60-150 px long: a word can lie under one)."""
+    page = _page(w, h)
+    for k, ln in enumerate(page.lines):
+        y0, y1 = ln.polygon[0][1], ln.polygon[2][1]
+        ln.words = [Word("ab", box_polygon(x, y0, x + 60, y1), k) for x in range(30, w - 89, 60)]
+        ln.text = " ".join(wd.text for wd in ln.words)
+    return page
+
+
+def test_ink_smudges_hide_only_the_words_they_wipe_out() -> None:
+    """A word under a heavy smear (strength past `SMEAR_WIPES`: its ink keeps too little
+    contrast to read) is hidden and illegible, and so is its line; a word only lightly smeared
+    (strength <= 0.7 everywhere on it, two thirds of dark print's contrast left) stays visible."""
+    page = _words_page()
+    heavy = light = 0
+    for strength in (0.6, 0.95):
+        prof = _profile([], [{"step": "ink_smudge", "count": [3, 3],
+                              "strength": [strength, strength]}])  # fmt: skip
+        for seed in range(3):
+            record = warping.sample_warp(prof, page.width, page.height, sample_rng(seed))
+            out = warping.apply_warp(page, record)
+            assert np.array_equal(out.image, warping.apply_warp(page, record).image)
+            smear = _smear(record, (page.height, page.width))
+            for ln in out.lines:
+                assert ln.legibility <= min(wd.legibility for wd in ln.words)
+                for wd in ln.words:
+                    (x0, y0), (x1, y1) = np.min(wd.polygon, axis=0), np.max(wd.polygon, axis=0)
+                    under = smear[int(y0) : int(y1), int(x0) : int(x1)]
+                    if under.mean() >= 0.75:
+                        assert wd.visible < 0.9 and not wd.legible and not ln.legible
+                        heavy += 1
+                    elif under.mean() >= 0.3 and under.max() <= 0.7:
+                        assert wd.visible == 1.0 and wd.legible
+                        light += 1
+    assert heavy >= 2 and light >= 2, (heavy, light)
 
 
 def test_regions_get_legibility_and_lose_it_when_hidden() -> None:
