@@ -96,6 +96,9 @@ def _boxes_overlap(a: list[float], b: list[float]) -> float:
 
 
 def test_handwriting_share_gives_handwriting_that_never_overlaps_text(ctx) -> None:
+    # every pair of lines, printed ones too: tall marks (Devanagari, Arabic harakat) used to
+    # reach into the next line's box at tight pitch (34 of 200 pages before lines were settled
+    # on their ink, synth.layout.DocumentPlanner.settle)
     config = _config(LANGUAGES, handwriting=0.5)
     with_hand = 0
     pages = 0
@@ -110,53 +113,61 @@ def test_handwriting_share_gives_handwriting_that_never_overlaps_text(ctx) -> No
         boxes = [axis_box(ln.polygon) for ln in shown]
         for a in range(len(boxes)):
             for b in range(a + 1, len(boxes)):
-                if "handwritten" not in (shown[a].style, shown[b].style):
-                    continue  # printed lines may touch by a pixel (tall marks, tight pitch)
                 assert _boxes_overlap(boxes[a], boxes[b]) <= 0.05, (
-                    plan["language"], i, shown[a].role, shown[b].role, shown[a].text[:20])
+                    plan["language"], i, shown[a].role, shown[b].role, shown[a].text[:20],
+                    shown[b].text[:20])
     assert with_hand >= 0.3 * pages
 
 
-def _hand_overlaps(page) -> list[tuple[str, str, float]]:
-    """(role, role, overlap) of line pairs where one line is handwritten and the polygons share
-    more than 5 % of the smaller one's area (polygons filled on the page grid: bent hand lines
-    stay bent, unlike their axis boxes)."""
+def _overlaps(page) -> list[tuple[str, str, str, str, float]]:
+    """(style, style, role, role, overlap) of line pairs whose polygons share more than 5 % of
+    the smaller one's area (polygons filled on the page grid, so bent hand lines stay bent,
+    unlike their axis boxes). Every pair, printed and handwritten alike."""
     shown = [ln for ln in page.lines if ln.visible > 0 and len(ln.polygon) >= 3]
-    h, w = page.image.shape[:2]
-
-    def mask(line) -> np.ndarray:
-        out = np.zeros((h, w), np.uint8)
-        cv2.fillPoly(out, [np.round(np.asarray(line.polygon)).astype(np.int32)], 1)
-        return out.astype(bool)
-
-    masks = [mask(ln) for ln in shown]
+    points = [np.round(np.asarray(ln.polygon)).astype(np.int32) for ln in shown]
     found = []
     for a in range(len(shown)):
         for b in range(a + 1, len(shown)):
-            if "handwritten" not in (shown[a].style, shown[b].style):
-                continue
-            small = min(masks[a].sum(), masks[b].sum())
-            overlap = float((masks[a] & masks[b]).sum()) / max(float(small), 1.0)
+            lo = np.minimum(points[a].min(0), points[b].min(0))
+            hi = np.maximum(points[a].max(0), points[b].max(0))
+            if (min(points[a][:, 0].max(), points[b][:, 0].max())
+                    < max(points[a][:, 0].min(), points[b][:, 0].min())
+                    or min(points[a][:, 1].max(), points[b][:, 1].max())
+                    < max(points[a][:, 1].min(), points[b][:, 1].min())):
+                continue  # boxes apart: the polygons inside them are too
+            size = (int(hi[1] - lo[1]) + 1, int(hi[0] - lo[0]) + 1)
+            masks = []
+            for pts in (points[a], points[b]):
+                mask = np.zeros(size, np.uint8)
+                cv2.fillPoly(mask, [pts - lo], 1)
+                masks.append(mask.astype(bool))
+            small = min(masks[0].sum(), masks[1].sum())
+            overlap = float((masks[0] & masks[1]).sum()) / max(float(small), 1.0)
             if overlap > 0.05:
-                found.append((shown[a].role, shown[b].role, round(overlap, 3)))
+                found.append((shown[a].style, shown[b].style, shown[a].role, shown[b].role,
+                              round(overlap, 3)))
     return found
 
 
 @pytest.mark.slow
-def test_handwriting_never_lands_on_text_over_200_pages_in_every_direction(ctx) -> None:
-    # render only (no warping), small pages: ~0.7 s a page on one core
+def test_no_two_lines_overlap_over_200_pages_in_every_direction(ctx) -> None:
+    # render only (no warping), small pages: ~0.1 CPU-s a page. Every pair of lines counts
+    # (before lines were settled on their ink: 221 printed pairs on 34 of these 200 pages,
+    # hi/ar/fa/ru/he/en, up to 25 % of the smaller line)
     languages = ["en", "ru", "hi", "ar", "he", "fa", "ja", "zh-Hant"]
     # every CJK page vertical, so ttb pages are a quarter of the 200, not an eighth
     config = {**_config(languages, handwriting=0.5, vertical=1.0), "page_sizes": [[360, 480]]}
-    with_hand, directions, bad = 0, {}, []
+    with_hand, directions, hand_directions, bad = 0, {}, {}, []
     for i in range(200):
         plan = plan_sample(config, sample_rng(i))
         spec = PageSpec(plan["language"], width=360, height=480, **page_style(plan, _worker(ctx)))
         page = render_page(spec, sample_rng(5000 + i), ctx)
         hand = any(ln.style == "handwritten" for ln in page.lines)
         with_hand += hand
-        directions[page.direction] = directions.get(page.direction, 0) + hand
-        bad.extend((i, plan["language"], *found) for found in _hand_overlaps(page))
+        directions[page.direction] = directions.get(page.direction, 0) + 1
+        hand_directions[page.direction] = hand_directions.get(page.direction, 0) + hand
+        bad.extend((i, plan["language"], *found) for found in _overlaps(page))
     assert not bad, bad
     assert with_hand >= 0.3 * 200
-    assert all(directions.get(d, 0) >= 2 for d in ("ltr", "rtl", "ttb")), directions
+    assert all(directions.get(d, 0) >= 30 for d in ("ltr", "rtl", "ttb")), directions
+    assert all(hand_directions.get(d, 0) >= 2 for d in ("ltr", "rtl", "ttb")), hand_directions
