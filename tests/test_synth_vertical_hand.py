@@ -55,15 +55,33 @@ def _ocr_vertical(crop: np.ndarray, model: str) -> str:
     return "".join(out.stdout.decode("utf-8").split())
 
 
+def _clean_crop(page, line) -> np.ndarray:
+    """The column's ink box (+2 px) on a margin of its own paper colour, 0.4 of its width
+    wide, at 2x: the column alone, as the label claims it.
+
+    A crop of the page with that margin holds a classical leaf's column rules (界行, 0.2-0.4 em
+    beside the text) and slivers of the neighbouring columns, which Tesseract read as '|', '_'
+    or '[' or as a second column (the whole column lost twice in 90 default-mix ja lines).
+    Painting rules out with the judge's remove_rulings also erased text on some leaves."""
+    x0, y0, x1, y1 = (int(round(v)) for v in axis_box(line.polygon))
+    tight = page.image[max(0, y0 - 2): y1 + 2, max(0, x0 - 2): x1 + 2]
+    paper = np.median(np.concatenate([tight[0], tight[-1], tight[:, 0], tight[:, -1]]), axis=0)
+    pad = int(0.4 * (x1 - x0))
+    crop = cv2.copyMakeBorder(tight, pad, pad, pad, pad, cv2.BORDER_CONSTANT,
+                              value=[int(v) for v in paper])
+    return cv2.resize(crop, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)
+
+
+def _line_cer(line, read: str) -> float:
+    truth = "".join(unicodedata.normalize("NFKC", line.text).split())
+    return 1.0 - text_similarity(truth, unicodedata.normalize("NFKC", read))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("language", ["ja", "zh-Hant"])
 def test_vertical_lines_read_back_with_tesseract_vertical_models(language) -> None:
-    # running text (UDHR only). With the default mix (rare kanji, Latin codes, many more
-    # distinct characters) the vertical models misread more: median 6.6 % (ja) and 10.2 %
-    # (zh-Hant) over 8 pages, 16.7 / 19.8 % on lines with a character outside JIS level 1 /
-    # Big5 level 1, 31-36 % on sideways Latin and 8-17 % on upright Latin (report of #16).
-    # zh-Hant's vocabulary of real words (wordfreq + OpenCC, 5,317 distinct hanzi in 200 pages
-    # against 4,521) reads at median 12.8 % / mean 17.8 % over 24 pages (10.3 / 19.4 % before)
+    # running text (UDHR only): the vertical models read it at median 2.1 % (ja) / 4.0 %
+    # (zh-Hant). The default mix is measured in the next test.
     udhr = RenderContext(FontRegistry.load(), load_corpus(languages=[language]),
                          text={"sources": {"udhr": 1.0}})
     page = render_page(PageSpec(language, width=720, height=960, vertical=True,
@@ -75,13 +93,8 @@ def test_vertical_lines_read_back_with_tesseract_vertical_models(language) -> No
     for line in body:
         x0, y0, x1, y1 = axis_box(line.polygon)
         assert y1 - y0 > 3 * (x1 - x0)  # a column, not a row
-        pad = int(0.4 * (x1 - x0))
-        crop = page.image[max(0, int(y0) - pad): int(y1) + pad,
-                          max(0, int(x0) - pad): int(x1) + pad]
-        crop = cv2.resize(crop, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)
-        read = _ocr_vertical(crop, TESSERACT_VERT[language])
-        truth = "".join(unicodedata.normalize("NFKC", line.text).split())
-        errors.append(1.0 - text_similarity(truth, unicodedata.normalize("NFKC", read)))
+        errors.append(_line_cer(line, _ocr_vertical(_clean_crop(page, line),
+                                                    TESSERACT_VERT[language])))
     assert float(np.median(errors)) <= 0.05, errors
 
 
