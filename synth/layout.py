@@ -9,11 +9,14 @@ indents, justification, margin notes — in one readable place.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from synth.linebreak import break_segments
-from synth.text import TextStyle, clean_text
+from synth.text import LineLayout, TextStyle, clean_text
 
 if TYPE_CHECKING:
     from synth.render import RenderContext
@@ -25,6 +28,20 @@ def even_size(value: float) -> int:
 
 
 HAND_PITCH = 1.3  # handwritten lines: pitch x this, so neighbouring lines never overlap
+LINESKIP = 0.1  # least gap between the ink of two printed lines, in ems (TeX's \lineskip)
+
+
+def line_emphasis(emph: dict[str, Any] | None, index: int, role: str,
+                  hand: dict[str, Any] | None) -> tuple[float, int, str] | None:
+    """Whether planned line `index` has a bold or italic run, decided from the record alone
+    (its seed and share), so `apply` stays a pure function of the record."""
+    if not emph or hand is not None or role not in ("paragraph", "list-item"):
+        return None
+    rng = np.random.default_rng([int(emph["seed"]), index])
+    if rng.random() >= float(emph["share"]):
+        return None
+    kind = "italic" if rng.random() < 0.5 else "bold"
+    return (float(rng.random()), int(rng.integers(1, 3)), kind)
 
 
 @dataclass
@@ -41,6 +58,7 @@ class PlannedLine:
     width: float = 0.0
     last: bool = False  # last line of its paragraph (the paragraph is complete on the page)
     justify: float | None = None  # stretch spaces to this width (justified paragraphs)
+    layout: LineLayout | None = None  # laid out while planning (printed lines that were settled)
 
 
 class DocumentPlanner:
@@ -59,6 +77,9 @@ class DocumentPlanner:
         self._styles: dict[tuple[str, bool, str], TextStyle] = {}
         self.placements: list[dict[str, Any]] = []  # figures placed by _flow (doc_figures)
         self._extents: dict[Any, tuple[float, float]] = {}
+        self.first_index = 0  # planned-line index of the flow's first line (emphasis seeds)
+        self.floor: float | None = None  # ink bottom of the last line in the flow's column
+        self.top_floor: float | None = None  # ink bottom of the header and title
 
     def style(self, role: str, hand: dict[str, Any] | None = None) -> TextStyle:
         fonts, sizes, bold = self.r["fonts"], self.r["sizes"], self.r["bold"]
@@ -95,6 +116,24 @@ class DocumentPlanner:
         pitch = max(style.size * float(self.r["line_spacing"]), (ascent + descent) * 1.05)
         return ascent, pitch
 
+    def settle(self, text: str, style: TextStyle, baseline: float, floor: float | None,
+               justify: float | None = None, emphasis: tuple[float, int, str] | None = None
+               ) -> tuple[float, float, LineLayout]:
+        """(baseline, ink bottom, layout) of a printed line whose ink must stay below `floor`
+        (the ink bottom of the line above) by LINESKIP ems.
+
+        The page's pitch follows typical words, so a line whose marks reach further (Devanagari
+        matras over a conjunct, Arabic stacked harakat, Cyrillic capitals with breve) is moved
+        down just enough, as TeX does when its baselineskip would bring two boxes closer than
+        its lineskiplimit. The extent is that of the exact ink the line will draw (its layout is
+        kept for drawing), so line polygons, which are the ink's box, never overlap.
+        """
+        layout = self.engine.layout_line(text, style, justify, emphasis)
+        box = self.engine.line_geometry(layout, (0.0, 0.0)).box
+        if floor is not None:
+            baseline = max(baseline, math.ceil(floor + LINESKIP * style.size - box[1]))
+        return baseline, round(baseline) + box[3], layout
+
     def ink_extent(self, style: TextStyle) -> tuple[float, float]:
         key = ("ink-extent", style)
         cached = self._extents.get(key)
@@ -123,14 +162,16 @@ class DocumentPlanner:
         y, y_end = top, self.height - bottom
         out: list[PlannedLine] = []
         colours = self.r["colours"]
+        floor = None  # ink bottom of the last line above (header, then title)
         if self.r.get("header"):
             style = self.style("header")
             ascent, lh = self.line_box(style)
             text = self._fit(self.r["header"], style, x1 - x0)
             adv = self.engine.width(text, style)
+            baseline, floor, layout = self.settle(
+                text, style, max(ascent + 2, top * 0.5 + ascent * 0.4), None)
             out.append(PlannedLine(text, style, "header", self._x(x0, x1, adv, "start"),
-                                   max(ascent + 2, top * 0.5 + ascent * 0.4), colours["small"],
-                                   -1, 0))
+                                   baseline, colours["small"], -1, 0, layout=layout))
         tail: list[PlannedLine] = []
         foot_y = self.height - bottom * 0.45
         if self.r.get("footer"):
@@ -144,6 +185,10 @@ class DocumentPlanner:
             tail.append(PlannedLine(self.r["page_number"], style, "page-number",
                                     self._x(x0, x1, adv, self.r["page_number_align"]), foot_y,
                                     colours["small"], -1, 0))
+        for item in tail:  # the body's ink stays above the footer's
+            item.layout = self.engine.layout_line(item.text, item.style)
+            ink_top = round(foot_y) + self.engine.line_geometry(item.layout, (0.0, 0.0)).box[1]
+            y_end = min(y_end, ink_top - LINESKIP * item.style.size)
         paragraphs = self.r["paragraphs"]
         k = 0
         if paragraphs and paragraphs[0]["kind"] == "title":
@@ -153,16 +198,19 @@ class DocumentPlanner:
                 if y + lh > y_end:
                     break
                 adv = self.engine.width(text, style)
+                baseline, bottom, layout = self.settle(text, style, y + ascent, floor)
                 out.append(PlannedLine(text, style, "title",
-                                       self._x(x0, x1, adv, self.r["title_align"]), y + ascent,
-                                       colours["accent"], 0, 0, width=adv))
-                y += lh
-            if out:
+                                       self._x(x0, x1, adv, self.r["title_align"]), baseline,
+                                       colours["accent"], 0, 0, width=adv, layout=layout))
+                floor = bottom
+                y = baseline - ascent + lh
+            if out and out[-1].role == "title":
                 out[-1].last = True
             y += lh * 0.6
             k = 1
         before = len(out)  # placements count lines of the flow; make them page-wide
-        out.extend(self._flow(paragraphs[k:], k, x0, x1, y, y_end))
+        self.first_index = before
+        out.extend(self._flow(paragraphs[k:], k, x0, x1, y, y_end, floor))
         for placement in self.placements:
             placement["after_line"] += before
         out.extend(self._notes(y_end))
@@ -210,10 +258,14 @@ class DocumentPlanner:
         return cols[::-1] if self.rtl else cols
 
     def _flow(self, paragraphs: list[dict[str, Any]], offset: int, x0: float, x1: float,
-              y0: float, y_end: float) -> list[PlannedLine]:
+              y0: float, y_end: float, top_floor: float | None = None) -> list[PlannedLine]:
+        """Paragraphs, headings, lists and figures down the columns. `top_floor`: the ink
+        bottom of what stands above every column (header, title); `self.floor` follows the
+        ink bottom of the last line placed in the current column."""
         out: list[PlannedLine] = []
         columns = self._columns(x0, x1)
         column, y = 0, y0
+        self.floor = self.top_floor = top_floor
         colours = self.r["colours"]
         body_lh = self.line_box(self.style("paragraph"))[1]
         for pos, item in enumerate(paragraphs, start=offset):
@@ -233,14 +285,10 @@ class DocumentPlanner:
             if kind == "heading" and y + lh * 2.2 > y_end:  # keep a heading with its paragraph
                 if column + 1 >= len(columns):
                     return out
-                column, y = column + 1, y0
+                column, y, self.floor = column + 1, y0, top_floor
             colour = colours["accent"] if kind == "heading" else colours["body"]
             for n, line_text in enumerate(wrapped):
                 line_ascent, line_pitch = self._hand_box(line_text, style, ascent, lh, hand)
-                if y + line_ascent + self.ink_extent(style)[1] > y_end:
-                    if column + 1 >= len(columns):
-                        return out
-                    column, y = column + 1, y0
                 cx0, cx1 = columns[column]
                 indent = hang if n > 0 else 0.0
                 adv = self.engine.width(line_text, style)
@@ -249,11 +297,21 @@ class DocumentPlanner:
                         and n < len(wrapped) - 1 and " " in line_text
                         and 0 < target - adv < 0.25 * target):
                     adv = justify = target
+                emphasis = line_emphasis(self.r.get("emphasis"), self.first_index + len(out),
+                                         role, hand)
+                placed = self._place(line_text, style, y + line_ascent, justify, emphasis, hand)
+                if placed[1] > y_end:
+                    if column + 1 >= len(columns):
+                        return out
+                    column, y, self.floor = column + 1, y0, top_floor
+                    placed = self._place(line_text, style, y + line_ascent, justify, emphasis,
+                                         hand)
+                baseline, self.floor, layout = placed
+                cx0, cx1 = columns[column]  # columns are equally wide: only x moves
                 x = cx1 - indent - adv if self.rtl else cx0 + indent
-                planned = PlannedLine(line_text, style, role, x, y + line_ascent, colour, pos,
-                                      column, hand=hand, width=adv, justify=justify)
-                out.append(planned)
-                y += line_pitch
+                out.append(PlannedLine(line_text, style, role, x, baseline, colour, pos, column,
+                                       hand=hand, width=adv, justify=justify, layout=layout))
+                y = baseline - line_ascent + line_pitch
             if out and out[-1].paragraph == pos:
                 out[-1].last = True
             y += body_lh * self.r["paragraph_gap"] * (0.5 if kind == "heading" else 1.0)
@@ -261,6 +319,16 @@ class DocumentPlanner:
                 if figure["after"] == pos:
                     column, y = self._figure(k, figure, columns, column, y, y0, y_end, out)
         return out
+
+    def _place(self, text: str, style: TextStyle, baseline: float, justify: float | None,
+               emphasis: tuple[float, int, str] | None, hand: dict[str, Any] | None
+               ) -> tuple[float, float, LineLayout | None]:
+        """(baseline, ink bottom, layout) of a flow line below `self.floor`: printed lines are
+        settled on their exact ink; a handwritten line keeps its wider pitch (its ink is drawn
+        later, wobbling) and reports its glyphs' extent."""
+        if hand is None:
+            return self.settle(text, style, baseline, self.floor, justify, emphasis)
+        return baseline, baseline + self.engine.text_extent(text, style)[1], None
 
     def _hand_box(self, text: str, style: TextStyle, ascent: float, pitch: float,
                   hand: dict[str, Any] | None) -> tuple[float, float]:
@@ -288,18 +356,21 @@ class DocumentPlanner:
         if y + need > y_end:
             if column + 1 >= len(columns) or y0 + need > y_end:
                 return column, y
-            column, y = column + 1, y0
+            column, y, self.floor = column + 1, y0, self.top_floor
         cx0, cx1 = columns[column]
         x = cx0 + (cx1 - cx0 - figure["width"]) / 2
         self.placements.append({"figure": k, "x": round(x, 1), "y": round(y + gap, 1),
                                 "after_line": len(out)})
         y += gap + figure["height"] + gap
+        self.floor = y - gap  # the figure's foot
         if caption:
             text = self._fit(caption, style, cx1 - cx0)
             adv = self.engine.width(text, style)
+            baseline, self.floor, layout = self.settle(text, style, y + ascent, self.floor)
             out.append(PlannedLine(text, style, "figure-caption", cx0 + (cx1 - cx0 - adv) / 2,
-                                   y + ascent, self.r["colours"]["body"], -1, column, width=adv))
-            y += lh + gap
+                                   baseline, self.r["colours"]["body"], -1, column, width=adv,
+                                   layout=layout))
+            y = baseline - ascent + lh + gap
         return column, y
 
     def _inline(self, k: int, figure: dict[str, Any], columns: list[tuple[float, float]],
@@ -319,10 +390,11 @@ class DocumentPlanner:
         if y + pitch > y_end:
             if column + 1 >= len(columns) or y0 + pitch > y_end:
                 return column, y
-            column, y = column + 1, y0
+            column, y, self.floor = column + 1, y0, self.top_floor
         cx0, cx1 = columns[column]
         if width > cx1 - cx0:
             return column, y
+        self.floor = y + pitch
         self.placements.append({"figure": k, "x": round(cx0, 1), "y": round(y, 1),
                                 "baseline": round(y + (pitch - lh) / 2 + ascent, 1),
                                 "after_line": len(out), "style_role": "paragraph"})
@@ -331,35 +403,3 @@ class DocumentPlanner:
     def _fit(self, text: str, style: TextStyle, max_width: float) -> str:
         lines = self.engine.wrap(text, style, max_width)
         return lines[0] if lines else text
-
-    def plan_ttb(self) -> list[PlannedLine]:
-        """Vertical CJK: columns top to bottom, placed right to left (handwritten paragraphs in
-        the page's handwriting font, on a wider pitch like horizontal ones)."""
-        left, top, right, bottom = self.r["margins"]
-        x, x_end = self.width - right, left
-        y0, y1 = top, self.height - bottom
-        out: list[PlannedLine] = []
-        colours = self.r["colours"]
-        for pos, item in enumerate(self.r["paragraphs"]):
-            kind = item["kind"]
-            role = {"heading": "heading", "list-item": "list-item", "title": "title"}.get(
-                kind, "paragraph")
-            hand = item.get("hand")
-            if hand is not None and hand["kind"] != "font":
-                hand = None  # imitation distorts rows; a vertical hand is a handwriting font
-            style = self.style(role, hand)
-            text = self.text_of(item)
-            if kind == "list-item":
-                text = f"{item['marker']} {text}"
-            pitch = style.size * self.r["line_spacing"] * 1.15 * (HAND_PITCH if hand else 1.0)
-            colour = colours["accent"] if kind in ("title", "heading") else colours["body"]
-            for line_text in self.engine.wrap(text, style, y1 - y0):
-                if x - pitch < x_end:
-                    return out
-                out.append(PlannedLine(line_text, style, role, x - pitch / 2, y0, colour, pos, 0,
-                                       hand=hand))
-                x -= pitch
-            if out and out[-1].paragraph == pos:
-                out[-1].last = True
-            x -= pitch * self.r["paragraph_gap"]
-        return out

@@ -24,6 +24,7 @@ from synth.textsynth import (
     FREQ_POWER,
     LanguageText,
     boost_count,
+    boost_rate,
     effective_sources,
     punctuation,
 )
@@ -116,7 +117,7 @@ def language_text(ctx: Any, code: str) -> LanguageText:
     weights = np.array([f for _, f in vocab], np.float64) ** FREQ_POWER
     cumulative = np.cumsum(weights / weights.sum())
     targets, split = _targets(info.code, info.script, reference, covers)
-    tiers = tuple((start, stop, boost_count(stop - start))
+    tiers = tuple((start, stop, _tier_boost(start, stop - start))
                   for start, stop in ((0, split), (split, len(targets))) if stop > start)
     ascii_words = tuple(w for w in words[:3000] if w.isascii())  # () off Latin: made-up names
     cased = info.script in CASED_SCRIPTS and any(w != w.upper() for w in words[:50])
@@ -160,6 +161,16 @@ def _targets(code: str, script: str, reference: str,
     seen = set(first)
     rest = tuple(dict.fromkeys(t for t in common if t not in seen and t.strip() and covers(t)))
     return first + rest, len(first)
+
+
+def _tier_boost(start: int, size: int) -> float:
+    """Boosts a page for a tier: the exemplars at least 3 (`boost_count`); the rest of a
+    common-use list at its coverage rate when that is under 3 (`boost_rate`: Japanese adds
+    just 4 characters to the exemplars), else whole as before."""
+    if start == 0:
+        return boost_count(size)
+    rate = boost_rate(size)
+    return boost_count(size) if rate >= 3 else rate
 
 
 def _holders(targets: tuple[str, ...], words: tuple[str, ...]) -> dict[str, tuple[int, ...]]:

@@ -55,15 +55,39 @@ def _ocr_vertical(crop: np.ndarray, model: str) -> str:
     return "".join(out.stdout.decode("utf-8").split())
 
 
+def _clean_crop(page, line) -> np.ndarray:
+    """The column's ink box (+2 px) on a margin of its own paper colour, 0.4 of its width
+    wide, at 2x: the column alone, as the label claims it.
+
+    A crop of the page with that margin holds a classical leaf's column rules (界行, 0.2-0.4 em
+    beside the text) and slivers of the neighbouring columns, which Tesseract read as '|', '_'
+    or '[' or as a second column (the whole column lost twice in 90 default-mix ja lines).
+    Painting rules out with the judge's remove_rulings also erased text on some leaves."""
+    x0, y0, x1, y1 = (int(round(v)) for v in axis_box(line.polygon))
+    tight = page.image[max(0, y0 - 2): y1 + 2, max(0, x0 - 2): x1 + 2]
+    paper = np.median(np.concatenate([tight[0], tight[-1], tight[:, 0], tight[:, -1]]), axis=0)
+    pad = int(0.4 * (x1 - x0))
+    crop = cv2.copyMakeBorder(tight, pad, pad, pad, pad, cv2.BORDER_CONSTANT,
+                              value=[int(v) for v in paper])
+    return cv2.resize(crop, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)
+
+
+def _line_cer(line, read: str) -> float:
+    truth = "".join(unicodedata.normalize("NFKC", line.text).split())
+    return 1.0 - text_similarity(truth, unicodedata.normalize("NFKC", read))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("language", ["ja", "zh-Hant"])
 def test_vertical_lines_read_back_with_tesseract_vertical_models(language) -> None:
-    # running text (UDHR only). With the default mix (rare kanji, Latin codes, many more
-    # distinct characters) the vertical models misread more: median 6.6 % (ja) and 10.2 %
-    # (zh-Hant) over 8 pages, 16.7 / 19.8 % on lines with a character outside JIS level 1 /
-    # Big5 level 1, 31-36 % on sideways Latin and 8-17 % on upright Latin (report of #16).
-    # zh-Hant's vocabulary of real words (wordfreq + OpenCC, 5,317 distinct hanzi in 200 pages
-    # against 4,521) reads at median 12.8 % / mean 17.8 % over 24 pages (10.3 / 19.4 % before)
+    # running text (UDHR only): the vertical models read it at median 2.1 % (ja) / 4.0 %
+    # (zh-Hant). The default mix (vocabulary words in random order, boosted rare characters,
+    # entities) reads at median 8.3 % (ja, 95 lines of 12 pages) and 15.9 % (zh-Hant, 97 lines
+    # of 13 pages) with these crops, while the horizontal models read the same line texts set
+    # horizontally in the same face and size at 3.7 % / 6.7 %, and pure-CJK lines drawn
+    # vertically by Pillow/raqm instead of synth.text.vertical read exactly as ours (zh-Hant
+    # 12.5 % median on 30 lines at 16 px): the gap is the vertical models' on that text, not the
+    # drawing (report of #16). Sideways Latin and long numbers: 19-35 % on lines holding them.
     udhr = RenderContext(FontRegistry.load(), load_corpus(languages=[language]),
                          text={"sources": {"udhr": 1.0}})
     page = render_page(PageSpec(language, width=720, height=960, vertical=True,
@@ -75,13 +99,8 @@ def test_vertical_lines_read_back_with_tesseract_vertical_models(language) -> No
     for line in body:
         x0, y0, x1, y1 = axis_box(line.polygon)
         assert y1 - y0 > 3 * (x1 - x0)  # a column, not a row
-        pad = int(0.4 * (x1 - x0))
-        crop = page.image[max(0, int(y0) - pad): int(y1) + pad,
-                          max(0, int(x0) - pad): int(x1) + pad]
-        crop = cv2.resize(crop, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)
-        read = _ocr_vertical(crop, TESSERACT_VERT[language])
-        truth = "".join(unicodedata.normalize("NFKC", line.text).split())
-        errors.append(1.0 - text_similarity(truth, unicodedata.normalize("NFKC", read)))
+        errors.append(_line_cer(line, _ocr_vertical(_clean_crop(page, line),
+                                                    TESSERACT_VERT[language])))
     assert float(np.median(errors)) <= 0.05, errors
 
 
@@ -96,6 +115,9 @@ def _boxes_overlap(a: list[float], b: list[float]) -> float:
 
 
 def test_handwriting_share_gives_handwriting_that_never_overlaps_text(ctx) -> None:
+    # every pair of lines, printed ones too: tall marks (Devanagari, Arabic harakat) used to
+    # reach into the next line's box at tight pitch (34 of 200 pages before lines were settled
+    # on their ink, synth.layout.DocumentPlanner.settle)
     config = _config(LANGUAGES, handwriting=0.5)
     with_hand = 0
     pages = 0
@@ -110,53 +132,61 @@ def test_handwriting_share_gives_handwriting_that_never_overlaps_text(ctx) -> No
         boxes = [axis_box(ln.polygon) for ln in shown]
         for a in range(len(boxes)):
             for b in range(a + 1, len(boxes)):
-                if "handwritten" not in (shown[a].style, shown[b].style):
-                    continue  # printed lines may touch by a pixel (tall marks, tight pitch)
                 assert _boxes_overlap(boxes[a], boxes[b]) <= 0.05, (
-                    plan["language"], i, shown[a].role, shown[b].role, shown[a].text[:20])
+                    plan["language"], i, shown[a].role, shown[b].role, shown[a].text[:20],
+                    shown[b].text[:20])
     assert with_hand >= 0.3 * pages
 
 
-def _hand_overlaps(page) -> list[tuple[str, str, float]]:
-    """(role, role, overlap) of line pairs where one line is handwritten and the polygons share
-    more than 5 % of the smaller one's area (polygons filled on the page grid: bent hand lines
-    stay bent, unlike their axis boxes)."""
+def _overlaps(page) -> list[tuple[str, str, str, str, float]]:
+    """(style, style, role, role, overlap) of line pairs whose polygons share more than 5 % of
+    the smaller one's area (polygons filled on the page grid, so bent hand lines stay bent,
+    unlike their axis boxes). Every pair, printed and handwritten alike."""
     shown = [ln for ln in page.lines if ln.visible > 0 and len(ln.polygon) >= 3]
-    h, w = page.image.shape[:2]
-
-    def mask(line) -> np.ndarray:
-        out = np.zeros((h, w), np.uint8)
-        cv2.fillPoly(out, [np.round(np.asarray(line.polygon)).astype(np.int32)], 1)
-        return out.astype(bool)
-
-    masks = [mask(ln) for ln in shown]
+    points = [np.round(np.asarray(ln.polygon)).astype(np.int32) for ln in shown]
     found = []
     for a in range(len(shown)):
         for b in range(a + 1, len(shown)):
-            if "handwritten" not in (shown[a].style, shown[b].style):
-                continue
-            small = min(masks[a].sum(), masks[b].sum())
-            overlap = float((masks[a] & masks[b]).sum()) / max(float(small), 1.0)
+            lo = np.minimum(points[a].min(0), points[b].min(0))
+            hi = np.maximum(points[a].max(0), points[b].max(0))
+            if (min(points[a][:, 0].max(), points[b][:, 0].max())
+                    < max(points[a][:, 0].min(), points[b][:, 0].min())
+                    or min(points[a][:, 1].max(), points[b][:, 1].max())
+                    < max(points[a][:, 1].min(), points[b][:, 1].min())):
+                continue  # boxes apart: the polygons inside them are too
+            size = (int(hi[1] - lo[1]) + 1, int(hi[0] - lo[0]) + 1)
+            masks = []
+            for pts in (points[a], points[b]):
+                mask = np.zeros(size, np.uint8)
+                cv2.fillPoly(mask, [pts - lo], 1)
+                masks.append(mask.astype(bool))
+            small = min(masks[0].sum(), masks[1].sum())
+            overlap = float((masks[0] & masks[1]).sum()) / max(float(small), 1.0)
             if overlap > 0.05:
-                found.append((shown[a].role, shown[b].role, round(overlap, 3)))
+                found.append((shown[a].style, shown[b].style, shown[a].role, shown[b].role,
+                              round(overlap, 3)))
     return found
 
 
 @pytest.mark.slow
-def test_handwriting_never_lands_on_text_over_200_pages_in_every_direction(ctx) -> None:
-    # render only (no warping), small pages: ~0.7 s a page on one core
+def test_no_two_lines_overlap_over_200_pages_in_every_direction(ctx) -> None:
+    # render only (no warping), small pages: ~0.1 CPU-s a page. Every pair of lines counts
+    # (before lines were settled on their ink: 221 printed pairs on 34 of these 200 pages,
+    # hi/ar/fa/ru/he/en, up to 25 % of the smaller line)
     languages = ["en", "ru", "hi", "ar", "he", "fa", "ja", "zh-Hant"]
     # every CJK page vertical, so ttb pages are a quarter of the 200, not an eighth
     config = {**_config(languages, handwriting=0.5, vertical=1.0), "page_sizes": [[360, 480]]}
-    with_hand, directions, bad = 0, {}, []
+    with_hand, directions, hand_directions, bad = 0, {}, {}, []
     for i in range(200):
         plan = plan_sample(config, sample_rng(i))
         spec = PageSpec(plan["language"], width=360, height=480, **page_style(plan, _worker(ctx)))
         page = render_page(spec, sample_rng(5000 + i), ctx)
         hand = any(ln.style == "handwritten" for ln in page.lines)
         with_hand += hand
-        directions[page.direction] = directions.get(page.direction, 0) + hand
-        bad.extend((i, plan["language"], *found) for found in _hand_overlaps(page))
+        directions[page.direction] = directions.get(page.direction, 0) + 1
+        hand_directions[page.direction] = hand_directions.get(page.direction, 0) + hand
+        bad.extend((i, plan["language"], *found) for found in _overlaps(page))
     assert not bad, bad
     assert with_hand >= 0.3 * 200
-    assert all(directions.get(d, 0) >= 2 for d in ("ltr", "rtl", "ttb")), directions
+    assert all(directions.get(d, 0) >= 30 for d in ("ltr", "rtl", "ttb")), directions
+    assert all(hand_directions.get(d, 0) >= 2 for d in ("ltr", "rtl", "ttb")), hand_directions

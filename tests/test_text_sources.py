@@ -129,6 +129,20 @@ def test_boost_count_covers_a_list_in_a_thousand_pages() -> None:
     assert math.exp(-boost_count(3500) * 1000 / 3500) < 0.01  # TGH level 1
 
 
+def test_a_short_remainder_tier_is_boosted_at_its_rate_not_three_a_page() -> None:
+    import numpy as np
+
+    from synth.textsynth import _count, boost_rate
+
+    # ja: the common-use list adds 4 characters (剝塡頰𠮟) to CLDR's exemplars; 3 boosts a page
+    # made them 0.5 % of all characters drawn
+    rate = boost_rate(4)
+    assert rate < 0.05 and 4 * math.exp(-rate * 1000 / 4) < 0.02  # still covered in 1,000
+    rng = np.random.default_rng(0)
+    assert abs(np.mean([_count(rate, rng) for _ in range(20000)]) - rate) < 0.005
+    assert _count(24, rng) == 24 and boost_rate(0) == 0.0
+
+
 @pytest.mark.parametrize("bad, message", [
     ({"sources": {"udhr": -1}}, "text.sources"),
     ({"sources": {"udhr": float("nan")}}, "text.sources"),

@@ -1,4 +1,5 @@
-"""Classical book layout for vertical CJK pages: one printed leaf of a thread-bound book.
+"""Vertical CJK page layouts: a plain page of columns (`plan_plain`) and the classical book
+layout, one printed leaf of a thread-bound book (`plan`).
 
 A woodblock leaf is printed as one sheet and folded down its middle, so a page image shows:
 
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from synth.layout import PlannedLine, even_size
+from synth.layout import HAND_PITCH, PlannedLine, even_size
 from synth.opencv import cv2
 from synth.render import pick
 
@@ -60,6 +61,39 @@ def sample(rng: np.random.Generator, title: str) -> dict[str, Any] | None:
 def _frame(record: dict[str, Any], width: int, height: int) -> tuple[float, float, float, float]:
     left, top, right, bottom = record["margins"]
     return left, top, width - right, height - bottom
+
+
+def plan_plain(planner: DocumentPlanner) -> list[PlannedLine]:
+    """Vertical CJK: columns top to bottom, placed right to left (handwritten paragraphs in
+    the page's handwriting font, on a wider pitch like horizontal ones)."""
+    left, top, right, bottom = planner.r["margins"]
+    x, x_end = planner.width - right, left
+    y0, y1 = top, planner.height - bottom
+    out: list[PlannedLine] = []
+    colours = planner.r["colours"]
+    for pos, item in enumerate(planner.r["paragraphs"]):
+        kind = item["kind"]
+        role = {"heading": "heading", "list-item": "list-item", "title": "title"}.get(
+            kind, "paragraph")
+        hand = item.get("hand")
+        if hand is not None and hand["kind"] != "font":
+            hand = None  # imitation distorts rows; a vertical hand is a handwriting font
+        style = planner.style(role, hand)
+        text = planner.text_of(item)
+        if kind == "list-item":
+            text = f"{item['marker']} {text}"
+        pitch = style.size * planner.r["line_spacing"] * 1.15 * (HAND_PITCH if hand else 1.0)
+        colour = colours["accent"] if kind in ("title", "heading") else colours["body"]
+        for line_text in planner.engine.wrap(text, style, y1 - y0):
+            if x - pitch < x_end:
+                return out
+            out.append(PlannedLine(line_text, style, role, x - pitch / 2, y0, colour, pos, 0,
+                                   hand=hand))
+            x -= pitch
+        if out and out[-1].paragraph == pos:
+            out[-1].last = True
+        x -= pitch * planner.r["paragraph_gap"]
+    return out
 
 
 def geometry(planner: DocumentPlanner) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from fonts_manifest.errors import PolyglyphError
-from synth.layout import DocumentPlanner, PlannedLine, even_size
+from synth.layout import DocumentPlanner, PlannedLine, even_size, line_emphasis
 from synth.opencv import cv2
 from synth.page import Block, Page, map_page_geometry
 from synth.pagetext import base_weight, capacity, compose, language_text, udhr_only
@@ -287,19 +287,6 @@ def _find_native_digits(ctx: RenderContext, info: Any, corpus: Any) -> str | Non
     return None
 
 
-def _line_emphasis(emph: dict[str, Any] | None, index: int, item: Any
-                   ) -> tuple[float, int, str] | None:
-    """Whether line `index` has a bold or italic run, decided from the record alone (its
-    seed and share), so `apply` stays a pure function of the record."""
-    if not emph or item.hand is not None or item.role not in ("paragraph", "list-item"):
-        return None
-    rng = np.random.default_rng([int(emph["seed"]), index])
-    if rng.random() >= float(emph["share"]):
-        return None
-    kind = "italic" if rng.random() < 0.5 else "bold"
-    return (float(rng.random()), int(rng.integers(1, 3)), kind)
-
-
 def apply(record: dict[str, Any], ctx: RenderContext) -> Page:
     code = record["language"]
     mode = record["mode"]
@@ -309,7 +296,7 @@ def apply(record: dict[str, Any], ctx: RenderContext) -> Page:
     if record.get("classical"):
         planned = classical.plan(planner)
     else:
-        planned = planner.plan_ttb() if mode == "ttb" else planner.plan_horizontal()
+        planned = classical.plan_plain(planner) if mode == "ttb" else planner.plan_horizontal()
     canvas = apply_background(record["background"], w, h)
     if record.get("classical"):
         classical.draw(canvas, planner)
@@ -325,8 +312,8 @@ def apply(record: dict[str, Any], ctx: RenderContext) -> Page:
     lines = []
     emph = record.get("emphasis")  # absent in older records: no emphasis runs
     for index, item in enumerate(planned):
-        layout = ctx.engine.layout_line(item.text, item.style, item.justify,
-                                        _line_emphasis(emph, index, item))
+        layout = item.layout or ctx.engine.layout_line(  # settled lines were laid out
+            item.text, item.style, item.justify, line_emphasis(emph, index, item.role, item.hand))
         lines.append(draw_labelled_line(
             ctx.engine, canvas, layout, (item.x, item.y), colour=item.colour, role=item.role,
             line_index=index, hand=item.hand, line_seed=index,
