@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -380,5 +381,7 @@ def variant_shard(shared: tuple[list[tuple[SourceItem, int]], dict[str, Any], di
 
 
 def _first(exc: BaseException) -> str:
-    text = str(exc).strip()
+    # Pillow names the buffer it read (`<_io.BytesIO object at 0x7f…>`): an address that
+    # differs per run would make problems.json differ too
+    text = re.sub(r"\s*<[^<>]* at 0x[0-9a-fA-F]+>", "", str(exc)).strip()
     return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
