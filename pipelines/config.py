@@ -74,8 +74,10 @@ def resolve_config(config: GenerateConfig) -> dict[str, Any]:
     its hash names the run.
     """
     from fonts_manifest.corpus import load_corpus
+    from fonts_manifest.fontdb import check_font_dirs
     from fonts_manifest.registry import FontRegistry
 
+    check_font_dirs(config.font_dirs)  # a mistyped --font-dir was skipped without a word
     # A user's text decides which fonts a language needs: check coverage against it, not UDHR.
     corpus = load_corpus(dict(config.corpus) or None)
     registry = FontRegistry.load(extra_dirs=tuple(config.font_dirs), corpus=corpus)

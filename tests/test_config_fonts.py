@@ -37,3 +37,12 @@ def test_font_filters_that_match_nothing_are_refused(tmp_path: Path, fonts: str,
 def test_font_filters_that_match_are_accepted(tmp_path: Path) -> None:
     done = _dry_run(tmp_path, '{include: ["Noto Sans*"], exclude: ["Noto Sans Mono*"]}')
     assert done.returncode == 0, done.stderr
+
+
+def test_a_font_dir_that_is_not_a_directory_is_refused(tmp_path: Path) -> None:
+    """`generate --font-dir /typo` ran on the installed fonts alone, as `fonts` already refused."""
+    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "generate", "--dry-run",
+                           "--font-dir", str(tmp_path / "typo"), "--out", str(tmp_path / "out")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert f"--font-dir {tmp_path / 'typo'}: not a directory" in done.stderr
