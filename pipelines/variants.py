@@ -233,8 +233,11 @@ def main(argv: list[str]) -> int:
     if len(items) * args.copies > MAX_PAIRS:
         raise PolyglyphError(f"--copies {args.copies} x {len(items)} images = "
                              f"{len(items) * args.copies} rows, over {MAX_PAIRS}: split the input")
-    if not items and not problems:
-        raise PolyglyphError(f"--input {root}: no {args.format} annotations found ({EXPECTED[args.format]})")
+    if not items:  # nothing to warp: say why in one line and make no --out at all
+        first = (f"; {problems[0].file}: {problems[0].problem}"
+                 + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else "")) if problems else ""
+        raise PolyglyphError(f"--input {root}: no {args.format} annotations found "
+                             f"({EXPECTED[args.format]}){first}")
     cfg = {
         "input_sha256": _input_digest(items),
         "format": args.format,

@@ -163,3 +163,16 @@ def test_icdar_images_unnamed_or_undecodable_are_reported_the_same_every_run(tmp
     assert "cannot identify image file" in problems["images/img_3.png"]
     stats = json.loads((tmp_path / "a" / "stats.json").read_text())
     assert stats["images"] == 1 and stats["images_skipped"] == 3
+
+
+def test_an_input_with_no_usable_annotation_makes_no_out(tmp_path: Path) -> None:
+    """JSON files that are not COCO (a polyglyph dataset given with --format coco) used to
+    leave --out with a manifest, card and stats of a run of nothing."""
+    root = tmp_path / "bench"
+    root.mkdir()
+    (root / "manifest.json").write_text(json.dumps({"kind": "generate"}))
+    (root / "stats.json").write_text(json.dumps({"rows": 3}))
+    done = _run("--input", str(root), "--out", str(tmp_path / "out"))
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert "no coco annotations found" in done.stderr and "manifest.json: neither" in done.stderr
+    assert "(+1 more)" in done.stderr and not (tmp_path / "out").exists()
