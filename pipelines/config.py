@@ -74,8 +74,10 @@ def resolve_config(config: GenerateConfig) -> dict[str, Any]:
     its hash names the run.
     """
     from fonts_manifest.corpus import load_corpus
+    from fonts_manifest.fontdb import check_font_dirs
     from fonts_manifest.registry import FontRegistry
 
+    check_font_dirs(config.font_dirs)  # a mistyped --font-dir was skipped without a word
     # A user's text decides which fonts a language needs: check coverage against it, not UDHR.
     corpus = load_corpus(dict(config.corpus) or None)
     registry = FontRegistry.load(extra_dirs=tuple(config.font_dirs), corpus=corpus)
@@ -109,6 +111,7 @@ def resolve_config(config: GenerateConfig) -> dict[str, Any]:
 
         for name in config.validate_judges:
             get_judge(name)
+    _check_font_filters(config.fonts.include, config.fonts.exclude, languages, registry)
     data["text"] = _resolve_text(config.text, registry)
     data["corpus"] = {code: _file_digest(code, path) for code, path in sorted(config.corpus.items())}
     data["font_dirs"] = [str(Path(d).resolve()) for d in config.font_dirs]
@@ -134,6 +137,27 @@ def _resolve_text(text: TextOptions, registry: Any) -> dict[str, Any]:
         languages[canonical] = {k: float(v) for k, v in sorted(weights.items())}
     return {"sources": {k: float(v) for k, v in sorted(text.sources.items())},
             "languages": languages, "versions": source_versions()}
+
+
+def _check_font_filters(include: list[str], exclude: list[str], languages: dict[str, float],
+                        registry: Any) -> None:
+    """A `fonts.include` pattern that matches no pool family of the run's languages, or an
+    `exclude` that removes them all, would be ignored without a word (pages fall back to the
+    language's own chain), so a typo such as `Noto Serf*` is refused here."""
+    from fonts_manifest.sampling import allowed_families
+
+    pool: dict[str, str] = {}
+    for code in languages:
+        pool.update(registry.families(code))
+    for pattern in include:
+        if not allowed_families(pool, {"include": [pattern]}):
+            raise PolyglyphError(
+                f"fonts.include {pattern!r}: matches no font family that draws the run's "
+                "languages (`polyglyph fonts --language L` lists them)")
+    policy = {"include": include, "exclude": exclude}
+    if pool and not allowed_families(pool, policy):
+        raise PolyglyphError(f"fonts.exclude {exclude}: leaves no font family for the run's "
+                             "languages (`polyglyph fonts --language L` lists them)")
 
 
 def config_hash(resolved: dict[str, Any]) -> str:

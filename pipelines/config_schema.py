@@ -4,6 +4,7 @@ allowed values, because users read the first line of an error and nothing else).
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Annotated, Any, Literal
 
@@ -169,8 +170,12 @@ class GenerateConfig(BaseModel):
     def _weights(cls, weights: dict[str, float] | None) -> dict[str, float] | None:
         if weights is None:
             return None
-        if not weights or any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
-            raise ValueError("weights must be >= 0 with a positive sum")
+        # NaN passes `w < 0` and an infinite weight makes every probability NaN, so both
+        # are refused here rather than failing (or silently dropping a language) per sample
+        values = list(weights.values())
+        if (not values or not all(math.isfinite(w) and w >= 0 for w in values)
+                or not 0 < sum(values) < math.inf):
+            raise ValueError("weights must be finite, >= 0, with a positive finite sum")
         return weights
 
     @field_validator("scene_profiles")

@@ -113,6 +113,9 @@ def main(argv: list[str]) -> int:
     if args.index < 0:
         raise PolyglyphError(f"--index must be >= 0, got {args.index}")
     out = Path(args.out)
+    if out.suffix.lower() in {".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff"}:
+        # the drawing is PNG: a PNG named .jpg misleads every tool that trusts the name
+        raise PolyglyphError(f"--out {out}: inspect writes PNG; give a .png path")
     if not args.overwrite and out.is_file() and not _is_png(out):
         raise PolyglyphError(f"--out {out}: exists and is not a PNG; pass --overwrite to replace it")
     row = read_row(args.dataset, args.index)

@@ -137,6 +137,11 @@ def read_icdar2015(root: Path) -> tuple[list[SourceItem], list[Problem]]:
                 continue
             lines.append(SourceLine(transcription, polygon, transcription == "###"))
         items.append(SourceItem(_rel(root, image), _rel(root, gt), image, lines))
+    # an image no gt file names would vanish from the run without a word (often a naming
+    # slip, `1.jpg` beside `gt_img_1.txt`): say so, and count it as a skipped image
+    named = {gt.stem[3:] for gt in root.rglob("gt_*.txt")}  # also those refused above
+    for path in sorted(p for stem, found in images.items() if stem not in named for p in found):
+        problems.append(Problem(_rel(root, path), f"skipped: no gt_{path.stem}.txt names it"))
     return items, problems
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -232,8 +233,11 @@ def main(argv: list[str]) -> int:
     if len(items) * args.copies > MAX_PAIRS:
         raise PolyglyphError(f"--copies {args.copies} x {len(items)} images = "
                              f"{len(items) * args.copies} rows, over {MAX_PAIRS}: split the input")
-    if not items and not problems:
-        raise PolyglyphError(f"--input {root}: no {args.format} annotations found ({EXPECTED[args.format]})")
+    if not items:  # nothing to warp: say why in one line and make no --out at all
+        first = (f"; {problems[0].file}: {problems[0].problem}"
+                 + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else "")) if problems else ""
+        raise PolyglyphError(f"--input {root}: no {args.format} annotations found "
+                             f"({EXPECTED[args.format]}){first}")
     cfg = {
         "input_sha256": _input_digest(items),
         "format": args.format,
@@ -380,5 +384,7 @@ def variant_shard(shared: tuple[list[tuple[SourceItem, int]], dict[str, Any], di
 
 
 def _first(exc: BaseException) -> str:
-    text = str(exc).strip()
+    # Pillow names the buffer it read (`<_io.BytesIO object at 0x7f…>`): an address that
+    # differs per run would make problems.json differ too
+    text = re.sub(r"\s*<[^<>]* at 0x[0-9a-fA-F]+>", "", str(exc)).strip()
     return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__

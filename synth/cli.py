@@ -21,14 +21,48 @@ def build_parser() -> argparse.ArgumentParser:
                         help="your own text for a language, one paragraph per line (repeatable)")
     parser.add_argument("--width", type=int, default=1024)
     parser.add_argument("--height", type=int, default=1448)
-    parser.add_argument("--columns", type=int, default=None)
+    parser.add_argument("--columns", type=int, default=None,
+                        help="text columns, 1..3 (default: sampled per page)")
     parser.add_argument("--style-mix", type=float, default=0.0,
                         help="share of handwritten paragraphs/lines (0..1)")
     parser.add_argument("--vertical", action="store_true", help="vertical text (CJK, Mongolian)")
     parser.add_argument("--background", action="append", default=[], metavar="IMAGE",
                         help="background image for the paper (repeatable)")
-    parser.add_argument("--out", required=True, help="PAGE.png; PAGE.json is written next to it")
+    parser.add_argument("--out", required=True,
+                        help="PAGE.png; PAGE.json is written next to it (an earlier render's "
+                             "PNG and JSON are replaced, any other file is kept)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace PAGE.png / PAGE.json even when they are not an earlier render")
     return parser
+
+
+def _is_png(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def _is_render_json(path: Path) -> bool:
+    """An earlier `render` label file: a JSON object with the label tree's keys."""
+    try:
+        if path.stat().st_size > 64 << 20:  # a page's labels are a few MB at most
+            return False
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and {"lines", "render", "scene", "width", "height"} <= set(data)
+
+
+def check_out(out: Path, json_path: Path, overwrite: bool) -> None:
+    """`--out x.png` also writes x.json: a user's own x.json (or a file at x.png that is not a
+    PNG) is kept unless --overwrite, checked before any rendering."""
+    if overwrite:
+        return
+    for path, ours in ((out, _is_png), (json_path, _is_render_json)):
+        if path.is_dir():
+            raise PolyglyphError(f"--out {out}: {path} is a folder")
+        if path.exists() and not ours(path):
+            raise PolyglyphError(f"--out {out}: {path} exists and is not an earlier render; "
+                                 "pass --overwrite to replace it")
 
 
 RANGES = {  # flag: (low, high), checked when read: a 60000 px page would allocate gigabytes
@@ -44,8 +78,8 @@ def check_ranges(args: argparse.Namespace) -> None:
         value = getattr(args, name)
         if not low <= value <= high:  # NaN fails this too
             raise PolyglyphError(f"--{name.replace('_', '-')} {value}: must be in [{low}, {high}]")
-    if args.columns is not None and not 1 <= args.columns <= 8:
-        raise PolyglyphError(f"--columns {args.columns}: must be in [1, 8]")
+    if args.columns is not None and not 1 <= args.columns <= 3:
+        raise PolyglyphError(f"--columns {args.columns}: must be in [1, 3]")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,13 +93,13 @@ def main(argv: list[str] | None = None) -> int:
     from synth.render import PageSpec, RenderContext, render_page
     from synth.rng import sample_rng
 
-    if args.columns is not None and not 1 <= args.columns <= 3:
-        raise PolyglyphError(f"--columns {args.columns}: use 1, 2 or 3")
     if not 0.0 <= args.style_mix <= 1.0:
         raise PolyglyphError(f"--style-mix {args.style_mix}: use a share between 0 and 1")
     out = Path(args.out)
     if out.suffix.lower() != ".png":
         raise PolyglyphError(f"--out {args.out}: give a .png path")
+    json_path = out.with_suffix(".json")
+    check_out(out, json_path, args.overwrite)
     overrides = parse_corpus_args(args.corpus)
     corpus = load_corpus(overrides or None)
     registry = FontRegistry.load(corpus=corpus)  # coverage checked against the user text
@@ -77,7 +111,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     page = render_page(spec, sample_rng(args.seed), ctx)
     out.parent.mkdir(parents=True, exist_ok=True)
-    json_path = out.with_suffix(".json")
     tmp_png, tmp_json = out.with_name(out.name + ".tmp"), json_path.with_name(json_path.name + ".tmp")
     try:
         Image.fromarray(page.image).save(tmp_png, format="PNG")

@@ -161,3 +161,11 @@ def test_inspect_does_not_overwrite_a_file_that_is_not_an_earlier_png(tmp_path: 
     # with --overwrite the command goes on (here to the foreign Parquet's own one line)
     _one_line(_run("inspect", str(tmp_path), "--out", str(card), "--overwrite"), 1,
               "not a polyglyph")
+
+
+def test_inspect_refuses_an_other_image_suffix(tmp_path: Path) -> None:
+    """`inspect --out row.jpg` wrote PNG bytes under a .jpg name."""
+    pq.write_table(pa.table({"a": [1, 2]}), tmp_path / "part-00000.parquet")
+    _one_line(_run("inspect", str(tmp_path), "--out", str(tmp_path / "row.jpg")), 1,
+              "row.jpg", "give a .png path")
+    assert not (tmp_path / "row.jpg").exists()

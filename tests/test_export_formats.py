@@ -273,6 +273,12 @@ def test_cli_errors(dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture
     code, err = run("--input", str(dataset), "--format", "coco", "--out", str(mine), "--overwrite")
     assert code == 1 and (mine / "notes.txt").read_text() == "keep me"
     assert not (tmp_path / "x").exists()
+    # a link to an earlier export: rmtree's "Cannot call rmtree on a symbolic link" named no path
+    link = tmp_path / "link"
+    link.symlink_to(_export(dataset, tmp_path / "earlier", "icdar2015"))
+    code, err = run("--input", str(dataset), "--format", "coco", "--out", str(link), "--overwrite")
+    assert code == 1 and str(link) in err and "symbolic link" in err and "\n" not in err, err
+    assert (tmp_path / "earlier" / "export.json").is_file()
     assert cli_main(["export", "--input", str(dataset), "--format", "icdar2015", "--quiet",
                      "--out", str(tmp_path / "ok")]) == 0
     printed = capsys.readouterr().out

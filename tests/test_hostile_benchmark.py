@@ -137,3 +137,42 @@ def test_resume_follows_image_contents_not_sizes(tmp_path: Path) -> None:
     redo = _run("--input", str(root), "--out", str(out), "--overwrite")
     assert redo.returncode == 0, redo.stderr
     assert (out / "data" / "part-00000.parquet").read_bytes() != first
+
+
+def test_icdar_images_unnamed_or_undecodable_are_reported_the_same_every_run(tmp_path: Path) -> None:
+    """An image no gt file names used to vanish without a word; Pillow's message for bytes it
+    cannot identify held a memory address, so problems.json differed between two runs."""
+    root = tmp_path / "bench"
+    for stem in ("img_1", "img_2"):
+        _good(root / "images" / f"{stem}.png")
+    (root / "images" / "img_3.png").write_bytes(b"")
+    (root / "images" / "img_4.png").write_bytes(b"not an image at all")
+    for stem in ("img_1", "img_3", "img_4"):
+        (root / "gt" / f"gt_{stem}.txt").parent.mkdir(parents=True, exist_ok=True)
+        (root / "gt" / f"gt_{stem}.txt").write_text("20,20,120,20,120,44,20,44,Hello\n")
+    said = []
+    for name in ("a", "b"):
+        done = subprocess.run([POLYGLYPH, "variants", "--format", "icdar2015", "--profile", "scan",
+                               "--quiet", "--input", str(root), "--out", str(tmp_path / name)],
+                              capture_output=True, text=True, timeout=180)
+        assert done.returncode == 0, done.stderr
+        said.append((tmp_path / name / "problems.json").read_text())
+    assert said[0] == said[1] and " at 0x" not in said[0]
+    problems = {p["file"]: p["problem"] for p in json.loads(said[0])["problems"]}
+    assert problems["images/img_2.png"] == "skipped: no gt_img_2.txt names it"
+    assert "cannot identify image file" in problems["images/img_3.png"]
+    stats = json.loads((tmp_path / "a" / "stats.json").read_text())
+    assert stats["images"] == 1 and stats["images_skipped"] == 3
+
+
+def test_an_input_with_no_usable_annotation_makes_no_out(tmp_path: Path) -> None:
+    """JSON files that are not COCO (a polyglyph dataset given with --format coco) used to
+    leave --out with a manifest, card and stats of a run of nothing."""
+    root = tmp_path / "bench"
+    root.mkdir()
+    (root / "manifest.json").write_text(json.dumps({"kind": "generate"}))
+    (root / "stats.json").write_text(json.dumps({"rows": 3}))
+    done = _run("--input", str(root), "--out", str(tmp_path / "out"))
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert "no coco annotations found" in done.stderr and "manifest.json: neither" in done.stderr
+    assert "(+1 more)" in done.stderr and not (tmp_path / "out").exists()

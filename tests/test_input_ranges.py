@@ -22,6 +22,13 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     (["render", "--language", "en", "--width", "60000"], "--width 60000"),
     (["render", "--language", "en", "--height", "10"], "--height 10"),
     (["render", "--language", "en", "--style-mix", "nan"], "--style-mix nan"),
+    # NaN slipped past `w < 0` (en=nan silently dropped en; inf failed every sample)
+    (["generate", "--languages", "en=nan,de=1", "--dry-run"], "'languages'"),
+    (["generate", "--languages", "en=inf", "--dry-run"], "'languages'"),
+    (["generate", "--scenes", "document=nan", "--dry-run"], "'scenes'"),
+    (["generate", "--profile", "scan=nan", "--dry-run"], "'profiles'"),
+    (["generate", "--tasks", "spotting=1e400", "--dry-run"], "'tasks'"),
+    (["generate", "--languages", "en=1e308,de=1e308", "--dry-run"], "'languages'"),
 ])  # fmt: skip
 def test_out_of_range_numbers_are_one_line_errors(tmp_path: Path, args: list[str],
                                                   culprit: str) -> None:

@@ -130,6 +130,10 @@ def prepare_out(out: Path, overwrite: bool) -> None:
             raise PolyglyphError(
                 f"--out {out}: not empty and holds no {MARKER}, so it is not an earlier export; "
                 "--overwrite only replaces exports (empty it yourself)")
+        if out.is_symlink():  # rmtree refuses a link with a message naming no path
+            raise PolyglyphError(
+                f"--out {out}: is a symbolic link (to {out.resolve()}); --overwrite replaces "
+                "only a real folder: give the folder itself")
         shutil.rmtree(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
