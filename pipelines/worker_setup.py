@@ -48,8 +48,9 @@ def setup_worker() -> None:
       Parquet write freed for itself, beside glibc's heap where the next pages' arrays go (peak
       RSS of 8 shards x 8 wild rows: mean 541 -> 522 MiB over 3 runs, CPU the same).
     - pandas stays out of the worker (`keep_pandas_out_of_arrow`).
-    - glibc serves large blocks (a row group's columns, Parquet buffers) with mmap again, so
-      they go back to the system when freed (`fixed_mmap_threshold`).
+    - glibc serves large blocks (a row group's columns, Parquet buffers, page-size planes) with
+      mmap again, so they go back to the system when freed, and keeps smaller ones in its
+      heap for the next row (`fixed_mmap_threshold`).
     - Fewer cyclic-GC passes: a page's labels are ~10^4 small lists, and with the default gen-0
       threshold (700) the collector re-walked a shard's rows over and over (~5 % of CPU).
     - One thread for OpenCV: one worker per core, and OpenCV's own pool only adds spin time
@@ -69,12 +70,15 @@ def setup_worker() -> None:
     _DONE.append(True)
 
 
-MMAP_THRESHOLD = 128 * 1024
-_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
+MMAP_THRESHOLD = 4 * 1024 * 1024
+TRIM_THRESHOLD = 32 * 1024 * 1024
+_M_TRIM_THRESHOLD = -1  # glibc's mallopt parameter numbers
+_M_MMAP_THRESHOLD = -3
 
 
 def fixed_mmap_threshold() -> None:
-    """Blocks of 128 KiB and more from mmap, always (glibc only; a no-op elsewhere).
+    """Blocks of 4 MiB and more from mmap, always, and up to 32 MiB of free heap top kept
+    (glibc only; a no-op elsewhere).
 
     glibc raises its mmap threshold each time a large mmapped block is freed (up to 32 MiB),
     so after the first row groups, a worker's large Arrow buffers came from the heap, where
@@ -82,7 +86,19 @@ def fixed_mmap_threshold() -> None:
     (and stops the raising). Peak RSS of generate --num 512 --shard-rows 512, one local
     worker, with a writer that joined row groups column by column: 801 MiB, and 436 MiB with
     MALLOC_MMAP_THRESHOLD_=131072 (one pair of runs; with one 64-row row group the peak is
-    the same order either way, and it varies by tens of MiB from run to run here)."""
+    the same order either way, and it varies by tens of MiB from run to run here).
+
+    Why 4 MiB and not 128 KiB: every mmapped block is fresh memory the kernel faults in and
+    zeroes, and on this VM that costs ~0.4 ms per MB in 4 KiB pages. With 128 KiB, the warp's
+    many band-sized buffers (0.2-4 MB: a light band, a remap band's map, a resized field) were
+    each a new mapping: ~62,000 page faults and ~150 ms of system CPU per wild row, 38 % of its
+    CPU. Blocks from 4 MiB (page-size planes) still come from mmap, where numpy asks for huge
+    pages. glibc's trim threshold stays at 128 KiB once the mmap threshold is set, so the
+    freed heap top went back to the kernel after every row and was faulted in again: it is
+    kept up to 32 MiB. Rows 16-63 of the end-to-end config in one process, two runs each,
+    alternating, load ~11: system CPU 149 -> 24 ms/row, total 373-379 -> 237-244 ms/row,
+    peak RSS 502-503 -> 531-532 MiB (128 KiB vs 4 MiB + trim 32 MiB; 1 MiB + 32 MiB gave
+    54 ms/row of system CPU and 511 MiB)."""
     if not sys.platform.startswith("linux"):
         return
     import ctypes
@@ -91,6 +107,7 @@ def fixed_mmap_threshold() -> None:
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+        libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
     except (OSError, AttributeError):
         pass  # not glibc (musl has no mallopt): its own policy stands
 

@@ -95,13 +95,16 @@ def test_sampler_covers_every_field_and_every_formula_draws() -> None:
 
 
 def test_font_lookup_at_one_size_finds_the_file_matplotlib_finds() -> None:
-    """The size-free look-up (one cache entry for every formula size) picks the same face."""
+    """The size-free look-up (one cache entry for every formula size, among matplotlib's own
+    faces) picks the face the full manager picks."""
     from matplotlib import font_manager
 
     from synth.formula import _size_free_findfont
 
-    find = _size_free_findfont(font_manager.fontManager.findfont)
-    for family in ("sans-serif", "serif", "STIXGeneral"):
-        for size in (7.0, 64.0):
-            prop = font_manager.FontProperties(family=family, size=size)
-            assert find(prop) == font_manager.fontManager.findfont(prop)
+    find = _size_free_findfont()
+    for family in ("sans-serif", "serif", "STIXGeneral", "DejaVu Sans", "DejaVu Serif",
+                   "DejaVu Sans Mono", "cmr10", "cmmi10", "STIXSizeOneSym"):
+        for size, style, weight in ((7.0, "normal", "normal"), (64.0, "italic", "bold")):
+            prop = font_manager.FontProperties(family=family, size=size, style=style,
+                                               weight=weight)
+            assert find(prop) == font_manager.fontManager.findfont(prop), (family, style)

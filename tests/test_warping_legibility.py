@@ -215,3 +215,37 @@ def test_the_flag_agrees_with_tesseract_at_both_ends() -> None:
             cers.append(character_error_rate(ln.text, hyp))
         medians[name] = statistics.median(cers)
     assert medians["mild"] <= 0.10 and medians["bad"] >= 0.5, medians
+
+
+def test_box_contrasts_of_many_rings_equal_one_ring_at_a_time() -> None:
+    """The batched histogram gives each ring the p95 - p5 its own strided pixels give."""
+    import math
+
+    from warping.legibility import _SAMPLE_PIXELS, box_contrasts
+
+    rng = np.random.default_rng(1)
+    gray = rng.integers(0, 256, (700, 900), dtype=np.uint8)
+    gray[100:300] = gray[100:300] // 40 * 40
+    gray[500:] = 200
+    rings = [[[float(x), float(y)] for x, y in rng.uniform(-150, 1000, (int(rng.integers(1, 7)), 2))]
+             for _ in range(400)]
+    rings.append([[-9.0, -9.0], [-1.0, -9.0], [-1.0, -1.0]])  # off the frame
+
+    def one(ring: list[list[float]]) -> float:
+        if len(ring) < 3:
+            return 0.0
+        pts = np.asarray(ring)
+        x0, y0 = max(0, int(pts[:, 0].min())), max(0, int(pts[:, 1].min()))
+        x1 = min(gray.shape[1], math.ceil(pts[:, 0].max()))
+        y1 = min(gray.shape[0], math.ceil(pts[:, 1].max()))
+        if x1 - x0 < 1 or y1 - y0 < 1:
+            return 0.0
+        stride = max(1, int(math.sqrt((x1 - x0) * (y1 - y0) / _SAMPLE_PIXELS)))
+        values = np.sort(gray[y0:y1:stride, x0:x1:stride].ravel())
+        n = len(values)  # the value at rank floor(q (n - 1)) + 1 (1-based), as the histogram
+        return float(values[int(0.95 * (n - 1))] - values[int(0.05 * (n - 1))])
+
+    got = box_contrasts(gray, rings)
+    want = np.array([one(r) for r in rings])
+    assert np.array_equal(got, want)
+    assert (got > 0).sum() > 100 and got[-1] == 0.0

@@ -92,6 +92,27 @@ def test_banded_apply_matches_float_arithmetic_on_the_same_fields(placed) -> Non
     assert (diff > 1).mean() < 1e-4 and diff.mean() < 0.35, ((diff > 1).mean(), diff.mean())
 
 
+def test_table_affine_after_a_lift_meets_the_paper_at_the_page_edge(placed) -> None:
+    """A side term after a lift (glare after backlight) gives the table its own affine map:
+    each pixel takes its side's (gain, lift) by coverage, as the front gains do."""
+    image, ctx, w, h = placed
+    rng = np.random.default_rng(1)
+    gain = rng.uniform(0.5, 1.0, (-(-h // 8), -(-w // 8))).astype(np.float32)
+    lift = rng.uniform(0.0, 90.0, gain.shape).astype(np.float32)
+    table_gain = rng.uniform(0.3, 0.8, gain.shape).astype(np.float32)
+    colour = np.array([1.0, 0.95, 0.9])
+    alpha = ctx.page_alpha
+    out = _affine(image, (gain, lift), colour, ((), ()), alpha, (table_gain, 0.0))
+    on_page = (alpha >= 128)[..., None]
+    paper = _enlarged(gain, h, w)[..., None] * image + _enlarged(lift, h, w)[..., None]
+    table = _enlarged(table_gain, h, w)[..., None] * image
+    want = np.clip(np.round(np.where(on_page, paper, table) * colour), 0, 255)
+    diff = np.abs(out.astype(np.float64) - want)
+    assert diff.max() <= 2, diff.max()
+    assert (diff > 1).mean() < 1e-4 and diff.mean() < 0.35, ((diff > 1).mean(), diff.mean())
+    assert not on_page.all() and on_page.any()  # both sides are in the frame
+
+
 def test_crease_windows_match_the_whole_plane(placed) -> None:
     _, ctx, w, h = placed
     rec = _records(w, h, 1)[1]

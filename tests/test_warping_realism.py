@@ -211,3 +211,22 @@ def test_pipeline_spreads_are_replayable_from_the_row(tmp_path) -> None:
     decoded = cv2.imdecode(np.frombuffer(row["image"]["bytes"], np.uint8), cv2.IMREAD_COLOR_RGB)
     assert np.array_equal(decoded, remade.image)
     assert [ln.text for ln in remade.lines] == [ln["text"] for ln in row["lines"]]
+
+
+def test_covered_share_reads_only_labels_the_mask_meets() -> None:
+    """Labels away from the cover get 0 without being rasterised; a label half under it gets
+    half; one off the frame and a degenerate one get 0."""
+    from synth.opencv import cv2
+
+    mask = np.zeros((400, 300), np.uint8)
+    cv2.rectangle(mask, (100, 0), (299, 99), 255, -1)  # the top right corner is covered
+    polys = [
+        [[0.0, 200.0], [50.0, 200.0], [50.0, 220.0], [0.0, 220.0]],  # clear
+        [[60.0, 40.0], [140.0, 40.0], [140.0, 60.0], [60.0, 60.0]],  # half under the cover
+        [[120.0, 10.0], [180.0, 10.0], [180.0, 30.0], [120.0, 30.0]],  # all under it
+        [[-50.0, -50.0], [-10.0, -50.0], [-10.0, -10.0]],  # off the frame
+        [[5.0, 5.0], [9.0, 5.0]],  # not a polygon
+    ]
+    share = covered_share(polys, mask)
+    assert share[0] == 0.0 and share[3] == 0.0 and share[4] == 0.0
+    assert 0.45 < share[1] < 0.55 and share[2] == 1.0

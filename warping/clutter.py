@@ -21,6 +21,7 @@ after them (a smear lowers it where it lies).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -195,7 +196,27 @@ def sample_smudge(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[s
 
 
 def _smear_mask(sm: Record, shape: tuple[int, int]) -> tuple[np.ndarray, tuple[int, ...]]:
-    """A smear's strength (0-1) in its box, and the box (x0, y0, x1, y1)."""
+    """A smear's strength (0-1) in its box, and the box (x0, y0, x1, y1), read-only.
+
+    The applier and the cover (`smudge_cover`, right after the photometric stage) each need
+    it: the last two are kept, keyed by the smear's record and the frame (a pure function of
+    both), as the mask took ~30 ms of a big smear's ~100 on a wild frame (a long motion kernel
+    over per-pixel noise, a wide blur); the cover drops them once it is made."""
+    key = (tuple(sm["centre"]), tuple(sm["axes"]), float(sm["angle"]), float(sm["strength"]),
+           int(sm["seed"]), tuple(shape))
+    return _smear_mask_of(key)
+
+
+@functools.lru_cache(maxsize=2)  # a record's smears (1-2 by default) until its cover is made
+def _smear_mask_of(key: tuple[Any, ...]) -> tuple[np.ndarray, tuple[int, ...]]:
+    (cx, cy), (a, b), angle, strength, seed, (h, w) = key
+    sm = {"centre": [cx, cy], "axes": [a, b], "angle": angle, "strength": strength, "seed": seed}
+    mask, box = _draw_smear_mask(sm, (h, w))
+    mask.setflags(write=False)
+    return mask, box
+
+
+def _draw_smear_mask(sm: Record, shape: tuple[int, int]) -> tuple[np.ndarray, tuple[int, ...]]:
     h, w = shape
     a, b = sm["axes"]
     cx, cy = sm["centre"]
@@ -228,13 +249,26 @@ def apply_smudge(img: np.ndarray, rec: Record, ctx: Any = None) -> np.ndarray:
         mask, box = _smear_mask(sm, img.shape[:2])
         if not mask.size:
             continue
-        mask = _paper(mask, box, ctx)[..., None]
+        mask = _paper(mask, box, ctx)
         x0, y0, x1, y1 = box
-        crop = out[y0:y1, x0:x1].astype(np.float32)
         k = motion_kernel(max(3, int(sm["axes"][0] / 4) | 1), float(sm["angle"]), 0.0)
-        pulled = cv2.filter2D(crop, -1, k / k.sum())
+        # only where the smear is (the box is 2 axes square; the blurred ellipse ends well
+        # inside it, ~40 % of the box): the pull reads its kernel's reach around that, clamped
+        # to the box, so every pixel it writes sees the neighbours (and box edges) it saw
+        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        if not len(rows):
+            continue
+        r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+        reach = max(k.shape) // 2 + 1
+        e0, f0 = max(0, r0 - reach), max(0, c0 - reach)
+        e1, f1 = min(y1 - y0, r1 + reach), min(x1 - x0, c1 + reach)
+        wide = out[y0 + e0 : y0 + e1, x0 + f0 : x0 + f1].astype(np.float32)
+        pulled = cv2.filter2D(wide, -1, k / k.sum())[r0 - e0 : r1 - e0, c0 - f0 : c1 - f0]
+        crop = wide[r0 - e0 : r1 - e0, c0 - f0 : c1 - f0]
+        here = mask[r0:r1, c0:c1, None]
         tinted = pulled * 0.6 + ink * 0.4
-        out[y0:y1, x0:x1] = np.clip(crop * (1 - mask) + tinted * mask + 0.5, 0, 255).astype(np.uint8)
+        out[y0 + r0 : y0 + r1, x0 + c0 : x0 + c1] = np.clip(
+            crop * (1 - here) + tinted * here + 0.5, 0, 255).astype(np.uint8)
     return out
 
 
@@ -250,6 +284,7 @@ def smudge_cover(rec: Record, shape: tuple[int, int], ctx: Any = None) -> np.nda
         x0, y0, x1, y1 = box
         here = (t * t * (3 - 2 * t) * 255 + 0.5).astype(np.uint8)
         np.maximum(cover[y0:y1, x0:x1], here, out=cover[y0:y1, x0:x1])
+    _smear_mask_of.cache_clear()  # the row is done with its smears (frame-sized masks)
     return cover
 
 

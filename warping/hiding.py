@@ -21,27 +21,38 @@ from synth.page import Page, Polygon
 
 def covered_share(polygons: list[Polygon], mask: np.ndarray) -> np.ndarray:
     """Mean coverage (0-1) of `mask` (uint8, 255 = hidden) over each polygon's pixels. Only
-    boxes the mask touches are rasterised (most labels of a page are clear of any cover)."""
+    boxes the mask touches are rasterised (most labels of a page are clear of any cover).
+
+    The boxes of all polygons come from one array of their points, and only those that meet
+    the box of the mask's non-zero pixels are looked at: a page's few hundred clear labels
+    cost no numpy call each (they cost ~10 us each, in three passes a row)."""
     out = np.zeros(len(polygons))
+    keep = [i for i, poly in enumerate(polygons) if len(poly) >= 3]
+    if not keep:
+        return out
     h, w = mask.shape[:2]
-    for i, poly in enumerate(polygons):
-        if len(poly) < 3:
-            continue
-        pts = np.asarray(poly, np.float64).reshape(-1, 2)
-        x0, y0 = np.floor(pts.min(axis=0)).astype(int)
-        x1, y1 = np.ceil(pts.max(axis=0)).astype(int) + 1
-        bx0, by0, bx1, by1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
-        if bx1 <= bx0 or by1 <= by0:
-            continue
+    sizes = np.array([len(polygons[i]) for i in keep])
+    pts = np.array([c for i in keep for p in polygons[i] for c in p], np.float64).reshape(-1, 2)
+    starts = np.cumsum(sizes) - sizes
+    x0 = np.maximum(0, np.floor(np.minimum.reduceat(pts[:, 0], starts))).astype(np.int64)
+    y0 = np.maximum(0, np.floor(np.minimum.reduceat(pts[:, 1], starts))).astype(np.int64)
+    x1 = np.minimum(w, np.ceil(np.maximum.reduceat(pts[:, 0], starts)) + 1).astype(np.int64)
+    y1 = np.minimum(h, np.ceil(np.maximum.reduceat(pts[:, 1], starts)) + 1).astype(np.int64)
+    mx, my, mw, mh = cv2.boundingRect(mask)  # the mask's non-zero pixels
+    near = (x1 > np.maximum(x0, mx)) & (y1 > np.maximum(y0, my))
+    near &= (np.minimum(x1, mx + mw) > x0) & (np.minimum(y1, my + mh) > y0)
+    for j in np.flatnonzero(near).tolist():
+        bx0, by0, bx1, by1 = int(x0[j]), int(y0[j]), int(x1[j]), int(y1[j])
         crop = mask[by0:by1, bx0:bx1]
         if not crop.any():
             continue
         inside = np.zeros(crop.shape, np.uint8)
-        local = np.round((pts - [bx0, by0]) * 4).astype(np.int32)
+        start = int(starts[j])
+        local = np.round((pts[start : start + int(sizes[j])] - [bx0, by0]) * 4).astype(np.int32)
         cv2.fillPoly(inside, [local], 1, cv2.LINE_8, shift=2)
         n = int(inside.sum())
         if n:
-            out[i] = float(crop[inside > 0].sum()) / (255.0 * n)
+            out[keep[j]] = float(crop[inside > 0].sum()) / (255.0 * n)
     return out
 
 

@@ -140,22 +140,49 @@ def band_thickness(rings: list[Polygon]) -> np.ndarray:
 
 def box_contrast(gray: np.ndarray, ring: Polygon) -> float:
     """p95 - p5 grey of the ring's box (strided to `_SAMPLE_PIXELS`); 0 when off the frame."""
-    if len(ring) < 3:
-        return 0.0
-    pts = np.asarray(ring, np.float64).reshape(-1, 2)
+    return float(box_contrasts(gray, [ring])[0])
+
+
+def box_contrasts(gray: np.ndarray, rings: list[Polygon]) -> np.ndarray:
+    """`box_contrast` of every ring, with one histogram pass for all of them.
+
+    A page has hundreds of words; one call per ring made ~8 numpy calls on a few hundred
+    pixels each (~12 ms a wild row in all). Here the boxes come from one array of all points,
+    each box contributes its strided pixels, tagged by ring, to one bincount, and the
+    percentiles are read off the per-ring cumulative histograms together: the same pixels,
+    the same counts and the same ranks, so the same values."""
+    out = np.zeros(len(rings))
+    keep = [i for i, r in enumerate(rings) if len(r) >= 3]
+    if not keep:
+        return out
+    sizes = np.array([len(rings[i]) for i in keep])
+    pts = np.array([c for i in keep for p in rings[i] for c in p], np.float64).reshape(-1, 2)
+    starts = np.cumsum(sizes) - sizes
     h, w = gray.shape
-    x0, y0 = max(0, int(pts[:, 0].min())), max(0, int(pts[:, 1].min()))
-    x1, y1 = min(w, int(math.ceil(pts[:, 0].max()))), min(h, int(math.ceil(pts[:, 1].max())))
-    if x1 - x0 < 1 or y1 - y0 < 1:
-        return 0.0
-    stride = max(1, int(math.sqrt((x1 - x0) * (y1 - y0) / _SAMPLE_PIXELS)))
-    values = gray[y0:y1:stride, x0:x1:stride].ravel()
+    x0 = np.maximum(0, np.trunc(np.minimum.reduceat(pts[:, 0], starts))).astype(np.int64)
+    y0 = np.maximum(0, np.trunc(np.minimum.reduceat(pts[:, 1], starts))).astype(np.int64)
+    x1 = np.minimum(w, np.ceil(np.maximum.reduceat(pts[:, 0], starts))).astype(np.int64)
+    y1 = np.minimum(h, np.ceil(np.maximum.reduceat(pts[:, 1], starts))).astype(np.int64)
+    chunks, rows = [], []
+    for i, a, b, c, d in zip(keep, x0.tolist(), y0.tolist(), x1.tolist(), y1.tolist(),
+                             strict=True):
+        if c - a < 1 or d - b < 1:
+            continue
+        stride = max(1, int(math.sqrt((c - a) * (d - b) / _SAMPLE_PIXELS)))
+        chunks.append(gray[b:d:stride, a:c:stride].ravel())
+        rows.append(i)
+    if not rows:
+        return out
     # percentiles of 8-bit values from their histogram (~8x faster than a partition)
-    cum = np.cumsum(np.bincount(values, minlength=256))
-    n = int(cum[-1])
-    lo = int(np.searchsorted(cum, 0.05 * (n - 1), side="right"))
-    hi = int(np.searchsorted(cum, 0.95 * (n - 1), side="right"))
-    return float(hi - lo)
+    counts = [len(chunk) for chunk in chunks]
+    flat = np.repeat(np.arange(0, 256 * len(rows), 256), counts) + np.concatenate(chunks)
+    cum = np.cumsum(np.bincount(flat, minlength=256 * len(rows)).reshape(len(rows), 256), axis=1)
+    n = cum[:, -1:].astype(np.float64)
+    # searchsorted(cum, t, side="right") counts the entries <= t
+    lo = (cum <= 0.05 * (n - 1)).sum(axis=1)
+    hi = (cum <= 0.95 * (n - 1)).sum(axis=1)
+    out[rows] = (hi - lo).astype(np.float64)
+    return out
 
 
 def score(
@@ -201,12 +228,12 @@ def label_terms(flat: Page, warped: Page, lit_gray: np.ndarray) -> tuple[LabelTe
         k += len(ln.words)
     lines = LabelTerms(
         np.array(line_em),
-        np.array([box_contrast(lit_gray, ln.polygon) for ln in warped.lines]),
+        box_contrasts(lit_gray, [ln.polygon for ln in warped.lines]),
         np.array([ln.visible for ln in warped.lines], np.float64),
     )
     words = LabelTerms(
         np.array(word_em),
-        np.array([box_contrast(lit_gray, wd.polygon) for wd in warped.words]),
+        box_contrasts(lit_gray, [wd.polygon for wd in warped.words]),
         np.array([wd.visible for wd in warped.words], np.float64),
     )
     return lines, words
@@ -268,7 +295,7 @@ def region_terms(flat: Page, warped: Page, lit_gray: np.ndarray) -> LabelTerms:
         em.append(_em(float(size), flat_band, out_band) * DEFAULT_DETAIL)
     return LabelTerms(
         np.array(em, np.float64),
-        np.array([box_contrast(lit_gray, r.polygon) for r in warped.regions], np.float64),
+        box_contrasts(lit_gray, [r.polygon for r in warped.regions]),
         np.array([r.visible for r in warped.regions], np.float64),
     )
 

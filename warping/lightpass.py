@@ -6,8 +6,9 @@ instead of one per step, which is also what a camera does (light adds up before 
 clips). Terms that only touch the paper (crease shading) or only the table (the drop shadow)
 are pure gains; with no lift before them they commute to the front of the run, where each
 side's product meets the page coverage at full size: both stop exactly at the page edge (a
-pixel takes the side that covers at least half of it). A side term after a lift (no profile
-has one) is blended per side at full size in float instead.
+pixel takes the side that covers at least half of it). A side term after a lift (wild's
+glare, on the paper, after backlight's lift) splits the rest of the run into a paper and a
+table affine map; those meet the page coverage the same way, band by band.
 """
 
 from __future__ import annotations
@@ -75,14 +76,14 @@ def _apply_run(image: np.ndarray, run: list[dict[str, Any]], ctx: ShadingContext
     hoisted = [i for i, t in enumerate(terms) if i < first_lift and t.side != "all"]
     front = (_product(terms, hoisted, "paper", w, h), _product(terms, hoisted, "table", w, h))
     rest = [t for i, t in enumerate(terms) if i not in hoisted]
-    gain: Field = 1.0
-    lift: Field = 0.0
+    paper: Affine = (1.0, 0.0)
+    table: Affine | None = None
     if rest:
         shape = _lattice(min(t.reduce for t in rest), w, h)
         paper, table = _compose(rest, shape, alpha is not None)
-        gain = _blend_sides(paper[0], table[0], alpha)
-        lift = _blend_sides(paper[1], table[1], alpha)
-    return _affine(image, (gain, lift), colour, front, alpha)
+        if alpha is None or (_same(paper[0], table[0]) and _same(paper[1], table[1])):
+            table = None  # one map for the whole frame
+    return _affine(image, paper, colour, front, alpha, table)
 
 
 def _as_terms(made: LightTerm | tuple[LightTerm, ...] | None) -> tuple[LightTerm, ...]:
@@ -136,35 +137,10 @@ def _then(affine: Affine, gain: Field, lift: Field) -> Affine:
     return before_gain * gain, lift if _scalar(carried, 0.0) else carried + lift
 
 
-def _full(field: Field, width: int, height: int) -> np.ndarray:
-    if not isinstance(field, np.ndarray):
-        return np.full((height, width), field, np.float32)
-    field = np.asarray(field, np.float32)
-    if field.shape != (height, width):
-        return cv2.resize(field, (width, height), interpolation=cv2.INTER_LINEAR)
-    return field
-
-
 def _same(a: Field, b: Field) -> bool:
     if a is b:
         return True
     return not isinstance(a, np.ndarray) and not isinstance(b, np.ndarray) and float(a) == float(b)
-
-
-def _blend_sides(paper: Field, table: Field, alpha: np.ndarray | None) -> Field:
-    """One field: the paper's where the page covers, the table's elsewhere, at full size
-    (only when a side term follows a lift; otherwise the sides are equal here)."""
-    if alpha is None or _same(paper, table):
-        return paper
-    h, w = alpha.shape
-    # page-size float32 fields (24 MB each on a 6 MP frame): the difference goes into the
-    # paper's own buffer when that is a fresh one, and the table's is enlarged once, not twice
-    # (same values as before: 72 -> 48 MB at most, and one resize less)
-    full_paper, full_table = _full(paper, w, h), _full(table, w, h)
-    fresh = full_paper is not paper and full_paper.base is None
-    diff = np.subtract(full_paper, full_table, out=full_paper if fresh else None)
-    cv2.multiply(diff, alpha, dst=diff, scale=1.0 / 255.0, dtype=cv2.CV_32F)
-    return cv2.add(full_table, diff, dst=diff)
 
 
 def _scalar(field: Field, value: float) -> bool:
@@ -177,9 +153,16 @@ def _affine(
     colour: np.ndarray,
     front: Front = ((), ()),
     alpha: np.ndarray | None = None,
+    table_affine: Affine | None = None,
 ) -> np.ndarray:
     """clip(colour_c * (gain * front * x_c + lift)) per channel c; `front` is the paper's
-    front gain where the page covers (alpha >= 128) and the table's elsewhere.
+    front gain where the page covers (alpha >= 128) and the table's elsewhere, and so is
+    (gain, lift) when the table has an affine map of its own (`table_affine`).
+
+    A separate table map used to be blended with the paper's by the coverage at full size in
+    float32 (two page-size fields enlarged, ~28 MB each at 7 MP, plus a page-size uint16 gain:
+    ~16 ms a wild row); now each band takes a pixel's side as the front does, so the maps meet
+    at the same edge and only the one-pixel anti-aliased rim of the page differs.
 
     Band by band of `_BAND` rows, so every temporary stays in cache and the output is the only
     page-size buffer (on this VM a fresh page-size buffer costs ~1 ms per MB in page faults).
@@ -191,11 +174,14 @@ def _affine(
     them).
     """
     h, w = image.shape[:2]
+    if alpha is None:
+        table_affine = None
     gain, lift = affine
+    table_gain, table_lift = table_affine or affine
     cols = [float(c) for c in colour]
     paper, table = front
-    sided = alpha is not None and bool(paper or table)
-    gain_peak = _peak(gain)
+    sided = alpha is not None and (bool(paper or table) or table_affine is not None)
+    gain_peak = max(_peak(gain), _peak(table_gain))
     front_peak = max(_peaks(paper), _peaks(table) if sided else 0.0)
     bound = gain_peak * front_peak * max(cols)  # >= every pixel's gain in every channel
     if bound <= 0.0:
@@ -204,9 +190,10 @@ def _affine(
     # one or two fields; gain16 = gain * front * _UNIT / (gain_peak * front_peak)
     unit = _UNIT / (gain_peak * front_peak)
     fronts = (_side_rows(paper, gain, unit, w, h),
-              _side_rows(table, gain, unit, w, h) if sided else None)  # fmt: skip
+              _side_rows(table, table_gain, unit, w, h) if sided else None)  # fmt: skip
     factors = [c * 255.0 / (_UNIT * max(cols)) for c in cols]  # channel c of gain16
-    lift_rows = None if _scalar(lift, 0.0) else _rows16(lift, 256.0, w, h)
+    lifts = (_lift_rows(lift, w, h),
+             None if _same(lift, table_lift) else _lift_rows(table_lift, w, h))  # fmt: skip
     out = np.empty_like(image)
     band3 = np.empty((min(_BAND, h), w, 3), np.uint8)
     for y0 in range(0, h, _BAND):
@@ -214,10 +201,15 @@ def _affine(
         three = band3[: y1 - y0]
         _three(_front_band(fronts, alpha, y0, y1, w), factors, three)
         cv2.multiply(image[y0:y1], three, dst=out[y0:y1], scale=bound / 255.0)
-        if lift_rows is not None and _nonzero(lift_rows, y0, y1):
-            _three(_band(lift_rows, y0, y1, w), [c / 256.0 for c in cols], three)
+        if any(rows is not None and _nonzero(rows, y0, y1) for rows in lifts):
+            _three(_front_band(lifts, alpha, y0, y1, w), [c / 256.0 for c in cols], three)
             cv2.add(out[y0:y1], three, dst=out[y0:y1])
     return out
+
+
+def _lift_rows(lift: Field, w: int, h: int) -> Rows:
+    """A lift as uint16 rows in 1/256 levels (a zero lift: the value 0, no lattice)."""
+    return (0, 0) if _scalar(lift, 0.0) else _rows16(lift, 256.0, w, h)
 
 
 def _front_band(

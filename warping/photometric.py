@@ -102,8 +102,9 @@ def _a_through(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.
     if alpha is None:
         return _through(img, rec)
     table = cv2.compare(alpha, 128, cv2.CMP_LT)
-    paper_only = img.copy()
-    paper_only[table > 0] = 255
+    # white where the table is: max with the 0/255 mask in three channels (two SIMD passes;
+    # a numpy boolean assignment into the page copy took ~20 ms on a wild frame)
+    paper_only = cv2.max(img, cv2.cvtColor(table, cv2.COLOR_GRAY2RGB))
     out = _through(paper_only, rec)
     cv2.copyTo(img, table, dst=out)
     return out

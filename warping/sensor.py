@@ -53,22 +53,18 @@ def apply_low_light(img: np.ndarray, rec: dict[str, Any], ctx: Any = None) -> np
     return _gain_back(noisy, gains)
 
 
-_BAND_ROWS = 64  # rows per float32 band of the gain (a 6 MP page: ~1.5 MB a band)
-
-
 def _gain_back(noisy: np.ndarray, gains: np.ndarray) -> np.ndarray:
-    """round(noisy * gains) saturated to uint8, in place, band by band of rows.
+    """round(noisy * gains) saturated to uint8, in place.
 
-    The same float32 operations as on the whole page at once (so the same bytes), but the
-    float32 temporaries are one band: on a 6 MP wild frame the whole-page version held four
-    72 MB float32 copies at once (+238 MiB of peak RSS in the row that drew low light)."""
-    for top in range(0, noisy.shape[0], _BAND_ROWS):
-        band = noisy[top : top + _BAND_ROWS].astype(np.float32)
-        band *= gains
-        band += np.float32(0.5)
-        np.clip(band, 0, 255, out=band)
-        noisy[top : top + _BAND_ROWS] = band.astype(np.uint8)
-    return noisy
+    An 8-bit value times a channel's gain is a function of the value: one 256-entry table per
+    channel, made with the float32 operations the page-wide version did per pixel (multiply,
+    + 0.5, clip, truncate), so the bytes are the same; `cv2.LUT` applies the three tables in
+    one pass (~3 ms on a 7 MP frame; the float32 bands took ~30)."""
+    values = np.arange(256, dtype=np.float32)[:, None] * gains.astype(np.float32)[None, :]
+    values += np.float32(0.5)
+    np.clip(values, 0, 255, out=values)
+    table = values.astype(np.uint8).reshape(256, 1, 3)
+    return cv2.LUT(noisy, table, dst=noisy)
 
 
 def noise_of(records: list[dict[str, Any]]) -> float:
