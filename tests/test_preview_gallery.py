@@ -119,6 +119,14 @@ def test_out_must_be_empty_or_an_earlier_preview(tmp_path: Path) -> None:
     with pytest.raises(PolyglyphError, match="not an earlier preview"):
         preview.main(["--n", "1", "--out", str(precious)])
     assert (precious / "keep.txt").read_text() == "mine"
+    (precious / "index.html").write_text("<html>my own site</html>")  # a user's page, not ours
+    with pytest.raises(PolyglyphError, match="not an earlier preview"):
+        preview.main(["--n", "1", "--out", str(precious)])
+    assert (precious / "keep.txt").read_text() == "mine"
+    (precious / "keep.txt").unlink()
+    with pytest.raises(PolyglyphError, match="not an earlier preview"):
+        preview.main(["--n", "1", "--out", str(precious)])  # index.html alone: still theirs
+    assert (precious / "index.html").read_text() == "<html>my own site</html>"
 
     again = tmp_path / "again"
     for seed in ("1", "2"):  # a second run replaces the first gallery
@@ -131,3 +139,7 @@ def test_out_must_be_empty_or_an_earlier_preview(tmp_path: Path) -> None:
         "0000_after.jpg",
         "0000_before.jpg",
     ]
+    (again / "notes.txt").write_text("mine")  # a user's file put into an earlier gallery
+    with pytest.raises(PolyglyphError, match="not an earlier preview"):
+        preview.main(["--n", "1", "--languages", "en", "--out", str(again)])
+    assert (again / "notes.txt").read_text() == "mine" and (again / "index.html").is_file()

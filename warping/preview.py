@@ -49,6 +49,30 @@ def build_parser() -> argparse.ArgumentParser:
 RANGES = {"n": (1, 1000), "seed": SEED_RANGE, "width": (64, 8192), "height": (64, 8192)}
 
 
+GALLERY_TITLE = b"<title>polyglyph preview:"  # in the first lines of every gallery's index.html
+
+
+def _replaceable(out: Path) -> bool:
+    """An empty folder, or one holding a gallery this command made and nothing else: its
+    index.html, contact.png and img/ of numbered samples. The folder is replaced whole, so a
+    user's own index.html or any other file in it makes it someone else's."""
+    if out.is_symlink() or not out.is_dir():
+        return False
+    names = {p.name for p in out.iterdir()}
+    if not names:
+        return True
+    if not names <= {"index.html", "contact.png", "img"} or "index.html" not in names:
+        return False
+    index, img = out / "index.html", out / "img"
+    if not index.is_file() or index.is_symlink():
+        return False
+    with index.open("rb") as fh:
+        if GALLERY_TITLE not in fh.read(256):
+            return False
+    return not img.exists() or (img.is_dir() and not img.is_symlink() and all(
+        p.is_file() and p.name[:4].isdigit() for p in img.iterdir()))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     check_flag_ranges(args, RANGES)  # before any page is drawn or any folder made
@@ -56,10 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     if not languages:
         raise PolyglyphError("--languages: give at least one language code")
     out = Path(args.out)
-    if out.exists() and not (
-        out.is_dir() and (not any(out.iterdir()) or (out / "index.html").exists())
-    ):
-        raise PolyglyphError(f"--out {out}: exists and is not an earlier preview folder")
+    if out.exists() and not _replaceable(out):
+        raise PolyglyphError(f"--out {out}: exists and is not an earlier preview folder (it "
+                             "holds files preview did not make); choose another folder")
 
     import warping
 
