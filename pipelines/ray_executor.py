@@ -24,6 +24,7 @@ from .storage import first_line, split_secrets, storage_env
 from .worker_setup import worker_env
 
 POLL_SECONDS = 0.5
+SNAPSHOT_SECONDS = 5.0  # the progress bar's answer; past it the bar keeps its last count
 MAX_RETRIES = 3
 
 
@@ -91,6 +92,20 @@ def job_secrets() -> dict[str, str]:
     return job_env_vars(secret)
 
 
+def _snapshot(progress: Any, last: dict[int, int]) -> dict[int, int]:
+    """Rows made so far in each running shard, by the progress actor; a late answer (a busy
+    or lost actor) keeps the last one: the bar waits, the run does not."""
+    if progress is None:
+        return {}
+    import ray
+    from ray.exceptions import GetTimeoutError, RayError
+
+    try:
+        return ray.get(progress.snapshot.remote(), timeout=SNAPSHOT_SECONDS)
+    except (GetTimeoutError, RayError):
+        return last
+
+
 def _connect(ray_address: str | None, workers: int) -> bool:
     """ray.init unless already connected; True when this call started the connection."""
     import ray
@@ -140,6 +155,10 @@ def run_ray(
         return
     started_here = _connect(ray_address, workers)
     try:
+        cpus = float(ray.cluster_resources().get("CPU", 0))
+        if cpus < 1:  # each shard task asks for one CPU: on such a cluster it would wait forever
+            raise PolyglyphError(f"the Ray cluster at {ray_address or 'this machine'} has "
+                                 f"{cpus:g} CPUs; a shard task needs 1 (start nodes with --num-cpus)")
         task = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(_task)
         # the progress actor is a whole worker process (~190 MB, ~1.5 s CPU to start, and it
         # takes one of the workers Ray pre-starts, so the second shard task waited for a fresh
@@ -152,6 +171,7 @@ def run_ray(
                    for job in jobs]
         finished_rows = 0
         finished: set[int] = set()
+        in_flight: dict[int, int] = {}
         while pending:
             done, pending = ray.wait(pending, num_returns=1, timeout=POLL_SECONDS)
             for ref in done:
@@ -170,7 +190,7 @@ def run_ray(
                 on_result(entry)
                 finished.add(entry["index"])
                 finished_rows += entry["planned_rows"]
-            in_flight = {} if progress is None else ray.get(progress.snapshot.remote())
+            in_flight = _snapshot(progress, in_flight)
             shown = finished_rows + sum(n for k, n in in_flight.items() if k not in finished)
             if shown != bar.n:
                 bar.n = shown
