@@ -309,6 +309,9 @@ def open_corpus(spec: str) -> StreamedCorpus:
             groups = _index_parquet(filesystem, name, column)
             files.append(_File(name, kind, int(groups[-1]) if len(groups) else 0, groups=groups))
         else:
+            if path != spec:  # `PATH#column` names a key; a plain-text file has none to pick
+                raise PolyglyphError(f"--corpus {spec}: {name} is plain text, one text a line; "
+                                     f"#{column} picks a JSON key or Parquet column (drop it)")
             offsets = _index_lines(filesystem, name)
             files.append(_File(name, kind, len(offsets) // 2, offsets=offsets))
     corpus = StreamedCorpus(spec=spec, column=column, files=files, filesystem=filesystem)

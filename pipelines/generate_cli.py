@@ -147,22 +147,24 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "vertical": args.vertical,
         "handwriting": args.handwriting,
     }
-    if args.validate_judges:
-        over["validate_judges"] = [j.strip() for j in args.validate_judges.split(",") if j.strip()]
-    if args.languages:
+    if args.validate_judges is not None:
+        over["validate_judges"] = parse_weights(args.validate_judges, "--validate-judges")
+        if isinstance(over["validate_judges"], dict):
+            raise PolyglyphError("--validate-judges: a list of judge names, without weights")
+    if args.languages is not None:
         langs = parse_weights(args.languages, "--languages")
         over["languages"] = "all" if langs == ["all"] else langs
-    if args.scenes:
+    if args.scenes is not None:
         scenes = parse_weights(args.scenes, "--scenes")
         over["scenes"] = {s: 1.0 for s in scenes} if isinstance(scenes, list) else scenes
-    if args.profile:
+    if args.profile is not None:
         profiles, pinned = parse_profiles(args.profile)
         if profiles:
             over["profiles"] = profiles
         if pinned:  # merged over the config's scene_profiles: other scenes keep theirs
             over["scene_profiles"] = pinned
     over["backgrounds"] = args.backgrounds
-    if args.tasks:
+    if args.tasks is not None:
         tasks = parse_weights(args.tasks, "--tasks")
         over["tasks"] = {s: 1.0 for s in tasks} if isinstance(tasks, list) else tasks
     if args.image_format or args.quality is not None:
@@ -172,11 +174,11 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
         from fonts_manifest.corpus import parse_corpus_args
 
         over["corpus"] = parse_corpus_args(args.corpus)
-    if args.text_sources:
+    if args.text_sources is not None:
         from synth.text_cli import parse_sources
 
         over["text"] = {"sources": parse_sources(args.text_sources, "--text-sources")}
-    if args.font_dir:
+    if args.font_dir is not None:
         over["font_dirs"] = args.font_dir
     return over
 

@@ -34,6 +34,10 @@ class SourceLine:
     polygon: list[list[float]]
     dont_care: bool = False
 
+    def __post_init__(self) -> None:
+        if not self.text.strip():  # a box without a transcription: its text is unknown
+            self.dont_care = True
+
 
 @dataclass
 class SourceItem:

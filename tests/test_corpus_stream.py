@@ -82,6 +82,12 @@ def test_bad_corpora_are_one_line_errors(tmp_path: Path, make, message: str) -> 
     assert "\n" not in str(info.value) and str(target) in str(info.value)
 
 
+def test_a_column_on_a_plain_text_file_is_refused(files: Path) -> None:
+    with pytest.raises(PolyglyphError, match="plain text.*#body picks a JSON key") as info:
+        open_corpus(f"{files}/en.txt#body")  # was ignored: the user meant another file
+    assert "\n" not in str(info.value)
+
+
 def test_dev_zero_fails_at_once_with_one_line() -> None:
     result = subprocess.run([POLYGLYPH, "text", "--language", "en", "--num", "1", "--corpus",
                              "en=/dev/zero"], capture_output=True, text=True, timeout=120)

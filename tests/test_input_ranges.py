@@ -29,6 +29,12 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     (["generate", "--profile", "scan=nan", "--dry-run"], "'profiles'"),
     (["generate", "--tasks", "spotting=1e400", "--dry-run"], "'tasks'"),
     (["generate", "--languages", "en=1e308,de=1e308", "--dry-run"], "'languages'"),
+    # an empty list was read as "not given": the run silently used the config's mix
+    (["generate", "--scenes=", "--dry-run"], "--scenes: empty value"),
+    (["generate", "--scenes", " , ", "--dry-run"], "--scenes: empty value"),
+    (["generate", "--languages=", "--dry-run"], "--languages: empty value"),
+    (["generate", "--tasks=", "--dry-run"], "--tasks: empty value"),
+    (["generate", "--validate-judges=", "--dry-run"], "--validate-judges: empty value"),
 ])  # fmt: skip
 def test_out_of_range_numbers_are_one_line_errors(tmp_path: Path, args: list[str],
                                                   culprit: str) -> None:

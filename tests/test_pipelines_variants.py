@@ -85,6 +85,15 @@ def test_icdar2015_reader(bench_root: Path) -> None:
     assert "gt_img_9.txt: no image named img_9" in text
 
 
+def test_a_box_without_transcription_is_dont_care(tmp_path: Path) -> None:
+    _image(tmp_path / "img_5.jpg")
+    (tmp_path / "gt_img_5.txt").write_text("1,1,50,1,50,20,1,20,\n60,1,90,1,90,20,60,20,  \n"
+                                           "1,30,50,30,50,50,1,50,Hi\n")
+    items, _ = read_icdar2015(tmp_path)
+    assert [(ln.text.strip(), ln.dont_care) for ln in items[0].lines] == [
+        ("", True), ("", True), ("Hi", False)]  # was a label '' to be read as text
+
+
 def test_an_image_in_two_annotation_files_is_one_item(bench_root: Path, tmp_path: Path) -> None:
     root = tmp_path / "mmocr"
     shutil.copytree(bench_root / "mmocr", root)
