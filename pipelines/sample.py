@@ -18,6 +18,7 @@ import numpy as np
 import warping
 from qa_factory.markdown import page_markdown
 from qa_factory.views import make_views
+from synth.memo import set_run_languages
 from synth.render import PageSpec, apply_render, render_page
 from synth.rng import child_rng, sample_rng, sample_seed
 from warping.spread import join_pages, spread_chance
@@ -40,6 +41,7 @@ class WorkerContext:
 
 def worker_context(config: dict[str, Any], config_hash: str) -> WorkerContext:
     """Load fonts and corpus once per process for a config; later calls are a dict lookup."""
+    set_run_languages(len(config["languages"]))  # per-language caches sized for this run
     ctx = _CONTEXTS.get(config_hash)
     if ctx is not None:
         return ctx
