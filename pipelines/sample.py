@@ -176,6 +176,7 @@ def make_page(
         page, profile, warp_rng, dewarp=bool(config.get("dewarp")),
         decode_jpeg=config["image"]["format"] != "jpeg", two_pages=two_pages,
         backgrounds=getattr(ctx.render_ctx, "backgrounds", None),  # --backgrounds: the table
+        release_input=True,  # the flat page's pixels are not read again: freed mid-warp
     )
     clock.lap("warp")
     return page, plan, views_rng, seed

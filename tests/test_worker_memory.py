@@ -80,3 +80,22 @@ def test_per_language_caches_follow_the_run_size() -> None:
         assert memo.languages == MEMO_LANGUAGES and facts.cache_len() == 10 + FEW_LANGUAGES
     finally:
         set_run_languages(MEMO_LANGUAGES)
+
+
+def test_release_input_frees_the_flat_pixels_and_keeps_the_output() -> None:
+    """`apply_warp(release_input=True)` (the pipeline's call) leaves the flat page a pixel-less
+    stand-in of the same shape and gives the same image, labels and JPEG bytes."""
+    import warping
+    from synth.rng import sample_rng
+    from tests.test_warping_legibility import _text_page
+
+    page = _text_page()
+    record = warping.sample_warp("wild", page.width, page.height, sample_rng(4))
+    kept = warping.apply_warp(page, record, decode_jpeg=False)
+    flat = _text_page()
+    freed = warping.apply_warp(flat, record, decode_jpeg=False, release_input=True)
+    assert flat.image.shape == page.image.shape and flat.image.strides == (0, 0, 0)
+    assert np.array_equal(freed.image, kept.image)
+    assert freed.extras["image_jpeg"] == kept.extras["image_jpeg"]
+    assert [ln.polygon for ln in freed.lines] == [ln.polygon for ln in kept.lines]
+    assert [ln.legibility for ln in freed.lines] == [ln.legibility for ln in kept.lines]
