@@ -169,3 +169,32 @@ def test_without_a_table_paper_terms_shade_the_whole_frame(placed) -> None:
     creased = apply_light(image, records[:1], bare).astype(int)
     assert records[0]["step"] == "crease_shading"
     assert np.abs(creased - image).mean() > 0.5  # the creases shade, table or not
+
+
+def test_sided_run_in_bands_matches_the_float_blend(placed) -> None:
+    """A side term after a lift (warping.lightblend): gain and lift blended between the sides
+    by the coverage, band by band, vs the same blend in float64 at page size."""
+    from warping.lightblend import apply_sided
+
+    image, ctx, w, h = placed
+    rng = np.random.default_rng(1)
+    lattice = (-(-h // 8), -(-w // 8))
+    paper = (rng.uniform(0.6, 1.0, lattice).astype(np.float32),
+             rng.uniform(0.0, 120.0, lattice).astype(np.float32))
+    table = (rng.uniform(0.4, 0.9, lattice).astype(np.float32), 0.0)
+    front_paper = rng.uniform(0.7, 1.1, (-(-h // 2), -(-w // 2))).astype(np.float32)
+    colour = np.array([1.05, 1.0, 0.92])
+    alpha = ctx.page_alpha
+    out = apply_sided(image, paper, table, colour, ((front_paper,), ()), alpha)
+    cover = alpha.astype(np.float64)[..., None] / 255.0
+    gain = _enlarged(table[0], h, w)[..., None] * (1 - cover) + _enlarged(paper[0], h, w)[
+        ..., None] * cover
+    lift = _enlarged(paper[1], h, w)[..., None] * cover
+    front = np.where(alpha >= 128, _enlarged(front_paper, h, w), 1.0)[..., None]
+    want = np.clip(np.round((front * gain * image + lift) * colour), 0, 255)
+    diff = np.abs(out.astype(np.float64) - want)
+    assert out.shape == image.shape and out.dtype == np.uint8
+    assert diff.max() <= 2, diff.max()
+    assert diff.mean() < 0.35, diff.mean()
+    assert np.array_equal(out, apply_sided(image, paper, table, colour, ((front_paper,), ()),
+                                           alpha))  # deterministic

@@ -6,8 +6,9 @@ instead of one per step, which is also what a camera does (light adds up before 
 clips). Terms that only touch the paper (crease shading) or only the table (the drop shadow)
 are pure gains; with no lift before them they commute to the front of the run, where each
 side's product meets the page coverage at full size: both stop exactly at the page edge (a
-pixel takes the side that covers at least half of it). A side term after a lift (no profile
-has one) is blended per side at full size in float instead.
+pixel takes the side that covers at least half of it). A side term after a lift (a glare on
+the sheet after a backlight) is blended per side by the coverage, band by band
+(`warping.lightblend`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from synth.opencv import cv2
+from warping.lightblend import apply_sided
 from warping.lighting import TERMS, Field, LightTerm, ShadingContext, has_table
 
 __all__ = ["apply_light"]
@@ -80,8 +82,11 @@ def _apply_run(image: np.ndarray, run: list[dict[str, Any]], ctx: ShadingContext
     if rest:
         shape = _lattice(min(t.reduce for t in rest), w, h)
         paper, table = _compose(rest, shape, alpha is not None)
-        gain = _blend_sides(paper[0], table[0], alpha)
-        lift = _blend_sides(paper[1], table[1], alpha)
+        if alpha is not None and not (_same(paper[0], table[0]) and _same(paper[1], table[1])):
+            # a side term after a lift: the sides are blended band by band (page-size float
+            # fields were the largest transient of a worker: `warping.lightblend`)
+            return apply_sided(image, paper, table, colour, front, alpha)
+        gain, lift = paper
     return _affine(image, (gain, lift), colour, front, alpha)
 
 
@@ -136,35 +141,10 @@ def _then(affine: Affine, gain: Field, lift: Field) -> Affine:
     return before_gain * gain, lift if _scalar(carried, 0.0) else carried + lift
 
 
-def _full(field: Field, width: int, height: int) -> np.ndarray:
-    if not isinstance(field, np.ndarray):
-        return np.full((height, width), field, np.float32)
-    field = np.asarray(field, np.float32)
-    if field.shape != (height, width):
-        return cv2.resize(field, (width, height), interpolation=cv2.INTER_LINEAR)
-    return field
-
-
 def _same(a: Field, b: Field) -> bool:
     if a is b:
         return True
     return not isinstance(a, np.ndarray) and not isinstance(b, np.ndarray) and float(a) == float(b)
-
-
-def _blend_sides(paper: Field, table: Field, alpha: np.ndarray | None) -> Field:
-    """One field: the paper's where the page covers, the table's elsewhere, at full size
-    (only when a side term follows a lift; otherwise the sides are equal here)."""
-    if alpha is None or _same(paper, table):
-        return paper
-    h, w = alpha.shape
-    # page-size float32 fields (24 MB each on a 6 MP frame): the difference goes into the
-    # paper's own buffer when that is a fresh one, and the table's is enlarged once, not twice
-    # (same values as before: 72 -> 48 MB at most, and one resize less)
-    full_paper, full_table = _full(paper, w, h), _full(table, w, h)
-    fresh = full_paper is not paper and full_paper.base is None
-    diff = np.subtract(full_paper, full_table, out=full_paper if fresh else None)
-    cv2.multiply(diff, alpha, dst=diff, scale=1.0 / 255.0, dtype=cv2.CV_32F)
-    return cv2.add(full_table, diff, dst=diff)
 
 
 def _scalar(field: Field, value: float) -> bool:
