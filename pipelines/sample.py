@@ -65,6 +65,7 @@ def worker_context(config: dict[str, Any], config_hash: str) -> WorkerContext:
         from synth.backgrounds import BackgroundSource
 
         ctx.render_ctx.backgrounds = BackgroundSource.from_dict(config["backgrounds"])
+    ctx.render_ctx.engine.fit_to_languages(len(config["languages"]))
     _CONTEXTS[config_hash] = ctx
     freeze_loaded()  # fonts and corpus: out of every later GC pass
     return ctx

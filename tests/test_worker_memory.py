@@ -99,3 +99,16 @@ def test_release_input_frees_the_flat_pixels_and_keeps_the_output() -> None:
     assert freed.extras["image_jpeg"] == kept.extras["image_jpeg"]
     assert [ln.polygon for ln in freed.lines] == [ln.polygon for ln in kept.lines]
     assert [ln.legibility for ln in freed.lines] == [ln.legibility for ln in kept.lines]
+
+
+def test_text_caches_shrink_for_runs_over_many_languages() -> None:
+    from synth.text import CACHE_LIMIT, INK_CACHE_BYTES, TextEngine
+    from synth.text.glyphs import GLYPH_CACHE_BYTES
+
+    engine = TextEngine(fonts=None)  # type: ignore[arg-type]  (bounds only: no fonts read)
+    engine.fit_to_languages(529)
+    assert engine.cache_limit == CACHE_LIMIT // 4 and engine.ink_cache_bytes == INK_CACHE_BYTES // 4
+    assert engine.glyphs.max_bytes == GLYPH_CACHE_BYTES // 4
+    engine.fit_to_languages(10)
+    assert (engine.cache_limit, engine.ink_cache_bytes, engine.glyphs.max_bytes) == (
+        CACHE_LIMIT, INK_CACHE_BYTES, GLYPH_CACHE_BYTES)
