@@ -23,6 +23,7 @@ from fonts_manifest.chains import STYLES, FontFace
 from fonts_manifest.codes import AliasTable, alias_table
 from fonts_manifest.corpus import CorpusText, load_corpus
 from fonts_manifest.errors import PolyglyphError
+from fonts_manifest.langtable import compact_entry, entry_families
 from fonts_manifest.languageinfo import (  # noqa: F401  # re-exported
     LanguageInfo,
     MissingGlyphError,
@@ -147,7 +148,7 @@ class FontRegistry:
                     self._sets.clear()
                 self._write_table(path, cached)
         for code, text in self.corpus.items():
-            self._table[code] = cached[code]
+            self._table[code] = compact_entry(cached[code])
             self._infos[code] = self._info(text, cached[code])
         self._aliases = alias_table(self.corpus, self.corpus)
 
@@ -328,7 +329,7 @@ class FontRegistry:
 
     def families(self, code: str) -> dict[str, str]:
         """{family: class} of the pool families that draw this language's letters."""
-        return self._table[self.language(code).code].get("families", {})
+        return entry_families(self._table[self.language(code).code])
 
     def family_faces(self, family: str) -> list[FontFace]:
         return list(self._by_family.get(family, ()))

@@ -18,6 +18,7 @@ import numpy as np
 import warping
 from qa_factory.markdown import page_markdown
 from qa_factory.views import make_views
+from synth.memo import set_run_languages
 from synth.render import PageSpec, apply_render, render_page
 from synth.rng import child_rng, sample_rng, sample_seed
 from warping.spread import join_pages, spread_chance
@@ -40,6 +41,7 @@ class WorkerContext:
 
 def worker_context(config: dict[str, Any], config_hash: str) -> WorkerContext:
     """Load fonts and corpus once per process for a config; later calls are a dict lookup."""
+    set_run_languages(len(config["languages"]))  # per-language caches sized for this run
     ctx = _CONTEXTS.get(config_hash)
     if ctx is not None:
         return ctx
@@ -63,6 +65,7 @@ def worker_context(config: dict[str, Any], config_hash: str) -> WorkerContext:
         from synth.backgrounds import BackgroundSource
 
         ctx.render_ctx.backgrounds = BackgroundSource.from_dict(config["backgrounds"])
+    ctx.render_ctx.engine.fit_to_languages(len(config["languages"]))
     _CONTEXTS[config_hash] = ctx
     freeze_loaded()  # fonts and corpus: out of every later GC pass
     return ctx
@@ -174,6 +177,7 @@ def make_page(
         page, profile, warp_rng, dewarp=bool(config.get("dewarp")),
         decode_jpeg=config["image"]["format"] != "jpeg", two_pages=two_pages,
         backgrounds=getattr(ctx.render_ctx, "backgrounds", None),  # --backgrounds: the table
+        release_input=True,  # the flat page's pixels are not read again: freed mid-warp
     )
     clock.lap("warp")
     return page, plan, views_rng, seed

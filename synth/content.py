@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from synth.linebreak import break_segments
+from synth.memo import language_lru
 
 # Faker locale per primary language subtag (first choice), and the script it writes in.
 _FAKER_LOCALE = {
@@ -117,7 +118,7 @@ def _locales_listed_once(module: Any) -> list[str]:
     return list(names)
 
 
-@lru_cache(maxsize=32)
+@language_lru  # one Faker per locale, for the languages a worker used last
 def _faker(locale: str) -> Any:
     from faker import Faker, factory
 
@@ -142,7 +143,7 @@ def _strip_punctuation(segment: str) -> str:
     return segment[start:end]
 
 
-@lru_cache(maxsize=24)  # like synth.memo.MEMO_LANGUAGES: a worker's recent languages
+@language_lru  # like RenderContext.memo: a worker's recent languages
 def corpus_words(language: str, script: str, text: str) -> tuple[str, ...]:
     """Distinct word-like pieces of a corpus text, free of digits and punctuation.
 

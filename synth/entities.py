@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from synth.memo import language_budget, language_lru
+
 KINDS = ("number", "decimal", "percent", "price", "date", "time", "code", "model", "url",
          "email", "phone", "acronym", "unit")
 _WEIGHTS = np.array([3, 2, 1, 4, 3, 1, 3, 2, 1, 1, 1, 2, 2], dtype=np.float64)
@@ -35,13 +37,7 @@ _CODE_PREFIXES = ("INV", "ORD", "REF", "SKU", "PO", "No.", "ID", "TX", "CASE", "
 _DATE_FORMATS = ("short", "medium", "long", "full", "yyyy-MM-dd", "dd.MM.yyyy", "d/M/yy")
 
 
-BABEL_LOCALES = 24
-"""Locales a worker keeps parsed, and about as many in babel's own data cache (each holds its
-merged CLDR data, ~1 MiB: unbounded, a run over every language grew a worker by hundreds of
-MiB). Reloaded data is the same, so outputs do not depend on what was kept."""
-
-
-@lru_cache(maxsize=BABEL_LOCALES)
+@language_lru
 def babel_locale(code: str) -> Any:
     """babel Locale of a corpus code (its primary subtag as fallback), or None."""
     try:
@@ -49,7 +45,7 @@ def babel_locale(code: str) -> Any:
     except ImportError:
         return None
     clear = getattr(localedata, "clear_caches", None)  # babel >= 2.x; live Locales keep theirs
-    if clear is not None and len(getattr(localedata, "_cache", ())) > 2 * BABEL_LOCALES:
+    if clear is not None and len(getattr(localedata, "_cache", ())) > 2 * language_budget():
         clear()
     for candidate in (code.replace("-", "_"), code.split("-")[0]):
         try:

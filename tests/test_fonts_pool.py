@@ -307,3 +307,19 @@ def test_licence_tags_say_only_what_the_text_says():
                        "shipped with the package for the full text")
     assert long.startswith("other: Licensed under the Liberation") and long.endswith("…")
     assert not long.removesuffix("…").endswith(" ") and len(long) < 80
+
+
+def test_packed_language_table_answers_as_the_json() -> None:
+    """The worker's packed table entry (fonts_manifest.langtable) gives back the same pool, in
+    the same order, and the same face lists as the JSON entry it was made from."""
+    from fonts_manifest.langtable import compact_entry, entry_families
+
+    entry = {"families": {"B Sans": "sans", "A Serif": "serif", "C Hand": "handwriting",
+                          "D Sans": "sans"},
+             "chains": {"sans": [["/f/b.ttf", 0], ["/f/n.ttc", 2]]},
+             "handwriting_faces": [["/f/c.ttf", 0]], "real": {"sans": True}}
+    packed = compact_entry(entry)
+    assert list(entry_families(packed).items()) == list(entry["families"].items())
+    assert packed["chains"] == {"sans": (("/f/b.ttf", 0), ("/f/n.ttc", 2))}
+    assert packed["handwriting_faces"] == (("/f/c.ttf", 0),) and packed["real"] is entry["real"]
+    assert entry_families(entry) == entry["families"]  # an unpacked entry reads the same

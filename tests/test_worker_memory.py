@@ -50,3 +50,65 @@ def test_low_light_in_bands_equals_the_whole_page_formula() -> None:
     out = apply_low_light(img, rec)
     assert out.dtype == np.uint8 and np.array_equal(out, expected)
     assert not np.array_equal(out, img)
+
+
+def test_per_language_caches_follow_the_run_size() -> None:
+    """A run over more languages than the memo keeps holds only a few (hits were ~4 % at 24
+    of 529); a small run keeps all of its languages. Values do not depend on it."""
+    from synth.memo import FEW_LANGUAGES, MEMO_LANGUAGES, language_lru, set_run_languages
+
+    made: list[str] = []
+
+    @language_lru
+    def facts(code: str) -> str:
+        made.append(code)
+        return code.upper()
+
+    memo = LanguageMemo()
+    try:
+        set_run_languages(529)
+        for k in range(10):
+            memo[("vocab", f"x{k}")] = k
+            assert facts(f"x{k}") == f"X{k}"
+        assert len(memo) == memo.languages == FEW_LANGUAGES and facts.cache_len() == FEW_LANGUAGES
+        assert facts("x9") == "X9" and made.count("x9") == 1  # recent: kept
+        assert facts("x0") == "X0" and made.count("x0") == 2  # evicted: made again, same value
+        set_run_languages(10)
+        for k in range(10):
+            memo[("vocab", f"y{k}")] = k
+            facts(f"y{k}")
+        assert memo.languages == MEMO_LANGUAGES and facts.cache_len() == 10 + FEW_LANGUAGES
+    finally:
+        set_run_languages(MEMO_LANGUAGES)
+
+
+def test_release_input_frees_the_flat_pixels_and_keeps_the_output() -> None:
+    """`apply_warp(release_input=True)` (the pipeline's call) leaves the flat page a pixel-less
+    stand-in of the same shape and gives the same image, labels and JPEG bytes."""
+    import warping
+    from synth.rng import sample_rng
+    from tests.test_warping_legibility import _text_page
+
+    page = _text_page()
+    record = warping.sample_warp("wild", page.width, page.height, sample_rng(4))
+    kept = warping.apply_warp(page, record, decode_jpeg=False)
+    flat = _text_page()
+    freed = warping.apply_warp(flat, record, decode_jpeg=False, release_input=True)
+    assert flat.image.shape == page.image.shape and flat.image.strides == (0, 0, 0)
+    assert np.array_equal(freed.image, kept.image)
+    assert freed.extras["image_jpeg"] == kept.extras["image_jpeg"]
+    assert [ln.polygon for ln in freed.lines] == [ln.polygon for ln in kept.lines]
+    assert [ln.legibility for ln in freed.lines] == [ln.legibility for ln in kept.lines]
+
+
+def test_text_caches_shrink_for_runs_over_many_languages() -> None:
+    from synth.text import CACHE_LIMIT, INK_CACHE_BYTES, TextEngine
+    from synth.text.glyphs import GLYPH_CACHE_BYTES
+
+    engine = TextEngine(fonts=None)  # type: ignore[arg-type]  (bounds only: no fonts read)
+    engine.fit_to_languages(529)
+    assert engine.cache_limit == CACHE_LIMIT // 4 and engine.ink_cache_bytes == INK_CACHE_BYTES // 4
+    assert engine.glyphs.max_bytes == GLYPH_CACHE_BYTES // 4
+    engine.fit_to_languages(10)
+    assert (engine.cache_limit, engine.ink_cache_bytes, engine.glyphs.max_bytes) == (
+        CACHE_LIMIT, INK_CACHE_BYTES, GLYPH_CACHE_BYTES)

@@ -103,6 +103,7 @@ def apply_warp(
     decode_jpeg: bool = True,
     *,
     trace: dict[str, Any] | None = None,
+    release_input: bool = False,
 ) -> Page:
     """Apply a record: pixels and all labels through one map, then photometric steps.
 
@@ -130,6 +131,12 @@ def apply_warp(
     Every line and word comes back with `legibility` (0-1) and `legible` from the record's
     physics: x-height after the point map, blur, ink contrast after lighting, noise, JPEG and
     visibility (`warping.legibility`); a `trace` dict receives those terms (for calibration).
+
+    `release_input=True` is for a caller that never reads `page`'s pixels again (the pipeline):
+    once they are moved, `page.image` becomes a stand-in of the same shape holding no pixels,
+    and the moved frame is handed to the photometric steps, which let go of each frame as
+    soon as the next one is made. On a 7 MP wild frame that is one flat page and one output
+    frame less at the photometric peak (same labels, same bytes).
     """
     if [page.width, page.height] != list(record["input_size"]):
         raise PolyglyphError(
@@ -144,6 +151,8 @@ def apply_warp(
     moved, coarse, fields, alpha = apply_geometric(
         page, geo, int(record["grid_step"]), float(record["densify_step"]), record
     )
+    if release_input and moved.image is not page.image:
+        page.image = released(page.image)
     paper = paper_mask(record["geometric"], page.image.shape[:2])
     if paper is not None:  # torn away or punched out: the text there is gone
         moved = hide(moved, cv2.bitwise_not(paper), reference=page)
@@ -154,9 +163,13 @@ def apply_warp(
         page_alpha=alpha,
     )
     lit: list[np.ndarray] = []
+    frame: np.ndarray | list[np.ndarray] = moved.image
+    if release_input:  # handed over: no reference here while the steps run
+        frame, moved.image = [moved.image], released(moved.image)
     image, jpeg = apply_photometric_keep_jpeg(
-        moved.image, record["photometric"], ctx, decode=decode_jpeg, lit=lit
+        frame, record["photometric"], ctx, decode=decode_jpeg, lit=lit
     )
+    del frame
     moved = occlude_labels(moved, record["photometric"])  # fingers hide what they cover
     cover = cover_of(record["photometric"], image.shape[:2], ctx)  # clutter, smudges
     if cover is not None:
@@ -174,6 +187,12 @@ def apply_warp(
     moved.image = image
     moved.extras = extras
     return moved
+
+
+def released(image: np.ndarray) -> np.ndarray:
+    """A read-only stand-in for a page image whose pixels are no longer needed: same shape and
+    dtype (so `Page.width`/`height` hold), one pixel of memory."""
+    return np.broadcast_to(np.zeros((1,) * image.ndim, image.dtype), image.shape)
 
 
 def dewarp_map(width: int, height: int, coarse: Any, record: dict[str, Any]) -> np.ndarray:
@@ -207,12 +226,14 @@ def warp_page(
     decode_jpeg: bool = True,
     two_pages: bool = False,
     backgrounds: Any = None,
+    release_input: bool = False,
 ) -> Page:
     """Sample a record for this page and apply it; the record lands in `page.warp`. The page's
     small-text height sets a `place` step's framing; rigid scenes (cards) do not bend.
-    `decode_jpeg` as in `apply_warp`; `two_pages` and `backgrounds` as in `sample_warp`."""
+    `decode_jpeg` and `release_input` as in `apply_warp`; `two_pages` and `backgrounds` as in
+    `sample_warp`."""
     text_px = page_text_px([ln.polygon for ln in page.lines if ln.text.strip()])
     record = sample_warp(profile, page.width, page.height, rng, dewarp=dewarp, text_px=text_px,
                          rigid=page.scene in RIGID_SCENES, two_pages=two_pages,
                          backgrounds=backgrounds)  # fmt: skip
-    return apply_warp(page, record, decode_jpeg=decode_jpeg)
+    return apply_warp(page, record, decode_jpeg=decode_jpeg, release_input=release_input)

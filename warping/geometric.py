@@ -218,38 +218,60 @@ def warp_image(
 
     Returns the composite and the page coverage (alpha, uint8) for shading that must stay on
     the paper. Outside the window the page can reach, the composite is the background itself.
+
+    Band by band (`grid.remap_bands`): each band of the remapped RGBA window goes into the
+    composite and the coverage and is let go, so the window is never held whole as RGBA,
+    alpha and RGB copies (~8 bytes a window pixel: ~40 MB on a wild frame). Every step is
+    per pixel, so the bytes are those of the whole-window version.
     """
     rgba = cv2.cvtColor(image, cv2.COLOR_RGB2RGBA)  # alpha 255 (split + merge took ~7 ms)
     if paper is not None:
         cv2.insertChannel(paper, rgba, 3)
-    box, warped = grid.remap_window(rgba, coarse)
     alpha = np.zeros((coarse.height, coarse.width), np.uint8)
-    if box is None or warped is None:
+    box = grid.page_window(coarse, image.shape[1], image.shape[0])
+    if box is None:
         return scene.render_background(background, coarse.width, coarse.height), alpha
     x0, y0, x1, y1 = box
-    # OpenCV channel ops, not numpy slicing copies: a strided (..., :3) copy took ~8 ms
-    page_alpha = cv2.extractChannel(warped, 3)
-    alpha[y0:y1, x0:x1] = page_alpha
-    rgb = cv2.cvtColor(warped, cv2.COLOR_RGBA2RGB)
-    if (x1 - x0, y1 - y0) == (coarse.width, coarse.height) and page_alpha.min() == 255:
-        return rgb, alpha
-    # a fresh array per call: the composite is written into it
-    out = scene.render_background(background, coarse.width, coarse.height)
-    window = out[y0:y1, x0:x1]
-    # remap blended towards (0,0,0,0) outside the page, so RGB is premultiplied by alpha:
-    # composite = rgb + bg * (255 - alpha) / 255. Where alpha is 255 that is rgb, where it is
-    # 0 it is bg (rgb is 0 there too), so only the antialiased rim needs the arithmetic
-    # (the whole-window version cost ~4 ms of 3-channel passes).
-    found = cv2.findNonZero(cv2.inRange(page_alpha, 1, 254))  # 5x faster than np.nonzero
+    whole = (x1 - x0, y1 - y0) == (coarse.width, coarse.height)
+    # a page filling the frame needs no background unless it has holes or soft edges: its
+    # RGB goes into a plain frame first; otherwise each band lands on the background at once
+    out = (np.empty((coarse.height, coarse.width, 3), np.uint8) if whole
+           else scene.render_background(background, coarse.width, coarse.height))
+    opaque = True
+    for top, bottom, band in grid.remap_bands(rgba, coarse, box):
+        # OpenCV channel ops, not numpy slicing copies: a strided (..., :3) copy took ~8 ms
+        cover = cv2.extractChannel(band, 3)
+        alpha[top:bottom, x0:x1] = cover
+        rgb = cv2.cvtColor(band, cv2.COLOR_RGBA2RGB)
+        del band
+        if whole:
+            out[top:bottom] = rgb
+            opaque = opaque and cover.min() == 255
+        else:
+            _lay_over(rgb, cover, out[top:bottom, x0:x1])
+    del rgba
+    if whole and not opaque:  # holes or edges in a frame-filling page: now the background
+        rgb, out = out, scene.render_background(background, coarse.width, coarse.height)
+        _lay_over(rgb, alpha, out)
+    return out, alpha
+
+
+def _lay_over(rgb: np.ndarray, cover: np.ndarray, window: np.ndarray) -> None:
+    """Composite remapped pixels over the background in `window`, in place.
+
+    remap blended towards (0,0,0,0) outside the page, so RGB is premultiplied by alpha:
+    composite = rgb + bg * (255 - alpha) / 255. Where alpha is 255 that is rgb, where it is 0
+    it is bg (rgb is 0 there too), so only the antialiased rim needs the arithmetic (the
+    whole-window version cost ~4 ms of 3-channel passes)."""
+    found = cv2.findNonZero(cv2.inRange(cover, 1, 254))  # 5x faster than np.nonzero
     xy = np.zeros((0, 2), np.intp) if found is None else found.reshape(-1, 2)
     rim = (xy[:, 1], xy[:, 0])
     bg_rim = window[rim].reshape(-1, 1, 3)
-    cv2.copyTo(rgb, page_alpha, window)
+    cv2.copyTo(rgb, cover, window)
     if len(rim[0]):
-        keep = (255 - page_alpha[rim]).reshape(-1, 1, 1).repeat(3, axis=2)
+        keep = (255 - cover[rim]).reshape(-1, 1, 1).repeat(3, axis=2)
         under = cv2.multiply(bg_rim, keep, scale=1 / 255.0)
         window[rim] = cv2.add(rgb[rim].reshape(-1, 1, 3), under).reshape(-1, 3)
-    return out, alpha
 
 
 def label_map(geo: dict[str, Any], coarse: grid.CoarseGrid) -> grid.GridInverse:

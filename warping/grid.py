@@ -14,7 +14,7 @@ The grid extends `pad` nodes beyond the output frame on each side, so points tha
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,10 +149,22 @@ def remap_window(
         return None, None
     x0, y0, x1, y1 = box
     pixels = np.empty((y1 - y0, x1 - x0, *image.shape[2:]), image.dtype)
+    for top, bottom, band in remap_bands(image, grid, box):
+        pixels[top - y0 : bottom - y0] = band
+    return box, pixels
+
+
+def remap_bands(
+    image: np.ndarray, grid: CoarseGrid, box: tuple[int, int, int, int]
+) -> Iterator[tuple[int, int, np.ndarray]]:
+    """`remap_window`'s pixels of `box` one band of rows at a time: (top, bottom, pixels of
+    rows top..bottom of the box), so a caller can use each band and let it go (the whole
+    window of a wild frame is ~28 MB of RGBA)."""
+    x0, y0, x1, y1 = box
     band = REMAP_BAND_ROWS if grid.step & (grid.step - 1) == 0 else y1 - y0
     for top in range(y0, y1, band):
         bottom = min(y1, top + band)
-        pixels[top - y0 : bottom - y0] = cv2.remap(
+        yield top, bottom, cv2.remap(
             image,
             window_map(grid, (x0, top, x1, bottom)),
             None,
@@ -160,7 +172,6 @@ def remap_window(
             borderMode=cv2.BORDER_CONSTANT,
             borderValue=0,
         )
-    return box, pixels
 
 
 REMAP_BAND_ROWS = 256

@@ -357,7 +357,7 @@ def _stream_offset(index: int, name: str) -> int:
 
 
 def apply_photometric(
-    image: np.ndarray,
+    image: np.ndarray | list[np.ndarray],
     records: list[dict[str, Any]],
     ctx: ShadingContext | None = None,
     lit: list[np.ndarray] | None = None,
@@ -367,9 +367,14 @@ def apply_photometric(
     (`warping.noise.apply_noise`): same records, same bytes.
 
     With a `lit` list, the grey image after the last light step (before ink, optics, sensor
-    and codec) is appended to it: the ink-against-paper contrast `warping.legibility` reads."""
+    and codec) is appended to it: the ink-against-paper contrast `warping.legibility` reads.
+    `image` may be a one-item list the caller hands over (`warping.apply_warp` with
+    `release_input`): it is emptied, so each frame is freed once the next step has made its
+    output instead of living to the end.
+    """
     ctx = ctx or ShadingContext()
-    out = image
+    out = image.pop() if isinstance(image, list) else image
+    del image
     runs = _runs(records)
     last_light = max((i for i, r in enumerate(runs) if r[0]["step"] in TERMS), default=-1)
     if lit is not None and last_light < 0:
@@ -384,7 +389,7 @@ def apply_photometric(
 
 
 def apply_photometric_keep_jpeg(
-    image: np.ndarray,
+    image: np.ndarray | list[np.ndarray],
     records: list[dict[str, Any]],
     ctx: ShadingContext | None = None,
     *,
@@ -400,7 +405,7 @@ def apply_photometric_keep_jpeg(
     `decode=False` is for callers that keep only the bytes: the decode back (~5 ms a page,
     half the JPEG step) is skipped and the image returned is the one the final step encoded,
     not its decoded version; without a final jpeg step it changes nothing."""
-    if records and records[-1]["step"] == "jpeg":
+    if records and records[-1]["step"] == "jpeg":  # `image` as in apply_photometric
         before = apply_photometric(image, records[:-1], ctx, lit)
         if not decode:
             return before, jpeg_bytes(before, records[-1]["quality"])

@@ -48,9 +48,10 @@ from PIL import ImageFont
 
 from fonts_manifest.errors import PolyglyphError
 from synth.linebreak import fill_lines, word_spans
+from synth.memo import MEMO_LANGUAGES
 from synth.page import Line, Word, box_polygon
 from synth.text.bidi import bidi_levels, visual_order
-from synth.text.glyphs import EMPTY_INK, GlyphRasteriser, Shaped
+from synth.text.glyphs import EMPTY_INK, GLYPH_CACHE_BYTES, GlyphRasteriser, Shaped
 from synth.text.model import (
     CONTROL_CHAR,
     Box,
@@ -122,6 +123,7 @@ class TextEngine:
         self._inks: dict[Hashable, Ink] = {}
         self.ink_bytes = 0
         self.ink_cache_bytes = INK_CACHE_BYTES
+        self.cache_limit = CACHE_LIMIT
         self._items: dict[int, tuple[tuple[Any, ...], dict[str, list[tuple[str, Any]]]]] = {}
         self._extents: dict[Hashable, tuple[float, float]] = {}
 
@@ -160,7 +162,7 @@ class TextEngine:
         key = (text, face, size, direction, language, bold)
         value = self._shaped.get(key)
         if value is None:
-            if len(self._shaped) > CACHE_LIMIT:
+            if len(self._shaped) > self.cache_limit:
                 _forget_oldest_half(self._shaped)
             if direction in VERTICAL_KINDS:
                 path, index = self._face_file(face, bold, text)
@@ -201,6 +203,17 @@ class TextEngine:
         for key in list(itertools.islice(self._inks, len(self._inks) // 2)):
             self.ink_bytes -= _ink_bytes(self._inks.pop(key))
 
+    def fit_to_languages(self, count: int) -> None:
+        """Bounds for a run over `count` languages. Pieces, widths, inks and glyphs are
+        per language and font: a run over more languages than a worker's memo keeps
+        (`synth.memo`) rarely meets a language's entries again before they age out, so it
+        keeps a quarter (at 384 default rows these caches were ~80 MiB of live heap and
+        still filling: shaped 28, glyph tables 19, inks 15, widths 6.5, items 4.3)."""
+        share = 4 if count > MEMO_LANGUAGES else 1
+        self.cache_limit = CACHE_LIMIT // share
+        self.ink_cache_bytes = INK_CACHE_BYTES // share
+        self.glyphs.max_bytes = GLYPH_CACHE_BYTES // share
+
     def cache_sizes(self) -> dict[str, int]:
         """Entries and bytes held by the shaping caches (memory reports)."""
         return {"widths": len(self._widths), "pieces": len(self._shaped), "inks": len(self._inks),
@@ -219,7 +232,7 @@ class TextEngine:
             entry = self._items[id(chain)] = (chain, {})
         runs = entry[1].get(text)
         if runs is None:
-            if len(entry[1]) > CACHE_LIMIT:
+            if len(entry[1]) > self.cache_limit:
                 _forget_oldest_half(entry[1])
             first = self._first_face_coverage(chain)
             try:
@@ -315,7 +328,7 @@ class TextEngine:
                 for run_text, face in self.itemize(text, style):
                     total += self.advance(run_text, face, style.size, direction,
                                           style.language, style.bold)
-            if len(self._widths) > CACHE_LIMIT:
+            if len(self._widths) > self.cache_limit:
                 _forget_oldest_half(self._widths)
             self._widths[key] = total
         return total
