@@ -34,12 +34,18 @@ RAPIDOCR_LANGUAGES = frozenset(
     "ms mt nl no nb nn oc pl pt qu rm ro sk sl sq sv sw tl tr uz vi".split()
 )
 REC_BATCH = 8  # crops per ONNX run (sorted by aspect ratio, padded to the widest of the run)
+MIN_RATIO = 320 / 48  # the recogniser pads every batch to at least its 48 x 320 input
 CHUNK = 256  # crops per recognize call: bounds the memory of one call, not its speed
 MODEL_FILES = {
     "Det": "PP-OCRv6_det_small.onnx",
     "Rec": "PP-OCRv6_rec_small.onnx",
     "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
 }
+
+
+def _ratio(shape: tuple[int, ...]) -> float:
+    """Width over height, as rapidocr's recogniser sorts crops."""
+    return shape[1] / float(shape[0])
 
 
 def covers(language: str) -> bool:
@@ -97,6 +103,12 @@ class RapidOCRJudge(BatchJudge):
                     "Rec.rec_batch_num": REC_BATCH,
                     "EngineConfig.onnxruntime.intra_op_num_threads": self.threads,
                     "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+                    # rapidocr turns onnxruntime's memory arena off: every run then asked
+                    # the system for its (differently sized) buffers, and validate sets glibc
+                    # to serve large blocks by mmap (worker_setup), so each run faulted its
+                    # pages in again: 24 clean rows 66.3 -> 51.2 CPU-s (sys 16.4 -> 1.3 s),
+                    # the same readings
+                    "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
                 }
                 for stage, path in self.models.items():
                     params[f"{stage}.model_path"] = str(path)
@@ -105,6 +117,32 @@ class RapidOCRJudge(BatchJudge):
                 except Exception as exc:  # the library raises many kinds; one line each
                     raise JudgeError("engine_error", f"rapidocr cannot load: {exc}") from exc
             return self._engine
+
+    def units(self, requests: Sequence[Request]) -> list[tuple[float, list[int]]]:
+        """One ONNX batch a unit, cut as `recognize_txt` would cut the whole batch (each
+        `CHUNK` sorted by aspect ratio, `REC_BATCH` at a time), so a crop is padded with the
+        same neighbours and reads the same however many threads run the units. The ONNX
+        session may be run from several threads at once. Cost: the padded batch width."""
+        todo = [i for i, (_, view) in enumerate(requests) if self.supports(view)]
+        rest = sorted(set(range(len(requests))) - set(todo))
+        out: list[tuple[float, list[int]]] = [(0.0, rest)] if rest else []
+        for start in range(0, len(todo), CHUNK):
+            chunk = todo[start : start + CHUNK]
+            ratios = np.array([_ratio(self._shape(*requests[i])) for i in chunk])
+            order = np.argsort(ratios)
+            for b in range(0, len(chunk), REC_BATCH):
+                group = order[b : b + REC_BATCH]
+                width = max(MIN_RATIO, float(ratios[group].max()))
+                out.append((width * len(group), [chunk[int(k)] for k in group]))
+        return out
+
+    def batch_seconds(self, size: int) -> float:
+        return 60.0 + 15.0 * size  # the first call also loads the sessions (about 3 s)
+
+    def _shape(self, image: np.ndarray, view: Mapping[str, Any]) -> tuple[int, ...]:
+        if view.get("direction") == "ttb":  # re-set as a row: its own shape
+            return self._prepare(image, view).shape
+        return tuple(image.shape)
 
     def _prepare(self, image: np.ndarray, view: Mapping[str, Any]) -> np.ndarray:
         if view.get("direction") == "ttb":
