@@ -12,12 +12,13 @@ Only line crops (`task == "line"`, also field-value crops for extraction and the
 validation composes page views from, `qa_factory.judging`) are read, with detection off: a line
 crop is already what the detector would cut out.
 
-Each crop is recognised on its own, at its own width (`REC_BATCH` 1, no padding to the
-recogniser's 320 px default): on the 491 crops of the issue-19 bench rows that cost 19.2
-CPU-s against 23.9 in padded batches of 8 sorted by aspect ratio, onnxruntime's memory peak
-went +574 -> +136 MiB, and 7 readings changed (4 nearer the reference, 3 further; padding of
-any width changes a few readings). One crop a unit also lets validation's reader pool
-(`qa_factory.judge_pool`) spread a page's crops over every core.
+Each crop is recognised on its own (`REC_BATCH` 1), padded to the recogniser's 48 x 320 input
+when shorter, as it was trained: on the 491 crops of the issue-19 bench rows that cost 21.6-23.0
+CPU-s against 23.9-24.6 in batches of 8 sorted by aspect ratio (each padded to its widest),
+onnxruntime's memory peak went +574 -> +136 MiB, and 3 readings changed. Without the 320 px
+floor it was 19.2 CPU-s, but RapidOCR's line score on 40 `wild` rows fell 0.954 -> 0.949.
+One crop a unit also lets validation's reader pool (`qa_factory.judge_pool`) spread a page's
+crops over every core.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ RAPIDOCR_LANGUAGES = frozenset(
     "ms mt nl no nb nn oc pl pt qu rm ro sk sl sq sv sw tl tr uz vi".split()
 )
 REC_BATCH = 1  # crops per ONNX run (see the module docstring)
-REC_SHAPE = [3, 48, 48]  # the recogniser's input: 48 px high, padded to no wider than the crop
+REC_SHAPE = [3, 48, 320]  # the recogniser's input: 48 px high, at least 320 wide (padded)
 CHUNK = 256  # crops per recognize call: bounds the memory of one call, not its speed
 MODEL_FILES = {
     "Det": "PP-OCRv6_det_small.onnx",
