@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profiles", default="wild", help="comma list of warp profiles (scan,photo,wild)"
     )
-    parser.add_argument("--workers", type=int, default=2, help="tesseract processes at once")
+    parser.add_argument("--workers", type=int, default=2, help="tesseract processes at once (--speed/--wild-lines: validate --workers)")
     parser.add_argument(
         "--page-psm", type=int, default=None, help="Tesseract psm (default by scene)"
     )

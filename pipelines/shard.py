@@ -166,7 +166,7 @@ def _validate_inline(stage: Output, name: str, out: Output, judge_names: list[st
     from qa_factory.judges import get_judge
     from qa_factory.validate import ValidationRules
 
-    from .validate_cli import validate_parquet
+    from .validate_shard import validate_parquet
 
     judges = [get_judge(judge) for judge in judge_names]
     written, counts = validate_parquet(stage.open_parquet(name), out, name, judges,

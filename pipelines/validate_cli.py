@@ -18,28 +18,25 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import re
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import yaml
 
 from pipelines.errors import ArgParser, PolyglyphError
+from qa_factory.judge_pool import JudgePool
 from qa_factory.judges import Judge, get_judge
 from qa_factory.validate import (
     ValidationRules,
-    row_columns,
     rules_record,
-    select_kept,
-    validate_pages,
 )
-from synth.rng import child_rng, sample_rng
 
 from .card import dataset_card, first_schema, font_licences
 from .dataset import open_dataset
@@ -58,11 +55,13 @@ from .driver import (
     write_json,
 )
 from .output import DATA, Output
-from .qa_pass import PAIRS_RANGE, QAPass, QAShard, replies_name, with_tasks
-from .rows import row_to_page
+from .qa_pass import PAIRS_RANGE, QAPass, replies_name
 from .storage import is_uri, redact
-from .validate_schema import ADDED_COLUMNS, validated_schema
-from .writers import PARQUET, ROW_GROUP_ROWS, Writer, WrittenShard
+from .validate_shard import (  # noqa: F401 (judge_rows, unanswered_classes: re-exported)
+    judge_rows,
+    unanswered_classes,
+    validate_parquet,
+)
 
 EXIT_UNANSWERED = 3  # a judge could not answer some rows: rerun to retry those shards
 def build_parser() -> argparse.ArgumentParser:
@@ -70,7 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", required=True, help="dataset directory (shards in its data/)")
     p.add_argument("--out", required=True, help="output directory (new shards + manifest.json)")
     p.add_argument("--judges", default="tesseract", help="comma list: tesseract,rapidocr,openai")
-    p.add_argument("--tesseract-workers", type=int, default=1, help="parallel tesseract runs")
+    p.add_argument("--workers", type=int, default=None,
+                   help="threads reading crops at once, shared by all judges (default: all "
+                        "cores; results do not depend on it)")
+    p.add_argument("--tesseract-workers", type=int, default=1,
+                   help="parallel tesseract runs inside one judge call (validate already "
+                        "spreads crops over --workers)")
     p.add_argument("--tesseract-engine", default="auto", choices=("auto", "tesserocr", "cli"),
                    help="in-process tesserocr (auto: when installed) or one CLI process a call")
     p.add_argument("--tesseract-pages", default="lines", choices=("lines", "layout"),
@@ -97,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 NUMBER_RANGES = {  # flag: (low, high); every number a user gives is checked when read
+    "workers": (1, 256),
     "tesseract_workers": (1, 64),
     "openai_concurrency": (1, 256),
     "openai_timeout": (0.001, 3600.0),
@@ -167,105 +172,6 @@ def settings_hash(judges: list[Judge], rules: ValidationRules, qa: QAPass | None
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
 
 
-def _row_batches(source: pq.ParquetFile, batch_rows: int) -> Iterator[list[dict[str, Any]]]:
-    """Rows as Python dicts, `batch_rows` at a time across row groups: never a whole shard."""
-    rows: list[dict[str, Any]] = []
-    for batch in source.iter_batches(batch_size=max(1, batch_rows)):
-        rows.extend(batch.to_pylist())
-        while len(rows) >= batch_rows:
-            yield rows[:batch_rows]
-            rows = rows[batch_rows:]
-    if rows:
-        yield rows
-
-
-def judge_rows(
-    source: pq.ParquetFile, judges: list[Judge], rules: ValidationRules, batch_rows: int,
-    on_rows: Callable[[int], None], qa: QAShard | None = None,
-) -> tuple[list[dict[str, Any]], list[list[dict[str, str]]]]:
-    """First pass: every row's validation result (small records; the rows are not kept) and,
-    with `qa`, the generated tasks it keeps (failed pages are counted in `qa.failed`)."""
-    results: list[dict[str, Any]] = []
-    extra: list[list[dict[str, str]]] = []
-    for rows in _row_batches(source, batch_rows):
-        items = []
-        for row in rows:
-            try:
-                page = row_to_page(row)
-            except (KeyError, ValueError, OSError) as exc:
-                raise PolyglyphError(
-                    f"row {row.get('id')!r} cannot be read back as a page: {exc}"
-                ) from None
-            rng = child_rng(sample_rng(int(row.get("seed") or 0)), "validate")
-            items.append((page, row.get("tasks") or [], rng))
-        if qa is not None:
-            extra.extend(qa.run([(str(row.get("id")), page) for row, (page, _, _)
-                                 in zip(rows, items, strict=True)]))
-        results.extend(validate_pages(items, judges, rules))
-        on_rows(len(rows))
-    return results, extra
-
-
-def validate_parquet(
-    source: pq.ParquetFile, out: Output, name: str, judges: list[Judge], rules: ValidationRules,
-    batch_rows: int, on_rows: Callable[[int], None], writer: Writer = PARQUET,
-    schema: pa.Schema | None = None, qa: QAPass | None = None,
-) -> tuple[WrittenShard | None, dict[str, Any]]:
-    """Validate one shard file into `out/name`: judge every row (first pass), choose the kept
-    rows over the whole shard (the hard-row share is per shard), then stream the rows again
-    with the added columns into the shard writer (second pass). Memory: one batch of rows.
-    With `qa`, generated tasks the label tree confirms are appended to each row's `tasks`.
-
-    `schema` is the rows' own schema when the caller has it (inline validation): a schema read
-    back from Parquet names list items `element`, not `item` as Arrow made them."""
-    shard_qa = QAShard(qa, out, name, qa.load(out, name)) if qa else None
-    results, extra = judge_rows(source, judges, rules, batch_rows, on_rows, shard_qa)
-    unanswered: Counter[str] = Counter(shard_qa.failed if shard_qa else {})
-    for r in results:
-        unanswered.update(unanswered_classes(r))
-    if unanswered:  # no verdict for some rows: nothing is written, the shard stays undone
-        return None, {"unanswered": dict(sorted(unanswered.items()))}
-    statuses = [r["status"] for r in results]
-    keep = select_kept(statuses, [r["difficulty"] for r in results], rules.hard_share)
-    added = {
-        "validation": [row_columns(r)["validation"] for r in results],
-        "difficulty": [r["difficulty"] for r in results],
-        "agreement": [r["agreement"] for r in results],
-        "status": statuses,
-        "keep": keep,
-    }
-    drop = [n for n, _, _ in ADDED_COLUMNS if n in source.schema_arrow.names]
-    shard = writer.open(out, name, validated_schema(schema or source.schema_arrow))
-    with shard:
-        done = 0
-        for batch in source.iter_batches(batch_size=ROW_GROUP_ROWS):
-            table = pa.Table.from_batches([batch]).drop_columns(drop)
-            if extra:
-                table = with_tasks(table, extra[done:done + batch.num_rows])
-            for column, arrow_type, _ in ADDED_COLUMNS:
-                values = pa.array(added[column][done:done + batch.num_rows], arrow_type)
-                table = table.append_column(pa.field(column, arrow_type), values)
-            shard.add(table)
-            done += batch.num_rows
-        written = shard.close()
-    counts = dict(sorted(Counter(statuses).items()))
-    counts["kept"] = sum(keep)
-    if qa:
-        counts.update(qa.stats)
-        qa.stats.clear()
-    return written, counts
-
-
-def unanswered_classes(result: dict[str, Any]) -> set[str]:
-    """'judge: error class' of every judge that failed somewhere on this row."""
-    return {
-        f"{name}: {info['error']}"
-        for check in result["validation"]["checks"]
-        for name, info in check["judges"].items()
-        if name in check.get("unanswered", ())
-    }
-
-
 def report_unanswered(failed: dict[str, dict[str, int]]) -> int:
     """One summary line per shard left undone, then the exit code that says 'rerun'."""
     for name, classes in sorted(failed.items()):
@@ -298,12 +204,21 @@ def main(argv: list[str] | None = None) -> int:
     judges = build_judges(args)
     qa = (QAPass.build(args.qa_generate, openai_options(args), judges)
           if args.qa_generate else None)
-    with open_output(args.out) as out:
-        return _validate(args, source, parts, judges, rules, out, qa)
+    with open_output(args.out) as out, JudgePool(args.workers or available_cores()) as pool:
+        return _validate(args, source, parts, judges, rules, out, qa, pool)
+
+
+def available_cores() -> int:
+    """Cores this process may run on (a container or `taskset` may allow fewer than exist)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 def _validate(args: argparse.Namespace, source: Output, parts: list[str], judges: list[Judge],
-              rules: ValidationRules, out: Output, qa: QAPass | None = None) -> int:
+              rules: ValidationRules, out: Output, qa: QAPass | None = None,
+              pool: JudgePool | None = None) -> int:
     settings = settings_hash(judges, rules, qa)
     input_manifest = read_json(source, MANIFEST) or {}
     previous = read_json(out, MANIFEST) or {}
@@ -347,7 +262,7 @@ def _validate(args: argparse.Namespace, source: Output, parts: list[str], judges
                            "complete")}
     run = Run(out, {**header, "validation": validation}, jobs, kept, desc="validate",
               unit="row", lean=dict)
-    shared = (source.target, judges, rules, args.batch_rows, input_hashes, sources, qa)
+    shared = (source.target, judges, rules, args.batch_rows, input_hashes, sources, qa, pool)
     drive(run, local_executor(validate_shard, shared, out.target),
           progress=not args.no_progress)
     failed = {e["file"]: e["unanswered"] for e in run.unfinished.values()}
@@ -392,12 +307,12 @@ def _indices(parts: list[str]) -> list[int]:
 
 def validate_shard(
     shared: tuple[str, list[Judge], ValidationRules, int, dict[str, str | None], dict[str, str],
-                  QAPass | None],
+                  QAPass | None, JudgePool | None],
     job: ShardJob, target: str, on_row: Callable[[], None],
 ) -> dict[str, Any]:
     """Validate one input shard into the same file name in `target`'s `data/`; its manifest
     entry."""
-    source_target, judges, rules, batch_rows, input_hashes, sources, qa = shared
+    source_target, judges, rules, batch_rows, input_hashes, sources, qa, pool = shared
     started = time.perf_counter()
     source = Output(source_target)
     name = sources[job.name]
@@ -412,7 +327,7 @@ def validate_shard(
             on_row()
 
     written, counts = validate_parquet(shard, Output(target), job.name, judges, rules,
-                                       batch_rows, on_rows, qa=qa)
+                                       batch_rows, on_rows, qa=qa, pool=pool)
     if written is None:  # a judge could not answer: not done, the driver leaves it pending
         return {"index": job.index, "file": job.name, "unfinished": True,
                 "unanswered": counts["unanswered"]}

@@ -12,21 +12,22 @@ scores recognition only. A judge that sets `page_from_lines = False` (Tesseract 
 
 Every distinct crop is read once per judge and page: sampled line checks, field-value crops
 and every page view of the page share the readings (a whole page or region asked with a
-view's own prompt is asked once per view). Judges run at once (each in a thread;
-tesserocr and onnxruntime release the GIL), each over its own batch.
+view's own prompt is asked once per view). The reading itself runs on a `JudgePool`: every
+judge's batch cut into units, all units on one set of threads (`qa_factory.judge_pool`).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from qa_factory.formats import format_spotting_as, normalised_box
-from qa_factory.judges import JudgeFailure, JudgeProtocol
+from qa_factory.judge_pool import JudgePool
+from qa_factory.judges import JudgeFailure, JudgeProtocol, Request
 from qa_factory.judges.crop_prep import line_crop
 from qa_factory.prompts import canonical_prompt
 from synth.page import Page
@@ -152,29 +153,40 @@ def combine(check: Check, page: Page, kind: str, answers: list[str]) -> str:
     return answers[0]
 
 
-def _ask(
-    judge: JudgeProtocol, work: Sequence[tuple[Page, list[Check]]]
-) -> list[list[str | JudgeFailure | None]]:
-    """One judge's outcome for every check of every page: its answer, a failure, or None."""
-    out: list[list[str | JudgeFailure | None]] = [[None] * len(checks) for _, checks in work]
-    batch: list[tuple[np.ndarray, Mapping[str, Any]]] = []
+@dataclass
+class JudgePlan:
+    """What one judge reads for a batch of pages: its requests (each distinct crop once per
+    page) and, per check it can answer, which requests make its answer."""
+
+    batch: list[Request] = field(default_factory=list)
+    recipes: list[tuple[int, int, str, list[int]]] = field(default_factory=list)
+
+
+def plan_judge(judge: JudgeProtocol, work: Sequence[tuple[Page, list[Check]]]) -> JudgePlan:
+    plan = JudgePlan()
     where: dict[tuple[int, Key], int] = {}
-    recipes: list[tuple[int, int, str, list[int]]] = []
     for p, (page, checks) in enumerate(work):
         for c, check in enumerate(checks):
-            plan = plan_parts(check, judge, page)
-            if plan is None:
+            planned = plan_parts(check, judge, page)
+            if planned is None:
                 continue
-            kind, parts = plan
+            kind, parts = planned
             positions = []
             for key, make, view in parts:
                 if (p, key) not in where:
-                    where[(p, key)] = len(batch)
-                    batch.append((make(), view))
+                    where[(p, key)] = len(plan.batch)
+                    plan.batch.append((make(), view))
                 positions.append(where[(p, key)])
-            recipes.append((p, c, kind, positions))
-    results = judge.answer_batch(batch) if batch else []
-    for p, c, kind, positions in recipes:
+            plan.recipes.append((p, c, kind, positions))
+    return plan
+
+
+def outcomes(
+    plan: JudgePlan, results: Sequence[str | JudgeFailure], work: Sequence[tuple[Page, list[Check]]]
+) -> list[list[str | JudgeFailure | None]]:
+    """One judge's outcome for every check of every page: its answer, a failure, or None."""
+    out: list[list[str | JudgeFailure | None]] = [[None] * len(checks) for _, checks in work]
+    for p, c, kind, positions in plan.recipes:
         part = [results[k] for k in positions]
         failures = [r for r in part if isinstance(r, JudgeFailure)]
         page, checks = work[p]
@@ -185,17 +197,23 @@ def _ask(
 
 
 def run_judges(
-    work: Sequence[tuple[Page, list[Check]]], judges: Sequence[JudgeProtocol]
+    work: Sequence[tuple[Page, list[Check]]], judges: Sequence[JudgeProtocol],
+    pool: JudgePool | None = None,
 ) -> list[list[dict[str, Any]]]:
-    """Every judge's raw outcome for every check (None: cannot answer), judges at once."""
-    if len(judges) > 1:
-        with ThreadPoolExecutor(len(judges), thread_name_prefix="judge") as pool:
-            per_judge = list(pool.map(lambda j: _ask(j, work), judges))
+    """Every judge's raw outcome for every check (None: cannot answer). The reading runs on
+    `pool` (all judges' units on its threads); without one, in the calling thread."""
+    plans = [plan_judge(judge, work) for judge in judges]
+    jobs = [(judge, plan.batch) for judge, plan in zip(judges, plans, strict=True)]
+    if pool is None:
+        with JudgePool(1) as own:
+            answers = own.answer(jobs)
     else:
-        per_judge = [_ask(j, work) for j in judges]
+        answers = pool.answer(jobs)
+    per_judge = [outcomes(plan, results, work)
+                 for plan, results in zip(plans, answers, strict=True)]
     return [
         [
-            {judge.name: answers[p][c] for judge, answers in zip(judges, per_judge, strict=True)}
+            {judge.name: per[p][c] for judge, per in zip(judges, per_judge, strict=True)}
             for c in range(len(checks))
         ]
         for p, (_, checks) in enumerate(work)

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from fonts_manifest.errors import PolyglyphError
+from qa_factory.judge_pool import JudgePool
 from qa_factory.judges import JudgeFailure, JudgeProtocol
 from qa_factory.judges.crop_prep import crop_box
 from qa_factory.judging import run_judges  # noqa: F401 (re-exported)
@@ -281,11 +282,13 @@ def validate_pages(
     items: Sequence[tuple[Page, Sequence[Mapping[str, Any]], np.random.Generator]],
     judges: Sequence[JudgeProtocol],
     rules: ValidationRules | None = None,
+    pool: JudgePool | None = None,
 ) -> list[dict[str, Any]]:
-    """Validate several pages in one judge batch: {validation, difficulty, agreement, status} each."""
+    """Validate several pages in one judge batch: {validation, difficulty, agreement, status}
+    each. The judges read on `pool`'s threads (`qa_factory.judge_pool`), or in this thread."""
     rules = rules or ValidationRules()
     work = [(page, plan_checks(page, views, rules, rng)) for page, views, rng in items]
-    outcomes = run_judges(work, judges)
+    outcomes = run_judges(work, judges, pool)
     order_free = frozenset(j.name for j in judges if not j.reads_layout)
     out = []
     for (page, checks), page_outcomes in zip(work, outcomes, strict=True):

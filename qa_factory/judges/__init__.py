@@ -19,6 +19,7 @@ import numpy as np
 from fonts_manifest.errors import PolyglyphError
 
 Request = tuple[np.ndarray, Mapping[str, Any]]
+DEFAULT_BATCH_SECONDS = 600.0  # worst case of one call of a judge that does not say its own
 
 
 class JudgeError(Exception):
@@ -65,6 +66,17 @@ class Judge:
 
     def answer(self, image: np.ndarray, view: Mapping[str, Any]) -> str:
         raise NotImplementedError
+
+    def units(self, requests: Sequence[Request]) -> list[tuple[float, list[int]]]:
+        """How the batch may be split into independent calls of `answer_batch`, each with a
+        rough cost, for `qa_factory.judge_pool`: one unit unless the judge is known to be
+        safe to call from several threads at once and to answer each unit the same way
+        whatever else is in the batch."""
+        return [(float(len(requests)), list(range(len(requests))))]
+
+    def batch_seconds(self, size: int) -> float:
+        """The longest one `answer_batch` call of `size` requests may take (a wait's limit)."""
+        return DEFAULT_BATCH_SECONDS + 60.0 * size
 
     def answer_batch(self, requests: Sequence[Request]) -> list[str | JudgeFailure]:
         out: list[str | JudgeFailure] = []

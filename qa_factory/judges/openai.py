@@ -101,6 +101,13 @@ class OpenAIJudge(BatchJudge):
         self._api_key = os.environ.get(api_key_env, "")
         self._rng = np.random.Generator(np.random.PCG64(seed))
 
+    def batch_seconds(self, size: int) -> float:
+        """Every attempt of every request at its whole deadline, `concurrency` at a time, with
+        the longest waits between attempts."""
+        wait = max(self.max_backoff * 1.5, self.max_retry_after)
+        per_request = (self.retries + 1) * self.timeout + self.retries * wait
+        return per_request * -(-max(1, size) // self.concurrency) + 60.0
+
     def __repr__(self) -> str:
         return f"OpenAIJudge(name={self.name!r}, url={self.url!r}, model={self.model!r})"
 

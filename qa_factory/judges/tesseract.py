@@ -227,6 +227,19 @@ class TesseractJudge(Judge):
             "page_reading": self.page_reading,
         }
 
+    def units(self, requests: Sequence[Request]) -> list[tuple[float, list[int]]]:
+        """One request a unit: each call reads with the calling thread's own loaded API (page
+        readings of one image are shared under a lock), so any thread may take any crop.
+        Cost: about the crop's length in text heights, the LSTM's work."""
+        return [
+            (image.shape[1] / max(1, image.shape[0]) if view.get("task") == "line" else 1e3, [i])
+            for i, (image, view) in enumerate(requests)
+        ]
+
+    def batch_seconds(self, size: int) -> float:
+        """A page reading is up to five runs (psm 3, psm 6, Sauvola, zoomed, the CLI)."""
+        return 6 * self.timeout * size
+
     def answer_batch(self, requests: Sequence[Request]) -> list[str | JudgeFailure]:
         """Sequential by default; `workers` > 1 runs that many tesseract processes at once."""
         if self.workers == 1 or len(requests) < 2:
