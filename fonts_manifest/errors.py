@@ -35,3 +35,13 @@ def check_flag_ranges(args: argparse.Namespace, ranges: dict[str, tuple[float, f
         value = getattr(args, name)
         if value is not None and not low <= value <= high:
             raise PolyglyphError(f"--{name.replace('_', '-')} {value}: must be in [{low}, {high}]")
+
+
+def yaml_reason(exc: BaseException) -> str:
+    """A YAML parser's error in one line: 'line L, column C: problem' (PyYAML's own message
+    spans several lines and quotes the file)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
+    if mark is None:
+        return str(problem)
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"

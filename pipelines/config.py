@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from pipelines.errors import PolyglyphError
+from pipelines.errors import PolyglyphError, yaml_reason
 
 from .config_schema import EXECUTION_KEYS, GenerateConfig, TextOptions, format_validation_error
 
@@ -35,8 +35,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise PolyglyphError(f"config file {p} is not valid YAML: {first}") from None
+        raise PolyglyphError(f"config file {p} is not valid YAML: {yaml_reason(exc)}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -30,7 +30,7 @@ from typing import Any
 import pyarrow as pa
 import yaml
 
-from pipelines.errors import ArgParser, PolyglyphError
+from pipelines.errors import ArgParser, PolyglyphError, yaml_reason
 from qa_factory.judge_pool import JudgePool
 from qa_factory.judges import Judge, get_judge
 from qa_factory.validate import (
@@ -124,8 +124,12 @@ def load_rules(args: argparse.Namespace) -> ValidationRules:
     if args.rules:
         try:
             data = yaml.safe_load(Path(args.rules).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise PolyglyphError(f"--rules {args.rules}: cannot read: {exc}") from None
+        except OSError as exc:
+            raise PolyglyphError(f"--rules {args.rules}: cannot read: {exc.strerror or exc}"
+                                 ) from None
+        except yaml.YAMLError as exc:
+            raise PolyglyphError(f"--rules {args.rules}: not valid YAML: {yaml_reason(exc)}"
+                                 ) from None
         if not isinstance(data, dict):
             raise PolyglyphError(f"--rules {args.rules}: expected a mapping of rule -> value")
     for key, value in (

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from fonts_manifest.errors import PolyglyphError
+from fonts_manifest.errors import PolyglyphError, yaml_reason
 
 PROMPTS_PATH = Path(__file__).with_name("prompts.yaml")
 PROMPT_LANGUAGES = ("en", "zh")
@@ -24,8 +24,10 @@ def load_prompts(path: str | None = None) -> dict[str, Any]:
     source = Path(path) if path else PROMPTS_PATH
     try:
         data = yaml.safe_load(source.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise PolyglyphError(f"cannot read prompts file {source}: {exc}") from exc
+    except OSError as exc:
+        raise PolyglyphError(f"cannot read prompts file {source}: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise PolyglyphError(f"prompts file {source}: not valid YAML: {yaml_reason(exc)}") from None
     if not isinstance(data, dict):
         raise PolyglyphError(f"prompts file {source} is not a mapping of task -> phrasings")
     return data

@@ -225,6 +225,10 @@ def test_cli_rules_file_and_flags(tmp_path) -> None:
     rules_file.write_text("- not a mapping\n")
     with pytest.raises(PolyglyphError, match="expected a mapping"):
         load_rules(args)
+    rules_file.write_text("k: [\n")  # PyYAML's own message spans five lines
+    with pytest.raises(PolyglyphError, match=r"not valid YAML: line 2, column 1: ") as info:
+        load_rules(args)
+    assert "\n" not in str(info.value)
 
 
 @pytest.mark.parametrize("inner", ["data/checked", "checked"])
