@@ -309,7 +309,7 @@ def open_corpus(spec: str) -> StreamedCorpus:
             groups = _index_parquet(filesystem, name, column)
             files.append(_File(name, kind, int(groups[-1]) if len(groups) else 0, groups=groups))
         else:
-            if path != spec:  # `PATH#column` names a key; a plain-text file has none to pick
+            if kind == "lines" and path != spec:  # `#column` names a key; plain text has none
                 raise PolyglyphError(f"--corpus {spec}: {name} is plain text, one text a line; "
                                      f"#{column} picks a JSON key or Parquet column (drop it)")
             offsets = _index_lines(filesystem, name)
