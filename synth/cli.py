@@ -25,7 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="text columns, 1..3 (default: sampled per page)")
     parser.add_argument("--style-mix", type=float, default=0.0,
                         help="share of handwritten paragraphs/lines (0..1)")
-    parser.add_argument("--vertical", action="store_true", help="vertical text (CJK, Mongolian)")
+    parser.add_argument("--vertical", action="store_true", help="set the page top to bottom: CJK in "
+                        "right-to-left columns, Mongolian and other left-to-right scripts turned "
+                        "like a book spine; right-to-left scripts stay horizontal")
     parser.add_argument("--background", action="append", default=[], metavar="IMAGE",
                         help="background image for the paper (repeatable)")
     parser.add_argument("--out", required=True,
