@@ -3,23 +3,9 @@ file, and its ratio column reads > 1 for the better arm whichever way a figure p
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parents[1] / "bench"
-
-
-def _load(name: str):  # noqa: ANN202 - a module
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    sys.path.insert(0, str(BENCH))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(BENCH))
-    return module
+from bench_module import load_bench
 
 
 def _run(cpu_ms: float, pages_per_cpu_s: float) -> dict:
@@ -29,7 +15,7 @@ def _run(cpu_ms: float, pages_per_cpu_s: float) -> dict:
 
 
 def test_ratio_is_above_one_for_the_better_arm() -> None:
-    ab = _load("ab_quick")
+    ab = load_bench("ab_quick")
     old = ab.Arm("old", "x", Path("x"), False, "c1", [_run(200, 5.0), _run(220, 4.0)])
     new = ab.Arm("new", "y", Path("y"), False, "c2", [_run(100, 10.0), _run(100, 9.0)])
     rows = {r.split(" |")[0]: r for r in ab.table([old, new], ab.FIGURES[:2])}
@@ -40,7 +26,7 @@ def test_ratio_is_above_one_for_the_better_arm() -> None:
 
 
 def test_section_survives_make_bench_report(tmp_path: Path) -> None:
-    ab, run = _load("ab_quick"), _load("run")
+    ab, run = load_bench("ab_quick"), load_bench("run")
     path = tmp_path / "RESULTS.md"
     run.write_report({"command": "make bench", "machine": "m", "date": "d"}, path)
     arms = [ab.Arm("old", "x", Path("x"), False, "c1", [_run(200, 5.0)]),

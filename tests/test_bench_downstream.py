@@ -3,28 +3,14 @@ survives `make bench` rewriting the file, and OCRopus-style `NAME.bin.png` finds
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
-
-BENCH = Path(__file__).resolve().parents[1] / "bench"
-
-
-def _load(name: str):  # noqa: ANN202 - a module
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(BENCH))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(BENCH))
-    return module
+from bench_module import load_bench
 
 
 def test_heldout_pages_are_spread_and_unseen() -> None:
-    downstream = _load("downstream")
+    downstream = load_bench("downstream")
     pages = [[Path(f"p{i}_{k}.png") for k in range(n)] for i, n in enumerate([9, 8, 7, 9, 8, 9])]
     train, held = downstream.split([list(p) for p in pages], lines=10, heldout=10)
     assert len(train) == 10 and len(held) == 10
@@ -35,7 +21,7 @@ def test_heldout_pages_are_spread_and_unseen() -> None:
 
 
 def test_section_survives_make_bench_report(tmp_path: Path) -> None:
-    downstream, run = _load("downstream"), _load("run")
+    downstream, run = load_bench("downstream"), load_bench("run")
     path = tmp_path / "RESULTS.md"
     arm = {"arm": "polyglyph", "train_lines": 10, "gen_wall_s": 1.0, "gen_cpu_s": 2.0,
            "train_s": 3.0, "train_cpu_s": 4.0,
@@ -55,6 +41,6 @@ def test_section_survives_make_bench_report(tmp_path: Path) -> None:
 
 def test_ocropus_names_find_their_labels(tmp_path: Path) -> None:
     pytest.importorskip("torch")  # the trainer runs in the bench venv; skip where torch is absent
-    crnn = _load("downstream_crnn")
+    crnn = load_bench("downstream_crnn")
     (tmp_path / "a.gt.txt").write_text("x")
     assert crnn.label_path(tmp_path / "a.bin.png") == tmp_path / "a.gt.txt"

@@ -117,16 +117,22 @@ def optics_of(records: list[dict[str, Any]]) -> Optics:
     return Optics(math.sqrt(var), noise, jpeg, sensor.contrast_factor(records))
 
 
+def _flat_rings(rings: list[Polygon]) -> tuple[list[int], np.ndarray, np.ndarray]:
+    """(indices of the rings with an area, their point counts, all their points as one (n, 2)
+    array): one array from one flat list, where a numpy conversion per ring cost ~4x more."""
+    keep = [i for i, r in enumerate(rings) if len(r) >= 3]
+    sizes = np.array([len(rings[i]) for i in keep], np.int64)
+    pts = np.array([c for i in keep for p in rings[i] for c in p], np.float64).reshape(-1, 2)
+    return keep, sizes, pts
+
+
 def band_thickness(rings: list[Polygon]) -> np.ndarray:
     """Thickness of each ring read as a band: the short side of the rectangle with the ring's
     area and perimeter (a bent line band keeps its thickness, unlike its bounding quad)."""
     out = np.zeros(len(rings))
-    keep = [i for i, r in enumerate(rings) if len(r) >= 3]
+    keep, sizes, pts = _flat_rings(rings)
     if not keep:
         return out
-    # one array from one flat list: a numpy conversion per ring cost ~4x more
-    sizes = np.array([len(rings[i]) for i in keep])
-    pts = np.array([c for i in keep for p in rings[i] for c in p], np.float64).reshape(-1, 2)
     ends = np.cumsum(sizes)
     starts = ends - sizes
     nxt = np.arange(len(pts)) + 1
@@ -152,11 +158,9 @@ def box_contrasts(gray: np.ndarray, rings: list[Polygon]) -> np.ndarray:
     percentiles are read off the per-ring cumulative histograms together: the same pixels,
     the same counts and the same ranks, so the same values."""
     out = np.zeros(len(rings))
-    keep = [i for i, r in enumerate(rings) if len(r) >= 3]
+    keep, sizes, pts = _flat_rings(rings)
     if not keep:
         return out
-    sizes = np.array([len(rings[i]) for i in keep])
-    pts = np.array([c for i in keep for p in rings[i] for c in p], np.float64).reshape(-1, 2)
     starts = np.cumsum(sizes) - sizes
     h, w = gray.shape
     x0 = np.maximum(0, np.trunc(np.minimum.reduceat(pts[:, 0], starts))).astype(np.int64)
