@@ -51,10 +51,13 @@ def unit_deadline(judge: JudgeProtocol, size: int) -> float:
 
 class JudgePool:
     """`workers` reader threads (1: the calling thread reads, no pool). Use as a context
-    manager, or `close()` it: queued units are dropped, running ones finish."""
+    manager, or `close()` it: queued units are dropped, running ones finish — unless a unit
+    already ran past its deadline (a judge hung in native code): then `close` does not wait
+    for it, since nothing can stop a thread and the caller has its `timeout` answers."""
 
     def __init__(self, workers: int = 1) -> None:
         self.workers = max(1, int(workers))
+        self._stuck = False  # a unit outlived its deadline: close() must not wait for it
         self._executor = (
             ThreadPoolExecutor(self.workers, thread_name_prefix="judge")
             if self.workers > 1 else None
@@ -68,7 +71,7 @@ class JudgePool:
 
     def close(self) -> None:
         if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor.shutdown(wait=not self._stuck, cancel_futures=True)
             self._executor = None
 
     def answer(self, jobs: Sequence[tuple[JudgeProtocol, Sequence[Request]]]) -> list[list[Answer]]:
@@ -121,7 +124,7 @@ class JudgePool:
                     for i, answer in zip(indices, future.result(), strict=True):
                         out[j][i] = answer
             for future in pending:  # over the deadline: no answer, never a guess
-                future.cancel()
+                self._stuck |= not future.cancel()
                 j, indices = futures[future]
                 failure = JudgeFailure(
                     "timeout", f"{jobs[j][0].name} gave no answer within {budget:.0f}s")
