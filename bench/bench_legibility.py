@@ -43,6 +43,7 @@ import json
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,7 @@ from rapidfuzz.distance import Levenshtein
 import warping
 from pipelines.sample import is_spread
 from qa_factory.judges.tesseract import TesseractJudge
+from qa_factory.runs import split_line
 from qa_factory.textmetrics import character_error_rate, normalise_text
 from synth.page import Line
 from synth.render import PageSpec, render_page
@@ -132,6 +134,7 @@ def run_profile(profile: str, args: argparse.Namespace, ctx: Any, judge: Tessera
                 dump: Any) -> dict[str, Any]:  # fmt: skip
     languages = args.languages.split(",")
     reads: list[tuple[float, bool, float, float]] = []
+    instances: list[tuple[bool, float, bool]] = []  # what views emit: (legible, CER, is a run)
     words: list[tuple[float, float]] = []  # partly hidden illegible lines: (hidden, shown) missed
     sides: list[float] = []
     resolved = warping.load_profile(profile)
@@ -170,6 +173,11 @@ def run_profile(profile: str, args: argparse.Namespace, ctx: Any, judge: Tessera
                 cv2.imwrite(f"{args.crops}/{profile}-{i:04d}-{j:03d}.png", crop[..., ::-1])
             cer = min(1.0, character_error_rate(ln.text, hyp))
             reads.append((ln.legibility, ln.legible, cer, ln.visible))
+            runs = read_runs(page.image, ln, judge, lang) if args.runs else None
+            if runs is None:  # the views show the line whole
+                instances.append((ln.legible, cer, False))
+            else:
+                instances += [(ok, c, True) for _, ok, _, c in runs]
             split = word_misses(ln, hyp) if not ln.legible and ln.visible < 0.999 else None
             if split is not None:
                 words.append(split)
@@ -182,7 +190,7 @@ def run_profile(profile: str, args: argparse.Namespace, ctx: Any, judge: Tessera
                     "detail_px": round(float(terms.detail_px[j]), 3),
                     "contrast": float(terms.contrast[j]), "visible": float(terms.visible[j]),
                     "blur": round(optics.blur_sigma, 3), "noise": round(optics.noise, 3),
-                    "jpeg": optics.jpeg,
+                    "jpeg": optics.jpeg, "runs": runs,
                     "steps": [s["step"] for s in record["geometric"] + record["photometric"]],
                     "words": [[wd.text, wd.visible, wd.legibility,
                                round(float(trace["words"].detail_px[k0 + n]), 3),
@@ -192,7 +200,35 @@ def run_profile(profile: str, args: argparse.Namespace, ctx: Any, judge: Tessera
         if args.progress and (i + 1) % 20 == 0:
             print(f"{profile}: {i + 1}/{args.rows} rows, {len(reads)} lines read, "
                   f"{time.time() - started:.0f} s", file=sys.stderr, flush=True)  # fmt: skip
-    return {**summarise(reads, sides), "partly_hidden_lines_by_word": by_word(words)}
+    return {**summarise(reads, sides), "partly_hidden_lines_by_word": by_word(words),
+            "instances": by_instance(instances)}
+
+
+def read_runs(image: np.ndarray, line: Line, judge: TesseractJudge, lang: str
+              ) -> list[tuple[str, bool, str, float]] | None:  # fmt: skip
+    """(text, legible, reading, CER) of each run the views make of a partly hidden line
+    (`qa_factory.runs`), each read from its own rectified crop; None when the line is shown
+    whole. Runs under 3 characters or with an unusable outline are not read."""
+    runs = split_line(line)
+    if runs is None:
+        return None
+    out = []
+    for run in runs:
+        crop = rectified(image, replace(run, quad=run.polygon))
+        if len(normalise_text(run.text)) < 3 or crop is None:
+            continue
+        hyp = judge.answer(crop, {"task": "line", "language": lang})
+        out.append((run.text, run.legible, hyp, round(min(1.0, character_error_rate(run.text, hyp)), 4)))
+    return out
+
+
+def by_instance(instances: list[tuple[bool, float, bool]]) -> dict[str, Any]:
+    """Median CER of the text instances the views emit: whole lines, and a partly hidden
+    line's runs in its place (legible runs with their text, hidden runs don't-care)."""
+    return {"legible": _group([c for ok, c, _ in instances if ok]),
+            "illegible": _group([c for ok, c, _ in instances if not ok]),
+            "legible_runs": _group([c for ok, c, run in instances if ok and run]),
+            "illegible_runs": _group([c for ok, c, run in instances if not ok and run])}
 
 
 def by_word(words: list[tuple[float, float]]) -> dict[str, Any]:
@@ -247,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dump", default="", help="JSONL of every read line with its terms")
     parser.add_argument("--crops", default="", help="save every read crop (PNG) in this folder")
     parser.add_argument("--progress", action="store_true")
+    parser.add_argument("--runs", action=argparse.BooleanOptionalAction, default=True,
+                        help="also read the runs the views make of partly hidden lines")
     args = parser.parse_args(argv)
     if not 1 <= args.rows <= 100_000 or not 1 <= args.lines_per_page <= 1000:
         parser.error("--rows must be in [1, 100000], --lines-per-page in [1, 1000]")

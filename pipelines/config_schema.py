@@ -35,11 +35,14 @@ class ImageOptions(BaseModel):
 
 class IllegibleOptions(BaseModel):
     """What spotting and parsing views do with lines the warp made illegible (`Line.legible`):
-    mark = `###` (ICDAR's don't-care), omit = leave them out."""
+    mark = `###` (ICDAR's don't-care), omit = leave them out. runs = a partly hidden line's
+    readable runs of words are text instances of their own in those views (the hidden runs
+    don't-care), as benchmarks annotate occluded text (`qa_factory.runs`)."""
 
     model_config = ConfigDict(extra="forbid")
     spotting: Literal["mark", "omit"] = "mark"
     parsing: Literal["omit", "mark"] = "omit"
+    runs: bool = True
 
 
 class SizeRange(BaseModel):

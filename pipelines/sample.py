@@ -17,6 +17,7 @@ import numpy as np
 
 import warping
 from qa_factory.markdown import page_markdown
+from qa_factory.runs import split_page
 from qa_factory.views import make_views
 from synth.memo import set_run_languages
 from synth.render import PageSpec, apply_render, render_page
@@ -190,7 +191,9 @@ def make_row(
     clock = clock or StageClock()
     page, plan, views_rng, seed = make_page(config, index, ctx, clock)
     illegible = config.get("illegible") or {}
-    markdown = page_markdown(page, illegible=illegible.get("parsing", "omit"))
+    # the parsing target as the parsing view writes it: partly hidden lines as their runs
+    shown = split_page(page)[0] if illegible.get("runs", True) else page
+    markdown = page_markdown(shown, illegible=illegible.get("parsing", "omit"))
     tasks = make_views(page, views_rng, task_mix=config.get("tasks"),
                        target_language=config["target_language"], corpus=ctx.corpus,
                        illegible=illegible)

@@ -23,10 +23,10 @@ from qa_factory.formats import (
     normalised_box,
     table_html,
 )
+from qa_factory.illegible import origin_meta, resolve_illegible
 from qa_factory.layout import format_layout, format_layout_json, layout_items
 from qa_factory.markdown import (
     DEFAULT_MIN_VISIBLE,
-    ILLEGIBLE_MODES,
     marked,
     page_markdown,
     page_plain_text,
@@ -35,6 +35,7 @@ from qa_factory.markdown import (
 )
 from qa_factory.prompts import language_name, pick_prompt
 from qa_factory.reasoning import reasoning_candidates
+from qa_factory.runs import split_page
 from synth.page import Page, Region
 from synth.rng import child_rng
 
@@ -80,25 +81,6 @@ SINGLE_ANSWER_TASKS = frozenset(
     {*SPOTTING_WRITERS, "parsing", "table_html", "text", "layout", "layout_json", "formula", "chart",
      "translation", "stamp", "subtitles"}
 )
-# what spotting (spotting, spotting_json) and parsing (parsing, text) views do with lines the
-# warp made illegible: "mark" = keep the box, text `###` (ICDAR's don't-care); "omit" = leave
-# the line out. Every other task is made only from legible lines.
-DEFAULT_ILLEGIBLE: dict[str, str] = {"spotting": "mark", "parsing": "omit"}
-
-
-def resolve_illegible(illegible: Mapping[str, str] | None) -> dict[str, str]:
-    """Defaults overlaid with the config's modes; unknown keys or modes are user errors."""
-    out = dict(DEFAULT_ILLEGIBLE)
-    for key, mode in (illegible or {}).items():
-        if key not in DEFAULT_ILLEGIBLE or mode not in ILLEGIBLE_MODES:
-            raise PolyglyphError(
-                f"illegible: expected {{spotting, parsing}}: {{{', '.join(ILLEGIBLE_MODES)}}}, "
-                f"got {key!r}: {mode!r}"
-            )
-        out[key] = mode
-    return out
-
-
 def resolve_task_mix(task_mix: Mapping[str, float] | None) -> dict[str, float]:
     """Defaults overlaid with the config's weights; an unknown task name is a user error."""
     mix = dict(DEFAULT_TASK_MIX)
@@ -261,18 +243,22 @@ def _task_views(
 ) -> list[dict[str, str]]:
     base_meta: dict[str, Any] = {"prompt_language": prompt_language}
     indices = visible_lines(page, min_visible, "omit")
+    if task in SPOTTING_WRITERS or task in ("parsing", "text"):
+        shown_page, origins = split_page(page) if illegible["runs"] else (page, [])
+        if shown_page is not page:  # readable runs of partly hidden lines count as legible
+            indices = visible_lines(shown_page, min_visible, "omit")
     if task in SPOTTING_WRITERS:
         mode = illegible["spotting"]
-        shown = visible_lines(page, min_visible, mode)
+        shown = visible_lines(shown_page, min_visible, mode)
         if not indices and not has_no_text(page):  # nothing legible: no spotting view
             return []
         stamps = _stamps(page, min_visible)
-        items = _spotting_items(marked(page, mode), shown) + [
+        items = _spotting_items(marked(shown_page, mode), shown) + [
             (page.regions[i].text.strip(), normalised_box(page.regions[i].polygon, page.width,
                                                           page.height)) for i in stamps]
         answer = format_spotting_as(task, items)
-        meta = {**base_meta, "line_indices": shown, "width": page.width, "height": page.height,
-                "illegible": mode}  # fmt: skip
+        meta = {**base_meta, **origin_meta(shown, origins), "width": page.width,
+                "height": page.height, "illegible": mode}  # fmt: skip
         return [_view(task, pick_prompt(task, rng, prompt_language), answer,
                       _with_stamps(meta, stamps))]
     if task == "text" and has_no_text(page):
@@ -281,12 +267,12 @@ def _task_views(
         mode = illegible["parsing"]
         stamps = _stamps(page, min_visible) if task == "text" else []
         target = page_markdown if task == "parsing" else page_plain_text
-        answer = "\n".join(t for t in [target(page, min_visible, mode),
+        answer = "\n".join(t for t in [target(shown_page, min_visible, mode),
                                          *(page.regions[i].text for i in stamps)] if t)
         if not answer or not indices:  # nothing legible: a page of `###` teaches nothing
             return []
-        meta = {**base_meta, "line_indices": visible_lines(page, min_visible, mode),
-                "illegible": mode}  # fmt: skip
+        meta = {**base_meta, **origin_meta(visible_lines(shown_page, min_visible, mode),
+                                            origins), "illegible": mode}  # fmt: skip
         return [_view(task, pick_prompt(task, rng, prompt_language), answer,
                       _with_stamps(meta, stamps))]
     if task == "stamp":
@@ -392,7 +378,7 @@ def make_views(
 ) -> list[dict[str, str]]:
     """All views drawn for this page, in TASKS order; each has task, prompt, answer and meta.
     `illegible` says what spotting and parsing views do with illegible lines
-    (`DEFAULT_ILLEGIBLE`)."""
+    (`qa_factory.illegible.DEFAULT_ILLEGIBLE`)."""
     mix = resolve_task_mix(task_mix)
     modes = resolve_illegible(illegible)
     views: list[dict[str, str]] = []

@@ -13,16 +13,19 @@ Every line and word gets `legibility` in [0, 1] and `legible` (score >= LEGIBLE)
 - **contrast**: ink against paper after lighting (glare, backlight, shadows, creases): p5 vs
   p95 grey of the label's box in the lit image, before optics, sensor and codec.
 - **noise**: that contrast over the sensor noise's std at mid-grey (`warping.noise`, and the
-  amplified noise of `low_light`); moire and low light's gain take their share of contrast.
+  amplified noise of `low_light`), pooled along the strokes (bigger text shrugs off more
+  noise: `SNR_DETAIL_PX`); moire and low light's gain take their share of contrast.
 - **JPEG**: low quality costs small text only.
 - **visibility**: the fraction of the label inside the frame and not under a finger, clutter,
   a heavy smear or a tear (`warping.hiding`); a line half out of frame cannot be read whole,
   whatever its pixels.
 
-A line's label is its words, so a line scores at most its lowest word: a finger over one word
+A line's label is its words, so a line scores at most its lowest word with a letter or digit
+(a lone dash or bullet is not needed to read the rest): a finger over one word
 of ten leaves the line's box 90 % visible, a smear lowers the contrast of one word's box only,
 yet the label cannot be read whole (on `wild`, seed 3, 10 of 704 lines flagged legible had an
-illegible word; 8 of them read at CER 0.16-1.0). Views drop or `###` such a line; its words
+illegible word; 8 of them read at CER 0.16-1.0). Views show such a line as its runs of words
+(`qa_factory.runs`: readable runs as text, hidden ones `###`); its words
 keep their own flags (a partly hidden line's hidden words read at ~0.9 of their characters
 missed, its other words at ~0.1: `bench_legibility`'s by-word figure).
 
@@ -47,6 +50,7 @@ from __future__ import annotations
 
 import copy
 import math
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,7 +72,13 @@ BAND_PER_EM = 0.95  # a line band is ~0.95 em thick (measured on rendered pages)
 SIZE_PX = (3.5, 6.0)  # x-height, output px
 BLUR_RATIO = (0.32, 0.2)  # blur sigma over x-height
 CONTRAST = (10.0, 35.0)  # grey levels, p95 - p5
-SNR = (1.2, 3.5)  # contrast over noise std
+SNR = (1.2, 3.5)  # contrast over noise std, pooled over the x-height (SNR_DETAIL_PX)
+# per-pixel (white) noise averages out along a stroke, whose length grows with the x-height:
+# the SNR a reader sees grows as sqrt(x-height / this); at this x-height it is the per-pixel
+# SNR. Low light at 13-29 px x-height read at CER 0.00-0.25 with per-pixel SNR
+# 2.2-2.8 and was flagged illegible (wild seed 4); 11-14 px lines at SNR 1.3-2.2 read at
+# 0.38-1.0 and stay so.
+SNR_DETAIL_PX = 12.0
 JPEG_QUALITY = (12.0, 45.0)
 JPEG_SMALL_PX = (4.0, 9.0)  # x-heights above this shrug off JPEG blocks
 VISIBLE = (0.8, 0.97)
@@ -201,8 +211,9 @@ def score(
     q = smoothstep(detail_px, *SIZE_PX)
     q = q * smoothstep(optics.blur_sigma / detail_px, *BLUR_RATIO)
     q = q * smoothstep(contrast, *CONTRAST)
-    if optics.noise > 0:
-        q = q * smoothstep(contrast / optics.noise, *SNR)
+    if optics.noise > 0:  # a reader pools a stroke's pixels: bigger text shrugs off noise
+        pooled = np.sqrt(detail_px / SNR_DETAIL_PX)
+        q = q * smoothstep(contrast / optics.noise * pooled, *SNR)
     if optics.jpeg is not None:
         codec = smoothstep(optics.jpeg, *JPEG_QUALITY)
         q = q * (1.0 - (1.0 - codec) * (1.0 - smoothstep(detail_px, *JPEG_SMALL_PX)))
@@ -277,8 +288,10 @@ def assess_page(
         own = word_q[k : k + len(ln.words)]
         k += len(ln.words)
         # a line's label is its words: it reads whole only if every word does (a smear or a
-        # finger over one word hides that word, whatever the line's box says on average)
-        q = min([q, *own])
+        # finger over one word hides that word, whatever the line's box says on average).
+        # Words with no letter or digit (a dash, a bullet) are left out: their tiny boxes
+        # score low contrast by nature, and a reader does not need them to read the line
+        q = min([q, *(wq for wd, wq in zip(ln.words, own, strict=True) if has_content(wd.text))])
         new = _rated(ln, 0.0 if ln.role == DONT_CARE_ROLE else q)
         new.words = [_rated(wd, wq) for wd, wq in zip(ln.words, own, strict=True)]
         lines.append(new)
@@ -312,6 +325,11 @@ def assess_regions(flat: Page, warped: Page, lit_gray: np.ndarray, optics: Optic
     terms = region_terms(flat, warped, lit_gray)
     q = score(terms.detail_px, terms.contrast, terms.visible, optics).tolist()
     return [_rated(r, v) for r, v in zip(warped.regions, q, strict=True)]
+
+
+def has_content(text: str) -> bool:
+    """A letter or digit in the text (else punctuation or symbols only)."""
+    return any(unicodedata.category(ch)[0] in "LN" for ch in text)
 
 
 def _em(size: float, flat_band: float, out_band: float) -> float:

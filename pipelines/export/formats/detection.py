@@ -13,7 +13,10 @@ Pages are written once each, as stored (the row's own encoded bytes, no re-encod
              also as COCO-Text v2's flat `mask`),
              area, iscrowd, utf8_string, legibility "legible"|"illegible", language, script}].
 
-Lines with no visible part or fewer than 3 points are left out and counted. Both layouts read
+A line a finger, clutter, a tear or the frame edge hides in part (flagged illegible, with
+legible words) is written as its runs of consecutive words (`qa_factory.runs`): readable runs
+with their text, hidden runs illegible, as benchmarks annotate occluded text (`--no-runs`: the
+line whole). Lines with no visible part or fewer than 3 points are left out and counted. Both layouts read
 back with `polyglyph variants --input OUT --format icdar2015|coco`.
 """
 
@@ -28,14 +31,19 @@ from typing import Any
 import numpy as np
 
 from pipelines.export.base import ExportFormat, ExportSummary, RowSource, image_ext
+from qa_factory.runs import row_line_instances
 
-COLUMNS = ["id", "image", "width", "height", "lines"]
+COLUMNS = ["id", "image", "width", "height", "lines", "words"]
 
 
 def add_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--illegible", choices=["mark", "skip"], default="mark",
                        help="lines the row marks `legible: false`: `mark` them (ICDAR `###`, "
                        "COCO legibility illegible; default) or `skip` them")
+    group.add_argument("--runs", action=argparse.BooleanOptionalAction, default=True,
+                       help="a partly hidden line as its runs of words: readable runs as text "
+                       "instances, hidden runs as illegible ones (default); --no-runs keeps "
+                       "such a line whole (illegible)")
 
 
 def pages(source: RowSource, out: Path, summary: ExportSummary,
@@ -67,7 +75,7 @@ def pages(source: RowSource, out: Path, summary: ExportSummary,
 def labelled_lines(row: dict[str, Any], args: argparse.Namespace,
                    summary: ExportSummary) -> Iterator[tuple[dict[str, Any], bool]]:
     """(line, legible) for every line a detector should see; the others counted as skipped."""
-    for line in row.get("lines") or []:
+    for _, line, _span in row_line_instances(row, getattr(args, "runs", True)):
         polygon = line.get("polygon") or []
         visible = line.get("visible")
         if len(polygon) < 3 or not np.all(np.isfinite(np.asarray(polygon, dtype=float))):

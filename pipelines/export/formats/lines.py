@@ -6,7 +6,10 @@
                        script, direction, role, style, font, size, crop width/height
     OUT/export.json    options and the summary (what was written, what was skipped and why)
 
-NAME is `<row id>_<line index, 3 digits>`, so crops sort in dataset order. See
+NAME is `<row id>_<line index, 3 digits>`, so crops sort in dataset order. A line a finger,
+clutter, a tear or the frame edge hides in part (flagged illegible, with legible words) gives
+its readable runs of consecutive words instead (`qa_factory.runs`; NAME gets `_w<first word,
+2 digits>`, index.jsonl `word_range`); `--no-runs` skips it whole. See
 `pipelines.export.crops` for how a line is cut, and how vertical lines are turned.
 """
 
@@ -24,8 +27,9 @@ import numpy as np
 
 from pipelines.errors import PolyglyphError
 from pipelines.export.base import ExportFormat, ExportSummary, RowSource, decode_image
+from qa_factory.runs import row_line_instances
 
-COLUMNS = ["id", "image", "lines"]
+COLUMNS = ["id", "image", "lines", "words"]
 MIN_CROP_PX = 4
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -47,6 +51,10 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
                        "*_vert). Turned Latin/Mongolian lines always come out upright")
     group.add_argument("--keep-illegible", action="store_true",
                        help="also cut lines the row marks `legible: false` (default: skip them)")
+    group.add_argument("--runs", action=argparse.BooleanOptionalAction, default=True,
+                       help="cut a partly hidden line's readable runs of words as crops of "
+                       "their own, NAME_wK (K = the run's first word; default); --no-runs "
+                       "skips such a line whole")
 
 
 def check_options(args: argparse.Namespace) -> None:
@@ -109,7 +117,7 @@ def iter_crops(source: RowSource, args: argparse.Namespace, summary: ExportSumma
             except (OSError, ValueError) as exc:
                 summary.skip(f"row image unreadable ({type(exc).__name__})", len(lines))
                 continue
-            for number, line in enumerate(lines):
+            for number, line, span in row_line_instances(row, getattr(args, "runs", True)):
                 reason = skip_reason(line, args)
                 corners = None if reason else line_corners(line.get("polygon"), line.get("quad"))
                 if reason is None and corners is None:
@@ -127,6 +135,8 @@ def iter_crops(source: RowSource, args: argparse.Namespace, summary: ExportSumma
                 columns += int(vertical and thickness > length)
                 upright += int(vertical and thickness <= length)
                 name = crop_name(str(row.get("id") or f"row{summary.rows - 1:06d}"), number)
+                if span is not None:
+                    name, line = f"{name}_w{span[0]:02d}", {**line, "word_range": list(span)}
                 yield Crop(name, row, number, line, crop)
     if columns:
         how = ("turned 90 degrees counter-clockwise to read left to right"
@@ -162,8 +172,9 @@ def write(source: RowSource, out: Path, args: argparse.Namespace, progress: bool
 def _index_entry(name: str, row: dict[str, Any], number: int, line: dict[str, Any],
                  crop: Any) -> dict[str, Any]:
     keys = ("text", "language", "script", "direction", "role", "style", "font", "size")
+    run = {"word_range": line["word_range"]} if "word_range" in line else {}
     return {"name": name, "row_id": row.get("id"), "line": number,
-            **{k: line.get(k) for k in keys},
+            **{k: line.get(k) for k in keys}, **run,
             "width": int(crop.shape[1]), "height": int(crop.shape[0])}
 
 
