@@ -30,7 +30,8 @@ from qa_factory.judge_pool import JudgePool
 from qa_factory.judges import JudgeFailure, JudgeProtocol, Request
 from qa_factory.judges.crop_prep import line_crop
 from qa_factory.prompts import canonical_prompt
-from synth.page import Page
+from qa_factory.runs import run_line
+from synth.page import Line, Page
 
 if TYPE_CHECKING:
     from qa_factory.validate import Check
@@ -57,19 +58,31 @@ def line_view(page: Page, index: int) -> dict[str, Any]:
     }
 
 
-def _line_part(page: Page, index: int, judge: JudgeProtocol) -> Part | None:
-    line = page.lines[index]
-    view = line_view(page, index)
+Item = tuple[int, tuple[int, int] | None]  # a view's item: (row line, run's words or None)
+
+
+def item_line(page: Page, item: Item) -> Line | None:
+    """The line, or the run of a partly hidden line (`qa_factory.runs`), a view item shows."""
+    index, span = item
+    return page.lines[index] if span is None else run_line(page.lines[index], span)
+
+
+def _line_part(page: Page, item: Item, judge: JudgeProtocol) -> Part | None:
+    line = item_line(page, item)
+    if line is None:
+        return None
+    view = line_view(page, item[0])
     if not judge.supports(view):  # a line in another language: read it as the page's
         view = {**view, "language": page.language}
         if not judge.supports(view):
             return None
-    key = ("line", index)
+    key = ("line", item[0]) if item[1] is None else ("line", item[0], *item[1])
     return key, lambda: line_crop(page.image, line.polygon, line.direction), view
 
 
-def composed_lines(check: Check, page: Page) -> list[int] | None:
-    """The lines a composed reading of this page view reads; None when it is not composable.
+def composed_lines(check: Check, page: Page) -> list[Item] | None:
+    """The lines (and runs of partly hidden lines, `meta.word_ranges`) a composed reading of
+    this page view reads; None when it is not composable.
 
     Lines the renderer flagged illegible are not read (a spotting reference marks them as
     don't-care; parsing and text leave them out or write `###`, which no reader writes). A
@@ -78,15 +91,17 @@ def composed_lines(check: Check, page: Page) -> list[int] | None:
     meta = check.view.get("meta") or {}
     if check.task not in COMPOSED_TASKS or "line_indices" not in meta:
         return None
-    lines = [
-        int(i)
-        for i in meta["line_indices"]
-        if 0 <= int(i) < len(page.lines)
-        and page.lines[int(i)].text.strip()
-        and len(page.lines[int(i)].polygon) >= 3
-        and getattr(page.lines[int(i)], "legible", None) is not False
-    ]
-    return lines or None
+    spans = meta.get("word_ranges") or [None] * len(meta["line_indices"])
+    items: list[Item] = []
+    for i, span in zip(meta["line_indices"], spans, strict=False):
+        if not 0 <= int(i) < len(page.lines):
+            continue
+        item: Item = (int(i), None if span is None else (int(span[0]), int(span[1])))
+        line = item_line(page, item)
+        if (line is not None and line.text.strip() and len(line.polygon) >= 3
+                and getattr(line, "legible", None) is not False):
+            items.append(item)
+    return items or None
 
 
 def plan_parts(check: Check, judge: JudgeProtocol, page: Page) -> tuple[str, list[Part]] | None:
@@ -144,7 +159,7 @@ def combine(check: Check, page: Page, kind: str, answers: list[str]) -> str:
         lines = composed_lines(check, page) or []
         if check.task in SPOTTING_TASKS:
             items = [
-                (a, normalised_box(page.lines[i].polygon, page.width, page.height))
+                (a, normalised_box(item_line(page, i).polygon, page.width, page.height))
                 for i, a in zip(lines, answers, strict=True)
                 if a.strip()
             ]

@@ -156,6 +156,17 @@ def split_line(line: Line) -> list[Line] | None:
                     legibility=r.legibility, visible=r.visible) for r in runs]
 
 
+def run_line(line: Line, span: list[int] | tuple[int, int]) -> Line | None:
+    """The run of `line` made of its words [first, end), as `split_line` makes it (a view's
+    `meta.word_ranges` item), or None when the line has no such run."""
+    at = 0
+    for run in split_line(line) or []:
+        if (at, at + len(run.words)) == tuple(span):
+            return run
+        at += len(run.words)
+    return None
+
+
 # (line index in the page, (first word, end word) or None for a whole line)
 Origin = tuple[int, tuple[int, int] | None]
 

@@ -165,3 +165,22 @@ def test_exports_cut_the_runs_from_a_stored_row(engine) -> None:
 class _Summary:
     def skip(self, reason: str, n: int = 1) -> None:
         raise AssertionError(reason)
+
+
+def test_validate_composes_the_runs_a_view_shows(engine) -> None:
+    """A plain-text judge answers a spotting view from its readings of the view's own items:
+    the two legible runs (their crops, their boxes), not the don't-care run."""
+    from qa_factory.judging import combine, composed_lines
+    from qa_factory.validate import ValidationRules, plan_checks
+
+    page, _, middle = _hidden_middle(engine, "en")
+    runs = split_line(page.lines[0])
+    assert runs is not None
+    views = make_views(page, sample_rng(2), task_mix={"spotting": 1.0})
+    check = next(c for c in plan_checks(page, views, ValidationRules(), sample_rng(3))
+                 if c.task == "spotting")
+    n = len(page.lines[0].words)
+    assert composed_lines(check, page) == [(0, (0, middle)), (0, (middle + 1, n))]
+    answer = combine(check, page, "lines", [runs[0].text, runs[2].text])
+    expected = parse_spotting_any(views[0]["answer"])
+    assert parse_spotting_any(answer) == [expected[0], expected[2]]
