@@ -17,6 +17,12 @@ illegible words, and of their legible words, that the reading missed). `--dump F
 JSON line per read line with every legibility term (words' too), for re-fitting
 `warping.legibility`'s ends.
 
+The views do not show a partly hidden line whole: they show its runs of words
+(`qa_factory.runs`), legible runs as text, hidden runs as don't-care. So `instances` also
+scores what the views emit: each read line that is shown whole counts as itself, and a split
+line is replaced by its runs, each read from its own rectified crop (runs under 3 characters
+are not read); `legible_runs` / `illegible_runs` are the runs alone (`--no-runs` skips this).
+
     PYTHONPATH=. python bench/bench_legibility.py --rows 200 --out bench/out/legibility.json
 
 Measured 2026-12-07 (2 shared cores, --lines-per-page 4; Tesseract 5, en/ru/el/vi):
