@@ -40,6 +40,11 @@ Measured 2026-12-07 (2 shared cores, --lines-per-page 4; Tesseract 5, en/ru/el/v
   723 at 0.000, illegible 86 / 69 at 0.785 / 0.714. Framing: 91.6 % / 93.2 % of wild lines
   >= 20 px. Before those two changes: wild illegible 88 / 75 at 0.523 / 0.435
   (bench/RESULTS.md).
+- seeds 3 and 4, 200 wild rows each, partly hidden lines shown as their runs, noise pooled
+  along strokes, dashes not capping lines: lines legible 693 / 700 at 0.000 / 0.015,
+  illegible 98 / 96 at 0.592 / 0.493; instances the views emit: legible 727 / 754 at 0.000 /
+  0.021, illegible 96 / 93 at 0.745 / 0.857; legible runs 34 / 54 at 0.069 / 0.058, illegible
+  runs 26 / 43 at 0.667 / 0.875.
 """
 
 from __future__ import annotations

@@ -239,7 +239,7 @@ def _task_views(
     target_language: str,
     corpus: Mapping[str, Any] | None,
     min_visible: float,
-    illegible: Mapping[str, str],
+    illegible: Mapping[str, Any],
 ) -> list[dict[str, str]]:
     base_meta: dict[str, Any] = {"prompt_language": prompt_language}
     indices = visible_lines(page, min_visible, "omit")
@@ -374,11 +374,11 @@ def make_views(
     *,
     min_visible: float = DEFAULT_MIN_VISIBLE,
     prompt_zh_share: float = 0.3,
-    illegible: Mapping[str, str] | None = None,
+    illegible: Mapping[str, Any] | None = None,
 ) -> list[dict[str, str]]:
     """All views drawn for this page, in TASKS order; each has task, prompt, answer and meta.
-    `illegible` says what spotting and parsing views do with illegible lines
-    (`qa_factory.illegible.DEFAULT_ILLEGIBLE`)."""
+    `illegible` says what spotting and parsing views do with illegible lines, and whether a
+    partly hidden line shows as its runs of words (`qa_factory.illegible.DEFAULT_ILLEGIBLE`)."""
     mix = resolve_task_mix(task_mix)
     modes = resolve_illegible(illegible)
     views: list[dict[str, str]] = []
