@@ -6,7 +6,7 @@ language (Thai, Japanese, Greek the slowest), paid by every worker process for e
 it draws, and again whenever a language comes back after `synth.memo` forgot it (a run over
 every language keeps four). The result is a pure function of the language, its reference
 text's writing systems and the source files, so it is written once to
-`<cache dir>/vocab-v<N>/<key>.json.gz` (the cache dir of `fonts_manifest.fontdb`) and read
+`<cache dir>/vocab-v<N>/<key>.vocab.gz` (the cache dir of `fonts_manifest.fontdb`) and read
 back in a few milliseconds.
 
 The key names everything the list depends on: the language and script, the writing-system
@@ -61,7 +61,7 @@ def cache_path(key: dict[str, object]) -> Path:
 
     text = json.dumps(key, sort_keys=True, ensure_ascii=False)
     name = hashlib.sha256(text.encode()).hexdigest()[:24]
-    return cache_dir() / f"vocab-v{VOCAB_CACHE_VERSION}" / f"{name}.json.gz"
+    return cache_dir() / f"vocab-v{VOCAB_CACHE_VERSION}" / f"{name}.vocab.gz"
 
 
 def make_key(code: str, script: str, groups: frozenset[str], size: int,

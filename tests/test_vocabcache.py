@@ -14,7 +14,7 @@ REFERENCE = "Alle Menschen sind frei und gleich an Würde und Rechten geboren."
 
 
 def _files(root: Path) -> list[Path]:
-    return sorted(root.glob(f"vocab-v{vocabcache.VOCAB_CACHE_VERSION}/*.json.gz"))
+    return sorted(root.glob(f"vocab-v{vocabcache.VOCAB_CACHE_VERSION}/*.vocab.gz"))
 
 
 def test_warm_read_is_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
