@@ -268,9 +268,30 @@ def vocabulary(code: str, script: str, reference: str) -> list[tuple[str, float]
     `fonts_manifest.hunspell`).
 
     Kept: words of letters (and marks, inner apostrophes or hyphens) in the writing systems of
-    `reference`; no digits, no stray Latin in a Cyrillic list; nothing on the blocklist."""
+    `reference`; no digits, no stray Latin in a Cyrillic list; nothing on the blocklist.
+    Built once per machine and kept on disk (`fonts_manifest.vocabcache`)."""
+    from fonts_manifest import vocabcache
+
     lang = wordfreq_code(code, script)
     expected = main_groups(reference)
+    if lang is None:
+        dics = hunspell.dictionaries(primary(code))
+        sources: dict[str, object] = {"hunspell": [
+            vocabcache.stat_key(str(p)) + vocabcache.stat_key(str(p.with_suffix(".aff")))
+            for p in dics]}
+    else:
+        import wordfreq
+
+        sources = vocabcache.wordfreq_sources(wordfreq.available_languages("best")[lang],
+                                              opencc_config(code, script))
+    key = vocabcache.make_key(code, script, expected, VOCAB_SIZE, sources)
+    return vocabcache.cached(key, BLOCKLIST_PATH,
+                             lambda: _build_vocabulary(code, script, lang, expected))
+
+
+def _build_vocabulary(code: str, script: str, lang: str | None,
+                      expected: frozenset[str]) -> list[tuple[str, float]]:
+    """`vocabulary` read from its source (wordfreq's list, else hunspell's stems)."""
     memo: dict[str, str] = {}
     if lang is None:
         blocked = blocked_words(primary(code))

@@ -137,10 +137,16 @@ def language_text(ctx: Any, code: str) -> LanguageText:
 def drawable_words(vocab: list[tuple[str, float]],
                    covers: Callable[[str], bool]) -> list[tuple[str, float]]:
     """The (word, weight) pairs whose text the fonts draw: characters checked once each, the
-    shape-level check only for words with combining marks."""
-    alphabet = set().union(*(w for w, _ in vocab)) if vocab else set()
+    shape-level check only for words with combining marks. Most vocabularies have neither an
+    undrawable character nor a mark (Latin, Cyrillic, Arabic, Hebrew, Han...): then no word
+    needs a test (~25 ms a language at start-up)."""
+    alphabet = set("".join(w for w, _ in vocab))
     bad = {c for c in alphabet if not covers(c)}
     marks = {c for c in alphabet if unicodedata.category(c).startswith("M")}
+    if not bad and not marks:
+        return list(vocab)
+    if not bad:
+        return [(w, f) for w, f in vocab if marks.isdisjoint(w) or covers(w)]
     return [(w, f) for w, f in vocab
             if bad.isdisjoint(w) and (marks.isdisjoint(w) or covers(w))]
 
