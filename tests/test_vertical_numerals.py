@@ -63,3 +63,13 @@ def test_vertical_default_mix_pages_hold_no_urls_codes_or_long_ascii_numbers(ctx
             assert not re.search(r"\(a\)|^[0-9]+[.)]", line.text), line.text  # lists: 一、 ①
             assert all(len(run) <= 2 for run in re.findall(r"[0-9]+", line.text)), line.text
     assert chars > 300 and ascii_chars / chars < 0.05  # tate-chu-yoko digits
+
+
+def test_classical_strip_keeps_a_short_book_title_whole() -> None:
+    from synth.scenes import classical
+
+    leaves = [classical.sample(np.random.default_rng(seed), "世界人権宣言") for seed in range(40)]
+    titles = {leaf["title"] for leaf in leaves if leaf is not None}
+    assert titles == {"世界人権宣言"}  # was cut to 4-8 characters: 世界人権宣
+    long = classical.sample(np.random.default_rng(1), "甲乙丙丁戊己庚辛壬癸")
+    assert long is None or 4 <= len(long["title"]) <= 8
