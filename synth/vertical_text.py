@@ -40,31 +40,35 @@ _DIGITS = "〇一二三四五六七八九"
 # per language family: ten thousand, hundred million, currency, hour, decimal point (kanji and
 # digits), percent (kanji pattern, digits suffix), zero inside a number
 _WORDS = {
-    "ja": {"man": "万", "oku": "億", "money": "円", "hour": "時", "point": "・",
-           "apoint": "・", "percent": "{}パーセント", "zero": ""},
-    "zh": {"man": "萬", "oku": "億", "money": "元", "hour": "點", "point": "點",
-           "apoint": "．", "percent": "百分之{}", "zero": "零"},
+    "Jpan": {"man": "万", "oku": "億", "money": "円", "hour": "時", "point": "・",
+             "apoint": "・", "percent": "{}パーセント", "zero": ""},
+    "Hant": {"man": "萬", "oku": "億", "money": "元", "hour": "點", "point": "點",
+             "apoint": "．", "percent": "百分之{}", "zero": "零"},
+    "Hans": {"man": "万", "oku": "亿", "money": "元", "hour": "点", "point": "点",
+             "apoint": "．", "percent": "百分之{}", "zero": "零"},
 }
 
 
 def for_page(ctx: Any, lt: LanguageText, rng: np.random.Generator) -> LanguageText:
-    """`lt` with vertical entities in the convention drawn for this page (memoised per worker)."""
+    """`lt` with vertical entities in the convention drawn for this page (memoised per worker).
+    Scripts without numeral words here (Korean) keep their entities."""
     style = STYLES[0] if rng.random() < KANJI_SHARE else STYLES[1]
+    if lt.script not in _WORDS:
+        return lt
     key = ("vertical_text", lt.code, style)
     found = ctx.memo.get(key)
     if found is None:
-        found = ctx.memo[key] = replace(lt, entities=VerticalEntities(lt.code, lt.covers, style))
+        found = ctx.memo[key] = replace(lt, entities=VerticalEntities(lt.script, lt.covers, style))
     return found
 
 
 class VerticalEntities:
     """Same interface as `synth.entities.EntityMaker`: `make(rng)` → (kind, text) or None."""
 
-    def __init__(self, code: str, covers: Any, style: str) -> None:
-        self.code = code
+    def __init__(self, script: str, covers: Any, style: str) -> None:
         self.covers = covers
         self.style = style
-        self.words = _WORDS["zh" if code.split("-")[0] == "zh" else "ja"]
+        self.words = _WORDS[script]
 
     def make(self, rng: np.random.Generator, kind: str | None = None) -> tuple[str, str] | None:
         kind = kind or KINDS[int(np.searchsorted(_CUM, rng.random(), side="right").clip(
@@ -133,9 +137,10 @@ LIST_MARKERS = ("一、", "（一）", "①")  # list numbering in vertical book
 
 def list_marker(style: str, n: int) -> str:
     """The n-th item's marker in a vertical list style (circled numbers up to ⑳)."""
+    n = (n - 1) % 99 + 1
     if style == "①":
         return chr(0x2460 + (n - 1) % 20)
-    number = kanji_count(n, _WORDS["ja"])  # one to a few hundred: the same in ja and zh
+    number = kanji_count(n, _WORDS["Jpan"])  # up to 99: the same in Japanese and Chinese
     return f"{number}、" if style == "一、" else f"（{number}）"
 
 

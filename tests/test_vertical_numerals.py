@@ -21,14 +21,14 @@ from synth.vertical_text import _WORDS, VerticalEntities, fullwidth, kanji_count
     (20260, "二万二百六十", "二萬零二百六十"), (325, "三百二十五", "三百二十五"),
 ])
 def test_kanji_counting_numerals(n: int, ja: str, zh: str) -> None:
-    assert kanji_count(n, _WORDS["ja"]) == ja
-    assert kanji_count(n, _WORDS["zh"]) == zh
+    assert kanji_count(n, _WORDS["Jpan"]) == ja
+    assert kanji_count(n, _WORDS["Hant"]) == zh
 
 
 def test_entities_follow_one_convention_and_keep_ascii_digit_runs_for_tate_chu_yoko() -> None:
     rng = np.random.default_rng(0)
-    kanji = VerticalEntities("ja", lambda _: True, "kanji")
-    news = VerticalEntities("zh-Hant", lambda _: True, "arabic")
+    kanji = VerticalEntities("Jpan", lambda _: True, "kanji")
+    news = VerticalEntities("Hant", lambda _: True, "arabic")
     books = [kanji.make(rng) for _ in range(300)]
     papers = [news.make(rng) for _ in range(300)]
     assert all(made is not None for made in books + papers)

@@ -57,7 +57,7 @@ def _kind(paragraph_id: str) -> str:
 
 
 def _markers(spec: PageSpec, info: Any) -> tuple[str, ...]:
-    if spec.vertical and info.script in TTB_SCRIPTS:
+    if spec.vertical and info.script in ("Jpan", "Hans", "Hant", "Hani"):
         return TTB_LIST_MARKERS
     return RTL_LIST_MARKERS if info.direction == "rtl" else LIST_MARKERS
 
