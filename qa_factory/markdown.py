@@ -27,7 +27,8 @@ NO_SPACE_SCRIPTS = frozenset(
 LINEWISE_ROLES = frozenset({"field-key", "field-value", "item", "total", "table-cell"})
 DEFAULT_MIN_VISIBLE = 0.5
 _BULLET = re.compile(r"^\s*[-•*·▪◦‣–]\s+")  # drawn bullets become Markdown's "- "
-_ORDINAL = re.compile(r"^\s*(?:\d{1,3}[.)]|\(\w\)|[ivxlcIVXLC]{1,5}\.)\s+")  # 1. 2) (a) iv.
+_ORDINAL = re.compile(  # 1. 2) (a) iv. and vertical pages' 一、 （一） ①
+    r"^\s*(?:\d{1,3}[.)]|\(\w\)|[ivxlcIVXLC]{1,5}\.|[一二三四五六七八九十百]+、|（[一二三四五六七八九十百]+）|[①-⑳])\s+")
 DONT_CARE = "###"  # ICDAR's transcription of text nobody can read
 ILLEGIBLE_MODES = ("omit", "mark")
 

@@ -88,6 +88,12 @@ def test_vertical_lines_read_back_with_tesseract_vertical_models(language) -> No
     # vertically by Pillow/raqm instead of synth.text.vertical read exactly as ours (zh-Hant
     # 12.5 % median on 30 lines at 16 px): the gap is the vertical models' on that text, not the
     # drawing (report of #16). Sideways Latin and long numbers: 19-35 % on lines holding them.
+    # Since vertical pages carry numbers and Latin as vertical books do (synth.vertical_text),
+    # 64 default-mix lines a language at 720x960 read at 7.0 % (ja) / 9.1 % (zh-Hant) median
+    # (horizontal models, same texts: 2.0 / 2.3 %); at generate's default 1024x1448 page,
+    # 4.1 % / 10.0 % (horizontal 1.6 / 1.8 %). zh-Hant's gap is chi_tra_vert's on Han text:
+    # its pure-Han lines read at 9.5 % (horizontal 1.8 %); without the rare-character boost
+    # and with Zipf word frequencies still 5.2 % (horizontal 0.0 %).
     udhr = RenderContext(FontRegistry.load(), load_corpus(languages=[language]),
                          text={"sources": {"udhr": 1.0}})
     page = render_page(PageSpec(language, width=720, height=960, vertical=True,

@@ -63,6 +63,9 @@ def test_latin_turns_sideways_and_two_digits_share_one_em(engine, style) -> None
     assert [p.direction for p in tcy.pieces] == [UPRIGHT, TCY, UPRIGHT]
     assert tcy.pieces[1].advance == SIZE
     assert abs(tcy.advance - 3 * SIZE) < 0.1 * SIZE
+    # the two digits in half-width forms fit the column's em (proportional 88 was 1.12 em)
+    _, xs = np.nonzero(_ink(engine, style, "第88条")[2 * SIZE + 4: 3 * SIZE - 4] > 128)
+    assert xs.max() - xs.min() < 0.92 * SIZE  # 35 px at 40 (39 px before)
     # measuring (line breaking) and drawing agree on a line mixing all three
     mixed = "第12条 Tokyo 1983年「値」"
     assert abs(engine.width(mixed, style) - engine.layout_line(mixed, style).advance) < 1.0

@@ -48,11 +48,14 @@ def sample(rng: np.random.Generator, title: str) -> dict[str, Any] | None:
     """The leaf's furniture, or None for a plain vertical page."""
     if rng.random() >= CLASSICAL_SHARE:
         return None
+    double, border = bool(rng.random() < 0.6), int(rng.integers(2, 5))
+    drop, cut = int(pick(rng, (0, 1, 2, 3))), int(rng.integers(4, 9))
     return {
-        "double_border": bool(rng.random() < 0.6),
-        "border_width": int(rng.integers(2, 5)),
-        "heading_drop": int(pick(rng, (0, 1, 2, 3))),  # characters a heading is lowered by
-        "title": title[: int(rng.integers(4, 9))],
+        "double_border": double,
+        "border_width": border,
+        "heading_drop": drop,  # characters a heading is lowered by
+        # the strip carries a short title whole (a cut one read 世界人権宣); a long one is cut
+        "title": title if len(title) <= 8 else title[:cut],
         "leaf": chinese_number(int(rng.integers(1, 100))),
         "strip": round(float(rng.uniform(1.8, 2.4)), 3),  # strip width in small-type ems
     }

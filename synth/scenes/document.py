@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from fonts_manifest.errors import PolyglyphError
+from synth import vertical_text
 from synth.layout import DocumentPlanner, PlannedLine, even_size, line_emphasis
 from synth.opencv import cv2
 from synth.page import Block, Page, map_page_geometry
@@ -41,6 +42,7 @@ from synth.text import clean_text, face_name
 TTB_SCRIPTS = frozenset({"Hani", "Hans", "Hant", "Jpan", "Kore", "Hang", "Hira", "Kana"})
 LIST_MARKERS = ("1.", "1)", "(a)", "•", "–", "i.")
 RTL_LIST_MARKERS = ("1.", "1)", "•", "–")
+TTB_LIST_MARKERS = vertical_text.LIST_MARKERS  # 一、（一）① as vertical books number lists
 DATE_FOOTERS = ("1948-12-10", "10.12.1948")
 UPRIGHT_LATIN_SHARE = 0.5  # vertical pages setting Latin upright, one character per em
 FOOTER_TEXTS = (*DATE_FOOTERS, "A/RES/217 (III)", "UDHR 1948")
@@ -54,7 +56,15 @@ def _kind(paragraph_id: str) -> str:
     return "paragraph"
 
 
+def _markers(spec: PageSpec, info: Any) -> tuple[str, ...]:
+    if spec.vertical and info.script in ("Jpan", "Hans", "Hant", "Hani"):
+        return TTB_LIST_MARKERS
+    return RTL_LIST_MARKERS if info.direction == "rtl" else LIST_MARKERS
+
+
 def _marker(style: str, n: int) -> str:
+    if style in TTB_LIST_MARKERS:
+        return vertical_text.list_marker(style, n)
     if style in ("1.", "1)"):
         return f"{n}{style[-1]}"
     if style == "(a)":
@@ -119,7 +129,10 @@ def sample(spec: PageSpec, rng: np.random.Generator, ctx: RenderContext) -> dict
     else:
         plan_w, plan_h = (h, w) if mode == "rotated" else (w, h)
         budget = int(1.25 * capacity(plan_w, plan_h, body, info.script))
-        paragraphs = _mixed_paragraphs(rng, spec, ctx, info, corpus, sources, budget, body,
+        lt = language_text(ctx, info.code)
+        if mode == "ttb":  # numbers and Latin as vertical books and newspapers set them
+            lt = vertical_text.for_page(ctx, lt, child_rng(rng, "vertical-numerals"))
+        paragraphs = _mixed_paragraphs(rng, spec, lt, info, corpus, sources, budget, body,
                                        has_hand_font)
 
     header, footer, number = _sample_decorations(rng, ctx, info, corpus, mode)
@@ -198,7 +211,7 @@ def _corpus_paragraphs(rng: np.random.Generator, spec: PageSpec, corpus: Any, in
                 list_article, list_n = article, 0
                 siblings = sum(1 for other in ids if other.split(".")[0] == article)
                 many = siblings > 2 or not pid.startswith("a")
-                markers = RTL_LIST_MARKERS if info.direction == "rtl" else LIST_MARKERS
+                markers = _markers(spec, info)
                 list_style = pick(rng, markers) if many and rng.random() < 0.35 else None
             if list_style is not None:
                 list_n += 1
@@ -214,7 +227,7 @@ def _corpus_paragraphs(rng: np.random.Generator, spec: PageSpec, corpus: Any, in
     return paragraphs
 
 
-def _mixed_paragraphs(rng: np.random.Generator, spec: PageSpec, ctx: RenderContext, info: Any,
+def _mixed_paragraphs(rng: np.random.Generator, spec: PageSpec, lt: Any, info: Any,
                       corpus: Any, sources: dict[str, float], budget: int, body: int,
                       has_hand_font: bool) -> list[dict[str, Any]]:
     """Paragraphs from the run's source mix (synth.pagetext.compose), with list markers for
@@ -223,12 +236,11 @@ def _mixed_paragraphs(rng: np.random.Generator, spec: PageSpec, ctx: RenderConte
     start = int(rng.integers(0, max(1, len(ids) - 2)))
     show_title = ids[0] == "title" and (start == 0 or rng.random() < 0.5)
     show_title = show_title and base_weight(sources, corpus) > 0
-    lt = language_text(ctx, info.code)
     items = compose(rng, lt, corpus, sources, budget, max(start, 1 if show_title else 0))
     paragraphs: list[dict[str, Any]] = []
     if show_title and not (items and items[0]["kind"] == "title"):
         paragraphs.append({"index": 0, "id": "title", "kind": "title"})
-    markers = RTL_LIST_MARKERS if info.direction == "rtl" else LIST_MARKERS
+    markers = _markers(spec, info)
     list_style, list_n = pick(rng, markers), 0
     for item in items:
         if item["kind"] == "list-item":

@@ -12,7 +12,8 @@ simplification:
   direction, which applies the font's `vert`/`vrt2` forms: 、。 sit at the top right of their
   em, 「」（） turn, ー and … run along the column.
 * tate-chu-yoko (`ttb-tcy`): a run of one or two ASCII digits standing between upright text,
-  set horizontally and centred on one em (what JIS X 4051 does with two-digit numbers).
+  set horizontally in the font's half-width forms and centred on one em (what JIS X 4051 does
+  with two-digit numbers).
 * sideways (`ttb-r`): everything else (Latin words, longer numbers, ASCII punctuation,
   spaces) is set as a horizontal run turned a quarter clockwise, its em box centred on the
   column, glyph tops facing right, as Japanese and Chinese books set Latin text. A style with
@@ -100,6 +101,27 @@ def _upright_shaped(font: Any, text: str, language: str) -> Shaped:
     return Shaped(tuple(glyphs), tuple(xs), tuple(ys), -pen / 64.0)
 
 
+def _tcy_shaped(font: Any, text: str, language: str) -> Shaped:
+    """Tate-chu-yoko digits shaped horizontally with the font's half-width forms (`hwid`), as
+    typesetters set them: two digits fill one em (Noto CJK's proportional 88 is 1.12 em wide,
+    wider than the column). Fonts without `hwid` keep their proportional digits."""
+    buf = hb.Buffer()
+    buf.add_str(text)
+    buf.direction = "ltr"
+    if language:
+        buf.language = language
+    buf.guess_segment_properties()
+    hb.shape(font, buf, {"hwid": True})
+    glyphs, xs, ys = [], [], []
+    pen = 0
+    for info, pos in zip(buf.glyph_infos, buf.glyph_positions, strict=True):
+        glyphs.append(info.codepoint)
+        xs.append(pen + pos.x_offset)
+        ys.append(pos.y_offset)
+        pen += pos.x_advance
+    return Shaped(tuple(glyphs), tuple(xs), tuple(ys), pen / 64.0)
+
+
 def _baseline_drop(font: Any) -> float:
     """Pixels from the top of an upright em to its baseline (HarfBuzz's vertical origin)."""
     return float(font.get_glyph_v_origin(0)[1]) / 64.0
@@ -155,7 +177,8 @@ class VerticalShaper:
         font = self.glyphs.hb_font(path, index, size)
         if kind == UPRIGHT:
             return self.glyphs.ink(path, index, size, _upright_shaped(font, run, language))
-        shaped = self.glyphs.shape(path, index, size, run, "ltr", language)
+        shaped = _tcy_shaped(font, run, language) if kind == TCY else self.glyphs.shape(
+            path, index, size, run, "ltr", language)
         ink = self.glyphs.ink(path, index, size, shaped)
         if ink.mask is None:
             return EMPTY_INK
