@@ -346,15 +346,20 @@ def local_executor(fn: ShardFn, shared: Any, target: str) -> Executor:
     return execute
 
 
+STALL_TIMEOUT = 1800.0  # seconds with no shard finished and no row made: far above a healthy row
+STALL_RANGE = (10.0, 604_800.0)  # a week at most: every wait has a total timeout
+
+
 def ray_executor(fn: ShardFn, shared: Any, target: str, ray_address: str | None,
-                 workers: int) -> Executor:
-    """One Ray task per shard (pipelines.ray_executor)."""
+                 workers: int, stall_timeout: float = STALL_TIMEOUT) -> Executor:
+    """One Ray task per shard (pipelines.ray_executor); the run stops with one line when
+    nothing moves for `stall_timeout` seconds (a hung task, a cluster that never starts one)."""
 
     def execute(jobs: list[ShardJob], on_result: Callable[[dict[str, Any]], None],
                 bar: tqdm) -> None:
         from .ray_executor import run_ray
 
-        run_ray(fn, shared, jobs, target, on_result, bar, ray_address, workers)
+        run_ray(fn, shared, jobs, target, on_result, bar, ray_address, workers, stall_timeout)
 
     return execute
 

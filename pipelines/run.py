@@ -84,7 +84,8 @@ def _generate(config: GenerateConfig, resolved: dict[str, Any], chash: str, out:
     shared = (resolved, chash, sample_hook, packs)
     execute: Executor = (
         local_executor(generate_shard, shared, out.target) if executor == "local"
-        else ray_executor(generate_shard, shared, out.target, config.ray_address, config.workers)
+        else ray_executor(generate_shard, shared, out.target, config.ray_address, config.workers,
+                          config.stall_timeout)
     )
     drive(run, execute, progress)
     stats = build_stats(run)

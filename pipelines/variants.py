@@ -50,6 +50,8 @@ from .containment import (
 from .dataset import open_dataset
 from .driver import (
     CARD,
+    STALL_RANGE,
+    STALL_TIMEOUT,
     STATS,
     Run,
     ShardJob,
@@ -112,6 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1,
                    help="parallel workers; more than 1 runs shards as Ray tasks (default 1)")
     p.add_argument("--ray-address", metavar="ADDR", help="join a Ray cluster: `auto` or `ray://…`")
+    p.add_argument("--stall-timeout", type=float, default=STALL_TIMEOUT, metavar="SECONDS",
+                   help="Ray: stop with one line (finished shards kept, rerun resumes) when no "
+                   f"shard finished and no row was made for this long; {STALL_RANGE[0]:g}.."
+                   f"{STALL_RANGE[1]:g} (default {STALL_TIMEOUT:g}; with --quiet, at least 10 s "
+                   "per row of a shard)")
     p.add_argument("--max-image-pixels", type=int, default=DEFAULT_MAX_IMAGE_PIXELS, metavar="N",
                    help="skip (with a reason) input images of more pixels, checked from the "
                    f"header before decoding (default {DEFAULT_MAX_IMAGE_PIXELS:,}; "
@@ -126,6 +133,7 @@ RANGES: dict[str, tuple[float, float]] = {  # checked when read, before any inpu
     "quality": (1, 100),
     "shard_rows": (1, 100_000),
     "workers": (1, 1024),
+    "stall_timeout": STALL_RANGE,
     "max_image_pixels": (1, MAX_IMAGE_PIXELS_CAP),
 }
 ANNOTATION_PROBLEMS = ("malformed", "transcription over")  # one annotation lost, not the image
@@ -276,7 +284,7 @@ def _variants(args: argparse.Namespace, root: Path | str, items: list[SourceItem
     kind = choose_executor("auto", args.workers, len(run.pending), args.ray_address)
     execute = (local_executor(variant_shard, shared, out.target) if kind == "local"
                else ray_executor(variant_shard, shared, out.target, args.ray_address,
-                                 args.workers))
+                                 args.workers, args.stall_timeout))
     drive(run, execute, progress=not args.quiet)
     seen = {(p.file, p.problem) for p in problems}
     for entry in [{"problems": earlier}, *(run.made[k] for k in sorted(run.made))]:

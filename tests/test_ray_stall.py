@@ -1,0 +1,97 @@
+"""A Ray run whose shard task hangs stops after the stall window with one line naming the stuck
+shard, keeps the shards that finished, and the same run resumes (real Ray, a local cluster)."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipelines.driver import (
+    Run,
+    ShardJob,
+    drive,
+    open_output,
+    plan_shards,
+    ray_executor,
+    read_manifest,
+    resume_plan,
+)
+from pipelines.errors import PolyglyphError
+from pipelines.output import Output
+from pipelines.ray_executor import StallWatch
+
+
+def _shard(shared: dict[str, Any], job: ShardJob, target: str, on_row: Any) -> dict[str, Any]:
+    """A shard of `job.rows` small lines; the shards listed in `shared["hang"]` never finish."""
+    if job.index in shared["hang"]:
+        time.sleep(3600)
+    data = "".join(f"row {i}\n" for i in range(job.start, job.stop)).encode()
+    for _ in range(job.rows):
+        on_row()
+    Output(target).write_atomic(job.name, data)
+    return {"index": job.index, "file": job.name, "rows": job.rows, "bytes": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(), "planned_rows": job.rows}
+
+
+def _run(out: Output, jobs: list[ShardJob], hang: set[int], quiet: bool) -> Run:
+    manifest = read_manifest(out)
+    kept = resume_plan(out, manifest, "c" * 64, jobs, overwrite=False, side_files=())
+    run = Run(out, {"config_hash": "c" * 64, "num_shards": len(jobs)}, jobs, kept)
+    return drive(run, ray_executor(_shard, {"hang": hang}, out.target, None, 2, 10.0),
+                 progress=not quiet)
+
+
+def test_a_hung_shard_task_stops_the_run_and_the_rest_resumes(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ray = pytest.importorskip("ray")
+    if ray.is_initialized():
+        pytest.skip("another test left Ray connected")
+    from ray import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # to Ray workers
+    jobs = plan_shards(3, 1)
+    with open_output(str(tmp_path / "out")) as out:
+        started = time.monotonic()
+        with pytest.raises(PolyglyphError) as caught:
+            _run(out, jobs, {1}, quiet=False)
+        waited = time.monotonic() - started
+        message = str(caught.value)
+        assert "\n" not in message and "data/part-00001.parquet (no row)" in message, message
+        assert "--stall-timeout 10" in message and "2 finished shard(s)" in message, message
+        assert 10 <= waited < 90, waited  # Ray's start and the window, not an hour
+        manifest = read_manifest(out)
+        assert manifest is not None and not manifest["complete"]
+        assert sorted(e["index"] for e in manifest["shards"]) == [0, 2]
+        # the same run without the hang keeps both shards and makes only the missing one
+        run = _run(out, jobs, set(), quiet=True)
+        assert run.manifest["complete"] and sorted(run.made) == [1]
+    capsys.readouterr()
+
+
+def test_without_row_reports_the_window_covers_the_biggest_shard() -> None:
+    """--quiet runs get no row reports: a healthy shard of 1024 rows must never look stuck."""
+    jobs = plan_shards(2048, 1024)
+    assert StallWatch(1800, jobs, rows_reported=False).window >= 10 * 1024
+    assert StallWatch(1800, jobs, rows_reported=True).window == 1800
+    watch = StallWatch(10, jobs, rows_reported=True)
+    watch.moved -= 11
+    assert watch.tick(False, {0: 5}) is False  # a row made: the clock restarts
+    watch.moved -= 11
+    assert watch.tick(False, {0: 5}) is True
+
+
+def test_the_stall_timeout_flag_has_a_checked_range(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from pipelines.cli import main as cli_main
+
+    for value in ("5", "nan", "1e9"):
+        code = cli_main(["generate", "--dry-run", "--num", "2", "--stall-timeout", value,
+                         "--out", str(tmp_path / "g")])
+        err = capsys.readouterr().err.strip()
+        assert code == 1 and "stall_timeout" in err and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "g").exists()
