@@ -169,3 +169,21 @@ def test_inspect_refuses_an_other_image_suffix(tmp_path: Path) -> None:
     _one_line(_run("inspect", str(tmp_path), "--out", str(tmp_path / "row.jpg")), 1,
               "row.jpg", "give a .png path")
     assert not (tmp_path / "row.jpg").exists()
+
+
+def test_inspect_replaces_only_an_earlier_inspect_image(dataset: Path, tmp_path: Path) -> None:
+    """`inspect --out photo.png` replaced a PNG of the user's without --overwrite. Only an image
+    an earlier inspect wrote (its tEXt mark) is replaced; any other PNG is kept, one line."""
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(photo)
+    before = photo.read_bytes()
+    _one_line(_run("inspect", str(dataset), "--out", str(photo)), 1, str(photo), "--overwrite")
+    assert photo.read_bytes() == before
+    row = tmp_path / "row.png"
+    assert _run("inspect", str(dataset), "--out", str(row)).returncode == 0
+    first = row.read_bytes()
+    done = _run("inspect", str(dataset), "--index", "1", "--out", str(row))  # a rerun: ours
+    assert done.returncode == 0, done.stderr
+    assert row.read_bytes() != first and not list(tmp_path.glob("*.tmp"))
+    assert _run("inspect", str(dataset), "--out", str(photo), "--overwrite").returncode == 0
+    assert photo.read_bytes() != before
