@@ -9,7 +9,7 @@ from pathlib import Path
 from pipelines.containment import folders_overlap
 from pipelines.errors import ArgParser, PolyglyphError
 
-from .base import open_rows, prepare_out, write_marker
+from .base import INVENTORY, open_rows, prepare_out, write_inventory, write_marker
 from .registry import available_formats, get_format
 
 
@@ -40,7 +40,8 @@ def build_parser(format_name: str | None) -> argparse.ArgumentParser:
                         help="output layout (listed by `polyglyph export --help`)")
     parser.add_argument("--out", required=True, metavar="DIR", help="folder to write (empty or new)")
     parser.add_argument("--overwrite", action="store_true",
-                        help="replace --out if it holds an earlier export")
+                        help="replace --out if it holds an earlier export: only the files it "
+                        f"wrote ({INVENTORY}); refused if the folder holds anything else")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     if fmt:
         fmt.add_arguments(parser.add_argument_group(f"--format {fmt.name} options"))
@@ -78,11 +79,13 @@ def main(argv: list[str]) -> int:
     write_marker(out, {**info, "status": "running"})
     try:
         summary = fmt.write(source, out, args, not args.quiet)
+        files = write_inventory(out)
     except OSError as exc:  # the store went away or the disk filled: one line, not a traceback
         where = exc.filename or f"--input {source.root} or --out {out}"
         raise PolyglyphError(f"export stopped: {where}: {exc.strerror or exc}; "
                              f"{out}/export.json says `running` (rerun with --overwrite)") from None
-    write_marker(out, {**info, "status": "done", "summary": summary.to_dict()})
+    write_marker(out, {**info, "status": "done", "summary": summary.to_dict(),
+                       "inventory": {"file": INVENTORY, "files": files}})
     print(f"wrote {out} (--format {fmt.name})")
     print("\n".join(summary.lines()))
     return 0
