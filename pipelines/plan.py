@@ -25,7 +25,8 @@ def print_config_text(config: GenerateConfig) -> str:
 
 def dry_run_plan(config: GenerateConfig) -> dict[str, Any]:
     """Shards, rows and the content mix of the run, as plain data."""
-    from .driver import choose_executor, plan_shards
+    from .driver import choose_executor
+    from .manifest import plan_shards
 
     resolved = resolve_config(config)
     jobs = plan_shards(config.num, config.shard_rows)

@@ -19,8 +19,9 @@ from tqdm import tqdm
 
 from pipelines.errors import PolyglyphError
 
-from .driver import ShardFn, ShardJob
+from .driver import ShardFn
 from .guard import install_signal_handlers, sigterm_guarded
+from .manifest import ShardJob
 from .storage import first_line, redact, split_secrets, storage_env
 from .worker_setup import worker_env
 

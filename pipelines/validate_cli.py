@@ -40,22 +40,11 @@ from qa_factory.validate import (
 
 from .card import dataset_card, first_schema, font_licences
 from .dataset import open_dataset
-from .driver import (
-    CARD,
-    MANIFEST,
-    STATS,
-    Run,
-    ShardJob,
-    drive,
-    local_executor,
-    now,
-    open_output,
-    read_json,
-    refuse_foreign,
-    write_json,
-)
+from .driver import Run, drive, local_executor
+from .manifest import CARD, MANIFEST, STATS, ShardJob, now, read_json, write_json
 from .output import DATA, Output
 from .qa_pass import PAIRS_RANGE, QAPass, replies_name
+from .resume import open_output, refuse_foreign
 from .storage import is_uri, redact
 from .validate_shard import (  # noqa: F401 (judge_rows, unanswered_classes: re-exported)
     judge_rows,

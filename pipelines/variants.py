@@ -49,27 +49,20 @@ from .containment import (
 )
 from .dataset import open_dataset
 from .driver import (
-    CARD,
     STALL_RANGE,
     STALL_TIMEOUT,
-    STATS,
     Run,
-    ShardJob,
     choose_executor,
     count_totals,
     drive,
     local_executor,
-    open_output,
-    plan_shards,
     ray_executor,
-    read_json,
-    read_manifest,
-    resume_plan,
-    write_json,
 )
+from .manifest import CARD, STATS, ShardJob, plan_shards, read_json, read_manifest, write_json
 from .output import Output
 from .provenance import build_digest
 from .readers import READERS, Problem, SourceItem, read_dataset_rows, unique_keys
+from .resume import open_output, resume_plan
 from .rows import SCHEMA, page_to_row, rows_to_table
 from .shard import ARROW_BATCH_ROWS, STAT_KEYS, count_stats, counts_from_file
 from .source_page import item_page

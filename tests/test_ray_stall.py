@@ -11,19 +11,12 @@ from typing import Any
 
 import pytest
 
-from pipelines.driver import (
-    Run,
-    ShardJob,
-    drive,
-    open_output,
-    plan_shards,
-    ray_executor,
-    read_manifest,
-    resume_plan,
-)
+from pipelines.driver import Run, drive, ray_executor
 from pipelines.errors import PolyglyphError
+from pipelines.manifest import ShardJob, plan_shards, read_manifest
 from pipelines.output import Output
 from pipelines.ray_executor import StallWatch
+from pipelines.resume import open_output, resume_plan
 
 
 def _shard(shared: dict[str, Any], job: ShardJob, target: str, on_row: Any) -> dict[str, Any]:
