@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw, ImageFont
 from pipelines.errors import ArgParser, PolyglyphError
 
 from .dataset import open_dataset
+from .output import require_target
 
 PALETTE = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180),
            (70, 240, 240), (240, 50, 230), (128, 128, 0)]
@@ -129,6 +130,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("--overwrite", action="store_true",
                    help="replace --out even when it is not an earlier inspect image")
     args = p.parse_args(argv)
+    require_target(args.dataset, "DIR")
+    require_target(args.out)
     if args.index < 0:
         raise PolyglyphError(f"--index must be >= 0, got {args.index}")
     out = Path(args.out)

@@ -42,7 +42,7 @@ from .card import dataset_card, first_schema, font_licences
 from .dataset import open_dataset
 from .driver import Run, drive, local_executor
 from .manifest import CARD, MANIFEST, STATS, ShardJob, now, read_json, write_json
-from .output import DATA, Output
+from .output import DATA, Output, require_target
 from .qa_pass import PAIRS_RANGE, QAPass, replies_name
 from .resume import open_output, refuse_foreign
 from .storage import is_uri, redact
@@ -181,6 +181,8 @@ def report_unanswered(failed: dict[str, dict[str, int]]) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     check_numbers(args)
+    require_target(args.input, "--input")
+    require_target(args.out)
     rules = load_rules(args)  # numbers first: before any input is opened
     if not is_uri(args.input) and not Path(args.input).is_dir():
         raise PolyglyphError(f"--input {args.input} is not a directory")

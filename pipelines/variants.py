@@ -59,7 +59,7 @@ from .driver import (
     ray_executor,
 )
 from .manifest import CARD, STATS, ShardJob, plan_shards, read_json, read_manifest, write_json
-from .output import Output
+from .output import Output, require_target
 from .provenance import build_digest
 from .readers import READERS, Problem, SourceItem, read_dataset_rows, unique_keys
 from .resume import open_output, resume_plan
@@ -223,6 +223,8 @@ def make_variant_row(page: Any, item: SourceItem, copy: int, index: int, cfg: di
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     check_flag_ranges(args, RANGES)
+    require_target(args.input, "--input")
+    require_target(args.out)
     profile_name = resolve_profile(args.profile, args.format, args.input_kind)
     profile = load_profile(profile_name)
     if not is_uri(args.input) and not is_uri(args.out) and folders_overlap(

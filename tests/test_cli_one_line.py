@@ -187,3 +187,21 @@ def test_inspect_replaces_only_an_earlier_inspect_image(dataset: Path, tmp_path:
     assert row.read_bytes() != first and not list(tmp_path.glob("*.tmp"))
     assert _run("inspect", str(dataset), "--out", str(photo), "--overwrite").returncode == 0
     assert photo.read_bytes() != before
+
+
+def test_an_empty_path_is_refused_not_taken_for_the_current_folder(dataset: Path,
+                                                                    tmp_path: Path) -> None:
+    """`validate --out "$OUT"` with OUT unset wrote a dataset into the current folder (an empty
+    path is `.`); every command that takes a folder now refuses a blank one."""
+    here = tmp_path / "cwd"
+    here.mkdir()
+    cases = [("validate", "--input", str(dataset), "--out", "", "--no-progress"),
+             ("validate", "--input", " ", "--out", str(tmp_path / "v")),
+             ("variants", "--input", str(dataset), "--format", "parquet", "--out", ""),
+             ("export", "--input", str(dataset), "--format", "lines", "--out", ""),
+             ("inspect", "", "--out", str(tmp_path / "x.png"))]
+    for args in cases:
+        done = subprocess.run([POLYGLYPH, *args], capture_output=True, text=True, timeout=180,
+                              cwd=here)
+        _one_line(done, 1, "is empty")
+    assert not any(here.iterdir()) and not (tmp_path / "v").exists()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pipelines.containment import folders_overlap
 from pipelines.errors import ArgParser, PolyglyphError
+from pipelines.output import require_target
 
 from .base import INVENTORY, open_rows, prepare_out, write_inventory, write_marker
 from .registry import available_formats, get_format
@@ -64,6 +65,8 @@ def main(argv: list[str]) -> int:
     args = build_parser(name).parse_args(argv)
     fmt = get_format(args.format)
     fmt.check(args)
+    require_target(args.input, "--input")
+    require_target(args.out)
     if "://" in args.out:
         raise PolyglyphError(f"--out {args.out}: exports are written to a local folder")
     source = open_rows(args.input)
