@@ -205,3 +205,18 @@ def test_an_empty_path_is_refused_not_taken_for_the_current_folder(dataset: Path
                               cwd=here)
         _one_line(done, 1, "is empty")
     assert not any(here.iterdir()) and not (tmp_path / "v").exists()
+
+
+def test_an_interrupted_export_says_how_to_redo_it(capsys: pytest.CaptureFixture[str]) -> None:
+    """Ctrl-C in `export` said "finished shards are kept: resume with the same command", but
+    an export does not resume: the same command is refused (folder not empty)."""
+    from pipelines.guard import run_guarded
+
+    def interrupted() -> int:
+        raise KeyboardInterrupt
+
+    assert run_guarded("export", interrupted, False) == 130
+    err = capsys.readouterr().err.strip()
+    assert "--overwrite" in err and "resume" not in err and "\n" not in err, err
+    assert run_guarded("generate", interrupted, False) == 130
+    assert "resume with the same command" in capsys.readouterr().err
