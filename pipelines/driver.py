@@ -153,15 +153,33 @@ def count_totals(run: Run, counts_of: Callable[[str], dict[str, dict[str, int]]]
     return {key: dict(sorted(c.items())) for key, c in sorted(totals.items())}
 
 
+LOCAL_WORKERS_PER_CORE = 4  # past this a local Ray only multiplies processes and memory
+
+
 def choose_executor(kind: str, workers: int, pending: int, ray_address: str | None) -> str:
     """`auto`: Ray when a cluster is named or more than one worker has work, else local. Ray
-    is an extra (`polyglyph[ray]`): the local executor never imports it."""
+    is an extra (`polyglyph[ray]`): the local executor never imports it. A local Ray starts
+    (and pre-starts) a worker process per CPU it is given, each loading fonts and corpus: a
+    --workers far above this machine's cores is refused before any work, not left to the
+    out-of-memory killer."""
+    named = ray_address or os.environ.get("RAY_ADDRESS")
     if kind == "auto":
-        named = ray_address or os.environ.get("RAY_ADDRESS")
         kind = "ray" if named or min(workers, pending) > 1 else "local"
     if kind == "ray":
         require_ray()
+        cores = local_cores()
+        if not named and workers > LOCAL_WORKERS_PER_CORE * cores:
+            raise PolyglyphError(
+                f"--workers {workers}: this machine has {cores} core(s), and a local run uses "
+                f"at most {LOCAL_WORKERS_PER_CORE * cores} workers (each is a process of its "
+                "own); give fewer, or join a cluster with --ray-address")
     return kind
+
+
+def local_cores() -> int:
+    """This machine's cores, counted as the default --workers counts them (os.cpu_count), so
+    the default is never refused."""
+    return os.cpu_count() or 1
 
 
 def require_ray() -> None:

@@ -88,3 +88,23 @@ def test_the_stall_timeout_flag_has_a_checked_range(tmp_path: Path,
         err = capsys.readouterr().err.strip()
         assert code == 1 and "stall_timeout" in err and len(err.splitlines()) == 1, err
     assert not (tmp_path / "g").exists()
+
+
+def test_a_local_ray_of_far_more_workers_than_cores_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`generate --workers 4096` on a laptop started a local Ray of 4096 CPUs: a worker
+    process each (Ray pre-starts one per CPU), fonts and corpus loaded in each. One line now,
+    before anything is written; a named cluster decides its own size."""
+    pytest.importorskip("ray")
+    from pipelines.cli import main as cli_main
+    from pipelines.driver import LOCAL_WORKERS_PER_CORE, choose_executor, local_cores
+
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    many = LOCAL_WORKERS_PER_CORE * local_cores() + 1
+    code = cli_main(["generate", "--num", "8", "--shard-rows", "1", "--workers", str(many),
+                     "--dry-run", "--out", str(tmp_path / "g")])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and f"--workers {many}" in err and "\n" not in err, err
+    assert not (tmp_path / "g").exists()
+    assert choose_executor("auto", many, 8, "ray://head:10001") == "ray"
+    assert choose_executor("auto", many - 1, 8, None) == "ray"
