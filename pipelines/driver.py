@@ -156,12 +156,14 @@ def count_totals(run: Run, counts_of: Callable[[str], dict[str, dict[str, int]]]
 LOCAL_WORKERS_PER_CORE = 4  # past this a local Ray only multiplies processes and memory
 
 
-def choose_executor(kind: str, workers: int, pending: int, ray_address: str | None) -> str:
+def choose_executor(kind: str, workers: int, pending: int, ray_address: str | None,
+                    probe: bool = True) -> str:
     """`auto`: Ray when a cluster is named or more than one worker has work, else local. Ray
     is an extra (`polyglyph[ray]`): the local executor never imports it. A local Ray starts
     (and pre-starts) a worker process per CPU it is given, each loading fonts and corpus: a
     --workers far above this machine's cores is refused before any work, not left to the
-    out-of-memory killer."""
+    out-of-memory killer. With `probe`, a named cluster must answer (pipelines.ray_executor
+    .check_reachable) before any work; a dry run does not probe."""
     named = ray_address or os.environ.get("RAY_ADDRESS")
     if kind == "auto":
         kind = "ray" if named or min(workers, pending) > 1 else "local"
@@ -173,6 +175,10 @@ def choose_executor(kind: str, workers: int, pending: int, ray_address: str | No
                 f"--workers {workers}: this machine has {cores} core(s), and a local run uses "
                 f"at most {LOCAL_WORKERS_PER_CORE * cores} workers (each is a process of its "
                 "own); give fewer, or join a cluster with --ray-address")
+        if named and probe:
+            from .ray_executor import check_reachable
+
+            check_reachable(named, "--ray-address" if ray_address else "RAY_ADDRESS")
     return kind
 
 

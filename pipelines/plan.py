@@ -45,7 +45,7 @@ def dry_run_plan(config: GenerateConfig) -> dict[str, Any]:
         "profiles": len(resolved["profiles"]),
         "tasks": "default mix" if tasks is None else sorted(t for t, w in tasks.items() if w > 0),
         "executor": choose_executor(config.executor, config.workers, len(jobs),
-                                    config.ray_address),
+                                    config.ray_address, probe=False),
         "workers": config.workers,
         "seed": config.seed,
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -133,6 +134,27 @@ def job_secrets() -> dict[str, str]:
     runtime_env already gives every worker)."""
     _, secret = split_secrets(storage_env())
     return job_env_vars(secret)
+
+
+CONNECT_SECONDS = 10.0
+
+
+def check_reachable(address: str, source: str) -> None:
+    """Refuse a cluster address nothing answers at, in one line and within CONNECT_SECONDS:
+    ray.init on an unreachable `host:port` retried for minutes, printing Ray's own multi-line
+    warnings. `auto` and other forms are left to Ray."""
+    spec = address.removeprefix("ray://")
+    host, sep, port = spec.rpartition(":")
+    if spec == "auto" or "://" in spec or not sep or not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_SECONDS).close()
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise PolyglyphError(
+            f"{source} {address}: no Ray cluster answers there ({reason}); start it with "
+            "`ray start --head`, or check the host, the port and the firewall"
+        ) from None
 
 
 def _snapshot(progress: Any, last: dict[int, int]) -> dict[int, int]:

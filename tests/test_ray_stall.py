@@ -108,3 +108,26 @@ def test_a_local_ray_of_far_more_workers_than_cores_is_refused(
     assert not (tmp_path / "g").exists()
     assert choose_executor("auto", many, 8, "ray://head:10001") == "ray"
     assert choose_executor("auto", many - 1, 8, None) == "ray"
+
+
+def test_a_cluster_address_nothing_answers_at_is_one_line_at_once(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--ray-address HOST:PORT` with no cluster there: ray.init retried for over 5 minutes
+    (killed by `timeout 300` in the probe), printing Ray's own warnings. Now one line within
+    the connect timeout, before the manifest is written."""
+    import socket
+
+    pytest.importorskip("ray")
+    from pipelines.cli import main as cli_main
+
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    with socket.socket() as free:  # a port nothing listens on
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    started = time.monotonic()
+    code = cli_main(["generate", "--num", "2", "--languages", "en", "--quiet",
+                     "--ray-address", f"127.0.0.1:{port}", "--out", str(tmp_path / "g")])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and f"--ray-address 127.0.0.1:{port}" in err and "\n" not in err, err
+    assert time.monotonic() - started < 60
+    assert not (tmp_path / "g" / "manifest.json").exists()
