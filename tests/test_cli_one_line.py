@@ -220,3 +220,14 @@ def test_an_interrupted_export_says_how_to_redo_it(capsys: pytest.CaptureFixture
     assert "--overwrite" in err and "resume" not in err and "\n" not in err, err
     assert run_guarded("generate", interrupted, False) == 130
     assert "resume with the same command" in capsys.readouterr().err
+
+
+def test_export_onto_a_full_disk_names_out(dataset: Path, tmp_path: Path) -> None:
+    """A full disk under `export --out` said "--input DS or --out DIR: No space left": only a
+    write fails so, and the line now names --out alone."""
+    full = tmp_path / "full"
+    full.mkdir()
+    done = _in_namespace_mount("size=4k", full, POLYGLYPH, "export", "--input", str(dataset),
+                               "--format", "trl", "--quiet", "--out", str(full / "e"))
+    _one_line(done, 1, "No space left on device", f"--out {full / 'e'}")
+    assert "--input" not in done.stderr

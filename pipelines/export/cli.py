@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from pipelines.output import require_target
 
 from .base import INVENTORY, open_rows, prepare_out, write_inventory, write_marker
 from .registry import available_formats, get_format
+
+OUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}  # only a write fails so: the culprit is --out
 
 
 def _epilog() -> str:
@@ -84,7 +87,8 @@ def main(argv: list[str]) -> int:
         summary = fmt.write(source, out, args, not args.quiet)
         files = write_inventory(out)
     except OSError as exc:  # the store went away or the disk filled: one line, not a traceback
-        where = exc.filename or f"--input {source.root} or --out {out}"
+        where = exc.filename or (f"--out {out}" if exc.errno in OUT_ERRNOS
+                                 else f"--input {source.root} or --out {out}")
         raise PolyglyphError(f"export stopped: {where}: {exc.strerror or exc}; "
                              f"{out}/export.json says `running` (rerun with --overwrite)") from None
     write_marker(out, {**info, "status": "done", "summary": summary.to_dict(),
