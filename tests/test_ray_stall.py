@@ -106,7 +106,7 @@ def test_a_local_ray_of_far_more_workers_than_cores_is_refused(
     err = capsys.readouterr().err.strip()
     assert code == 1 and f"--workers {many}" in err and "\n" not in err, err
     assert not (tmp_path / "g").exists()
-    assert choose_executor("auto", many, 8, "ray://head:10001") == "ray"
+    assert choose_executor("auto", many, 8, "ray://head:10001", probe=False) == "ray"
     assert choose_executor("auto", many - 1, 8, None) == "ray"
 
 
