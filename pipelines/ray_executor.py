@@ -186,8 +186,14 @@ def _connect(ray_address: str | None, workers: int) -> bool:
     settings, _ = split_secrets(storage_env())
     runtime_env = {"env_vars": job_env_vars({**worker_env(), **settings})}
     if address:
-        ray.init(address=address, logging_level="WARNING", log_to_driver=True,
-                 runtime_env=runtime_env)
+        try:
+            ray.init(address=address, logging_level="WARNING", log_to_driver=True,
+                     runtime_env=runtime_env)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            # ConnectionError is an OSError: the driver would blame --out ("cannot write to")
+            flag = "--ray-address" if ray_address else "RAY_ADDRESS"
+            raise PolyglyphError(f"{flag} {address}: cannot join the Ray cluster: "
+                                 f"{first_line(exc)}") from None
     else:
         # Ray starts task workers at nice 15, so next to any other busy process (the driver,
         # Ray's own daemons, a neighbour's job) they got a fraction of a core while the local

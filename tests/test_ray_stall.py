@@ -131,3 +131,25 @@ def test_a_cluster_address_nothing_answers_at_is_one_line_at_once(
     assert code == 1 and f"--ray-address 127.0.0.1:{port}" in err and "\n" not in err, err
     assert time.monotonic() - started < 60
     assert not (tmp_path / "g" / "manifest.json").exists()
+
+
+def test_a_cluster_ray_cannot_join_is_blamed_not_out(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--ray-address auto` with no cluster running said "cannot write to OUT: Could not find
+    any running Ray instance" (Ray's ConnectionError is an OSError, which the driver reads as a
+    write failure). Ray's own refusal stands in here: which cluster is running on a shared
+    test machine is not ours to decide."""
+    ray = pytest.importorskip("ray")
+    from pipelines.cli import main as cli_main
+
+    def refuse(**kwargs: Any) -> None:
+        raise ConnectionError("Could not find any running Ray instance. Please specify the one "
+                              "to connect to by setting `--address` flag.\nmore")
+
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.setattr(ray, "init", refuse)
+    code = cli_main(["generate", "--num", "2", "--languages", "en", "--quiet",
+                     "--ray-address", "auto", "--out", str(tmp_path / "g")])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and "--ray-address auto: cannot join the Ray cluster" in err, err
+    assert "cannot write" not in err and "\n" not in err, err
