@@ -129,15 +129,26 @@ def drive(run: Run, execute: Executor, progress: bool = True) -> Run:
             execute(pending, run.record, bar)
         run.out.remove_stale_tmp()  # of workers that died mid-shard (their retries finished)
     except OSError as exc:  # disk full, permissions changed mid-run, network filesystem gone
-        where = getattr(exc, "filename", None) or redact(run.out.target)
-        raise PolyglyphError(f"cannot write to {where}: {exc.strerror or first_line(exc)}"
-                             ) from None
+        raise PolyglyphError(os_error_line(exc, run.out)) from None
     finally:
         bar.close()
     run.elapsed = time.perf_counter() - wall
     run.manifest.update(finished_at=now(), complete=not run.unfinished)
     write_json(run.out, MANIFEST, run.manifest)
     return run
+
+
+def os_error_line(exc: OSError, out: Output) -> str:
+    """A run's OSError in one line. One about a file outside --out (a corpus or font file gone
+    mid-run) is not a write failure of --out, and is not called one."""
+    reason = exc.strerror or first_line(exc)
+    where = getattr(exc, "filename", None)
+    if where is None:
+        return f"cannot write to {redact(out.target)}: {reason}"
+    where = str(where)
+    if where.startswith(out.path("").rstrip("/")) or where.startswith(out.target):
+        return f"cannot write to {redact(where)}: {reason}"
+    return f"{redact(where)}: {reason} (during the run into {redact(out.target)})"
 
 
 def count_totals(run: Run, counts_of: Callable[[str], dict[str, dict[str, int]]]

@@ -153,3 +153,26 @@ def test_a_cluster_ray_cannot_join_is_blamed_not_out(
     err = capsys.readouterr().err.strip()
     assert code == 1 and "--ray-address auto: cannot join the Ray cluster" in err, err
     assert "cannot write" not in err and "\n" not in err, err
+
+
+def test_an_os_error_outside_out_is_not_called_a_write_failure(tmp_path: Path) -> None:
+    """A shard that lost an input file mid-run (a corpus on a network mount) stopped with
+    "cannot write to /data/corpus.txt": the line names the file without blaming --out."""
+    from pipelines.driver import local_executor
+
+    gone = tmp_path / "corpus.txt"
+
+    def reads(shared: Any, job: ShardJob, target: str, on_row: Any) -> dict[str, Any]:
+        gone.read_text()
+        raise AssertionError("unreachable")
+
+    def writes(shared: Any, job: ShardJob, target: str, on_row: Any) -> dict[str, Any]:
+        raise OSError(28, "No space left on device", f"{target}/data/x.tmp")
+
+    for fn, expected in ((reads, f"{gone}: No such file or directory (during the run into"),
+                         (writes, "cannot write to")):
+        with open_output(str(tmp_path / "out")) as out:
+            run = Run(out, {"config_hash": "c"}, plan_shards(1, 1), {})
+            with pytest.raises(PolyglyphError) as caught:
+                drive(run, local_executor(fn, None, out.target), progress=False)
+        assert expected in str(caught.value), caught.value
