@@ -1,5 +1,8 @@
-"""A Ray run whose shard task hangs stops after the stall window with one line naming the stuck
-shard, keeps the shards that finished, and the same run resumes (real Ray, a local cluster)."""
+"""The run driver's bounds and blame: a Ray run whose shard task hangs stops after the stall
+window with one line naming the stuck shard, keeps the shards that finished, and the same run
+resumes (real Ray, a local cluster); a cluster that cannot be reached or joined, a local Ray far
+larger than the machine, and an OS error outside --out are each one line naming the culprit.
+"""
 
 from __future__ import annotations
 
