@@ -221,6 +221,7 @@ def _validate(args: argparse.Namespace, source: Output, parts: list[str], judges
         refuse_foreign(out, previous or None,
                        [ShardJob(0, 0, 0, file=out_name(n)) for n in parts],
                        (STATS, CARD, *(replies_name(n) for n in parts)))
+        refuse_other_run(out, previous, settings)
     done = {
         e["file"]: e
         for e in previous.get("shards", [])
@@ -277,6 +278,25 @@ def _validate(args: argparse.Namespace, source: Output, parts: list[str], judges
         file=sys.stderr,
     )
     return report_unanswered(failed) if failed else 0
+
+
+def refuse_other_run(out: Output, previous: dict[str, Any], settings: str) -> None:
+    """A validation resumes only itself: a dataset `generate` or `variants` wrote in --out, or
+    a validation with other judges or rules, was silently remade (its shards replaced) without
+    --overwrite, unlike generate's refusal of a different config."""
+    if not previous:
+        return
+    earlier = previous.get("validation")
+    if not isinstance(earlier, dict):
+        raise PolyglyphError(
+            f"--out {out.target} holds a dataset that is not a validation (its {MANIFEST} has "
+            "no `validation`); validate writes a new one: choose another folder, or "
+            "--overwrite to replace it")
+    if earlier.get("settings_hash") != settings:
+        raise PolyglyphError(
+            f"--out {out.target} holds a validation with other judges or rules (settings "
+            f"{str(earlier.get('settings_hash'))[:12]} != {settings[:12]}); --overwrite redoes "
+            "it, or choose another folder")
 
 
 def write_card(out: Output, manifest: dict[str, Any], stats: dict[str, Any]) -> None:

@@ -231,3 +231,25 @@ def test_export_onto_a_full_disk_names_out(dataset: Path, tmp_path: Path) -> Non
                                "--format", "trl", "--quiet", "--out", str(full / "e"))
     _one_line(done, 1, "No space left on device", f"--out {full / 'e'}")
     assert "--input" not in done.stderr
+
+
+def test_validate_resumes_only_its_own_validation(dataset: Path, tmp_path: Path) -> None:
+    """`validate --out` onto a dataset generate/variants wrote replaced its shards, and a
+    validation with other rules was silently redone, both without --overwrite (generate
+    refuses a different config). Now one line each, nothing touched; --overwrite redoes."""
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(dataset, copy)
+    (copy / "problems.json").unlink()  # variants' own file (foreign to validate): as generate's
+    before = {p: p.read_bytes() for p in copy.rglob("*") if p.is_file()}
+    base = ("validate", "--input", str(dataset), "--no-progress", "--out")
+    _one_line(_run(*base, str(copy)), 1, "not a validation", "--overwrite")
+    assert {p: p.read_bytes() for p in copy.rglob("*") if p.is_file()} == before
+    out = tmp_path / "v"
+    assert _run(*base, str(out)).returncode == 0
+    manifest = (out / "manifest.json").read_bytes()
+    _one_line(_run(*base, str(out), "--line-checks", "0"), 1, "other judges or rules")
+    assert (out / "manifest.json").read_bytes() == manifest
+    assert _run(*base, str(out)).returncode == 0  # the same settings: resumed (nothing to do)
+    assert _run(*base, str(out), "--line-checks", "0", "--overwrite").returncode == 0
