@@ -10,13 +10,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .driver import STALL_RANGE, STALL_TIMEOUT
+
 ImageFormat = Literal["jpeg", "png", "webp"]
 Executor = Literal["auto", "local", "ray"]
 
 # Keys that change how a run executes but never the bytes of a shard; left out of the hash.
 EXECUTION_KEYS = (
     "num", "out", "workers", "executor", "ray_address", "overwrite", "max_failed_fraction",
-    "resume_check",
+    "resume_check", "stall_timeout",
 )
 SHAPE_HINTS = {
     "languages": "`all`, a list of language codes, or {code: weight}",
@@ -151,6 +153,10 @@ class GenerateConfig(BaseModel):
     overwrite: bool = False
     max_failed_fraction: float = Field(0.02, ge=0.0, le=1.0)
     resume_check: Literal["sha256", "size"] = "sha256"
+    # Ray runs: seconds with no shard finished and no row made before the run stops (one line,
+    # finished shards kept); a default far above any healthy row, checked like every number
+    stall_timeout: float = Field(STALL_TIMEOUT, ge=STALL_RANGE[0], le=STALL_RANGE[1],
+                                 allow_inf_nan=False)
 
     @field_validator("page_sizes")
     @classmethod

@@ -30,7 +30,13 @@ from types import FrameType
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_BUG = 70  # sysexits.h EX_SOFTWARE: an internal error, not the user's input
-RESUMABLE = {"generate", "variants", "validate", "export"}
+RESUMED = "; finished shards are kept: resume with the same command"
+AFTER_INTERRUPT = {  # what a user does next, said in the one line an interrupted command prints
+    "generate": RESUMED, "variants": RESUMED, "validate": RESUMED,
+    # an export is not resumed: its folder holds a part, marked so in export.json
+    "export": "; --out holds a partial export (export.json says `running`): rerun with "
+              "--overwrite",
+}
 
 
 class Terminated(KeyboardInterrupt):
@@ -130,8 +136,7 @@ def _classify(prefix: str, name: str, call: Callable[[], int], debug: bool) -> i
     except KeyboardInterrupt as exc:
         signum = getattr(exc, "signum", _received[-1] if _received else int(signal.SIGINT))
         what = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C"
-        tail = ("; finished shards are kept: resume with the same command"
-                if name in RESUMABLE else "")
+        tail = AFTER_INTERRUPT.get(name, "")
         print(f"{prefix}: interrupted ({what}){tail}", file=sys.stderr)
         return 128 + signum
     except Exception as exc:

@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw, ImageFont
 from pipelines.errors import ArgParser, PolyglyphError
 
 from .dataset import open_dataset
+from .output import require_target
 
 PALETTE = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180),
            (70, 240, 240), (240, 50, 230), (128, 128, 0)]
@@ -90,13 +91,31 @@ def draw_row(row: dict[str, Any]) -> Image.Image:
     return canvas
 
 
-def _is_png(path: Path) -> bool:
-    """An earlier `inspect` image (rerunning to the same --out replaces it without asking)."""
+MARK = ("Software", "polyglyph inspect")  # a tEXt chunk: how a rerun knows the PNG is ours
+
+
+def _is_ours(path: Path) -> bool:
+    """An earlier `inspect` image, recognised by its tEXt chunk: a rerun to the same --out
+    replaces it without asking; any other file (a PNG of the user's too) is kept."""
     try:
-        with path.open("rb") as handle:
-            return handle.read(8) == b"\x89PNG\r\n\x1a\n"
-    except OSError:
+        with Image.open(path) as image:
+            return image.format == "PNG" and image.info.get(MARK[0]) == MARK[1]
+    except (OSError, ValueError, Image.DecompressionBombError):
         return False
+
+
+def write_png(image: Image.Image, out: Path) -> None:
+    """Written beside `out` and renamed: a crash or a full disk leaves no half image."""
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_text(*MARK)
+    tmp = out.with_name(out.name + ".tmp")
+    try:
+        image.save(tmp, "PNG", pnginfo=info)
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def main(argv: list[str]) -> int:
@@ -106,22 +125,28 @@ def main(argv: list[str]) -> int:
                    "of either (s3://bucket/run)")
     p.add_argument("--index", type=int, default=0, help="row number across shards (default 0)")
     p.add_argument("--out", required=True, metavar="PNG",
-                   help="output image path (an existing PNG is replaced, any other file kept)")
+                   help="output image path (an earlier inspect image there is replaced, any "
+                   "other file kept)")
     p.add_argument("--overwrite", action="store_true",
-                   help="replace --out even when it is not a PNG")
+                   help="replace --out even when it is not an earlier inspect image")
     args = p.parse_args(argv)
+    require_target(args.dataset, "DIR")
+    require_target(args.out)
     if args.index < 0:
         raise PolyglyphError(f"--index must be >= 0, got {args.index}")
     out = Path(args.out)
     if out.suffix.lower() in {".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff"}:
         # the drawing is PNG: a PNG named .jpg misleads every tool that trusts the name
         raise PolyglyphError(f"--out {out}: inspect writes PNG; give a .png path")
-    if not args.overwrite and out.is_file() and not _is_png(out):
-        raise PolyglyphError(f"--out {out}: exists and is not a PNG; pass --overwrite to replace it")
+    if out.is_dir():
+        raise PolyglyphError(f"--out {out}: is a folder; give a .png path")
+    if not args.overwrite and out.exists() and not _is_ours(out):
+        raise PolyglyphError(f"--out {out}: exists and is not an earlier inspect image; "
+                             "pass --overwrite to replace it")
     row = read_row(args.dataset, args.index)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        draw_row(row).save(out, "PNG")
+        write_png(draw_row(row), out)
     except OSError as exc:
         raise PolyglyphError(f"--out {out}: cannot write: {exc.strerror or exc}") from None
     print(f"wrote {out} (row {args.index}: {row.get('id')}, {len(row.get('lines') or [])} lines)")

@@ -30,6 +30,13 @@ DATA = "data"
 polars (nothing but shards in it)."""
 
 
+def require_target(target: str, flag: str = "--out") -> str:
+    """A blank path (`--out "$OUT"` with OUT unset) would be the current directory: refused."""
+    if not target.strip():
+        raise PolyglyphError(f"{flag} is empty (an unset shell variable?); give a path")
+    return target
+
+
 def shard_name(index: int) -> str:
     """A shard's name relative to the output root: `data/part-NNNNN.parquet`."""
     return f"{DATA}/part-{index:05d}.parquet"
@@ -57,7 +64,7 @@ class Output:
     """A dataset directory: local path or a pyarrow filesystem URI."""
 
     def __init__(self, target: str, flag: str = "--out") -> None:
-        self.target = target
+        self.target = require_target(target, flag)
         self.flag = flag  # how messages name it: --out, --input…
         self.is_local = "://" not in target or target.startswith("file://")
         if self.is_local:

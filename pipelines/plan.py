@@ -25,7 +25,8 @@ def print_config_text(config: GenerateConfig) -> str:
 
 def dry_run_plan(config: GenerateConfig) -> dict[str, Any]:
     """Shards, rows and the content mix of the run, as plain data."""
-    from .driver import choose_executor, plan_shards
+    from .driver import choose_executor
+    from .manifest import plan_shards
 
     resolved = resolve_config(config)
     jobs = plan_shards(config.num, config.shard_rows)
@@ -44,7 +45,7 @@ def dry_run_plan(config: GenerateConfig) -> dict[str, Any]:
         "profiles": len(resolved["profiles"]),
         "tasks": "default mix" if tasks is None else sorted(t for t, w in tasks.items() if w > 0),
         "executor": choose_executor(config.executor, config.workers, len(jobs),
-                                    config.ray_address),
+                                    config.ray_address, probe=False),
         "workers": config.workers,
         "seed": config.seed,
     }

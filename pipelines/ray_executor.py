@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,14 +20,56 @@ from tqdm import tqdm
 
 from pipelines.errors import PolyglyphError
 
-from .driver import ShardFn, ShardJob
+from .driver import ShardFn
 from .guard import install_signal_handlers, sigterm_guarded
-from .storage import first_line, split_secrets, storage_env
+from .manifest import ShardJob
+from .storage import first_line, redact, split_secrets, storage_env
 from .worker_setup import worker_env
 
 POLL_SECONDS = 0.5
 SNAPSHOT_SECONDS = 5.0  # the progress bar's answer; past it the bar keeps its last count
 MAX_RETRIES = 3
+ROW_SECONDS = 10.0  # a row's worst healthy time, for the stall window when rows are not reported
+
+
+class StallWatch:
+    """The run's total-wait bound: the time since anything moved (a shard finished, or a
+    running shard reported a row) may not pass the window, or the run stops with one line
+    naming what is stuck. Rows are only reported when the progress bar is shown (the progress
+    actor costs a worker process); without them the window is at least ROW_SECONDS for each
+    row of the largest shard, so one slow healthy shard never looks stuck."""
+
+    def __init__(self, timeout: float, jobs: list[ShardJob], rows_reported: bool) -> None:
+        biggest = max(job.rows for job in jobs)
+        self.window = timeout if rows_reported else max(timeout, ROW_SECONDS * biggest)
+        self.timeout = timeout
+        self.rows_reported = rows_reported
+        self.moved = time.monotonic()
+        self.seen: dict[int, int] = {}
+
+    def tick(self, finished_now: bool, in_flight: dict[int, int]) -> bool:
+        """True when the window has passed with nothing moving."""
+        now = time.monotonic()
+        if finished_now or in_flight != self.seen:
+            self.moved = now
+            self.seen = dict(in_flight)
+        return now - self.moved > self.window
+
+    def error(self, waiting: list[ShardJob], done: int, target: str) -> PolyglyphError:
+        """One line: how long, which shards (and whether they made any row), what is kept."""
+        shown = []
+        for job in waiting[:3]:
+            rows = self.seen.get(job.index)
+            state = (f"{rows} of {job.rows} rows" if rows is not None
+                     else "no row" if self.rows_reported else f"{job.rows} rows")
+            shown.append(f"{job.name} ({state})")
+        more = f" and {len(waiting) - 3} more" if len(waiting) > 3 else ""
+        return PolyglyphError(
+            f"Ray shard tasks made no progress for {self.window:g} s (--stall-timeout "
+            f"{self.timeout:g}): still waiting for {', '.join(shown)}{more}, so a task is hung "
+            f"or the cluster never started it; the {done} finished shard(s) in {redact(target)} "
+            "are kept, and the same command resumes"
+        )
 
 
 class _Progress:
@@ -92,6 +136,27 @@ def job_secrets() -> dict[str, str]:
     return job_env_vars(secret)
 
 
+CONNECT_SECONDS = 10.0
+
+
+def check_reachable(address: str, source: str) -> None:
+    """Refuse a cluster address nothing answers at, in one line and within CONNECT_SECONDS:
+    ray.init on an unreachable `host:port` retried for minutes, printing Ray's own multi-line
+    warnings. `auto` and other forms are left to Ray."""
+    spec = address.removeprefix("ray://")
+    host, sep, port = spec.rpartition(":")
+    if spec == "auto" or "://" in spec or not sep or not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_SECONDS).close()
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise PolyglyphError(
+            f"{source} {address}: no Ray cluster answers there ({reason}); start it with "
+            "`ray start --head`, or check the host, the port and the firewall"
+        ) from None
+
+
 def _snapshot(progress: Any, last: dict[int, int]) -> dict[int, int]:
     """Rows made so far in each running shard, by the progress actor; a late answer (a busy
     or lost actor) keeps the last one: the bar waits, the run does not."""
@@ -121,8 +186,14 @@ def _connect(ray_address: str | None, workers: int) -> bool:
     settings, _ = split_secrets(storage_env())
     runtime_env = {"env_vars": job_env_vars({**worker_env(), **settings})}
     if address:
-        ray.init(address=address, logging_level="WARNING", log_to_driver=True,
-                 runtime_env=runtime_env)
+        try:
+            ray.init(address=address, logging_level="WARNING", log_to_driver=True,
+                     runtime_env=runtime_env)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            # ConnectionError is an OSError: the driver would blame --out ("cannot write to")
+            flag = "--ray-address" if ray_address else "RAY_ADDRESS"
+            raise PolyglyphError(f"{flag} {address}: cannot join the Ray cluster: "
+                                 f"{first_line(exc)}") from None
     else:
         # Ray starts task workers at nice 15, so next to any other busy process (the driver,
         # Ray's own daemons, a neighbour's job) they got a fraction of a core while the local
@@ -147,7 +218,10 @@ def run_ray(
     bar: tqdm,
     ray_address: str | None,
     workers: int,
+    stall_timeout: float,
 ) -> None:
+    """Every job as a Ray task; `on_result` per finished shard. Stops (tasks cancelled, the
+    finished shards kept) when nothing moves for the stall window: see StallWatch."""
     import ray
     from ray.exceptions import RayError, RayTaskError
 
@@ -169,6 +243,8 @@ def run_ray(
         secrets_ref = ray.put(job_secrets())
         pending = [task.remote(fn, shared_ref, job, target, progress, secrets_ref)
                    for job in jobs]
+        waiting = dict(zip(pending, jobs, strict=True))
+        watch = StallWatch(stall_timeout, jobs, progress is not None)
         finished_rows = 0
         finished: set[int] = set()
         in_flight: dict[int, int] = {}
@@ -190,7 +266,15 @@ def run_ray(
                 on_result(entry)
                 finished.add(entry["index"])
                 finished_rows += entry["planned_rows"]
+                waiting.pop(ref, None)
             in_flight = _snapshot(progress, in_flight)
+            if watch.tick(bool(done), in_flight):
+                for ref in pending:  # a hung task on a shared cluster would hold its CPU
+                    try:
+                        ray.cancel(ref, force=True)
+                    except RayError:
+                        pass  # finished or gone meanwhile: nothing left to free
+                raise watch.error(list(waiting.values()), len(finished), target)
             shown = finished_rows + sum(n for k, n in in_flight.items() if k not in finished)
             if shown != bar.n:
                 bar.n = shown

@@ -18,25 +18,19 @@ from synth.textstats import TextSets
 from .card import dataset_card, first_schema, font_licences
 from .config import GenerateConfig, config_hash, resolve_config
 from .driver import (
-    CARD,
-    STATS,
     Executor,
     Run,
-    ShardJob,
     choose_executor,
     count_totals,
     drive,
     local_executor,
-    open_output,
-    plan_shards,
     ray_executor,
-    read_manifest,
-    resume_plan,
-    write_json,
 )
 from .lockcheck import check_lock
+from .manifest import CARD, STATS, ShardJob, plan_shards, read_manifest, write_json
 from .output import Output
 from .provenance import build_digest, code_digest, environment
+from .resume import open_output, resume_plan
 from .shard import SampleHook, counts_from_file, make_shard, text_sets_from_file
 from .storage import redact
 
@@ -84,7 +78,8 @@ def _generate(config: GenerateConfig, resolved: dict[str, Any], chash: str, out:
     shared = (resolved, chash, sample_hook, packs)
     execute: Executor = (
         local_executor(generate_shard, shared, out.target) if executor == "local"
-        else ray_executor(generate_shard, shared, out.target, config.ray_address, config.workers)
+        else ray_executor(generate_shard, shared, out.target, config.ray_address, config.workers,
+                          config.stall_timeout)
     )
     drive(run, execute, progress)
     stats = build_stats(run)

@@ -22,7 +22,7 @@ import pyarrow as pa
 from pipelines.errors import PolyglyphError
 from synth.textstats import TextSets
 
-from .driver import ShardJob
+from .manifest import ShardJob
 from .output import Output
 from .provenance import build_digest
 from .rows import SCHEMA, rows_to_table

@@ -40,22 +40,11 @@ from qa_factory.validate import (
 
 from .card import dataset_card, first_schema, font_licences
 from .dataset import open_dataset
-from .driver import (
-    CARD,
-    MANIFEST,
-    STATS,
-    Run,
-    ShardJob,
-    drive,
-    local_executor,
-    now,
-    open_output,
-    read_json,
-    refuse_foreign,
-    write_json,
-)
-from .output import DATA, Output
+from .driver import Run, drive, local_executor
+from .manifest import CARD, MANIFEST, STATS, ShardJob, now, read_json, write_json
+from .output import DATA, Output, require_target
 from .qa_pass import PAIRS_RANGE, QAPass, replies_name
+from .resume import open_output, refuse_foreign
 from .storage import is_uri, redact
 from .validate_shard import (  # noqa: F401 (judge_rows, unanswered_classes: re-exported)
     judge_rows,
@@ -192,6 +181,8 @@ def report_unanswered(failed: dict[str, dict[str, int]]) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     check_numbers(args)
+    require_target(args.input, "--input")
+    require_target(args.out)
     rules = load_rules(args)  # numbers first: before any input is opened
     if not is_uri(args.input) and not Path(args.input).is_dir():
         raise PolyglyphError(f"--input {args.input} is not a directory")
@@ -230,6 +221,7 @@ def _validate(args: argparse.Namespace, source: Output, parts: list[str], judges
         refuse_foreign(out, previous or None,
                        [ShardJob(0, 0, 0, file=out_name(n)) for n in parts],
                        (STATS, CARD, *(replies_name(n) for n in parts)))
+        refuse_other_run(out, previous, settings)
     done = {
         e["file"]: e
         for e in previous.get("shards", [])
@@ -286,6 +278,25 @@ def _validate(args: argparse.Namespace, source: Output, parts: list[str], judges
         file=sys.stderr,
     )
     return report_unanswered(failed) if failed else 0
+
+
+def refuse_other_run(out: Output, previous: dict[str, Any], settings: str) -> None:
+    """A validation resumes only itself: a dataset `generate` or `variants` wrote in --out, or
+    a validation with other judges or rules, was silently remade (its shards replaced) without
+    --overwrite, unlike generate's refusal of a different config."""
+    if not previous:
+        return
+    earlier = previous.get("validation")
+    if not isinstance(earlier, dict):
+        raise PolyglyphError(
+            f"--out {out.target} holds a dataset that is not a validation (its {MANIFEST} has "
+            "no `validation`); validate writes a new one: choose another folder, or "
+            "--overwrite to replace it")
+    if earlier.get("settings_hash") != settings:
+        raise PolyglyphError(
+            f"--out {out.target} holds a validation with other judges or rules (settings "
+            f"{str(earlier.get('settings_hash'))[:12]} != {settings[:12]}); --overwrite redoes "
+            "it, or choose another folder")
 
 
 def write_card(out: Output, manifest: dict[str, Any], stats: dict[str, Any]) -> None:

@@ -49,25 +49,20 @@ from .containment import (
 )
 from .dataset import open_dataset
 from .driver import (
-    CARD,
-    STATS,
+    STALL_RANGE,
+    STALL_TIMEOUT,
     Run,
-    ShardJob,
     choose_executor,
     count_totals,
     drive,
     local_executor,
-    open_output,
-    plan_shards,
     ray_executor,
-    read_json,
-    read_manifest,
-    resume_plan,
-    write_json,
 )
-from .output import Output
+from .manifest import CARD, STATS, ShardJob, plan_shards, read_json, read_manifest, write_json
+from .output import Output, require_target
 from .provenance import build_digest
 from .readers import READERS, Problem, SourceItem, read_dataset_rows, unique_keys
+from .resume import open_output, resume_plan
 from .rows import SCHEMA, page_to_row, rows_to_table
 from .shard import ARROW_BATCH_ROWS, STAT_KEYS, count_stats, counts_from_file
 from .source_page import item_page
@@ -112,6 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1,
                    help="parallel workers; more than 1 runs shards as Ray tasks (default 1)")
     p.add_argument("--ray-address", metavar="ADDR", help="join a Ray cluster: `auto` or `ray://…`")
+    p.add_argument("--stall-timeout", type=float, default=STALL_TIMEOUT, metavar="SECONDS",
+                   help="Ray: stop with one line (finished shards kept, rerun resumes) when no "
+                   f"shard finished and no row was made for this long; {STALL_RANGE[0]:g}.."
+                   f"{STALL_RANGE[1]:g} (default {STALL_TIMEOUT:g}; with --quiet, at least 10 s "
+                   "per row of a shard)")
     p.add_argument("--max-image-pixels", type=int, default=DEFAULT_MAX_IMAGE_PIXELS, metavar="N",
                    help="skip (with a reason) input images of more pixels, checked from the "
                    f"header before decoding (default {DEFAULT_MAX_IMAGE_PIXELS:,}; "
@@ -126,6 +126,7 @@ RANGES: dict[str, tuple[float, float]] = {  # checked when read, before any inpu
     "quality": (1, 100),
     "shard_rows": (1, 100_000),
     "workers": (1, 1024),
+    "stall_timeout": STALL_RANGE,
     "max_image_pixels": (1, MAX_IMAGE_PIXELS_CAP),
 }
 ANNOTATION_PROBLEMS = ("malformed", "transcription over")  # one annotation lost, not the image
@@ -222,6 +223,8 @@ def make_variant_row(page: Any, item: SourceItem, copy: int, index: int, cfg: di
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     check_flag_ranges(args, RANGES)
+    require_target(args.input, "--input")
+    require_target(args.out)
     profile_name = resolve_profile(args.profile, args.format, args.input_kind)
     profile = load_profile(profile_name)
     if not is_uri(args.input) and not is_uri(args.out) and folders_overlap(
@@ -276,7 +279,7 @@ def _variants(args: argparse.Namespace, root: Path | str, items: list[SourceItem
     kind = choose_executor("auto", args.workers, len(run.pending), args.ray_address)
     execute = (local_executor(variant_shard, shared, out.target) if kind == "local"
                else ray_executor(variant_shard, shared, out.target, args.ray_address,
-                                 args.workers))
+                                 args.workers, args.stall_timeout))
     drive(run, execute, progress=not args.quiet)
     seen = {(p.file, p.problem) for p in problems}
     for entry in [{"problems": earlier}, *(run.made[k] for k in sorted(run.made))]:

@@ -169,3 +169,87 @@ def test_inspect_refuses_an_other_image_suffix(tmp_path: Path) -> None:
     _one_line(_run("inspect", str(tmp_path), "--out", str(tmp_path / "row.jpg")), 1,
               "row.jpg", "give a .png path")
     assert not (tmp_path / "row.jpg").exists()
+
+
+def test_inspect_replaces_only_an_earlier_inspect_image(dataset: Path, tmp_path: Path) -> None:
+    """`inspect --out photo.png` replaced a PNG of the user's without --overwrite. Only an image
+    an earlier inspect wrote (its tEXt mark) is replaced; any other PNG is kept, one line."""
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(photo)
+    before = photo.read_bytes()
+    _one_line(_run("inspect", str(dataset), "--out", str(photo)), 1, str(photo), "--overwrite")
+    assert photo.read_bytes() == before
+    row = tmp_path / "row.png"
+    assert _run("inspect", str(dataset), "--out", str(row)).returncode == 0
+    first = row.read_bytes()
+    done = _run("inspect", str(dataset), "--index", "1", "--out", str(row))  # a rerun: ours
+    assert done.returncode == 0, done.stderr
+    assert row.read_bytes() != first and not list(tmp_path.glob("*.tmp"))
+    assert _run("inspect", str(dataset), "--out", str(photo), "--overwrite").returncode == 0
+    assert photo.read_bytes() != before
+
+
+def test_an_empty_path_is_refused_not_taken_for_the_current_folder(dataset: Path,
+                                                                    tmp_path: Path) -> None:
+    """`validate --out "$OUT"` with OUT unset wrote a dataset into the current folder (an empty
+    path is `.`); every command that takes a folder now refuses a blank one."""
+    here = tmp_path / "cwd"
+    here.mkdir()
+    cases = [("validate", "--input", str(dataset), "--out", "", "--no-progress"),
+             ("validate", "--input", " ", "--out", str(tmp_path / "v")),
+             ("variants", "--input", str(dataset), "--format", "parquet", "--out", ""),
+             ("export", "--input", str(dataset), "--format", "lines", "--out", ""),
+             ("inspect", "", "--out", str(tmp_path / "x.png"))]
+    for args in cases:
+        done = subprocess.run([POLYGLYPH, *args], capture_output=True, text=True, timeout=180,
+                              cwd=here)
+        _one_line(done, 1, "is empty")
+    assert not any(here.iterdir()) and not (tmp_path / "v").exists()
+
+
+def test_an_interrupted_export_says_how_to_redo_it(capsys: pytest.CaptureFixture[str]) -> None:
+    """Ctrl-C in `export` said "finished shards are kept: resume with the same command", but
+    an export does not resume: the same command is refused (folder not empty)."""
+    from pipelines.guard import run_guarded
+
+    def interrupted() -> int:
+        raise KeyboardInterrupt
+
+    assert run_guarded("export", interrupted, False) == 130
+    err = capsys.readouterr().err.strip()
+    assert "--overwrite" in err and "resume" not in err and "\n" not in err, err
+    assert run_guarded("generate", interrupted, False) == 130
+    assert "resume with the same command" in capsys.readouterr().err
+
+
+def test_export_onto_a_full_disk_names_out(dataset: Path, tmp_path: Path) -> None:
+    """A full disk under `export --out` said "--input DS or --out DIR: No space left": only a
+    write fails so, and the line now names --out alone."""
+    full = tmp_path / "full"
+    full.mkdir()
+    done = _in_namespace_mount("size=4k", full, POLYGLYPH, "export", "--input", str(dataset),
+                               "--format", "trl", "--quiet", "--out", str(full / "e"))
+    _one_line(done, 1, "No space left on device", f"--out {full / 'e'}")
+    assert "--input" not in done.stderr
+
+
+def test_validate_resumes_only_its_own_validation(dataset: Path, tmp_path: Path) -> None:
+    """`validate --out` onto a dataset generate/variants wrote replaced its shards, and a
+    validation with other rules was silently redone, both without --overwrite (generate
+    refuses a different config). Now one line each, nothing touched; --overwrite redoes."""
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(dataset, copy)
+    (copy / "problems.json").unlink()  # variants' own file (foreign to validate): as generate's
+    before = {p: p.read_bytes() for p in copy.rglob("*") if p.is_file()}
+    base = ("validate", "--input", str(dataset), "--no-progress", "--out")
+    _one_line(_run(*base, str(copy)), 1, "not a validation", "--overwrite")
+    assert {p: p.read_bytes() for p in copy.rglob("*") if p.is_file()} == before
+    out = tmp_path / "v"
+    assert _run(*base, str(out)).returncode == 0
+    manifest = (out / "manifest.json").read_bytes()
+    _one_line(_run(*base, str(out), "--line-checks", "0"), 1, "other judges or rules")
+    assert (out / "manifest.json").read_bytes() == manifest
+    assert _run(*base, str(out)).returncode == 0  # the same settings: resumed (nothing to do)
+    assert _run(*base, str(out), "--line-checks", "0", "--overwrite").returncode == 0

@@ -221,3 +221,33 @@ def test_vertical_pages(vertical_rows: Path, tmp_path: Path, mode: str) -> None:
                                  normalise_text(_read(out / f"{e['name']}.png", "en")))
             for e in picked]
     assert statistics.median(cers) <= 0.03, cers
+
+
+def test_overwrite_deletes_only_what_the_earlier_export_wrote(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`export --overwrite` removed the whole folder, files the user had added to it too.
+    Now it deletes the files listed in export-files.txt and refuses (deleting nothing) when
+    anything else is there, like generate's rule."""
+    _one_row_dataset(tmp_path / "ds")
+    out = tmp_path / "lines"
+    args = ["export", "--input", str(tmp_path / "ds"), "--format", "lines", "--out", str(out),
+            "--quiet"]
+    assert cli_main(args) == 0
+    listed = (out / "export-files.txt").read_text("utf-8").split()
+    assert "r0_000.png" in listed and "index.jsonl" in listed and "export.json" not in listed
+    (out / "notes.txt").write_text("mine")
+    (out / "extra").mkdir()
+    before = sorted(p.name for p in out.iterdir())
+    capsys.readouterr()
+    assert cli_main([*args, "--overwrite"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "notes.txt" in err and "extra" in err and "\n" not in err, err
+    assert sorted(p.name for p in out.iterdir()) == before  # nothing deleted
+    (out / "notes.txt").unlink()
+    (out / "extra").rmdir()
+    assert cli_main([*args, "--overwrite", "--min-visible", "0.5"]) == 0
+    assert "2 lines written" in capsys.readouterr().out
+    # an export that stopped before its end wrote no list: its folder is cleared whole
+    (out / "export-files.txt").unlink()
+    assert cli_main([*args, "--overwrite"]) == 0
+    assert (out / "export-files.txt").is_file()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import shutil
 import time
 from collections import Counter
@@ -27,6 +28,8 @@ from pipelines.output import Output
 from pipelines.storage import redact
 
 MARKER = "export.json"  # written first, rewritten last: `--overwrite` clears only such folders
+INVENTORY = "export-files.txt"  # every file the export wrote, one path a line: what --overwrite
+# may delete (written at the end, so an export that stopped early has none: see prepare_out)
 
 
 @dataclass
@@ -120,7 +123,11 @@ def decode_image(row: dict[str, Any]) -> np.ndarray:
 
 
 def prepare_out(out: Path, overwrite: bool) -> None:
-    """Make `out` an empty folder; refuse a non-empty one unless it is an export and overwrite."""
+    """Make `out` an empty folder; refuse a non-empty one unless it is an export and overwrite.
+    --overwrite deletes only what the earlier export wrote (its INVENTORY) and refuses, before
+    deleting anything, when the folder holds anything else, like generate's rule. An export
+    that stopped before its end wrote no inventory: its folder is cleared whole (it was empty
+    or new when that export started)."""
     if out.exists() and not out.is_dir():
         raise PolyglyphError(f"--out {out}: exists and is not a folder")
     if out.exists() and any(out.iterdir()):
@@ -134,11 +141,66 @@ def prepare_out(out: Path, overwrite: bool) -> None:
             raise PolyglyphError(
                 f"--out {out}: is a symbolic link (to {out.resolve()}); --overwrite replaces "
                 "only a real folder: give the folder itself")
-        shutil.rmtree(out)
+        if (out / INVENTORY).is_file():
+            _remove_listed(out)
+        else:
+            shutil.rmtree(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise PolyglyphError(f"--out {out}: cannot create: {exc.strerror or exc}") from None
+
+
+def _entries(out: Path) -> tuple[list[str], list[str]]:
+    """(files, folders) under `out` as POSIX paths relative to it; a link is a file (never
+    followed: what it points to is not in the folder)."""
+    files, folders = [], []
+    for root, dirs, names in os.walk(out):
+        here = Path(root).relative_to(out)
+        for name in list(dirs):
+            if (Path(root) / name).is_symlink():
+                dirs.remove(name)
+                names.append(name)
+            else:
+                folders.append((here / name).as_posix())
+        files.extend((here / name).as_posix() for name in names)
+    return files, folders
+
+
+def write_inventory(out: Path) -> int:
+    """INVENTORY: every file now in `out` (all written by this export, which began with the
+    folder empty). Returns how many."""
+    files = sorted(f for f in _entries(out)[0] if f not in {MARKER, INVENTORY})
+    tmp = out / (INVENTORY + ".tmp")
+    tmp.write_text("".join(f"{f}\n" for f in files), "utf-8")
+    tmp.replace(out / INVENTORY)
+    return len(files)
+
+
+def _remove_listed(out: Path) -> None:
+    """Delete the earlier export's files and folders; first refuse if anything is not its own."""
+    try:
+        listed = set((out / INVENTORY).read_text("utf-8").splitlines())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolyglyphError(f"--out {out}: {INVENTORY} is unreadable ({exc}); empty the "
+                             "folder yourself") from None
+    files, folders = _entries(out)
+    parents = {p.as_posix() for f in listed for p in Path(f).parents if p.as_posix() != "."}
+    foreign = sorted({f for f in files if f not in listed | {MARKER, INVENTORY}}
+                     | {d for d in folders if d not in parents})
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3
+                                          else "")
+        raise PolyglyphError(
+            f"--out {out}: holds files the earlier export did not write ({shown}; not in its "
+            f"{INVENTORY}); --overwrite deletes only an export's own files: move yours out, or "
+            "choose another folder")
+    for name in sorted(set(files) & listed):
+        (out / name).unlink()
+    for name in sorted(folders, key=lambda d: -d.count("/")):  # deepest first: all empty now
+        (out / name).rmdir()
+    (out / INVENTORY).unlink()
+    (out / MARKER).unlink()
 
 
 def write_marker(out: Path, info: dict[str, Any]) -> None:

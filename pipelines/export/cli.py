@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from pathlib import Path
 
 from pipelines.containment import folders_overlap
 from pipelines.errors import ArgParser, PolyglyphError
+from pipelines.output import require_target
 
-from .base import open_rows, prepare_out, write_marker
+from .base import INVENTORY, open_rows, prepare_out, write_inventory, write_marker
 from .registry import available_formats, get_format
+
+OUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}  # only a write fails so: the culprit is --out
 
 
 def _epilog() -> str:
@@ -40,7 +44,8 @@ def build_parser(format_name: str | None) -> argparse.ArgumentParser:
                         help="output layout (listed by `polyglyph export --help`)")
     parser.add_argument("--out", required=True, metavar="DIR", help="folder to write (empty or new)")
     parser.add_argument("--overwrite", action="store_true",
-                        help="replace --out if it holds an earlier export")
+                        help="replace --out if it holds an earlier export: only the files it "
+                        f"wrote ({INVENTORY}); refused if the folder holds anything else")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     if fmt:
         fmt.add_arguments(parser.add_argument_group(f"--format {fmt.name} options"))
@@ -63,6 +68,8 @@ def main(argv: list[str]) -> int:
     args = build_parser(name).parse_args(argv)
     fmt = get_format(args.format)
     fmt.check(args)
+    require_target(args.input, "--input")
+    require_target(args.out)
     if "://" in args.out:
         raise PolyglyphError(f"--out {args.out}: exports are written to a local folder")
     source = open_rows(args.input)
@@ -78,11 +85,14 @@ def main(argv: list[str]) -> int:
     write_marker(out, {**info, "status": "running"})
     try:
         summary = fmt.write(source, out, args, not args.quiet)
+        files = write_inventory(out)
     except OSError as exc:  # the store went away or the disk filled: one line, not a traceback
-        where = exc.filename or f"--input {source.root} or --out {out}"
+        where = exc.filename or (f"--out {out}" if exc.errno in OUT_ERRNOS
+                                 else f"--input {source.root} or --out {out}")
         raise PolyglyphError(f"export stopped: {where}: {exc.strerror or exc}; "
                              f"{out}/export.json says `running` (rerun with --overwrite)") from None
-    write_marker(out, {**info, "status": "done", "summary": summary.to_dict()})
+    write_marker(out, {**info, "status": "done", "summary": summary.to_dict(),
+                       "inventory": {"file": INVENTORY, "files": files}})
     print(f"wrote {out} (--format {fmt.name})")
     print("\n".join(summary.lines()))
     return 0
