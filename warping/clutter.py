@@ -28,7 +28,7 @@ import numpy as np
 
 from synth.opencv import cv2
 from warping import params as P
-from warping.kernels import motion_kernel
+from warping.kernels import motion_kernel, wide_blur
 from warping.legibility import CONTRAST
 from warping.lighting import has_table
 from warping.params import Ranges
@@ -269,25 +269,8 @@ def _draw_smear_mask(sm: Record, shape: tuple[int, int]) -> tuple[np.ndarray, tu
     streak = np.random.default_rng(int(sm["seed"])).random(mask.shape, dtype=np.float32)
     k = motion_kernel(max(3, int(a / 3) | 1), float(sm["angle"]), 0.0)
     streak = cv2.filter2D(streak, -1, k / k.sum())
-    mask = _soft(mask, max(1.0, b / 6)) * (0.9 + 1.5 * (streak - 0.5))
+    mask = wide_blur(mask, max(1.0, b / 6)) * (0.9 + 1.5 * (streak - 0.5))
     return np.clip(mask * float(sm["strength"]), 0.0, 1.0), (x0, y0, x1, y1)
-
-
-def _soft(mask: np.ndarray, sigma: float) -> np.ndarray:
-    """`mask` blurred by `sigma`; a wide blur (the smear's, sigma up to ~40 px) at 1/f of the
-    size (f a power of two, sigma / f >= 4) and enlarged back: the full-size blur took ~27 ms
-    of a big smear's ~75 on a wild frame, this ~3, and the blurred ellipse, smooth over
-    sigma, moves by < 0.5 % of its strength (the extra averaging of the shrink is ~f / 2 px
-    against sigma >= 4 f)."""
-    f = 1
-    while sigma / (2 * f) >= 4.0:
-        f *= 2
-    if f == 1:
-        return cv2.GaussianBlur(mask, (0, 0), sigma)
-    h, w = mask.shape
-    small = cv2.resize(mask, (-(-w // f), -(-h // f)), interpolation=cv2.INTER_AREA)
-    small = cv2.GaussianBlur(small, (0, 0), sigma / f)
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def _paper(mask: np.ndarray, box: tuple[int, ...], ctx: Any) -> np.ndarray:

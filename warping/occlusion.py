@@ -18,6 +18,7 @@ import numpy as np
 from synth.opencv import cv2
 from synth.page import Page, make_clockwise
 from warping import params as P
+from warping.kernels import wide_blur
 from warping.params import Ranges
 
 # sRGB skin tones, light to dark (means of common photographic skin classes)
@@ -88,8 +89,8 @@ def apply_fingers(img: np.ndarray, rec: dict[str, Any], ctx: Any = None) -> np.n
         width = max(1.0, float(np.linalg.norm(pts[0] - pts[-1])))
         dist = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
         shade = np.sqrt(np.clip(dist / (0.5 * width), 0.0, 1.0))
-        mask = cv2.GaussianBlur(mask, (0, 0), sigma)
-        shade = cv2.GaussianBlur(shade, (0, 0), sigma)
+        mask = wide_blur(mask, sigma)  # sigma 5-20 px on a wild frame: at reduced size
+        shade = wide_blur(shade, sigma)
         crop = (slice(by0 - y0, by1 - y0), slice(bx0 - x0, bx1 - x0))
         alpha = mask[crop][..., None]
         colour = skin[None, None, :] * (0.55 + 0.45 * shade[crop])[..., None]
