@@ -8,6 +8,7 @@ import numpy as np
 from synth.rng import sample_rng
 from warping.lighting import ShadingContext
 from warping.photometric import STEPS, apply_photometric, sample_photometric
+from warping.steps import PHOTOMETRIC
 
 
 def _page(h: int = 240, w: int = 320) -> np.ndarray:
@@ -237,3 +238,23 @@ def test_keep_jpeg_bytes_decode_to_the_image_and_decode_false_skips_only_the_dec
     assert not np.array_equal(encoded, decoded)
     no_jpeg, none = apply_photometric_keep_jpeg(image, records[:1], decode=False)
     assert none is None and np.array_equal(no_jpeg, encoded)
+
+
+def test_box_steps_draw_into_a_handed_over_frame_and_never_into_a_callers() -> None:
+    """Clutter, smudges and fingers draw into the frame when the stage owns it (handed over
+    as a one-item list, or made by the step before) and copy a caller's array first: the
+    caller's pixels stay, and both ways give the same bytes."""
+    image = _page(480, 640)
+    for seed in range(3):
+        steps = [{"step": n, "p": 1.0, **PHOTOMETRIC[n].defaults}
+                 for n in ("clutter", "ink_smudge", "fingers")]
+        records = sample_photometric(steps, 640, 480, sample_rng(seed))
+        assert len(records) == 3
+        before = image.copy()
+        kept = apply_photometric(image, records)
+        assert np.array_equal(image, before), seed  # the caller's array is untouched
+        assert not np.array_equal(kept, image), seed  # the steps did draw
+        frame = image.copy()
+        handed = apply_photometric([frame], records)
+        assert np.array_equal(handed, kept), seed
+        assert handed is frame  # drawn in place: no frame-sized copy per step

@@ -30,7 +30,7 @@ from synth.opencv import cv2
 from warping import params as P
 from warping.kernels import motion_kernel, wide_blur
 from warping.legibility import CONTRAST
-from warping.lighting import has_table
+from warping.lighting import drawable, has_table
 from warping.params import Ranges
 from warping.steps import PhotometricStep, Record, register
 
@@ -145,7 +145,7 @@ def apply_clutter(img: np.ndarray, rec: Record, ctx: Any = None) -> np.ndarray:
     (h, w, 1) broadcast walked a 3-wide inner loop): same IEEE products and sums, same bytes
     as the whole-box numpy version, half the time (21 -> 10 ms a call on wild frames)."""
     h, w = img.shape[:2]
-    out = img.copy()
+    out = drawable(img, ctx)
     sigma = max(0.6, float(rec["blur"]))
     dx, dy = rec["shadow"]
     spread = max(1.0, 0.4 * float(np.hypot(dx, dy)))
@@ -282,7 +282,7 @@ def _paper(mask: np.ndarray, box: tuple[int, ...], ctx: Any) -> np.ndarray:
 
 def apply_smudge(img: np.ndarray, rec: Record, ctx: Any = None) -> np.ndarray:
     """Each smear: the ink pulled along its direction, the paper darkened towards the ink."""
-    out = img.copy()
+    out = drawable(img, ctx)
     ink = np.asarray(rec["ink"], np.float32)
     for sm in rec["smudges"]:
         mask, box = _smear_mask(sm, img.shape[:2])

@@ -19,6 +19,7 @@ from synth.opencv import cv2
 from synth.page import Page, make_clockwise
 from warping import params as P
 from warping.kernels import wide_blur
+from warping.lighting import drawable
 from warping.params import Ranges
 
 # sRGB skin tones, light to dark (means of common photographic skin classes)
@@ -71,7 +72,7 @@ def apply_fingers(img: np.ndarray, rec: dict[str, Any], ctx: Any = None) -> np.n
     in the middle), soft edged. Each finger is drawn in its own box (frames are megapixels,
     fingers a few percent of them)."""
     h, w = img.shape[:2]
-    out = img.copy()
+    out = drawable(img, ctx)
     sigma = max(0.5, rec["blur"] * min(h, w) / 200.0)
     skin = np.asarray(rec["skin"], np.float32)
     for ring in rec["fingers"]:

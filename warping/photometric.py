@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -370,17 +371,24 @@ def apply_photometric(
     and codec) is appended to it: the ink-against-paper contrast `warping.legibility` reads.
     `image` may be a one-item list the caller hands over (`warping.apply_warp` with
     `release_input`): it is emptied, so each frame is freed once the next step has made its
-    output instead of living to the end.
+    output instead of living to the end. A frame the stage owns (handed over, or made by an
+    earlier step) goes to the next step with `ctx.owned_frame`: steps that draw into a few
+    boxes (clutter, smudges, fingers) draw into it instead of copying it first; a caller's
+    own array is never written.
     """
     ctx = ctx or ShadingContext()
-    out = image.pop() if isinstance(image, list) else image
+    handed = isinstance(image, list)
+    out = image.pop() if handed else image
+    given = out  # owned by this stage only when handed over
     del image
     runs = _runs(records)
     last_light = max((i for i, r in enumerate(runs) if r[0]["step"] in TERMS), default=-1)
     if lit is not None and last_light < 0:
         lit.append(cv2.cvtColor(np.ascontiguousarray(out), cv2.COLOR_RGB2GRAY))
     for i, run in enumerate(runs):
-        out = PHOTOMETRIC[run[0]["step"]].apply_run(out, run, ctx)
+        owned = (handed or out is not given) and out.flags.writeable
+        step_ctx = replace(ctx, owned_frame=owned) if owned != ctx.owned_frame else ctx
+        out = PHOTOMETRIC[run[0]["step"]].apply_run(out, run, step_ctx)
         if out.dtype != np.uint8:
             out = np.clip(out, 0, 255).astype(np.uint8)
         if lit is not None and i == last_light:
