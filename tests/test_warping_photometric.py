@@ -240,16 +240,17 @@ def test_keep_jpeg_bytes_decode_to_the_image_and_decode_false_skips_only_the_dec
     assert none is None and np.array_equal(no_jpeg, encoded)
 
 
-def test_box_steps_draw_into_a_handed_over_frame_and_never_into_a_callers() -> None:
-    """Clutter, smudges and fingers draw into the frame when the stage owns it (handed over
-    as a one-item list, or made by the step before) and copy a caller's array first: the
-    caller's pixels stay, and both ways give the same bytes."""
+def test_steps_draw_into_a_handed_over_frame_and_never_into_a_callers() -> None:
+    """Clutter, smudges, fingers, the light pass, noise and low light draw into the frame
+    when the stage owns it (handed over as a one-item list, or made by the step before) and
+    leave a caller's array alone: the caller's pixels stay, and both ways give the same
+    bytes."""
     image = _page(480, 640)
-    for seed in range(3):
-        steps = [{"step": n, "p": 1.0, **PHOTOMETRIC[n].defaults}
-                 for n in ("clutter", "ink_smudge", "fingers")]
+    for seed, names in enumerate([("clutter", "ink_smudge", "fingers")] * 3 + [
+            ("shadow", "color_cast", "glare"), ("gauss_noise", "poisson_noise"), ("low_light",)]):
+        steps = [{"step": n, "p": 1.0, **PHOTOMETRIC[n].defaults} for n in names]
         records = sample_photometric(steps, 640, 480, sample_rng(seed))
-        assert len(records) == 3
+        assert len(records) == len(names)
         before = image.copy()
         kept = apply_photometric(image, records)
         assert np.array_equal(image, before), seed  # the caller's array is untouched

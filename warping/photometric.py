@@ -85,7 +85,7 @@ def _s_poisson(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str,
 
 
 def _a_noise(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.ndarray:
-    return apply_noise(img, [rec])
+    return apply_noise(img, [rec], in_place=ctx.owned_frame)
 
 
 def _s_jpeg(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
@@ -118,7 +118,7 @@ def _a_jpeg(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.nda
 
 
 def _a_noise_run(img: np.ndarray, recs: list[dict[str, Any]], ctx: ShadingContext) -> np.ndarray:
-    return apply_noise(img, recs)
+    return apply_noise(img, recs, in_place=ctx.owned_frame)
 
 
 def _def(name: str, defaults: Ranges, sampler: Sampler, **kw: Any) -> FunctionStep:
