@@ -162,22 +162,36 @@ def apply_clutter(img: np.ndarray, rec: Record, ctx: Any = None) -> np.ndarray:
         made = _blurred(shape, rings, spread)
         if made is not None:
             (r0, r1, c0, c1), shadow = made
-            factor = 1.0 - float(rec["darkness"]) * shadow
-            here = crop[r0:r1, c0:c1]
-            cv2.multiply(here, cv2.cvtColor(factor, cv2.COLOR_GRAY2RGB), dst=here)
+            _darken(crop[r0:r1, c0:c1], 1.0 - float(rec["darkness"]) * shadow)
         for pts, colour in parts:
             made = _blurred(shape, [np.round((pts - (x0, y0)) * 4).astype(np.int32)], sigma)
-            if made is None:
-                continue
-            (r0, r1, c0, c1), alpha = made
-            here = crop[r0:r1, c0:c1]
-            # a Python number would be the scalar (v, 0, 0, 0) to OpenCV: tuples per channel
-            paint = cv2.multiply(cv2.cvtColor(alpha, cv2.COLOR_GRAY2RGB),
-                                 (*(float(c) for c in colour), 0.0))  # colour * alpha
-            cv2.multiply(here, cv2.cvtColor(1.0 - alpha, cv2.COLOR_GRAY2RGB), dst=here)
-            cv2.add(here, paint, dst=here)
-        out[y0:y1, x0:x1] = np.clip(crop + 0.5, 0, 255).astype(np.uint8)
+            if made is not None:
+                (r0, r1, c0, c1), alpha = made
+                _paint(crop[r0:r1, c0:c1], alpha, colour)
+        crop += np.float32(0.5)
+        np.clip(crop, 0, 255, out=crop)
+        out[y0:y1, x0:x1] = crop  # truncated, as astype(uint8) does
     return out
+
+
+_ROWS = 64  # rows per blend band: the three-channel float temporaries stay a few MB
+
+
+def _darken(here: np.ndarray, factor: np.ndarray) -> None:
+    """here *= factor (one value a pixel, every channel), in place."""
+    for r in range(0, len(here), _ROWS):
+        band = here[r : r + _ROWS]
+        cv2.multiply(band, cv2.cvtColor(factor[r : r + _ROWS], cv2.COLOR_GRAY2RGB), dst=band)
+
+
+def _paint(here: np.ndarray, alpha: np.ndarray, colour: tuple[int, int, int]) -> None:
+    """here = here * (1 - alpha) + colour * alpha, in place."""
+    scalar = (*(float(c) for c in colour), 0.0)  # a bare number would be (v, 0, 0, 0)
+    for r in range(0, len(here), _ROWS):
+        band, a = here[r : r + _ROWS], alpha[r : r + _ROWS]
+        paint = cv2.multiply(cv2.cvtColor(a, cv2.COLOR_GRAY2RGB), scalar)  # colour * alpha
+        cv2.multiply(band, cv2.cvtColor(1.0 - a, cv2.COLOR_GRAY2RGB), dst=band)
+        cv2.add(band, paint, dst=band)
 
 
 def _blurred(
