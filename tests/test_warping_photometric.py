@@ -259,3 +259,23 @@ def test_steps_draw_into_a_handed_over_frame_and_never_into_a_callers() -> None:
         handed = apply_photometric([frame], records)
         assert np.array_equal(handed, kept), seed
         assert handed is frame  # drawn in place: no frame-sized copy per step
+
+
+def test_a_step_that_returns_a_view_of_the_callers_array_does_not_hand_it_over() -> None:
+    """A plug-in step may return (a view of) its input: the caller's pixels stay the
+    caller's, and the clutter after it copies before it draws."""
+    from warping.steps import FunctionStep, register, unregister
+
+    register(FunctionStep("view_step", {}, lambda r, rng, w, h: {},
+                          lambda img, rec, ctx: img[:, :]))  # fmt: skip
+    try:
+        image = _page(480, 640)
+        before = image.copy()
+        clutter = sample_photometric([{"step": "clutter", "p": 1.0,
+                                       **PHOTOMETRIC["clutter"].defaults}], 640, 480,
+                                     sample_rng(1))  # fmt: skip
+        out = apply_photometric(image, [{"step": "view_step"}, *clutter])
+        assert np.array_equal(image, before)
+        assert not np.array_equal(out, before)
+    finally:
+        unregister("view_step")

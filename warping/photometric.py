@@ -267,7 +267,8 @@ def apply_photometric(
     if lit is not None and last_light < 0:
         lit.append(cv2.cvtColor(np.ascontiguousarray(out), cv2.COLOR_RGB2GRAY))
     for i, run in enumerate(runs):
-        owned = (handed or out is not given) and out.flags.writeable
+        # a step's output is ours unless it is (a view of) the caller's array
+        owned = out.flags.writeable and (handed or not np.may_share_memory(out, given))
         step_ctx = replace(ctx, owned_frame=owned) if owned != ctx.owned_frame else ctx
         out = PHOTOMETRIC[run[0]["step"]].apply_run(out, run, step_ctx)
         if out.dtype != np.uint8:
