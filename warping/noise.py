@@ -77,8 +77,11 @@ def _byte_stream(seeds: list[int]) -> np.random.SFC64:
     return np.random.SFC64(np.random.SeedSequence(seeds))
 
 
-def apply_noise(image: np.ndarray, records: list[dict[str, Any]]) -> np.ndarray:
-    """Consecutive noise records as one draw added to the uint8 image (saturating).
+def apply_noise(
+    image: np.ndarray, records: list[dict[str, Any]], in_place: bool = False
+) -> np.ndarray:
+    """Consecutive noise records as one draw added to the uint8 image (saturating); with
+    `in_place` (the caller's frame is its own to overwrite) into `image` itself, no new frame.
 
     The noise at a sample is round(std(value) * z(byte)), z from `QUANTILES`, the bytes the
     records' SFC64 stream in row-major order. On the 8-bit path the std table is held in steps
@@ -100,7 +103,7 @@ def apply_noise(image: np.ndarray, records: list[dict[str, Any]]) -> np.ndarray:
     height, width = rows.shape
     band = max(8, (_BAND_BYTES // max(width, 1)) // 8 * 8)
     bits = _byte_stream(seeds)
-    out = np.empty(rows.shape, np.uint8)
+    out = rows if in_place and image.flags.c_contiguous else np.empty(rows.shape, np.uint8)
     signal_dependent = bool(np.ptp(std) > 0)
     if signal_dependent:
         std_scale = 127.0 / peak
@@ -123,7 +126,7 @@ def apply_noise(image: np.ndarray, records: list[dict[str, Any]]) -> np.ndarray:
         else:
             offset = cv2.LUT(u, offset_table, dst=u)
         cv2.addWeighted(src, 1.0, offset, 1.0, -128.0, dst=out[top : top + len(src)])
-    return out.reshape(image.shape)
+    return image if out is rows else out.reshape(image.shape)
 
 
 def _apply_noise_16bit(rows: np.ndarray, u: np.ndarray, std: np.ndarray) -> np.ndarray:

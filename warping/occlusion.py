@@ -18,6 +18,8 @@ import numpy as np
 from synth.opencv import cv2
 from synth.page import Page, make_clockwise
 from warping import params as P
+from warping.kernels import wide_blur
+from warping.lighting import drawable
 from warping.params import Ranges
 
 # sRGB skin tones, light to dark (means of common photographic skin classes)
@@ -70,7 +72,7 @@ def apply_fingers(img: np.ndarray, rec: dict[str, Any], ctx: Any = None) -> np.n
     in the middle), soft edged. Each finger is drawn in its own box (frames are megapixels,
     fingers a few percent of them)."""
     h, w = img.shape[:2]
-    out = img.copy()
+    out = drawable(img, ctx)
     sigma = max(0.5, rec["blur"] * min(h, w) / 200.0)
     skin = np.asarray(rec["skin"], np.float32)
     for ring in rec["fingers"]:
@@ -88,8 +90,8 @@ def apply_fingers(img: np.ndarray, rec: dict[str, Any], ctx: Any = None) -> np.n
         width = max(1.0, float(np.linalg.norm(pts[0] - pts[-1])))
         dist = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
         shade = np.sqrt(np.clip(dist / (0.5 * width), 0.0, 1.0))
-        mask = cv2.GaussianBlur(mask, (0, 0), sigma)
-        shade = cv2.GaussianBlur(shade, (0, 0), sigma)
+        mask = wide_blur(mask, sigma)  # sigma 5-20 px on a wild frame: at reduced size
+        shade = wide_blur(shade, sigma)
         crop = (slice(by0 - y0, by1 - y0), slice(bx0 - x0, bx1 - x0))
         alpha = mask[crop][..., None]
         colour = skin[None, None, :] * (0.55 + 0.45 * shade[crop])[..., None]

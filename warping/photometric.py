@@ -6,13 +6,15 @@ illumination fields are albumentations 2.0.8's formulas, written out in `warping
 checked against albumentations in the tests (importing it cost each worker ~58 MiB); the
 pixels are pushed through OpenCV directly. Ours alone: soft cast shadows, glare that washes ink
 out, backlight, shading along creases (lighting.py), ink bleed, show-through, and sensor noise
-(noise.py; albumentations' Gaussian and Poisson noise were 5-40x slower at page size).
+(noise.py; albumentations' Gaussian and Poisson noise were 5-40x slower at page size). The
+ink, optics and screen steps live in `warping.optics`, the sensor's in `warping.sensor`.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -20,11 +22,9 @@ import numpy as np
 from synth.opencv import cv2
 from warping import occlusion, sensor
 from warping import params as P
-from warping.kernels import defocus_kernel, motion_kernel
 from warping.lighting import (
     TERMS,
     ShadingContext,
-    has_table,
     sample_backlight,
     sample_crease,
     sample_drop_shadow,
@@ -34,6 +34,20 @@ from warping.lighting import (
 )
 from warping.lightpass import apply_light
 from warping.noise import NOISE_STEPS, apply_noise
+from warping.optics import (
+    apply_bleed,
+    apply_defocus,
+    apply_lowres,
+    apply_moire,
+    apply_motion,
+    apply_through,
+    sample_bleed,
+    sample_defocus,
+    sample_lowres,
+    sample_moire,
+    sample_motion,
+    sample_through,
+)
 from warping.params import Ranges, Sampler
 from warping.steps import PHOTOMETRIC, Applier, FunctionStep, register
 
@@ -62,119 +76,6 @@ def _a_light(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.nd
     return apply_light(img, [rec], ctx)
 
 
-def _s_bleed(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
-    return {"radius": P.integer(rng, r["radius"]), "strength": P.uniform(rng, r["strength"], 3)}
-
-
-def _a_bleed(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.ndarray:
-    """Ink spreads into the paper: dark strokes grow and soften."""
-    k = 2 * rec["radius"] + 1
-    spread = cv2.erode(img, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-    # min and blend reuse the blurred buffer; the blur itself is not in place (OpenCV copies
-    # the source of an in-place filter first: ~2 ms a page more)
-    soft = cv2.GaussianBlur(spread, (0, 0), rec["radius"] * 0.7)
-    del spread
-    cv2.min(img, soft, dst=soft)
-    return cv2.addWeighted(img, 1 - rec["strength"], soft, rec["strength"], 0, dst=soft)
-
-
-def _s_through(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
-    return {
-        "opacity": P.uniform(rng, r["opacity"], 3),
-        "blur": P.uniform(rng, r["blur"], 2),
-        "offset": [P.signed(rng, [0.0, 0.01], 4), P.signed(rng, [0.0, 0.01], 4)],
-    }
-
-
-def _a_through(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.ndarray:
-    """The reverse side showing through thin paper: the page mirrored, blurred, faint.
-
-    The page itself stands in for its back (no second page is rendered); only darker-than-here
-    pixels of the mirror image show, as ink seen through paper does. The offset moves the
-    mirror image by whole pixels (reflected at the border): a sub-pixel shift of a blurred,
-    faint image is invisible, and the resampling cost more than the rest of the step.
-
-    With a table in view (`ctx.page_alpha`), only the paper shows its back, and only the
-    paper's ink does: the table is white in the mirrored source and unchanged in the result
-    (a ghost page on the table was a shortcut for a model to learn).
-    """
-    alpha = ctx.page_alpha if has_table(ctx) else None
-    if alpha is None:
-        return _through(img, rec)
-    table = cv2.compare(alpha, 128, cv2.CMP_LT)
-    # white where the table is: max with the 0/255 mask in three channels (two SIMD passes;
-    # a numpy boolean assignment into the page copy took ~20 ms on a wild frame)
-    paper_only = cv2.max(img, cv2.cvtColor(table, cv2.COLOR_GRAY2RGB))
-    out = _through(paper_only, rec)
-    cv2.copyTo(img, table, dst=out)
-    return out
-
-
-def _through(img: np.ndarray, rec: dict[str, Any]) -> np.ndarray:
-    h, w = img.shape[:2]
-    dx, dy = round(rec["offset"][0] * w), round(rec["offset"][1] * h)
-    dx, dy = max(-(w - 1), min(w - 1, dx)), max(-(h - 1), min(h - 1, dy))
-    mirror = cv2.flip(img, 1)
-    back = mirror
-    if dx or dy:
-        top, left = max(dy, 0), max(dx, 0)
-        padded = cv2.copyMakeBorder(mirror, top, max(-dy, 0), left, max(-dx, 0), cv2.BORDER_REFLECT)
-        back = padded[top - dy : top - dy + h, left - dx : left - dx + w]
-    # blurred into the mirror's buffer when the blur reads the padded copy (not in place:
-    # OpenCV copies the source of an in-place filter first), then blended in that buffer
-    into = None if back is mirror else mirror
-    faint = cv2.GaussianBlur(back, (0, 0), max(0.3, rec["blur"]), dst=into)
-    cv2.addWeighted(img, 1.0 - rec["opacity"], faint, rec["opacity"], 0, dst=faint)
-    return cv2.min(img, faint, dst=faint)
-
-
-def _s_motion(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
-    return {
-        "kernel": P.odd(P.integer(rng, r["kernel"])),
-        "angle": P.uniform(rng, [0.0, 180.0], 2),
-        "direction": P.uniform(rng, r["direction"], 3),
-    }
-
-
-def _a_motion(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.ndarray:
-    # the kernel is never shifted off centre: a pure function of the recorded params
-    kernel = motion_kernel(rec["kernel"], rec["angle"], rec["direction"])
-    return cv2.filter2D(img, -1, kernel / kernel.sum())
-
-
-def _s_defocus(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
-    return {"radius": P.integer(rng, r["radius"]), "alias_blur": P.uniform(rng, r["alias_blur"], 3)}
-
-
-def _a_defocus(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.ndarray:
-    """The defocus disk trimmed to its significant taps (`warping.kernels.defocus_kernel`):
-    the untrimmed 17x17 kernel made this the slowest step (~75 ms)."""
-    return cv2.filter2D(img, -1, defocus_kernel(int(rec["radius"]), rec["alias_blur"]))
-
-
-def _s_lowres(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
-    return {"scale": P.uniform(rng, r["scale"], 3)}
-
-
-def _a_lowres(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.ndarray:
-    """The page seen by a sensor with `scale` times fewer pixels per side, then enlarged back.
-
-    Anti-aliased with a Gaussian before a bilinear shrink (sigma = (1/scale - 1) / 2, the
-    usual rule) instead of INTER_AREA: area averaging at a fractional factor took ~10 ms a
-    page, this ~4 ms, and both low-pass the same band.
-    """
-    h, w = img.shape[:2]
-    scale = float(rec["scale"])
-    sigma = (1.0 / scale - 1.0) / 2.0
-    # below sigma 0.3 the neighbours' weight is < 0.4 %: no blur at all
-    soft = cv2.GaussianBlur(img, (0, 0), sigma) if sigma >= 0.3 else None
-    small = cv2.resize(img if soft is None else soft,
-                       (max(1, round(w * scale)), max(1, round(h * scale))),
-                       interpolation=cv2.INTER_LINEAR)  # fmt: skip
-    # enlarged into the blurred buffer when there is one (ours, page-sized, no longer needed)
-    return cv2.resize(small, (w, h), dst=soft, interpolation=cv2.INTER_LINEAR)
-
-
 def _s_gauss(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
     return {"sigma": P.uniform(rng, r["sigma"], 3), "seed": _seed(rng)}
 
@@ -184,7 +85,7 @@ def _s_poisson(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str,
 
 
 def _a_noise(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.ndarray:
-    return apply_noise(img, [rec])
+    return apply_noise(img, [rec], in_place=ctx.owned_frame)
 
 
 def _s_jpeg(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
@@ -217,26 +118,7 @@ def _a_jpeg(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.nda
 
 
 def _a_noise_run(img: np.ndarray, recs: list[dict[str, Any]], ctx: ShadingContext) -> np.ndarray:
-    return apply_noise(img, recs)
-
-
-def _s_moire(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
-    return {"period": P.uniform(rng, r["period"], 3), "beat": P.uniform(rng, r["beat"], 4),
-            "angle": P.uniform(rng, [0.0, 180.0], 2), "strength": P.uniform(rng, r["strength"], 3)}
-
-
-def _a_moire(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.ndarray:
-    """A phone photographing a screen: the sensor grid beats against the pixel grid, giving
-    soft dark bands; two gratings of nearly equal period multiplied, banded brightness."""
-    h, w = img.shape[:2]
-    a = np.radians(float(rec["angle"]))
-    period, beat = float(rec["period"]), float(rec["beat"])
-    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
-    u = x * np.float32(np.cos(a)) + y * np.float32(np.sin(a))
-    v = x * np.float32(np.cos(a + beat)) + y * np.float32(np.sin(a + beat))
-    wave = (np.cos(u * np.float32(2 * np.pi / period)) * np.cos(v * np.float32(2 * np.pi / (period * 1.03))) + 1) / 2
-    gain = 1.0 - np.float32(rec["strength"]) * wave
-    return np.clip(img.astype(np.float32) * gain[:, :, None] + 0.5, 0, 255).astype(np.uint8)
+    return apply_noise(img, recs, in_place=ctx.owned_frame)
 
 
 def _def(name: str, defaults: Ranges, sampler: Sampler, **kw: Any) -> FunctionStep:
@@ -249,13 +131,13 @@ def _def(name: str, defaults: Ranges, sampler: Sampler, **kw: Any) -> FunctionSt
 
 
 _APPLY: dict[str, Applier] = {
-    "ink_bleed": _a_bleed,
-    "bleed_through": _a_through,
-    "motion_blur": _a_motion,
-    "defocus": _a_defocus,
-    "low_resolution": _a_lowres,
+    "ink_bleed": apply_bleed,
+    "bleed_through": apply_through,
+    "motion_blur": apply_motion,
+    "defocus": apply_defocus,
+    "low_resolution": apply_lowres,
     "jpeg": _a_jpeg,
-    "moire": _a_moire,
+    "moire": apply_moire,
 }
 
 STEPS: dict[str, FunctionStep] = {
@@ -290,29 +172,29 @@ STEPS: dict[str, FunctionStep] = {
     "ink_bleed": _def(
         "ink_bleed",
         {"radius": [1, 2], "strength": [0.3, 0.8]},
-        _s_bleed,
+        sample_bleed,
         integers=frozenset({"radius"}),
     ),
     "bleed_through": _def(
-        "bleed_through", {"opacity": [0.05, 0.2], "blur": [0.8, 2.5]}, _s_through
+        "bleed_through", {"opacity": [0.05, 0.2], "blur": [0.8, 2.5]}, sample_through
     ),
     "motion_blur": _def(
         "motion_blur",
         {"kernel": [3, 9], "direction": [-0.5, 0.5]},
-        _s_motion,
+        sample_motion,
         integers=frozenset({"kernel"}),
     ),
     "defocus": _def(
         "defocus",
         {"radius": [1, 3], "alias_blur": [0.05, 0.2]},
-        _s_defocus,
+        sample_defocus,
         integers=frozenset({"radius"}),
     ),
-    "low_resolution": _def("low_resolution", {"scale": [0.45, 0.85]}, _s_lowres),
+    "low_resolution": _def("low_resolution", {"scale": [0.45, 0.85]}, sample_lowres),
     "gauss_noise": _def("gauss_noise", {"sigma": [2.0, 10.0]}, _s_gauss),
     "poisson_noise": _def("poisson_noise", {"scale": [0.0005, 0.004]}, _s_poisson),
     "jpeg": _def("jpeg", {"quality": [40, 95]}, _s_jpeg, integers=frozenset({"quality"})),
-    "moire": _def("moire", {"period": [2.5, 6.0], "beat": [0.02, 0.12], "strength": [0.05, 0.15]}, _s_moire),
+    "moire": _def("moire", {"period": [2.5, 6.0], "beat": [0.02, 0.12], "strength": [0.05, 0.15]}, sample_moire),
     # fingers over the page (labels lose what they hide: warping.occlusion.occlude_labels)
     "fingers": FunctionStep("fingers", occlusion.DEFAULTS, occlusion.sample_fingers,
                             occlusion.apply_fingers, integers=frozenset({"count"})),
@@ -370,17 +252,25 @@ def apply_photometric(
     and codec) is appended to it: the ink-against-paper contrast `warping.legibility` reads.
     `image` may be a one-item list the caller hands over (`warping.apply_warp` with
     `release_input`): it is emptied, so each frame is freed once the next step has made its
-    output instead of living to the end.
+    output instead of living to the end. A frame the stage owns (handed over, or made by an
+    earlier step) goes to the next step with `ctx.owned_frame`: steps that draw into a few
+    boxes (clutter, smudges, fingers) draw into it instead of copying it first; a caller's
+    own array is never written.
     """
     ctx = ctx or ShadingContext()
-    out = image.pop() if isinstance(image, list) else image
+    handed = isinstance(image, list)
+    out = image.pop() if handed else image
+    given = out  # owned by this stage only when handed over
     del image
     runs = _runs(records)
     last_light = max((i for i, r in enumerate(runs) if r[0]["step"] in TERMS), default=-1)
     if lit is not None and last_light < 0:
         lit.append(cv2.cvtColor(np.ascontiguousarray(out), cv2.COLOR_RGB2GRAY))
     for i, run in enumerate(runs):
-        out = PHOTOMETRIC[run[0]["step"]].apply_run(out, run, ctx)
+        # a step's output is ours unless it is (a view of) the caller's array
+        owned = out.flags.writeable and (handed or not np.may_share_memory(out, given))
+        step_ctx = replace(ctx, owned_frame=owned) if owned != ctx.owned_frame else ctx
+        out = PHOTOMETRIC[run[0]["step"]].apply_run(out, run, step_ctx)
         if out.dtype != np.uint8:
             out = np.clip(out, 0, 255).astype(np.uint8)
         if lit is not None and i == last_light:

@@ -45,8 +45,9 @@ def _noise_records(rec: dict[str, Any]) -> list[dict[str, Any]]:
 
 def apply_low_light(img: np.ndarray, rec: dict[str, Any], ctx: Any = None) -> np.ndarray:
     """Dim, noisy at the sensor, 8-bit, then gained back up (warm-tinted: tungsten light)."""
-    dim = cv2.convertScaleAbs(img, alpha=float(rec["exposure"]))
-    noisy = apply_noise(dim, _noise_records(rec))
+    owned = bool(getattr(ctx, "owned_frame", False))
+    dim = cv2.convertScaleAbs(img, alpha=float(rec["exposure"]), dst=img if owned else None)
+    noisy = apply_noise(dim, _noise_records(rec), in_place=True)  # dim is this step's own
     gain = float(rec["boost"]) / float(rec["exposure"])
     warm = float(rec["warmth"])
     gains = np.array([gain * (1 + warm), gain, gain * (1 - warm)], np.float32)
