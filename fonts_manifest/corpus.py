@@ -11,11 +11,14 @@ import gzip
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+import sys
+import zlib
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from fonts_manifest.codes import COMMON_ALIASES, alias_table, resolve_code  # noqa: F401
 from fonts_manifest.errors import PolyglyphError
@@ -31,7 +34,7 @@ class CorpusText:
     name: str
     script: str
     direction: str
-    paragraphs: list[str]
+    paragraphs: Sequence[str]  # PackedParagraphs for bundled texts
     paragraph_ids: list[str]
     source: str = "udhr"
     partial: bool = False  # an unreviewed udhr text with only some articles (kept for its script)
@@ -67,6 +70,64 @@ class _Head(NamedTuple):
     aliases: tuple[str, ...]
 
 
+class PackedParagraphs(Sequence[str]):
+    """A bundled text's paragraphs, kept zlib-compressed and decoded on use.
+
+    The 532 bundled texts as Python strings were ~15 MiB of every worker's heap for its whole
+    life (a default run draws from all of them), ~2.5 MiB packed. A decoded list is kept for
+    the texts used last (`KEEP_DECODED`, a page reads its text many times); decoding one costs
+    ~0.2 ms. Reads like the list it replaces (index, slice, len, iteration, ==)."""
+
+    __slots__ = ("_count", "_list", "_packed")
+    KEEP_DECODED = 8
+    _decoded: ClassVar[deque[PackedParagraphs]] = deque()
+
+    def __init__(self, paragraphs: Iterable[str]) -> None:
+        items = list(paragraphs)
+        self._packed = zlib.compress(json.dumps(items, ensure_ascii=False).encode("utf-8"), 1)
+        self._count = len(items)
+        self._list: list[str] | None = None
+
+    @classmethod
+    def _of_packed(cls, packed: bytes, count: int) -> PackedParagraphs:
+        self = cls.__new__(cls)
+        self._packed, self._count, self._list = packed, count, None
+        return self
+
+    def __reduce__(self) -> tuple[Any, tuple[bytes, int]]:
+        return PackedParagraphs._of_packed, (self._packed, self._count)
+
+    def unpacked(self) -> list[str]:
+        """The paragraphs as a list (shared: do not change it)."""
+        items = self._list
+        if items is None:
+            items = self._list = json.loads(zlib.decompress(self._packed))
+            recent = PackedParagraphs._decoded
+            recent.append(self)
+            while len(recent) > self.KEEP_DECODED:
+                recent.popleft()._list = None
+        return items
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.unpacked()[index]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.unpacked())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, PackedParagraphs):
+            return self._packed == other._packed
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]  # like the list it stands for
+
+    def __repr__(self) -> str:
+        return f"PackedParagraphs({self._count} paragraphs)"
+
+
 def _text(row: dict) -> CorpusText:
     return CorpusText(
         code=row["code"],
@@ -74,8 +135,8 @@ def _text(row: dict) -> CorpusText:
         name=row["name"],
         script=row["script"],
         direction=row["direction"],
-        paragraphs=row["paragraphs"],
-        paragraph_ids=row["paragraph_ids"],
+        paragraphs=PackedParagraphs(row["paragraphs"]),
+        paragraph_ids=[sys.intern(i) for i in row["paragraph_ids"]],  # the same ids in every text
         partial=bool(row.get("partial", False)),
         aliases=(row["udhr_code"], row["udhr_tag"], row["iso639_3"]),
     )

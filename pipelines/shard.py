@@ -7,6 +7,7 @@ times, and the result is the same file.
 
 from __future__ import annotations
 
+import linecache
 import os
 import sys
 import tempfile
@@ -122,6 +123,9 @@ def make_shard(
                     if len(rows) == ARROW_BATCH_ROWS:
                         shard.add(_to_arrow(rows, counted, text_sets))
                         rows = []
+                        # source lines read for tracebacks: wordfreq's import alone reads ~1 MiB
+                        # of them (locate.this_dir() walks inspect.stack()), kept for good
+                        linecache.clearcache()
                         clock.lap("parquet")
                 except PolyglyphError:
                     raise

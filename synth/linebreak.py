@@ -30,9 +30,14 @@ def icu_locale(language: str) -> str:
     return language.replace("-", "_") if language else "und"
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=256)  # a page's texts: 7 % of calls hit with 8192 or 256 entries alike
 def break_segments(text: str, language: str) -> tuple[str, ...]:
     """Pieces of `text` between line-break opportunities; each keeps its trailing spaces.
+
+    Cached for the texts of the page being made (measured, then drawn). Whole paragraphs are
+    keys here, and a default run (every language) rarely meets one again: with 8192 entries
+    the cache grew by ~9 paragraphs and their pieces a row, ~25 MiB by row 512 (48 default
+    rows: 31 hits in 445 calls with 8192 or 256 entries).
 
     Concatenating the pieces gives `text` back exactly.
     """
@@ -41,7 +46,7 @@ def break_segments(text: str, language: str) -> tuple[str, ...]:
     return tuple(LineBreaker(text, icu_locale(language)))
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=1024)  # 48 default rows: 962 vs 963 hits in 2602 calls with 8192
 def grapheme_clusters(text: str) -> tuple[str, ...]:
     """User-perceived characters: the smallest pieces a line may ever be cut into."""
     if not text:

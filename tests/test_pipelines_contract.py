@@ -118,6 +118,28 @@ def test_streamed_shard_equals_one_table_write_across_row_groups(tmp_path: Path)
     assert sorted(os.listdir(tmp_path)) == ["part-00000.parquet"]
 
 
+def test_one_large_add_equals_streamed_rows(tmp_path: Path) -> None:
+    """A table of several row groups added at once (`table_bytes`, validate's batches) is
+    written from one read-back of the spill file: the same bytes as rows streamed one by one,
+    and no spill file is left behind in the temporary directory."""
+    import tempfile
+
+    import pyarrow as pa
+
+    small = rows_to_table(_rows(5, "jpeg"))
+    whole = pa.concat_tables([small] * 27).combine_chunks()  # 135 rows: 64 + 64 + 7
+    before = set(os.listdir(tempfile.gettempdir()))
+    at_once = table_bytes(whole)
+    out = Output(str(tmp_path))
+    shard = PARQUET.open(out, "part-00000.parquet", SCHEMA)
+    for start in range(whole.num_rows):
+        shard.add(whole.slice(start, 1))
+    written = shard.close()
+    assert written.sha256 == sha256(at_once) and written.rows == 135
+    assert not {n for n in set(os.listdir(tempfile.gettempdir())) - before
+                if n.startswith("polyglyph-rows-")}
+
+
 def test_empty_shard_beside_full_one_loads_in_datasets(tmp_path: Path) -> None:
     """A variants shard whose images were all skipped has no rows. `datasets` sizes its read
     batches by the first row group, so an empty row group (0 rows) made the whole folder fail

@@ -125,6 +125,7 @@ class TextEngine:
         self.ink_cache_bytes = INK_CACHE_BYTES
         self.cache_limit = CACHE_LIMIT
         self._items: dict[int, tuple[tuple[Any, ...], dict[str, list[tuple[str, Any]]]]] = {}
+        self._item_count = 0  # texts in all of _items
         self._extents: dict[Hashable, tuple[float, float]] = {}
 
     # -- shaping ---------------------------------------------------------------------------
@@ -224,16 +225,26 @@ class TextEngine:
         """Font runs for `text`; a character no font of the chain has is a user-facing error."""
         # Keyed by the chain object (hashing a tuple of faces on every call was most of the
         # cost); the entry holds the chain, so its id cannot be reused while it is cached.
+        # Bounded by all texts over all chains (cache_limit), not per chain: a default run
+        # (every language) makes new chains all the time, and its items grew by ~170 a row
+        # (~20 MiB by row 512); most hits come within a page, from the chains made last.
         chain = style.chain
         entry = self._items.get(id(chain))
         if entry is None or entry[0] is not chain:
             if len(self._items) > 256:
                 _forget_oldest_half(self._items)
+                self._item_count = sum(len(e[1]) for e in self._items.values())
             entry = self._items[id(chain)] = (chain, {})
         runs = entry[1].get(text)
         if runs is None:
-            if len(entry[1]) > self.cache_limit:
-                _forget_oldest_half(entry[1])
+            if self._item_count >= self.cache_limit:
+                _forget_oldest_half(self._items)
+                if self._items.get(id(chain)) is not entry:  # it was among the oldest
+                    entry = self._items[id(chain)] = (chain, {})
+                if len(entry[1]) >= self.cache_limit // 2:  # one chain holds most of them
+                    _forget_oldest_half(entry[1])
+                self._item_count = sum(len(e[1]) for e in self._items.values())
+            self._item_count += 1
             first = self._first_face_coverage(chain)
             try:
                 if first is not None and text and _covers(first, text):
