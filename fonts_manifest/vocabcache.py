@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import tempfile
+import zlib
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -127,9 +128,9 @@ def _write(path: Path, header: bytes, words: Vocabulary) -> None:
 
 def _read(path: Path, header: bytes) -> Vocabulary | None:
     """The words kept at `path` when its key is `header` exactly, else None."""
-    try:
+    try:  # zlib.error: a damaged deflate stream (neither OSError nor ValueError)
         data = gzip.decompress(path.read_bytes())
-    except (OSError, EOFError, ValueError):
+    except (OSError, EOFError, ValueError, zlib.error):
         return None
     cut = len(header)
     if data[:cut] != header or data[cut:cut + 1] != b"\n":
@@ -137,7 +138,10 @@ def _read(path: Path, header: bytes) -> Vocabulary | None:
     end = data.find(b"\0", cut + 1)
     if end < 0 or (len(data) - end - 1) % 8:
         return None
-    words = data[cut + 1:end].decode().split("\n") if end > cut + 1 else []
+    try:
+        words = data[cut + 1:end].decode().split("\n") if end > cut + 1 else []
+    except UnicodeDecodeError:
+        return None
     weights = np.frombuffer(data[end + 1:], "<f8").tolist()
     if len(words) != len(weights):
         return None

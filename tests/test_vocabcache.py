@@ -52,3 +52,40 @@ def test_key_names_its_sources(tmp_path: Path) -> None:
     assert vocabcache.cache_path(one) != vocabcache.cache_path(two)
     smaller = {**one, "size": 50}
     assert vocabcache.cache_path(smaller) != vocabcache.cache_path(one)
+
+
+def test_corrupt_deflate_or_bad_utf8_is_rebuilt(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A damaged cache file never crashes the run: every single-byte corruption of a kept file
+    (zlib.error inside the deflate stream, a bad CRC) and a file whose key matches but whose
+    words are not UTF-8 read back as a miss (None), and `vocabulary` rebuilds."""
+    header = b'{"a": 1}'
+    path = tmp_path / "x.vocab.gz"
+    vocabcache._write(path, header, [("foo", 1.0), ("bar", 0.5), ("baz", 0.25)])
+    assert vocabcache._read(path, header) == [("foo", 1.0), ("bar", 0.5), ("baz", 0.25)]
+    good = path.read_bytes()
+    for i in range(10, len(good)):
+        for flip in (0x01, 0x80, 0xFF):
+            bad = bytearray(good)
+            bad[i] ^= flip
+            path.write_bytes(bytes(bad))
+            assert vocabcache._read(path, header) in (None, [("foo", 1.0), ("bar", 0.5),
+                                                             ("baz", 0.25)])
+    path.write_bytes(gzip.compress(header + b"\n\xff\xfe\x00" + b"\x00" * 8))
+    assert vocabcache._read(path, header) is None
+    monkeypatch.setenv("POLYGLYPH_CACHE_DIR", str(tmp_path))
+    cold = textsources.vocabulary("de", "Latn", REFERENCE)
+    (kept,) = _files(tmp_path)
+    data = gzip.decompress(kept.read_bytes())
+    cut = data.index(b"\n") + 1
+    kept.write_bytes(gzip.compress(data[:cut] + b"\xff" + data[cut:]))
+    assert textsources.vocabulary("de", "Latn", REFERENCE) == cold
+
+
+def test_unwritable_cache_dir_still_builds(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache dir that is a file (or read-only) costs the build, never the run."""
+    blocker = tmp_path / "file"
+    blocker.write_text("not a dir")
+    monkeypatch.setenv("POLYGLYPH_CACHE_DIR", str(blocker))
+    assert len(textsources.vocabulary("de", "Latn", REFERENCE)) > 1000
