@@ -89,3 +89,51 @@ def test_unwritable_cache_dir_still_builds(tmp_path: Path,
     blocker.write_text("not a dir")
     monkeypatch.setenv("POLYGLYPH_CACHE_DIR", str(blocker))
     assert len(textsources.vocabulary("de", "Latn", REFERENCE)) > 1000
+
+
+_ROWS_SCRIPT = r"""
+import hashlib, json, sys
+from pathlib import Path
+from fonts_manifest import vocabcache
+keep = vocabcache.cache_path  # only the vocabularies go to the test's folder
+vocabcache.cache_path = lambda key: Path(sys.argv[1]) / keep(key).name
+from pipelines.config import build_config, config_hash, resolve_config
+from pipelines.sample import make_row, worker_context
+languages = ["de", "th", "zh-Hant"]
+base = resolve_config(build_config(overrides={"languages": languages, "seed": 77}))
+ctx = worker_context(base, config_hash(base))
+out = {}
+for i, code in enumerate(languages):
+    row = make_row({**base, "languages": {code: 1.0}}, i, ctx)
+    data = json.dumps(row, sort_keys=True, ensure_ascii=False, default=repr).encode()
+    out[code] = hashlib.sha256(data).hexdigest()
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.slow
+def test_rows_are_the_same_bytes_with_a_cold_and_a_warm_cache(tmp_path: Path) -> None:
+    """A row depends only on (config, seed, index): rows drawn by a process that builds the
+    vocabularies (cold cache: wordfreq de, hunspell th, OpenCC zh-Hant) and by one that reads
+    them back (warm) are identical, image bytes included. Separate processes, so no in-memory
+    memo hides the disk read."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+
+    def rows() -> dict[str, str]:
+        done = subprocess.run([sys.executable, "-c", _ROWS_SCRIPT, str(tmp_path)], env=env,
+                              capture_output=True, text=True, check=True, timeout=600)
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    cold = rows()
+    kept = sorted(tmp_path.glob("*.vocab.gz"))
+    assert len(kept) >= 3  # the three vocabularies were written
+    stamps = [p.stat().st_mtime_ns for p in kept]
+    warm = rows()
+    assert [p.stat().st_mtime_ns for p in kept] == stamps  # read back, not rebuilt
+    assert warm == cold
