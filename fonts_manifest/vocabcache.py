@@ -10,7 +10,8 @@ text's writing systems and the source files, so it is written once to
 back in a few milliseconds.
 
 The key names everything the list depends on: the language and script, the writing-system
-groups, the list size, the wordfreq list file (path, size, mtime) and wordfreq/OpenCC versions
+groups, the list size, the Unicode database's version (character categories decide which
+words pass), the wordfreq list file (path, size, mtime) and wordfreq/OpenCC versions
 or the hunspell dictionaries' fingerprint, the blocklist's digest, and a digest of the code that
 filters the words (this module, `textsources`, `hunspell`). A changed source or filter makes
 a new key; nothing is ever read back that a rebuild would not give. A cache that cannot be
@@ -24,6 +25,7 @@ import hashlib
 import json
 import os
 import tempfile
+import unicodedata
 import zlib
 from collections.abc import Callable
 from functools import cache
@@ -69,7 +71,8 @@ def make_key(code: str, script: str, groups: frozenset[str], size: int,
              sources: dict[str, object]) -> dict[str, object]:
     """The cache key: the caller's source description plus what every vocabulary depends on."""
     return {"version": VOCAB_CACHE_VERSION, "code": code, "script": script,
-            "groups": sorted(groups), "size": size, "filter": _code_digest(), **sources}
+            "groups": sorted(groups), "size": size, "filter": _code_digest(),
+            "unicode": unicodedata.unidata_version, **sources}
 
 
 def wordfreq_sources(list_path: str, opencc_config: str | None) -> dict[str, object]:

@@ -137,3 +137,15 @@ def test_rows_are_the_same_bytes_with_a_cold_and_a_warm_cache(tmp_path: Path) ->
     warm = rows()
     assert [p.stat().st_mtime_ns for p in kept] == stamps  # read back, not rebuilt
     assert warm == cold
+
+
+def test_key_names_the_unicode_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Which words pass the filter depends on `unicodedata` (character categories), which
+    changes with the Python version; venvs of two Pythons share ~/.cache/polyglyph, so without
+    it in the key a row would depend on which Python filled the cache first."""
+    import unicodedata
+
+    key = vocabcache.make_key("de", "Latn", frozenset({"LATIN"}), 100, {})
+    monkeypatch.setattr(unicodedata, "unidata_version", "0.0.0")
+    other = vocabcache.make_key("de", "Latn", frozenset({"LATIN"}), 100, {})
+    assert vocabcache.cache_path(key) != vocabcache.cache_path(other)
