@@ -214,3 +214,21 @@ def test_runs_of_a_mixed_direction_line_are_contiguous_on_the_page(engine, code,
             assert inside < 0, (run.text, wd.text)
     texts = {r.text: r.legible for r in runs}
     assert texts.get("Times") is False and texts.get("New York") is True
+
+
+@pytest.mark.parametrize("ranges", [[[0]], [[0, 1, 2]], ["ab"], [[0, 4]], [[2, 1], None]])
+def test_composition_refuses_word_ranges_that_do_not_fit(engine, ranges) -> None:
+    """A view whose `meta.word_ranges` is malformed or does not match `line_indices` item for
+    item (a hand-edited or foreign dataset) is not composable: validate reads it whole
+    instead of crashing (IndexError, ValueError) or silently dropping items (zip)."""
+    from dataclasses import replace as dc_replace
+
+    from qa_factory.judging import composed_lines
+    from qa_factory.validate import ValidationRules, plan_checks
+
+    page, _, _ = _hidden_middle(engine, "en")
+    views = make_views(page, sample_rng(2), task_mix={"spotting": 1.0})
+    check = next(c for c in plan_checks(page, views, ValidationRules(), sample_rng(3))
+                 if c.task == "spotting")
+    meta = {**check.view["meta"], "line_indices": [0] * 2, "word_ranges": ranges}
+    assert composed_lines(dc_replace(check, view={**check.view, "meta": meta}), page) is None
