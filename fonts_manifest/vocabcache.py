@@ -10,7 +10,8 @@ text's writing systems and the source files, so it is written once to
 back in a few milliseconds.
 
 The key names everything the list depends on: the language and script, the writing-system
-groups, the list size, the wordfreq list file (path, size, mtime) and wordfreq/OpenCC versions
+groups, the list size, the Unicode database's version (character categories decide which
+words pass), the wordfreq list file (path, size, mtime) and wordfreq/OpenCC versions
 or the hunspell dictionaries' fingerprint, the blocklist's digest, and a digest of the code that
 filters the words (this module, `textsources`, `hunspell`). A changed source or filter makes
 a new key; nothing is ever read back that a rebuild would not give. A cache that cannot be
@@ -24,6 +25,8 @@ import hashlib
 import json
 import os
 import tempfile
+import unicodedata
+import zlib
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -68,7 +71,8 @@ def make_key(code: str, script: str, groups: frozenset[str], size: int,
              sources: dict[str, object]) -> dict[str, object]:
     """The cache key: the caller's source description plus what every vocabulary depends on."""
     return {"version": VOCAB_CACHE_VERSION, "code": code, "script": script,
-            "groups": sorted(groups), "size": size, "filter": _code_digest(), **sources}
+            "groups": sorted(groups), "size": size, "filter": _code_digest(),
+            "unicode": unicodedata.unidata_version, **sources}
 
 
 def wordfreq_sources(list_path: str, opencc_config: str | None) -> dict[str, object]:
@@ -127,9 +131,9 @@ def _write(path: Path, header: bytes, words: Vocabulary) -> None:
 
 def _read(path: Path, header: bytes) -> Vocabulary | None:
     """The words kept at `path` when its key is `header` exactly, else None."""
-    try:
+    try:  # zlib.error: a damaged deflate stream (neither OSError nor ValueError)
         data = gzip.decompress(path.read_bytes())
-    except (OSError, EOFError, ValueError):
+    except (OSError, EOFError, ValueError, zlib.error):
         return None
     cut = len(header)
     if data[:cut] != header or data[cut:cut + 1] != b"\n":
@@ -137,7 +141,10 @@ def _read(path: Path, header: bytes) -> Vocabulary | None:
     end = data.find(b"\0", cut + 1)
     if end < 0 or (len(data) - end - 1) % 8:
         return None
-    words = data[cut + 1:end].decode().split("\n") if end > cut + 1 else []
+    try:
+        words = data[cut + 1:end].decode().split("\n") if end > cut + 1 else []
+    except UnicodeDecodeError:
+        return None
     weights = np.frombuffer(data[end + 1:], "<f8").tolist()
     if len(words) != len(weights):
         return None

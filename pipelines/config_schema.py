@@ -8,7 +8,15 @@ import math
 import os
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .driver import STALL_RANGE, STALL_TIMEOUT
 
@@ -44,7 +52,7 @@ class IllegibleOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
     spotting: Literal["mark", "omit"] = "mark"
     parsing: Literal["omit", "mark"] = "omit"
-    runs: bool = True
+    runs: StrictBool = True  # YAML true/false only (lax pydantic read "no" as false)
 
 
 class SizeRange(BaseModel):
@@ -134,7 +142,7 @@ class GenerateConfig(BaseModel):
     handwriting: float = Field(0.0, ge=0.0, le=1.0)
     target_language: str = "en"
     image: ImageOptions = Field(default_factory=ImageOptions)
-    dewarp: bool = False
+    dewarp: StrictBool = False
     # inline cross-validation with cheap judges (e.g. ["tesseract"]); adds the same columns as
     # `polyglyph validate`, which remains the way to run costly (VLM) judges as their own job
     validate_judges: list[str] = Field(default_factory=list)
@@ -150,7 +158,7 @@ class GenerateConfig(BaseModel):
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=4096)
     executor: Executor = "auto"
     ray_address: str | None = None
-    overwrite: bool = False
+    overwrite: StrictBool = False
     max_failed_fraction: float = Field(0.02, ge=0.0, le=1.0)
     resume_check: Literal["sha256", "size"] = "sha256"
     # Ray runs: seconds with no shard finished and no row made before the run stops (one line,

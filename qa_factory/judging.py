@@ -92,8 +92,11 @@ def composed_lines(check: Check, page: Page) -> list[Item] | None:
     if check.task not in COMPOSED_TASKS or "line_indices" not in meta:
         return None
     spans = meta.get("word_ranges") or [None] * len(meta["line_indices"])
+    if not isinstance(spans, list) or len(spans) != len(meta["line_indices"]) or not all(
+            span is None or _is_range(span) for span in spans):
+        return None  # a hand-edited or foreign meta: read the view whole, not a wrong part
     items: list[Item] = []
-    for i, span in zip(meta["line_indices"], spans, strict=False):
+    for i, span in zip(meta["line_indices"], spans, strict=True):
         if not 0 <= int(i) < len(page.lines):
             continue
         item: Item = (int(i), None if span is None else (int(span[0]), int(span[1])))
@@ -102,6 +105,13 @@ def composed_lines(check: Check, page: Page) -> list[Item] | None:
                 and getattr(line, "legible", None) is not False):
             items.append(item)
     return items or None
+
+
+def _is_range(span: Any) -> bool:
+    """A `meta.word_ranges` item: [first, end) word indices, 0 <= first < end."""
+    return (isinstance(span, list | tuple) and len(span) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in span)
+            and 0 <= span[0] < span[1])
 
 
 def plan_parts(check: Check, judge: JudgeProtocol, page: Page) -> tuple[str, list[Part]] | None:

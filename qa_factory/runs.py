@@ -10,7 +10,8 @@ here, so the readable words are not thrown away as training data; the row's `lin
 labels as drawn (what was drawn and whether it reads whole).
 
 A line is cut where its words are hidden (illegible, and partly covered or out of frame): a
-run is a maximal stretch of consecutive words (logical order) all hidden, or all not; a run in
+run is a maximal stretch of consecutive words (logical order) all hidden, or all not, cut again
+where it is not drawn as one stretch (a mixed-direction line: `_side_by_side`); a run in
 view is legible when each of its words is, else don't-care with the hidden ones. Its text is the line's text from its first word's start to its last word's end, exactly as
 drawn (inner spaces and punctuation kept). Its polygon is the smallest parallelogram, in the
 line's own writing frame (averaged from its words' corners), holding every point of its
@@ -75,10 +76,9 @@ def _corners(polygon: Polygon) -> np.ndarray | None:
     return pts[np.argmin(((pts[None] - box[:, None]) ** 2).sum(axis=2), axis=1)]
 
 
-def run_polygon(polygons: list[Polygon]) -> Polygon:
-    """The smallest parallelogram in the words' writing frame holding all their points,
-    clockwise from the frame's top-left (an axis box when the frame is degenerate)."""
-    pts = np.concatenate([np.asarray(p, np.float64).reshape(-1, 2) for p in polygons])
+def _frame(polygons: list[Polygon]) -> np.ndarray:
+    """Unit (along, across) axes of the words' writing frame as columns, averaged from their
+    corners (the identity when degenerate)."""
     along, across = np.zeros(2), np.zeros(2)
     for poly in polygons:
         c = _corners(poly)
@@ -88,12 +88,60 @@ def run_polygon(polygons: list[Polygon]) -> Polygon:
     basis = np.stack([along, across], axis=1)
     norms = np.linalg.norm(basis, axis=0)
     if norms.min() < 1e-6 or abs(np.linalg.det(basis / norms)) < 0.2:
-        basis, norms = np.eye(2), np.ones(2)
-    basis = basis / norms
+        return np.eye(2)
+    return basis / norms
+
+
+def run_polygon(polygons: list[Polygon]) -> Polygon:
+    """The smallest parallelogram in the words' writing frame holding all their points,
+    clockwise from the frame's top-left (an axis box when the frame is degenerate)."""
+    pts = np.concatenate([np.asarray(p, np.float64).reshape(-1, 2) for p in polygons])
+    basis = _frame(polygons)
     coords = np.linalg.solve(basis, pts.T)  # (2, n): each point in (along, across)
     (a0, b0), (a1, b1) = coords.min(axis=1), coords.max(axis=1)
     frame = np.array([[a0, b0], [a1, b0], [a1, b1], [a0, b1]]).T
     return [[round(float(x), 2), round(float(y), 2)] for x, y in (basis @ frame).T]
+
+
+def _visual_places(words: list[Word]) -> np.ndarray | None:
+    """Each word's place on the page along the line (0 = first along the reading axis), or
+    None when a ring is unusable."""
+    pts = [np.asarray(wd.polygon, np.float64).reshape(-1, 2) for wd in words]
+    if any(len(p) == 0 or not np.isfinite(p).all() for p in pts):
+        return None
+    # the reading axis: of the frame's two (a ttb word's ring is upright, so its "along" is
+    # across the column), the one the word centres spread along
+    centres = np.linalg.solve(_frame([wd.polygon for wd in words]),
+                              np.stack([p.mean(axis=0) for p in pts]).T)
+    spread = centres.max(axis=1) - centres.min(axis=1)
+    place = np.empty(len(words), int)
+    place[np.argsort(centres[int(np.argmax(spread))], kind="stable")] = np.arange(len(words))
+    return place
+
+
+def _side_by_side(group: list[int], place: np.ndarray | None) -> list[list[int]]:
+    """`group` (consecutive words in logical order) cut into pieces each drawn side by side.
+
+    In a right-to-left line with an embedded left-to-right phrase (or the reverse) logical
+    order jumps across the line: a run (yesterday, New, York) can sit in two places, and its
+    outline would span the words drawn between (another run's, a hidden one). A group whose
+    places form one stretch is kept whole; otherwise it is cut where the next word does not
+    extend the piece's stretch."""
+    if place is None or len(group) < 2:
+        return [group]
+    at = place[group]
+    if at.max() - at.min() + 1 == len(group):
+        return [group]
+    pieces = [[group[0]]]
+    lo = hi = int(place[group[0]])
+    for k in group[1:]:
+        if int(place[k]) in (lo - 1, hi + 1):
+            pieces[-1].append(k)
+            lo, hi = min(lo, int(place[k])), max(hi, int(place[k]))
+        else:
+            pieces.append([k])
+            lo = hi = int(place[k])
+    return pieces
 
 
 def _hidden(word: Word) -> bool:
@@ -127,11 +175,15 @@ def line_runs(text: str, words: list[Word]) -> list[Run] | None:
         else:
             groups.append([k])
             hidden_of.append(key)
+    place = _visual_places(words)
+    pieces = [(piece, hidden) for group, hidden in zip(groups, hidden_of, strict=True)
+              for piece in _side_by_side(group, place)]
     runs = []
-    for group, hidden in zip(groups, hidden_of, strict=True):
+    for group, hidden in pieces:
         own = [words[k] for k in group]
         chars = np.array([max(1, len(wd.text)) for wd in own], np.float64)
-        scored = [wd for wd, k in zip(own, group, strict=True) if content[k]]
+        # a mark cut off on its own (drawn apart from its neighbours) is scored by itself
+        scored = [wd for wd, k in zip(own, group, strict=True) if content[k]] or own
         runs.append(Run(
             first=group[0], end=group[-1] + 1,
             text=text[spans[group[0]][0]:spans[group[-1]][1]].strip(),

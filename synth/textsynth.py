@@ -123,25 +123,36 @@ class LanguageText:
         tokens = self.sample_words(rng, n)
         while boost and rng.random() < 0.6:  # boosted words join the first sentences
             tokens.insert(int(rng.integers(0, len(tokens) + 1)), boost.pop())
+        entity = [False] * len(tokens)
         if rng.random() < entity_p:
             for _ in range(int(rng.integers(1, 3))):
                 made = self.entity(rng)
                 if made:
-                    tokens.insert(int(rng.integers(0, len(tokens) + 1)), made)
-        text = self._join(tokens, rng)
+                    at = int(rng.integers(0, len(tokens) + 1))
+                    tokens.insert(at, made)
+                    entity.insert(at, True)
+        apart = {k for k in range(1, len(tokens)) if entity[k - 1] and entity[k]
+                 and _numeral(tokens[k - 1][-1]) and _numeral(tokens[k][0])}
+        text = self._join(tokens, rng, apart)
         if self.cased and text[:1].islower():
             text = text[0].upper() + text[1:]
         return text + self.end_mark(rng)
 
-    def _join(self, tokens: list[str], rng: np.random.Generator) -> str:
+    def _join(self, tokens: list[str], rng: np.random.Generator,
+              apart: set[int] | frozenset[int] = frozenset()) -> str:
+        """Tokens joined by the script's joiner, a comma now and then. `apart`: tokens k that
+        must not run on from token k-1 (two numbers side by side in unspaced text read as one:
+        三十五 + 六千円 is 三十五六千円) get a comma there (the same random draws)."""
         out = tokens[0]
         commas = self.punct["comma"]
-        for token in tokens[1:]:
+        for k, token in enumerate(tokens[1:], 1):
             if rng.random() < 0.09:
                 out += commas[int(rng.integers(len(commas)))]
                 out += "" if self.joiner == "" else " "
             elif self.joiner == "" and _ascii_edge(out[-1], token[0]):
                 out += " "  # Latin tokens inside CJK/Thai text keep a space around them
+            elif self.joiner == "" and k in apart:
+                out += commas[0]
             else:
                 out += self.joiner
             out += token
@@ -195,6 +206,11 @@ def _count(count: float, rng: np.random.Generator) -> int:
     if count == whole:
         return whole
     return whole + int(rng.random() < count - whole)
+
+
+def _numeral(c: str) -> bool:
+    """A digit or a numeral character (１, 三, 〇, 零, 万, 億): where two numbers would fuse."""
+    return c.isdigit() or unicodedata.numeric(c, None) is not None
 
 
 def _ascii_edge(a: str, b: str) -> bool:

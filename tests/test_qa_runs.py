@@ -44,10 +44,11 @@ def engine(registry) -> TextEngine:
     return engine
 
 
-def _hidden_middle(engine: TextEngine, code: str) -> tuple[Page, np.ndarray, int]:
+def _hidden_middle(engine: TextEngine, code: str, text: str | None = None
+                   ) -> tuple[Page, np.ndarray, int]:
     """A page of one real drawn line with an occluder pinned over its middle word; the page
     as assessed, the ink mask, and the hidden word's index."""
-    direction, text = TEXTS[code]
+    direction, text = TEXTS.get(code, ("rtl", ""))[0], text or TEXTS[code][1]
     registry = engine.fonts
     info = registry.language(code)
     style = TextStyle(tuple(registry.chain(info.code)), 36, info.code, info.script, direction)
@@ -184,3 +185,50 @@ def test_validate_composes_the_runs_a_view_shows(engine) -> None:
     answer = combine(check, page, "lines", [runs[0].text, runs[2].text])
     expected = parse_spotting_any(views[0]["answer"])
     assert parse_spotting_any(answer) == [expected[0], expected[2]]
+
+
+@pytest.mark.parametrize(("code", "text"), [
+    ("he", "אתמול New York Times Daily קרא בבוקר"),
+    ("ar", "قرأ New York Times Daily أمس صباحا"),
+])
+def test_runs_of_a_mixed_direction_line_are_contiguous_on_the_page(engine, code, text) -> None:
+    """In a right-to-left line with an embedded left-to-right phrase, words in logical order
+    are not in visual order: the logical run (yesterday, New, York) sits in two places on the
+    page. Its outline spanned both and held the hidden Times and Daily too (a box labelled
+    "אתמול New York" showing five words). Runs are cut where logical neighbours are not
+    visual neighbours, so no outline holds another run's word."""
+    page, _, middle = _hidden_middle(engine, code, text)
+    line = page.lines[0]
+    assert line.words[middle].text == "Times" and not line.words[middle].legible
+    runs = split_line(line)
+    assert runs is not None
+    assert " ".join(r.text for r in runs).split() == text.split()  # logical order, all words
+    for run in runs:
+        assert run.text == " ".join(wd.text for wd in run.words)
+        ring = np.asarray(run.polygon, np.float32)
+        for wd in line.words:
+            if any(wd is own for own in run.words):
+                continue
+            centre = np.asarray(wd.polygon, np.float64).mean(axis=0)
+            inside = cv2.pointPolygonTest(ring, (float(centre[0]), float(centre[1])), False)
+            assert inside < 0, (run.text, wd.text)
+    texts = {r.text: r.legible for r in runs}
+    assert texts.get("Times") is False and texts.get("New York") is True
+
+
+@pytest.mark.parametrize("ranges", [[[0]], [[0, 1, 2]], ["ab"], [[0, 4]], [[2, 1], None]])
+def test_composition_refuses_word_ranges_that_do_not_fit(engine, ranges) -> None:
+    """A view whose `meta.word_ranges` is malformed or does not match `line_indices` item for
+    item (a hand-edited or foreign dataset) is not composable: validate reads it whole
+    instead of crashing (IndexError, ValueError) or silently dropping items (zip)."""
+    from dataclasses import replace as dc_replace
+
+    from qa_factory.judging import composed_lines
+    from qa_factory.validate import ValidationRules, plan_checks
+
+    page, _, _ = _hidden_middle(engine, "en")
+    views = make_views(page, sample_rng(2), task_mix={"spotting": 1.0})
+    check = next(c for c in plan_checks(page, views, ValidationRules(), sample_rng(3))
+                 if c.task == "spotting")
+    meta = {**check.view["meta"], "line_indices": [0] * 2, "word_ranges": ranges}
+    assert composed_lines(dc_replace(check, view={**check.view, "meta": meta}), page) is None

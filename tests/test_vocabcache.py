@@ -52,3 +52,100 @@ def test_key_names_its_sources(tmp_path: Path) -> None:
     assert vocabcache.cache_path(one) != vocabcache.cache_path(two)
     smaller = {**one, "size": 50}
     assert vocabcache.cache_path(smaller) != vocabcache.cache_path(one)
+
+
+def test_corrupt_deflate_or_bad_utf8_is_rebuilt(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A damaged cache file never crashes the run: every single-byte corruption of a kept file
+    (zlib.error inside the deflate stream, a bad CRC) and a file whose key matches but whose
+    words are not UTF-8 read back as a miss (None), and `vocabulary` rebuilds."""
+    header = b'{"a": 1}'
+    path = tmp_path / "x.vocab.gz"
+    vocabcache._write(path, header, [("foo", 1.0), ("bar", 0.5), ("baz", 0.25)])
+    assert vocabcache._read(path, header) == [("foo", 1.0), ("bar", 0.5), ("baz", 0.25)]
+    good = path.read_bytes()
+    for i in range(10, len(good)):
+        for flip in (0x01, 0x80, 0xFF):
+            bad = bytearray(good)
+            bad[i] ^= flip
+            path.write_bytes(bytes(bad))
+            assert vocabcache._read(path, header) in (None, [("foo", 1.0), ("bar", 0.5),
+                                                             ("baz", 0.25)])
+    path.write_bytes(gzip.compress(header + b"\n\xff\xfe\x00" + b"\x00" * 8))
+    assert vocabcache._read(path, header) is None
+    monkeypatch.setenv("POLYGLYPH_CACHE_DIR", str(tmp_path))
+    cold = textsources.vocabulary("de", "Latn", REFERENCE)
+    (kept,) = _files(tmp_path)
+    data = gzip.decompress(kept.read_bytes())
+    cut = data.index(b"\n") + 1
+    kept.write_bytes(gzip.compress(data[:cut] + b"\xff" + data[cut:]))
+    assert textsources.vocabulary("de", "Latn", REFERENCE) == cold
+
+
+def test_unwritable_cache_dir_still_builds(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache dir that is a file (or read-only) costs the build, never the run."""
+    blocker = tmp_path / "file"
+    blocker.write_text("not a dir")
+    monkeypatch.setenv("POLYGLYPH_CACHE_DIR", str(blocker))
+    assert len(textsources.vocabulary("de", "Latn", REFERENCE)) > 1000
+
+
+_ROWS_SCRIPT = r"""
+import hashlib, json, sys
+from pathlib import Path
+from fonts_manifest import vocabcache
+keep = vocabcache.cache_path  # only the vocabularies go to the test's folder
+vocabcache.cache_path = lambda key: Path(sys.argv[1]) / keep(key).name
+from pipelines.config import build_config, config_hash, resolve_config
+from pipelines.sample import make_row, worker_context
+languages = ["de", "th", "zh-Hant"]
+base = resolve_config(build_config(overrides={"languages": languages, "seed": 77}))
+ctx = worker_context(base, config_hash(base))
+out = {}
+for i, code in enumerate(languages):
+    row = make_row({**base, "languages": {code: 1.0}}, i, ctx)
+    data = json.dumps(row, sort_keys=True, ensure_ascii=False, default=repr).encode()
+    out[code] = hashlib.sha256(data).hexdigest()
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.slow
+def test_rows_are_the_same_bytes_with_a_cold_and_a_warm_cache(tmp_path: Path) -> None:
+    """A row depends only on (config, seed, index): rows drawn by a process that builds the
+    vocabularies (cold cache: wordfreq de, hunspell th, OpenCC zh-Hant) and by one that reads
+    them back (warm) are identical, image bytes included. Separate processes, so no in-memory
+    memo hides the disk read."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+
+    def rows() -> dict[str, str]:
+        done = subprocess.run([sys.executable, "-c", _ROWS_SCRIPT, str(tmp_path)], env=env,
+                              capture_output=True, text=True, check=True, timeout=600)
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    cold = rows()
+    kept = sorted(tmp_path.glob("*.vocab.gz"))
+    assert len(kept) >= 3  # the three vocabularies were written
+    stamps = [p.stat().st_mtime_ns for p in kept]
+    warm = rows()
+    assert [p.stat().st_mtime_ns for p in kept] == stamps  # read back, not rebuilt
+    assert warm == cold
+
+
+def test_key_names_the_unicode_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Which words pass the filter depends on `unicodedata` (character categories), which
+    changes with the Python version; venvs of two Pythons share ~/.cache/polyglyph, so without
+    it in the key a row would depend on which Python filled the cache first."""
+    import unicodedata
+
+    key = vocabcache.make_key("de", "Latn", frozenset({"LATIN"}), 100, {})
+    monkeypatch.setattr(unicodedata, "unidata_version", "0.0.0")
+    other = vocabcache.make_key("de", "Latn", frozenset({"LATIN"}), 100, {})
+    assert vocabcache.cache_path(key) != vocabcache.cache_path(other)
