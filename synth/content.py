@@ -5,6 +5,9 @@ Faker supplies locale-true content for about 60 languages (seeded per page throu
 own corpus text plus digits, so a Yoruba receipt is still in Yoruba script. Every string is
 returned exactly as it will be drawn; money is kept as integer minor units next to its drawn
 text so amounts add up exactly and `parse_amount` can read a drawn string back.
+
+Money and native digits are `synth.money`; the printed field labels ("Total", "Name") of the
+languages we can label truthfully are `synth.field_labels`.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from fonts_manifest.textsources import primary
 from synth.linebreak import break_segments
 from synth.memo import language_lru
+from synth.money import to_digits
 
 # Faker locale per primary language subtag (first choice), and the script it writes in.
 _FAKER_LOCALE = {
@@ -42,36 +47,11 @@ _NON_LATIN_FAKER = {
     "si": "Sinh", "ta": "Taml", "th": "Thai", "uk": "Cyrl", "zh": "Hans",
 }
 
-# Money conventions: (symbol, ISO code, symbol after the number, decimal mark, group mark, decimals).
-_MONEY = {
-    "en": ("$", "USD", False, ".", ",", 2), "de": ("€", "EUR", True, ",", ".", 2),
-    "fr": ("€", "EUR", True, ",", " ", 2), "es": ("€", "EUR", True, ",", ".", 2),
-    "it": ("€", "EUR", True, ",", ".", 2), "nl": ("€", "EUR", False, ",", ".", 2),
-    "pt": ("R$", "BRL", False, ",", ".", 2), "ru": ("₽", "RUB", True, ",", " ", 2),
-    "uk": ("₴", "UAH", True, ",", " ", 2), "pl": ("zł", "PLN", True, ",", " ", 2),
-    "tr": ("₺", "TRY", False, ",", ".", 2), "ja": ("¥", "JPY", False, ".", ",", 0),
-    "zh": ("¥", "CNY", False, ".", ",", 2), "ko": ("₩", "KRW", False, ".", ",", 0),
-    "hi": ("₹", "INR", False, ".", ",", 2), "bn": ("৳", "BDT", False, ".", ",", 2),
-    "ar": ("ر.س", "SAR", True, "٫", "٬", 2), "fa": ("ریال", "IRR", True, "٫", "٬", 0),
-    "ur": ("Rs", "PKR", False, ".", ",", 2), "he": ("₪", "ILS", True, ".", ",", 2),
-    "th": ("฿", "THB", False, ".", ",", 2), "vi": ("₫", "VND", True, ",", ".", 0),
-    "el": ("€", "EUR", True, ",", ".", 2), "id": ("Rp", "IDR", False, ",", ".", 0),
-}
-# Native decimal digits per script (zero code point); used when the page's fonts draw them.
-_NATIVE_ZERO = {"Arab": 0x0660, "Deva": 0x0966, "Beng": 0x09E6, "Thai": 0x0E50, "Khmr": 0x17E0,
-                "Mymr": 0x1040, "Laoo": 0x0ED0, "Tibt": 0x0F20, "Guru": 0x0A66, "Gujr": 0x0AE6,
-                "Orya": 0x0B66, "Telu": 0x0C66, "Knda": 0x0CE6, "Mlym": 0x0D66}
-_PERSIAN_ZERO = 0x06F0  # Persian and Urdu use the extended Arabic-Indic digits
-
 _DATE_PATTERNS = {
     "en": ("%m/%d/%Y", "%Y-%m-%d"), "ru": ("%d.%m.%Y",), "de": ("%d.%m.%Y",), "uk": ("%d.%m.%Y",),
     "ja": ("%Y/%m/%d", "%Y年%m月%d日"), "zh": ("%Y-%m-%d", "%Y年%m月%d日"), "ko": ("%Y. %m. %d.",),
     "fr": ("%d/%m/%Y",), "hu": ("%Y.%m.%d.",), "pl": ("%d.%m.%Y",), "cs": ("%d.%m.%Y",),
 }
-
-
-def primary(language: str) -> str:
-    return language.split("-")[0].lower()
 
 
 def faker_locale(language: str, script: str) -> str | None:
@@ -170,75 +150,6 @@ def corpus_words(language: str, script: str, text: str) -> tuple[str, ...]:
             continue
         seen.setdefault(word, None)
     return tuple(seen)
-
-
-def to_digits(text: str, digits: str) -> str:
-    """Replace ASCII digits with a script's native digits ("latin" leaves the text alone)."""
-    if digits == "latin":
-        return text
-    zero = _PERSIAN_ZERO if digits == "persian" else _NATIVE_ZERO[digits]
-    return "".join(chr(zero + int(c)) if "0" <= c <= "9" else c for c in text)
-
-
-def ascii_digits(text: str) -> str:
-    """Any Unicode decimal digit back to ASCII (the reverse of `to_digits`)."""
-    return "".join(str(unicodedata.decimal(c)) if unicodedata.decimal(c, None) is not None else c for c in text)
-
-
-def money_format(language: str, script: str, rng: np.random.Generator, digits: str) -> dict[str, Any]:
-    """How money is drawn on this page (a JSON record)."""
-    lang = primary(language)
-    symbol, code, after, dec, group, decimals = _MONEY.get(
-        lang, ("€", "EUR", True, ",", ".", 2) if rng.random() < 0.5 else ("$", "USD", False, ".", ",", 2)
-    )
-    if digits == "latin" and dec in ("٫", "٬"):
-        dec, group = ".", ","
-    if rng.random() < 0.25:
-        symbol = code  # receipts often print the ISO code instead of a symbol
-    return {"symbol": symbol, "code": code, "after": after, "decimal": dec, "group": group,
-            "decimals": decimals, "digits": digits}
-
-
-def format_money(minor: int, fmt: dict[str, Any], with_symbol: bool = True) -> str:
-    """Integer minor units (cents) to the string drawn on the page."""
-    decimals = int(fmt["decimals"])
-    sign = "-" if minor < 0 else ""
-    whole, frac = divmod(abs(int(minor)), 10**decimals) if decimals else (abs(int(minor)), 0)
-    grouped = f"{whole:,}".replace(",", fmt["group"])
-    number = grouped + (fmt["decimal"] + f"{frac:0{decimals}d}" if decimals else "")
-    number = sign + to_digits(number, fmt["digits"])
-    if not with_symbol:
-        return number
-    if fmt["after"]:
-        return f"{number} {fmt['symbol']}"
-    spaced = len(fmt["symbol"]) > 1 and fmt["symbol"].isalpha()  # "USD 12.50", "Rs 40", but "$12.50"
-    return f"{fmt['symbol']} {number}" if spaced else f"{fmt['symbol']}{number}"
-
-
-def parse_amount(text: str, fmt: dict[str, Any]) -> int:
-    """Read a drawn money string back to integer minor units."""
-    body = ascii_digits(text.replace(fmt["symbol"], "").replace(fmt["code"], ""))
-    body = body.replace(fmt["group"], "").replace(" ", "").replace(fmt["decimal"], ".")
-    keep = "".join(c for c in body if c.isdigit() or c in ".-")
-    value = keep.split(".")
-    whole = int(value[0] or 0)
-    frac = value[1] if len(value) > 1 else ""
-    decimals = int(fmt["decimals"])
-    return whole * 10**decimals + (int(frac.ljust(decimals, "0")[:decimals]) if decimals else 0)
-
-
-def choose_digits(script: str, rng: np.random.Generator, covers: Callable[[str], bool], language: str,
-                  native_probability: float = 0.3) -> str:
-    """Latin digits mostly; the script's own digits sometimes, when the fonts draw them."""
-    if primary(language) in ("fa", "ur") and script == "Arab":
-        name = "persian"
-    elif script in _NATIVE_ZERO:
-        name = script
-    else:
-        return "latin"
-    if rng.random() >= native_probability or not covers(to_digits("0123456789", name)):
-        return "latin"
-    return name
 
 
 class Content:
@@ -356,54 +267,3 @@ class Content:
         digits = "".join(str(int(d)) for d in self.rng.integers(0, 10, length))
         letters = "".join(chr(65 + int(i)) for i in self.rng.integers(0, 26, 2))
         return letters + self.number(digits)
-
-
-# Printed labels of forms, receipts and cards in the languages we can label truthfully; other
-# languages take corpus words as labels (the field `kind` still says what the value is).
-LABEL_KINDS = (
-    "name", "date", "address", "phone", "email", "company", "city", "id_number", "birth_date",
-    "total", "subtotal", "tax", "qty", "price", "amount", "item", "receipt", "cashier", "expiry",
-    "form_title", "notes_title", "thanks",
-)
-_LABELS = {
-    "en": "Name|Date|Address|Phone|Email|Company|City|ID number|Date of birth|Total|Subtotal|Tax|Qty|Price|Amount|Item|Receipt|Cashier|Expiry date|Application form|Notes|Thank you!",
-    "ru": "ФИО|Дата|Адрес|Телефон|Эл. почта|Компания|Город|Номер документа|Дата рождения|Итого|Подытог|НДС|Кол-во|Цена|Сумма|Товар|Кассовый чек|Кассир|Действителен до|Заявление|Заметки|Спасибо за покупку!",
-    "uk": "ПІБ|Дата|Адреса|Телефон|Ел. пошта|Компанія|Місто|Номер документа|Дата народження|Разом|Проміжний підсумок|ПДВ|К-сть|Ціна|Сума|Товар|Чек|Касир|Дійсний до|Заява|Нотатки|Дякуємо!",
-    "de": "Name|Datum|Adresse|Telefon|E-Mail|Firma|Stadt|Ausweisnummer|Geburtsdatum|Gesamt|Zwischensumme|MwSt.|Menge|Preis|Betrag|Artikel|Quittung|Kassierer|Gültig bis|Antrag|Notizen|Vielen Dank!",
-    "fr": "Nom|Date|Adresse|Téléphone|E-mail|Société|Ville|Numéro d'identité|Date de naissance|Total|Sous-total|TVA|Qté|Prix|Montant|Article|Reçu|Caissier|Date d'expiration|Formulaire de demande|Notes|Merci !",
-    "es": "Nombre|Fecha|Dirección|Teléfono|Correo|Empresa|Ciudad|Número de documento|Fecha de nacimiento|Total|Subtotal|IVA|Cant.|Precio|Importe|Artículo|Recibo|Cajero|Vence|Solicitud|Notas|¡Gracias!",
-    "pt": "Nome|Data|Endereço|Telefone|E-mail|Empresa|Cidade|Número do documento|Data de nascimento|Total|Subtotal|Imposto|Qtd.|Preço|Valor|Item|Recibo|Caixa|Validade|Formulário|Notas|Obrigado!",
-    "it": "Nome|Data|Indirizzo|Telefono|E-mail|Azienda|Città|Numero documento|Data di nascita|Totale|Subtotale|IVA|Qtà|Prezzo|Importo|Articolo|Ricevuta|Cassiere|Scadenza|Modulo di domanda|Note|Grazie!",
-    "pl": "Imię i nazwisko|Data|Adres|Telefon|E-mail|Firma|Miasto|Numer dokumentu|Data urodzenia|Suma|Suma częściowa|VAT|Ilość|Cena|Kwota|Towar|Paragon|Kasjer|Ważny do|Wniosek|Notatki|Dziękujemy!",
-    "tr": "Ad Soyad|Tarih|Adres|Telefon|E-posta|Şirket|Şehir|Kimlik No|Doğum tarihi|Toplam|Ara toplam|KDV|Adet|Fiyat|Tutar|Ürün|Fiş|Kasiyer|Son geçerlilik|Başvuru formu|Notlar|Teşekkürler!",
-    "vi": "Họ tên|Ngày|Địa chỉ|Điện thoại|Email|Công ty|Thành phố|Số CMND|Ngày sinh|Tổng cộng|Tạm tính|Thuế|SL|Đơn giá|Thành tiền|Mặt hàng|Hóa đơn|Thu ngân|Ngày hết hạn|Đơn đăng ký|Ghi chú|Cảm ơn quý khách!",
-    "ar": "الاسم|التاريخ|العنوان|الهاتف|البريد الإلكتروني|الشركة|المدينة|رقم الهوية|تاريخ الميلاد|المجموع|المجموع الفرعي|الضريبة|الكمية|السعر|المبلغ|الصنف|إيصال|أمين الصندوق|تاريخ الانتهاء|استمارة طلب|ملاحظات|شكرا لكم",
-    "fa": "نام|تاریخ|نشانی|تلفن|ایمیل|شرکت|شهر|شماره ملی|تاریخ تولد|جمع کل|جمع جزء|مالیات|تعداد|قیمت|مبلغ|کالا|رسید|صندوقدار|تاریخ انقضا|فرم درخواست|یادداشت‌ها|سپاس",
-    "he": 'שם|תאריך|כתובת|טלפון|דוא"ל|חברה|עיר|מספר זהות|תאריך לידה|סה"כ|סכום ביניים|מע"מ|כמות|מחיר|סכום|פריט|קבלה|קופאי|תוקף|טופס בקשה|הערות|תודה!',
-    "hi": "नाम|तारीख|पता|फ़ोन|ईमेल|कंपनी|शहर|पहचान संख्या|जन्म तिथि|कुल|उप-योग|कर|मात्रा|मूल्य|राशि|वस्तु|रसीद|कैशियर|समाप्ति तिथि|आवेदन पत्र|नोट्स|धन्यवाद!",
-    "ja": "氏名|日付|住所|電話番号|メール|会社名|市区町村|番号|生年月日|合計|小計|消費税|数量|単価|金額|品名|領収書|担当|有効期限|申込書|メモ|ありがとうございました",
-    "zh-Hans": "姓名|日期|地址|电话|电子邮件|公司|城市|证件号码|出生日期|合计|小计|税额|数量|单价|金额|商品|收据|收银员|有效期至|申请表|笔记|谢谢惠顾",
-    "zh-Hant": "姓名|日期|地址|電話|電子郵件|公司|城市|證件號碼|出生日期|合計|小計|稅額|數量|單價|金額|商品|收據|收銀員|有效期至|申請表|筆記|謝謝惠顧",
-    "ko": "이름|날짜|주소|전화번호|이메일|회사|도시|신분증 번호|생년월일|합계|소계|부가세|수량|단가|금액|품목|영수증|계산원|유효기간|신청서|메모|감사합니다",
-    "th": "ชื่อ|วันที่|ที่อยู่|โทรศัพท์|อีเมล|บริษัท|เมือง|เลขประจำตัว|วันเกิด|รวม|รวมย่อย|ภาษี|จำนวน|ราคา|จำนวนเงิน|รายการ|ใบเสร็จรับเงิน|แคชเชียร์|วันหมดอายุ|แบบฟอร์มใบสมัคร|บันทึก|ขอบคุณ",
-}
-
-
-def labels(language: str, words: Sequence[str], rng: np.random.Generator) -> dict[str, str]:
-    """Label text per kind for this language; corpus words where no translation is known.
-
-    Fallback labels are distinct so that "Output the value of {key}" has one answer.
-    """
-    table = _LABELS.get(language) or _LABELS.get(primary(language))
-    if table is not None:
-        return dict(zip(LABEL_KINDS, table.split("|"), strict=True))
-    pool = list(dict.fromkeys(words)) or ["ABC"]
-    order = rng.permutation(len(pool))
-    out: dict[str, str] = {}
-    for i, kind in enumerate(LABEL_KINDS):
-        out[kind] = pool[int(order[i % len(pool)])] if i < len(pool) else f"{pool[int(order[0])]} {i}"
-    return out
-
-
-def has_labels(language: str) -> bool:
-    return language in _LABELS or primary(language) in _LABELS

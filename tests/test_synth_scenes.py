@@ -12,7 +12,7 @@ import pytest
 from fonts_manifest.corpus import load_corpus
 from fonts_manifest.registry import FontRegistry
 from pipelines.errors import PolyglyphError
-from synth import content as fake
+from synth.money import ascii_digits, parse_amount
 from synth.render import PageSpec, RenderContext, apply_render, sample_render
 from synth.rng import sample_rng
 from synth.text import clean_text
@@ -175,13 +175,13 @@ def test_receipt_amounts_add_up_from_the_drawn_strings(rendered, language) -> No
     drawn = [ln.text for ln in page.lines]
     total = 0
     for item in extras["items"]:
-        qty = int(fake.ascii_digits(item["qty"]))
-        unit = fake.parse_amount(item["unit_price"], money)
-        amount = fake.parse_amount(item["amount"], money)
+        qty = int(ascii_digits(item["qty"]))
+        unit = parse_amount(item["unit_price"], money)
+        amount = parse_amount(item["amount"], money)
         assert qty * unit == amount
         total += amount
         assert item["amount"] in drawn and item["name"] in drawn
-    assert fake.parse_amount(extras["total"], money) == total
+    assert parse_amount(extras["total"], money) == total
     total_field = next(f for f in page.fields if f.kind == "total")
     assert total_field.value == extras["total"] and extras["total"] in drawn
     for date in extras["dates"]:

@@ -9,6 +9,8 @@ import pytest
 
 from fonts_manifest.corpus import load_corpus
 from synth import content as fake
+from synth.field_labels import LABEL_KINDS, labels
+from synth.money import ascii_digits, format_money, money_format, parse_amount, to_digits
 from synth.rng import sample_rng
 
 
@@ -69,19 +71,19 @@ def test_money_round_trips_through_the_drawn_string(code, digits) -> None:
         chosen = "persian" if code == "fa" else ("Arab" if script == "Arab" else "latin")
     rng = sample_rng(3)
     for _ in range(20):
-        fmt = fake.money_format(code, script, rng, chosen)
+        fmt = money_format(code, script, rng, chosen)
         minor = int(rng.integers(0, 10_000_000))
         for with_symbol in (True, False):
-            text = fake.format_money(minor, fmt, with_symbol)
-            assert fake.parse_amount(text, fmt) == minor, text
+            text = format_money(minor, fmt, with_symbol)
+            assert parse_amount(text, fmt) == minor, text
             if chosen != "latin":
                 assert not any("0" <= c <= "9" for c in text)
 
 
 def test_native_digits_convert_both_ways() -> None:
-    assert fake.to_digits("2024-05-17", "Thai") == "๒๐๒๔-๐๕-๑๗"
-    assert fake.to_digits("19", "persian") == "۱۹"
-    assert fake.ascii_digits("๒๐๒๔ ١٩ ۱۹ २०") == "2024 19 19 20"
+    assert to_digits("2024-05-17", "Thai") == "๒๐๒๔-๐๕-๑๗"
+    assert to_digits("19", "persian") == "۱۹"
+    assert ascii_digits("๒๐๒๔ ١٩ ۱۹ २०") == "2024 19 19 20"
 
 
 def test_dates_keep_drawn_text_and_iso_value(corpus) -> None:
@@ -93,17 +95,17 @@ def test_dates_keep_drawn_text_and_iso_value(corpus) -> None:
 
 
 def test_labels_are_translated_or_distinct_corpus_words(corpus) -> None:
-    assert fake.labels("ja", [], sample_rng(1))["total"] == "合計"
+    assert labels("ja", [], sample_rng(1))["total"] == "合計"
     words = fake.corpus_words("am", "Ethi", "\n".join(corpus["am"].paragraphs))
-    fallback = fake.labels("am", words, sample_rng(1))
-    assert set(fallback) == set(fake.LABEL_KINDS)
-    assert len(set(fallback.values())) == len(fake.LABEL_KINDS)
+    fallback = labels("am", words, sample_rng(1))
+    assert set(fallback) == set(LABEL_KINDS)
+    assert len(set(fallback.values())) == len(LABEL_KINDS)
     assert all(v.split()[0] in words for v in fallback.values())
 
 
 def test_money_format_fallback_is_deterministic_per_rng() -> None:
-    a = fake.money_format("xx", "Latn", np.random.Generator(np.random.PCG64(1)), "latin")
-    b = fake.money_format("xx", "Latn", np.random.Generator(np.random.PCG64(1)), "latin")
+    a = money_format("xx", "Latn", np.random.Generator(np.random.PCG64(1)), "latin")
+    b = money_format("xx", "Latn", np.random.Generator(np.random.PCG64(1)), "latin")
     assert a == b and a["code"] in ("EUR", "USD")
 
 

@@ -10,7 +10,7 @@ import pytest
 import warping
 from synth.page import Line, Page, Word, box_polygon
 from synth.rng import sample_rng
-from warping import grid
+from warping import grid, remap
 from warping.fidelity import forced_profile, geometry_only, shape_ious, shapes_page
 
 SEEDS = (0, 1, 2)
@@ -95,10 +95,10 @@ def test_pixel_map_matches_grid_evaluation() -> None:
     ys, xs = np.mgrid[0:157, 0:203]
     q = np.stack([xs.ravel() + 0.5, ys.ravel() + 0.5], axis=1)
     assert np.abs(full.reshape(-1, 2) - grid.evaluate(coarse, q)).max() < 1e-3
-    window = grid.window_map(coarse, (0, 0, 203, 157))  # remap coordinates: source - 0.5
+    window = remap.window_map(coarse, (0, 0, 203, 157))  # remap coordinates: source - 0.5
     assert window.dtype == np.float32 and window.shape == (157, 203, 2)
     assert np.abs(window.reshape(-1, 2) + 0.5 - grid.evaluate(coarse, q)).max() < 1e-3
-    part = grid.window_map(coarse, (37, 21, 150, 96))
+    part = remap.window_map(coarse, (37, 21, 150, 96))
     assert np.array_equal(part, window[21:96, 37:150]) and cv2.remap is not None
 
 
@@ -118,10 +118,10 @@ def test_window_remap_equals_full_frame_remap(pages: dict[int, Page]) -> None:
         coarse, _ = build({"steps": record["geometric"], "output_size": record["output_size"]}, 8)
         full_map = grid.upsample_nodes(coarse, coarse.source - 0.5)
         full = cv2.remap(rgba, full_map, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-        windowed = grid.remap_page(rgba, coarse)
+        windowed = remap.remap_page(rgba, coarse)
         assert full[..., 3].any()
         assert np.array_equal(windowed, full), seed
-        x0, y0, x1, y1 = grid.page_window(coarse, page.width, page.height)
+        x0, y0, x1, y1 = remap.page_window(coarse, page.width, page.height)
         windows += (x1 - x0) * (y1 - y0) < coarse.width * coarse.height
     assert windows >= 2  # the window really is smaller than the frame on placed pages
 
@@ -140,7 +140,7 @@ def test_composite_is_page_over_background(pages: dict[int, Page]) -> None:
     geo = {"steps": record["geometric"], "output_size": record["output_size"]}
     coarse, _ = build(geo, 8)
     image, alpha = warp_image(page.image, coarse, record["background"])
-    rgba = grid.remap_page(cv2.cvtColor(page.image, cv2.COLOR_RGB2RGBA), coarse)
+    rgba = remap.remap_page(cv2.cvtColor(page.image, cv2.COLOR_RGB2RGBA), coarse)
     bg = scene.render_background(record["background"], coarse.width, coarse.height)
     a = alpha[..., None].astype(np.float64)
     expected = rgba[..., :3] + bg * (255 - a) / 255
@@ -397,8 +397,8 @@ def test_banded_remap_equals_one_remap(step: int) -> None:
     rng = np.random.default_rng(step)
     image = rng.integers(0, 256, (700, 420, 4), dtype=np.uint8)
     coarse = grid.build_grid(backward, 450, 760, step, 3)
-    box, banded = grid.remap_window(image, coarse)
-    assert box is not None and banded is not None and box[3] - box[1] > grid.REMAP_BAND_ROWS
-    whole = cv2.remap(image, grid.window_map(coarse, box), None, cv2.INTER_LINEAR,
+    box, banded = remap.remap_window(image, coarse)
+    assert box is not None and banded is not None and box[3] - box[1] > remap.REMAP_BAND_ROWS
+    whole = cv2.remap(image, remap.window_map(coarse, box), None, cv2.INTER_LINEAR,
                       borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     assert np.array_equal(banded, whole)

@@ -102,8 +102,9 @@ def test_release_input_frees_the_flat_pixels_and_keeps_the_output() -> None:
 
 
 def test_text_caches_shrink_for_runs_over_many_languages() -> None:
-    from synth.text import CACHE_LIMIT, INK_CACHE_BYTES, TextEngine
+    from synth.text import TextEngine
     from synth.text.glyphs import GLYPH_CACHE_BYTES
+    from synth.text.shaper import CACHE_LIMIT, INK_CACHE_BYTES
 
     engine = TextEngine(fonts=None)  # type: ignore[arg-type]  (bounds only: no fonts read)
     engine.fit_to_languages(529)

@@ -16,7 +16,7 @@ from fonts_manifest.errors import PolyglyphError
 from synth.opencv import cv2
 from synth.page import Page, densify, map_page_geometry
 from synth.rng import child_rng
-from warping import camera, framing, grid, scene, spread, surface, tear  # noqa: F401  (camera, spread, surface, tear: register the built-in steps)
+from warping import camera, framing, grid, remap, scene, spread, surface, tear  # noqa: F401  (camera, spread, surface, tear: register the built-in steps)
 from warping.steps import GEOMETRIC, HOMOGRAPHY, GeometricStep, SurfaceFields
 
 STEPS = GEOMETRIC  # name -> step object, every registered geometric step
@@ -219,7 +219,7 @@ def warp_image(
     Returns the composite and the page coverage (alpha, uint8) for shading that must stay on
     the paper. Outside the window the page can reach, the composite is the background itself.
 
-    Band by band (`grid.remap_bands`): each band of the remapped RGBA window goes into the
+    Band by band (`remap.remap_bands`): each band of the remapped RGBA window goes into the
     composite and the coverage and is let go, so the window is never held whole as RGBA,
     alpha and RGB copies (~8 bytes a window pixel: ~40 MB on a wild frame). Every step is
     per pixel, so the bytes are those of the whole-window version.
@@ -228,7 +228,7 @@ def warp_image(
     if paper is not None:
         cv2.insertChannel(paper, rgba, 3)
     alpha = np.zeros((coarse.height, coarse.width), np.uint8)
-    box = grid.page_window(coarse, image.shape[1], image.shape[0])
+    box = remap.page_window(coarse, image.shape[1], image.shape[0])
     if box is None:
         return scene.render_background(background, coarse.width, coarse.height), alpha
     x0, y0, x1, y1 = box
@@ -238,7 +238,7 @@ def warp_image(
     out = (np.empty((coarse.height, coarse.width, 3), np.uint8) if whole
            else scene.render_background(background, coarse.width, coarse.height))
     opaque = True
-    for top, bottom, band in grid.remap_bands(rgba, coarse, box):
+    for top, bottom, band in remap.remap_bands(rgba, coarse, box):
         # OpenCV channel ops, not numpy slicing copies: a strided (..., :3) copy took ~8 ms
         cover = cv2.extractChannel(band, 3)
         alpha[top:bottom, x0:x1] = cover

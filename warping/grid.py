@@ -10,11 +10,14 @@ of the same bilinear function (per-point Newton), so pixels and polygons cannot 
 
 The grid extends `pad` nodes beyond the output frame on each side, so points that leave the frame
 (partial crops) still invert to positions outside it instead of being clamped.
+
+This module holds the grid and its label side (evaluation, the Newton inverse); pulling pixels
+through it (the window the page reaches, band by band) is `warping.remap`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,118 +83,6 @@ def upsample_nodes(grid: CoarseGrid, values: np.ndarray, reduce: int = 1) -> np.
     full = cv2.resize(sub, ((cols + 2) * s, (rows + 2) * s), interpolation=cv2.INTER_LINEAR)
     h, w = -(-grid.height // reduce), -(-grid.width // reduce)
     return np.ascontiguousarray(full[s : s + h, s : s + w])
-
-
-def page_window(
-    grid: CoarseGrid, source_width: int, source_height: int
-) -> tuple[int, int, int, int] | None:
-    """Output pixel box (x0, y0, x1, y1) outside which every pixel samples only beyond the
-    source page (so `remap` would give exactly 0 there); None when the page is out of frame.
-
-    A cell whose four corners all lie more than a pixel past one page edge lies past it
-    entirely (bilinear values are convex combinations of the corners).
-    """
-    rows, cols = grid.frame_nodes
-    p = grid.pad
-    src = grid.source[p - 1 : p + rows + 1, p - 1 : p + cols + 1]
-    x, y = src[..., 0], src[..., 1]
-    outside = (
-        all_corners(x < -1.0)
-        | all_corners(y < -1.0)
-        | all_corners(x > source_width + 1.0)
-        | all_corners(y > source_height + 1.0)
-    )
-    r, c = np.nonzero(~outside)
-    if len(r) == 0:
-        return None
-    s = grid.step  # cell (r, c) of this window spans output [(c - .5) s, (c + .5) s)
-    x0 = max(0, int(np.floor((c.min() - 0.5) * s)) - 1)
-    y0 = max(0, int(np.floor((r.min() - 0.5) * s)) - 1)
-    x1 = min(grid.width, int(np.ceil((c.max() + 0.5) * s)) + 1)
-    y1 = min(grid.height, int(np.ceil((r.max() + 0.5) * s)) + 1)
-    return (x0, y0, x1, y1) if x0 < x1 and y0 < y1 else None
-
-
-def all_corners(flags: np.ndarray) -> np.ndarray:
-    return flags[:-1, :-1] & flags[:-1, 1:] & flags[1:, :-1] & flags[1:, 1:]
-
-
-def window_map(grid: CoarseGrid, box: tuple[int, int, int, int]) -> np.ndarray:
-    """Float remap coordinates (source - 0.5) for the output pixels of `box`: the bilinear
-    grid at full resolution, upsampled from just the nodes that box needs (plus one node of
-    margin each side, so `resize` interpolates and never clamps there)."""
-    x0, y0, x1, y1 = box
-    s, p = grid.step, grid.pad
-    # node n sits at output (n - p + .5) s: pixel centre x + .5 lies in cell floor((x+.5)/s - .5) + p
-    n0x, n0y = (x0 + 0.5) // s - 1 + p - 1, (y0 + 0.5) // s - 1 + p - 1
-    n1x, n1y = (x1 - 0.5) // s + p + 2, (y1 - 0.5) // s + p + 2
-    n0x, n0y, n1x, n1y = int(max(n0x, 0)), int(max(n0y, 0)), int(n1x), int(n1y)
-    nodes = np.ascontiguousarray(grid.source[n0y : n1y + 1, n0x : n1x + 1] - 0.5, np.float32)
-    rows, cols = nodes.shape[:2]
-    full = cv2.resize(nodes, (cols * s, rows * s), interpolation=cv2.INTER_LINEAR)
-    ox, oy = (n0x - p) * s, (n0y - p) * s  # output pixel of window pixel 0
-    return full[y0 - oy : y1 - oy, x0 - ox : x1 - ox]
-
-
-def remap_window(
-    image: np.ndarray, grid: CoarseGrid
-) -> tuple[tuple[int, int, int, int] | None, np.ndarray | None]:
-    """`image` pulled through the grid, only inside the window the page can reach (every
-    output pixel outside it would be 0): (box, pixels of the box), or (None, None).
-
-    Float maps, not fixed-point: measured on a 1.5 MP RGBA page, `cv2.remap` took 9 ms with
-    float maps vs 13 ms with CV_16SC2 + table, and lands within 0.5 grey levels of exact
-    bilinear sampling (fixed-point: up to 4.7); the page covers about half of a wild frame.
-    """
-    h, w = image.shape[:2]
-    box = page_window(grid, w, h)
-    if box is None:
-        return None, None
-    x0, y0, x1, y1 = box
-    pixels = np.empty((y1 - y0, x1 - x0, *image.shape[2:]), image.dtype)
-    for top, bottom, band in remap_bands(image, grid, box):
-        pixels[top - y0 : bottom - y0] = band
-    return box, pixels
-
-
-def remap_bands(
-    image: np.ndarray, grid: CoarseGrid, box: tuple[int, int, int, int]
-) -> Iterator[tuple[int, int, np.ndarray]]:
-    """`remap_window`'s pixels of `box` one band of rows at a time: (top, bottom, pixels of
-    rows top..bottom of the box), so a caller can use each band and let it go (the whole
-    window of a wild frame is ~28 MB of RGBA)."""
-    x0, y0, x1, y1 = box
-    band = REMAP_BAND_ROWS if grid.step & (grid.step - 1) == 0 else y1 - y0
-    for top in range(y0, y1, band):
-        bottom = min(y1, top + band)
-        yield top, bottom, cv2.remap(
-            image,
-            window_map(grid, (x0, top, x1, bottom)),
-            None,
-            cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_CONSTANT,
-            borderValue=0,
-        )
-
-
-REMAP_BAND_ROWS = 256
-"""Output rows remapped at once. The float map of a whole 6 MP wild frame is 48 MB (two
-float32 per pixel, more with the node margin) beside the 24 MB RGBA result; a band's is ~4 MB.
-A pixel's value depends on its own map entry only, and a band's map equals the same rows of
-the whole window's map (`window_map` upsamples from the nodes around the box), so the pixels
-are the same. That equality holds when the grid step is a power of two (the default 8): OpenCV
-places an enlarged row at (r + 0.5) / step, exact in binary only then; with other steps a band's
-map differed from the whole one's in the last bits, so those grids are remapped at once."""
-
-
-def remap_page(image: np.ndarray, grid: CoarseGrid) -> np.ndarray:
-    """`image` pulled through the grid into the whole output frame (0 beyond the page)."""
-    out = np.zeros((grid.height, grid.width, *image.shape[2:]), image.dtype)
-    box, pixels = remap_window(image, grid)
-    if box is not None:
-        x0, y0, x1, y1 = box
-        out[y0:y1, x0:x1] = pixels
-    return out
 
 
 def cell_coefficients(

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from synth import content as fake
 from synth.linebreak import word_spans
+from synth.money import money_format
 from synth.rng import child_rng
 from synth.scenes import kit
 from synth.scenes.form import make_content
@@ -36,7 +36,7 @@ class Builder:
         self.blocks: list[dict[str, Any]] = []
         self.fields: list[dict[str, Any]] = []
         self.source, self.label = make_content(spec, child_rng(rng, "builder"), ctx, font)
-        self.money = fake.money_format(self.code, self.script, rng, self.source.digits)
+        self.money = money_format(self.code, self.script, rng, self.source.digits)
 
     # -- measuring -----------------------------------------------------------------------
     def metrics(self, size: float, font: str | None = None) -> tuple[int, int]:

@@ -26,9 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from synth.layout import HAND_PITCH, PlannedLine, even_size
+from synth.layout import PlannedLine
 from synth.opencv import cv2
 from synth.render import pick
+from synth.typesetting import HAND_PITCH, even_size
 
 if TYPE_CHECKING:
     from synth.layout import DocumentPlanner

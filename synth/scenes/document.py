@@ -21,7 +21,7 @@ import numpy as np
 
 from fonts_manifest.errors import PolyglyphError
 from synth import vertical_text
-from synth.layout import DocumentPlanner, PlannedLine, even_size, line_emphasis
+from synth.layout import DocumentPlanner, PlannedLine, line_emphasis
 from synth.opencv import cv2
 from synth.page import Block, Page, map_page_geometry
 from synth.pagetext import base_weight, capacity, compose, language_text, udhr_only
@@ -38,6 +38,7 @@ from synth.rng import child_rng
 from synth.scenes import classical, draw_labelled_line, sample_hand, stamp, union_box
 from synth.scenes.doc_figures import interleave, sample_figures
 from synth.text import clean_text, face_name
+from synth.typesetting import even_size
 
 TTB_SCRIPTS = frozenset({"Hani", "Hans", "Hant", "Jpan", "Kore", "Hang", "Hira", "Kana"})
 LIST_MARKERS = ("1.", "1)", "(a)", "•", "–", "i.")

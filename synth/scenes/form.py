@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 
 from synth import content as fake
+from synth.field_labels import labels
+from synth.money import choose_digits
 from synth.render import sample_background
 from synth.rng import child_rng
 from synth.scenes import kit, stamp
@@ -27,10 +29,10 @@ def make_content(spec: Any, rng: np.random.Generator, ctx: Any, font: str) -> tu
     corpus = ctx.text(info.code)
     words = fake.corpus_words(info.code, info.script, "\n".join(corpus.paragraphs))
     can_draw = kit.covers(ctx, info.code, font)
-    digits = fake.choose_digits(info.script, rng, can_draw, info.code)
+    digits = choose_digits(info.script, rng, can_draw, info.code)
     values = vocabulary_words(ctx, info.code) or words
     source = fake.Content(info.code, info.script, child_rng(rng, "content"), values, can_draw, digits)
-    return source, fake.labels(info.code, words, rng)
+    return source, labels(info.code, words, rng)
 
 
 def vocabulary_words(ctx: Any, code: str, count: int = 8000) -> tuple[str, ...]:

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from synth import content as fake
 from synth.backgrounds import backgrounds_of
+from synth.money import format_money
 from synth.scenes import kit
 from synth.scenes.builder import Builder
 from synth.scenes.stage import apply_stage, background_preview
@@ -206,7 +206,7 @@ def _offer(b: Builder, rng: np.random.Generator, width: int, height: int, y: flo
            ink: list[int], accent: list[int]) -> None:
     """The ad's price burst and contact line; the burst fits between the body and the contact
     line (a burst over small print hides it), shrinking the price type when space is short."""
-    price = fake.format_money(int(rng.integers(100, 99999)), b.money)
+    price = format_money(int(rng.integers(100, 99999)), b.money)
     small = head * 0.3
     a2, d2 = b.metrics(small)
     contact_base = height - head * 0.3 - d2

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from synth import content as fake
+from synth.money import format_money, money_format
 from synth.render import sample_background
 from synth.rng import child_rng
 from synth.scenes import kit
@@ -99,7 +100,7 @@ def sample_receipt(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, A
     scale = min(width, height) / 1024
     font = ctx.sample_font(rng, code, "receipt", spec.font_style)
     source, label = make_content(spec, rng, ctx, font)
-    money = fake.money_format(code, info.script, rng, source.digits)
+    money = money_format(code, info.script, rng, source.digits)
     up = _caps(rng, ctx, code, info.script, font)  # till rolls print in capitals
     paper = _surface(rng, spec, width, height)
     ink = kit.pick(rng, kit.PRINT_INKS)
@@ -158,8 +159,8 @@ def sample_receipt(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, A
         amount = qty * unit
         total += amount
         name = rows.fit(up(source.item_name()), size, 0.6)
-        amount_text = fake.format_money(amount, money, with_symbol=False)
-        unit_text = fake.format_money(unit, money, with_symbol=False)
+        amount_text = format_money(amount, money, with_symbol=False)
+        unit_text = format_money(unit, money, with_symbol=False)
         first = len(rows.lines)
         if two_line:
             rows.row(size, [(name, "start", "item")], gap=0.1)
@@ -171,12 +172,12 @@ def sample_receipt(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, A
         items.append({"name": name, "qty": source.number(str(qty)), "unit_price": unit_text,
                       "amount": amount_text})
     separator()
-    total_text = fake.format_money(total, money)
+    total_text = format_money(total, money)
     key_value(label["total"], total_text, "total", "total", "total", bold=True)
     if rng.random() < 0.5:  # VAT included in the total, informational
         rate = int(rng.choice([5, 7, 10, 18, 20]))
         tax = int(round(total * rate / (100 + rate)))
-        key_value(f"{label['tax']} {source.number(str(rate))}%", fake.format_money(tax, money, False),
+        key_value(f"{label['tax']} {source.number(str(rate))}%", format_money(tax, money, False),
                   "field-key", "field-value", "tax")
     rows.y += size * 0.6
     rows.blocks.append({"role": "note", "lines": rows.row(size, [(rows.fit(label["thanks"], size), "center", "note")])})

@@ -268,9 +268,9 @@ def _shop(b: Builder, theme: dict[str, Any], accent: list[int], size: float, y: 
 
 
 def _money(b: Builder, minor: int) -> str:
-    from synth import content as fake
+    from synth.money import format_money
 
-    return fake.format_money(minor, b.money)
+    return format_money(minor, b.money)
 
 
 def _list(b: Builder, theme: dict[str, Any], accent: list[int], size: float, y: float, bottom: float) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from synth import content as fake
+from synth.money import format_money, money_format
 from synth.render import sample_background
 from synth.rng import child_rng
 from synth.scenes import kit
@@ -77,7 +78,7 @@ def span_grid(rng: np.random.Generator, rows: int, cols: int, header_rows: int) 
 
 def _cell_text(kind: str, source: fake.Content, money: dict[str, Any], rng: np.random.Generator) -> str:
     if kind == "amount":
-        return fake.format_money(int(rng.integers(100, 500_000)), money, with_symbol=rng.random() < 0.3)
+        return format_money(int(rng.integers(100, 500_000)), money, with_symbol=rng.random() < 0.3)
     if kind == "number":
         return source.number(str(int(rng.integers(0, 10 ** int(rng.integers(1, 5))))))
     if kind == "date":
@@ -105,7 +106,7 @@ def sample(spec: Any, rng: np.random.Generator, ctx: Any) -> dict[str, Any]:
     margin = (spec.margin if spec.margin is not None else float(rng.uniform(0.05, 0.09))) * min(width, height)
     font = ctx.sample_font(rng, code, "table", spec.font_style)
     source, label = make_content(spec, rng, ctx, font)
-    money = fake.money_format(code, info.script, rng, source.digits)
+    money = money_format(code, info.script, rng, source.digits)
     paper = sample_background(child_rng(rng, "paper"), width, height, tuple(spec.backgrounds),
                               ruling="none")
     ink = kit.pick(rng, kit.PRINT_INKS)

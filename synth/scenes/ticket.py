@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from synth import content as fake
+from fonts_manifest.textsources import primary
+from synth.money import format_money
 from synth.render import sample_background
 from synth.rng import child_rng
 from synth.scenes import kit
@@ -39,7 +40,7 @@ _KEYS = {
 
 
 def _keys(b: Builder) -> dict[str, str]:
-    table = _KEYS.get(b.code) or _KEYS.get(fake.primary(b.code))
+    table = _KEYS.get(b.code) or _KEYS.get(primary(b.code))
     if table is not None:
         return dict(zip(KEYS, table.split("|"), strict=True))
     words = list(dict.fromkeys(b.source.words))
@@ -110,9 +111,9 @@ def _layout(b: Builder, kind: str, x0: float, y0: float, tw: float, size: float)
         grid.row([("date", date), ("entry", entry), ("exit", b.digits(f"{leave // 60:02d}:{leave % 60:02d}"))], keys)
     unit = 1 if b.money["decimals"] else 10
     fare, fee = int(rng.integers(300, 40000)) * unit, int(rng.integers(50, 900)) * unit
-    items = [{"name": keys["fare"], "amount": fake.format_money(fare, b.money, with_symbol=False)},
-             {"name": keys["fee"], "amount": fake.format_money(fee, b.money, with_symbol=False)}]
-    total = fake.format_money(fare + fee, b.money)
+    items = [{"name": keys["fare"], "amount": format_money(fare, b.money, with_symbol=False)},
+             {"name": keys["fee"], "amount": format_money(fee, b.money, with_symbol=False)}]
+    total = format_money(fare + fee, b.money)
     grid.row([("fare", items[0]["amount"]), ("fee", items[1]["amount"]), ("total", total)], keys)
     if rng.random() < 0.7:
         grid.row([("issued", issued), ("ticket", b.source.id_number(8))], keys)
