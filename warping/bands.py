@@ -1,0 +1,55 @@
+"""Page-sized filters without a second page-sized buffer (issue 22: a worker's peak RSS).
+
+A 7 MP wild frame is 21 MB; every step that filters it into a new frame holds two (input and
+output) and, with the page-fault cost of a fresh mapping, pays ~15 ms for it. When the
+photometric stage owns the frame (`ShadingContext.owned_frame`), a filter whose output pixel
+reads only rows within `reach` of it can be run band by band and written back into its own
+input: each band is computed from the untouched rows around it, and written only after the
+next band has read them. Bands span the full width and keep the image's real top and bottom
+edges, so OpenCV's border rule applies exactly where it did: the bytes are those of the
+whole-frame call (tests/test_warping_bands.py checks each use).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+BAND_ROWS = 256  # rows written per band: a 7 MP frame's band temporaries are ~2-4 MB
+
+
+def gaussian_reach(sigma: float) -> int:
+    """Rows a `cv2.GaussianBlur(img, (0, 0), sigma)` of a uint8 image reads on each side: its
+    kernel has cvRound(6 sigma + 1) | 1 taps; one row more is harmless (only exactness needs
+    the margin to be at least the reach)."""
+    return int(math.ceil(3.0 * float(sigma))) + 1
+
+
+def filter_in_place(img: np.ndarray, fn: Callable[[np.ndarray], np.ndarray], reach: int,
+                    rows: int = BAND_ROWS) -> np.ndarray:
+    """`img[:] = fn(img)` for a filter `fn` whose output row y reads input rows y - reach ..
+    y + reach only (same shape and dtype out). `img` must be writable and C-contiguous (a
+    frame the caller owns); returns it."""
+    if not (img.flags.writeable and img.flags.c_contiguous):
+        raise ValueError("filter_in_place needs a writable C-contiguous frame")
+    height = img.shape[0]
+    rows = max(int(rows), int(reach), 1)  # a pending band must not be read by the next one
+    pending: tuple[int, np.ndarray] | None = None
+    for top in range(0, height, rows):
+        bottom = min(height, top + rows)
+        lo, hi = max(0, top - reach), min(height, bottom + reach)
+        out = fn(img[lo:hi])[top - lo: bottom - lo]
+        if pending is not None:
+            img[pending[0]: pending[0] + len(pending[1])] = pending[1]
+        pending = (top, out)
+    if pending is not None:
+        img[pending[0]: pending[0] + len(pending[1])] = pending[1]
+    return img
+
+
+def reflect_index(index: np.ndarray, size: int) -> np.ndarray:
+    """OpenCV's BORDER_REFLECT (fedcba|abcdefgh|hgfedcb) of indices at most `size` outside."""
+    index = np.where(index < 0, -index - 1, index)
+    return np.where(index >= size, 2 * size - index - 1, index)
