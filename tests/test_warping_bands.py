@@ -134,3 +134,13 @@ def test_bleed_through_with_a_table_in_view_bytes() -> None:
                             ShadingContext(page_alpha=alpha, owned_frame=owned))
         assert np.array_equal(got, want)
         assert np.array_equal(img, before)
+
+
+def test_a_kernel_opencv_convolves_by_dft_is_not_banded() -> None:
+    """From 130 taps filter2D goes through a DFT whose rounding depends on the image size:
+    banded, a 25 x 25 motion kernel changed ~1 % of the pixels; such kernels run whole."""
+    img = _page(9, 900, 700)
+    rec = {"kernel": 25, "angle": 33.0, "direction": 0.3}
+    kernel = motion_kernel(25, 33.0, 0.3)
+    for got in _both(apply_motion, img, rec):
+        assert np.array_equal(got, cv2.filter2D(img, -1, kernel / kernel.sum()))

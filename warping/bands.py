@@ -49,6 +49,20 @@ def filter_in_place(img: np.ndarray, fn: Callable[[np.ndarray], np.ndarray], rea
     return img
 
 
+CV_CPU_SSE3 = 4  # OpenCV's feature id (cvdef.h); the Python module has no name for it
+
+
+def direct_filter(kernel: np.ndarray) -> bool:
+    """Whether `cv2.filter2D` with this kernel (uint8 -> uint8, float32 -> float32) convolves
+    directly. From 130 taps (50 without SSE3) OpenCV goes through a DFT whose rounding depends
+    on the image size, so a band would not give the whole frame's bytes: such kernels are
+    applied to the whole frame (found: a 25 x 25 motion kernel changed 14k pixels banded)."""
+    from synth.opencv import cv2
+
+    limit = 130 if cv2.checkHardwareSupport(CV_CPU_SSE3) else 50
+    return int(kernel.shape[0]) * int(kernel.shape[1]) < limit
+
+
 def reflect_index(index: np.ndarray, size: int) -> np.ndarray:
     """OpenCV's BORDER_REFLECT (fedcba|abcdefgh|hgfedcb) of indices at most `size` outside."""
     index = np.where(index < 0, -index - 1, index)

@@ -16,7 +16,7 @@ import numpy as np
 
 from synth.opencv import cv2
 from warping import params as P
-from warping.bands import filter_in_place, gaussian_reach, reflect_index
+from warping.bands import direct_filter, filter_in_place, gaussian_reach, reflect_index
 from warping.kernels import defocus_kernel, motion_kernel
 from warping.lighting import ShadingContext, has_table
 from warping.params import Ranges
@@ -133,7 +133,7 @@ def apply_motion(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> n
 def _filter2d(img: np.ndarray, kernel: np.ndarray, ctx: ShadingContext) -> np.ndarray:
     """`cv2.filter2D(img, -1, kernel)`; into `img` itself, band by band, when the stage owns it
     (the kernel is centred: output row y reads rows y -+ its half height)."""
-    if not getattr(ctx, "owned_frame", False):
+    if not getattr(ctx, "owned_frame", False) or not direct_filter(kernel):
         return cv2.filter2D(img, -1, kernel)
     return filter_in_place(img, lambda band: cv2.filter2D(band, -1, kernel), kernel.shape[0] // 2)
 
