@@ -17,7 +17,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-BAND_ROWS = 256  # rows written per band: a 7 MP frame's band temporaries are ~2-4 MB
+BAND_BYTES = 5 * 2**20  # per band buffer: above glibc's 4 MiB mmap threshold (worker_setup)
+MIN_BAND_ROWS = 16
+
+
+def band_rows(row_bytes: int, reach: int = 0) -> int:
+    """Rows per band so that a band's buffers (~`BAND_BYTES`) come from mmap and go back to
+    the system when freed: smaller bands landed in the glibc heap between long-lived objects
+    and raised a worker's level after its peak row instead of its peak."""
+    return max(MIN_BAND_ROWS, int(reach), -(-BAND_BYTES // max(1, int(row_bytes))))
 
 
 def gaussian_reach(sigma: float) -> int:
@@ -28,14 +36,15 @@ def gaussian_reach(sigma: float) -> int:
 
 
 def filter_in_place(img: np.ndarray, fn: Callable[[np.ndarray], np.ndarray], reach: int,
-                    rows: int = BAND_ROWS) -> np.ndarray:
+                    rows: int | None = None) -> np.ndarray:
     """`img[:] = fn(img)` for a filter `fn` whose output row y reads input rows y - reach ..
     y + reach only (same shape and dtype out). `img` must be writable and C-contiguous (a
     frame the caller owns); returns it."""
     if not (img.flags.writeable and img.flags.c_contiguous):
         raise ValueError("filter_in_place needs a writable C-contiguous frame")
     height = img.shape[0]
-    rows = max(int(rows), int(reach), 1)  # a pending band must not be read by the next one
+    # a pending band must not be read by the next one: at least `reach` rows
+    rows = band_rows(img.strides[0], reach) if rows is None else max(int(rows), int(reach), 1)
     pending: tuple[int, np.ndarray] | None = None
     for top in range(0, height, rows):
         bottom = min(height, top + rows)

@@ -28,7 +28,7 @@ import numpy as np
 
 from synth.opencv import cv2
 from warping import params as P
-from warping.bands import direct_filter
+from warping.bands import band_rows, direct_filter
 from warping.kernels import motion_kernel, wide_blur
 from warping.legibility import CONTRAST
 from warping.lighting import drawable, has_table
@@ -324,8 +324,9 @@ def apply_smudge(img: np.ndarray, rec: Record, ctx: Any = None) -> np.ndarray:
         # depends on the size; `direct_filter`)
         kernel, half = k / k.sum(), k.shape[0] // 2
         whole = None if direct_filter(kernel) else cv2.filter2D(wide, -1, kernel)
-        for a in range(r0 - e0, r1 - e0, SMEAR_BAND_ROWS):
-            b = min(r1 - e0, a + SMEAR_BAND_ROWS)
+        step = band_rows(wide.strides[0])
+        for a in range(r0 - e0, r1 - e0, step):
+            b = min(r1 - e0, a + step)
             if whole is None:
                 lo = max(0, a - half)
                 pulled = cv2.filter2D(wide[lo : b + half], -1, kernel)[a - lo : b - lo]
@@ -339,8 +340,6 @@ def apply_smudge(img: np.ndarray, rec: Record, ctx: Any = None) -> np.ndarray:
                 crop * (1 - here) + tinted * here + 0.5, 0, 255).astype(np.uint8)
     return out
 
-
-SMEAR_BAND_ROWS = 128
 
 
 def smudge_cover(rec: Record, shape: tuple[int, int], ctx: Any = None) -> np.ndarray:

@@ -16,7 +16,13 @@ import numpy as np
 
 from synth.opencv import cv2
 from warping import params as P
-from warping.bands import direct_filter, filter_in_place, gaussian_reach, reflect_index
+from warping.bands import (
+    band_rows,
+    direct_filter,
+    filter_in_place,
+    gaussian_reach,
+    reflect_index,
+)
 from warping.kernels import defocus_kernel, motion_kernel
 from warping.lighting import ShadingContext, has_table
 from warping.params import Ranges
@@ -93,8 +99,9 @@ def _moved_mirror(img: np.ndarray, dx: int, dy: int, white: np.ndarray | None = 
     h, w = img.shape[:2]
     back = np.empty_like(img)
     left = max(dx, 0)
-    for top in range(0, h, BAND_ROWS_THROUGH):
-        rows = reflect_index(np.arange(top, min(h, top + BAND_ROWS_THROUGH)) - dy, h)
+    step = band_rows(img.strides[0])
+    for top in range(0, h, step):
+        rows = reflect_index(np.arange(top, min(h, top + step)) - dy, h)
         band = np.ascontiguousarray(img[rows])
         if white is not None:
             band = cv2.max(band, cv2.cvtColor(np.ascontiguousarray(white[rows]),
@@ -105,9 +112,6 @@ def _moved_mirror(img: np.ndarray, dx: int, dy: int, white: np.ndarray | None = 
             band = band[:, left - dx: left - dx + w]
         back[top: top + len(rows)] = band
     return back
-
-
-BAND_ROWS_THROUGH = 256
 
 
 def _blur_in_place(frame: np.ndarray, sigma: float) -> None:

@@ -22,6 +22,7 @@ import numpy as np
 from synth.opencv import cv2
 from warping import occlusion, sensor
 from warping import params as P
+from warping.bands import band_rows
 from warping.lighting import (
     TERMS,
     ShadingContext,
@@ -104,7 +105,7 @@ def jpeg_bytes(img: np.ndarray, quality: int, *, in_place: bool = False) -> byte
     `in_place=True` (a frame the caller owns, C-contiguous and writable): swapped to BGR in
     place, in bands, and back after the encode, instead of into a copy. On a 7 MP wild frame
     the copy was a 21 MB fresh mapping at the codec's peak (~15 ms with its page faults); the
-    two banded swaps take ~9 ms and a 2 MB band. Same bytes; `img` is RGB again on return."""
+    two banded swaps take ~9 ms (bands of `warping.bands.band_rows`). Same bytes; `img` is RGB again on return."""
     swap = in_place and img.flags.writeable and img.flags.c_contiguous and img.ndim == 3
     if swap:
         swap_red_blue(img)
@@ -120,14 +121,12 @@ def jpeg_bytes(img: np.ndarray, quality: int, *, in_place: bool = False) -> byte
     return data.tobytes()
 
 
-SWAP_ROWS = 256  # rows per band of `swap_red_blue`: OpenCV's temporary stays a few MB
-
-
 def swap_red_blue(img: np.ndarray) -> None:
     """RGB <-> BGR of a C-contiguous frame, in place. OpenCV's `cvtColor` into its own source
     copies the whole source first; band by band that copy is one band."""
-    for top in range(0, img.shape[0], SWAP_ROWS):
-        band = img[top: top + SWAP_ROWS]
+    step = band_rows(img.strides[0])
+    for top in range(0, img.shape[0], step):
+        band = img[top: top + step]
         cv2.cvtColor(band, cv2.COLOR_RGB2BGR, dst=band)
 
 
