@@ -139,8 +139,8 @@ def apply_warp(
     visibility (`warping.legibility`); a `trace` dict receives those terms (for calibration).
 
     `release_input=True` is for a caller that never reads `page`'s pixels again (the pipeline):
-    once they are moved, `page.image` becomes a stand-in of the same shape holding no pixels,
-    and the moved frame is handed to the photometric steps, which let go of each frame as
+    `page.image` becomes a stand-in of the same shape holding no pixels (the remap frees the
+    flat pixels once their RGBA copy exists, before the output frame is made), and the moved frame is handed to the photometric steps, which let go of each frame as
     soon as the next one is made. On a 7 MP wild frame that is one flat page and one output
     frame less at the photometric peak (same labels, same bytes).
     """
