@@ -21,7 +21,13 @@ from synth.page import Page
 from synth.rng import child_rng
 from warping import clutter  # noqa: F401  (registers clutter and ink_smudge)
 from warping.framing import page_text_px
-from warping.geometric import LABEL_TOLERANCE, apply_geometric, paper_mask, sample_geometric
+from warping.geometric import (
+    LABEL_TOLERANCE,
+    apply_geometric,
+    paper_mask,
+    released,
+    sample_geometric,
+)
 from warping.hiding import cover_of, hide
 from warping.legibility import assess_page
 from warping.occlusion import occlude_labels
@@ -133,8 +139,8 @@ def apply_warp(
     visibility (`warping.legibility`); a `trace` dict receives those terms (for calibration).
 
     `release_input=True` is for a caller that never reads `page`'s pixels again (the pipeline):
-    once they are moved, `page.image` becomes a stand-in of the same shape holding no pixels,
-    and the moved frame is handed to the photometric steps, which let go of each frame as
+    `page.image` becomes a stand-in of the same shape holding no pixels (the remap frees the
+    flat pixels once their RGBA copy exists, before the output frame is made), and the moved frame is handed to the photometric steps, which let go of each frame as
     soon as the next one is made. On a 7 MP wild frame that is one flat page and one output
     frame less at the photometric peak (same labels, same bytes).
     """
@@ -149,7 +155,8 @@ def apply_warp(
         "background": record["background"],
     }
     moved, coarse, fields, alpha = apply_geometric(
-        page, geo, int(record["grid_step"]), float(record["densify_step"]), record
+        page, geo, int(record["grid_step"]), float(record["densify_step"]), record,
+        release_input=release_input,
     )
     if release_input and moved.image is not page.image:
         page.image = released(page.image)
@@ -187,12 +194,6 @@ def apply_warp(
     moved.image = image
     moved.extras = extras
     return moved
-
-
-def released(image: np.ndarray) -> np.ndarray:
-    """A read-only stand-in for a page image whose pixels are no longer needed: same shape and
-    dtype (so `Page.width`/`height` hold), one pixel of memory."""
-    return np.broadcast_to(np.zeros((1,) * image.ndim, image.dtype), image.shape)
 
 
 def dewarp_map(width: int, height: int, coarse: Any, record: dict[str, Any]) -> np.ndarray:

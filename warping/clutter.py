@@ -28,6 +28,7 @@ import numpy as np
 
 from synth.opencv import cv2
 from warping import params as P
+from warping.bands import band_rows, direct_filter
 from warping.kernels import motion_kernel, wide_blur
 from warping.legibility import CONTRAST
 from warping.lighting import drawable, has_table
@@ -316,13 +317,29 @@ def apply_smudge(img: np.ndarray, rec: Record, ctx: Any = None) -> np.ndarray:
         e0, f0 = max(0, r0 - reach), max(0, c0 - reach)
         e1, f1 = min(y1 - y0, r1 + reach), min(x1 - x0, c1 + reach)
         wide = out[y0 + e0 : y0 + e1, x0 + f0 : x0 + f1].astype(np.float32)
-        pulled = cv2.filter2D(wide, -1, k / k.sum())[r0 - e0 : r1 - e0, c0 - f0 : c1 - f0]
-        crop = wide[r0 - e0 : r1 - e0, c0 - f0 : c1 - f0]
-        here = mask[r0:r1, c0:c1, None]
-        tinted = pulled * 0.6 + ink * 0.4
-        out[y0 + r0 : y0 + r1, x0 + c0 : x0 + c1] = np.clip(
-            crop * (1 - here) + tinted * here + 0.5, 0, 255).astype(np.uint8)
+        # the pull and the blend in bands of rows (a band's pull reads `wide` around it): a
+        # big smear's box-sized float32 RGB temporaries (~27 MB each, five at once) were the
+        # largest transient of a wild row; per element the arithmetic is the same
+        # (a kernel OpenCV applies through a DFT is applied to the whole box: its rounding
+        # depends on the size; `direct_filter`)
+        kernel, half = k / k.sum(), k.shape[0] // 2
+        whole = None if direct_filter(kernel) else cv2.filter2D(wide, -1, kernel)
+        step = band_rows(wide.strides[0])
+        for a in range(r0 - e0, r1 - e0, step):
+            b = min(r1 - e0, a + step)
+            if whole is None:
+                lo = max(0, a - half)
+                pulled = cv2.filter2D(wide[lo : b + half], -1, kernel)[a - lo : b - lo]
+            else:
+                pulled = whole[a:b]
+            pulled = pulled[:, c0 - f0 : c1 - f0]
+            crop = wide[a:b, c0 - f0 : c1 - f0]
+            here = mask[a + e0 : b + e0, c0:c1, None]
+            tinted = pulled * 0.6 + ink * 0.4
+            out[y0 + e0 + a : y0 + e0 + b, x0 + c0 : x0 + c1] = np.clip(
+                crop * (1 - here) + tinted * here + 0.5, 0, 255).astype(np.uint8)
     return out
+
 
 
 def smudge_cover(rec: Record, shape: tuple[int, int], ctx: Any = None) -> np.ndarray:

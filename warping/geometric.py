@@ -210,7 +210,7 @@ def paper_mask(steps: list[dict[str, Any]], shape: tuple[int, int]) -> np.ndarra
 
 
 def warp_image(
-    image: np.ndarray, coarse: grid.CoarseGrid, background: dict[str, Any],
+    image: np.ndarray | list[np.ndarray], coarse: grid.CoarseGrid, background: dict[str, Any],
     paper: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Remap the page with an alpha channel and lay it over the background. `paper` (flat
@@ -223,12 +223,21 @@ def warp_image(
     composite and the coverage and is let go, so the window is never held whole as RGBA,
     alpha and RGB copies (~8 bytes a window pixel: ~40 MB on a wild frame). Every step is
     per pixel, so the bytes are those of the whole-window version.
+
+    `image` may be a one-item list the caller hands over (`apply_geometric` with
+    `release_input`): it is emptied, and the flat RGB page is let go once its RGBA copy is
+    made, before the output frame exists (~17 MB less at the remap's peak on a wild page).
     """
-    rgba = cv2.cvtColor(image, cv2.COLOR_RGB2RGBA)  # alpha 255 (split + merge took ~7 ms)
+    handed = isinstance(image, list)
+    flat = image.pop() if handed else image
+    del image
+    flat_h, flat_w = flat.shape[:2]
+    rgba = cv2.cvtColor(flat, cv2.COLOR_RGB2RGBA)  # alpha 255 (split + merge took ~7 ms)
+    del flat  # the caller's reference, if any, keeps it; a handed frame goes now
     if paper is not None:
         cv2.insertChannel(paper, rgba, 3)
     alpha = np.zeros((coarse.height, coarse.width), np.uint8)
-    box = remap.page_window(coarse, image.shape[1], image.shape[0])
+    box = remap.page_window(coarse, flat_w, flat_h)
     if box is None:
         return scene.render_background(background, coarse.width, coarse.height), alpha
     x0, y0, x1, y1 = box
@@ -274,6 +283,12 @@ def _lay_over(rgb: np.ndarray, cover: np.ndarray, window: np.ndarray) -> None:
         window[rim] = cv2.add(rgb[rim].reshape(-1, 1, 3), under).reshape(-1, 3)
 
 
+def released(image: np.ndarray) -> np.ndarray:
+    """A read-only stand-in for a page image whose pixels are no longer needed: same shape and
+    dtype (so `Page.width`/`height` hold), one pixel of memory."""
+    return np.broadcast_to(np.zeros((1,) * image.ndim, image.dtype), image.shape)
+
+
 def label_map(geo: dict[str, Any], coarse: grid.CoarseGrid) -> grid.GridInverse:
     """Flat page -> output points: the exact inverse of the pixel grid, started from the
     steps' own (rough) forward maps."""
@@ -282,13 +297,20 @@ def label_map(geo: dict[str, Any], coarse: grid.CoarseGrid) -> grid.GridInverse:
 
 
 def apply_geometric(
-    page: Page, geo: dict[str, Any], grid_step: int, densify_step: float, record: dict[str, Any]
+    page: Page, geo: dict[str, Any], grid_step: int, densify_step: float, record: dict[str, Any],
+    release_input: bool = False,
 ) -> tuple[Page, grid.CoarseGrid | None, SurfaceFields | None, np.ndarray | None]:
-    """Move pixels and every label with one grid; returns the grid for shading and dewarp."""
+    """Move pixels and every label with one grid; returns the grid for shading and dewarp.
+    `release_input` (as in `warping.apply_warp`): when the page moves, `page.image` becomes a
+    same-shape stand-in and the flat pixels are freed inside the remap (`warp_image`)."""
     if not geo["steps"]:
         return replace(page, warp=record), None, None, None
     coarse, fields = build(geo, grid_step)
     paper = paper_mask(geo["steps"], page.image.shape[:2])
-    image, alpha = warp_image(page.image, coarse, geo["background"], paper)
+    flat: np.ndarray | list[np.ndarray] = page.image
+    if release_input:
+        flat, page.image = [page.image], released(page.image)
+    image, alpha = warp_image(flat, coarse, geo["background"], paper)
+    del flat
     moved = map_page_geometry(page, image, label_map(geo, coarse), densify_step, record)
     return moved, coarse, fields, alpha

@@ -2,6 +2,10 @@
 them): ink bleed, show-through of the reverse side, motion blur, defocus, low resolution and
 moire. Each is a sampler (ranges + Generator -> a JSON record) and an applier (uint8 RGB frame,
 record, `ShadingContext`) that returns a new frame; the pixels are pushed through OpenCV.
+
+Blurs run band by band in place (`warping.bands`) on a frame the stage owns
+(`ctx.owned_frame`) and on their own scratch frames: one 21 MB buffer less per step on a 7 MP
+wild frame, same bytes.
 """
 
 from __future__ import annotations
@@ -12,6 +16,13 @@ import numpy as np
 
 from synth.opencv import cv2
 from warping import params as P
+from warping.bands import (
+    band_rows,
+    direct_filter,
+    filter_in_place,
+    gaussian_reach,
+    reflect_index,
+)
 from warping.kernels import defocus_kernel, motion_kernel
 from warping.lighting import ShadingContext, has_table
 from warping.params import Ranges
@@ -24,11 +35,10 @@ def sample_bleed(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[st
 def apply_bleed(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.ndarray:
     """Ink spreads into the paper: dark strokes grow and soften."""
     k = 2 * rec["radius"] + 1
-    spread = cv2.erode(img, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-    # min and blend reuse the blurred buffer; the blur itself is not in place (OpenCV copies
-    # the source of an in-place filter first: ~2 ms a page more)
-    soft = cv2.GaussianBlur(spread, (0, 0), rec["radius"] * 0.7)
-    del spread
+    soft = cv2.erode(img, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    # blurred in place, band by band (a whole-frame in-place blur copies its source first);
+    # min and blend reuse the buffer
+    _blur_in_place(soft, rec["radius"] * 0.7)
     cv2.min(img, soft, dst=soft)
     return cv2.addWeighted(img, 1 - rec["strength"], soft, rec["strength"], 0, dst=soft)
 
@@ -55,32 +65,59 @@ def apply_through(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> 
     """
     alpha = ctx.page_alpha if has_table(ctx) else None
     if alpha is None:
-        return _through(img, rec)
+        return _through(img, rec, in_place=ctx.owned_frame)
     table = cv2.compare(alpha, 128, cv2.CMP_LT)
-    # white where the table is: max with the 0/255 mask in three channels (two SIMD passes;
-    # a numpy boolean assignment into the page copy took ~20 ms on a wild frame)
-    paper_only = cv2.max(img, cv2.cvtColor(table, cv2.COLOR_GRAY2RGB))
-    out = _through(paper_only, rec)
+    # the mirrored source is the page with the table white (`_moved_mirror` whitens it band
+    # by band); on the paper the page is its own paper-only copy, the table keeps `img`
+    out = _through(img, rec, white=table)
     cv2.copyTo(img, table, dst=out)
     return out
 
 
-def _through(img: np.ndarray, rec: dict[str, Any]) -> np.ndarray:
+def _through(img: np.ndarray, rec: dict[str, Any], in_place: bool = False,
+             white: np.ndarray | None = None) -> np.ndarray:
+    """The mirrored page moved by the offset (reflected at the border), blurred, blended.
+    The moved mirror is built band by band into one frame and blurred there in place; with
+    `in_place` the result goes into `img` (one frame in all, where the mirror, its padded
+    copy and the output were three)."""
     h, w = img.shape[:2]
     dx, dy = round(rec["offset"][0] * w), round(rec["offset"][1] * h)
     dx, dy = max(-(w - 1), min(w - 1, dx)), max(-(h - 1), min(h - 1, dy))
-    mirror = cv2.flip(img, 1)
-    back = mirror
-    if dx or dy:
-        top, left = max(dy, 0), max(dx, 0)
-        padded = cv2.copyMakeBorder(mirror, top, max(-dy, 0), left, max(-dx, 0), cv2.BORDER_REFLECT)
-        back = padded[top - dy : top - dy + h, left - dx : left - dx + w]
-    # blurred into the mirror's buffer when the blur reads the padded copy (not in place:
-    # OpenCV copies the source of an in-place filter first), then blended in that buffer
-    into = None if back is mirror else mirror
-    faint = cv2.GaussianBlur(back, (0, 0), max(0.3, rec["blur"]), dst=into)
+    faint = _moved_mirror(img, dx, dy, white)
+    _blur_in_place(faint, max(0.3, rec["blur"]))
     cv2.addWeighted(img, 1.0 - rec["opacity"], faint, rec["opacity"], 0, dst=faint)
-    return cv2.min(img, faint, dst=faint)
+    return cv2.min(img, faint, dst=img if in_place else faint)
+
+
+def _moved_mirror(img: np.ndarray, dx: int, dy: int, white: np.ndarray | None = None
+                  ) -> np.ndarray:
+    """`img` flipped left-right, then moved by (dx, dy) with BORDER_REFLECT filling the edge
+    it leaves: pixel (y, x) is mirror[refl(y - dy), refl(x - dx)]. Built band by band (rows
+    by index, columns by a flip and a reflected pad of the band), never a padded full copy.
+    `white` (uint8 0/255 mask): those pixels of `img` count as white (max with the mask in
+    three channels, two SIMD passes; a boolean assignment took ~20 ms on a wild frame)."""
+    h, w = img.shape[:2]
+    back = np.empty_like(img)
+    left = max(dx, 0)
+    step = band_rows(img.strides[0])
+    for top in range(0, h, step):
+        rows = reflect_index(np.arange(top, min(h, top + step)) - dy, h)
+        band = np.ascontiguousarray(img[rows])
+        if white is not None:
+            band = cv2.max(band, cv2.cvtColor(np.ascontiguousarray(white[rows]),
+                                              cv2.COLOR_GRAY2RGB))
+        band = cv2.flip(band, 1)
+        if dx:
+            band = cv2.copyMakeBorder(band, 0, 0, left, max(-dx, 0), cv2.BORDER_REFLECT)
+            band = band[:, left - dx: left - dx + w]
+        back[top: top + len(rows)] = band
+    return back
+
+
+def _blur_in_place(frame: np.ndarray, sigma: float) -> None:
+    """`frame[:] = cv2.GaussianBlur(frame, (0, 0), sigma)` with band-sized temporaries."""
+    filter_in_place(frame, lambda band: cv2.GaussianBlur(band, (0, 0), sigma),
+                    gaussian_reach(sigma))
 
 
 def sample_motion(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
@@ -94,7 +131,15 @@ def sample_motion(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[s
 def apply_motion(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.ndarray:
     # the kernel is never shifted off centre: a pure function of the recorded params
     kernel = motion_kernel(rec["kernel"], rec["angle"], rec["direction"])
-    return cv2.filter2D(img, -1, kernel / kernel.sum())
+    return _filter2d(img, kernel / kernel.sum(), ctx)
+
+
+def _filter2d(img: np.ndarray, kernel: np.ndarray, ctx: ShadingContext) -> np.ndarray:
+    """`cv2.filter2D(img, -1, kernel)`; into `img` itself, band by band, when the stage owns it
+    (the kernel is centred: output row y reads rows y -+ its half height)."""
+    if not getattr(ctx, "owned_frame", False) or not direct_filter(kernel):
+        return cv2.filter2D(img, -1, kernel)
+    return filter_in_place(img, lambda band: cv2.filter2D(band, -1, kernel), kernel.shape[0] // 2)
 
 
 def sample_defocus(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
@@ -104,7 +149,7 @@ def sample_defocus(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[
 def apply_defocus(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.ndarray:
     """The defocus disk trimmed to its significant taps (`warping.kernels.defocus_kernel`):
     the untrimmed 17x17 kernel made this the slowest step (~75 ms)."""
-    return cv2.filter2D(img, -1, defocus_kernel(int(rec["radius"]), rec["alias_blur"]))
+    return _filter2d(img, defocus_kernel(int(rec["radius"]), rec["alias_blur"]), ctx)
 
 
 def sample_lowres(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
@@ -121,13 +166,21 @@ def apply_lowres(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> n
     h, w = img.shape[:2]
     scale = float(rec["scale"])
     sigma = (1.0 / scale - 1.0) / 2.0
-    # below sigma 0.3 the neighbours' weight is < 0.4 %: no blur at all
-    soft = cv2.GaussianBlur(img, (0, 0), sigma) if sigma >= 0.3 else None
+    owned = bool(getattr(ctx, "owned_frame", False))
+    # below sigma 0.3 the neighbours' weight is < 0.4 %: no blur at all. A frame the stage
+    # owns is blurred in place (band by band) and receives the enlarged image: no second frame
+    soft = None
+    if sigma >= 0.3 and owned:
+        _blur_in_place(img, sigma)
+        soft = img
+    elif sigma >= 0.3:
+        soft = cv2.GaussianBlur(img, (0, 0), sigma)
     small = cv2.resize(img if soft is None else soft,
                        (max(1, round(w * scale)), max(1, round(h * scale))),
                        interpolation=cv2.INTER_LINEAR)  # fmt: skip
     # enlarged into the blurred buffer when there is one (ours, page-sized, no longer needed)
-    return cv2.resize(small, (w, h), dst=soft, interpolation=cv2.INTER_LINEAR)
+    into = img if owned else soft
+    return cv2.resize(small, (w, h), dst=into, interpolation=cv2.INTER_LINEAR)
 
 
 def sample_moire(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:

@@ -22,6 +22,7 @@ import numpy as np
 from synth.opencv import cv2
 from warping import occlusion, sensor
 from warping import params as P
+from warping.bands import band_rows
 from warping.lighting import (
     TERMS,
     ShadingContext,
@@ -92,29 +93,53 @@ def _s_jpeg(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, An
     return {"quality": P.integer(rng, r["quality"])}
 
 
-def jpeg_bytes(img: np.ndarray, quality: int) -> bytes:
+def jpeg_bytes(img: np.ndarray, quality: int, *, in_place: bool = False) -> bytes:
     """The RGB page as baseline JPEG (4:2:0) at `quality`.
 
     OpenCV's encoder assumes BGR: swapped first, so luma and chroma are those of the real
     colours (albumentations' `image_compression` handed RGB over as BGR, subsampling the wrong
     chroma). Measured on wild pages (1.6-2.1 Mpx): encode ~5 ms, decode ~5 ms, the swap 0.5;
     Pillow encodes ~1.5 ms slower, and simplejpeg (RGB in, no swap) saved ~0.6 ms of the pair,
-    too little for another compiled dependency. All three decode these bytes identically."""
-    bgr = cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
-    ok, data = cv2.imencode(".jpg", bgr, (int(cv2.IMWRITE_JPEG_QUALITY), int(quality)))
+    too little for another compiled dependency. All three decode these bytes identically.
+
+    `in_place=True` (a frame the caller owns, C-contiguous and writable): swapped to BGR in
+    place, in bands, and back after the encode, instead of into a copy. On a 7 MP wild frame
+    the copy was a 21 MB fresh mapping at the codec's peak (~15 ms with its page faults); the
+    two banded swaps take ~9 ms (bands of `warping.bands.band_rows`). Same bytes; `img` is RGB again on return."""
+    swap = in_place and img.flags.writeable and img.flags.c_contiguous and img.ndim == 3
+    if swap:
+        swap_red_blue(img)
+    try:
+        bgr = img if swap else cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
+        ok, data = cv2.imencode(".jpg", bgr, (int(cv2.IMWRITE_JPEG_QUALITY), int(quality)))
+    finally:
+        if swap:
+            swap_red_blue(img)
+    del bgr
     if not ok:
         raise RuntimeError("OpenCV could not encode a JPEG")
     return data.tobytes()
 
 
-def jpeg_roundtrip(img: np.ndarray, quality: int) -> tuple[np.ndarray, bytes]:
-    """JPEG round trip: the decoded RGB image and the bytes that decode to exactly it."""
-    data = jpeg_bytes(img, quality)
+def swap_red_blue(img: np.ndarray) -> None:
+    """RGB <-> BGR of a C-contiguous frame, in place. OpenCV's `cvtColor` into its own source
+    copies the whole source first; band by band that copy is one band."""
+    step = band_rows(img.strides[0])
+    for top in range(0, img.shape[0], step):
+        band = img[top: top + step]
+        cv2.cvtColor(band, cv2.COLOR_RGB2BGR, dst=band)
+
+
+def jpeg_roundtrip(img: np.ndarray, quality: int, *, in_place: bool = False
+                   ) -> tuple[np.ndarray, bytes]:
+    """JPEG round trip: the decoded RGB image and the bytes that decode to exactly it
+    (`in_place` as in `jpeg_bytes`)."""
+    data = jpeg_bytes(img, quality, in_place=in_place)
     return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR_RGB), data
 
 
 def _a_jpeg(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.ndarray:
-    return jpeg_roundtrip(img, rec["quality"])[0]
+    return jpeg_roundtrip(img, rec["quality"], in_place=ctx.owned_frame)[0]
 
 
 def _a_noise_run(img: np.ndarray, recs: list[dict[str, Any]], ctx: ShadingContext) -> np.ndarray:
@@ -260,7 +285,10 @@ def apply_photometric(
     ctx = ctx or ShadingContext()
     handed = isinstance(image, list)
     out = image.pop() if handed else image
-    given = out  # owned by this stage only when handed over
+    # the caller's array, never written; a handed-over frame is not kept here: it is freed as
+    # soon as the step after it has made its output (holding it kept one 21 MB frame of a
+    # 7 MP page alive through every later step)
+    given = None if handed else out
     del image
     runs = _runs(records)
     last_light = max((i for i, r in enumerate(runs) if r[0]["step"] in TERMS), default=-1)
@@ -296,10 +324,13 @@ def apply_photometric_keep_jpeg(
     half the JPEG step) is skipped and the image returned is the one the final step encoded,
     not its decoded version; without a final jpeg step it changes nothing."""
     if records and records[-1]["step"] == "jpeg":  # `image` as in apply_photometric
+        given = None if isinstance(image, list) else image  # a list is handed over: ours
         before = apply_photometric(image, records[:-1], ctx, lit)
+        # the encoder's BGR swap goes in place when the frame is the stage's own
+        own = given is None or not np.may_share_memory(before, given)
         if not decode:
-            return before, jpeg_bytes(before, records[-1]["quality"])
-        return jpeg_roundtrip(before, records[-1]["quality"])
+            return before, jpeg_bytes(before, records[-1]["quality"], in_place=own)
+        return jpeg_roundtrip(before, records[-1]["quality"], in_place=own)
     return apply_photometric(image, records, ctx, lit), None
 
 
