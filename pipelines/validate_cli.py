@@ -283,7 +283,9 @@ def _validate(args: argparse.Namespace, source: Output, parts: list[str], judges
 def refuse_other_run(out: Output, previous: dict[str, Any], settings: str) -> None:
     """A validation resumes only itself: a dataset `generate` or `variants` wrote in --out, or
     a validation with other judges or rules, was silently remade (its shards replaced) without
-    --overwrite, unlike generate's refusal of a different config."""
+    --overwrite, unlike generate's refusal of a different config. A validation with no shard
+    done yet holds nothing to lose: other settings (say, another endpoint after a dead one
+    answered nothing) start it afresh."""
     if not previous:
         return
     earlier = previous.get("validation")
@@ -292,7 +294,7 @@ def refuse_other_run(out: Output, previous: dict[str, Any], settings: str) -> No
             f"--out {out.target} holds a dataset that is not a validation (its {MANIFEST} has "
             "no `validation`); validate writes a new one: choose another folder, or "
             "--overwrite to replace it")
-    if earlier.get("settings_hash") != settings:
+    if earlier.get("settings_hash") != settings and previous.get("shards"):
         raise PolyglyphError(
             f"--out {out.target} holds a validation with other judges or rules (settings "
             f"{str(earlier.get('settings_hash'))[:12]} != {settings[:12]}); --overwrite redoes "
