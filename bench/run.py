@@ -96,6 +96,12 @@ def finish_generate(proc: subprocess.Popen, err: Any, out: Path,
     return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, throughput
 
 
+def extra_args(workers: int) -> list[str]:
+    """The end-to-end run's flags: the product path, multilingual, wild."""
+    return ["--profile", "wild", "--languages", "en,ar,hi,ja,ru,th,he,zh-Hans,ko,el",
+            "--shard-rows", "8", "--executor", "local" if workers == 1 else "ray"]
+
+
 def end_to_end(quick: bool, worker_counts: tuple[int, ...], repeats: int) -> dict[int, dict]:
     """Marginal pages/s of the full product path: wild profile, multilingual, views, JPEG, Parquet.
 
@@ -111,11 +117,14 @@ def end_to_end(quick: bool, worker_counts: tuple[int, ...], repeats: int) -> dic
     per_worker = (8, 32) if quick else (16, 64)  # marginal CPU must outweigh start-up noise
     samples: dict[int, list[dict]] = {w: [] for w in worker_counts}
     with tempfile.TemporaryDirectory() as tmp:
+        # untimed: fills the disk caches (cmap, vocabularies, matplotlib's font list) a cold
+        # machine builds once, which would otherwise land in the first small run only and
+        # make its marginal rows look cheap (a negative wall difference on 2026-12-07)
+        generate_seconds(per_worker[0], 1, Path(tmp) / "warm-up", extra_args(1))
         for _ in range(repeats):
             for workers in worker_counts:
                 small, large = (n * workers for n in per_worker)
-                extra = ["--profile", "wild", "--languages", "en,ar,hi,ja,ru,th,he,zh-Hans,ko,el",
-                         "--shard-rows", "8", "--executor", "local" if workers == 1 else "ray"]
+                extra = extra_args(workers)
                 runs = [generate_seconds(n, workers, Path(tmp) / str(n), extra)
                         for n in (small, large)]
                 samples[workers].append(_marginal(runs, large - small, workers))
@@ -130,6 +139,9 @@ def _marginal(runs: list[tuple[float, float, float, dict]], rows: int, workers: 
     if workers > 1:  # Ray workers are not in the driver's rusage: add their own figure
         c_small, c_large = c_small + w_small, c_large + w_large
     window = s_large["worker_window_seconds"] - s_small["worker_window_seconds"]
+    if t_large <= t_small or c_large <= c_small:  # a one-off cost fell in the small run only
+        raise RuntimeError(f"the {rows}-row difference took no time ({t_large - t_small:.2f} s "
+                           f"wall, {c_large - c_small:.2f} CPU-s): rerun on a quieter machine")
     return {
         "pages_per_s": rows / max(1e-6, t_large - t_small),
         # same, timed from the first shard start to the last shard end (no driver/Ray start)
