@@ -82,44 +82,38 @@ def _class(char: str) -> str:
     return "upright" if upright(char) else "other"
 
 
-def _upright_shaped(font: Any, text: str, language: str) -> Shaped:
-    """HarfBuzz `ttb` shaping; origins as `Shaped` wants them (26.6, y up, pen at top centre)."""
+def _hb_run(font: Any, text: str, language: str, direction: str,
+            features: dict[str, bool] | None = None) -> Shaped:
+    """One HarfBuzz run laid along its own axis, origins as `Shaped` wants them (26.6): `ttb`
+    pens run down from the top centre (y up, so negative), `ltr` pens run right."""
     buf = hb.Buffer()
     buf.add_str(text)
-    buf.direction = "ttb"
+    buf.direction = direction
     if language:
         buf.language = language
     buf.guess_segment_properties()
-    hb.shape(font, buf)
+    hb.shape(font, buf, features or {})
+    down = direction == "ttb"
     glyphs, xs, ys = [], [], []
     pen = 0
     for info, pos in zip(buf.glyph_infos, buf.glyph_positions, strict=True):
         glyphs.append(info.codepoint)
-        xs.append(pos.x_offset)
-        ys.append(pen + pos.y_offset)
-        pen += pos.y_advance
-    return Shaped(tuple(glyphs), tuple(xs), tuple(ys), -pen / 64.0)
+        xs.append(pos.x_offset if down else pen + pos.x_offset)
+        ys.append(pen + pos.y_offset if down else pos.y_offset)
+        pen += pos.y_advance if down else pos.x_advance
+    return Shaped(tuple(glyphs), tuple(xs), tuple(ys), (-pen if down else pen) / 64.0)
+
+
+def _upright_shaped(font: Any, text: str, language: str) -> Shaped:
+    """HarfBuzz `ttb` shaping; origins as `Shaped` wants them (26.6, y up, pen at top centre)."""
+    return _hb_run(font, text, language, "ttb")
 
 
 def _tcy_shaped(font: Any, text: str, language: str) -> Shaped:
     """Tate-chu-yoko digits shaped horizontally with the font's half-width forms (`hwid`), as
     typesetters set them: two digits fill one em (Noto CJK's proportional 88 is 1.12 em wide,
     wider than the column). Fonts without `hwid` keep their proportional digits."""
-    buf = hb.Buffer()
-    buf.add_str(text)
-    buf.direction = "ltr"
-    if language:
-        buf.language = language
-    buf.guess_segment_properties()
-    hb.shape(font, buf, {"hwid": True})
-    glyphs, xs, ys = [], [], []
-    pen = 0
-    for info, pos in zip(buf.glyph_infos, buf.glyph_positions, strict=True):
-        glyphs.append(info.codepoint)
-        xs.append(pen + pos.x_offset)
-        ys.append(pos.y_offset)
-        pen += pos.x_advance
-    return Shaped(tuple(glyphs), tuple(xs), tuple(ys), pen / 64.0)
+    return _hb_run(font, text, language, "ltr", {"hwid": True})
 
 
 def _baseline_drop(font: Any) -> float:
