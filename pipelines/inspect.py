@@ -108,21 +108,31 @@ def write_png(image: Image.Image, out: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def main(argv: list[str]) -> int:
+MAX_INDEX = 10**10  # generate's largest --num: no polyglyph dataset has a row past it
+
+
+def build_parser() -> ArgParser:
+    """The flags of `inspect` (a function of its own, so tests/test_flag_audit sees them)."""
     p = ArgParser(prog="polyglyph inspect", description="Draw one dataset row with its polygons.")
     p.add_argument("dataset", metavar="DIR",
                    help="dataset directory (shards in its data/), one parquet file, or a URI "
                    "of either (s3://bucket/run)")
-    p.add_argument("--index", type=int, default=0, help="row number across shards (default 0)")
+    p.add_argument("--index", type=int, default=0,
+                   help=f"row number across shards, 0..{MAX_INDEX - 1:,} and below the dataset's "
+                   "row count (default 0)")
     p.add_argument("--out", required=True, metavar="PNG",
                    help="output image path (an existing file there is kept unless --overwrite)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing file at --out")
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    if not 0 <= args.index < MAX_INDEX:  # before the dataset is opened (a slow URI, say)
+        raise PolyglyphError(f"--index {args.index}: must be in [0, {MAX_INDEX:,})")
     require_target(args.dataset, "DIR")
     require_target(args.out)
-    if args.index < 0:
-        raise PolyglyphError(f"--index must be >= 0, got {args.index}")
     out = Path(args.out)
     if out.suffix.lower() in {".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff"}:
         # the drawing is PNG: a PNG named .jpg misleads every tool that trusts the name
