@@ -148,17 +148,24 @@ def check_reachable(address: str, source: str) -> None:
     8265) it waited over 400 s (killed by `timeout 400`), printing Ray's own multi-line warnings.
     Ray's GCS and client server speak gRPC, so an HTTP/2 SETTINGS frame is the expected answer
     to the HTTP/2 preface; with RAY_USE_TLS that is not checked (the handshake is TLS).
-    `auto` and other forms are left to Ray."""
+    `auto` is checked at the address Ray would take for it (a dead cluster's address file
+    left by `ray start` made ray.init wait as long); other forms are left to Ray."""
     spec = address.removeprefix("ray://")
+    shown = address
+    if spec == "auto":
+        resolved = auto_address()
+        if resolved is None:
+            return  # Ray says at once that it finds no cluster
+        spec, shown = resolved, f"{address} ({resolved})"
     host, sep, port = spec.rpartition(":")
-    if spec == "auto" or "://" in spec or not sep or not host or not port.isdigit():
+    if "://" in spec or not sep or not host or not port.isdigit():
         return
     try:
         conn = socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_SECONDS)
     except OSError as exc:
         reason = exc.strerror or str(exc) or type(exc).__name__
         raise PolyglyphError(
-            f"{source} {address}: no Ray cluster answers there ({reason}); start it with "
+            f"{source} {shown}: no Ray cluster answers there ({reason}); start it with "
             "`ray start --head`, or check the host, the port and the firewall"
         ) from None
     with conn:
@@ -166,12 +173,25 @@ def check_reachable(address: str, source: str) -> None:
             return
         answer = _http2_answer(conn)
     if len(answer) < 9 or answer[3] != 0x04:  # a frame header of type SETTINGS
-        shown = answer[:40].decode("latin-1").splitlines()[0] if answer.strip() else "nothing"
+        said = answer[:40].decode("latin-1").splitlines()[0] if answer.strip() else "nothing"
         raise PolyglyphError(
-            f"{source} {address}: something answers there but not a Ray cluster (it said "
-            f"{shown!r} to a gRPC greeting within {CONNECT_SECONDS:g} s); give the port of "
+            f"{source} {shown}: something answers there but not a Ray cluster (it said "
+            f"{said!r} to a gRPC greeting within {CONNECT_SECONDS:g} s); give the port of "
             "the head's GCS (default 6379) or of its client server (ray://, default 10001)"
         )
+
+
+def auto_address() -> str | None:
+    """`host:port` that `auto` means to Ray here (RAY_ADDRESS, a GCS process running on this
+    machine, the address file of the last `ray start`), or None when Ray finds none (it says
+    so itself at once) or its lookup changed (a private function of Ray's: never fatal)."""
+    try:
+        from ray._private.services import canonicalize_bootstrap_address
+
+        found = canonicalize_bootstrap_address("auto")
+    except Exception:  # noqa: BLE001 (ConnectionError: no cluster; anything else: Ray's API moved)
+        return None
+    return found if isinstance(found, str) and found else None
 
 
 def _http2_answer(conn: socket.socket) -> bytes:

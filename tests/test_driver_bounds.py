@@ -261,3 +261,34 @@ def test_a_real_ray_cluster_passes_the_greeting() -> None:
         check_reachable(ray.get_runtime_context().gcs_address, "--ray-address")
     finally:
         ray.shutdown()
+
+
+def test_auto_at_a_dead_clusters_address_file_is_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--ray-address auto` after a `ray start` whose cluster has died: Ray read the address
+    file it left and waited over 120 s (killed by `timeout 120`), with manifest.json already
+    written. Now the address auto means is checked like any other: one line, nothing written.
+    The GCS processes running on this shared machine are hidden (Ray would pick one of them)."""
+    import socket
+
+    pytest.importorskip("ray")
+    from ray._private import services
+
+    from pipelines.cli import main as cli_main
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    (tmp_path / "ray").mkdir()
+    (tmp_path / "ray" / "ray_current_cluster").write_text(f"127.0.0.1:{port}")
+    monkeypatch.setenv("RAY_TMPDIR", str(tmp_path))
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.setattr(services, "find_gcs_addresses", lambda: frozenset())
+    started = time.monotonic()
+    code = cli_main(["generate", "--num", "2", "--languages", "en", "--quiet",
+                     "--ray-address", "auto", "--out", str(tmp_path / "g")])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and "\n" not in err, err
+    assert "--ray-address auto (" in err and f":{port}): no Ray cluster answers there" in err, err
+    assert time.monotonic() - started < 60
+    assert not (tmp_path / "g" / "manifest.json").exists()
