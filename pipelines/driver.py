@@ -107,27 +107,27 @@ def _execute_watched(fn: ShardFn, shared: Any, target: str, jobs: list[ShardJob]
         job = state["job"]
         return (f"the local run made no progress for {stall_timeout:g} s (--stall-timeout "
                 f"{stall_timeout:g}): {job.name} stuck after {state['rows']} of {job.rows} "
-                f"rows (a row that never ends); the {state['done']} finished shard(s) in "
+                f"rows; the {state['done']} finished shard(s) in "
                 f"{redact(target)} are kept, and the same command resumes")
 
     def cleanup() -> None:
         Output(target).remove_stale_tmp()
 
-    with StallGuard(stall_timeout, describe, cleanup, command) as guard:
+    try:  # around the guard: an alarm that lands as the last shard ends is caught too
+        with StallGuard(stall_timeout, describe, cleanup, command) as guard:
 
-        def on_row() -> None:
-            state["rows"] += 1
-            guard.moved()
-            bar.update(1)
+            def on_row() -> None:
+                state["rows"] += 1
+                guard.moved()
+                bar.update(1)
 
-        try:
             for job in jobs:
                 state.update(job=job, rows=0)
                 guard.moved()
                 on_result(fn(shared, job, target, on_row))
                 state["done"] += 1
-        except Stalled as exc:
-            raise PolyglyphError(str(exc)) from None
+    except Stalled as exc:
+        raise PolyglyphError(str(exc)) from None
 
 
 STALL_TIMEOUT = 1800.0  # seconds with no shard finished and no row made: far above a healthy row
