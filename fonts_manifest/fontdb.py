@@ -9,7 +9,6 @@ workers never see half a file.
 from __future__ import annotations
 
 import array
-import fcntl
 import gzip
 import hashlib
 import json
@@ -309,19 +308,17 @@ def atomic_write_json_gz(path: Path, data: object) -> None:
 @contextmanager
 def cache_lock(name: str) -> Iterator[None]:
     """Exclusive lock on `<cache dir>/<name>.lock`, so parallel workers on a cold machine wait
-    for one scan instead of each reading every font; a no-op where locking is impossible."""
+    for one scan instead of each reading every font; a no-op where locking is impossible, and
+    given up after a total wait (`fonts_manifest.cachelock`)."""
+    from fonts_manifest.cachelock import waited_lock
+
     try:
         directory = cache_dir()
-        directory.mkdir(parents=True, exist_ok=True)
-        handle = open(directory / f"{name}.lock", "a")  # noqa: SIM115  # closed below
     except OSError:
         yield
         return
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    with waited_lock(directory / f"{name}.lock", f"{name} cache"):
         yield
-    finally:
-        handle.close()  # releases the lock
 
 
 def _stale(entry: dict | None, stat: os.stat_result) -> bool:

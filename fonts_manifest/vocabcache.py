@@ -16,6 +16,11 @@ or the hunspell dictionaries' fingerprint, the blocklist's digest, and a digest 
 filters the words (this module, `textsources`, `hunspell`). A changed source or filter makes
 a new key; nothing is ever read back that a rebuild would not give. A cache that cannot be
 read or written is skipped silently (the list is built as before): the cache only saves time.
+
+The cache is bounded: each edit of the filter code or a source makes a new key, and a day of
+development left 1,328 files (91 MB) that nothing would read again. After each write the
+vocabulary folders are pruned to CACHE_MAX_BYTES, least recently used first (a read touches
+its file's mtime); see `prune` for why that is safe beside other workers.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 import unicodedata
 import zlib
 from collections.abc import Callable
@@ -35,6 +41,8 @@ import numpy as np
 
 VOCAB_CACHE_VERSION = 1
 Vocabulary = list[tuple[str, float]]
+CACHE_MAX_BYTES = 128 << 20  # every language's list is ~35 MB: room for a few generations
+STALE_TMP_SECONDS = 24 * 3600  # a writer takes well under a second; older is a crashed one
 
 
 @cache
@@ -101,13 +109,72 @@ def cached(key: dict[str, object], blocklist: Path, build: Callable[[], Vocabula
     header = json.dumps(full, sort_keys=True, ensure_ascii=False).encode()
     found = _read(path, header)
     if found is not None:
+        try:
+            os.utime(path)  # recently used: pruned last
+        except OSError:
+            pass  # a read-only cache still reads
         return found
     words = build()
     try:
         _write(path, header, words)
+        prune(path.parent.parent, keep=path)
     except OSError:
         pass
     return words
+
+
+def prune(root: Path, keep: Path, max_bytes: int | None = None) -> int:
+    """Remove the least recently used vocabulary files under `root/vocab-v*/` until they take
+    at most `max_bytes` (CACHE_MAX_BYTES); returns how many went. Safe beside other workers:
+    - a file being written is a `*.tmp` of its writer until its atomic rename, and is never
+      counted or removed (only one older than STALE_TMP_SECONDS, whose writer died);
+    - a finished file is never changed, only replaced whole by a rename, so removing it cannot
+      tear it: a reader that opened it keeps reading the same bytes (the name goes, the inode
+      stays while open), and one that comes after finds no file, a miss, and rebuilds;
+    - two pruners racing over one file: the second finds it gone and goes on.
+    `keep` (the file just written) is never removed, so a cap smaller than one list still
+    keeps the list this process uses."""
+    limit = CACHE_MAX_BYTES if max_bytes is None else max_bytes
+    now = time.time()
+    files: list[tuple[float, str, int]] = []
+    for folder in root.glob("vocab-v*"):
+        if folder.is_symlink() or not folder.is_dir():
+            continue
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                try:
+                    if not entry.is_file(follow_symlinks=False):
+                        continue
+                    stat = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue  # gone meanwhile
+                if entry.name.endswith(".tmp"):
+                    if now - stat.st_mtime > STALE_TMP_SECONDS:
+                        _unlink(entry.path)
+                    continue
+                files.append((stat.st_mtime, entry.path, stat.st_size))
+    total = sum(size for _, _, size in files)
+    removed = 0
+    for _, name, size in sorted(files):  # oldest use first
+        if total <= limit:
+            break
+        if os.path.abspath(name) == os.path.abspath(keep):
+            continue
+        if _unlink(name):
+            removed += 1
+            total -= size
+    return removed
+
+
+def _unlink(path: str) -> bool:
+    """True when `path` is gone (by us, or by another pruner just before)."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return True
+    except OSError:  # not ours to fix (a read-only cache): the cap is best effort
+        return False
+    return True
 
 
 def _write(path: Path, header: bytes, words: Vocabulary) -> None:

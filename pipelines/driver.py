@@ -75,18 +75,59 @@ Executor = Callable[[list[ShardJob], Callable[[dict[str, Any]], None], tqdm], No
 """Runs the pending shard jobs, calling `on_result` with each finished shard's entry."""
 
 
-def local_executor(fn: ShardFn, shared: Any, target: str) -> Executor:
-    """Shards one after another in this process (preview, tests, one worker)."""
+def local_executor(fn: ShardFn, shared: Any, target: str,
+                   stall_timeout: float | None = None, command: str = "generate") -> Executor:
+    """Shards one after another in this process (preview, tests, one worker). With
+    `stall_timeout` the run stops with one line when no row was made and no shard finished
+    for that long, as on Ray (`pipelines.local_watch`): the shard in flight leaves no file,
+    the finished ones stay listed and the same command resumes."""
 
     def execute(jobs: list[ShardJob], on_result: Callable[[dict[str, Any]], None],
                 bar: tqdm) -> None:
         from .worker_setup import setup_worker
 
         setup_worker()
-        for job in jobs:
-            on_result(fn(shared, job, target, lambda: bar.update(1)))
+        if stall_timeout is None:
+            for job in jobs:
+                on_result(fn(shared, job, target, lambda: bar.update(1)))
+            return
+        _execute_watched(fn, shared, target, jobs, on_result, bar, stall_timeout, command)
 
     return execute
+
+
+def _execute_watched(fn: ShardFn, shared: Any, target: str, jobs: list[ShardJob],
+                     on_result: Callable[[dict[str, Any]], None], bar: tqdm,
+                     stall_timeout: float, command: str) -> None:
+    from .local_watch import Stalled, StallGuard
+
+    state = {"job": jobs[0], "rows": 0, "done": 0}
+
+    def describe() -> str:
+        job = state["job"]
+        return (f"the local run made no progress for {stall_timeout:g} s (--stall-timeout "
+                f"{stall_timeout:g}): {job.name} stuck after {state['rows']} of {job.rows} "
+                f"rows; the {state['done']} finished shard(s) in "
+                f"{redact(target)} are kept, and the same command resumes")
+
+    def cleanup() -> None:
+        Output(target).remove_stale_tmp()
+
+    try:  # around the guard: an alarm that lands as the last shard ends is caught too
+        with StallGuard(stall_timeout, describe, cleanup, command) as guard:
+
+            def on_row() -> None:
+                state["rows"] += 1
+                guard.moved()
+                bar.update(1)
+
+            for job in jobs:
+                state.update(job=job, rows=0)
+                guard.moved()
+                on_result(fn(shared, job, target, on_row))
+                state["done"] += 1
+    except Stalled as exc:
+        raise PolyglyphError(str(exc)) from None
 
 
 STALL_TIMEOUT = 1800.0  # seconds with no shard finished and no row made: far above a healthy row

@@ -111,9 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="auto: local when one worker suffices, else Ray")
     p.add_argument("--ray-address", metavar="ADDR", help="join a Ray cluster: `auto` or `ray://host:port`")
     p.add_argument("--stall-timeout", type=float, metavar="SECONDS",
-                   help="Ray: stop with one line (finished shards kept, rerun resumes) when no "
-                   "shard finished and no row was made for this long; 10..604800 (default 1800; "
-                   "with --quiet rows are not reported: at least 10 s per row of a shard)")
+                   help="stop with one line (finished shards kept, rerun resumes) when no shard "
+                   "finished and no row was made for this long, on either executor; 10..604800 "
+                   "(default 1800; on Ray with --quiet rows are not reported: at least 10 s per "
+                   "row of a shard)")
     p.add_argument("--overwrite", action="store_true", default=None,
                    help="replace an existing dataset in --out instead of resuming")
     p.add_argument("--max-failed-fraction", type=float, metavar="F",

@@ -91,17 +91,7 @@ def draw_row(row: dict[str, Any]) -> Image.Image:
     return canvas
 
 
-MARK = ("Software", "polyglyph inspect")  # a tEXt chunk: how a rerun knows the PNG is ours
-
-
-def _is_ours(path: Path) -> bool:
-    """An earlier `inspect` image, recognised by its tEXt chunk: a rerun to the same --out
-    replaces it without asking; any other file (a PNG of the user's too) is kept."""
-    try:
-        with Image.open(path) as image:
-            return image.format == "PNG" and image.info.get(MARK[0]) == MARK[1]
-    except (OSError, ValueError, Image.DecompressionBombError):
-        return False
+MARK = ("Software", "polyglyph inspect")  # a tEXt chunk: says which tool drew the PNG
 
 
 def write_png(image: Image.Image, out: Path) -> None:
@@ -118,31 +108,39 @@ def write_png(image: Image.Image, out: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def main(argv: list[str]) -> int:
+MAX_INDEX = 10**10  # generate's largest --num: no polyglyph dataset has a row past it
+
+
+def build_parser() -> ArgParser:
+    """The flags of `inspect` (a function of its own, so tests/test_flag_audit sees them)."""
     p = ArgParser(prog="polyglyph inspect", description="Draw one dataset row with its polygons.")
     p.add_argument("dataset", metavar="DIR",
                    help="dataset directory (shards in its data/), one parquet file, or a URI "
                    "of either (s3://bucket/run)")
-    p.add_argument("--index", type=int, default=0, help="row number across shards (default 0)")
+    p.add_argument("--index", type=int, default=0,
+                   help=f"row number across shards, 0..{MAX_INDEX - 1:,} and below the dataset's "
+                   "row count (default 0)")
     p.add_argument("--out", required=True, metavar="PNG",
-                   help="output image path (an earlier inspect image there is replaced, any "
-                   "other file kept)")
+                   help="output image path (an existing file there is kept unless --overwrite)")
     p.add_argument("--overwrite", action="store_true",
-                   help="replace --out even when it is not an earlier inspect image")
-    args = p.parse_args(argv)
+                   help="replace an existing file at --out")
+    return p
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    if not 0 <= args.index < MAX_INDEX:  # before the dataset is opened (a slow URI, say)
+        raise PolyglyphError(f"--index {args.index}: must be in [0, {MAX_INDEX:,})")
     require_target(args.dataset, "DIR")
     require_target(args.out)
-    if args.index < 0:
-        raise PolyglyphError(f"--index must be >= 0, got {args.index}")
     out = Path(args.out)
     if out.suffix.lower() in {".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff"}:
         # the drawing is PNG: a PNG named .jpg misleads every tool that trusts the name
         raise PolyglyphError(f"--out {out}: inspect writes PNG; give a .png path")
     if out.is_dir():
         raise PolyglyphError(f"--out {out}: is a folder; give a .png path")
-    if not args.overwrite and out.exists() and not _is_ours(out):
-        raise PolyglyphError(f"--out {out}: exists and is not an earlier inspect image; "
-                             "pass --overwrite to replace it")
+    if not args.overwrite and out.exists():  # an earlier inspect image too: as render, export
+        raise PolyglyphError(f"--out {out}: exists; pass --overwrite to replace it")
     row = read_row(args.dataset, args.index)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -137,24 +137,78 @@ def job_secrets() -> dict[str, str]:
 
 
 CONNECT_SECONDS = 10.0
+HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+"""The client preface of HTTP/2 and an empty SETTINGS frame: what a gRPC client sends first."""
 
 
 def check_reachable(address: str, source: str) -> None:
-    """Refuse a cluster address nothing answers at, in one line and within CONNECT_SECONDS:
-    ray.init on an unreachable `host:port` retried for minutes, printing Ray's own multi-line
-    warnings. `auto` and other forms are left to Ray."""
+    """Refuse a cluster address nothing answers at, or where something other than Ray answers,
+    in one line and within about 2 x CONNECT_SECONDS: ray.init on an unreachable `host:port`
+    retried for minutes, and on a port held by another server (a web server, the dashboard's
+    8265) it waited over 400 s (killed by `timeout 400`), printing Ray's own multi-line warnings.
+    Ray's GCS and client server speak gRPC, so an HTTP/2 SETTINGS frame is the expected answer
+    to the HTTP/2 preface; with RAY_USE_TLS that is not checked (the handshake is TLS).
+    `auto` is checked at the address Ray would take for it (a dead cluster's address file
+    left by `ray start` made ray.init wait as long); other forms are left to Ray."""
     spec = address.removeprefix("ray://")
+    shown = address
+    if spec == "auto":
+        resolved = auto_address()
+        if resolved is None:
+            return  # Ray says at once that it finds no cluster
+        spec, shown = resolved, f"{address} ({resolved})"
     host, sep, port = spec.rpartition(":")
-    if spec == "auto" or "://" in spec or not sep or not host or not port.isdigit():
+    if "://" in spec or not sep or not host or not port.isdigit():
         return
     try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_SECONDS).close()
+        conn = socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_SECONDS)
     except OSError as exc:
         reason = exc.strerror or str(exc) or type(exc).__name__
         raise PolyglyphError(
-            f"{source} {address}: no Ray cluster answers there ({reason}); start it with "
+            f"{source} {shown}: no Ray cluster answers there ({reason}); start it with "
             "`ray start --head`, or check the host, the port and the firewall"
         ) from None
+    with conn:
+        if os.environ.get("RAY_USE_TLS", "0").lower() in ("1", "true"):
+            return
+        answer = _http2_answer(conn)
+    if len(answer) < 9 or answer[3] != 0x04:  # a frame header of type SETTINGS
+        said = answer[:40].decode("latin-1").splitlines()[0] if answer.strip() else "nothing"
+        raise PolyglyphError(
+            f"{source} {shown}: something answers there but not a Ray cluster (it said "
+            f"{said!r} to a gRPC greeting within {CONNECT_SECONDS:g} s); give the port of "
+            "the head's GCS (default 6379) or of its client server (ray://, default 10001)"
+        )
+
+
+def auto_address() -> str | None:
+    """`host:port` that `auto` means to Ray here (RAY_ADDRESS, a GCS process running on this
+    machine, the address file of the last `ray start`), or None when Ray finds none (it says
+    so itself at once) or its lookup changed (a private function of Ray's: never fatal)."""
+    try:
+        from ray._private.services import canonicalize_bootstrap_address
+
+        found = canonicalize_bootstrap_address("auto")
+    except Exception:  # noqa: BLE001 (ConnectionError: no cluster; anything else: Ray's API moved)
+        return None
+    return found if isinstance(found, str) and found else None
+
+
+def _http2_answer(conn: socket.socket) -> bytes:
+    """The first bytes the server sends after our HTTP/2 preface (b"" on silence or a close)."""
+    deadline = time.monotonic() + CONNECT_SECONDS
+    answer = b""
+    try:
+        conn.sendall(HTTP2_PREFACE)
+        while len(answer) < 9 and (left := deadline - time.monotonic()) > 0:
+            conn.settimeout(left)
+            chunk = conn.recv(64)
+            if not chunk:
+                break
+            answer += chunk
+    except OSError:  # a reset, or silence past the deadline (socket.timeout is an OSError)
+        pass
+    return answer
 
 
 def _snapshot(progress: Any, last: dict[int, int]) -> dict[int, int]:

@@ -108,10 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="parallel workers; more than 1 runs shards as Ray tasks (default 1)")
     p.add_argument("--ray-address", metavar="ADDR", help="join a Ray cluster: `auto` or `ray://…`")
     p.add_argument("--stall-timeout", type=float, default=STALL_TIMEOUT, metavar="SECONDS",
-                   help="Ray: stop with one line (finished shards kept, rerun resumes) when no "
+                   help="stop with one line (finished shards kept, rerun resumes) when no "
                    f"shard finished and no row was made for this long; {STALL_RANGE[0]:g}.."
-                   f"{STALL_RANGE[1]:g} (default {STALL_TIMEOUT:g}; with --quiet, at least 10 s "
-                   "per row of a shard)")
+                   f"{STALL_RANGE[1]:g} (default {STALL_TIMEOUT:g}; on Ray with --quiet, "
+                   "at least 10 s per row of a shard)")
     p.add_argument("--max-image-pixels", type=int, default=DEFAULT_MAX_IMAGE_PIXELS, metavar="N",
                    help="skip (with a reason) input images of more pixels, checked from the "
                    f"header before decoding (default {DEFAULT_MAX_IMAGE_PIXELS:,}; "
@@ -277,7 +277,8 @@ def _variants(args: argparse.Namespace, root: Path | str, items: list[SourceItem
     run = Run(out, header, jobs, kept, desc="variants", unit="image")
     shared = (pairs, cfg, profile)
     kind = choose_executor("auto", args.workers, len(run.pending), args.ray_address)
-    execute = (local_executor(variant_shard, shared, out.target) if kind == "local"
+    execute = (local_executor(variant_shard, shared, out.target, args.stall_timeout, "variants")
+               if kind == "local"
                else ray_executor(variant_shard, shared, out.target, args.ray_address,
                                  args.workers, args.stall_timeout))
     drive(run, execute, progress=not args.quiet)

@@ -31,40 +31,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--background", action="append", default=[], metavar="IMAGE",
                         help="background image for the paper (repeatable)")
     parser.add_argument("--out", required=True,
-                        help="PAGE.png; PAGE.json is written next to it (an earlier render's "
-                             "PNG and JSON are replaced, any other file is kept)")
+                        help="PAGE.png; PAGE.json is written next to it (an existing file at "
+                             "either is kept unless --overwrite)")
     parser.add_argument("--overwrite", action="store_true",
-                        help="replace PAGE.png / PAGE.json even when they are not an earlier render")
+                        help="replace an existing PAGE.png / PAGE.json")
     return parser
 
 
-def _is_png(path: Path) -> bool:
-    with path.open("rb") as handle:
-        return handle.read(8) == b"\x89PNG\r\n\x1a\n"
-
-
-def _is_render_json(path: Path) -> bool:
-    """An earlier `render` label file: a JSON object with the label tree's keys."""
-    try:
-        if path.stat().st_size > 64 << 20:  # a page's labels are a few MB at most
-            return False
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and {"lines", "render", "scene", "width", "height"} <= set(data)
-
-
 def check_out(out: Path, json_path: Path, overwrite: bool) -> None:
-    """`--out x.png` also writes x.json: a user's own x.json (or a file at x.png that is not a
-    PNG) is kept unless --overwrite, checked before any rendering."""
-    if overwrite:
-        return
-    for path, ours in ((out, _is_png), (json_path, _is_render_json)):
+    """`--out x.png` also writes x.json: an existing file at either (a photo.png of the user's,
+    a package.json, an earlier render) is kept unless --overwrite, as every other command
+    keeps what is in its way; checked before any rendering. A folder is never replaced."""
+    for path in (out, json_path):
         if path.is_dir():
             raise PolyglyphError(f"--out {out}: {path} is a folder")
-        if path.exists() and not ours(path):
-            raise PolyglyphError(f"--out {out}: {path} exists and is not an earlier render; "
-                                 "pass --overwrite to replace it")
+        if path.exists() and not overwrite:
+            raise PolyglyphError(f"--out {out}: {path} exists; pass --overwrite to replace it")
 
 
 RANGES = {  # flag: (low, high), checked when read: a 60000 px page would allocate gigabytes

@@ -151,8 +151,8 @@ def test_sigterm_during_a_ray_run_is_one_line_and_resumes(tmp_path: Path) -> Non
 
 
 def test_inspect_does_not_overwrite_a_file_that_is_not_an_earlier_png(tmp_path: Path) -> None:
-    """`inspect OUT --out OUT/README.md` replaced the dataset card with a PNG. A file that is
-    not a PNG (an earlier inspect image) is kept unless --overwrite says otherwise."""
+    """`inspect OUT --out OUT/README.md` replaced the dataset card with a PNG. An existing file
+    is kept unless --overwrite says otherwise."""
     pq.write_table(pa.table({"a": [1, 2]}), tmp_path / "part-00000.parquet")
     card = tmp_path / "README.md"
     card.write_text("my card")
@@ -171,9 +171,10 @@ def test_inspect_refuses_an_other_image_suffix(tmp_path: Path) -> None:
     assert not (tmp_path / "row.jpg").exists()
 
 
-def test_inspect_replaces_only_an_earlier_inspect_image(dataset: Path, tmp_path: Path) -> None:
-    """`inspect --out photo.png` replaced a PNG of the user's without --overwrite. Only an image
-    an earlier inspect wrote (its tEXt mark) is replaced; any other PNG is kept, one line."""
+def test_inspect_replaces_no_existing_file_without_overwrite(dataset: Path,
+                                                             tmp_path: Path) -> None:
+    """`inspect --out photo.png` replaced a PNG of the user's without --overwrite. Any existing
+    file is kept now, an earlier inspect image too (as render and export keep theirs)."""
     photo = tmp_path / "photo.png"
     Image.new("RGB", (8, 8), (1, 2, 3)).save(photo)
     before = photo.read_bytes()
@@ -182,7 +183,10 @@ def test_inspect_replaces_only_an_earlier_inspect_image(dataset: Path, tmp_path:
     row = tmp_path / "row.png"
     assert _run("inspect", str(dataset), "--out", str(row)).returncode == 0
     first = row.read_bytes()
-    done = _run("inspect", str(dataset), "--index", "1", "--out", str(row))  # a rerun: ours
+    _one_line(_run("inspect", str(dataset), "--index", "1", "--out", str(row)), 1, str(row),
+              "--overwrite")
+    assert row.read_bytes() == first
+    done = _run("inspect", str(dataset), "--index", "1", "--out", str(row), "--overwrite")
     assert done.returncode == 0, done.stderr
     assert row.read_bytes() != first and not list(tmp_path.glob("*.tmp"))
     assert _run("inspect", str(dataset), "--out", str(photo), "--overwrite").returncode == 0
@@ -199,7 +203,8 @@ def test_an_empty_path_is_refused_not_taken_for_the_current_folder(dataset: Path
              ("validate", "--input", " ", "--out", str(tmp_path / "v")),
              ("variants", "--input", str(dataset), "--format", "parquet", "--out", ""),
              ("export", "--input", str(dataset), "--format", "lines", "--out", ""),
-             ("inspect", "", "--out", str(tmp_path / "x.png"))]
+             ("inspect", "", "--out", str(tmp_path / "x.png")),
+             ("preview", "--n", "1", "--out", " ")]
     for args in cases:
         done = subprocess.run([POLYGLYPH, *args], capture_output=True, text=True, timeout=180,
                               cwd=here)

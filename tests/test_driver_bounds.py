@@ -179,3 +179,116 @@ def test_an_os_error_outside_out_is_not_called_a_write_failure(tmp_path: Path) -
             with pytest.raises(PolyglyphError) as caught:
                 drive(run, local_executor(fn, None, out.target), progress=False)
         assert expected in str(caught.value), caught.value
+
+
+def _serve_once(answer: bytes | None) -> tuple[int, Any]:
+    """A TCP server on a free port that takes one connection and says `answer` (None: says
+    nothing and holds the connection open until the test ends)."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    done = threading.Event()
+
+    def serve() -> None:
+        while not done.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            conn.recv(1024)
+            if answer is not None:
+                conn.sendall(answer)
+                conn.close()
+            else:
+                done.wait(30)
+                conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+
+    def stop() -> None:
+        done.set()
+        server.close()
+
+    return server.getsockname()[1], stop
+
+
+def test_a_port_where_something_else_answers_is_refused_in_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--ray-address HOST:PORT` where a web server (or the dashboard) listens: ray.init waited
+    over 400 s printing Ray's warnings (`timeout 400` killed it). Now one line at once, before
+    the manifest is written; a server that says nothing is refused within the connect timeout."""
+    pytest.importorskip("ray")
+    from pipelines.cli import main as cli_main
+    from pipelines.ray_executor import CONNECT_SECONDS, check_reachable
+
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.delenv("RAY_USE_TLS", raising=False)
+    port, stop = _serve_once(b"HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+    try:
+        started = time.monotonic()
+        code = cli_main(["generate", "--num", "2", "--languages", "en", "--quiet",
+                         "--ray-address", f"127.0.0.1:{port}", "--out", str(tmp_path / "g")])
+        err = capsys.readouterr().err.strip()
+        assert code == 1 and "\n" not in err, err
+        assert f"--ray-address 127.0.0.1:{port}: something answers there but not a Ray" in err
+        assert "HTTP/1.0 400 Bad Request" in err and time.monotonic() - started < 60
+        assert not (tmp_path / "g" / "manifest.json").exists()
+    finally:
+        stop()
+    port, stop = _serve_once(None)
+    try:
+        started = time.monotonic()
+        with pytest.raises(PolyglyphError, match="not a Ray cluster .it said 'nothing'"):
+            check_reachable(f"ray://127.0.0.1:{port}", "RAY_ADDRESS")
+        assert time.monotonic() - started < CONNECT_SECONDS + 5
+    finally:
+        stop()
+
+
+def test_a_real_ray_cluster_passes_the_greeting() -> None:
+    """The check must never refuse Ray itself: a local cluster's GCS (token auth on, as Ray
+    2.60 sets it up) answers the HTTP/2 greeting with SETTINGS."""
+    ray = pytest.importorskip("ray")
+    if ray.is_initialized():
+        pytest.skip("another test left Ray connected")
+    from pipelines.ray_executor import check_reachable
+
+    ray.init(address="local", num_cpus=1, include_dashboard=False, logging_level="WARNING")
+    try:
+        check_reachable(ray.get_runtime_context().gcs_address, "--ray-address")
+    finally:
+        ray.shutdown()
+
+
+def test_auto_at_a_dead_clusters_address_file_is_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--ray-address auto` after a `ray start` whose cluster has died: Ray read the address
+    file it left and waited over 120 s (killed by `timeout 120`), with manifest.json already
+    written. Now the address auto means is checked like any other: one line, nothing written.
+    The GCS processes running on this shared machine are hidden (Ray would pick one of them)."""
+    import socket
+
+    pytest.importorskip("ray")
+    from ray._private import services
+
+    from pipelines.cli import main as cli_main
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    (tmp_path / "ray").mkdir()
+    (tmp_path / "ray" / "ray_current_cluster").write_text(f"127.0.0.1:{port}")
+    monkeypatch.setenv("RAY_TMPDIR", str(tmp_path))
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.setattr(services, "find_gcs_addresses", lambda: frozenset())
+    started = time.monotonic()
+    code = cli_main(["generate", "--num", "2", "--languages", "en", "--quiet",
+                     "--ray-address", "auto", "--out", str(tmp_path / "g")])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and "\n" not in err, err
+    assert "--ray-address auto (" in err and f":{port}): no Ray cluster answers there" in err, err
+    assert time.monotonic() - started < 60
+    assert not (tmp_path / "g" / "manifest.json").exists()

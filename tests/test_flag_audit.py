@@ -70,7 +70,7 @@ def test_the_audit_sees_the_numeric_flags() -> None:
     flags = {(n, f) for n, f, _ in numeric_flags()}
     for expected in [("variants", "--copies"), ("variants", "--max-image-pixels"),
                      ("validate", "--hard-share"), ("preview", "--n"), ("generate", "--num"),
-                     ("export", "--pad"), ("text", "--seed")]:
+                     ("export", "--pad"), ("text", "--seed"), ("inspect", "--index")]:
         assert expected in flags
 
 

@@ -101,3 +101,33 @@ def test_ranges_round_trip():
     flat = fontdb.codepoint_ranges(points)
     assert flat == [0x20, 0x22, 0x41, 0x41, 0x0E01, 0x0E02, 0x1F600, 0x1F600]
     assert fontdb.ranges_to_set(flat) == points
+
+
+def test_a_cache_lock_never_let_go_is_waited_for_a_bounded_time(tmp_path, monkeypatch, capsys):
+    """The cold-scan lock was a blocking flock with no total wait: a holder that never lets go
+    (a polyglyph stopped with Ctrl-Z mid-scan) hung every later run. Now the waiter gives up
+    after LOCK_WAIT_SECONDS with one note and goes on without the lock (the cache files are
+    written atomically, so a scan without it is only slower); a free lock is taken at once."""
+    import fcntl
+    import time
+
+    from fonts_manifest import cachelock, fontdb
+
+    monkeypatch.setenv("POLYGLYPH_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(cachelock, "LOCK_WAIT_SECONDS", 1.0)
+    with open(tmp_path / "fonts.lock", "a") as holder:  # another open file: another holder
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        started = time.monotonic()
+        with fontdb.cache_lock("fonts"):
+            waited = time.monotonic() - started
+        assert 1.0 <= waited < 5, waited
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "fonts.lock held by another process" in err, err
+    with fontdb.cache_lock("fonts"):  # free now: held by us, so another opener must wait
+        with open(tmp_path / "fonts.lock", "a") as other:
+            try:
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                raise AssertionError("the lock was not held")
+            except BlockingIOError:
+                pass
+    assert capsys.readouterr().err == ""

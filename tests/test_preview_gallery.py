@@ -143,3 +143,19 @@ def test_out_must_be_empty_or_an_earlier_preview(tmp_path: Path) -> None:
     with pytest.raises(PolyglyphError, match="not an earlier preview"):
         preview.main(["--n", "1", "--languages", "en", "--out", str(again)])
     assert (again / "notes.txt").read_text() == "mine" and (again / "index.html").is_file()
+
+
+def test_a_blank_out_is_refused_before_any_page(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """`preview --out "$OUT"` with OUT unset was `.`: run inside an earlier gallery it drew
+    every page, then removed the current folder and failed on the rename. One line now, before
+    anything is drawn, and the folder is untouched."""
+    gallery = tmp_path / "gallery"
+    assert preview.main(["--n", "1", "--languages", "en", "--width", "64", "--height", "64",
+                         "--out", str(gallery)]) == 0
+    before = sorted(p.name for p in gallery.rglob("*"))
+    monkeypatch.chdir(gallery)
+    for blank in ("", "  "):
+        with pytest.raises(PolyglyphError, match="--out is empty"):
+            preview.main(["--n", "1", "--languages", "en", "--out", blank])
+    assert sorted(p.name for p in gallery.rglob("*")) == before

@@ -1,6 +1,7 @@
 """`polyglyph render --out x.png` also writes x.json: it replaced a user's own x.json (say
-`package.json` for `--out package.png`) without a word. An earlier render's files are still
-replaced; anything else is kept unless --overwrite, checked before the page is drawn."""
+`package.json` for `--out package.png`) without a word, and any PNG at x.png (a photo of the
+user's). Now an existing file at either path is kept unless --overwrite, an earlier render
+too (as export and inspect do), checked before the page is drawn."""
 
 from __future__ import annotations
 
@@ -31,14 +32,26 @@ def test_a_users_json_beside_the_png_is_kept(tmp_path: Path) -> None:
     assert "lines" in json.loads(mine.read_text())
 
 
-def test_an_earlier_render_is_replaced_and_a_non_png_kept(tmp_path: Path) -> None:
+def test_an_existing_png_is_kept_unless_overwrite(tmp_path: Path) -> None:
+    """A PNG of the user's at --out was replaced without a word (any PNG passed for ours)."""
+    from PIL import Image
+
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(photo)
+    before = photo.read_bytes()
+    refused = _render(photo)
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1, refused.stderr
+    assert str(photo) in refused.stderr and "--overwrite" in refused.stderr
+    assert photo.read_bytes() == before and not (tmp_path / "photo.json").exists()
     page = tmp_path / "page.png"
     assert _render(page).returncode == 0
-    again = _render(page, "--seed", "7")
-    assert again.returncode == 0, again.stderr
-    assert json.loads((tmp_path / "page.json").read_text())["lines"]
-    notes = tmp_path / "notes.png"
-    notes.write_text("not an image")
-    kept = _render(notes)
-    assert kept.returncode == 1 and "not an earlier render" in kept.stderr, kept.stderr
-    assert notes.read_text() == "not an image" and not (tmp_path / "notes.json").exists()
+    first = page.read_bytes(), (tmp_path / "page.json").read_bytes()
+    again = _render(page, "--seed", "7")  # an earlier render is kept too
+    assert again.returncode == 1 and "--overwrite" in again.stderr, again.stderr
+    assert (page.read_bytes(), (tmp_path / "page.json").read_bytes()) == first
+    forced = _render(page, "--seed", "7", "--overwrite")
+    assert forced.returncode == 0, forced.stderr
+    assert page.read_bytes() != first[0] and not list(tmp_path.glob("*.tmp"))
+    folder = tmp_path / "dir.png"
+    folder.mkdir()
+    assert "is a folder" in _render(folder, "--overwrite").stderr

@@ -133,9 +133,9 @@ def test_rows_are_the_same_bytes_with_a_cold_and_a_warm_cache(tmp_path: Path) ->
     cold = rows()
     kept = sorted(tmp_path.glob("*.vocab.gz"))
     assert len(kept) >= 3  # the three vocabularies were written
-    stamps = [p.stat().st_mtime_ns for p in kept]
-    warm = rows()
-    assert [p.stat().st_mtime_ns for p in kept] == stamps  # read back, not rebuilt
+    stamps = [p.stat().st_ino for p in kept]  # a rebuild renames a new file in (a read
+    warm = rows()                              # only touches the mtime: recently used)
+    assert [p.stat().st_ino for p in kept] == stamps  # read back, not rebuilt
     assert warm == cold
 
 
@@ -149,3 +149,89 @@ def test_key_names_the_unicode_database(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(unicodedata, "unidata_version", "0.0.0")
     other = vocabcache.make_key("de", "Latn", frozenset({"LATIN"}), 100, {})
     assert vocabcache.cache_path(key) != vocabcache.cache_path(other)
+
+
+def _entry(folder: Path, name: str, size: int, age: float) -> Path:
+    import os
+    import time
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(b"x" * size)
+    when = time.time() - age
+    os.utime(path, (when, when))
+    return path
+
+
+def test_prune_keeps_the_cache_under_its_cap_least_recently_used_first(tmp_path: Path) -> None:
+    """The cache was never pruned (1,328 files, 91 MB after a day of edits to the filter code).
+    Oldest use goes first; the file just written, a writer's fresh *.tmp and files outside the
+    vocabulary folders are never touched; a dead writer's old *.tmp goes."""
+    here = tmp_path / f"vocab-v{vocabcache.VOCAB_CACHE_VERSION}"
+    old = tmp_path / "vocab-v0"
+    oldest = _entry(old, "a.vocab.gz", 400, age=500)
+    older = _entry(here, "b.vocab.gz", 400, age=400)
+    recent = _entry(here, "c.vocab.gz", 400, age=10)
+    newest = _entry(here, "d.vocab.gz", 400, age=0)
+    writing = _entry(here, "e.vocab.gz.1234.tmp", 5000, age=5)
+    dead = _entry(here, "f.vocab.gz.99.tmp", 100, age=vocabcache.STALE_TMP_SECONDS + 60)
+    fonts = _entry(tmp_path, "fonts-v3.json.gz", 5000, age=9999)
+    assert vocabcache.prune(tmp_path, keep=newest, max_bytes=900) == 2
+    assert not oldest.exists() and not older.exists() and not dead.exists()
+    assert recent.exists() and newest.exists() and writing.exists() and fonts.exists()
+    # a cap below one file still keeps the one just written
+    assert vocabcache.prune(tmp_path, keep=newest, max_bytes=0) == 1
+    assert newest.exists() and not recent.exists() and writing.exists()
+
+
+def test_a_read_marks_its_file_used_and_a_write_prunes(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POLYGLYPH_CACHE_DIR", str(tmp_path))
+    here = tmp_path / f"vocab-v{vocabcache.VOCAB_CACHE_VERSION}"
+    cold = textsources.vocabulary("de", "Latn", REFERENCE)
+    (kept,) = _files(tmp_path)
+    size = kept.stat().st_size
+    stale = _entry(here, "0000.vocab.gz", 10 * size, age=3600)
+    import os
+
+    os.utime(kept, (1, 1))  # as if last used long ago
+    assert textsources.vocabulary("de", "Latn", REFERENCE) == cold
+    assert kept.stat().st_mtime > stale.stat().st_mtime  # the read touched it
+    monkeypatch.setattr(vocabcache, "CACHE_MAX_BYTES", 3 * size)
+    textsources.vocabulary("fr", "Latn", "Tous les êtres humains naissent libres et égaux.")
+    files = _files(tmp_path)
+    assert not stale.exists() and kept in files and len(files) == 2  # the oldest went first
+    monkeypatch.setattr(vocabcache, "CACHE_MAX_BYTES", 1)
+    textsources.vocabulary("it", "Latn", "Tutti gli esseri umani nascono liberi ed eguali.")
+    assert len(_files(tmp_path)) == 1 and kept not in _files(tmp_path)  # only the new one
+
+
+def test_pruners_and_readers_at_once_never_fail(tmp_path: Path) -> None:
+    """Many threads writing, reading and pruning one folder with a cap of about one file:
+    every read is the words written or a miss (None), never an error or torn words."""
+    import threading
+
+    here = tmp_path / f"vocab-v{vocabcache.VOCAB_CACHE_VERSION}"
+    words = [(f"w{i}", 1.0 / (i + 1)) for i in range(2000)]
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        try:
+            for k in range(40):
+                path = here / f"{(n + k) % 6}.vocab.gz"
+                header = f'{{"k": {(n + k) % 6}}}'.encode()
+                vocabcache._write(path, header, words)
+                vocabcache.prune(tmp_path, keep=path, max_bytes=1)
+                got = vocabcache._read(here / f"{(n + k + 3) % 6}.vocab.gz",
+                                       f'{{"k": {(n + k + 3) % 6}}}'.encode())
+                assert got is None or got == words
+        except BaseException as exc:  # noqa: BLE001 (reported in the main thread)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors[0]
+    assert not list(here.glob("*.tmp"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import html
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -79,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     languages = [code.strip() for code in args.languages.split(",") if code.strip()]
     if not languages:
         raise PolyglyphError("--languages: give at least one language code")
-    out = Path(args.out)
+    if not args.out.strip():  # `--out "$OUT"` with OUT unset: `.` would be replaced whole
+        raise PolyglyphError("--out is empty (an unset shell variable?); give a path")
+    out = Path(os.path.abspath(args.out))  # `.` too has a parent to build the new folder in
     if out.exists() and not _replaceable(out):
         raise PolyglyphError(f"--out {out}: exists and is not an earlier preview folder (it "
                              "holds files preview did not make); choose another folder")
