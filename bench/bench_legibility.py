@@ -75,6 +75,7 @@ from warping.spread import join_pages
 
 SCENES = ["document", "document", "document", "table", "form", "receipt", "card"]
 BINS = [0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.01]
+BLUR_STEPS = ("motion_blur", "defocus", "low_resolution", "ink_bleed")  # dumped whole
 
 
 def rectified(image: np.ndarray, line: Line, pad: float = 0.2) -> np.ndarray | None:
@@ -203,6 +204,9 @@ def run_profile(profile: str, args: argparse.Namespace, ctx: Any, judge: Tessera
                     "blur": round(optics.blur_sigma, 3), "noise": round(optics.noise, 3),
                     "jpeg": optics.jpeg, "runs": runs,
                     "steps": [s["step"] for s in record["geometric"] + record["photometric"]],
+                    "optics": {s["step"]: {k: v for k, v in s.items() if k != "step"}
+                               for s in record["photometric"] if s["step"] in BLUR_STEPS},
+                    "quad": [[round(float(c), 1) for c in p] for p in ln.quad],
                     "words": [[wd.text, wd.visible, wd.legibility,
                                round(float(trace["words"].detail_px[k0 + n]), 3),
                                float(trace["words"].contrast[k0 + n])]
