@@ -45,6 +45,11 @@ Measured 2026-12-07 (2 shared cores, --lines-per-page 4; Tesseract 5, en/ru/el/v
   illegible 98 / 96 at 0.592 / 0.493; instances the views emit: legible 727 / 754 at 0.000 /
   0.021, illegible 96 / 93 at 0.745 / 0.857; legible runs 34 / 54 at 0.069 / 0.058, illegible
   runs 26 / 43 at 0.667 / 0.875.
+- seeds 3 / 4 / 5 (5 fresh), 200 wild rows each, fingers hiding only where their soft skin
+  wipes the ink out: lines legible 694 / 700 / 677 at 0.000 / 0.015 / 0.023, illegible 97 /
+  96 / 117 at 0.667 / 0.500 / 0.724 (before: 0.653 / 0.500 / 0.719); instances illegible 0.765
+  / 0.875 / 0.957. Hidden words are missed at a median 1.0 of their characters for every
+  occluder; partly hidden lines read at their hidden share (bench/RESULTS.md).
 """
 
 from __future__ import annotations
