@@ -9,7 +9,9 @@ import numpy as np
 import warping
 from synth.page import Line, Page, Word, box_polygon
 from synth.rng import sample_rng
-from warping.occlusion import covered_fraction
+from warping.hiding import covered_share
+from warping.legibility import CONTRAST, box_contrast
+from warping.occlusion import finger_cover
 
 
 def _page(w: int = 600, h: int = 400) -> Page:
@@ -37,8 +39,8 @@ def test_fingers_hide_the_labels_they_cover() -> None:
         record = warping.sample_warp(prof, page.width, page.height, sample_rng(seed))
         out = warping.apply_warp(page, record)
         assert np.array_equal(out.image, warping.apply_warp(page, record).image)
-        fingers = record["photometric"][0]["fingers"]
-        cover = covered_fraction([ln.polygon for ln in page.lines], fingers)
+        mask = finger_cover(record["photometric"][0], (page.height, page.width))
+        cover = covered_share([ln.polygon for ln in page.lines], mask)
         for ln, c, before in zip(out.lines, cover, page.lines, strict=True):
             assert ln.visible == round(before.visible * (1 - c), 4)
             if c > 0.2:  # a fifth of a line under a finger: it cannot be read whole
@@ -48,6 +50,37 @@ def test_fingers_hide_the_labels_they_cover() -> None:
         assert changed.any()
         assert all(ln.visible == 1.0 for ln in page.lines)  # the input page is not touched
     assert hidden_any
+
+
+def test_a_finger_hides_only_where_its_skin_wipes_the_ink_out() -> None:
+    """A finger is drawn out of focus: at its outline the skin's alpha is 0.5 and the text
+    under it shows at half contrast. A word the soft edge only reaches (its outline over a
+    seventh of the word, the alpha there under `WIPES`) keeps its ink's contrast, stays
+    visible and legible; a word under the finger's body is hidden. (Counting the hard
+    outline, the first word was 0.86 visible and illegible: Tesseract read such words whole.)"""
+    w, h = 1200, 800
+    image = np.full((h, w, 3), 235, np.uint8)
+    words = []
+    for x0, x1 in ((476, 504), (560, 640), (900, 980)):
+        image[204:218, x0 + 2 : x1 - 1 : 5] = 25  # strokes of ink
+        words.append(Word("ab", box_polygon(x0, 200, x1, 222), 0))
+    poly = box_polygon(476, 200, 980, 222)
+    line = Line("ab ab ab", poly, poly, "en", "Latn", "ltr", size=22.0, words=words)
+    page = Page(image=image, language="en", script="Latn", direction="ltr", scene="document",
+                lines=[line])  # fmt: skip
+    prof = _profile([{"step": "fingers", "count": [1, 1]}])
+    record = warping.sample_warp(prof, w, h, sample_rng(0))
+    # the outline's edge at x = 500, 4 px (half a sigma: 2.0 * 800 / 200 = 8 px) into word 1
+    ring = [[500.0, -40.0], [700.0, -40.0], [700.0, 400.0], [500.0, 400.0]]
+    record["photometric"][0] = {"step": "fingers", "fingers": [ring],
+                                "skin": [221, 176, 145], "blur": 2.0}  # fmt: skip
+    out = warping.apply_warp(page, record)
+    edge, body, clear = out.lines[0].words
+    assert box_contrast(out.image.mean(axis=2).astype(np.uint8), edge.polygon) >= CONTRAST[1]
+    assert edge.visible >= 0.99 and edge.legible
+    assert body.visible < 0.05 and not body.legible
+    assert clear.visible == 1.0 and clear.legible
+    assert not out.lines[0].legible  # the line cannot be read whole
 
 
 def test_low_light_and_moire_cost_legibility_and_reapply_exactly() -> None:

@@ -177,7 +177,7 @@ def apply_warp(
         frame, record["photometric"], ctx, decode=decode_jpeg, lit=lit
     )
     del frame
-    moved = occlude_labels(moved, record["photometric"])  # fingers hide what they cover
+    moved = occlude_labels(moved, record["photometric"], image.shape[:2])  # fingers hide
     cover = cover_of(record["photometric"], image.shape[:2], ctx)  # clutter, smudges
     if cover is not None:
         moved = hide(moved, cover)

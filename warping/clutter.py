@@ -30,7 +30,7 @@ from synth.opencv import cv2
 from warping import params as P
 from warping.bands import band_rows, direct_filter
 from warping.kernels import motion_kernel, wide_blur
-from warping.legibility import CONTRAST
+from warping.legibility import WIPES
 from warping.lighting import drawable, has_table
 from warping.params import Ranges
 from warping.steps import PhotometricStep, Record, register
@@ -231,8 +231,7 @@ def _blurred(
 # dumps). `warping.legibility` measures contrast after the smear, but as a box's p95 - p5,
 # which a smear's own edge can keep high: pale print under a middling smear is not scored
 # lower, and the ramp is set for common print.
-TYPICAL_INK = 128.0  # median p95 - p5 grey of line boxes in lit `wild` images (seed 3, 792 lines)
-SMEAR_WIPES = (1.0 - CONTRAST[1] / TYPICAL_INK, 1.0 - CONTRAST[0] / TYPICAL_INK)  # ~0.73, ~0.92
+SMEAR_WIPES = WIPES  # ~0.73, ~0.92 (`warping.legibility.WIPES`, shared with fingers' soft edge)
 
 
 def sample_smudge(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:

@@ -72,6 +72,12 @@ BAND_PER_EM = 0.95  # a line band is ~0.95 em thick (measured on rendered pages)
 SIZE_PX = (3.5, 6.0)  # x-height, output px
 BLUR_RATIO = (0.32, 0.2)  # blur sigma over x-height
 CONTRAST = (10.0, 35.0)  # grey levels, p95 - p5
+# An overlay of opacity a over the page (a smear's tint, a finger's soft edge) keeps (1 - a)
+# of the ink's contrast. It wipes common print out where (1 - a) of TYPICAL_INK falls from the
+# contrast term's "can" end to its "cannot" end: the opacity ramp, in [0, 1], over which the
+# covers of `warping.clutter` (smudges) and `warping.occlusion` (fingers) count text hidden.
+TYPICAL_INK = 128.0  # median p95 - p5 grey of line boxes in lit `wild` images (seed 3, 792 lines)
+WIPES = (1.0 - CONTRAST[1] / TYPICAL_INK, 1.0 - CONTRAST[0] / TYPICAL_INK)  # ~0.73, ~0.92
 SNR = (1.2, 3.5)  # contrast over noise std, pooled over the x-height (SNR_DETAIL_PX)
 # per-pixel (white) noise averages out along a stroke, whose length grows with the x-height:
 # the SNR a reader sees grows as sqrt(x-height / this); at this x-height it is the per-pixel
