@@ -51,7 +51,6 @@ from rapidfuzz.distance import Levenshtein
 
 from synth.opencv import cv2
 
-TESSDATA = "/usr/share/tesseract-ocr/5/tessdata/"
 MODELS = {"ja": "jpn_vert", "zh-Hant": "chi_tra_vert", "zh-Hans": "chi_sim_vert"}
 RETRY_ZOOM = 1.5  # a crop read as nothing is read again this much larger (`Reader.read`)
 MIN_EM = 20.0  # px across a column below which a crop is zoomed (as the judge zooms)
@@ -89,10 +88,23 @@ def clean_crop(page: Any, line: Any, scale: float | None = None) -> np.ndarray:
     return cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
 
 
+@functools.lru_cache(maxsize=1)
+def tessdata() -> str:
+    """The traineddata folder the `tesseract` CLI uses (TESSDATA_PREFIX honoured)."""
+    import os
+
+    from qa_factory.judges.tess_engine import list_languages
+
+    folder, _ = list_languages("tesseract", os.environ.get("TESSDATA_PREFIX"))
+    if folder is None:
+        raise SystemExit("tesseract lists no traineddata folder; install tesseract-ocr")
+    return folder.rstrip("/") + "/"
+
+
 @functools.lru_cache(maxsize=8)
 def unicharset(model: str) -> frozenset[str]:
     """The characters a traineddata can output (its LSTM unicharset, NFKC)."""
-    path = Path(f"{TESSDATA}{model}.traineddata")
+    path = Path(f"{tessdata()}{model}.traineddata")
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(["combine_tessdata", "-u", str(path), f"{tmp}/m."], check=True,
                        capture_output=True)
@@ -159,7 +171,7 @@ class Reader:
         except ImportError:
             self.api = None
         else:
-            self.api = tesserocr.PyTessBaseAPI(path=TESSDATA, lang=model,
+            self.api = tesserocr.PyTessBaseAPI(path=tessdata(), lang=model,
                                                psm=tesserocr.PSM.SINGLE_BLOCK_VERT_TEXT)
 
     def _once(self, crop: np.ndarray) -> str:
