@@ -80,3 +80,32 @@ def test_leaf_layout_regions_never_span_the_fold(ctx) -> None:
         bx0, by0, bx1, by1 = axis_box(line.polygon)
         assert by1 - by0 >= bx1 - bx0 or len(line.text) <= 1
     assert np.isfinite([c for item in items for c in item.box]).all()
+
+
+@pytest.mark.parametrize("language", ["ja", "zh-Hant"])
+def test_no_frame_or_rule_ink_inside_any_column(ctx, language) -> None:
+    # The double frame's inner line (border width + 3 px inside the outer one) and a thick
+    # outer border reached into the em box of the outermost columns at tight line spacing:
+    # Tesseract read the column with its rule ('|', 'i' runs) or nothing (ja 24 lines of 12
+    # default pages). Furniture drawn alone on a blank leaf must leave every em box blank.
+    leaves = doubles = 0
+    for seed in range(60):
+        spec = PageSpec(language, width=720, height=960, vertical=True)
+        record = document.sample(spec, sample_rng(seed), ctx)
+        if not record.get("classical"):
+            continue
+        leaves += 1
+        doubles += record["classical"]["double_border"]
+        planner = document.DocumentPlanner(record, ctx, spec.width, spec.height)
+        canvas = np.full((spec.height, spec.width, 3), 255, np.uint8)
+        classical.draw(canvas, planner)
+        ink = canvas.min(axis=2) < 250
+        for line in classical.plan(planner):
+            if line.role in ("header", "page-number"):
+                continue  # the strip's title and leaf number sit between the fishtails
+            size = line.style.size  # pixels whose centres lie in the em box
+            x0, x1 = int(np.ceil(line.x - size / 2 - 0.5)), int(np.floor(line.x + size / 2 - 0.5))
+            length = planner.engine.width(line.text, line.style)
+            y0, y1 = int(np.floor(line.y)), int(np.ceil(line.y + length))
+            assert not ink[y0:y1, x0:x1 + 1].any(), (seed, line.role, line.text[:8], x0, x1)
+    assert leaves >= 15 and doubles >= 5

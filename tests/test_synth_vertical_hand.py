@@ -3,9 +3,6 @@ vertical models read, and handwriting that never lands on other text."""
 
 from __future__ import annotations
 
-import subprocess
-import unicodedata
-
 import cv2
 import numpy as np
 import pytest
@@ -13,7 +10,6 @@ import pytest
 from fonts_manifest.corpus import load_corpus
 from fonts_manifest.registry import FontRegistry
 from pipelines.sample import WorkerContext, page_style, plan_sample
-from qa_factory.textmetrics import text_similarity
 from synth.page import axis_box
 from synth.render import PageSpec, RenderContext, render_page
 from synth.rng import sample_rng
@@ -47,53 +43,21 @@ def test_vertical_share_sets_cjk_pages_vertical_and_leaves_latin_alone(ctx) -> N
                    if p["language"] == "en")
 
 
-def _ocr_vertical(crop: np.ndarray, model: str) -> str:
-    ok, png = cv2.imencode(".png", cv2.cvtColor(crop, cv2.COLOR_RGB2BGR))
-    assert ok
-    out = subprocess.run(["tesseract", "stdin", "stdout", "-l", model, "--psm", "5"],
-                         input=png.tobytes(), capture_output=True, timeout=60, check=True)
-    return "".join(out.stdout.decode("utf-8").split())
+def _bench():
+    """bench/vertical_cer.py: the clean column crop, the vertical reader and the scoring the
+    issue's figures come from (one definition for the bench and these tests)."""
+    from bench_module import load_bench
 
-
-def _clean_crop(page, line) -> np.ndarray:
-    """The column's ink box (+2 px) on a margin of its own paper colour, 0.4 of its width
-    wide, at 2x: the column alone, as the label claims it.
-
-    A crop of the page with that margin holds a classical leaf's column rules (界行, 0.2-0.4 em
-    beside the text) and slivers of the neighbouring columns, which Tesseract read as '|', '_'
-    or '[' or as a second column (the whole column lost twice in 90 default-mix ja lines).
-    Painting rules out with the judge's remove_rulings also erased text on some leaves."""
-    x0, y0, x1, y1 = (int(round(v)) for v in axis_box(line.polygon))
-    tight = page.image[max(0, y0 - 2): y1 + 2, max(0, x0 - 2): x1 + 2]
-    paper = np.median(np.concatenate([tight[0], tight[-1], tight[:, 0], tight[:, -1]]), axis=0)
-    pad = int(0.4 * (x1 - x0))
-    crop = cv2.copyMakeBorder(tight, pad, pad, pad, pad, cv2.BORDER_CONSTANT,
-                              value=[int(v) for v in paper])
-    return cv2.resize(crop, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)
-
-
-def _line_cer(line, read: str) -> float:
-    truth = "".join(unicodedata.normalize("NFKC", line.text).split())
-    return 1.0 - text_similarity(truth, unicodedata.normalize("NFKC", read))
+    return load_bench("vertical_cer")
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("language", ["ja", "zh-Hant"])
 def test_vertical_lines_read_back_with_tesseract_vertical_models(language) -> None:
-    # running text (UDHR only): the vertical models read it at median 2.1 % (ja) / 4.0 %
-    # (zh-Hant). The default mix (vocabulary words in random order, boosted rare characters,
-    # entities) reads at median 8.3 % (ja, 95 lines of 12 pages) and 15.9 % (zh-Hant, 97 lines
-    # of 13 pages) with these crops, while the horizontal models read the same line texts set
-    # horizontally in the same face and size at 3.7 % / 6.7 %, and pure-CJK lines drawn
-    # vertically by Pillow/raqm instead of synth.text.vertical read exactly as ours (zh-Hant
-    # 12.5 % median on 30 lines at 16 px): the gap is the vertical models' on that text, not the
-    # drawing (report of #16). Sideways Latin and long numbers: 19-35 % on lines holding them.
-    # Since vertical pages carry numbers and Latin as vertical books do (synth.vertical_text),
-    # 64 default-mix lines a language at 720x960 read at 7.0 % (ja) / 9.1 % (zh-Hant) median
-    # (horizontal models, same texts: 2.0 / 2.3 %); at generate's default 1024x1448 page,
-    # 4.1 % / 10.0 % (horizontal 1.6 / 1.8 %). zh-Hant's gap is chi_tra_vert's on Han text:
-    # its pure-Han lines read at 9.5 % (horizontal 1.8 %); without the rare-character boost
-    # and with Zipf word frequencies still 5.2 % (horizontal 0.0 %).
+    # running text (UDHR only), one 720x960 page, 20 px: median 0.0 % (ja 5 columns, zh-Hant 7)
+    # read as bench/vertical_cer.py reads a column (2.1 % / 4.0 % with the earlier 2x zoomed
+    # crops, which chi_tra_vert reads worse). The default mix: test_default_mix_... below.
+    bench = _bench()
     udhr = RenderContext(FontRegistry.load(), load_corpus(languages=[language]),
                          text={"sources": {"udhr": 1.0}})
     page = render_page(PageSpec(language, width=720, height=960, vertical=True,
@@ -101,13 +65,49 @@ def test_vertical_lines_read_back_with_tesseract_vertical_models(language) -> No
     assert page.direction == "ttb"
     body = [ln for ln in page.lines if ln.role == "paragraph" and len(ln.text) >= 8][:8]
     assert len(body) >= 4 and all(ln.direction == "ttb" for ln in body)
+    reader, known = bench.Reader(TESSERACT_VERT[language]), bench.unicharset(
+        TESSERACT_VERT[language])
     errors = []
     for line in body:
         x0, y0, x1, y1 = axis_box(line.polygon)
         assert y1 - y0 > 3 * (x1 - x0)  # a column, not a row
-        errors.append(_line_cer(line, _ocr_vertical(_clean_crop(page, line),
-                                                    TESSERACT_VERT[language])))
+        read = reader.read(bench.clean_crop(page, line))
+        errors.append(bench.score(line.text, read, known)["cer"])
     assert float(np.median(errors)) <= 0.05, errors
+
+
+# generate's default page, default text mix, 6 vertical pages (seed 0) a language: median CER
+# of every printed column's clean crop, over all characters and over those the model can output
+DEFAULT_MIX_LIMITS = {"ja": (0.05, 0.05), "zh-Hant": (0.07, 0.05)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", ["ja", "zh-Hant"])
+def test_default_mix_vertical_pages_read_back(language) -> None:
+    # `generate --languages ja,zh-Hant --scenes document --vertical 1` pages at 1024x1448 (#16),
+    # read column by column as bench/vertical_cer.py reads them (the em box alone at the page's
+    # resolution). 12 pages (seed 0): ja 244 lines at median 2.8 % (1.96 % without the 76
+    # characters jpn_vert cannot output); zh-Hant 232 lines at 5.6 % (4.55 % without its 135:
+    # 121 rare Han and 〇, which chi_tra_vert lacks). What is left for zh-Hant is the model's,
+    # not the drawing's: Han misread 4.8 % of the time (chi_tra reads these pages' 195
+    # paragraph texts set horizontally at 2.0 %; on their 81 pure-Han lines Pillow/raqm's
+    # vertical drawing on white reads at 4.1 %, ours at 4.4 %), tate-chu-yoko pairs (JIS X 4051: two
+    # digits across the column) read at 35 %, vertical ellipses ︙ at 0 % (read ':'), while
+    # upright full-width digits and Latin read at 100 %. zh-Hant columns with none of those
+    # read at 2.2 %. So ja meets the issue's 5 % on every character; zh-Hant only on the
+    # characters its model knows, and the all-character figure guards against regressions.
+    bench = _bench()
+    model = TESSERACT_VERT[language]
+    ctx = RenderContext(FontRegistry.load(), load_corpus(languages=[language]))
+    rows = bench.read_lines(language, 6, (1024, 1448), 0, ctx)
+    assert len(rows) >= 100
+    known = bench.unicharset(model)
+    every = [bench.score(r["text"], r["read"], known, r["upright_latin"])["cer"] for r in rows]
+    knows = [bench.score(r["text"], r["read"], known, r["upright_latin"], True)["cer"]
+             for r in rows]
+    limit_all, limit_known = DEFAULT_MIX_LIMITS[language]
+    assert float(np.median(every)) <= limit_all, float(np.median(every))
+    assert float(np.median(knows)) <= limit_known, float(np.median(knows))
 
 
 LANGUAGES = ["en", "ar", "he", "fa", "hi", "ru"]

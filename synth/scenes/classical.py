@@ -29,13 +29,15 @@ import numpy as np
 from synth.layout import PlannedLine
 from synth.opencv import cv2
 from synth.render import pick
-from synth.typesetting import HAND_PITCH, even_size
+from synth.typesetting import HAND_PITCH
 
 if TYPE_CHECKING:
     from synth.layout import DocumentPlanner
 
 CLASSICAL_SHARE = 0.5  # vertical CJK pages set as a classical leaf
 NUMERALS = "〇一二三四五六七八九"
+INNER_GAP = 3  # px between a double frame's outer line and its thin inner line
+RULE_CLEAR = 3.0  # px kept clear between a column rule (1 px, antialiased) and a title's em
 
 
 def chinese_number(n: int) -> str:
@@ -100,32 +102,53 @@ def plan_plain(planner: DocumentPlanner) -> list[PlannedLine]:
     return out
 
 
+def _border_inset(book: dict[str, Any]) -> float:
+    """Pixels from the frame's outer line to the inside edge of the border: half the outer
+    line's width, or the inner line of a double frame (`INNER_GAP` inside), plus a pixel
+    of antialiasing. Columns are ruled inside it, as a woodblock leaf's are."""
+    width = float(book["border_width"])
+    return (width + INNER_GAP + 1.5) if book["double_border"] else (width / 2 + 1.5)
+
+
 def geometry(planner: DocumentPlanner) -> dict[str, Any]:
-    """Frame, strip and the two halves' column grid (x of every rule), in page pixels."""
+    """Frame, strip and the two halves' column grid (x of every rule), in page pixels.
+
+    The grid and the text's top and bottom (`text_span`) lie inside the border, not on the
+    frame line: ruled from the frame line, the outermost columns held the double frame's inner
+    line inside their em box at tight line spacing (title and heading columns, at 0.8 of the
+    pitch, even at loose spacing)."""
     record = planner.r
     book = record["classical"]
     x0, y0, x1, y1 = _frame(record, planner.width, planner.height)
+    inset = _border_inset(book)
     small = planner.style("page-number").size
     strip = book["strip"] * small
     centre = (x0 + x1) / 2
     body = planner.style("paragraph")
     pitch = body.size * float(record["line_spacing"]) * 1.15
     halves = []
-    for lo, hi in ((centre + strip / 2, x1), (x0, centre - strip / 2)):  # right half first
+    for lo, hi in ((centre + strip / 2, x1 - inset), (x0 + inset, centre - strip / 2)):
         count = max(1, int((hi - lo) // pitch))
         step = (hi - lo) / count
         halves.append([hi - k * step for k in range(count + 1)])  # rules, right to left
+    pad = 0.4 * body.size
     return {"frame": (x0, y0, x1, y1), "strip": (centre - strip / 2, centre + strip / 2),
-            "halves": halves, "pad": 0.4 * body.size, "pitch": min(
-                (r[0] - r[1]) for r in halves if len(r) > 1)}
+            "halves": halves, "pad": pad, "text_span": (y0 + inset + pad, y1 - inset - pad),
+            "pitch": min((r[0] - r[1]) for r in halves if len(r) > 1)}
+
+
+def _column_fit(pitch: float) -> int:
+    """The largest even size a title or hand column may take in a column `pitch` wide: 0.8 of
+    it, and RULE_CLEAR px clear of each rule (rounded down: `even_size` rounding 0.8 of a
+    26.5 px pitch up to 22 px put the rules' antialiasing inside the em box)."""
+    return max(10, 2 * int(min(0.8 * pitch, pitch - 2 * RULE_CLEAR) // 2))
 
 
 def plan(planner: DocumentPlanner) -> list[PlannedLine]:
     """Every line of the leaf in reading order (see the module docstring)."""
     record, book = planner.r, planner.r["classical"]
     grid = geometry(planner)
-    x0, y0, x1, y1 = grid["frame"]
-    top, bottom = y0 + grid["pad"], y1 - grid["pad"]
+    top, bottom = grid["text_span"]
     colours = record["colours"]
     out: list[PlannedLine] = []
     small = planner.style("header")
@@ -146,8 +169,9 @@ def plan(planner: DocumentPlanner) -> list[PlannedLine]:
         if hand is not None and hand["kind"] != "font":
             hand = None  # imitation distorts rows; a vertical hand is a handwriting font
         style = planner.style(role, hand)
-        if style.size > 0.8 * grid["pitch"]:  # titles and hands keep to the ruled grid
-            style = replace(style, size=max(10, even_size(0.8 * grid["pitch"])))
+        fit = _column_fit(grid["pitch"])
+        if style.size > fit and (role in ("heading", "title") or hand is not None):
+            style = replace(style, size=fit)  # titles and hands keep to the ruled grid
         drop = book["heading_drop"] * style.size if role in ("heading", "title") else 0.0
         text = planner.text_of(item)
         if kind == "list-item":
@@ -187,7 +211,7 @@ def draw(canvas: np.ndarray, planner: DocumentPlanner) -> None:
     x0, y0, x1, y1 = (int(round(v)) for v in grid["frame"])
     width = int(book["border_width"])
     cv2.rectangle(canvas, (x0, y0), (x1, y1), colour, width, cv2.LINE_AA)
-    inner = width + 3
+    inner = width + INNER_GAP
     if book["double_border"]:
         cv2.rectangle(canvas, (x0 + inner, y0 + inner), (x1 - inner, y1 - inner), colour, 1,
                       cv2.LINE_AA)
@@ -197,7 +221,7 @@ def draw(canvas: np.ndarray, planner: DocumentPlanner) -> None:
     s0, s1 = (int(round(v)) for v in grid["strip"])
     for x in (s0, s1):
         cv2.line(canvas, (x, y0), (x, y1), colour, 1, cv2.LINE_AA)
-    top, bottom = grid["frame"][1] + grid["pad"], grid["frame"][3] - grid["pad"]
+    top, bottom = grid["text_span"]
     for y in (top + (bottom - top) * 0.47, top + (bottom - top) * 0.58):  # fishtails
         _fishtail(canvas, s0, s1, int(round(y)), colour)
 

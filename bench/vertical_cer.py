@@ -1,0 +1,342 @@
+"""How well do Tesseract's vertical models read polyglyph's vertical CJK pages, and where do
+their errors come from? (issue #16: median CER <= 5 % on clean vertical crops.)
+
+Pages are what `generate --languages ja,zh-Hant --scenes document --vertical 1` draws on the
+`clean` profile (no warp): the run's default text mix, half of them classical leaves. Every
+`ttb` line of at least `--min-chars` characters is cut out as a clean crop (`clean_crop`: the
+column's own ink box on its own paper colour, so no neighbouring column, rule or fold is
+read) and read by the vertical model (`jpn_vert`, `chi_tra_vert`) at `--psm 5`.
+
+CER per line is the project's (`qa_factory.textmetrics`: NFKC, edit distance over the longer
+comparable text). Reported: median and mean line CER, per category of truth character the
+share of characters missed (substituted or deleted in the alignment), CER by line text size,
+and the same figures with the characters the model cannot output (outside its unicharset)
+taken out of both truth and reading ("known only": the honest upper bound of what the drawing
+can change; the text itself is never changed).
+
+    PYTHONPATH=. python bench/vertical_cer.py --pages 12 --seed 0 --out /tmp/vert.json
+    PYTHONPATH=. python bench/vertical_cer.py --rescore /tmp/vert.json   # summary only
+
+Measured 2026-12-07 (12 pages a language, seed 0, Tesseract 5.5 tessdata_fast models; median
+line CER, "known" = without characters outside the model's unicharset):
+- 1024x1448 (generate's default), ja 246 / zh-Hant 231 columns. The first measurement's crop
+  (em box + 2 px, zoomed 2x): ja 4.2 %, zh-Hant 10.5 %. Em box alone, 2x: 3.7 / 10.5 %. At the
+  page's resolution: 3.0 / 6.1 % (known 2.0 / 4.9 %). Classical leaves ruled inside their
+  border (synth.scenes.classical) and empty readings retried: 2.8 / 5.6 % (known 2.0 / 4.6 %;
+  mean 5.5 / 6.9 %). Characters missed by class (ja / zh-Hant): Han 2.6 / 4.8 %, kana 0.9 %,
+  small kana 1.1 %, 。、 0.6 / 1.0 %, upright full-width digits and Latin 0 %, single
+  tate-chu-yoko digits 0 / 6 %, two-digit tate-chu-yoko 82 / 98 %, vertical ellipsis 50 / 100 %,
+  〇 29 / 100 % (not in chi_tra_vert), Han outside the unicharset 100 % (1.4 / 1.3 % of Han).
+- 720x960 (body 12-20 px): ja 5.5 -> 4.6 %, zh-Hant 11.1 -> 10.0 % (known 4.0 / 8.6 %) with
+  the classical fix; zh-Hant's 12 px columns read at 20 %, 16 px at 9 %, 20 px at 5 %, and
+  zooming them (em 20-36 px) does not help: small Traditional Han is the model's limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import unicodedata
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rapidfuzz.distance import Levenshtein
+
+from synth.opencv import cv2
+
+MODELS = {"ja": "jpn_vert", "zh-Hant": "chi_tra_vert", "zh-Hans": "chi_sim_vert"}
+RETRY_ZOOM = 1.5  # a crop read as nothing is read again this much larger (`Reader.read`)
+MIN_EM = 20.0  # px across a column below which a crop is zoomed (as the judge zooms)
+SMALL_KANA = set("ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶㇰㇱㇲㇳㇴㇵㇶㇷㇸㇹㇺㇻㇼㇽㇾㇿ")
+
+
+def clean_crop(page: Any, line: Any, scale: float | None = None) -> np.ndarray:
+    """The column alone, as the label claims it: the line's em box (its polygon: vertical
+    lines are laid out on one em across, so every glyph's ink lies inside it) with 2 px above
+    and below, on a margin of its own paper colour 0.4 of its width wide, at the page's own
+    resolution (`scale` None), zoomed only when the em is under MIN_EM px as the project's
+    judge zooms small print (`qa_factory.judges.crop_prep.zoom_for`).
+
+    Not wider: the em box grown by 2 px across the column held a classical leaf's column rules
+    (界行, 0.16-0.4 em beside the text at the tightest line spacing) and the frame beside a
+    heading that fills 0.8 of its column, which Tesseract read as '|', 'i', 'l' runs or as a
+    second column. Not zoomed 2x as the first measurement did: chi_tra_vert reads large print
+    worse (120 zh-Hant lines of 18-28 px at 1024x1448: median CER 6.8 % at 1x, 11.2 % at 2x;
+    em scaled to 24 / 32 / 48 / 64 px: 7.0 / 7.0 / 11.1 / 16.2 %)."""
+    from synth.page import axis_box
+
+    x0, y0, x1, y1 = axis_box(line.polygon)
+    left, right = int(np.floor(x0)), int(np.ceil(x1))
+    tight = page.image[max(0, int(y0) - 2): int(np.ceil(y1)) + 2, max(0, left): right]
+    paper = np.median(np.concatenate([tight[0], tight[-1], tight[:, 0], tight[:, -1]]), axis=0)
+    pad = int(0.4 * (right - left))
+    crop = cv2.copyMakeBorder(tight, pad, pad, pad, pad, cv2.BORDER_CONSTANT,
+                              value=[int(v) for v in paper])
+    if scale is None:
+        from qa_factory.judges.crop_prep import zoom_for
+
+        scale = zoom_for(right - left, MIN_EM)
+    if scale == 1.0:
+        return crop
+    return cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+
+
+@functools.lru_cache(maxsize=1)
+def tessdata() -> str:
+    """The traineddata folder the `tesseract` CLI uses (TESSDATA_PREFIX honoured)."""
+    import os
+
+    from qa_factory.judges.tess_engine import list_languages
+
+    folder, _ = list_languages("tesseract", os.environ.get("TESSDATA_PREFIX"))
+    if folder is None:
+        raise SystemExit("tesseract lists no traineddata folder; install tesseract-ocr")
+    return folder.rstrip("/") + "/"
+
+
+@functools.lru_cache(maxsize=8)
+def unicharset(model: str) -> frozenset[str]:
+    """The characters a traineddata can output (its LSTM unicharset, NFKC)."""
+    path = Path(f"{tessdata()}{model}.traineddata")
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(["combine_tessdata", "-u", str(path), f"{tmp}/m."], check=True,
+                       capture_output=True)
+        lines = Path(f"{tmp}/m.lstm-unicharset").read_text("utf-8").splitlines()[1:]
+    chars: set[str] = set()
+    for row in lines:
+        token = row.split(" ", 1)[0]
+        chars.update(unicodedata.normalize("NFKC", token))
+    return frozenset(chars)
+
+
+def category(char: str, kind: str, known: frozenset[str]) -> str:
+    """The error-analysis class of one truth character as drawn (`kind`: its orientation run,
+    `synth.text.vertical.orientation_runs`)."""
+    from synth.text.vertical import SIDEWAYS, TCY
+
+    if kind == TCY:
+        return "tate-chu-yoko digits"
+    if kind == SIDEWAYS:
+        return "sideways Latin/digits/marks"
+    code = ord(char)
+    if char in SMALL_KANA:
+        return "small kana"
+    if char == "ー":
+        return "long vowel ー"
+    if 0x3040 <= code <= 0x30FF:
+        return "kana"
+    if unicodedata.name(char, "").startswith("CJK") and unicodedata.category(char) == "Lo":
+        return "Han" if char in known else "Han (not in model)"
+    named = {"〇": "ideographic zero 〇", "。": "stops 。、", "、": "stops 。、",
+             "…": "ellipsis …"}
+    if char in named:
+        return named[char]
+    if "０" <= char <= "９" or char.isascii() and char.isdigit():
+        return "upright digits"
+    if char.isalpha():
+        return "upright Latin"
+    if unicodedata.category(char) in ("Ps", "Pe", "Pi", "Pf"):
+        return "brackets"
+    return "other marks"
+
+
+def truth(text: str, upright_latin: bool, known: frozenset[str]) -> list[tuple[str, str]]:
+    """(comparable character, category) of a line's text in order: each character as the
+    project's comparison sees it (NFKC, 。、 as . ,; … is three), with the class of the
+    character drawn."""
+    from synth.text.vertical import orientation_runs
+
+    out: list[tuple[str, str]] = []
+    for start, end, kind in orientation_runs(text, upright_latin):
+        for char in text[start:end]:
+            out.extend((c, category(char, kind, known)) for c in squash(char))
+    return out
+
+
+class Reader:
+    """One vertical model reading single columns (`--psm 5`, a uniform block of vertical
+    text): in-process through tesserocr when it is installed, else the `tesseract` CLI."""
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        try:
+            import tesserocr
+        except ImportError:
+            self.api = None
+        else:
+            self.api = tesserocr.PyTessBaseAPI(path=tessdata(), lang=model,
+                                               psm=tesserocr.PSM.SINGLE_BLOCK_VERT_TEXT)
+
+    def _once(self, crop: np.ndarray) -> str:
+        if self.api is None:
+            ok, png = cv2.imencode(".png", cv2.cvtColor(crop, cv2.COLOR_RGB2BGR))
+            out = subprocess.run(["tesseract", "stdin", "stdout", "-l", self.model, "--psm", "5"],
+                                 input=png.tobytes(), capture_output=True, timeout=60, check=True)
+            return "".join(out.stdout.decode("utf-8").split())
+        from PIL import Image
+
+        self.api.SetImage(Image.fromarray(crop))
+        return "".join(self.api.GetUTF8Text().split())
+
+    def read(self, crop: np.ndarray) -> str:
+        """The column's text; a crop read as nothing is read again zoomed RETRY_ZOOM (as the
+        project's judge reads unsure pages again zoomed): a 22 px zh-Hant column on plain
+        paper read as nothing at 1x (with margins of 4-33 px alike), and whole at 1.5x."""
+        text = self._once(crop)
+        if not text:
+            text = self._once(cv2.resize(crop, None, fx=RETRY_ZOOM, fy=RETRY_ZOOM,
+                                         interpolation=cv2.INTER_CUBIC))
+        return text
+
+
+def squash(text: str) -> str:
+    from qa_factory.textmetrics import comparable_text
+
+    return "".join(comparable_text(text).split())
+
+
+def score(text: str, read: str, known: frozenset[str], upright_latin: bool = False,
+          known_only: bool = False) -> dict[str, Any]:
+    """Line CER (the project's: edit distance over the longer comparable text) and per truth
+    character its category and whether the reading missed it (substituted or deleted). With
+    `known_only`, characters the model cannot output are dropped from the truth, and the
+    characters the reading has in their place (substitutions in the alignment) from it."""
+    chars = truth(text, upright_latin, known)
+    hyp = squash(read)
+    if known_only:  # the unknown characters go, and what the reading put in their place
+        ref = "".join(c for c, _ in chars)
+        stand_ins = {op.dest_pos for op in Levenshtein.editops(ref, hyp)
+                     if op.tag == "replace" and ref[op.src_pos] not in known}
+        chars = [(c, cat) for c, cat in chars if c in known]
+        hyp = "".join(c for k, c in enumerate(hyp) if k not in stand_ins)
+    ref = "".join(c for c, _ in chars)
+    longest = max(len(ref), len(hyp))
+    cer = Levenshtein.distance(ref, hyp) / longest if longest else 0.0
+    missed = [False] * len(ref)
+    for op in Levenshtein.editops(ref, hyp):
+        if op.tag in ("replace", "delete"):
+            missed[op.src_pos] = True
+    return {"cer": cer, "chars": chars, "missed": missed}
+
+
+def pages(language: str, count: int, size: tuple[int, int], seed: int, ctx: Any):
+    """(index, page) of vertical document pages as `generate --vertical 1` plans them."""
+    from pipelines.sample import WorkerContext, page_style, plan_sample
+    from synth.render import PageSpec, render_page
+    from synth.rng import sample_rng
+
+    config = {"languages": {language: 1.0}, "scenes": {"document": 1.0},
+              "profiles": {"clean": {"weight": 1.0}}, "page_sizes": [list(size)],
+              "vertical": 1.0}
+    worker = WorkerContext(config={}, config_hash="bench", render_ctx=ctx)
+    for i in range(count):
+        plan = plan_sample(config, sample_rng(seed * 100003 + i))
+        spec = PageSpec(language, width=size[0], height=size[1], **page_style(plan, worker))
+        yield i, render_page(spec, sample_rng(seed * 100003 + 50000 + i), ctx)
+
+
+def ruling(page: Any) -> str:
+    """The page's paper ruling kind (none, ruled, grid, dotted)."""
+    background = page.render.get("background", {})
+    return str(background.get("paper", {}).get("ruling", {}).get("kind", "none"))
+
+
+def read_lines(language: str, count: int, size: tuple[int, int], seed: int, ctx: Any,
+               scale: float | None = None, min_chars: int = 4) -> list[dict[str, Any]]:
+    """Every printed `ttb` line of `count` vertical pages with at least `min_chars`
+    comparable characters, read from its clean crop: one row each (text, reading, context)."""
+    reader = Reader(MODELS[language])
+    rows = []
+    for i, page in pages(language, count, size, seed, ctx):
+        for n, line in enumerate(page.lines):
+            if line.direction != "ttb" or line.style != "printed" \
+                    or len(squash(line.text)) < min_chars:
+                continue
+            rows.append({"page": i, "line": n, "role": line.role, "size": line.size,
+                         "font": line.font_family, "ruling": ruling(page),
+                         "upright_latin": page.render.get("latin") == "upright",
+                         "classical": "classical" in page.render,
+                         "text": line.text, "read": reader.read(clean_crop(page, line, scale))})
+    return rows
+
+
+def measure(language: str, args: argparse.Namespace) -> dict[str, Any]:
+    from fonts_manifest.corpus import load_corpus
+    from fonts_manifest.registry import FontRegistry
+    from synth.render import RenderContext
+
+    ctx = RenderContext(FontRegistry.load(), load_corpus(languages=[language]))
+    model = MODELS[language]
+    rows = read_lines(language, args.pages, tuple(args.size), args.seed, ctx, args.scale,
+                      args.min_chars)
+    return summarise(rows, unicharset(model)) | {"model": model, "lines": rows}
+
+
+def summarise(rows: list[dict[str, Any]], known: frozenset[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {"n_lines": len(rows), "n_pages": len({r["page"] for r in rows})}
+    for name, only in (("all", False), ("known_only", True)):
+        cers, total, miss = [], Counter(), Counter()
+        for row in rows:
+            s = score(row["text"], row["read"], known, row["upright_latin"], only)
+            cers.append(s["cer"])
+            for (_, cat), bad in zip(s["chars"], s["missed"], strict=True):
+                total[cat] += 1
+                miss[cat] += bad
+        out[name] = {
+            "median_cer": round(statistics.median(cers), 4) if cers else None,
+            "mean_cer": round(statistics.fmean(cers), 4) if cers else None,
+            "categories": {c: {"chars": total[c], "missed": miss[c],
+                               "rate": round(miss[c] / total[c], 3)}
+                           for c in sorted(total, key=lambda c: -total[c])},
+        }
+        if name == "all":
+            for row, c in zip(rows, cers, strict=True):
+                row["cer"] = round(c, 4)
+    for key in ("size", "ruling", "classical", "font", "role"):
+        groups: dict[str, list[float]] = {}
+        for row in rows:
+            value = row[key]
+            groups.setdefault(str(int(value) if key == "size" else value), []).append(row["cer"])
+        out["by_" + key] = {k: {"lines": len(v), "median_cer": round(statistics.median(v), 4)}
+                            for k, v in sorted(groups.items())}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--languages", default="ja,zh-Hant")
+    parser.add_argument("--pages", type=int, default=12)
+    parser.add_argument("--size", type=int, nargs=2, default=(1024, 1448))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--scale", type=float, default=None,
+                        help="crop zoom before reading (default: 1, small print zoomed)")
+    parser.add_argument("--min-chars", type=int, default=4)
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--rescore", type=Path, help="summarise an earlier --out's readings")
+    args = parser.parse_args(argv)
+    result = {}
+    earlier = json.loads(args.rescore.read_text("utf-8")) if args.rescore else {}
+    for language in args.languages.split(","):
+        if language in earlier:  # the same readings, summarised again (no rendering, no OCR)
+            model = earlier[language]["model"]
+            rows = earlier[language]["lines"]
+            found = summarise(rows, unicharset(model)) | {"model": model, "lines": rows}
+        else:
+            found = measure(language, args)
+        result[language] = found
+        brief = {k: v for k, v in found.items() if k != "lines"}
+        print(language, json.dumps(brief, ensure_ascii=False, indent=1), flush=True)
+    if args.out:
+        args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1), "utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""bench/vertical_cer.py's scoring: categories of the characters as drawn, and the known-only
+CER that drops a character the model cannot output together with what was read in its place."""
+
+from __future__ import annotations
+
+from bench_module import load_bench
+
+
+def test_truth_classes_follow_the_vertical_runs() -> None:
+    bench = load_bench("vertical_cer")
+    known = frozenset("第条漢字あ")
+    chars = bench.truth("第27条、あっ…Ｘ１", False, known)
+    assert [c for c, _ in chars] == list("第27条,あっ...X1")
+    assert [cat for _, cat in chars] == [
+        "Han", "tate-chu-yoko digits", "tate-chu-yoko digits", "Han", "stops 。、", "kana",
+        "small kana", "ellipsis …", "ellipsis …", "ellipsis …", "upright Latin",
+        "upright digits"]
+    assert bench.truth("第123条", False, known)[1][1] == "sideways Latin/digits/marks"
+
+
+def test_known_only_drops_the_unknown_character_and_its_stand_in() -> None:
+    bench = load_bench("vertical_cer")
+    known = frozenset("漢字今日")
+    every = bench.score("今日漢鬱字", "今日漢木字", known)
+    assert abs(every["cer"] - 0.2) < 1e-9 and every["missed"] == [False, False, False, True, False]
+    alone = bench.score("今日漢鬱字", "今日漢木字", known, known_only=True)
+    assert alone["cer"] == 0.0 and [c for c, _ in alone["chars"]] == list("今日漢字")
+    assert bench.score("今日漢鬱字", "今日字", known, known_only=True)["cer"] == 0.25
