@@ -31,7 +31,7 @@ from fonts_manifest.languageinfo import (  # noqa: F401  # re-exported
     unicodedata_name,
 )
 
-TABLE_VERSION = 14
+TABLE_VERSION = 15  # 15: zh-Hant exemplars without Simplified-only forms
 KEEP_TABLES = 4  # language tables of this many font sets stay cached
 # Language-table entries computed (not taken from the cache) in this process; tests read it.
 entries_computed = 0

@@ -169,7 +169,25 @@ def exemplars(code: str, reference: str) -> list[str]:
     groups = Counter(g for item in found for ch in item if (g := letter_group(ch)))
     if not groups or groups.most_common(1)[0][0] not in expected:
         return []
+    if code.endswith("-Hant"):
+        return [item for item in found if not simplified_only(item)]
     return list(found)
+
+
+def simplified_only(item: str) -> bool:
+    """True for a character Big5 lacks and GB 2312 has: a Simplified form (CLDR's zh_Hant
+    main exemplars list 简, whose Traditional form 簡 is listed too). Traditional variants
+    outside Big5 (彞, 敍, 鉢) are in neither and stay."""
+    try:
+        item.encode("cp950")
+        return False
+    except UnicodeEncodeError:
+        pass
+    try:
+        item.encode("gb2312")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 def tgh_level(level: int) -> list[str]:

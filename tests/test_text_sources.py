@@ -318,3 +318,14 @@ def test_a_users_parallel_corpus_gives_translation_views(tmp_path) -> None:
         assert view["answer"] == "\n\n".join(" ".join(pairs[int(i[1:])][1].split()) for i in ids)
     alone = run(tmp_path / "alone", f"de={para}#de")
     assert not [t for r in alone for t in r["tasks"] if t["task"] == "translation"]
+
+
+def test_traditional_exemplars_hold_no_simplified_form() -> None:
+    """CLDR's zh_Hant main exemplars list the Simplified 简 beside 簡: a zh-Hant page drew it."""
+    from fonts_manifest.textsources import exemplars, simplified_only
+
+    found = exemplars("zh-Hant", "人人生而自由，在尊嚴和權利上一律平等。")
+    assert found and "簡" in found and "简" not in found
+    assert not any(simplified_only(c) for c in found)
+    assert "彞" in found  # a Traditional variant Big5 lacks is not Simplified
+    assert "简" in exemplars("zh-Hans", "人人生而自由，在尊严和权利上一律平等。")
