@@ -248,16 +248,15 @@ def warp_image(
            else scene.render_background(background, coarse.width, coarse.height))
     opaque = True
     for top, bottom, band in remap.remap_bands(rgba, coarse, box):
-        # OpenCV channel ops, not numpy slicing copies: a strided (..., :3) copy took ~8 ms
-        cover = cv2.extractChannel(band, 3)
-        alpha[top:bottom, x0:x1] = cover
-        rgb = cv2.cvtColor(band, cv2.COLOR_RGBA2RGB)
-        del band
+        # OpenCV channel ops, not numpy slicing copies: a strided (..., :3) copy took ~8 ms;
+        # written straight into the coverage and (a frame-filling page) the frame: no band copies
+        cover = cv2.extractChannel(band, 3, dst=alpha[top:bottom, x0:x1])
         if whole:
-            out[top:bottom] = rgb
-            opaque = opaque and cover.min() == 255
+            cv2.cvtColor(band, cv2.COLOR_RGBA2RGB, dst=out[top:bottom])
+            opaque = opaque and cv2.minMaxLoc(cover)[0] == 255
         else:
-            _lay_over(rgb, cover, out[top:bottom, x0:x1])
+            _lay_over(cv2.cvtColor(band, cv2.COLOR_RGBA2RGB), cover, out[top:bottom, x0:x1])
+        del band
     del rgba
     if whole and not opaque:  # holes or edges in a frame-filling page: now the background
         rgb, out = out, scene.render_background(background, coarse.width, coarse.height)
