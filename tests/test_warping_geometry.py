@@ -150,6 +150,25 @@ def test_composite_is_page_over_background(pages: dict[int, Page]) -> None:
     assert np.abs(image.astype(np.float64) - expected).max() <= 1.0
 
 
+@pytest.mark.parametrize("kind", ["wood", "fabric", "stone", "solid"])
+def test_background_rectangles_are_the_whole_backgrounds_pixels(kind: str) -> None:
+    """The warp paints the table only where the page leaves it visible: any rectangle painted
+    alone holds exactly the whole frame's background there (odd sizes: cropped lattices)."""
+    from warping import scene
+
+    spec = {"kind": kind, "tone": 0.4, "hue": 0.2, "seed": 9}
+    whole = scene.render_background(spec, 1001, 757)
+    table = scene.Background(spec, 1001, 757)
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        y0, y1 = sorted(int(v) for v in rng.integers(0, 758, 2))
+        x0, x1 = sorted(int(v) for v in rng.integers(0, 1002, 2))
+        out = np.zeros_like(whole)
+        table.paint(out, y0, y1, x0, x1)
+        assert np.array_equal(out[y0:y1, x0:x1], whole[y0:y1, x0:x1])
+        assert not out[:y0].any() and not out[y1:].any()
+
+
 def test_lattice_pad_holds_the_whole_page() -> None:
     """The pad follows how far the page reaches past the frame: every point of the page
     border inverts to a position inside the lattice (no extrapolated outer cells)."""

@@ -243,26 +243,43 @@ def warp_image(
     x0, y0, x1, y1 = box
     whole = (x1 - x0, y1 - y0) == (coarse.width, coarse.height)
     # a page filling the frame needs no background unless it has holes or soft edges: its
-    # RGB goes into a plain frame first; otherwise each band lands on the background at once
-    out = (np.empty((coarse.height, coarse.width, 3), np.uint8) if whole
-           else scene.render_background(background, coarse.width, coarse.height))
+    # RGB goes into a plain frame first; otherwise each band lands on the background, which
+    # is painted only where the band's page does not cover every row (`scene.Background`)
+    width, height = coarse.width, coarse.height
+    out = np.empty((height, width, 3), np.uint8)
+    table = None if whole else scene.Background(background, width, height)
+    if table is not None:
+        table.paint(out, 0, y0, 0, width)
+        table.paint(out, y1, height, 0, width)
     opaque = True
     for top, bottom, band in remap.remap_bands(rgba, coarse, box):
-        # OpenCV channel ops, not numpy slicing copies: a strided (..., :3) copy took ~8 ms
-        cover = cv2.extractChannel(band, 3)
-        alpha[top:bottom, x0:x1] = cover
-        rgb = cv2.cvtColor(band, cv2.COLOR_RGBA2RGB)
-        del band
-        if whole:
-            out[top:bottom] = rgb
-            opaque = opaque and cover.min() == 255
+        # OpenCV channel ops, not numpy slicing copies: a strided (..., :3) copy took ~8 ms;
+        # written straight into the coverage and (a frame-filling page) the frame: no band copies
+        cover = cv2.extractChannel(band, 3, dst=alpha[top:bottom, x0:x1])
+        if table is None:
+            cv2.cvtColor(band, cv2.COLOR_RGBA2RGB, dst=out[top:bottom])
+            opaque = opaque and cv2.minMaxLoc(cover)[0] == 255
         else:
-            _lay_over(rgb, cover, out[top:bottom, x0:x1])
+            a, b = _covered_span(cover)
+            table.paint(out, top, bottom, 0, x0 + a)
+            table.paint(out, top, bottom, x0 + b, width)
+            _lay_over(cv2.cvtColor(band, cv2.COLOR_RGBA2RGB), cover, out[top:bottom, x0:x1])
+        del band
     del rgba
     if whole and not opaque:  # holes or edges in a frame-filling page: now the background
         rgb, out = out, scene.render_background(background, coarse.width, coarse.height)
         _lay_over(rgb, alpha, out)
     return out, alpha
+
+
+def _covered_span(cover: np.ndarray) -> tuple[int, int]:
+    """Columns a..b of a band that the page covers in every row (alpha 255 throughout), or
+    (0, 0) when those columns are not one run (holes, tears): only outside them does the
+    band need the background under it."""
+    full = np.flatnonzero(cv2.reduce(cover, 0, cv2.REDUCE_MIN).ravel() == 255)
+    if not len(full) or full[-1] - full[0] + 1 != len(full):
+        return 0, 0
+    return int(full[0]), int(full[-1]) + 1
 
 
 def _lay_over(rgb: np.ndarray, cover: np.ndarray, window: np.ndarray) -> None:

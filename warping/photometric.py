@@ -22,7 +22,6 @@ import numpy as np
 from synth.opencv import cv2
 from warping import occlusion, sensor
 from warping import params as P
-from warping.bands import band_rows
 from warping.lighting import (
     TERMS,
     ShadingContext,
@@ -105,7 +104,7 @@ def jpeg_bytes(img: np.ndarray, quality: int, *, in_place: bool = False) -> byte
     `in_place=True` (a frame the caller owns, C-contiguous and writable): swapped to BGR in
     place, in bands, and back after the encode, instead of into a copy. On a 7 MP wild frame
     the copy was a 21 MB fresh mapping at the codec's peak (~15 ms with its page faults); the
-    two banded swaps take ~9 ms (bands of `warping.bands.band_rows`). Same bytes; `img` is RGB again on return."""
+    two banded swaps (`swap_red_blue`) take ~6 ms. Same bytes; `img` is RGB again on return."""
     swap = in_place and img.flags.writeable and img.flags.c_contiguous and img.ndim == 3
     if swap:
         swap_red_blue(img)
@@ -122,12 +121,23 @@ def jpeg_bytes(img: np.ndarray, quality: int, *, in_place: bool = False) -> byte
 
 
 def swap_red_blue(img: np.ndarray) -> None:
-    """RGB <-> BGR of a C-contiguous frame, in place. OpenCV's `cvtColor` into its own source
-    copies the whole source first; band by band that copy is one band."""
-    step = band_rows(img.strides[0])
+    """RGB <-> BGR of a C-contiguous frame, in place, through one small buffer.
+
+    OpenCV's `cvtColor` into its own source copies the source first, into memory of its own
+    allocator: with 5 MiB bands every copy was a fresh mapping faulted in 4 KiB pages (glibc's
+    mmap threshold is 4 MiB in a worker, `pipelines.worker_setup`), ~15-20 ms a swap on a 7 MP
+    frame. Each band now goes into a ~256 KiB numpy buffer (the glibc heap, in cache) and is
+    copied back: ~3 ms a swap, same pixels."""
+    step = max(8, _SWAP_BYTES // max(1, img.strides[0]))
+    buf = np.empty((min(step, img.shape[0]), *img.shape[1:]), img.dtype)
     for top in range(0, img.shape[0], step):
         band = img[top: top + step]
-        cv2.cvtColor(band, cv2.COLOR_RGB2BGR, dst=band)
+        tmp = buf[: len(band)]
+        cv2.cvtColor(band, cv2.COLOR_RGB2BGR, dst=tmp)
+        np.copyto(band, tmp)
+
+
+_SWAP_BYTES = 256 * 1024
 
 
 def jpeg_roundtrip(img: np.ndarray, quality: int, *, in_place: bool = False

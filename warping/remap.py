@@ -50,10 +50,17 @@ def all_corners(flags: np.ndarray) -> np.ndarray:
     return flags[:-1, :-1] & flags[:-1, 1:] & flags[1:, :-1] & flags[1:, 1:]
 
 
-def window_map(grid: CoarseGrid, box: tuple[int, int, int, int]) -> np.ndarray:
+def window_map(
+    grid: CoarseGrid, box: tuple[int, int, int, int], scratch: list[np.ndarray] | None = None
+) -> np.ndarray:
     """Float remap coordinates (source - 0.5) for the output pixels of `box`: the bilinear
     grid at full resolution, upsampled from just the nodes that box needs (plus one node of
-    margin each side, so `resize` interpolates and never clamps there)."""
+    margin each side, so `resize` interpolates and never clamps there).
+
+    `scratch` (a list the caller keeps across calls, empty at first): the enlarged nodes go
+    into its one buffer, grown when too small, instead of a fresh array per call. A band's map
+    is ~5 MB, above a worker's 4 MiB mmap threshold, so each fresh one was a new mapping faulted
+    in again (~700 page faults a wild row); the values are the same."""
     x0, y0, x1, y1 = box
     s, p = grid.step, grid.pad
     # node n sits at output (n - p + .5) s: pixel centre x + .5 lies in cell floor((x+.5)/s - .5) + p
@@ -62,7 +69,13 @@ def window_map(grid: CoarseGrid, box: tuple[int, int, int, int]) -> np.ndarray:
     n0x, n0y, n1x, n1y = int(max(n0x, 0)), int(max(n0y, 0)), int(n1x), int(n1y)
     nodes = np.ascontiguousarray(grid.source[n0y : n1y + 1, n0x : n1x + 1] - 0.5, np.float32)
     rows, cols = nodes.shape[:2]
-    full = cv2.resize(nodes, (cols * s, rows * s), interpolation=cv2.INTER_LINEAR)
+    dst = None
+    if scratch is not None:
+        size = rows * s * cols * s * 2
+        if not scratch or scratch[0].size < size:
+            scratch[:] = [np.empty(size, np.float32)]
+        dst = scratch[0][:size].reshape(rows * s, cols * s, 2)
+    full = cv2.resize(nodes, (cols * s, rows * s), dst=dst, interpolation=cv2.INTER_LINEAR)
     ox, oy = (n0x - p) * s, (n0y - p) * s  # output pixel of window pixel 0
     return full[y0 - oy : y1 - oy, x0 - ox : x1 - ox]
 
@@ -96,11 +109,12 @@ def remap_bands(
     window of a wild frame is ~28 MB of RGBA)."""
     x0, y0, x1, y1 = box
     band = REMAP_BAND_ROWS if grid.step & (grid.step - 1) == 0 else y1 - y0
+    scratch: list[np.ndarray] = []  # one map buffer for every band
     for top in range(y0, y1, band):
         bottom = min(y1, top + band)
         yield top, bottom, cv2.remap(
             image,
-            window_map(grid, (x0, top, x1, bottom)),
+            window_map(grid, (x0, top, x1, bottom), scratch),
             None,
             cv2.INTER_LINEAR,
             borderMode=cv2.BORDER_CONSTANT,
