@@ -154,6 +154,7 @@ def run_profile(profile: str, args: argparse.Namespace, ctx: Any, judge: Tessera
     instances: list[tuple[bool, float, bool]] = []  # what views emit: (legible, CER, is a run)
     words: list[tuple[float, float]] = []  # partly hidden illegible lines: (hidden, shown) missed
     sides: list[float] = []
+    flips = {"words": 0, "lines": 0, "words_total": 0, "lines_total": 0}  # the glyph rule's
     resolved = warping.load_profile(profile)
     started = time.time()
     for i in range(args.rows):
@@ -179,6 +180,11 @@ def run_profile(profile: str, args: argparse.Namespace, ctx: Any, judge: Tessera
         trace: dict[str, Any] = {}
         page = warping.apply_warp(flat, record, trace=trace)
         sides += short_sides(page)
+        flipped = trace.get("glyph_flips", {"words": [], "lines": []})
+        flips["words"] += len(flipped["words"])
+        flips["lines"] += len(flipped["lines"])
+        flips["words_total"] += len(page.words)
+        flips["lines_total"] += len(page.lines)
         for j in pick_lines(page, child_rng(rng, "bench"), args.lines_per_page):
             ln = page.lines[j]
             k0 = sum(len(page.lines[m].words) for m in range(j))
@@ -214,14 +220,16 @@ def run_profile(profile: str, args: argparse.Namespace, ctx: Any, judge: Tessera
                     "quad": [[round(float(c), 1) for c in p] for p in ln.quad],
                     "words": [[wd.text, wd.visible, wd.legibility,
                                round(float(trace["words"].detail_px[k0 + n]), 3),
-                               float(trace["words"].contrast[k0 + n])]
+                               float(trace["words"].contrast[k0 + n]),
+                               float(trace["glyph"][k0 + n]), k0 + n in flipped["words"]]
                               for n, wd in enumerate(ln.words)],
+                    "glyph_flipped": j in flipped["lines"],
                 }, ensure_ascii=False) + "\n")  # fmt: skip
         if args.progress and (i + 1) % 20 == 0:
             print(f"{profile}: {i + 1}/{args.rows} rows, {len(reads)} lines read, "
                   f"{time.time() - started:.0f} s", file=sys.stderr, flush=True)  # fmt: skip
     return {**summarise(reads, sides), "partly_hidden_lines_by_word": by_word(words),
-            "instances": by_instance(instances)}
+            "instances": by_instance(instances), "glyph_rule_flips": flips}
 
 
 def read_runs(image: np.ndarray, line: Line, judge: TesseractJudge, lang: str
