@@ -50,6 +50,11 @@ Measured 2026-12-07 (2 shared cores, --lines-per-page 4; Tesseract 5, en/ru/el/v
   96 / 117 at 0.667 / 0.500 / 0.724 (before: 0.653 / 0.500 / 0.719); instances illegible 0.765
   / 0.875 / 0.957. Hidden words are missed at a median 1.0 of their characters for every
   occluder; partly hidden lines read at their hidden share (bench/RESULTS.md).
+- same seeds, a word with one letter (mostly) hidden is illegible (`warping.glyphs`): 2 / 5 / 0
+  words and 1 / 4 / 0 lines of all pages flipped, each missing that letter in Tesseract's
+  reading; lines illegible 98 / 96 / 117 at 0.606 / 0.500 / 0.724 (one flipped line of seed 3
+  reads at 0.07: all but the hidden letter); legible unchanged. The summary's
+  `glyph_rule_flips` counts them; the dump's words carry the least visible letter stretch.
 """
 
 from __future__ import annotations
