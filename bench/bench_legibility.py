@@ -50,6 +50,11 @@ Measured 2026-12-07 (2 shared cores, --lines-per-page 4; Tesseract 5, en/ru/el/v
   96 / 117 at 0.667 / 0.500 / 0.724 (before: 0.653 / 0.500 / 0.719); instances illegible 0.765
   / 0.875 / 0.957. Hidden words are missed at a median 1.0 of their characters for every
   occluder; partly hidden lines read at their hidden share (bench/RESULTS.md).
+- same seeds, a word with one letter (mostly) hidden is illegible (`warping.glyphs`): 2 / 5 / 0
+  words and 1 / 4 / 0 lines of all pages flipped, each missing that letter in Tesseract's
+  reading; lines illegible 98 / 96 / 117 at 0.606 / 0.500 / 0.724 (one flipped line of seed 3
+  reads at 0.07: all but the hidden letter); legible unchanged. The summary's
+  `glyph_rule_flips` counts them; the dump's words carry the least visible letter stretch.
 """
 
 from __future__ import annotations
@@ -154,6 +159,7 @@ def run_profile(profile: str, args: argparse.Namespace, ctx: Any, judge: Tessera
     instances: list[tuple[bool, float, bool]] = []  # what views emit: (legible, CER, is a run)
     words: list[tuple[float, float]] = []  # partly hidden illegible lines: (hidden, shown) missed
     sides: list[float] = []
+    flips = {"words": 0, "lines": 0, "words_total": 0, "lines_total": 0}  # the glyph rule's
     resolved = warping.load_profile(profile)
     started = time.time()
     for i in range(args.rows):
@@ -179,6 +185,11 @@ def run_profile(profile: str, args: argparse.Namespace, ctx: Any, judge: Tessera
         trace: dict[str, Any] = {}
         page = warping.apply_warp(flat, record, trace=trace)
         sides += short_sides(page)
+        flipped = trace.get("glyph_flips", {"words": [], "lines": []})
+        flips["words"] += len(flipped["words"])
+        flips["lines"] += len(flipped["lines"])
+        flips["words_total"] += len(page.words)
+        flips["lines_total"] += len(page.lines)
         for j in pick_lines(page, child_rng(rng, "bench"), args.lines_per_page):
             ln = page.lines[j]
             k0 = sum(len(page.lines[m].words) for m in range(j))
@@ -214,14 +225,16 @@ def run_profile(profile: str, args: argparse.Namespace, ctx: Any, judge: Tessera
                     "quad": [[round(float(c), 1) for c in p] for p in ln.quad],
                     "words": [[wd.text, wd.visible, wd.legibility,
                                round(float(trace["words"].detail_px[k0 + n]), 3),
-                               float(trace["words"].contrast[k0 + n])]
+                               float(trace["words"].contrast[k0 + n]),
+                               float(trace["glyph"][k0 + n]), k0 + n in flipped["words"]]
                               for n, wd in enumerate(ln.words)],
+                    "glyph_flipped": j in flipped["lines"],
                 }, ensure_ascii=False) + "\n")  # fmt: skip
         if args.progress and (i + 1) % 20 == 0:
             print(f"{profile}: {i + 1}/{args.rows} rows, {len(reads)} lines read, "
                   f"{time.time() - started:.0f} s", file=sys.stderr, flush=True)  # fmt: skip
     return {**summarise(reads, sides), "partly_hidden_lines_by_word": by_word(words),
-            "instances": by_instance(instances)}
+            "instances": by_instance(instances), "glyph_rule_flips": flips}
 
 
 def read_runs(image: np.ndarray, line: Line, judge: TesseractJudge, lang: str

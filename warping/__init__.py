@@ -24,13 +24,15 @@ from warping.framing import page_text_px
 from warping.geometric import (
     LABEL_TOLERANCE,
     apply_geometric,
+    label_map,
     paper_mask,
     released,
     sample_geometric,
 )
+from warping.glyphs import least_visible_stretch
 from warping.hiding import cover_of, hide
 from warping.legibility import assess_page
-from warping.occlusion import occlude_labels
+from warping.occlusion import fingers_cover
 from warping.photometric import (
     ShadingContext,
     apply_photometric_keep_jpeg,
@@ -177,11 +179,21 @@ def apply_warp(
         frame, record["photometric"], ctx, decode=decode_jpeg, lit=lit
     )
     del frame
-    moved = occlude_labels(moved, record["photometric"], image.shape[:2])  # fingers hide
+    fingers = fingers_cover(record["photometric"], image.shape[:2])
+    if fingers is not None:
+        moved = hide(moved, fingers)
     cover = cover_of(record["photometric"], image.shape[:2], ctx)  # clutter, smudges
     if cover is not None:
         moved = hide(moved, cover)
-    moved = assess_page(page, moved, lit[0], record["photometric"], trace)
+    if fingers is not None and cover is not None:
+        cover = np.maximum(fingers, cover)
+    # every occluder at once, per letter: frame edges and lens (the point map), tears and
+    # holes (the paper), fingers, clutter and smudges (the cover)
+    glyph = least_visible_stretch(
+        page, moved, None if coarse is None else lambda p: label_map(geo, coarse)(p),
+        (image.shape[1], image.shape[0]), paper, cover if cover is not None else fingers,
+    )
+    moved = assess_page(page, moved, lit[0], record["photometric"], trace, glyph)
     extras = dict(moved.extras)
     extras.pop("image_jpeg", None)  # bytes of the input image describe it no longer
     extras.pop("image_jpeg_decoded", None)

@@ -4,9 +4,10 @@ Steps that put something over the text (table clutter, ink smudges, fingers) or 
 paper away (torn edges, holes) describe it as a coverage mask: 0 where the text shows, 255
 where nothing of it can be seen. Every label's `visible` is multiplied by the share of its
 outline left uncovered (`hide`), so `warping.legibility`'s visibility term, and with it
-`legible`, follow. A mask is read in the coordinates its labels are in: the frame (clutter,
-smudges, fingers) or the flat page (tears, whose labels then move with the one point map like
-the paper does).
+`legible`, follow (and `warping.glyphs` checks each word letter by letter under the union of
+the masks, the frame edge included: one letter gone is a word not read). A mask is read in
+the coordinates its labels are in: the frame (clutter, smudges, fingers) or the flat page
+(tears, whose labels then move with the one point map like the paper does).
 """
 
 from __future__ import annotations

@@ -18,7 +18,9 @@ Every line and word gets `legibility` in [0, 1] and `legible` (score >= LEGIBLE)
 - **JPEG**: low quality costs small text only.
 - **visibility**: the fraction of the label inside the frame and not under a finger, clutter,
   a heavy smear or a tear (`warping.hiding`); a line half out of frame cannot be read whole,
-  whatever its pixels.
+  whatever its pixels. For words also the visible share of their least visible stretch one
+  character wide (`warping.glyphs`, `GLYPH_VISIBLE`): a long word with one letter wholly
+  under a fingertip or cut off by the frame is ~0.9 visible by area, yet that letter is gone.
 
 A line's label is its words, so a line scores at most its lowest word with a letter or digit
 (a lone dash or bullet is not needed to read the rest): a finger over one word
@@ -88,6 +90,11 @@ SNR_DETAIL_PX = 12.0
 JPEG_QUALITY = (12.0, 45.0)
 JPEG_SMALL_PX = (4.0, 9.0)  # x-heights above this shrug off JPEG blocks
 VISIBLE = (0.8, 0.97)
+# a word's least visible stretch one character wide (`warping.glyphs`): a letter more than
+# ~4/5 hidden is gone, whatever share of the word's area that is; half of it left, the word
+# still reads (a graze along the top or bottom of every letter never gets this low before the
+# area term above has flagged the word)
+GLYPH_VISIBLE = (0.2, 0.5)
 # em of a region's text as a share of its flat band thickness, when it records no size; a
 # stamp is its text plus padding and a border (~2.2 em tall); other kinds carry small print
 REGION_EM: dict[str, float] = {"stamp": 0.45}
@@ -270,11 +277,14 @@ def assess_page(
     lit_gray: np.ndarray,
     photometric: list[dict[str, Any]],
     trace: dict[str, Any] | None = None,
+    glyph: np.ndarray | None = None,
 ) -> Page:
     """`warped` with legibility on every line and word (new Line/Word objects; `flat` and the
     objects it shares with `warped` are not changed). `flat` is the same page before the warp:
-    its label bands give the scale of the point map at each label. A `trace` dict gets the
-    terms ("optics", "lines", "words") for calibration."""
+    its label bands give the scale of the point map at each label. `glyph` is each word's
+    least visible stretch one character wide (`warping.glyphs.least_visible_stretch`; None:
+    all in view). A `trace` dict gets the terms ("optics", "lines", "words", "glyph") for
+    calibration, and "glyph_flips": the words and lines that rule alone made illegible."""
     if not warped.lines and not warped.regions:
         return warped
     optics = optics_of(photometric)
@@ -284,10 +294,13 @@ def assess_page(
         out.regions = regions
         return out
     line_terms, word_terms = label_terms(flat, warped, lit_gray)
-    if trace is not None:
-        trace.update(optics=optics, lines=line_terms, words=word_terms)
     line_q = score(line_terms.detail_px, line_terms.contrast, line_terms.visible, optics).tolist()
-    word_q = score(word_terms.detail_px, word_terms.contrast, word_terms.visible, optics).tolist()
+    by_area = score(word_terms.detail_px, word_terms.contrast, word_terms.visible, optics)
+    glyph = np.ones(len(by_area)) if glyph is None else np.asarray(glyph, np.float64)
+    word_q = (by_area * smoothstep(glyph, *GLYPH_VISIBLE)).tolist()
+    if trace is not None:
+        trace.update(optics=optics, lines=line_terms, words=word_terms, glyph=glyph,
+                     glyph_flips=_flips(warped, line_q, by_area.tolist(), word_q))
     lines: list[Line] = []
     k = 0
     for ln, q in zip(warped.lines, line_q, strict=True):
@@ -305,6 +318,22 @@ def assess_page(
     out.lines = lines
     out.regions = regions
     return out
+
+
+def _flips(page: Page, line_q: list[float], before: list[float], after: list[float]
+           ) -> dict[str, list[int]]:  # fmt: skip
+    """Indices of the words, and of the lines, that the glyph rule alone turns illegible."""
+    words = [k for k, (b, a) in enumerate(zip(before, after, strict=True))
+             if b >= LEGIBLE > a]  # fmt: skip
+    lines, k = [], 0
+    for i, (ln, q) in enumerate(zip(page.lines, line_q, strict=True)):
+        own = range(k, k + len(ln.words))
+        k += len(ln.words)
+        content = [j for j in own if has_content(ln.words[j - own.start].text)]
+        if ln.role != DONT_CARE_ROLE and min([q, *(before[j] for j in content)]) >= LEGIBLE > min(
+                [q, *(after[j] for j in content)]):
+            lines.append(i)
+    return {"words": words, "lines": lines}
 
 
 def region_terms(flat: Page, warped: Page, lit_gray: np.ndarray) -> LabelTerms:

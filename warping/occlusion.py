@@ -147,12 +147,19 @@ def occlude_labels(page: Page, photometric: list[dict[str, Any]], shape: tuple[i
     frame of `shape` (h, w)) from `visible` (`warping.hiding.hide`)."""
     if not page.lines and not page.regions:
         return page
+    cover = fingers_cover(photometric, shape)
+    return page if cover is None else hide(page, cover)
+
+
+def fingers_cover(photometric: list[dict[str, Any]], shape: tuple[int, int]
+                  ) -> np.ndarray | None:  # fmt: skip
+    """The union of `finger_cover` over every `fingers` record, or None when there is none."""
     cover: np.ndarray | None = None
     for rec in photometric:
         if rec["step"] == "fingers" and rec["fingers"]:
             mask = finger_cover(rec, shape)
             cover = mask if cover is None else np.maximum(cover, mask)
-    return page if cover is None else hide(page, cover)
+    return cover
 
 
 DEFAULTS = {"count": [1, 3], "width": [0.05, 0.09], "reach": [0.06, 0.2], "blur": [0.5, 2.0]}
