@@ -46,6 +46,21 @@ TIMED = [
     ("synth.formula", "render_formula_with_baseline", "render.formula"),
     ("synth.scenes.doc_figures", "draw_figure", "render.figure"),
     ("synth.chart", "draw_chart", "render.chart"),
+    # finer render sub-steps (text engine, planning, compositing); scenes by kind in install()
+    ("synth.typesetting", "PageTypesetter.settle", "render.text.settle"),
+    ("synth.text", "TextEngine.line_geometry", "render.text.plan_geometry"),
+    ("synth.text", "TextEngine.draw_line", "render.text.draw_geometry"),
+    ("synth.text.shaper", "Shaper.wrap", "render.text.wrap"),
+    ("synth.text.glyphs", "GlyphRasteriser.shape", "render.text.shape_new"),
+    ("synth.text.glyphs", "GlyphRasteriser.ink", "render.text.ink_new"),
+    ("synth.text.glyphs", "GlyphRasteriser._rasterise", "render.text.ink_new.rasterise"),
+    ("synth.text.paint", "paint_pieces", "render.text.paint"),
+    ("synth.text", "TextEngine.line_label", "render.text.label"),
+    ("synth.pagetext", "compose", "render.compose"),
+    ("synth.text.shaper", "Shaper.text_extent", "render.text.extent"),
+    ("synth.text.shaper", "Shaper.typical_extent", "render.text.typical_extent"),
+    ("fonts_manifest.registry", "FontRegistry.pil_font", "render.text.pil_font"),
+    ("synth.handwriting", "apply_handwriting", "render.hand.imitation"),
     ("warping", "sample_warp", "warp.sample"),
     ("warping.geometric", "build", "warp.grid"),
     ("warping.geometric", "warp_image", "warp.remap"),
@@ -100,6 +115,15 @@ def install() -> None:
             for attr, value in list(getattr(mod, "__dict__", {}).items()):
                 if value is original:
                     setattr(mod, attr, wrapped)
+    from synth.render import SCENES, scene_module
+
+    for scene in SCENES:  # each scene kind's sample and apply (modules are imported lazily)
+        try:
+            module = scene_module(scene)
+        except Exception:  # noqa: BLE001 - a scene unavailable here is simply not timed
+            continue
+        for part in ("sample", "apply"):
+            setattr(module, part, timed(getattr(module, part), f"render.scene.{scene}.{part}"))
     for name in CV2_TIMED:  # OpenCV's own calls, wherever they come from
         setattr(cv2, name, timed(getattr(cv2, name), f"cv2.{name}"))
     for name, step in PHOTOMETRIC.items():

@@ -53,6 +53,7 @@ def test_starved_caches_evict_and_still_give_the_same_bytes(corpus, cold_pages):
     ctx = fresh(corpus)
     ctx.engine.ink_cache_bytes = 4096  # evicts piece masks every few words
     ctx.engine.glyphs.max_bytes = 2048  # evicts glyph tables whenever a new size starts
+    ctx.engine.extent_limit = 8  # evicts text extents (line spacing) every few words
     for spec, cold in zip(SPECS, cold_pages, strict=True):
         starved = page_bytes(render_page(spec, sample_rng(21), ctx))
         assert starved[0] == cold[0], spec.language
@@ -60,6 +61,7 @@ def test_starved_caches_evict_and_still_give_the_same_bytes(corpus, cold_pages):
     sizes = ctx.engine.cache_sizes()
     assert sizes["ink_bytes"] <= 4096 + 64 * 1024, sizes  # bound + the masks of one word
     assert sizes["glyph_tables"] <= 4, sizes
+    assert 0 < sizes["extents"] <= 8, sizes
 
 
 def test_default_bounds_hold_over_many_pages(corpus):
@@ -72,6 +74,7 @@ def test_default_bounds_hold_over_many_pages(corpus):
     assert 0 < sizes["ink_bytes"] <= engine.ink_cache_bytes + (1 << 20), sizes
     assert 0 < sizes["glyph_bytes"] <= engine.glyphs.max_bytes + (1 << 20), sizes
     assert sizes["ft_faces"] <= engine.glyphs.open_faces, sizes
+    assert 0 < sizes["extents"] <= engine.extent_limit, sizes
 
 
 def test_itemisation_shortcut_matches_the_registry(corpus):

@@ -29,6 +29,10 @@ from synth.text.vertical import MIXED_UPRIGHT, VERTICAL_KINDS, VerticalShaper
 WORD_OR_SPACE = re.compile(r"\s+|\S+")
 CACHE_LIMIT = 40_000  # entries per text cache (shaped pieces ~0.6 KB each: ~25 MB at most)
 INK_CACHE_BYTES = 16 << 20  # composed piece masks kept per engine (a worker's RSS matters)
+# text extents (ascent, descent) kept: keys are handwritten lines' texts and typical words per
+# chain, so the dict grew by ~23 entries (~7 KB) a row for as long as a worker lived (4,544
+# entries after 200 rows of the end-to-end config, ~310 B each); hits come from recent pages
+EXTENT_LIMIT = 4096
 
 
 def _ink_bytes(ink: Ink) -> int:
@@ -75,6 +79,7 @@ class Shaper:
         self._items: dict[int, tuple[tuple[Any, ...], dict[str, list[tuple[str, Any]]]]] = {}
         self._item_count = 0  # texts in all of _items
         self._extents: dict[Hashable, tuple[float, float]] = {}
+        self.extent_limit = EXTENT_LIMIT
 
     # -- shaping ---------------------------------------------------------------------------
 
@@ -167,6 +172,7 @@ class Shaper:
         """Entries and bytes held by the shaping caches (memory reports)."""
         return {"widths": len(self._widths), "pieces": len(self._shaped), "inks": len(self._inks),
                 "ink_bytes": self.ink_bytes, "items": sum(len(e[1]) for e in self._items.values()),
+                "extents": len(self._extents),
                 **self.glyphs.sizes()}
 
     def itemize(self, text: str, style: TextStyle) -> list[tuple[str, Any]]:
@@ -238,8 +244,13 @@ class Shaper:
             box = font.getbbox(run_text, direction=direction, language=style.language or None,
                                anchor="mt" if direction == "ttb" else "ls")
             ascent, descent = max(ascent, -float(box[1])), max(descent, float(box[3]))
-        self._extents[key] = (ascent, descent)
+        self._remember_extent(key, (ascent, descent))
         return ascent, descent
+
+    def _remember_extent(self, key: Hashable, value: tuple[float, float]) -> None:
+        if len(self._extents) >= self.extent_limit:
+            _forget_oldest_half(self._extents)
+        self._extents[key] = value
 
     def typical_extent(self, text: str, style: TextStyle, quantile: float = 0.9
                        ) -> tuple[float, float]:
@@ -261,7 +272,7 @@ class Shaper:
             descents = sorted(e[1] for e in extents)
             pick = min(len(extents) - 1, int(quantile * len(extents)))
             ratios = (ascents[pick] / 64.0, descents[pick] / 64.0)
-            self._extents[key] = ratios
+            self._remember_extent(key, ratios)
         return ratios[0] * style.size, ratios[1] * style.size
 
     # -- measuring and breaking ------------------------------------------------------------
