@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import importlib.util
 import json
 import unicodedata
 from collections import Counter
@@ -240,16 +241,34 @@ def common_chars(code: str, script: str) -> list[str]:
 
 def wordfreq_code(code: str, script: str) -> str | None:
     """wordfreq's code for a language, or None when it has no list in this script."""
-    try:
-        import wordfreq
-    except ImportError:
+    lists = wordfreq_lists()
+    if not lists:
         return None
     lang = _WORDFREQ.get(primary(code), primary(code))
     if lang == "zh" and script == "Hant" and opencc_config(code, script) is None:
         return None  # wordfreq keeps Chinese in Simplified form; without OpenCC, no list
     if lang == "sh" and script != "Latn":
         return None
-    return lang if lang in wordfreq.available_languages("best") else None
+    return lang if lang in lists else None
+
+
+@cache
+def wordfreq_lists() -> dict[str, str]:
+    """wordfreq's best list file per language, as `wordfreq.available_languages("best")` gives
+    them (a "large" list where there is one, else the "small"), found in the installed
+    package's data folder without importing it: `import wordfreq` pulls in ftfy, wcwidth,
+    regex and langcodes, +12.7 MiB of every worker's RSS for two file names. {} when wordfreq
+    is not installed."""
+    spec = importlib.util.find_spec("wordfreq")
+    if spec is None or not spec.submodule_search_locations:
+        return {}
+    data = Path(next(iter(spec.submodule_search_locations)), "data")
+    found: dict[str, dict[str, str]] = {"small": {}, "large": {}}
+    for path in data.glob("*.msgpack.gz"):
+        name, _, lang = path.name.split(".")[0].partition("_")
+        if not path.name.startswith("_") and name in found:
+            found[name][lang] = str(path)
+    return {**found["small"], **found["large"]}
 
 
 def opencc_config(code: str, script: str) -> str | None:
@@ -298,10 +317,7 @@ def vocabulary(code: str, script: str, reference: str) -> list[tuple[str, float]
             vocabcache.stat_key(str(p)) + vocabcache.stat_key(str(p.with_suffix(".aff")))
             for p in dics]}
     else:
-        import wordfreq
-
-        sources = vocabcache.wordfreq_sources(wordfreq.available_languages("best")[lang],
-                                              opencc_config(code, script))
+        sources = vocabcache.wordfreq_sources(wordfreq_lists()[lang], opencc_config(code, script))
     key = vocabcache.make_key(code, script, expected, VOCAB_SIZE, sources)
     return vocabcache.cached(key, BLOCKLIST_PATH,
                              lambda: _build_vocabulary(code, script, lang, expected))
@@ -316,13 +332,11 @@ def _build_vocabulary(code: str, script: str, lang: str | None,
         return hunspell.word_list(
             primary(code), VOCAB_SIZE,
             lambda w: _clean_word(w, expected, memo) and w.casefold() not in blocked)
-    import wordfreq
-
     blocked = blocked_words(lang, primary(code))
     config = opencc_config(code, script)
     convert = _converter(config) if config else None
     out: dict[str, float] = {}
-    for index, bucket in _buckets(wordfreq.available_languages("best")[lang]):
+    for index, bucket in _buckets(wordfreq_lists()[lang]):
         freq = 10.0 ** (-index / 100.0)
         for word in bucket:
             if convert is not None:

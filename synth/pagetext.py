@@ -28,6 +28,7 @@ from synth.textsynth import (
     effective_sources,
     punctuation,
 )
+from synth.wordlist import compact_words
 
 MIN_WORDS = 50  # fewer usable vocabulary words: the corpus text's own words are used
 
@@ -122,7 +123,7 @@ def language_text(ctx: Any, code: str) -> LanguageText:
     ascii_words = tuple(w for w in words[:3000] if w.isascii())  # () off Latin: made-up names
     cased = info.script in CASED_SCRIPTS and any(w != w.upper() for w in words[:50])
     lt = LanguageText(
-        code=info.code, script=info.script, words=words, cumulative=cumulative,
+        code=info.code, script=info.script, words=compact_words(words), cumulative=cumulative,
         targets=targets, target_words=_holders(targets, words), covers=covers,
         entities=EntityMaker(info.code, covers, ascii_words),
         punct=punctuation(info.script, info.code, covers), cased=cased,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,7 +65,7 @@ class LanguageText:
 
     code: str
     script: str
-    words: tuple[str, ...]
+    words: Sequence[str]  # a `synth.wordlist.WordList`: one string, not an object a word
     cumulative: np.ndarray  # sampling CDF over `words`
     targets: tuple[str, ...]  # exemplars ∪ common-use list, drawable
     target_words: dict[str, tuple[int, ...]]  # target → indices of words that hold it

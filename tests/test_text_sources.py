@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import unicodedata
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -329,3 +330,23 @@ def test_traditional_exemplars_hold_no_simplified_form() -> None:
     assert not any(simplified_only(c) for c in found)
     assert "彞" in found  # a Traditional variant Big5 lacks is not Simplified
     assert "简" in exemplars("zh-Hans", "人人生而自由，在尊严和权利上一律平等。")
+
+
+def test_wordfreq_lists_are_wordfreqs_own_without_importing_it() -> None:
+    """The list files found in wordfreq's data folder are exactly its `available_languages`
+    ("best"), and finding them (and a language's vocabulary, from the cache or built) leaves
+    wordfreq unimported: its import (ftfy, wcwidth, regex, langcodes) was 12.7 MiB a worker."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from fonts_manifest import textsources as t; "
+            "t.vocabulary('de', 'Latn', 'Alle Menschen sind frei und gleich'); "
+            "import json; print(json.dumps([sorted(t.wordfreq_lists().items()), "
+            "'wordfreq' in sys.modules, 'ftfy' in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parent.parent)
+    lists, imported, ftfy = json.loads(out.stdout.strip().splitlines()[-1])
+    assert not imported and not ftfy
+    import wordfreq
+
+    assert dict(lists) == wordfreq.available_languages("best") and len(lists) > 30

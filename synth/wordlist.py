@@ -1,0 +1,87 @@
+"""A language's vocabulary held as one string, not 40,000 string objects (issue 22).
+
+A worker keeps the vocabulary of every language it draws from (`synth.memo`: all of a run of up
+to 24 languages). As a tuple of `str`, each word cost its own object (~50-80 bytes of header
+before its characters): 28.7 MiB of Python heap for the ten languages of the end-to-end
+benchmark (tracemalloc, 24 wild rows). Joined into one string with an offsets array it is the
+characters alone (1-4 bytes each) and 4 bytes a word; a word is sliced out when drawn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import overload
+
+import numpy as np
+
+SEPARATOR = "\0"  # a vocabulary word holds no control character (fonts_manifest.vocabcache)
+
+
+def compact_words(words: Iterable[str]) -> Sequence[str]:
+    """`words` as a `WordList`; a tuple in the odd case a word holds the separator (a
+    paragraph standing in for a language without vocabulary could)."""
+    items = list(words)
+    return tuple(items) if any(SEPARATOR in w for w in items) else WordList(items)
+
+
+class WordList(Sequence[str]):
+    """An immutable sequence of words: indexing gives the word (a new `str`), slicing a tuple.
+
+    Equal words in equal order compare equal, as tuples do; ordering and hashing are not
+    offered (nothing sorts or hashes a vocabulary)."""
+
+    __slots__ = ("_ends", "_text")
+
+    def __init__(self, words: Iterable[str]) -> None:
+        items = list(words)
+        if any(SEPARATOR in w for w in items):
+            raise ValueError("a word holds the separator: use compact_words")
+        self._text = SEPARATOR.join(items)
+        lengths = np.fromiter((len(w) + 1 for w in items), np.int64, len(items))
+        self._ends = np.cumsum(lengths, dtype=np.int64).astype(np.int32) - 1  # end of word i
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[str, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> str | tuple[str, ...]:
+        if isinstance(index, slice):
+            return tuple(self._word(i) for i in range(*index.indices(len(self))))
+        count = len(self._ends)
+        if index < 0:
+            index += count
+        if not 0 <= index < count:
+            raise IndexError("word index out of range")
+        return self._word(index)
+
+    def _word(self, index: int) -> str:
+        end = int(self._ends[index])
+        start = int(self._ends[index - 1]) + 1 if index else 0
+        return self._text[start:end]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._text.split(SEPARATOR)) if len(self) else iter(())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, WordList):
+            return self._text == other._text and len(self) == len(other)
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other,
+                                                                          strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"WordList({len(self)} words)"
+
+    def nbytes(self) -> int:
+        """Memory held: the joined string and the offsets."""
+        import sys
+
+        return sys.getsizeof(self._text) + self._ends.nbytes

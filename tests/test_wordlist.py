@@ -1,0 +1,37 @@
+"""synth.wordlist: a vocabulary as one string reads back word for word, as the tuple did."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from synth.wordlist import WordList, compact_words
+
+
+def test_words_read_back_as_the_tuple_did() -> None:
+    words = ("the", "", "naïve", "日本語", "𝔘𝔫𝔦", "שלום", "a-b'c")
+    compact = WordList(words)
+    assert len(compact) == len(words)
+    assert [compact[i] for i in range(len(words))] == list(words)
+    assert [compact[-i] for i in range(1, len(words) + 1)] == [words[-i] for i in range(1, 8)]
+    assert compact[2:5] == words[2:5] and compact[:3] == words[:3] and compact[::2] == words[::2]
+    assert list(compact) == list(words) and compact == words and bool(compact)
+    with pytest.raises(IndexError):
+        compact[len(words)]
+    idx = np.array([0, 3, 6])  # drawn indices come as numpy integers
+    assert [compact[int(i)] for i in idx] == ["the", "日本語", "a-b'c"]
+
+
+def test_empty_and_separator_cases() -> None:
+    assert len(WordList([])) == 0 and list(WordList([])) == [] and not WordList([])
+    assert list(WordList([""])) == [""]
+    odd = compact_words(["a\0b", "c"])  # a word with the separator stays a tuple
+    assert odd == ("a\0b", "c") and isinstance(odd, tuple)
+
+
+def test_one_string_is_smaller_than_the_word_objects() -> None:
+    words = [f"wörd{i}" for i in range(40_000)]
+    as_objects = sum(sys.getsizeof(w) for w in words) + sys.getsizeof(tuple(words))
+    assert WordList(words).nbytes() < as_objects / 4
