@@ -37,6 +37,25 @@ KEEP_TABLES = 4  # language tables of this many font sets stay cached
 entries_computed = 0
 
 
+OTHER_VERSION_DAYS = 7  # another version's tables are left this long after their last write
+
+
+def prune_tables(folder: Path, now: float | None = None) -> None:
+    """Keep the KEEP_TABLES most recent tables of this version and other versions' tables
+    written in the last OTHER_VERSION_DAYS: two polyglyph versions sharing one cache (an
+    upgrade, two checkouts) each kept deleting the other's table, so every run rebuilt it
+    from scratch (a cold rebuild peaks ~100 MiB above a warm start)."""
+    import time
+
+    now = time.time() if now is None else now
+    tables = sorted(folder.glob("languages-v*.json.gz"), key=lambda p: p.stat().st_mtime)
+    mine = [t for t in tables if t.name.startswith(f"languages-v{TABLE_VERSION}-")]
+    old = [t for t in tables if t not in mine
+           and now - t.stat().st_mtime > OTHER_VERSION_DAYS * 86400]
+    for stale in old + mine[:-KEEP_TABLES]:
+        stale.unlink(missing_ok=True)
+
+
 @lru_cache(maxsize=8)  # each open face maps its whole file again (RSS counts it per mapping)
 def _pil_font(path: str, index: int, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, size, index=index, layout_engine=ImageFont.Layout.RAQM)
@@ -155,13 +174,7 @@ class FontRegistry:
     def _write_table(self, path: Path, entries: dict) -> None:
         try:
             fontdb.atomic_write_json_gz(path, {"version": TABLE_VERSION, "entries": entries})
-            # One table per font set: keep the few most recent, drop other versions.
-            tables = sorted(
-                path.parent.glob("languages-v*.json.gz"), key=lambda p: p.stat().st_mtime
-            )
-            current = [t for t in tables if t.name.startswith(f"languages-v{TABLE_VERSION}-")]
-            for stale in [t for t in tables if t not in current] + current[:-KEEP_TABLES]:
-                stale.unlink(missing_ok=True)
+            prune_tables(path.parent)
         except OSError:
             pass  # a read-only cache dir only costs speed
 

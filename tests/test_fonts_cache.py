@@ -131,3 +131,24 @@ def test_a_cache_lock_never_let_go_is_waited_for_a_bounded_time(tmp_path, monkey
             except BlockingIOError:
                 pass
     assert capsys.readouterr().err == ""
+
+
+def test_language_tables_of_another_version_survive_a_write(tmp_path: Path) -> None:
+    """Two versions sharing a cache deleted each other's table on every write, so each run
+    rebuilt it (and peaked ~100 MiB higher): now another version's recent table stays, an old
+    one goes, and this version keeps its KEEP_TABLES most recent."""
+    from fonts_manifest import registry
+
+    v = registry.TABLE_VERSION
+    other_recent = tmp_path / f"languages-v{v - 1}-aaaa.json.gz"
+    other_old = tmp_path / f"languages-v{v - 1}-bbbb.json.gz"
+    mine = [tmp_path / f"languages-v{v}-{i:04d}.json.gz" for i in range(registry.KEEP_TABLES + 2)]
+    now = 1_000_000_000.0
+    for i, path in enumerate([other_recent, other_old, *mine]):
+        path.write_bytes(b"x")
+        os.utime(path, (now - 100 + i, now - 100 + i))
+    os.utime(other_old, (now - 30 * 86400, now - 30 * 86400))
+    registry.prune_tables(tmp_path, now=now)
+    left = {p.name for p in tmp_path.iterdir()}
+    assert other_recent.name in left and other_old.name not in left
+    assert left - {other_recent.name} == {p.name for p in mine[-registry.KEEP_TABLES:]}
