@@ -308,6 +308,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     for cfg in args.config:
         if not Path(cfg).is_file():
             fail(f"--config {cfg}: no such file")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        fail(f"--out {out}: not a folder")
+    try:  # checked before the half hour of work, not after it (a missing folder lost a run)
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"--out {out}: cannot make it ({exc.strerror or exc})")
     return args
 
 
@@ -343,9 +350,9 @@ def main(argv: list[str] | None = None) -> int:
               if results else 0, "lines": args.lines, "steps": args.steps, "budget": args.budget,
               "max_width": args.max_width, "seed": args.seed, "arms": results}
     out = Path(args.out)
+    print("\n".join(table(results)))  # shown before any file is written
     (out / "downstream.json").write_text(json.dumps(report, indent=1) + "\n", "utf-8")
     write_section(report, out / "RESULTS.md")
-    print("\n".join(table(results)))
     return 0
 
 

@@ -44,3 +44,21 @@ def test_ocropus_names_find_their_labels(tmp_path: Path) -> None:
     crnn = load_bench("downstream_crnn")
     (tmp_path / "a.gt.txt").write_text("x")
     assert crnn.label_path(tmp_path / "a.bin.png") == tmp_path / "a.gt.txt"
+
+
+def test_out_folder_is_made_or_refused_before_any_work(tmp_path: Path) -> None:
+    """A missing --out folder failed only when the half-hour run wrote its results at the end
+    (and its figures were lost): it is made at once, and a file there is one line, up front."""
+    import subprocess
+    import sys
+
+    downstream = load_bench("downstream")
+    downstream.parse_args(["--out", str(tmp_path / "new" / "folder")])
+    assert (tmp_path / "new" / "folder").is_dir()
+    blocker = tmp_path / "file"
+    blocker.write_text("mine")
+    proc = subprocess.run([sys.executable, str(Path(downstream.__file__)), "--out", str(blocker)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and proc.stderr.strip().splitlines() == [
+        f"bench-downstream: error: --out {blocker}: not a folder"]
+    assert blocker.read_text() == "mine"
