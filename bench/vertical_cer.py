@@ -103,17 +103,23 @@ def tessdata() -> str:
 
 @functools.lru_cache(maxsize=8)
 def unicharset(model: str) -> frozenset[str]:
-    """The characters a traineddata can output (its LSTM unicharset, NFKC)."""
+    """The tokens a traineddata can output (its LSTM unicharset, each NFKC), whole: a drawn
+    character is known to the model when its NFKC form is one of them (`drawn_known`)."""
     path = Path(f"{tessdata()}{model}.traineddata")
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(["combine_tessdata", "-u", str(path), f"{tmp}/m."], check=True,
                        capture_output=True)
         lines = Path(f"{tmp}/m.lstm-unicharset").read_text("utf-8").splitlines()[1:]
-    chars: set[str] = set()
-    for row in lines:
-        token = row.split(" ", 1)[0]
-        chars.update(unicodedata.normalize("NFKC", token))
-    return frozenset(chars)
+    return frozenset(unicodedata.normalize("NFKC", row.split(" ", 1)[0]) for row in lines)
+
+
+def drawn_known(char: str, known: frozenset[str]) -> bool:
+    """Whether the model can output the character drawn: its NFKC form is one of the model's
+    tokens. Judged on the drawn character, not on its comparable text: … compares as '...',
+    but chi_tra_vert has no … token (jpn_vert and chi_sim_vert do), so it never learnt the
+    vertical ellipsis ︙ and cannot answer it; the earlier per-comparable-character check
+    counted it as known because '.' is a token."""
+    return unicodedata.normalize("NFKC", char) in known or squash(char) in known
 
 
 def category(char: str, kind: str, known: frozenset[str]) -> str:
@@ -133,7 +139,7 @@ def category(char: str, kind: str, known: frozenset[str]) -> str:
     if 0x3040 <= code <= 0x30FF:
         return "kana"
     if unicodedata.name(char, "").startswith("CJK") and unicodedata.category(char) == "Lo":
-        return "Han" if char in known else "Han (not in model)"
+        return "Han" if drawn_known(char, known) else "Han (not in model)"
     named = {"〇": "ideographic zero 〇", "。": "stops 。、", "、": "stops 。、",
              "…": "ellipsis …"}
     if char in named:
@@ -151,12 +157,20 @@ def truth(text: str, upright_latin: bool, known: frozenset[str]) -> list[tuple[s
     """(comparable character, category) of a line's text in order: each character as the
     project's comparison sees it (NFKC, 。、 as . ,; … is three), with the class of the
     character drawn."""
+    return [(c, cat) for c, cat, _ in truth_known(text, upright_latin, known)]
+
+
+def truth_known(text: str, upright_latin: bool, known: frozenset[str]
+                ) -> list[tuple[str, str, bool]]:
+    """`truth` with, for each comparable character, whether the model can output the
+    character drawn (`drawn_known`)."""
     from synth.text.vertical import orientation_runs
 
-    out: list[tuple[str, str]] = []
+    out: list[tuple[str, str, bool]] = []
     for start, end, kind in orientation_runs(text, upright_latin):
         for char in text[start:end]:
-            out.extend((c, category(char, kind, known)) for c in squash(char))
+            cat, ok = category(char, kind, known), drawn_known(char, known)
+            out.extend((c, cat, ok) for c in squash(char))
     return out
 
 
@@ -208,14 +222,15 @@ def score(text: str, read: str, known: frozenset[str], upright_latin: bool = Fal
     character its category and whether the reading missed it (substituted or deleted). With
     `known_only`, characters the model cannot output are dropped from the truth, and the
     characters the reading has in their place (substitutions in the alignment) from it."""
-    chars = truth(text, upright_latin, known)
+    flagged = truth_known(text, upright_latin, known)
     hyp = squash(read)
     if known_only:  # the unknown characters go, and what the reading put in their place
-        ref = "".join(c for c, _ in chars)
+        ref = "".join(c for c, _, _ in flagged)
         stand_ins = {op.dest_pos for op in Levenshtein.editops(ref, hyp)
-                     if op.tag == "replace" and ref[op.src_pos] not in known}
-        chars = [(c, cat) for c, cat in chars if c in known]
+                     if op.tag == "replace" and not flagged[op.src_pos][2]}
+        flagged = [row for row in flagged if row[2]]
         hyp = "".join(c for k, c in enumerate(hyp) if k not in stand_ins)
+    chars = [(c, cat) for c, cat, _ in flagged]
     ref = "".join(c for c, _ in chars)
     longest = max(len(ref), len(hyp))
     cer = Levenshtein.distance(ref, hyp) / longest if longest else 0.0
@@ -249,10 +264,11 @@ def ruling(page: Any) -> str:
 
 
 def read_lines(language: str, count: int, size: tuple[int, int], seed: int, ctx: Any,
-               scale: float | None = None, min_chars: int = 4) -> list[dict[str, Any]]:
+               scale: float | None = None, min_chars: int = 4, model: str | None = None
+               ) -> list[dict[str, Any]]:
     """Every printed `ttb` line of `count` vertical pages with at least `min_chars`
     comparable characters, read from its clean crop: one row each (text, reading, context)."""
-    reader = Reader(MODELS[language])
+    reader = Reader(model or MODELS[language])
     rows = []
     for i, page in pages(language, count, size, seed, ctx):
         for n, line in enumerate(page.lines):
@@ -273,22 +289,28 @@ def measure(language: str, args: argparse.Namespace) -> dict[str, Any]:
     from synth.render import RenderContext
 
     ctx = RenderContext(FontRegistry.load(), load_corpus(languages=[language]))
-    model = MODELS[language]
+    model = args.models.get(language, MODELS[language])
     rows = read_lines(language, args.pages, tuple(args.size), args.seed, ctx, args.scale,
-                      args.min_chars)
-    return summarise(rows, unicharset(model)) | {"model": model, "lines": rows}
+                      args.min_chars, model)
+    return summarise(rows, unicharset(model), language) | {"model": model, "lines": rows}
 
 
-def summarise(rows: list[dict[str, Any]], known: frozenset[str]) -> dict[str, Any]:
+def summarise(rows: list[dict[str, Any]], known: frozenset[str], language: str
+              ) -> dict[str, Any]:
+    from vertical_errors import error_types  # bench/ is on the path (script or load_bench)
+
     out: dict[str, Any] = {"n_lines": len(rows), "n_pages": len({r["page"] for r in rows})}
     for name, only in (("all", False), ("known_only", True)):
         cers, total, miss = [], Counter(), Counter()
+        han: list[tuple[str, bool]] = []
         for row in rows:
             s = score(row["text"], row["read"], known, row["upright_latin"], only)
             cers.append(s["cer"])
-            for (_, cat), bad in zip(s["chars"], s["missed"], strict=True):
+            for (char, cat), bad in zip(s["chars"], s["missed"], strict=True):
                 total[cat] += 1
                 miss[cat] += bad
+                if cat == "Han" and not only:
+                    han.append((char, bad))
         out[name] = {
             "median_cer": round(statistics.median(cers), 4) if cers else None,
             "mean_cer": round(statistics.fmean(cers), 4) if cers else None,
@@ -299,6 +321,8 @@ def summarise(rows: list[dict[str, Any]], known: frozenset[str]) -> dict[str, An
         if name == "all":
             for row, c in zip(rows, cers, strict=True):
                 row["cer"] = round(c, 4)
+            pairs = [(squash(r["text"]), squash(r["read"])) for r in rows]
+            out["errors"] = error_types(pairs, han, sum(total.values()), language)
     for key in ("size", "ruling", "classical", "font", "role"):
         groups: dict[str, list[float]] = {}
         for row in rows:
@@ -318,16 +342,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=None,
                         help="crop zoom before reading (default: 1, small print zoomed)")
     parser.add_argument("--min-chars", type=int, default=4)
+    parser.add_argument("--model", action="append", default=[], metavar="LANG=MODEL",
+                        help="read LANG with another traineddata (zh-Hant=chi_sim_vert)")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--rescore", type=Path, help="summarise an earlier --out's readings")
     args = parser.parse_args(argv)
+    try:
+        args.models = dict(item.split("=", 1) for item in args.model)
+    except ValueError:
+        parser.error(f"--model takes LANG=MODEL, got {args.model}")
     result = {}
     earlier = json.loads(args.rescore.read_text("utf-8")) if args.rescore else {}
     for language in args.languages.split(","):
         if language in earlier:  # the same readings, summarised again (no rendering, no OCR)
             model = earlier[language]["model"]
             rows = earlier[language]["lines"]
-            found = summarise(rows, unicharset(model)) | {"model": model, "lines": rows}
+            found = summarise(rows, unicharset(model), language) | {"model": model, "lines": rows}
         else:
             found = measure(language, args)
         result[language] = found

@@ -26,3 +26,16 @@ def test_known_only_drops_the_unknown_character_and_its_stand_in() -> None:
     alone = bench.score("今日漢鬱字", "今日漢木字", known, known_only=True)
     assert alone["cer"] == 0.0 and [c for c, _ in alone["chars"]] == list("今日漢字")
     assert bench.score("今日漢鬱字", "今日字", known, known_only=True)["cer"] == 0.25
+
+
+def test_known_is_judged_on_the_drawn_character() -> None:
+    # chi_tra_vert has '.' but no '…' token: the vertical ellipsis ︙ is a character it cannot
+    # output, though it compares as '...'; jpn_vert has '…' and keeps it
+    bench = load_bench("vertical_cer")
+    without = frozenset("今日漢字.:")
+    with_ = without | {"..."}  # `unicharset` keeps tokens NFKC: jpn_vert's '…' is '...'
+    alone = bench.score("今日……漢字", "今日::漢字", without, known_only=True)
+    assert alone["cer"] == 0.0 and [c for c, _ in alone["chars"]] == list("今日漢字")
+    kept = bench.score("今日……漢字", "今日::漢字", with_, known_only=True)
+    assert kept["cer"] == 6 / 10
+    assert bench.drawn_known("１", frozenset("1")) and not bench.drawn_known("〇", without)
