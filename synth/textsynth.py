@@ -81,6 +81,10 @@ class LanguageText:
     # common-use list are boosted apart, so a long list never thins out the exemplars
     tiers: tuple[tuple[int, int, float], ...] = ()
     stats: dict[str, int] = field(default_factory=dict)
+    # a space between unspaced text and an ASCII digit (horizontal CJK text often has one);
+    # vertical pages have none (`synth.vertical_text.for_page`): digits there stand across the
+    # column (tate-chu-yoko) or upright, and a space would leave a gap in the column
+    space_digits: bool = True
 
     # -- pieces --------------------------------------------------------------------------
     def sample_words(self, rng: np.random.Generator, n: int) -> list[str]:
@@ -149,7 +153,7 @@ class LanguageText:
             if rng.random() < 0.09:
                 out += commas[int(rng.integers(len(commas)))]
                 out += "" if self.joiner == "" else " "
-            elif self.joiner == "" and _ascii_edge(out[-1], token[0]):
+            elif self.joiner == "" and _ascii_edge(out[-1], token[0], self.space_digits):
                 out += " "  # Latin tokens inside CJK/Thai text keep a space around them
             elif self.joiner == "" and k in apart:
                 out += commas[0]
@@ -213,8 +217,13 @@ def _numeral(c: str) -> bool:
     return c.isdigit() or unicodedata.numeric(c, None) is not None
 
 
-def _ascii_edge(a: str, b: str) -> bool:
-    return a.isascii() and a.isalnum() or b.isascii() and b.isalnum()
+def _ascii_edge(a: str, b: str, digits: bool = True) -> bool:
+    """Whether a space goes between `a` and `b` in unspaced text: an ASCII letter (or, with
+    `digits`, an ASCII digit) on either side."""
+    def spaced(c: str) -> bool:
+        return c.isascii() and (c.isalpha() or digits and c.isdigit())
+
+    return spaced(a) or spaced(b)
 
 
 def upper(text: str, code: str) -> str:

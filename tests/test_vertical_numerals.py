@@ -111,3 +111,44 @@ def test_two_numbers_side_by_side_do_not_fuse(ctx, monkeypatch) -> None:
                     fused += (a + b) in text
                     pairs += any(a + c + b in text for c in "、，")
     assert fused == 0 and pairs > 10
+
+
+def test_vertical_text_has_no_space_beside_digits(ctx) -> None:
+    """Horizontal CJK sentences put a space around ASCII digits (各種各樣 7點48分); vertical
+    ones run on (各種各樣7點48分): a space left a gap in the column before the tate-chu-yoko
+    pair, which no vertical book or newspaper has. Same random draws either way."""
+    from synth import vertical_text
+    from synth.pagetext import language_text
+
+    spaced = {"h": 0, "v": 0}
+    for language in ("ja", "zh-Hant"):
+        lt = language_text(ctx, language)
+        for seed in range(300):
+            page = vertical_text.for_page(ctx, lt, np.random.default_rng(seed))
+            if page.entities.style != "arabic":
+                continue
+            flat = lt.__class__(**{**page.__dict__, "space_digits": True})
+            vertical = page.sentence(np.random.default_rng(seed), [], 1.0)
+            horizontal = flat.sentence(np.random.default_rng(seed), [], 1.0)
+            # the same words and numbers (two numbers side by side get a comma instead)
+            assert re.sub("[ ，、]", "", vertical) == re.sub("[ ，、]", "", horizontal)
+            spaced["v"] += len(re.findall(r" \d|\d ", vertical))
+            spaced["h"] += len(re.findall(r" \d|\d ", horizontal))
+    assert spaced["v"] == 0 and spaced["h"] > 20
+
+
+def test_vertical_pages_have_no_paper_ruled_for_horizontal_writing(ctx) -> None:
+    """Rows ruled across every column (horizontal writing paper) are dropped on vertical pages
+    and classical leaves keep no paper ruling; grid and dotted paper stay on plain ones."""
+    from synth.render import sample_render
+
+    kinds: dict[str, set[str]] = {"classical": set(), "plain": set()}
+    for seed in range(120):
+        record = sample_render(PageSpec("zh-Hant", width=720, height=960, vertical=True),
+                               sample_rng(seed), ctx)
+        paper = record["background"].get("paper")
+        if paper is not None:
+            kinds["classical" if record.get("classical") else "plain"].add(
+                paper["ruling"]["kind"])
+    assert kinds["classical"] == {"none"}
+    assert "ruled" not in kinds["plain"] and len(kinds["plain"]) > 1, kinds
