@@ -279,6 +279,9 @@ def read_lines(language: str, count: int, size: tuple[int, int], seed: int, ctx:
                          "font": line.font_family, "ruling": ruling(page),
                          "upright_latin": page.render.get("latin") == "upright",
                          "classical": "classical" in page.render,
+                         # a warichu note's half-size line (synth.scenes.warichu)
+                         "note": line.role == "paragraph"
+                         and line.size < page.render["sizes"]["body"],
                          "text": line.text, "read": reader.read(clean_crop(page, line, scale))})
     return rows
 
@@ -323,10 +326,10 @@ def summarise(rows: list[dict[str, Any]], known: frozenset[str], language: str
                 row["cer"] = round(c, 4)
             pairs = [(squash(r["text"]), squash(r["read"])) for r in rows]
             out["errors"] = error_types(pairs, han, sum(total.values()), language)
-    for key in ("size", "ruling", "classical", "font", "role"):
+    for key in ("size", "ruling", "classical", "note", "font", "role"):
         groups: dict[str, list[float]] = {}
         for row in rows:
-            value = row[key]
+            value = row.get(key, False)  # rows read before warichu have no "note"
             groups.setdefault(str(int(value) if key == "size" else value), []).append(row["cer"])
         out["by_" + key] = {k: {"lines": len(v), "median_cer": round(statistics.median(v), 4)}
                             for k, v in sorted(groups.items())}

@@ -8,7 +8,9 @@ A woodblock leaf is printed as one sheet and folded down its middle, so a page i
   leaf number (in Chinese numerals) in its lower part, between "fishtail" marks (魚尾);
 * on each side of it a grid of equal columns separated by thin column rules (界行); text runs top
   to bottom in each column and the columns run right to left, the right half first;
-* headings set as columns of their own, lowered by a few characters (低格) or at the top.
+* headings set as columns of their own, lowered by a few characters (低格) or at the top;
+* on half of the leaves, notes set inside a column in half-size characters on two sub-columns
+  (warichu 割注, `synth.scenes.warichu`), each half a `ttb` line of its own.
 
 Lines keep `ttb` direction and logical order; their order is reading order: the strip's title
 (role `header`), the right half's columns right to left, the left half's, and the leaf number
@@ -29,6 +31,7 @@ import numpy as np
 from synth.layout import PlannedLine
 from synth.opencv import cv2
 from synth.render import pick
+from synth.scenes import warichu
 from synth.typesetting import HAND_PITCH
 
 if TYPE_CHECKING:
@@ -53,7 +56,7 @@ def sample(rng: np.random.Generator, title: str) -> dict[str, Any] | None:
         return None
     double, border = bool(rng.random() < 0.6), int(rng.integers(2, 5))
     drop, cut = int(pick(rng, (0, 1, 2, 3))), int(rng.integers(4, 9))
-    return {
+    record = {
         "double_border": double,
         "border_width": border,
         "heading_drop": drop,  # characters a heading is lowered by
@@ -62,6 +65,10 @@ def sample(rng: np.random.Generator, title: str) -> dict[str, Any] | None:
         "leaf": chinese_number(int(rng.integers(1, 100))),
         "strip": round(float(rng.uniform(1.8, 2.4)), 3),  # strip width in small-type ems
     }
+    notes = warichu.sample(rng)  # drawn last: the leaf's other choices stay as they were
+    if notes is not None:
+        record["warichu"] = notes
+    return record
 
 
 def _frame(record: dict[str, Any], width: int, height: int) -> tuple[float, float, float, float]:
@@ -161,6 +168,7 @@ def plan(planner: DocumentPlanner) -> list[PlannedLine]:
     slots = [((a + b) / 2, half) for half, rules in enumerate(grid["halves"])
              for a, b in zip(rules, rules[1:], strict=False)]
     slot = 0
+    notes = warichu.stream(book)
     for pos, item in enumerate(record["paragraphs"]):
         kind = item["kind"]
         role = {"heading": "heading", "list-item": "list-item", "title": "title"}.get(
@@ -177,12 +185,17 @@ def plan(planner: DocumentPlanner) -> list[PlannedLine]:
         if kind == "list-item":
             text = f"{item['marker']} {text}"
         colour = colours["accent"] if role in ("title", "heading") else colours["body"]
-        for line_text in planner.engine.wrap(text, style, bottom - top - drop):
+        choice = warichu.draw_choice(notes, book["warichu"]["share"]) if notes is not None \
+            else None
+        if role != "paragraph" or hand is not None:
+            choice = None  # notes go in printed running text
+        for column in warichu.columns(planner.engine, text, style, bottom - top - drop, choice):
             if slot >= len(slots):
                 return _with_leaf(out, planner, grid, top, bottom)
             x, half = slots[slot]
-            out.append(PlannedLine(line_text, style, role, x, top + drop, colour, pos, half,
-                                   hand=hand))
+            out.extend(PlannedLine(piece, piece_style, role, x + dx, top + drop + dy, colour,
+                                   pos, half, hand=hand)
+                       for piece, piece_style, dx, dy in column)
             slot += 1
         if out and out[-1].paragraph == pos:
             out[-1].last = True
