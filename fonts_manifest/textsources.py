@@ -191,6 +191,22 @@ def simplified_only(item: str) -> bool:
         return False
 
 
+@cache
+def japanese_only(ch: str) -> bool:
+    """True for a Japanese shinjitai form no Traditional (or Simplified) Chinese text uses: a
+    character JIS X 0208 (Shift_JIS) has and neither Big5 nor GB 2312 does (気 氣, 歩 步, 満 滿).
+    wordfreq's Chinese list holds a few Japanese words, which OpenCC's s2tw leaves as they are:
+    zh-Hant pages printed 蝙蝠俠気 and 穴位徳津津 (#16)."""
+    def has(encoding: str) -> bool:
+        try:
+            ch.encode(encoding)
+        except UnicodeEncodeError:
+            return False
+        return True
+
+    return has("shift_jis") and not has("cp950") and not has("gb2312")
+
+
 def tgh_level(level: int) -> list[str]:
     """Level 1, 2 or 3 of the 通用规范汉字表 (3,500 / 3,000 / 1,605 characters)."""
     return list(bundled()["tgh"][level - 1])
@@ -343,6 +359,8 @@ def _build_vocabulary(code: str, script: str, lang: str | None,
                 if word.casefold() in blocked:
                     continue
                 word = convert(word)
+                if script == "Hant" and any(map(japanese_only, word)):
+                    continue
             if _clean_word(word, expected, memo) and word.casefold() not in blocked:
                 out[word] = out.get(word, 0.0) + freq  # Simplified words may merge in Traditional
                 if len(out) >= VOCAB_SIZE:

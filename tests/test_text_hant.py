@@ -39,6 +39,15 @@ def test_zh_hant_vocabulary_is_large_and_traditional(vocab: list[tuple[str, floa
     assert not any(w.casefold() in blocked for w in words)
 
 
+def test_no_japanese_shinjitai_in_the_traditional_vocabulary(vocab) -> None:
+    # wordfreq's zh list holds a few Japanese words (気, 満, 戦); s2tw leaves them, and zh-Hant
+    # pages printed 蝙蝠俠気 (#16). Traditional forms and Cantonese characters stay.
+    assert [c for c in "気満戦歩徳" if textsources.japanese_only(c)] == list("気満戦歩徳")
+    assert not any(map(textsources.japanese_only, "氣滿戰步德嘅啥恒酶"))
+    chars = set("".join(w for w, _ in vocab))
+    assert not any(map(textsources.japanese_only, chars)) and "氣" in chars
+
+
 def test_words_that_merge_in_traditional_add_their_frequencies(
         vocab: list[tuple[str, float]]) -> None:
     """着 and 著 are both in wordfreq's list; s2tw writes both 著."""

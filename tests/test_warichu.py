@@ -12,7 +12,7 @@ from synth.render import PageSpec, RenderContext, render_page
 from synth.rng import sample_rng
 from synth.scenes import warichu
 
-SEEDS = (0, 7)  # zh-Hant 1024x1448 vertical pages whose leaf has notes (2 and 4 note lines)
+SEARCH = 40  # seeds searched for zh-Hant 1024x1448 vertical pages with notes
 
 
 @pytest.fixture(scope="module")
@@ -29,12 +29,31 @@ def _body_text(page) -> str:
     return "".join(ln.text for ln in page.lines if ln.role not in ("header", "page-number"))
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_notes_sit_in_their_column_and_read_in_order(ctx, seed: int, monkeypatch) -> None:
+def _notes(page) -> list[int]:
+    body = page.render["sizes"]["body"]
+    return [k for k, ln in enumerate(page.lines) if ln.role == "paragraph" and ln.size < body]
+
+
+@pytest.fixture(scope="module")
+def noted(ctx) -> list[int]:
+    """Seeds whose page has notes (a quarter of vertical pages are leaves with notes, not all
+    of them with a body of 20 px or more)."""
+    seeds: list[int] = []
+    for seed in range(SEARCH):
+        if len(seeds) < 2 and _notes(_page(ctx, seed)):
+            seeds.append(seed)
+    assert len(seeds) == 2
+    return seeds
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_notes_sit_in_their_column_and_read_in_order(ctx, noted, which: int,
+                                                     monkeypatch) -> None:
+    seed = noted[which]
     page = _page(ctx, seed)
     body = page.render["sizes"]["body"]
     lines = page.lines
-    notes = [k for k, ln in enumerate(lines) if ln.role == "paragraph" and ln.size < body]
+    notes = _notes(page)
     assert notes and len(notes) % 2 == 0
     for k in notes[::2]:
         right, left = axis_box(lines[k].polygon), axis_box(lines[k + 1].polygon)
