@@ -265,9 +265,20 @@ def map_rings(
     if frame is not None:
         w, h = frame
         inside = (x >= 0) & (x <= w) & (y >= 0) & (y <= h)
-        all_inside = np.logical_and.reduceat(inside, starts)
-        for j in np.flatnonzero(~all_inside):
-            vis[j] = _visible_fraction(mapped[starts[j] : ends[j]], w, h, twice_area[j])
+        off = np.flatnonzero(~np.logical_and.reduceat(inside, starts))
+        if len(off):
+            # a ring wholly on the far side of one frame edge shows nothing (its hull meets
+            # the frame in no area: `_visible_fraction` gives 0.0); on cropped wild pages
+            # those are ~90 % of the rings off the frame, ~10 us of OpenCV calls each
+            far = (
+                (np.maximum.reduceat(x, starts) <= 0)
+                | (np.maximum.reduceat(y, starts) <= 0)
+                | (np.minimum.reduceat(x, starts) >= w)
+                | (np.minimum.reduceat(y, starts) >= h)
+            )[off]
+            vis[off[far]] = 0.0
+            for j in off[~far].tolist():
+                vis[j] = _visible_fraction(mapped[starts[j] : ends[j]], w, h, twice_area[j])
         # clamping onto the frame leaves points inside untouched, so it can run on all of them
         rounded = np.clip(mapped, [0, 0], [w, h]).round(2)
     else:
