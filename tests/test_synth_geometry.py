@@ -148,3 +148,20 @@ def test_label_mapping_leaves_the_garbage_collector_as_it_found_it() -> None:
         assert not gc.isenabled()  # a caller's disabled collector stays disabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def test_rings_wholly_off_the_frame_show_nothing_and_others_are_measured() -> None:
+    """`map_rings` gives rings on the far side of a frame edge visible 0 without measuring
+    them; a ring across the edge still gets its measured fraction (`_visible_fraction`)."""
+    from synth.geometry import _visible_fraction, map_rings
+
+    shift = np.array([-300.0, 0.0])
+    rings = [box_polygon(10, 10, 100, 40), box_polygon(250, 10, 350, 40),  # left of x=0
+             box_polygon(400, 10, 500, 40), box_polygon(-50, 900, 80, 950)]  # in / below
+    moved, arrays = map_rings(rings, lambda p: np.asarray(p) + shift, (400, 600))
+    visible = [v for _, v in moved]
+    assert visible[0] == 0.0 and visible[3] == 0.0 and visible[2] == 1.0
+    ring = np.asarray(box_polygon(250, 10, 350, 40), np.float64) + shift
+    twice = 2 * 100 * 30
+    assert 0.0 < visible[1] == _visible_fraction(ring, 400, 600, twice) < 1.0
+    assert visible[1] == 0.5

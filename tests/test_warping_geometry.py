@@ -421,3 +421,30 @@ def test_banded_remap_equals_one_remap(step: int) -> None:
     whole = cv2.remap(image, remap.window_map(coarse, box), None, cv2.INTER_LINEAR,
                       borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     assert np.array_equal(banded, whole)
+
+
+def test_bands_remap_only_the_columns_their_rows_of_the_page_reach() -> None:
+    """A tilted page: each band of `remap_window` spans only the columns its rows can reach
+    (fewer than the box's), and the window holds the same pixels as one remap of the box."""
+    import cv2
+
+    angle = np.deg2rad(25.0)
+    c, s = np.cos(angle), np.sin(angle)
+
+    def backward(pts: np.ndarray) -> np.ndarray:  # output -> page: a rotation about (600, 600)
+        d = pts - 600.0
+        return np.stack([c * d[:, 0] + s * d[:, 1] + 300, -s * d[:, 0] + c * d[:, 1] + 400], 1)
+
+    rng = np.random.default_rng(5)
+    image = rng.integers(1, 256, (800, 600, 4), dtype=np.uint8)
+    coarse = grid.build_grid(backward, 1200, 1200, 8, 3)
+    reach = remap.reach_cells(coarse, 600, 800)
+    box = remap.reach_box(coarse, reach, 0, coarse.height)
+    assert box is not None and box == remap.page_window(coarse, 600, 800)
+    spans = [(left, band.shape[1]) for _, _, left, band in remap.remap_bands(image, coarse, box, reach)]
+    assert len(spans) > 2 and all(width < box[2] - box[0] for _, width in spans)
+    window, pixels = remap.remap_window(image, coarse)
+    whole = cv2.remap(image, remap.window_map(coarse, box), None, cv2.INTER_LINEAR,
+                      borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    assert window == box and pixels is not None and whole[..., 3].any()
+    assert np.array_equal(pixels, whole)
