@@ -88,6 +88,26 @@ def test_motion_and_defocus_bytes() -> None:
         assert np.array_equal(got, cv2.filter2D(img, -1, defocus_kernel(5, 0.3)))
 
 
+@pytest.mark.parametrize("radius", [2, 3])
+@pytest.mark.parametrize("alias_blur", [0.05, 0.2])
+def test_flat_disk_defocus_is_the_kernel_filter(radius: int, alias_blur: float) -> None:
+    """Radius 2 and 3 go through the box-and-taps sum (`optics._disk_mean`), on a caller's
+    frame and banded in place: the bytes of `cv2.filter2D` with the disk kernel (borders
+    included), on ink specks and on noise (more rounding ties)."""
+    from warping.optics import _flat_disk
+
+    kernel = defocus_kernel(radius, alias_blur)
+    assert _flat_disk(kernel, radius)  # the fast path is the one taken
+    rec = {"radius": radius, "alias_blur": alias_blur}
+    noisy = np.random.default_rng(radius).integers(0, 256, (301, 67, 3), dtype=np.uint8)
+    for img in (_page(7), noisy):
+        want = cv2.filter2D(img, -1, kernel)
+        for got in _both(apply_defocus, img, rec):
+            diff = np.abs(got.astype(np.int16) - want)
+            assert diff.max() <= 1 and (diff > 0).mean() < 1e-3, (diff.max(), (diff > 0).mean())
+    assert not _flat_disk(defocus_kernel(3, 0.6), 3)  # a soft disk keeps the kernel filter
+
+
 @pytest.mark.parametrize("scale", [0.9, 0.5, 0.21])
 def test_low_resolution_bytes(scale: float) -> None:
     img = _page(6)

@@ -10,12 +10,14 @@ import numpy as np
 import pytest
 
 from warping.noise import (
+    _BAND_BYTES,
     NOISE_STEPS,
     QUANTILES,
     Z_PEAK,
     apply_noise,
+    block_offsets,
+    noise_bytes,
     noise_std,
-    uniform_bytes,
 )
 from warping.photometric import apply_photometric
 
@@ -146,19 +148,26 @@ def test_odd_shapes_and_strides() -> None:
     assert thin.shape == (50, 1, 3)
 
 
-def test_noise_is_one_row_major_stream_whatever_the_banding() -> None:
-    """A tall page is worked in many bands, yet its noise is the records' one byte stream in
-    row-major order: read noise equals the table lookup of `uniform_bytes` exactly, and shot
-    noise has the sign of the quantile each byte picks."""
+def test_noise_is_the_tile_windows_the_record_draws() -> None:
+    """A tall page spans many blocks, each reading the fixed tile at the offset the record's
+    stream draws for it: read noise equals the table lookup of those bytes exactly, shot noise
+    has the sign of the quantile each byte picks, and other seeds pick other windows."""
     rng = np.random.default_rng(1)
     tall = rng.integers(40, 216, (700, 333, 3), dtype=np.uint8)
+    assert tall.size > 2 * _BAND_BYTES  # several blocks
     read = [{"step": "gauss_noise", "sigma": 7.0, "seed": 32}]
-    u = uniform_bytes(tall.size, [32]).reshape(tall.shape)
+    u = noise_bytes(tall.size, [32]).reshape(tall.shape)
     want = np.clip(tall + np.round(7.0 * QUANTILES)[u], 0, 255)
     assert np.array_equal(apply_noise(tall, read), want)
     shot = [{"step": "poisson_noise", "scale": 0.004, "seed": 31}]
     noise = apply_noise(tall, shot).astype(np.int64) - tall
-    z = QUANTILES[uniform_bytes(tall.size, [31]).reshape(tall.shape)]
+    z = QUANTILES[noise_bytes(tall.size, [31]).reshape(tall.shape)]
     drawn = noise != 0
     assert drawn.mean() > 0.8
     assert (np.sign(noise[drawn]) == np.sign(z[drawn])).all()
+    offsets = block_offsets(tall.size, [31])
+    assert len(set(offsets.tolist())) == len(offsets)  # every block its own window
+    assert not np.array_equal(offsets, block_offsets(tall.size, [32]))
+    # neighbouring blocks are not the same run of noise
+    flat = noise.reshape(-1)
+    assert not np.array_equal(flat[:1000], flat[_BAND_BYTES : _BAND_BYTES + 1000])

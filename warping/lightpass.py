@@ -106,8 +106,9 @@ def _product(
         shape = _lattice(reduce, w, h)
         gain: Field = 1.0
         for term in mine:
-            if term.reduce == reduce:
-                gain = gain * _on_lattice(term.gain, shape)
+            if term.reduce == reduce:  # the first factor as it is: no lattice-size copy
+                factor = _on_lattice(term.gain, shape)
+                gain = factor if _scalar(gain, 1.0) else gain * factor
         out.append(gain)
     return tuple(out)
 
@@ -279,12 +280,11 @@ def _rows16(field: Field, scale: float, w: int, h: int, times: Field = 1.0) -> R
     if isinstance(field, np.ndarray) and isinstance(times, np.ndarray):
         if field.size < times.size:
             field, times = times, field
-        times = _on_lattice(times, field.shape)
     elif not isinstance(field, np.ndarray):
         field, times = times, field
     field = np.asarray(field, np.float32)
     if isinstance(times, np.ndarray):  # rounded, saturated
-        small = cv2.multiply(field, np.asarray(times, np.float32), scale=scale, dtype=cv2.CV_16U)
+        small = _times16(field, np.asarray(times, np.float32), scale)
     else:
         small = cv2.multiply(field, scale * float(times), dtype=cv2.CV_16U)
     rows, cols = small.shape
@@ -294,6 +294,31 @@ def _rows16(field: Field, scale: float, w: int, h: int, times: Field = 1.0) -> R
     if (rows, cols) != (h, w):  # not a 1/k lattice: enlarged at once, stretched to the page
         small = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     return small, 1
+
+
+def _times16(field: np.ndarray, times: np.ndarray, scale: float) -> np.ndarray:
+    """`field * times * scale` as uint16 on `field`'s lattice, `times` (a coarser lattice of
+    the same page) enlarged to it band by band: the whole enlarged lattice was a float32
+    array of a quarter page (4 MB on a 4 MP frame, a fresh mapping faulted in every row).
+    Same values: a band enlarges the coarse rows around it, one more each side, as `_band`."""
+    rows, cols = field.shape
+    if times.shape == field.shape:
+        return cv2.multiply(field, times, scale=scale, dtype=cv2.CV_16U)
+    m = max(1, round(rows / times.shape[0]))
+    t_rows, t_cols = times.shape
+    if not (t_rows * m - m < rows <= t_rows * m and t_cols * m - m < cols <= t_cols * m):
+        wide = _on_lattice(times, field.shape)  # stretched corner to corner: at once
+        return cv2.multiply(field, wide, scale=scale, dtype=cv2.CV_16U)
+    out = np.empty((rows, cols), np.uint16)
+    step = max(m, _BAND // m * m)
+    for y0 in range(0, rows, step):
+        y1 = min(rows, y0 + step)
+        r0, r1 = max(0, y0 // m - 1), min(t_rows, -(-y1 // m) + 1)
+        slab = times[r0:r1]
+        wide = cv2.resize(slab, (t_cols * m, (r1 - r0) * m), interpolation=cv2.INTER_LINEAR)
+        cv2.multiply(field[y0:y1], wide[y0 - r0 * m : y1 - r0 * m, :cols], scale=scale,
+                     dtype=cv2.CV_16U, dst=out[y0:y1])
+    return out
 
 
 def _nonzero(rows: Rows, y0: int, y1: int) -> bool:

@@ -4,8 +4,9 @@ Independent zero-mean Gaussians add up to one whose variance is the sum, so cons
 records become one draw with a per-value variance table: read noise adds sigma^2 everywhere,
 shot noise adds its intensity-dependent variance. The draw is a discretised normal: one uniform
 byte per sample indexes the 256 equiprobable quantiles of N(0, 1) (rescaled to unit variance;
-tails end at 2.7 sigma), then scaled by the per-value std. Bytes come from SFC64 seeded by the
-records' seeds, so the record alone fixes the bytes.
+tails end at 2.7 sigma), then scaled by the per-value std. The bytes are windows of one fixed
+tile of SFC64 bytes, each window's place drawn from SFC64 seeded by the records' seeds, so the
+record alone fixes the bytes.
 
 All of it runs on 8-bit arrays with table lookups (`cv2.LUT`, ~0.3 ns a sample) and saturating
 8-bit arithmetic: float normals (cv2.randn, numpy's float32 normals) cost 3-10x more, and 16-bit
@@ -15,6 +16,7 @@ intermediates doubled the memory traffic. The noise is added in offset binary (1
 
 from __future__ import annotations
 
+import functools
 from statistics import NormalDist
 from typing import Any
 
@@ -70,11 +72,44 @@ def noise_std(records: list[dict[str, Any]]) -> np.ndarray:
 
 
 def uniform_bytes(count: int, seeds: list[int]) -> np.ndarray:
+    """`count` uniform bytes of the records' own stream (the 16-bit path's draw)."""
     return _byte_stream(seeds).random_raw(-(-count // 8)).view(np.uint8)[:count]
 
 
 def _byte_stream(seeds: list[int]) -> np.random.SFC64:
     return np.random.SFC64(np.random.SeedSequence(seeds))
+
+
+# The 8-bit path reads its uniform bytes from one fixed tile, a window per block of samples:
+# drawing the bytes (SFC64, ~0.1 ns a byte) and turning them into unit normals (a LUT, ~0.3 ns)
+# were two of six passes over every sample, ~5 ms of a 4 MP page's ~15.
+_TILE_BYTES = 1 << 20
+_TILE_SEED = 0x6E6F697365  # fixed: the tile is a constant of the code, the windows are drawn
+
+
+@functools.cache
+def _tiles() -> tuple[np.ndarray, np.ndarray]:
+    """The tile's uniform bytes and their unit normals in int8 fixed point (1 MiB each)."""
+    u = _byte_stream([_TILE_SEED]).random_raw(_TILE_BYTES // 8).view(np.uint8)
+    unit = np.round(QUANTILES * _Z_SCALE).astype(np.int8)[u]
+    u.flags.writeable = unit.flags.writeable = False
+    return u, unit
+
+
+def block_offsets(count: int, seeds: list[int]) -> np.ndarray:
+    """Where in the tile each block of `_BAND_BYTES` samples takes its window: one draw per
+    block from the records' own stream (so the record alone fixes the bytes)."""
+    blocks = -(-count // _BAND_BYTES)
+    raw = _byte_stream(seeds).random_raw(blocks)
+    return (raw % np.uint64(_TILE_BYTES - _BAND_BYTES + 1)).astype(np.int64)
+
+
+def noise_bytes(count: int, seeds: list[int]) -> np.ndarray:
+    """The uniform bytes the 8-bit path gives `count` row-major samples (for checks: the
+    path itself reads the tile's windows in place)."""
+    tile = _tiles()[0]
+    return np.concatenate([tile[int(at) : int(at) + min(_BAND_BYTES, count - i * _BAND_BYTES)]
+                           for i, at in enumerate(block_offsets(count, seeds))])
 
 
 def apply_noise(
@@ -83,50 +118,51 @@ def apply_noise(
     """Consecutive noise records as one draw added to the uint8 image (saturating); with
     `in_place` (the caller's frame is its own to overwrite) into `image` itself, no new frame.
 
-    The noise at a sample is round(std(value) * z(byte)), z from `QUANTILES`, the bytes the
-    records' SFC64 stream in row-major order. On the 8-bit path the std table is held in steps
-    of max(std) / 127 (a rounding of < 0.7 % of std at every value: shot noise's std varies at
+    The noise at a sample is round(std(value) * z(byte)), z from `QUANTILES`. On the 8-bit
+    path the samples are taken in row-major order in blocks of `_BAND_BYTES` (256 KiB: a block
+    and its buffers stay in cache through every operation; page-sized temporaries made it
+    memory-bound), and block i reads its bytes from the fixed tile (`_tiles`) at offset
+    `block_offsets(...)[i]`, drawn from the records' seeds: every sample's byte is still
+    uniform and independent of its neighbours within a block (the tile is 4 blocks long, so
+    windows of different blocks may overlap: the same run of noise at another, unaligned,
+    place of the page, which no reader sees). The std table is held in steps of
+    max(std) / 127 (a rounding of < 0.7 % of std at every value: shot noise's std varies at
     most 1.74x over values 1..255) and z in steps of 1/47; read noise alone needs no product
-    and is exact.
-
-    Work goes in bands of rows (~256 KiB a buffer) that stay in cache through all five
-    operations: page-sized temporaries made it memory-bound (shot noise 10.8 -> 7.1 ms, read
-    noise 5.6 -> 4.2 on 1.6-2.1 Mpx pages). Bands are whole multiples of 8 bytes, so the byte stream, and the result,
-    does not depend on the band size."""
+    and is exact. Blocks are a fixed number of samples, so the result does not depend on the
+    image's shape beyond its row-major samples."""
     std = noise_std(records)
     peak = float(std.max())
-    rows = image.reshape(image.shape[0], -1)  # one channel: scalars apply to every sample
     seeds = [int(r["seed"]) for r in records]
     if peak > _STD_8BIT:
+        rows = image.reshape(image.shape[0], -1)
         u = uniform_bytes(image.size, seeds).reshape(rows.shape)
         return _apply_noise_16bit(rows, u, std).reshape(image.shape)
-    height, width = rows.shape
-    band = max(8, (_BAND_BYTES // max(width, 1)) // 8 * 8)
-    bits = _byte_stream(seeds)
-    out = rows if in_place and image.flags.c_contiguous else np.empty(rows.shape, np.uint8)
+    flat = image.reshape(-1)  # a copy when `image` is a view with gaps: then ours to write
+    own = in_place and image.flags.c_contiguous
+    out = flat if own or not np.may_share_memory(flat, image) else np.empty(flat.shape, np.uint8)
+    tile_u, tile_unit = _tiles()
     signal_dependent = bool(np.ptp(std) > 0)
+    band = min(_BAND_BYTES, flat.size)
+    buf = np.empty(band, np.uint8)
     if signal_dependent:
         std_scale = 127.0 / peak
-        unit_table = np.round(QUANTILES * _Z_SCALE).astype(np.int8)
         std_table = np.round(std * std_scale).astype(np.int8)
         product_scale = 1.0 / (_Z_SCALE * std_scale)
-        unit_buf = np.empty((band, width), np.int8)
-        noise_buf = np.empty((band, width), np.int8)
     else:  # read noise only: one table from the byte to the offset noise
         offset_table = (128 + np.round(std[0] * QUANTILES)).astype(np.uint8)
-    for top in range(0, height, band):
-        src = rows[top : top + band]
+    for block, at in enumerate(block_offsets(flat.size, seeds)):
+        top = block * _BAND_BYTES
+        src = flat[top : top + _BAND_BYTES]
         n = src.size
-        u = bits.random_raw(-(-n // 8)).view(np.uint8)[:n].reshape(src.shape)
+        at = int(at)
         if signal_dependent:
-            unit = cv2.LUT(u, unit_table, dst=unit_buf[: len(src)])
-            noise = cv2.LUT(src, std_table, dst=noise_buf[: len(src)])
-            cv2.multiply(noise, unit, dst=noise, scale=product_scale)
-            offset = np.bitwise_xor(noise.view(np.uint8), np.uint8(128), out=u)  # 128 + n
+            noise = cv2.LUT(src, std_table, dst=buf[:n].view(np.int8))
+            cv2.multiply(noise, tile_unit[at : at + n], dst=noise, scale=product_scale)
+            offset = np.bitwise_xor(noise.view(np.uint8), np.uint8(128), out=buf[:n])
         else:
-            offset = cv2.LUT(u, offset_table, dst=u)
-        cv2.addWeighted(src, 1.0, offset, 1.0, -128.0, dst=out[top : top + len(src)])
-    return image if out is rows else out.reshape(image.shape)
+            offset = cv2.LUT(tile_u[at : at + n], offset_table, dst=buf[:n])
+        cv2.addWeighted(src, 1.0, offset, 1.0, -128.0, dst=out[top : top + n])
+    return image if out is flat and own else out.reshape(image.shape)
 
 
 def _apply_noise_16bit(rows: np.ndarray, u: np.ndarray, std: np.ndarray) -> np.ndarray:
