@@ -15,7 +15,6 @@ Vertical (`ttb`) pieces are shaped and placed by `synth.text.vertical` on the sa
 from __future__ import annotations
 
 import ctypes
-import itertools
 import re
 from typing import Any, NamedTuple
 
@@ -151,13 +150,11 @@ class GlyphRasteriser:
                 buf.language = language
             buf.guess_segment_properties()
             hb.shape(font, buf)
-            positions = buf.glyph_positions
-            glyphs.extend([info.codepoint for info in buf.glyph_infos])
-            # pen before each glyph (a running sum of advances) plus its offset
-            pens = list(itertools.accumulate([pos.x_advance for pos in positions], initial=pen))
-            xs.extend([at + pos.x_offset for at, pos in zip(pens, positions, strict=False)])
-            ys.extend([pos.y_offset for pos in positions])
-            pen = pens[-1]
+            for info, pos in zip(buf.glyph_infos, buf.glyph_positions, strict=True):
+                glyphs.append(info.codepoint)
+                xs.append(pen + pos.x_offset)
+                ys.append(pos.y_offset)
+                pen += pos.x_advance
         return Shaped(tuple(glyphs), tuple(xs), tuple(ys), pen / 64.0)
 
     # -- rasterising -----------------------------------------------------------------------
