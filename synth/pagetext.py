@@ -91,6 +91,12 @@ def drawable(ctx: Any, code: str) -> Callable[[str], bool]:
                 return False
         return True
 
+    def safe_chars(chars: set[str]) -> set[str]:
+        """Characters every word made only of which `covers` accepts without shaping: each
+        chain draws them and every preferred face maps them (the check's own fast path)."""
+        return {ch for ch in chars if char_ok(ch) and primary_ok(ch)}
+
+    covers.safe_chars = safe_chars  # type: ignore[attr-defined]
     ctx.memo[key] = covers
     return covers
 
@@ -141,15 +147,20 @@ def drawable_words(vocab: list[tuple[str, float]],
     shape-level check only for words with combining marks. Most vocabularies have neither an
     undrawable character nor a mark (Latin, Cyrillic, Arabic, Hebrew, Han...): then no word
     needs a test (~25 ms a language at start-up)."""
-    alphabet = set("".join(w for w, _ in vocab))
+    alphabet = set("".join([w for w, _ in vocab]))
     bad = {c for c in alphabet if not covers(c)}
     marks = {c for c in alphabet if unicodedata.category(c).startswith("M")}
     if not bad and not marks:
         return list(vocab)
+    # a word with marks made only of safe characters passes `covers` on its fast path: one
+    # set test here instead of a call per word (Thai, Devanagari: most words have marks)
+    safe_of = getattr(covers, "safe_chars", None)
+    safe = safe_of(alphabet - bad) if safe_of is not None else set()
     if not bad:
-        return [(w, f) for w, f in vocab if marks.isdisjoint(w) or covers(w)]
-    return [(w, f) for w, f in vocab
-            if bad.isdisjoint(w) and (marks.isdisjoint(w) or covers(w))]
+        return [(w, f) for w, f in vocab
+                if marks.isdisjoint(w) or safe.issuperset(w) or covers(w)]
+    return [(w, f) for w, f in vocab if bad.isdisjoint(w) and (
+        marks.isdisjoint(w) or safe.issuperset(w) or covers(w))]
 
 
 def textsources_no_space() -> frozenset[str]:

@@ -207,6 +207,25 @@ def test_same_layout_draws_identical_pixels(engine, registry):
     assert np.array_equal(a, b) and (a < 128).any()
 
 
+def test_a_measured_line_draws_as_a_fresh_one(engine, registry):
+    """A planned line keeps its pieces' inks (`LineLayout.inks`): drawing it after measuring
+    it elsewhere gives the pixels and boxes of a line never measured, and a copy with other
+    pieces (dataclasses.replace) does not inherit them."""
+    style = style_for(registry, "ar")
+    planned = engine.layout_line(LINES["ar"], style)
+    engine.line_geometry(planned, (0.0, 0.0))
+    assert planned.inks is not None and len(planned.inks) == len(planned.pieces)
+    canvas = np.full((120, 1600, 3), 255, np.uint8)
+    geometry = engine.draw_line(canvas, planned, (20.4, 80.6), colour=(0, 0, 0))
+    fresh = TextEngine(registry)
+    again = np.full((120, 1600, 3), 255, np.uint8)
+    expected = fresh.draw_line(again, fresh.layout_line(LINES["ar"], style), (20.4, 80.6),
+                               colour=(0, 0, 0))
+    assert np.array_equal(canvas, again) and (canvas < 128).any()
+    assert geometry.word_boxes == expected.word_boxes and geometry.box == expected.box
+    assert dataclasses.replace(planned, pieces=planned.pieces[:2]).inks is None
+
+
 def test_justified_line_stretches_only_the_spaces(engine, registry):
     for code in ("en", "ar"):
         style = style_for(registry, code, 28)

@@ -16,7 +16,7 @@ from fonts_manifest.corpus import load_corpus
 from fonts_manifest.registry import FontRegistry
 from pipelines.errors import PolyglyphError
 from synth.entities import EntityMaker
-from synth.pagetext import compose, language_text
+from synth.pagetext import compose, drawable, drawable_words, language_text
 from synth.render import RenderContext
 from synth.textstats import has_entity, is_all_caps
 
@@ -75,6 +75,18 @@ def test_language_text_emits_only_drawable_text(ctx: RenderContext) -> None:
         chain = list(ctx.chain(code, "sans"))
         ctx.registry.itemize(text, chain)  # raises MissingGlyphError on tofu
         assert all(i["id"].startswith("syn:") for i in items)
+
+
+def test_vocabulary_filter_agrees_word_by_word(ctx: RenderContext) -> None:
+    """The filter's shortcut (words of safe characters skip the per-word check) keeps exactly
+    the words `covers` accepts one by one, in order, Devanagari marks included."""
+    base = ctx.text("hi")
+    vocab = textsources.vocabulary("hi", "Deva", "\n".join(base.paragraphs))[:4000]
+    vocab = [*vocab, ("क\u0951ख", 1.0), ("\u0300x", 1.0)]  # a stray mark, an undrawn one
+    kept = drawable_words(vocab, drawable(ctx, "hi"))
+    fresh = drawable(RenderContext(ctx.registry, ctx.corpus), "hi")  # no cached answers
+    assert kept == [(w, f) for w, f in vocab if fresh(w)]
+    assert any(not set(w).isdisjoint("\u093e\u093f\u0947") for w, _ in kept)
 
 
 def test_page_text_depends_on_the_generator_only(ctx: RenderContext) -> None:

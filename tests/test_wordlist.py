@@ -35,3 +35,15 @@ def test_one_string_is_smaller_than_the_word_objects() -> None:
     words = [f"wörd{i}" for i in range(40_000)]
     as_objects = sum(sys.getsizeof(w) for w in words) + sys.getsizeof(tuple(words))
     assert WordList(words).nbytes() < as_objects / 4
+
+
+def test_every_slice_matches_the_tuple() -> None:
+    """Slices are cut from the joined string: every start, stop and step, empty words too."""
+    words = ("", "a", "", "", "naïve", "日本語", "")
+    compact = WordList(words)
+    for start in range(-9, 10):
+        for stop in [*range(-9, 10), None]:
+            for step in (None, 1, 2, -1, -3):
+                assert compact[start:stop:step] == words[start:stop:step], (start, stop, step)
+    with pytest.raises(ValueError, match="separator"):
+        WordList(["a", "b\0c"])

@@ -164,13 +164,6 @@ class TextEngine(Shaper):
 
     # -- geometry and drawing --------------------------------------------------------------
 
-    def _piece_pen(self, piece: Piece, layout: LineLayout, origin: tuple[float, float]
-                   ) -> tuple[int, int]:
-        ox, oy = origin
-        if layout.style.direction == "ttb":
-            return int(round(ox)), int(round(oy + piece.offset))
-        return int(round(ox + piece.offset)), int(round(oy))
-
     def line_geometry(self, layout: LineLayout, origin: tuple[float, float]) -> LineGeometry:
         """Ink-tight word boxes and the line polygon, without drawing."""
         return self._geometry(layout, origin, None, (0, 0, 0), 1.0)
@@ -184,25 +177,41 @@ class TextEngine(Shaper):
                   canvas: np.ndarray | None, colour: Sequence[int], opacity: float
                   ) -> LineGeometry:
         style = layout.style
+        inks = layout.inks
+        if inks is None:
+            size, language, bold = style.size, style.language, style.bold
+            inks = layout.inks = [self.ink(piece.text, piece.face, size, piece.direction,
+                                           language, bold) for piece in layout.pieces]
         word_boxes: list[list[float] | None] = [None] * len(layout.words)
         placed: list[tuple[Ink, int, int]] = []
-        for piece in layout.pieces:
-            ink = self.ink(piece.text, piece.face, style.size, piece.direction, style.language,
-                           style.bold)
-            if ink.mask is None:
+        ox, oy = origin
+        vertical = style.direction == "ttb"
+        for piece, ink in zip(layout.pieces, inks, strict=True):
+            mask = ink.mask
+            if mask is None:
                 continue
-            px, py = self._piece_pen(piece, layout, origin)
+            if vertical:  # the pen on whole pixels: down the column, or along the baseline
+                px, py = int(round(ox)), int(round(oy + piece.offset))
+            else:
+                px, py = int(round(ox + piece.offset)), int(round(oy))
             placed.append((ink, px, py))
             if piece.word < 0:
                 continue
-            h, w = ink.mask.shape
-            box = [px + ink.x, py + ink.y, px + ink.x + w, py + ink.y + h]
+            h, w = mask.shape
+            bx0, by0 = px + ink.x, py + ink.y
+            bx1, by1 = bx0 + w, by0 + h
             current = word_boxes[piece.word]
             if current is None:
-                word_boxes[piece.word] = box
+                word_boxes[piece.word] = [bx0, by0, bx1, by1]
             else:
-                current[0], current[1] = min(current[0], box[0]), min(current[1], box[1])
-                current[2], current[3] = max(current[2], box[2]), max(current[3], box[3])
+                if bx0 < current[0]:
+                    current[0] = bx0
+                if by0 < current[1]:
+                    current[1] = by0
+                if bx1 > current[2]:
+                    current[2] = bx1
+                if by1 > current[3]:
+                    current[3] = by1
         if canvas is not None and placed:
             paint_pieces(canvas, placed, colour, opacity)
         inked = [b for b in word_boxes if b is not None]

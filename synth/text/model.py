@@ -69,6 +69,10 @@ class LineLayout:
     pieces: list[Piece]  # visual order
     advance: float  # total pen advance (width, or height for ttb)
     words: list[tuple[int, int]]  # logical spans
+    # each piece's ink, found when the line was first measured or drawn: a planned line is
+    # settled on its ink, then drawn, and the second pass need not look every piece up again
+    # (not an init field, so `dataclasses.replace` never carries inks over to other pieces)
+    inks: list[Any] | None = field(default=None, init=False, repr=False, compare=False)
 
 
 @dataclass
