@@ -151,7 +151,9 @@ SCHEMA = pa.schema(
 
 def encode_image(image: np.ndarray, fmt: str, quality: int) -> bytes:
     """Encode deterministically: fixed options, no timestamps or EXIF, same bytes every time."""
-    pil = Image.fromarray(np.ascontiguousarray(image[..., :3]).astype(np.uint8), "RGB")
+    # no copy of a uint8 frame here: Pillow copies it into its own image anyway (a 7 MP frame
+    # was held three times while encoding)
+    pil = Image.fromarray(np.ascontiguousarray(image[..., :3]).astype(np.uint8, copy=False), "RGB")
     buf = io.BytesIO()
     if fmt == "jpeg":
         pil.save(buf, "JPEG", quality=quality, optimize=False, progressive=False, subsampling=2)

@@ -95,3 +95,29 @@ def test_the_cli_gives_arrow_the_system_allocator(preset: str | None, expected: 
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parents[1])
     assert out.stdout.strip() == expected
+
+
+def test_peak_rss_is_the_process_own_not_its_spawner() -> None:
+    """A process started by `subprocess` from a big one keeps the parent's RSS as its
+    ru_maxrss floor (exec keeps the old high-water mark); the worker figure must not."""
+    big = bytearray(300 * 2**20)
+    big[:: 4096] = b"\1" * len(big[:: 4096])  # resident, 300 MiB
+    code = ("import resource; from pipelines.telemetry import peak_rss_mib; "
+            "print(peak_rss_mib(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    del big
+    own, inherited = float(out[0]), float(out[1])
+    assert own < 150, (own, inherited)  # an interpreter's own memory (ru_maxrss: ~300+ MiB)
+
+
+def test_release_free_heap_trims_only_a_fragmented_heap() -> None:
+    from pipelines.worker_setup import _libc, release_free_heap
+
+    if _libc() is None:
+        return  # not glibc: nothing to release, and nothing is claimed
+    assert release_free_heap(min_free=1 << 60) is False  # never that much free
+    blocks = [bytearray(64 * 1024) for _ in range(800)]  # heap blocks (below mmap threshold)
+    del blocks[::2]  # holes: ~25 MiB free between live blocks
+    assert release_free_heap(min_free=1 << 20) is True
+    del blocks
