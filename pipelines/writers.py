@@ -2,8 +2,9 @@
 
 `Writer` is the seam for output formats (Parquet is the first; the export formats add others);
 the run driver and the workers only see `open` / `add` / `close`. A shard is written as its
-rows come, in row groups of a fixed number of rows, so a worker holds at most one row group
-(plus the Parquet pages being encoded), whatever the shard size.
+rows come, in row groups of at most `ROW_GROUP_ROWS` rows and `ROW_GROUP_IMAGE_BYTES` of image
+bytes, so a worker holds at most one row group (plus the Parquet pages being encoded), whatever
+the shard size and however large its photos.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .output import AtomicFile, Output
@@ -34,6 +36,26 @@ PARQUET_OPTIONS: dict[str, Any] = {
     "write_batch_size": 1,
 }
 ROW_GROUP_ROWS = 64
+# A row group closes at the row that brings its image bytes to this: 64 wild frames of a few
+# megapixels are 40-70 MB, all mapped while the group is written (a worker's peak on a default
+# run); the cap counts image bytes only, which are exact whatever the Arrow chunking, so where
+# groups end depends on the rows alone
+ROW_GROUP_IMAGE_BYTES = 16 << 20
+
+
+def image_sizes(table: pa.Table) -> list[int]:
+    """Bytes of each row's image (`image.bytes` of the datasets Image struct, or a binary
+    `image` column); 0 where there is none."""
+    if "image" not in table.schema.names:
+        return [0] * table.num_rows
+    column = table.column("image")
+    if pa.types.is_struct(column.type):
+        if column.type.get_field_index("bytes") < 0:
+            return [0] * table.num_rows
+        column = pc.struct_field(column, "bytes")
+    if not (pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type)):
+        return [0] * table.num_rows
+    return pc.binary_length(column).fill_null(0).to_pylist()
 
 
 @dataclass(frozen=True)
@@ -123,16 +145,18 @@ class _Spill:
 
 
 class ParquetShard:
-    """Rows -> row groups of exactly ROW_GROUP_ROWS rows (the last one shorter), written from
-    the Arrow chunks as they came: with `write_batch_size` 1 every value is its own write batch,
-    so no batch spans a chunk border and a page ends where its size says, whatever the
-    chunking. The bytes do not depend on how the rows were batched on the way in, and equal
+    """Rows -> row groups of `ROW_GROUP_ROWS` rows, or fewer where their images reach
+    `ROW_GROUP_IMAGE_BYTES` (the last group shorter), written from the Arrow chunks as they
+    came: with `write_batch_size` 1 every value is its own write batch, so no batch spans a
+    chunk border and a page ends where its size says, whatever the chunking. Where a group ends
+    depends only on the rows (their count and image bytes), so the bytes do not depend on how
+    the rows were batched on the way in; with small images they equal
     `pq.write_table(whole, row_group_size=64)` (joining the chunks first, as before, copied a
     row group once more: ~23 MB of a default run's 64 rows).
 
     Rows waiting for their row group wait in a spill file (`_Spill`), not in the heap: a
     worker's peak comes from its largest page, made on top of everything held then, and most
-    pages come in the middle of a row group (up to ~22 MB of wild rows' JPEG bytes)."""
+    pages come in the middle of a row group."""
 
     def __init__(self, sink: Any, schema: pa.Schema, on_close: Any = None) -> None:
         self.schema = schema
@@ -140,32 +164,43 @@ class ParquetShard:
         self._sink = sink
         self._writer = pq.ParquetWriter(sink, schema, **options)
         self._pending = _Spill(schema)
+        self._open_rows = 0  # rows and image bytes of the group still being filled
+        self._open_bytes = 0
         self._rows = 0
         self._on_close = on_close
 
     def add(self, rows: pa.Table) -> None:
         if rows.num_rows == 0:
             return
-        self._pending.add(rows.cast(self.schema) if rows.schema != self.schema else rows)
-        if self._pending.rows >= ROW_GROUP_ROWS:
-            self._flush(self._pending.rows // ROW_GROUP_ROWS * ROW_GROUP_ROWS)
+        rows = rows.cast(self.schema) if rows.schema != self.schema else rows
+        complete: list[int] = []
+        for size in image_sizes(rows):
+            self._open_rows += 1
+            self._open_bytes += size
+            if self._open_rows >= ROW_GROUP_ROWS or self._open_bytes >= ROW_GROUP_IMAGE_BYTES:
+                complete.append(self._open_rows)
+                self._open_rows = self._open_bytes = 0
+        self._pending.add(rows)
+        if complete:
+            self._flush(complete)
 
-    def _flush(self, count: int) -> None:
-        """Write the first `count` pending rows (whole row groups, or the shard's last rows)."""
+    def _flush(self, groups: list[int]) -> None:
+        """Write the pending rows' first groups of these sizes (the shard's last rows at close)."""
         whole = self._pending.take()  # chunked as the rows came (see the class docstring)
-        for start in range(0, count, ROW_GROUP_ROWS):
-            group = whole.slice(start, min(ROW_GROUP_ROWS, count - start))
-            self._writer.write_table(group, row_group_size=ROW_GROUP_ROWS)
-        rest = whole.slice(count)
+        start = 0
+        for count in groups:
+            self._writer.write_table(whole.slice(start, count), row_group_size=count)
+            start += count
+        rest = whole.slice(start)
         del whole
         if rest.num_rows:
             self._pending.add(rest)
-        self._rows += count
+        self._rows += start
 
     def close(self) -> WrittenShard:
         try:
             if self._pending.rows:
-                self._flush(self._pending.rows)
+                self._flush([self._pending.rows])
             self._pending.close()
             # an empty shard (variants whose images were all skipped) has no row group: a
             # 0-row group makes `datasets` fail on the whole folder (it sizes batches by it)

@@ -243,3 +243,29 @@ def test_script_balance_gives_every_script_the_same_share() -> None:
     assert len(share) > 10 and max(share.values()) - min(share.values()) < 1e-9
     latin = sum(1 for code in plain if scripts[code] == "Latn") / len(plain)
     assert latin > 0.5 and abs(share["Latn"] / sum(share.values()) - 1 / len(share)) < 1e-9
+
+
+def test_row_groups_close_at_the_image_byte_cap_whatever_the_batching(tmp_path: Path) -> None:
+    """Large photos make short row groups (a worker holds one group while it is written), and
+    where a group ends depends on the rows only, not on how they were batched."""
+    import pyarrow.parquet as pq
+
+    from pipelines.writers import ROW_GROUP_IMAGE_BYTES
+
+    rows = _rows(5, "jpeg") * 3  # 15 rows; their images replaced by ~1/6 of the cap each
+    noise = np.random.default_rng(1)
+    rows = [{**row, "image": {"bytes": noise.bytes(ROW_GROUP_IMAGE_BYTES // 6 + 1000),
+                              "path": None}} for row in rows]
+    out = Output(str(tmp_path))
+    digests = set()
+    for size in (1, 4, 15):
+        shard = PARQUET.open(out, f"part-{size:05d}.parquet", SCHEMA)
+        for i in range(0, len(rows), size):
+            shard.add(rows_to_table(rows[i:i + size]))
+        written = shard.close()
+        meta = pq.ParquetFile(tmp_path / written.file).metadata
+        groups = [meta.row_group(g).num_rows for g in range(meta.num_row_groups)]
+        assert groups == [6, 6, 3], (size, groups)  # the 6th image passes the cap
+        assert written.rows == 15
+        digests.add(written.sha256)
+    assert len(digests) == 1
