@@ -123,13 +123,12 @@ def release_free_heap(min_free: int = RELEASE_FREE_HEAP_BYTES) -> bool:
 
     Why: a worker's peak RSS comes on the big wild frames, in the warp's photometric steps,
     whose page-size frames come from mmap (`fixed_mmap_threshold`), beside a heap that the
-    render left fragmented: at the peak of a default 512-row run the heap held 22-28 MiB free
-    in holes between live blocks (mallinfo2), resident but unused. Called between the render
-    and the warp (`pipelines.sample.make_page`), where the render's temporaries are gone.
-    Peak RSS of `generate --num 512 --shard-rows 512 --workers 1` (seed 7, local, pairs side
-    by side, load ~5): trim at 24 MiB free 391.7 / 398.6 MiB vs 400.7-405.1 MiB without
-    (5 runs); CPU 80.1 / 81.6 vs 78.2 / 79.0 s. Trimming after every row instead cost ~8 %
-    CPU (the next row faults the pages in again) for the same ~10 MiB."""
+    render left fragmented (at the peak of a default run, 22-28 MiB free in holes between live
+    blocks, resident but unused). Called once a row, between the render and the warp
+    (`pipelines.sample.make_page`), where the render's temporaries are gone. It trades CPU for
+    memory: the pages given back are faulted in again by the next row (a few ms of system time
+    a row; the figures are in the commit that added it and in bench/RESULTS.md), so it runs
+    only when the holes are large, never after every row."""
     libc = _libc()
     if libc is None or libc.mallinfo2().fordblks < min_free:
         return False
