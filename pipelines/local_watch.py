@@ -34,6 +34,7 @@ from typing import Any
 
 GRACE_SECONDS = 20.0  # after the soft stop, before the process is ended from the watch thread
 POLL_SECONDS = 1.0
+CLEANUP_SECONDS = 10.0  # the hard stop's cleanup (a remote listing) at most this long
 
 
 class Stalled(BaseException):  # noqa: N818 (like KeyboardInterrupt: a stop, not an error)
@@ -93,7 +94,13 @@ class StallGuard:
         while not self._stop.wait(POLL_SECONDS):
             if time.monotonic() - self._moved <= self.timeout:
                 continue
-            self.message = self._describe()
+            try:
+                message = self._describe()
+            except Exception as exc:  # noqa: BLE001 (the stop must happen whatever describe does)
+                message = f"no row made for {self.timeout:.0f} s ({exc})"
+            if time.monotonic() - self._moved <= self.timeout:
+                continue  # a row finished while the message was made: not a stall
+            self.message = message
             if self._handler_installed and self._main_ident is not None:
                 signal.pthread_kill(self._main_ident, signal.SIGALRM)
                 if self._stop.wait(GRACE_SECONDS):
@@ -102,9 +109,22 @@ class StallGuard:
             return
 
     def _hard_stop(self) -> None:
+        """Clean up within CLEANUP_SECONDS whatever the cleanup does (it may raise, or block on
+        a remote target), then end the process: a stuck run must never outlive its bound."""
+        try:
+            worker = threading.Thread(target=self._quiet_cleanup, name="polyglyph-stall-cleanup",
+                                      daemon=True)
+            worker.start()
+            worker.join(CLEANUP_SECONDS)
+        finally:
+            try:
+                print(f"polyglyph {self._command}: error: {self.message}", file=sys.stderr,
+                      flush=True)
+            finally:
+                os._exit(1)
+
+    def _quiet_cleanup(self) -> None:
         try:
             self._cleanup()
-        except OSError:
-            pass  # the next run clears stale temporaries on start anyway
-        print(f"polyglyph {self._command}: error: {self.message}", file=sys.stderr, flush=True)
-        os._exit(1)
+        except BaseException:  # noqa: BLE001, S110 (the next run clears stale temporaries)
+            pass

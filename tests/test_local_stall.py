@@ -173,3 +173,31 @@ def test_someone_elses_alarm_still_reaches_its_own_handler() -> None:
         assert seen == [signal.SIGALRM]
     finally:
         signal.signal(signal.SIGALRM, before)
+
+
+GUARD = textwrap.dedent("""
+    import sys, threading, time
+    from pipelines.local_watch import StallGuard
+
+    def cleanup():
+        {cleanup}
+
+    def work():  # not the main thread: only the hard stop can end it
+        with StallGuard(1.0, lambda: "stuck", cleanup, "generate"):
+            time.sleep(60)
+
+    threading.Thread(target=work).start()
+    time.sleep(50)
+    print("not stopped")
+""")
+
+
+@pytest.mark.parametrize("cleanup", ["raise RuntimeError('no credentials')",
+                                     "time.sleep(600)  # a remote listing that never answers"])
+def test_the_hard_stop_ends_the_run_whatever_its_cleanup_does(cleanup: str) -> None:
+    script = GUARD.format(cleanup=cleanup)
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    err = done.stderr.strip()
+    assert done.returncode == 1 and "not stopped" not in done.stdout, (done.stdout, err)
+    assert err == "polyglyph generate: error: stuck", err
