@@ -34,6 +34,7 @@ from pathlib import Path
 
 from fonts_manifest import hunspell
 from fonts_manifest.errors import PolyglyphError
+from fonts_manifest.hanforms import japanese_only, simplified_only
 
 DATA_PATH = Path(__file__).resolve().parent / "data" / "textsources.json.gz"
 BLOCKLIST_PATH = DATA_PATH.with_name("blocklist.json.gz")
@@ -173,38 +174,6 @@ def exemplars(code: str, reference: str) -> list[str]:
     if code.endswith("-Hant"):
         return [item for item in found if not simplified_only(item)]
     return list(found)
-
-
-def simplified_only(item: str) -> bool:
-    """True for a character Big5 lacks and GB 2312 has: a Simplified form (CLDR's zh_Hant
-    main exemplars list 简, whose Traditional form 簡 is listed too). Traditional variants
-    outside Big5 (彞, 敍, 鉢) are in neither and stay."""
-    try:
-        item.encode("cp950")
-        return False
-    except UnicodeEncodeError:
-        pass
-    try:
-        item.encode("gb2312")
-        return True
-    except UnicodeEncodeError:
-        return False
-
-
-@cache
-def japanese_only(ch: str) -> bool:
-    """True for a Japanese shinjitai form no Traditional (or Simplified) Chinese text uses: a
-    character JIS X 0208 (Shift_JIS) has and neither Big5 nor GB 2312 does (気 氣, 歩 步, 満 滿).
-    wordfreq's Chinese list holds a few Japanese words, which OpenCC's s2tw leaves as they are:
-    zh-Hant pages printed 蝙蝠俠気 and 穴位徳津津 (#16)."""
-    def has(encoding: str) -> bool:
-        try:
-            ch.encode(encoding)
-        except UnicodeEncodeError:
-            return False
-        return True
-
-    return has("shift_jis") and not has("cp950") and not has("gb2312")
 
 
 def tgh_level(level: int) -> list[str]:

@@ -50,7 +50,7 @@ def _code_digest() -> str:
     """Digest of the modules whose code decides which words a vocabulary holds."""
     here = Path(__file__).resolve().parent
     digest = hashlib.sha256()
-    for name in ("vocabcache.py", "textsources.py", "hunspell.py"):
+    for name in ("vocabcache.py", "textsources.py", "hunspell.py", "hanforms.py"):
         digest.update((here / name).read_bytes())
     return digest.hexdigest()[:16]
 

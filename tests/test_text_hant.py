@@ -44,6 +44,7 @@ def test_no_japanese_shinjitai_in_the_traditional_vocabulary(vocab) -> None:
     # pages printed 蝙蝠俠気 (#16). Traditional forms and Cantonese characters stay.
     assert [c for c in "気満戦歩徳" if textsources.japanese_only(c)] == list("気満戦歩徳")
     assert not any(map(textsources.japanese_only, "氣滿戰步德嘅啥恒酶"))
+    assert not any(map(textsources.japanese_only, "啓衆峯羣敍鉢綫"))  # Hong Kong Traditional
     chars = set("".join(w for w, _ in vocab))
     assert not any(map(textsources.japanese_only, chars)) and "氣" in chars
 
