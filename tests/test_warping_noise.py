@@ -15,7 +15,7 @@ from warping.noise import (
     QUANTILES,
     Z_PEAK,
     apply_noise,
-    block_offsets,
+    block_draws,
     noise_bytes,
     noise_std,
 )
@@ -165,9 +165,46 @@ def test_noise_is_the_tile_windows_the_record_draws() -> None:
     drawn = noise != 0
     assert drawn.mean() > 0.8
     assert (np.sign(noise[drawn]) == np.sign(z[drawn])).all()
-    offsets = block_offsets(tall.size, [31])
+    offsets, perms = block_draws(tall.size, [31])
     assert len(set(offsets.tolist())) == len(offsets)  # every block its own window
-    assert not np.array_equal(offsets, block_offsets(tall.size, [32]))
+    assert not np.array_equal(offsets, block_draws(tall.size, [32])[0])
+    assert all(sorted(p.tolist()) == list(range(256)) for p in perms)  # permutations
     # neighbouring blocks are not the same run of noise
     flat = noise.reshape(-1)
     assert not np.array_equal(flat[:1000], flat[_BAND_BYTES : _BAND_BYTES + 1000])
+
+
+def test_one_window_of_the_tile_read_by_two_blocks_gives_uncorrelated_noise() -> None:
+    """The tile is 1 MiB, so a big frame's blocks (and all pages) read overlapping windows; each
+    block's own byte permutation keeps their noise from being a copy of each other's."""
+    from warping.noise import _tile
+
+    tile = _tile()
+    window = tile[1000 : 1000 + 100_000]
+    (_, perms_a), (_, perms_b) = block_draws(2 * _BAND_BYTES, [5]), block_draws(_BAND_BYTES, [6])
+    a, b = QUANTILES[perms_a[0][window]], QUANTILES[perms_a[1][window]]
+    c = QUANTILES[perms_b[0][window]]
+    for x, y in ((a, b), (a, c)):
+        assert abs(np.corrcoef(x, y)[0, 1]) < 0.3
+    assert noise_bytes(0, [5]).size == 0
+
+
+def test_blocks_reading_overlapping_windows_do_not_repeat_each_others_noise() -> None:
+    """Read noise on a flat 4 MP frame: where two blocks read the same stretch of the tile,
+    the noise they add there is uncorrelated (the same bytes, through other permutations)."""
+    flat = np.full((1400, 1000, 3), 128, np.uint8)
+    noise = apply_noise(flat, [{"step": "gauss_noise", "sigma": 6.0, "seed": 9}])
+    noise = noise.reshape(-1).astype(np.float64) - 128
+    offsets, _ = block_draws(flat.size, [9])
+    full = len(offsets) - 1  # the last block may be short
+    pairs = [(i, j) for i in range(full) for j in range(i + 1, full)
+             if abs(int(offsets[i]) - int(offsets[j])) < _BAND_BYTES // 2]
+    assert pairs  # 48 windows in a 1 MiB tile: many overlap
+    for i, j in pairs[:10]:
+        lo, hi = max(offsets[i], offsets[j]), min(offsets[i], offsets[j]) + _BAND_BYTES
+        a = noise[i * _BAND_BYTES + lo - offsets[i] : i * _BAND_BYTES + hi - offsets[i]]
+        b = noise[j * _BAND_BYTES + lo - offsets[j] : j * _BAND_BYTES + hi - offsets[j]]
+        assert len(a) == len(b) > _BAND_BYTES // 2
+        # one permutation against another pairs 256 values at random: |r| ~ 0.06, not 1
+        assert abs(np.corrcoef(a, b)[0, 1]) < 0.3, (i, j)
+        assert np.mean(a == b) < 0.15, (i, j)  # independent draws agree ~5 % of the time

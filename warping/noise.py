@@ -88,28 +88,38 @@ _TILE_SEED = 0x6E6F697365  # fixed: the tile is a constant of the code, the wind
 
 
 @functools.cache
-def _tiles() -> tuple[np.ndarray, np.ndarray]:
-    """The tile's uniform bytes and their unit normals in int8 fixed point (1 MiB each)."""
+def _tile() -> np.ndarray:
+    """The tile's uniform bytes (1 MiB, read-only)."""
     u = _byte_stream([_TILE_SEED]).random_raw(_TILE_BYTES // 8).view(np.uint8)
-    unit = np.round(QUANTILES * _Z_SCALE).astype(np.int8)[u]
-    u.flags.writeable = unit.flags.writeable = False
-    return u, unit
+    u.flags.writeable = False
+    return u
 
 
-def block_offsets(count: int, seeds: list[int]) -> np.ndarray:
-    """Where in the tile each block of `_BAND_BYTES` samples takes its window: one draw per
-    block from the records' own stream (so the record alone fixes the bytes)."""
+def block_draws(count: int, seeds: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Per block of `_BAND_BYTES` samples, from the records' own stream (so the record alone
+    fixes the bytes): where in the tile it takes its window, and a permutation of the 256 byte
+    values it reads that window through. The permutation is why the noise does not repeat: one
+    1 MiB tile holds only four blocks, so a 4 MP frame's 48 blocks, and every other page, read
+    overlapping windows; through independent permutations the same window gives uncorrelated
+    values (a fixed XOR key would not: keys one low bit apart map a byte to the neighbouring
+    quantile)."""
     blocks = -(-count // _BAND_BYTES)
-    raw = _byte_stream(seeds).random_raw(blocks)
-    return (raw % np.uint64(_TILE_BYTES - _BAND_BYTES + 1)).astype(np.int64)
+    gen = np.random.Generator(_byte_stream(seeds))
+    offsets = gen.integers(0, _TILE_BYTES - _BAND_BYTES + 1, size=blocks)
+    perms = np.argsort(gen.random((blocks, 256)), axis=1).astype(np.uint8)
+    return offsets, perms
 
 
 def noise_bytes(count: int, seeds: list[int]) -> np.ndarray:
     """The uniform bytes the 8-bit path gives `count` row-major samples (for checks: the
-    path itself reads the tile's windows in place)."""
-    tile = _tiles()[0]
-    return np.concatenate([tile[int(at) : int(at) + min(_BAND_BYTES, count - i * _BAND_BYTES)]
-                           for i, at in enumerate(block_offsets(count, seeds))])
+    path itself reads the tile's windows through its tables in place)."""
+    if count <= 0:
+        return np.empty(0, np.uint8)
+    tile = _tile()
+    offsets, perms = block_draws(count, seeds)
+    return np.concatenate([
+        perms[i][tile[int(at) : int(at) + min(_BAND_BYTES, count - i * _BAND_BYTES)]]
+        for i, at in enumerate(offsets)])
 
 
 def apply_noise(
@@ -121,11 +131,11 @@ def apply_noise(
     The noise at a sample is round(std(value) * z(byte)), z from `QUANTILES`. On the 8-bit
     path the samples are taken in row-major order in blocks of `_BAND_BYTES` (256 KiB: a block
     and its buffers stay in cache through every operation; page-sized temporaries made it
-    memory-bound), and block i reads its bytes from the fixed tile (`_tiles`) at offset
-    `block_offsets(...)[i]`, drawn from the records' seeds: every sample's byte is still
-    uniform and independent of its neighbours within a block (the tile is 4 blocks long, so
-    windows of different blocks may overlap: the same run of noise at another, unaligned,
-    place of the page, which no reader sees). The std table is held in steps of
+    memory-bound), and block i reads its bytes from the fixed tile (`_tile`) at the offset
+    and through the byte permutation `block_draws(...)` gives it, drawn from the records'
+    seeds: every sample's byte is still uniform and independent of its neighbours within a
+    block, and blocks whose windows overlap (the tile is 4 blocks long) get uncorrelated
+    values through their own permutations. The std table is held in steps of
     max(std) / 127 (a rounding of < 0.7 % of std at every value: shot noise's std varies at
     most 1.74x over values 1..255) and z in steps of 1/47; read noise alone needs no product
     and is exact. Blocks are a fixed number of samples, so the result does not depend on the
@@ -140,27 +150,31 @@ def apply_noise(
     flat = image.reshape(-1)  # a copy when `image` is a view with gaps: then ours to write
     own = in_place and image.flags.c_contiguous
     out = flat if own or not np.may_share_memory(flat, image) else np.empty(flat.shape, np.uint8)
-    tile_u, tile_unit = _tiles()
+    tile = _tile()
     signal_dependent = bool(np.ptp(std) > 0)
     band = min(_BAND_BYTES, flat.size)
     buf = np.empty(band, np.uint8)
+    unit = np.empty(band, np.int8)
     if signal_dependent:
         std_scale = 127.0 / peak
         std_table = np.round(std * std_scale).astype(np.int8)
         product_scale = 1.0 / (_Z_SCALE * std_scale)
+        unit_table = np.round(QUANTILES * _Z_SCALE).astype(np.int8)
     else:  # read noise only: one table from the byte to the offset noise
         offset_table = (128 + np.round(std[0] * QUANTILES)).astype(np.uint8)
-    for block, at in enumerate(block_offsets(flat.size, seeds)):
+    offsets, perms = block_draws(flat.size, seeds)
+    for block, at in enumerate(offsets):
         top = block * _BAND_BYTES
         src = flat[top : top + _BAND_BYTES]
         n = src.size
         at = int(at)
         if signal_dependent:
+            z = cv2.LUT(tile[at : at + n], unit_table[perms[block]], dst=unit[:n])
             noise = cv2.LUT(src, std_table, dst=buf[:n].view(np.int8))
-            cv2.multiply(noise, tile_unit[at : at + n], dst=noise, scale=product_scale)
+            cv2.multiply(noise, z, dst=noise, scale=product_scale)
             offset = np.bitwise_xor(noise.view(np.uint8), np.uint8(128), out=buf[:n])
         else:
-            offset = cv2.LUT(tile_u[at : at + n], offset_table, dst=buf[:n])
+            offset = cv2.LUT(tile[at : at + n], offset_table[perms[block]], dst=buf[:n])
         cv2.addWeighted(src, 1.0, offset, 1.0, -128.0, dst=out[top : top + n])
     return image if out is flat and own else out.reshape(image.shape)
 
