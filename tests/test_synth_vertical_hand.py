@@ -78,7 +78,10 @@ def test_vertical_lines_read_back_with_tesseract_vertical_models(language) -> No
 
 # generate's default page, default text mix, 6 vertical pages (seed 0) a language: median CER
 # of every printed column's clean crop, over all characters and over those the model can output
-DEFAULT_MIX_LIMITS = {"ja": (0.05, 0.05), "zh-Hant": (0.07, 0.05)}
+# zh-Hant's known-character figure moves 3.6-5.1 % with which pages a vocabulary change brings
+# (12 pages, seeds 0/1 at 09e8bdb: 4.55 / 3.77 %; these 6 pages 5.08 %): its bound sits above that
+# spread, a regression guard (a mis-turned or missing glyph reads at 20 % and more)
+DEFAULT_MIX_LIMITS = {"ja": (0.05, 0.05), "zh-Hant": (0.07, 0.06)}
 
 
 @pytest.mark.slow
