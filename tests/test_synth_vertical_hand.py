@@ -11,7 +11,7 @@ from fonts_manifest.corpus import load_corpus
 from fonts_manifest.registry import FontRegistry
 from pipelines.sample import WorkerContext, page_style, plan_sample
 from synth.page import axis_box
-from synth.render import PageSpec, RenderContext, render_page
+from synth.render import PageSpec, RenderContext, render_page, sample_render
 from synth.rng import sample_rng
 
 TESSERACT_VERT = {"ja": "jpn_vert", "zh-Hant": "chi_tra_vert"}
@@ -57,11 +57,15 @@ def test_vertical_lines_read_back_with_tesseract_vertical_models(language) -> No
     # running text (UDHR only), one 720x960 page, 20 px: median 0.0 % (ja 5 columns, zh-Hant 7)
     # read as bench/vertical_cer.py reads a column (2.1 % / 4.0 % with the earlier 2x zoomed
     # crops, which chi_tra_vert reads worse). The default mix: test_default_mix_... below.
+    # The first page from seed 3 not on manuscript paper or a letter pad (synth.scenes.genko,
+    # read back in tests/test_synth_genko.py): zh-Hant's seed 3 became manuscript paper.
     bench = _bench()
     udhr = RenderContext(FontRegistry.load(), load_corpus(languages=[language]),
                          text={"sources": {"udhr": 1.0}})
-    page = render_page(PageSpec(language, width=720, height=960, vertical=True,
-                                font_style="sans"), sample_rng(3), udhr)
+    spec = PageSpec(language, width=720, height=960, vertical=True, font_style="sans")
+    seed = next(s for s in range(3, 40) if "tategaki" not in sample_render(
+        spec, sample_rng(s), udhr))
+    page = render_page(spec, sample_rng(seed), udhr)
     assert page.direction == "ttb"
     body = [ln for ln in page.lines if ln.role == "paragraph" and len(ln.text) >= 8][:8]
     assert len(body) >= 4 and all(ln.direction == "ttb" for ln in body)
@@ -81,7 +85,13 @@ def test_vertical_lines_read_back_with_tesseract_vertical_models(language) -> No
 # zh-Hant's known-character figure moves 3.6-5.1 % with which pages a vocabulary change brings
 # (12 pages, seeds 0/1 at 09e8bdb: 4.55 / 3.77 %; these 6 pages 5.08 %): its bound sits above that
 # spread, a regression guard (a mis-turned or missing glyph reads at 20 % and more)
-DEFAULT_MIX_LIMITS = {"ja": (0.05, 0.05), "zh-Hant": (0.07, 0.06)}
+# Since vertical pages also go on manuscript paper and letter pads (synth.scenes.genko) the
+# test reads 12 pages and leaves the manuscript ones out (ja 3, zh-Hant 4 of the 12; bounded in
+# tests/test_synth_genko.py): ja's other 9 read at 2.9 % (3.0 % with them), zh-Hant's 8 at
+# 7.3 %: 3 of those are letter pads, which read as their own text set on plain paper does
+# (62 columns: 7.4 % against 7.8 %), and 4 classical leaves read at 7.0 %, so zh-Hant's
+# all-character bound is 8 % (its known-character one stays)
+DEFAULT_MIX_LIMITS = {"ja": (0.05, 0.05), "zh-Hant": (0.08, 0.06)}
 
 
 @pytest.mark.slow
@@ -104,7 +114,12 @@ def test_default_mix_vertical_pages_read_back(language) -> None:
     bench = _bench()
     model = TESSERACT_VERT[language]
     ctx = RenderContext(FontRegistry.load(), load_corpus(languages=[language]))
-    rows = bench.read_lines(language, 6, (1024, 1448), 0, ctx)
+    rows = bench.read_lines(language, 12, (1024, 1448), 0, ctx)
+    # pages on manuscript paper (synth.scenes.genko) set 20 characters a column, which
+    # chi_tra_vert reads worse however they are drawn (tests/test_synth_genko.py bounds them)
+    genko = {i for i, page in bench.pages(language, 12, (1024, 1448), 0, ctx)
+             if page.render.get("tategaki", {}).get("kind") == "genko"}
+    rows = [r for r in rows if r["page"] not in genko]
     assert len(rows) >= 100
     known = bench.unicharset(model)
     every = [bench.score(r["text"], r["read"], known, r["upright_latin"])["cer"] for r in rows]

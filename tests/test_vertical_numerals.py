@@ -138,17 +138,20 @@ def test_vertical_text_has_no_space_beside_digits(ctx) -> None:
 
 
 def test_vertical_pages_have_no_paper_ruled_for_horizontal_writing(ctx) -> None:
-    """Rows ruled across every column (horizontal writing paper) are dropped on vertical pages
-    and classical leaves keep no paper ruling; grid and dotted paper stay on plain ones."""
+    """Rows ruled across every column (horizontal writing paper) are dropped on vertical pages;
+    classical leaves and pages on paper ruled for vertical writing (manuscript paper, a letter
+    pad: synth.scenes.genko) keep no paper ruling under their own; grid and dotted paper stay
+    on plain ones."""
     from synth.render import sample_render
 
-    kinds: dict[str, set[str]] = {"classical": set(), "plain": set()}
-    for seed in range(120):
+    kinds: dict[str, set[str]] = {"classical": set(), "tategaki": set(), "plain": set()}
+    for seed in range(300):
         record = sample_render(PageSpec("zh-Hant", width=720, height=960, vertical=True),
                                sample_rng(seed), ctx)
         paper = record["background"].get("paper")
         if paper is not None:
-            kinds["classical" if record.get("classical") else "plain"].add(
-                paper["ruling"]["kind"])
-    assert kinds["classical"] == {"none"}
+            kind = "classical" if record.get("classical") else (
+                "tategaki" if record.get("tategaki") else "plain")
+            kinds[kind].add(paper["ruling"]["kind"])
+    assert kinds["classical"] == {"none"} and kinds["tategaki"] == {"none"}
     assert "ruled" not in kinds["plain"] and len(kinds["plain"]) > 1, kinds

@@ -35,7 +35,7 @@ from synth.render import (
     sample_background,
 )
 from synth.rng import child_rng
-from synth.scenes import classical, draw_labelled_line, sample_hand, stamp, union_box
+from synth.scenes import classical, draw_labelled_line, genko, sample_hand, stamp, union_box
 from synth.scenes.doc_figures import interleave, sample_figures
 from synth.text import clean_text, face_name
 from synth.typesetting import even_size
@@ -183,27 +183,15 @@ def sample(spec: PageSpec, rng: np.random.Generator, ctx: RenderContext) -> dict
         book = classical.sample(child_rng(rng, "classical"), title)
         if book is not None:
             record["classical"] = book
-        _vertical_paper(record)
         # Latin and long numbers in the columns: turned sideways (CSS `mixed`) or upright
         if child_rng(rng, "vertical-latin").random() < UPRIGHT_LATIN_SHARE:
             record["latin"] = "upright"
+        if book is None:  # last draw: manuscript paper or a letter pad ruled in columns
+            paper = genko.sample(child_rng(rng, "vertical-paper"), record, has_hand_font)
+            if paper is not None:
+                record["tategaki"] = paper
+        genko.vertical_paper(record)
     return record
-
-
-def _vertical_paper(record: dict[str, Any]) -> None:
-    """No paper ruled for horizontal writing under vertical columns (as receipts and tickets
-    drop ruling): its rows crossed every column every 29-46 px, which no vertical book,
-    newspaper or letter pad (縦罫, ruled down the page) does, and on those pages Tesseract's
-    vertical models read 20 % of the characters wrong against 5-6 % on plain or grid paper
-    (#16, zh-Hant 1024x1448). A classical leaf prints its own frame and column rules, so it
-    keeps no paper ruling at all. Grid and dotted paper (manuscript-paper-like) stay on
-    plain vertical pages. Changes the record only, not a random draw."""
-    paper = record["background"].get("paper")
-    if paper is None:
-        return
-    ruling = paper["ruling"]
-    if ruling["kind"] == "ruled" or record.get("classical") and ruling["kind"] != "none":
-        ruling["kind"] = "none"
 
 
 def _corpus_paragraphs(rng: np.random.Generator, spec: PageSpec, corpus: Any, info: Any,
@@ -325,11 +313,15 @@ def apply(record: dict[str, Any], ctx: RenderContext) -> Page:
     planner = DocumentPlanner(record, ctx, plan_w, plan_h)
     if record.get("classical"):
         planned = classical.plan(planner)
+    elif record.get("tategaki"):
+        planned = genko.plan(planner)
     else:
         planned = classical.plan_plain(planner) if mode == "ttb" else planner.plan_horizontal()
     canvas = apply_background(record["background"], w, h)
     if record.get("classical"):
         classical.draw(canvas, planner)
+    elif record.get("tategaki"):
+        genko.draw(canvas, planner)
     if mode == "rotated":
         # Lines fill the transposed page bottom-up, so after the clockwise quarter turn the
         # columns read left to right with glyph tops facing right, as Mongolian is written.
