@@ -7,7 +7,8 @@ so `extras["paragraphs"]` names exactly which (possibly cut) paragraphs the page
 
 Layout is planned first (which text goes where) and drawn second. Vertical CJK is laid out
 top-to-bottom (`ttb`, `synth.text.vertical`), half of those pages as a classical book leaf
-(`synth.scenes.classical`: frame, column rules, centre strip); vertical Mongolian (and any other
+(`synth.scenes.classical`: frame, column rules, centre strip), some of the others on manuscript
+paper or a letter pad ruled in columns (`synth.scenes.genko`); vertical Mongolian (and any other
 script asked to be vertical) is planned on the transposed page, drawn horizontally and turned a
 quarter clockwise with its labels, because `ttb` shaping puts every Mongolian glyph on one spot.
 """
