@@ -137,9 +137,13 @@ def test_line_polygons_apart_and_layout_regions_hold_their_lines(ctx, language) 
                 assert x1 <= mid or x0 >= mid, item
 
 
-@pytest.mark.parametrize("language", ["ja", "zh-Hant"])
-def test_letter_pad_rules_fall_between_columns(ctx, language) -> None:
-    record, page = _page(ctx, language, "columns", seed=1)
+@pytest.mark.parametrize(("language", "hand"), [("ja", False), ("zh-Hant", False),
+                                                ("ja", True), ("zh-Hant", True)])
+def test_letter_pad_rules_fall_between_columns(ctx, language, hand) -> None:
+    if hand and not ctx.has_style(language, "handwriting"):
+        pytest.skip(f"no {language} handwriting font installed")
+    record, page = _page(ctx, language, "columns", seed=1, hand=hand)
+    assert all(ln.style == ("handwritten" if hand else "printed") for ln in page.lines)
     rules = genko.column_rules(record)
     core = _core(page)
     spans = []

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 GENKO_SHARE = 0.35  # plain vertical pages on manuscript paper
 COLUMNS_SHARE = 0.3  # plain vertical pages on a letter pad ruled in columns
-HAND_SHARE = 0.4  # manuscript pages written by hand (when the language has a hand font)
+HAND_SHARE = 0.4  # pages written by hand (when the language has a hand font)
 # manuscript-paper inks: vermilion, green, blue-grey, sepia; letter-pad rules: blue, grey
 GENKO_COLOURS = ((215, 85, 55), (70, 140, 90), (90, 110, 165), (150, 110, 80))
 COLUMN_COLOURS = ((90, 130, 200), (120, 150, 190), (130, 130, 130), (110, 150, 120))
@@ -62,7 +62,7 @@ def sample(rng: np.random.Generator, record: dict[str, Any], has_hand_font: bool
     """The paper of a plain vertical page, or None for plain paper; `kind` forces one.
 
     Sets the page's sizes to what the grid allows (one size for every role on manuscript
-    paper) and, on a share of manuscript pages, writes every paragraph by hand."""
+    paper) and, on a share of pages, writes every paragraph by hand."""
     roll = rng.random()
     if kind is None:
         kind = "genko" if roll < GENKO_SHARE else (
@@ -70,9 +70,11 @@ def sample(rng: np.random.Generator, record: dict[str, Any], has_hand_font: bool
     if kind is None:
         return None
     if kind == "columns":
-        return {"kind": "columns", "colour": list(pick(rng, COLUMN_COLOURS)),
-                "alpha": round(float(rng.uniform(0.45, 0.8)), 3),
-                "edges": bool(rng.random() < 0.7)}  # rules across the top and bottom
+        pad = {"kind": "columns", "colour": list(pick(rng, COLUMN_COLOURS)),
+               "alpha": round(float(rng.uniform(0.45, 0.8)), 3),
+               "edges": bool(rng.random() < 0.7)}  # rules across the top and bottom
+        _hands(rng, record, has_hand_font)  # a letter written on the pad
+        return pad
     if kind != "genko":
         raise PolyglyphError(f"unknown vertical paper {kind!r}; use genko or columns")
     paper = {"kind": "genko", "rows": 20,
@@ -93,14 +95,21 @@ def sample(rng: np.random.Generator, record: dict[str, Any], has_hand_font: bool
     size = font_size(paper, grid(paper, record)["cell"])
     record["sizes"].update(body=size, title=size, heading=size)
     record["latin"] = "upright"  # a letter or digit to a cell, never turned sideways
+    _hands(rng, record, has_hand_font)
+    return paper
+
+
+def _hands(rng: np.random.Generator, record: dict[str, Any], has_hand_font: bool) -> None:
+    """On HAND_SHARE of the pages (languages with a hand font) every paragraph is written by
+    one hand, as manuscripts and letters are; imitated hands are dropped (they distort rows, and
+    a vertical hand is a hand font)."""
     hand = has_hand_font and rng.random() < HAND_SHARE
     ink = pick(rng, ((20, 40, 140), (25, 25, 30), (40, 40, 45)))
     for item in record["paragraphs"]:
         if hand:
             item["hand"] = {"kind": "font", "ink": list(ink)}
         elif item.get("hand") is not None and item["hand"]["kind"] != "font":
-            item.pop("hand")  # imitation distorts rows; a vertical hand is a hand font
-    return paper
+            item.pop("hand")
 
 
 def vertical_paper(record: dict[str, Any]) -> None:
