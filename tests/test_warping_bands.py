@@ -49,9 +49,11 @@ def test_filter_in_place_refuses_a_read_only_frame() -> None:
         filter_in_place(img, lambda b: b, 1)
 
 
-@pytest.mark.parametrize("radius", [1, 4, 10])
-def test_ink_bleed_bytes(radius: int) -> None:
-    img = _page(3)
+@pytest.mark.parametrize(("radius", "width"), [(1, 389), (4, 389), (10, 389), (1, 2100),
+                                                (2, 2100)])
+def test_ink_bleed_bytes(radius: int, width: int) -> None:
+    """Bands of 1 MiB: a 2100 px wide page is cut into four (the step runs band by band)."""
+    img = _page(3, w=width)
     k = 2 * radius + 1
     soft = cv2.GaussianBlur(cv2.erode(img, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))),
                             (0, 0), radius * 0.7)

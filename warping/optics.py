@@ -33,14 +33,25 @@ def sample_bleed(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[st
 
 
 def apply_bleed(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.ndarray:
-    """Ink spreads into the paper: dark strokes grow and soften."""
-    k = 2 * rec["radius"] + 1
-    soft = cv2.erode(img, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-    # blurred in place, band by band (a whole-frame in-place blur copies its source first);
-    # min and blend reuse the buffer
-    _blur_in_place(soft, rec["radius"] * 0.7)
-    cv2.min(img, soft, dst=soft)
-    return cv2.addWeighted(img, 1 - rec["strength"], soft, rec["strength"], 0, dst=soft)
+    """Ink spreads into the paper: dark strokes grow and soften.
+
+    The whole step (erode, blur, min, blend) runs band by band into the frame itself when the
+    stage owns it (else into a copy): an output row reads the rows within the erosion's
+    radius plus the blur's reach of it, and a band is cut that far past its own rows, so its
+    rows are the whole-frame computation's. The eroded frame used to be a second 21 MB
+    frame at the step's peak on a 7 MP frame (a fresh mapping faulted in every time)."""
+    radius = int(rec["radius"])
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    sigma, strength = radius * 0.7, float(rec["strength"])
+
+    def bleed(band: np.ndarray) -> np.ndarray:
+        soft = cv2.GaussianBlur(cv2.erode(band, kernel), (0, 0), sigma)
+        cv2.min(band, soft, dst=soft)
+        return cv2.addWeighted(band, 1 - strength, soft, strength, 0, dst=soft)
+
+    own = ctx.owned_frame and img.flags.writeable and img.flags.c_contiguous
+    out = img if own else np.ascontiguousarray(img).copy()
+    return filter_in_place(out, bleed, radius + gaussian_reach(sigma))
 
 
 def sample_through(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
