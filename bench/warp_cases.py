@@ -136,7 +136,8 @@ def digest(page: Any) -> str:
     return h.hexdigest()[:16]
 
 
-def run(folder: Path, repeat: int, largest: int, only: list[str], where: bool) -> None:
+def run(folder: Path, repeat: int, largest: int, only: list[str], where: bool,
+        trim: bool = True) -> None:
     import warping
     from pipelines.worker_setup import apply_process_env, setup_worker
 
@@ -150,7 +151,8 @@ def run(folder: Path, repeat: int, largest: int, only: list[str], where: bool) -
         for c in cases:
             with open(c, "rb") as f:
                 page, record = pickle.load(f)
-            _trim()
+            if trim:
+                _trim()
             _reset_hwm()
             before = rss_mib()
             peak.take()
@@ -275,13 +277,15 @@ def main() -> int:
     parser.add_argument("--largest", type=int, default=0)
     parser.add_argument("--only", nargs="*", default=[])
     parser.add_argument("--where", action="store_true", help="the stack at each case's peak")
+    parser.add_argument("--no-trim", action="store_true",
+                        help="no malloc_trim before each case (CPU as in a worker's heap)")
     args = parser.parse_args()
     if args.mode == "capture":
         capture(Path(args.dir), args.first, args.rows)
     elif args.mode == "memory":
         memory(Path(args.dir), args.largest, args.only)
     else:
-        run(Path(args.dir), args.repeat, args.largest, args.only, args.where)
+        run(Path(args.dir), args.repeat, args.largest, args.only, args.where, not args.no_trim)
     return 0
 
 
