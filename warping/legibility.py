@@ -222,7 +222,9 @@ def label_terms(flat: Page, warped: Page, lit_gray: np.ndarray | Contrasts
 
 def _contrasts(lit: np.ndarray | Contrasts, kind: str, rings: list[Polygon]) -> np.ndarray:
     """The contrast term of `rings`: read off the lit grey image, or as read when it was made."""
-    return lit.of_kind(kind, len(rings)) if isinstance(lit, Contrasts) else box_contrasts(lit, rings)
+    if isinstance(lit, Contrasts):
+        return lit.of_kind(kind, len(rings))
+    return box_contrasts(lit, rings)
 
 
 def _band_ratio(flat: list[Polygon], out: list[Polygon]) -> list[tuple[float, float]]:

@@ -128,8 +128,9 @@ def _mirror_rows(img: np.ndarray, rows: np.ndarray, dx: int, white: np.ndarray |
                  ) -> np.ndarray:  # fmt: skip
     """Rows `rows` of `img` flipped left-right, then moved by dx with BORDER_REFLECT filling
     the edge it leaves (by a flip and a reflected pad of the band, never a padded full copy).
-    `white` (uint8 0/255 mask of those rows): those pixels of `img` count as white (max with the mask in
-    three channels, two SIMD passes; a boolean assignment took ~20 ms on a wild frame)."""
+    `white` (uint8 0/255 mask of those rows): those pixels of `img` count as white (max with
+    the mask in three channels, two SIMD passes; a boolean assignment took ~20 ms on a wild
+    frame)."""
     w = img.shape[1]
     band = np.ascontiguousarray(img[rows])
     if white is not None:

@@ -65,6 +65,11 @@ __all__ = [
 ]
 
 
+Lit = list[np.ndarray] | Callable[[np.ndarray], None] | None
+"""Where `apply_photometric` hands the lit grey image: a list it is appended to, or a
+function called with it."""
+
+
 def _seed(rng: np.random.Generator) -> int:
     return P.integer(rng, [0, 2**31 - 1])
 
@@ -317,9 +322,6 @@ def apply_photometric(
         if i == last_light:
             _hand_lit(lit, out)
     return np.ascontiguousarray(out)
-
-
-Lit = list[np.ndarray] | Callable[[np.ndarray], None] | None
 
 
 def _hand_lit(lit: Lit, frame: np.ndarray) -> None:
