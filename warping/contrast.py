@@ -65,13 +65,13 @@ def box_contrast(gray: np.ndarray, ring: Polygon) -> float:
 
 
 def box_contrasts(gray: np.ndarray, rings: list[Polygon]) -> np.ndarray:
-    """`box_contrast` of every ring, with one histogram pass for all of them.
+    """`box_contrast` of every ring, the percentiles of all of them read at once.
 
     A page has hundreds of words; one call per ring made ~8 numpy calls on a few hundred
     pixels each (~12 ms a wild row in all). Here the boxes come from one array of all points,
-    each box contributes its strided pixels, tagged by ring, to one bincount, and the
-    percentiles are read off the per-ring cumulative histograms together: the same pixels,
-    the same counts and the same ranks, so the same values."""
+    each box's strided pixels make one 256-bin row of a histogram table, and the percentiles
+    are read off the per-ring cumulative histograms together: the same pixels, the same
+    counts and the same ranks, so the same values."""
     out = np.zeros(len(rings))
     keep, sizes, pts = _flat_rings(rings)
     if not keep:
@@ -92,36 +92,17 @@ def box_contrasts(gray: np.ndarray, rings: list[Polygon]) -> np.ndarray:
         rows.append(i)
     if not rows:
         return out
-    # percentiles of 8-bit values from their histogram (~8x faster than a partition), for a
-    # group of boxes at a time: all of a 7 MP page's words at once tagged ~2 M pixels with an
-    # int64 (~50 MiB of temporaries, the peak of some wild rows); a box's histogram is its own
-    counts = [len(chunk) for chunk in chunks]
-    spread = np.empty(len(rows))
-    for g0, g1 in _groups(counts, _GROUP_PIXELS):
-        tags = np.repeat(np.arange(0, 256 * (g1 - g0), 256), counts[g0:g1])
-        tags += np.concatenate(chunks[g0:g1])
-        cum = np.cumsum(np.bincount(tags, minlength=256 * (g1 - g0)).reshape(g1 - g0, 256),
-                        axis=1)
-        del tags
-        n = cum[:, -1:].astype(np.float64)
-        # searchsorted(cum, t, side="right") counts the entries <= t
-        lo = (cum <= 0.05 * (n - 1)).sum(axis=1)
-        hi = (cum <= 0.95 * (n - 1)).sum(axis=1)
-        spread[g0:g1] = hi - lo
+    # percentiles of 8-bit values from each box's histogram (~8x faster than a partition).
+    # One bincount a box: all boxes tagged into one bincount held ~2 M int64 tags on a 7 MP
+    # page (~50 MiB of temporaries) and, in groups, was ~20 % slower (5.6 vs 4.7 ms a page)
+    hist = np.empty((len(chunks), 256), np.int64)
+    for j, chunk in enumerate(chunks):
+        hist[j] = np.bincount(chunk, minlength=256)
+    cum = np.cumsum(hist, axis=1, out=hist)
+    n = cum[:, -1:].astype(np.float64)
+    # searchsorted(cum, t, side="right") counts the entries <= t
+    lo = (cum <= 0.05 * (n - 1)).sum(axis=1)
+    hi = (cum <= 0.95 * (n - 1)).sum(axis=1)
+    spread = (hi - lo).astype(np.float64)
     out[rows] = spread
-    return out
-
-
-_GROUP_PIXELS = 1 << 17  # strided pixels histogrammed at once (1 MiB of int64 tags)
-
-
-def _groups(counts: list[int], limit: int) -> list[tuple[int, int]]:
-    """Consecutive index ranges whose counts sum to at most `limit` (a larger count alone)."""
-    out, g0, total = [], 0, 0
-    for i, n in enumerate(counts):
-        if i > g0 and total + n > limit:
-            out.append((g0, i))
-            g0, total = i, 0
-        total += n
-    out.append((g0, len(counts)))
     return out
