@@ -49,9 +49,11 @@ def test_filter_in_place_refuses_a_read_only_frame() -> None:
         filter_in_place(img, lambda b: b, 1)
 
 
-@pytest.mark.parametrize("radius", [1, 4, 10])
-def test_ink_bleed_bytes(radius: int) -> None:
-    img = _page(3)
+@pytest.mark.parametrize(("radius", "width"), [(1, 389), (4, 389), (10, 389), (1, 2100),
+                                                (2, 2100)])
+def test_ink_bleed_bytes(radius: int, width: int) -> None:
+    """Bands of 1 MiB: a 2100 px wide page is cut into four (the step runs band by band)."""
+    img = _page(3, w=width)
     k = 2 * radius + 1
     soft = cv2.GaussianBlur(cv2.erode(img, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))),
                             (0, 0), radius * 0.7)
@@ -61,9 +63,12 @@ def test_ink_bleed_bytes(radius: int) -> None:
         assert np.array_equal(got, want)
 
 
-@pytest.mark.parametrize("offset", [[0.0, 0.0], [0.01, -0.008], [-0.009, 0.01], [0.4, 0.3]])
-def test_bleed_through_bytes(offset: list[float]) -> None:
-    img = _page(4)
+@pytest.mark.parametrize("width", [389, 2100])
+@pytest.mark.parametrize("offset", [[0.0, 0.0], [0.01, -0.008], [-0.009, 0.01], [0.4, 0.3],
+                                    [0.02, -0.45], [0.0, 0.8], [0.0, -0.8]])
+def test_bleed_through_bytes(offset: list[float], width: int) -> None:
+    """2100 px wide: bands of 1 MiB (or |dy| + the blur's reach) run up or down the page."""
+    img = _page(4, w=width)
     h, w = img.shape[:2]
     rec = {"opacity": 0.15, "blur": 2.1, "offset": offset}
     dx, dy = round(offset[0] * w), round(offset[1] * h)
@@ -131,8 +136,9 @@ def test_jpeg_in_place_same_bytes_and_frame_restored() -> None:
     assert jpeg_bytes(img, 83) == want
 
 
-def test_bleed_through_with_a_table_in_view_bytes() -> None:
-    img = _page(8)
+@pytest.mark.parametrize("width", [389, 2100])
+def test_bleed_through_with_a_table_in_view_bytes(width: int) -> None:
+    img = _page(8, w=width)
     h, w = img.shape[:2]
     alpha = np.full((h, w), 255, np.uint8)
     alpha[:, : w // 4] = 0  # the left quarter is table

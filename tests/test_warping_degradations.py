@@ -5,6 +5,7 @@ contrast; every record re-applies to the same bytes."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import warping
 from synth.page import Line, Page, Word, box_polygon
@@ -119,3 +120,19 @@ def test_lens_distortion_moves_labels_with_the_pixels() -> None:
         assert abs(poly[:, 0].min() - xs.min()) < 1.5 and abs(poly[:, 0].max() - xs.max() - 1) < 1.5
         assert abs(poly[:, 1].min() - ys.min()) < 1.5 and abs(poly[:, 1].max() - ys.max() - 1) < 1.5
         assert abs(poly[:, 0].max() - 560) > 3  # it moved
+
+
+def test_fingers_blend_in_row_bands_gives_the_whole_box_bytes(monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:  # fmt: skip
+    """The skin is blended 64 rows at a time (issue 22: the box's float temporaries); the
+    bytes are those of one pass over each finger's whole box."""
+    from warping import occlusion
+
+    rng = np.random.default_rng(5)
+    frame = rng.integers(0, 256, (900, 700, 3), dtype=np.uint8)
+    prof = _profile([{"step": "fingers", "count": [3, 3], "reach": [0.3, 0.4]}])
+    rec = warping.sample_warp(prof, 700, 900, sample_rng(2))["photometric"][0]
+    banded = occlusion.apply_fingers(frame.copy(), rec)
+    monkeypatch.setattr(occlusion, "_BLEND_ROWS", 10**6)
+    whole = occlusion.apply_fingers(frame.copy(), rec)
+    assert np.array_equal(banded, whole) and not np.array_equal(whole, frame)

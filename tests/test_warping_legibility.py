@@ -281,3 +281,28 @@ def test_noise_costs_small_text_more_than_large() -> None:
     optics = L.Optics(blur_sigma=0.35, noise=40.0, jpeg=None)
     small, large = L.score([6.0, 24.0], [100.0, 100.0], [1.0, 1.0], optics)
     assert large >= L.LEGIBLE > small
+
+
+def test_contrasts_read_when_lit_give_the_scores_the_grey_image_gives() -> None:
+    """`Contrasts.of` (what apply_warp keeps instead of the lit grey frame) holds each kind's
+    box contrasts, and assess_page scores the same from it as from the grey image; a page
+    with other labels is refused."""
+    from warping.contrast import Contrasts
+    from warping.hiding import hide
+
+    page = _text_page()
+    gray = page.image[..., 0].copy()
+    gray[::7] = 90  # some spread inside every box
+    held = Contrasts.of(gray, page)
+    assert np.array_equal(held.lines, L.box_contrasts(gray, [ln.polygon for ln in page.lines]))
+    assert np.array_equal(held.words, L.box_contrasts(gray, [wd.polygon for wd in page.words]))
+    assert len(held.regions) == 0 and (held.words > 0).all()
+    mask = np.zeros(gray.shape, np.uint8)
+    mask[100:140, 200:400] = 255
+    hidden = hide(page, mask)
+    a, b = L.assess_page(page, hidden, gray, []), L.assess_page(page, hidden, held, [])
+    assert [(w.legibility, w.legible) for w in a.words] == [
+        (w.legibility, w.legible) for w in b.words]
+    assert [ln.legibility for ln in a.lines] == [ln.legibility for ln in b.lines]
+    with pytest.raises(ValueError, match="words"):
+        held.of_kind("words", len(page.words) + 1)

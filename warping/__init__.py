@@ -20,6 +20,7 @@ from synth.opencv import cv2
 from synth.page import Page
 from synth.rng import child_rng
 from warping import clutter  # noqa: F401  (registers clutter and ink_smudge)
+from warping.contrast import Contrasts
 from warping.framing import page_text_px
 from warping.geometric import (
     LABEL_TOLERANCE,
@@ -173,12 +174,16 @@ def apply_warp(
         slope=fields.slope if fields else None,
         page_alpha=alpha,
     )
-    lit: list[np.ndarray] = []
+    # the label boxes' contrast is read off the lit grey image as soon as it is made, and the
+    # grey frame let go (polygons stay as they are now: hiding lowers `visible` only)
+    lit: list[Contrasts] = []
+    labelled = moved
     frame: np.ndarray | list[np.ndarray] = moved.image
     if release_input:  # handed over: no reference here while the steps run
         frame, moved.image = [moved.image], released(moved.image)
     image, jpeg = apply_photometric_keep_jpeg(
-        frame, record["photometric"], ctx, decode=decode_jpeg, lit=lit
+        frame, record["photometric"], ctx, decode=decode_jpeg,
+        lit=lambda gray: lit.append(Contrasts.of(gray, labelled)),
     )
     del frame
     fingers = fingers_cover(record["photometric"], image.shape[:2])

@@ -58,9 +58,15 @@ from typing import Any
 
 import numpy as np
 
-from synth.adaptive_edges import ring_points
 from synth.page import Line, Page, Polygon
 from warping import sensor
+from warping.contrast import (  # noqa: F401  (box_contrast(s), _SAMPLE_PIXELS: re-exported)
+    _SAMPLE_PIXELS,
+    Contrasts,
+    _flat_rings,
+    box_contrast,
+    box_contrasts,
+)
 from warping.noise import NOISE_STEPS, noise_std
 
 LEGIBLE = 0.5
@@ -100,7 +106,6 @@ GLYPH_VISIBLE = (0.2, 0.5)
 # stamp is its text plus padding and a border (~2.2 em tall); other kinds carry small print
 REGION_EM: dict[str, float] = {"stamp": 0.45}
 DEFAULT_REGION_EM = 0.1
-_SAMPLE_PIXELS = 2048  # contrast from at most this many pixels of a box (strided)
 
 
 @dataclass(frozen=True)
@@ -141,16 +146,6 @@ def optics_of(records: list[dict[str, Any]]) -> Optics:
     return Optics(math.sqrt(var), noise, jpeg, sensor.contrast_factor(records))
 
 
-def _flat_rings(rings: list[Polygon]) -> tuple[list[int], np.ndarray, np.ndarray]:
-    """(indices of the rings with an area, their point counts, all their points as one (n, 2)
-    array): one array from one flat list, where a numpy conversion per ring cost ~4x more."""
-    keep = [i for i, r in enumerate(rings) if len(r) >= 3]
-    counts = [len(rings[i]) for i in keep]
-    # fromiter over the chained floats: ~2x the nested list + np.array (~1.5 ms a wild row)
-    pts = ring_points([rings[i] for i in keep], sum(counts))
-    return keep, np.array(counts, np.int64), pts
-
-
 def band_thickness(rings: list[Polygon]) -> np.ndarray:
     """Thickness of each ring read as a band: the short side of the rectangle with the ring's
     area and perimeter (a bent line band keeps its thickness, unlike its bounding quad)."""
@@ -166,51 +161,6 @@ def band_thickness(rings: list[Polygon]) -> np.ndarray:
     area = np.abs(np.add.reduceat(x * y[nxt] - y * x[nxt], starts)) / 2.0
     perimeter = np.add.reduceat(np.hypot(x[nxt] - x, y[nxt] - y), starts)
     out[keep] = (perimeter - np.sqrt(np.maximum(perimeter**2 - 16.0 * area, 0.0))) / 4.0
-    return out
-
-
-def box_contrast(gray: np.ndarray, ring: Polygon) -> float:
-    """p95 - p5 grey of the ring's box (strided to `_SAMPLE_PIXELS`); 0 when off the frame."""
-    return float(box_contrasts(gray, [ring])[0])
-
-
-def box_contrasts(gray: np.ndarray, rings: list[Polygon]) -> np.ndarray:
-    """`box_contrast` of every ring, with one histogram pass for all of them.
-
-    A page has hundreds of words; one call per ring made ~8 numpy calls on a few hundred
-    pixels each (~12 ms a wild row in all). Here the boxes come from one array of all points,
-    each box contributes its strided pixels, tagged by ring, to one bincount, and the
-    percentiles are read off the per-ring cumulative histograms together: the same pixels,
-    the same counts and the same ranks, so the same values."""
-    out = np.zeros(len(rings))
-    keep, sizes, pts = _flat_rings(rings)
-    if not keep:
-        return out
-    starts = np.cumsum(sizes) - sizes
-    h, w = gray.shape
-    x0 = np.maximum(0, np.trunc(np.minimum.reduceat(pts[:, 0], starts))).astype(np.int64)
-    y0 = np.maximum(0, np.trunc(np.minimum.reduceat(pts[:, 1], starts))).astype(np.int64)
-    x1 = np.minimum(w, np.ceil(np.maximum.reduceat(pts[:, 0], starts))).astype(np.int64)
-    y1 = np.minimum(h, np.ceil(np.maximum.reduceat(pts[:, 1], starts))).astype(np.int64)
-    chunks, rows = [], []
-    for i, a, b, c, d in zip(keep, x0.tolist(), y0.tolist(), x1.tolist(), y1.tolist(),
-                             strict=True):
-        if c - a < 1 or d - b < 1:
-            continue
-        stride = max(1, int(math.sqrt((c - a) * (d - b) / _SAMPLE_PIXELS)))
-        chunks.append(gray[b:d:stride, a:c:stride].ravel())
-        rows.append(i)
-    if not rows:
-        return out
-    # percentiles of 8-bit values from their histogram (~8x faster than a partition)
-    counts = [len(chunk) for chunk in chunks]
-    flat = np.repeat(np.arange(0, 256 * len(rows), 256), counts) + np.concatenate(chunks)
-    cum = np.cumsum(np.bincount(flat, minlength=256 * len(rows)).reshape(len(rows), 256), axis=1)
-    n = cum[:, -1:].astype(np.float64)
-    # searchsorted(cum, t, side="right") counts the entries <= t
-    lo = (cum <= 0.05 * (n - 1)).sum(axis=1)
-    hi = (cum <= 0.95 * (n - 1)).sum(axis=1)
-    out[rows] = (hi - lo).astype(np.float64)
     return out
 
 
@@ -244,7 +194,8 @@ class LabelTerms:
     visible: np.ndarray  # fraction inside the frame
 
 
-def label_terms(flat: Page, warped: Page, lit_gray: np.ndarray) -> tuple[LabelTerms, LabelTerms]:
+def label_terms(flat: Page, warped: Page, lit_gray: np.ndarray | Contrasts
+                ) -> tuple[LabelTerms, LabelTerms]:  # fmt: skip
     """The size, contrast and visibility terms of every line and every word of `warped`."""
     line_scale = _band_ratio([ln.polygon for ln in flat.lines], [ln.polygon for ln in warped.lines])
     word_scale = _band_ratio([wd.polygon for wd in flat.words], [wd.polygon for wd in warped.words])
@@ -258,15 +209,22 @@ def label_terms(flat: Page, warped: Page, lit_gray: np.ndarray) -> tuple[LabelTe
         k += len(ln.words)
     lines = LabelTerms(
         np.array(line_em),
-        box_contrasts(lit_gray, [ln.polygon for ln in warped.lines]),
+        _contrasts(lit_gray, "lines", [ln.polygon for ln in warped.lines]),
         np.array([ln.visible for ln in warped.lines], np.float64),
     )
     words = LabelTerms(
         np.array(word_em),
-        box_contrasts(lit_gray, [wd.polygon for wd in warped.words]),
+        _contrasts(lit_gray, "words", [wd.polygon for wd in warped.words]),
         np.array([wd.visible for wd in warped.words], np.float64),
     )
     return lines, words
+
+
+def _contrasts(lit: np.ndarray | Contrasts, kind: str, rings: list[Polygon]) -> np.ndarray:
+    """The contrast term of `rings`: read off the lit grey image, or as read when it was made."""
+    if isinstance(lit, Contrasts):
+        return lit.of_kind(kind, len(rings))
+    return box_contrasts(lit, rings)
 
 
 def _band_ratio(flat: list[Polygon], out: list[Polygon]) -> list[tuple[float, float]]:
@@ -276,7 +234,7 @@ def _band_ratio(flat: list[Polygon], out: list[Polygon]) -> list[tuple[float, fl
 def assess_page(
     flat: Page,
     warped: Page,
-    lit_gray: np.ndarray,
+    lit_gray: np.ndarray | Contrasts,
     photometric: list[dict[str, Any]],
     trace: dict[str, Any] | None = None,
     glyph: np.ndarray | None = None,
@@ -338,7 +296,7 @@ def _flips(page: Page, line_q: list[float], before: list[float], after: list[flo
     return {"words": words, "lines": lines}
 
 
-def region_terms(flat: Page, warped: Page, lit_gray: np.ndarray) -> LabelTerms:
+def region_terms(flat: Page, warped: Page, lit_gray: np.ndarray | Contrasts) -> LabelTerms:
     """Size, contrast and visibility of every region of `warped` (see `REGION_EM`)."""
     scale = _band_ratio([r.polygon for r in flat.regions], [r.polygon for r in warped.regions])
     em = []
@@ -349,12 +307,13 @@ def region_terms(flat: Page, warped: Page, lit_gray: np.ndarray) -> LabelTerms:
         em.append(_em(float(size), flat_band, out_band) * DEFAULT_DETAIL)
     return LabelTerms(
         np.array(em, np.float64),
-        box_contrasts(lit_gray, [r.polygon for r in warped.regions]),
+        _contrasts(lit_gray, "regions", [r.polygon for r in warped.regions]),
         np.array([r.visible for r in warped.regions], np.float64),
     )
 
 
-def assess_regions(flat: Page, warped: Page, lit_gray: np.ndarray, optics: Optics) -> list[Any]:
+def assess_regions(flat: Page, warped: Page, lit_gray: np.ndarray | Contrasts, optics: Optics
+                   ) -> list[Any]:  # fmt: skip
     """Copies of `warped`'s regions with `legibility` and `legible` from the same physics as
     lines (regions the frame or an occluder hides lose it with `visible`)."""
     if not warped.regions:

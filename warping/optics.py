@@ -33,14 +33,25 @@ def sample_bleed(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[st
 
 
 def apply_bleed(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> np.ndarray:
-    """Ink spreads into the paper: dark strokes grow and soften."""
-    k = 2 * rec["radius"] + 1
-    soft = cv2.erode(img, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-    # blurred in place, band by band (a whole-frame in-place blur copies its source first);
-    # min and blend reuse the buffer
-    _blur_in_place(soft, rec["radius"] * 0.7)
-    cv2.min(img, soft, dst=soft)
-    return cv2.addWeighted(img, 1 - rec["strength"], soft, rec["strength"], 0, dst=soft)
+    """Ink spreads into the paper: dark strokes grow and soften.
+
+    The whole step (erode, blur, min, blend) runs band by band into the frame itself when the
+    stage owns it (else into a copy): an output row reads the rows within the erosion's
+    radius plus the blur's reach of it, and a band is cut that far past its own rows, so its
+    rows are the whole-frame computation's. The eroded frame used to be a second 21 MB
+    frame at the step's peak on a 7 MP frame (a fresh mapping faulted in every time)."""
+    radius = int(rec["radius"])
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    sigma, strength = radius * 0.7, float(rec["strength"])
+
+    def bleed(band: np.ndarray) -> np.ndarray:
+        soft = cv2.GaussianBlur(cv2.erode(band, kernel), (0, 0), sigma)
+        cv2.min(band, soft, dst=soft)
+        return cv2.addWeighted(band, 1 - strength, soft, strength, 0, dst=soft)
+
+    own = ctx.owned_frame and img.flags.writeable and img.flags.c_contiguous
+    out = img if own else np.ascontiguousarray(img).copy()
+    return filter_in_place(out, bleed, radius + gaussian_reach(sigma))
 
 
 def sample_through(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:
@@ -63,55 +74,73 @@ def apply_through(img: np.ndarray, rec: dict[str, Any], ctx: ShadingContext) -> 
     paper's ink does: the table is white in the mirrored source and unchanged in the result
     (a ghost page on the table was a shortcut for a model to learn).
     """
+    # the mirrored source is the page with the table white (`_mirror_rows` whitens it band by
+    # band); on the paper the page is its own paper-only copy, the table keeps `img`
     alpha = ctx.page_alpha if has_table(ctx) else None
-    if alpha is None:
-        return _through(img, rec, in_place=ctx.owned_frame)
-    table = cv2.compare(alpha, 128, cv2.CMP_LT)
-    # the mirrored source is the page with the table white (`_moved_mirror` whitens it band
-    # by band); on the paper the page is its own paper-only copy, the table keeps `img`
-    out = _through(img, rec, white=table)
-    cv2.copyTo(img, table, dst=out)
-    return out
+    return _through(img, rec, in_place=ctx.owned_frame, alpha=alpha)
 
 
 def _through(img: np.ndarray, rec: dict[str, Any], in_place: bool = False,
-             white: np.ndarray | None = None) -> np.ndarray:
-    """The mirrored page moved by the offset (reflected at the border), blurred, blended.
-    The moved mirror is built band by band into one frame and blurred there in place; with
-    `in_place` the result goes into `img` (one frame in all, where the mirror, its padded
-    copy and the output were three)."""
+             alpha: np.ndarray | None = None) -> np.ndarray:
+    """min(img, blend(img, blur(moved mirror))) (the table's pixels, where the page coverage
+    `alpha` is under 128, kept and white in the mirror), band by band into
+    `img` itself (`in_place`, a frame the stage owns) or into a copy: one frame in all.
+
+    An output row y reads `img`'s row y and the mirror's rows y +- the blur's reach, which are
+    `img`'s rows refl(y - dy +- reach). Bands go upwards when the mirror moves down (dy >= 0)
+    and downwards otherwise, each written only after the next band is computed, and are
+    taller than |dy| + reach: no band reads a row an earlier band has written (reflected rows
+    at the far edge included). The mirror band is blurred with its true edges where it has
+    them and cut a reach past its rows elsewhere, so each band is the whole-frame bytes. The
+    whole moved mirror was a second 21 MB frame (three with the table's output) on a 7 MP
+    wild frame, and the table mask a 7 MB one."""
     h, w = img.shape[:2]
     dx, dy = round(rec["offset"][0] * w), round(rec["offset"][1] * h)
     dx, dy = max(-(w - 1), min(w - 1, dx)), max(-(h - 1), min(h - 1, dy))
-    faint = _moved_mirror(img, dx, dy, white)
-    _blur_in_place(faint, max(0.3, rec["blur"]))
-    cv2.addWeighted(img, 1.0 - rec["opacity"], faint, rec["opacity"], 0, dst=faint)
-    return cv2.min(img, faint, dst=img if in_place else faint)
+    sigma, opacity = max(0.3, rec["blur"]), float(rec["opacity"])
+    reach = gaussian_reach(sigma)
+    own = in_place and img.flags.writeable and img.flags.c_contiguous
+    out = img if own else np.ascontiguousarray(img).copy()
+    rows = max(band_rows(out.strides[0], reach), abs(dy) + reach + 1)
+    tops = list(range(0, h, rows))
+    pending: tuple[int, np.ndarray] | None = None
+    for top in reversed(tops) if dy >= 0 else tops:
+        bottom = min(h, top + rows)
+        lo, hi = max(0, top - reach), min(h, bottom + reach)
+        source = reflect_index(np.arange(lo, hi) - dy, h)
+        table = None if alpha is None else cv2.compare(alpha[source], 128, cv2.CMP_LT)
+        back = _mirror_rows(out, source, dx, table)
+        mine = out[top:bottom]
+        faint = cv2.GaussianBlur(back, (0, 0), sigma)[top - lo: bottom - lo]
+        faint = cv2.addWeighted(mine, 1.0 - opacity, faint, opacity, 0)
+        cv2.min(mine, faint, dst=faint)
+        if alpha is not None:
+            cv2.copyTo(mine, cv2.compare(alpha[top:bottom], 128, cv2.CMP_LT), dst=faint)
+        if pending is not None:
+            out[pending[0]: pending[0] + len(pending[1])] = pending[1]
+        pending = (top, faint)
+    if pending is not None:
+        out[pending[0]: pending[0] + len(pending[1])] = pending[1]
+    return out
 
 
-def _moved_mirror(img: np.ndarray, dx: int, dy: int, white: np.ndarray | None = None
-                  ) -> np.ndarray:
-    """`img` flipped left-right, then moved by (dx, dy) with BORDER_REFLECT filling the edge
-    it leaves: pixel (y, x) is mirror[refl(y - dy), refl(x - dx)]. Built band by band (rows
-    by index, columns by a flip and a reflected pad of the band), never a padded full copy.
-    `white` (uint8 0/255 mask): those pixels of `img` count as white (max with the mask in
-    three channels, two SIMD passes; a boolean assignment took ~20 ms on a wild frame)."""
-    h, w = img.shape[:2]
-    back = np.empty_like(img)
-    left = max(dx, 0)
-    step = band_rows(img.strides[0])
-    for top in range(0, h, step):
-        rows = reflect_index(np.arange(top, min(h, top + step)) - dy, h)
-        band = np.ascontiguousarray(img[rows])
-        if white is not None:
-            band = cv2.max(band, cv2.cvtColor(np.ascontiguousarray(white[rows]),
-                                              cv2.COLOR_GRAY2RGB))
-        band = cv2.flip(band, 1)
-        if dx:
-            band = cv2.copyMakeBorder(band, 0, 0, left, max(-dx, 0), cv2.BORDER_REFLECT)
-            band = band[:, left - dx: left - dx + w]
-        back[top: top + len(rows)] = band
-    return back
+def _mirror_rows(img: np.ndarray, rows: np.ndarray, dx: int, white: np.ndarray | None
+                 ) -> np.ndarray:  # fmt: skip
+    """Rows `rows` of `img` flipped left-right, then moved by dx with BORDER_REFLECT filling
+    the edge it leaves (by a flip and a reflected pad of the band, never a padded full copy).
+    `white` (uint8 0/255 mask of those rows): those pixels of `img` count as white (max with
+    the mask in three channels, two SIMD passes; a boolean assignment took ~20 ms on a wild
+    frame)."""
+    w = img.shape[1]
+    band = np.ascontiguousarray(img[rows])
+    if white is not None:
+        band = cv2.max(band, cv2.cvtColor(white, cv2.COLOR_GRAY2RGB))
+    band = cv2.flip(band, 1)
+    if dx:
+        left = max(dx, 0)
+        band = cv2.copyMakeBorder(band, 0, 0, left, max(-dx, 0), cv2.BORDER_REFLECT)
+        band = band[:, left - dx: left - dx + w]
+    return band
 
 
 def _blur_in_place(frame: np.ndarray, sigma: float) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -62,6 +63,11 @@ __all__ = [
     "photometric_runs",
     "sample_photometric",
 ]
+
+
+Lit = list[np.ndarray] | Callable[[np.ndarray], None] | None
+"""Where `apply_photometric` hands the lit grey image: a list it is appended to, or a
+function called with it."""
 
 
 def _seed(rng: np.random.Generator) -> int:
@@ -277,7 +283,7 @@ def apply_photometric(
     image: np.ndarray | list[np.ndarray],
     records: list[dict[str, Any]],
     ctx: ShadingContext | None = None,
-    lit: list[np.ndarray] | None = None,
+    lit: Lit = None,
 ) -> np.ndarray:
     """Apply the records in order. Consecutive light steps are composed into one pass
     (`warping.lightpass.apply_light`), consecutive noise steps into one draw
@@ -285,6 +291,8 @@ def apply_photometric(
 
     With a `lit` list, the grey image after the last light step (before ink, optics, sensor
     and codec) is appended to it: the ink-against-paper contrast `warping.legibility` reads.
+    `lit` may instead be a function, called with that grey image once, which it should not
+    keep (`warping.apply_warp` reads its label boxes there and lets the frame go).
     `image` may be a one-item list the caller hands over (`warping.apply_warp` with
     `release_input`): it is emptied, so each frame is freed once the next step has made its
     output instead of living to the end. A frame the stage owns (handed over, or made by an
@@ -302,8 +310,8 @@ def apply_photometric(
     del image
     runs = _runs(records)
     last_light = max((i for i, r in enumerate(runs) if r[0]["step"] in TERMS), default=-1)
-    if lit is not None and last_light < 0:
-        lit.append(cv2.cvtColor(np.ascontiguousarray(out), cv2.COLOR_RGB2GRAY))
+    if last_light < 0:
+        _hand_lit(lit, out)
     for i, run in enumerate(runs):
         # a step's output is ours unless it is (a view of) the caller's array
         owned = out.flags.writeable and (handed or not np.may_share_memory(out, given))
@@ -311,9 +319,20 @@ def apply_photometric(
         out = PHOTOMETRIC[run[0]["step"]].apply_run(out, run, step_ctx)
         if out.dtype != np.uint8:
             out = np.clip(out, 0, 255).astype(np.uint8)
-        if lit is not None and i == last_light:
-            lit.append(cv2.cvtColor(np.ascontiguousarray(out), cv2.COLOR_RGB2GRAY))
+        if i == last_light:
+            _hand_lit(lit, out)
     return np.ascontiguousarray(out)
+
+
+def _hand_lit(lit: Lit, frame: np.ndarray) -> None:
+    """The grey image of `frame` into the `lit` list, or to the `lit` function."""
+    if lit is None:
+        return
+    gray = cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY)
+    if isinstance(lit, list):
+        lit.append(gray)
+    else:
+        lit(gray)
 
 
 def apply_photometric_keep_jpeg(
@@ -322,7 +341,7 @@ def apply_photometric_keep_jpeg(
     ctx: ShadingContext | None = None,
     *,
     decode: bool = True,
-    lit: list[np.ndarray] | None = None,
+    lit: Lit = None,
 ) -> tuple[np.ndarray, bytes | None]:
     """`apply_photometric`, plus the JPEG bytes when the last record is a jpeg step.
 
