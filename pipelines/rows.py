@@ -27,6 +27,7 @@ from PIL import Image
 
 from synth.page import Page, Region, Word
 from synth.render import scene_group
+from warping.photometric import jpeg_bytes
 
 POINTS = pa.list_(pa.list_(pa.float32()))
 
@@ -150,14 +151,19 @@ SCHEMA = pa.schema(
 
 
 def encode_image(image: np.ndarray, fmt: str, quality: int) -> bytes:
-    """Encode deterministically: fixed options, no timestamps or EXIF, same bytes every time."""
-    # no copy of a uint8 frame here: Pillow copies it into its own image anyway (a 7 MP frame
-    # was held three times while encoding)
-    pil = Image.fromarray(np.ascontiguousarray(image[..., :3]).astype(np.uint8, copy=False), "RGB")
-    buf = io.BytesIO()
+    """Encode deterministically: fixed options, no timestamps or EXIF, same bytes every time.
+
+    JPEG goes through the warp's own encoder (`warping.photometric.jpeg_bytes`: OpenCV, baseline
+    4:2:0), which writes the same bytes Pillow's `save(quality=q, subsampling=2)` wrote here
+    (same libjpeg-turbo tables and header; a test compares them) without Pillow's 4-byte-a-pixel
+    copy of the frame: a 7 MP frame peaked ~70 MiB above the row in Pillow's encode. A
+    C-contiguous writable uint8 RGB frame is swapped to BGR in place and back."""
+    rgb = np.ascontiguousarray(image[..., :3]).astype(np.uint8, copy=False)
     if fmt == "jpeg":
-        pil.save(buf, "JPEG", quality=quality, optimize=False, progressive=False, subsampling=2)
-    elif fmt == "png":
+        return jpeg_bytes(rgb, quality, in_place=True)
+    pil = Image.fromarray(rgb, "RGB")
+    buf = io.BytesIO()
+    if fmt == "png":
         pil.save(buf, "PNG", compress_level=6, optimize=False)
     elif fmt == "webp":
         pil.save(buf, "WEBP", quality=quality, method=4, exact=False)

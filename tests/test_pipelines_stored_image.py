@@ -101,3 +101,24 @@ def test_png_from_a_warp_that_skipped_its_decode_encodes_the_decoded_jpeg(wild_r
     png = stored_image_bytes(lazy, "png", 90)
     png_pixels = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR_RGB)
     assert np.array_equal(png_pixels, _decoded(row))
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (7, 13), (333, 2001), (1447, 1023)])
+def test_jpeg_rows_encode_to_the_bytes_pillow_writes(shape):
+    # rows whose warp did not end in JPEG are encoded by OpenCV (no 4-byte-a-pixel Pillow copy
+    # of the frame); Pillow's baseline 4:2:0 bytes at the same quality are the contract
+    import io
+
+    from PIL import Image
+
+    from pipelines.rows import encode_image
+
+    rng = np.random.default_rng(sum(shape))
+    frame = cv2.GaussianBlur((rng.random((*shape, 3)) * 255).astype(np.uint8), (5, 5), 2)
+    before = frame.copy()
+    for quality in (1, 60, 95, 100):
+        pillow = io.BytesIO()
+        Image.fromarray(frame, "RGB").save(pillow, "JPEG", quality=quality, optimize=False,
+                                           progressive=False, subsampling=2)
+        assert encode_image(frame, "jpeg", quality) == pillow.getvalue()
+    assert np.array_equal(frame, before)  # swapped to BGR in place and back
