@@ -134,8 +134,9 @@ def main(argv: list[str]) -> int:
     require_target(args.dataset, "DIR")
     require_target(args.out)
     out = Path(args.out)
-    if out.suffix.lower() in {".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff"}:
-        # the drawing is PNG: a PNG named .jpg misleads every tool that trusts the name
+    if out.suffix.lower() != ".png":
+        # the drawing is PNG: a PNG named .jpg misleads every tool that trusts the name, and
+        # `--out OUT/data/part-00000.parquet --overwrite` replaced the dataset's own shard
         raise PolyglyphError(f"--out {out}: inspect writes PNG; give a .png path")
     if out.is_dir():
         raise PolyglyphError(f"--out {out}: is a folder; give a .png path")

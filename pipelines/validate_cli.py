@@ -116,6 +116,9 @@ def load_rules(args: argparse.Namespace) -> ValidationRules:
         except OSError as exc:
             raise PolyglyphError(f"--rules {args.rules}: cannot read: {exc.strerror or exc}"
                                  ) from None
+        except UnicodeDecodeError as exc:  # a binary file given by mistake: not a bug of ours
+            raise PolyglyphError(f"--rules {args.rules}: not UTF-8 text (bad byte at offset "
+                                 f"{exc.start})") from None
         except yaml.YAMLError as exc:
             raise PolyglyphError(f"--rules {args.rules}: not valid YAML: {yaml_reason(exc)}"
                                  ) from None

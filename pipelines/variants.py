@@ -226,7 +226,11 @@ def main(argv: list[str]) -> int:
     require_target(args.input, "--input")
     require_target(args.out)
     profile_name = resolve_profile(args.profile, args.format, args.input_kind)
-    profile = load_profile(profile_name)
+    try:
+        profile = load_profile(profile_name)
+    except (OSError, UnicodeDecodeError) as exc:  # a binary or unreadable --profile file
+        raise PolyglyphError(f"--profile {profile_name}: cannot read as a YAML profile: {exc}"
+                             ) from None
     if not is_uri(args.input) and not is_uri(args.out) and folders_overlap(
             Path(args.out), [Path(args.input)]):
         raise PolyglyphError(f"--out {args.out}: overlaps --input {args.input} (one holds the "

@@ -156,11 +156,12 @@ def test_inspect_does_not_overwrite_a_file_that_is_not_an_earlier_png(tmp_path: 
     pq.write_table(pa.table({"a": [1, 2]}), tmp_path / "part-00000.parquet")
     card = tmp_path / "README.md"
     card.write_text("my card")
-    _one_line(_run("inspect", str(tmp_path), "--out", str(card)), 1, str(card), "--overwrite")
+    _one_line(_run("inspect", str(tmp_path), "--out", str(card)), 1, str(card), ".png")
     assert card.read_text() == "my card"
-    # with --overwrite the command goes on (here to the foreign Parquet's own one line)
+    # --overwrite does not make a PNG of it either: inspect writes .png paths only
     _one_line(_run("inspect", str(tmp_path), "--out", str(card), "--overwrite"), 1,
-              "not a polyglyph")
+              "give a .png path")
+    assert card.read_text() == "my card"
 
 
 def test_inspect_refuses_an_other_image_suffix(tmp_path: Path) -> None:

@@ -1,0 +1,131 @@
+"""Hostile input to the command line, each case a bug a fresh user hit (review of 2026-12-07):
+a binary file where YAML is expected, a folder or a pipe as `--config`, a YAML alias bomb or a
+huge list in a config error, booleans where numbers belong, render backgrounds that are not
+images, `inspect --out` over a dataset's own shard. Each is one PolyglyphError line naming the
+culprit, raised before anything is written."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipelines.config import build_config, read_config_file
+from pipelines.errors import PolyglyphError
+
+BINARY = bytes(range(128, 256)) * 4  # not UTF-8 from the first byte
+
+
+def test_validate_rules_file_that_is_binary_is_one_line(tmp_path: Path) -> None:
+    """`validate --rules photo.jpg` was an internal error (UnicodeDecodeError traceback)."""
+    from pipelines.validate_cli import build_parser, load_rules
+
+    rules = tmp_path / "rules.yaml"
+    rules.write_bytes(BINARY)
+    args = build_parser().parse_args(["--input", "x", "--out", "y", "--rules", str(rules)])
+    with pytest.raises(PolyglyphError, match=r"--rules .*rules\.yaml: not UTF-8"):
+        load_rules(args)
+
+
+def test_variants_profile_file_that_is_binary_is_one_line(tmp_path: Path) -> None:
+    """`variants --profile photo.jpg` was an internal error; nothing is written."""
+    from pipelines.variants import main
+
+    profile = tmp_path / "p.yaml"
+    profile.write_bytes(BINARY)
+    (tmp_path / "in").mkdir()
+    out = tmp_path / "out"
+    with pytest.raises(PolyglyphError, match=r"--profile .*p\.yaml"):
+        main(["--input", str(tmp_path / "in"), "--format", "icdar2015", "--profile",
+              str(profile), "--out", str(out)])
+    assert not out.exists()
+
+
+def test_config_that_is_a_folder_says_so(tmp_path: Path) -> None:
+    """`--config somedir` said "config file not found"."""
+    with pytest.raises(PolyglyphError, match="is a folder"):
+        read_config_file(tmp_path)
+
+
+def test_config_from_a_pipe_is_read(tmp_path: Path) -> None:
+    """`--config <(make-config)` (a /dev/fd pipe, not a regular file) was "not found"."""
+    read_end, write_end = os.pipe()
+    writer = threading.Thread(target=lambda: (os.write(write_end, b"num: 3\n"),
+                                              os.close(write_end)))
+    writer.start()
+    try:
+        assert read_config_file(f"/dev/fd/{read_end}") == {"num": 3}
+    finally:
+        writer.join()
+        os.close(read_end)
+
+
+def test_config_read_is_capped() -> None:
+    """`--config /dev/zero` read forever; now it stops at the cap with one line."""
+    with pytest.raises(PolyglyphError, match="over 4 MiB"):
+        read_config_file("/dev/zero")
+
+
+def test_config_error_shows_a_short_value(tmp_path: Path) -> None:
+    """The error printed the whole bad value: a 20,000-entry list (or a YAML alias bomb, nine
+    levels of nine-fold anchors in 300 bytes) made a line of megabytes, or never finished."""
+    with pytest.raises(PolyglyphError) as caught:
+        build_config(overrides={"fonts": {"include": [[f"family {n}" for n in range(20_000)]]}})
+    message = str(caught.value)
+    assert "fonts.include.0" in message and len(message) < 500 and "\n" not in message
+    lines = ["fonts:", "  include:", "  - - &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"    - &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(lines) + "\n")
+    with pytest.raises(PolyglyphError) as caught:
+        build_config(bomb)
+    assert "fonts.include.0" in str(caught.value) and len(str(caught.value)) < 500
+
+
+@pytest.mark.parametrize("key, value", [
+    ("num", True), ("seed", True), ("shard_rows", True), ("no_text", True),
+    ("image", {"quality": True}), ("workers", False),
+])
+def test_a_boolean_is_not_a_number(key: str, value: object) -> None:
+    """`num: true` ran one row and `no_text: true` made every page blank: lax pydantic read
+    YAML booleans as 1 / 1.0."""
+    with pytest.raises(PolyglyphError, match="not true/false"):
+        build_config(overrides={key: value})
+
+
+@pytest.mark.parametrize("make", ["missing", "folder", "junk", "empty"])
+def test_render_checks_every_background_before_drawing(tmp_path: Path, make: str) -> None:
+    """A missing or broken `--background` was ignored on the seeds that drew no background
+    and failed the others; now each is checked first and no page is written."""
+    from synth.cli import main
+
+    bg = tmp_path / "bg.jpg"
+    if make == "folder":
+        bg.mkdir()
+    elif make == "junk":
+        bg.write_bytes(BINARY)
+    elif make == "empty":
+        bg.write_bytes(b"")
+    out = tmp_path / "page.png"
+    with pytest.raises(PolyglyphError, match=r"--background .*bg\.jpg"):
+        main(["--language", "en", "--background", str(bg), "--out", str(out)])
+    assert not out.exists()
+
+
+def test_inspect_writes_png_names_only(tmp_path: Path) -> None:
+    """`inspect OUT --out OUT/data/part-00000.parquet --overwrite` replaced the dataset's own
+    shard with a PNG (only .jpg-like names were refused)."""
+    from pipelines.inspect import main
+
+    shard = tmp_path / "data" / "part-00000.parquet"
+    shard.parent.mkdir()
+    pq.write_table(pa.table({"a": [1]}), shard)
+    before = shard.read_bytes()
+    for name in (str(shard), str(tmp_path / "row.txt")):
+        with pytest.raises(PolyglyphError, match="give a .png path"):
+            main([str(tmp_path), "--out", name, "--overwrite"])
+    assert shard.read_bytes() == before and not (tmp_path / "row.txt").exists()
