@@ -33,9 +33,8 @@ EXIT_BUG = 70  # sysexits.h EX_SOFTWARE: an internal error, not the user's input
 RESUMED = "; finished shards are kept: resume with the same command"
 AFTER_INTERRUPT = {  # what a user does next, said in the one line an interrupted command prints
     "generate": RESUMED, "variants": RESUMED, "validate": RESUMED,
-    # an export is not resumed: its folder holds a part, marked so in export.json
-    "export": "; --out holds a partial export (export.json says `running`): rerun with "
-              "--overwrite",
+    # an export is not resumed: what it wrote is removed (pipelines.export.cli.discard_partial)
+    "export": "; the partial export was removed: rerun the same command",
 }
 
 

@@ -129,3 +129,50 @@ def test_inspect_writes_png_names_only(tmp_path: Path) -> None:
         with pytest.raises(PolyglyphError, match="give a .png path"):
             main([str(tmp_path), "--out", name, "--overwrite"])
     assert shard.read_bytes() == before and not (tmp_path / "row.txt").exists()
+
+
+@pytest.fixture(scope="module")
+def small_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from pipelines.cli import main as cli_main
+
+    out = tmp_path_factory.mktemp("hostile") / "ds"
+    assert cli_main(["generate", "--num", "1", "--languages", "en", "--scenes", "receipt",
+                     "--out", str(out), "--workers", "1", "--quiet"]) == 0
+    return out
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, OSError])
+@pytest.mark.parametrize("existing", [False, True])
+def test_an_export_stopped_midway_leaves_nothing(small_dataset: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 stop: type[BaseException], existing: bool) -> None:
+    """Ctrl-C (or a full disk) mid-export left the part written so far (crops, index.jsonl)
+    for a trainer to read as the whole; now the folders the export made go, or, in a folder
+    that was empty, what it wrote. The real `lines` writer runs; the stop comes after it."""
+    import dataclasses
+
+    import pipelines.export.cli as export_cli
+    from pipelines.export.registry import get_format
+
+    real = get_format("lines")
+
+    def write_then_stop(*args: object) -> object:
+        real.write(*args)  # type: ignore[arg-type]
+        raise stop(28, "No space left on device") if stop is OSError else stop()
+
+    monkeypatch.setattr(export_cli, "get_format",
+                        lambda name: dataclasses.replace(real, write=write_then_stop))
+    out = tmp_path / "made" / "lines"
+    if existing:
+        out.mkdir(parents=True)
+    argv = ["--input", str(small_dataset), "--format", "lines", "--out", str(out), "--quiet"]
+    if stop is OSError:
+        with pytest.raises(PolyglyphError, match="partial export was removed"):
+            export_cli.main(argv)
+    else:
+        with pytest.raises(KeyboardInterrupt):
+            export_cli.main(argv)
+    if existing:
+        assert out.is_dir() and not list(out.iterdir())
+    else:
+        assert not (tmp_path / "made").exists()
