@@ -176,3 +176,17 @@ def test_an_export_stopped_midway_leaves_nothing(small_dataset: Path, tmp_path: 
         assert out.is_dir() and not list(out.iterdir())
     else:
         assert not (tmp_path / "made").exists()
+
+
+@pytest.mark.parametrize("module", ["synth.cli", "synth.text_cli", "pipelines.generate_cli",
+                                    "pipelines.variants", "pipelines.inspect",
+                                    "pipelines.validate_cli"])
+def test_help_explains_every_option(module: str) -> None:
+    """`--help` teaches: --seed/--width/--height of render and text, --quality/--shard-rows of
+    variants and the --openai-* flags of validate were listed with no word on them."""
+    import importlib
+
+    parser = importlib.import_module(module).build_parser()
+    bare = [a.option_strings[-1] for a in parser._actions
+            if a.option_strings and not a.help and "-h" not in a.option_strings]
+    assert not bare, f"{module}: no help for {bare}"
