@@ -215,7 +215,7 @@ def test_an_empty_path_is_refused_not_taken_for_the_current_folder(dataset: Path
 
 def test_an_interrupted_export_says_how_to_redo_it(capsys: pytest.CaptureFixture[str]) -> None:
     """Ctrl-C in `export` said "finished shards are kept: resume with the same command", but
-    an export does not resume: the same command is refused (folder not empty)."""
+    an export does not resume; it removes its partial output, so the same command runs again."""
     from pipelines.guard import run_guarded
 
     def interrupted() -> int:
@@ -223,7 +223,7 @@ def test_an_interrupted_export_says_how_to_redo_it(capsys: pytest.CaptureFixture
 
     assert run_guarded("export", interrupted, False) == 130
     err = capsys.readouterr().err.strip()
-    assert "--overwrite" in err and "resume" not in err and "\n" not in err, err
+    assert "removed" in err and "resume" not in err and "\n" not in err, err
     assert run_guarded("generate", interrupted, False) == 130
     assert "resume with the same command" in capsys.readouterr().err
 

@@ -190,3 +190,22 @@ def test_help_explains_every_option(module: str) -> None:
     bare = [a.option_strings[-1] for a in parser._actions
             if a.option_strings and not a.help and "-h" not in a.option_strings]
     assert not bare, f"{module}: no help for {bare}"
+
+
+def test_export_into_a_folder_of_yours_does_not_suggest_overwrite(small_dataset: Path,
+                                                                  tmp_path: Path) -> None:
+    """`export --out mydir` said "pass --overwrite to replace it", and --overwrite then refused
+    (only exports are replaced): the first line now says what will work."""
+    from pipelines.export.cli import main
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    base = ["--input", str(small_dataset), "--format", "lines", "--quiet", "--out"]
+    with pytest.raises(PolyglyphError, match="new or empty folder") as caught:
+        main([*base, str(mine)])
+    assert "pass --overwrite" not in str(caught.value)
+    assert main([*base, str(tmp_path / "x")]) == 0
+    with pytest.raises(PolyglyphError, match="earlier export; pass --overwrite"):
+        main([*base, str(tmp_path / "x")])
+    assert (mine / "notes.txt").read_text() == "mine"

@@ -131,12 +131,13 @@ def prepare_out(out: Path, overwrite: bool) -> None:
     if out.exists() and not out.is_dir():
         raise PolyglyphError(f"--out {out}: exists and is not a folder")
     if out.exists() and any(out.iterdir()):
-        if not overwrite:
-            raise PolyglyphError(f"--out {out}: folder is not empty; pass --overwrite to replace it")
-        if not (out / MARKER).is_file():
+        if not overwrite and (out / MARKER).is_file():
+            raise PolyglyphError(f"--out {out}: holds an earlier export; pass --overwrite to "
+                                 "replace it")
+        if not (out / MARKER).is_file():  # said first: --overwrite would not help here
             raise PolyglyphError(
                 f"--out {out}: not empty and holds no {MARKER}, so it is not an earlier export; "
-                "--overwrite only replaces exports (empty it yourself)")
+                "choose a new or empty folder (--overwrite replaces only an export)")
         if out.is_symlink():  # rmtree refuses a link with a message naming no path
             raise PolyglyphError(
                 f"--out {out}: is a symbolic link (to {out.resolve()}); --overwrite replaces "
