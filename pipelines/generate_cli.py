@@ -24,9 +24,12 @@ def parse_weights(text: str, flag: str) -> list[str] | dict[str, float]:
         try:
             if not sep or not name:
                 raise ValueError
-            weights[name] = float(weight)
+            value = float(weight)
         except ValueError:
             raise PolyglyphError(f"{flag}: expected NAME=WEIGHT, got {item!r}") from None
+        if name in weights:  # `ar=1,ar=3` kept the last without a word
+            raise PolyglyphError(f"{flag}: {name!r} is given twice; give it one weight")
+        weights[name] = value
     return weights
 
 

@@ -209,3 +209,15 @@ def test_export_into_a_folder_of_yours_does_not_suggest_overwrite(small_dataset:
     with pytest.raises(PolyglyphError, match="earlier export; pass --overwrite"):
         main([*base, str(tmp_path / "x")])
     assert (mine / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("flag, text", [("--languages", "en=1,ar=1,ar=3"),
+                                        ("--scenes", "document=1,document=2")])
+def test_a_weight_given_twice_is_refused(flag: str, text: str) -> None:
+    """`--languages ar=1,ar=3` kept ar=3 without a word (while `zh=1,zh-Hans=3`, the same
+    language under two codes, was already refused)."""
+    from pipelines.generate_cli import parse_weights
+
+    with pytest.raises(PolyglyphError, match="given twice"):
+        parse_weights(text, flag)
+    assert parse_weights("en=1,ar=3", flag) == {"en": 1.0, "ar": 3.0}
