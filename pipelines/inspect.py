@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from PIL import Image, ImageDraw, ImageFont
 
 from pipelines.errors import ArgParser, PolyglyphError
@@ -36,7 +37,11 @@ def read_row(target: str | Path, index: int) -> dict[str, Any]:
         if missing:
             raise PolyglyphError(f"{data.shown(name)} is not a polyglyph shard: no column(s) "
                                  f"{', '.join(missing)}")
-    return data.row(index)
+    try:
+        return data.row(index)
+    except (OSError, pa.ArrowInvalid) as exc:  # a corrupt page behind a footer that reads
+        raise PolyglyphError(f"{target}: row {index} is unreadable Parquet data: {exc}"
+                             ) from None
 
 
 def draw_row(row: dict[str, Any]) -> Image.Image:

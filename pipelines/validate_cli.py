@@ -353,7 +353,8 @@ def validate_shard(
             on_row()
 
     written, counts = validate_parquet(shard, Output(target), job.name, judges, rules,
-                                       batch_rows, on_rows, qa=qa, pool=pool)
+                                       batch_rows, on_rows, qa=qa, pool=pool,
+                                       shown=redact(source.path(name)))
     if written is None:  # a judge could not answer: not done, the driver leaves it pending
         return {"index": job.index, "file": job.name, "unfinished": True,
                 "unanswered": counts["unanswered"]}

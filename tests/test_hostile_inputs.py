@@ -221,3 +221,39 @@ def test_a_weight_given_twice_is_refused(flag: str, text: str) -> None:
     with pytest.raises(PolyglyphError, match="given twice"):
         parse_weights(text, flag)
     assert parse_weights("en=1,ar=3", flag) == {"en": 1.0, "ar": 3.0}
+
+
+def _corrupt_copy(dataset: Path, where: Path) -> Path:
+    """The dataset with the middle of its shard overwritten: the footer still reads, a data
+    page does not decode."""
+    import shutil
+
+    shutil.copytree(dataset, where)
+    shard = next((where / "data").glob("part-*.parquet"))
+    data = bytearray(shard.read_bytes())
+    third = len(data) // 3
+    data[third:2 * third] = b"A" * third
+    shard.write_bytes(bytes(data))
+    return shard
+
+
+def test_validate_names_the_corrupt_input_shard(small_dataset: Path, tmp_path: Path) -> None:
+    """A shard whose footer reads but whose pages do not decode made validate say "cannot
+    write to OUT: ZSTD decompression failed", blaming the output folder."""
+    from pipelines.validate_cli import main
+
+    shard = _corrupt_copy(small_dataset, tmp_path / "ds")
+    with pytest.raises(PolyglyphError) as caught:
+        main(["--input", str(tmp_path / "ds"), "--out", str(tmp_path / "v"), "--judges",
+              "tesseract", "--no-progress"])
+    message = str(caught.value)
+    assert shard.name in message and "cannot write" not in message, message
+
+
+def test_inspect_names_the_corrupt_dataset(small_dataset: Path, tmp_path: Path) -> None:
+    from pipelines.inspect import main
+
+    _corrupt_copy(small_dataset, tmp_path / "ds")
+    with pytest.raises(PolyglyphError, match=r"ds: row 0 is unreadable"):
+        main([str(tmp_path / "ds"), "--out", str(tmp_path / "row.png")])
+    assert not (tmp_path / "row.png").exists()
