@@ -257,3 +257,15 @@ def test_inspect_names_the_corrupt_dataset(small_dataset: Path, tmp_path: Path) 
     with pytest.raises(PolyglyphError, match=r"ds: row 0 is unreadable"):
         main([str(tmp_path / "ds"), "--out", str(tmp_path / "row.png")])
     assert not (tmp_path / "row.png").exists()
+
+
+def test_export_names_the_corrupt_input_shard(small_dataset: Path, tmp_path: Path) -> None:
+    """`export` said "--input DS or --out DIR: ZSTD decompression failed"; it names the shard
+    now, and leaves no partial export."""
+    from pipelines.export.cli import main
+
+    shard = _corrupt_copy(small_dataset, tmp_path / "ds")
+    with pytest.raises(PolyglyphError, match=rf"{shard.name}: cannot read"):
+        main(["--input", str(tmp_path / "ds"), "--format", "lines", "--out",
+              str(tmp_path / "x"), "--quiet"])
+    assert not (tmp_path / "x").exists()

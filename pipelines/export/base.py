@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from pipelines.dataset import open_dataset
 from pipelines.errors import PolyglyphError
@@ -80,7 +81,15 @@ class RowSource:
             handle = self.store.open_parquet(name)
             names = set(handle.schema_arrow.names)
             wanted = None if columns is None else [c for c in columns if c in names]
-            for record_batch in handle.iter_batches(batch_size=batch, columns=wanted):
+            batches = handle.iter_batches(batch_size=batch, columns=wanted)
+            while True:
+                try:  # a page that does not decode (or a store gone mid-read) names its shard
+                    record_batch = next(batches, None)
+                except (OSError, pa.ArrowInvalid) as exc:
+                    raise PolyglyphError(f"--input {redact(self.store.path(name))}: cannot "
+                                         f"read: {exc}") from None
+                if record_batch is None:
+                    break
                 yield from record_batch.to_pylist()
 
 
