@@ -183,7 +183,8 @@ def _known(images: dict[str, list[Path]]) -> set[Path]:
 
 
 def _text(value: Any) -> str:
-    text = str(value)
+    """A transcription; JSON `null` is no transcription (don't-care), never the text "None"."""
+    text = "" if value is None else str(value)
     if len(text) > MAX_TEXT:
         raise ValueError(f"transcription over {MAX_TEXT} characters")
     return text

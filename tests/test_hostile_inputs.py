@@ -269,3 +269,20 @@ def test_export_names_the_corrupt_input_shard(small_dataset: Path, tmp_path: Pat
         main(["--input", str(tmp_path / "ds"), "--format", "lines", "--out",
               str(tmp_path / "x"), "--quiet"])
     assert not (tmp_path / "x").exists()
+
+
+def test_a_null_transcription_is_not_the_text_none(tmp_path: Path) -> None:
+    """COCO `"text": null` (or an MMOCR instance's) became a line labelled "None"."""
+    import json
+
+    from PIL import Image
+
+    from pipelines.readers import READERS
+
+    Image.new("RGB", (64, 48), (240, 240, 240)).save(tmp_path / "a.png")
+    (tmp_path / "c.json").write_text(json.dumps({
+        "images": [{"id": 1, "file_name": "a.png"}],
+        "annotations": [{"image_id": 1, "bbox": [4, 4, 30, 12], "text": None}]}))
+    items, problems = READERS["coco"](tmp_path)
+    line = items[0].lines[0]
+    assert line.text != "None" and line.dont_care, (line, problems)
