@@ -184,6 +184,8 @@ def _known(images: dict[str, list[Path]]) -> set[Path]:
 
 def _text(value: Any) -> str:
     """A transcription; JSON `null` is no transcription (don't-care), never the text "None"."""
+    if isinstance(value, (list, dict)):  # str() would make a label of "['a', 'b']"
+        raise ValueError(f"transcription is a {type(value).__name__}, not text")
     text = "" if value is None else str(value)
     if len(text) > MAX_TEXT:
         raise ValueError(f"transcription over {MAX_TEXT} characters")

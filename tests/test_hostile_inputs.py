@@ -286,3 +286,9 @@ def test_a_null_transcription_is_not_the_text_none(tmp_path: Path) -> None:
     items, problems = READERS["coco"](tmp_path)
     line = items[0].lines[0]
     assert line.text != "None" and line.dont_care, (line, problems)
+    (tmp_path / "c.json").write_text(json.dumps({
+        "images": [{"id": 1, "file_name": "a.png"}],
+        "annotations": [{"image_id": 1, "bbox": [4, 4, 30, 12], "text": ["a", "b"]}]}))
+    items, problems = READERS["coco"](tmp_path)
+    assert not [ln for item in items for ln in item.lines]
+    assert any("not text" in p.problem for p in problems), problems
