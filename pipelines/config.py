@@ -132,7 +132,11 @@ def resolve_config(config: GenerateConfig) -> dict[str, Any]:
     if config.backgrounds:  # only when set: configs without it keep their hash
         from synth.backgrounds import index_backgrounds
 
-        data["backgrounds"] = index_backgrounds(config.backgrounds).to_dict()
+        try:
+            data["backgrounds"] = index_backgrounds(config.backgrounds).to_dict()
+        except (OSError, ValueError) as exc:  # a page that does not decode; ArrowInvalid too
+            raise PolyglyphError(f"--backgrounds {config.backgrounds}: cannot read: {exc}"
+                                 ) from None
     return data
 
 

@@ -292,3 +292,15 @@ def test_a_null_transcription_is_not_the_text_none(tmp_path: Path) -> None:
     items, problems = READERS["coco"](tmp_path)
     assert not [ln for item in items for ln in item.lines]
     assert any("not text" in p.problem for p in problems), problems
+
+
+def test_generate_names_a_corrupt_backgrounds_parquet(small_dataset: Path, tmp_path: Path) -> None:
+    """`--backgrounds x.parquet` whose pages do not decode said only "ZSTD decompression
+    failed" (no file named)."""
+    shard = _corrupt_copy(small_dataset, tmp_path / "ds")
+    from pipelines.config import resolve_config
+
+    config = build_config(overrides={"backgrounds": str(shard), "languages": ["en"],
+                                     "scenes": {"scene-text": 1.0}})
+    with pytest.raises(PolyglyphError, match=rf"--backgrounds .*{shard.name}: cannot read"):
+        resolve_config(config)
