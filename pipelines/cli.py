@@ -3,7 +3,8 @@
 Exit status: 0 done, 1 a PolyglyphError (bad input, failed run), 2 a bad command line
 (argparse's convention: unknown flag, bad choice or type, missing value; unknown command),
 3 `validate` could not get every judge's answer, 70 an internal error (a bug: one line and
-the path of a saved traceback; `--debug` prints it), 130/143 interrupted by SIGINT/SIGTERM.
+the path of a saved traceback; `--debug` prints it), 130/143 interrupted by SIGINT/SIGTERM,
+141 (silent) when stdout's reader went away (`| head`).
 Disk, permission, malformed-JSON and foreign-Parquet errors are one line too: `pipelines.guard`.
 
 Subcommand modules are imported lazily so `polyglyph doctor` works even when a heavy part

@@ -304,3 +304,22 @@ def test_generate_names_a_corrupt_backgrounds_parquet(small_dataset: Path, tmp_p
                                      "scenes": {"scene-text": 1.0}})
     with pytest.raises(PolyglyphError, match=rf"--backgrounds .*{shard.name}: cannot read"):
         resolve_config(config)
+
+
+def test_output_piped_to_head_ends_quietly() -> None:
+    """`polyglyph text ... | head -1` printed "error: Broken pipe" and exited 1; the reader
+    going away now ends the command silently with 141, as a shell reports `cat | head`."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "text", "--language", "en",
+                             "--num", "2000"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().startswith(b"=== page 0")
+    proc.stdout.close()
+    try:
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=120) == 141, err
+    finally:
+        proc.kill()
+    assert err == "", err
