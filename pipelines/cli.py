@@ -39,14 +39,15 @@ def _usage() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in {"-h", "--help", "help"}:
-        print(_usage())
-        return 0
-    if argv[0] == "--version":
+    if len(argv) > 1 and argv[0] in {"-h", "--help", "help"} and argv[1] in COMMANDS:
+        argv = [argv[1], "--help"]  # `polyglyph help generate` is `polyglyph generate --help`
+    if not argv or argv[0] in {"-h", "--help", "help"} or argv[0] == "--version":
         from importlib.metadata import version
 
-        print(version("polyglyph"))
-        return 0
+        from pipelines.guard import run_guarded
+
+        text = version("polyglyph") if argv and argv[0] == "--version" else _usage()
+        return run_guarded("", lambda: print(text) or 0, False)  # `| head`: quiet, as below
     name = argv[0]
     if name not in COMMANDS:
         print(f"polyglyph: unknown command {name!r}; choose from {', '.join(COMMANDS)}", file=sys.stderr)

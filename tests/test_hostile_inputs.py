@@ -323,3 +323,12 @@ def test_output_piped_to_head_ends_quietly() -> None:
     finally:
         proc.kill()
     assert err == "", err
+
+
+def test_help_command_shows_that_commands_help(capsys: pytest.CaptureFixture[str]) -> None:
+    """`polyglyph help generate` printed the command list, not generate's options."""
+    from pipelines.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["help", "generate"])
+    assert done.value.code == 0 and "--shard-rows" in capsys.readouterr().out
