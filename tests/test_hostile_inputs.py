@@ -332,3 +332,45 @@ def test_help_command_shows_that_commands_help(capsys: pytest.CaptureFixture[str
     with pytest.raises(SystemExit) as done:
         main(["help", "generate"])
     assert done.value.code == 0 and "--shard-rows" in capsys.readouterr().out
+
+
+def test_inspect_reads_the_rows_row_group(small_dataset: Path, tmp_path: Path) -> None:
+    """inspect read the row's whole shard (every image of up to 256 rows) to draw one; it reads
+    the row group holding it now, and gets the same row."""
+    from pipelines.inspect import read_row
+
+    table = pq.read_table(next((small_dataset / "data").glob("*.parquet")))
+    rows = pa.concat_tables([table] * 5)
+    ids = pa.array([f"r{n}" for n in range(5)])
+    rows = rows.set_column(rows.schema.get_field_index("id"), "id", ids)
+    (tmp_path / "data").mkdir()
+    pq.write_table(rows.slice(0, 2), tmp_path / "data" / "part-00000.parquet")
+    pq.write_table(rows.slice(2), tmp_path / "data" / "part-00001.parquet", row_group_size=1)
+    assert [read_row(tmp_path, n)["id"] for n in range(5)] == ["r0", "r1", "r2", "r3", "r4"]
+    with pytest.raises(PolyglyphError, match="out of range"):
+        read_row(tmp_path, 5)
+
+
+def test_inspect_memory_does_not_grow_with_the_shard(tmp_path: Path) -> None:
+    """Arrow's peak allocation reading row 0 of a 48 MB shard (48 rows of 1 MB in row groups of
+    4): the whole shard before, one row group (~4 MB) now. In a fresh process, so the peak is
+    this read's alone."""
+    import subprocess
+    import sys
+
+    (tmp_path / "data").mkdir()
+    blobs = [os.urandom(1 << 20) for _ in range(48)]
+    pq.write_table(pa.table({"id": [str(n) for n in range(48)], "image": blobs,
+                             "lines": [[] for _ in range(48)]}),
+                   tmp_path / "data" / "part-00000.parquet", row_group_size=4,
+                   compression="none")
+    script = f"""
+import pyarrow as pa
+from pipelines.inspect import read_row
+assert read_row({str(tmp_path)!r}, 0)["id"] == "0"
+print(pa.default_memory_pool().max_memory())
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.split()[-1]) < 16 << 20, done.stdout
