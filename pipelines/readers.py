@@ -347,9 +347,15 @@ def read_parquet(root: Path) -> tuple[list[SourceItem], list[Problem]]:
     files = [root] if root.is_file() else _contained(root, root.rglob("*.parquet"), problems)
     for path in files:
         try:
-            ids = pq.read_table(path, columns=["id"]).column("id").to_pylist()
+            names = set(pq.read_schema(path).names)
+            missing = sorted({"id", "image", "lines"} - names)  # an export, someone else's
+            ids = [] if missing else pq.read_table(path, columns=["id"]).column("id").to_pylist()
         except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
             problems.append(Problem(_rel(base, path), f"unreadable parquet: {str(exc).splitlines()[0]}"))
+            continue
+        if missing:
+            problems.append(Problem(_rel(base, path), "skipped: not a polyglyph shard (no "
+                                    f"column {', '.join(missing)})"))
             continue
         for number, row_id in enumerate(ids):
             items.append(SourceItem(str(row_id), _rel(base, path), None, [],

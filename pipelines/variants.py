@@ -314,7 +314,8 @@ def _variants(args: argparse.Namespace, root: Path | str, items: list[SourceItem
     print(f"wrote {rows} variant rows from {images} images to {args.out}; "
           f"{len(skipped) + unlisted} images skipped, {len(problems)} problems (see {PROBLEMS})")
     if rows == 0:  # every input was refused: a run that made nothing did not succeed
-        raise PolyglyphError(f"no image of --input {root} could be used; see {PROBLEMS}")
+        raise PolyglyphError(f"no image of --input {root} could be used; see "
+                             f"{redact(out.path(PROBLEMS))}")
     return 0
 
 

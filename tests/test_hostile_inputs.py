@@ -374,3 +374,18 @@ print(pa.default_memory_pool().max_memory())
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout.split()[-1]) < 16 << 20, done.stdout
+
+
+def test_variants_refuses_a_parquet_that_is_not_ours(small_dataset: Path, tmp_path: Path) -> None:
+    """`variants --format parquet` on an export (a TRL Parquet: no image/lines columns) made
+    an empty dataset, 'see problems.json', six 'bad row' lines and 24 'annotation dropped'
+    ones; it is now one line naming the file, before anything is written."""
+    from pipelines.export.cli import main as export_main
+    from pipelines.variants import main
+
+    assert export_main(["--input", str(small_dataset), "--format", "trl", "--quiet",
+                        "--out", str(tmp_path / "trl")]) == 0
+    with pytest.raises(PolyglyphError, match=r"train-00000\.parquet: .*not a polyglyph shard"):
+        main(["--input", str(tmp_path / "trl"), "--format", "parquet", "--quiet",
+              "--out", str(tmp_path / "v")])
+    assert not (tmp_path / "v").exists()
