@@ -161,6 +161,9 @@ def main(argv: list[str]) -> int:
         raise PolyglyphError(f"--out {out}: inspect writes PNG; give a .png path")
     if out.is_dir():
         raise PolyglyphError(f"--out {out}: is a folder; give a .png path")
+    blocker = next((p for p in out.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:  # before the dataset is read; mkdir said only "File exists"
+        raise PolyglyphError(f"--out {out}: {blocker} is a file, not a folder")
     if not args.overwrite and out.exists():  # an earlier inspect image too: as render, export
         raise PolyglyphError(f"--out {out}: exists; pass --overwrite to replace it")
     row = read_row(args.dataset, args.index)

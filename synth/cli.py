@@ -47,6 +47,9 @@ def check_out(out: Path, json_path: Path, overwrite: bool) -> None:
     """`--out x.png` also writes x.json: an existing file at either (a photo.png of the user's,
     a package.json, an earlier render) is kept unless --overwrite, as every other command
     keeps what is in its way; checked before any rendering. A folder is never replaced."""
+    blocker = next((p for p in out.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:  # checked before drawing; mkdir said only "File exists"
+        raise PolyglyphError(f"--out {out}: {blocker} is a file, not a folder")
     for path in (out, json_path):
         if path.is_dir():
             raise PolyglyphError(f"--out {out}: {path} is a folder")

@@ -389,3 +389,23 @@ def test_variants_refuses_a_parquet_that_is_not_ours(small_dataset: Path, tmp_pa
         main(["--input", str(tmp_path / "trl"), "--format", "parquet", "--quiet",
               "--out", str(tmp_path / "v")])
     assert not (tmp_path / "v").exists()
+
+
+@pytest.mark.parametrize("command", ["render", "inspect"])
+def test_out_under_a_file_names_the_file(tmp_path: Path, command: str) -> None:
+    """`render --out notes.txt/page.png` said "notes.txt: File exists" after drawing the page
+    (inspect: "cannot write: File exists"); both name the file in the way, before any work."""
+    in_the_way = tmp_path / "notes.txt"
+    in_the_way.write_text("mine")
+    out = str(in_the_way / "sub" / "page.png")
+    if command == "render":
+        from synth.cli import main
+
+        argv = ["--language", "en", "--out", out]
+    else:
+        from pipelines.inspect import main  # type: ignore[assignment]
+
+        argv = [str(tmp_path / "no-dataset"), "--out", out]
+    with pytest.raises(PolyglyphError, match=r"notes\.txt is a file, not a folder"):
+        main(argv)
+    assert in_the_way.read_text() == "mine"
