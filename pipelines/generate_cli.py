@@ -197,6 +197,9 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     overrides = overrides_from_args(args)
     config = build_config(args.config, overrides)
+    if config.executor == "local" and config.ray_address:  # the address was silently ignored
+        raise PolyglyphError(f"--ray-address {config.ray_address} with --executor local: a local "
+                             "run joins no cluster; drop one of them")
     if args.print_config or args.dry_run:
         from .plan import dry_run_plan, dry_run_text, print_config_text
 

@@ -409,3 +409,12 @@ def test_out_under_a_file_names_the_file(tmp_path: Path, command: str) -> None:
     with pytest.raises(PolyglyphError, match=r"notes\.txt is a file, not a folder"):
         main(argv)
     assert in_the_way.read_text() == "mine"
+
+
+def test_a_cluster_address_with_the_local_executor_is_refused(tmp_path: Path) -> None:
+    """`--ray-address auto --executor local` ran locally and ignored the address unsaid."""
+    from pipelines.generate_cli import main
+
+    with pytest.raises(PolyglyphError, match="--ray-address auto with --executor local"):
+        main(["--out", str(tmp_path / "o"), "--dry-run", "--ray-address", "auto",
+              "--executor", "local"])
