@@ -203,7 +203,9 @@ def main(argv: list[str]) -> int:
     if args.print_config or args.dry_run:
         from .plan import dry_run_plan, dry_run_text, print_config_text
 
-        print(print_config_text(config) if args.print_config else
+        # the printed file is for reuse: it never carries --overwrite to a later run
+        shown = config.model_copy(update={"overwrite": False})
+        print(print_config_text(shown) if args.print_config else
               dry_run_text(dry_run_plan(config)), end="")
         return 0
     from .run import run_generate  # heavy (renderer, warping, Ray); after --help and flag errors

@@ -418,3 +418,17 @@ def test_a_cluster_address_with_the_local_executor_is_refused(tmp_path: Path) ->
     with pytest.raises(PolyglyphError, match="--ray-address auto with --executor local"):
         main(["--out", str(tmp_path / "o"), "--dry-run", "--ray-address", "auto",
               "--executor", "local"])
+
+
+def test_print_config_never_carries_overwrite(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """`generate --print-config --overwrite > run.yaml` wrote `overwrite: true`, so every later
+    `--config run.yaml` run replaced the dataset at its --out without being told to."""
+    import yaml
+
+    from pipelines.generate_cli import main
+
+    assert main(["--out", str(tmp_path / "o"), "--print-config", "--overwrite",
+                 "--languages", "en"]) == 0
+    printed = yaml.safe_load(capsys.readouterr().out)
+    assert printed["overwrite"] is False
