@@ -3,7 +3,8 @@
 Exit status: 0 done, 1 a PolyglyphError (bad input, failed run), 2 a bad command line
 (argparse's convention: unknown flag, bad choice or type, missing value; unknown command),
 3 `validate` could not get every judge's answer, 70 an internal error (a bug: one line and
-the path of a saved traceback; `--debug` prints it), 130/143 interrupted by SIGINT/SIGTERM.
+the path of a saved traceback; `--debug` prints it), 130/143 interrupted by SIGINT/SIGTERM,
+141 (silent) when stdout's reader went away (`| head`).
 Disk, permission, malformed-JSON and foreign-Parquet errors are one line too: `pipelines.guard`.
 
 Subcommand modules are imported lazily so `polyglyph doctor` works even when a heavy part
@@ -38,14 +39,15 @@ def _usage() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in {"-h", "--help", "help"}:
-        print(_usage())
-        return 0
-    if argv[0] == "--version":
+    if len(argv) > 1 and argv[0] in {"-h", "--help", "help"} and argv[1] in COMMANDS:
+        argv = [argv[1], "--help"]  # `polyglyph help generate` is `polyglyph generate --help`
+    if not argv or argv[0] in {"-h", "--help", "help"} or argv[0] == "--version":
         from importlib.metadata import version
 
-        print(version("polyglyph"))
-        return 0
+        from pipelines.guard import run_guarded
+
+        text = version("polyglyph") if argv and argv[0] == "--version" else _usage()
+        return run_guarded("", lambda: print(text) or 0, False)  # `| head`: quiet, as below
     name = argv[0]
     if name not in COMMANDS:
         print(f"polyglyph: unknown command {name!r}; choose from {', '.join(COMMANDS)}", file=sys.stderr)

@@ -28,12 +28,26 @@ def default_config_dict() -> dict[str, Any]:
     return yaml.safe_load(text)
 
 
+MAX_CONFIG_BYTES = 4 << 20  # a run config is a few KB; a page-size list of thousands fits
+
+
 def read_config_file(path: str | Path) -> dict[str, Any]:
+    """`--config` as YAML. A folder is named as one (it is not "not found"); a pipe such as
+    `--config <(make-config)` is read like a file; an unreadable file is one line."""
     p = Path(path)
-    if not p.is_file():
+    if p.is_dir():
+        raise PolyglyphError(f"config file {p} is a folder; give a YAML file")
+    if not p.exists():
         raise PolyglyphError(f"config file not found: {p}")
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        with p.open("rb") as fh:  # capped: `--config /dev/zero` would read forever
+            raw = fh.read(MAX_CONFIG_BYTES + 1)
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise PolyglyphError(f"config file {p} is over {MAX_CONFIG_BYTES >> 20} MiB; "
+                                 "is it a run config?")
+        data = yaml.safe_load(raw.decode("utf-8"))
+    except OSError as exc:
+        raise PolyglyphError(f"config file {p}: cannot read: {exc.strerror or exc}") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise PolyglyphError(f"config file {p} is not valid YAML: {yaml_reason(exc)}") from None
     if data is None:
@@ -118,7 +132,11 @@ def resolve_config(config: GenerateConfig) -> dict[str, Any]:
     if config.backgrounds:  # only when set: configs without it keep their hash
         from synth.backgrounds import index_backgrounds
 
-        data["backgrounds"] = index_backgrounds(config.backgrounds).to_dict()
+        try:
+            data["backgrounds"] = index_backgrounds(config.backgrounds).to_dict()
+        except (OSError, ValueError) as exc:  # a page that does not decode; ArrowInvalid too
+            raise PolyglyphError(f"--backgrounds {config.backgrounds}: cannot read: {exc}"
+                                 ) from None
     return data
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import os
+import reprlib
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -37,10 +38,23 @@ SHAPE_HINTS = {
 }
 
 
+def _number_not_bool(value: Any) -> Any:
+    """`num: true` or `quality: yes` is a mistake: lax pydantic reads a YAML boolean as 1 (a
+    one-row run, quality 1) or 1.0 (every page text-free); numbers are numbers only."""
+    if isinstance(value, bool):
+        raise ValueError("expected a number, not true/false")
+    return value
+
+
 class ImageOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
     format: ImageFormat = "jpeg"
     quality: int = Field(90, ge=1, le=100)
+
+    @field_validator("quality", mode="before")
+    @classmethod
+    def _not_bool(cls, value: Any) -> Any:
+        return _number_not_bool(value)
 
 
 class IllegibleOptions(BaseModel):
@@ -176,6 +190,12 @@ class GenerateConfig(BaseModel):
                 raise ValueError(f"size {list(size)} out of range 16..8192")
         return sizes
 
+    @field_validator("num", "seed", "shard_rows", "no_text", "vertical", "handwriting",
+                     "workers", "max_failed_fraction", "stall_timeout", mode="before")
+    @classmethod
+    def _not_bool(cls, value: Any) -> Any:
+        return _number_not_bool(value)
+
     @field_validator("tasks", mode="before")
     @classmethod
     def _task_list(cls, value: Any) -> Any:
@@ -225,9 +245,19 @@ def format_validation_error(exc: ValidationError) -> str:
         return f"unknown config key {loc!r}; allowed keys: {allowed}"
     hint = SHAPE_HINTS.get(str(err["loc"][0])) if err["loc"] else None
     if hint and (err["type"] == "literal_error" or str(err["type"]).endswith("_type")):
-        return f"config key {loc!r} must be {hint}; got {err.get('input')!r}"
+        return f"config key {loc!r} must be {hint}; got {_shown(err.get('input'))}"
     more = f" (+{len(errors) - 1} more)" if len(errors) > 1 and not specific else ""
-    return f"config key {loc!r}: {msg}; got {err.get('input')!r}{more}".replace("\n", " ")
+    return f"config key {loc!r}: {msg}; got {_shown(err.get('input'))}{more}".replace("\n", " ")
+
+
+def _shown(value: Any) -> str:
+    """The bad value, short and on one line: a 10,000-entry list or a YAML alias bomb (nine
+    levels of nine-fold `*anchors`, a 200-byte file) would otherwise print megabytes."""
+    short = reprlib.Repr()  # keyword arguments only from Python 3.12
+    short.maxlevel, short.maxstring, short.maxother = 3, 120, 120
+    short.maxlist = short.maxtuple = short.maxdict = short.maxset = 8
+    text = short.repr(value).replace("\n", " ")
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def _is_union_tag(part: Any) -> bool:

@@ -24,9 +24,12 @@ def parse_weights(text: str, flag: str) -> list[str] | dict[str, float]:
         try:
             if not sep or not name:
                 raise ValueError
-            weights[name] = float(weight)
+            value = float(weight)
         except ValueError:
             raise PolyglyphError(f"{flag}: expected NAME=WEIGHT, got {item!r}") from None
+        if name in weights:  # `ar=1,ar=3` kept the last without a word
+            raise PolyglyphError(f"{flag}: {name!r} is given twice; give it one weight")
+        weights[name] = value
     return weights
 
 
@@ -194,10 +197,15 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     overrides = overrides_from_args(args)
     config = build_config(args.config, overrides)
+    if config.executor == "local" and config.ray_address:  # the address was silently ignored
+        raise PolyglyphError(f"--ray-address {config.ray_address} with --executor local: a local "
+                             "run joins no cluster; drop one of them")
     if args.print_config or args.dry_run:
         from .plan import dry_run_plan, dry_run_text, print_config_text
 
-        print(print_config_text(config) if args.print_config else
+        # the printed file is for reuse: it never carries --overwrite to a later run
+        shown = config.model_copy(update={"overwrite": False})
+        print(print_config_text(shown) if args.print_config else
               dry_run_text(dry_run_plan(config)), end="")
         return 0
     from .run import run_generate  # heavy (renderer, warping, Ray); after --help and flag errors

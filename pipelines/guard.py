@@ -11,6 +11,7 @@ line naming its culprit, and a real bug is still told apart from them.
   shards are complete files and the manifest lists them; a rerun makes only the rest). Ray's
   driver installs a C-level handler that dumps a stack and aborts on SIGTERM, so
   `install_signal_handlers` runs again right after `ray.init`.
+- stdout's reader gone (`polyglyph text ... | head`) → exit 141 and no message, as `cat` does.
 - Anything else is a bug: one line "internal error (a bug)" with the exception, the path of a
   file holding the full traceback, exit 70 (BSD `EX_SOFTWARE`). `--debug` anywhere on the
   command line (or `POLYGLYPH_DEBUG=1`) lets every exception through with its traceback.
@@ -30,12 +31,12 @@ from types import FrameType
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_BUG = 70  # sysexits.h EX_SOFTWARE: an internal error, not the user's input
+EXIT_PIPE = 128 + int(signal.SIGPIPE)  # 141, as a shell reports a reader gone (`| head`)
 RESUMED = "; finished shards are kept: resume with the same command"
 AFTER_INTERRUPT = {  # what a user does next, said in the one line an interrupted command prints
     "generate": RESUMED, "variants": RESUMED, "validate": RESUMED,
-    # an export is not resumed: its folder holds a part, marked so in export.json
-    "export": "; --out holds a partial export (export.json says `running`): rerun with "
-              "--overwrite",
+    # an export is not resumed: what it wrote is removed (pipelines.export.cli.discard_partial)
+    "export": "; the partial export was removed: rerun the same command",
 }
 
 
@@ -140,9 +141,46 @@ def _classify(prefix: str, name: str, call: Callable[[], int], debug: bool) -> i
         print(f"{prefix}: interrupted ({what}){tail}", file=sys.stderr)
         return 128 + signum
     except Exception as exc:
+        if isinstance(exc, BrokenPipeError) and _stdout_gone():  # not a judge's pipe
+            _silence_stdout()
+            return EXIT_PIPE
         if debug:
             raise
         return _report(prefix, exc)
+    finally:  # what is still buffered goes now: a reader gone is met here, not at exit
+        _flush_stdout()
+
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _stdout_gone() -> bool:
+    """True when stdout is a pipe whose reader has closed it (poll says POLLERR)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(event & select.POLLERR for _, event in poller.poll(0))
+    except (OSError, ValueError, AttributeError):  # no real stdout (a test's capture)
+        return False
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush at exit does not print
+    "Exception ignored ... BrokenPipeError" after all."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _report(prefix: str, exc: Exception) -> int:

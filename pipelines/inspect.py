@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from PIL import Image, ImageDraw, ImageFont
 
 from pipelines.errors import ArgParser, PolyglyphError
@@ -36,7 +37,27 @@ def read_row(target: str | Path, index: int) -> dict[str, Any]:
         if missing:
             raise PolyglyphError(f"{data.shown(name)} is not a polyglyph shard: no column(s) "
                                  f"{', '.join(missing)}")
-    return data.row(index)
+    try:
+        return _one_row(data, index)
+    except (OSError, pa.ArrowInvalid) as exc:  # a corrupt page behind a footer that reads
+        raise PolyglyphError(f"{target}: row {index} is unreadable Parquet data: {exc}"
+                             ) from None
+
+
+def _one_row(data: Any, index: int) -> dict[str, Any]:
+    """Row `index` read from its row group alone: reading its whole shard (as `Dataset.row`
+    does) held every image of the shard in memory, hundreds of MB for a PNG dataset."""
+    seen = 0
+    for name, count in zip(data.files, data.counts, strict=True):
+        if index < seen + count:
+            shard, offset = data.parquet(name), index - seen
+            for group in range(shard.num_row_groups):
+                rows = shard.metadata.row_group(group).num_rows
+                if offset < rows:
+                    return shard.read_row_group(group).slice(offset, 1).to_pylist()[0]
+                offset -= rows
+        seen += count
+    return data.row(index)  # past the end (its one-line error) or a footer that miscounts
 
 
 def draw_row(row: dict[str, Any]) -> Image.Image:
@@ -134,11 +155,15 @@ def main(argv: list[str]) -> int:
     require_target(args.dataset, "DIR")
     require_target(args.out)
     out = Path(args.out)
-    if out.suffix.lower() in {".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff"}:
-        # the drawing is PNG: a PNG named .jpg misleads every tool that trusts the name
+    if out.suffix.lower() != ".png":
+        # the drawing is PNG: a PNG named .jpg misleads every tool that trusts the name, and
+        # `--out OUT/data/part-00000.parquet --overwrite` replaced the dataset's own shard
         raise PolyglyphError(f"--out {out}: inspect writes PNG; give a .png path")
     if out.is_dir():
         raise PolyglyphError(f"--out {out}: is a folder; give a .png path")
+    blocker = next((p for p in out.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:  # before the dataset is read; mkdir said only "File exists"
+        raise PolyglyphError(f"--out {out}: {blocker} is a file, not a folder")
     if not args.overwrite and out.exists():  # an earlier inspect image too: as render, export
         raise PolyglyphError(f"--out {out}: exists; pass --overwrite to replace it")
     row = read_row(args.dataset, args.index)

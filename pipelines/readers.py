@@ -183,7 +183,10 @@ def _known(images: dict[str, list[Path]]) -> set[Path]:
 
 
 def _text(value: Any) -> str:
-    text = str(value)
+    """A transcription; JSON `null` is no transcription (don't-care), never the text "None"."""
+    if isinstance(value, (list, dict)):  # str() would make a label of "['a', 'b']"
+        raise ValueError(f"transcription is a {type(value).__name__}, not text")
+    text = "" if value is None else str(value)
     if len(text) > MAX_TEXT:
         raise ValueError(f"transcription over {MAX_TEXT} characters")
     return text
@@ -344,9 +347,15 @@ def read_parquet(root: Path) -> tuple[list[SourceItem], list[Problem]]:
     files = [root] if root.is_file() else _contained(root, root.rglob("*.parquet"), problems)
     for path in files:
         try:
-            ids = pq.read_table(path, columns=["id"]).column("id").to_pylist()
+            names = set(pq.read_schema(path).names)
+            missing = sorted({"id", "image", "lines"} - names)  # an export, someone else's
+            ids = [] if missing else pq.read_table(path, columns=["id"]).column("id").to_pylist()
         except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
             problems.append(Problem(_rel(base, path), f"unreadable parquet: {str(exc).splitlines()[0]}"))
+            continue
+        if missing:
+            problems.append(Problem(_rel(base, path), "skipped: not a polyglyph shard (no "
+                                    f"column {', '.join(missing)})"))
             continue
         for number, row_id in enumerate(ids):
             items.append(SourceItem(str(row_id), _rel(base, path), None, [],

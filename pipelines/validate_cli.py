@@ -59,31 +59,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output directory (new shards + manifest.json)")
     p.add_argument("--judges", default="tesseract", help="comma list: tesseract,rapidocr,openai")
     p.add_argument("--workers", type=int, default=None,
-                   help="threads reading crops at once, shared by all judges (default: all "
-                        "cores; results do not depend on it)")
+                   help="threads reading crops at once, shared by all judges, 1..256 (default: "
+                        "all cores; results do not depend on it)")
     p.add_argument("--tesseract-workers", type=int, default=1,
-                   help="parallel tesseract runs inside one judge call (validate already "
-                        "spreads crops over --workers)")
+                   help="parallel tesseract runs inside one judge call, 1..64 (validate "
+                        "already spreads crops over --workers)")
     p.add_argument("--tesseract-engine", default="auto", choices=("auto", "tesserocr", "cli"),
                    help="in-process tesserocr (auto: when installed) or one CLI process a call")
     p.add_argument("--tesseract-pages", default="lines", choices=("lines", "layout"),
                    help="page views from Tesseract's line-crop readings in the label's reading "
                         "order (fast), or from its own full-page layout analysis")
-    p.add_argument("--openai-base-url", default="http://127.0.0.1:8000/v1")
-    p.add_argument("--openai-model", default="default")
+    p.add_argument("--openai-base-url", default="http://127.0.0.1:8000/v1",
+                   help="OpenAI-compatible endpoint (vLLM, SGLang, ...; default %(default)s)")
+    p.add_argument("--openai-model", default="default",
+                   help="model name the endpoint serves (default %(default)s)")
     p.add_argument("--openai-api-key-env", default="OPENAI_API_KEY", help="env var holding the key")
-    p.add_argument("--openai-concurrency", type=int, default=4)
-    p.add_argument("--openai-timeout", type=float, default=60.0)
-    p.add_argument("--openai-retries", type=int, default=3)
+    p.add_argument("--openai-concurrency", type=int, default=4,
+                   help="requests in flight at once, 1..256 (default 4)")
+    p.add_argument("--openai-timeout", type=float, default=60.0,
+                   help="seconds for one whole attempt, connect to last byte, 0.001..3600 "
+                   "(default 60)")
+    p.add_argument("--openai-retries", type=int, default=3,
+                   help="retries of a failed request, 0..20 (default 3)")
     p.add_argument("--qa-generate", type=int, default=None, metavar="N",
-                   help="also ask the --openai-* endpoint for N question-answer pairs a page; "
+                   help="also ask the --openai-* endpoint for N (1..50) question-answer pairs a page; "
                         "keep those the label tree and the judges confirm (task qa_generated)")
     p.add_argument("--rules", help="YAML file of validation rules (k, agree, far, hard_share, ...)")
-    p.add_argument("--k", type=int, help="judges that must agree for `verified`")
-    p.add_argument("--hard-share", type=float, help="max share of kept rows that are `hard`")
-    p.add_argument("--line-checks", type=int, help="line crops read per page")
-    p.add_argument("--batch-rows", type=int, default=8, help="rows per judge batch")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--k", type=int, help="judges that must agree for `verified`, 1..16")
+    p.add_argument("--hard-share", type=float, help="max share of kept rows that are `hard`, 0..1")
+    p.add_argument("--line-checks", type=int, help="line crops read per page, 0..1000")
+    p.add_argument("--batch-rows", type=int, default=8, help="rows per judge batch, 1..100000 (default 8)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--overwrite", action="store_true",
                    help="validate every shard again and replace polyglyph's files in --out")
     return p
@@ -116,6 +122,9 @@ def load_rules(args: argparse.Namespace) -> ValidationRules:
         except OSError as exc:
             raise PolyglyphError(f"--rules {args.rules}: cannot read: {exc.strerror or exc}"
                                  ) from None
+        except UnicodeDecodeError as exc:  # a binary file given by mistake: not a bug of ours
+            raise PolyglyphError(f"--rules {args.rules}: not UTF-8 text (bad byte at offset "
+                                 f"{exc.start})") from None
         except yaml.YAMLError as exc:
             raise PolyglyphError(f"--rules {args.rules}: not valid YAML: {yaml_reason(exc)}"
                                  ) from None
@@ -344,7 +353,8 @@ def validate_shard(
             on_row()
 
     written, counts = validate_parquet(shard, Output(target), job.name, judges, rules,
-                                       batch_rows, on_rows, qa=qa, pool=pool)
+                                       batch_rows, on_rows, qa=qa, pool=pool,
+                                       shown=redact(source.path(name)))
     if written is None:  # a judge could not answer: not done, the driver leaves it pending
         return {"index": job.index, "file": job.name, "unfinished": True,
                 "unanswered": counts["unanswered"]}

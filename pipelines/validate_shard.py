@@ -27,10 +27,20 @@ from .validate_schema import ADDED_COLUMNS, validated_schema
 from .writers import PARQUET, ROW_GROUP_ROWS, Writer, WrittenShard
 
 
-def _row_batches(source: pq.ParquetFile, batch_rows: int) -> Iterator[list[dict[str, Any]]]:
+def _batches(source: pq.ParquetFile, size: int, shown: str) -> Iterator[pa.RecordBatch]:
+    """The source's record batches; a page that fails to decode (a corrupt shard whose footer
+    still reads) is one line naming the input shard, not "cannot write to --out"."""
+    try:
+        yield from source.iter_batches(batch_size=size)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise PolyglyphError(f"{shown}: unreadable Parquet data: {exc}") from None
+
+
+def _row_batches(source: pq.ParquetFile, batch_rows: int, shown: str
+                 ) -> Iterator[list[dict[str, Any]]]:
     """Rows as Python dicts, `batch_rows` at a time across row groups: never a whole shard."""
     rows: list[dict[str, Any]] = []
-    for batch in source.iter_batches(batch_size=max(1, batch_rows)):
+    for batch in _batches(source, max(1, batch_rows), shown):
         rows.extend(batch.to_pylist())
         while len(rows) >= batch_rows:
             yield rows[:batch_rows]
@@ -42,13 +52,14 @@ def _row_batches(source: pq.ParquetFile, batch_rows: int) -> Iterator[list[dict[
 def judge_rows(
     source: pq.ParquetFile, judges: list[Judge], rules: ValidationRules, batch_rows: int,
     on_rows: Callable[[int], None], qa: QAShard | None = None, pool: JudgePool | None = None,
+    shown: str = "input shard",
 ) -> tuple[list[dict[str, Any]], list[list[dict[str, str]]]]:
     """First pass: every row's validation result (small records; the rows are not kept) and,
     with `qa`, the generated tasks it keeps (failed pages are counted in `qa.failed`). The
     judges read on `pool`'s threads (none: in this thread)."""
     results: list[dict[str, Any]] = []
     extra: list[list[dict[str, str]]] = []
-    for rows in _row_batches(source, batch_rows):
+    for rows in _row_batches(source, batch_rows, shown):
         items = []
         for row in rows:
             try:
@@ -71,6 +82,7 @@ def validate_parquet(
     source: pq.ParquetFile, out: Output, name: str, judges: list[Judge], rules: ValidationRules,
     batch_rows: int, on_rows: Callable[[int], None], writer: Writer = PARQUET,
     schema: pa.Schema | None = None, qa: QAPass | None = None, pool: JudgePool | None = None,
+    shown: str = "input shard",
 ) -> tuple[WrittenShard | None, dict[str, Any]]:
     """Validate one shard file into `out/name`: judge every row (first pass), choose the kept
     rows over the whole shard (the hard-row share is per shard), then stream the rows again
@@ -80,7 +92,8 @@ def validate_parquet(
     `schema` is the rows' own schema when the caller has it (inline validation): a schema read
     back from Parquet names list items `element`, not `item` as Arrow made them."""
     shard_qa = QAShard(qa, out, name, qa.load(out, name)) if qa else None
-    results, extra = judge_rows(source, judges, rules, batch_rows, on_rows, shard_qa, pool)
+    results, extra = judge_rows(source, judges, rules, batch_rows, on_rows, shard_qa, pool,
+                                shown)
     unanswered: Counter[str] = Counter(shard_qa.failed if shard_qa else {})
     for r in results:
         unanswered.update(unanswered_classes(r))
@@ -99,7 +112,7 @@ def validate_parquet(
     shard = writer.open(out, name, validated_schema(schema or source.schema_arrow))
     with shard:
         done = 0
-        for batch in source.iter_batches(batch_size=ROW_GROUP_ROWS):
+        for batch in _batches(source, ROW_GROUP_ROWS, shown):
             table = pa.Table.from_batches([batch]).drop_columns(drop)
             if extra:
                 table = with_tasks(table, extra[done:done + batch.num_rows])

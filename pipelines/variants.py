@@ -99,9 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip photometric steps (labels and dewarping data only)")
     p.add_argument("--dewarp", action="store_true", help="also store the dewarping map per row")
     p.add_argument("--seed", type=int, default=0, help="run seed (default 0)")
-    p.add_argument("--image-format", choices=["jpeg", "png", "webp"], default="jpeg")
-    p.add_argument("--quality", type=int, default=92)
-    p.add_argument("--shard-rows", type=int, default=256)
+    p.add_argument("--image-format", choices=["jpeg", "png", "webp"], default="jpeg",
+                   help="image encoding of the variant rows (default jpeg)")
+    p.add_argument("--quality", type=int, default=92, help="jpeg/webp quality, 1..100 "
+                   "(default 92)")
+    p.add_argument("--shard-rows", type=int, default=256,
+                   help="rows per Parquet shard, 1..100000 (default 256)")
     p.add_argument("--out", required=True, metavar="DIR", help="output directory")
     p.add_argument("--overwrite", action="store_true", help="replace an existing dataset in --out")
     p.add_argument("--workers", type=int, default=1,
@@ -226,7 +229,10 @@ def main(argv: list[str]) -> int:
     require_target(args.input, "--input")
     require_target(args.out)
     profile_name = resolve_profile(args.profile, args.format, args.input_kind)
-    profile = load_profile(profile_name)
+    try:
+        profile = load_profile(profile_name)
+    except (OSError, UnicodeDecodeError) as exc:  # a binary or unreadable --profile file
+        raise PolyglyphError(f"--profile {profile_name}: cannot read: {exc}") from None
     if not is_uri(args.input) and not is_uri(args.out) and folders_overlap(
             Path(args.out), [Path(args.input)]):
         raise PolyglyphError(f"--out {args.out}: overlaps --input {args.input} (one holds the "
@@ -308,7 +314,8 @@ def _variants(args: argparse.Namespace, root: Path | str, items: list[SourceItem
     print(f"wrote {rows} variant rows from {images} images to {args.out}; "
           f"{len(skipped) + unlisted} images skipped, {len(problems)} problems (see {PROBLEMS})")
     if rows == 0:  # every input was refused: a run that made nothing did not succeed
-        raise PolyglyphError(f"no image of --input {root} could be used; see {PROBLEMS}")
+        raise PolyglyphError(f"no image of --input {root} could be used; see "
+                             f"{redact(out.path(PROBLEMS))}")
     return 0
 
 

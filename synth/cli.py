@@ -15,12 +15,17 @@ from fonts_manifest.errors import ArgParser, PolyglyphError
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgParser(prog="polyglyph render", description=__doc__)
     parser.add_argument("--language", required=True, help="BCP 47 code, e.g. ar, hi, zh-Hans")
-    parser.add_argument("--scene", default="document")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--scene", default="document",
+                        help="page scene, e.g. receipt, form, screenshot (default document; "
+                             "an unknown name lists them all)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="page seed, 0..2**63-1 (default 0): same seed, same page")
     parser.add_argument("--corpus", action="append", default=[], metavar="LANG=PATH",
                         help="your own text for a language, one paragraph per line (repeatable)")
-    parser.add_argument("--width", type=int, default=1024)
-    parser.add_argument("--height", type=int, default=1448)
+    parser.add_argument("--width", type=int, default=1024, help="page width px, 64..8192 "
+                        "(default 1024)")
+    parser.add_argument("--height", type=int, default=1448, help="page height px, 64..8192 "
+                        "(default 1448)")
     parser.add_argument("--columns", type=int, default=None,
                         help="text columns, 1..3 (default: sampled per page)")
     parser.add_argument("--style-mix", type=float, default=0.0,
@@ -42,6 +47,9 @@ def check_out(out: Path, json_path: Path, overwrite: bool) -> None:
     """`--out x.png` also writes x.json: an existing file at either (a photo.png of the user's,
     a package.json, an earlier render) is kept unless --overwrite, as every other command
     keeps what is in its way; checked before any rendering. A folder is never replaced."""
+    blocker = next((p for p in out.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:  # checked before drawing; mkdir said only "File exists"
+        raise PolyglyphError(f"--out {out}: {blocker} is a file, not a folder")
     for path in (out, json_path):
         if path.is_dir():
             raise PolyglyphError(f"--out {out}: {path} is a folder")
@@ -66,9 +74,31 @@ def check_ranges(args: argparse.Namespace) -> None:
         raise PolyglyphError(f"--columns {args.columns}: must be in [1, 3]")
 
 
+def check_backgrounds(paths: list[str]) -> None:
+    """Each --background must be a usable image before anything is drawn: the page uses one
+    only on some seeds, so a missing or broken file was silently ignored on half of them and
+    failed the other half."""
+    from synth.backgrounds import MAX_BYTES, check_image
+
+    for path in paths:
+        p = Path(path)
+        if not p.is_file():
+            raise PolyglyphError(f"--background {path}: not a file")
+        try:
+            size = p.stat().st_size
+            reason = (f"{size} bytes is over the {MAX_BYTES} byte cap" if size > MAX_BYTES
+                      else check_image(p.read_bytes()))
+        except OSError as exc:
+            raise PolyglyphError(f"--background {path}: cannot read: {exc.strerror or exc}"
+                                 ) from None
+        if reason:
+            raise PolyglyphError(f"--background {path}: {reason}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     check_ranges(args)
+    check_backgrounds(args.background)
     from fonts_manifest.doctor import require_raqm
 
     require_raqm()

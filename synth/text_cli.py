@@ -26,13 +26,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = ArgParser(prog="polyglyph text", description=__doc__)
     parser.add_argument("--language", required=True, help="BCP 47 code, e.g. en, zh-Hans")
     parser.add_argument("--num", type=int, default=10, help=f"pages (1..{MAX_PAGES})")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0,
+                        help="run seed, 0..2**63-1 (default 0): page i is generate's page i")
     parser.add_argument("--sources", default=None, metavar="udhr=1,vocab=2,…",
                         help="source weights (default: the packaged run config's text.sources)")
     parser.add_argument("--corpus", action="append", default=[], metavar="LANG=PATH",
                         help="your own text for a language (repeatable)")
-    parser.add_argument("--width", type=int, default=1024)
-    parser.add_argument("--height", type=int, default=1448)
+    parser.add_argument("--width", type=int, default=1024,
+                        help="page width px, 64..8192 (default 1024)")
+    parser.add_argument("--height", type=int, default=1448,
+                        help="page height px, 64..8192 (default 1448)")
     parser.add_argument("--stats", action="store_true", help="print measures (JSON), not texts")
     return parser
 

@@ -156,11 +156,12 @@ def test_inspect_does_not_overwrite_a_file_that_is_not_an_earlier_png(tmp_path: 
     pq.write_table(pa.table({"a": [1, 2]}), tmp_path / "part-00000.parquet")
     card = tmp_path / "README.md"
     card.write_text("my card")
-    _one_line(_run("inspect", str(tmp_path), "--out", str(card)), 1, str(card), "--overwrite")
+    _one_line(_run("inspect", str(tmp_path), "--out", str(card)), 1, str(card), ".png")
     assert card.read_text() == "my card"
-    # with --overwrite the command goes on (here to the foreign Parquet's own one line)
+    # --overwrite does not make a PNG of it either: inspect writes .png paths only
     _one_line(_run("inspect", str(tmp_path), "--out", str(card), "--overwrite"), 1,
-              "not a polyglyph")
+              "give a .png path")
+    assert card.read_text() == "my card"
 
 
 def test_inspect_refuses_an_other_image_suffix(tmp_path: Path) -> None:
@@ -214,7 +215,7 @@ def test_an_empty_path_is_refused_not_taken_for_the_current_folder(dataset: Path
 
 def test_an_interrupted_export_says_how_to_redo_it(capsys: pytest.CaptureFixture[str]) -> None:
     """Ctrl-C in `export` said "finished shards are kept: resume with the same command", but
-    an export does not resume: the same command is refused (folder not empty)."""
+    an export does not resume; it removes its partial output, so the same command runs again."""
     from pipelines.guard import run_guarded
 
     def interrupted() -> int:
@@ -222,7 +223,7 @@ def test_an_interrupted_export_says_how_to_redo_it(capsys: pytest.CaptureFixture
 
     assert run_guarded("export", interrupted, False) == 130
     err = capsys.readouterr().err.strip()
-    assert "--overwrite" in err and "resume" not in err and "\n" not in err, err
+    assert "removed" in err and "resume" not in err and "\n" not in err, err
     assert run_guarded("generate", interrupted, False) == 130
     assert "resume with the same command" in capsys.readouterr().err
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from pipelines.dataset import open_dataset
 from pipelines.errors import PolyglyphError
@@ -80,7 +81,15 @@ class RowSource:
             handle = self.store.open_parquet(name)
             names = set(handle.schema_arrow.names)
             wanted = None if columns is None else [c for c in columns if c in names]
-            for record_batch in handle.iter_batches(batch_size=batch, columns=wanted):
+            batches = handle.iter_batches(batch_size=batch, columns=wanted)
+            while True:
+                try:  # a page that does not decode (or a store gone mid-read) names its shard
+                    record_batch = next(batches, None)
+                except (OSError, pa.ArrowInvalid) as exc:
+                    raise PolyglyphError(f"--input {redact(self.store.path(name))}: cannot "
+                                         f"read: {exc}") from None
+                if record_batch is None:
+                    break
                 yield from record_batch.to_pylist()
 
 
@@ -131,12 +140,13 @@ def prepare_out(out: Path, overwrite: bool) -> None:
     if out.exists() and not out.is_dir():
         raise PolyglyphError(f"--out {out}: exists and is not a folder")
     if out.exists() and any(out.iterdir()):
-        if not overwrite:
-            raise PolyglyphError(f"--out {out}: folder is not empty; pass --overwrite to replace it")
-        if not (out / MARKER).is_file():
+        if not overwrite and (out / MARKER).is_file():
+            raise PolyglyphError(f"--out {out}: holds an earlier export; pass --overwrite to "
+                                 "replace it")
+        if not (out / MARKER).is_file():  # said first: --overwrite would not help here
             raise PolyglyphError(
                 f"--out {out}: not empty and holds no {MARKER}, so it is not an earlier export; "
-                "--overwrite only replaces exports (empty it yourself)")
+                "choose a new or empty folder (--overwrite replaces only an export)")
         if out.is_symlink():  # rmtree refuses a link with a message naming no path
             raise PolyglyphError(
                 f"--out {out}: is a symbolic link (to {out.resolve()}); --overwrite replaces "

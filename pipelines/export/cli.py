@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import shutil
 import sys
 from pathlib import Path
 
@@ -61,6 +62,30 @@ def _format_from(argv: list[str]) -> str | None:
     return None
 
 
+def _first_missing(out: Path) -> Path | None:
+    """The outermost folder of `out` that does not exist yet (what mkdir -p will make)."""
+    missing = None
+    for path in (out, *out.parents):
+        if path.exists() or path.is_symlink():
+            break
+        missing = path
+    return missing
+
+
+def discard_partial(out: Path, created: Path | None) -> None:
+    """Remove an export that stopped before its end, so a trainer never reads a part of one as
+    the whole: the folders it made, or else everything in `out` (empty when the export began:
+    `prepare_out`). A kill that leaves no time for this leaves export.json saying `running`."""
+    if created is not None:
+        shutil.rmtree(created, ignore_errors=True)
+        return
+    for child in list(out.iterdir()) if out.is_dir() else []:
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
+
+
 def main(argv: list[str]) -> int:
     name = _format_from(argv)
     if name is not None and not {"-h", "--help"} & set(argv):
@@ -79,6 +104,7 @@ def main(argv: list[str]) -> int:
     if source.is_local and folders_overlap(out, [Path(args.input), source.store.root]):
         raise PolyglyphError(f"--out {out}: overlaps --input {args.input} (one holds the other); "
                              "choose a folder outside it")
+    created = _first_missing(out)  # the folder the export makes (None: --out existed)
     prepare_out(out, args.overwrite)
     options = {k: v for k, v in vars(args).items() if k not in {"input", "out", "quiet"}}
     info = {"format": fmt.name, "input": str(source.root), "options": options}
@@ -86,11 +112,15 @@ def main(argv: list[str]) -> int:
     try:
         summary = fmt.write(source, out, args, not args.quiet)
         files = write_inventory(out)
-    except OSError as exc:  # the store went away or the disk filled: one line, not a traceback
+    except BaseException as exc:  # Ctrl-C, SIGTERM, a full disk, a bug: no partial export
+        discard_partial(out, created)
+        if not isinstance(exc, OSError):
+            raise
+        # the store went away or the disk filled: one line, not a traceback
         where = exc.filename or (f"--out {out}" if exc.errno in OUT_ERRNOS
                                  else f"--input {source.root} or --out {out}")
-        raise PolyglyphError(f"export stopped: {where}: {exc.strerror or exc}; "
-                             f"{out}/export.json says `running` (rerun with --overwrite)") from None
+        raise PolyglyphError(f"export stopped: {where}: {exc.strerror or exc}; the partial "
+                             f"export was removed") from None
     write_marker(out, {**info, "status": "done", "summary": summary.to_dict(),
                        "inventory": {"file": INVENTORY, "files": files}})
     print(f"wrote {out} (--format {fmt.name})")
