@@ -9,8 +9,10 @@ holds (so no translation view is ever made for them).
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from collections.abc import Callable
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
 from itertools import islice
 from typing import Any
 
@@ -120,7 +122,7 @@ def language_text(ctx: Any, code: str) -> LanguageText:
         vocab, source = drawable_words([(w, 1.0) for w in words], covers), "corpus-words"
     if not vocab:
         vocab = [(p, 1.0) for p in base.paragraphs[:1]]
-    words = tuple(w for w, _ in vocab)
+    words = tuple([w for w, _ in vocab])
     weights = np.array([f for _, f in vocab], np.float64) ** FREQ_POWER
     cumulative = np.cumsum(weights / weights.sum())
     targets, split = _targets(info.code, info.script, reference, covers)
@@ -141,13 +143,14 @@ def language_text(ctx: Any, code: str) -> LanguageText:
     return lt
 
 
-def drawable_words(vocab: list[tuple[str, float]],
+def drawable_words(vocab: Sequence[tuple[str, float]],
                    covers: Callable[[str], bool]) -> list[tuple[str, float]]:
     """The (word, weight) pairs whose text the fonts draw: characters checked once each, the
     shape-level check only for words with combining marks. Most vocabularies have neither an
     undrawable character nor a mark (Latin, Cyrillic, Arabic, Hebrew, Han...): then no word
     needs a test (~25 ms a language at start-up)."""
-    alphabet = set("".join([w for w, _ in vocab]))
+    words = [w for w, _ in vocab]
+    alphabet = set("".join(words))
     bad = {c for c in alphabet if not covers(c)}
     marks = {c for c in alphabet if unicodedata.category(c).startswith("M")}
     if not bad and not marks:
@@ -156,11 +159,55 @@ def drawable_words(vocab: list[tuple[str, float]],
     # set test here instead of a call per word (Thai, Devanagari: most words have marks)
     safe_of = getattr(covers, "safe_chars", None)
     safe = safe_of(alphabet - bad) if safe_of is not None else set()
-    if not bad:
-        return [(w, f) for w, f in vocab
-                if marks.isdisjoint(w) or safe.issuperset(w) or covers(w)]
-    return [(w, f) for w, f in vocab if bad.isdisjoint(w) and (
-        marks.isdisjoint(w) or safe.issuperset(w) or covers(w))]
+
+    def keep(w: str) -> bool:
+        return bad.isdisjoint(w) and (marks.isdisjoint(w) or safe.issuperset(w) or covers(w))
+
+    if safe:  # only words holding a character outside `safe` can fail: found at C speed
+        suspects = _holding_any(words, alphabet - safe)
+        if suspects is not None:
+            return _without(vocab, [i for i in suspects if not keep(words[i])])
+    return [pair for pair, w in zip(vocab, words, strict=True) if keep(w)]
+
+
+def _word_starts(words: Sequence[str]) -> tuple[str, list[int]] | None:
+    """(the words joined by NUL, where each word starts), or None when a word holds a NUL."""
+    joined = "\0".join(words)
+    if joined.count("\0") != max(0, len(words) - 1):
+        return None
+    lengths = np.fromiter(map(len, words), np.int64, len(words)) + 1
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64).tolist()[: len(words)]
+    return joined, starts
+
+
+def _holding_any(words: Sequence[str], chars: set[str]) -> list[int] | None:
+    """Indices of the words holding any of `chars`, ascending (None: a word holds a NUL).
+    The vocabulary is searched as one string, so words without any cost no Python step."""
+    found = _word_starts(words)
+    if found is None:
+        return None
+    if not chars:
+        return []
+    joined, starts = found
+    pattern = re.compile("[" + "".join(re.escape(c) for c in sorted(chars)) + "]")
+    out: list[int] = []
+    pos, count, end = 0, len(starts), len(joined)
+    while (match := pattern.search(joined, pos)) is not None:
+        index = bisect_right(starts, match.start()) - 1
+        out.append(index)
+        pos = starts[index + 1] if index + 1 < count else end
+    return out
+
+
+def _without(items: Sequence[Any], drop: list[int]) -> list[Any]:
+    """`items` as a list without the (ascending) indices `drop`, copied slice by slice."""
+    out: list[Any] = []
+    prev = 0
+    for index in drop:
+        out.extend(items[prev:index])
+        prev = index + 1
+    out.extend(items[prev:])
+    return out
 
 
 def textsources_no_space() -> frozenset[str]:
@@ -191,22 +238,60 @@ def _tier_boost(start: int, size: int) -> float:
     return boost_count(size) if rate >= 3 else rate
 
 
-def _holders(targets: tuple[str, ...], words: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
-    """Target → indices of words holding it (at most 40 each, the most frequent)."""
+FIND_LEFT = 64  # single-character targets still open after a word this late: str.find each
+
+
+def _holders(targets: tuple[str, ...], words: Sequence[str]) -> dict[str, tuple[int, ...]]:
+    """Target → indices of words holding it (at most 40 each, the most frequent).
+
+    One pass over the words fills the common characters' lists and ends when every list is
+    full; once at most FIND_LEFT characters are still open (rare letters of an alphabet, which
+    would walk all 40,000 words) they are looked up in the joined vocabulary with `str.find`.
+    Longer targets (clusters) are always found that way."""
     open_ = {t for t in targets if len(t) == 1}  # single characters still under 40 words
     found: dict[str, list[int]] = {}  # only looked up: its order does not matter
+    joined: tuple[str, list[int]] | None = None
+    stop = len(words)
     for index, word in enumerate(words):
         if not open_:
             break
+        if len(open_) <= FIND_LEFT and index % 256 == 0 and index:
+            joined = _word_starts(words)
+            if joined is not None:
+                stop = index
+                break
         for ch in open_.intersection(word):
             bucket = found.setdefault(ch, [])
             bucket.append(index)
             if len(bucket) == 40:
                 open_.discard(ch)
+    if stop < len(words) and joined is not None:
+        for ch in open_:
+            bucket = found.setdefault(ch, [])
+            bucket.extend(_first_holders(ch, *joined, 40 - len(bucket), joined[1][stop]))
     for target in targets:
         if len(target) > 1:
-            found[target] = list(islice((i for i, w in enumerate(words) if target in w), 40))
+            if joined is None:
+                joined = _word_starts(words)
+            if joined is None:
+                found[target] = list(islice((i for i, w in enumerate(words) if target in w), 40))
+            else:
+                found[target] = _first_holders(target, *joined)
     return {t: tuple(v) for t, v in found.items() if v}
+
+
+def _first_holders(target: str, joined: str, starts: list[int], limit: int = 40,
+                   begin: int = 0) -> list[int]:
+    """The first `limit` indices of words from offset `begin` on holding `target` (no NUL in
+    it: no match crosses a word), each word once: the search goes on from the next word."""
+    out: list[int] = []
+    count = len(starts)
+    pos = joined.find(target, begin)
+    while pos >= 0 and len(out) < limit:
+        index = bisect_right(starts, pos) - 1
+        out.append(index)
+        pos = joined.find(target, starts[index + 1]) if index + 1 < count else -1
+    return out
 
 
 def _base_letter(targets: tuple[str, ...], words: tuple[str, ...]) -> str:
@@ -248,10 +333,12 @@ def compose(rng: np.random.Generator, lt: LanguageText, base: Any, sources: dict
     weights = np.array([mix[n] for n in names], np.float64)
     weights /= weights.sum()
     boost = lt.pick_targets(rng)
-    expected = textsources.main_groups("\n".join(base.paragraphs[:200]))
+    expected: list[frozenset[str]] = []  # the base text's scripts, counted when first needed
 
     def accept(text: str) -> bool:  # a streamed row: drawable and in the language's script
-        return lt.covers(text) and textsources.groups_mismatch(text, expected) is None
+        if not expected:  # only streamed corpora ask (~1 ms a page counting 200 paragraphs)
+            expected.append(textsources.main_groups("\n".join(base.paragraphs[:200])))
+        return lt.covers(text) and textsources.groups_mismatch(text, expected[0]) is None
 
     out: list[dict[str, Any]] = []
     chars, next_base, synthetic = 0, base_start, 0
