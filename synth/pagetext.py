@@ -9,9 +9,7 @@ holds (so no translation view is ever made for them).
 
 from __future__ import annotations
 
-import re
 import unicodedata
-from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from itertools import islice
 from typing import Any
@@ -30,7 +28,7 @@ from synth.textsynth import (
     effective_sources,
     punctuation,
 )
-from synth.wordlist import compact_words
+from synth.wordlist import compact_words, first_holders, holding_any, joined_words, without
 
 MIN_WORDS = 50  # fewer usable vocabulary words: the corpus text's own words are used
 
@@ -49,12 +47,11 @@ def drawable(ctx: Any, code: str) -> Callable[[str], bool]:
 
     def char_ok(ch: str) -> bool:
         ok = chars.get(ch)
-        if ok is None:
-            ok = chars[ch] = is_ignorable(ch) or all(
-                any(ord(ch) in cov for cov in covs) for covs in coverages)
+        if ok is None:  # coverage first (both tests are pure): most characters asked are drawn
+            ok = chars[ch] = _in_every_chain(ord(ch), coverages) or is_ignorable(ch)
         return ok
 
-    primaries = [cov[0] for cov in coverages if cov]
+    by_primary = [[cov[0]] for cov in coverages if cov]  # each chain's preferred face
     marks: dict[str, bool] = {}
     in_primaries: dict[str, bool] = {}
 
@@ -67,8 +64,7 @@ def drawable(ctx: Any, code: str) -> Callable[[str], bool]:
     def primary_ok(ch: str) -> bool:  # every primary face maps it (or it is ignorable)
         found = in_primaries.get(ch)
         if found is None:
-            found = in_primaries[ch] = is_ignorable(ch) or all(
-                ord(ch) in cov for cov in primaries)
+            found = in_primaries[ch] = _in_every_chain(ord(ch), by_primary) or is_ignorable(ch)
         return found
 
     plain: set[str] = set()  # drawn, not a mark
@@ -93,14 +89,48 @@ def drawable(ctx: Any, code: str) -> Callable[[str], bool]:
                 return False
         return True
 
+    def covers_char(ch: str) -> bool:
+        """`covers(ch)` of one character (same answer, same cached facts), without the set
+        operations a text needs: the vocabulary filter asks it of every distinct character
+        (a Han vocabulary has ~6,000)."""
+        if ch in plain or ch in easy:
+            return True
+        if not char_ok(ch):
+            return False
+        mark = is_mark(ch)
+        if not mark:
+            plain.add(ch)
+        if primary_ok(ch):
+            easy.add(ch)
+        elif mark:
+            try:  # a lone mark no preferred face maps: shape-level check, as covers does
+                for chain in chains:
+                    ctx.registry.itemize(ch, list(chain))
+            except Exception:  # MissingGlyphError
+                return False
+        return True
+
     def safe_chars(chars: set[str]) -> set[str]:
         """Characters every word made only of which `covers` accepts without shaping: each
         chain draws them and every preferred face maps them (the check's own fast path)."""
         return {ch for ch in chars if char_ok(ch) and primary_ok(ch)}
 
     covers.safe_chars = safe_chars  # type: ignore[attr-defined]
+    covers.char = covers_char  # type: ignore[attr-defined]
     ctx.memo[key] = covers
     return covers
+
+
+def _in_every_chain(cp: int, coverages: list[list[Any]]) -> bool:
+    """Whether some face of every chain maps code point `cp` (plain loops: asked of every
+    distinct character of a vocabulary)."""
+    for covs in coverages:
+        for cov in covs:
+            if cp in cov:
+                break
+        else:
+            return False
+    return True
 
 
 def language_text(ctx: Any, code: str) -> LanguageText:
@@ -151,7 +181,8 @@ def drawable_words(vocab: Sequence[tuple[str, float]],
     needs a test (~25 ms a language at start-up)."""
     words = [w for w, _ in vocab]
     alphabet = set("".join(words))
-    bad = {c for c in alphabet if not covers(c)}
+    covers_char = getattr(covers, "char", covers)
+    bad = {c for c in alphabet if not covers_char(c)}
     marks = {c for c in alphabet if unicodedata.category(c).startswith("M")}
     if not bad and not marks:
         return list(vocab)
@@ -164,50 +195,10 @@ def drawable_words(vocab: Sequence[tuple[str, float]],
         return bad.isdisjoint(w) and (marks.isdisjoint(w) or safe.issuperset(w) or covers(w))
 
     if safe:  # only words holding a character outside `safe` can fail: found at C speed
-        suspects = _holding_any(words, alphabet - safe)
+        suspects = holding_any(words, alphabet - safe)
         if suspects is not None:
-            return _without(vocab, [i for i in suspects if not keep(words[i])])
+            return without(vocab, [i for i in suspects if not keep(words[i])])
     return [pair for pair, w in zip(vocab, words, strict=True) if keep(w)]
-
-
-def _word_starts(words: Sequence[str]) -> tuple[str, list[int]] | None:
-    """(the words joined by NUL, where each word starts), or None when a word holds a NUL."""
-    joined = "\0".join(words)
-    if joined.count("\0") != max(0, len(words) - 1):
-        return None
-    lengths = np.fromiter(map(len, words), np.int64, len(words)) + 1
-    starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64).tolist()[: len(words)]
-    return joined, starts
-
-
-def _holding_any(words: Sequence[str], chars: set[str]) -> list[int] | None:
-    """Indices of the words holding any of `chars`, ascending (None: a word holds a NUL).
-    The vocabulary is searched as one string, so words without any cost no Python step."""
-    found = _word_starts(words)
-    if found is None:
-        return None
-    if not chars:
-        return []
-    joined, starts = found
-    pattern = re.compile("[" + "".join(re.escape(c) for c in sorted(chars)) + "]")
-    out: list[int] = []
-    pos, count, end = 0, len(starts), len(joined)
-    while (match := pattern.search(joined, pos)) is not None:
-        index = bisect_right(starts, match.start()) - 1
-        out.append(index)
-        pos = starts[index + 1] if index + 1 < count else end
-    return out
-
-
-def _without(items: Sequence[Any], drop: list[int]) -> list[Any]:
-    """`items` as a list without the (ascending) indices `drop`, copied slice by slice."""
-    out: list[Any] = []
-    prev = 0
-    for index in drop:
-        out.extend(items[prev:index])
-        prev = index + 1
-    out.extend(items[prev:])
-    return out
 
 
 def textsources_no_space() -> frozenset[str]:
@@ -256,7 +247,7 @@ def _holders(targets: tuple[str, ...], words: Sequence[str]) -> dict[str, tuple[
         if not open_:
             break
         if len(open_) <= FIND_LEFT and index % 256 == 0 and index:
-            joined = _word_starts(words)
+            joined = joined_words(words)
             if joined is not None:
                 stop = index
                 break
@@ -268,30 +259,16 @@ def _holders(targets: tuple[str, ...], words: Sequence[str]) -> dict[str, tuple[
     if stop < len(words) and joined is not None:
         for ch in open_:
             bucket = found.setdefault(ch, [])
-            bucket.extend(_first_holders(ch, *joined, 40 - len(bucket), joined[1][stop]))
+            bucket.extend(first_holders(ch, *joined, 40 - len(bucket), joined[1][stop]))
     for target in targets:
         if len(target) > 1:
             if joined is None:
-                joined = _word_starts(words)
+                joined = joined_words(words)
             if joined is None:
                 found[target] = list(islice((i for i, w in enumerate(words) if target in w), 40))
             else:
-                found[target] = _first_holders(target, *joined)
+                found[target] = first_holders(target, *joined)
     return {t: tuple(v) for t, v in found.items() if v}
-
-
-def _first_holders(target: str, joined: str, starts: list[int], limit: int = 40,
-                   begin: int = 0) -> list[int]:
-    """The first `limit` indices of words from offset `begin` on holding `target` (no NUL in
-    it: no match crosses a word), each word once: the search goes on from the next word."""
-    out: list[int] = []
-    count = len(starts)
-    pos = joined.find(target, begin)
-    while pos >= 0 and len(out) < limit:
-        index = bisect_right(starts, pos) - 1
-        out.append(index)
-        pos = joined.find(target, starts[index + 1]) if index + 1 < count else -1
-    return out
 
 
 def _base_letter(targets: tuple[str, ...], words: tuple[str, ...]) -> str:
