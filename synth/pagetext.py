@@ -213,9 +213,14 @@ def _targets(code: str, script: str, reference: str,
     Korean KS X 1001 stands in for CLDR's all 11,172 syllables."""
     common = textsources.common_chars(code, script)
     exemplar = [] if code.split("-")[0] == "ko" else textsources.exemplars(code, reference)
-    first = tuple(dict.fromkeys(t for t in exemplar if t.strip() and covers(t)))
+    char = getattr(covers, "char", covers)  # the same answer for one character, faster
+
+    def drawn(t: str) -> bool:
+        return bool(t.strip()) and (char(t) if len(t) == 1 else covers(t))
+
+    first = tuple(dict.fromkeys(t for t in exemplar if drawn(t)))
     seen = set(first)
-    rest = tuple(dict.fromkeys(t for t in common if t not in seen and t.strip() and covers(t)))
+    rest = tuple(dict.fromkeys(t for t in common if t not in seen and drawn(t)))
     return first + rest, len(first)
 
 
