@@ -245,19 +245,19 @@ def _holders(targets: tuple[str, ...], words: Sequence[str]) -> dict[str, tuple[
     would walk all 40,000 words) they are looked up in the joined vocabulary with `str.find`.
     Longer targets (clusters) are always found that way."""
     open_ = {t for t in targets if len(t) == 1}  # single characters still under 40 words
-    found: dict[str, list[int]] = {}  # only looked up: its order does not matter
+    found: dict[str, list[int]] = {ch: [] for ch in open_}  # only looked up: order is moot
     joined: tuple[str, list[int]] | None = None
     stop = len(words)
     for index, word in enumerate(words):
-        if not open_:
-            break
-        if len(open_) <= FIND_LEFT and index % 256 == 0 and index:
+        if not index & 255 and (not open_ or index and len(open_) <= FIND_LEFT):
+            if not open_:
+                break
             joined = joined_words(words)
             if joined is not None:
                 stop = index
                 break
         for ch in open_.intersection(word):
-            bucket = found.setdefault(ch, [])
+            bucket = found[ch]
             bucket.append(index)
             if len(bucket) == 40:
                 open_.discard(ch)
