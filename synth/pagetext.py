@@ -10,7 +10,7 @@ holds (so no translation view is ever made for them).
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from itertools import islice
 from typing import Any
 
@@ -28,7 +28,7 @@ from synth.textsynth import (
     effective_sources,
     punctuation,
 )
-from synth.wordlist import compact_words
+from synth.wordlist import compact_words, first_holders, holding_any, joined_words, without
 
 MIN_WORDS = 50  # fewer usable vocabulary words: the corpus text's own words are used
 
@@ -47,12 +47,11 @@ def drawable(ctx: Any, code: str) -> Callable[[str], bool]:
 
     def char_ok(ch: str) -> bool:
         ok = chars.get(ch)
-        if ok is None:
-            ok = chars[ch] = is_ignorable(ch) or all(
-                any(ord(ch) in cov for cov in covs) for covs in coverages)
+        if ok is None:  # coverage first (both tests are pure): most characters asked are drawn
+            ok = chars[ch] = _in_every_chain(ord(ch), coverages) or is_ignorable(ch)
         return ok
 
-    primaries = [cov[0] for cov in coverages if cov]
+    by_primary = [[cov[0]] for cov in coverages if cov]  # each chain's preferred face
     marks: dict[str, bool] = {}
     in_primaries: dict[str, bool] = {}
 
@@ -65,8 +64,7 @@ def drawable(ctx: Any, code: str) -> Callable[[str], bool]:
     def primary_ok(ch: str) -> bool:  # every primary face maps it (or it is ignorable)
         found = in_primaries.get(ch)
         if found is None:
-            found = in_primaries[ch] = is_ignorable(ch) or all(
-                ord(ch) in cov for cov in primaries)
+            found = in_primaries[ch] = _in_every_chain(ord(ch), by_primary) or is_ignorable(ch)
         return found
 
     plain: set[str] = set()  # drawn, not a mark
@@ -91,14 +89,48 @@ def drawable(ctx: Any, code: str) -> Callable[[str], bool]:
                 return False
         return True
 
+    def covers_char(ch: str) -> bool:
+        """`covers(ch)` of one character (same answer, same cached facts), without the set
+        operations a text needs: the vocabulary filter asks it of every distinct character
+        (a Han vocabulary has ~6,000)."""
+        if ch in plain or ch in easy:
+            return True
+        if not char_ok(ch):
+            return False
+        mark = is_mark(ch)
+        if not mark:
+            plain.add(ch)
+        if primary_ok(ch):
+            easy.add(ch)
+        elif mark:
+            try:  # a lone mark no preferred face maps: shape-level check, as covers does
+                for chain in chains:
+                    ctx.registry.itemize(ch, list(chain))
+            except Exception:  # MissingGlyphError
+                return False
+        return True
+
     def safe_chars(chars: set[str]) -> set[str]:
         """Characters every word made only of which `covers` accepts without shaping: each
         chain draws them and every preferred face maps them (the check's own fast path)."""
         return {ch for ch in chars if char_ok(ch) and primary_ok(ch)}
 
     covers.safe_chars = safe_chars  # type: ignore[attr-defined]
+    covers.char = covers_char  # type: ignore[attr-defined]
     ctx.memo[key] = covers
     return covers
+
+
+def _in_every_chain(cp: int, coverages: list[list[Any]]) -> bool:
+    """Whether some face of every chain maps code point `cp` (plain loops: asked of every
+    distinct character of a vocabulary)."""
+    for covs in coverages:
+        for cov in covs:
+            if cp in cov:
+                break
+        else:
+            return False
+    return True
 
 
 def language_text(ctx: Any, code: str) -> LanguageText:
@@ -120,7 +152,7 @@ def language_text(ctx: Any, code: str) -> LanguageText:
         vocab, source = drawable_words([(w, 1.0) for w in words], covers), "corpus-words"
     if not vocab:
         vocab = [(p, 1.0) for p in base.paragraphs[:1]]
-    words = tuple(w for w, _ in vocab)
+    words = tuple([w for w, _ in vocab])
     weights = np.array([f for _, f in vocab], np.float64) ** FREQ_POWER
     cumulative = np.cumsum(weights / weights.sum())
     targets, split = _targets(info.code, info.script, reference, covers)
@@ -141,14 +173,16 @@ def language_text(ctx: Any, code: str) -> LanguageText:
     return lt
 
 
-def drawable_words(vocab: list[tuple[str, float]],
+def drawable_words(vocab: Sequence[tuple[str, float]],
                    covers: Callable[[str], bool]) -> list[tuple[str, float]]:
     """The (word, weight) pairs whose text the fonts draw: characters checked once each, the
     shape-level check only for words with combining marks. Most vocabularies have neither an
     undrawable character nor a mark (Latin, Cyrillic, Arabic, Hebrew, Han...): then no word
     needs a test (~25 ms a language at start-up)."""
-    alphabet = set("".join([w for w, _ in vocab]))
-    bad = {c for c in alphabet if not covers(c)}
+    words = [w for w, _ in vocab]
+    alphabet = set("".join(words))
+    covers_char = getattr(covers, "char", covers)
+    bad = {c for c in alphabet if not covers_char(c)}
     marks = {c for c in alphabet if unicodedata.category(c).startswith("M")}
     if not bad and not marks:
         return list(vocab)
@@ -156,11 +190,15 @@ def drawable_words(vocab: list[tuple[str, float]],
     # set test here instead of a call per word (Thai, Devanagari: most words have marks)
     safe_of = getattr(covers, "safe_chars", None)
     safe = safe_of(alphabet - bad) if safe_of is not None else set()
-    if not bad:
-        return [(w, f) for w, f in vocab
-                if marks.isdisjoint(w) or safe.issuperset(w) or covers(w)]
-    return [(w, f) for w, f in vocab if bad.isdisjoint(w) and (
-        marks.isdisjoint(w) or safe.issuperset(w) or covers(w))]
+
+    def keep(w: str) -> bool:
+        return bad.isdisjoint(w) and (marks.isdisjoint(w) or safe.issuperset(w) or covers(w))
+
+    if safe:  # only words holding a character outside `safe` can fail: found at C speed
+        suspects = holding_any(words, alphabet - safe)
+        if suspects is not None:
+            return without(vocab, [i for i in suspects if not keep(words[i])])
+    return [pair for pair, w in zip(vocab, words, strict=True) if keep(w)]
 
 
 def textsources_no_space() -> frozenset[str]:
@@ -175,9 +213,14 @@ def _targets(code: str, script: str, reference: str,
     Korean KS X 1001 stands in for CLDR's all 11,172 syllables."""
     common = textsources.common_chars(code, script)
     exemplar = [] if code.split("-")[0] == "ko" else textsources.exemplars(code, reference)
-    first = tuple(dict.fromkeys(t for t in exemplar if t.strip() and covers(t)))
+    char = getattr(covers, "char", covers)  # the same answer for one character, faster
+
+    def drawn(t: str) -> bool:
+        return bool(t.strip()) and (char(t) if len(t) == 1 else covers(t))
+
+    first = tuple(dict.fromkeys(t for t in exemplar if drawn(t)))
     seen = set(first)
-    rest = tuple(dict.fromkeys(t for t in common if t not in seen and t.strip() and covers(t)))
+    rest = tuple(dict.fromkeys(t for t in common if t not in seen and drawn(t)))
     return first + rest, len(first)
 
 
@@ -191,21 +234,45 @@ def _tier_boost(start: int, size: int) -> float:
     return boost_count(size) if rate >= 3 else rate
 
 
-def _holders(targets: tuple[str, ...], words: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
-    """Target → indices of words holding it (at most 40 each, the most frequent)."""
+FIND_LEFT = 64  # single-character targets still open after a word this late: str.find each
+
+
+def _holders(targets: tuple[str, ...], words: Sequence[str]) -> dict[str, tuple[int, ...]]:
+    """Target → indices of words holding it (at most 40 each, the most frequent).
+
+    One pass over the words fills the common characters' lists and ends when every list is
+    full; once at most FIND_LEFT characters are still open (rare letters of an alphabet, which
+    would walk all 40,000 words) they are looked up in the joined vocabulary with `str.find`.
+    Longer targets (clusters) are always found that way."""
     open_ = {t for t in targets if len(t) == 1}  # single characters still under 40 words
-    found: dict[str, list[int]] = {}  # only looked up: its order does not matter
+    found: dict[str, list[int]] = {ch: [] for ch in open_}  # only looked up: order is moot
+    joined: tuple[str, list[int]] | None = None
+    stop = len(words)
     for index, word in enumerate(words):
-        if not open_:
-            break
+        if not index & 255 and (not open_ or index and len(open_) <= FIND_LEFT):
+            if not open_:
+                break
+            joined = joined_words(words)
+            if joined is not None:
+                stop = index
+                break
         for ch in open_.intersection(word):
-            bucket = found.setdefault(ch, [])
+            bucket = found[ch]
             bucket.append(index)
             if len(bucket) == 40:
                 open_.discard(ch)
+    if stop < len(words) and joined is not None:
+        for ch in open_:
+            bucket = found.setdefault(ch, [])
+            bucket.extend(first_holders(ch, *joined, 40 - len(bucket), joined[1][stop]))
     for target in targets:
         if len(target) > 1:
-            found[target] = list(islice((i for i, w in enumerate(words) if target in w), 40))
+            if joined is None:
+                joined = joined_words(words)
+            if joined is None:
+                found[target] = list(islice((i for i, w in enumerate(words) if target in w), 40))
+            else:
+                found[target] = first_holders(target, *joined)
     return {t: tuple(v) for t, v in found.items() if v}
 
 
@@ -248,10 +315,12 @@ def compose(rng: np.random.Generator, lt: LanguageText, base: Any, sources: dict
     weights = np.array([mix[n] for n in names], np.float64)
     weights /= weights.sum()
     boost = lt.pick_targets(rng)
-    expected = textsources.main_groups("\n".join(base.paragraphs[:200]))
+    expected: list[frozenset[str]] = []  # the base text's scripts, counted when first needed
 
     def accept(text: str) -> bool:  # a streamed row: drawable and in the language's script
-        return lt.covers(text) and textsources.groups_mismatch(text, expected) is None
+        if not expected:  # only streamed corpora ask (~1 ms a page counting 200 paragraphs)
+            expected.append(textsources.main_groups("\n".join(base.paragraphs[:200])))
+        return lt.covers(text) and textsources.groups_mismatch(text, expected[0]) is None
 
     out: list[dict[str, Any]] = []
     chars, next_base, synthetic = 0, base_start, 0

@@ -9,8 +9,10 @@ characters alone (1-4 bytes each) and 4 bytes a word; a word is sliced out when 
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
-from typing import overload
+from typing import Any, overload
 
 import numpy as np
 
@@ -94,3 +96,61 @@ class WordList(Sequence[str]):
         import sys
 
         return sys.getsizeof(self._text) + self._ends.nbytes
+
+
+# -- searching a vocabulary as one string (vocabulary filter, target holders) --------------
+
+
+def joined_words(words: Sequence[str]) -> tuple[str, list[int]] | None:
+    """(the words joined by SEPARATOR, where each word starts), or None when a word holds it."""
+    joined = SEPARATOR.join(words)
+    if joined.count(SEPARATOR) != max(0, len(words) - 1):
+        return None
+    lengths = np.fromiter(map(len, words), np.int64, len(words)) + 1
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64).tolist()[: len(words)]
+    return joined, starts
+
+
+def holding_any(words: Sequence[str], chars: set[str]) -> list[int] | None:
+    """Indices of the words holding any of `chars`, ascending (None: a word holds a NUL).
+    The vocabulary is searched as one string, so words without any cost no Python step."""
+    found = joined_words(words)
+    if found is None:
+        return None
+    if not chars:
+        return []
+    joined, starts = found
+    pattern = re.compile("[" + "".join(re.escape(c) for c in sorted(chars)) + "]")
+    out: list[int] = []
+    pos, count, end = 0, len(starts), len(joined)
+    while (match := pattern.search(joined, pos)) is not None:
+        index = bisect_right(starts, match.start()) - 1
+        out.append(index)
+        pos = starts[index + 1] if index + 1 < count else end
+    return out
+
+
+def without(items: Sequence[Any], drop: list[int]) -> list[Any]:
+    """`items` as a list without the (ascending) indices `drop`, copied slice by slice."""
+    out: list[Any] = []
+    prev = 0
+    for index in drop:
+        out.extend(items[prev:index])
+        prev = index + 1
+    out.extend(items[prev:])
+    return out
+
+
+def first_holders(target: str, joined: str, starts: list[int], limit: int = 40,
+                   begin: int = 0) -> list[int]:
+    """The first `limit` indices of words from offset `begin` on holding `target` (no NUL in
+    it: no match crosses a word), each word once: the search goes on from the next word."""
+    out: list[int] = []
+    count = len(starts)
+    pos = joined.find(target, begin)
+    while pos >= 0 and len(out) < limit:
+        index = bisect_right(starts, pos) - 1
+        out.append(index)
+        pos = joined.find(target, starts[index + 1]) if index + 1 < count else -1
+    return out
+

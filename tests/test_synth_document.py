@@ -111,3 +111,17 @@ def test_vertical_mongolian_columns_run_left_to_right(ctx):
     for line in body:  # words run down the column in logical order
         tops = [np.min(np.asarray(w.polygon)[:, 1]) for w in line.words]
         assert tops == sorted(tops)
+
+
+def test_native_digits_are_the_first_non_ascii_decimal_digit_of_the_corpus(ctx) -> None:
+    """The page number's native digits come from the corpus's first decimal digit beyond
+    0-9 (searched a paragraph at a time), as a run of ten from its zero; none without one."""
+    from types import SimpleNamespace
+
+    from synth.scenes.document import _find_native_digits
+
+    info = ctx.language("ar")
+    found = SimpleNamespace(paragraphs=["Article 12 ½ ²", "no digits", "x ٣ y ۴", "٧"])
+    assert _find_native_digits(ctx, info, found) == "٠١٢٣٤٥٦٧٨٩"
+    ascii_only = SimpleNamespace(paragraphs=["Article 12", "1948 ² ½ Ⅻ"])  # ² ½ Ⅻ are not Nd
+    assert _find_native_digits(ctx, info, ascii_only) is None

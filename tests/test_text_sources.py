@@ -16,7 +16,7 @@ from fonts_manifest.corpus import load_corpus
 from fonts_manifest.registry import FontRegistry
 from pipelines.errors import PolyglyphError
 from synth.entities import EntityMaker
-from synth.pagetext import compose, drawable, drawable_words, language_text
+from synth.pagetext import _holders, compose, drawable, drawable_words, language_text
 from synth.render import RenderContext
 from synth.textstats import has_entity, is_all_caps
 
@@ -87,6 +87,22 @@ def test_vocabulary_filter_agrees_word_by_word(ctx: RenderContext) -> None:
     fresh = drawable(RenderContext(ctx.registry, ctx.corpus), "hi")  # no cached answers
     assert kept == [(w, f) for w, f in vocab if fresh(w)]
     assert any(not set(w).isdisjoint("\u093e\u093f\u0947") for w, _ in kept)
+
+
+@pytest.mark.parametrize("code", ["hi", "ja", "en"])
+def test_target_holders_are_the_first_forty_words_holding_each(ctx: RenderContext,
+                                                                code: str) -> None:
+    """The holders index (a pass over the words, then str.find over the joined vocabulary for
+    the last open letters and for clusters) names, per target, the first 40 words holding it."""
+    lt = language_text(ctx, code)
+    words = tuple(lt.words)
+    targets = (*lt.targets, "क्ष", "zz", "̀")  # a conjunct, rare, absent
+    held = _holders(targets, words)
+    for target in targets:
+        first = [i for i, w in enumerate(words) if target in w][:40]
+        assert held.get(target, ()) == tuple(first), target
+    assert held["zz"] if code == "en" else "zz" not in held
+    assert all(1 <= len(v) <= 40 for v in held.values())
 
 
 def test_page_text_depends_on_the_generator_only(ctx: RenderContext) -> None:

@@ -47,3 +47,21 @@ def test_every_slice_matches_the_tuple() -> None:
                 assert compact[start:stop:step] == words[start:stop:step], (start, stop, step)
     with pytest.raises(ValueError, match="separator"):
         WordList(["a", "b\0c"])
+
+
+def test_joined_word_searches_agree_with_word_by_word() -> None:
+    """holding_any / first_holders / without (the vocabulary filter's and target index's
+    C-speed searches) give what a loop over the words gives; a word with the separator: None."""
+    from synth.wordlist import first_holders, holding_any, joined_words, without
+
+    words = ["ab", "b", "", "cab", "ba", "ccc", "a", "abab"]
+    assert holding_any(words, {"a"}) == [i for i, w in enumerate(words) if "a" in w]
+    assert holding_any(words, {"c", "b"}) == [i for i, w in enumerate(words) if set(w) & {"b", "c"}]
+    assert holding_any(words, set()) == [] and holding_any(["a\0b"], {"a"}) is None
+    joined = joined_words(words)
+    assert joined is not None
+    assert first_holders("ab", *joined) == [0, 3, 7]  # "abab" once, no match across words
+    assert first_holders("a", *joined, 2) == [0, 3]
+    assert first_holders("a", *joined, 40, joined[1][4]) == [4, 6, 7]
+    assert first_holders("ba", *joined) == [4, 7]
+    assert without(words, [0, 2, 7]) == ["b", "cab", "ba", "ccc", "a"]

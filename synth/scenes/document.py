@@ -15,6 +15,7 @@ quarter clockwise with its labels, because `ttb` shaping puts every Mongolian gl
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Any
 
@@ -48,6 +49,7 @@ TTB_LIST_MARKERS = vertical_text.LIST_MARKERS  # 一、（一）① as vertical 
 DATE_FOOTERS = ("1948-12-10", "10.12.1948")
 UPRIGHT_LATIN_SHARE = 0.5  # vertical pages setting Latin upright, one character per em
 FOOTER_TEXTS = (*DATE_FOOTERS, "A/RES/217 (III)", "UDHR 1948")
+NATIVE_DIGIT = re.compile(r"(?![0-9])\d")  # a decimal digit (Unicode Nd) other than ASCII
 
 
 def _kind(paragraph_id: str) -> str:
@@ -293,16 +295,14 @@ def _native_digits(ctx: RenderContext, info: Any, corpus: Any) -> str | None:
 
 
 def _find_native_digits(ctx: RenderContext, info: Any, corpus: Any) -> str | None:
-    for paragraph in corpus.paragraphs:
-        for ch in paragraph:
-            if unicodedata.category(ch) == "Nd" and not ch.isascii():
-                zero = ord(ch) - unicodedata.digit(ch)
-                digits = "".join(chr(zero + k) for k in range(10))
-                try:
-                    ctx.engine.itemize(digits, ctx.style(info.code, 20))
-                except PolyglyphError:
-                    return None
-                return digits
+    for found in filter(None, map(NATIVE_DIGIT.search, corpus.paragraphs)):  # the first one
+        zero = ord(found.group()) - unicodedata.digit(found.group())
+        digits = "".join(chr(zero + k) for k in range(10))
+        try:
+            ctx.engine.itemize(digits, ctx.style(info.code, 20))
+        except PolyglyphError:
+            return None
+        return digits
     return None
 
 
