@@ -2,7 +2,7 @@
 arms run alternately (A B A B ...) so this shared machine's load hits both alike.
 
     .venv/bin/python bench/peak_ab.py before=/path/to/checkout after=/path/to/checkout \
-        --pairs 2 [--num 512] [--wild]
+        --pairs 2 [--num 512] [--wild --shard-rows 8 --num 64]  # the second: end_to_end's run
 
 Each arm is a checkout used as is (PYTHONPATH at it); one untimed warm-up run per arm first.
 Prints one line per run and a JSON summary.
@@ -24,9 +24,11 @@ PY = sys.executable
 WILD = ["--profile", "wild", "--languages", "en,ar,hi,ja,ru,th,he,zh-Hans,ko,el", "--seed", "7"]
 
 
-def run(checkout: str, num: int, out: Path, extra: list[str]) -> tuple[float, float, float]:
+def run(checkout: str, num: int, out: Path, extra: list[str],
+        shard_rows: int = 0) -> tuple[float, float, float]:
     """(peak RSS MiB, CPU s, wall s) of one generate run in its own process."""
-    cmd = [PY, "-m", "pipelines.cli", "generate", "--num", str(num), "--shard-rows", str(num),
+    cmd = [PY, "-m", "pipelines.cli", "generate", "--num", str(num),
+           "--shard-rows", str(shard_rows or num),
            "--workers", "1", "--executor", "local", "--out", str(out), "--quiet", *extra]
     env = {**os.environ, "PYTHONPATH": checkout}
     t0 = time.perf_counter()
@@ -45,6 +47,7 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=2)
     parser.add_argument("--num", type=int, default=512)
     parser.add_argument("--wild", action="store_true", help="the end-to-end bench's config")
+    parser.add_argument("--shard-rows", type=int, default=0, help="default: --num (one shard)")
     parser.add_argument("--keep", default="", help="keep outputs under this folder")
     args = parser.parse_args()
     arms = dict(a.split("=", 1) for a in args.arms)
@@ -59,7 +62,7 @@ def main() -> int:
             if pair % 2:
                 order.reverse()
             for label, checkout in order:
-                fig = run(checkout, args.num, base / f"{label}-{pair}", extra)
+                fig = run(checkout, args.num, base / f"{label}-{pair}", extra, args.shard_rows)
                 figures[label].append(fig)
                 print(f"{label} pair {pair}: peak {fig[0]:.1f} MiB, CPU {fig[1]:.1f} s, "
                       f"wall {fig[2]:.1f} s, load {os.getloadavg()[0]:.1f}", flush=True)
