@@ -5,7 +5,12 @@ arms run alternately (A B A B ...) so this shared machine's load hits both alike
         --pairs 2 [--num 512] [--wild --shard-rows 8 --num 64]  # the second: end_to_end's run
 
 Each arm is a checkout used as is (PYTHONPATH at it); one untimed warm-up run per arm first.
-Prints one line per run and a JSON summary.
+Prints one line per run and a JSON summary. Whole-run CPU-s of a 64-row run moved by +-20 %
+between runs of one arm on this shared machine: compare CPU per row in one process instead.
+
+Issue 22, 2026-12-07 (e605bc2 -> fontmem e8d5211): the issue's command 408.4 / 409.6 ->
+387.6 / 390.3 MiB (2 pairs, load 3.4-4.4); end_to_end's run (--wild --shard-rows 8 --num 64)
+405.5 / 400.0 / 401.3 / 400.5 / 402.0 -> 379.1 / 378.8 / 374.3 / 379.1 / 379.1 MiB (5 pairs).
 """
 
 from __future__ import annotations
