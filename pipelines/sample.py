@@ -25,7 +25,7 @@ from synth.rng import child_rng, sample_rng, sample_seed
 from warping.spread import join_pages, spread_chance
 
 from .rows import page_to_row
-from .worker_setup import freeze_loaded, release_free_heap
+from .worker_setup import freeze_loaded, release_font_pages, release_free_heap
 
 _CONTEXTS: dict[str, WorkerContext] = {}
 
@@ -173,6 +173,7 @@ def make_page(
         page = join_pages(page, render_page(spec, child_rng(rng, "render:facing"), ctx.render_ctx))
     clock.lap("render")
     release_free_heap()  # the warp's frames come next, on top of the render's heap holes
+    release_font_pages()  # and the font files the render read stay in the page cache only
     # a JPEG row keeps the warp's own JPEG bytes (pipelines.rows.stored_image_bytes) and
     # nothing after the warp reads the pixels, so the decode back is skipped (~5 ms a row)
     page = warping.warp_page(

@@ -104,12 +104,13 @@ def test_release_input_frees_the_flat_pixels_and_keeps_the_output() -> None:
 def test_text_caches_shrink_for_runs_over_many_languages() -> None:
     from synth.text import TextEngine
     from synth.text.glyphs import GLYPH_CACHE_BYTES
-    from synth.text.shaper import CACHE_LIMIT, INK_CACHE_BYTES
+    from synth.text.shaper import CACHE_LIMIT, EXTENT_LIMIT, INK_CACHE_BYTES
 
     engine = TextEngine(fonts=None)  # type: ignore[arg-type]  (bounds only: no fonts read)
     engine.fit_to_languages(529)
-    assert engine.cache_limit == CACHE_LIMIT // 4 and engine.ink_cache_bytes == INK_CACHE_BYTES // 4
-    assert engine.glyphs.max_bytes == GLYPH_CACHE_BYTES // 4
+    assert engine.cache_limit == CACHE_LIMIT // 8 and engine.ink_cache_bytes == INK_CACHE_BYTES // 8
+    assert engine.glyphs.max_bytes == GLYPH_CACHE_BYTES // 8
+    assert engine.extent_limit == EXTENT_LIMIT // 4
     engine.fit_to_languages(10)
-    assert (engine.cache_limit, engine.ink_cache_bytes, engine.glyphs.max_bytes) == (
-        CACHE_LIMIT, INK_CACHE_BYTES, GLYPH_CACHE_BYTES)
+    assert (engine.cache_limit, engine.ink_cache_bytes, engine.glyphs.max_bytes,
+            engine.extent_limit) == (CACHE_LIMIT, INK_CACHE_BYTES, GLYPH_CACHE_BYTES, EXTENT_LIMIT)

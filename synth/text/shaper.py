@@ -33,6 +33,9 @@ INK_CACHE_BYTES = 16 << 20  # composed piece masks kept per engine (a worker's R
 # chain, so the dict grew by ~23 entries (~7 KB) a row for as long as a worker lived (4,544
 # entries after 200 rows of the end-to-end config, ~310 B each); hits come from recent pages
 EXTENT_LIMIT = 4096
+# what a run over more languages than a worker's memo keeps of each cache (`fit_to_languages`)
+MANY_LANGUAGES_SHARE = 8
+MANY_LANGUAGES_EXTENT_SHARE = 4
 
 
 def _ink_bytes(ink: Ink) -> int:
@@ -161,12 +164,17 @@ class Shaper:
         """Bounds for a run over `count` languages. Pieces, widths, inks and glyphs are
         per language and font: a run over more languages than a worker's memo keeps
         (`synth.memo`) rarely meets a language's entries again before they age out, so it
-        keeps a quarter (at 384 default rows these caches were ~80 MiB of live heap and
-        still filling: shaped 28, glyph tables 19, inks 15, widths 6.5, items 4.3)."""
-        share = 4 if count > MEMO_LANGUAGES else 1
+        keeps an eighth (at 384 default rows these caches were ~80 MiB of live heap and
+        still filling: shaped 28, glyph tables 19, inks 15, widths 6.5, items 4.3), and a
+        quarter of the text extents. A quarter was kept until issue 22's figures: an eighth
+        lowered the mean RSS of rows 256-511 of the issue's run by 10 MiB (316 -> 306) at the
+        same CPU (the figures are in the commit that made it an eighth)."""
+        many = count > MEMO_LANGUAGES
+        share = MANY_LANGUAGES_SHARE if many else 1
         self.cache_limit = CACHE_LIMIT // share
         self.ink_cache_bytes = INK_CACHE_BYTES // share
         self.glyphs.max_bytes = GLYPH_CACHE_BYTES // share
+        self.extent_limit = EXTENT_LIMIT // (MANY_LANGUAGES_EXTENT_SHARE if many else 1)
 
     def cache_sizes(self) -> dict[str, int]:
         """Entries and bytes held by the shaping caches (memory reports)."""
