@@ -88,3 +88,22 @@ def test_coco_duplicate_image_id_is_refused(tmp_path: Path) -> None:
     _one_line(["variants", "--input", str(src), "--format", "coco", "--out", str(out)],
               "c.json", "image id 1")
     assert not out.exists()
+
+
+@pytest.mark.parametrize(("typed", "expected"), [
+    ("und", None), ("UND", None), ("und-Latn", None), ("zh-min", None),  # names no language
+    ("zh-yue", "yue"), ("zh_YUE", "yue"), ("zh-cmn-Hant", "zh-Hant"), ("ar-arb", "ar"),
+    ("und-x-013", "und-x-013"),  # a UDHR text's own code still answers exactly
+    ("zh", "zh-Hans"), ("deu", "de-1996"), ("zh-TW", "zh-Hant"),
+])
+def test_language_codes_that_name_no_language_or_an_extlang(typed: str, expected: str | None) -> None:
+    """`und` became und-x-013 (Mijisa) and `zh-yue` (Cantonese) became zh-Hans."""
+    from fonts_manifest.codes import alias_table
+    from fonts_manifest.corpus import load_corpus
+
+    texts = load_corpus()
+    assert alias_table(texts, texts).resolve(typed) == expected
+
+
+def test_undetermined_language_is_one_line() -> None:
+    _one_line(["text", "--language", "und", "--num", "1"], "'und'")
