@@ -6,6 +6,7 @@ Each is one PolyglyphError line naming the culprit, raised before anything is wr
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -107,3 +108,31 @@ def test_language_codes_that_name_no_language_or_an_extlang(typed: str, expected
 
 def test_undetermined_language_is_one_line() -> None:
     _one_line(["text", "--language", "und", "--num", "1"], "'und'")
+
+
+@pytest.mark.parametrize("flag", ["--script", "--language"])
+def test_fonts_empty_filter_is_one_line(flag: str) -> None:
+    """`polyglyph fonts --script ''` listed every script, as if no filter were given."""
+    from fonts_manifest.fonts_cli import main
+
+    with pytest.raises(PolyglyphError, match=f"{flag} is empty"):
+        main([flag, ""])
+
+
+def test_font_dirs_env_entry_that_is_missing_is_one_line(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """`POLYGLYPH_FONT_DIRS=/nonexistent` was skipped without a word (`--font-dir` refused it)."""
+    from fonts_manifest.fontdb import check_font_dirs
+
+    missing = tmp_path / "nonexistent"
+    monkeypatch.setenv("POLYGLYPH_FONT_DIRS", f"{tmp_path}:{missing}")
+    with pytest.raises(PolyglyphError, match=f"POLYGLYPH_FONT_DIRS entry {missing}: not a dir"):
+        check_font_dirs([])
+    monkeypatch.setenv("POLYGLYPH_FONT_DIRS", f"{tmp_path}::")  # empty entries: nothing named
+    check_font_dirs([])
+    out = tmp_path / "out"
+    done = subprocess.run([POLYGLYPH, "generate", "--num", "1", "--languages", "en", "--out",
+                           str(out)], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "POLYGLYPH_FONT_DIRS": str(missing)})
+    assert done.returncode == 1 and "POLYGLYPH_FONT_DIRS" in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and not out.exists()
