@@ -136,3 +136,30 @@ def test_font_dirs_env_entry_that_is_missing_is_one_line(tmp_path: Path,
                           env={**os.environ, "POLYGLYPH_FONT_DIRS": str(missing)})
     assert done.returncode == 1 and "POLYGLYPH_FONT_DIRS" in done.stderr, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_ray_address_without_port_is_refused_before_any_work(tmp_path: Path) -> None:
+    """`--ray-address 127.0.0.1` drew the progress bar, wrote manifest.json, then said Ray's
+    "Invalid address format"; now one line before anything is written."""
+    pytest.importorskip("ray")
+    out = tmp_path / "out"
+    _one_line(["generate", "--num", "1", "--languages", "en", "--ray-address", "127.0.0.1",
+               "--out", str(out)], "--ray-address 127.0.0.1", "host:port")
+    assert not out.exists() or not any(out.iterdir())  # --out's probe of writability: empty
+
+
+def test_ray_address_auto_without_cluster_is_refused_before_any_work(tmp_path: Path) -> None:
+    """`--ray-address auto` with no cluster: the same, refused before the bar and the manifest."""
+    pytest.importorskip("ray")
+    from pipelines.ray_executor import auto_address
+
+    try:
+        found = auto_address()
+    except ConnectionError:
+        found = None
+    if found is not None or os.environ.get("RAY_ADDRESS"):
+        pytest.skip(f"a Ray cluster runs on this machine ({found})")
+    out = tmp_path / "out"
+    _one_line(["generate", "--num", "1", "--languages", "en", "--ray-address", "auto",
+               "--out", str(out)], "--ray-address auto", "cannot join")
+    assert not out.exists() or not any(out.iterdir())
