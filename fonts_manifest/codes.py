@@ -48,6 +48,13 @@ COMMON_ALIASES = {
 }
 
 
+# BCP 47 grandfathered tags whose parts are not an extlang (RFC 5646 §2.2.8): their preferred
+# values. `zh-min` has none (Min is a group, not one language): it matches nothing.
+IRREGULAR_TAGS = {"zh-min-nan": "nan", "zh-hakka": "hak", "zh-xiang": "hsn",
+                  "zh-guoyu": "cmn", "zh-min": "und"}
+UNDETERMINED = "und"  # ISO 639 "undetermined": names no language, so it resolves to none
+
+
 @dataclass(frozen=True)
 class AliasTable:
     """`primary`: lower-cased corpus codes and common aliases; `secondary`: the texts' own
@@ -64,6 +71,12 @@ class AliasTable:
         found = self.primary.get(key)
         if found is not None:
             return found
+        key = canonical_tag(key)
+        if key.split("-")[0] == UNDETERMINED:  # UDHR's `und-x-NNN` texts answer only exactly
+            return None
+        found = self.primary.get(key)
+        if found is not None:
+            return found
         if key in self.secondary and key not in self.shared:
             return self.secondary[key]
         derived = derived_keys(key)
@@ -77,6 +90,19 @@ class AliasTable:
 
 def normalize(spelling: str) -> str:
     return spelling.strip().lower().replace("_", "-")
+
+
+def canonical_tag(key: str) -> str:
+    """A lower-cased tag with its extended-language subtag made the language (`zh-yue` → yue,
+    `ar-arb` → arb: RFC 5646 §4.5) and irregular grandfathered tags replaced; else unchanged.
+    Without it `zh-yue` (Cantonese) fell back to its prefix `zh` and became zh-Hans."""
+    for tag, preferred in IRREGULAR_TAGS.items():
+        if key == tag or key.startswith(f"{tag}-"):
+            return preferred + key[len(tag):]
+    parts = key.split("-")
+    if len(parts) > 1 and len(parts[0]) in (2, 3) and len(parts[1]) == 3 and parts[1].isalpha():
+        return "-".join(parts[1:])
+    return key
 
 
 def alias_table(codes: Iterable[str], texts: Mapping[str, Any] | None = None) -> AliasTable:

@@ -155,8 +155,13 @@ class StreamedCorpus:
         if column is None:
             import pyarrow.parquet as pq
 
-            reader = pq.ParquetFile(self._handle(entry.path))
-            column = reader.read_row_group(g, columns=[self.column]).column(0)
+            try:
+                reader = pq.ParquetFile(self._handle(entry.path))
+                column = reader.read_row_group(g, columns=[self.column]).column(0)
+            except Exception as exc:  # ArrowInvalid / OSError ("Corrupt snappy compressed data")
+                raise PolyglyphError(f"--corpus {entry.path}: cannot read row group {g} "
+                                     f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+                                     ) from None
             self._groups[key] = column
             while len(self._groups) > 2:  # bounded: at most two row groups held
                 self._groups.popitem(last=False)

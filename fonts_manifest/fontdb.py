@@ -76,7 +76,12 @@ def font_dirs(extra_dirs: Iterable[str | os.PathLike] = ()) -> list[Path]:
 
 
 def check_font_dirs(dirs: Iterable[str]) -> None:
-    """A user's `--font-dir` must be a directory: one line naming it, before any scan."""
+    """A user's `--font-dir` and each `POLYGLYPH_FONT_DIRS` entry must be a directory: one line
+    naming it, before any scan. The variable is as strict as the flag (not lenient like PATH): a
+    mistyped entry silently drops the user's fonts, and the dataset changes without a word."""
+    for directory in os.environ.get("POLYGLYPH_FONT_DIRS", "").split(os.pathsep):
+        if directory and not Path(directory).expanduser().is_dir():
+            raise PolyglyphError(f"POLYGLYPH_FONT_DIRS entry {directory}: not a directory")
     for directory in dirs:
         if not Path(directory).expanduser().is_dir():
             raise PolyglyphError(f"--font-dir {directory}: not a directory")

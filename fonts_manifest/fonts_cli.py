@@ -116,6 +116,10 @@ def _table(data: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    for flag, value in (("--script", args.script), ("--language", args.language)):
+        if value is not None and not value.strip():  # `--script "$S"` with S unset: not "all"
+            raise PolyglyphError(f"{flag} is empty (an unset shell variable?); give a value "
+                                 "or leave the option out")
     check_font_dirs(args.font_dir)
     corpus = load_corpus(languages=[args.language] if args.language else None)
     registry = FontRegistry.load(extra_dirs=args.font_dir, corpus=corpus)

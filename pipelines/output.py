@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pyarrow.parquet as pq
 
@@ -24,6 +25,7 @@ from pipelines.errors import PolyglyphError
 
 from .storage import open_filesystem, storage_error
 
+BUCKET_SCHEMES = {"s3", "gs", "gcs"}  # object stores: the URL's host part is the bucket
 DATA = "data"
 """Shards live in `OUT/data/`, the card and the JSON files at `OUT/`: the folder loads as it is in
 `datasets` (the card's `configs` name `data/*.parquet`), and `OUT/data/` in pandas, pyarrow and
@@ -35,6 +37,15 @@ def require_target(target: str, flag: str = "--out") -> str:
     if not target.strip():
         raise PolyglyphError(f"{flag} is empty (an unset shell variable?); give a path")
     return target
+
+
+def _require_bucket(target: str, flag: str) -> None:
+    """`s3://` or `s3:///key` has no bucket: pyarrow would try to create bucket '' (or report
+    `s3:/key`), a confusing network error instead of the user's typo."""
+    parts = urlsplit(target)
+    if parts.scheme.lower() in BUCKET_SCHEMES and not parts.netloc:
+        raise PolyglyphError(f"{flag} {target}: the {parts.scheme}:// URL needs a bucket "
+                             f"({parts.scheme}://BUCKET/path)")
 
 
 def shard_name(index: int) -> str:
@@ -72,6 +83,7 @@ class Output:
             self._fs = None
             self._base = str(self.root)
         else:  # never through pathlib: `s3://b/k` would become `s3:/b/k`
+            _require_bucket(target, flag)
             self._fs, self._base = open_filesystem(target, flag)
             self.root = Path(self._base)
 

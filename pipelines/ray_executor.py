@@ -153,10 +153,17 @@ def check_reachable(address: str, source: str) -> None:
     spec = address.removeprefix("ray://")
     shown = address
     if spec == "auto":
-        resolved = auto_address()
+        try:
+            resolved = auto_address()
+        except ConnectionError as exc:  # no cluster: said here, before the progress bar
+            raise PolyglyphError(f"{source} {address}: cannot join the Ray cluster: "
+                                 f"{first_line(exc)}") from None
         if resolved is None:
-            return  # Ray says at once that it finds no cluster
+            return  # Ray's lookup changed: left to ray.init
         spec, shown = resolved, f"{address} ({resolved})"
+    if spec != "local" and "://" not in spec and ":" not in spec:  # Ray: "Invalid address format"
+        raise PolyglyphError(f"{source} {address}: give host:port (the head's GCS, default "
+                             "6379), ray://host:port or auto")
     host, sep, port = spec.rpartition(":")
     if "://" in spec or not sep or not host or not port.isdigit():
         return
@@ -183,13 +190,15 @@ def check_reachable(address: str, source: str) -> None:
 
 def auto_address() -> str | None:
     """`host:port` that `auto` means to Ray here (RAY_ADDRESS, a GCS process running on this
-    machine, the address file of the last `ray start`), or None when Ray finds none (it says
-    so itself at once) or its lookup changed (a private function of Ray's: never fatal)."""
+    machine, the address file of the last `ray start`); ConnectionError (Ray's own words) when
+    Ray finds none; None when its lookup changed (a private function of Ray's: never fatal)."""
     try:
         from ray._private.services import canonicalize_bootstrap_address
 
         found = canonicalize_bootstrap_address("auto")
-    except Exception:  # noqa: BLE001 (ConnectionError: no cluster; anything else: Ray's API moved)
+    except ConnectionError:
+        raise
+    except Exception:  # noqa: BLE001 (Ray's API moved: ray.init decides)
         return None
     return found if isinstance(found, str) and found else None
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from pipelines.errors import PolyglyphError
 from synth.page import make_clockwise
 
 from .containment import (
@@ -271,6 +272,17 @@ def _hashable(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
 
 
+def _refuse_duplicate_ids(path: Path, imgs: list[Any]) -> None:
+    """Two images with one id would both get that id's annotations: labels that lie."""
+    seen: set[Any] = set()
+    for info in imgs:
+        ident = _hashable(info.get("id")) if isinstance(info, dict) else None
+        if ident is not None and ident in seen:
+            raise PolyglyphError(f"{path}: image id {ident!r} appears twice; "
+                                 "its annotations would go to both images")
+        seen.add(ident)
+
+
 def read_coco(root: Path) -> tuple[list[SourceItem], list[Problem]]:
     """COCO-Text v2 (`imgs`/`anns` with `mask`, `utf8_string`, `legibility`) or plain COCO
     (`images`/`annotations` with `segmentation` and a `utf8_string`/`text` per annotation)."""
@@ -292,6 +304,7 @@ def read_coco(root: Path) -> tuple[list[SourceItem], list[Problem]]:
             problems.append(Problem(_rel(root, path), "neither COCO-Text (imgs/anns) nor COCO (images/annotations)"))
             continue
         imgs, anns = lists
+        _refuse_duplicate_ids(path, imgs)
         by_image: dict[Any, list[tuple[int, Any]]] = {}
         for k, ann in enumerate(anns):
             key = _hashable(ann.get("image_id")) if isinstance(ann, dict) else None

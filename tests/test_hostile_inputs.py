@@ -39,7 +39,7 @@ def test_variants_profile_file_that_is_binary_is_one_line(tmp_path: Path) -> Non
     profile.write_bytes(BINARY)
     (tmp_path / "in").mkdir()
     out = tmp_path / "out"
-    with pytest.raises(PolyglyphError, match=r"--profile .*p\.yaml"):
+    with pytest.raises(PolyglyphError, match=r"warp profile .*p\.yaml.: not a UTF-8 text file"):
         main(["--input", str(tmp_path / "in"), "--format", "icdar2015", "--profile",
               str(profile), "--out", str(out)])
     assert not out.exists()

@@ -85,7 +85,13 @@ def load_profile(name_or_path: str | os.PathLike[str]) -> dict[str, Any]:
         raise PolyglyphError(
             f"warp profile {name!r} is neither a built-in ({', '.join(PROFILES)}) nor a file"
         )
-    return _parse_profile(path.read_text("utf-8"), str(path))
+    try:
+        text = path.read_text("utf-8")
+    except UnicodeDecodeError:
+        raise PolyglyphError(f"warp profile {name!r}: not a UTF-8 text file") from None
+    except OSError as exc:
+        raise PolyglyphError(f"warp profile {name!r}: cannot read: {exc.strerror}") from None
+    return _parse_profile(text, str(path))
 
 
 @functools.cache

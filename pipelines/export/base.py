@@ -70,6 +70,8 @@ class RowSource:
     store: Output
     files: tuple[str, ...]
     total: int
+    kept_only: bool = False  # `--kept-only`: rows validate's judges rejected (keep false) skipped
+    rejected: list[int] = field(default_factory=lambda: [0])  # how many, counted while read
 
     @property
     def is_local(self) -> bool:
@@ -81,6 +83,8 @@ class RowSource:
             handle = self.store.open_parquet(name)
             names = set(handle.schema_arrow.names)
             wanted = None if columns is None else [c for c in columns if c in names]
+            if self.kept_only and wanted is not None and "keep" not in wanted:
+                wanted.append("keep")
             batches = handle.iter_batches(batch_size=batch, columns=wanted)
             while True:
                 try:  # a page that does not decode (or a store gone mid-read) names its shard
@@ -90,20 +94,30 @@ class RowSource:
                                          f"read: {exc}") from None
                 if record_batch is None:
                     break
-                yield from record_batch.to_pylist()
+                for row in record_batch.to_pylist():
+                    if self.kept_only and row.get("keep") is not True:
+                        self.rejected[0] += 1
+                        continue
+                    yield row
 
 
-def open_rows(target: str | Path) -> RowSource:
+def open_rows(target: str | Path, kept_only: bool = False) -> RowSource:
     """The dataset at `target` (a path or URI): an OUT folder (`data/part-*.parquet` or
     `part-*.parquet`), a shard folder, or one parquet file. Listed and opened by
-    `pipelines.dataset` (the driver's shard layout, the store's own one-line errors)."""
+    `pipelines.dataset` (the driver's shard layout, the store's own one-line errors).
+    `kept_only` needs validate's `keep` column in every shard: without it nothing says which
+    rows the judges rejected, and exporting all of them would pass for a filtered export."""
     data = open_dataset(target, flag="--input")
     for name in data.files:  # a Parquet file someone else made: one line, not "0 written"
-        missing = sorted(REQUIRED_COLUMNS - set(data.parquet(name).schema_arrow.names))
+        columns = set(data.parquet(name).schema_arrow.names)
+        missing = sorted(REQUIRED_COLUMNS - columns)
         if missing:
             raise PolyglyphError(f"--input {data.shown(name)} is not a polyglyph shard: no "
                                  f"column(s) {', '.join(missing)}")
-    return RowSource(redact(str(target)), data.source, data.files, data.total)
+        if kept_only and "keep" not in columns:
+            raise PolyglyphError(f"--input {data.shown(name)}: --kept-only needs a validated "
+                                 "dataset (no 'keep' column; run `polyglyph validate` first)")
+    return RowSource(redact(str(target)), data.source, data.files, data.total, kept_only)
 
 
 REQUIRED_COLUMNS = frozenset({"id", "image", "lines"})  # what every export format reads

@@ -47,6 +47,9 @@ def build_parser(format_name: str | None) -> argparse.ArgumentParser:
     parser.add_argument("--overwrite", action="store_true",
                         help="replace --out if it holds an earlier export: only the files it "
                         f"wrote ({INVENTORY}); refused if the folder holds anything else")
+    parser.add_argument("--kept-only", action="store_true",
+                        help="export only the rows `polyglyph validate` kept (keep = true); "
+                        "refused for a dataset validate did not write")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     if fmt:
         fmt.add_arguments(parser.add_argument_group(f"--format {fmt.name} options"))
@@ -97,7 +100,7 @@ def main(argv: list[str]) -> int:
     require_target(args.out)
     if "://" in args.out:
         raise PolyglyphError(f"--out {args.out}: exports are written to a local folder")
-    source = open_rows(args.input)
+    source = open_rows(args.input, args.kept_only)
     out = Path(args.out)
     if source.is_local and out.resolve() == source.store.root.resolve():
         raise PolyglyphError(f"--out {out}: is the --input dataset; choose another folder")
@@ -111,6 +114,9 @@ def main(argv: list[str]) -> int:
     write_marker(out, {**info, "status": "running"})
     try:
         summary = fmt.write(source, out, args, not args.quiet)
+        if args.kept_only:
+            summary.notes.append(f"--kept-only: {source.rejected[0]} rows validate rejected "
+                                 "(keep false) not exported")
         files = write_inventory(out)
     except BaseException as exc:  # Ctrl-C, SIGTERM, a full disk, a bug: no partial export
         discard_partial(out, created)
