@@ -94,7 +94,7 @@ class DocumentPlanner(PageTypesetter):
                                     colours["small"], -1, 0))
         for item in tail:  # the body's ink stays above the footer's
             item.layout = self.engine.layout_line(item.text, item.style)
-            ink_top = round(foot_y) + self.engine.line_geometry(item.layout, (0.0, 0.0)).box[1]
+            ink_top = round(foot_y) + self.engine.line_extent(item.layout)[0]
             y_end = min(y_end, ink_top - LINESKIP * item.style.size)
         paragraphs = self.r["paragraphs"]
         k = 0

@@ -226,6 +226,20 @@ def test_a_measured_line_draws_as_a_fresh_one(engine, registry):
     assert dataclasses.replace(planned, pieces=planned.pieces[:2]).inks is None
 
 
+def test_line_extent_is_the_planning_geometry_rows(engine, registry):
+    """Settling a line reads `line_extent`, not the whole geometry: it must give exactly the
+    top and bottom of `line_geometry` at origin (0, 0) (horizontal, vertical, no ink)."""
+    cases = [(style_for(registry, code), LINES[code]) for code in ("ar", "he")]
+    cases.append((style_for(registry, "ja", 32, direction="ttb"), "日本語の「縦書き」です。"))
+    cases.append((style_for(registry, "he"), "   "))  # no word: the advance box
+    for style, text in cases:
+        layout = engine.layout_line(text, style)
+        top, bottom = engine.line_extent(layout)
+        assert layout.inks is not None  # looked up once, kept for drawing
+        box = engine.line_geometry(layout, (0.0, 0.0)).box
+        assert (top, bottom) == (box[1], box[3]) and bottom > top
+
+
 def test_justified_line_stretches_only_the_spaces(engine, registry):
     for code in ("en", "ar"):
         style = style_for(registry, code, 28)
