@@ -16,7 +16,7 @@ from PIL import Image
 from fonts_manifest.corpus import load_corpus
 from fonts_manifest.registry import FontRegistry
 from pipelines.errors import PolyglyphError
-from synth.linebreak import break_segments, fill_lines, grapheme_clusters
+from synth.linebreak import break_segments, fill_lines, grapheme_clusters, iter_lines
 from synth.page import axis_box
 from synth.text import LineLayout, TextEngine, TextStyle, bidi_levels, visual_order
 
@@ -180,6 +180,26 @@ def test_oversized_word_is_cut_only_at_cluster_boundaries(engine, registry):
         pos += len(line)
         assert pos in cuts
     assert fill_lines("a bb ccc", "en", 1e9, len) == ["a bb ccc"]
+
+
+def test_lines_wrapped_lazily_are_the_greedy_lines_and_stop_measuring(engine, registry):
+    """The planner takes lines one at a time (`iter_lines`): the same lines as `fill_lines`,
+    and stopping after the first leaves the rest of the paragraph unmeasured."""
+    style = style_for(registry, "en", 24)
+    text = " ".join([LINES["en"]] * 6)
+    calls: list[str] = []
+
+    def width_of(s: str) -> float:
+        calls.append(s)
+        return engine.width(s, style)
+
+    full = fill_lines(text, "en", 300, width_of)
+    every = len(calls)
+    calls.clear()
+    lazy = iter_lines(text, "en", 300, width_of)
+    assert next(lazy) == full[0] and len(full) > 3
+    assert 0 < len(calls) < every / 3
+    assert [full[0], *lazy] == full
 
 
 def test_vertical_cjk_stacks_top_to_bottom(engine, registry):
