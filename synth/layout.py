@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from synth.linebreak import break_segments
+from synth.linebreak import break_segments, iter_lines
 from synth.text import LineLayout, TextStyle, clean_text
 from synth.typesetting import HAND_PITCH, LINESKIP, PageTypesetter
 
@@ -94,7 +94,7 @@ class DocumentPlanner(PageTypesetter):
                                     colours["small"], -1, 0))
         for item in tail:  # the body's ink stays above the footer's
             item.layout = self.engine.layout_line(item.text, item.style)
-            ink_top = round(foot_y) + self.engine.line_geometry(item.layout, (0.0, 0.0)).box[1]
+            ink_top = round(foot_y) + self.engine.line_extent(item.layout)[0]
             y_end = min(y_end, ink_top - LINESKIP * item.style.size)
         paragraphs = self.r["paragraphs"]
         k = 0
@@ -188,20 +188,25 @@ class DocumentPlanner(PageTypesetter):
                 text = f"{item['marker']} {text}"
                 hang = self.engine.width(item["marker"] + " ", style)
             cx0, cx1 = columns[column]
-            wrapped = self.engine.wrap(text, style, cx1 - cx0 - hang)
+            # wrapped lazily (one line ahead, to know the last): the page often fills up
+            # inside a paragraph, and the rest of it is never measured (engine.wrap's lines)
+            lines = iter_lines(text, style.language, cx1 - cx0 - hang,
+                               lambda s, style=style: self.engine.width(s, style))
             if kind == "heading" and y + lh * 2.2 > y_end:  # keep a heading with its paragraph
                 if column + 1 >= len(columns):
                     return out
                 column, y, self.floor = column + 1, y0, top_floor
             colour = colours["accent"] if kind == "heading" else colours["body"]
-            for n, line_text in enumerate(wrapped):
+            following, n = next(lines, None), -1
+            while following is not None:
+                line_text, following, n = following, next(lines, None), n + 1
                 line_ascent, line_pitch = self._hand_box(line_text, style, ascent, lh, hand)
                 cx0, cx1 = columns[column]
                 indent = hang if n > 0 else 0.0
                 adv = self.engine.width(line_text, style)
                 target, justify = cx1 - cx0 - indent, None
                 if (self.r.get("justify") and kind != "heading" and hand is None
-                        and n < len(wrapped) - 1 and " " in line_text
+                        and following is not None and " " in line_text
                         and 0 < target - adv < 0.25 * target):
                     adv = justify = target
                 emphasis = line_emphasis(self.r.get("emphasis"), self.first_index + len(out),

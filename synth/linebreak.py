@@ -9,7 +9,7 @@ Greedy filling uses widths measured by shaping (the caller's `width_of`), never 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 from icu4py.breakers import CharacterBreaker, LineBreaker
@@ -67,7 +67,17 @@ def fill_lines(
     must add up over a word and its trailing spaces (the engine measures words and spaces
     apart), so a segment is measured as its core plus its spaces, never as a new string.
     """
-    lines: list[str] = []
+    return list(iter_lines(text, language, max_width, width_of))
+
+
+def iter_lines(
+    text: str,
+    language: str,
+    max_width: float,
+    width_of: Callable[[str], float],
+) -> Iterator[str]:
+    """`fill_lines` one line at a time: greedy filling never looks back, so a caller that stops
+    early (a page full in the middle of a paragraph) leaves the rest unmeasured."""
     current = ""
     current_width = 0.0
     for segment in break_segments(text, language):
@@ -76,11 +86,11 @@ def fill_lines(
         core = segment.rstrip()
         core_width = width_of(core) if core else 0.0
         if current and current_width + core_width > max_width:
-            lines.append(current.rstrip())
+            yield current.rstrip()
             current, current_width = "", 0.0
         if not current and core_width > max_width:
             pieces = _split_oversized(core, max_width, width_of)
-            lines.extend(pieces[:-1])
+            yield from pieces[:-1]
             current = pieces[-1] + segment[len(core):]
             current_width = width_of(current)
             continue
@@ -92,8 +102,7 @@ def fill_lines(
         else:
             current_width += core_width
     if current.strip():
-        lines.append(current.rstrip())
-    return lines
+        yield current.rstrip()
 
 
 def _split_oversized(word: str, max_width: float, width_of: Callable[[str], float]) -> list[str]:

@@ -91,10 +91,10 @@ class PageTypesetter:
         kept for drawing), so line polygons, which are the ink's box, never overlap.
         """
         layout = self.engine.layout_line(text, style, justify, emphasis)
-        box = self.engine.line_geometry(layout, (0.0, 0.0)).box
+        top, bottom = self.engine.line_extent(layout)  # only the ink's rows: drawn later
         if floor is not None:
-            baseline = max(baseline, math.ceil(floor + LINESKIP * style.size - box[1]))
-        return baseline, round(baseline) + box[3], layout
+            baseline = max(baseline, math.ceil(floor + LINESKIP * style.size - top))
+        return baseline, round(baseline) + bottom, layout
 
     def ink_extent(self, style: TextStyle) -> tuple[float, float]:
         key = ("ink-extent", style)

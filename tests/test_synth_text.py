@@ -16,7 +16,7 @@ from PIL import Image
 from fonts_manifest.corpus import load_corpus
 from fonts_manifest.registry import FontRegistry
 from pipelines.errors import PolyglyphError
-from synth.linebreak import break_segments, fill_lines, grapheme_clusters
+from synth.linebreak import break_segments, fill_lines, grapheme_clusters, iter_lines
 from synth.page import axis_box
 from synth.text import LineLayout, TextEngine, TextStyle, bidi_levels, visual_order
 
@@ -182,6 +182,26 @@ def test_oversized_word_is_cut_only_at_cluster_boundaries(engine, registry):
     assert fill_lines("a bb ccc", "en", 1e9, len) == ["a bb ccc"]
 
 
+def test_lines_wrapped_lazily_are_the_greedy_lines_and_stop_measuring(engine, registry):
+    """The planner takes lines one at a time (`iter_lines`): the same lines as `fill_lines`,
+    and stopping after the first leaves the rest of the paragraph unmeasured."""
+    style = style_for(registry, "en", 24)
+    text = " ".join([LINES["en"]] * 6)
+    calls: list[str] = []
+
+    def width_of(s: str) -> float:
+        calls.append(s)
+        return engine.width(s, style)
+
+    full = fill_lines(text, "en", 300, width_of)
+    every = len(calls)
+    calls.clear()
+    lazy = iter_lines(text, "en", 300, width_of)
+    assert next(lazy) == full[0] and len(full) > 3
+    assert 0 < len(calls) < every / 3
+    assert [full[0], *lazy] == full
+
+
 def test_vertical_cjk_stacks_top_to_bottom(engine, registry):
     style = style_for(registry, "ja", 32, direction="ttb")
     layout = engine.layout_line("日本語の「縦書き」です。", style)
@@ -224,6 +244,20 @@ def test_a_measured_line_draws_as_a_fresh_one(engine, registry):
     assert np.array_equal(canvas, again) and (canvas < 128).any()
     assert geometry.word_boxes == expected.word_boxes and geometry.box == expected.box
     assert dataclasses.replace(planned, pieces=planned.pieces[:2]).inks is None
+
+
+def test_line_extent_is_the_planning_geometry_rows(engine, registry):
+    """Settling a line reads `line_extent`, not the whole geometry: it must give exactly the
+    top and bottom of `line_geometry` at origin (0, 0) (horizontal, vertical, no ink)."""
+    cases = [(style_for(registry, code), LINES[code]) for code in ("ar", "he")]
+    cases.append((style_for(registry, "ja", 32, direction="ttb"), "日本語の「縦書き」です。"))
+    cases.append((style_for(registry, "he"), "   "))  # no word: the advance box
+    for style, text in cases:
+        layout = engine.layout_line(text, style)
+        top, bottom = engine.line_extent(layout)
+        assert layout.inks is not None  # looked up once, kept for drawing
+        box = engine.line_geometry(layout, (0.0, 0.0)).box
+        assert (top, bottom) == (box[1], box[3]) and bottom > top
 
 
 def test_justified_line_stretches_only_the_spaces(engine, registry):

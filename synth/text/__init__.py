@@ -173,15 +173,46 @@ class TextEngine(Shaper):
         """Draw every piece at its visual position into `canvas`; return where the ink went."""
         return self._geometry(layout, origin, canvas, colour, opacity)
 
+    def line_extent(self, layout: LineLayout) -> tuple[float, float]:
+        """(top, bottom) of the line's ink box when drawn at origin (0, 0): exactly
+        `line_geometry(layout, (0.0, 0.0)).box[1::2]`, without the word boxes and polygons.
+
+        Planning (settling a line on the ink above it) needs only this; the inks it looks up
+        stay with the layout for drawing, so the line's geometry pass runs once, when drawn.
+        """
+        top = bottom = None
+        vertical = layout.style.direction == "ttb"
+        for piece, ink in zip(layout.pieces, self._piece_inks(layout), strict=True):
+            mask = ink.mask
+            if mask is None or piece.word < 0:
+                continue
+            # as `_geometry` places it: the pen on whole pixels, row round(0) = 0 across
+            y0 = ink.y + (int(round(piece.offset)) if vertical else 0)
+            y1 = y0 + mask.shape[0]
+            if top is None or y0 < top:
+                top = y0
+            if bottom is None or y1 > bottom:
+                bottom = y1
+        if top is None or bottom is None:
+            box = self._advance_box(layout, (0.0, 0.0))
+            return float(box[1]), float(box[3])
+        return float(top), float(bottom)
+
+    def _piece_inks(self, layout: LineLayout) -> list[Ink]:
+        """Each piece's ink, looked up once per layout (kept on it for the drawing pass)."""
+        inks = layout.inks
+        if inks is None:
+            style = layout.style
+            size, language, bold = style.size, style.language, style.bold
+            inks = layout.inks = [self.ink(piece.text, piece.face, size, piece.direction,
+                                           language, bold) for piece in layout.pieces]
+        return inks
+
     def _geometry(self, layout: LineLayout, origin: tuple[float, float],
                   canvas: np.ndarray | None, colour: Sequence[int], opacity: float
                   ) -> LineGeometry:
         style = layout.style
-        inks = layout.inks
-        if inks is None:
-            size, language, bold = style.size, style.language, style.bold
-            inks = layout.inks = [self.ink(piece.text, piece.face, size, piece.direction,
-                                           language, bold) for piece in layout.pieces]
+        inks = self._piece_inks(layout)
         word_boxes: list[list[float] | None] = [None] * len(layout.words)
         placed: list[tuple[Ink, int, int]] = []
         ox, oy = origin
