@@ -9,12 +9,9 @@ recomputes nothing.
 from __future__ import annotations
 
 import copy
-import gzip
-import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
-from pathlib import Path
 
 from PIL import ImageFont
 
@@ -24,6 +21,15 @@ from fonts_manifest.codes import AliasTable, alias_table
 from fonts_manifest.corpus import CorpusText, load_corpus
 from fonts_manifest.errors import PolyglyphError
 from fonts_manifest.langtable import compact_entry, entry_families
+from fonts_manifest.langtable_file import (  # noqa: F401  # re-exported
+    KEEP_TABLES,
+    OTHER_VERSION_DAYS,
+    TABLE_VERSION,
+    prune_tables,
+    read_table,
+    table_path,
+    write_table,
+)
 from fonts_manifest.languageinfo import (  # noqa: F401  # re-exported
     LanguageInfo,
     MissingGlyphError,
@@ -31,29 +37,8 @@ from fonts_manifest.languageinfo import (  # noqa: F401  # re-exported
     unicodedata_name,
 )
 
-TABLE_VERSION = 15  # 15: zh-Hant exemplars without Simplified-only forms
-KEEP_TABLES = 4  # language tables of this many font sets stay cached
 # Language-table entries computed (not taken from the cache) in this process; tests read it.
 entries_computed = 0
-
-
-OTHER_VERSION_DAYS = 7  # another version's tables are left this long after their last write
-
-
-def prune_tables(folder: Path, now: float | None = None) -> None:
-    """Keep the KEEP_TABLES most recent tables of this version and other versions' tables
-    written in the last OTHER_VERSION_DAYS: two polyglyph versions sharing one cache (an
-    upgrade, two checkouts) each kept deleting the other's table, so every run rebuilt it
-    from scratch (a cold rebuild peaks ~100 MiB above a warm start)."""
-    import time
-
-    now = time.time() if now is None else now
-    tables = sorted(folder.glob("languages-v*.json.gz"), key=lambda p: p.stat().st_mtime)
-    mine = [t for t in tables if t.name.startswith(f"languages-v{TABLE_VERSION}-")]
-    old = [t for t in tables if t not in mine
-           and now - t.stat().st_mtime > OTHER_VERSION_DAYS * 86400]
-    for stale in old + mine[:-KEEP_TABLES]:
-        stale.unlink(missing_ok=True)
 
 
 @lru_cache(maxsize=8)  # each open face maps its whole file again (RSS counts it per mapping)
@@ -139,44 +124,27 @@ class FontRegistry:
         view._aliases = alias_table(view.corpus, view.corpus)
         return view
 
-    def _table_path(self) -> Path:
-        return fontdb.cache_dir() / f"languages-v{TABLE_VERSION}-{self.fingerprint[:16]}.json.gz"
-
-    def _read_table(self, path: Path) -> dict:
-        try:
-            with gzip.open(path, "rt", encoding="utf-8") as handle:
-                return json.load(handle).get("entries", {})
-        except (OSError, ValueError, EOFError):
-            return {}
-
     def _load_table(self) -> None:
-        path = self._table_path()
-        cached = self._read_table(path)
+        path = table_path(self.fingerprint)
+        cached = read_table(path)
 
         def fresh(code: str, text: CorpusText) -> bool:
             return cached.get(code, {}).get("digest") == text.digest
 
         if not all(fresh(code, text) for code, text in self.corpus.items()):
             with fontdb.cache_lock("languages"):
-                cached = self._read_table(path)  # a parallel worker may have filled it
+                cached = read_table(path)  # a parallel worker may have filled it
                 try:
                     for code, text in self.corpus.items():
                         if not fresh(code, text):
                             cached[code] = {**self._compute_entry(text), "digest": text.digest}
                 finally:
                     self._sets.clear()
-                self._write_table(path, cached)
+                write_table(path, cached)
         for code, text in self.corpus.items():
             self._table[code] = compact_entry(cached[code])
             self._infos[code] = self._info(text, cached[code])
         self._aliases = alias_table(self.corpus, self.corpus)
-
-    def _write_table(self, path: Path, entries: dict) -> None:
-        try:
-            fontdb.atomic_write_json_gz(path, {"version": TABLE_VERSION, "entries": entries})
-            prune_tables(path.parent)
-        except OSError:
-            pass  # a read-only cache dir only costs speed
 
     # ---- chains ---------------------------------------------------------------------------
     def coverage(self, face: FontFace) -> fontdb.Coverage:

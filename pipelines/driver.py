@@ -28,7 +28,7 @@ from tqdm import tqdm
 from pipelines.errors import PolyglyphError
 
 from .manifest import MANIFEST, ShardJob, lean_entry, now, polyglyph_version, write_json
-from .output import Output
+from .output import Output, is_shard
 from .storage import first_line, redact
 
 ShardFn = Callable[[Any, ShardJob, str, Callable[[], None]], dict[str, Any]]
@@ -160,23 +160,60 @@ def drive(run: Run, execute: Executor, progress: bool = True) -> Run:
         "complete": False,
         "shards": [run.kept[k] for k in sorted(run.kept)],
     }
+    before = _Before.of(run.out)
     write_json(run.out, MANIFEST, run.manifest)
     pending = run.pending
     wall = time.perf_counter()
     bar = tqdm(total=sum(j.rows for j in pending), unit=run.unit, disable=not progress,
                file=sys.stderr, dynamic_ncols=True, mininterval=0.5, desc=run.desc)
     try:
-        if pending:
-            execute(pending, run.record, bar)
-        run.out.remove_stale_tmp()  # of workers that died mid-shard (their retries finished)
-    except OSError as exc:  # disk full, permissions changed mid-run, network filesystem gone
-        raise PolyglyphError(os_error_line(exc, run.out)) from None
-    finally:
-        bar.close()
+        try:
+            if pending:
+                execute(pending, run.record, bar)
+            run.out.remove_stale_tmp()  # of workers that died mid-shard (their retries finished)
+        except OSError as exc:  # disk full, permissions changed mid-run, network filesystem gone
+            raise PolyglyphError(os_error_line(exc, run.out)) from None
+        finally:
+            bar.close()
+    except BaseException:
+        if not run.made:
+            before.restore(run.out)
+        raise
     run.elapsed = time.perf_counter() - wall
     run.manifest.update(finished_at=now(), complete=not run.unfinished)
     write_json(run.out, MANIFEST, run.manifest)
     return run
+
+
+@dataclass(frozen=True)
+class _Before:
+    """`--out` as the run found it: its manifest's bytes (None: there was none) and its shards.
+
+    The manifest is written before any shard, so that a shard renamed into place just before a
+    kill -9 is owned by the next run (`pipelines.resume.own_files`). A run that fails before any
+    shard is written (Ray that does not start for an address the early probe let through, a
+    worker that fails on its first row, Ctrl-C) has nothing for it to own: the manifest is put
+    back as it was, so the failed run leaves `--out` as the user gave it."""
+
+    manifest: bytes | None
+    shards: frozenset[str]
+
+    @classmethod
+    def of(cls, out: Output) -> _Before:
+        manifest = out.read_bytes(MANIFEST) if out.exists(MANIFEST) else None
+        return cls(manifest, frozenset(n for n in out.list_names() if is_shard(n)))
+
+    def restore(self, out: Output) -> None:
+        """Put the manifest back unless a shard appeared meanwhile (then it must stay owned)."""
+        try:
+            if any(is_shard(n) and n not in self.shards for n in out.list_names()):
+                return
+            if self.manifest is None:
+                out.remove(MANIFEST)
+            else:
+                out.write_atomic(MANIFEST, self.manifest)
+        except OSError:  # the run's own error says what went wrong; this one would hide it
+            pass
 
 
 def os_error_line(exc: OSError, out: Output) -> str:

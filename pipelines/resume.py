@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from pipelines.errors import PolyglyphError
@@ -24,10 +25,38 @@ def open_output(target: str) -> Iterator[Output]:
     out = Output(target)
     if out.is_local:
         out = Output(str(out.root.resolve()))
-    out.prepare()
-    with run_lock(out):
-        out.remove_stale_tmp()
-        yield out
+    created = _missing_folders(out)
+    try:
+        out.prepare()
+        with run_lock(out):
+            out.remove_stale_tmp()
+            yield out
+    except BaseException:
+        _remove_if_empty(created)
+        raise
+
+
+def _missing_folders(out: Output) -> list[Path]:
+    """The folders a run would create for a local `--out` (it, `data/`, missing parents),
+    deepest first; an object store has no folders to leave behind."""
+    if not out.is_local:
+        return []
+    missing = [out.root / DATA]
+    missing += [p for p in (out.root, *out.root.parents) if not p.exists()]
+    return [p for p in missing if not p.exists()]
+
+
+def _remove_if_empty(folders: list[Path]) -> None:
+    """After a failed run: the folders it created and left empty go (the driver put the
+    manifest back, the lock file went with the lock); rmdir never removes a file, so anything
+    in them (a shard of this run, a file of the user's) keeps them."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return
 
 
 def part_names(out: Output) -> list[str]:

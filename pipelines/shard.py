@@ -161,7 +161,10 @@ def make_shard(
 ARROW_BATCH_ROWS = 2
 """Rows become Arrow this often: a wild row is ~1.4 MB as Python lists and ~0.3 MB as columns.
 8-row shards went from 16 (one conversion per shard) to 2: peak RSS 514-526 -> 504 MiB over 8
-shards; conversion plus Parquet 3.1-3.3 CPU ms/row either way."""
+shards; conversion plus Parquet 3.1-3.3 CPU ms/row either way. 1 (2026-12-07, 3 alternating rounds,
+local, one worker, load 2-5 on 2 cores): identical shard bytes (--num 40 default, --num 24
+--profile wild), worker peak RSS 310.4 -> 310.0 MiB default and 315.7 -> 315.3 MiB wild (noise),
+process CPU 9.2 -> 11.1 s default and 9.4 -> 10.2 s wild: kept at 2."""
 
 
 def _validate_inline(stage: Output, name: str, out: Output, judge_names: list[str]) -> Any:

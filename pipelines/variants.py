@@ -16,6 +16,9 @@ scene-photo family member (`photo` -> `scene-photo`, `wild`/`tiny` -> `scene-wil
 rendered pages (`document`) and keep the paper profiles. `--input-kind document` (or a YAML
 profile path) overrides the choice. Rows carry spotting views (`SPOTTING_MIX`) built from the
 carried labels: don't-care and illegible lines are marked `###` as in `generate`.
+
+This module is the command (input, plan, resume, problems, stats); what a worker makes of one
+shard is `pipelines.variant_rows`.
 """
 
 from __future__ import annotations
@@ -23,27 +26,18 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import re
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PIL import UnidentifiedImageError
-
-import warping
 from fonts_manifest.errors import SEED_RANGE, check_flag_ranges
 from pipelines.errors import ArgParser, PolyglyphError
-from qa_factory.views import TASKS, make_views
-from synth.rng import child_rng, sample_rng, sample_seed
 from warping.profiles import PROFILES, SCENE_FAMILY, load_profile
 
 from .card import dataset_card, first_schema
 from .containment import (
     DEFAULT_MAX_IMAGE_PIXELS,
     MAX_IMAGE_PIXELS_CAP,
-    Refused,
     content_sha256,
     folders_overlap,
 )
@@ -58,23 +52,21 @@ from .driver import (
     local_executor,
     ray_executor,
 )
-from .manifest import CARD, STATS, ShardJob, plan_shards, read_json, read_manifest, write_json
+from .manifest import CARD, STATS, plan_shards, read_json, read_manifest, write_json
 from .output import Output, require_target
 from .provenance import build_digest
 from .readers import READERS, Problem, SourceItem, read_dataset_rows, unique_keys
 from .resume import open_output, resume_plan
-from .rows import SCHEMA, page_to_row, rows_to_table
-from .shard import ARROW_BATCH_ROWS, STAT_KEYS, count_stats, counts_from_file
-from .source_page import item_page
+from .shard import counts_from_file
 from .storage import is_uri, redact
-from .writers import PARQUET
+from .variant_rows import SPOTTING_MIX, geometry_only, make_variant_row, variant_shard
+
+__all__ = ["SPOTTING_MIX", "build_parser", "geometry_only", "main", "make_variant_row",
+           "resolve_profile", "variant_shard"]  # the row and shard makers: pipelines.variant_rows
 
 PROBLEMS = "problems.json"
 # which inputs are photos already (re-photographed) and which are rendered pages (paper)
 INPUT_KIND = {"icdar2015": "scene", "mmocr": "scene", "coco": "scene", "parquet": "document"}
-# spotting views only: the one task a benchmark's boxes and transcriptions fully allow
-SPOTTING_MIX = {**{task: 0.0 for task in TASKS}, "spotting": 1.0, "spotting_json": 0.3,
-                "spotting_plain": 0.15, "spotting_tokens": 0.15}
 EXPECTED = {
     "icdar2015": "gt_<image stem>.txt files next to or under the images",
     "mmocr": "textdet_*.json or textspotting_*.json files",
@@ -162,11 +154,6 @@ def resolve_profile(name: str, fmt: str, kind: str = "auto") -> str:
     return name
 
 
-def geometry_only(record: dict[str, Any]) -> dict[str, Any]:
-    """The warp record without its photometric steps (pixels move, nothing else changes)."""
-    return {**record, "photometric": []}
-
-
 def _input_digest(items: list[SourceItem]) -> str:
     """Names the input set, so ids and the resume check follow the data, not the path."""
     h = hashlib.sha256()
@@ -195,32 +182,6 @@ def _content_digest(folder: str, source: str) -> str:
         return content_sha256(Path(source))
     except OSError as exc:  # unreadable now: the shard reports it; the digest says so
         return f"unreadable:{exc.errno}"
-
-
-def make_variant_row(page: Any, item: SourceItem, copy: int, index: int, cfg: dict[str, Any],
-                     profile: dict[str, Any]) -> dict[str, Any]:
-
-    seed = sample_seed(cfg["seed"], copy, stream=f"variant:{item.key}")
-    rng = child_rng(sample_rng(seed), "warp")
-    record = warping.sample_warp(profile, page.width, page.height, rng, dewarp=cfg["dewarp"])
-    if cfg["geometry_only"]:
-        record = geometry_only(record)
-    warped = warping.apply_warp(page, record)
-    if not cfg["dewarp"]:
-        warped.extras.pop("dewarp_map", None)
-    tasks = make_views(warped, child_rng(sample_rng(seed), "views"), task_mix=SPOTTING_MIX)
-    return page_to_row(
-        warped,
-        row_id=f"var-{cfg['input_sha256'][:12]}-{index:09d}",
-        index=index,
-        seed=seed,
-        image_format=cfg["image"]["format"],
-        quality=cfg["image"]["quality"],
-        profile=cfg["profile_name"],
-        source=item.key,
-        markdown="",
-        tasks=tasks,
-    )
 
 
 def main(argv: list[str]) -> int:
@@ -342,60 +303,3 @@ def _refuse_changed_input(manifest: dict[str, Any] | None, cfg: dict[str, Any],
     if same_otherwise and before["input_sha256"] != cfg["input_sha256"]:
         raise PolyglyphError("--input changed since the run in --out (image contents or "
                              "annotations differ); use --overwrite to redo it")
-
-
-def variant_shard(shared: tuple[list[tuple[SourceItem, int]], dict[str, Any], dict[str, Any]],
-                  job: ShardJob, target: str, on_row: Callable[[], None]) -> dict[str, Any]:
-    """Warp the (image, copy) pairs of one shard and write it; bad images become problems."""
-    pairs, cfg, profile = shared
-    started = time.perf_counter()
-    rows: list[dict[str, Any]] = []
-    counted: list[dict[str, Any]] = []
-    problems: list[dict[str, str]] = []
-    cache: dict[str, Any] = {}
-    bad: set[str] = set()
-    with PARQUET.open(Output(target), job.name, SCHEMA) as shard:
-        for index in range(job.start, job.stop):
-            item, copy = pairs[index]
-            on_row()
-            if item.key in bad:
-                continue
-            page = cache.get(item.key)
-            if page is None:
-                try:
-                    page, dropped = item_page(item, cfg["max_image_pixels"])
-                except Refused as exc:  # too large: known from the header, nothing decoded
-                    bad.add(item.key)
-                    problems.append({"file": item.key, "problem": f"image skipped: {exc}"})
-                    continue
-                except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
-                    bad.add(item.key)
-                    problems.append({"file": item.key,
-                                     "problem": f"unreadable image skipped: {_first(exc)}"})
-                    continue
-                cache[item.key] = page
-                problems.extend({"file": item.key, "problem": why} for why in dropped)
-            try:
-                rows.append(make_variant_row(page, item, copy, index, cfg, profile))
-            except Exception as exc:  # a warp failure on one image is reported, the run goes on
-                problems.append({"file": f"{item.key}#copy{copy}",
-                                 "problem": f"warp failed, skipped: {_first(exc)}"})
-            if len(rows) == ARROW_BATCH_ROWS:
-                counted.extend({key: row[key] for key in STAT_KEYS} for row in rows)
-                shard.add(rows_to_table(rows))
-                rows = []
-        counted.extend({key: row[key] for key in STAT_KEYS} for row in rows)
-        shard.add(rows_to_table(rows))
-        written = shard.close()
-    return {"index": job.index, "file": job.name, "first_index": job.start, "rows": written.rows,
-            "planned_rows": job.rows, "bytes": written.bytes, "sha256": written.sha256,
-            "seconds": round(time.perf_counter() - started, 3), "stats": count_stats(counted),
-            "problems": problems, "skipped_images": sorted(bad), "failures": [],
-            "build": build_digest(())}
-
-
-def _first(exc: BaseException) -> str:
-    # Pillow names the buffer it read (`<_io.BytesIO object at 0x7f…>`): an address that
-    # differs per run would make problems.json differ too
-    text = re.sub(r"\s*<[^<>]* at 0x[0-9a-fA-F]+>", "", str(exc)).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
