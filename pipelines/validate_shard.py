@@ -64,9 +64,13 @@ def judge_rows(
         for row in rows:
             try:
                 page = row_to_page(row)
-            except (KeyError, ValueError, OSError) as exc:
+            except KeyError as exc:  # a Parquet file that is not a polyglyph shard
                 raise PolyglyphError(
-                    f"row {row.get('id')!r} cannot be read back as a page: {exc}"
+                    f"{shown}: row {row.get('id')!r} has no {exc.args[0]!r} column"
+                    " (not a polyglyph shard?)") from None
+            except (ValueError, OSError) as exc:
+                raise PolyglyphError(
+                    f"{shown}: row {row.get('id')!r} cannot be read back as a page: {exc}"
                 ) from None
             rng = child_rng(sample_rng(int(row.get("seed") or 0)), "validate")
             items.append((page, row.get("tasks") or [], rng))

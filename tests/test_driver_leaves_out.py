@@ -83,5 +83,5 @@ def test_validate_failure_on_first_shard_removes_the_folder_it_created(tmp_path:
     pq.write_table(pa.table({"x": [1, 2]}), tmp_path / "in" / "data" / "part-00000.parquet")
     out = tmp_path / "out"
     _fails(["validate", "--input", str(tmp_path / "in"), "--no-progress", "--out", str(out)],
-           "image")
+           "part-00000.parquet", "no 'image' column")
     assert not out.exists()
