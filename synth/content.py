@@ -13,6 +13,7 @@ languages we can label truthfully are `synth.field_labels`.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import unicodedata
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -104,10 +105,33 @@ def _faker(locale: str) -> Any:
 
     listing = factory.list_module
     factory.list_module = _locales_listed_once  # only while this Faker is built
+    loaded = set(sys.modules)
     try:
         return Faker(locale, providers=list(FAKER_PROVIDERS))
     finally:
         factory.list_module = listing
+        _forget_locale_modules(factory.Factory, set(sys.modules) - loaded)
+
+
+def _forget_locale_modules(factory: Any, names: set[str]) -> None:
+    """Let the locale modules (`faker.providers.<provider>.<locale>`) a Faker just imported go
+    with that Faker when `_faker` drops it.
+
+    The Faker's providers keep their classes (and through them the modules' code and data).
+    Three other references kept every locale a worker had met: sys.modules, the provider
+    package's attribute, and Faker's own unbounded `Factory._find_provider_class` cache of
+    those classes. A default run (every language) piled up ~300 such modules, ~20 MiB, growing
+    until all 66 locales had come up (issue 22). A locale that comes back imports its modules
+    again from the same files: the same data, so the same output."""
+    factory._find_provider_class.cache_clear()
+    for name in names:
+        parts = name.split(".")
+        if len(parts) != 4 or parts[:2] != ["faker", "providers"]:
+            continue
+        sys.modules.pop(name, None)
+        package = sys.modules.get(".".join(parts[:3]))
+        if package is not None and package.__dict__.get(parts[3]) is not None:
+            delattr(package, parts[3])
 
 
 _CJK = ("Hans", "Hant", "Jpan", "Hani")

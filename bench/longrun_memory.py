@@ -1,0 +1,120 @@
+"""Issue 22 over a long run: does one worker's memory keep creeping after the warm-up? Makes rows
+of the default config (every language) in one process as a worker does (setup_worker, the
+per-row releases inside make_row, rows streamed into Parquet shards) and logs, every `--every`
+rows, RSS / VmHWM / anonymous RSS (/proc/self/status, smaps_rollup), the module count (by top
+package for the biggest ones), the render caches and, at `--gc-at` rows, object counts by type.
+One JSON line per sample, then a summary line.
+
+    .venv/bin/python bench/longrun_memory.py --rows 1500 [--every 50] [--shard-rows 512]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def status_mib() -> dict[str, float]:
+    """VmRSS, VmHWM (peak) and anonymous resident memory, MiB."""
+    out: dict[str, float] = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
+                out[key] = round(int(value.split()[0]) / 1024, 1)
+    with open("/proc/self/smaps_rollup") as f:
+        for line in f:
+            if line.startswith(("Anonymous:", "Pss:")):
+                out[line.split(":")[0]] = round(int(line.split()[1]) / 1024, 1)
+    return out
+
+
+def modules_by_top(count: int = 6) -> dict[str, int]:
+    """Loaded modules per top-level package, the largest `count`."""
+    return dict(Counter(name.split(".")[0] for name in list(sys.modules)).most_common(count))
+
+
+def type_counts() -> Counter[str]:
+    gc.collect()
+    return Counter(type(o).__name__ for o in gc.get_objects())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1500)
+    parser.add_argument("--every", type=int, default=50)
+    parser.add_argument("--shard-rows", type=int, default=512)
+    parser.add_argument("--gc-at", type=int, default=300, help="first object census (row)")
+    args = parser.parse_args()
+    from pipelines.config import build_config, config_hash, resolve_config
+    from pipelines.output import Output
+    from pipelines.rows import SCHEMA
+    from pipelines.sample import make_row, worker_context
+    from pipelines.shard import ARROW_BATCH_ROWS, _to_arrow
+    from pipelines.worker_setup import apply_process_env, setup_worker
+    from pipelines.writers import PARQUET
+
+    apply_process_env()
+    setup_worker()
+    resolved = resolve_config(build_config(None, {"num": args.rows}))
+    ctx = worker_context(resolved, config_hash(resolved))
+    census: Counter[str] | None = None
+    languages: set[str] = set()
+    peak, rises = 0.0, []
+    t0 = time.process_time()
+    with tempfile.TemporaryDirectory() as tmp:
+        shard, rows, counted = None, [], []
+        for index in range(args.rows):
+            if shard is None:
+                shard = PARQUET.open(Output(tmp), f"part-{index:06d}.parquet", SCHEMA)
+            row = make_row(resolved, index, ctx)
+            languages.add(row["language"])
+            hwm = status_mib()["VmHWM"]
+            if hwm > peak:  # a new high-water mark: which row made it
+                rises.append([index, row["language"], row["scene"], row["profile"], hwm])
+                peak = hwm
+            rows.append(row)
+            del row
+            if len(rows) == ARROW_BATCH_ROWS:
+                shard.add(_to_arrow(rows, counted))
+                rows = []
+            done = index + 1
+            if done % args.shard_rows == 0:
+                if rows:
+                    shard.add(_to_arrow(rows, counted))
+                    rows = []
+                shard.close()
+                shard = None
+            if done % args.every == 0 or done == args.rows:
+                sample = {"rows": done, **status_mib(), "modules": len(sys.modules),
+                          "languages": len(languages), "top": modules_by_top(),
+                          "caches": ctx.render_ctx.engine.cache_sizes(),
+                          "memo": len(ctx.render_ctx.memo),
+                          "cpu_s": round(time.process_time() - t0, 1)}
+                if rises:
+                    sample["new_peaks"], rises = rises, []
+                if done == args.gc_at:
+                    census = type_counts()
+                print(json.dumps(sample), flush=True)
+        if shard is not None:
+            if rows:
+                shard.add(_to_arrow(rows, counted))
+            shard.close()
+    if census is not None:
+        grown = type_counts()
+        grown.subtract(census)
+        print(json.dumps({"objects_grown_since": args.gc_at,
+                          "top": dict(grown.most_common(15))}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
