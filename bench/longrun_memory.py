@@ -11,12 +11,13 @@ One JSON line per sample, then a summary line.
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import json
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -32,7 +33,7 @@ def status_mib() -> dict[str, float]:
                 out[key] = round(int(value.split()[0]) / 1024, 1)
     with open("/proc/self/smaps_rollup") as f:
         for line in f:
-            if line.startswith(("Anonymous:", "Pss:")):
+            if line.startswith(("Anonymous:", "Pss:", "AnonHugePages:")):
                 out[line.split(":")[0]] = round(int(line.split()[1]) / 1024, 1)
     return out
 
@@ -43,8 +44,20 @@ def modules_by_top(count: int = 6) -> dict[str, int]:
 
 
 def type_counts() -> Counter[str]:
+    """Live objects by type name, plus the entries of every functools cache ("lru <name>") and
+    of every module-level container ("global <module>.<name>"): what grows is named."""
     gc.collect()
-    return Counter(type(o).__name__ for o in gc.get_objects())
+    counts: Counter[str] = Counter()
+    for o in gc.get_objects():
+        counts[type(o).__name__] += 1
+        if isinstance(o, functools._lru_cache_wrapper):
+            name = f"lru {getattr(o, '__module__', '?')}.{getattr(o, '__qualname__', '?')}"
+            counts[name] += o.cache_info().currsize
+    for module in list(sys.modules.values()):
+        for key, value in list(getattr(module, "__dict__", {}).items()):
+            if isinstance(value, (dict, list, set, OrderedDict)):
+                counts[f"global {module.__name__}.{key}"] += len(value)
+    return counts
 
 
 def main() -> int:
@@ -53,6 +66,9 @@ def main() -> int:
     parser.add_argument("--every", type=int, default=50)
     parser.add_argument("--shard-rows", type=int, default=512)
     parser.add_argument("--gc-at", type=int, default=300, help="first object census (row)")
+    parser.add_argument("--trim", action="store_true",
+                        help="at each sample also malloc_trim(0) and log RSS after it: what "
+                             "stays is in use, the rest was free heap glibc had kept")
     args = parser.parse_args()
     from pipelines.config import build_config, config_hash, resolve_config
     from pipelines.output import Output
@@ -99,6 +115,11 @@ def main() -> int:
                           "caches": ctx.render_ctx.engine.cache_sizes(),
                           "memo": len(ctx.render_ctx.memo),
                           "cpu_s": round(time.process_time() - t0, 1)}
+                if args.trim:
+                    import ctypes
+
+                    ctypes.CDLL("libc.so.6").malloc_trim(0)
+                    sample["VmRSS_trimmed"] = status_mib()["VmRSS"]
                 if rises:
                     sample["new_peaks"], rises = rises, []
                 if done == args.gc_at:
@@ -112,7 +133,7 @@ def main() -> int:
         grown = type_counts()
         grown.subtract(census)
         print(json.dumps({"objects_grown_since": args.gc_at,
-                          "top": dict(grown.most_common(15))}), flush=True)
+                          "top": dict(grown.most_common(40))}), flush=True)
     return 0
 
 
