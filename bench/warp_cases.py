@@ -9,6 +9,23 @@ labels, so two checkouts can be compared case by case (byte-identical or not).
 
     PYTHONPATH=$PWD .venv/bin/python bench/warp_cases.py capture --dir /tmp/cases --rows 48
     PYTHONPATH=$PWD .venv/bin/python bench/warp_cases.py run --dir /tmp/cases [--repeat 3] [--largest 8]
+
+`run`'s peak is above the RSS before each case: memory a change keeps between calls is not in it,
+so compare /proc/self/status VmHWM (absolute) too when a change holds buffers across rows.
+
+Tried and not kept (issue 14, 2026-12-07): a per-process pool of the remap's frame-size
+temporaries (the flat page's RGBA copy, `window_map`'s band buffer, the coverage plane), one
+buffer a kind reused from row to row instead of fresh mmapped blocks (numpy asks for huge pages
+for them, so few faults but each zeroes 2 MB). 24 captured wild rows (seed 7, rows 16..39), one
+process, malloc_trim before each call, 4 rounds of back-to-back pooled / fresh pairs of each
+row, load ~4: `warp_image` 4.5 CPU ms a row less with all three (median 2.9, sem 1.2; ~890
+fewer faults), 1.5 ms (median 1.1, sem 0.9) with the coverage plane alone; end to end
+(profile_steps, 24 rows, 4 alternating pairs) warp.remap 47.9 -> 44.4 ms and 2,120 -> 1,420
+faults a row, the row total lost in the noise (paired differences -12, +17, -6, -38 ms). Same
+bytes. But the pooled buffers sit idle at the photometric peak: absolute VmHWM per case (2 runs
+a side) +11 MiB mean and +12 to +13 MiB at the highest case with all three, +2 to +5 MiB with
+the coverage plane alone (its buffer sized by the previous frame), with a worker already at its
+~390 MiB budget. What the pool saves is the zeroing of the very pages it keeps resident.
 """
 
 from __future__ import annotations
