@@ -231,9 +231,22 @@ def _render_cached(latex: str, fontset: str, size: int) -> tuple[np.ndarray, flo
         except ValueError as exc:  # mathtext's parse errors are ValueErrors
             first = str(exc).splitlines()[0] if str(exc) else "parse error"
             raise PolyglyphError(f"formula {latex!r} cannot be drawn: {first}") from None
+        finally:
+            _drop_symbol_cache(_mathtext)
     mask = np.asarray(result.image, dtype=np.uint8)
     mask.setflags(write=False)
     return mask, float(mask.shape[0] - result.depth)  # baseline, from the image's top
+
+
+def _drop_symbol_cache(mathtext: Any) -> None:
+    """Empty mathtext's class-level `functools.cache` on
+    `StixFonts.get_sized_alternatives_for_symbol`: its key holds the parse's own font-set
+    object, new for every parse, so no later parse can hit it, yet it keeps every parse's
+    font set and glyph cache alive (+13.8 MiB over 1,200 formulas, unbounded over a run)."""
+    method = getattr(getattr(mathtext, "StixFonts", None), "get_sized_alternatives_for_symbol",
+                     None)
+    if hasattr(method, "cache_clear"):
+        method.cache_clear()
 
 
 def render_formula(latex: str, fontset: str = "dejavusans", size: int = 32) -> np.ndarray:
