@@ -410,3 +410,20 @@ def test_polyglyph_console_script_help_lists_options() -> None:
     for flag in ("--config", "--num", "--out", "--seed", "--languages", "--profile", "--workers",
                  "--ray-address", "--executor", "--shard-rows", "--overwrite"):
         assert flag in res.stdout
+
+
+def test_ray_workers_are_recycled_after_their_rows_with_the_same_bytes(
+    reference: Path, config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a Ray worker process makes RECYCLE_ROWS rows, then a fresh one takes over (a native heap
+    # creeps over a long run); at 2 rows each 2-row shard runs in a process of its own
+    import pipelines.ray_executor as ray_executor
+
+    monkeypatch.setattr(ray_executor, "RECYCLE_ROWS", SHARD_ROWS)
+    out = tmp_path / "recycled"
+    code = cli_main(["generate", "--config", str(config_file), "--num", str(NUM),
+                     "--out", str(out), "--workers", "1", "--executor", "ray", "--quiet"])
+    assert code == 0
+    assert _file_hashes(out) == _file_hashes(reference)
+    throughput = json.loads((out / "stats.json").read_text())["throughput"]
+    assert throughput["worker_processes"] == NUM // SHARD_ROWS
