@@ -221,6 +221,14 @@ def plan(planner: DocumentPlanner) -> list[PlannedLine]:
         _plan_columns(planner, paper)
 
 
+def _role_and_hand(item: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
+    """A planned paragraph's line role, and its hand when a handwriting font writes it."""
+    role = {"heading": "heading", "list-item": "list-item", "title": "title"}.get(
+        item["kind"], "paragraph")
+    hand = item.get("hand")
+    return role, hand if hand and hand.get("kind") == "font" else None
+
+
 def _plan_genko(planner: DocumentPlanner, paper: dict[str, Any]) -> list[PlannedLine]:
     record = planner.r
     geo = grid(paper, record)
@@ -231,10 +239,7 @@ def _plan_genko(planner: DocumentPlanner, paper: dict[str, Any]) -> list[Planned
     slot = 0
     for pos, item in enumerate(record["paragraphs"]):
         kind = item["kind"]
-        role = {"heading": "heading", "list-item": "list-item", "title": "title"}.get(
-            kind, "paragraph")
-        hand = item.get("hand") if item.get("hand", {}) and item["hand"]["kind"] == "font" \
-            else None
+        role, hand = _role_and_hand(item)
         style = replace(planner.style(role, hand), size=size, upright_latin=True)
         text = planner.text_of(item)
         if kind == "list-item":
@@ -286,10 +291,7 @@ def _plan_columns(planner: DocumentPlanner, paper: dict[str, Any]) -> list[Plann
     slot = 0
     for pos, item in enumerate(record["paragraphs"]):
         kind = item["kind"]
-        role = {"heading": "heading", "list-item": "list-item", "title": "title"}.get(
-            kind, "paragraph")
-        hand = item.get("hand") if item.get("hand", {}) and item["hand"]["kind"] == "font" \
-            else None
+        role, hand = _role_and_hand(item)
         style = planner.style(role, hand)
         if style.size > fit:
             style = replace(style, size=fit)
