@@ -1,10 +1,7 @@
 """Readers for labelled text benchmarks, each giving (items, problems): ICDAR 2015 and our own
 Parquet here, MMOCR and COCO in `pipelines.json_readers`; the item and problem types and the
-shared checks in `pipelines.source_items` (re-exported here, the import path callers use).
-
-An item is one image with its text polygons; a problem is one line naming a file and what is
-wrong with it. Bad files and bad annotation lines are reported and skipped so one broken file in
-a thousand never stops a run.
+shared checks in `pipelines.source_items` (re-exported here, the import path callers use; its
+docstring says what an item and a problem are).
 """
 
 from __future__ import annotations
