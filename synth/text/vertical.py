@@ -10,7 +10,8 @@ simplification:
 * upright (`ttb-up`): wide and fullwidth characters (ideographs, kana, CJK punctuation, fullwidth
   forms) and East Asian ambiguous non-letters (…, ※, ○). Shaped by HarfBuzz in the `ttb`
   direction, which applies the font's `vert`/`vrt2` forms: 、。 sit at the top right of their
-  em, 「」（） turn, ー and … run along the column.
+  em, 「」（） turn, ー and … run along the column. A face without some of those forms has
+  them made from its own horizontal glyph (`synth.text.vertforms`).
 * tate-chu-yoko (`ttb-tcy`): a run of one or two ASCII digits standing between upright text,
   set horizontally in the font's half-width forms and centred on one em (what JIS X 4051 does
   with two-digit numbers).
@@ -34,6 +35,7 @@ from typing import Any
 import numpy as np
 import uharfbuzz as hb
 
+from synth.text import vertforms
 from synth.text.glyphs import EMPTY_INK, GlyphRasteriser, Shaped
 from synth.text.paint import Ink, union_masks
 
@@ -82,10 +84,9 @@ def _class(char: str) -> str:
     return "upright" if upright(char) else "other"
 
 
-def _hb_run(font: Any, text: str, language: str, direction: str,
-            features: dict[str, bool] | None = None) -> Shaped:
-    """One HarfBuzz run laid along its own axis, origins as `Shaped` wants them (26.6): `ttb`
-    pens run down from the top centre (y up, so negative), `ltr` pens run right."""
+def _hb_buffer(font: Any, text: str, language: str, direction: str,
+               features: dict[str, bool] | None = None) -> Any:
+    """`text` shaped by HarfBuzz as one run in `direction` (the shaped buffer)."""
     buf = hb.Buffer()
     buf.add_str(text)
     buf.direction = direction
@@ -93,6 +94,14 @@ def _hb_run(font: Any, text: str, language: str, direction: str,
         buf.language = language
     buf.guess_segment_properties()
     hb.shape(font, buf, features or {})
+    return buf
+
+
+def _hb_run(font: Any, text: str, language: str, direction: str,
+            features: dict[str, bool] | None = None) -> Shaped:
+    """One HarfBuzz run laid along its own axis, origins as `Shaped` wants them (26.6): `ttb`
+    pens run down from the top centre (y up, so negative), `ltr` pens run right."""
+    buf = _hb_buffer(font, text, language, direction, features)
     down = direction == "ttb"
     glyphs, xs, ys = [], [], []
     pen = 0
@@ -126,6 +135,9 @@ class VerticalShaper:
 
     def __init__(self, glyphs: GlyphRasteriser) -> None:
         self.glyphs = glyphs
+        # (path, index, language, script) -> character -> its horizontal glyph id (bounded:
+        # the few characters of vertforms.NEEDS_FORM for each face and language drawn)
+        self._flat: dict[tuple[str, int, str, str], dict[str, int]] = {}
 
     def advance(self, path: str, index: int, size: int, text: str, kind: str,
                 language: str) -> float:
@@ -170,6 +182,8 @@ class VerticalShaper:
                  ) -> Ink:
         font = self.glyphs.hb_font(path, index, size)
         if kind == UPRIGHT:
+            if vertforms.may_need(run):
+                return self._upright_forms_ink(path, index, size, font, run, language)
             return self.glyphs.ink(path, index, size, _upright_shaped(font, run, language))
         shaped = _tcy_shaped(font, run, language) if kind == TCY else self.glyphs.shape(
             path, index, size, run, "ltr", language)
@@ -184,3 +198,81 @@ class VerticalShaper:
         centre = size / 2.0 - drop  # the em box's middle, relative to the baseline (y down)
         turned = np.ascontiguousarray(np.rot90(ink.mask, k=-1))
         return Ink(turned, int(round(centre - (ink.y + h))), ink.x)
+
+    def _upright_forms_ink(self, path: str, index: int, size: int, font: Any, run: str,
+                           language: str) -> Ink:
+        """An upright run whose characters may want vertical forms: glyphs the face has a
+        form for are drawn as HarfBuzz placed them, the others (the same glyph as when the run
+        is shaped horizontally, `locl` forms included) are made from that horizontal glyph
+        (`synth.text.vertforms`). Same glyphs and pens as `_upright_shaped` otherwise, so the
+        advance and every other glyph stay as they were."""
+        down = _hb_buffer(font, run, language, "ttb")
+        flats = self._flat_glyphs(path, index, font, run, language, str(down.script))
+        glyphs, xs, ys = [], [], []
+        made: list[tuple[np.ndarray, int, int]] = []
+        pen = 0
+        for info, pos in zip(down.glyph_infos, down.glyph_positions, strict=True):
+            char = run[info.cluster]
+            how = vertforms.fallback(char, language) if char in vertforms.NEEDS_FORM else None
+            if how is None:
+                glyphs.append(info.codepoint)
+                xs.append(pos.x_offset)
+                ys.append(pen + pos.y_offset)
+                pen += pos.y_advance
+                continue
+            flat = flats.get(char)
+            centre = ((pos.x_offset + font.get_glyph_h_advance(info.codepoint) / 2) / 64,
+                      -(pen + pos.y_advance / 2) / 64)  # the cell's centre, y down
+            if how == "centre" and flat is not None:
+                # a mark drawn centred is kept (Noto TC's own vertical form, UKai's horizontal
+                # one); a raised one (a Simplified or Japanese face's `vert` knows one
+                # convention) gives way to the horizontal mark, centred
+                if vertforms.centred(self._glyph_ink(path, index, size, info.codepoint, pos,
+                                                     pen), *centre, size):
+                    how = None
+            elif info.codepoint != flat:
+                how = None  # the face's own vertical form
+            if how is not None and flat is not None:
+                ink = vertforms.place(self._glyph_ink(path, index, size, flat, pos, pen), how,
+                                      *centre, size)
+                if ink.mask is not None:
+                    made.append((ink.mask, ink.x, ink.y))
+            else:
+                glyphs.append(info.codepoint)
+                xs.append(pos.x_offset)
+                ys.append(pen + pos.y_offset)
+            pen += pos.y_advance
+        rest = self.glyphs.ink(path, index, size, Shaped(tuple(glyphs), tuple(xs), tuple(ys),
+                                                          -pen / 64.0))
+        if not made:  # the face has every form: exactly the plain path's ink
+            return rest
+        if rest.mask is not None:
+            made.append((rest.mask, rest.x, rest.y))
+        union = union_masks(made)
+        if union is None:
+            return EMPTY_INK
+        mask, x0, y0 = union
+        return Ink(mask, int(x0), int(y0))
+
+    def _flat_glyphs(self, path: str, index: int, font: Any, run: str, language: str,
+                     script: str) -> dict[str, int]:
+        """Horizontal glyph (`locl` forms included) of each character of `run` that may want
+        a vertical form, kept per face, language and the run's script. Each is shaped alone
+        with that script, so the answer never depends on which run met it first."""
+        known = self._flat.setdefault((path, index, language, script), {})
+        for char in vertforms.NEEDS_FORM.intersection(run).difference(known):
+            buf = hb.Buffer()
+            buf.add_str(char)
+            buf.direction = "ltr"
+            buf.script = script
+            if language:
+                buf.language = language
+            hb.shape(font, buf, {})
+            known[char] = buf.glyph_infos[0].codepoint if buf.glyph_infos else 0
+        return known
+
+    def _glyph_ink(self, path: str, index: int, size: int, gid: int, pos: Any, pen: int
+                   ) -> Ink:
+        """One glyph's ink where HarfBuzz placed the upright glyph at `pos` (pen in 26.6)."""
+        one = Shaped((gid,), (pos.x_offset,), (pen + pos.y_offset,), 0.0)
+        return self.glyphs.ink(path, index, size, one)
