@@ -14,7 +14,9 @@ from pathlib import Path
 
 from fonts_manifest import fontdb
 
-TABLE_VERSION = 15  # 15: zh-Hant exemplars without Simplified-only forms
+# 15: zh-Hant exemplars without Simplified-only forms; 16: hand faces fit the language
+# (fonts_manifest.handfit: no Japanese faces on Chinese pages, no grass script)
+TABLE_VERSION = 16
 KEEP_TABLES = 4  # language tables of this many font sets stay cached
 OTHER_VERSION_DAYS = 7  # another version's tables are left this long after their last write
 

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from PIL import ImageFont
 
-from fonts_manifest import catalog, chains, fontdb, pool
+from fonts_manifest import catalog, chains, fontdb, handfit, pool
 from fonts_manifest.chains import STYLES, FontFace
 from fonts_manifest.codes import AliasTable, alias_table
 from fonts_manifest.corpus import CorpusText, load_corpus
@@ -75,6 +75,7 @@ class FontRegistry:
             self._by_family.setdefault(face.family, []).append(face)
             self.catalog.add(face, rec, cls)
         self._emphasis: dict[tuple[FontFace, str], FontFace | None | bool] = {}
+        self._hand: dict[FontFace, handfit.HandFacts] = {}  # handwriting faces read (cold only)
         self._table: dict[str, dict] = {}
         self._infos: dict[str, LanguageInfo] = {}
         self._aliases = AliasTable()
@@ -206,19 +207,28 @@ class FontRegistry:
 
     def _handwriting_faces(self, text: CorpusText, chars) -> list[FontFace]:
         """Faces drawing enough of the letters; complete ones first, then preference order
-        (the known families of the script, then every other handwriting/brush/kai face)."""
+        (the known families of the script, then every other handwriting/brush/kai face).
+        Faces made for another CJK language, and grass-script faces, are left out
+        (`handfit`: decided from each face's own name and OS/2 tables)."""
         found = []
         known = chains.HANDWRITING_FAMILIES.get(text.script, ())
         others = [f for f, c in sorted(self.catalog.classes.items())
                   if c == "handwriting" and f not in known and f not in self.catalog.skipped]
         for family in (*known, *others):
             face = self.family_face(family)
-            if face is None:
+            if face is None or not handfit.fits(self._hand_facts(face), text.script):
                 continue
             share = chains.letter_share(self._set_of(face), chars)
             if share >= chains.HANDWRITING_MIN_LETTER_SHARE:
                 found.append((share < 1.0, len(found), face))
         return [face for *_, face in sorted(found)]
+
+    def _hand_facts(self, face: FontFace) -> handfit.HandFacts:
+        """The face's `handfit` facts, read from its file once per registry."""
+        facts = self._hand.get(face)
+        if facts is None:
+            facts = self._hand[face] = handfit.read_facts(face.path, face.index)
+        return facts
 
     def _compute_entry(self, text: CorpusText) -> dict:
         global entries_computed

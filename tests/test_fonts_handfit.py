@@ -1,0 +1,85 @@
+"""Hand faces fit the language they write (`fonts_manifest.handfit`), on the installed fonts.
+
+zh-Hant pages were written in Japanese faces (Klee One, Kouzan, SetoFont) and in grass script
+(KouzanBrushFontSousyo): the pools must hold neither. The facts come from each font's own
+tables, so the test reads those tables itself (fontTools) rather than trusting `handfit`.
+"""
+
+from __future__ import annotations
+
+import pytest
+from fontTools.ttLib import TTFont
+
+from fonts_manifest import handfit
+from fonts_manifest.registry import FontRegistry
+from synth.scenes.kit import chain_for
+
+JAPANESE_LCID, CHINESE_PRIMARY = 0x0411, 0x04
+
+
+def _name_languages(path: str, index: int) -> tuple[bool, bool]:
+    """(names in Japanese, names in Chinese) of a face's Windows name records."""
+    with TTFont(path, fontNumber=index, lazy=True) as font:
+        ids = {n.langID for n in font["name"].names if n.platformID == 3}
+    return JAPANESE_LCID in ids, any(i & 0x3FF == CHINESE_PRIMARY for i in ids)
+
+
+def _names(path: str, index: int) -> str:
+    with TTFont(path, fontNumber=index, lazy=True) as font:
+        return " ".join(n.toUnicode(errors="replace") for n in font["name"].names)
+
+
+@pytest.fixture(scope="module")
+def registry() -> FontRegistry:
+    return FontRegistry.load()
+
+
+@pytest.mark.parametrize("code", ["zh-Hant", "zh-Hans", "yue"])
+def test_chinese_pages_have_no_japanese_hand(registry, code) -> None:
+    faces = registry.handwriting_faces(code)
+    assert faces, code  # Chinese kai faces stay (AR PL UKai, KaitiM, LXGW WenKai)
+    japanese = [f.family for f in faces if _name_languages(f.path, f.index) == (True, False)]
+    assert not japanese, japanese
+
+
+@pytest.mark.parametrize("code", ["ja", "zh-Hant", "zh-Hans"])
+def test_no_grass_script_writes_cjk_text(registry, code) -> None:
+    grass = [f.family for f in registry.handwriting_faces(code)
+             if "草書" in _names(f.path, f.index) or "Sousyo" in f.family]
+    assert not grass, grass
+
+
+def test_every_writer_a_zh_hant_page_can_draw_fits(registry) -> None:
+    # the page's writer: `handwriting#k` picks a pool face (synth.scenes.kit.chain_for)
+    class Ctx:
+        memo: dict = {}
+
+        def language(self, code):
+            return registry.language(code)
+
+        def chain(self, code, style):
+            return tuple(registry.chain(code, style))
+
+    ctx = Ctx()
+    ctx.registry = registry
+    for k in range(24):
+        face = chain_for(ctx, "zh-Hant", f"handwriting#{k}")[0]
+        assert _name_languages(face.path, face.index) != (True, False), face.family
+        assert "草書" not in _names(face.path, face.index), face.family
+
+
+def test_facts_come_from_the_font_files(registry) -> None:
+    sousyo = registry.family_face("KouzanBrushFontSousyo")
+    if sousyo is None:
+        pytest.skip("KouzanBrushFontSousyo is not installed")
+    facts = handfit.read_facts(sousyo.path, sousyo.index)
+    assert facts.grass and facts.languages == {"ja"}
+    assert not handfit.fits(facts, "Jpan") and not handfit.fits(facts, "Hant")
+    assert handfit.fits(facts, "Latn")  # its Latin letters are a plain hand
+    ukai = registry.family_face("AR PL UKai TW")
+    if ukai is not None:  # English names only: its OS/2 code pages (JIS, GB 2312, Big5) speak
+        facts = handfit.read_facts(ukai.path, ukai.index)
+        assert facts.languages == {"ja", "zh"} and not facts.grass
+        assert handfit.fits(facts, "Hant") and not handfit.fits(facts, "Hang")
+    assert handfit.read_facts("/nonexistent.ttf", 0) == handfit.NO_FACTS
+    assert handfit.fits(handfit.NO_FACTS, "Hant")
