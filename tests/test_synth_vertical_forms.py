@@ -124,3 +124,19 @@ def test_faces_with_their_own_forms_draw_as_before(engine) -> None:
             glyphs.hb_font(face.path, face.index, SIZE), text, code))
         assert (mine.x, mine.y) == (plain.x, plain.y)
         assert np.array_equal(mine.mask, plain.mask)
+
+
+def test_a_run_draws_the_same_whatever_was_drawn_before(engine) -> None:
+    # the horizontal glyphs kept per face, language and script must not depend on the run
+    # that met a character first: "‘" alone is shaped with no script, inside Han with Hani
+    from synth.text.glyphs import GlyphRasteriser
+    from synth.text.vertical import UPRIGHT, VerticalShaper
+
+    face = engine.fonts.chain("ja", "sans")[0]
+    inks = []
+    for first in ("‘", "中‘字"):
+        shaper = VerticalShaper(GlyphRasteriser())
+        shaper.ink(face.path, face.index, SIZE, first, UPRIGHT, "ja")
+        inks.append(shaper.ink(face.path, face.index, SIZE, "中‘字", UPRIGHT, "ja"))
+    assert (inks[0].x, inks[0].y) == (inks[1].x, inks[1].y)
+    assert np.array_equal(inks[0].mask, inks[1].mask)
