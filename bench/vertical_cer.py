@@ -25,15 +25,20 @@ handwriting face is on a printed vertical page), so issue 14's rule would remove
     PYTHONPATH=. python bench/vertical_cer.py --rescore /tmp/vert.json   # summary only
 
 fast vs best_int (branch vert16, 12 pages, seeds 0 / 1 / 2; median line CER all / known; OCR
-CPU-s a page read, OMP_THREAD_LIMIT=1): ja fast 3.03/1.96, 2.56/1.92, 3.23/2.82 %, best_int
-2.99/1.96, 2.44/1.92, 3.28/2.82 % (0.8-1.4 CPU-s a page either way); zh-Hant fast 7.27/5.00,
-5.74/4.58, 5.00/4.20 %, best_int 5.26/4.55, 5.00/3.70, 5.09/3.17 % (fast 0.87-0.95, best_int
-0.97-1.04 CPU-s a page: +9 %). Pooled over the 3 seeds (747 zh-Hant columns): median 5.88 -> 5.00 %, mean
+CPU-s over the 12 pages, OMP_THREAD_LIMIT=1): ja fast 3.03/1.96, 2.56/1.92, 3.23/2.82 %,
+best_int 2.99/1.96, 2.44/1.92, 3.28/2.82 % (14.9 / 16.3 / 9.9 CPU-s either way); zh-Hant fast
+7.27/5.00, 5.74/4.58, 5.00/4.20 %, best_int 5.26/4.55, 5.00/3.70, 5.09/3.17 % (fast 10.5 /
+11.4 / 11.4, best_int 11.7 / 12.5 / 12.4 CPU-s: +9 %). Each variant read in a process of its
+own (the figures of one run reading both are the same, line for line). Pooled over the 3 seeds (747 zh-Hant columns): median 5.88 -> 5.00 %, mean
 9.99 -> 8.13 %, edits over all characters 9.05 -> 8.22 %; best_int reads 261 columns better
 and 188 worse (sign test p < 0.001). ja (593 columns): median 3.03 both, mean 6.64 -> 6.34 %,
 45 better / 35 worse (p = 0.3): Debian's jpn_vert is tessdata's network already. The
 `4.0.0/` models of the same npm packages (tessdata, best made integer in 2018) read like
-best_int (zh-Hant pooled median 5.00 %, mean 8.08 %).
+best_int (zh-Hant pooled median 5.00 %, mean 8.08 %). Part of best_int's gain is its
+traineddata's config (Debian's carries none): Debian's networks with that config read ja as
+best_int does, and zh-Hant (seeds 0-1) at median 6.98 / 5.51 %, mean 9.65 / 8.14 % (fast
+11.56 / 9.88, best_int 9.36 / 7.80 %): the config mends the few columns the fast model
+failed, the best network reads most columns a little better (`tess_models`' docstring).
 
 Measured 2026-12-07 (12 pages a language, seed 0, Tesseract 5.5 tessdata_fast models; median
 line CER, "known" = without characters outside the model's unicharset):
@@ -74,7 +79,6 @@ import argparse
 import json
 import statistics
 import sys
-import time
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -258,10 +262,10 @@ def read_lines(language: str, count: int, size: tuple[int, int], seed: int, ctx:
                          "note": line.role == "paragraph"
                          and line.size < page.render["sizes"]["body"],
                          "text": line.text, "reads": {}, "ocr_cpu_s": {}})
-            for reader in readers:  # CPU seconds of this process: the model's cost alone
-                start = time.process_time()
+            for reader in readers:  # CPU seconds of the reading alone: the model's cost
+                start = reader.cpu_s()
                 rows[-1]["reads"][reader.variant] = reader.read(crop)
-                rows[-1]["ocr_cpu_s"][reader.variant] = round(time.process_time() - start, 4)
+                rows[-1]["ocr_cpu_s"][reader.variant] = round(reader.cpu_s() - start, 4)
     return rows
 
 

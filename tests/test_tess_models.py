@@ -12,6 +12,7 @@ import stat
 import tarfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qa_factory.judges import tess_models
@@ -94,3 +95,30 @@ def test_without_npm_the_fetch_says_so_in_one_line(pinned: Path) -> None:
     [problem] = tess_models.fetch(npm="no-such-npm-here")
     assert problem == "test_vert: no-such-npm-here not found"
     assert os.linesep not in problem
+
+
+def test_an_isolated_api_reads_as_the_same_model_in_process() -> None:
+    # best_int models read in a process of their own (their config would hold for every model
+    # of the caller's process); the reading itself must be the same
+    tesserocr = pytest.importorskip("tesserocr")
+    from PIL import Image, ImageDraw, ImageFont
+
+    from qa_factory.judges.tess_engine import list_languages
+
+    folder, packs = list_languages("tesseract", os.environ.get("TESSDATA_PREFIX"))
+    if folder is None or "eng" not in packs:
+        pytest.skip("no tesseract eng traineddata")
+    image = Image.new("RGB", (420, 60), "white")
+    font = ImageFont.truetype("DejaVuSans.ttf", 32) if Path(
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf").is_file() else ImageFont.load_default(32)
+    ImageDraw.Draw(image).text((10, 10), "Vertical judge 16", fill="black", font=font)
+    pixels = np.asarray(image)
+    with tesserocr.PyTessBaseAPI(path=folder, lang="eng", psm=7) as api:
+        api.SetImage(image)
+        here = api.GetUTF8Text()
+    isolated = tess_models.IsolatedApi(folder, "eng", 7)
+    try:
+        assert isolated.read(pixels) == here and "judge" in here
+        assert isolated.cpu_s > 0
+    finally:
+        isolated.close()

@@ -3,7 +3,7 @@ when they were fetched, else the system's (Debian's `tesseract-ocr-*-vert`, tess
 
 Why two: Debian's chi_tra_vert is the small tessdata_fast network (LSTM 1.0 MB), which misreads
 rare Traditional Han; the `best_int` model (tessdata_best made integer, LSTM 1.5 MB, the same
-unicharset) reads the same clean zh-Hant columns better at about the same CPU cost
+unicharset) reads the same clean zh-Hant columns better for 9 % more CPU
 (bench/vertical_cer.py, 12 pages, seeds 0 and 1, 509 columns: pooled median CER 6.1 -> 5.0 %,
 mean 10.7 -> 8.5 %, better on 184 columns and worse on 117). For ja the two nearly agree
 (Debian's jpn_vert is the tessdata network; 2.9 -> 2.8 %). Debian packages no `best` model, so
@@ -15,6 +15,15 @@ the package and the sha256 of the model unpacked, checked again before a model i
 The models go into the cache (`fonts_manifest.fontdb.cache_dir()`), never into the source tree.
 Nothing of `generate` or `validate` reads them: only the vertical read-back (the bench and the
 slow tests that judge #16's vertical pages).
+
+A `best_int` model is read in a process of its own (`IsolatedApi`): its traineddata carries a
+config (Debian's models carry none) that sets some of Tesseract's process-wide parameters
+(such as `textord_*`, `edges_*`), which then hold for every other model of the process: with a
+best_int model loaded, Debian's chi_tra_vert read 3 of 231 seed-0 columns differently. That
+config is part of what best_int brings: Debian's zh-Hant network with it reads the few
+columns it failed far better (seeds 0-1, 509 columns: mean CER 10.65 -> 8.83 %, 21 better,
+4 worse), the best network the rest (8.83 -> 8.51 %, median 5.97 -> 5.00 %, 174 better, 124
+worse).
 """
 
 from __future__ import annotations
@@ -28,8 +37,13 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from fonts_manifest.fontdb import cache_dir
 
@@ -158,3 +172,45 @@ def fetch(models: list[str] | None = None, npm: str = "npm") -> list[str]:
             rest = wanted[n + 1:]
             return [f"{model}: {problem}"] + ([f"not tried: {', '.join(rest)}"] if rest else [])
     return []
+
+
+_CHILD: dict[str, Any] = {}
+
+
+def _child_start(folder: str, model: str, psm: int) -> None:
+    import tesserocr
+
+    _CHILD["api"] = tesserocr.PyTessBaseAPI(path=folder, lang=model, psm=psm)
+
+
+def _child_read(image: np.ndarray) -> tuple[str, float]:
+    import time
+
+    from PIL import Image
+
+    start = time.process_time()
+    _CHILD["api"].SetImage(Image.fromarray(image))
+    return str(_CHILD["api"].GetUTF8Text()), time.process_time() - start
+
+
+class IsolatedApi:
+    """One tesserocr API in a spawned process of its own, so the model's config changes no
+    other model's parameters (see the module's docstring). `read` is `GetUTF8Text` of one
+    image; `cpu_s` the child's CPU seconds spent reading so far (the model's cost, which the
+    caller's own clock does not see). The process ends with `close` or when collected."""
+
+    def __init__(self, folder: str, model: str, psm: int) -> None:
+        self.pool = ProcessPoolExecutor(1, mp_context=get_context("spawn"),
+                                        initializer=_child_start, initargs=(folder, model, psm))
+        self.cpu_s = 0.0
+
+    def read(self, image: np.ndarray) -> str:
+        text, spent = self.pool.submit(_child_read, np.ascontiguousarray(image)).result()
+        self.cpu_s += spent
+        return text
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+
+    def __del__(self) -> None:
+        self.pool.shutdown(wait=False)
