@@ -8,9 +8,9 @@ STAMP := $(VENV)/.installed
 LOCK := requirements/lock.txt
 UV_VERSION := 0.13.9
 
-.PHONY: setup system venv test demo lint bench bench-quick bench-downstream clean corpus lock golden
+.PHONY: setup system venv tessdata test demo lint bench bench-quick bench-downstream clean corpus lock golden
 
-setup: system venv
+setup: system venv tessdata
 
 system:
 	@bash tools/setup_system.sh
@@ -31,6 +31,12 @@ lock:
 	  --custom-compile-command "make lock" -o $(LOCK)
 
 venv: $(STAMP)
+
+# Tesseract's best_int vertical models (jpn_vert, chi_tra_vert: 7 MB from npm, pinned and
+# checked) into the cache for the vertical read-back judge. Idempotent; without npm or a
+# network it warns in one line and the read-back uses Debian's models.
+tessdata: venv
+	@$(PY) tools/fetch_tessdata.py
 
 # Output bytes changed on purpose: record the new shard and row digests (say so in the commit).
 golden: setup

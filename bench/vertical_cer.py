@@ -5,7 +5,9 @@ Pages are what `generate --languages ja,zh-Hant --scenes document --vertical 1` 
 `clean` profile (no warp): the run's default text mix, half of them classical leaves. Every
 `ttb` line of at least `--min-chars` characters is cut out as a clean crop (`clean_crop`: the
 column's own ink box on its own paper colour, so no neighbouring column, rule or fold is
-read) and read by the vertical model (`jpn_vert`, `chi_tra_vert`) at `--psm 5`.
+read) and read by the vertical model (`jpn_vert`, `chi_tra_vert`) at `--psm 5`, in both its
+variants (`vertical_models`): `fast`, the system's (Debian: tessdata_fast), and `best_int`
+(tessdata_best made integer, fetched by `make setup`; `--variants fast` when it is not there).
 
 CER per line is the project's (`qa_factory.textmetrics`: NFKC, edit distance over the longer
 comparable text). Reported: median and mean line CER, per category of truth character the
@@ -21,6 +23,22 @@ handwriting face is on a printed vertical page), so issue 14's rule would remove
 
     PYTHONPATH=. python bench/vertical_cer.py --pages 12 --seed 0 --out /tmp/vert.json
     PYTHONPATH=. python bench/vertical_cer.py --rescore /tmp/vert.json   # summary only
+
+fast vs best_int (branch vert16, 12 pages, seeds 0 / 1 / 2; median line CER all / known; OCR
+CPU-s over the 12 pages, OMP_THREAD_LIMIT=1): ja fast 3.03/1.96, 2.56/1.92, 3.23/2.82 %,
+best_int 2.99/1.96, 2.44/1.92, 3.28/2.82 % (14.9 / 16.3 / 9.9 CPU-s either way); zh-Hant fast
+7.27/5.00, 5.74/4.58, 5.00/4.20 %, best_int 5.26/4.55, 5.00/3.70, 5.09/3.17 % (fast 10.5 /
+11.4 / 11.4, best_int 11.7 / 12.5 / 12.4 CPU-s: +9 %). Each variant read in a process of its
+own (the figures of one run reading both are the same, line for line). Pooled over the 3 seeds (747 zh-Hant columns): median 5.88 -> 5.00 %, mean
+9.99 -> 8.13 %, edits over all characters 9.05 -> 8.22 %; best_int reads 261 columns better
+and 188 worse (sign test p < 0.001). ja (593 columns): median 3.03 both, mean 6.64 -> 6.34 %,
+45 better / 35 worse (p = 0.3): Debian's jpn_vert is tessdata's network already. The
+`4.0.0/` models of the same npm packages (tessdata, best made integer in 2018) read like
+best_int (zh-Hant pooled median 5.00 %, mean 8.08 %). Part of best_int's gain is its
+traineddata's config (Debian's carries none): Debian's networks with that config read ja as
+best_int does, and zh-Hant (seeds 0-1) at median 6.98 / 5.51 %, mean 9.65 / 8.14 % (fast
+11.56 / 9.88, best_int 9.36 / 7.80 %): the config mends the few columns the fast model
+failed, the best network reads most columns a little better (`tess_models`' docstring).
 
 Measured 2026-12-07 (12 pages a language, seed 0, Tesseract 5.5 tessdata_fast models; median
 line CER, "known" = without characters outside the model's unicharset):
@@ -58,12 +76,9 @@ is outside its charset; known only 10.3 %); chi_tra_vert is trained on Tradition
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import statistics
-import subprocess
 import sys
-import tempfile
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -71,11 +86,11 @@ from typing import Any
 
 import numpy as np
 from rapidfuzz.distance import Levenshtein
+from vertical_models import BEST, FAST, VARIANTS, Reader, missing_best, unicharset
 
 from synth.opencv import cv2
 
 MODELS = {"ja": "jpn_vert", "zh-Hant": "chi_tra_vert", "zh-Hans": "chi_sim_vert"}
-RETRY_ZOOM = 1.5  # a crop read as nothing is read again this much larger (`Reader.read`)
 MIN_EM = 20.0  # px across a column below which a crop is zoomed (as the judge zooms)
 SMALL_KANA = set("ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶㇰㇱㇲㇳㇴㇵㇶㇷㇸㇹㇺㇻㇼㇽㇾㇿ")
 
@@ -109,31 +124,6 @@ def clean_crop(page: Any, line: Any, scale: float | None = None) -> np.ndarray:
     if scale == 1.0:
         return crop
     return cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-
-
-@functools.lru_cache(maxsize=1)
-def tessdata() -> str:
-    """The traineddata folder the `tesseract` CLI uses (TESSDATA_PREFIX honoured)."""
-    import os
-
-    from qa_factory.judges.tess_engine import list_languages
-
-    folder, _ = list_languages("tesseract", os.environ.get("TESSDATA_PREFIX"))
-    if folder is None:
-        raise SystemExit("tesseract lists no traineddata folder; install tesseract-ocr")
-    return folder.rstrip("/") + "/"
-
-
-@functools.lru_cache(maxsize=8)
-def unicharset(model: str) -> frozenset[str]:
-    """The tokens a traineddata can output (its LSTM unicharset, each NFKC), whole: a drawn
-    character is known to the model when its NFKC form is one of them (`drawn_known`)."""
-    path = Path(f"{tessdata()}{model}.traineddata")
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["combine_tessdata", "-u", str(path), f"{tmp}/m."], check=True,
-                       capture_output=True)
-        lines = Path(f"{tmp}/m.lstm-unicharset").read_text("utf-8").splitlines()[1:]
-    return frozenset(unicodedata.normalize("NFKC", row.split(" ", 1)[0]) for row in lines)
 
 
 def drawn_known(char: str, known: frozenset[str]) -> bool:
@@ -197,42 +187,6 @@ def truth_known(text: str, upright_latin: bool, known: frozenset[str]
     return out
 
 
-class Reader:
-    """One vertical model reading single columns (`--psm 5`, a uniform block of vertical
-    text): in-process through tesserocr when it is installed, else the `tesseract` CLI."""
-
-    def __init__(self, model: str) -> None:
-        self.model = model
-        try:
-            import tesserocr
-        except ImportError:
-            self.api = None
-        else:
-            self.api = tesserocr.PyTessBaseAPI(path=tessdata(), lang=model,
-                                               psm=tesserocr.PSM.SINGLE_BLOCK_VERT_TEXT)
-
-    def _once(self, crop: np.ndarray) -> str:
-        if self.api is None:
-            ok, png = cv2.imencode(".png", cv2.cvtColor(crop, cv2.COLOR_RGB2BGR))
-            out = subprocess.run(["tesseract", "stdin", "stdout", "-l", self.model, "--psm", "5"],
-                                 input=png.tobytes(), capture_output=True, timeout=60, check=True)
-            return "".join(out.stdout.decode("utf-8").split())
-        from PIL import Image
-
-        self.api.SetImage(Image.fromarray(crop))
-        return "".join(self.api.GetUTF8Text().split())
-
-    def read(self, crop: np.ndarray) -> str:
-        """The column's text; a crop read as nothing is read again zoomed RETRY_ZOOM (as the
-        project's judge reads unsure pages again zoomed): a 22 px zh-Hant column on plain
-        paper read as nothing at 1x (with margins of 4-33 px alike), and whole at 1.5x."""
-        text = self._once(crop)
-        if not text:
-            text = self._once(cv2.resize(crop, None, fx=RETRY_ZOOM, fy=RETRY_ZOOM,
-                                         interpolation=cv2.INTER_CUBIC))
-        return text
-
-
 def squash(text: str) -> str:
     from qa_factory.textmetrics import comparable_text
 
@@ -287,17 +241,19 @@ def ruling(page: Any) -> str:
 
 
 def read_lines(language: str, count: int, size: tuple[int, int], seed: int, ctx: Any,
-               scale: float | None = None, min_chars: int = 4, model: str | None = None
-               ) -> list[dict[str, Any]]:
+               scale: float | None = None, min_chars: int = 4, model: str | None = None,
+               variants: tuple[str, ...] = (FAST,)) -> list[dict[str, Any]]:
     """Every printed `ttb` line of `count` vertical pages with at least `min_chars`
-    comparable characters, read from its clean crop: one row each (text, reading, context)."""
-    reader = Reader(model or MODELS[language])
+    comparable characters, read from its clean crop by each variant of the model: one row each
+    (text, context, `reads` and `ocr_cpu_s` by variant)."""
+    readers = [Reader(model or MODELS[language], variant) for variant in variants]
     rows = []
     for i, page in pages(language, count, size, seed, ctx):
         for n, line in enumerate(page.lines):
             if line.direction != "ttb" or line.style != "printed" \
                     or len(squash(line.text)) < min_chars:
                 continue
+            crop = clean_crop(page, line, scale)
             rows.append({"page": i, "line": n, "role": line.role, "size": line.size,
                          "font": line.font_family, "ruling": ruling(page),
                          "upright_latin": page.render.get("latin") == "upright",
@@ -305,8 +261,18 @@ def read_lines(language: str, count: int, size: tuple[int, int], seed: int, ctx:
                          # a warichu note's half-size line (synth.scenes.warichu)
                          "note": line.role == "paragraph"
                          and line.size < page.render["sizes"]["body"],
-                         "text": line.text, "read": reader.read(clean_crop(page, line, scale))})
+                         "text": line.text, "reads": {}, "ocr_cpu_s": {}})
+            for reader in readers:  # CPU seconds of the reading alone: the model's cost
+                start = reader.cpu_s()
+                rows[-1]["reads"][reader.variant] = reader.read(crop)
+                rows[-1]["ocr_cpu_s"][reader.variant] = round(reader.cpu_s() - start, 4)
     return rows
+
+
+def reads(row: dict[str, Any]) -> dict[str, str]:
+    """A row's readings by variant (an --out written before the variants holds one `read`,
+    made with the system's models)."""
+    return row["reads"] if "reads" in row else {FAST: row["read"]}
 
 
 def measure(language: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -316,21 +282,41 @@ def measure(language: str, args: argparse.Namespace) -> dict[str, Any]:
 
     ctx = RenderContext(FontRegistry.load(), load_corpus(languages=[language]))
     model = args.models.get(language, MODELS[language])
+    variants = tuple(v for v in args.variants if v == FAST or not missing_best([model]))
+    if variants != tuple(args.variants):
+        print(f"warning: {language}: {missing_best([model])}", file=sys.stderr)
     rows = read_lines(language, args.pages, tuple(args.size), args.seed, ctx, args.scale,
-                      args.min_chars, model)
-    return summarise(rows, unicharset(model), language) | {"model": model, "lines": rows}
+                      args.min_chars, model, variants)
+    return summarise_all(rows, model, language)
 
 
-def summarise(rows: list[dict[str, Any]], known: frozenset[str], language: str
-              ) -> dict[str, Any]:
+def summarise_all(rows: list[dict[str, Any]], model: str, language: str) -> dict[str, Any]:
+    """`summarise` for every variant the rows were read with, and how the variants compare
+    line by line (`versus`: lines best_int reads better / worse than fast)."""
+    variants = [v for v in VARIANTS if rows and v in reads(rows[0])]
+    out = {v: summarise(rows, unicharset(model), language, v) for v in variants}
+    if len(variants) == 2:
+        pairs = [(r["cer"][FAST], r["cer"][BEST]) for r in rows]
+        out["versus"] = {"best_int_better": sum(b < f for f, b in pairs),
+                         "best_int_worse": sum(b > f for f, b in pairs)}
+    return out | {"model": model, "lines": rows}
+
+
+def summarise(rows: list[dict[str, Any]], known: frozenset[str], language: str,
+              variant: str = FAST) -> dict[str, Any]:
+    """The figures of one variant's readings (each row's CER goes into `row["cer"][variant]`)."""
     from vertical_errors import error_types  # bench/ is on the path (script or load_bench)
 
-    out: dict[str, Any] = {"n_lines": len(rows), "n_pages": len({r["page"] for r in rows})}
+    spent = sum(r.get("ocr_cpu_s", {}).get(variant, 0.0) for r in rows)
+    pages_read = len({r["page"] for r in rows})
+    out: dict[str, Any] = {"n_lines": len(rows), "n_pages": pages_read,
+                           "ocr_cpu_s": round(spent, 2),
+                           "ocr_cpu_s_per_page": round(spent / max(pages_read, 1), 3)}
     for name, only in (("all", False), ("known_only", True)):
         cers, total, miss = [], Counter(), Counter()
         han: list[tuple[str, bool]] = []
         for row in rows:
-            s = score(row["text"], row["read"], known, row["upright_latin"], only)
+            s = score(row["text"], reads(row)[variant], known, row["upright_latin"], only)
             cers.append(s["cer"])
             for (char, cat), bad in zip(s["chars"], s["missed"], strict=True):
                 total[cat] += 1
@@ -345,15 +331,17 @@ def summarise(rows: list[dict[str, Any]], known: frozenset[str], language: str
                            for c in sorted(total, key=lambda c: -total[c])},
         }
         if name == "all":
+            line_cers = cers
             for row, c in zip(rows, cers, strict=True):
-                row["cer"] = round(c, 4)
-            pairs = [(squash(r["text"]), squash(r["read"])) for r in rows]
+                row["cer"] = (row["cer"] if isinstance(row.get("cer"), dict) else {}) \
+                    | {variant: round(c, 4)}
+            pairs = [(squash(r["text"]), squash(reads(r)[variant])) for r in rows]
             out["errors"] = error_types(pairs, han, sum(total.values()), language)
     for key in ("size", "ruling", "classical", "note", "font", "role"):
         groups: dict[str, list[float]] = {}
-        for row in rows:
+        for row, c in zip(rows, line_cers, strict=True):
             value = row.get(key, False)  # rows read before warichu have no "note"
-            groups.setdefault(str(int(value) if key == "size" else value), []).append(row["cer"])
+            groups.setdefault(str(int(value) if key == "size" else value), []).append(c)
         out["by_" + key] = {k: {"lines": len(v), "median_cer": round(statistics.median(v), 4)}
                             for k, v in sorted(groups.items())}
     return out
@@ -370,6 +358,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-chars", type=int, default=4)
     parser.add_argument("--model", action="append", default=[], metavar="LANG=MODEL",
                         help="read LANG with another traineddata (zh-Hant=chi_sim_vert)")
+    parser.add_argument("--variants", default=",".join(VARIANTS),
+                        help="model variants to read with: fast (the system's), best_int")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--rescore", type=Path, help="summarise an earlier --out's readings")
     args = parser.parse_args(argv)
@@ -377,18 +367,27 @@ def main(argv: list[str] | None = None) -> int:
         args.models = dict(item.split("=", 1) for item in args.model)
     except ValueError:
         parser.error(f"--model takes LANG=MODEL, got {args.model}")
+    args.variants = args.variants.split(",")
+    if not set(args.variants) <= set(VARIANTS):
+        parser.error(f"--variants: choose from {', '.join(VARIANTS)}, got {args.variants}")
     result = {}
     earlier = json.loads(args.rescore.read_text("utf-8")) if args.rescore else {}
     for language in args.languages.split(","):
         if language in earlier:  # the same readings, summarised again (no rendering, no OCR)
-            model = earlier[language]["model"]
-            rows = earlier[language]["lines"]
-            found = summarise(rows, unicharset(model), language) | {"model": model, "lines": rows}
+            found = summarise_all(earlier[language]["lines"], earlier[language]["model"],
+                                  language)
         else:
             found = measure(language, args)
         result[language] = found
         brief = {k: v for k, v in found.items() if k != "lines"}
         print(language, json.dumps(brief, ensure_ascii=False, indent=1), flush=True)
+    for language, found in result.items():  # the headline, one line per variant
+        for variant in VARIANTS:
+            if variant in found:
+                got = found[variant]
+                print(f"{language} {found['model']} {variant}: {got['n_lines']} lines, median "
+                      f"CER {got['all']['median_cer']:.2%} (known {got['known_only']['median_cer']:.2%}), "
+                      f"mean {got['all']['mean_cer']:.2%}, OCR {got['ocr_cpu_s_per_page']:.2f} CPU-s/page")
     if args.out:
         args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1), "utf-8")
     return 0

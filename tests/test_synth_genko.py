@@ -200,25 +200,32 @@ def test_handwritten_manuscript_keeps_to_its_cells(ctx, language) -> None:
     assert len(inked) == cells
 
 
-# median line CER bounds of print on manuscript paper (3 pages, seeds 0/7/21, 1024x1448)
-READ_BACK = {"ja": ("jpn_vert", 0.05), "zh-Hant": ("chi_tra_vert", 0.12)}
+# median line CER bounds of print on manuscript paper (3 pages, seeds 0/7/21, 1024x1448) by
+# model variant (bench/vertical_models.py). Measured on vert16: ja fast 0.0 % (mean 3.5 %),
+# best_int 2.4 % (mean 3.5 %); zh-Hant fast 5.6 % (mean 12.7 %), best_int 5.3 % (mean 9.8 %)
+READ_BACK = {"ja": ("jpn_vert", {"fast": 0.05, "best_int": 0.05}),
+             "zh-Hant": ("chi_tra_vert", {"fast": 0.12, "best_int": 0.08})}
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("variant", ["fast", "best_int"])
 @pytest.mark.parametrize("language", ["ja", "zh-Hant"])
-def test_manuscript_page_reads_back_with_the_vertical_model(language) -> None:
+def test_manuscript_page_reads_back_with_the_vertical_model(language, variant) -> None:
     # clean print on manuscript paper, read column by column as bench/vertical_cer.py reads the
     # plain and classical vertical pages (test_synth_vertical_hand: ja median <= 5 %, zh-Hant
     # 7 %). ja reads as well (median 0 %; 7 pages pooled 6.1 % against 4.9 % for the same text
     # set on a plain page); chi_tra_vert reads 20-character columns worse however they are
     # drawn (median 10 %, pooled 12 % against 7 % plain; set solid at one em a character, or
-    # without the rules, as badly), so its bound is a regression guard
+    # without the rules, as badly), so its bound is a regression guard. `best_int` is read
+    # only when `make setup` could fetch it (else skipped, naming why)
     from bench_module import load_bench
 
     bench = load_bench("vertical_cer")
+    model, bounds = READ_BACK[language]
+    if variant != "fast" and (why := bench.missing_best([model])):
+        pytest.skip(why)
     ctx = RenderContext(FontRegistry.load(), load_corpus(languages=[language]))
-    model, bound = READ_BACK[language]
-    reader, known = bench.Reader(model), bench.unicharset(model)
+    reader, known = bench.Reader(model, variant), bench.unicharset(model)
     errors = []
     for seed in (0, 7, 21):
         _, page = _page(ctx, language, "genko", seed=seed)
@@ -227,4 +234,4 @@ def test_manuscript_page_reads_back_with_the_vertical_model(language) -> None:
                 read = reader.read(bench.clean_crop(page, line))
                 errors.append(bench.score(line.text, read, known)["cer"])
     assert len(errors) >= 12
-    assert float(np.median(errors)) <= bound, (float(np.median(errors)), errors)
+    assert float(np.median(errors)) <= bounds[variant], (float(np.median(errors)), errors)

@@ -3,6 +3,8 @@ vertical models read, and handwriting that never lands on other text."""
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 import pytest
@@ -91,12 +93,37 @@ def test_vertical_lines_read_back_with_tesseract_vertical_models(language) -> No
 # 7.3 %: 3 of those are letter pads, which read as their own text set on plain paper does
 # (62 columns: 7.4 % against 7.8 %), and 4 classical leaves read at 7.0 %, so zh-Hant's
 # all-character bound is 8 % (its known-character one stays)
-DEFAULT_MIX_LIMITS = {"ja": (0.05, 0.05), "zh-Hant": (0.08, 0.06)}
+# Each page is read by both variants of the model (bench/vertical_models.py): `fast`, Debian's
+# tessdata_fast, always there, and `best_int` (tessdata_best made integer, fetched by `make
+# setup`; skipped when it could not be). The same lines without the manuscript pages, seeds
+# 0 / 1 / 2, median all / known: ja fast 2.90/1.96, 2.56/1.92, 3.08/2.94 %, best_int
+# 2.90/1.96, 2.56/2.04, 3.12/2.94 %; zh-Hant fast 7.27/4.69, 5.51/3.85, 5.41/3.92 %, best_int
+# 5.94/4.21, 4.04/2.94, 4.55/3.03 %. So with best_int zh-Hant's known characters meet the
+# issue's 5 % on seed 0, and its all-character bound is 7 %.
+DEFAULT_MIX_LIMITS = {("ja", "fast"): (0.05, 0.05), ("zh-Hant", "fast"): (0.08, 0.06),
+                      ("ja", "best_int"): (0.05, 0.05), ("zh-Hant", "best_int"): (0.07, 0.05)}
+
+
+@functools.lru_cache(maxsize=2)
+def _default_mix_rows(language: str) -> tuple[list[dict], frozenset[str], tuple[str, ...]]:
+    """Seed 0's 12 default-mix vertical pages read once by every variant there is (the pages
+    are drawn once for both), the manuscript pages left out; and the model's characters."""
+    bench = _bench()
+    model = TESSERACT_VERT[language]
+    variants = tuple(v for v in bench.VARIANTS if v == "fast" or not bench.missing_best([model]))
+    ctx = RenderContext(FontRegistry.load(), load_corpus(languages=[language]))
+    rows = bench.read_lines(language, 12, (1024, 1448), 0, ctx, variants=variants)
+    # pages on manuscript paper (synth.scenes.genko) set 20 characters a column, which
+    # chi_tra_vert reads worse however they are drawn (tests/test_synth_genko.py bounds them)
+    genko = {i for i, page in bench.pages(language, 12, (1024, 1448), 0, ctx)
+             if page.render.get("tategaki", {}).get("kind") == "genko"}
+    return [r for r in rows if r["page"] not in genko], bench.unicharset(model), variants
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("variant", ["fast", "best_int"])
 @pytest.mark.parametrize("language", ["ja", "zh-Hant"])
-def test_default_mix_vertical_pages_read_back(language) -> None:
+def test_default_mix_vertical_pages_read_back(language, variant) -> None:
     # `generate --languages ja,zh-Hant --scenes document --vertical 1` pages at 1024x1448 (#16),
     # read column by column as bench/vertical_cer.py reads them (the em box alone at the page's
     # resolution). 12 pages (seed 0): ja 244 lines at median 2.8 % (1.96 % without the 76
@@ -112,20 +139,15 @@ def test_default_mix_vertical_pages_read_back(language) -> None:
     # Since warichu notes and the vertical-paper fix (seed 0, 12 pages): ja 3.0 %, zh-Hant 5.6 %
     # (known 2.1 / 3.9 %); seeds 0-2 and the error analysis in bench/vertical_cer.py.
     bench = _bench()
-    model = TESSERACT_VERT[language]
-    ctx = RenderContext(FontRegistry.load(), load_corpus(languages=[language]))
-    rows = bench.read_lines(language, 12, (1024, 1448), 0, ctx)
-    # pages on manuscript paper (synth.scenes.genko) set 20 characters a column, which
-    # chi_tra_vert reads worse however they are drawn (tests/test_synth_genko.py bounds them)
-    genko = {i for i, page in bench.pages(language, 12, (1024, 1448), 0, ctx)
-             if page.render.get("tategaki", {}).get("kind") == "genko"}
-    rows = [r for r in rows if r["page"] not in genko]
+    if variant != "fast" and (why := bench.missing_best([TESSERACT_VERT[language]])):
+        pytest.skip(why)
+    rows, known, _ = _default_mix_rows(language)
     assert len(rows) >= 100
-    known = bench.unicharset(model)
-    every = [bench.score(r["text"], r["read"], known, r["upright_latin"])["cer"] for r in rows]
-    knows = [bench.score(r["text"], r["read"], known, r["upright_latin"], True)["cer"]
+    every = [bench.score(r["text"], r["reads"][variant], known, r["upright_latin"])["cer"]
              for r in rows]
-    limit_all, limit_known = DEFAULT_MIX_LIMITS[language]
+    knows = [bench.score(r["text"], r["reads"][variant], known, r["upright_latin"], True)["cer"]
+             for r in rows]
+    limit_all, limit_known = DEFAULT_MIX_LIMITS[language, variant]
     assert float(np.median(every)) <= limit_all, float(np.median(every))
     assert float(np.median(knows)) <= limit_known, float(np.median(knows))
 

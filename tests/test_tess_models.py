@@ -1,0 +1,124 @@
+"""The vertical read-back's `best_int` models (`qa_factory.judges.tess_models`): fetched only
+with the pinned bytes, once, and a failed fetch is one line, never an error."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import io
+import os
+import stat
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa_factory.judges import tess_models
+
+MODEL = b"not a real traineddata, only bytes with a digest"
+
+
+def _package(tmp_path: Path, model: bytes, name: str = "pkg.tgz") -> Path:
+    """An npm package laid out as @tesseract.js-data's: package/4.0.0_best_int/X.gz."""
+    packed = gzip.compress(model)
+    path = tmp_path / name
+    with tarfile.open(path, "w:gz") as tar:
+        info = tarfile.TarInfo("package/4.0.0_best_int/test_vert.traineddata.gz")
+        info.size = len(packed)
+        tar.addfile(info, io.BytesIO(packed))
+    return path
+
+
+def _npm(tmp_path: Path, package: Path) -> str:
+    """A stand-in `npm` for the registry: `npm pack SPEC --pack-destination DIR` copies the
+    package there and counts its calls."""
+    script = tmp_path / "npm"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'echo call >> "{tmp_path}/calls"\n'
+        'while [ "$1" != "--pack-destination" ]; do shift; done\n'
+        f'cp "{package}" "$2/pkg.tgz"\n')
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return str(script)
+
+
+@pytest.fixture
+def pinned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("POLYGLYPH_CACHE_DIR", str(tmp_path / "cache"))
+    package = _package(tmp_path, MODEL)
+    integrity = "sha512-" + base64.b64encode(hashlib.sha512(package.read_bytes()).digest()).decode()
+    pin = tess_models.Pin("@test/test_vert", "1.0.0", integrity, hashlib.sha256(MODEL).hexdigest())
+    monkeypatch.setattr(tess_models, "PINS", {"test_vert": pin})
+    tess_models._verified.cache_clear()
+    return package
+
+
+def test_a_pinned_model_is_fetched_once_and_found(tmp_path: Path, pinned: Path) -> None:
+    npm = _npm(tmp_path, pinned)
+    assert tess_models.best_tessdata("test_vert") is None
+    assert tess_models.fetch(npm=npm) == []
+    folder = tess_models.best_tessdata("test_vert")
+    assert folder == f"{tess_models.best_dir()}/"
+    assert Path(folder, "test_vert.traineddata").read_bytes() == MODEL
+    assert tess_models.fetch(npm=npm) == []  # there already: npm is not asked again
+    assert (tmp_path / "calls").read_text().count("call") == 1
+    assert tess_models.tessdata_for("test_vert", tess_models.FAST) is None  # the system's
+
+
+def test_other_bytes_are_refused(tmp_path: Path, pinned: Path,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    other = _package(tmp_path, MODEL + b"!", "other.tgz")
+    [problem] = tess_models.fetch(npm=_npm(tmp_path, other))
+    assert "integrity differs" in problem
+    # the package is the pinned one, but the model in it is not: refused too
+    pin = tess_models.PINS["test_vert"]
+    integrity = "sha512-" + base64.b64encode(hashlib.sha512(other.read_bytes()).digest()).decode()
+    monkeypatch.setitem(tess_models.PINS, "test_vert",
+                        tess_models.Pin(pin.package, pin.version, integrity, pin.sha256))
+    [problem] = tess_models.fetch(npm=_npm(tmp_path, other))
+    assert "sha256 differs" in problem
+    assert tess_models.best_tessdata("test_vert") is None
+    assert not list(tess_models.best_dir().glob("*.traineddata"))
+
+
+def test_a_changed_model_on_disk_is_not_used(tmp_path: Path, pinned: Path) -> None:
+    assert tess_models.fetch(npm=_npm(tmp_path, pinned)) == []
+    path = tess_models.best_dir() / "test_vert.traineddata"
+    path.write_bytes(MODEL[:-1])
+    tess_models._verified.cache_clear()
+    assert tess_models.best_tessdata("test_vert") is None
+
+
+def test_without_npm_the_fetch_says_so_in_one_line(pinned: Path) -> None:
+    [problem] = tess_models.fetch(npm="no-such-npm-here")
+    assert problem == "test_vert: no-such-npm-here not found"
+    assert os.linesep not in problem
+
+
+def test_an_isolated_api_reads_as_the_same_model_in_process() -> None:
+    # best_int models read in a process of their own (their config would hold for every model
+    # of the caller's process); the reading itself must be the same
+    tesserocr = pytest.importorskip("tesserocr")
+    from PIL import Image, ImageDraw, ImageFont
+
+    from qa_factory.judges.tess_engine import list_languages
+
+    folder, packs = list_languages("tesseract", os.environ.get("TESSDATA_PREFIX"))
+    if folder is None or "eng" not in packs:
+        pytest.skip("no tesseract eng traineddata")
+    image = Image.new("RGB", (420, 60), "white")
+    font = ImageFont.truetype("DejaVuSans.ttf", 32) if Path(
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf").is_file() else ImageFont.load_default(32)
+    ImageDraw.Draw(image).text((10, 10), "Vertical judge 16", fill="black", font=font)
+    pixels = np.asarray(image)
+    with tesserocr.PyTessBaseAPI(path=folder, lang="eng", psm=7) as api:
+        api.SetImage(image)
+        here = api.GetUTF8Text()
+    isolated = tess_models.IsolatedApi(folder, "eng", 7)
+    try:
+        assert isolated.read(pixels) == here and "judge" in here
+        assert isolated.cpu_s > 0
+    finally:
+        isolated.close()
