@@ -190,3 +190,21 @@ def test_without_a_table_paper_terms_shade_the_whole_frame(placed) -> None:
     creased = apply_light(image, records[:1], bare).astype(int)
     assert records[0]["step"] == "crease_shading"
     assert np.abs(creased - image).mean() > 0.5  # the creases shade, table or not
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_light_pass_bytes_do_not_depend_on_the_band_height(placed, monkeypatch, seed) -> None:
+    """Each band enlarges its fields from the lattice rows around it: any band height gives
+    the whole-frame bytes (checked from a band below every lattice's cell to one past the
+    frame), so `_BAND` is a speed setting only."""
+    import warping.lightpass as lightpass
+
+    image, ctx, w, h = placed
+    records = _records(w, h, seed)
+    out = {}
+    for band in (16, 96, lightpass._BAND, 2 * h):
+        monkeypatch.setattr(lightpass, "_BAND", band)
+        out[band] = apply_light(image, records, ctx)
+    first = out[16]
+    assert all(np.array_equal(first, other) for other in out.values())
+    assert not np.array_equal(first, image)  # the light did change the page
