@@ -112,9 +112,7 @@ def jpeg_bytes(img: np.ndarray, quality: int, *, in_place: bool = False,
     place, in bands, and back after the encode, instead of into a copy. On a 7 MP wild frame
     the copy was a 21 MB fresh mapping at the codec's peak (~15 ms with its page faults); the
     two banded swaps (`swap_red_blue`) take ~6 ms. Same bytes; `img` is RGB again on return,
-    unless `restore=False` (a caller that drops the frame after the encode): then an in-place
-    swap is not undone and `img` is left in BGR order (one banded swap less, ~1.3 ms on a
-    4 MP wild frame)."""
+    unless `restore=False` (its caller drops it): then it is left swapped (BGR)."""
     swap = in_place and img.flags.writeable and img.flags.c_contiguous and img.ndim == 3
     if swap:
         swap_red_blue(img)
@@ -360,10 +358,8 @@ def apply_photometric_keep_jpeg(
     half the JPEG step) is skipped and the image returned is the one the final step encoded,
     not its decoded version; without a final jpeg step it changes nothing.
 
-    `keep=False` (with `decode=False`) is for callers that read neither: the image returned is
-    a pixel-less stand-in of the frame's shape (`warping.geometric.released`'s kind), and a
-    frame of the stage's own is encoded without swapping its channels back (`jpeg_bytes`'s
-    `restore`) and freed on return, not at the caller's end. Same bytes."""
+    `keep=False` (with `decode=False`): for callers that read neither, a pixel-less stand-in
+    comes back, and a frame of the stage's own is encoded without its swap back (`restore`)."""
     if records and records[-1]["step"] == "jpeg":  # `image` as in apply_photometric
         given = None if isinstance(image, list) else image  # a list is handed over: ours
         before = apply_photometric(image, records[:-1], ctx, lit)
