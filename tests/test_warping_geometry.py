@@ -352,7 +352,7 @@ def test_jpeg_decode_skip_keeps_the_bytes_and_says_so() -> None:
     assert kept.extras["image_jpeg_decoded"] is False
     assert "image_jpeg_decoded" not in decoded.extras
     assert kept.image.shape == decoded.image.shape
-    assert kept.image.tobytes() != decoded.image.tobytes()  # the pre-JPEG image, not the decode
+    assert kept.image.strides == (0, 0, 0)  # a stand-in: nothing reads those pixels
     bgr = cv2.imdecode(np.frombuffer(decoded.extras["image_jpeg"], np.uint8), cv2.IMREAD_COLOR)
     assert np.array_equal(decoded.image, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
     kept_tree = kept.to_dict()

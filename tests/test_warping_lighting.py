@@ -190,3 +190,49 @@ def test_without_a_table_paper_terms_shade_the_whole_frame(placed) -> None:
     creased = apply_light(image, records[:1], bare).astype(int)
     assert records[0]["step"] == "crease_shading"
     assert np.abs(creased - image).mean() > 0.5  # the creases shade, table or not
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_light_pass_bytes_do_not_depend_on_the_band_height(placed, monkeypatch, seed) -> None:
+    """Each band enlarges its fields from the lattice rows around it: any band height gives
+    the whole-frame bytes (checked from a band below every lattice's cell to one past the
+    frame), so `_BAND` is a speed setting only."""
+    import warping.lightpass as lightpass
+
+    image, ctx, w, h = placed
+    records = _records(w, h, seed)
+    out = {}
+    for band in (16, 96, lightpass._BAND, 2 * h):
+        monkeypatch.setattr(lightpass, "_BAND", band)
+        out[band] = apply_light(image, records, ctx)
+    first = out[16]
+    assert all(np.array_equal(first, other) for other in out.values())
+    assert not np.array_equal(first, image)  # the light did change the page
+
+
+def _plain_crease(t: np.ndarray, rec: dict) -> np.ndarray:
+    """The crease product op by op over the whole window, in float32 (what the fast path
+    stands for)."""
+    line = 1.0 + np.float32(-rec["dark"]) * np.exp(-np.square(t * np.float32(1.0 / rec["width"])))
+    side = 1.0 + np.float32(rec["tilt"]) * (np.sign(t) * np.exp(-np.abs(t)))
+    return (line.astype(np.float32) * side.astype(np.float32)).astype(np.float32)
+
+
+@pytest.mark.parametrize("rec", [
+    {"dark": 0.2, "width": 0.08, "tilt": 0.07},
+    {"dark": 0.35, "width": 0.12, "tilt": -0.12},
+    {"dark": -0.3, "width": 0.04, "tilt": 0.03},  # a user's lightening "crease"
+    {"dark": 0.0, "width": 0.1, "tilt": 0.1},  # no line at all
+    {"dark": 3.0, "width": 0.5, "tilt": 0.5},  # far outside the default ranges
+])
+def test_crease_shading_is_the_plain_product_bit_for_bit(rec) -> None:
+    rng = np.random.default_rng(3)
+    big = np.linspace(-9.0, 9.0, 70 * 301, dtype=np.float32).reshape(70, 301)
+    big += rng.normal(0.0, 0.02, big.shape).astype(np.float32)
+    big[5, 7:12] = 0.0  # exact zeros (sign 0) and a negative zero
+    big[6, 3] = -0.0
+    big[9, 100:110] = 120.0  # exp(-|t|) underflows
+    t = big[3:67, 2:290]  # a window is a view with row gaps, as `_window` gives it
+    want = _plain_crease(t, rec)
+    got = _crease_shading(t, rec)
+    assert got.dtype == np.float32 and np.array_equal(got.view(np.uint32), want.view(np.uint32))

@@ -238,6 +238,18 @@ def test_keep_jpeg_bytes_decode_to_the_image_and_decode_false_skips_only_the_dec
     assert not np.array_equal(encoded, decoded)
     no_jpeg, none = apply_photometric_keep_jpeg(image, records[:1], decode=False)
     assert none is None and np.array_equal(no_jpeg, encoded)
+    # keep=False: the same bytes, a stand-in for the pixels; the frame the noise made is the
+    # stage's own and is encoded in place without its swap back, a caller's never is
+    before = image.copy()
+    for given in (records, records[-1:], [{"step": "jpeg", "quality": 60}]):
+        kept_only, same_bytes = apply_photometric_keep_jpeg(image, given, decode=False, keep=False)
+        _, want = apply_photometric_keep_jpeg(image, given, decode=False)
+        assert same_bytes == want and kept_only.shape == image.shape
+        assert kept_only.strides == (0, 0, 0)
+    assert np.array_equal(image, before)
+    handed = [image.copy()]
+    _, from_handed = apply_photometric_keep_jpeg(handed, records[-1:], decode=False, keep=False)
+    assert from_handed == apply_photometric_keep_jpeg(image, records[-1:], decode=False)[1]
 
 
 def test_steps_draw_into_a_handed_over_frame_and_never_into_a_callers() -> None:

@@ -9,6 +9,7 @@ composes consecutive terms and applies them to the page in one pass.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -155,21 +156,50 @@ def _window(sub: np.ndarray, s: int, y0: int, y1: int, x0: int, x1: int) -> np.n
 
 
 def _crease_shading(t: np.ndarray, rec: dict[str, Any]) -> np.ndarray:
-    """(1 - dark exp(-(t / width)^2)) (1 + tilt sign(t) exp(-|t|)), in place where it can."""
-    line = t * np.float32(1.0 / rec["width"])
+    """(1 - dark exp(-(t / width)^2)) (1 + tilt sign(t) exp(-|t|)) in float32, bit for bit the
+    op-by-op product, in fewer passes: the line term only where |t| < `_line_reach` (past it
+    the line factor is exactly 1.0; that box was ~8 % of the windows on wild rows), and
+    sign(t) exp(-|t|) as a masked negation (t == 0, sign 0, lies in that box) instead of a
+    `np.sign` array and a multiply. 48 captured wild rows, old and new alternating in one
+    process: `_crease_lines` 6.1-6.7 -> 4.8-5.1 CPU ms a row."""
+    side = np.abs(t)
+    reach = _line_reach(rec)
+    near_line = cv2.compare(side, reach, cv2.CMP_LT) if reach > 0.0 else None
+    np.negative(side, out=side)
+    np.exp(side, out=side)  # exp(-|t|)
+    if near_line is None:
+        side *= np.sign(t)
+    else:
+        cv2.subtract(0.0, side, dst=side, mask=cv2.compare(t, 0.0, cv2.CMP_LT))
+    x, y, w, h = cv2.boundingRect(near_line) if near_line is not None else (0, 0, 0, 0)
+    near = t[y : y + h, x : x + w]
+    if near_line is not None and w and h:  # t == 0 (sign 0) can only be near the line
+        zero = near == 0
+        if zero.any():
+            side[y : y + h, x : x + w][zero] = 0.0
+    side *= np.float32(rec["tilt"])
+    side += np.float32(1.0)
+    if not w or not h:
+        return side
+    line = near * np.float32(1.0 / rec["width"])
     np.square(line, out=line)
     np.negative(line, out=line)
     np.exp(line, out=line)  # exp(-(t / width)^2)
     line *= np.float32(-rec["dark"])
     line += np.float32(1.0)  # 1 - dark * line
-    side = np.abs(t)
-    np.negative(side, out=side)
-    np.exp(side, out=side)
-    side *= np.sign(t)  # sign(t) exp(-|t|)
-    side *= np.float32(rec["tilt"])
-    side += np.float32(1.0)
-    line *= side
-    return line
+    line *= side[y : y + h, x : x + w]
+    side[y : y + h, x : x + w] = line
+    return side
+
+
+def _line_reach(rec: dict[str, Any]) -> float:
+    """|t| past which 1 - dark exp(-(t / width)^2) is exactly 1.0 in float32 (0: dark is 0):
+    (t / width)^2 > 18.5 + max(0, ln|dark|) keeps |dark| exp(..) under 2^-26 (ln 2^26 =
+    18.02), below half an ulp of 1, with room for float32 rounding of t / width and exp."""
+    dark = abs(float(rec["dark"]))
+    if dark == 0.0:
+        return 0.0
+    return abs(float(rec["width"])) * math.sqrt(18.5 + max(0.0, math.log(dark))) * 1.01
 
 
 def sample_shadow(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, Any]:

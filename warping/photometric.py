@@ -98,7 +98,8 @@ def _s_jpeg(r: Ranges, rng: np.random.Generator, w: int, h: int) -> dict[str, An
     return {"quality": P.integer(rng, r["quality"])}
 
 
-def jpeg_bytes(img: np.ndarray, quality: int, *, in_place: bool = False) -> bytes:
+def jpeg_bytes(img: np.ndarray, quality: int, *, in_place: bool = False,
+               restore: bool = True) -> bytes:
     """The RGB page as baseline JPEG (4:2:0) at `quality`.
 
     OpenCV's encoder assumes BGR: swapped first, so luma and chroma are those of the real
@@ -110,15 +111,18 @@ def jpeg_bytes(img: np.ndarray, quality: int, *, in_place: bool = False) -> byte
     `in_place=True` (a frame the caller owns, C-contiguous and writable): swapped to BGR in
     place, in bands, and back after the encode, instead of into a copy. On a 7 MP wild frame
     the copy was a 21 MB fresh mapping at the codec's peak (~15 ms with its page faults); the
-    two banded swaps (`swap_red_blue`) take ~6 ms. Same bytes; `img` is RGB again on return."""
+    two banded swaps (`swap_red_blue`) take ~6 ms. Same bytes; `img` is RGB again on return,
+    unless `restore=False` (its caller drops it): then it is left swapped (BGR)."""
     swap = in_place and img.flags.writeable and img.flags.c_contiguous and img.ndim == 3
     if swap:
         swap_red_blue(img)
+    encoded = False
     try:
         bgr = img if swap else cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
         ok, data = cv2.imencode(".jpg", bgr, (int(cv2.IMWRITE_JPEG_QUALITY), int(quality)))
+        encoded = True
     finally:
-        if swap:
+        if swap and (restore or not encoded):  # a failed encode leaves the frame as it was
             swap_red_blue(img)
     del bgr
     if not ok:
@@ -342,6 +346,7 @@ def apply_photometric_keep_jpeg(
     *,
     decode: bool = True,
     lit: Lit = None,
+    keep: bool = True,
 ) -> tuple[np.ndarray, bytes | None]:
     """`apply_photometric`, plus the JPEG bytes when the last record is a jpeg step.
 
@@ -351,16 +356,27 @@ def apply_photometric_keep_jpeg(
 
     `decode=False` is for callers that keep only the bytes: the decode back (~5 ms a page,
     half the JPEG step) is skipped and the image returned is the one the final step encoded,
-    not its decoded version; without a final jpeg step it changes nothing."""
+    not its decoded version; without a final jpeg step it changes nothing.
+
+    `keep=False` (with `decode=False`): for callers that read neither, a pixel-less stand-in
+    comes back, and a frame of the stage's own is encoded without its swap back (`restore`)."""
     if records and records[-1]["step"] == "jpeg":  # `image` as in apply_photometric
         given = None if isinstance(image, list) else image  # a list is handed over: ours
         before = apply_photometric(image, records[:-1], ctx, lit)
         # the encoder's BGR swap goes in place when the frame is the stage's own
         own = given is None or not np.may_share_memory(before, given)
+        if not decode and not keep:
+            data = jpeg_bytes(before, records[-1]["quality"], in_place=own, restore=False)
+            return _stand_in(before), data
         if not decode:
             return before, jpeg_bytes(before, records[-1]["quality"], in_place=own)
         return jpeg_roundtrip(before, records[-1]["quality"], in_place=own)
     return apply_photometric(image, records, ctx, lit), None
+
+
+def _stand_in(image: np.ndarray) -> np.ndarray:
+    """A read-only array of `image`'s shape and dtype holding one pixel of memory."""
+    return np.broadcast_to(np.zeros((1,) * image.ndim, image.dtype), image.shape)
 
 
 def _runs(records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
