@@ -240,13 +240,14 @@ def _task_views(
     corpus: Mapping[str, Any] | None,
     min_visible: float,
     illegible: Mapping[str, Any],
-    split: Callable[[], tuple[Page, list[Origin]]],
-    memo: dict[Any, Any],
+    shared: dict[str, Any],
 ) -> list[dict[str, str]]:
     base_meta: dict[str, Any] = {"prompt_language": prompt_language}
     indices = visible_lines(page, min_visible, "omit")
     if task in SPOTTING_WRITERS or task in ("parsing", "text"):
-        shown_page, origins = split() if illegible["runs"] else (page, [])
+        if illegible["runs"] and "split" not in shared:
+            shared["split"] = split_page(page)
+        shown_page, origins = shared["split"] if illegible["runs"] else (page, [])
         if shown_page is not page:  # readable runs of partly hidden lines count as legible
             indices = visible_lines(shown_page, min_visible, "omit")
     if task in SPOTTING_WRITERS:
@@ -255,10 +256,9 @@ def _task_views(
         if not indices and not has_no_text(page):  # nothing legible: no spotting view
             return []
         stamps = _stamps(page, min_visible)
-        lines = memo.get(("spotting", mode))  # the same for every spotting format
-        if lines is None:
-            lines = memo[("spotting", mode)] = _spotting_items(marked(shown_page, mode), shown)
-        items = lines + [
+        if f"spotting:{mode}" not in shared:  # the same lines for every spotting format
+            shared[f"spotting:{mode}"] = _spotting_items(marked(shown_page, mode), shown)
+        items = shared[f"spotting:{mode}"] + [
             (page.regions[i].text.strip(), normalised_box(page.regions[i].polygon, page.width,
                                                           page.height)) for i in stamps]
         answer = format_spotting_as(task, items)
@@ -386,21 +386,12 @@ def make_views(
     `illegible` says what spotting and parsing views do with illegible lines, and whether a
     partly hidden line shows as its runs of words (`qa_factory.illegible.DEFAULT_ILLEGIBLE`).
     `split`: `split_page(page)` when the caller made it already (the row's parsing target).
-
-    The page is split into runs once for all its views (it was split again by each spotting,
-    parsing and text view: ~4 times a row, 2.7 ms of the row's CPU), and its spotted lines are
-    boxed once for every spotting format; nothing here changes them."""
+    The page is split into runs, and its spotted lines boxed, once for all views (~4 splits a
+    row were 2.7 ms of its CPU); no view changes them."""
     mix = resolve_task_mix(task_mix)
     modes = resolve_illegible(illegible)
     views: list[dict[str, str]] = []
-    made: list[tuple[Page, list[Origin]]] = [split] if split is not None else []
-    memo: dict[Any, Any] = {}  # what several views of this page share (spotted lines)
-
-    def split_once() -> tuple[Page, list[Origin]]:
-        if not made:
-            made.append(split_page(page))
-        return made[0]
-
+    shared: dict[str, Any] = {} if split is None else {"split": split}  # made once, read often
     for task in TASKS:
         task_rng = child_rng(rng, f"view:{task}")
         weight = mix[task]
@@ -413,7 +404,7 @@ def make_views(
         views.extend(
             _task_views(
                 task, count, page, task_rng, prompt_language, target_language, corpus,
-                min_visible, modes, split_once, memo,
+                min_visible, modes, shared,
             )
         )
     return views
