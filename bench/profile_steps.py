@@ -29,7 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pipelines.config import build_config, config_hash, resolve_config  # noqa: E402
 from pipelines.rows import rows_to_table  # noqa: E402
 from pipelines.sample import make_row, worker_context  # noqa: E402
-from pipelines.worker_setup import apply_process_env, setup_worker  # noqa: E402
+from pipelines.worker_setup import (  # noqa: E402
+    apply_process_env,
+    collect_between_rows,
+    setup_worker,
+)
 from pipelines.writers import table_bytes  # noqa: E402
 
 LANGS = ["en", "ar", "hi", "ja", "ru", "th", "he", "zh-Hans", "ko", "el"]
@@ -162,6 +166,7 @@ def main() -> int:
         f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         c0, s0 = time.process_time(), resource.getrusage(resource.RUSAGE_SELF).ru_stime
         rows.append(make_row(resolved, index, ctx))
+        collect_between_rows()  # as the shard loop does (counted in the total, not in `row`)
         TOTALS["row"] = time.process_time() - c0
         TOTALS["row.system"] = resource.getrusage(resource.RUSAGE_SELF).ru_stime - s0
         FAULTS["row"] = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0

@@ -194,11 +194,12 @@ def make_row(
     page, plan, views_rng, seed = make_page(config, index, ctx, clock)
     illegible = config.get("illegible") or {}
     # the parsing target as the parsing view writes it: partly hidden lines as their runs
-    shown = split_page(page)[0] if illegible.get("runs", True) else page
-    markdown = page_markdown(shown, illegible=illegible.get("parsing", "omit"))
+    split = split_page(page) if illegible.get("runs", True) else None
+    markdown = page_markdown(page if split is None else split[0],
+                             illegible=illegible.get("parsing", "omit"))
     tasks = make_views(page, views_rng, task_mix=config.get("tasks"),
                        target_language=config["target_language"], corpus=ctx.corpus,
-                       illegible=illegible)
+                       illegible=illegible, split=split)  # the views split the page no more
     clock.lap("views")
     if not config.get("dewarp"):
         page.extras.pop("dewarp_map", None)

@@ -29,6 +29,7 @@ from .provenance import build_digest
 from .rows import SCHEMA, rows_to_table
 from .sample import StageClock, make_row, worker_context
 from .telemetry import Usage, mark_first_shard, worker_measurements
+from .worker_setup import collect_between_rows
 from .writers import PARQUET
 
 OUR_PACKAGES = ("synth", "warping", "qa_factory", "fonts_manifest", "pipelines")
@@ -133,6 +134,7 @@ def make_shard(
                     failures.append(_failure(index, exc))
                 if on_row is not None:
                     on_row()
+                collect_between_rows()  # cheaper here than wherever a row's page is alive
                 clock.lap("failed" if failures and failures[-1]["index"] == index else "other")
             shard.add(_to_arrow(rows, counted, text_sets))
             written = shard.close()

@@ -121,3 +121,44 @@ def test_release_free_heap_trims_only_a_fragmented_heap() -> None:
     del blocks[::2]  # holes: ~25 MiB free between live blocks
     assert release_free_heap(min_free=1 << 20) is True
     del blocks
+
+
+def test_a_row_cyclic_garbage_is_gone_before_the_next_row(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    """The shard loop runs a young-generation GC pass after every row (`collect_between_rows`),
+    so what a row left in reference cycles (pyparsing's backtracking exceptions) is freed then,
+    not in the middle of a later row whose page is alive. Here each row leaves a cycle and
+    fails; the automatic collector is off, so only the loop's pass can free it."""
+    import gc
+    import weakref
+
+    import pipelines.shard as shard_module
+    from pipelines.manifest import ShardJob
+
+    class Node:
+        pass
+
+    left: list[weakref.ref] = []
+    alive_at_start: list[bool] = []
+
+    def row_leaving_a_cycle(config, index, ctx, clock):  # noqa: ANN001, ANN202
+        alive_at_start.append(any(ref() is not None for ref in left))
+        node = Node()
+        node.me = node  # a cycle: refcounting alone never frees it
+        left.append(weakref.ref(node))
+        raise ValueError("this sample fails")
+
+    monkeypatch.setattr(shard_module, "worker_context", lambda config, config_hash: None)
+    monkeypatch.setattr(shard_module, "make_row", row_leaving_a_cycle)
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        report = shard_module.make_shard({"font_dirs": []}, "hash", ShardJob(0, 0, 3),
+                                         str(tmp_path))
+    finally:
+        if was_enabled:
+            gc.enable()
+    assert len(report["failures"]) == 3
+    assert alive_at_start == [False, False, False]
+    assert all(ref() is None for ref in left)

@@ -171,3 +171,19 @@ def test_prompts_have_both_languages_and_hunyuan_phrasings_first() -> None:
     assert canonical_prompt("extraction_key", key="Date") == "Output the value of Date."
     assert task_of_prompt("Output the value of Total.") == "extraction_key"
     assert task_of_prompt(canonical_prompt("parsing", "zh")) == "parsing"
+
+
+def test_axis_box_of_a_point_list_is_the_array_box() -> None:
+    """Label polygons are boxed without an array (the views' hot path): the very floats the
+    array path gives, for ints, floats, numpy scalars and infinities; NaN stays NaN."""
+    import math
+
+    import numpy as np
+
+    from synth.geometry import axis_box
+
+    polygons = [[[1, 2], [3, -4.5], [0.1, 7]], [(np.float32(0.3), 2.0), (5, np.float64(-1e-9))],
+                [[float("inf"), 1.0], [float("-inf"), 2.0]]]
+    for poly in polygons:
+        assert axis_box(poly) == axis_box(np.asarray(poly, dtype=np.float64))
+    assert math.isnan(axis_box([[float("nan"), 1.0], [2.0, 3.0]])[0])

@@ -232,3 +232,43 @@ def test_composition_refuses_word_ranges_that_do_not_fit(engine, ranges) -> None
                  if c.task == "spotting")
     meta = {**check.view["meta"], "line_indices": [0] * 2, "word_ranges": ranges}
     assert composed_lines(dc_replace(check, view={**check.view, "meta": meta}), page) is None
+
+
+def test_views_split_the_page_once(engine, monkeypatch) -> None:
+    """All spotting, parsing and text views share one split of the page (each made its own),
+    and a split the caller made already (the row's parsing target) is used as it is: the
+    same views either way."""
+    import qa_factory.views as views_module
+
+    page, _, _ = _hidden_middle(engine, "en")
+    tasks = {"spotting": 1.0, "spotting_json": 1.0, "parsing": 1.0, "text": 1.0}
+    calls: list[int] = []
+
+    def counted(p: Page) -> tuple[Page, list]:
+        calls.append(1)
+        return split_page(p)
+
+    monkeypatch.setattr(views_module, "split_page", counted)
+    views = make_views(page, sample_rng(1), task_mix=tasks)
+    assert len(calls) == 1 and {"spotting", "parsing", "text"} <= {v["task"] for v in views}
+    given = make_views(page, sample_rng(1), task_mix=tasks, split=split_page(page))
+    assert len(calls) == 1 and given == views
+
+
+def test_spotting_formats_box_the_lines_once(engine, monkeypatch) -> None:
+    """Every spotting format of a page shares one list of spotted lines and boxes."""
+    import qa_factory.views as views_module
+
+    page, _, _ = _hidden_middle(engine, "en")
+    tasks = {"spotting": 1.0, "spotting_json": 1.0, "spotting_plain": 1.0}
+    calls: list[int] = []
+    boxed = views_module._spotting_items
+
+    def counted(p: Page, indices: list[int]) -> list:
+        calls.append(1)
+        return boxed(p, indices)
+
+    monkeypatch.setattr(views_module, "_spotting_items", counted)
+    views = make_views(page, sample_rng(1), task_mix=tasks)
+    assert len(calls) == 1 and {"spotting", "spotting_json", "spotting_plain"} <= {
+        v["task"] for v in views}
