@@ -238,7 +238,7 @@ def read_font_file(path: Path) -> list[dict]:
     faces = []
     quiet = logging.getLogger("fontTools")  # "timestamp seems very low" and the like
     level = quiet.level
-    quiet.setLevel(logging.ERROR)
+    quiet.setLevel(logging.CRITICAL)  # the failures below are one warning line each
     try:
         if path.suffix.lower() == ".ttc":
             collection = TTCollection(str(path), lazy=True)
@@ -251,6 +251,10 @@ def read_font_file(path: Path) -> list[dict]:
     except (TTLibError, OSError, KeyError, AssertionError, ValueError, TypeError, struct.error,
             IndexError, AttributeError) as exc:
         warn(f"skipping font {path}: unreadable ({type(exc).__name__})")
+        return []
+    except ImportError:  # a WOFF2 web font (any suffix: the magic decides) without brotli
+        warn(f"skipping font {path}: a WOFF2 web font, which needs the brotli module to be "
+             "read; convert it to .ttf/.otf")
         return []
     finally:
         quiet.setLevel(level)

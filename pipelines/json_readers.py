@@ -163,8 +163,18 @@ def read_coco(root: Path) -> tuple[list[SourceItem], list[Problem]]:
                     label = _hashable(ann.get("id", k)) if isinstance(ann, dict) else k
                     problems.append(Problem(f"{rel_name(root, path)}#annotation {label}",
                                             f"malformed annotation skipped: {_first(exc)}"))
-            items.append(SourceItem(rel_name(root, image), where, image, lines))
+            items.append(SourceItem(rel_name(root, image), where, image, lines,
+                                    declared=_declared_size(info)))
     return items, problems
+
+
+def _declared_size(info: dict[str, Any]) -> tuple[int, int] | None:
+    """The image entry's `width` and `height` when both are positive integers (tools that
+    leave them out or write 0 declare nothing)."""
+    width, height = info.get("width"), info.get("height")
+    if all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (width, height)):
+        return width, height
+    return None
 
 
 def _coco_line(ann: dict[str, Any]) -> SourceLine:

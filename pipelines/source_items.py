@@ -48,6 +48,8 @@ class SourceItem:
     lines: list[SourceLine] = field(default_factory=list)
     # our own rows, read lazily: (dataset URI or "" for a local file, parquet file, row number)
     row: tuple[str, str, int] | None = None
+    # (width, height) the annotation file declares for the image (COCO), checked when decoded
+    declared: tuple[int, int] | None = None
 
 
 @dataclass

@@ -57,7 +57,7 @@ def item_page(item: SourceItem, max_pixels: int) -> tuple[Page, list[str]]:
     if item.row is not None:
         return _row_page(item, max_pixels), []
     assert item.image_path is not None
-    image = load_image_checked(item.image_path, max_pixels)
+    image = load_image_checked(item.image_path, max_pixels, item.declared)
     height, width = image.shape[:2]
     lines, dropped = [], []
     for number, src in enumerate(item.lines):

@@ -1,0 +1,150 @@
+"""Hostile input, third review (2026-12-07): benchmark images of other kinds (16-bit grey,
+transparent PNGs, EXIF-turned and resized photos in COCO files), zero-area boxes, bidi override
+controls in a user corpus, a WOFF2 web font in --font-dir. Each used to give labels that lie (text
+not drawn where the label says, or drawn in another order) or an internal error; each test fails
+before its fix."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+POLYGLYPH = str(Path(sys.executable).with_name("polyglyph"))
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+
+def _variants(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([POLYGLYPH, "variants", "--profile", "clean", "--geometry-only",
+                           "--image-format", "png", "--quiet", *args],
+                          capture_output=True, text=True, timeout=300)
+
+
+def _hello(size: tuple[int, int] = (400, 200)) -> tuple[Image.Image, tuple[int, int, int, int]]:
+    """Grey (not black) text 'HELLO' on white, and its ink box."""
+    image = Image.new("L", size, 255)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(str(DEJAVU), 40)
+    draw.text((50, 60), "HELLO", font=font, fill=70)
+    return image, draw.textbbox((50, 60), "HELLO", font=font)
+
+
+def _rows(out: Path) -> dict[str, dict]:
+    """Rows of a variants output by source image name."""
+    rows = [row for part in sorted((out / "data").glob("*.parquet"))
+            for row in pq.read_table(part).to_pylist()]
+    return {json.loads(row["render"])["source"]: row for row in rows}
+
+
+def _ink_under(row: dict, text: str) -> float:
+    """Mean grey (0 black .. 255 white) inside the bounding box of the line labelled `text`."""
+    import io
+
+    image = np.asarray(Image.open(io.BytesIO(row["image"]["bytes"])).convert("L"), np.float64)
+    (line,) = [ln for ln in row["lines"] if ln["text"] == text]
+    pts = np.asarray(line["polygon"])
+    x0, y0 = np.floor(pts.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(pts.max(axis=0)).astype(int)
+    return float(image[y0:y1, x0:x1].mean())
+
+
+@pytest.mark.skipif(not DEJAVU.exists(), reason="needs fonts-dejavu-core")
+def test_deep_grey_and_transparent_images_keep_their_text(tmp_path: Path) -> None:
+    """A 16-bit grey PNG came out white (convert("RGB") clips 16-bit values to 255) and a
+    transparent PNG black (its unpainted pixels are stored black): either way the text under
+    the label was gone. A zero-area box kept its text as a label of nothing."""
+    root = tmp_path / "bench mark é"  # a space and a non-ASCII letter in --input
+    root.mkdir()
+    grey, (x0, y0, x1, y1) = _hello()
+    box = f"{x0},{y0},{x1},{y0},{x1},{y1},{x0},{y1}"
+    grey.save(root / "plain.png")
+    Image.fromarray(np.asarray(grey, np.uint16) * 257).save(root / "deep.png")  # mode I;16
+    ink = np.asarray(grey) < 255
+    rgba = np.zeros((*ink.shape, 4), np.uint8)  # transparent black paper, opaque grey ink
+    rgba[..., :3] = np.where(ink, np.asarray(grey), 0)[..., None]
+    rgba[..., 3] = np.where(ink, 255, 0)
+    Image.fromarray(rgba, "RGBA").save(root / "clear.png")
+    for stem in ("plain", "deep", "clear"):
+        (root / f"gt_{stem}.txt").write_text(f"{box},HELLO\n50,60,50,60,50,60,50,60,POINT\n")
+    out = tmp_path / "out"
+    done = _variants("--input", str(root), "--format", "icdar2015", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    rows = _rows(out)
+    plain = _ink_under(rows["plain.png"], "HELLO")
+    assert plain < 230  # the box holds ink
+    for name in ("deep.png", "clear.png"):
+        page = np.asarray(Image.open(__import__("io").BytesIO(rows[name]["image"]["bytes"])))
+        assert page.mean() > 200, name  # white paper, not black
+        assert abs(_ink_under(rows[name], "HELLO") - plain) < 8, name  # the same grey text
+        assert [ln["text"] for ln in rows[name]["lines"]] == ["HELLO"]  # POINT dropped
+    problems = json.loads((out / "problems.json").read_text())["problems"]
+    assert sum("'POINT'" in p["problem"] and "area 0" in p["problem"] for p in problems) == 3
+
+
+@pytest.mark.skipif(not DEJAVU.exists(), reason="needs fonts-dejavu-core")
+def test_coco_declared_size_decides_the_frame(tmp_path: Path) -> None:
+    """COCO image entries declare width/height. A phone photo stored sideways with an EXIF
+    orientation, annotated as shown (its declared size is the turned one), had its labels put
+    on the stored pixels, beside the text; a resized copy kept the original's polygons."""
+    root = tmp_path / "coco"
+    (root / "images").mkdir(parents=True)
+    grey, (x0, y0, x1, y1) = _hello()
+    grey.save(root / "images" / "plain.png")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown turned 90° clockwise: store it turned the other way
+    grey.transpose(Image.Transpose.ROTATE_90).save(root / "images" / "turned.jpg", exif=exif,
+                                                   quality=95)
+    grey.resize((200, 100)).save(root / "images" / "small.png")
+    names = ["plain.png", "turned.jpg", "small.png"]
+    images = [{"id": i, "file_name": n, "width": 400, "height": 200} for i, n in enumerate(names)]
+    anns = [{"id": i, "image_id": i, "bbox": [x0, y0, x1 - x0, y1 - y0], "utf8_string": "HELLO"}
+            for i in range(3)]
+    (root / "images" / "text.json").write_text(json.dumps({"images": images, "annotations": anns}))
+    out = tmp_path / "out"
+    done = _variants("--input", str(root), "--format", "coco", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    rows = _rows(out)
+    assert set(rows) == {"images/plain.png", "images/turned.jpg"}
+    plain = _ink_under(rows["images/plain.png"], "HELLO")
+    assert (rows["images/turned.jpg"]["width"], rows["images/turned.jpg"]["height"]) == (400, 200)
+    assert abs(_ink_under(rows["images/turned.jpg"], "HELLO") - plain) < 8
+    problems = json.loads((out / "problems.json").read_text())["problems"]
+    assert [p["file"] for p in problems] == ["images/small.png"]
+    assert "declares 400x200 but the file is 200x100" in problems[0]["problem"]
+
+
+def test_bidi_overrides_are_removed_from_user_text(tmp_path: Path) -> None:
+    """An RLO in a corpus line drew 'Hello world' as 'dlrow olleH' while the label (logical
+    order, the control invisible) said 'Hello world': a label no image shows."""
+    from fonts_manifest.corpus_stream import open_corpus
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\u202eHello world\u202c said \u2067nobody\u2069 today\nplain line\n",
+                      encoding="utf-8")
+    opened = open_corpus(str(corpus))
+    assert opened.text(0) == "Hello world said nobody today"
+    done = subprocess.run([POLYGLYPH, "text", "--language", "en", "--sources", "corpus=1",
+                           "--num", "1", "--corpus", f"en={corpus}"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "Hello world said" in done.stdout
+    assert not set(done.stdout) & set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def test_a_woff2_font_is_skipped_with_one_line(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """A WOFF2 web font saved as .ttf (fontTools reads by magic) was an internal error
+    (ImportError: no brotli) that stopped `polyglyph fonts --font-dir` and every run."""
+    from fonts_manifest.fontdb import read_font_file
+
+    font = tmp_path / "web.ttf"
+    font.write_bytes(b"wOF2\x00\x01\x00\x00" + b"\x00" * 40)
+    assert read_font_file(font) == []
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+    assert len(err) == 1 and "skipping font" in err[0] and str(font) in err[0], err
