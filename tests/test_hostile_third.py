@@ -148,3 +148,22 @@ def test_a_woff2_font_is_skipped_with_one_line(tmp_path: Path,
     assert read_font_file(font) == []
     err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
     assert len(err) == 1 and "skipping font" in err[0] and str(font) in err[0], err
+
+
+def test_benchmark_lines_in_right_to_left_scripts_say_so(tmp_path: Path) -> None:
+    """Every benchmark line was labelled `ltr`, Hebrew and Arabic transcriptions too: a
+    consumer filtering or cropping by `direction` was misled. The first strong character
+    decides, as the bidi algorithm decides a paragraph's direction."""
+    from pipelines.readers import read_icdar2015
+    from pipelines.source_page import item_page
+
+    Image.new("RGB", (300, 120), "white").save(tmp_path / "page.png")
+    (tmp_path / "gt_page.txt").write_text(
+        "10,10,200,10,200,40,10,40,שלום עולם\n10,50,200,50,200,80,10,80,«مرحبا» 2024\n"
+        "10,85,200,85,200,110,10,110,2024 Hello\n", encoding="utf-8")
+    (item,), problems = read_icdar2015(tmp_path)
+    assert problems == []
+    page, dropped = item_page(item, 10_000_000)
+    assert dropped == []
+    assert [ln.direction for ln in page.lines] == ["rtl", "rtl", "ltr"]
+    assert page.direction == "rtl"  # most of its lines
