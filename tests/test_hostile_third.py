@@ -167,3 +167,24 @@ def test_benchmark_lines_in_right_to_left_scripts_say_so(tmp_path: Path) -> None
     assert dropped == []
     assert [ln.direction for ln in page.lines] == ["rtl", "rtl", "ltr"]
     assert page.direction == "rtl"  # most of its lines
+
+
+def test_mlt_ground_truth_keeps_its_script_column_out_of_the_text(tmp_path: Path) -> None:
+    """ICDAR 2017 MLT names its files gt_<image>.txt like ICDAR 2015 but puts a script column
+    before the text: every label read as "Latin,Castle". A 2015 file reads as before."""
+    from pipelines.readers import read_icdar2015
+
+    Image.new("RGB", (300, 120), "white").save(tmp_path / "img_1.jpg")
+    Image.new("RGB", (300, 120), "white").save(tmp_path / "img_2.jpg")
+    (tmp_path / "gt_img_1.txt").write_text(
+        "\ufeff131,34,181,34,179,47,131,49,Latin,Castle\n150,59,194,58,196,72,150,73,Arabic,متحف\n"
+        "90,83,143,83,143,96,91,96,None,###\n10,10,60,10,60,30,10,30,Latin,a,b\n", encoding="utf-8")
+    (tmp_path / "gt_img_2.txt").write_text(
+        "10,10,60,10,60,30,10,30,Latin,Castle\n10,40,60,40,60,60,10,60,Hello\n", encoding="utf-8")
+    items, problems = read_icdar2015(tmp_path)
+    assert problems == []
+    by_image = {item.key: item.lines for item in items}
+    mlt = by_image["img_1.jpg"]
+    assert [ln.text for ln in mlt] == ["Castle", "متحف", "###", "a,b"]
+    assert [ln.dont_care for ln in mlt] == [False, False, True, False]
+    assert [ln.text for ln in by_image["img_2.jpg"]] == ["Latin,Castle", "Hello"]  # 2015
