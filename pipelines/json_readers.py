@@ -8,7 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
+
 from pipelines.errors import PolyglyphError
+from synth.page import make_clockwise
 
 from .source_items import (
     BAD_SHAPE,
@@ -179,13 +183,22 @@ def _declared_size(info: dict[str, Any]) -> tuple[int, int] | None:
 
 def _coco_line(ann: dict[str, Any]) -> SourceLine:
     coords = ann.get("mask") or ann.get("segmentation")
+    parts = 1
     if isinstance(coords, list) and coords and isinstance(coords[0], list):
-        coords = coords[0]
+        parts = len(coords)
+        if not all(isinstance(part, list) for part in coords):
+            raise TypeError("segmentation mixes polygons and numbers")
+        coords = [value for part in coords for value in part]
     if not coords:
         coords = _bbox_ring(ann["bbox"], corners=False)
     text = ann.get("utf8_string", ann.get("text", ""))
     illegible = ann.get("legibility") == "illegible" or bool(ann.get("ignore", False))
-    return SourceLine(transcription(text), ring(coords), illegible or text == "###")
+    polygon = ring(coords)
+    if parts > 1:  # a word in pieces (split by an occluder): one label, so the outline of all
+        # of them; the first piece alone would carry the whole text over part of its ink
+        hull = cv2.convexHull(np.asarray(polygon, np.float32)).reshape(-1, 2)
+        polygon = make_clockwise(hull.astype(np.float64)).tolist()
+    return SourceLine(transcription(text), polygon, illegible or text == "###")
 
 
 def _first(exc: BaseException) -> str:

@@ -188,3 +188,22 @@ def test_mlt_ground_truth_keeps_its_script_column_out_of_the_text(tmp_path: Path
     assert [ln.text for ln in mlt] == ["Castle", "متحف", "###", "a,b"]
     assert [ln.dont_care for ln in mlt] == [False, False, True, False]
     assert [ln.text for ln in by_image["img_2.jpg"]] == ["Latin,Castle", "Hello"]  # 2015
+
+
+def test_a_coco_word_in_pieces_is_labelled_over_all_of_them(tmp_path: Path) -> None:
+    """A segmentation of two polygons (a word split by an occluder) kept the first piece only,
+    with the whole word's text: the label said "HELLO WORLD" over "HELLO"'s ink."""
+    from pipelines.json_readers import read_coco
+
+    Image.new("RGB", (200, 60), "white").save(tmp_path / "a.png")
+    anns = [{"id": 1, "image_id": 1, "utf8_string": "HELLO WORLD",
+             "segmentation": [[10, 10, 50, 10, 50, 30, 10, 30], [60, 12, 100, 12, 100, 32, 60, 32]]}]
+    (tmp_path / "t.json").write_text(json.dumps(
+        {"images": [{"id": 1, "file_name": "a.png", "width": 200, "height": 60}],
+         "annotations": anns}))
+    (item,), problems = read_coco(tmp_path)
+    assert problems == []
+    (line,) = item.lines
+    pts = np.asarray(line.polygon)
+    assert line.text == "HELLO WORLD"
+    assert pts.min(axis=0).tolist() == [10, 10] and pts.max(axis=0).tolist() == [100, 32]
