@@ -80,7 +80,7 @@ def _mmocr_item(root: Path, path: Path, where: str, entry: Any, images: dict[str
         except BAD_SHAPE as exc:
             problems.append(Problem(f"{where}.instances[{k}]",
                                     f"malformed instance skipped: {_first(exc)}"))
-    return SourceItem(rel_name(root, image), where, image, lines)
+    return SourceItem(rel_name(root, image), where, image, lines, declared=_declared_size(entry))
 
 
 def _bbox_ring(bbox: Any, corners: bool) -> list[float]:
@@ -173,8 +173,8 @@ def read_coco(root: Path) -> tuple[list[SourceItem], list[Problem]]:
 
 
 def _declared_size(info: dict[str, Any]) -> tuple[int, int] | None:
-    """The image entry's `width` and `height` when both are positive integers (tools that
-    leave them out or write 0 declare nothing)."""
+    """The image entry's `width` and `height` (COCO image entries, MMOCR data_list entries)
+    when both are positive integers (tools that leave them out or write 0 declare nothing)."""
     width, height = info.get("width"), info.get("height")
     if all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (width, height)):
         return width, height

@@ -207,3 +207,25 @@ def test_a_coco_word_in_pieces_is_labelled_over_all_of_them(tmp_path: Path) -> N
     pts = np.asarray(line.polygon)
     assert line.text == "HELLO WORLD"
     assert pts.min(axis=0).tolist() == [10, 10] and pts.max(axis=0).tolist() == [100, 32]
+
+
+def test_mmocr_declared_size_is_checked(tmp_path: Path) -> None:
+    """MMOCR data_list entries declare height/width too: a resized copy of the image is
+    refused (its polygons were drawn on the original) instead of labelled beside its text."""
+    from pipelines.containment import Refused
+    from pipelines.readers import read_mmocr
+    from pipelines.source_page import item_page
+
+    Image.new("RGB", (200, 100), "white").save(tmp_path / "small.png")
+    Image.new("RGB", (400, 200), "white").save(tmp_path / "same.png")
+    entries = [{"img_path": name, "height": 200, "width": 400,
+                "instances": [{"polygon": [10, 10, 300, 10, 300, 40, 10, 40], "text": "HELLO"}]}
+               for name in ("small.png", "same.png")]
+    (tmp_path / "textspotting_train.json").write_text(json.dumps({"data_list": entries}))
+    items, problems = read_mmocr(tmp_path)
+    assert problems == []
+    by_key = {item.key: item for item in items}
+    page, _ = item_page(by_key["same.png"], 10_000_000)
+    assert [ln.text for ln in page.lines] == ["HELLO"]
+    with pytest.raises(Refused, match="declares 400x200 but the file is 200x100"):
+        item_page(by_key["small.png"], 10_000_000)
