@@ -229,3 +229,32 @@ def test_mmocr_declared_size_is_checked(tmp_path: Path) -> None:
     assert [ln.text for ln in page.lines] == ["HELLO"]
     with pytest.raises(Refused, match="declares 400x200 but the file is 200x100"):
         item_page(by_key["small.png"], 10_000_000)
+
+
+def test_the_cards_variants_command_makes_the_same_rows(tmp_path: Path) -> None:
+    """The card's "How it was made" line left the input unquoted (a folder with a space
+    became two arguments) and dropped --geometry-only, --image-format, --input-kind...: run
+    as written it failed, or made other bytes."""
+    import shlex
+
+    root = tmp_path / "my bench"
+    root.mkdir()
+    Image.new("RGB", (160, 80), "white").save(root / "a.png")
+    (root / "gt_a.txt").write_text("10,10,100,10,100,40,10,40,Hi\n")
+    first = tmp_path / "first"
+    done = _variants("--input", str(root), "--format", "icdar2015", "--input-kind", "document",
+                     "--out", str(first))  # with --geometry-only, --image-format png, clean
+    assert done.returncode == 0, done.stderr
+    card = (first / "README.md").read_text()
+    line = card.split("```bash\n", 1)[1].split("\n", 1)[0]
+    args = shlex.split(line)
+    assert args[:2] == ["polyglyph", "variants"] and args[-2:] == ["--out", "OUT"]
+    again = tmp_path / "again"
+    redo = subprocess.run([POLYGLYPH, *args[1:-1], str(again), "--quiet"], capture_output=True,
+                          text=True, timeout=300)
+    assert redo.returncode == 0, redo.stderr
+
+    def shards(out: Path) -> list[str]:
+        return [s["sha256"] for s in json.loads((out / "manifest.json").read_text())["shards"]]
+
+    assert shards(again) == shards(first)
