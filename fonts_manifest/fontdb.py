@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from fontTools.ttLib import TTFont
 
 CACHE_VERSION = 3
+# read_font_file's checks (2: hollow composites): older entries are read again, and it is in
+# the fingerprint (no language table of old verdicts reused); other checkouts keep the cache
+FACE_CHECKS = 2
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 SYSTEM_FONT_DIRS = (
     "/usr/share/fonts",
@@ -253,8 +256,7 @@ def read_font_file(path: Path) -> list[dict]:
         warn(f"skipping font {path}: unreadable ({type(exc).__name__})")
         return []
     except ImportError:  # a WOFF2 web font (any suffix: the magic decides) without brotli
-        warn(f"skipping font {path}: a WOFF2 web font, which needs the brotli module to be "
-             "read; convert it to .ttf/.otf")
+        warn(f"skipping font {path}: a WOFF2 web font (needs brotli); convert it to .ttf/.otf")
         return []
     finally:
         quiet.setLevel(level)
@@ -335,6 +337,7 @@ def _stale(entry: dict | None, stat: os.stat_result) -> bool:
     replaced by one of the same size with its mtime preserved (`cp -p`, archives)."""
     return (
         entry is None
+        or entry.get("checks", 1) < FACE_CHECKS
         or entry["size"] != stat.st_size
         or entry["mtime_ns"] != stat.st_mtime_ns
         or entry.get("ctime_ns") != stat.st_ctime_ns
@@ -353,7 +356,7 @@ def load_face_records(extra_dirs: Iterable[str | os.PathLike] = ()) -> tuple[lis
             files = _refresh(found, cached, cache_path)
     else:
         files = {str(path): cached[str(path)] for path, _ in found}
-    digest = hashlib.sha1()
+    digest = hashlib.sha1(f"face checks {FACE_CHECKS}\n".encode())
     records = []
     env_dirs = [d for d in os.environ.get("POLYGLYPH_FONT_DIRS", "").split(os.pathsep) if d]
     user_roots = tuple(str(Path(d).expanduser().absolute()) + os.sep
@@ -381,6 +384,7 @@ def _refresh(found: list[tuple[Path, os.stat_result]], cached: dict, cache_path:
                 "size": stat.st_size,
                 "mtime_ns": stat.st_mtime_ns,
                 "ctime_ns": stat.st_ctime_ns,
+                "checks": FACE_CHECKS,
                 "faces": read_font_file(path),
             }
             changed = True

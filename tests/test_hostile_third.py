@@ -258,3 +258,39 @@ def test_the_cards_variants_command_makes_the_same_rows(tmp_path: Path) -> None:
         return [s["sha256"] for s in json.loads((out / "manifest.json").read_text())["shards"]]
 
     assert shards(again) == shards(first)
+
+
+ABOGADO = Path("/usr/share/fonts/truetype/dustin/El_Abogado_Loco.ttf")
+
+
+@pytest.mark.skipif(not DEJAVU.exists(), reason="needs fonts-dejavu-core")
+def test_a_letter_made_of_empty_pieces_is_not_covered(tmp_path: Path) -> None:
+    """A face whose 'Q' is a composite of the empty space glyph draws nothing for it, yet was
+    counted as drawing 'Q' (only zero-length glyphs were caught): a label 'Quick' over 'uick'.
+    Installed example: El Abogado Loco's 'ī' is macron + dotlessi, both empty; it was listed
+    for Māori and Tahitian."""
+    from fontTools.ttLib import TTFont
+    from fontTools.ttLib.tables._g_l_y_f import Glyph, GlyphComponent
+
+    from fonts_manifest.fontdb import Coverage, _stale, read_font_file
+
+    font = TTFont(str(DEJAVU))
+    cmap = font.getBestCmap()
+    piece = GlyphComponent()
+    piece.glyphName, piece.x, piece.y, piece.flags = cmap[0x20], 0, 0, 0
+    hollow = Glyph()
+    hollow.numberOfContours, hollow.components = -1, [piece]
+    font["glyf"][cmap[ord("Q")]] = hollow
+    path = tmp_path / "hollow.ttf"
+    font.save(str(path))
+    assert ImageFont.truetype(str(path), 40).getmask("Q").getbbox() is None  # draws nothing
+    (face,) = read_font_file(path)
+    covered = Coverage(face["ranges"])
+    assert ord("Q") not in covered and ord("R") in covered and ord("Å") in covered
+    if ABOGADO.exists():
+        (face,) = read_font_file(ABOGADO)
+        assert 0x12B not in Coverage(face["ranges"]) and 0x101 in Coverage(face["ranges"])
+    # a cache entry read by the older checks is read again
+    stat = path.stat()
+    entry = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "ctime_ns": stat.st_ctime_ns}
+    assert _stale(entry, stat) and not _stale({**entry, "checks": 2}, stat)
