@@ -37,10 +37,13 @@ SAMPLE_BYTES = 2 << 20
 TEXT_SUFFIXES = (".txt", ".text", ".md")
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 PARQUET_SUFFIXES = (".parquet", ".pq")
-# Explicit bidi embeddings, overrides and isolates (LRE RLE PDF LRO RLO, LRI RLI FSI PDI): an
-# RLO drew "Hello" as "olleH" under a label saying "Hello", and no image shows where such an
-# invisible control sat. Removed from user text, which is then drawn in its natural order.
-BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+# Removed from user text: explicit bidi embeddings, overrides and isolates (LRE RLE PDF LRO RLO,
+# LRI RLI FSI PDI; an RLO drew "Hello" as "olleH" under a label saying "Hello", the text is then
+# drawn in its natural order), and format characters drawn as nothing that no reader of the
+# image could put back in a label (soft hyphen, zero-width space, word joiner, BOM / ZWNBSP).
+# ZWJ/ZWNJ stay: they change the shapes drawn.
+INVISIBLE = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A),
+                           0x00AD, 0x200B, 0x2060, 0xFEFF])
 
 
 def _kind(path: str) -> str:
@@ -150,7 +153,7 @@ class StreamedCorpus:
             value = line if entry.kind == "lines" else _json_text(line, self.column, entry.path)
         if not isinstance(value, str):
             return ""
-        return " ".join(unicodedata.normalize("NFC", value).translate(BIDI_CONTROLS).split())
+        return " ".join(unicodedata.normalize("NFC", value).translate(INVISIBLE).split())
 
     def _parquet_value(self, entry: _File, local: int) -> Any:
         g = int(np.searchsorted(entry.groups, local, side="right"))

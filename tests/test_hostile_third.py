@@ -121,14 +121,18 @@ def test_coco_declared_size_decides_the_frame(tmp_path: Path) -> None:
 
 def test_bidi_overrides_are_removed_from_user_text(tmp_path: Path) -> None:
     """An RLO in a corpus line drew 'Hello world' as 'dlrow olleH' while the label (logical
-    order, the control invisible) said 'Hello world': a label no image shows."""
+    order, the control invisible) said 'Hello world': a label no image shows. Soft hyphens,
+    zero-width spaces, word joiners and BOMs inside lines stayed in labels over nothing."""
     from fonts_manifest.corpus_stream import open_corpus
 
     corpus = tmp_path / "c.txt"
-    corpus.write_text("\u202eHello world\u202c said \u2067nobody\u2069 today\nplain line\n",
-                      encoding="utf-8")
+    corpus.write_text("\u202eHello world\u202c said \u2067nobody\u2069 today\nplain line\n"
+                      "soft\u00adhyphen zero\u200bwidth word\u2060joiner bom\ufeffhere "
+                      "\u0915\u094d\u200d\u0937\n", encoding="utf-8")
     opened = open_corpus(str(corpus))
     assert opened.text(0) == "Hello world said nobody today"
+    # drawn as nothing, so no reader could label them; ZWJ shapes what is drawn: it stays
+    assert opened.text(2) == "softhyphen zerowidth wordjoiner bomhere \u0915\u094d\u200d\u0937"
     done = subprocess.run([POLYGLYPH, "text", "--language", "en", "--sources", "corpus=1",
                            "--num", "1", "--corpus", f"en={corpus}"],
                           capture_output=True, text=True, timeout=300)
