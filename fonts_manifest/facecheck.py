@@ -128,6 +128,31 @@ def _components(raw: bytes, loca: Any, gid: int) -> list[int]:
     return []  # ran off the record: malformed, no verdict
 
 
+def undrawn_codepoints(font: TTFont, cmap: dict[int, str]) -> set[int]:
+    """Code points the cmap claims but the face does not draw as themselves: empty or hollow
+    glyphs, and placeholder glyphs shared by a whole script (never counted as coverage)."""
+    return empty_glyph_codepoints(font, cmap) | shared_glyph_codepoints(cmap)
+
+
+SHARED_GLYPH_MAX = 16  # visible code points one glyph may stand for (none installed: > 8)
+
+
+def shared_glyph_codepoints(cmap: dict[int, str]) -> set[int]:
+    """Visible code points (not spaces or controls) whose glyph stands for more than
+    `SHARED_GLYPH_MAX` of them: a placeholder box the face draws for a whole script (a
+    last-resort or .notdef font, a font with a block it never drew). Labels would name
+    characters the image shows as one shape: tofu. Legitimate sharing (K and the Kelvin sign,
+    dash variants, compatibility ideographs) is a handful of code points a glyph; no installed
+    face shares one among more than 8."""
+    import unicodedata
+
+    by_glyph: dict[str, list[int]] = {}
+    for cp, name in cmap.items():
+        if unicodedata.category(chr(cp))[0] not in "ZC":
+            by_glyph.setdefault(name, []).append(cp)
+    return {cp for cps in by_glyph.values() if len(cps) > SHARED_GLYPH_MAX for cp in cps}
+
+
 def _invisible(cp: int) -> bool:
     """Characters drawn as nothing on purpose (controls, format characters, selectors)."""
     import unicodedata

@@ -25,14 +25,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fonts_manifest.errors import PolyglyphError
-from fonts_manifest.facecheck import PANOSE_KEYS, empty_glyph_codepoints, render_error
+from fonts_manifest.facecheck import PANOSE_KEYS, render_error, undrawn_codepoints
 
 if TYPE_CHECKING:
     from fontTools.ttLib import TTFont
 
 CACHE_VERSION = 3
-# read_font_file's checks (2: hollow composites): older entries are read again, and it is in
-# the fingerprint (no language table of old verdicts reused); other checkouts keep the cache
+# read_font_file's checks (2: hollow composites, placeholder glyphs): older entries are read
+# again; it is in the fingerprint (no table of old verdicts reused); other checkouts keep theirs
 FACE_CHECKS = 2
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 SYSTEM_FONT_DIRS = (
@@ -211,7 +211,7 @@ def _face_record(font: TTFont, index: int) -> dict:
     subfamily = _name(font, 17, 2) or "Regular"
     italic = bool(os2 and os2.fsSelection & 1) or "italic" in subfamily.lower()
     cmap = font.getBestCmap() or {}
-    empty = empty_glyph_codepoints(font, cmap)
+    empty = undrawn_codepoints(font, cmap)
     panose = getattr(os2, "panose", None)
     post = font["post"] if "post" in font else None
     return {

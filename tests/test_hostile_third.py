@@ -298,3 +298,28 @@ def test_a_letter_made_of_empty_pieces_is_not_covered(tmp_path: Path) -> None:
     stat = path.stat()
     entry = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "ctime_ns": stat.st_ctime_ns}
     assert _stale(entry, stat) and not _stale({**entry, "checks": 2}, stat)
+
+
+@pytest.mark.skipif(not DEJAVU.exists(), reason="needs fonts-dejavu-core")
+def test_a_placeholder_box_for_a_whole_script_is_not_coverage(tmp_path: Path) -> None:
+    """A face whose cmap sends all of Thai to one box glyph (as last-resort and .notdef fonts
+    do) counted as drawing Thai: with --font-dir and user_share 1, Thai pages were rows of
+    boxes under Thai labels. Letters sharing one glyph beyond a handful are not coverage."""
+    from fontTools.ttLib import TTFont
+
+    from fonts_manifest.facecheck import shared_glyph_codepoints
+    from fonts_manifest.fontdb import Coverage, read_font_file
+
+    font = TTFont(str(DEJAVU))
+    box = font.getBestCmap()[0x25A1]
+    thai = [*range(0x0E01, 0x0E3B), *range(0x0E3F, 0x0E5C)]
+    for table in font["cmap"].tables:
+        if table.isUnicode():
+            table.cmap.update(dict.fromkeys(thai, box))
+    path = tmp_path / "boxy.ttf"
+    font.save(str(path))
+    (face,) = read_font_file(path)
+    covered = Coverage(face["ranges"])
+    assert not any(cp in covered for cp in thai)
+    assert ord("A") in covered and ord("ß") in covered
+    assert shared_glyph_codepoints(TTFont(str(DEJAVU)).getBestCmap()) == set()  # real fonts
