@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
@@ -164,8 +165,8 @@ def fit_polygon(polygon: list[list[float]], width: int, height: int
                       f"the {width}x{height} image")
     pts[:, 0] = np.clip(pts[:, 0], 0.0, float(width))
     pts[:, 1] = np.clip(pts[:, 1], 0.0, float(height))
-    x, y = pts[:, 0], pts[:, 1]
-    area = 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+    # the hull's area, not the ring's: a quad listed in bow-tie order has a ring area of 0
+    area = float(cv2.contourArea(cv2.convexHull(pts.astype(np.float32))))
     if area < MIN_AREA:  # a point, a segment, or a box wholly in the margin clipped flat
         return None, (f"polygon of area {area:g} px² spans ({lo[0]:g}, {lo[1]:g})..({hi[0]:g}, "
                       f"{hi[1]:g}) in the {width}x{height} image: no pixels to label")

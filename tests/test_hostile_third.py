@@ -323,3 +323,15 @@ def test_a_placeholder_box_for_a_whole_script_is_not_coverage(tmp_path: Path) ->
     assert not any(cp in covered for cp in thai)
     assert ord("A") in covered and ord("ß") in covered
     assert shared_glyph_codepoints(TTFont(str(DEJAVU)).getBestCmap()) == set()  # real fonts
+
+
+def test_area_check_reads_the_hull_not_the_ring() -> None:
+    """Zero-area polygons are dropped, but a quad listed in bow-tie order (ring area 0, a real
+    box) is a label to keep, and a box in the margin clipped flat onto the border is not."""
+    from pipelines.containment import fit_polygon
+
+    kept, why = fit_polygon([[0, 0], [10, 0], [0, 10], [10, 10]], 100, 100)
+    assert why is None and kept is not None
+    for flat in ([[5, 5]] * 4, [[-3, -3], [-1, -3], [-1, 40], [-3, 40]]):
+        dropped, why = fit_polygon(flat, 100, 100)
+        assert dropped is None and why is not None and "no pixels to label" in why
