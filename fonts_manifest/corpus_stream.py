@@ -176,6 +176,11 @@ class StreamedCorpus:
             self._groups.move_to_end(key)
         start = int(entry.groups[g - 1]) if g else 0
         value = column[local - start].as_py()
+        if isinstance(value, bytes):  # a binary text column (checked when indexed)
+            try:
+                value = value.decode("utf-8")
+            except UnicodeDecodeError:
+                raise PolyglyphError(f"--corpus {entry.path}: row {local} is not UTF-8") from None
         if isinstance(value, str) and len(value) > MAX_ROW_BYTES:
             raise PolyglyphError(f"--corpus {entry.path}: row {local} is longer than 1 MiB")
         return value
@@ -279,17 +284,26 @@ def _index_lines(filesystem: Any, path: str) -> np.ndarray:
 
 
 def _index_parquet(filesystem: Any, path: str, column: str) -> np.ndarray:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
         meta = pq.ParquetFile(filesystem.open_input_file(path)).metadata
     except Exception as exc:  # pyarrow's ArrowInvalid for a file that is not Parquet
         raise PolyglyphError(f"--corpus {path}: not a Parquet file ({str(exc).splitlines()[0]})") from None
-    names = meta.schema.names
-    if column not in names:
+    schema = meta.schema.to_arrow_schema()  # top-level columns (meta.schema.names: leaves)
+    if column not in schema.names:
         raise PolyglyphError(f"--corpus {path}: no column {column!r} (columns: "
-                             f"{', '.join(names[:8])}); name it with PATH#column")
-    index = names.index(column)
+                             f"{', '.join(schema.names[:8])}); name it with PATH#column")
+    kind = schema.field(column).type
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+            or pa.types.is_binary(kind) or pa.types.is_large_binary(kind)):
+        raise PolyglyphError(f"--corpus {path}: column {column!r} holds {kind}, not text; "
+                             "name the text column with PATH#column")
+    paths = [meta.schema.column(i).path for i in range(len(meta.schema))]
+    index = paths.index(column)
     for g in range(meta.num_row_groups):
         size = meta.row_group(g).column(index).total_uncompressed_size
         if size > MAX_GROUP_BYTES:

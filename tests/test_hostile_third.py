@@ -335,3 +335,24 @@ def test_area_check_reads_the_hull_not_the_ring() -> None:
     for flat in ([[5, 5]] * 4, [[-3, -3], [-1, -3], [-1, 40], [-3, 40]]):
         dropped, why = fit_polygon(flat, 100, 100)
         assert dropped is None and why is not None and "no pixels to label" in why
+
+
+def test_a_parquet_corpus_column_that_is_not_text_is_named(tmp_path: Path) -> None:
+    """`--corpus en=x.parquet` whose `text` column held numbers or lists said "file has no
+    text"; a missing column listed Parquet's leaf names ("columns: element") instead of the
+    file's columns; a binary column of UTF-8 text (common in dumps) was read as no text."""
+    import pyarrow as pa
+
+    from fonts_manifest.corpus_stream import open_corpus
+    from fonts_manifest.errors import PolyglyphError
+
+    numbers, nested, raw = tmp_path / "n.parquet", tmp_path / "l.parquet", tmp_path / "b.parquet"
+    pq.write_table(pa.table({"text": list(range(5))}), numbers)
+    pq.write_table(pa.table({"tags": [["a", "b"]] * 5, "body": ["Hello there"] * 5}), nested)
+    pq.write_table(pa.table({"text": pa.array([b"Hello world row"] * 5, pa.binary())}), raw)
+    with pytest.raises(PolyglyphError, match=r"n\.parquet: column 'text' holds int64, not text"):
+        open_corpus(str(numbers))
+    with pytest.raises(PolyglyphError, match=r"no column 'text' \(columns: tags, body\)"):
+        open_corpus(str(nested))
+    assert open_corpus(f"{nested}#body").text(0) == "Hello there"
+    assert open_corpus(str(raw)).text(3) == "Hello world row"
