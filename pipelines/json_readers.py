@@ -169,7 +169,21 @@ def read_coco(root: Path) -> tuple[list[SourceItem], list[Problem]]:
                                             f"malformed annotation skipped: {_first(exc)}"))
             items.append(SourceItem(rel_name(root, image), where, image, lines,
                                     declared=_declared_size(info)))
+        _report_orphans(rel_name(root, path), imgs, by_image, problems)
     return items, problems
+
+
+def _report_orphans(name: str, imgs: list[Any], by_image: dict[Any, list[tuple[int, Any]]],
+                    problems: list[Problem]) -> None:
+    """Annotations whose image_id no image entry has were left out without a word, and their
+    image's row said "no text" (ids written as "1" against 1 by a CSV-born tool, a list)."""
+    ids = {_hashable(info.get("id")) for info in imgs if isinstance(info, dict)}
+    orphans = [key for key in by_image if key not in ids]
+    if orphans:
+        count = sum(len(by_image[key]) for key in orphans)
+        problems.append(Problem(name, f"{count} annotation(s) skipped: image_id {orphans[0]!r}"
+                                f"{' and others' if len(orphans) > 1 else ''} matches no image "
+                                "entry (ids compare with their JSON type: 1 is not \"1\")"))
 
 
 def _declared_size(info: dict[str, Any]) -> tuple[int, int] | None:

@@ -356,3 +356,19 @@ def test_a_parquet_corpus_column_that_is_not_text_is_named(tmp_path: Path) -> No
         open_corpus(str(nested))
     assert open_corpus(f"{nested}#body").text(0) == "Hello there"
     assert open_corpus(str(raw)).text(3) == "Hello world row"
+
+
+def test_coco_annotations_of_no_image_are_reported(tmp_path: Path) -> None:
+    """Image id "1" (a string) against annotations' image_id 1: the annotations were dropped
+    without a word and the image's row answered "no text" (没有文字) over its text."""
+    from pipelines.json_readers import read_coco
+
+    Image.new("RGB", (200, 60), "white").save(tmp_path / "a.png")
+    (tmp_path / "t.json").write_text(json.dumps(
+        {"images": [{"id": "1", "file_name": "a.png"}],
+         "annotations": [{"id": 1, "image_id": 1, "bbox": [5, 5, 50, 20], "text": "HI"},
+                         {"id": 2, "image_id": 1, "bbox": [5, 30, 50, 20], "text": "HO"}]}))
+    (item,), problems = read_coco(tmp_path)
+    assert item.lines == []
+    assert [p.file for p in problems] == ["t.json"]
+    assert "2 annotation(s) skipped: image_id 1 matches no image entry" in problems[0].problem
