@@ -16,6 +16,7 @@ from synth.page import make_clockwise
 
 from .source_items import (
     BAD_SHAPE,
+    NONE_READ,
     Problem,
     SourceItem,
     SourceLine,
@@ -80,6 +81,10 @@ def _mmocr_item(root: Path, path: Path, where: str, entry: Any, images: dict[str
         except BAD_SHAPE as exc:
             problems.append(Problem(f"{where}.instances[{k}]",
                                     f"malformed instance skipped: {_first(exc)}"))
+    if instances and not lines:
+        problems.append(Problem(where, f"skipped: none of its {len(instances)} instances could "
+                                f"be read {NONE_READ}"))
+        return None
     return SourceItem(rel_name(root, image), where, image, lines, declared=_declared_size(entry))
 
 
@@ -167,6 +172,10 @@ def read_coco(root: Path) -> tuple[list[SourceItem], list[Problem]]:
                     label = _hashable(ann.get("id", k)) if isinstance(ann, dict) else k
                     problems.append(Problem(f"{rel_name(root, path)}#annotation {label}",
                                             f"malformed annotation skipped: {_first(exc)}"))
+            if by_image.get(ident) and not lines:
+                problems.append(Problem(where, f"skipped: none of its {len(by_image[ident])} "
+                                        f"annotations could be read {NONE_READ}"))
+                continue
             items.append(SourceItem(rel_name(root, image), where, image, lines,
                                     declared=_declared_size(info)))
         _report_orphans(rel_name(root, path), imgs, by_image, problems)

@@ -14,6 +14,7 @@ from .containment import MAX_TEXT
 from .json_readers import read_coco, read_mmocr
 from .source_items import (
     IMAGE_SUFFIXES,
+    NONE_READ,
     Problem,
     Reader,
     SourceItem,
@@ -87,6 +88,10 @@ def read_icdar2015(root: Path) -> tuple[list[SourceItem], list[Problem]]:
                                         f"transcription over {MAX_TEXT} characters skipped"))
                 continue
             lines.append(SourceLine(transcription, polygon, transcription == "###"))
+        if rows and not lines:
+            problems.append(Problem(rel_name(root, gt), f"skipped: none of its {len(rows)} "
+                                    f"annotations could be read {NONE_READ}"))
+            continue
         items.append(SourceItem(rel_name(root, image), rel_name(root, gt), image, lines))
     # an image no gt file names would vanish from the run without a word (often a naming
     # slip, `1.jpg` beside `gt_img_1.txt`): say so, and count it as a skipped image

@@ -26,6 +26,8 @@ from .containment import (
     outside_reason,
 )
 
+# why an image whose every annotation was dropped is skipped, not made into a row
+NONE_READ = "(a row without them would say the image has no text)"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
 

@@ -83,6 +83,8 @@ def item_page(item: SourceItem, max_pixels: int) -> tuple[Page, list[str]]:
         lines.append(Line(text=src.text, polygon=polygon, quad=min_area_quad(polygon),
                           language="und", script="Zyyy", direction=text_direction(src.text),
                           role=DONT_CARE if src.dont_care else "text"))
+    if item.lines and not lines:  # every polygon dropped: the row would say "no text"
+        raise Refused(f"all {len(item.lines)} annotations dropped, e.g. {dropped[0]}")
     rtl = sum(line.direction == "rtl" for line in lines)
     page = Page(image=image, language="und", script="Zyyy",
                 direction="rtl" if rtl * 2 > len(lines) else "ltr",

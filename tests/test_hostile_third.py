@@ -372,3 +372,27 @@ def test_coco_annotations_of_no_image_are_reported(tmp_path: Path) -> None:
     assert item.lines == []
     assert [p.file for p in problems] == ["t.json"]
     assert "2 annotation(s) skipped: image_id 1 matches no image entry" in problems[0].problem
+
+
+def test_an_image_whose_every_annotation_is_dropped_makes_no_row(tmp_path: Path) -> None:
+    """Every annotation of an image malformed, or every polygon outside it: the image became a
+    row with no lines, whose spotting view answered "no text" (没有文字) over its text."""
+    from pipelines.containment import Refused
+    from pipelines.readers import read_icdar2015
+    from pipelines.source_page import item_page
+
+    for stem in ("broken", "outside", "fine"):
+        Image.new("RGB", (200, 100), "white").save(tmp_path / f"{stem}.png")
+    (tmp_path / "gt_broken.txt").write_text("1,2,3,HELLO\nx,y,1,1,2,2,3,3,WORLD\n")
+    (tmp_path / "gt_outside.txt").write_text("900,900,990,900,990,950,900,950,FAR\n")
+    (tmp_path / "gt_fine.txt").write_text("900,900,990,900,990,950,900,950,FAR\n"
+                                          "10,10,90,10,90,40,10,40,NEAR\n")
+    items, problems = read_icdar2015(tmp_path)
+    assert sorted(item.key for item in items) == ["fine.png", "outside.png"]
+    assert any(p.file == "gt_broken.txt" and "none of its 2 annotations" in p.problem
+               for p in problems)
+    by_key = {item.key: item for item in items}
+    with pytest.raises(Refused, match="all 1 annotations dropped"):
+        item_page(by_key["outside.png"], 10_000_000)
+    page, dropped = item_page(by_key["fine.png"], 10_000_000)  # some left: a row, one reason
+    assert [ln.text for ln in page.lines] == ["NEAR"] and len(dropped) == 1
