@@ -37,6 +37,13 @@ SAMPLE_BYTES = 2 << 20
 TEXT_SUFFIXES = (".txt", ".text", ".md")
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 PARQUET_SUFFIXES = (".parquet", ".pq")
+# Removed from user text: explicit bidi embeddings, overrides and isolates (LRE RLE PDF LRO RLO,
+# LRI RLI FSI PDI; an RLO drew "Hello" as "olleH" under a label saying "Hello", the text is then
+# drawn in its natural order), and format characters drawn as nothing that no reader of the
+# image could put back in a label (soft hyphen, zero-width space, word joiner, BOM / ZWNBSP).
+# ZWJ/ZWNJ stay: they change the shapes drawn.
+INVISIBLE = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A),
+                           0x00AD, 0x200B, 0x2060, 0xFEFF])
 
 
 def _kind(path: str) -> str:
@@ -146,7 +153,7 @@ class StreamedCorpus:
             value = line if entry.kind == "lines" else _json_text(line, self.column, entry.path)
         if not isinstance(value, str):
             return ""
-        return " ".join(unicodedata.normalize("NFC", value).split())
+        return " ".join(unicodedata.normalize("NFC", value).translate(INVISIBLE).split())
 
     def _parquet_value(self, entry: _File, local: int) -> Any:
         g = int(np.searchsorted(entry.groups, local, side="right"))
@@ -169,6 +176,11 @@ class StreamedCorpus:
             self._groups.move_to_end(key)
         start = int(entry.groups[g - 1]) if g else 0
         value = column[local - start].as_py()
+        if isinstance(value, bytes):  # a binary text column (checked when indexed)
+            try:
+                value = value.decode("utf-8")
+            except UnicodeDecodeError:
+                raise PolyglyphError(f"--corpus {entry.path}: row {local} is not UTF-8") from None
         if isinstance(value, str) and len(value) > MAX_ROW_BYTES:
             raise PolyglyphError(f"--corpus {entry.path}: row {local} is longer than 1 MiB")
         return value
@@ -272,17 +284,26 @@ def _index_lines(filesystem: Any, path: str) -> np.ndarray:
 
 
 def _index_parquet(filesystem: Any, path: str, column: str) -> np.ndarray:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
         meta = pq.ParquetFile(filesystem.open_input_file(path)).metadata
     except Exception as exc:  # pyarrow's ArrowInvalid for a file that is not Parquet
         raise PolyglyphError(f"--corpus {path}: not a Parquet file ({str(exc).splitlines()[0]})") from None
-    names = meta.schema.names
-    if column not in names:
+    schema = meta.schema.to_arrow_schema()  # top-level columns (meta.schema.names: leaves)
+    if column not in schema.names:
         raise PolyglyphError(f"--corpus {path}: no column {column!r} (columns: "
-                             f"{', '.join(names[:8])}); name it with PATH#column")
-    index = names.index(column)
+                             f"{', '.join(schema.names[:8])}); name it with PATH#column")
+    kind = schema.field(column).type
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+            or pa.types.is_binary(kind) or pa.types.is_large_binary(kind)):
+        raise PolyglyphError(f"--corpus {path}: column {column!r} holds {kind}, not text; "
+                             "name the text column with PATH#column")
+    paths = [meta.schema.column(i).path for i in range(len(meta.schema))]
+    index = paths.index(column)
     for g in range(meta.num_row_groups):
         size = meta.row_group(g).column(index).total_uncompressed_size
         if size > MAX_GROUP_BYTES:

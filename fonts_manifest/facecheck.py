@@ -55,6 +55,7 @@ def empty_glyph_codepoints(font: TTFont, cmap: dict[int, str]) -> set[int]:
             empty_names = {
                 name for name, i in index.items() if i + 1 < len(loca) and loca[i] == loca[i + 1]
             }
+            empty_names |= _hollow_composites(font, set(cmap.values()) - empty_names, empty_names)
         elif "CFF " in font:
             top = font["CFF "].cff.topDictIndex[0]
             strings = top.CharStrings
@@ -72,6 +73,84 @@ def empty_glyph_codepoints(font: TTFont, cmap: dict[int, str]) -> set[int]:
         cp for cp, name in cmap.items()
         if name in empty_names and not chr(cp).isspace() and not _invisible(cp)
     }  # fmt: skip
+
+
+def _hollow_composites(font: TTFont, names: set[str], empty: set[str]) -> set[str]:
+    """Composite glyphs among `names` built only of empty glyphs (at any depth): FreeType
+    draws nothing for them though their `loca` entry is not empty (El Abogado Loco's `ī` is
+    `macron` + `dotlessi`, both empty). Read from the raw glyf bytes: a glyph's first field
+    says whether it is a composite, and only composites' component lists are walked (fontTools'
+    own glyf table would build every glyph of a 30,000-glyph CJK face)."""
+    raw = font.reader["glyf"]
+    loca, order = font["loca"], font.getGlyphOrder()
+    starts = np.asarray(loca.locations, np.int64)
+    heads = starts[:-1][(starts[1:] - starts[:-1] >= 10) & (starts[:-1] + 2 <= len(raw))]
+    data = np.frombuffer(raw, np.uint8)
+    first = (data[heads].astype(np.int64) << 8) | data[heads + 1]
+    composites = {int(g) for g in heads[first >= 0x8000]}  # numberOfContours < 0, by offset
+    if not composites:
+        return set()
+    index = {name: i for i, name in enumerate(order)}
+    empty_ids = {index[name] for name in empty if name in index}
+    verdict: dict[int, bool] = {}
+
+    def hollow(gid: int, depth: int) -> bool:
+        if gid in empty_ids:
+            return True
+        if gid in verdict:
+            return verdict[gid]
+        parts = _components(raw, loca, gid)
+        # a simple glyph with contours, a broken record or a cycle: it draws (no verdict)
+        verdict[gid] = bool(parts) and depth < 8 and all(hollow(p, depth + 1) for p in parts)
+        return verdict[gid]
+
+    return {name for name in names
+            if name in index and index[name] + 1 < len(starts)
+            and int(starts[index[name]]) in composites and hollow(index[name], 0)}
+
+
+def _components(raw: bytes, loca: Any, gid: int) -> list[int]:
+    """Glyph ids a composite glyph is made of; [] for a simple glyph or a malformed record."""
+    if gid + 1 >= len(loca) or loca[gid] >= loca[gid + 1]:
+        return []
+    pos, end = loca[gid], min(loca[gid + 1], len(raw))
+    if pos + 10 > end or int.from_bytes(raw[pos:pos + 2], "big", signed=True) >= 0:
+        return []
+    pos += 10  # numberOfContours and the bounding box
+    parts = []
+    while pos + 4 <= end:
+        flags = int.from_bytes(raw[pos:pos + 2], "big")
+        parts.append(int.from_bytes(raw[pos + 2:pos + 4], "big"))
+        pos += 4 + (4 if flags & 0x0001 else 2)  # ARG_1_AND_2_ARE_WORDS
+        pos += 8 if flags & 0x0080 else 4 if flags & 0x0040 else 2 if flags & 0x0008 else 0
+        if not flags & 0x0020:  # MORE_COMPONENTS
+            return parts
+    return []  # ran off the record: malformed, no verdict
+
+
+def undrawn_codepoints(font: TTFont, cmap: dict[int, str]) -> set[int]:
+    """Code points the cmap claims but the face does not draw as themselves: empty or hollow
+    glyphs, and placeholder glyphs shared by a whole script (never counted as coverage)."""
+    return empty_glyph_codepoints(font, cmap) | shared_glyph_codepoints(cmap)
+
+
+SHARED_GLYPH_MAX = 16  # visible code points one glyph may stand for (none installed: > 8)
+
+
+def shared_glyph_codepoints(cmap: dict[int, str]) -> set[int]:
+    """Visible code points (not spaces or controls) whose glyph stands for more than
+    `SHARED_GLYPH_MAX` of them: a placeholder box the face draws for a whole script (a
+    last-resort or .notdef font, a font with a block it never drew). Labels would name
+    characters the image shows as one shape: tofu. Legitimate sharing (K and the Kelvin sign,
+    dash variants, compatibility ideographs) is a handful of code points a glyph; no installed
+    face shares one among more than 8."""
+    import unicodedata
+
+    by_glyph: dict[str, list[int]] = {}
+    for cp, name in cmap.items():
+        if unicodedata.category(chr(cp))[0] not in "ZC":
+            by_glyph.setdefault(name, []).append(cp)
+    return {cp for cps in by_glyph.values() if len(cps) > SHARED_GLYPH_MAX for cp in cps}
 
 
 def _invisible(cp: int) -> bool:

@@ -25,12 +25,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fonts_manifest.errors import PolyglyphError
-from fonts_manifest.facecheck import PANOSE_KEYS, empty_glyph_codepoints, render_error
+from fonts_manifest.facecheck import PANOSE_KEYS, render_error, undrawn_codepoints
 
 if TYPE_CHECKING:
     from fontTools.ttLib import TTFont
 
 CACHE_VERSION = 3
+# read_font_file's checks (2: hollow composites, placeholder glyphs): older entries are read
+# again; it is in the fingerprint (no table of old verdicts reused); other checkouts keep theirs
+FACE_CHECKS = 2
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 SYSTEM_FONT_DIRS = (
     "/usr/share/fonts",
@@ -208,7 +211,7 @@ def _face_record(font: TTFont, index: int) -> dict:
     subfamily = _name(font, 17, 2) or "Regular"
     italic = bool(os2 and os2.fsSelection & 1) or "italic" in subfamily.lower()
     cmap = font.getBestCmap() or {}
-    empty = empty_glyph_codepoints(font, cmap)
+    empty = undrawn_codepoints(font, cmap)
     panose = getattr(os2, "panose", None)
     post = font["post"] if "post" in font else None
     return {
@@ -238,7 +241,7 @@ def read_font_file(path: Path) -> list[dict]:
     faces = []
     quiet = logging.getLogger("fontTools")  # "timestamp seems very low" and the like
     level = quiet.level
-    quiet.setLevel(logging.ERROR)
+    quiet.setLevel(logging.CRITICAL)  # the failures below are one warning line each
     try:
         if path.suffix.lower() == ".ttc":
             collection = TTCollection(str(path), lazy=True)
@@ -251,6 +254,9 @@ def read_font_file(path: Path) -> list[dict]:
     except (TTLibError, OSError, KeyError, AssertionError, ValueError, TypeError, struct.error,
             IndexError, AttributeError) as exc:
         warn(f"skipping font {path}: unreadable ({type(exc).__name__})")
+        return []
+    except ImportError:  # a WOFF2 web font (any suffix: the magic decides) without brotli
+        warn(f"skipping font {path}: a WOFF2 web font (needs brotli); convert it to .ttf/.otf")
         return []
     finally:
         quiet.setLevel(level)
@@ -331,6 +337,7 @@ def _stale(entry: dict | None, stat: os.stat_result) -> bool:
     replaced by one of the same size with its mtime preserved (`cp -p`, archives)."""
     return (
         entry is None
+        or entry.get("checks", 1) < FACE_CHECKS
         or entry["size"] != stat.st_size
         or entry["mtime_ns"] != stat.st_mtime_ns
         or entry.get("ctime_ns") != stat.st_ctime_ns
@@ -349,7 +356,7 @@ def load_face_records(extra_dirs: Iterable[str | os.PathLike] = ()) -> tuple[lis
             files = _refresh(found, cached, cache_path)
     else:
         files = {str(path): cached[str(path)] for path, _ in found}
-    digest = hashlib.sha1()
+    digest = hashlib.sha1(f"face checks {FACE_CHECKS}\n".encode())
     records = []
     env_dirs = [d for d in os.environ.get("POLYGLYPH_FONT_DIRS", "").split(os.pathsep) if d]
     user_roots = tuple(str(Path(d).expanduser().absolute()) + os.sep
@@ -377,6 +384,7 @@ def _refresh(found: list[tuple[Path, os.stat_result]], cached: dict, cache_path:
                 "size": stat.st_size,
                 "mtime_ns": stat.st_mtime_ns,
                 "ctime_ns": stat.st_ctime_ns,
+                "checks": FACE_CHECKS,
                 "faces": read_font_file(path),
             }
             changed = True

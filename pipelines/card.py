@@ -11,10 +11,12 @@ its config uses, and how to make it again (polyglyph version, config hash, comma
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 import pyarrow as pa
 
+from .containment import DEFAULT_MAX_IMAGE_PIXELS
 from .output import Output
 
 SIZE_CATEGORIES = [(1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
@@ -211,6 +213,33 @@ def dataset_card(manifest: dict[str, Any], stats: dict[str, Any], schema: pa.Sch
     return str(DatasetCard(f"---\n{data.to_yaml()}\n---\n\n{body}"))
 
 
+def variants_command(config: dict[str, Any], seed: Any, out: str) -> str:
+    """The `variants` line that makes these rows again: every option that changes a row's
+    bytes or the shards (left out at its default), the input quoted for the shell (a folder
+    named `bench mark` broke the line into two arguments)."""
+    from .variants import INPUT_KIND, resolve_profile
+
+    image = config.get("image") or {}
+    name, fmt = str(config.get("profile_name")), str(config.get("format"))
+    words = ["polyglyph", "variants", "--input", shlex.quote(str(config.get("input"))),
+             "--format", str(config.get("format")),
+             "--profile", shlex.quote(str(config.get("profile_name"))),
+             "--copies", str(config.get("copies")), "--seed", str(seed)]
+    optional = [(fmt in INPUT_KIND and resolve_profile(name, fmt) != name,  # kept paper
+                 ["--input-kind", "document"]),
+                (config.get("geometry_only"), ["--geometry-only"]),
+                (config.get("dewarp"), ["--dewarp"]),
+                (image.get("format", "jpeg") != "jpeg", ["--image-format", str(image.get("format"))]),
+                (image.get("quality", 92) != 92, ["--quality", str(image.get("quality"))]),
+                (config.get("shard_rows", 256) != 256, ["--shard-rows", str(config.get("shard_rows"))]),
+                (config.get("max_image_pixels", DEFAULT_MAX_IMAGE_PIXELS) != DEFAULT_MAX_IMAGE_PIXELS,
+                 ["--max-image-pixels", str(config.get("max_image_pixels"))])]
+    for wanted, flags in optional:
+        if wanted:
+            words += flags
+    return " ".join([*words, "--out", out])
+
+
 def made_by(manifest: dict[str, Any]) -> str:
     """Version, config hash, seed and the commands that make the same rows again."""
     head = (f"polyglyph {manifest.get('polyglyph_version')}, config hash "
@@ -221,9 +250,7 @@ def made_by(manifest: dict[str, Any]) -> str:
     validation = manifest.get("validation")
     made = "INPUT" if validation else "OUT"
     if manifest.get("kind") == "variants":
-        command = (f"polyglyph variants --input {config.get('input')} --format "
-                   f"{config.get('format')} --profile {config.get('profile_name')} --copies "
-                   f"{config.get('copies')} --seed {manifest.get('seed')} --out {made}")
+        command = variants_command(config, manifest.get("seed"), made)
     else:
         head += " The same rows again: save the manifest's `config` as `config.yaml`, then"
         command = (f"polyglyph generate --config config.yaml --num {manifest.get('num')} "

@@ -12,7 +12,8 @@ image or one dropped annotation with a one-line reason, never a stopped run, a r
 - Coordinates: finite, at most `MAX_POINTS` points; a polygon reaching at most `EDGE_SLACK` of
   the image's longer side (plus 2 px) outside the image is clipped to it (annotation tools
   round boxes to the border or one pixel past it); one reaching further is dropped with its
-  reason, since its label would describe pixels that do not exist.
+  reason, since its label would describe pixels that do not exist; so is one that covers less
+  than `MIN_AREA` (a zero-area box: its text would label nothing drawn).
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
+import cv2
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 DEFAULT_MAX_IMAGE_PIXELS = 50_000_000
 MAX_IMAGE_PIXELS_CAP = 2_000_000_000  # the most --max-image-pixels accepts (~8 GB as RGBA)
@@ -33,6 +35,7 @@ BYTES_PER_PIXEL_CAP = 8  # the largest raw pixel (16-bit RGBA): a bigger file is
 MAX_POINTS = 4096  # points in one polygon
 MAX_TEXT = 10_000  # characters in one transcription
 EDGE_SLACK = 0.02  # of the image's longer side: clipped within it, dropped beyond
+MIN_AREA = 1.0  # px²: a polygon (after clipping) smaller covers no pixel its text could be in
 
 
 class Refused(ValueError):
@@ -88,8 +91,15 @@ def pil_cap(max_pixels: int | None) -> Iterator[None]:
         Image.MAX_IMAGE_PIXELS = old
 
 
-def load_image_checked(path: Path, max_pixels: int) -> np.ndarray:
-    """Decode fully (a truncated file fails here, not mid-warp), after the size checks."""
+def load_image_checked(path: Path, max_pixels: int,
+                       declared: tuple[int, int] | None = None) -> np.ndarray:
+    """Decode fully (a truncated file fails here, not mid-warp), after the size checks.
+
+    Pixels are the file's stored ones (EXIF orientation ignored: ICDAR/MMOCR polygons are drawn
+    on them, as MMOCR's `color_ignore_orientation` loading says), unless the annotation
+    `declared` a size that only the EXIF-turned image has: then its labels were drawn on that
+    view, and the image is turned. A declared size neither view has (a resized copy, the
+    wrong file) is refused: its polygons would land beside the text."""
     size = path.stat().st_size
     if size > BYTES_PER_PIXEL_CAP * max_pixels + (1 << 20):
         raise Refused(f"file of {size} bytes exceeds what --max-image-pixels {max_pixels} allows")
@@ -98,9 +108,34 @@ def load_image_checked(path: Path, max_pixels: int) -> np.ndarray:
         with pil_cap(None), Image.open(io.BytesIO(data)) as im:
             check_pixels(im.size, max_pixels)  # from the header; nothing decoded yet
             im.load()
-            return np.asarray(im.convert("RGB"))
+            if declared is None or tuple(declared) == im.size:
+                return rgb_pixels(im)
+            turned = ImageOps.exif_transpose(im)
+            if turned.size == tuple(declared):
+                return rgb_pixels(turned)
+            raise Refused(f"the annotation declares {declared[0]}x{declared[1]} but the file is "
+                          f"{im.size[0]}x{im.size[1]}: its polygons would not sit on the text")
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise Refused(f"over --max-image-pixels {max_pixels}: {exc}") from None
+
+
+def rgb_pixels(im: Image.Image) -> np.ndarray:
+    """8-bit RGB as a viewer shows the file: `convert("RGB")` alone clips 16-bit and 32-bit
+    grey to 255 (a 16-bit scan came out white: its text gone under its labels) and drops
+    alpha, so a transparent PNG's unpainted pixels (usually stored black) hid black text;
+    here deep grey is scaled to 8 bits and transparency is laid over white paper."""
+    if im.mode in ("I", "F") or im.mode.startswith("I;16"):
+        grey = np.asarray(im, dtype=np.float64)
+        if im.mode.startswith("I;16") or (im.mode == "I" and grey.max(initial=0) > 255):
+            grey = grey / 257.0
+        elif im.mode == "F" and grey.max(initial=0) <= 1.0:
+            grey = grey * 255.0
+        flat = np.clip(np.nan_to_num(grey), 0, 255).round().astype(np.uint8)
+        return np.repeat(flat[:, :, None], 3, axis=2)
+    if im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info:
+        paper = Image.new("RGBA", im.size, (255, 255, 255, 255))
+        return np.asarray(Image.alpha_composite(paper, im.convert("RGBA")).convert("RGB"))
+    return np.asarray(im.convert("RGB"))
 
 
 def check_pixels(size: tuple[int, int], max_pixels: int) -> None:
@@ -130,4 +165,9 @@ def fit_polygon(polygon: list[list[float]], width: int, height: int
                       f"the {width}x{height} image")
     pts[:, 0] = np.clip(pts[:, 0], 0.0, float(width))
     pts[:, 1] = np.clip(pts[:, 1], 0.0, float(height))
+    # the hull's area, not the ring's: a quad listed in bow-tie order has a ring area of 0
+    area = float(cv2.contourArea(cv2.convexHull(pts.astype(np.float32))))
+    if area < MIN_AREA:  # a point, a segment, or a box wholly in the margin clipped flat
+        return None, (f"polygon of area {area:g} px² spans ({lo[0]:g}, {lo[1]:g})..({hi[0]:g}, "
+                      f"{hi[1]:g}) in the {width}x{height} image: no pixels to label")
     return pts.tolist(), None

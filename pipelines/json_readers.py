@@ -8,10 +8,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
+
 from pipelines.errors import PolyglyphError
+from synth.page import make_clockwise
 
 from .source_items import (
     BAD_SHAPE,
+    NONE_READ,
     Problem,
     SourceItem,
     SourceLine,
@@ -76,7 +81,11 @@ def _mmocr_item(root: Path, path: Path, where: str, entry: Any, images: dict[str
         except BAD_SHAPE as exc:
             problems.append(Problem(f"{where}.instances[{k}]",
                                     f"malformed instance skipped: {_first(exc)}"))
-    return SourceItem(rel_name(root, image), where, image, lines)
+    if instances and not lines:
+        problems.append(Problem(where, f"skipped: none of its {len(instances)} instances could "
+                                f"be read {NONE_READ}"))
+        return None
+    return SourceItem(rel_name(root, image), where, image, lines, declared=_declared_size(entry))
 
 
 def _bbox_ring(bbox: Any, corners: bool) -> list[float]:
@@ -163,19 +172,56 @@ def read_coco(root: Path) -> tuple[list[SourceItem], list[Problem]]:
                     label = _hashable(ann.get("id", k)) if isinstance(ann, dict) else k
                     problems.append(Problem(f"{rel_name(root, path)}#annotation {label}",
                                             f"malformed annotation skipped: {_first(exc)}"))
-            items.append(SourceItem(rel_name(root, image), where, image, lines))
+            if by_image.get(ident) and not lines:
+                problems.append(Problem(where, f"skipped: none of its {len(by_image[ident])} "
+                                        f"annotations could be read {NONE_READ}"))
+                continue
+            items.append(SourceItem(rel_name(root, image), where, image, lines,
+                                    declared=_declared_size(info)))
+        _report_orphans(rel_name(root, path), imgs, by_image, problems)
     return items, problems
+
+
+def _report_orphans(name: str, imgs: list[Any], by_image: dict[Any, list[tuple[int, Any]]],
+                    problems: list[Problem]) -> None:
+    """Annotations whose image_id no image entry has were left out without a word, and their
+    image's row said "no text" (ids written as "1" against 1 by a CSV-born tool, a list)."""
+    ids = {_hashable(info.get("id")) for info in imgs if isinstance(info, dict)}
+    orphans = [key for key in by_image if key not in ids]
+    if orphans:
+        count = sum(len(by_image[key]) for key in orphans)
+        problems.append(Problem(name, f"{count} annotation(s) skipped: image_id {orphans[0]!r}"
+                                f"{' and others' if len(orphans) > 1 else ''} matches no image "
+                                "entry (ids compare with their JSON type: 1 is not \"1\")"))
+
+
+def _declared_size(info: dict[str, Any]) -> tuple[int, int] | None:
+    """The image entry's `width` and `height` (COCO image entries, MMOCR data_list entries)
+    when both are positive integers (tools that leave them out or write 0 declare nothing)."""
+    width, height = info.get("width"), info.get("height")
+    if all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (width, height)):
+        return width, height
+    return None
 
 
 def _coco_line(ann: dict[str, Any]) -> SourceLine:
     coords = ann.get("mask") or ann.get("segmentation")
+    parts = 1
     if isinstance(coords, list) and coords and isinstance(coords[0], list):
-        coords = coords[0]
+        parts = len(coords)
+        if not all(isinstance(part, list) for part in coords):
+            raise TypeError("segmentation mixes polygons and numbers")
+        coords = [value for part in coords for value in part]
     if not coords:
         coords = _bbox_ring(ann["bbox"], corners=False)
     text = ann.get("utf8_string", ann.get("text", ""))
     illegible = ann.get("legibility") == "illegible" or bool(ann.get("ignore", False))
-    return SourceLine(transcription(text), ring(coords), illegible or text == "###")
+    polygon = ring(coords)
+    if parts > 1:  # a word in pieces (split by an occluder): one label, so the outline of all
+        # of them; the first piece alone would carry the whole text over part of its ink
+        hull = cv2.convexHull(np.asarray(polygon, np.float32)).reshape(-1, 2)
+        polygon = make_clockwise(hull.astype(np.float64)).tolist()
+    return SourceLine(transcription(text), polygon, illegible or text == "###")
 
 
 def _first(exc: BaseException) -> str:

@@ -6,6 +6,7 @@ docstring says what an item and a problem are).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from .containment import MAX_TEXT
 from .json_readers import read_coco, read_mmocr
 from .source_items import (
     IMAGE_SUFFIXES,
+    NONE_READ,
     Problem,
     Reader,
     SourceItem,
@@ -30,8 +32,28 @@ __all__ = [
 ]
 
 
+# The script column of ICDAR 2017/2019 MLT ground truth (`x1,y1,...,x4,y4,script,text`), whose
+# files are named `gt_<image>.txt` as ICDAR 2015's are
+MLT_SCRIPTS = frozenset({"Arabic", "Latin", "Chinese", "Japanese", "Korean", "Bangla", "Hindi",
+                         "Symbols", "Mixed", "None"})
+
+
+def is_mlt(rows: Iterable[list[str]]) -> bool:
+    """Whether a gt file is MLT's: every line has a script name before its text. Read as ICDAR
+    2015, each label would be "Latin,CLIPS"; a 2015 file whose every transcription starts with
+    one of those names and a comma is not a risk worth a flag."""
+    seen = False
+    for parts in rows:
+        if len(parts) < 10 or parts[8] not in MLT_SCRIPTS:
+            return False
+        seen = True
+    return seen
+
+
 def read_icdar2015(root: Path) -> tuple[list[SourceItem], list[Problem]]:
-    """`gt_<stem>.txt` files anywhere under root: `x1,y1,...,x4,y4,text`; `###` = don't care."""
+    """`gt_<stem>.txt` files anywhere under root: `x1,y1,...,x4,y4,text`; `###` = don't care.
+    ICDAR 2017/2019 MLT files (`...,y4,script,text`) are recognised and their script column
+    left out of the text."""
     items: list[SourceItem] = []
     problems: list[Problem] = []
     images = images_by_stem(root, problems)
@@ -49,10 +71,10 @@ def read_icdar2015(root: Path) -> tuple[list[SourceItem], list[Problem]]:
             problems.append(Problem(rel_name(root, gt), f"not UTF-8: {exc.reason} at byte {exc.start}"))
             continue
         lines = []
-        for number, raw in enumerate(text.splitlines(), start=1):
-            if not raw.strip():
-                continue
-            parts = raw.strip().split(",")
+        rows = [(n, raw.strip().split(",")) for n, raw in enumerate(text.splitlines(), start=1)
+                if raw.strip()]
+        first_text = 9 if is_mlt(parts for _, parts in rows) else 8
+        for number, parts in rows:
             try:
                 if len(parts) < 9:
                     raise ValueError(f"expected 8 coordinates and a transcription, got {len(parts)} fields")
@@ -60,12 +82,16 @@ def read_icdar2015(root: Path) -> tuple[list[SourceItem], list[Problem]]:
             except ValueError as exc:
                 problems.append(Problem(f"{rel_name(root, gt)}:{number}", f"malformed line skipped: {exc}"))
                 continue
-            transcription = ",".join(parts[8:])
+            transcription = ",".join(parts[first_text:])
             if len(transcription) > MAX_TEXT:
                 problems.append(Problem(f"{rel_name(root, gt)}:{number}",
                                         f"transcription over {MAX_TEXT} characters skipped"))
                 continue
             lines.append(SourceLine(transcription, polygon, transcription == "###"))
+        if rows and not lines:
+            problems.append(Problem(rel_name(root, gt), f"skipped: none of its {len(rows)} "
+                                    f"annotations could be read {NONE_READ}"))
+            continue
         items.append(SourceItem(rel_name(root, image), rel_name(root, gt), image, lines))
     # an image no gt file names would vanish from the run without a word (often a naming
     # slip, `1.jpg` beside `gt_img_1.txt`): say so, and count it as a skipped image

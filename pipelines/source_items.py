@@ -26,6 +26,8 @@ from .containment import (
     outside_reason,
 )
 
+# why an image whose every annotation was dropped is skipped, not made into a row
+NONE_READ = "(a row without them would say the image has no text)"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
 
@@ -48,6 +50,8 @@ class SourceItem:
     lines: list[SourceLine] = field(default_factory=list)
     # our own rows, read lazily: (dataset URI or "" for a local file, parquet file, row number)
     row: tuple[str, str, int] | None = None
+    # (width, height) the annotation file declares for the image (COCO), checked when decoded
+    declared: tuple[int, int] | None = None
 
 
 @dataclass

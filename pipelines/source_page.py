@@ -6,6 +6,7 @@ against the decoded image (clipped when marginally outside, dropped with a reaso
 from __future__ import annotations
 
 import io
+import unicodedata
 from functools import lru_cache
 from typing import Any
 
@@ -50,6 +51,20 @@ def _row_page(item: SourceItem, max_pixels: int) -> Page:
         raise Refused(f"over --max-image-pixels {max_pixels}: {exc}") from None
 
 
+def text_direction(text: str) -> str:
+    """`rtl` when the first strongly directional character is right-to-left (Hebrew, Arabic,
+    Syriac, Thaana, N'Ko...), as the bidi algorithm sets a paragraph's direction (rule P2);
+    else `ltr`. A benchmark names no direction, and an Arabic line labelled `ltr` misleads
+    anyone filtering or cropping by it."""
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("R", "AL"):
+            return "rtl"
+        if kind == "L":
+            return "ltr"
+    return "ltr"
+
+
 def item_page(item: SourceItem, max_pixels: int) -> tuple[Page, list[str]]:
     """(the Page of a benchmark image, reasons for the annotations dropped from it): its
     polygons as lines; don't-care lines kept, flagged. Raises `Refused`/OSError/ValueError
@@ -57,7 +72,7 @@ def item_page(item: SourceItem, max_pixels: int) -> tuple[Page, list[str]]:
     if item.row is not None:
         return _row_page(item, max_pixels), []
     assert item.image_path is not None
-    image = load_image_checked(item.image_path, max_pixels)
+    image = load_image_checked(item.image_path, max_pixels, item.declared)
     height, width = image.shape[:2]
     lines, dropped = [], []
     for number, src in enumerate(item.lines):
@@ -66,9 +81,13 @@ def item_page(item: SourceItem, max_pixels: int) -> tuple[Page, list[str]]:
             dropped.append(f"annotation {number} ({src.text[:40]!r}) dropped: {reason}")
             continue
         lines.append(Line(text=src.text, polygon=polygon, quad=min_area_quad(polygon),
-                          language="und", script="Zyyy", direction="ltr",
+                          language="und", script="Zyyy", direction=text_direction(src.text),
                           role=DONT_CARE if src.dont_care else "text"))
-    page = Page(image=image, language="und", script="Zyyy", direction="ltr",
+    if item.lines and not lines:  # every polygon dropped: the row would say "no text"
+        raise Refused(f"all {len(item.lines)} annotations dropped, e.g. {dropped[0]}")
+    rtl = sum(line.direction == "rtl" for line in lines)
+    page = Page(image=image, language="und", script="Zyyy",
+                direction="rtl" if rtl * 2 > len(lines) else "ltr",
                 scene="benchmark", lines=lines,
                 render={"source": item.key, "annotation": item.annotation})
     return page, dropped

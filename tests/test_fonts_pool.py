@@ -139,7 +139,8 @@ def test_adding_a_font_file_to_a_cached_folder_shows_up(tmp_path):
 def test_replaced_file_with_same_size_and_mtime_is_read_again(tmp_path):
     path = build_font(DEJAVU_SERIF, "Polyglyph Aaaa", tmp_path / "f" / "F.ttf")
     stat = path.stat()
-    entry = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "ctime_ns": stat.st_ctime_ns}
+    entry = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "ctime_ns": stat.st_ctime_ns,
+             "checks": fontdb.FACE_CHECKS}
     assert not fontdb._stale(entry, stat)
     build_font(DEJAVU_SERIF, "Polyglyph Bbbb", path)  # same length name: same size
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # mtime put back (cp -p)
