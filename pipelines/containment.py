@@ -29,6 +29,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
+from synth.image_read import rgb_pixels  # moved to synth; re-exported for our callers
+
 DEFAULT_MAX_IMAGE_PIXELS = 50_000_000
 MAX_IMAGE_PIXELS_CAP = 2_000_000_000  # the most --max-image-pixels accepts (~8 GB as RGBA)
 BYTES_PER_PIXEL_CAP = 8  # the largest raw pixel (16-bit RGBA): a bigger file is not an image
@@ -117,25 +119,6 @@ def load_image_checked(path: Path, max_pixels: int,
                           f"{im.size[0]}x{im.size[1]}: its polygons would not sit on the text")
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise Refused(f"over --max-image-pixels {max_pixels}: {exc}") from None
-
-
-def rgb_pixels(im: Image.Image) -> np.ndarray:
-    """8-bit RGB as a viewer shows the file: `convert("RGB")` alone clips 16-bit and 32-bit
-    grey to 255 (a 16-bit scan came out white: its text gone under its labels) and drops
-    alpha, so a transparent PNG's unpainted pixels (usually stored black) hid black text;
-    here deep grey is scaled to 8 bits and transparency is laid over white paper."""
-    if im.mode in ("I", "F") or im.mode.startswith("I;16"):
-        grey = np.asarray(im, dtype=np.float64)
-        if im.mode.startswith("I;16") or (im.mode == "I" and grey.max(initial=0) > 255):
-            grey = grey / 257.0
-        elif im.mode == "F" and grey.max(initial=0) <= 1.0:
-            grey = grey * 255.0
-        flat = np.clip(np.nan_to_num(grey), 0, 255).round().astype(np.uint8)
-        return np.repeat(flat[:, :, None], 3, axis=2)
-    if im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info:
-        paper = Image.new("RGBA", im.size, (255, 255, 255, 255))
-        return np.asarray(Image.alpha_composite(paper, im.convert("RGBA")).convert("RGB"))
-    return np.asarray(im.convert("RGB"))
 
 
 def check_pixels(size: tuple[int, int], max_pixels: int) -> None:

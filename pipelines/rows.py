@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 from PIL import Image
 
+from synth.image_read import rgb_pixels
 from synth.page import Page, Region, Word
 from synth.render import scene_group
 from warping.photometric import jpeg_bytes
@@ -355,7 +356,8 @@ def rows_to_table(rows: list[dict[str, Any]]) -> pa.Table:
 
 def row_to_page(row: dict[str, Any]) -> Page:
     """Rebuild a Page (image + lines + tree) from a row, for variants of our own datasets."""
-    image = np.asarray(Image.open(io.BytesIO(row["image"]["bytes"])).convert("RGB"))
+    with Image.open(io.BytesIO(row["image"]["bytes"])) as im:
+        image = rgb_pixels(im)  # a row from --input may hold any PNG, not only ours
     data = {
         "language": row["language"],
         "script": row["script"],

@@ -89,6 +89,8 @@ def check_image(data: bytes) -> str | None:
     the header's pixel count, then a full decode."""
     from PIL import Image
 
+    from synth.image_read import rgb_pixels
+
     if len(data) > MAX_BYTES:
         return f"{len(data)} bytes is over the {MAX_BYTES} byte cap"
     try:
@@ -98,7 +100,7 @@ def check_image(data: bytes) -> str | None:
                 return f"{w}x{h} is over the {MAX_PIXELS} pixel cap"
             if min(w, h) < MIN_SIDE:
                 return f"{w}x{h} is under {MIN_SIDE} px on a side"
-            im.convert("RGB").load()
+            rgb_pixels(im)  # a full decode, through the same conversion the run uses
     except Exception as exc:  # noqa: BLE001 - any decoder failure is a skip reason
         return f"not a readable image ({type(exc).__name__})"
     return None
@@ -215,6 +217,8 @@ def load_image(ref: str, digest: str | None = None) -> np.ndarray:
     digest no longer the recorded one) is an error, not a silently different row."""
     from PIL import Image
 
+    from synth.image_read import rgb_pixels
+
     if digest and digest in _DECODED:
         _DECODED.move_to_end(digest)
         return _DECODED[digest]
@@ -227,7 +231,7 @@ def load_image(ref: str, digest: str | None = None) -> np.ndarray:
     if reason:
         raise PolyglyphError(f"background {ref}: {reason}")
     with Image.open(io.BytesIO(data)) as im:
-        pixels = np.asarray(im.convert("RGB"))
+        pixels = rgb_pixels(im)  # 16-bit grey scaled, transparency over white
     _DECODED[found] = pixels
     while len(_DECODED) > _DECODED_KEEP:
         _DECODED.popitem(last=False)

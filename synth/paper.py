@@ -290,9 +290,11 @@ def ruling_baselines(record: dict[str, Any], height: int) -> list[float]:
 def _background(bg: dict[str, Any], width: int, height: int) -> np.ndarray:
     from PIL import Image
 
+    from synth.image_read import rgb_pixels
+
     try:
         with Image.open(bg["path"]) as im:
-            src = np.asarray(im.convert("RGB"))
+            src = rgb_pixels(im)  # 16-bit grey scaled, transparency over white
     except (OSError, ValueError) as exc:
         raise PolyglyphError(f"cannot read background image {bg['path']}: {exc}") from exc
     sh, sw = src.shape[:2]

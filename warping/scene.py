@@ -145,9 +145,11 @@ def _texture(spec: dict[str, Any], width: int, height: int, scale: float = 1.0) 
 def _image_background(path: str, width: int, height: int) -> np.ndarray:
     from PIL import Image
 
+    from synth.image_read import rgb_pixels
+
     try:
         with Image.open(path) as im:
-            rgb = np.asarray(im.convert("RGB"))
+            rgb = rgb_pixels(im)  # 16-bit grey scaled, transparency over white
     except OSError as exc:
         raise PolyglyphError(f"background image {path!r} cannot be read: {exc}") from exc
     h, w = rgb.shape[:2]
