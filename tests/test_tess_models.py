@@ -141,3 +141,15 @@ def test_an_unwritable_cache_is_one_line_too(tmp_path: Path, pinned: Path,
     assert problem.startswith("test_vert: cannot write") and os.linesep not in problem
     assert fetch_tessdata.main(["--npm", _npm(tmp_path, pinned)]) == 0
     assert tess_models.best_tessdata("test_vert") is None
+
+
+@pytest.mark.parametrize("said", ["npm error code ENOTFOUND", "npm ERR! code ENOTFOUND"])
+def test_npm_s_reason_is_the_warning_whatever_its_version(tmp_path: Path, pinned: Path,
+                                                          said: str) -> None:
+    # npm 10+ says "npm error code X", Debian's npm 9 (apt) "npm ERR! code X": either way the
+    # one warning line names npm's reason
+    script = tmp_path / "npm"
+    script.write_text(f"#!/bin/sh\necho 'npm warn something' >&2\necho '{said}' >&2\nexit 1\n")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    [problem] = tess_models.fetch(npm=str(script))
+    assert problem.endswith(said) and os.linesep not in problem

@@ -152,7 +152,8 @@ def _fetch_into(pin: Pin, model: str, target: Path, npm: str) -> str | None:
             return f"npm pack {spec}: cannot run {npm}: {exc.strerror or exc}"
         packs = sorted(Path(tmp).glob("*.tgz"))
         if done.returncode != 0 or len(packs) != 1:
-            lines = [ln for ln in done.stderr.splitlines() if ln.startswith("npm error code")]
+            lines = [ln for ln in done.stderr.splitlines()
+                     if ln.startswith(("npm error code", "npm ERR! code"))]  # npm 10+, npm 9
             return f"npm pack {spec}: {(lines or ['no package made'])[0]}"
         if _integrity(packs[0]) != pin.integrity:
             return f"npm pack {spec}: integrity differs from the pinned {pin.integrity[:20]}..."
