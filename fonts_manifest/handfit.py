@@ -30,6 +30,8 @@ from pathlib import Path
 GRASS_NAMES_PATH = Path(__file__).with_name("data") / "grass_script_names.txt"
 # Windows LCID primary language (low 10 bits) -> language; Macintosh language ids
 WINDOWS_LANGUAGES = {0x11: "ja", 0x04: "zh", 0x12: "ko"}
+# name records at 0x8000 and up point at a format-1 table's language tags, not at LCIDs
+LANGUAGE_TAG_IDS = 0x8000
 MAC_LANGUAGES = {11: "ja", 19: "zh", 33: "zh", 23: "ko"}
 CODE_PAGE_BITS = {17: "ja", 18: "zh", 20: "zh", 19: "ko", 21: "ko"}  # OS/2 ulCodePageRange1
 SCRIPT_LANGUAGES = {"Jpan": "ja", "Hira": "ja", "Kana": "ja", "Hans": "zh", "Hant": "zh",
@@ -66,7 +68,7 @@ def read_facts(path: str, index: int) -> HandFacts:
             said = set()
             texts = []
             for record in names:
-                if record.platformID == 3:
+                if record.platformID == 3 and record.langID < LANGUAGE_TAG_IDS:
                     said.add(WINDOWS_LANGUAGES.get(record.langID & 0x3FF))
                 elif record.platformID == 1:
                     said.add(MAC_LANGUAGES.get(record.langID))

@@ -83,3 +83,34 @@ def test_facts_come_from_the_font_files(registry) -> None:
         assert handfit.fits(facts, "Hant") and not handfit.fits(facts, "Hang")
     assert handfit.read_facts("/nonexistent.ttf", 0) == handfit.NO_FACTS
     assert handfit.fits(handfit.NO_FACTS, "Hant")
+
+
+def _built_face(tmp_path, records: list[tuple[int, int, int, str]], code_pages: int = 0) -> str:
+    """A one-glyph TrueType file whose name table holds `records` (platform, encoding,
+    language, text) as family names, and whose OS/2 names `code_pages`."""
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+
+    fb = FontBuilder(1000, isTTF=True)
+    fb.setupGlyphOrder([".notdef"])
+    fb.setupCharacterMap({})
+    fb.setupGlyf({".notdef": TTGlyphPen(None).glyph()})
+    fb.setupHorizontalMetrics({".notdef": (500, 0)})
+    fb.setupHorizontalHeader(ascent=800, descent=-200)
+    fb.setupNameTable({"familyName": "Test Hand", "styleName": "Regular"})
+    fb.setupOS2(ulCodePageRange1=code_pages)
+    fb.setupPost()
+    for platform, encoding, language, text in records:
+        fb.font["name"].setName(text, 1, platform, encoding, language)
+    path = tmp_path / "hand.ttf"
+    fb.save(str(path))
+    return str(path)
+
+
+def test_language_tag_records_name_no_language(tmp_path) -> None:
+    # name IDs 0x8000 and up index a format-1 table's language tags (any BCP 47 tag), not
+    # LCIDs: their low bits are no primary language (0x8011 is not Japanese)
+    path = _built_face(tmp_path, [(3, 1, 0x8011, "Test Hand"), (3, 1, 0x8004, "Test Hand")])
+    assert handfit.read_facts(path, 0).languages == frozenset()
+    path = _built_face(tmp_path, [(3, 1, 0x0411, "テスト")])
+    assert handfit.read_facts(path, 0).languages == {"ja"}

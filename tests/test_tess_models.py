@@ -122,3 +122,34 @@ def test_an_isolated_api_reads_as_the_same_model_in_process() -> None:
         assert isolated.cpu_s > 0
     finally:
         isolated.close()
+
+
+def test_an_unwritable_cache_is_one_line_too(tmp_path: Path, pinned: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # `make setup` runs the fetch: a cache folder it cannot make (here under a plain file)
+    # is one warning line and exit 0 like no network, not a traceback that stops the setup
+    import importlib.util
+
+    tool = Path(__file__).resolve().parent.parent / "tools" / "fetch_tessdata.py"
+    spec = importlib.util.spec_from_file_location("fetch_tessdata", tool)
+    fetch_tessdata = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fetch_tessdata)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("POLYGLYPH_CACHE_DIR", str(blocker / "cache"))
+    [problem] = tess_models.fetch(npm=_npm(tmp_path, pinned))
+    assert problem.startswith("test_vert: cannot write") and os.linesep not in problem
+    assert fetch_tessdata.main(["--npm", _npm(tmp_path, pinned)]) == 0
+    assert tess_models.best_tessdata("test_vert") is None
+
+
+@pytest.mark.parametrize("said", ["npm error code ENOTFOUND", "npm ERR! code ENOTFOUND"])
+def test_npm_s_reason_is_the_warning_whatever_its_version(tmp_path: Path, pinned: Path,
+                                                          said: str) -> None:
+    # npm 10+ says "npm error code X", Debian's npm 9 (apt) "npm ERR! code X": either way the
+    # one warning line names npm's reason
+    script = tmp_path / "npm"
+    script.write_text(f"#!/bin/sh\necho 'npm warn something' >&2\necho '{said}' >&2\nexit 1\n")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    [problem] = tess_models.fetch(npm=str(script))
+    assert problem.endswith(said) and os.linesep not in problem

