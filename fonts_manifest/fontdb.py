@@ -48,11 +48,14 @@ parse_count = 0
 
 
 def cache_dir() -> Path:
-    """`$POLYGLYPH_CACHE_DIR`, else `$XDG_CACHE_HOME/polyglyph`, else `~/.cache/polyglyph`."""
+    """`$POLYGLYPH_CACHE_DIR`, else `$XDG_CACHE_HOME/polyglyph`, else `~/.cache/polyglyph`.
+    A relative `XDG_CACHE_HOME` is ignored, as the XDG spec says: it would put the cache (fonts
+    tables, judge models) wherever the command happens to run, the source tree included."""
     explicit = os.environ.get("POLYGLYPH_CACHE_DIR")
     if explicit:
         return Path(explicit).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or "~/.cache"
+    xdg = os.environ.get("XDG_CACHE_HOME") or ""
+    base = xdg if os.path.isabs(xdg) else "~/.cache"
     return Path(base).expanduser() / "polyglyph"
 
 

@@ -153,3 +153,29 @@ def test_npm_s_reason_is_the_warning_whatever_its_version(tmp_path: Path, pinned
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     [problem] = tess_models.fetch(npm=str(script))
     assert problem.endswith(said) and os.linesep not in problem
+
+
+def test_a_registry_that_never_answers_ends_by_the_fetch_deadline(
+        tmp_path: Path, pinned: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `make setup` waits on these optional models for FETCH_DEADLINE in all, not NPM_TIMEOUT
+    # per model: an npm that hangs is stopped, and the models after it are not tried
+    script = tmp_path / "npm"
+    script.write_text("#!/bin/sh\nexec sleep 60\n")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setattr(tess_models, "FETCH_DEADLINE", 2.0)
+    monkeypatch.setattr(tess_models, "PINS", {"test_vert": tess_models.PINS["test_vert"],
+                                              "other_vert": tess_models.PINS["test_vert"]})
+    problems = tess_models.fetch(npm=str(script))
+    assert "no answer in 2 s" in problems[0] and problems[1] == "not tried: other_vert"
+
+
+def test_a_relative_xdg_cache_home_is_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the XDG spec: relative paths are invalid; honouring one put the cache (and these models)
+    # wherever the command ran, the source tree included
+    from fonts_manifest.fontdb import cache_dir
+
+    monkeypatch.delenv("POLYGLYPH_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
+    assert cache_dir() == Path("~/.cache/polyglyph").expanduser()
+    monkeypatch.setenv("XDG_CACHE_HOME", "/abs/cache")
+    assert cache_dir() == Path("/abs/cache/polyglyph")

@@ -241,16 +241,11 @@ def _front_band(
 
 _UNIT = 65535.0  # a gain field's bound in its uint16 rows
 _BAND = 192
-"""Rows per band of the light pass. Each band's fields are enlarged from the lattice rows
-around it, so with power-of-two reduce factors (every built-in term, and the curl's grid
-step at its default 8) the bytes do not depend on it. 96 rows
-kept a band's buffers in cache at ~1100 px wide; wild frames are now ~2000 px wide, and the
-~10 OpenCV calls a band cost more than the cache misses they saved: 48 captured wild rows,
-one process, rounds interleaved, load ~5, `_affine` per row (min of 3): 48 rows 13.5 ms,
-64 12.2, 96 11.2, 128 10.5, 192 9.8-10.0, 256 9.7-9.8, 384 9.9; the same with malloc_trim
-before each row (as the pipeline's heap release): 96 11.2, 192 10.0, 256 9.7. The warp's
-peak above the RSS before it (bench/warp_cases.py run, 48 rows) stayed 33.6-33.8 MiB mean:
-the light pass is not at the peak. Same bytes at every size tried."""
+"""Rows per band of the light pass: small enough that a band's temporaries stay in cache, large
+enough that the ~10 OpenCV calls a band makes do not dominate on ~2000 px wide wild frames (the
+measured sweep is in the commit that set it). With power-of-two reduce factors (every built-in
+term, and the curl's grid step at its default 8) each band's fields are enlarged from the same
+lattice rows whatever the band height, so the bytes do not depend on it."""
 
 Rows = tuple[np.ndarray | int, int]  # a uint16 lattice (or one value) and its reduce k
 

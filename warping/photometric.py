@@ -23,6 +23,7 @@ import numpy as np
 from synth.opencv import cv2
 from warping import occlusion, sensor
 from warping import params as P
+from warping.geometric import released
 from warping.lighting import (
     TERMS,
     ShadingContext,
@@ -367,16 +368,11 @@ def apply_photometric_keep_jpeg(
         own = given is None or not np.may_share_memory(before, given)
         if not decode and not keep:
             data = jpeg_bytes(before, records[-1]["quality"], in_place=own, restore=False)
-            return _stand_in(before), data
+            return released(before), data
         if not decode:
             return before, jpeg_bytes(before, records[-1]["quality"], in_place=own)
         return jpeg_roundtrip(before, records[-1]["quality"], in_place=own)
     return apply_photometric(image, records, ctx, lit), None
-
-
-def _stand_in(image: np.ndarray) -> np.ndarray:
-    """A read-only array of `image`'s shape and dtype holding one pixel of memory."""
-    return np.broadcast_to(np.zeros((1,) * image.ndim, image.dtype), image.shape)
 
 
 def _runs(records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:

