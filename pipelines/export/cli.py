@@ -8,7 +8,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from pipelines.containment import folders_overlap
+from pipelines.containment import dataset_overlap
 from pipelines.errors import ArgParser, PolyglyphError
 from pipelines.output import require_target
 
@@ -102,11 +102,9 @@ def main(argv: list[str]) -> int:
         raise PolyglyphError(f"--out {args.out}: exports are written to a local folder")
     source = open_rows(args.input, args.kept_only)
     out = Path(args.out)
-    if source.is_local and out.resolve() == source.store.root.resolve():
-        raise PolyglyphError(f"--out {out}: is the --input dataset; choose another folder")
-    if source.is_local and folders_overlap(out, [Path(args.input), source.store.root]):
-        raise PolyglyphError(f"--out {out}: overlaps --input {args.input} (one holds the other); "
-                             "choose a folder outside it")
+    overlap = dataset_overlap(out, source.store.root, args.input) if source.is_local else None
+    if overlap:  # before prepare_out: --overwrite of an --out holding the dataset deletes it
+        raise PolyglyphError(overlap)
     created = _first_missing(out)  # the folder the export makes (None: --out existed)
     prepare_out(out, args.overwrite)
     options = {k: v for k, v in vars(args).items() if k not in {"input", "out", "quiet"}}
