@@ -11,6 +11,7 @@ from pathlib import Path
 from pipelines.containment import dataset_overlap
 from pipelines.errors import ArgParser, PolyglyphError
 from pipelines.output import require_target
+from pipelines.worker_setup import fixed_mmap_threshold
 
 from .base import INVENTORY, open_rows, prepare_out, write_inventory, write_marker
 from .registry import available_formats, get_format
@@ -100,6 +101,7 @@ def main(argv: list[str]) -> int:
     require_target(args.out)
     if "://" in args.out:
         raise PolyglyphError(f"--out {args.out}: exports are written to a local folder")
+    fixed_mmap_threshold()  # large buffers back to the system when freed, as in a worker
     source = open_rows(args.input, args.kept_only)
     out = Path(args.out)
     overlap = dataset_overlap(out, source.store.root, args.input) if source.is_local else None
