@@ -150,3 +150,30 @@ def test_trl_row_groups_are_bounded_and_keep_pages_whole(tmp_path: Path,
     assert seen == set(sizes) and stored < 1.02 * sum(sizes.values()), (stored, sizes)
     loaded = datasets.load_dataset(str(out), split="train")
     assert len(loaded) == 36 and loaded[35]["images"][0].size == (1000, 340)
+
+
+def test_coco_stopped_midway_leaves_no_spool(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C while annotations are spooled: the export's folder goes, hidden spools with it."""
+    from pipelines.export import cli as export_cli
+    from pipelines.export.formats import detection
+
+    _shard(tmp_path / "ds" / "data" / "part-00000.parquet", [_page(n, 20) for n in range(6)],
+           group=2)
+    real, calls = detection.coco_annotation, []
+
+    def stop_at_50(*args: Any) -> dict[str, Any]:
+        calls.append(1)
+        if len(calls) == 50:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(detection, "coco_annotation", stop_at_50)
+    (tmp_path / "empty").mkdir()
+    for out in (tmp_path / "new" / "coco", tmp_path / "empty"):
+        calls.clear()
+        with pytest.raises(KeyboardInterrupt):
+            export_cli.main(["--input", str(tmp_path / "ds"), "--format", "coco", "--out",
+                             str(out), "--quiet"])
+        assert len(calls) == 50
+    assert not (tmp_path / "new").exists() and not list((tmp_path / "empty").iterdir())
