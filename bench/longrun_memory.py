@@ -1,8 +1,9 @@
 """Issue 22 over a long run: does one worker's memory keep creeping after the warm-up? Makes rows
 of the default config (every language) in one process as a worker does (setup_worker, the
 per-row releases inside make_row, rows streamed into Parquet shards) and logs, every `--every`
-rows, RSS / VmHWM / anonymous RSS (/proc/self/status, smaps_rollup), the module count (by top
-package for the biggest ones), the render caches and, at `--gc-at` rows, object counts by type.
+rows, RSS / VmHWM / anonymous RSS (/proc/self/status, smaps_rollup), glibc's bytes in use and
+kept free (mallinfo2), anonymous memory by mapping (main heap, other anonymous mappings,
+libraries' copy-on-write pages), the module count (by top package for the biggest ones), the render caches and, at `--gc-at` rows, object counts by type.
 One JSON line per sample, then a summary line.
 
     .venv/bin/python bench/longrun_memory.py --rows 1500 [--every 50] [--shard-rows 512]
@@ -36,6 +37,47 @@ def status_mib() -> dict[str, float]:
             if line.startswith(("Anonymous:", "Pss:", "AnonHugePages:")):
                 out[line.split(":")[0]] = round(int(line.split()[1]) / 1024, 1)
     return out
+
+
+def malloc_mib() -> dict[str, float]:
+    """glibc's own account (mallinfo2, glibc >= 2.33): bytes in live malloc blocks (`in_use`,
+    arenas and mmapped blocks), free bytes it keeps in its arenas (`free`), and the arenas'
+    size. RSS rising while `in_use` does not is fragmentation or memory malloc never saw."""
+    import ctypes
+
+    class MallInfo2(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_size_t) for name in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+            "fordblks", "keepcost")]
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = MallInfo2
+        info = libc.mallinfo2()
+    except (OSError, AttributeError):
+        return {}
+    mib = 1 / 2**20
+    return {"in_use": round((info.uordblks + info.hblkhd) * mib, 1),
+            "free": round(info.fordblks * mib, 1), "arenas": round(info.arena * mib, 1),
+            "mmapped": round(info.hblkhd * mib, 1)}
+
+
+def anon_by_mapping() -> dict[str, float]:
+    """Resident anonymous memory (MiB) by kind of mapping: glibc's main heap (`[heap]`), other
+    anonymous mappings (thread arenas, large mmapped blocks, libraries' own mmaps) and the
+    anonymous pages of file mappings (copy-on-write writes into .data/.bss of libraries)."""
+    out = {"heap": 0.0, "anon_maps": 0.0, "file_cow": 0.0}
+    kind = "anon_maps"
+    with open("/proc/self/smaps") as f:
+        for line in f:
+            head = line.split()
+            if head and "-" in head[0] and len(head) >= 5 and not line.startswith(" "):
+                name = head[5] if len(head) > 5 else ""
+                kind = ("heap" if name == "[heap]" else "file_cow" if name.startswith("/")
+                        else "anon_maps")
+            elif line.startswith("Anonymous:"):
+                out[kind] += int(head[1]) / 1024
+    return {k: round(v, 1) for k, v in out.items()}
 
 
 def modules_by_top(count: int = 6) -> dict[str, int]:
@@ -110,7 +152,8 @@ def main() -> int:
                 shard.close()
                 shard = None
             if done % args.every == 0 or done == args.rows:
-                sample = {"rows": done, **status_mib(), "modules": len(sys.modules),
+                sample = {"rows": done, **status_mib(), "malloc": malloc_mib(),
+                          "anon": anon_by_mapping(), "modules": len(sys.modules),
                           "languages": len(languages), "top": modules_by_top(),
                           "caches": ctx.render_ctx.engine.cache_sizes(),
                           "memo": len(ctx.render_ctx.memo),

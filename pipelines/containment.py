@@ -68,6 +68,34 @@ def folders_overlap(out: Path, inputs: list[Path]) -> bool:
     return False
 
 
+def dataset_folder(given: Path) -> Path:
+    """The folder a dataset named by `given` occupies, resolved: a shard file's folder, and for
+    the `data/` folder of a polyglyph OUT (its parent holds manifest.json) that OUT, since
+    output in OUT/ beside data/ still lands in the dataset (`load_dataset(OUT)` reads it)."""
+    where = given.resolve()
+    if where.is_file():
+        where = where.parent
+    if where.name == "data" and (where.parent / "manifest.json").is_file():
+        where = where.parent
+    return where
+
+
+def dataset_overlap(out: Path, data: Path, given: str, what: str = "a folder") -> str | None:
+    """The one-line refusal when `out` (a folder, or a file's path) and the local --input
+    dataset at `data` (`given` as the user wrote it) overlap, naming both; None when apart. Output inside the dataset puts
+    files among its own (a second dataset under its shards, a card it never wrote); a dataset
+    inside --out is what `--overwrite` of --out deletes."""
+    target, where = out.resolve(), dataset_folder(data)
+    if target == where:
+        return f"--out {out}: is the --input dataset {given}; choose another folder"
+    if where in target.parents:
+        shown = "" if where == data.resolve() else f" (the dataset at {where})"
+        return f"--out {out}: inside --input {given}{shown}; choose {what} outside it"
+    if target in where.parents:
+        return f"--out {out}: holds --input {given}; choose {what} outside it"
+    return None
+
+
 def name_reason(name: str) -> str | None:
     """A file name taken from an annotation: relative, without `..`, without NUL."""
     if "\x00" in name:

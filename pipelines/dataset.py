@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.errors import PolyglyphError
@@ -64,7 +65,7 @@ class Dataset:
             handle = self.parquet(name)
             names = set(handle.schema_arrow.names)
             wanted = None if columns is None else [c for c in columns if c in names]
-            for record_batch in handle.iter_batches(batch_size=batch, columns=wanted):
+            for record_batch in group_batches(handle, batch, wanted):
                 yield from record_batch.to_pylist()
 
     def row(self, index: int) -> dict[str, Any]:
@@ -77,6 +78,16 @@ class Dataset:
                 return self.parquet(name).read().slice(index - seen, 1).to_pylist()[0]
             seen += count
         raise PolyglyphError(f"--index {index} out of range: the dataset has {seen} rows")
+
+
+def group_batches(handle: pq.ParquetFile, batch: int,
+                  columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+    """A shard's record batches, one row group at a time. `iter_batches` over the whole file
+    buffers every row group's column chunks before the first batch and keeps them until the
+    iterator is done: a 285 MB PNG shard held 307 MB of Arrow memory while it was read (peak
+    RSS 554 MiB), row group by row group 14 MB (328 MiB)."""
+    for group in range(handle.metadata.num_row_groups):
+        yield from handle.iter_batches(batch_size=batch, columns=columns, row_groups=[group])
 
 
 def open_dataset(spec: str | Path, flag: str = "--input") -> Dataset:

@@ -15,6 +15,7 @@ replace or delete in its `--out` (resume, ownership) in `pipelines.resume`.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
@@ -76,27 +77,48 @@ Executor = Callable[[list[ShardJob], Callable[[dict[str, Any]], None], tqdm], No
 
 
 def local_executor(fn: ShardFn, shared: Any, target: str,
-                   stall_timeout: float | None = None, command: str = "generate") -> Executor:
+                   stall_timeout: float | None = None, command: str = "generate",
+                   recycle: bool = False) -> Executor:
     """Shards one after another in this process (preview, tests, one worker). With
     `stall_timeout` the run stops with one line when no row was made and no shard finished
     for that long, as on Ray (`pipelines.local_watch`): the shard in flight leaves no file,
-    the finished ones stay listed and the same command resumes."""
+    the finished ones stay listed and the same command resumes. With `recycle` (generate), a
+    run of more than RECYCLE_ROWS rows makes them in child processes retired after about that
+    many, as Ray workers are (`pipelines.local_recycle`)."""
 
     def execute(jobs: list[ShardJob], on_result: Callable[[dict[str, Any]], None],
                 bar: tqdm) -> None:
+        from .local_recycle import run_recycled, wanted
         from .worker_setup import setup_worker
 
         setup_worker()
+        run_jobs: JobRunner = _in_process(fn, shared, target)
+        if recycle and wanted(jobs):
+            run_jobs = functools.partial(run_recycled, fn, shared, target)
         if stall_timeout is None:
-            for job in jobs:
-                on_result(fn(shared, job, target, lambda: bar.update(1)))
+            run_jobs(jobs, lambda job: None, lambda: bar.update(1), on_result)
             return
-        _execute_watched(fn, shared, target, jobs, on_result, bar, stall_timeout, command)
+        _execute_watched(run_jobs, target, jobs, on_result, bar, stall_timeout, command)
 
     return execute
 
 
-def _execute_watched(fn: ShardFn, shared: Any, target: str, jobs: list[ShardJob],
+JobRunner = Callable[[list[ShardJob], Callable[[ShardJob], None], Callable[[], None],
+                      Callable[[dict[str, Any]], None]], None]
+"""(jobs, started(job), on_row(), on_result(entry)): makes the shards, reporting as it goes."""
+
+
+def _in_process(fn: ShardFn, shared: Any, target: str) -> JobRunner:
+    def run_jobs(jobs: list[ShardJob], started: Callable[[ShardJob], None],
+                 on_row: Callable[[], None], on_result: Callable[[dict[str, Any]], None]) -> None:
+        for job in jobs:
+            started(job)
+            on_result(fn(shared, job, target, on_row))
+
+    return run_jobs
+
+
+def _execute_watched(run_jobs: JobRunner, target: str, jobs: list[ShardJob],
                      on_result: Callable[[dict[str, Any]], None], bar: tqdm,
                      stall_timeout: float, command: str) -> None:
     from .local_watch import Stalled, StallGuard
@@ -116,16 +138,20 @@ def _execute_watched(fn: ShardFn, shared: Any, target: str, jobs: list[ShardJob]
     try:  # around the guard: an alarm that lands as the last shard ends is caught too
         with StallGuard(stall_timeout, describe, cleanup, command) as guard:
 
+            def started(job: ShardJob) -> None:
+                state.update(job=job, rows=0)
+                guard.moved()
+
             def on_row() -> None:
                 state["rows"] += 1
                 guard.moved()
                 bar.update(1)
 
-            for job in jobs:
-                state.update(job=job, rows=0)
-                guard.moved()
-                on_result(fn(shared, job, target, on_row))
+            def finished(entry: dict[str, Any]) -> None:
+                on_result(entry)
                 state["done"] += 1
+
+            run_jobs(jobs, started, on_row, finished)
     except Stalled as exc:
         raise PolyglyphError(str(exc)) from None
 

@@ -16,8 +16,10 @@ from PIL import Image, ImageDraw, ImageFont
 
 from pipelines.errors import ArgParser, PolyglyphError
 
+from .containment import dataset_overlap
 from .dataset import open_dataset
 from .output import require_target
+from .storage import is_uri
 
 PALETTE = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180),
            (70, 240, 240), (240, 50, 230), (128, 128, 0)]
@@ -164,6 +166,10 @@ def main(argv: list[str]) -> int:
     blocker = next((p for p in out.parents if p.exists() and not p.is_dir()), None)
     if blocker is not None:  # before the dataset is read; mkdir said only "File exists"
         raise PolyglyphError(f"--out {out}: {blocker} is a file, not a folder")
+    local = not is_uri(args.dataset) and Path(args.dataset).exists()  # missing: read_row says
+    overlap = dataset_overlap(out, Path(args.dataset), args.dataset, "a path") if local else None
+    if overlap:  # a PNG among the shards or beside data/: `load_dataset(OUT)` reads it too
+        raise PolyglyphError(overlap)
     if not args.overwrite and out.exists():  # an earlier inspect image too: as render, export
         raise PolyglyphError(f"--out {out}: exists; pass --overwrite to replace it")
     row = read_row(args.dataset, args.index)

@@ -77,7 +77,8 @@ def _generate(config: GenerateConfig, resolved: dict[str, Any], chash: str, out:
     packs = ship_corpora(resolved) if executor == "ray" else ()
     shared = (resolved, chash, sample_hook, packs)
     execute: Executor = (
-        local_executor(generate_shard, shared, out.target, config.stall_timeout, "generate")
+        local_executor(generate_shard, shared, out.target, config.stall_timeout, "generate",
+                       recycle=True)
         if executor == "local"
         else ray_executor(generate_shard, shared, out.target, config.ray_address, config.workers,
                           config.stall_timeout)

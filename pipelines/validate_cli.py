@@ -39,6 +39,7 @@ from qa_factory.validate import (
 )
 
 from .card import dataset_card, first_schema, font_licences
+from .containment import dataset_overlap
 from .dataset import open_dataset
 from .driver import Run, drive, local_executor
 from .manifest import CARD, MANIFEST, STATS, ShardJob, now, read_json, write_json
@@ -198,13 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     data = open_dataset(args.input)  # a folder or a URI (s3://…); never through pathlib
     source, parts = data.source, list(data.files)
     target = Output(args.out)
-    if source.is_local and target.is_local and target.root.resolve() == source.root.resolve():
-        raise PolyglyphError(
-            "--out must differ from --input (shards are rewritten with new columns)"
-        )
-    if source.is_local and target.is_local and source.root.resolve() in target.root.resolve().parents:
-        raise PolyglyphError(f"--out {args.out}: inside --input {args.input} (the new shards "
-                             "would sit in the dataset); choose a folder outside it")
+    overlap = (dataset_overlap(target.root, source.root, args.input)
+               if source.is_local and target.is_local else None)
+    if overlap:  # the new shards among the dataset's, or the dataset under --out's --overwrite
+        raise PolyglyphError(overlap)
     judges = build_judges(args)
     qa = (QAPass.build(args.qa_generate, openai_options(args), judges)
           if args.qa_generate else None)

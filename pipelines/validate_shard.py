@@ -20,6 +20,7 @@ from qa_factory.judges import Judge
 from qa_factory.validate import ValidationRules, row_columns, select_kept, validate_pages
 from synth.rng import child_rng, sample_rng
 
+from .dataset import group_batches
 from .output import Output
 from .qa_pass import QAPass, QAShard, with_tasks
 from .rows import row_to_page
@@ -31,7 +32,7 @@ def _batches(source: pq.ParquetFile, size: int, shown: str) -> Iterator[pa.Recor
     """The source's record batches; a page that fails to decode (a corrupt shard whose footer
     still reads) is one line naming the input shard, not "cannot write to --out"."""
     try:
-        yield from source.iter_batches(batch_size=size)
+        yield from group_batches(source, size)  # not the whole shard buffered at once
     except (OSError, pa.ArrowInvalid) as exc:
         raise PolyglyphError(f"{shown}: unreadable Parquet data: {exc}") from None
 

@@ -82,11 +82,13 @@ def test_preview_into_a_read_only_folder_is_one_line(tmp_path: Path) -> None:
 
 
 def test_inspect_of_a_foreign_parquet_is_one_line(tmp_path: Path) -> None:
-    pq.write_table(pa.table({"a": [1, 2]}), tmp_path / "part-00000.parquet")
-    _one_line(_run("inspect", str(tmp_path), "--out", str(tmp_path / "x.png")), 1,
-              "not a polyglyph", "no column(s) image, lines", str(tmp_path))
-    (tmp_path / "junk.parquet").write_bytes(b"PAR1 not really")
-    _one_line(_run("inspect", str(tmp_path / "junk.parquet"), "--out", str(tmp_path / "x.png")),
+    data = tmp_path / "ds"  # --out outside it: a PNG inside the dataset is refused first
+    data.mkdir()
+    pq.write_table(pa.table({"a": [1, 2]}), data / "part-00000.parquet")
+    _one_line(_run("inspect", str(data), "--out", str(tmp_path / "x.png")), 1,
+              "not a polyglyph", "no column(s) image, lines", str(data))
+    (data / "junk.parquet").write_bytes(b"PAR1 not really")
+    _one_line(_run("inspect", str(data / "junk.parquet"), "--out", str(tmp_path / "x.png")),
               1, "junk.parquet")
     assert not (tmp_path / "x.png").exists()
 

@@ -127,12 +127,19 @@ def test_a_run_the_signal_cannot_reach_is_ended_with_the_same_line(tmp_path: Pat
     assert sorted(p.name for p in (out / "data").iterdir()) == ["part-00000.parquet"]
 
 
+@pytest.mark.parametrize("recycled", [False, True])
 def test_generate_on_one_worker_stops_on_a_hung_row_and_resumes_to_the_same_bytes(
         tmp_path: Path, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, recycled: bool) -> None:
     """The real command: `generate --workers 1` whose second sample hangs stops after the
-    window, and the rerun without the hang writes the bytes of a clean run."""
+    window, and the rerun without the hang writes the bytes of a clean run. `recycled`: each
+    shard in a child process (a run longer than RECYCLE_ROWS, pipelines.local_recycle), which
+    the driver kills, its partial shard removed."""
+    import pipelines.ray_executor as ray_executor
     from pipelines.cli import main as cli_main
+
+    if recycled:
+        monkeypatch.setattr(ray_executor, "RECYCLE_ROWS", 1)
 
     flags = ["generate", "--num", "2", "--shard-rows", "1", "--workers", "1", "--languages",
              "en", "--scenes", "receipt", "--quiet", "--stall-timeout", "10"]

@@ -427,3 +427,30 @@ def test_ray_workers_are_recycled_after_their_rows_with_the_same_bytes(
     assert _file_hashes(out) == _file_hashes(reference)
     throughput = json.loads((out / "stats.json").read_text())["throughput"]
     assert throughput["worker_processes"] == NUM // SHARD_ROWS
+
+
+def test_long_local_runs_recycle_their_process_with_the_same_bytes(
+    reference: Path, config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a local run of more than RECYCLE_ROWS rows makes its shards in forked processes retired
+    # after that many rows, as Ray workers are; at 2 rows each 2-row shard gets its own. A
+    # process dying mid-shard is one line, leaves no partial shard, and the rerun resumes
+    import pipelines.ray_executor as ray_executor
+
+    monkeypatch.setattr(ray_executor, "RECYCLE_ROWS", SHARD_ROWS)
+    argv = ["generate", "--config", str(config_file), "--num", str(NUM), "--workers", "1",
+            "--executor", "local", "--quiet", "--out"]
+    assert cli_main([*argv, str(tmp_path / "recycled")]) == 0
+    assert _file_hashes(tmp_path / "recycled") == _file_hashes(reference)
+    stats = json.loads((tmp_path / "recycled" / "stats.json").read_text())
+    assert stats["throughput"]["worker_processes"] == NUM // SHARD_ROWS
+    out = tmp_path / "crashed-run"
+    monkeypatch.setattr(pipelines.run, "sample_hook", CrashOnce(str(tmp_path / "crashed")))
+    assert cli_main([*argv, str(out)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "exit status 17" in err, err
+    assert (tmp_path / "crashed").read_text() != str(os.getpid())  # in a child, not here
+    assert not list(out.glob("data/*.tmp"))
+    assert cli_main([*argv, str(out)]) == 0  # the marker is there: every shard goes through
+    assert _file_hashes(out) == _file_hashes(reference)

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from pipelines.dataset import open_dataset
+from pipelines.dataset import group_batches, open_dataset
 from pipelines.errors import PolyglyphError
 from pipelines.output import Output
 from pipelines.storage import redact
@@ -85,7 +85,7 @@ class RowSource:
             wanted = None if columns is None else [c for c in columns if c in names]
             if self.kept_only and wanted is not None and "keep" not in wanted:
                 wanted.append("keep")
-            batches = handle.iter_batches(batch_size=batch, columns=wanted)
+            batches = group_batches(handle, batch, wanted)
             while True:
                 try:  # a page that does not decode (or a store gone mid-read) names its shard
                     record_batch = next(batches, None)

@@ -8,9 +8,10 @@ import shutil
 import sys
 from pathlib import Path
 
-from pipelines.containment import folders_overlap
+from pipelines.containment import dataset_overlap
 from pipelines.errors import ArgParser, PolyglyphError
 from pipelines.output import require_target
+from pipelines.worker_setup import fixed_mmap_threshold
 
 from .base import INVENTORY, open_rows, prepare_out, write_inventory, write_marker
 from .registry import available_formats, get_format
@@ -100,13 +101,12 @@ def main(argv: list[str]) -> int:
     require_target(args.out)
     if "://" in args.out:
         raise PolyglyphError(f"--out {args.out}: exports are written to a local folder")
+    fixed_mmap_threshold()  # large buffers back to the system when freed, as in a worker
     source = open_rows(args.input, args.kept_only)
     out = Path(args.out)
-    if source.is_local and out.resolve() == source.store.root.resolve():
-        raise PolyglyphError(f"--out {out}: is the --input dataset; choose another folder")
-    if source.is_local and folders_overlap(out, [Path(args.input), source.store.root]):
-        raise PolyglyphError(f"--out {out}: overlaps --input {args.input} (one holds the other); "
-                             "choose a folder outside it")
+    overlap = dataset_overlap(out, source.store.root, args.input) if source.is_local else None
+    if overlap:  # before prepare_out: --overwrite of an --out holding the dataset deletes it
+        raise PolyglyphError(overlap)
     created = _first_missing(out)  # the folder the export makes (None: --out existed)
     prepare_out(out, args.overwrite)
     options = {k: v for k, v in vars(args).items() if k not in {"input", "out", "quiet"}}

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from pipelines.export.base import ExportFormat, ExportSummary, RowSource, image_ext
+from pipelines.export.spool import JsonListSpool, write_document
 from qa_factory.runs import row_line_instances
 
 COLUMNS = ["id", "image", "width", "height", "lines", "words"]
@@ -128,19 +129,18 @@ def reading_quad(line: dict[str, Any]) -> list[list[float]]:
 def write_coco(source: RowSource, out: Path, args: argparse.Namespace,
                progress: bool) -> ExportSummary:
     summary = ExportSummary(unit="image")
-    images: list[dict[str, Any]] = []
-    annotations: list[dict[str, Any]] = []
+    images, annotations = JsonListSpool(out, "images"), JsonListSpool(out, "annotations")
     for number, rel, row in pages(source, out, summary, progress):
-        images.append({"id": number, "file_name": rel, "width": int(row.get("width") or 0),
-                       "height": int(row.get("height") or 0), "row_id": row.get("id")})
+        images.add({"id": number, "file_name": rel, "width": int(row.get("width") or 0),
+                    "height": int(row.get("height") or 0), "row_id": row.get("id")})
         for line, readable in labelled_lines(row, args, summary):
-            annotations.append(coco_annotation(len(annotations) + 1, number, line, readable))
-    data = {"info": {"description": "polyglyph export --format coco (COCO-Text fields)"},
-            "categories": [{"id": 1, "name": "text"}], "images": images,
-            "annotations": annotations}
-    (out / "coco_text.json").write_text(json.dumps(data, ensure_ascii=False) + "\n",
-                                        encoding="utf-8")
-    summary.notes.append(f"{len(annotations)} text annotations in coco_text.json")
+            annotations.add(coco_annotation(annotations.count + 1, number, line, readable))
+    count = annotations.count
+    write_document(out / "coco_text.json", [
+        ("info", {"description": "polyglyph export --format coco (COCO-Text fields)"}),
+        ("categories", [{"id": 1, "name": "text"}]), ("images", images),
+        ("annotations", annotations)])
+    summary.notes.append(f"{count} text annotations in coco_text.json")
     return summary
 
 

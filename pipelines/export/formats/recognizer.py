@@ -18,7 +18,6 @@ illegible, cut-off, empty, multi-line or dont-care lines are left out and counte
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from typing import Any
 from pipelines.errors import PolyglyphError
 from pipelines.export.base import ExportFormat, ExportSummary, RowSource
 from pipelines.export.formats.lines import add_arguments, check_options, encode_png, iter_crops
+from pipelines.export.spool import JsonListSpool, write_document
 
 MMOCR_METAINFO = {"dataset_type": "TextRecogDataset", "task_name": "textrecog"}
 LMDB_MAP_SIZE = 1 << 40  # address space only: the file grows with what is written
@@ -59,17 +59,16 @@ def write_mmocr(source: RowSource, out: Path, args: argparse.Namespace,
                 progress: bool) -> ExportSummary:
     summary = ExportSummary(unit="line")
     (out / "textrecog_imgs").mkdir()
-    entries: list[dict[str, Any]] = []
+    entries = JsonListSpool(out, "data_list")  # one per line: never the whole list in memory
     for crop in iter_crops(source, args, summary, progress):
         rel = f"textrecog_imgs/{crop.name}.png"
         (out / rel).write_bytes(encode_png(crop.image))
-        entries.append({"img_path": rel, "height": int(crop.image.shape[0]),
-                        "width": int(crop.image.shape[1]),
-                        "instances": [{"text": crop.line["text"]}]})
+        entries.add({"img_path": rel, "height": int(crop.image.shape[0]),
+                     "width": int(crop.image.shape[1]),
+                     "instances": [{"text": crop.line["text"]}]})
         summary.written += 1
-    data = {"metainfo": MMOCR_METAINFO, "data_list": entries}
-    (out / "textrecog_train.json").write_text(json.dumps(data, ensure_ascii=False) + "\n",
-                                              encoding="utf-8")
+    write_document(out / "textrecog_train.json",
+                   [("metainfo", MMOCR_METAINFO), ("data_list", entries)])
     return summary
 
 

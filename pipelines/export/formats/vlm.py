@@ -44,6 +44,13 @@ from pipelines.export.conversations import (
 
 TRL_ROWS_PER_FILE = 2000
 TRL_ROWS_PER_GROUP = 64
+# a row group also ends, where a new page begins, once it holds this many bytes of embedded
+# images: 64 conversations of 2-8 MB PNG pages (each task of a page embeds it again) made row
+# groups of ~150 MB, held about three times over (the records, their Arrow table, the Parquet
+# writer's column chunk) at the peak. Never inside a page's run of conversations: the writer's
+# dictionary stores a page once per row group, so a page split over two is stored twice
+TRL_GROUP_BYTES = 32 << 20
+TRL_DICTIONARY_BYTES = 256 << 20
 LLAMA_FACTORY_INFO = {"polyglyph": {
     "file_name": "data.json", "formatting": "sharegpt",
     "columns": {"messages": "messages", "images": "images"},
@@ -120,17 +127,24 @@ def trl_record(conv: Conversation) -> dict[str, Any]:
 
 
 class RollingParquet:
-    """Parquet files of at most `per_file` rows, written a row group at a time."""
+    """Parquet files of at most `per_file` rows, written a row group (at most
+    TRL_ROWS_PER_GROUP rows or about TRL_GROUP_BYTES of images) at a time."""
 
     def __init__(self, folder: Path, schema: Any, per_file: int = TRL_ROWS_PER_FILE) -> None:
         self.folder, self.schema, self.per_file = folder, schema, per_file
-        self.files = self.in_file = 0
+        self.files = self.in_file = self.pending_bytes = 0
         self.pending: list[dict[str, Any]] = []
         self.writer: Any = None
+        self.page: bytes | None = None  # the embedded image of the last record added
 
     def add(self, record: dict[str, Any]) -> None:
+        page = next((image.get("bytes") for image in record.get("images") or []), None)
+        if self.pending and page is not self.page and self.pending_bytes >= TRL_GROUP_BYTES:
+            self._flush()
+        self.page = page
         self.pending.append(record)
         self.in_file += 1
+        self.pending_bytes += len(page or b"")
         if len(self.pending) == TRL_ROWS_PER_GROUP or self.in_file == self.per_file:
             self._flush()
         if self.in_file == self.per_file:
@@ -147,10 +161,14 @@ class RollingParquet:
 
         if self.writer is None:
             path = self.folder / f"train-{self.files:05d}.parquet"
-            self.writer = pq.ParquetWriter(path, self.schema)
+            # a dictionary as large as a row group's pages: past Parquet's 1 MiB default the
+            # writer falls back to plain values and stores one page of each group twice
+            self.writer = pq.ParquetWriter(path, self.schema,
+                                           dictionary_pagesize_limit=TRL_DICTIONARY_BYTES)
             self.files += 1
         self.writer.write_table(pa.Table.from_pylist(self.pending, schema=self.schema))
         self.pending.clear()
+        self.pending_bytes = 0
 
     def _close_file(self) -> None:
         if self.writer is not None:
