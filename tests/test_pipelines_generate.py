@@ -87,7 +87,10 @@ def test_reference_run_writes_contract(reference: Path) -> None:
     assert 50 < worker["worker_rss_at_first_shard_mib"] <= worker["worker_peak_rss_mib"]
     assert 0 < worker["worker_thread_cpu_seconds"] <= worker["worker_cpu_seconds"] + 0.01
     split = worker["worker_memory_mib_at_peak_shard"]  # the first shard always sets a peak
-    assert split["fonts"] > 0 and 0 <= split["fonts_mapped_again"] <= split["fonts"]
+    # font pages resident at the peak: none is possible in a process whose earlier tests warmed
+    # the glyph caches and whose font pages `release_font_pages` gave back (test order)
+    assert split["fonts"] >= 0 and 0 <= split["fonts_mapped_again"] <= split["fonts"]
+    assert split["rss"] >= split["anonymous"] > 0
     assert "cpu_seconds" not in manifest["shards"][0]  # per-run measurements stay in stats
     ids = [r for p in sorted(reference.glob("data/part-*.parquet"))
            for r in pq.read_table(p, columns=["id", "index"]).to_pylist()]
