@@ -19,6 +19,7 @@ from fonts_manifest import catalog, chains, fontdb, handfit, pool
 from fonts_manifest.chains import STYLES, FontFace
 from fonts_manifest.codes import AliasTable, alias_table
 from fonts_manifest.corpus import CorpusText, load_corpus
+from fonts_manifest.corpus_drawable import keep_drawable
 from fonts_manifest.errors import PolyglyphError
 from fonts_manifest.langtable import compact_entry, entry_families
 from fonts_manifest.langtable_file import (  # noqa: F401  # re-exported
@@ -79,6 +80,10 @@ class FontRegistry:
         self._table: dict[str, dict] = {}
         self._infos: dict[str, LanguageInfo] = {}
         self._aliases = AliasTable()
+        # a user corpus' sampled rows no face maps are dropped before its chains are built
+        ranges = [self._ranges[face] for face in self._by_key.values()]
+        self.corpus = {code: keep_drawable(text, ranges) if text.stream is not None else text
+                       for code, text in self.corpus.items()}
 
     # ---- construction -------------------------------------------------------------------
     @classmethod

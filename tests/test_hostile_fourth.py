@@ -1,0 +1,73 @@
+"""Fourth hostile-input review: a `--corpus` row no installed font draws, and benchmark
+annotation files too large to read whole. Real files, real fonts, the real CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+POLYGLYPH = str(Path(sys.executable).with_name("polyglyph"))
+NO_FONT = "\U0010fffd"  # a private-use code point no installed face maps
+
+
+def _text(corpus: Path, num: int) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([POLYGLYPH, "text", "--language", "en", "--sources", "corpus=1",
+                           "--num", str(num), "--corpus", f"en={corpus}"],
+                          capture_output=True, text=True, timeout=300)
+
+
+def _write(path: Path, rows: list[str]) -> Path:
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_an_undrawable_row_is_skipped_with_one_line_wherever_it_is(tmp_path: Path) -> None:
+    """One row with a character no font draws refused the whole corpus when it fell in the
+    2,000-row coverage sample and was skipped silently elsewhere. Now it is skipped in both
+    places, never drawn, and one warning names the count, the character and its row."""
+    small = [f"Row number {i} says hello to the quiet world of text." for i in range(50)]
+    small[17] = f"Bad row with {NO_FONT} inside."
+    done = _text(_write(tmp_path / "small.txt", small), 30)
+    assert done.returncode == 0, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1, done.stderr
+    assert "skipping 1 of 50 sampled rows" in warnings[0]
+    assert "U+10FFFD" in warnings[0] and "row 18" in warnings[0]
+    assert "Row number 16" in done.stdout and "Bad row" not in done.stdout
+    big = [f"Row number {i} says hello to the quiet world of text." for i in range(5000)]
+    big[4000] = big[4001] = f"Bad row with {NO_FONT} inside."  # sampled: 4001 (0-based), not 4000
+    done = _text(_write(tmp_path / "big.txt", big), 30)
+    assert done.returncode == 0, done.stderr
+    assert "skipping 1 of 2000 sampled rows" in done.stderr and "row 4002" in done.stderr
+    assert "Bad row" not in done.stdout
+
+
+def test_a_small_corpus_with_a_dropped_row_is_still_drawn_from_memory(tmp_path: Path) -> None:
+    """A corpus of at most 2,000 rows is drawn from its sample (`udhr_only`) without the
+    page's drawability check: the filtered sample must keep that path, and hold no bad row."""
+    from fonts_manifest.corpus import load_corpus
+    from fonts_manifest.registry import FontRegistry
+    from synth.pagetext import udhr_only
+    from synth.render import RenderContext
+
+    rows = [f"Line {i} of a short user text." for i in range(20)]
+    rows[3] = f"Line with {NO_FONT}."
+    corpus = load_corpus({"en": str(_write(tmp_path / "c.txt", rows))}, languages=["en"])
+    ctx = RenderContext(FontRegistry.load(corpus=corpus), corpus)
+    text = ctx.corpus["en"]
+    assert text.skipped == 1 and len(text.paragraphs) == 19
+    assert not any(NO_FONT in p for p in text.paragraphs)
+    assert "u3" not in text.paragraph_ids and "u4" in text.paragraph_ids
+    assert udhr_only({"corpus": 1.0}, text)
+    assert ctx.registry.language("en").usable
+
+
+def test_a_corpus_mostly_undrawable_is_refused_naming_the_threshold(tmp_path: Path) -> None:
+    rows = [f"Row {i} says hello." if i % 3 == 0 else f"Bad {NO_FONT} row {i}" for i in range(30)]
+    done = _text(_write(tmp_path / "most.txt", rows), 1)
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "only 10 of 30 sampled rows are drawable (at least 50% must be)" in lines[0]
+    assert "U+10FFFD" in lines[0] and "row 2" in lines[0]
