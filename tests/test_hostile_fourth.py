@@ -71,3 +71,42 @@ def test_a_corpus_mostly_undrawable_is_refused_naming_the_threshold(tmp_path: Pa
     assert len(lines) == 1, done.stderr
     assert "only 10 of 30 sampled rows are drawable (at least 50% must be)" in lines[0]
     assert "U+10FFFD" in lines[0] and "row 2" in lines[0]
+
+
+def test_an_annotation_file_over_its_cap_is_skipped_naming_size_and_cap(tmp_path: Path) -> None:
+    """A gt_*.txt or COCO/MMOCR JSON was read whole, however large: a 2 GB file took all the
+    memory there was. Now a file over its cap (64 MiB for one gt file, 512 MiB for JSON) is
+    a problem naming it, its size and the cap, and the read stops at the cap."""
+    from PIL import Image
+
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    for stem in ("good", "huge"):
+        Image.new("RGB", (300, 100), "white").save(bench / f"{stem}.png")
+    (bench / "gt_good.txt").write_text("10,10,200,10,200,40,10,40,HELLO\n", encoding="utf-8")
+    with open(bench / "gt_huge.txt", "wb") as handle:  # sparse: no disk used
+        handle.truncate(70 << 20)
+    out = tmp_path / "out"
+    done = subprocess.run([POLYGLYPH, "variants", "--input", str(bench), "--format", "icdar2015",
+                           "--profile", "clean", "--geometry-only", "--image-format", "png",
+                           "--quiet", "--out", str(out)], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    problems = (out / "problems.jsonl").read_text() if (out / "problems.jsonl").exists() else ""
+    said = done.stdout + done.stderr + problems
+    assert "gt_huge.txt" in said and "73,400,320 bytes, over the 64 MiB" in said, said
+
+
+def test_a_json_annotation_file_over_the_cap_is_not_parsed(tmp_path: Path, monkeypatch) -> None:
+    import pipelines.source_items as source_items
+    from pipelines.readers import read_coco
+
+    monkeypatch.setattr(source_items, "MAX_JSON_BYTES", 1 << 20, raising=False)
+    (tmp_path / "a.png").write_bytes(b"")
+    path = tmp_path / "instances.json"
+    path.write_text('{"images": [], "annotations": [' + "0," * (1 << 20) + "0]}")
+    items, problems = read_coco(tmp_path)
+    assert items == []
+    assert [p.problem for p in problems if p.file == "instances.json"] == [
+        f"skipped: {path.stat().st_size:,} bytes, over the 1 MiB an annotation file may hold "
+        "(split it)"]
