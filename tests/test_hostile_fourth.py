@@ -110,3 +110,35 @@ def test_a_json_annotation_file_over_the_cap_is_not_parsed(tmp_path: Path, monke
     assert [p.problem for p in problems if p.file == "instances.json"] == [
         f"skipped: {path.stat().st_size:,} bytes, over the 1 MiB an annotation file may hold "
         "(split it)"]
+
+
+def test_validate_takes_one_shard_file_and_quiet_like_the_other_commands(tmp_path: Path) -> None:
+    """`validate --input` took a folder only ('is not a directory') while export and inspect
+    take one shard file too; it said --no-progress where generate, variants and export say
+    --quiet. Both are taken now (--no-progress still is)."""
+    from PIL import Image
+
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    Image.new("RGB", (300, 100), "white").save(bench / "a.png")
+    (bench / "gt_a.txt").write_text("10,10,200,10,200,40,10,40,HELLO\n", encoding="utf-8")
+    dataset = tmp_path / "ds"
+    done = subprocess.run([POLYGLYPH, "variants", "--input", str(bench), "--format", "icdar2015",
+                           "--profile", "clean", "--geometry-only", "--image-format", "png",
+                           "--quiet", "--out", str(dataset)], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    (shard,) = sorted(dataset.rglob("part-*.parquet"))
+    out = tmp_path / "v"
+    done = subprocess.run([POLYGLYPH, "validate", "--input", str(shard), "--judges", "tesseract",
+                           "--quiet", "--out", str(out)], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert [p.name for p in out.rglob("part-*.parquet")] == [shard.name]
+    notes = tmp_path / "notes.txt"
+    notes.write_text("x")
+    done = subprocess.run([POLYGLYPH, "validate", "--input", str(notes), "--quiet", "--out",
+                           str(tmp_path / "w")], capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0 and len(done.stderr.strip().splitlines()) == 1
+    assert "not a dataset folder or a .parquet shard" in done.stderr
+    assert not (tmp_path / "w").exists()
