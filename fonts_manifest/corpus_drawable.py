@@ -1,6 +1,8 @@
 """User-corpus rows no installed font draws: dropped from the sample, counted, reported once.
 
-A `--corpus` row holding one character no face maps (a private-use code point, an emoji with
+"Draws" means a face a print chain may take maps the character (the registry passes the
+regular face of every family but handwriting ones: what `_print_chain`'s last pass searches).
+A `--corpus` row holding one character no such face maps (a private-use code point, an emoji with
 no emoji font) made the whole corpus unusable when the row fell in the coverage sample (the
 language's chain could not be complete), while the same row elsewhere was skipped by the
 page's `accept` check without a word. Now the sample loses such rows before the chains are

@@ -80,10 +80,15 @@ class FontRegistry:
         self._table: dict[str, dict] = {}
         self._infos: dict[str, LanguageInfo] = {}
         self._aliases = AliasTable()
-        # a user corpus' sampled rows no face maps are dropped before its chains are built
-        ranges = [self._ranges[face] for face in self._by_key.values()]
-        self.corpus = {code: keep_drawable(text, ranges) if text.stream is not None else text
-                       for code, text in self.corpus.items()}
+        # a user corpus' sampled rows no face a print chain may take maps (the regular face
+        # of every family but handwriting ones, as _print_chain's last pass) are dropped
+        # before its chains are built
+        if any(text.stream is not None for text in self.corpus.values()):
+            ranges = [self._ranges[f] for fam in sorted(self._by_family)
+                      if (f := self.family_face(fam)) is not None and f.style != "handwriting"
+                      and fam not in chains.HANDWRITING_SET]
+            self.corpus = {code: keep_drawable(text, ranges) if text.stream is not None else text
+                           for code, text in self.corpus.items()}
 
     # ---- construction -------------------------------------------------------------------
     @classmethod

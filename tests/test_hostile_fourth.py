@@ -142,3 +142,20 @@ def test_validate_takes_one_shard_file_and_quiet_like_the_other_commands(tmp_pat
     assert done.returncode != 0 and len(done.stderr.strip().splitlines()) == 1
     assert "not a dataset folder or a .parquet shard" in done.stderr
     assert not (tmp_path / "w").exists()
+
+
+def test_a_character_only_a_handwriting_or_bold_face_maps_is_undrawable_in_print(
+        tmp_path: Path) -> None:
+    """U+4DB6 is mapped by an installed face no print chain may take (handwriting or not the
+    family's regular): counting it drawable kept its row and refused the corpus again."""
+    from fonts_manifest.corpus import load_corpus
+    from fonts_manifest.registry import FontRegistry
+
+    rows = ["人人生而自由，在尊严和权利上一律平等。" for _ in range(10)]
+    rows[5] = "人人生而自由\u4db6在尊严和权利上一律平等。"
+    corpus = load_corpus({"zh-Hans": str(_write(tmp_path / "zh.txt", rows))},
+                         languages=["zh-Hans"])
+    registry = FontRegistry.load(corpus=corpus)
+    assert registry.corpus["zh-Hans"].skipped == 1
+    assert "U+4DB6" in registry.corpus["zh-Hans"].skipped_note
+    assert registry.language("zh-Hans").usable
