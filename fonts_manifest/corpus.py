@@ -45,6 +45,7 @@ class CorpusText:
     # sampled rows dropped because no installed font draws them (fonts_manifest.corpus_drawable)
     skipped: int = field(default=0, compare=False)
     skipped_note: str = field(default="", compare=False, repr=False)
+    refused: str = field(default="", compare=False, repr=False)  # too few drawable rows: why
 
     @property
     def char_count(self) -> int:

@@ -21,7 +21,6 @@ import numpy as np
 
 from fonts_manifest.chains import is_ignorable
 from fonts_manifest.corpus import CorpusText
-from fonts_manifest.errors import PolyglyphError
 
 MIN_DRAWABLE_SHARE = 0.5  # a corpus is refused when fewer of its sampled rows are drawable
 
@@ -51,7 +50,8 @@ def unmapped(chars: Iterable[str], ranges: Iterable[Sequence[int]]) -> set[str]:
 def keep_drawable(text: CorpusText, ranges: Iterable[Sequence[int]]) -> CorpusText:
     """`text` (a user corpus) without its sampled rows holding a character no face maps; the
     count and the first such character go on `skipped` / `skipped_note` for one summary line.
-    Too few rows left is a one-line error naming the corpus, the share and the threshold."""
+    Too few rows left: `text` unfiltered (its language unusable) with `refused` set, the
+    one line naming the corpus, the share and the threshold that using the language raises."""
     paragraphs = list(text.paragraphs)
     bad = unmapped("".join(paragraphs), ranges)
     if not bad:
@@ -64,10 +64,11 @@ def keep_drawable(text: CorpusText, ranges: Iterable[Sequence[int]]) -> CorpusTe
              f"{rows[first] + 1 if first < len(rows) else first + 1}")
     label = f"--corpus {text.code}={text.source}"
     skipped = len(paragraphs) - len(keep)
-    if len(keep) < MIN_DRAWABLE_SHARE * len(paragraphs):
-        raise PolyglyphError(
+    if len(keep) < MIN_DRAWABLE_SHARE * len(paragraphs):  # kept whole: the language is
+        # dropped as undrawable (`languages` lists it so) and using it raises this line
+        return replace(text, refused=(
             f"{label}: refused, only {len(keep)} of {len(paragraphs)} sampled rows are drawable "
-            f"(at least {MIN_DRAWABLE_SHARE:.0%} must be); no installed font draws {where}")
+            f"(at least {MIN_DRAWABLE_SHARE:.0%} must be); no installed font draws {where}"))
     note = (f"{label}: skipping {skipped} of {len(paragraphs)} sampled rows no installed font "
             f"draws (first: {where}); such rows are skipped while drawing too")
     return replace(text, paragraphs=[paragraphs[i] for i in keep],

@@ -304,7 +304,7 @@ class FontRegistry:
             raise PolyglyphError(f"unknown language {code!r} (see `polyglyph languages`)")
         info = self._infos[canonical]
         if not info.usable:
-            raise PolyglyphError(undrawable_message(info))
+            raise PolyglyphError(self.corpus[canonical].refused or undrawable_message(info))
         return info
 
     def known(self, code: str) -> str | None:
