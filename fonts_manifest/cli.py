@@ -7,6 +7,7 @@ import json
 import sys
 
 from fonts_manifest.corpus import load_corpus, parse_corpus_args
+from fonts_manifest.corpus_drawable import report_skipped
 from fonts_manifest.errors import ArgParser, PolyglyphError
 from fonts_manifest.fontdb import check_font_dirs
 from fonts_manifest.registry import FontRegistry, LanguageInfo
@@ -67,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     check_font_dirs(args.font_dir)
     corpus = load_corpus(parse_corpus_args(args.corpus))
     registry = FontRegistry.load(extra_dirs=args.font_dir, corpus=corpus)
+    report_skipped(registry.corpus)  # a --corpus' rows no installed font draws
     infos = registry.languages()
     dropped = registry.dropped()
     if not infos:

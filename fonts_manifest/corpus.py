@@ -42,6 +42,10 @@ class CorpusText:
     # a user corpus: its rows, read on demand (fonts_manifest.corpus_stream); `paragraphs`
     # then holds a sample of them (all of a small corpus)
     stream: Any = field(default=None, compare=False, repr=False)
+    # sampled rows dropped because no installed font draws them (fonts_manifest.corpus_drawable)
+    skipped: int = field(default=0, compare=False)
+    skipped_note: str = field(default="", compare=False, repr=False)
+    refused: str = field(default="", compare=False, repr=False)  # too few drawable rows: why
 
     @property
     def char_count(self) -> int:

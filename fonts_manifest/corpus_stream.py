@@ -119,6 +119,7 @@ class StreamedCorpus:
     cumulative: np.ndarray = field(init=False, repr=False)
     _handles: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _groups: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    sampled: list[int] = field(default_factory=list, repr=False)  # row of each sample() text
 
     def __post_init__(self) -> None:
         self.cumulative = np.cumsum([f.rows for f in self.files], dtype=np.int64)
@@ -191,10 +192,12 @@ class StreamedCorpus:
         count = min(self.total, SAMPLE_ROWS)
         rows = np.unique(np.linspace(0, self.total - 1, count).astype(np.int64)) if count else []
         out, size = [], 0
+        self.sampled = []
         for row in rows:
             text = self.text(int(row))
             if text:
                 out.append(text)
+                self.sampled.append(int(row))
                 size += len(text)
                 if size > SAMPLE_BYTES:
                     break

@@ -19,6 +19,7 @@ from fonts_manifest import catalog, chains, fontdb, handfit, pool
 from fonts_manifest.chains import STYLES, FontFace
 from fonts_manifest.codes import AliasTable, alias_table
 from fonts_manifest.corpus import CorpusText, load_corpus
+from fonts_manifest.corpus_drawable import keep_drawable
 from fonts_manifest.errors import PolyglyphError
 from fonts_manifest.langtable import compact_entry, entry_families
 from fonts_manifest.langtable_file import (  # noqa: F401  # re-exported
@@ -79,6 +80,15 @@ class FontRegistry:
         self._table: dict[str, dict] = {}
         self._infos: dict[str, LanguageInfo] = {}
         self._aliases = AliasTable()
+        # a user corpus' sampled rows no face a print chain may take maps (the regular face
+        # of every family but handwriting ones, as _print_chain's last pass) are dropped
+        # before its chains are built
+        if any(text.stream is not None for text in self.corpus.values()):
+            ranges = [self._ranges[f] for fam in sorted(self._by_family)
+                      if (f := self.family_face(fam)) is not None and f.style != "handwriting"
+                      and fam not in chains.HANDWRITING_SET]
+            self.corpus = {code: keep_drawable(text, ranges) if text.stream is not None else text
+                           for code, text in self.corpus.items()}
 
     # ---- construction -------------------------------------------------------------------
     @classmethod
@@ -294,7 +304,7 @@ class FontRegistry:
             raise PolyglyphError(f"unknown language {code!r} (see `polyglyph languages`)")
         info = self._infos[canonical]
         if not info.usable:
-            raise PolyglyphError(undrawable_message(info))
+            raise PolyglyphError(self.corpus[canonical].refused or undrawable_message(info))
         return info
 
     def known(self, code: str) -> str | None:

@@ -87,6 +87,7 @@ def resolve_config(config: GenerateConfig) -> dict[str, Any]:
     its hash names the run.
     """
     from fonts_manifest.corpus import load_corpus
+    from fonts_manifest.corpus_drawable import report_skipped
     from fonts_manifest.fontdb import check_font_dirs
     from fonts_manifest.registry import FontRegistry
 
@@ -94,6 +95,7 @@ def resolve_config(config: GenerateConfig) -> dict[str, Any]:
     # A user's text decides which fonts a language needs: check coverage against it, not UDHR.
     corpus = load_corpus(dict(config.corpus) or None)
     registry = FontRegistry.load(extra_dirs=tuple(config.font_dirs), corpus=corpus)
+    report_skipped(registry.corpus)  # rows of a --corpus no installed font draws
     usable = {info.code: info for info in registry.languages()}
     languages = _resolve_languages(config.languages, usable, registry)
     if config.balance == "script" and not isinstance(config.languages, dict):

@@ -14,6 +14,7 @@ from .containment import MAX_TEXT
 from .json_readers import read_coco, read_mmocr
 from .source_items import (
     IMAGE_SUFFIXES,
+    MAX_GT_BYTES,
     NONE_READ,
     Problem,
     Reader,
@@ -21,6 +22,7 @@ from .source_items import (
     SourceLine,
     contained_files,
     images_by_stem,
+    read_capped,
     rel_name,
     ring,
 )
@@ -65,8 +67,11 @@ def read_icdar2015(root: Path) -> tuple[list[SourceItem], list[Problem]]:
         if image is None:
             problems.append(Problem(rel_name(root, gt), f"no image named {stem}.* under the input"))
             continue
+        data = read_capped(root, gt, MAX_GT_BYTES, problems)
+        if data is None:
+            continue
         try:
-            text = gt.read_bytes().decode("utf-8-sig")
+            text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             problems.append(Problem(rel_name(root, gt), f"not UTF-8: {exc.reason} at byte {exc.start}"))
             continue

@@ -129,9 +129,34 @@ def find_image(root: Path, base: Path, name: str, images: dict[str, list[Path]],
     return by_name[0] if by_name else f"image {name} not found under --input"
 
 
-def load_json(root: Path, path: Path, problems: list[Problem]) -> Any:
+MAX_GT_BYTES = 64 << 20  # one ICDAR gt_*.txt (one image's lines: a few KiB in the benchmarks)
+MAX_JSON_BYTES = 512 << 20  # one MMOCR / COCO file (COCO-Text's is ~100 MB); parsed whole, ~8x
+
+
+def read_capped(root: Path, path: Path, cap: int, problems: list[Problem]) -> bytes | None:
+    """An annotation file's bytes, or None and a problem naming its size and the cap. The read
+    itself stops at cap + 1 bytes: a file growing after its size was checked (or one whose
+    size lies, /proc-like) never makes a read of its whole length."""
     try:
-        return json.loads(path.read_bytes().decode("utf-8-sig"))
+        with path.open("rb") as handle:
+            data = handle.read(cap + 1)
+            size = max(path.stat().st_size, len(data))
+    except OSError as exc:
+        problems.append(Problem(rel_name(root, path), f"cannot read: {exc.strerror or exc}"))
+        return None
+    if len(data) > cap:
+        problems.append(Problem(rel_name(root, path), f"skipped: {size:,} bytes, over the "
+                                f"{cap >> 20} MiB an annotation file may hold (split it)"))
+        return None
+    return data
+
+
+def load_json(root: Path, path: Path, problems: list[Problem]) -> Any:
+    data = read_capped(root, path, MAX_JSON_BYTES, problems)
+    if data is None:
+        return None
+    try:
+        return json.loads(data.decode("utf-8-sig"))
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: [[[[…
         problems.append(Problem(rel_name(root, path), f"not valid JSON: {str(exc).splitlines()[0]}"))
         return None

@@ -56,7 +56,8 @@ from .validate_shard import (  # noqa: F401 (judge_rows, unanswered_classes: re-
 EXIT_UNANSWERED = 3  # a judge could not answer some rows: rerun to retry those shards
 def build_parser() -> argparse.ArgumentParser:
     p = ArgParser(prog="polyglyph validate", description=__doc__.splitlines()[0])
-    p.add_argument("--input", required=True, help="dataset directory (shards in its data/)")
+    p.add_argument("--input", required=True, help="dataset directory (shards in its data/), "
+                   "one shard file, or a URI of either (as export and inspect take)")
     p.add_argument("--out", required=True, help="output directory (new shards + manifest.json)")
     p.add_argument("--judges", default="tesseract", help="comma list: tesseract,rapidocr,openai")
     p.add_argument("--workers", type=int, default=None,
@@ -90,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hard-share", type=float, help="max share of kept rows that are `hard`, 0..1")
     p.add_argument("--line-checks", type=int, help="line crops read per page, 0..1000")
     p.add_argument("--batch-rows", type=int, default=8, help="rows per judge batch, 1..100000 (default 8)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", "--no-progress", dest="no_progress", action="store_true",
+                   help="no progress bar (--quiet as generate, variants and export say it)")
     p.add_argument("--overwrite", action="store_true",
                    help="validate every shard again and replace polyglyph's files in --out")
     return p
@@ -194,8 +196,10 @@ def main(argv: list[str] | None = None) -> int:
     require_target(args.input, "--input")
     require_target(args.out)
     rules = load_rules(args)  # numbers first: before any input is opened
-    if not is_uri(args.input) and not Path(args.input).is_dir():
-        raise PolyglyphError(f"--input {args.input} is not a directory")
+    given = None if is_uri(args.input) else Path(args.input)  # a folder or one shard file
+    if given is not None and given.exists() and not (
+            given.is_dir() or (given.is_file() and given.suffix.lower() == ".parquet")):
+        raise PolyglyphError(f"--input {args.input}: not a dataset folder or a .parquet shard")
     data = open_dataset(args.input)  # a folder or a URI (s3://…); never through pathlib
     source, parts = data.source, list(data.files)
     target = Output(args.out)

@@ -103,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
 
     require_raqm()
     from fonts_manifest.corpus import load_corpus, parse_corpus_args
+    from fonts_manifest.corpus_drawable import report_skipped
     from fonts_manifest.registry import FontRegistry
     from synth.render import PageSpec, RenderContext, render_page
     from synth.rng import sample_rng
@@ -118,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     corpus = load_corpus(overrides or None)
     registry = FontRegistry.load(corpus=corpus)  # coverage checked against the user text
     ctx = RenderContext(registry, corpus)
+    report_skipped(registry.corpus)
     spec = PageSpec(
         language=args.language, scene=args.scene, width=args.width, height=args.height,
         columns=args.columns, style_mix=args.style_mix, vertical=args.vertical,

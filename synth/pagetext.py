@@ -292,7 +292,8 @@ def udhr_only(sources: dict[str, float], base: Any) -> bool:
     """Whether pages are the base text alone (the corpus-only page of earlier versions)."""
     synthetic = float(sources.get("vocab", 0.0)) + float(sources.get("entities", 0.0))
     stream = getattr(base, "stream", None)
-    in_memory = stream is None or stream.total <= len(base.paragraphs)
+    # a small corpus is sampled whole; its rows no font draws were dropped from the sample
+    in_memory = stream is None or stream.total <= len(base.paragraphs) + getattr(base, "skipped", 0)
     return synthetic <= 0 and in_memory
 
 

@@ -99,7 +99,9 @@ class RenderContext:
     def __init__(self, registry: Any, corpus: dict[str, Any],
                  fonts: dict[str, Any] | None = None, text: dict[str, Any] | None = None) -> None:
         self.registry = registry
-        self.corpus = corpus
+        # the registry's copy of a user corpus lacks the sampled rows no font draws
+        held = getattr(registry, "corpus", {})
+        self.corpus = {code: held.get(code, text) for code, text in corpus.items()}
         self.fonts = dict(fonts or {})  # the run's `fonts` policy: include / exclude / weights
         # the run config's `text` section: {sources: {udhr, vocab, entities, corpus},
         # languages: {code: {source: weight}}}; None = synth.textsynth.DEFAULT_SOURCES

@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         raise PolyglyphError(f"--width/--height {args.width}x{args.height}: use 64..8192 each")
     check_flag_ranges(args, {"seed": SEED_RANGE})
     from fonts_manifest.corpus import load_corpus, parse_corpus_args
+    from fonts_manifest.corpus_drawable import report_skipped
     from fonts_manifest.registry import FontRegistry
     from synth.render import PageSpec, RenderContext
     from synth.rng import child_rng, sample_rng, sample_seed
@@ -107,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     sources = parse_sources(args.sources)
     corpus = load_corpus(parse_corpus_args(args.corpus) or None, languages=[args.language])
     ctx = RenderContext(FontRegistry.load(corpus=corpus), corpus, text={"sources": sources})
+    report_skipped(ctx.registry.corpus)
     info = ctx.language(args.language)
     spec = PageSpec(language=info.code, scene="document", width=args.width, height=args.height)
     texts: list[tuple[str, int]] = []
