@@ -23,6 +23,7 @@ OS/2 tables of the few handwriting faces, nothing else.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -48,6 +49,13 @@ class HandFacts:
 
 
 NO_FACTS = HandFacts(frozenset(), False)
+
+
+def data_digest() -> str:
+    """A digest of the data files the hand pools are decided from: part of the language
+    table's cache key (`langtable_file.table_path`), so editing the grass-script word list
+    recomputes the pools without a TABLE_VERSION bump (read each call: a few hundred bytes)."""
+    return hashlib.sha256(GRASS_NAMES_PATH.read_bytes()).hexdigest()
 
 
 @lru_cache(maxsize=1)

@@ -114,3 +114,18 @@ def test_language_tag_records_name_no_language(tmp_path) -> None:
     assert handfit.read_facts(path, 0).languages == frozenset()
     path = _built_face(tmp_path, [(3, 1, 0x0411, "テスト")])
     assert handfit.read_facts(path, 0).languages == {"ja"}
+
+
+def test_editing_the_grass_word_list_names_another_language_table(tmp_path, monkeypatch) -> None:
+    # the pools are computed once into the cached language table: an edited word list must
+    # key a table of its own, or the old pools stay until TABLE_VERSION is bumped by hand
+    from fonts_manifest import langtable_file
+
+    words = tmp_path / "grass_script_names.txt"
+    words.write_bytes(handfit.GRASS_NAMES_PATH.read_bytes())
+    monkeypatch.setattr(handfit, "GRASS_NAMES_PATH", words)
+    before = langtable_file.table_path("f" * 64)
+    assert langtable_file.table_path("f" * 64) == before  # the same content, the same table
+    words.write_text(words.read_text(encoding="utf-8") + "cursive hand\n", encoding="utf-8")
+    after = langtable_file.table_path("f" * 64)
+    assert after != before and after.name.startswith(f"languages-v{langtable_file.TABLE_VERSION}-")
