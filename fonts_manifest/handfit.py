@@ -5,7 +5,7 @@ CJK languages that let in faces made for another one: zh-Hant's pool held Klee O
 Kouzan brush faces and SetoFont, all Japanese. Drawing Chinese they show Japanese character
 forms, and where they lack a Traditional character (說, 歷...) the next face of the chain
 draws it, so one line is two writers; KouzanBrushFontSousyo, grass script, drew a whole
-zh-Hant page nobody could read. Two rules, from the font file:
+zh-Hant page nobody could read. Three rules, from the font file:
 
 * made for another CJK language: the languages a face localises its names in (name table:
   Windows LCIDs 0x0411 ja, 0x_04 zh, 0x0412 ko; Macintosh 11, 19/33, 23), else those its OS/2
