@@ -4,6 +4,9 @@ rejects), and never draws lowercase as capitals (small caps: the label would lie
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +16,20 @@ if TYPE_CHECKING:
     from fontTools.ttLib import TTFont
 
 PANOSE_KEYS = ("bFamilyType", "bSerifStyle", "bWeight", "bProportion")
+
+
+@contextmanager
+def quiet_fonttools() -> Iterator[None]:
+    """fontTools logs nothing while a font is read here, and its level is restored after: it
+    logs per record it skips, so a name table declaring 32,000 records it does not hold was
+    32,000 stderr lines from one file. The callers say what matters in one line each."""
+    logger = logging.getLogger("fontTools")  # its modules' loggers inherit this level
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _cff_empty(bytecode: bytes) -> bool:

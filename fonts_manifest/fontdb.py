@@ -12,7 +12,6 @@ import array
 import gzip
 import hashlib
 import json
-import logging
 import os
 import struct
 import sys
@@ -25,7 +24,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fonts_manifest.errors import PolyglyphError
-from fonts_manifest.facecheck import PANOSE_KEYS, render_error, undrawn_codepoints
+from fonts_manifest.facecheck import (
+    PANOSE_KEYS,
+    quiet_fonttools,
+    render_error,
+    undrawn_codepoints,
+)
 
 if TYPE_CHECKING:
     from fontTools.ttLib import TTFont
@@ -242,18 +246,16 @@ def read_font_file(path: Path) -> list[dict]:
     global parse_count
     parse_count += 1
     faces = []
-    quiet = logging.getLogger("fontTools")  # "timestamp seems very low" and the like
-    level = quiet.level
-    quiet.setLevel(logging.CRITICAL)  # the failures below are one warning line each
-    try:
-        if path.suffix.lower() == ".ttc":
-            collection = TTCollection(str(path), lazy=True)
-            faces = [_face_record(font, i) for i, font in enumerate(collection.fonts)]
-            collection.close()
-        else:
-            font = TTFont(str(path), lazy=True)
-            faces = [_face_record(font, 0)]
-            font.close()
+    try:  # fontTools quiet ("timestamp seems very low", a line per bad name record...)
+        with quiet_fonttools():  # the failures below are one warning line each
+            if path.suffix.lower() == ".ttc":
+                collection = TTCollection(str(path), lazy=True)
+                faces = [_face_record(font, i) for i, font in enumerate(collection.fonts)]
+                collection.close()
+            else:
+                font = TTFont(str(path), lazy=True)
+                faces = [_face_record(font, 0)]
+                font.close()
     except (TTLibError, OSError, KeyError, AssertionError, ValueError, TypeError, struct.error,
             IndexError, AttributeError) as exc:
         warn(f"skipping font {path}: unreadable ({type(exc).__name__})")
@@ -261,8 +263,6 @@ def read_font_file(path: Path) -> list[dict]:
     except ImportError:  # a WOFF2 web font (any suffix: the magic decides) without brotli
         warn(f"skipping font {path}: a WOFF2 web font (needs brotli); convert it to .ttf/.otf")
         return []
-    finally:
-        quiet.setLevel(level)
     from fonts_manifest.catalog import skip_reason
 
     for face in faces:

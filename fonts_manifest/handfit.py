@@ -5,7 +5,7 @@ CJK languages that let in faces made for another one: zh-Hant's pool held Klee O
 Kouzan brush faces and SetoFont, all Japanese. Drawing Chinese they show Japanese character
 forms, and where they lack a Traditional character (說, 歷...) the next face of the chain
 draws it, so one line is two writers; KouzanBrushFontSousyo, grass script, drew a whole
-zh-Hant page nobody could read. Two rules, from the font file:
+zh-Hant page nobody could read. Three rules, from the font file:
 
 * made for another CJK language: the languages a face localises its names in (name table:
   Windows LCIDs 0x0411 ja, 0x_04 zh, 0x0412 ko; Macintosh 11, 19/33, 23), else those its OS/2
@@ -13,9 +13,23 @@ zh-Hant page nobody could read. Two rules, from the font file:
   languages but not the page's is not its hand (Japanese faces on Chinese pages, LXGW
   WenKai, named in Chinese only, on Japanese and Korean ones). A face that names none (AR PL
   UKai: English names only, code pages of all three) may write any of them.
+* made for one Chinese standard: Han characters are drawn to a region's standard (GB in
+  mainland China and Singapore; Big5/MOE in Taiwan, HKSCS in Hong Kong and Macau), so
+  zh-Hans pages drew with AR PL UKai TW/HK and zh-Hant pages with UKai CN and LXGW WenKai,
+  shapes neither reader writes. A face's regions come from the first of these that names
+  regions of one standard only: its family name's region word (UKai CN/TW/HK, ... SC/TC),
+  the regions its names are localised for (0x0804 CN, 0x1004 SG; 0x0404 TW, 0x0C04 HK,
+  0x1404 MO; Macintosh 33 and 19: LXGW WenKai names zh-CN only), its OS/2 code pages
+  (GB 2312 without Big5: AR PL KaitiM GB; Big5 without GB 2312: KaitiM Big5). Such a face
+  is a Chinese hand of that standard only (Simplified text: CN/SG; Traditional: TW/HK/MO).
+  A face naming no region, or regions of both, stays everywhere.
 * grass script (草書): named so in its name table (`data/grass_script_names.txt` says why a
   word list); never the body hand of CJK text. Its Latin letters are a plain hand
   (KouzanBrushFontSousyo writes English legibly), so Latin pools keep it.
+
+A face whose name table fontTools cannot read is no CJK hand (nothing shows it fits; one
+warning line names the file); fontTools logs nothing while the tables are read (a name table
+declaring 32,000 records it lacks logged a line for each).
 
 Read only while the language table is computed (a cold start): fontTools opens the name and
 OS/2 tables of the few handwriting faces, nothing else.
@@ -23,9 +37,14 @@ OS/2 tables of the few handwriting faces, nothing else.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from fonts_manifest.facecheck import quiet_fonttools
+from fonts_manifest.fontdb import warn
 
 GRASS_NAMES_PATH = Path(__file__).with_name("data") / "grass_script_names.txt"
 # Windows LCID primary language (low 10 bits) -> language; Macintosh language ids
@@ -37,6 +56,14 @@ CODE_PAGE_BITS = {17: "ja", 18: "zh", 20: "zh", 19: "ko", 21: "ko"}  # OS/2 ulCo
 SCRIPT_LANGUAGES = {"Jpan": "ja", "Hira": "ja", "Kana": "ja", "Hans": "zh", "Hant": "zh",
                     "Hani": "zh", "Hang": "ko", "Kore": "ko"}
 NAME_IDS = (1, 2, 4, 16, 17)  # family, subfamily, full name, typographic family and subfamily
+FAMILY_IDS = (1, 16)
+# Chinese regions -> the standard ("Hans" or "Hant": the script of the text it writes)
+STANDARDS = {"CN": "Hans", "SG": "Hans", "TW": "Hant", "HK": "Hant", "MO": "Hant"}
+REGION_WORDS = {"cn": "CN", "sc": "CN", "sg": "SG", "tw": "TW", "tc": "TW", "hk": "HK",
+                "mo": "MO"}  # words of a family name ("AR PL UKai TW MBE", "LXGW WenKai TC")
+REGION_LCIDS = {0x0804: "CN", 0x1004: "SG", 0x0404: "TW", 0x0C04: "HK", 0x1404: "MO"}
+MAC_REGIONS = {33: "CN", 19: "TW"}  # Chinese (Simplified), Chinese (Traditional)
+GB2312_BIT, BIG5_BIT = 18, 20
 
 
 @dataclass(frozen=True)
@@ -45,9 +72,19 @@ class HandFacts:
 
     languages: frozenset[str]  # CJK languages it is made for ("ja", "zh", "ko"); empty: unsaid
     grass: bool  # grass script (草書)
+    regions: frozenset[str] = frozenset()  # Chinese regions of one standard; empty: unsaid
+    read: bool = True  # False: fontTools could not read its tables (no CJK hand)
 
 
 NO_FACTS = HandFacts(frozenset(), False)
+UNREAD = HandFacts(frozenset(), False, read=False)
+
+
+def data_digest() -> str:
+    """A digest of the data files the hand pools are decided from: part of the language
+    table's cache key (`langtable_file.table_path`), so editing the grass-script word list
+    recomputes the pools without a TABLE_VERSION bump (read each call: a few hundred bytes)."""
+    return hashlib.sha256(GRASS_NAMES_PATH.read_bytes()).hexdigest()
 
 
 @lru_cache(maxsize=1)
@@ -58,30 +95,52 @@ def grass_words() -> tuple[str, ...]:
 
 
 def read_facts(path: str, index: int) -> HandFacts:
-    """The face's facts; a file fontTools cannot read says nothing (NO_FACTS)."""
+    """The face's facts; a file fontTools cannot read is UNREAD (one warning line)."""
     from fontTools.ttLib import TTFont  # a warm worker never gets here
 
     try:
-        with TTFont(path, fontNumber=index, lazy=True) as font:
+        with quiet_fonttools(), TTFont(path, fontNumber=index, lazy=True) as font:
             names = font["name"].names if "name" in font else []
             os2 = font["OS/2"] if "OS/2" in font else None
-            said = set()
-            texts = []
+            pages = int(getattr(os2, "ulCodePageRange1", 0) or 0)
+            said, lcids, texts, families = set(), set(), [], []
             for record in names:
                 if record.platformID == 3 and record.langID < LANGUAGE_TAG_IDS:
                     said.add(WINDOWS_LANGUAGES.get(record.langID & 0x3FF))
+                    lcids.add(REGION_LCIDS.get(record.langID))
                 elif record.platformID == 1:
                     said.add(MAC_LANGUAGES.get(record.langID))
+                    lcids.add(MAC_REGIONS.get(record.langID))
                 if record.nameID in NAME_IDS:
                     texts.append(record.toUnicode(errors="replace").lower())
-            said.discard(None)
-            if not said and os2 is not None:
-                pages = int(getattr(os2, "ulCodePageRange1", 0) or 0)
-                said = {lang for bit, lang in CODE_PAGE_BITS.items() if pages >> bit & 1}
-    except Exception:  # noqa: BLE001  # unreadable or not a font: no evidence either way
-        return NO_FACTS
+                    if record.nameID in FAMILY_IDS:
+                        families.append(texts[-1])
+    except Exception as exc:  # noqa: BLE001  # unreadable or not a font: nothing shows it fits
+        warn(f"font {path}#{index}: no CJK hand, its name table is unreadable "
+             f"({type(exc).__name__})")
+        return UNREAD
+    said.discard(None)
+    if not said:
+        said = {lang for bit, lang in CODE_PAGE_BITS.items() if pages >> bit & 1}
+    # regions only of a face that may be Chinese (Klee One's code pages name Big5 too)
+    regions = _regions(families, lcids - {None}, pages) if not said or "zh" in said else None
+    if regions:  # a face of one Chinese standard is a Chinese hand, whatever else it covers
+        said = {"zh"}
     grass = any(word in text for text in texts for word in grass_words())
-    return HandFacts(frozenset(s for s in said if s), grass)
+    return HandFacts(frozenset(s for s in said if s), grass, regions or frozenset())
+
+
+def _regions(families: list[str], lcids: set[str], pages: int) -> frozenset[str]:
+    """The Chinese regions a face names, from the first source naming one standard only:
+    its family names' region words, its localised names' regions, its code pages."""
+    words = {REGION_WORDS[w] for name in families for w in re.split(r"[^0-9a-z]+", name)
+             if w in REGION_WORDS}
+    gb, big5 = pages >> GB2312_BIT & 1, pages >> BIG5_BIT & 1
+    paged = {"CN"} if gb and not big5 else {"TW"} if big5 and not gb else set()
+    for found in (words, lcids, paged):
+        if found and len({STANDARDS[r] for r in found}) == 1:
+            return frozenset(found)
+    return frozenset()
 
 
 def fits(facts: HandFacts, script: str) -> bool:
@@ -89,4 +148,10 @@ def fits(facts: HandFacts, script: str) -> bool:
     language = SCRIPT_LANGUAGES.get(script)
     if language is None:  # the rules are about Han and kana (Kouzan Sousyo's Latin is plain)
         return True
-    return not facts.grass and (not facts.languages or language in facts.languages)
+    if not facts.read or facts.grass:
+        return False
+    if facts.languages and language not in facts.languages:
+        return False
+    # Simplified text in CN/SG forms, Traditional in TW/HK/MO ones ("Hani" says neither)
+    return script not in ("Hans", "Hant") or not facts.regions or all(
+        STANDARDS[region] == script for region in facts.regions)

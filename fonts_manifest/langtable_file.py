@@ -12,18 +12,21 @@ import json
 import time
 from pathlib import Path
 
-from fonts_manifest import fontdb
+from fonts_manifest import fontdb, handfit
 
 # 15: zh-Hant exemplars without Simplified-only forms; 16: hand faces fit the language
-# (fonts_manifest.handfit: no Japanese faces on Chinese pages, no grass script)
-TABLE_VERSION = 16
+# (fonts_manifest.handfit: no Japanese faces on Chinese pages, no grass script); 17: hand
+# faces of one Chinese standard write its script only (UKai TW/HK off zh-Hans, UKai CN off zh-Hant)
+TABLE_VERSION = 17
 KEEP_TABLES = 4  # language tables of this many font sets stay cached
 OTHER_VERSION_DAYS = 7  # another version's tables are left this long after their last write
 
 
 def table_path(fingerprint: str) -> Path:
-    """The table file of the font set named by `fingerprint`, for this table version."""
-    return fontdb.cache_dir() / f"languages-v{TABLE_VERSION}-{fingerprint[:16]}.json.gz"
+    """The table file of the font set named by `fingerprint`, for this table version and the
+    content of the data files the pools are read from (`handfit.data_digest`)."""
+    name = f"languages-v{TABLE_VERSION}-{fingerprint[:16]}-{handfit.data_digest()[:12]}.json.gz"
+    return fontdb.cache_dir() / name
 
 
 def read_table(path: Path) -> dict:

@@ -77,11 +77,11 @@ def test_facts_come_from_the_font_files(registry) -> None:
     assert not handfit.fits(facts, "Jpan") and not handfit.fits(facts, "Hant")
     assert handfit.fits(facts, "Latn")  # its Latin letters are a plain hand
     ukai = registry.family_face("AR PL UKai TW")
-    if ukai is not None:  # English names only: its OS/2 code pages (JIS, GB 2312, Big5) speak
-        facts = handfit.read_facts(ukai.path, ukai.index)
-        assert facts.languages == {"ja", "zh"} and not facts.grass
+    if ukai is not None:  # English names only, code pages of all three: its family name's
+        facts = handfit.read_facts(ukai.path, ukai.index)  # region word speaks (TW)
+        assert facts.languages == {"zh"} and facts.regions == {"TW"} and not facts.grass
         assert handfit.fits(facts, "Hant") and not handfit.fits(facts, "Hang")
-    assert handfit.read_facts("/nonexistent.ttf", 0) == handfit.NO_FACTS
+        assert not handfit.fits(facts, "Hans") and not handfit.fits(facts, "Jpan")
     assert handfit.fits(handfit.NO_FACTS, "Hant")
 
 
@@ -114,3 +114,123 @@ def test_language_tag_records_name_no_language(tmp_path) -> None:
     assert handfit.read_facts(path, 0).languages == frozenset()
     path = _built_face(tmp_path, [(3, 1, 0x0411, "テスト")])
     assert handfit.read_facts(path, 0).languages == {"ja"}
+
+
+def test_editing_the_grass_word_list_names_another_language_table(tmp_path, monkeypatch) -> None:
+    # the pools are computed once into the cached language table: an edited word list must
+    # key a table of its own, or the old pools stay until TABLE_VERSION is bumped by hand
+    from fonts_manifest import langtable_file
+
+    words = tmp_path / "grass_script_names.txt"
+    words.write_bytes(handfit.GRASS_NAMES_PATH.read_bytes())
+    monkeypatch.setattr(handfit, "GRASS_NAMES_PATH", words)
+    before = langtable_file.table_path("f" * 64)
+    assert langtable_file.table_path("f" * 64) == before  # the same content, the same table
+    words.write_text(words.read_text(encoding="utf-8") + "cursive hand\n", encoding="utf-8")
+    after = langtable_file.table_path("f" * 64)
+    assert after != before and after.name.startswith(f"languages-v{langtable_file.TABLE_VERSION}-")
+
+
+# Windows LCIDs of the Chinese regions, by the standard they write (test's own table)
+SIMPLIFIED_LCIDS, TRADITIONAL_LCIDS = {0x0804, 0x1004}, {0x0404, 0x0C04, 0x1404}
+SIMPLIFIED_WORDS, TRADITIONAL_WORDS = {"CN", "SC", "SG"}, {"TW", "TC", "HK", "MO"}
+
+
+def _standard_said(path: str, index: int) -> set[str]:
+    """The Chinese standards ("Hans", "Hant") a face's family-name region words say, else
+    those its Windows names are localised for, else its GB 2312 / Big5 code pages."""
+    with TTFont(path, fontNumber=index, lazy=True) as font:
+        names = font["name"].names
+        words = {w for n in names if n.nameID in (1, 16)
+                 for w in n.toUnicode(errors="replace").split()}
+        lcids = {n.langID for n in names if n.platformID == 3}
+        pages = font["OS/2"].ulCodePageRange1 if "OS/2" in font else 0
+    def standards(simplified: bool, traditional: bool) -> set[str]:
+        return ({"Hans"} if simplified else set()) | ({"Hant"} if traditional else set())
+
+    for said in (standards(bool(words & SIMPLIFIED_WORDS), bool(words & TRADITIONAL_WORDS)),
+                 standards(bool(lcids & SIMPLIFIED_LCIDS), bool(lcids & TRADITIONAL_LCIDS)),
+                 standards(bool(pages >> 18 & 1), bool(pages >> 20 & 1))):
+        if len(said) == 1:
+            return said
+    return set()
+
+
+@pytest.mark.parametrize("code", ["zh-Hans", "zh-Hant", "yue", "wuu"])
+def test_chinese_pages_draw_the_forms_of_their_own_standard(registry, code) -> None:
+    # zh-Hans pages drew with AR PL UKai TW/HK, zh-Hant ones with UKai CN and LXGW WenKai
+    script = registry.corpus[code].script
+    faces = registry.handwriting_faces(code)
+    assert faces, code
+    other = [f.family for f in faces if _standard_said(f.path, f.index) - {script}]
+    assert not other, (code, script, other)
+    wanted = {"Hans": "AR PL UKai CN", "Hant": "AR PL UKai TW"}[script]
+    if registry.family_face(wanted) is not None:
+        assert wanted in {f.family for f in faces}
+
+
+def test_a_faces_region_comes_from_its_names_then_its_code_pages(tmp_path) -> None:
+    # a region word of the family name; else the regions the names are localised for; else
+    # GB 2312 without Big5 (or Big5 without GB 2312); a face naming both standards says none
+    cases = [
+        ([(3, 1, 0x0409, "Test Kai TC")], 0, {"TW"}),
+        ([(3, 1, 0x0409, "Test Kai SC"), (3, 1, 0x0404, "測試楷")], 0, {"CN"}),
+        ([(3, 1, 0x0C04, "測試楷")], 0, {"HK"}),
+        ([(1, 0, 33, "Test Kai")], 0, {"CN"}),
+        ([(3, 1, 0x0804, "测试楷"), (3, 1, 0x0404, "測試楷")], 1 << 20, {"TW"}),
+        ([(3, 1, 0x0804, "测试楷"), (3, 1, 0x0404, "測試楷")], 1 << 18 | 1 << 20, set()),
+        ([(3, 1, 0x0411, "テスト")], 1 << 20, set()),  # Japanese (Klee One names Big5 too)
+    ]
+    for i, (records, pages, regions) in enumerate(cases):
+        folder = tmp_path / str(i)
+        folder.mkdir()
+        facts = handfit.read_facts(_built_face(folder, records, pages), 0)
+        assert facts.regions == regions, (records, pages, facts)
+        if regions:
+            script = "Hans" if regions & {"CN", "SG"} else "Hant"
+            other = {"Hans": "Hant", "Hant": "Hans"}[script]
+            assert facts.languages == {"zh"}
+            assert handfit.fits(facts, script) and handfit.fits(facts, "Hani")
+            assert not handfit.fits(facts, other) and not handfit.fits(facts, "Jpan")
+
+
+def _hostile_name_table(tmp_path, count: int = 32000) -> str:
+    """A face whose name table declares `count` records and holds none: fontTools logs an
+    error for each record it skips."""
+    import struct
+
+    from fontTools.ttLib import TTFont as Font
+    from fontTools.ttLib.tables.DefaultTable import DefaultTable
+
+    path = _built_face(tmp_path, [])
+    font = Font(path)
+    table = DefaultTable("name")
+    table.data = struct.pack(">HHH", 0, count, 6)
+    font["name"] = table
+    font.save(path)
+    return path
+
+
+def test_a_hostile_name_table_costs_no_log_flood(tmp_path, capfd) -> None:
+    import logging
+    from pathlib import Path
+
+    from fonts_manifest import fontdb
+
+    path = _hostile_name_table(tmp_path)
+    level = logging.getLogger("fontTools").level
+    facts = handfit.read_facts(path, 0)
+    fontdb.read_font_file(Path(path))  # the scan: one line (no family name), no flood
+    err = capfd.readouterr().err
+    assert facts.read and len(err.splitlines()) <= 2, err[:500]
+    assert logging.getLogger("fontTools").level == level  # restored after
+
+
+def test_an_unreadable_face_is_no_cjk_hand_and_says_so_once(tmp_path, capfd) -> None:
+    path = tmp_path / "broken.ttf"
+    path.write_bytes(b"\x00\x01\x00\x00" + b"\xff" * 64)
+    facts = handfit.read_facts(str(path), 0)
+    err = capfd.readouterr().err
+    assert not facts.read and err.count("\n") == 1 and str(path) in err, err
+    assert not handfit.fits(facts, "Hant") and not handfit.fits(facts, "Hans")
+    assert handfit.fits(facts, "Latn")

@@ -140,3 +140,19 @@ def test_a_run_draws_the_same_whatever_was_drawn_before(engine) -> None:
         inks.append(shaper.ink(face.path, face.index, SIZE, "中‘字", UPRIGHT, "ja"))
     assert (inks[0].x, inks[0].y) == (inks[1].x, inks[1].y)
     assert np.array_equal(inks[0].mask, inks[1].mask)
+
+
+def test_a_run_without_a_script_is_shaped_with_none(engine) -> None:
+    # "「」" alone has no script (HarfBuzz guesses none): its horizontal glyphs were shaped
+    # with the script tag "None" (str(None)); they are shaped with no script, and a run of
+    # Han keeps its own script
+    from synth.text.glyphs import GlyphRasteriser
+    from synth.text.vertical import UPRIGHT, VerticalShaper
+
+    face = engine.fonts.family_face("AR PL UKai TW") or engine.fonts.handwriting_faces("ja")[0]
+    shaper = VerticalShaper(GlyphRasteriser())
+    ink = shaper.ink(face.path, face.index, SIZE, "「」", UPRIGHT, "zh-Hant")
+    shaper.ink(face.path, face.index, SIZE, "中「文」", UPRIGHT, "zh-Hant")
+    assert ink.mask is not None and ink.mask.any()
+    scripts = {key[3] for key in shaper._flat}
+    assert scripts == {"", "Hani"}, scripts

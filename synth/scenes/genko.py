@@ -184,8 +184,8 @@ def cell_layout(planner: DocumentPlanner, text: str, style: Any, pitch: float) -
             (k, k + 1) for k in range(piece.start, piece.end)]
         for start, end in cuts:
             part = text[start:end]
-            adv = engine.advance(part, piece.face, style.size, piece.direction, style.language,
-                                 style.bold)
+            adv = engine.advance(part, piece.face, style.size, piece.direction,
+                                 style.shaping_language, style.bold)
             offset = len(pieces) * pitch + (pitch - adv) / 2
             pieces.append(Piece(start, end, part, piece.face, piece.direction, offset, adv,
                                 piece.word))

@@ -131,7 +131,8 @@ class TextEngine(Shaper):
             start, end, face, word = pieces[index]
             piece_text = text[start:end]
             direction = kinds[start] if vertical else ("rtl" if levels[start] % 2 else "ltr")
-            adv = self.advance(piece_text, face, style.size, direction, style.language, style.bold)
+            adv = self.advance(piece_text, face, style.size, direction, style.shaping_language,
+                               style.bold)
             placed.append(Piece(start, end, piece_text, face, direction, pen, adv, word))
             pen += adv
         spaces = [k for k, p in enumerate(placed) if p.word < 0]
@@ -203,7 +204,7 @@ class TextEngine(Shaper):
         inks = layout.inks
         if inks is None:
             style = layout.style
-            size, language, bold = style.size, style.language, style.bold
+            size, language, bold = style.size, style.shaping_language, style.bold
             inks = layout.inks = [self.ink(piece.text, piece.face, size, piece.direction,
                                            language, bold) for piece in layout.pieces]
         return inks

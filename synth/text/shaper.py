@@ -249,7 +249,8 @@ class Shaper:
             if not run_text.strip():
                 continue
             font = self._font(face, style.size, style.bold, run_text)
-            box = font.getbbox(run_text, direction=direction, language=style.language or None,
+            box = font.getbbox(run_text, direction=direction,
+                               language=style.shaping_language or None,
                                anchor="mt" if direction == "ttb" else "ls")
             ascent, descent = max(ascent, -float(box[1])), max(descent, float(box[3]))
         self._remember_extent(key, (ascent, descent))
@@ -305,7 +306,7 @@ class Shaper:
                     direction = MIXED_UPRIGHT
                 for run_text, face in self.itemize(text, style):
                     total += self.advance(run_text, face, style.size, direction,
-                                          style.language, style.bold)
+                                          style.shaping_language, style.bold)
             if len(self._widths) > self.cache_limit:
                 _forget_oldest_half(self._widths)
             self._widths[key] = total

@@ -207,7 +207,9 @@ class VerticalShaper:
         (`synth.text.vertforms`). Same glyphs and pens as `_upright_shaped` otherwise, so the
         advance and every other glyph stay as they were."""
         down = _hb_buffer(font, run, language, "ttb")
-        flats = self._flat_glyphs(path, index, font, run, language, str(down.script))
+        # a run of punctuation only has no script (down.script is None): its characters are
+        # shaped with none, never with the text "None" (an unknown script tag to HarfBuzz)
+        flats = self._flat_glyphs(path, index, font, run, language, down.script or "")
         glyphs, xs, ys = [], [], []
         made: list[tuple[np.ndarray, int, int]] = []
         pen = 0
@@ -257,14 +259,15 @@ class VerticalShaper:
     def _flat_glyphs(self, path: str, index: int, font: Any, run: str, language: str,
                      script: str) -> dict[str, int]:
         """Horizontal glyph (`locl` forms included) of each character of `run` that may want
-        a vertical form, kept per face, language and the run's script. Each is shaped alone
-        with that script, so the answer never depends on which run met it first."""
+        a vertical form, kept per face, language and the run's script ("" for none). Each is
+        shaped alone with that script, so the answer never depends on which run met it first."""
         known = self._flat.setdefault((path, index, language, script), {})
         for char in vertforms.NEEDS_FORM.intersection(run).difference(known):
             buf = hb.Buffer()
             buf.add_str(char)
             buf.direction = "ltr"
-            buf.script = script
+            if script:
+                buf.script = script
             if language:
                 buf.language = language
             hb.shape(font, buf, {})
