@@ -25,11 +25,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
 from synth.image_read import rgb_pixels  # moved to synth; re-exported for our callers
+from synth.opencv import cv2
 
 DEFAULT_MAX_IMAGE_PIXELS = 50_000_000
 MAX_IMAGE_PIXELS_CAP = 2_000_000_000  # the most --max-image-pixels accepts (~8 GB as RGBA)

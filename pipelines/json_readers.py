@@ -8,10 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from pipelines.errors import PolyglyphError
+from synth.opencv import cv2
 from synth.page import make_clockwise
 
 from .source_items import (
