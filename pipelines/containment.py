@@ -158,11 +158,8 @@ def check_pixels(size: tuple[int, int], max_pixels: int) -> None:
 
 def content_sha256(path: Path) -> str:
     """Bytes, not size or mtime: a replaced image of the same size is new input."""
-    h = hashlib.sha256()
     with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def fit_polygon(polygon: list[list[float]], width: int, height: int
