@@ -180,7 +180,9 @@ def test_undrawable_character_is_named(tmp_path):
     text = tmp_path / "ar.txt"
     text.write_text("حقوق الإنسان \U0010FFFD للجميع\n", encoding="utf-8")
     config = build_config(overrides={"languages": ["ar"], "corpus": {"ar": str(text)}})
-    with pytest.raises(PolyglyphError, match=r"U\+10FFFD in the ar text: no installed font"):
+    # a corpus whose only row no font draws is refused, naming the character and its row
+    with pytest.raises(PolyglyphError,
+                       match=r"--corpus ar=.*no installed font draws .*U\+10FFFD.* in row 1"):
         resolve_config(config)
 
 
