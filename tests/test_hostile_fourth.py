@@ -87,10 +87,7 @@ def test_an_annotation_file_over_its_cap_is_skipped_naming_size_and_cap(tmp_path
     with open(bench / "gt_huge.txt", "wb") as handle:  # sparse: no disk used
         handle.truncate(70 << 20)
     out = tmp_path / "out"
-    done = subprocess.run([POLYGLYPH, "variants", "--input", str(bench), "--format", "icdar2015",
-                           "--profile", "clean", "--geometry-only", "--image-format", "png",
-                           "--quiet", "--out", str(out)], capture_output=True, text=True,
-                          timeout=300)
+    done = _variants(bench, out)
     assert done.returncode == 0, done.stderr
     problems = (out / "problems.jsonl").read_text() if (out / "problems.jsonl").exists() else ""
     said = done.stdout + done.stderr + problems
@@ -123,10 +120,7 @@ def test_validate_takes_one_shard_file_and_quiet_like_the_other_commands(tmp_pat
     Image.new("RGB", (300, 100), "white").save(bench / "a.png")
     (bench / "gt_a.txt").write_text("10,10,200,10,200,40,10,40,HELLO\n", encoding="utf-8")
     dataset = tmp_path / "ds"
-    done = subprocess.run([POLYGLYPH, "variants", "--input", str(bench), "--format", "icdar2015",
-                           "--profile", "clean", "--geometry-only", "--image-format", "png",
-                           "--quiet", "--out", str(dataset)], capture_output=True, text=True,
-                          timeout=300)
+    done = _variants(bench, dataset)
     assert done.returncode == 0, done.stderr
     (shard,) = sorted(dataset.rglob("part-*.parquet"))
     out = tmp_path / "v"
@@ -159,3 +153,11 @@ def test_a_character_only_a_handwriting_or_bold_face_maps_is_undrawable_in_print
     assert registry.corpus["zh-Hans"].skipped == 1
     assert "U+4DB6" in registry.corpus["zh-Hans"].skipped_note
     assert registry.language("zh-Hans").usable
+
+
+def _variants(bench: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    """`variants` over an ICDAR-2015 folder, unwarped PNG rows: the benchmark path users take."""
+    return subprocess.run([POLYGLYPH, "variants", "--input", str(bench), "--format", "icdar2015",
+                           "--profile", "clean", "--geometry-only", "--image-format", "png",
+                           "--quiet", "--out", str(out)], capture_output=True, text=True,
+                          timeout=300)
