@@ -109,3 +109,27 @@ def test_no_frame_or_rule_ink_inside_any_column(ctx, language) -> None:
             y0, y1 = int(np.floor(line.y)), int(np.ceil(line.y + length))
             assert not ink[y0:y1, x0:x1 + 1].any(), (seed, line.role, line.text[:8], x0, x1)
     assert leaves >= 15 and doubles >= 5
+
+
+
+def test_a_leaf_of_your_own_text_carries_its_opening_words_in_the_strip(tmp_path) -> None:
+    # a user corpus has no title paragraph: the strip took the language's English name, and a
+    # zh-Hant leaf read "Chines" down its fold; it now carries the text's opening words
+    import json
+    import subprocess
+    import sys
+
+    opening = "春眠不覺曉處處聞啼鳥"
+    text = tmp_path / "zh.txt"
+    text.write_text(f"{opening}，夜來風雨聲。\n床前明月光，疑是地上霜。\n", encoding="utf-8")
+    strips = []
+    for seed in (2, 3, 4):  # seed 2 is a classical leaf (a page with a strip)
+        out = tmp_path / f"p{seed}.png"
+        subprocess.run([sys.executable, "-m", "pipelines.cli", "render", "--language", "zh-Hant",
+                        "--vertical", "--scene", "document", "--corpus", f"zh-Hant={text}",
+                        "--width", "700", "--height", "700", "--seed", str(seed), "--out",
+                        str(out)], check=True, capture_output=True, timeout=300)
+        page = json.loads(out.with_suffix(".json").read_text())
+        lines = page.get("lines") or page["page"]["lines"]
+        strips += [ln["text"] for ln in lines if ln.get("role") == "header"]
+    assert strips and all(opening.startswith(t) for t in strips), strips

@@ -180,8 +180,10 @@ def sample(spec: PageSpec, rng: np.random.Generator, ctx: RenderContext) -> dict
         record["stamp"] = stamp_record
     record["figures"] = sample_figures(rng, ctx, record)  # last: every other choice stays
     if mode == "ttb":  # a classical leaf (frame, column rules, centre strip) or a plain page
-        ids = corpus.paragraph_ids
-        title = clean_text(corpus.paragraphs[0]) if ids and ids[0] == "title" else info.name
+        # the book's title, else its opening words as a running head: never the language's
+        # English name (a user corpus has no title; "Chines" stood in a zh-Hant leaf's strip)
+        opening = clean_text(corpus.paragraphs[0]) if corpus.paragraphs else ""
+        title = opening if opening.strip() else info.name
         title = "".join(c for c in title if unicodedata.category(c)[0] in "LN")  # no 『 or space
         book = classical.sample(child_rng(rng, "classical"), title)
         if book is not None:
