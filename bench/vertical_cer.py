@@ -154,7 +154,7 @@ def category(char: str, kind: str, known: frozenset[str]) -> str:
     if unicodedata.name(char, "").startswith("CJK") and unicodedata.category(char) == "Lo":
         return "Han" if drawn_known(char, known) else "Han (not in model)"
     named = {"〇": "ideographic zero 〇", "。": "stops 。、", "、": "stops 。、",
-             "…": "ellipsis …"}
+             **dict.fromkeys("…⋯‥︙︰", "ellipsis …")}
     if char in named:
         return named[char]
     if "０" <= char <= "９" or char.isascii() and char.isdigit():
@@ -168,29 +168,41 @@ def category(char: str, kind: str, known: frozenset[str]) -> str:
 
 def truth(text: str, upright_latin: bool, known: frozenset[str]) -> list[tuple[str, str]]:
     """(comparable character, category) of a line's text in order: each character as the
-    project's comparison sees it (NFKC, 。、 as . ,; … is three), with the class of the
-    character drawn."""
+    project's comparison sees it (`edit_text`: NFKC, 。、 as . ,, an ellipsis one character),
+    with the class of the character drawn."""
     return [(c, cat) for c, cat, _ in truth_known(text, upright_latin, known)]
 
 
 def truth_known(text: str, upright_latin: bool, known: frozenset[str]
                 ) -> list[tuple[str, str, bool]]:
     """`truth` with, for each comparable character, whether the model can output the
-    character drawn (`drawn_known`)."""
+    character drawn (`drawn_known`). Three (two) adjacent drawn periods are one comparable
+    '…' ('‥'), as `edit_text` folds them in the line."""
     from synth.text.vertical import orientation_runs
 
     out: list[tuple[str, str, bool]] = []
+    dots: list[int] = []  # text positions of the periods that make out[-1], if it is dots
     for start, end, kind in orientation_runs(text, upright_latin):
-        for char in text[start:end]:
+        for pos in range(start, end):
+            char = text[pos]
             cat, ok = category(char, kind, known), drawn_known(char, known)
-            out.extend((c, cat, ok) for c in squash(char))
+            units = squash(char)
+            if units == "." and char not in "。":
+                if dots and dots[-1] == pos - 1 and len(dots) < 3:
+                    dots.append(pos)
+                    out[-1] = ("…" if len(dots) == 3 else "‥", out[-1][1], out[-1][2] and ok)
+                    continue
+                dots = [pos]
+            else:
+                dots = []
+            out.extend((c, cat, ok) for c in units)
     return out
 
 
 def squash(text: str) -> str:
-    from qa_factory.textmetrics import comparable_text
+    from qa_factory.textmetrics import edit_text
 
-    return "".join(comparable_text(text).split())
+    return "".join(edit_text(text).split())
 
 
 def score(text: str, read: str, known: frozenset[str], upright_latin: bool = False,
