@@ -1,10 +1,10 @@
 """Where a vertical model's misreads come from (bench/vertical_cer.py's error analysis): edit
 operations by type, the most frequent confusions, and Han characters by how common they are.
 
-Why frequency: on zh-Hant pages (12 pages, seed 0) chi_tra_vert misread Han at 4.7 %, but
-0.8 % of the characters more common than Zipf 6 and 22-47 % of those under Zipf 5, which were
-13 % of the Han drawn (the text's flattened vocabulary and the Big5 level-1 boosting bring the
-long tail in on purpose). A character's Zipf value here is log10 of the summed wordfreq
+Why frequency: on zh-Hant pages (12 pages, seeds 0-2, best_int) chi_tra_vert misread Han at
+5.1 %, but 0.8-1.3 % of the characters more common than Zipf 6 and 21-47 % of those under
+Zipf 5, which were 12-13 % of the Han drawn (the text's flattened vocabulary and the Big5
+level-1 boosting bring the long tail in on purpose). A character's Zipf value here is log10 of the summed wordfreq
 frequency of the words holding it, plus 9; zh-Hant characters are looked up in their
 Simplified form (OpenCC t2s), as wordfreq's Chinese list is Simplified.
 """

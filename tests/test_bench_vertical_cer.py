@@ -12,9 +12,10 @@ def test_truth_classes_follow_the_vertical_runs() -> None:
     chars = bench.truth("第27条、あっ…Ｘ１", False, known)
     assert [c for c, _ in chars] == list("第27条,あっ…X1")
     assert [cat for _, cat in chars] == [
-        "Han", "tate-chu-yoko digits", "tate-chu-yoko digits", "Han", "stops 。、", "kana",
+        "Han", "tate-chu-yoko pair", "tate-chu-yoko pair", "Han", "stops 。、", "kana",
         "small kana", "ellipsis …", "upright Latin", "upright digits"]
     assert bench.truth("第123条", False, known)[1][1] == "sideways Latin/digits/marks"
+    assert bench.truth("第3条", False, known)[1][1] == "tate-chu-yoko single"
 
 
 def test_known_only_drops_the_unknown_character_and_its_stand_in() -> None:
@@ -29,7 +30,7 @@ def test_known_only_drops_the_unknown_character_and_its_stand_in() -> None:
 
 def test_known_is_judged_on_the_drawn_character() -> None:
     # chi_tra_vert has '.' but no '…' token: the vertical ellipsis ︙ is a character it cannot
-    # output, though it compares as '...'; jpn_vert has '…' and keeps it
+    # output; jpn_vert has '…' and keeps it
     bench = load_bench("vertical_cer")
     without = frozenset("今日漢字.:")
     with_ = without | {"..."}  # `unicharset` keeps tokens NFKC: jpn_vert's '…' is '...'
