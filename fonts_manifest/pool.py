@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from fonts_manifest import catalog, handfit
+from fonts_manifest import catalog, handfit, shaping
 from fonts_manifest.chains import FontFace, is_ignorable, pick_regular
 
 if TYPE_CHECKING:
@@ -76,7 +76,8 @@ def eligible_families(registry: FontRegistry, text: CorpusText) -> dict[str, str
     already followed): HanaMinA, named in Japanese only, drew zh-Hans and zh-Hant pages in
     Japanese forms (器 with 大; 骨, 今, 令, 起, 直 as Japan prints them), LXGW WenKai, named
     for zh-CN only, was in the zh-Hant pool, and WenQuanYi Micro Hei (Chinese forms) in the
-    ja pool. The tables are read only for faces that passed the coverage checks."""
+    ja pool. For scripts that join or reorder, its layout tables must name the script
+    (`shaping`). The tables are read only for faces that passed the coverage checks."""
     letters = letters_of(text.paragraphs)
     if not letters:
         return {}
@@ -95,6 +96,8 @@ def eligible_families(registry: FontRegistry, text: CorpusText) -> dict[str, str
             continue
         if text.script in HAN_SCRIPTS and not handfit.fits(registry.hand_facts(face),
                                                            text.script):
+            continue
+        if not shaping.shapes(face.path, face.index, text.script):
             continue
         found[family] = catalog.language_class(family, cls, text.code)
     return drop_other_regions(found, text.script)
