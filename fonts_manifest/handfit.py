@@ -22,7 +22,9 @@ zh-Hant page nobody could read. Three rules, from the font file:
   0x1404 MO; Macintosh 33 and 19: LXGW WenKai names zh-CN only), its OS/2 code pages
   (GB 2312 without Big5: AR PL KaitiM GB; Big5 without GB 2312: KaitiM Big5). Such a face
   is a Chinese hand of that standard only (Simplified text: CN/SG; Traditional: TW/HK/MO).
-  A face naming no region, or regions of both, stays everywhere.
+  A face naming no region, or regions of both, stays everywhere, unless
+  `data/han_forms.txt` says which standard its outlines follow (Droid Sans Fallback and
+  BabelStone Han: English names only, code pages of GB 2312, Big5 and JIS, mainland forms).
 * grass script (草書): named so in its name table (`data/grass_script_names.txt` says why a
   word list); never the body hand of CJK text. Its Latin letters are a plain hand
   (KouzanBrushFontSousyo writes English legibly), so Latin pools keep it.
@@ -47,6 +49,7 @@ from fonts_manifest.facecheck import quiet_fonttools
 from fonts_manifest.fontdb import warn
 
 GRASS_NAMES_PATH = Path(__file__).with_name("data") / "grass_script_names.txt"
+HAN_FORMS_PATH = Path(__file__).with_name("data") / "han_forms.txt"
 # Windows LCID primary language (low 10 bits) -> language; Macintosh language ids
 WINDOWS_LANGUAGES = {0x11: "ja", 0x04: "zh", 0x12: "ko"}
 # name records at 0x8000 and up point at a format-1 table's language tags, not at LCIDs
@@ -64,6 +67,7 @@ REGION_WORDS = {"cn": "CN", "sc": "CN", "sg": "SG", "tw": "TW", "tc": "TW", "hk"
 REGION_LCIDS = {0x0804: "CN", 0x1004: "SG", 0x0404: "TW", 0x0C04: "HK", 0x1404: "MO"}
 MAC_REGIONS = {33: "CN", 19: "TW"}  # Chinese (Simplified), Chinese (Traditional)
 GB2312_BIT, BIG5_BIT = 18, 20
+LISTED_LANGUAGES = {"JP": "ja", "KR": "ko"}  # regions of data/han_forms.txt; the rest are zh
 
 
 @dataclass(frozen=True)
@@ -81,10 +85,25 @@ UNREAD = HandFacts(frozenset(), False, read=False)
 
 
 def data_digest() -> str:
-    """A digest of the data files the hand pools are decided from: part of the language
-    table's cache key (`langtable_file.table_path`), so editing the grass-script word list
-    recomputes the pools without a TABLE_VERSION bump (read each call: a few hundred bytes)."""
-    return hashlib.sha256(GRASS_NAMES_PATH.read_bytes()).hexdigest()
+    """A digest of the data files the pools are decided from: part of the language table's
+    cache key (`langtable_file.table_path`), so editing the grass-script word list or the
+    Han forms list recomputes the pools without a TABLE_VERSION bump (read each call: a few
+    hundred bytes each)."""
+    digest = hashlib.sha256(GRASS_NAMES_PATH.read_bytes())
+    digest.update(HAN_FORMS_PATH.read_bytes())
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def han_forms() -> dict[str, str]:
+    """{lower-cased family name: region} of `data/han_forms.txt`: the standard a face's Han
+    glyphs follow where its own tables are silent."""
+    found = {}
+    for line in HAN_FORMS_PATH.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            family, region = line.rsplit("\t", 1)
+            found[family.strip().lower()] = region.strip()
+    return found
 
 
 @lru_cache(maxsize=1)
@@ -120,10 +139,15 @@ def read_facts(path: str, index: int) -> HandFacts:
              f"({type(exc).__name__})")
         return UNREAD
     said.discard(None)
+    said_by_names = bool(said)
     if not said:
         said = {lang for bit, lang in CODE_PAGE_BITS.items() if pages >> bit & 1}
     # regions only of a face that may be Chinese (Klee One's code pages name Big5 too)
     regions = _regions(families, lcids - {None}, pages) if not said or "zh" in said else None
+    listed = next((han_forms()[f] for f in families if f in han_forms()), None)
+    if listed and not regions and not said_by_names:  # the tables are silent: the list speaks
+        said = {LISTED_LANGUAGES.get(listed, "zh")}
+        regions = frozenset({listed}) if listed in STANDARDS else None
     if regions:  # a face of one Chinese standard is a Chinese hand, whatever else it covers
         said = {"zh"}
     grass = any(word in text for text in texts for word in grass_words())

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from fonts_manifest import catalog
+from fonts_manifest import catalog, handfit, shaping
 from fonts_manifest.chains import FontFace, is_ignorable, pick_regular
 
 if TYPE_CHECKING:
@@ -69,7 +69,15 @@ def letters_of(paragraphs: Iterable[str]) -> str:
 
 def eligible_families(registry: FontRegistry, text: CorpusText) -> dict[str, str]:
     """{family: class} of the pool families whose regular face draws every letter of `text`
-    (for Han and Hangul text: the design's variant for the text's region, when it has one)."""
+    (for Han and Hangul text: the design's variant for the text's region, when it has one).
+
+    For Han and Japanese text a family must also be made for the text's language and Chinese
+    standard, as its own name and OS/2 tables say (`handfit.fits`, the rule hand faces
+    already followed): HanaMinA, named in Japanese only, drew zh-Hans and zh-Hant pages in
+    Japanese forms (器 with 大; 骨, 今, 令, 起, 直 as Japan prints them), LXGW WenKai, named
+    for zh-CN only, was in the zh-Hant pool, and WenQuanYi Micro Hei (Chinese forms) in the
+    ja pool. For scripts that join or reorder, its layout tables must name the script
+    (`shaping`). The tables are read only for faces that passed the coverage checks."""
     letters = letters_of(text.paragraphs)
     if not letters:
         return {}
@@ -86,10 +94,20 @@ def eligible_families(registry: FontRegistry, text: CorpusText) -> dict[str, str
             continue
         if common and sum(ord(c) in coverage for c in common) < COMMON_SHARE * len(common):
             continue
+        if text.script in HAN_SCRIPTS and not handfit.fits(registry.hand_facts(face),
+                                                           text.script):
+            continue
+        if not shaping.shapes(face.path, face.index, text.script):
+            continue
         found[family] = catalog.language_class(family, cls, text.code)
     return drop_other_regions(found, text.script)
 
 
+# Scripts whose text holds Han characters, drawn in each region's own forms: a print family
+# must be made for the text's language and standard (`handfit.fits`). Hangul text is not
+# checked so: a Chinese face's Hangul has no Chinese forms, and Korean page text holds no
+# Hanja (`polyglyph text --language ko --num 200`: none).
+HAN_SCRIPTS = frozenset({"Hans", "Hant", "Hani", "Jpan"})
 # Share of a CJK common-use list (通用规范汉字表 level 1, 常用漢字, KS X 1001 Hangul) a family
 # must draw; the few it lacks are drawn by the chain (no joining to break in these scripts).
 COMMON_SHARE = 0.99

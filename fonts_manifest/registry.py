@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from PIL import ImageFont
 
-from fonts_manifest import catalog, chains, fontdb, handfit, pool
+from fonts_manifest import catalog, chains, fontdb, handfit, pool, shaping
 from fonts_manifest.chains import STYLES, FontFace
 from fonts_manifest.codes import AliasTable, alias_table
 from fonts_manifest.corpus import CorpusText, load_corpus
@@ -76,7 +76,7 @@ class FontRegistry:
             self._by_family.setdefault(face.family, []).append(face)
             self.catalog.add(face, rec, cls)
         self._emphasis: dict[tuple[FontFace, str], FontFace | None | bool] = {}
-        self._hand: dict[FontFace, handfit.HandFacts] = {}  # handwriting faces read (cold only)
+        self._hand: dict[FontFace, handfit.HandFacts] = {}  # CJK faces' tables read (cold only)
         self._table: dict[str, dict] = {}
         self._infos: dict[str, LanguageInfo] = {}
         self._aliases = AliasTable()
@@ -219,22 +219,25 @@ class FontRegistry:
         """Faces drawing enough of the letters; complete ones first, then preference order
         (the known families of the script, then every other handwriting/brush/kai face).
         Faces made for another CJK language, and grass-script faces, are left out
-        (`handfit`: decided from each face's own name and OS/2 tables)."""
+        (`handfit`: decided from each face's own name and OS/2 tables), and so are faces whose
+        layout tables cannot shape a joining or reordering script (`shaping`)."""
         found = []
         known = chains.HANDWRITING_FAMILIES.get(text.script, ())
         others = [f for f, c in sorted(self.catalog.classes.items())
                   if c == "handwriting" and f not in known and f not in self.catalog.skipped]
         for family in (*known, *others):
             face = self.family_face(family)
-            if face is None or not handfit.fits(self._hand_facts(face), text.script):
+            if face is None or not handfit.fits(self.hand_facts(face), text.script) \
+                    or not shaping.shapes(face.path, face.index, text.script):
                 continue
             share = chains.letter_share(self._set_of(face), chars)
             if share >= chains.HANDWRITING_MIN_LETTER_SHARE:
                 found.append((share < 1.0, len(found), face))
         return [face for *_, face in sorted(found)]
 
-    def _hand_facts(self, face: FontFace) -> handfit.HandFacts:
-        """The face's `handfit` facts, read from its file once per registry."""
+    def hand_facts(self, face: FontFace) -> handfit.HandFacts:
+        """The face's `handfit` facts (the CJK language and Chinese standard it is made for),
+        read from its file once per registry: hand pools and CJK print pools both ask."""
         facts = self._hand.get(face)
         if facts is None:
             facts = self._hand[face] = handfit.read_facts(face.path, face.index)

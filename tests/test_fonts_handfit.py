@@ -234,3 +234,25 @@ def test_an_unreadable_face_is_no_cjk_hand_and_says_so_once(tmp_path, capfd) -> 
     assert not facts.read and err.count("\n") == 1 and str(path) in err, err
     assert not handfit.fits(facts, "Hant") and not handfit.fits(facts, "Hans")
     assert handfit.fits(facts, "Latn")
+
+
+def test_han_forms_list_speaks_where_the_tables_are_silent(tmp_path) -> None:
+    # Droid Sans Fallback (Ghostscript's libgs10-common depends on fonts-droid-fallback, so
+    # many machines have it): English names only, code pages of GB 2312, Big5 and JIS, and
+    # mainland forms; without data/han_forms.txt it wrote zh-Hant and ja pages too
+    pages = 1 << 17 | 1 << handfit.GB2312_BIT | 1 << handfit.BIG5_BIT
+    silent = handfit.read_facts(_built_face(tmp_path, [], pages), 0)
+    assert silent.languages == {"ja", "zh"} and not silent.regions
+    assert all(handfit.fits(silent, s) for s in ("Hans", "Hant", "Jpan"))
+    folder = tmp_path / "droid"
+    folder.mkdir()
+    listed = handfit.read_facts(
+        _built_face(folder, [(3, 1, 0x0409, "Droid Sans Fallback")], pages), 0)
+    assert listed.languages == {"zh"} and listed.regions == {"CN"}
+    assert handfit.fits(listed, "Hans") and handfit.fits(listed, "Hani")
+    assert not handfit.fits(listed, "Hant") and not handfit.fits(listed, "Jpan")
+    folder = tmp_path / "said"  # a face whose names say Japanese keeps its word over the list
+    folder.mkdir()
+    said = handfit.read_facts(_built_face(folder, [(3, 1, 0x0411, "Droid Sans Fallback")],
+                                          pages), 0)
+    assert said.languages == {"ja"} and not said.regions
