@@ -88,9 +88,16 @@ def covers(ctx: Any, language: str, font: str = "sans") -> Callable[[str], bool]
     return check
 
 
+FIT_SLACK = 1e-6  # px: float rounding, never a visible overhang
+
+
 def fit(ctx: Any, language: str, text: str, size: float, max_width: float, font: str = "sans",
         bold: bool = False) -> str:
-    """`text` if it fits `max_width`, else its longest grapheme-cluster prefix that does (≥ 1)."""
+    """`text` if it fits `max_width`, else its longest grapheme-cluster prefix that does (≥ 1).
+    A width equal to `max_width` up to rounding fits: a table column is as wide as its widest
+    cell, and the cell's room, recomputed from the column's edges, came out a few ulps short,
+    so every date of a date column lost its last digit (11.10.201)."""
+    max_width += FIT_SLACK
     if width_of(ctx, language, text, size, font, bold) <= max_width:
         return text
     clusters = grapheme_clusters(text)
