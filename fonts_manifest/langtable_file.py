@@ -16,8 +16,9 @@ from fonts_manifest import fontdb, handfit
 
 # 15: zh-Hant exemplars without Simplified-only forms; 16: hand faces fit the language
 # (fonts_manifest.handfit: no Japanese faces on Chinese pages, no grass script); 17: hand
-# faces of one Chinese standard write its script only (UKai TW/HK off zh-Hans, UKai CN off zh-Hant)
-TABLE_VERSION = 17
+# faces of one Chinese standard write its script only (UKai TW/HK off zh-Hans, UKai CN off zh-Hant);
+# 19: faces that cannot form a Brahmic script's conjuncts leave its pools (shapecheck)
+TABLE_VERSION = 19
 KEEP_TABLES = 4  # language tables of this many font sets stay cached
 OTHER_VERSION_DAYS = 7  # another version's tables are left this long after their last write
 

@@ -1,7 +1,8 @@
 """The font pool: every installed family, what it is, and which languages it can set.
 
 A family is eligible for a language when its regular face draws all the language's letters
-(Unicode categories L and M of the language's text — its exemplar set as the corpus shows it);
+(Unicode categories L and M of the language's text — its exemplar set as the corpus shows it)
+and, for a script built of conjuncts, forms them (`shapecheck`);
 digits, punctuation and symbols it lacks are drawn, grapheme cluster by cluster, by the
 language's chain of the same class (serif-like families fall back to the serif chain, the rest
 to the sans chain). So a family is never refused for lacking `–` or `•`, and nothing is ever
@@ -85,6 +86,8 @@ def eligible_families(registry: FontRegistry, text: CorpusText) -> dict[str, str
         if not coverage.covers(letters) or not coverage.covers(exemplar):
             continue
         if common and sum(ord(c) in coverage for c in common) < COMMON_SHARE * len(common):
+            continue
+        if not registry.shapes(face, text.script):  # maps the letters, cannot join them
             continue
         found[family] = catalog.language_class(family, cls, text.code)
     return drop_other_regions(found, text.script)

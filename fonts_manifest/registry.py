@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from PIL import ImageFont
 
-from fonts_manifest import catalog, chains, fontdb, handfit, pool
+from fonts_manifest import catalog, chains, fontdb, handfit, pool, shapecheck
 from fonts_manifest.chains import STYLES, FontFace
 from fonts_manifest.codes import AliasTable, alias_table
 from fonts_manifest.corpus import CorpusText, load_corpus
@@ -77,6 +77,7 @@ class FontRegistry:
             self.catalog.add(face, rec, cls)
         self._emphasis: dict[tuple[FontFace, str], FontFace | None | bool] = {}
         self._hand: dict[FontFace, handfit.HandFacts] = {}  # handwriting faces read (cold only)
+        self._shapes: dict[tuple[FontFace, str], bool] = {}  # shapecheck answers (cold only)
         self._table: dict[str, dict] = {}
         self._infos: dict[str, LanguageInfo] = {}
         self._aliases = AliasTable()
@@ -226,12 +227,20 @@ class FontRegistry:
                   if c == "handwriting" and f not in known and f not in self.catalog.skipped]
         for family in (*known, *others):
             face = self.family_face(family)
-            if face is None or not handfit.fits(self._hand_facts(face), text.script):
+            if face is None or not handfit.fits(self._hand_facts(face), text.script) \
+                    or not self.shapes(face, text.script):
                 continue
             share = chains.letter_share(self._set_of(face), chars)
             if share >= chains.HANDWRITING_MIN_LETTER_SHARE:
                 found.append((share < 1.0, len(found), face))
         return [face for *_, face in sorted(found)]
+
+    def shapes(self, face: FontFace, script: str) -> bool:
+        """Whether `face` forms `script`'s conjuncts (`shapecheck`), read once per registry."""
+        key = (face, script)
+        if key not in self._shapes:
+            self._shapes[key] = shapecheck.shapes(face.path, face.index, script)
+        return self._shapes[key]
 
     def _hand_facts(self, face: FontFace) -> handfit.HandFacts:
         """The face's `handfit` facts, read from its file once per registry."""
