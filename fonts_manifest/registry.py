@@ -20,6 +20,7 @@ from fonts_manifest.chains import STYLES, FontFace
 from fonts_manifest.codes import AliasTable, alias_table
 from fonts_manifest.corpus import CorpusText, load_corpus
 from fonts_manifest.corpus_drawable import keep_drawable
+from fonts_manifest.coverage import Coverage, compact_ranges, ranges_to_set
 from fonts_manifest.errors import PolyglyphError
 from fonts_manifest.langtable import compact_entry, entry_families
 from fonts_manifest.langtable_file import (  # noqa: F401  # re-exported
@@ -56,7 +57,7 @@ class FontRegistry:
         self.fingerprint = fingerprint
         self.corpus = dict(corpus)
         self._ranges: dict[FontFace, Sequence[int]] = {}
-        self._coverage: dict[FontFace, fontdb.Coverage] = {}
+        self._coverage: dict[FontFace, Coverage] = {}
         # frozensets for the chain search only (subset tests over every candidate face), kept
         # while language-table entries are computed and dropped after
         self._sets: dict[FontFace, frozenset[int]] = {}
@@ -71,7 +72,7 @@ class FontRegistry:
             face = FontFace(
                 rec["path"], rec["index"], rec["family"], kind, rec["subfamily"], rec["weight"],
             )  # fmt: skip
-            self._ranges[face] = fontdb.compact_ranges(rec["ranges"])
+            self._ranges[face] = compact_ranges(rec["ranges"])
             self._by_key[(face.path, face.index)] = face
             self._by_family.setdefault(face.family, []).append(face)
             self.catalog.add(face, rec, cls)
@@ -159,18 +160,18 @@ class FontRegistry:
         self._aliases = alias_table(self.corpus, self.corpus)
 
     # ---- chains ---------------------------------------------------------------------------
-    def coverage(self, face: FontFace) -> fontdb.Coverage:
+    def coverage(self, face: FontFace) -> Coverage:
         """Codepoints the face maps (`cp in coverage`), built from cached ranges on first use."""
         cov = self._coverage.get(face)
         if cov is None:
-            cov = fontdb.Coverage(self._ranges.get(face, ()))
+            cov = Coverage(self._ranges.get(face, ()))
             self._coverage[face] = cov
         return cov
 
     def _set_of(self, face: FontFace) -> frozenset[int]:
         found = self._sets.get(face)
         if found is None:
-            found = self._sets[face] = fontdb.ranges_to_set(self._ranges.get(face, ()))
+            found = self._sets[face] = ranges_to_set(self._ranges.get(face, ()))
         return found
 
     def family_face(self, family: str) -> FontFace | None:
