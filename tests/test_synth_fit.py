@@ -1,0 +1,47 @@
+"""`synth.scenes.kit.fit` cuts a text that does not fit at a word's end, as lines break.
+
+A cut inside a word drew fragments as if they were words, and labelled them so: a card's name
+'Титова Кла', a Tamil sign 'மூலம் துன்புறுத்தலிலிரு', a table's dates '11.10.201'. Measured with
+the real text engine on the installed fonts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fonts_manifest.corpus import load_corpus
+from fonts_manifest.registry import FontRegistry
+from synth.linebreak import break_segments
+from synth.render import RenderContext
+from synth.scenes import kit
+
+
+@pytest.fixture(scope="module")
+def ctx() -> RenderContext:
+    corpus = load_corpus(None, languages=["ru", "th", "ta", "en"])
+    return RenderContext(FontRegistry.load(corpus=corpus), corpus)
+
+
+@pytest.mark.parametrize(("language", "text"), [
+    ("ru", "Титова Клавдия Романовна"),
+    ("ta", "மூலம் துன்புறுத்தலிலிருந்து விடுதலை"),
+    ("th", "มนุษย์ทั้งหลายเกิดมามีอิสระและเสมอภาคกันในเกียรติศักดิ์และสิทธิ"),
+])
+def test_a_cut_ends_where_a_word_ends(ctx, language, text) -> None:
+    full = kit.width_of(ctx, language, text, 30)
+    ends = set(np.cumsum([len(s) for s in break_segments(text, ctx.language(language).code)]))
+    for share in (0.35, 0.6, 0.85):
+        got = kit.fit(ctx, language, text, 30, full * share)
+        assert got and text.startswith(got) and got != text, (share, got)
+        assert kit.width_of(ctx, language, got, 30) <= full * share
+        assert any(len(text[:e].rstrip()) == len(got) for e in ends), (share, got)
+
+
+def test_a_first_word_too_wide_is_cut_by_clusters(ctx) -> None:
+    word = "Antidisestablishmentarianism"
+    room = kit.width_of(ctx, "en", word, 30) * 0.5
+    got = kit.fit(ctx, "en", word, 30, room)
+    assert word.startswith(got) and 1 <= len(got) < len(word)
+    assert kit.width_of(ctx, "en", got, 30) <= room
+
