@@ -45,3 +45,22 @@ def test_a_first_word_too_wide_is_cut_by_clusters(ctx) -> None:
     assert word.startswith(got) and 1 <= len(got) < len(word)
     assert kit.width_of(ctx, "en", got, 30) <= room
 
+
+@pytest.mark.parametrize(("language", "script"), [("ml", "Mlym"), ("si", "Sinh"), ("fa", "Arab")])
+def test_corpus_words_are_whole_words(language, script) -> None:
+    # ZWJ/ZWNJ sit inside words (ര്‍ചില്ല്, ශ්‍රී, می‌خواهم); as separators they cut pieces such as
+    # ണ്ണവുമായ out of പൂര്‍ണ്ണവുമായ, and those were drawn as field labels and words
+    import re
+    import unicodedata
+
+    from synth.content import corpus_words
+
+    text = "\n".join(load_corpus(None, languages=[language])[language].paragraphs)
+    inside = {c for c in set(text) if unicodedata.category(c)[0] in "LM"} | {"\u200c", "\u200d"}
+    words = corpus_words(language, script, text)
+    assert any("\u200c" in w or "\u200d" in w for w in words)
+    for word in words:
+        whole = any((m.start() == 0 or text[m.start() - 1] not in inside)
+                    and (m.end() == len(text) or text[m.end()] not in inside)
+                    for m in re.finditer(re.escape(word), text))
+        assert whole, word
