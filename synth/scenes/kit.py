@@ -96,7 +96,7 @@ def fit(ctx: Any, language: str, text: str, size: float, max_width: float, font:
     """`text` if it fits `max_width`, else its longest prefix of whole words that does (word
     breaks as lines break: ICU, dictionaries for Thai, Khmer, Lao, Myanmar), else, when not even
     its first word fits, its longest grapheme-cluster prefix (≥ 1 cluster). A cut inside a word
-    drew fragments as if they were words: a card's name 'Титова Кла', a poster's 'ப்ரதி'... and
+    drew fragments as if they were words: a card's name 'Титова Кла', a sign's 'மூலம் துன்புறுத்தலிலிரு'... and
     labelled them so. A width equal to `max_width` up to rounding fits: a table column is as
     wide as its widest cell, and the cell's room, recomputed from the column's edges, came out
     a few ulps short, so every date of a date column lost its last digit (11.10.201)."""
