@@ -64,3 +64,26 @@ def test_corpus_words_are_whole_words(language, script) -> None:
                     and (m.end() == len(text) or text[m.end()] not in inside)
                     for m in re.finditer(re.escape(word), text))
         assert whole, word
+
+
+@pytest.mark.parametrize("language", ["zh-Hans", "ja"])
+def test_scene_phrases_start_and_end_at_dictionary_words(language) -> None:
+    # Han text breaks between any two characters: phrases cut at those breaks began inside
+    # words (a subtitle read 开或秘密地 out of 公开或秘密地)
+    from icu4py.breakers import WordBreaker
+
+    from synth.linebreak import icu_locale
+    from synth.render import PageSpec
+    from synth.scenes.builder import Builder
+
+    corpus = load_corpus(None, languages=[language])
+    ctx = RenderContext(FontRegistry.load(corpus=corpus), corpus)
+    spec = PageSpec(language=language, scene="poster", width=800, height=600)
+    paragraphs = [kit.paragraph(ctx, language, i) for i in range(len(corpus[language].paragraphs))]
+    for seed in range(40):
+        phrase = Builder(spec, np.random.default_rng(seed), ctx, 800, 600).sentence(6)
+        source = next(p for p in paragraphs if phrase in p)
+        start = source.index(phrase)
+        bounds = set(np.cumsum([0, *(len(w) for w in WordBreaker(source, icu_locale(language)))]))
+        assert start in bounds, (seed, phrase)
+        assert start + len(phrase) in bounds, (seed, phrase)
