@@ -24,6 +24,7 @@ HarfBuzz joins Arabic from presentation forms when a face lacks them).
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 OT_TAGS: dict[str, frozenset[str]] = {  # ISO 15924 -> OpenType script tags (old and new)
     "Beng": frozenset({"beng", "bng2"}), "Deva": frozenset({"deva", "dev2"}),
@@ -68,10 +69,13 @@ def shapes(path: str, index: int, script: str) -> bool:
     if probe is None:
         return True
     font = hb.Font(face)
-    return _advance(hb, font, probe) != _advance(hb, font, probe[:2] + ZWNJ + probe[2:])
+    return _advance(font, probe) != _advance(font, probe[:2] + ZWNJ + probe[2:])
 
 
-def _advance(hb, font, text: str) -> int:  # noqa: ANN001 - uharfbuzz module and font
+def _advance(font: Any, text: str) -> int:
+    """Total advance of `text` shaped by HarfBuzz with `font` (a `uharfbuzz.Font`)."""
+    import uharfbuzz as hb
+
     buf = hb.Buffer()
     buf.add_str(text)
     buf.guess_segment_properties()
