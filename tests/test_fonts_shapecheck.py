@@ -9,6 +9,7 @@ it): a conjunct is narrower than the explicit virama sequence in every face the 
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
@@ -20,12 +21,16 @@ SETO = "/usr/share/fonts/truetype/seto/setofont.ttf"
 LANGUAGES = {"bn": "Beng", "hi": "Deva", "gu": "Gujr", "pa": "Guru", "kn": "Knda", "te": "Telu"}
 
 
-def _ink_width(path: str, index: int, text: str) -> int:
+def _ink(path: str, index: int, text: str) -> np.ndarray:
     font = ImageFont.truetype(path, 48, index=index, layout_engine=ImageFont.Layout.RAQM)
     image = Image.new("L", (400, 100), 0)
     ImageDraw.Draw(image).text((10, 10), text, fill=255, font=font)
     box = image.getbbox()
-    return 0 if box is None else box[2] - box[0]
+    return np.zeros((0, 0), np.uint8) if box is None else np.asarray(image.crop(box))
+
+
+def _ink_width(path: str, index: int, text: str) -> int:
+    return int(_ink(path, index, text).shape[1])
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +72,30 @@ def test_fit_keeps_text_whose_room_is_its_width_up_to_rounding(monkeypatch) -> N
     monkeypatch.setattr(kit, "width_of", lambda ctx, lang, text, *a, **k: 11.3 * len(text))
     room = float(__import__("numpy").nextafter(11.3 * 10, 0))  # one ulp short
     assert kit.fit(None, "fa", "11.10.2015", 22.0, room) == "11.10.2015"
+
+
+@pytest.mark.parametrize(("code", "script"), [("ar", "Arab"), ("fa", "Arab"), ("ur", "Arab"),
+                                              ("lo", "Laoo"), ("th", "Thai")])
+def test_pool_faces_join_letters_and_stack_marks(registry, code, script) -> None:
+    # SetoFont was a hand face of ar, fa, ur and lo: Arabic letters unjoined, Lao vowels
+    # beside their consonants; Tlwg Mono drew Thai vowels a cell to the right. Measured as
+    # ink: joined letters are not the isolated ones; a vowel above its consonant widens it little.
+    faces = {f.family: f for f in registry.handwriting_faces(code)}
+    for family in registry.families(code):
+        face = registry.family_face(family)
+        if face is not None:
+            faces[family] = face
+    assert faces, code
+    bad = {}
+    for family, f in faces.items():
+        if script == "Arab":  # joined, the letters differ from the ones ZWNJ keeps apart
+            joined = _ink(f.path, f.index, "\u0628" * 3)
+            apart = _ink(f.path, f.index, "\u200c".join("\u0628" * 3))
+            if np.array_equal(joined, apart):
+                bad[family] = "unjoined"
+        else:
+            base, mark = shapecheck.MARK_PROBES[script]
+            alone, marked = _ink_width(f.path, f.index, base), _ink_width(f.path, f.index, base + mark)
+            if marked > 1.3 * alone:
+                bad[family] = (alone, marked)
+    assert not bad, bad
