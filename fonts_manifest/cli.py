@@ -16,12 +16,17 @@ from fonts_manifest.registry import FontRegistry, LanguageInfo
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgParser(
         prog="polyglyph languages",
-        description="List languages whose whole corpus the installed fonts can draw.",
+        description="List languages whose whole corpus the installed fonts can draw: code, "
+        "name, script, direction, coverage, font styles (sans, serif, handwriting) and the first "
+        "face of the chain.",
+        examples=["polyglyph languages", "polyglyph languages --json",
+                  "polyglyph languages --all --corpus en=my-en.txt"],
     )
     parser.add_argument("--json", action="store_true", help="print a JSON array")
     parser.add_argument(
         "--corpus", action="append", default=[], metavar="LANG=PATH",
-        help="UTF-8 file, one paragraph per line, replacing the bundled text of LANG (repeatable)",
+        help="your own text for LANG, replacing its bundled text: a UTF-8 file (one paragraph "
+        "per line), JSONL or Parquet (PATH#column), a folder, glob or s3:// URI (repeatable)",
     )  # fmt: skip
     parser.add_argument(
         "--font-dir", action="append", default=[], metavar="DIR",

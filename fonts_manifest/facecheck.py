@@ -216,7 +216,7 @@ def _shape(font: Any, ch: str) -> np.ndarray | None:
 def caps_only(font: Any, face: dict) -> bool:
     """Whether the face's lowercase letters are its capitals' shapes (small caps or an
     all-caps design): compared letter by letter after scaling both to one box."""
-    from fonts_manifest.fontdb import Coverage
+    from fonts_manifest.coverage import Coverage
 
     cov = Coverage(face["ranges"])
     pairs = [c for c in "aegr" if ord(c) in cov and ord(c.upper()) in cov]

@@ -22,6 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = ArgParser(
         prog="polyglyph fonts",
         description="List the font families per script, with style class, faces and licence.",
+        examples=["polyglyph fonts --script Deva", "polyglyph fonts --language ja --json",
+                  "polyglyph fonts --font-dir ~/my-fonts --language en"],
     )
     parser.add_argument("--script", help="only this ISO 15924 script (e.g. Latn, Arab, Hans)")
     parser.add_argument("--language", help="only families that draw this language's letters")

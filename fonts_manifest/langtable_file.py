@@ -12,22 +12,26 @@ import json
 import time
 from pathlib import Path
 
-from fonts_manifest import fontdb, handfit
+from fonts_manifest import fontdb, handfit, shapecheck
 
 # 15: zh-Hant exemplars without Simplified-only forms; 16: hand faces fit the language
 # (fonts_manifest.handfit: no Japanese faces on Chinese pages, no grass script); 17: hand
 # faces of one Chinese standard write its script only (UKai TW/HK off zh-Hans, UKai CN off zh-Hant);
 # 18: print pools of CJK text follow the same rule (HanaMinA off zh-Hans/zh-Hant), and faces
 # whose GSUB/GPOS cannot shape a joining/reordering script write none of it (SetoFont off ar, hi)
-TABLE_VERSION = 18
+# 19: faces that cannot shape a script leave its pools (shapecheck; its rules are in the name)
+# 20: both of these together (the merge of 18 and 19)
+TABLE_VERSION = 20
 KEEP_TABLES = 4  # language tables of this many font sets stay cached
 OTHER_VERSION_DAYS = 7  # another version's tables are left this long after their last write
 
 
 def table_path(fingerprint: str) -> Path:
-    """The table file of the font set named by `fingerprint`, for this table version and the
-    content of the data files the pools are read from (`handfit.data_digest`)."""
-    name = f"languages-v{TABLE_VERSION}-{fingerprint[:16]}-{handfit.data_digest()[:12]}.json.gz"
+    """The table file of the font set named by `fingerprint`, for this table version, the
+    content of the data files the pools are read from (`handfit.data_digest`) and the shaping
+    tests faces must pass (`shapecheck.rules_digest`)."""
+    name = (f"languages-v{TABLE_VERSION}-{fingerprint[:16]}-{handfit.data_digest()[:12]}"
+            f"-{shapecheck.rules_digest()[:8]}.json.gz")
     return fontdb.cache_dir() / name
 
 

@@ -1,7 +1,8 @@
 """The font pool: every installed family, what it is, and which languages it can set.
 
 A family is eligible for a language when its regular face draws all the language's letters
-(Unicode categories L and M of the language's text — its exemplar set as the corpus shows it);
+(Unicode categories L and M of the language's text — its exemplar set as the corpus shows it)
+and, for a script built of conjuncts, forms them (`shapecheck`);
 digits, punctuation and symbols it lacks are drawn, grapheme cluster by cluster, by the
 language's chain of the same class (serif-like families fall back to the serif chain, the rest
 to the sans chain). So a family is never refused for lacking `–` or `•`, and nothing is ever
@@ -15,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from fonts_manifest import catalog, handfit, shaping
+from fonts_manifest import catalog, handfit
 from fonts_manifest.chains import FontFace, is_ignorable, pick_regular
 
 if TYPE_CHECKING:
@@ -77,7 +78,8 @@ def eligible_families(registry: FontRegistry, text: CorpusText) -> dict[str, str
     Japanese forms (器 with 大; 骨, 今, 令, 起, 直 as Japan prints them), LXGW WenKai, named
     for zh-CN only, was in the zh-Hant pool, and WenQuanYi Micro Hei (Chinese forms) in the
     ja pool. For scripts that join or reorder, its layout tables must name the script
-    (`shaping`). The tables are read only for faces that passed the coverage checks."""
+    (`shaping`) and drawing must shape it (`shapecheck`): `FontRegistry.shapes`, asked only for
+    faces that passed the coverage checks."""
     letters = letters_of(text.paragraphs)
     if not letters:
         return {}
@@ -97,7 +99,7 @@ def eligible_families(registry: FontRegistry, text: CorpusText) -> dict[str, str
         if text.script in HAN_SCRIPTS and not handfit.fits(registry.hand_facts(face),
                                                            text.script):
             continue
-        if not shaping.shapes(face.path, face.index, text.script):
+        if not registry.shapes(face, text.script):  # maps the letters, cannot join them
             continue
         found[family] = catalog.language_class(family, cls, text.code)
     return drop_other_regions(found, text.script)

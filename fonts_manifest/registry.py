@@ -15,11 +15,12 @@ from functools import lru_cache
 
 from PIL import ImageFont
 
-from fonts_manifest import catalog, chains, fontdb, handfit, pool, shaping
+from fonts_manifest import catalog, chains, fontdb, handfit, pool, shapecheck, shaping
 from fonts_manifest.chains import STYLES, FontFace
 from fonts_manifest.codes import AliasTable, alias_table
 from fonts_manifest.corpus import CorpusText, load_corpus
 from fonts_manifest.corpus_drawable import keep_drawable
+from fonts_manifest.coverage import Coverage, compact_ranges, ranges_to_set
 from fonts_manifest.errors import PolyglyphError
 from fonts_manifest.langtable import compact_entry, entry_families
 from fonts_manifest.langtable_file import (  # noqa: F401  # re-exported
@@ -56,7 +57,7 @@ class FontRegistry:
         self.fingerprint = fingerprint
         self.corpus = dict(corpus)
         self._ranges: dict[FontFace, Sequence[int]] = {}
-        self._coverage: dict[FontFace, fontdb.Coverage] = {}
+        self._coverage: dict[FontFace, Coverage] = {}
         # frozensets for the chain search only (subset tests over every candidate face), kept
         # while language-table entries are computed and dropped after
         self._sets: dict[FontFace, frozenset[int]] = {}
@@ -71,12 +72,13 @@ class FontRegistry:
             face = FontFace(
                 rec["path"], rec["index"], rec["family"], kind, rec["subfamily"], rec["weight"],
             )  # fmt: skip
-            self._ranges[face] = fontdb.compact_ranges(rec["ranges"])
+            self._ranges[face] = compact_ranges(rec["ranges"])
             self._by_key[(face.path, face.index)] = face
             self._by_family.setdefault(face.family, []).append(face)
             self.catalog.add(face, rec, cls)
         self._emphasis: dict[tuple[FontFace, str], FontFace | None | bool] = {}
         self._hand: dict[FontFace, handfit.HandFacts] = {}  # CJK faces' tables read (cold only)
+        self._shapes: dict[tuple[FontFace, str], bool] = {}  # shaping answers (cold only)
         self._table: dict[str, dict] = {}
         self._infos: dict[str, LanguageInfo] = {}
         self._aliases = AliasTable()
@@ -158,18 +160,18 @@ class FontRegistry:
         self._aliases = alias_table(self.corpus, self.corpus)
 
     # ---- chains ---------------------------------------------------------------------------
-    def coverage(self, face: FontFace) -> fontdb.Coverage:
+    def coverage(self, face: FontFace) -> Coverage:
         """Codepoints the face maps (`cp in coverage`), built from cached ranges on first use."""
         cov = self._coverage.get(face)
         if cov is None:
-            cov = fontdb.Coverage(self._ranges.get(face, ()))
+            cov = Coverage(self._ranges.get(face, ()))
             self._coverage[face] = cov
         return cov
 
     def _set_of(self, face: FontFace) -> frozenset[int]:
         found = self._sets.get(face)
         if found is None:
-            found = self._sets[face] = fontdb.ranges_to_set(self._ranges.get(face, ()))
+            found = self._sets[face] = ranges_to_set(self._ranges.get(face, ()))
         return found
 
     def family_face(self, family: str) -> FontFace | None:
@@ -228,12 +230,21 @@ class FontRegistry:
         for family in (*known, *others):
             face = self.family_face(family)
             if face is None or not handfit.fits(self.hand_facts(face), text.script) \
-                    or not shaping.shapes(face.path, face.index, text.script):
+                    or not self.shapes(face, text.script):
                 continue
             share = chains.letter_share(self._set_of(face), chars)
             if share >= chains.HANDWRITING_MIN_LETTER_SHARE:
                 found.append((share < 1.0, len(found), face))
         return [face for *_, face in sorted(found)]
+
+    def shapes(self, face: FontFace, script: str) -> bool:
+        """Whether `face` shapes `script`: its layout tables name the script (`shaping`) and
+        drawing it forms conjuncts, joins, sets marks (`shapecheck`); read once per registry."""
+        key = (face, script)
+        if key not in self._shapes:
+            self._shapes[key] = shaping.shapes(face.path, face.index, script) \
+                and shapecheck.shapes(face.path, face.index, script)
+        return self._shapes[key]
 
     def hand_facts(self, face: FontFace) -> handfit.HandFacts:
         """The face's `handfit` facts (the CJK language and Chinese standard it is made for),

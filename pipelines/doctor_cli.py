@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="polyglyph doctor",
         description="Check shaping (raqm), fonts, Tesseract, Ray and the dependency lock; "
         "exit 1 with a fix line per problem.",
+        examples=["polyglyph doctor"],
     )
     parser.parse_args(argv)
     return report([*run_checks(), byte_versions(), lock_check()])

@@ -70,16 +70,20 @@ def build_parser() -> argparse.ArgumentParser:
         "manifest.json, stats.json and a README.md card in OUT. Defaults come from the "
         "packaged pipelines/default.yaml, then --config, then these flags. Re-running on the "
         "same --out resumes.",
+        examples=["polyglyph generate --num 1000 --out out/",
+                  "polyglyph generate --num 200 --languages ar,hi,th --scenes document=2,receipt=1 "
+                  "--profile wild --workers 1 --out ds",
+                  "polyglyph generate --config my-run.yaml --dry-run"],
     )
     p.add_argument("--config", metavar="FILE", help="YAML run config (top-level keys override defaults)")
-    p.add_argument("--num", type=int, help="number of samples")
+    p.add_argument("--num", type=int, help="number of samples, 1..10**10 (default 100)")
     p.add_argument("--out", metavar="DIR|URI", help="output directory or filesystem URI (s3://…)")
-    p.add_argument("--seed", type=int, help="run seed")
+    p.add_argument("--seed", type=int, help="run seed, 0..2**63-1 (default 0)")
     p.add_argument("--languages", metavar="LIST",
-                   help="`all`, codes `ar,he,hi` or weights `ar=2,en=1`")
+                   help="`all` (default), codes `ar,he,hi` or weights `ar=2,en=1` (see `polyglyph languages`)")
     p.add_argument("--balance", choices=["language", "script"],
                    help="with `all` or a list: weight each language alike, or each script alike")
-    p.add_argument("--scenes", metavar="LIST", help="scenes `document,receipt` or weights")
+    p.add_argument("--scenes", metavar="LIST", help="scenes `document,receipt` or weights `document=3,table=1` (default: pipelines/default.yaml's mix)")
     p.add_argument("--profile", metavar="LIST",
                    help="warp profiles of document-like scenes: a name or YAML path, or weights "
                    "`scan=2,photo=1`. Screen, video, game, street and poster scenes keep their own "
@@ -94,9 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="share of CJK/Mongolian document pages set vertically (ttb), 0..1")
     p.add_argument("--handwriting", type=float, metavar="SHARE",
                    help="share of document pages that get handwriting (margin notes...), 0..1")
-    p.add_argument("--image-format", choices=["jpeg", "png", "webp"], help="image encoding")
-    p.add_argument("--quality", type=int, help="jpeg/webp quality 1..100")
-    p.add_argument("--shard-rows", type=int, help="rows per shard")
+    p.add_argument("--image-format", choices=["jpeg", "png", "webp"], help="image encoding (default jpeg)")
+    p.add_argument("--quality", type=int, help="jpeg/webp quality, 1..100 (default 90)")
+    p.add_argument("--shard-rows", type=int, help="rows per shard, 1..100000 (default 256)")
     p.add_argument("--target-language", help="translation target language (default en)")
     p.add_argument("--dewarp", action=argparse.BooleanOptionalAction, default=None,
                    help="also store the dewarping map per row")

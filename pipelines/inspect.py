@@ -136,7 +136,10 @@ MAX_INDEX = 10**10  # generate's largest --num: no polyglyph dataset has a row p
 
 def build_parser() -> ArgParser:
     """The flags of `inspect` (a function of its own, so tests/test_flag_audit sees them)."""
-    p = ArgParser(prog="polyglyph inspect", description="Draw one dataset row with its polygons.")
+    p = ArgParser(prog="polyglyph inspect", description="Draw one dataset row with its polygons "
+                  "(each line in its own colour with its quad, words faint, don't-care grey).",
+                  examples=["polyglyph inspect out/ --index 7 --out row7.png",
+                            "polyglyph inspect s3://bucket/run-01 --out row0.png"])
     p.add_argument("dataset", metavar="DIR",
                    help="dataset directory (shards in its data/), one parquet file, or a URI "
                    "of either (s3://bucket/run)")

@@ -55,11 +55,14 @@ from .validate_shard import (  # noqa: F401 (judge_rows, unanswered_classes: re-
 
 EXIT_UNANSWERED = 3  # a judge could not answer some rows: rerun to retry those shards
 def build_parser() -> argparse.ArgumentParser:
-    p = ArgParser(prog="polyglyph validate", description=__doc__.splitlines()[0])
+    p = ArgParser(prog="polyglyph validate", description=__doc__.splitlines()[0], examples=[
+        "polyglyph validate --input out --out checked",
+        "polyglyph validate --input out --judges tesseract,rapidocr --k 2 --out checked",
+        "polyglyph validate --input out --judges openai --openai-model qwen --qa-generate 3 --out qa"])
     p.add_argument("--input", required=True, help="dataset directory (shards in its data/), "
                    "one shard file, or a URI of either (as export and inspect take)")
     p.add_argument("--out", required=True, help="output directory (new shards + manifest.json)")
-    p.add_argument("--judges", default="tesseract", help="comma list: tesseract,rapidocr,openai")
+    p.add_argument("--judges", default="tesseract", help="comma list of tesseract, rapidocr, openai (default tesseract)")
     p.add_argument("--workers", type=int, default=None,
                    help="threads reading crops at once, shared by all judges, 1..256 (default: "
                         "all cores; results do not depend on it)")
@@ -87,9 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also ask the --openai-* endpoint for N (1..50) question-answer pairs a page; "
                         "keep those the label tree and the judges confirm (task qa_generated)")
     p.add_argument("--rules", help="YAML file of validation rules (k, agree, far, hard_share, ...)")
-    p.add_argument("--k", type=int, help="judges that must agree for `verified`, 1..16")
-    p.add_argument("--hard-share", type=float, help="max share of kept rows that are `hard`, 0..1")
-    p.add_argument("--line-checks", type=int, help="line crops read per page, 0..1000")
+    p.add_argument("--k", type=int, help="judges that must agree for `verified`, 1..16 (default 1)")
+    p.add_argument("--hard-share", type=float, help="max share of kept rows that are `hard`, 0..1 (default 0.3)")
+    p.add_argument("--line-checks", type=int, help="line crops read per page, 0..1000 (default 4)")
     p.add_argument("--batch-rows", type=int, default=8, help="rows per judge batch, 1..100000 (default 8)")
     p.add_argument("--quiet", "--no-progress", dest="no_progress", action="store_true",
                    help="no progress bar (--quiet as generate, variants and export say it)")

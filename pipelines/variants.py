@@ -77,7 +77,10 @@ EXPECTED = {
 
 def build_parser() -> argparse.ArgumentParser:
     p = ArgParser(prog="polyglyph variants",
-                description="Warp a labelled text benchmark into K variants per image.")
+                description="Warp a labelled text benchmark into K variants per image.",
+                examples=["polyglyph variants --input icdar2015/ --format icdar2015 --profile wild "
+                          "--copies 4 --out icdar-wild",
+                          "polyglyph variants --input ds --format parquet --profile photo --out ds-photo"])
     p.add_argument("--input", required=True, metavar="PATH", help="benchmark root, a parquet file, or a dataset URI (s3://…, --format parquet)")
     p.add_argument("--format", required=True, choices=sorted(READERS), help="annotation format")
     p.add_argument("--profile", default="wild", help="warp profile name or YAML path (default wild)")

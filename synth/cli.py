@@ -13,7 +13,10 @@ from fonts_manifest.errors import ArgParser, PolyglyphError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = ArgParser(prog="polyglyph render", description=__doc__)
+    parser = ArgParser(prog="polyglyph render", description=__doc__, examples=[
+        "polyglyph render --language ar --scene document --seed 1 --out page.png",
+        "polyglyph render --language ja --vertical --out ja.png",
+        "polyglyph render --language hi --scene receipt --seed 7 --out r.png --overwrite"])
     parser.add_argument("--language", required=True, help="BCP 47 code, e.g. ar, hi, zh-Hans")
     parser.add_argument("--scene", default="document",
                         help="page scene, e.g. receipt, form, screenshot (default document; "
@@ -21,7 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0,
                         help="page seed, 0..2**63-1 (default 0): same seed, same page")
     parser.add_argument("--corpus", action="append", default=[], metavar="LANG=PATH",
-                        help="your own text for a language, one paragraph per line (repeatable)")
+                        help="your own text for LANG, replacing its bundled text: a UTF-8 file (one paragraph "
+                        "per line), JSONL or Parquet (PATH#column), a folder, glob or s3:// URI "
+                        "(repeatable)")
     parser.add_argument("--width", type=int, default=1024, help="page width px, 64..8192 "
                         "(default 1024)")
     parser.add_argument("--height", type=int, default=1448, help="page height px, 64..8192 "
@@ -29,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--columns", type=int, default=None,
                         help="text columns, 1..3 (default: sampled per page)")
     parser.add_argument("--style-mix", type=float, default=0.0,
-                        help="share of handwritten paragraphs/lines (0..1)")
+                        help="share of handwritten paragraphs/lines, 0..1 (default 0)")
     parser.add_argument("--vertical", action="store_true", help="set the page top to bottom: CJK in "
                         "right-to-left columns, Mongolian and other left-to-right scripts turned "
                         "like a book spine; right-to-left scripts stay horizontal")

@@ -147,6 +147,9 @@ def _strip_punctuation(segment: str) -> str:
     return segment[start:end]
 
 
+JOINERS = "\u200c\u200d"  # ZWNJ, ZWJ
+
+
 @language_lru  # like RenderContext.memo: a worker's recent languages
 def corpus_words(language: str, script: str, text: str) -> tuple[str, ...]:
     """Distinct word-like pieces of a corpus text, free of digits and punctuation.
@@ -157,9 +160,13 @@ def corpus_words(language: str, script: str, text: str) -> tuple[str, ...]:
     from synth.linebreak import NO_SPACE_SCRIPTS
 
     # Categories per distinct character, once (a text has a few hundred), then C-level passes.
+    # ZWJ and ZWNJ are inside words (Malayalam chillus written ര്‍, Sinhala ශ්‍රී, Persian
+    # می‌خواهم): as separators they made fragments no one writes, drawn as words (ണ്ണവുമായ).
     distinct = set(text)
-    letters_only = {ord(c): " " for c in distinct if unicodedata.category(c)[0] not in "LM"}
-    rejected = frozenset(c for c in distinct if unicodedata.category(c)[0] in "PNSZC")
+    letters_only = {ord(c): " " for c in distinct
+                    if unicodedata.category(c)[0] not in "LM" and c not in JOINERS}
+    rejected = frozenset(c for c in distinct
+                         if unicodedata.category(c)[0] in "PNSZC" and c not in JOINERS)
     if script in _CJK:
         pieces = []
         for run in text.translate(letters_only).split():
@@ -170,6 +177,9 @@ def corpus_words(language: str, script: str, text: str) -> tuple[str, ...]:
         pieces = text.translate(letters_only).split()
     seen: dict[str, None] = {}
     for word in pieces:
+        # a joiner opening a word joins nothing; one ending it stays, as the text writes it
+        # (a final ZWJ after a virama makes the Malayalam chillu: ലോകത്തില്‍)
+        word = word.lstrip(JOINERS)
         if len(word) < 2 or len(word) > 24 or not rejected.isdisjoint(word):
             continue
         seen.setdefault(word, None)

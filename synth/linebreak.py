@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 
-from icu4py.breakers import CharacterBreaker, LineBreaker
+from icu4py.breakers import CharacterBreaker, LineBreaker, WordBreaker
 
 # Scripts written without spaces between words: a "word" label is an ICU line-break segment.
 NO_SPACE_SCRIPTS = frozenset(
@@ -134,3 +134,28 @@ def word_spans(text: str, language: str, script: str) -> list[tuple[int, int]]:
             spans.append((k, k + len(segment)))
             k += len(segment)
     return spans
+
+
+# Han text breaks between any two characters, so its line-break pieces are characters, not
+# words; ICU's word breaker segments it with a dictionary (公开 | 或 | 秘密 | 地).
+DICTIONARY_WORD_SCRIPTS = frozenset({"Hani", "Hans", "Hant", "Jpan"})
+
+
+def phrase_spans(text: str, language: str, script: str) -> list[tuple[int, int]]:
+    """Where a phrase cut out of `text` may start and end: its words, as `word_spans`, except
+    for Han and Japanese text, whose words come from ICU's dictionary word breaker (a phrase
+    started at a line-break piece began inside a word: 开或秘密地 out of 公开或秘密地).
+    Punctuation and spaces stay with the word before them."""
+    if script not in DICTIONARY_WORD_SCRIPTS:
+        return word_spans(text, language, script)
+    spans: list[tuple[int, int]] = []
+    at = 0
+    for piece in WordBreaker(text, icu_locale(language)):
+        end = at + len(piece)
+        if spans and not any(ch.isalnum() for ch in piece):
+            spans[-1] = (spans[-1][0], end)
+        elif piece.strip():
+            spans.append((at, end))
+        at = end
+    return spans
+

@@ -23,15 +23,19 @@ MAX_PAGES = 100_000
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = ArgParser(prog="polyglyph text", description=__doc__)
+    parser = ArgParser(prog="polyglyph text", description=__doc__, examples=[
+        "polyglyph text --language zh-Hans --num 1000 --stats",
+        "polyglyph text --language de --num 3 --sources vocab=1"])
     parser.add_argument("--language", required=True, help="BCP 47 code, e.g. en, zh-Hans")
-    parser.add_argument("--num", type=int, default=10, help=f"pages (1..{MAX_PAGES})")
+    parser.add_argument("--num", type=int, default=10, help=f"pages, 1..{MAX_PAGES} (default 10)")
     parser.add_argument("--seed", type=int, default=0,
                         help="run seed, 0..2**63-1 (default 0): page i is generate's page i")
     parser.add_argument("--sources", default=None, metavar="udhr=1,vocab=2,…",
                         help="source weights (default: the packaged run config's text.sources)")
     parser.add_argument("--corpus", action="append", default=[], metavar="LANG=PATH",
-                        help="your own text for a language (repeatable)")
+                        help="your own text for LANG, replacing its bundled text: a UTF-8 file (one paragraph "
+                        "per line), JSONL or Parquet (PATH#column), a folder, glob or s3:// URI "
+                        "(repeatable)")
     parser.add_argument("--width", type=int, default=1024,
                         help="page width px, 64..8192 (default 1024)")
     parser.add_argument("--height", type=int, default=1448,

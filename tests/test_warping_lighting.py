@@ -12,7 +12,8 @@ import warping
 from synth.rng import sample_rng
 from warping import geometric
 from warping.grid import upsample_nodes
-from warping.lighting import ShadingContext, _crease_lines, _crease_shading, shrink
+from warping.kernels import shrink
+from warping.lighting import ShadingContext, _crease_lines, _crease_shading
 from warping.lightpass import _affine, apply_light
 from warping.photometric import STEPS, sample_photometric
 

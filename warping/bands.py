@@ -1,7 +1,7 @@
 """Page-sized filters without a second page-sized buffer (issue 22: a worker's peak RSS).
 
 A 7 MP wild frame is 21 MB; every step that filters it into a new frame holds two (input and
-output) and, with the page-fault cost of a fresh mapping, pays ~15 ms for it. When the
+output) and pays the page faults of a fresh mapping for the second. When the
 photometric stage owns the frame (`ShadingContext.owned_frame`), a filter whose output pixel
 reads only rows within `reach` of it can be run band by band and written back into its own
 input: each band is computed from the untouched rows around it, and written only after the
@@ -24,12 +24,11 @@ MIN_BAND_ROWS = 16
 def band_rows(row_bytes: int, reach: int = 0) -> int:
     """Rows per band so that a band's buffers are ~`BAND_BYTES`.
 
-    1 MiB, from the glibc heap, where a freed band is the next band's memory. 5 MiB bands came
-    from mmap and went back to the system when freed (chosen so a band could not stay resident
-    between long-lived heap objects), but every band was then a fresh mapping the kernel
-    faulted in again: on wild frames bleed-through took 76 -> 45 CPU ms (page faults 10,100
-    -> 1,700), a banded Gaussian blur 22.3 -> 18.9 and a defocus 32.1 -> 29.4 ms with 1 MiB
-    bands (one thread, load ~8). The bands are freed before the step returns."""
+    1 MiB, from the glibc heap, where a freed band is the next band's memory. Bands above
+    glibc's mmap threshold went back to the system when freed (so none stayed resident between
+    long-lived heap objects), but every band was then a fresh mapping the kernel faulted in
+    again, which cost more than the filters saved (commit be17fa0 has the figures).
+    The bands are freed before the step returns."""
     return max(MIN_BAND_ROWS, int(reach), -(-BAND_BYTES // max(1, int(row_bytes))))
 
 

@@ -21,15 +21,15 @@ from warping.steps import GEOMETRIC, HOMOGRAPHY, GeometricStep, SurfaceFields
 
 STEPS = GEOMETRIC  # name -> step object, every registered geometric step
 # Fixed-point steps per fold/crumple in the label guess. Newton on the grid finishes the job
-# either way; measured on 12 wild pages (19.9k label points): 6 steps = guess 5.7 + Newton
-# 4.8 ms, 1 step = 2.0 + 5.6 ms, every point converged in both.
+# either way, and every point converged with 1 step as with 6; more steps cost more guessing
+# than they save Newton (figures: commit ca0439c).
 LABEL_GUESS_ITERATIONS = 1
 # Labels: an edge gets `densify_step` points only where its warped outline leaves the chord by
 # more than this (px); straight stretches keep their ends. Stored in each record as
 # "label_tolerance" (records without it densify every edge at `densify_step`). 0.025, not
 # 0.05: chords sit inside convex bends, and at 0.05 the smallest shapes' IoU p5 fell ~0.003;
-# at 0.025 outlines stay as close to a 0.5 px reference as the 6 px dense ones (wild page:
-# labels 16.5 ms dense, 12.2 at 0.05, 12.6 at 0.025).
+# at 0.025 outlines stay as close to a 0.5 px reference as the 6 px dense ones, at about the
+# cost of 0.05 (figures: commit e49bcf9).
 LABEL_TOLERANCE = 0.025
 SCANNER_LID = {"kind": "solid", "tone": 0.97, "hue": 0.0, "seed": 0}
 

@@ -1,4 +1,5 @@
-"""Illumination fields and blur kernels of the photometric stage, as small pure functions.
+"""Illumination fields, blur kernels and plane reductions of the photometric stage, as small
+pure functions.
 
 These used to be taken from albumentations 2.0.8, whose import cost each worker ~58 MiB RSS
 (scipy, pydantic, ~580 modules) for five formulas. The records written since then mean what
@@ -6,6 +7,8 @@ albumentations computed from their parameters, so these functions reproduce it, 
 included (noted where they are), bit for bit except where albumentations itself was not
 deterministic (the corner field). `tests/test_warping_kernels.py` checks them against
 albumentations over the parameter ranges: that is where the dependency stays in use.
+`wide_blur` and `shrink` (area-averaged reductions of soft masks and page-size planes) are
+polyglyph's own.
 
 Fields are one-channel float32 gains on a (height, width) lattice, clipped to [0, 1] as
 albumentations clipped its float results: an illumination field here only ever darkens.
@@ -25,6 +28,8 @@ __all__ = [
     "gaussian_illumination",
     "linear_illumination",
     "motion_kernel",
+    "shrink",
+    "wide_blur",
 ]
 
 
@@ -135,9 +140,9 @@ def defocus_kernel(radius: int, alias_blur: float) -> np.ndarray:
 def wide_blur(mask: np.ndarray, sigma: float) -> np.ndarray:
     """A float32 soft mask blurred by `sigma`; a wide blur at 1/f of the size (f a power of
     two, sigma / f >= 4) and enlarged back. For masks smooth over sigma (a smear's ellipse, a
-    finger's edge and shading): a full-size blur of sigma ~40 px took ~27 ms of a big smear's
-    ~75 on a wild frame, this ~3, and the result moves by < 0.3 % of the mask's range (the
-    shrink's extra averaging is ~f / 2 px against sigma >= 4 f; checked on ellipses)."""
+    finger's edge and shading): a full-size blur of a sigma of tens of pixels was most of a
+    big smear's cost, and the result moves by < 0.3 % of the mask's range (the shrink's extra
+    averaging is ~f / 2 px against sigma >= 4 f; checked on ellipses)."""
     f = 1
     while sigma / (2 * f) >= 4.0:
         f *= 2
@@ -147,3 +152,39 @@ def wide_blur(mask: np.ndarray, sigma: float) -> np.ndarray:
     small = cv2.resize(mask, (-(-w // f), -(-h // f)), interpolation=cv2.INTER_AREA)
     small = cv2.GaussianBlur(small, (0, 0), sigma / f)
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def shrink(plane: np.ndarray, k: int) -> np.ndarray:
+    """Area-average by an integer factor to the ceil(size / k) lattice.
+
+    A power of two goes by halvings, OpenCV's fastest INTER_AREA case, and an odd last row /
+    column of a halving is halved on its own (as if repeated), so the page-size plane is never
+    copied to pad it; a partial edge cell then averages the pixels it has (halving by
+    halving). Other factors pad by repeating the edge first, so INTER_AREA runs at an exact
+    integer factor rather than its slow fractional path.
+    """
+    h, w = plane.shape[:2]
+    if k & (k - 1) == 0 and min(h, w) >= k and plane.ndim == 2:
+        while k > 1:
+            plane, k = _halve(plane), k // 2
+        return plane
+    padded = cv2.copyMakeBorder(plane, 0, -h % k, 0, -w % k, cv2.BORDER_REPLICATE)
+    return cv2.resize(padded, (-(-w // k), -(-h // k)), interpolation=cv2.INTER_AREA)
+
+
+def _halve(plane: np.ndarray) -> np.ndarray:
+    h, w = plane.shape[:2]
+    eh, ew = h - h % 2, w - w % 2
+    core = cv2.resize(plane[:eh, :ew], (ew // 2, eh // 2), interpolation=cv2.INTER_AREA)
+    if (eh, ew) == (h, w):
+        return core
+    out = np.empty(((h + 1) // 2, (w + 1) // 2), plane.dtype)
+    out[: eh // 2, : ew // 2] = core
+    area = cv2.INTER_AREA
+    if h > eh:  # the last row with itself: pairs along it
+        out[-1, : ew // 2] = cv2.resize(plane[h - 1 :, :ew], (ew // 2, 1), interpolation=area)[0]
+    if w > ew:
+        out[: eh // 2, -1] = cv2.resize(plane[:eh, w - 1 :], (1, eh // 2), interpolation=area)[:, 0]
+    if h > eh and w > ew:
+        out[-1, -1] = plane[-1, -1]
+    return out

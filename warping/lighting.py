@@ -19,7 +19,7 @@ import numpy as np
 from synth.opencv import cv2
 from warping import params as P
 from warping.grid import CoarseGrid, upsample_nodes
-from warping.kernels import corner_illumination, gaussian_illumination, linear_illumination
+from warping.kernels import corner_illumination, gaussian_illumination, linear_illumination, shrink
 from warping.params import Ranges
 
 Field = np.ndarray | float  # a lattice (rows, cols) float32, or one value for the whole page
@@ -93,8 +93,8 @@ def crease_term(
     The surface fields are smooth, so they are interpolated from the grid at half resolution
     and the (sharper) crease shading is computed there (`_crease_lines`); the thinnest crease
     line is ~1 px at half size. The curl's fall-off is as smooth as the slope it follows: it
-    is computed on the grid's own nodes, a second term on that lattice (~1 ms a page less
-    than at half size). Paper only: the table under the page is not folded.
+    is computed on the grid's own nodes, a second term on that lattice (half-size pixels
+    would only interpolate it). Paper only: the table under the page is not folded.
     """
     if ctx.grid is None or (not ctx.creases and ctx.slope is None):
         return None
@@ -344,42 +344,6 @@ def drop_shadow_term(rec: dict[str, Any], ctx: ShadingContext, w: int, h: int) -
     cast = cv2.warpAffine(small, shift, (small.shape[1], small.shape[0]))
     cast = cv2.GaussianBlur(cast, (0, 0), max(0.5, rec["softness"] * short))
     return LightTerm(k, gain=1.0 - rec["intensity"] * cast, side="table")
-
-
-def shrink(plane: np.ndarray, k: int) -> np.ndarray:
-    """Area-average by an integer factor to the ceil(size / k) lattice.
-
-    A power of two goes by halvings: INTER_AREA at exactly 2x is ~8x faster than at 4x, and
-    an odd last row / column of a halving is halved on its own (as if repeated), so the
-    page-size plane is never copied to pad it; a partial edge cell then averages the pixels
-    it has (halving by halving). Other factors pad by repeating the edge first (INTER_AREA at
-    an exact integer factor is ~4x faster than at a fractional one).
-    """
-    h, w = plane.shape[:2]
-    if k & (k - 1) == 0 and min(h, w) >= k and plane.ndim == 2:
-        while k > 1:
-            plane, k = _halve(plane), k // 2
-        return plane
-    padded = cv2.copyMakeBorder(plane, 0, -h % k, 0, -w % k, cv2.BORDER_REPLICATE)
-    return cv2.resize(padded, (-(-w // k), -(-h // k)), interpolation=cv2.INTER_AREA)
-
-
-def _halve(plane: np.ndarray) -> np.ndarray:
-    h, w = plane.shape[:2]
-    eh, ew = h - h % 2, w - w % 2
-    core = cv2.resize(plane[:eh, :ew], (ew // 2, eh // 2), interpolation=cv2.INTER_AREA)
-    if (eh, ew) == (h, w):
-        return core
-    out = np.empty(((h + 1) // 2, (w + 1) // 2), plane.dtype)
-    out[: eh // 2, : ew // 2] = core
-    area = cv2.INTER_AREA
-    if h > eh:  # the last row with itself: pairs along it
-        out[-1, : ew // 2] = cv2.resize(plane[h - 1 :, :ew], (ew // 2, 1), interpolation=area)[0]
-    if w > ew:
-        out[: eh // 2, -1] = cv2.resize(plane[:eh, w - 1 :], (1, eh // 2), interpolation=area)[:, 0]
-    if h > eh and w > ew:
-        out[-1, -1] = plane[-1, -1]
-    return out
 
 
 def colour_cast_term(rec: dict[str, Any], ctx: ShadingContext, w: int, h: int) -> LightTerm:

@@ -177,7 +177,7 @@ def _affine(
     uint8 lift: the fields are enlarged in uint16 (keeping their fraction) and multiplied
     there, then rounded once per channel into uint8, scaled so that the gain's bound is 255.
     A pixel is within a level or two of a float evaluation. Lattices are enlarged cell-centred
-    (cell i of a 1/k lattice centred on pixel k i + (k - 1) / 2, as `lighting.shrink` makes
+    (cell i of a 1/k lattice centred on pixel k i + (k - 1) / 2, as `kernels.shrink` makes
     them).
     """
     h, w = image.shape[:2]

@@ -105,15 +105,14 @@ def jpeg_bytes(img: np.ndarray, quality: int, *, in_place: bool = False,
 
     OpenCV's encoder assumes BGR: swapped first, so luma and chroma are those of the real
     colours (albumentations' `image_compression` handed RGB over as BGR, subsampling the wrong
-    chroma). Measured on wild pages (1.6-2.1 Mpx): encode ~5 ms, decode ~5 ms, the swap 0.5;
-    Pillow encodes ~1.5 ms slower, and simplejpeg (RGB in, no swap) saved ~0.6 ms of the pair,
-    too little for another compiled dependency. All three decode these bytes identically.
+    chroma). OpenCV rather than Pillow (slower to encode) or simplejpeg (RGB in, no swap: too
+    little saved for another compiled dependency); all three decode these bytes identically.
 
     `in_place=True` (a frame the caller owns, C-contiguous and writable): swapped to BGR in
-    place, in bands, and back after the encode, instead of into a copy. On a 7 MP wild frame
-    the copy was a 21 MB fresh mapping at the codec's peak (~15 ms with its page faults); the
-    two banded swaps (`swap_red_blue`) take ~6 ms. Same bytes; `img` is RGB again on return,
-    unless `restore=False` (its caller drops it): then it is left swapped (BGR)."""
+    place, in bands, and back after the encode, instead of into a copy: on a large frame the
+    copy is a fresh page-size mapping at the codec's peak, paid in page faults, and two banded
+    swaps (`swap_red_blue`) cost less. Same bytes; `img` is RGB again on return, unless
+    `restore=False` (its caller drops it): then it is left swapped (BGR)."""
     swap = in_place and img.flags.writeable and img.flags.c_contiguous and img.ndim == 3
     if swap:
         swap_red_blue(img)
@@ -136,9 +135,9 @@ def swap_red_blue(img: np.ndarray) -> None:
 
     OpenCV's `cvtColor` into its own source copies the source first, into memory of its own
     allocator: with 5 MiB bands every copy was a fresh mapping faulted in 4 KiB pages (glibc's
-    mmap threshold is 4 MiB in a worker, `pipelines.worker_setup`), ~15-20 ms a swap on a 7 MP
-    frame. Each band now goes into a ~256 KiB numpy buffer (the glibc heap, in cache) and is
-    copied back: ~3 ms a swap, same pixels."""
+    mmap threshold is 4 MiB in a worker, `pipelines.worker_setup`). Each band goes into a
+    ~256 KiB numpy buffer instead (the glibc heap, in cache) and is copied back: same pixels,
+    a fraction of the page faults."""
     step = max(8, _SWAP_BYTES // max(1, img.strides[0]))
     buf = np.empty((min(step, img.shape[0]), *img.shape[1:]), img.dtype)
     for top in range(0, img.shape[0], step):

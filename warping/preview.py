@@ -32,17 +32,22 @@ GALLERY_JPEG_QUALITY = 88
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = ArgParser(prog="polyglyph preview", description=__doc__.splitlines()[0])
+    parser = ArgParser(prog="polyglyph preview", description=__doc__.splitlines()[0], examples=[
+        "polyglyph preview --profile wild --languages ar,hi,ja --n 12 --out gallery",
+        "polyglyph preview --scene receipt --profile photo --languages th --n 4 --out receipts"])
     parser.add_argument("--profile", default="wild",
-                        help="clean|scan|photo|wild or a YAML path, for document-like scenes; "
+                        help="clean|scan|photo|wild (default wild) or a YAML path, for document-like scenes; "
                         "screen/video/game scenes use `screen`, street and poster `street` unless "
                         "pinned per scene: `wild,screenshot=wild,poster=clean`")
-    parser.add_argument("--languages", default="ar,hi,ja,en,th,ru", help="comma-separated codes")
-    parser.add_argument("--scene", default=None, help="one scene for all samples (default: cycle)")
-    parser.add_argument("--n", type=int, default=12, help="number of samples")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--width", type=int, default=1024)
-    parser.add_argument("--height", type=int, default=1448)
+    parser.add_argument("--languages", default="ar,hi,ja,en,th,ru", help="comma-separated codes (default %(default)s)")
+    parser.add_argument("--scene", default=None, help="one scene for all samples, e.g. receipt, table, screenshot (default: cycle through "
+                        "them; an unknown name lists them all)")
+    parser.add_argument("--n", type=int, default=12, help="number of samples, 1..1000 (default 12)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed, 0..2**63-1 (default 0): same seed, same gallery")
+    parser.add_argument("--width", type=int, default=1024, help="page width px, 64..8192 (default 1024)")
+    parser.add_argument("--height", type=int, default=1448,
+                        help="page height px, 64..8192 (default 1448)")
     parser.add_argument("--dewarp", action="store_true", help="also record the dewarp map")
     parser.add_argument("--out", required=True, help="output folder (index.html, contact.png)")
     return parser

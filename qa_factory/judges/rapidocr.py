@@ -13,12 +13,11 @@ validation composes page views from, `qa_factory.judging`) are read, with detect
 crop is already what the detector would cut out.
 
 Each crop is recognised on its own (`REC_BATCH` 1), padded to the recogniser's 48 x 320 input
-when shorter, as it was trained: on the 491 crops of the issue-19 bench rows that cost 21.6-23.0
-CPU-s against 23.9-24.6 in batches of 8 sorted by aspect ratio (each padded to its widest),
-onnxruntime's memory peak went +574 -> +136 MiB, and 3 readings changed. Without the 320 px
-floor it was 19.2 CPU-s, but RapidOCR's line score on 40 `wild` rows fell 0.954 -> 0.949.
-One crop a unit also lets validation's reader pool (`qa_factory.judge_pool`) spread a page's
-crops over every core.
+when shorter, as it was trained: cheaper in CPU than batches sorted by aspect ratio (each
+padded to its widest) and with a fraction of onnxruntime's memory peak; dropping the 320 px
+floor saved more CPU but lowered RapidOCR's line score on `wild` rows (figures: commit
+469987d and bench/RESULTS.md). One crop a unit also lets validation's reader pool
+(`qa_factory.judge_pool`) spread a page's crops over every core.
 """
 
 from __future__ import annotations
@@ -110,8 +109,8 @@ class RapidOCRJudge(BatchJudge):
                     # rapidocr turns onnxruntime's memory arena off: every run then asked
                     # the system for its (differently sized) buffers, and validate sets glibc
                     # to serve large blocks by mmap (worker_setup), so each run faulted its
-                    # pages in again: 24 clean rows 66.3 -> 51.2 CPU-s (sys 16.4 -> 1.3 s),
-                    # the same readings
+                    # pages in again; with the arena on, the same readings at a fraction of
+                    # the system time (figures: commit 930bc08)
                     "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
                 }
                 for stage, path in self.models.items():

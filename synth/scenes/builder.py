@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from synth.linebreak import word_spans
+from synth.linebreak import phrase_spans
 from synth.money import money_format
 from synth.rng import child_rng
 from synth.scenes import kit
@@ -53,13 +53,14 @@ class Builder:
         return [t for t in self.ctx.engine.wrap(text, style, max(16.0, max_width)) if t.strip()]
 
     def sentence(self, max_words: int = 12) -> str:
-        """A run of whole corpus words (word breaks by ICU in scripts without spaces, so a Thai
-        or Chinese phrase never starts inside a word): drawn text, so a truthful label."""
+        """A run of whole corpus words (ICU's breaks in scripts without spaces, its dictionary
+        words for Han and Japanese, so a Thai or Chinese phrase never starts or ends inside a
+        word): drawn text, so a truthful label."""
         for _ in range(4):  # prefer a body paragraph over a short "Article 5" heading
             text = kit.paragraph(self.ctx, self.code, kit.paragraph_index(self.rng, self.ctx, self.code))
             if len(text) > 40:
                 break
-        spans = word_spans(text, self.code, self.script)
+        spans = phrase_spans(text, self.code, self.script)
         if not spans:
             return text.strip()
         start = int(self.rng.integers(0, max(1, len(spans) - 2)))

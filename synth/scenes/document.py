@@ -26,7 +26,7 @@ from synth import vertical_text
 from synth.layout import DocumentPlanner, PlannedLine, line_emphasis
 from synth.opencv import cv2
 from synth.page import Block, Page, map_page_geometry
-from synth.pagetext import base_weight, capacity, compose, language_text, udhr_only
+from synth.pagetext import capacity, language_text, udhr_only
 from synth.render import (
     ACCENT_INKS,
     PRINT_INKS,
@@ -39,44 +39,15 @@ from synth.render import (
 from synth.rng import child_rng
 from synth.scenes import classical, draw_labelled_line, genko, sample_hand, stamp, union_box
 from synth.scenes.doc_figures import interleave, sample_figures
+from synth.scenes.doc_paragraphs import corpus_paragraphs, mixed_paragraphs
 from synth.text import clean_text, face_name
 from synth.typesetting import even_size
 
 TTB_SCRIPTS = frozenset({"Hani", "Hans", "Hant", "Jpan", "Kore", "Hang", "Hira", "Kana"})
-LIST_MARKERS = ("1.", "1)", "(a)", "•", "–", "i.")
-RTL_LIST_MARKERS = ("1.", "1)", "•", "–")
-TTB_LIST_MARKERS = vertical_text.LIST_MARKERS  # 一、（一）① as vertical books number lists
 DATE_FOOTERS = ("1948-12-10", "10.12.1948")
 UPRIGHT_LATIN_SHARE = 0.5  # vertical pages setting Latin upright, one character per em
 FOOTER_TEXTS = (*DATE_FOOTERS, "A/RES/217 (III)", "UDHR 1948")
 NATIVE_DIGIT = re.compile(r"(?![0-9])\d")  # a decimal digit (Unicode Nd) other than ASCII
-
-
-def _kind(paragraph_id: str) -> str:
-    if paragraph_id == "title":
-        return "title"
-    if paragraph_id.endswith(".h"):
-        return "heading"
-    return "paragraph"
-
-
-def _markers(spec: PageSpec, info: Any) -> tuple[str, ...]:
-    if spec.vertical and info.script in ("Jpan", "Hans", "Hant", "Hani"):
-        return TTB_LIST_MARKERS
-    return RTL_LIST_MARKERS if info.direction == "rtl" else LIST_MARKERS
-
-
-def _marker(style: str, n: int) -> str:
-    if style in TTB_LIST_MARKERS:
-        return vertical_text.list_marker(style, n)
-    if style in ("1.", "1)"):
-        return f"{n}{style[-1]}"
-    if style == "(a)":
-        return f"({chr(ord('a') + (n - 1) % 26)})"
-    if style == "i.":
-        romans = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x")
-        return f"{romans[(n - 1) % 10]}."
-    return style
 
 
 def sample(spec: PageSpec, rng: np.random.Generator, ctx: RenderContext) -> dict[str, Any]:
@@ -129,14 +100,14 @@ def sample(spec: PageSpec, rng: np.random.Generator, ctx: RenderContext) -> dict
 
     sources = ctx.text_sources(info.code)
     if udhr_only(sources, corpus):
-        paragraphs = _corpus_paragraphs(rng, spec, corpus, info, body, w, h, has_hand_font)
+        paragraphs = corpus_paragraphs(rng, spec, corpus, info, body, w, h, has_hand_font)
     else:
         plan_w, plan_h = (h, w) if mode == "rotated" else (w, h)
         budget = int(1.25 * capacity(plan_w, plan_h, body, info.script))
         lt = language_text(ctx, info.code)
         if mode == "ttb":  # numbers and Latin as vertical books and newspapers set them
             lt = vertical_text.for_page(ctx, lt, child_rng(rng, "vertical-numerals"))
-        paragraphs = _mixed_paragraphs(rng, spec, lt, info, corpus, sources, budget, body,
+        paragraphs = mixed_paragraphs(rng, spec, lt, info, corpus, sources, budget, body,
                                        has_hand_font)
 
     header, footer, number = _sample_decorations(rng, ctx, info, corpus, mode)
@@ -197,73 +168,6 @@ def sample(spec: PageSpec, rng: np.random.Generator, ctx: RenderContext) -> dict
                 record["tategaki"] = paper
         genko.vertical_paper(record)
     return record
-
-
-def _corpus_paragraphs(rng: np.random.Generator, spec: PageSpec, corpus: Any, info: Any,
-                       body: int, w: int, h: int, has_hand_font: bool) -> list[dict[str, Any]]:
-    """A contiguous run of corpus paragraphs (the page text when the mix is the corpus alone)."""
-    ids = corpus.paragraph_ids
-    start = int(rng.integers(0, max(1, len(ids) - 2)))
-    show_title = start == 0 or (ids[0] == "title" and rng.random() < 0.5)
-    budget = int(3 * w * h / (body * body)) + 200  # generous: apply stops when the page is full
-    paragraphs: list[dict[str, Any]] = []
-    if show_title and ids[0] == "title":
-        paragraphs.append({"index": 0, "id": "title", "kind": "title"})
-        start = max(start, 1)
-    chars = 0
-    list_style, list_n, list_article = None, 0, None
-    for index in range(start, len(ids)):
-        pid = ids[index]
-        kind = _kind(pid)
-        item: dict[str, Any] = {"index": index, "id": pid, "kind": kind}
-        article = pid.split(".")[0]
-        if kind == "paragraph":
-            if article != list_article:
-                list_article, list_n = article, 0
-                siblings = sum(1 for other in ids if other.split(".")[0] == article)
-                many = siblings > 2 or not pid.startswith("a")
-                markers = _markers(spec, info)
-                list_style = pick(rng, markers) if many and rng.random() < 0.35 else None
-            if list_style is not None:
-                list_n += 1
-                item["kind"] = "list-item"
-                item["marker"] = _marker(list_style, list_n)
-            if spec.style_mix > 0 and rng.random() < spec.style_mix:
-                item["hand"] = sample_hand(rng, body * 1.1, has_hand_font)
-        paragraphs.append(item)
-        chars += len(corpus.paragraphs[index])
-        if chars > budget:
-            break
-
-    return paragraphs
-
-
-def _mixed_paragraphs(rng: np.random.Generator, spec: PageSpec, lt: Any, info: Any,
-                      corpus: Any, sources: dict[str, float], budget: int, body: int,
-                      has_hand_font: bool) -> list[dict[str, Any]]:
-    """Paragraphs from the run's source mix (synth.pagetext.compose), with list markers for
-    synthesised list items and handwritten paragraphs as in the corpus-only page."""
-    ids = corpus.paragraph_ids
-    start = int(rng.integers(0, max(1, len(ids) - 2)))
-    show_title = ids[0] == "title" and (start == 0 or rng.random() < 0.5)
-    show_title = show_title and base_weight(sources, corpus) > 0
-    items = compose(rng, lt, corpus, sources, budget, max(start, 1 if show_title else 0))
-    paragraphs: list[dict[str, Any]] = []
-    if show_title and not (items and items[0]["kind"] == "title"):
-        paragraphs.append({"index": 0, "id": "title", "kind": "title"})
-    markers = _markers(spec, info)
-    list_style, list_n = pick(rng, markers), 0
-    for item in items:
-        if item["kind"] == "list-item":
-            list_n += 1
-            item["marker"] = _marker(list_style, list_n)
-        else:
-            list_n = 0
-        if item["kind"] in ("paragraph", "list-item") and spec.style_mix > 0 \
-                and rng.random() < spec.style_mix:
-            item["hand"] = sample_hand(rng, body * 1.1, has_hand_font)
-        paragraphs.append(item)
-    return paragraphs
 
 
 def _sample_decorations(rng: np.random.Generator, ctx: RenderContext, info: Any, corpus: Any,

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from fonts_manifest.errors import PolyglyphError
-from synth.linebreak import NO_SPACE_SCRIPTS, grapheme_clusters
+from synth.linebreak import NO_SPACE_SCRIPTS, break_segments, grapheme_clusters, iter_lines
 from synth.opencv import cv2
 from synth.page import Block, Line, Polygon, box_polygon, table_html
 from synth.scenes import draw_labelled_line, sample_hand, union_box
@@ -88,11 +88,27 @@ def covers(ctx: Any, language: str, font: str = "sans") -> Callable[[str], bool]
     return check
 
 
+FIT_SLACK = 1e-6  # px: float rounding, never a visible overhang
+
+
 def fit(ctx: Any, language: str, text: str, size: float, max_width: float, font: str = "sans",
         bold: bool = False) -> str:
-    """`text` if it fits `max_width`, else its longest grapheme-cluster prefix that does (≥ 1)."""
+    """`text` if it fits `max_width`, else its longest prefix of whole words that does (word
+    breaks as lines break: ICU, dictionaries for Thai, Khmer, Lao, Myanmar), else, when not even
+    its first word fits, its longest grapheme-cluster prefix (≥ 1 cluster). A cut inside a word
+    drew fragments as if they were words: a card's name 'Титова Кла', a sign's 'மூலம் துன்புறுத்தலிலிரு'... and
+    labelled them so. A width equal to `max_width` up to rounding fits: a table column is as
+    wide as its widest cell, and the cell's room, recomputed from the column's edges, came out
+    a few ulps short, so every date of a date column lost its last digit (11.10.201)."""
+    max_width += FIT_SLACK
     if width_of(ctx, language, text, size, font, bold) <= max_width:
         return text
+    style = style_for(ctx, language, size, font, bold)
+    head = next(iter_lines(text, style.language, max_width, lambda s: ctx.engine.width(s, style)), "")
+    words = head.rstrip()  # whole words, or a cut of the first word when it alone is too wide
+    if words and _ends_a_word(words, text, style.language) \
+            and width_of(ctx, language, words, size, font, bold) <= max_width:
+        return words
     clusters = grapheme_clusters(text)
     lo, hi = 1, len(clusters)
     while lo < hi:  # binary search on the number of clusters kept
@@ -102,6 +118,16 @@ def fit(ctx: Any, language: str, text: str, size: float, max_width: float, font:
         else:
             hi = mid - 1
     return "".join(clusters[:lo]).rstrip() or clusters[0]
+
+
+def _ends_a_word(head: str, text: str, language: str) -> bool:
+    """Whether `head`, a prefix of `text` (spaces aside), ends at one of its line breaks."""
+    at = 0
+    for segment in break_segments(text, language):
+        at += len(segment)
+        if len(text[:at].rstrip()) == len(head):
+            return True
+    return False
 
 
 def paragraph(ctx: Any, language: str, index: int) -> str:
