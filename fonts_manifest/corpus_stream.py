@@ -261,26 +261,33 @@ def _check_regular(path: str) -> None:
 
 
 def _index_lines(filesystem: Any, path: str) -> np.ndarray:
-    """Start and end byte of every non-empty line, read in 1 MiB chunks."""
+    """Start and end byte of every non-empty line, read in 1 MiB chunks. A line's end leaves
+    out its "\r" (CRLF files), so a blank CRLF line is empty and dropped while a line of one
+    ASCII character is kept (the end was once tested as `> 1` byte: a file of one letter or
+    digit a line, a character list, read as "file has no text")."""
     bounds: list[np.ndarray] = []
-    start, position = 0, 0
+    start, position, previous = 0, 0, 0
     with filesystem.open_input_stream(path) as handle:
         while chunk := handle.read(CHUNK):
-            ends = np.flatnonzero(np.frombuffer(chunk, np.uint8) == 10) + position
-            if len(ends):
+            data = np.frombuffer(chunk, np.uint8)
+            found = np.flatnonzero(data == 10)
+            if len(found):
+                before = np.where(found > 0, data[np.maximum(found - 1, 0)], previous)
+                ends = found + position
                 starts = np.concatenate(([start], ends[:-1] + 1))
-                bounds.append(np.stack([starts, ends], axis=1))
+                bounds.append(np.stack([starts, ends - (before == 13)], axis=1))
                 start = int(ends[-1]) + 1
             position += len(chunk)
+            previous = int(data[-1])
             if position - start > MAX_ROW_BYTES:
                 raise PolyglyphError(f"--corpus {path}: a line near byte {start} is longer than "
                                      "1 MiB (is this a text file?)")
     if position > start:
-        bounds.append(np.array([[start, position]], np.int64))
+        bounds.append(np.array([[start, position - (previous == 13)]], np.int64))
     if not bounds:
         return np.zeros(0, np.int64)
     pairs = np.concatenate(bounds).astype(np.int64)
-    pairs = pairs[pairs[:, 1] - pairs[:, 0] > 1]  # drop empty lines ("\n" or "\r\n")
+    pairs = pairs[pairs[:, 1] > pairs[:, 0]]  # drop empty lines ("\n" or "\r\n")
     if len(pairs) > MAX_ROWS:
         raise PolyglyphError(f"--corpus {path}: more than {MAX_ROWS} lines")
     return pairs.reshape(-1)

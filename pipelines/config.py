@@ -109,7 +109,8 @@ def resolve_config(config: GenerateConfig) -> dict[str, Any]:
     # never matter (the page is drawn in the source language).
     target = registry.known(config.target_language)
     if target is None:
-        raise PolyglyphError(f"target_language: unknown language {config.target_language!r}; "
+        raise PolyglyphError(f"target_language: unknown language {config.target_language!r}"
+                             f"{registry.why_unknown(config.target_language)}; "
                              f"`polyglyph languages --all` lists the corpus codes")
     data["target_language"] = target
     data["profiles"] = {
@@ -214,7 +215,7 @@ def _canonical_language(code: str, usable: dict[str, Any], registry: Any) -> str
         near = suggestions(code, sorted(usable))
         hint = f" (did you mean {', '.join(near)}?)" if near else ""
         raise PolyglyphError(
-            f"languages: unknown language {code!r}{hint}; "
+            f"languages: unknown language {code!r}{registry.why_unknown(code)}{hint}; "
             f"`polyglyph languages` lists the {len(usable)} usable codes"
         )
     return canonical

@@ -1,0 +1,108 @@
+"""Fifth hostile-input review (2026-12-08): a corpus of one character a line, an unknown key
+inside a page size, benchmark transcriptions holding line separators, controls and bidi
+overrides, and language tags naming a script (or a region's script) the corpus lacks.
+Real files, the real readers and the real command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+POLYGLYPH = str(Path(sys.executable).with_name("polyglyph"))
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([POLYGLYPH, *args], capture_output=True, text=True, timeout=300)
+
+
+def _one_line(done: subprocess.CompletedProcess[str], *words: str) -> str:
+    lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
+    assert done.returncode == 1, done.stderr
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert all(w in lines[0] for w in words), lines[0]
+    return lines[0]
+
+
+def test_a_corpus_of_one_character_a_line_is_read(tmp_path: Path) -> None:
+    """Lines were kept only when longer than one byte (meant to drop a CRLF file's blank
+    "\\r" lines): a character list of one ASCII letter or digit a line was "file has no
+    text", and such lines vanished from any corpus. CRLF blank lines are still dropped."""
+    from fonts_manifest.corpus_stream import open_corpus
+
+    letters = tmp_path / "letters.txt"
+    letters.write_bytes(b"a\r\n\r\nb\nc\r\n\n7\r\nZ")
+    corpus = open_corpus(str(letters))
+    assert [corpus.text(i) for i in range(corpus.total)] == ["a", "b", "c", "7", "Z"]
+    done = _run("text", "--language", "en", "--sources", "corpus=1", "--num", "1",
+                "--corpus", f"en={letters}")
+    assert done.returncode == 0, done.stderr
+
+
+def test_an_unknown_key_inside_a_page_size_lists_the_allowed_keys(tmp_path: Path) -> None:
+    """`page_sizes: [{width: .., height: .., depth: 3}]` said "allowed keys: " and nothing."""
+    config = tmp_path / "run.yaml"
+    config.write_text("num: 2\npage_sizes: [{width: [768, 1280], height: [960, 1600], depth: 3}]\n")
+    _one_line(_run("generate", "--config", str(config), "--dry-run", "--out", str(tmp_path / "o")),
+              "'page_sizes.0.depth'", "allowed keys: width, height")
+
+
+def test_benchmark_transcriptions_keep_their_words_and_lose_invisible_characters(
+        tmp_path: Path) -> None:
+    """ICDAR gt lines were split with str.splitlines(), which also cuts at U+2028, NEL, VT, FF:
+    'line<U+2028>sep' labelled its box 'line' (and made a bogus malformed line of 'sep').
+    Transcriptions kept tabs (PaddleOCR's list separator), NUL/ESC and bidi overrides (an RLO
+    makes a trainer read the label backwards) that no reader of the image could write; they
+    are removed (white space ones made spaces), as from --corpus text. COCO alike."""
+    from pipelines.readers import READERS
+
+    Image.new("RGB", (300, 200), (240, 240, 240)).save(tmp_path / "img_1.png")
+    rows = ["line\u2028sep", "x\x85y", "tab\there", "a\x00b\x1bc", "\u202eHello\u202c",
+            "Plain, with comma", "###"]
+    (tmp_path / "gt_img_1.txt").write_text(
+        "".join(f"10,{10 + 20 * i},90,{10 + 20 * i},90,{25 + 20 * i},10,{25 + 20 * i},{t}\r\n"
+                for i, t in enumerate(rows)), encoding="utf-8", newline="")
+    items, problems = READERS["icdar2015"](tmp_path)
+    assert not problems, problems
+    assert [ln.text for ln in items[0].lines] == [
+        "line sep", "x y", "tab here", "abc", "Hello", "Plain, with comma", "###"]
+    assert [ln.dont_care for ln in items[0].lines] == [False] * 6 + [True]
+    coco = tmp_path / "coco"
+    coco.mkdir()
+    Image.new("RGB", (64, 48), (240, 240, 240)).save(coco / "a.png")
+    (coco / "c.json").write_text(json.dumps({
+        "images": [{"id": 1, "file_name": "a.png"}],
+        "annotations": [{"image_id": 1, "bbox": [4, 4, 30, 12], "text": "two\nlines\u200b"},
+                        {"image_id": 1, "bbox": [4, 20, 30, 12], "text": "\u2067\x07"}]}))
+    items, _ = READERS["coco"](coco)
+    assert [(ln.text, ln.dont_care) for ln in items[0].lines] == [("two lines", False),
+                                                                  ("", True)]
+
+
+@pytest.mark.parametrize(("typed", "expected"), [
+    ("pa-Arab", None), ("pa-PK", None), ("ru-Latn", None), ("kk-CN", None), ("en-Arab", None),
+    ("ko-Hani", None), ("tzm-Tfng", None),
+    ("pa", "pa"), ("pa-IN", "pa"), ("sr-ME", "sr-Latn"), ("zh-Hant-CN", "zh-Hant"),
+    ("zh-Hani", "zh-Hans"), ("ja-Jpan", "ja"), ("ko-Kore", "ko"), ("mn-CN", "mn-Mong"),
+    ("de-AT", "de-1996"), ("EN-latn-US", "en"), ("ms-Arab", "zlm-Arab")])
+def test_a_tag_naming_a_script_the_corpus_lacks_names_no_language(typed: str,
+                                                                  expected: str | None) -> None:
+    """The nearest text answered whatever script the tag named: `pa-Arab` (Shahmukhi) and
+    `pa-PK` drew Gurmukhi pages, `ru-Latn` Cyrillic ones, `kk-CN` (written in Arabic there)
+    Cyrillic; the user asked for one script and got rows in another."""
+    from fonts_manifest.codes import alias_table
+    from fonts_manifest.corpus import _bundled
+
+    texts = _bundled()
+    assert alias_table(texts, texts).resolve(typed) == expected
+
+
+def test_a_script_conflict_is_one_line_saying_so(tmp_path: Path) -> None:
+    _one_line(_run("text", "--language", "pa-Arab", "--num", "1"),
+              "'pa-Arab'", "the text of pa is written in Guru, not Arab")
+    _one_line(_run("generate", "--languages", "en,kk-CN", "--num", "2", "--dry-run",
+                   "--out", str(tmp_path / "o")), "'kk-CN'", "written in Cyrl, not Arab")
