@@ -106,3 +106,21 @@ def test_a_script_conflict_is_one_line_saying_so(tmp_path: Path) -> None:
               "'pa-Arab'", "the text of pa is written in Guru, not Arab")
     _one_line(_run("generate", "--languages", "en,kk-CN", "--num", "2", "--dry-run",
                    "--out", str(tmp_path / "o")), "'kk-CN'", "written in Cyrl, not Arab")
+
+
+def test_text_prints_what_the_page_draws_without_controls(tmp_path: Path) -> None:
+    """`polyglyph text` printed a corpus row's ESC sequence and BEL raw (the terminal rang and
+    turned red) while the page drew the row without them (`clean_text`); it prints the text
+    as drawn now (`--stats` already left them out of its counts, and still does)."""
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("Hello\x07\x1b[31mworld red\x1b[0m text\n" * 20, encoding="utf-8")
+    args = ["text", "--language", "en", "--sources", "corpus=1", "--num", "1",
+            "--corpus", f"en={corpus}"]
+    done = _run(*args)
+    assert done.returncode == 0, done.stderr
+    assert "Hello[31mworld red[0m text" in done.stdout
+    assert "\x1b" not in done.stdout and "\x07" not in done.stdout
+    stats = _run(*args, "--stats")
+    assert stats.returncode == 0, stats.stderr
+    drawn = set("Hello[31mworld red[0m text") - {" "}
+    assert json.loads(stats.stdout)["distinct_chars"] == len(drawn)
