@@ -16,6 +16,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import stat
 import unicodedata
 from collections import OrderedDict
@@ -42,6 +43,7 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 # drawn in its natural order), and format characters drawn as nothing that no reader of the
 # image could put back in a label (soft hyphen, zero-width space, word joiner, BOM / ZWNBSP).
 # ZWJ/ZWNJ stay: they change the shapes drawn.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 INVISIBLE = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A),
                            0x00AD, 0x200B, 0x2060, 0xFEFF])
 
@@ -151,9 +153,14 @@ class StreamedCorpus:
             except UnicodeDecodeError as exc:
                 raise PolyglyphError(f"--corpus {entry.path}: not UTF-8 (bad byte at offset "
                                      f"{start + exc.start})") from None
-            value = line if entry.kind == "lines" else _json_text(line, self.column, entry.path)
+            value = (line if entry.kind == "lines"
+                     else _json_text(line, self.column, entry.path, local + 1))
         if not isinstance(value, str):
             return ""
+        if not value.isprintable() and _SURROGATE.search(value):  # JSON may escape "\ud800"
+            raise PolyglyphError(f"--corpus {entry.path}: row {local + 1} holds a lone surrogate "
+                                 f"U+{ord(_SURROGATE.search(value).group()):04X} (not a "
+                                 "character; it cannot be drawn or written as UTF-8)")
         return " ".join(unicodedata.normalize("NFC", value).translate(INVISIBLE).split())
 
     def _parquet_value(self, entry: _File, local: int) -> Any:
@@ -240,11 +247,14 @@ class StreamedCorpus:
         return h.hexdigest()
 
 
-def _json_text(line: str, column: str, path: str) -> Any:
+def _json_text(line: str, column: str, path: str, number: int = 0) -> Any:
     try:
         row = json.loads(line)
     except json.JSONDecodeError as exc:
         raise PolyglyphError(f"--corpus {path}: a line is not JSON ({exc.msg})") from None
+    except (ValueError, RecursionError) as exc:  # an integer of 4,300+ digits; [[[[...]]]] nesting
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
+        raise PolyglyphError(f"--corpus {path}: row {number} is not readable JSON ({reason})") from None
     if not isinstance(row, dict) or column not in row:
         raise PolyglyphError(f"--corpus {path}: a JSON row has no {column!r} key "
                              "(name the text key with PATH#key)")

@@ -124,3 +124,19 @@ def test_text_prints_what_the_page_draws_without_controls(tmp_path: Path) -> Non
     assert stats.returncode == 0, stats.stderr
     drawn = set("Hello[31mworld red[0m text") - {" "}
     assert json.loads(stats.stdout)["distinct_chars"] == len(drawn)
+
+
+@pytest.mark.parametrize(("row", "words"), [
+    ('{"text": "Hello \\ud800 world, a line of text"}', ("row 1", "lone surrogate U+D800")),
+    ('{"text": "Hello world", "n": ' + "9" * 5000 + "}", ("row 1", "4300 digits")),
+    ('{"text": ' + "[" * 100_000 + "]" * 100_000 + "}", ("row 1", "nested too deeply")),
+])
+def test_jsonl_rows_python_cannot_hold_are_one_line(tmp_path: Path, row: str,
+                                                    words: tuple[str, ...]) -> None:
+    """JSONL corpus rows that are valid JSON yet no Python text: a lone surrogate escape
+    (UnicodeEncodeError when the page was written), an integer of 5,000 digits (ValueError:
+    int max str digits) and deep nesting (RecursionError) were internal errors."""
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text((row + "\n") * 20, encoding="utf-8")
+    _one_line(_run("text", "--language", "en", "--sources", "corpus=1", "--num", "1",
+                   "--corpus", f"en={corpus}"), f"--corpus en={corpus}: ", *words)
