@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from pipelines.errors import PolyglyphError, yaml_reason
+from pipelines.errors import YAML_ERRORS, PolyglyphError, yaml_reason
 
 from .config_schema import EXECUTION_KEYS, GenerateConfig, TextOptions, format_validation_error
 
@@ -48,7 +48,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         data = yaml.safe_load(raw.decode("utf-8"))
     except OSError as exc:
         raise PolyglyphError(f"config file {p}: cannot read: {exc.strerror or exc}") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+    except (yaml.YAMLError, *YAML_ERRORS) as exc:  # UnicodeDecodeError is a ValueError
         raise PolyglyphError(f"config file {p} is not valid YAML: {yaml_reason(exc)}") from None
     if data is None:
         return {}

@@ -140,3 +140,23 @@ def test_jsonl_rows_python_cannot_hold_are_one_line(tmp_path: Path, row: str,
     corpus.write_text((row + "\n") * 20, encoding="utf-8")
     _one_line(_run("text", "--language", "en", "--sources", "corpus=1", "--num", "1",
                    "--corpus", f"en={corpus}"), f"--corpus en={corpus}: ", *words)
+
+
+@pytest.mark.parametrize("kind", ["config", "profile", "rules"])
+@pytest.mark.parametrize(("body", "words"), [
+    ("num: " + "9" * 5000 + "\n", ("not valid YAML", "4300 digits")),
+    ("num: " + "[" * 5000 + "]" * 5000 + "\n", ("not valid YAML", "nest")),
+])
+def test_yaml_python_cannot_hold_is_one_line(tmp_path: Path, kind: str, body: str,
+                                             words: tuple[str, ...]) -> None:
+    """A run config, warp profile or validate rules file holding an integer of 5,000 digits
+    (ValueError from int()) or 5,000 nested lists (RecursionError) was an internal error."""
+    path = tmp_path / f"{kind}.yaml"
+    path.write_text(body, encoding="utf-8")
+    out = str(tmp_path / "out")
+    args = {"config": ["generate", "--config", str(path), "--dry-run", "--out", out],
+            "profile": ["preview", "--profile", str(path), "--n", "1", "--out", out],
+            "rules": ["validate", "--input", str(tmp_path), "--judges", "tesseract",
+                      "--rules", str(path), "--out", out]}[kind]
+    _one_line(_run(*args), str(path), *words)
+    assert not Path(out).exists()
