@@ -160,3 +160,25 @@ def test_yaml_python_cannot_hold_is_one_line(tmp_path: Path, kind: str, body: st
                       "--rules", str(path), "--out", out]}[kind]
     _one_line(_run(*args), str(path), *words)
     assert not Path(out).exists()
+
+
+def test_resume_keeps_only_shards_under_their_own_names(tmp_path: Path) -> None:
+    """A manifest edited to list shard 0 as '../secret.parquet' (or an absolute path) was
+    followed on resume: the entry was kept and the stats and the card read that file, outside
+    --out, as the shard ("unreadable Parquet/Arrow data", naming nothing). A shard's name is
+    a function of its index, so such an entry is remade under its own name."""
+    out = tmp_path / "ds"
+    secret = tmp_path / "secret.parquet"
+    secret.write_text("not yours to read")
+    args = ["generate", "--num", "2", "--shard-rows", "1", "--languages", "en", "--profile",
+            "clean", "--scenes", "card", "--workers", "1", "--quiet", "--out", str(out)]
+    assert _run(*args).returncode == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["shards"][0]["file"] = "../secret.parquet"
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    done = _run(*args)
+    assert done.returncode == 0, done.stderr
+    again = json.loads((out / "manifest.json").read_text())
+    assert [e["file"] for e in again["shards"]] == ["data/part-00000.parquet",
+                                                    "data/part-00001.parquet"]
+    assert secret.read_text() == "not yours to read"
