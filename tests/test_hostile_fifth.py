@@ -182,3 +182,18 @@ def test_resume_keeps_only_shards_under_their_own_names(tmp_path: Path) -> None:
     assert [e["file"] for e in again["shards"]] == ["data/part-00000.parquet",
                                                     "data/part-00001.parquet"]
     assert secret.read_text() == "not yours to read"
+
+
+def test_an_mmocr_entry_without_instances_makes_no_row(tmp_path: Path) -> None:
+    """`"instances": null` (or no key) became a row with no lines: a label saying the image
+    holds no text, whatever it shows. It is a skipped image now; `[]` stays a text-free row."""
+    from pipelines.readers import READERS
+
+    for name in ("a.png", "b.png"):
+        Image.new("RGB", (64, 48), (240, 240, 240)).save(tmp_path / name)
+    (tmp_path / "textdet_test.json").write_text(json.dumps({"metainfo": {}, "data_list": [
+        {"img_path": "a.png", "instances": None}, {"img_path": "b.png", "instances": []}]}))
+    items, problems = READERS["mmocr"](tmp_path)
+    assert [(it.key, it.lines) for it in items] == [("b.png", [])]
+    assert [p.file for p in problems] == ["textdet_test.json#data_list[0]"]
+    assert "no `instances` list" in problems[0].problem
