@@ -20,7 +20,7 @@ import re
 import stat
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,7 +83,8 @@ def _list_files(filesystem: Any, path: str, local: bool) -> list[str]:
     from pyarrow import fs
 
     if local and any(c in path for c in "*?[") and not os.path.exists(path):
-        found = sorted(p for p in glob.glob(path, recursive=True) if os.path.isfile(p))
+        matches = (p for p in glob.iglob(path, recursive=True) if os.path.isfile(p))
+        found = _unique_files(matches, path)
         if not found:
             raise PolyglyphError(f"no file matches {path}")
         return found[:MAX_FILES + 1]
@@ -91,14 +92,54 @@ def _list_files(filesystem: Any, path: str, local: bool) -> list[str]:
     if info.type == fs.FileType.NotFound:
         raise PolyglyphError(f"cannot read file {path} (No such file or directory)")
     if info.type == fs.FileType.Directory:
-        selector = fs.FileSelector(path, recursive=True)
-        names = sorted(i.path for i in filesystem.get_file_info(selector)
-                       if i.type == fs.FileType.File
-                       and i.path.lower().endswith(TEXT_SUFFIXES + JSONL_SUFFIXES + PARQUET_SUFFIXES))
+        suffixes = TEXT_SUFFIXES + JSONL_SUFFIXES + PARQUET_SUFFIXES
+        if local:  # symlinks followed, each real folder entered once (see _walk_local)
+            names = _unique_files(_walk_local(path, suffixes), path)
+        else:
+            selector = fs.FileSelector(path, recursive=True)
+            names = sorted(i.path for i in filesystem.get_file_info(selector)
+                           if i.type == fs.FileType.File and i.path.lower().endswith(suffixes))
         if not names:
             raise PolyglyphError(f"directory {path} holds no .txt, .jsonl or .parquet file")
         return names
     return [path]
+
+
+def _walk_local(path: str, suffixes: tuple[str, ...]) -> Iterator[str]:
+    """Files under a local folder, following symlinks but entering each real folder once.
+    pyarrow's recursive FileSelector followed a link to a parent ~40 levels deep: one loop
+    read every file 41 times, two loops in one folder (2^40 paths) never ended."""
+    visited: set[tuple[int, int]] = set()
+    for root, dirs, files in os.walk(path, followlinks=True):
+        try:
+            info = os.stat(root)
+        except OSError:
+            dirs[:] = []
+            continue
+        if (info.st_dev, info.st_ino) in visited:
+            dirs[:] = []
+            continue
+        visited.add((info.st_dev, info.st_ino))
+        for name in files:
+            full = os.path.join(root, name)
+            if name.lower().endswith(suffixes) and os.path.isfile(full):
+                yield full
+
+
+def _unique_files(paths: Iterator[str], spec: str) -> list[str]:
+    """Sorted paths, one per file (a file linked under two names is read once). At most
+    MAX_FILES + 1 paths are looked at: a glob's `**` through a symlink loop repeats files
+    without end."""
+    seen: dict[tuple[int, int], str] = {}
+    for count, name in enumerate(paths, start=1):
+        if count > MAX_FILES + 1:
+            raise PolyglyphError(f"--corpus {spec}: more than {MAX_FILES} files (a symlink "
+                                 "loop under `**`?)")
+        info = os.stat(name)
+        key = (info.st_dev, info.st_ino)
+        if key not in seen or name < seen[key]:
+            seen[key] = name
+    return sorted(seen.values())
 
 
 @dataclass

@@ -197,3 +197,24 @@ def test_an_mmocr_entry_without_instances_makes_no_row(tmp_path: Path) -> None:
     assert [(it.key, it.lines) for it in items] == [("b.png", [])]
     assert [p.file for p in problems] == ["textdet_test.json#data_list[0]"]
     assert "no `instances` list" in problems[0].problem
+
+
+def test_a_corpus_folder_with_symlink_loops_is_read_once(tmp_path: Path) -> None:
+    """pyarrow's recursive listing followed a link to the folder itself ~40 levels deep: one
+    loop made a one-file corpus 41 files (every row 41 times), two loops in a folder never
+    finished listing (2^40 paths; 60 s timeout). Each real folder is entered once now and a
+    file linked twice is read once; a `**` glob through loops stops at the file cap."""
+    from fonts_manifest.corpus_stream import open_corpus
+
+    root = tmp_path / "corpus"
+    (root / "sub").mkdir(parents=True)
+    (root / "a.txt").write_text("Hello world, one line of text.\n" * 3)
+    (root / "sub" / "up").symlink_to("..")
+    (root / "l1").symlink_to(".")
+    (root / "l2").symlink_to(".")
+    (root / "twin.txt").symlink_to(root / "a.txt")
+    corpus = open_corpus(str(root))
+    assert [f.path for f in corpus.files] == [str(root / "a.txt")] and corpus.total == 3
+    done = _run("text", "--language", "en", "--sources", "corpus=1", "--num", "1",
+                "--corpus", f"en={root}")
+    assert done.returncode == 0, done.stderr
