@@ -64,14 +64,25 @@ class AliasTable:
     primary: dict[str, str] = field(default_factory=dict)
     secondary: dict[str, str] = field(default_factory=dict)
     shared: frozenset[str] = frozenset()  # secondary aliases of more than one text
+    scripts: dict[str, str] = field(default_factory=dict)  # code → ISO 15924 of its text
 
     def resolve(self, spelling: str) -> str | None:
-        """Canonical code for `spelling`, or None when nothing matches."""
+        """Canonical code for `spelling`, or None when nothing matches (a tag whose script the
+        only matching text is not written in included: see `script_conflict`)."""
         key = normalize(spelling)
         found = self.primary.get(key)
         if found is not None:
             return found
-        key = canonical_tag(key)
+        found = self._lookup(canonical_tag(key))
+        return None if found is None or self.script_conflict(spelling, found) else found
+
+    def why_unknown(self, spelling: str) -> str:
+        """For an error line: ": <the script conflict>" when that alone refused `spelling`."""
+        found = self._lookup(canonical_tag(normalize(spelling)))
+        conflict = self.script_conflict(spelling, found) if found else ""
+        return f": {conflict}" if conflict else ""
+
+    def _lookup(self, key: str) -> str | None:
         if key.split("-")[0] == UNDETERMINED:  # UDHR's `und-x-NNN` texts answer only exactly
             return None
         found = self.primary.get(key)
@@ -83,6 +94,17 @@ class AliasTable:
         # what CLDR derives from the tag beats an ISO 639-3 alias several texts share
         order = [(self.primary, derived), (self.secondary, (key, *derived))]
         return next((table[c] for table, keys in order for c in keys if c in table), None)
+
+    def script_conflict(self, spelling: str, code: str) -> str:
+        """Why `code` cannot stand for `spelling`: the tag names a script (`pa-Arab`), or a
+        region whose likely script is not the language's usual one (`pa-PK`, `kk-CN`), that
+        the text of `code` is not written in; "" when it can. Without this the nearest text
+        answered in another script: `pa-Arab` (Shahmukhi) drew Gurmukhi pages labelled pa."""
+        have = self.scripts.get(code)
+        wanted = wanted_script(canonical_tag(normalize(spelling)))
+        if not have or not wanted or wanted == have or wanted in SCRIPT_COVERS.get(have, ()):
+            return ""
+        return f"the text of {code} is written in {have}, not {wanted}"
 
     def codes(self) -> list[str]:
         return sorted(set(self.primary.values()))
@@ -105,6 +127,31 @@ def canonical_tag(key: str) -> str:
     return key
 
 
+# scripts a text's script tag stands for, beyond itself (Japanese is kanji and kana, Korean
+# hangul and hanja; a Simplified or Traditional text is Han)
+SCRIPT_COVERS = {"Jpan": ("Hani", "Hira", "Kana", "Hrkt"), "Kore": ("Hang", "Hani"),
+                 "Hang": ("Kore",), "Hans": ("Hani",), "Hant": ("Hani",)}
+
+
+def wanted_script(key: str) -> str:
+    """The script a lower-cased tag asks for: its own script subtag, else the one CLDR deems
+    likely for its language in its region where that differs from the language's usual one
+    (`pa-pk` → Arab; `de-at` → "", German is Latin anyway)."""
+    if not key or key.startswith("x-"):
+        return ""
+    lang, script, region, _ = _split(key)
+    if script:
+        return script.title()
+    if not region:
+        return ""
+    aliases, _ = _cldr()
+    replacement = aliases.get(lang)
+    if replacement:
+        lang = _split(normalize(replacement))[0]
+    usual, in_region = _likely(lang, "", "")[0], _likely(lang, "", region)[0]
+    return in_region.title() if usual and in_region and in_region != usual else ""
+
+
 def alias_table(codes: Iterable[str], texts: Mapping[str, Any] | None = None) -> AliasTable:
     """The lookup tables for `codes`; `texts` (code → object with `.aliases`) adds their UDHR
     and ISO 639-3 spellings. Of texts sharing an alias, the one without a private subtag wins."""
@@ -119,7 +166,9 @@ def alias_table(codes: Iterable[str], texts: Mapping[str, Any] | None = None) ->
         for alias in {normalize(a) for a in text.aliases} if text else ():
             if secondary.setdefault(alias, code) != code:
                 shared.add(alias)
-    return AliasTable(primary, secondary, frozenset(shared))
+    scripts = {code: script for code in codes
+               if isinstance(script := getattr((texts or {}).get(code), "script", None), str)}
+    return AliasTable(primary, secondary, frozenset(shared), scripts)
 
 
 def resolve_code(code: str, codes: Iterable[str], texts: Mapping[str, Any] | None = None) -> str | None:

@@ -62,6 +62,7 @@ class CorpusText:
 
 # The leading keys of a bundled row (tools/build_corpus.py writes them first); a row that does
 # not match is decoded whole.
+_ROW_SCRIPT = re.compile(rb'"script": "([A-Za-z]{4})"')
 _ROW_HEAD = re.compile(
     rb'\{"code": "([^"\\]+)", "udhr_code": "([^"\\]*)", "udhr_tag": "([^"\\]*)", '
     rb'"iso639_3": "([^"\\]*)"'
@@ -69,9 +70,10 @@ _ROW_HEAD = re.compile(
 
 
 class _Head(NamedTuple):
-    """A bundled row's code and aliases, for resolving codes without decoding its text."""
+    """A bundled row's code, aliases and script, for resolving codes without decoding its text."""
 
     aliases: tuple[str, ...]
+    script: str = ""
 
 
 class PackedParagraphs(Sequence[str]):
@@ -155,11 +157,13 @@ def _bundled_rows() -> Iterator[bytes]:
 
 def _head(row: bytes) -> tuple[str, _Head]:
     match = _ROW_HEAD.match(row)
-    if match:
+    script = _ROW_SCRIPT.search(row, 0, 1024)
+    if match and script:
         code, *aliases = (part.decode() for part in match.groups())
-        return code, _Head(tuple(aliases))
+        return code, _Head(tuple(aliases), script.group(1).decode())
     data = json.loads(row)
-    return data["code"], _Head((data["udhr_code"], data["udhr_tag"], data["iso639_3"]))
+    return data["code"], _Head((data["udhr_code"], data["udhr_tag"], data["iso639_3"]),
+                               data.get("script", ""))
 
 
 @cache
@@ -184,7 +188,8 @@ def _subset(languages: list[str], extra: list[str]) -> dict[str, CorpusText]:
     for spelling in languages:
         code = table.resolve(spelling)
         if code is None:
-            raise PolyglyphError(f"unknown language {spelling!r} (see `polyglyph languages`)")
+            raise PolyglyphError(f"unknown language {spelling!r}{table.why_unknown(spelling)} "
+                                 "(see `polyglyph languages`)")
         wanted.add(code)
     if loaded:
         return {code: text for code, text in heads.items() if code in wanted}
@@ -250,10 +255,11 @@ def load_corpus(
         return dict(texts)
     result = dict(texts)
     for lang, path in overrides.items():
-        code = resolve_code(lang, texts, texts)
+        table = alias_table(texts, texts)
+        code = table.resolve(lang)
         if code is None:
             raise PolyglyphError(
-                f"--corpus {lang}={path}: unknown language {lang!r} "
+                f"--corpus {lang}={path}: unknown language {lang!r}{table.why_unknown(lang)} "
                 "(see `polyglyph languages` for codes)"
             )
         result[code] = read_user_text(texts[code], path)

@@ -16,10 +16,11 @@ import glob
 import hashlib
 import json
 import os
+import re
 import stat
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,7 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 # drawn in its natural order), and format characters drawn as nothing that no reader of the
 # image could put back in a label (soft hyphen, zero-width space, word joiner, BOM / ZWNBSP).
 # ZWJ/ZWNJ stay: they change the shapes drawn.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 INVISIBLE = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A),
                            0x00AD, 0x200B, 0x2060, 0xFEFF])
 
@@ -81,7 +83,8 @@ def _list_files(filesystem: Any, path: str, local: bool) -> list[str]:
     from pyarrow import fs
 
     if local and any(c in path for c in "*?[") and not os.path.exists(path):
-        found = sorted(p for p in glob.glob(path, recursive=True) if os.path.isfile(p))
+        matches = (p for p in glob.iglob(path, recursive=True) if os.path.isfile(p))
+        found = _unique_files(matches, path)
         if not found:
             raise PolyglyphError(f"no file matches {path}")
         return found[:MAX_FILES + 1]
@@ -89,14 +92,54 @@ def _list_files(filesystem: Any, path: str, local: bool) -> list[str]:
     if info.type == fs.FileType.NotFound:
         raise PolyglyphError(f"cannot read file {path} (No such file or directory)")
     if info.type == fs.FileType.Directory:
-        selector = fs.FileSelector(path, recursive=True)
-        names = sorted(i.path for i in filesystem.get_file_info(selector)
-                       if i.type == fs.FileType.File
-                       and i.path.lower().endswith(TEXT_SUFFIXES + JSONL_SUFFIXES + PARQUET_SUFFIXES))
+        suffixes = TEXT_SUFFIXES + JSONL_SUFFIXES + PARQUET_SUFFIXES
+        if local:  # symlinks followed, each real folder entered once (see _walk_local)
+            names = _unique_files(_walk_local(path, suffixes), path)
+        else:
+            selector = fs.FileSelector(path, recursive=True)
+            names = sorted(i.path for i in filesystem.get_file_info(selector)
+                           if i.type == fs.FileType.File and i.path.lower().endswith(suffixes))
         if not names:
             raise PolyglyphError(f"directory {path} holds no .txt, .jsonl or .parquet file")
         return names
     return [path]
+
+
+def _walk_local(path: str, suffixes: tuple[str, ...]) -> Iterator[str]:
+    """Files under a local folder, following symlinks but entering each real folder once.
+    pyarrow's recursive FileSelector followed a link to a parent ~40 levels deep: one loop
+    read every file 41 times, two loops in one folder (2^40 paths) never ended."""
+    visited: set[tuple[int, int]] = set()
+    for root, dirs, files in os.walk(path, followlinks=True):
+        try:
+            info = os.stat(root)
+        except OSError:
+            dirs[:] = []
+            continue
+        if (info.st_dev, info.st_ino) in visited:
+            dirs[:] = []
+            continue
+        visited.add((info.st_dev, info.st_ino))
+        for name in files:
+            full = os.path.join(root, name)
+            if name.lower().endswith(suffixes) and os.path.isfile(full):
+                yield full
+
+
+def _unique_files(paths: Iterator[str], spec: str) -> list[str]:
+    """Sorted paths, one per file (a file linked under two names is read once). At most
+    MAX_FILES + 1 paths are looked at: a glob's `**` through a symlink loop repeats files
+    without end."""
+    seen: dict[tuple[int, int], str] = {}
+    for count, name in enumerate(paths, start=1):
+        if count > MAX_FILES + 1:
+            raise PolyglyphError(f"--corpus {spec}: more than {MAX_FILES} files (a symlink "
+                                 "loop under `**`?)")
+        info = os.stat(name)
+        key = (info.st_dev, info.st_ino)
+        if key not in seen or name < seen[key]:
+            seen[key] = name
+    return sorted(seen.values())
 
 
 @dataclass
@@ -151,9 +194,14 @@ class StreamedCorpus:
             except UnicodeDecodeError as exc:
                 raise PolyglyphError(f"--corpus {entry.path}: not UTF-8 (bad byte at offset "
                                      f"{start + exc.start})") from None
-            value = line if entry.kind == "lines" else _json_text(line, self.column, entry.path)
+            value = (line if entry.kind == "lines"
+                     else _json_text(line, self.column, entry.path, local + 1))
         if not isinstance(value, str):
             return ""
+        if not value.isprintable() and _SURROGATE.search(value):  # JSON may escape "\ud800"
+            raise PolyglyphError(f"--corpus {entry.path}: row {local + 1} holds a lone surrogate "
+                                 f"U+{ord(_SURROGATE.search(value).group()):04X} (not a "
+                                 "character; it cannot be drawn or written as UTF-8)")
         return " ".join(unicodedata.normalize("NFC", value).translate(INVISIBLE).split())
 
     def _parquet_value(self, entry: _File, local: int) -> Any:
@@ -240,11 +288,14 @@ class StreamedCorpus:
         return h.hexdigest()
 
 
-def _json_text(line: str, column: str, path: str) -> Any:
+def _json_text(line: str, column: str, path: str, number: int = 0) -> Any:
     try:
         row = json.loads(line)
     except json.JSONDecodeError as exc:
         raise PolyglyphError(f"--corpus {path}: a line is not JSON ({exc.msg})") from None
+    except (ValueError, RecursionError) as exc:  # an integer of 4,300+ digits; [[[[...]]]] nesting
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
+        raise PolyglyphError(f"--corpus {path}: row {number} is not readable JSON ({reason})") from None
     if not isinstance(row, dict) or column not in row:
         raise PolyglyphError(f"--corpus {path}: a JSON row has no {column!r} key "
                              "(name the text key with PATH#key)")
@@ -261,26 +312,33 @@ def _check_regular(path: str) -> None:
 
 
 def _index_lines(filesystem: Any, path: str) -> np.ndarray:
-    """Start and end byte of every non-empty line, read in 1 MiB chunks."""
+    """Start and end byte of every non-empty line, read in 1 MiB chunks. A line's end leaves
+    out its "\r" (CRLF files), so a blank CRLF line is empty and dropped while a line of one
+    ASCII character is kept (the end was once tested as `> 1` byte: a file of one letter or
+    digit a line, a character list, read as "file has no text")."""
     bounds: list[np.ndarray] = []
-    start, position = 0, 0
+    start, position, previous = 0, 0, 0
     with filesystem.open_input_stream(path) as handle:
         while chunk := handle.read(CHUNK):
-            ends = np.flatnonzero(np.frombuffer(chunk, np.uint8) == 10) + position
-            if len(ends):
+            data = np.frombuffer(chunk, np.uint8)
+            found = np.flatnonzero(data == 10)
+            if len(found):
+                before = np.where(found > 0, data[np.maximum(found - 1, 0)], previous)
+                ends = found + position
                 starts = np.concatenate(([start], ends[:-1] + 1))
-                bounds.append(np.stack([starts, ends], axis=1))
+                bounds.append(np.stack([starts, ends - (before == 13)], axis=1))
                 start = int(ends[-1]) + 1
             position += len(chunk)
+            previous = int(data[-1])
             if position - start > MAX_ROW_BYTES:
                 raise PolyglyphError(f"--corpus {path}: a line near byte {start} is longer than "
                                      "1 MiB (is this a text file?)")
     if position > start:
-        bounds.append(np.array([[start, position]], np.int64))
+        bounds.append(np.array([[start, position - (previous == 13)]], np.int64))
     if not bounds:
         return np.zeros(0, np.int64)
     pairs = np.concatenate(bounds).astype(np.int64)
-    pairs = pairs[pairs[:, 1] - pairs[:, 0] > 1]  # drop empty lines ("\n" or "\r\n")
+    pairs = pairs[pairs[:, 1] > pairs[:, 0]]  # drop empty lines ("\n" or "\r\n")
     if len(pairs) > MAX_ROWS:
         raise PolyglyphError(f"--corpus {path}: more than {MAX_ROWS} lines")
     return pairs.reshape(-1)

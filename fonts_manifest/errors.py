@@ -56,11 +56,22 @@ def check_flag_ranges(args: argparse.Namespace, ranges: dict[str, tuple[float, f
             raise PolyglyphError(f"--{name.replace('_', '-')} {value}: must be in [{low}, {high}]")
 
 
+# what yaml.safe_load raises on hostile text: its own errors, ValueError (an integer literal of
+# 4,300+ digits, Python's int limit; UnicodeDecodeError is one too) and RecursionError
+YAML_ERRORS: tuple[type[BaseException], ...] = (ValueError, RecursionError)
+
+
 def yaml_reason(exc: BaseException) -> str:
     """A YAML parser's error in one line: 'line L, column C: problem' (PyYAML's own message
-    spans several lines and quotes the file)."""
+    spans several lines and quotes the file). Also what safe loading raises besides YAMLError
+    (`YAML_ERRORS`): ValueError for an integer of over 4,300 digits, RecursionError for deep
+    nesting, both internal errors once."""
+    if isinstance(exc, RecursionError):  # [[[[...]]]] thousands deep: the constructor recurses
+        return "nested too deeply"
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
+    if not isinstance(exc, UnicodeError):  # int("9" * 5000): "Exceeds the limit ...; use ..."
+        problem = str(problem).split("; use sys.")[0]
     if mark is None:
         return str(problem)
     return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"

@@ -315,11 +315,16 @@ class FontRegistry:
     def language(self, code: str) -> LanguageInfo:
         canonical = self._aliases.resolve(code)
         if canonical is None:
-            raise PolyglyphError(f"unknown language {code!r} (see `polyglyph languages`)")
+            raise PolyglyphError(f"unknown language {code!r}{self._aliases.why_unknown(code)} "
+                                 "(see `polyglyph languages`)")
         info = self._infos[canonical]
         if not info.usable:
             raise PolyglyphError(self.corpus[canonical].refused or undrawable_message(info))
         return info
+
+    def why_unknown(self, code: str) -> str:
+        """": <reason>" when `code` names a language whose text is in another script."""
+        return self._aliases.why_unknown(code)
 
     def known(self, code: str) -> str | None:
         """Canonical code of a corpus language, drawable or not (translation targets)."""

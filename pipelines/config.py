@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from pipelines.errors import PolyglyphError, yaml_reason
+from pipelines.errors import YAML_ERRORS, PolyglyphError, yaml_reason
 
 from .config_schema import EXECUTION_KEYS, GenerateConfig, TextOptions, format_validation_error
 
@@ -48,7 +48,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         data = yaml.safe_load(raw.decode("utf-8"))
     except OSError as exc:
         raise PolyglyphError(f"config file {p}: cannot read: {exc.strerror or exc}") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+    except (yaml.YAMLError, *YAML_ERRORS) as exc:  # UnicodeDecodeError is a ValueError
         raise PolyglyphError(f"config file {p} is not valid YAML: {yaml_reason(exc)}") from None
     if data is None:
         return {}
@@ -109,7 +109,8 @@ def resolve_config(config: GenerateConfig) -> dict[str, Any]:
     # never matter (the page is drawn in the source language).
     target = registry.known(config.target_language)
     if target is None:
-        raise PolyglyphError(f"target_language: unknown language {config.target_language!r}; "
+        raise PolyglyphError(f"target_language: unknown language {config.target_language!r}"
+                             f"{registry.why_unknown(config.target_language)}; "
                              f"`polyglyph languages --all` lists the corpus codes")
     data["target_language"] = target
     data["profiles"] = {
@@ -214,7 +215,7 @@ def _canonical_language(code: str, usable: dict[str, Any], registry: Any) -> str
         near = suggestions(code, sorted(usable))
         hint = f" (did you mean {', '.join(near)}?)" if near else ""
         raise PolyglyphError(
-            f"languages: unknown language {code!r}{hint}; "
+            f"languages: unknown language {code!r}{registry.why_unknown(code)}{hint}; "
             f"`polyglyph languages` lists the {len(usable)} usable codes"
         )
     return canonical

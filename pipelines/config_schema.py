@@ -267,12 +267,21 @@ def _is_union_tag(part: Any) -> bool:
 
 
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    model: type[BaseModel] = GenerateConfig
+    """The model at an error's location. A list item (`page_sizes.0`) or a union member is
+    named by the member's tag (`function-after[_ordered(), SizeRange]`): its model is the
+    one named there (else `page_sizes.0.depth` listed no allowed keys)."""
+    model: type[BaseModel] | None = GenerateConfig
     for part in loc:
-        field = model.model_fields.get(str(part))
+        if isinstance(part, int):
+            continue
+        if _is_union_tag(part):
+            model = next((m for m in _MODELS if f", {m.__name__}]" in part or part == m.__name__),
+                         None)
+            continue
+        field = model.model_fields.get(str(part)) if model else None
         ann = getattr(field, "annotation", None)
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            model = ann
-        else:
-            return None
+        model = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
     return model
+
+
+_MODELS = (SizeRange, ImageOptions, IllegibleOptions, TextOptions, FontOptions)

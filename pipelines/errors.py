@@ -5,6 +5,6 @@ packages raise it without importing `pipelines`; this module keeps the name wher
 users always found it.
 """
 
-from fonts_manifest.errors import ArgParser, PolyglyphError, UsageError, yaml_reason
+from fonts_manifest.errors import YAML_ERRORS, ArgParser, PolyglyphError, UsageError, yaml_reason
 
-__all__ = ["ArgParser", "PolyglyphError", "UsageError", "yaml_reason"]
+__all__ = ["YAML_ERRORS", "ArgParser", "PolyglyphError", "UsageError", "yaml_reason"]

@@ -69,7 +69,10 @@ def _mmocr_item(root: Path, path: Path, where: str, entry: Any, images: dict[str
     if isinstance(image, str):
         problems.append(Problem(where, f"skipped: {image}"))
         return None
-    instances = entry.get("instances") or []
+    instances = entry.get("instances")
+    if instances is None:  # [] is an image without text; a missing list says nothing of it
+        problems.append(Problem(where, f"skipped: no `instances` list {NONE_READ}"))
+        return None
     if not isinstance(instances, list):
         raise TypeError(f"`instances` is {type(instances).__name__}, not a list")
     lines = []

@@ -6,6 +6,7 @@ docstring says what an item and a problem are).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ __all__ = [
 
 # The script column of ICDAR 2017/2019 MLT ground truth (`x1,y1,...,x4,y4,script,text`), whose
 # files are named `gt_<image>.txt` as ICDAR 2015's are
+LINE_END = re.compile("\r\n|\r|\n")
 MLT_SCRIPTS = frozenset({"Arabic", "Latin", "Chinese", "Japanese", "Korean", "Bangla", "Hindi",
                          "Symbols", "Mixed", "None"})
 
@@ -76,7 +78,9 @@ def read_icdar2015(root: Path) -> tuple[list[SourceItem], list[Problem]]:
             problems.append(Problem(rel_name(root, gt), f"not UTF-8: {exc.reason} at byte {exc.start}"))
             continue
         lines = []
-        rows = [(n, raw.strip().split(",")) for n, raw in enumerate(text.splitlines(), start=1)
+        # lines end at LF, CRLF or CR only: str.splitlines() also cut a transcription at
+        # U+2028, U+0085, VT, FF..., so its box was labelled with the words before the cut
+        rows = [(n, raw.strip().split(",")) for n, raw in enumerate(LINE_END.split(text), start=1)
                 if raw.strip()]
         first_text = 9 if is_mlt(parts for _, parts in rows) else 8
         for number, parts in rows:

@@ -153,7 +153,10 @@ def resume_plan(
     kept: dict[int, dict[str, Any]] = {}
     for entry in manifest.get("shards", []):
         job = planned.get(int(entry["index"]))
-        if job is None or entry.get("planned_rows") != job.rows:
+        # a shard's name is a function of its index: an entry naming another file (a manifest
+        # edited to say "../../etc/passwd") is not kept, or the stats and the card would read
+        # that file as the shard, outside --out
+        if job is None or entry.get("planned_rows") != job.rows or entry.get("file") != job.name:
             continue
         if check == "size":
             intact = out.size(job.name) == entry.get("bytes")

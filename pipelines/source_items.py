@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from fonts_manifest.corpus_stream import INVISIBLE
 from synth.page import make_clockwise
 
 from .containment import (
@@ -38,8 +39,29 @@ class SourceLine:
     dont_care: bool = False
 
     def __post_init__(self) -> None:
+        self.text = readable(self.text)
         if not self.text.strip():  # a box without a transcription: its text is unknown
             self.dont_care = True
+
+
+# C0 and C1 controls and DEL: drawn as nothing, so no reader of the image can label them (a
+# NUL or ESC in a label also breaks line-based trainer files); white space ones (tab, line and
+# paragraph separators) stand for a space, as `--corpus` text's do
+_CONTROLS: dict[int, str | None] = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0)])
+_CONTROLS.update(dict.fromkeys([0x09, 0x0A, 0x0B, 0x0C, 0x0D, *range(0x1C, 0x20), 0x85, 0x2028,
+                                 0x2029], " "))  # tab, line and paragraph breaks
+
+
+def readable(text: str) -> str:
+    """A benchmark transcription as a reader of the image could write it: the bidi overrides,
+    embeddings, isolates and other invisible format characters `--corpus` text loses
+    (`fonts_manifest.corpus_stream.INVISIBLE`: an RLO in a label reverses how a trainer reads
+    it) and control characters removed, tabs and line breaks made spaces (a tab in a label
+    splits the `path<TAB>label` line of a PaddleOCR list, a line break a `.gt.txt` file).
+    Any other text is returned unchanged."""
+    if text.isprintable():
+        return text
+    return text.translate(INVISIBLE).translate(_CONTROLS)
 
 
 @dataclass

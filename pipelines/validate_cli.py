@@ -30,7 +30,7 @@ from typing import Any
 import pyarrow as pa
 import yaml
 
-from pipelines.errors import ArgParser, PolyglyphError, yaml_reason
+from pipelines.errors import YAML_ERRORS, ArgParser, PolyglyphError, yaml_reason
 from qa_factory.judge_pool import JudgePool
 from qa_factory.judges import Judge, get_judge
 from qa_factory.validate import (
@@ -131,7 +131,7 @@ def load_rules(args: argparse.Namespace) -> ValidationRules:
         except UnicodeDecodeError as exc:  # a binary file given by mistake: not a bug of ours
             raise PolyglyphError(f"--rules {args.rules}: not UTF-8 text (bad byte at offset "
                                  f"{exc.start})") from None
-        except yaml.YAMLError as exc:
+        except (yaml.YAMLError, *YAML_ERRORS) as exc:
             raise PolyglyphError(f"--rules {args.rules}: not valid YAML: {yaml_reason(exc)}"
                                  ) from None
         if not isinstance(data, dict):

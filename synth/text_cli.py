@@ -72,6 +72,8 @@ def parse_sources(value: str | None, flag: str = "--sources") -> dict[str, float
 
 def page_text(record: dict[str, Any], ctx: Any) -> tuple[str, int]:
     """(text that fits the page, characters per line) of a document record."""
+    from synth.text import clean_text
+
     corpus = ctx.text(record["language"])
     left, top, right, bottom = record["margins"]
     w, h = record["width"], record["height"]
@@ -87,7 +89,9 @@ def page_text(record: dict[str, Any], ctx: Any) -> tuple[str, int]:
     out: list[str] = []
     used = 0
     for item in record["paragraphs"]:
-        text = item.get("text") if "text" in item else corpus.paragraphs[item["index"]]
+        # as the page draws it (`Typesetter.text_of`): controls in a user's corpus (an ESC
+        # sequence, a BEL) were printed to the terminal raw and counted as characters
+        text = clean_text(item.get("text") if "text" in item else corpus.paragraphs[item["index"]])
         if used >= capacity:
             break
         out.append(text[: capacity - used])

@@ -32,7 +32,7 @@ from typing import Any
 
 import yaml
 
-from fonts_manifest.errors import PolyglyphError, yaml_reason
+from fonts_manifest.errors import YAML_ERRORS, PolyglyphError, yaml_reason
 from warping import camera, clutter, lens, photometric, spread, surface, tear  # noqa: F401  (they register the built-in steps)
 from warping.limits import DENSIFY_STEP, GRID_STEP, check_limits
 from warping.scene import KINDS as BACKGROUND_KINDS
@@ -103,7 +103,7 @@ def _builtin_json(name: str) -> str:
 def _parse_profile(text: str, source: str) -> dict[str, Any]:
     try:
         data = yaml.load(text, Loader=_YAML_LOADER)  # a safe loader, C or Python
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, *YAML_ERRORS) as exc:
         raise PolyglyphError(f"warp profile {source!r}: not valid YAML: {yaml_reason(exc)}"
                              ) from None
     return validate_profile(data, source)
