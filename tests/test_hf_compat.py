@@ -17,6 +17,8 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -179,11 +181,24 @@ def _old_venv(packages: list[str]) -> Path:
     return python
 
 
+@pytest.fixture(scope="module")
+def old_venvs(request: pytest.FixtureRequest) -> Iterator[dict[str, Future[Path]]]:
+    """The venv of every selected release, built side by side on first use (a cold build is
+    pip downloading, unpacking and compiling, 50-140 s each); cached ones come back at once."""
+    wanted = sorted({item.callspec.params["release"] for item in request.session.items
+                     if getattr(item, "originalname", "") == OLD_TEST})
+    with ThreadPoolExecutor(max(1, len(wanted))) as pool:
+        yield {release: pool.submit(_old_venv, OLD_SETS[release]) for release in wanted}
+
+
+OLD_TEST = "test_old_datasets_release_loads_the_folder"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("release", sorted(OLD_SETS))
-def test_old_datasets_release_loads_the_folder(dataset: Path, tmp_path: Path,
-                                               release: str) -> None:
-    python = _old_venv(OLD_SETS[release])
+def test_old_datasets_release_loads_the_folder(dataset: Path, tmp_path: Path, release: str,
+                                               old_venvs: dict[str, Future[Path]]) -> None:
+    python = old_venvs[release].result()  # pytest.skip in the builder skips here
     done = subprocess.run([str(python), "-c", OLD_SCRIPT, str(dataset), str(tmp_path / "hf")],
                           capture_output=True, text=True, timeout=600,
                           env={**os.environ, "HF_HOME": str(tmp_path / "hf-home")})
