@@ -1,23 +1,29 @@
 """Issue #21 class 3: every numeric flag of every subcommand has a checked range. The flags are
 found by walking each subcommand's argparse parser (a new numeric flag joins the audit by
-itself); each is run through the real `polyglyph` process with out-of-range values (negative
-or zero for a count, and huge, nan or inf): exit 1 or 2, one stderr line naming the flag,
-nothing written."""
+itself); each is run through the CLI's `main` with out-of-range values (negative or zero for a
+count, and huge, nan or inf): exit 1 or 2, one stderr line naming the flag, nothing written.
+One case per subcommand also runs as a real `polyglyph` process (a process a case made this
+test 90 s of the suite; in-process the cases take seconds)."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import subprocess
 import sys
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from pipelines.cli import COMMANDS
+from pipelines.cli import main as cli_main
 
 POLYGLYPH = str(Path(sys.executable).with_name("polyglyph"))
+# what a real process does not print by default (the `default` filter of `python -W`)
+QUIET_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning)
 # the other arguments each command needs to reach its checks (paths inside OUT are created
 # by nobody but the command; OUT must stay empty)
 CONTEXT = {
@@ -74,31 +80,75 @@ def test_the_audit_sees_the_numeric_flags() -> None:
         assert expected in flags
 
 
+def _outcome_ok(flag: str, code: object, stderr: str, out: Path) -> bool:
+    """Exit 1 or 2, one stderr line naming the flag, no traceback, nothing written in OUT."""
+    lines = [ln for ln in stderr.splitlines() if ln.strip()]
+    return (code in (1, 2) and len(lines) == 1 and "Traceback" not in stderr
+            and (flag in lines[0] or flag.lstrip("-").replace("-", "_") in lines[0]
+                 or flag.lstrip("-") in lines[0])
+            and not any(out.iterdir()))
+
+
+def _in_process(argv: list[str], capfd: pytest.CaptureFixture[str]) -> tuple[object, str]:
+    """`polyglyph ARGV` through `pipelines.cli.main` in this process: (exit status, stderr).
+    Warnings a real process would print count as stderr lines (pytest would only collect
+    them); the environment the CLI sets for its process is put back afterwards. A case that
+    runs on is ended by pytest-timeout (`timeout` in pyproject.toml): its failure is a
+    BaseException, which the CLI's guard lets through."""
+    environ = dict(os.environ)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")
+            try:
+                code: object = cli_main(argv)
+            except SystemExit as exc:
+                code = exc.code
+    finally:
+        os.environ.clear()
+        os.environ.update(environ)
+    shown = [f"{w.filename}:{w.lineno}: {w.category.__name__}: {w.message}" for w in caught
+             if not issubclass(w.category, QUIET_WARNINGS)]
+    err = capfd.readouterr().err
+    return code, "\n".join([err, *shown])
+
+
 @pytest.mark.slow
-def test_every_numeric_flag_refuses_out_of_range_values(tmp_path: Path) -> None:
+def test_every_numeric_flag_refuses_out_of_range_values(
+        tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """Every case runs in this process (the CLI's `main`, as the `polyglyph` script calls it);
+    one case per subcommand also runs as a real `polyglyph` process, alongside, so what only a
+    fresh process shows (import-time output, the process environment) is checked too."""
     bench = tmp_path / "bench"
     bench.mkdir()
     (bench / "c.json").write_text('{"images": [], "annotations": []}')
 
-    def run(case: tuple[str, str, str]) -> tuple[tuple[str, str, str], subprocess.CompletedProcess[str], Path]:
+    def argv(case: tuple[str, str, str], out: Path) -> list[str]:
         name, flag, value = case
-        out = tmp_path / f"{name}{flag}{value}".replace("-", "_")
-        out.mkdir()
         args = [a.format(out=out, bench=bench) for a in CONTEXT.get(name, [])]
-        done = subprocess.run([POLYGLYPH, name, *args, f"{flag}={value}"], capture_output=True,
-                              text=True, timeout=120)
-        return case, done, out
+        return [name, *args, f"{flag}={value}"]
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(run, _cases()))
+    def in_subprocess(case: tuple[str, str, str]) -> tuple[object, str, Path]:
+        out = tmp_path / "process" / f"{case[0]}{case[1]}{case[2]}".replace("-", "_")
+        out.mkdir(parents=True)
+        done = subprocess.run([POLYGLYPH, *argv(case, out)], capture_output=True, text=True,
+                              timeout=120)
+        return done.returncode, done.stderr, out
+
+    cases = _cases()
+    first_per_command = list({case[0]: case for case in reversed(cases)}.values())
     bad = []
-    for (name, flag, value), done, out in results:
-        lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
-        ok = (done.returncode in (1, 2) and len(lines) == 1 and "Traceback" not in done.stderr
-              and (flag in lines[0] or flag.lstrip("-").replace("-", "_") in lines[0]
-                   or flag.lstrip("-") in lines[0])
-              and not any(out.iterdir()))
-        if not ok:
-            bad.append(f"{name} {flag}={value}: exit {done.returncode}: {done.stderr[-300:]!r} "
-                       f"wrote {[p.name for p in out.iterdir()]}")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        processes = pool.map(in_subprocess, first_per_command)
+        for case in cases:
+            out = tmp_path / f"{case[0]}{case[1]}{case[2]}".replace("-", "_")
+            out.mkdir()
+            code, err = _in_process(argv(case, out), capfd)
+            if not _outcome_ok(case[1], code, err, out):
+                bad.append(f"{' '.join(case)}: exit {code}: {err[-300:]!r} "
+                           f"wrote {[p.name for p in out.iterdir()]}")
+        for case, (code, err, out) in zip(first_per_command, processes, strict=True):
+            if not _outcome_ok(case[1], code, err, out):
+                bad.append(f"process {' '.join(case)}: exit {code}: {err[-300:]!r} "
+                           f"wrote {[p.name for p in out.iterdir()]}")
     assert not bad, "\n".join(bad)
+    assert len(first_per_command) == len({case[0] for case in cases}) >= 8

@@ -9,12 +9,16 @@ The `huggingface` schema metadata spells lists as plain JSON lists, which every 
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -144,30 +148,57 @@ OLD_SETS = {
 }
 
 
-def _old_venv(where: Path, packages: list[str]) -> Path:
-    """A throwaway venv with `packages` (uv when it is at hand, else venv + pip)."""
-    python = where / "bin" / "python"
-    uv = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
-    env = {**os.environ, "UV_CACHE_DIR": os.environ.get("UV_CACHE_DIR",
-                                                        str(Path.home() / ".cache" / "uv"))}
-    if Path(uv).exists():
-        steps = [[uv, "venv", "-q", "--python", sys.executable, str(where)],
-                 [uv, "pip", "install", "-q", "--python", str(python), *packages]]
-    else:
-        steps = [[sys.executable, "-m", "venv", str(where)],
-                 [str(python), "-m", "pip", "install", "-q", *packages]]
-    for step in steps:
-        done = subprocess.run(step, capture_output=True, text=True, timeout=600, env=env)
-        if done.returncode != 0:
-            pytest.skip(f"cannot install {packages} (offline?): {done.stderr.strip()[-300:]}")
+def _old_venv(packages: list[str]) -> Path:
+    """A venv with `packages` (uv when it is at hand, else venv + pip), kept under the user's
+    cache keyed by the packages and this Python: building one took 50-140 s a run (pip
+    resolving and installing pyarrow, pandas, numpy), reusing it a second. A lock lets parallel
+    runs share it; a venv whose build did not finish (no `complete` mark) is built again."""
+    key = hashlib.sha256(json.dumps([packages, sys.version, os.path.realpath(sys.executable)])
+                         .encode()).hexdigest()[:16]
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    where = cache / "polyglyph-tests" / "venvs" / key
+    python, complete = where / "bin" / "python", where / "complete"
+    where.parent.mkdir(parents=True, exist_ok=True)
+    with open(where.parent / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if complete.is_file() and python.exists():
+            return python
+        shutil.rmtree(where, ignore_errors=True)
+        uv = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
+        env = {**os.environ, "UV_CACHE_DIR": os.environ.get("UV_CACHE_DIR", str(cache / "uv"))}
+        if Path(uv).exists():
+            steps = [[uv, "venv", "-q", "--python", sys.executable, str(where)],
+                     [uv, "pip", "install", "-q", "--python", str(python), *packages]]
+        else:
+            steps = [[sys.executable, "-m", "venv", str(where)],
+                     [str(python), "-m", "pip", "install", "-q", *packages]]
+        for step in steps:
+            done = subprocess.run(step, capture_output=True, text=True, timeout=600, env=env)
+            if done.returncode != 0:
+                shutil.rmtree(where, ignore_errors=True)
+                pytest.skip(f"cannot install {packages} (offline?): {done.stderr.strip()[-300:]}")
+        complete.write_text(json.dumps(packages))
     return python
+
+
+@pytest.fixture(scope="module")
+def old_venvs(request: pytest.FixtureRequest) -> Iterator[dict[str, Future[Path]]]:
+    """The venv of every selected release, built side by side on first use (a cold build is
+    pip downloading, unpacking and compiling, 50-140 s each); cached ones come back at once."""
+    wanted = sorted({item.callspec.params["release"] for item in request.session.items
+                     if getattr(item, "originalname", "") == OLD_TEST})
+    with ThreadPoolExecutor(max(1, len(wanted))) as pool:
+        yield {release: pool.submit(_old_venv, OLD_SETS[release]) for release in wanted}
+
+
+OLD_TEST = "test_old_datasets_release_loads_the_folder"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("release", sorted(OLD_SETS))
-def test_old_datasets_release_loads_the_folder(dataset: Path, tmp_path: Path,
-                                               release: str) -> None:
-    python = _old_venv(tmp_path / "venv", OLD_SETS[release])
+def test_old_datasets_release_loads_the_folder(dataset: Path, tmp_path: Path, release: str,
+                                               old_venvs: dict[str, Future[Path]]) -> None:
+    python = old_venvs[release].result()  # pytest.skip in the builder skips here
     done = subprocess.run([str(python), "-c", OLD_SCRIPT, str(dataset), str(tmp_path / "hf")],
                           capture_output=True, text=True, timeout=600,
                           env={**os.environ, "HF_HOME": str(tmp_path / "hf-home")})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import unicodedata
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -99,7 +100,9 @@ def test_target_holders_are_the_first_forty_words_holding_each(ctx: RenderContex
     targets = (*lt.targets, "क्ष", "zz", "̀")  # a conjunct, rare, absent
     held = _holders(targets, words)
     for target in targets:
-        first = [i for i, w in enumerate(words) if target in w][:40]
+        # the first 40 by brute force, stopping at the 40th (a full pass a target made the
+        # ja case 16 s of the suite for the same list)
+        first = list(islice((i for i, w in enumerate(words) if target in w), 40))
         assert held.get(target, ()) == tuple(first), target
     assert held["zz"] if code == "en" else "zz" not in held
     assert all(1 <= len(v) <= 40 for v in held.values())
