@@ -95,19 +95,25 @@ def finish_generate(proc: subprocess.Popen, err: Any, out: Path,
             raise RuntimeError(f"generate failed: {tail}")
     throughput = json.loads((out / "stats.json").read_text())["throughput"]
     throughput["output_megapixels"] = output_megapixels(out)
+    throughput["frame_megapixels"] = frame_megapixels(out)
     return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, throughput
 
 
 def output_megapixels(out: Path) -> float:
     """Sum of width x height over the rows a run wrote (MP): the pixels its pages carry."""
+    return sum(frame_megapixels(out))
+
+
+def frame_megapixels(out: Path) -> list[float]:
+    """Width x height (MP) of every row a run wrote, in row order (shards by name)."""
     import pyarrow.parquet as pq
 
-    total = 0
+    sizes: list[float] = []
     for shard in sorted((out / "data").glob("*.parquet")):
-        sizes = pq.read_table(shard, columns=["width", "height"])
-        total += sum(w * h for w, h in zip(sizes["width"].to_pylist(),
-                                           sizes["height"].to_pylist(), strict=True))
-    return total / 1e6
+        table = pq.read_table(shard, columns=["width", "height"])
+        sizes += [w * h / 1e6 for w, h in zip(table["width"].to_pylist(),
+                                              table["height"].to_pylist(), strict=True)]
+    return sizes
 
 
 def extra_args(workers: int) -> list[str]:
@@ -157,9 +163,12 @@ def _marginal(runs: list[tuple[float, float, float, dict]], rows: int, workers: 
         raise RuntimeError(f"the {rows}-row difference took no time ({t_large - t_small:.2f} s "
                            f"wall, {c_large - c_small:.2f} CPU-s): rerun on a quieter machine")
     megapixels = s_large["output_megapixels"] - s_small["output_megapixels"]
+    # the large run's rows beyond the small run's (seed 7 both: the small run's rows come first)
+    marginal_frames = s_large["frame_megapixels"][len(s_small["frame_megapixels"]):]
     return {
         "pages_per_s": rows / max(1e-6, t_large - t_small),
         "megapixels_per_page": megapixels / rows,
+        "median_frame_megapixels": statistics.median(marginal_frames),
         "megapixels_per_cpu_s": megapixels / max(1e-6, c_large - c_small),
         # same, timed from the first shard start to the last shard end (no driver/Ray start)
         "pages_per_s_in_worker_window": rows / max(1e-6, window),
@@ -176,7 +185,8 @@ def _summary(samples: list[dict], workers: int, sizes: list[int]) -> dict:
     med = {k: statistics.median(s[k] for s in samples) for k in (
         "pages_per_s", "pages_per_s_in_worker_window", "pages_per_cpu_s",
         "worker_cpu_ms_per_row", "worker_busy_fraction")}
-    for key in ("megapixels_per_page", "megapixels_per_cpu_s"):  # absent in older runs
+    for key in ("megapixels_per_page", "megapixels_per_cpu_s",  # absent in older runs
+                "median_frame_megapixels"):
         if all(key in s for s in samples):
             med[key] = statistics.median(s[key] for s in samples)
     rates = [s["pages_per_s"] for s in samples]
@@ -275,6 +285,8 @@ def main() -> int:
     except Exception as exc:  # a failed stage must not hide the other figures
         results["end_to_end_1_worker"] = {"error": str(exc)[:300]}
     print("end_to_end: done", file=sys.stderr)
+    results.update(naive_at_frame(results.get("end_to_end_1_worker", {}), repeats,
+                                  pages=5 if args.quick else 10))
     if not args.quick:  # three 512-row runs: a full-run figure
         results["shard_memory"] = shard_memory()
     out = Path(args.out)
@@ -291,6 +303,18 @@ def naive_reference(repeats: int, pages: int = 10) -> dict:
     return ref if "naive_reference" in ref else {"naive_reference": ref}
 
 
+def naive_at_frame(e1: dict, repeats: int, pages: int = 10) -> dict:
+    """The naive reference at the median frame size of the end-to-end run's rows, run right
+    after it (nothing when that run failed)."""
+    frame_mp = e1.get("median_frame_megapixels")
+    if not frame_mp:
+        return {}
+    key = "naive_reference_at_frame"
+    ref = run_json([PY, str(HERE / "naive_reference.py"), "--pages", str(pages),
+                    "--repeats", str(repeats), "--frame-mp", f"{frame_mp:.4f}"], timeout=900)
+    return ref if key in ref else {key: ref}
+
+
 def _only(piece: str, out: Path) -> int:
     """One benchmark piece, merged into an existing results.json (its own date and load)."""
     path = out / "results.json"
@@ -300,6 +324,7 @@ def _only(piece: str, out: Path) -> int:
     if piece == "end_to_end":  # the naive reference and one local worker, side by side in time
         results.update(naive_reference(repeats=2))
         results["end_to_end_1_worker"] = end_to_end(False, (1,), 2)[1]
+        results.update(naive_at_frame(results["end_to_end_1_worker"], repeats=2))
         results["end_to_end_date"] = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
         piece = "end_to_end_1_worker"
     elif piece == "bench_scenes":

@@ -306,3 +306,33 @@ def test_contrasts_read_when_lit_give_the_scores_the_grey_image_gives() -> None:
     assert [ln.legibility for ln in a.lines] == [ln.legibility for ln in b.lines]
     with pytest.raises(ValueError, match="words"):
         held.of_kind("words", len(page.words) + 1)
+
+
+def test_rgb_box_contrasts_read_the_grey_of_the_whole_frame() -> None:
+    """`rgb_box_contrasts` converts only the boxes' bounding box to grey: every ring (off the
+    frame, clipped at its edges, far from the others) gets what the whole frame's grey gives,
+    and `Contrasts.of_rgb` what `Contrasts.of` gives."""
+    from synth.opencv import cv2
+    from warping.contrast import Contrasts, rgb_box_contrasts
+
+    rng = np.random.default_rng(2)
+    rgb = rng.integers(0, 256, (640, 860, 3), dtype=np.uint8)
+    rgb[200:260] //= 3
+    rings = [[[float(x), float(y)] for x, y in rng.uniform(120, 700, (int(rng.integers(3, 6)), 2))]
+             for _ in range(120)]
+    rings += [[[-50.0, -40.0], [30.0, -40.0], [30.0, 25.0]],  # clipped at the top left
+              [[800.0, 600.0], [900.0, 600.0], [900.0, 700.0]],  # clipped at the bottom right
+              [[-9.0, -9.0], [-1.0, -9.0], [-1.0, -1.0]]]  # off the frame
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    got = rgb_box_contrasts(rgb, rings)
+    assert np.array_equal(got, L.box_contrasts(gray, rings))
+    assert (got > 0).sum() > 100 and got[-1] == 0.0 and got[-2] > 0 and got[-3] > 0
+    assert np.array_equal(rgb_box_contrasts(rgb[:, ::-1], rings),  # a view with gaps
+                          L.box_contrasts(np.ascontiguousarray(gray[:, ::-1]), rings))
+    assert not rgb_box_contrasts(rgb, []).size
+    page = _text_page()
+    page_rgb = np.ascontiguousarray(np.repeat(page.image[..., :1], 3, axis=2))
+    page_rgb[::7] = 90
+    held, want = Contrasts.of_rgb(page_rgb, page), Contrasts.of(
+        cv2.cvtColor(page_rgb, cv2.COLOR_RGB2GRAY), page)
+    assert np.array_equal(held.lines, want.lines) and np.array_equal(held.words, want.words)

@@ -176,8 +176,8 @@ def apply_warp(
         slope=fields.slope if fields else None,
         page_alpha=alpha,
     )
-    # the label boxes' contrast is read off the lit grey image as soon as it is made, and the
-    # grey frame let go (polygons stay as they are now: hiding lowers `visible` only)
+    # the label boxes' contrast is read off the lit frame's grey as soon as the light is applied
+    # (the grey of the boxes' bounding box only), and that grey let go (polygons stay as they are now: hiding lowers `visible` only)
     lit: list[Contrasts] = []
     labelled = moved
     frame: np.ndarray | list[np.ndarray] = moved.image
@@ -185,7 +185,7 @@ def apply_warp(
         frame, moved.image = [moved.image], released(moved.image)
     image, jpeg = apply_photometric_keep_jpeg(
         frame, record["photometric"], ctx, decode=decode_jpeg, keep=decode_jpeg,
-        lit=lambda gray: lit.append(Contrasts.of(gray, labelled)),
+        lit=lambda rgb: lit.append(Contrasts.of_rgb(rgb, labelled)),
     )
     del frame
     fingers = fingers_cover(record["photometric"], image.shape[:2])

@@ -67,8 +67,9 @@ __all__ = [
 
 
 Lit = list[np.ndarray] | Callable[[np.ndarray], None] | None
-"""Where `apply_photometric` hands the lit grey image: a list it is appended to, or a
-function called with it."""
+"""Where `apply_photometric` hands the lit image: a list the grey image is appended to, or a
+function called with the lit RGB frame itself (to read, not keep: it may make the grey of just
+the part it reads, `warping.contrast.Contrasts.of_rgb`)."""
 
 
 def _seed(rng: np.random.Generator) -> int:
@@ -295,8 +296,9 @@ def apply_photometric(
 
     With a `lit` list, the grey image after the last light step (before ink, optics, sensor
     and codec) is appended to it: the ink-against-paper contrast `warping.legibility` reads.
-    `lit` may instead be a function, called with that grey image once, which it should not
-    keep (`warping.apply_warp` reads its label boxes there and lets the frame go).
+    `lit` may instead be a function, called once with the RGB frame at that point, which it
+    must neither keep nor write (`warping.apply_warp` makes the grey of its label boxes'
+    bounding box alone and reads them there).
     `image` may be a one-item list the caller hands over (`warping.apply_warp` with
     `release_input`): it is emptied, so each frame is freed once the next step has made its
     output instead of living to the end. A frame the stage owns (handed over, or made by an
@@ -329,14 +331,13 @@ def apply_photometric(
 
 
 def _hand_lit(lit: Lit, frame: np.ndarray) -> None:
-    """The grey image of `frame` into the `lit` list, or to the `lit` function."""
+    """The grey image of `frame` into the `lit` list, or `frame` to the `lit` function."""
     if lit is None:
         return
-    gray = cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY)
     if isinstance(lit, list):
-        lit.append(gray)
+        lit.append(cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY))
     else:
-        lit(gray)
+        lit(frame)
 
 
 def apply_photometric_keep_jpeg(
