@@ -1,5 +1,5 @@
 """bench/naive_reference.py at our frame size (issue 14): the frame it makes, and the second
-headline row of bench/run.py beside the unchanged per-page one."""
+headline row of bench/results_report.py beside the unchanged per-page one."""
 
 from __future__ import annotations
 
@@ -23,15 +23,15 @@ def test_naive_page_warped_into_a_larger_frame() -> None:
 
 
 def test_headline_keeps_the_per_page_row_and_adds_the_frame_row() -> None:
-    run = load_bench("run")
+    report = load_bench("results_report")
     results = {"naive_reference": {"pages_per_cpu_s": 8.0},
                "naive_reference_at_frame": {"pages_per_cpu_s": 6.0, "frame": [1652, 2336],
                                             "frame_megapixels": 3.859},
                "end_to_end_1_worker": {"pages_per_cpu_s": 4.8}}
-    rows = run.headline(results)
+    rows = report.headline(results)
     assert rows[0][0] == "end-to-end / naive reference, per CPU-second"
     assert rows[0][1].startswith("0.60 ×") and rows[0][3] == "**fails**"
     assert "naive reference at our frame size" in rows[1][0] and "1652 x 2336" in rows[1][0]
     assert rows[1][1].startswith("0.80 ×") and rows[1][2] == "≥ 1.0 ×"
-    without = run.headline({k: v for k, v in results.items() if k != "naive_reference_at_frame"})
+    without = report.headline({k: v for k, v in results.items() if k != "naive_reference_at_frame"})
     assert not any("frame size" in row[0] for row in without)
