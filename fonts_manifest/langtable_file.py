@@ -19,7 +19,8 @@ from fonts_manifest import fontdb, handfit
 # faces of one Chinese standard write its script only (UKai TW/HK off zh-Hans, UKai CN off zh-Hant);
 # 18: print pools of CJK text follow the same rule (HanaMinA off zh-Hans/zh-Hant), and faces
 # whose GSUB/GPOS cannot shape a joining/reordering script write none of it (SetoFont off ar, hi)
-TABLE_VERSION = 18
+# (19: another branch); 20: kai faces are "kai" (print) in the pools of Chinese text
+TABLE_VERSION = 20
 KEEP_TABLES = 4  # language tables of this many font sets stay cached
 OTHER_VERSION_DAYS = 7  # another version's tables are left this long after their last write
 

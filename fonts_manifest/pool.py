@@ -99,8 +99,24 @@ def eligible_families(registry: FontRegistry, text: CorpusText) -> dict[str, str
             continue
         if not shaping.shapes(face.path, face.index, text.script):
             continue
-        found[family] = catalog.language_class(family, cls, text.code)
+        found[family] = catalog.language_class(family, cls, text.code, text.script,
+                                               text.iso639_3)
+        if found[family] == "handwriting" and catalog.is_kai(family) \
+                and kai_made_for(registry.hand_facts(face), text.script):
+            found[family] = "kai"
     return drop_other_regions(found, text.script)
+
+
+# A kai face prints Japanese or Korean text only when its own tables name that language alone
+# (a Japanese 楷書体 face); no installed kai face does: they are Chinese faces (UKai, KaitiM,
+# WenKai name zh only), and Japanese and Korean print has its own styles (教科書体, 궁서체).
+OWN_LANGUAGE = {"Jpan": "ja", "Hang": "ko", "Kore": "ko"}
+
+
+def kai_made_for(facts: handfit.HandFacts, script: str) -> bool:
+    """Whether a kai face's tables make it a print face of Japanese or Korean `script`."""
+    language = OWN_LANGUAGE.get(script)
+    return language is not None and facts.read and facts.languages == {language}
 
 
 # Scripts whose text holds Han characters, drawn in each region's own forms: a print family
@@ -171,6 +187,8 @@ def family_chain(registry: FontRegistry, code: str, family: str) -> list[FontFac
     if face is None:
         raise_unknown_family(family)
     cls = registry.catalog.classes.get(family, "sans")
+    if cls == "handwriting" and registry.families(code).get(family) == "kai":
+        cls = "serif"  # printed kai: Latin and digits it lacks are set as beside 楷体 in books
     rest = registry.chain(code, fallback_style(cls))
     return [face, *[f for f in rest if f != face]]
 
