@@ -98,7 +98,7 @@ def test_role_weights_and_config() -> None:
     assert share("receipt", {}) == 0.0 and share("card-number", {}) == 0.0
     assert share("body", {"weights": {"kai": 0}}) == 0.0
     assert share("heading", {"weights": {"kai": 4}}) > 0.4
-    assert share("body", {"weights": {"kai": 1}}, ) > 0.0
+    assert share("body", {"weights": {"kai": 1}}) > 0.0
 
 
 @pytest.fixture(scope="module")
