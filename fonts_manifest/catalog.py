@@ -149,18 +149,15 @@ def language_class(family: str, cls: str, code: str, script: str = "",
     if cls not in DECORATIVE and NASTALIQ.search(family) and code not in NASTALIQ_LANGUAGES \
             and code.split("-")[0] not in NASTALIQ_LANGUAGES:
         return "display"
-    if cls == "handwriting" and is_kai(family) and chinese_text(code, script, iso639_3):
-        return "kai"
+    if is_kai(family) and chinese_text(code, script, iso639_3):
+        return "kai"  # whatever its catalogue says (cwTeXKai's fixed-pitch flag reads "mono")
     return cls
 
 
 def style_class(record: dict) -> str:
     """One of CLASSES for a cached face record (see `fontdb._face_record`)."""
     family = record.get("family", "")
-    # a kai face is a hand first (its print class is per language): cwTeXKai's fixed-pitch
-    # flag made it "mono", and it set Korean and Latin receipts
-    found = known_class(family) or ("handwriting" if is_kai(family) else None) or \
-        name_class(family)
+    found = known_class(family) or name_class(family)
     if found:
         return found
     panose: Sequence[int] = record.get("panose") or ()

@@ -101,15 +101,17 @@ def eligible_families(registry: FontRegistry, text: CorpusText) -> dict[str, str
             continue
         found[family] = catalog.language_class(family, cls, text.code, text.script,
                                                text.iso639_3)
-        if found[family] == "handwriting" and catalog.is_kai(family) \
-                and kai_made_for(registry.hand_facts(face), text.script):
-            found[family] = "kai"
+        if text.script in OWN_LANGUAGE and catalog.is_kai(family):  # Japanese, Korean text
+            made_for = kai_made_for(registry.hand_facts(face), text.script)
+            found[family] = "kai" if made_for else "handwriting"
     return drop_other_regions(found, text.script)
 
 
 # A kai face prints Japanese or Korean text only when its own tables name that language alone
-# (a Japanese 楷書体 face); no installed kai face does: they are Chinese faces (UKai, KaitiM,
-# WenKai name zh only), and Japanese and Korean print has its own styles (教科書体, 궁서체).
+# (a Japanese 楷書体 face); elsewhere in those pools it is a hand, whatever its catalogue class
+# (cwTeXKai, whose fixed-pitch flag reads "mono", set Korean tables and receipts). No installed
+# kai face names ja or ko alone: they are Chinese faces (UKai, KaitiM, WenKai, cwTeXKai name
+# zh only), and Japanese and Korean print have their own styles (教科書体, 궁서체).
 OWN_LANGUAGE = {"Jpan": "ja", "Hang": "ko", "Kore": "ko"}
 
 
