@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Sequence
 
 CLASSES = (
-    "serif", "sans", "slab", "mono", "condensed", "display", "handwriting", "blackletter",
+    "serif", "sans", "slab", "mono", "condensed", "display", "handwriting", "blackletter", "kai",
 )  # fmt: skip
 # Classes whose missing characters fall back to the serif chain (the rest: sans).
 SERIF_LIKE = frozenset({"serif", "slab", "blackletter"})
@@ -101,12 +101,56 @@ def name_class(name: str) -> str | None:
     return None
 
 
-def language_class(family: str, cls: str, code: str) -> str:
+# Kai (楷) is a print style of Chinese, not only a hand: 楷体_GB2312 ships with every Chinese
+# Windows beside 宋体/黑体/仿宋 (GB/T 9704 sets second-level headings of official documents in
+# it), textbooks, quotations and captions are set in it, and 標楷體 is the face of Taiwan's
+# government documents. Such faces keep their catalogue class "handwriting" (they are the
+# closest thing to a Chinese hand, and hand pools take them); for Chinese text their pool
+# class is "kai", which print roles weight (`sampling.ROLE_WEIGHTS`). Real kai faces only:
+# brush, running and grass scripts (Kouzan's 毛筆/行書/草書) stay handwriting everywhere.
+KAI_FAMILIES = ("AR PL UKai", "AR PL KaitiM", "AR PL ZenKai", "LXGW WenKai", "cwTeX Q Kai",
+                "cwTeXKai", "TW-Kai", "DFKai", "BiauKai", "Kaiti", "KaiTi", "STKaiti")
+KAI_WORD = re.compile(r"kai(?:ti|shu)?\b|楷", re.IGNORECASE)  # UKai, WenKai, KaiTi, 標楷體...
+NOT_KAI = re.compile(r"brush|sousyo|gyousyo|grass|cursive|行書|行书|草書|草书|毛筆|毛笔",
+                     re.IGNORECASE)
+# Chinese languages (ISO 639-3: the zho macrolanguage's members): their Hans/Hant text may be
+# printed in kai. Japanese and Korean text is not (a kai face writes it only when its own
+# tables name that language alone: `pool.eligible_families`).
+CHINESE_LANGUAGES = frozenset({
+    "zho", "cmn", "yue", "wuu", "gan", "hak", "hsn", "nan", "cjy", "cdo", "cpx", "czh", "czo",
+    "lzh", "mnp",
+})  # fmt: skip
+KAI_SCRIPTS = frozenset({"Hans", "Hant"})
+
+
+def is_kai(family: str) -> bool:
+    """Whether a family is a regular kai (楷) face, by its name (not a brush or grass hand)."""
+    if NOT_KAI.search(family):
+        return False
+    return family.startswith(KAI_FAMILIES) or bool(KAI_WORD.search(family.replace("-", " ")))
+
+
+def chinese_text(code: str, script: str, iso639_3: str = "") -> bool:
+    """Whether text in `code`/`script` is Chinese written in one of its standards (Hans/Hant):
+    a zho member by its ISO 639-3 code or tag, or Simplified text of undetermined language
+    (the corpus's "(Jinan)" dialect: Simplified characters are China's standard only)."""
+    if script not in KAI_SCRIPTS:
+        return False
+    primary = code.split("-")[0].lower()
+    if iso639_3 in CHINESE_LANGUAGES or primary == "zh" or primary in CHINESE_LANGUAGES:
+        return True
+    return script == "Hans" and iso639_3 in ("", "und") and primary == "und"
+
+
+def language_class(family: str, cls: str, code: str, script: str = "",
+                   iso639_3: str = "") -> str:
     """A family's class for one language: Nastaliq faces are body faces only where Nastaliq is
-    the customary print style."""
+    the customary print style; kai faces are print faces ("kai") of Chinese text."""
     if cls not in DECORATIVE and NASTALIQ.search(family) and code not in NASTALIQ_LANGUAGES \
             and code.split("-")[0] not in NASTALIQ_LANGUAGES:
         return "display"
+    if is_kai(family) and chinese_text(code, script, iso639_3):
+        return "kai"  # whatever its catalogue says (cwTeXKai's fixed-pitch flag reads "mono")
     return cls
 
 

@@ -21,7 +21,8 @@ from fonts_manifest import fontdb, handfit, shapecheck
 # whose GSUB/GPOS cannot shape a joining/reordering script write none of it (SetoFont off ar, hi)
 # 19: faces that cannot shape a script leave its pools (shapecheck; its rules are in the name)
 # 20: both of these together (the merge of 18 and 19)
-TABLE_VERSION = 20
+# 21: kai faces are "kai" (print) in the pools of Chinese text
+TABLE_VERSION = 21
 KEEP_TABLES = 4  # language tables of this many font sets stay cached
 OTHER_VERSION_DAYS = 7  # another version's tables are left this long after their last write
 

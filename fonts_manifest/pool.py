@@ -101,8 +101,26 @@ def eligible_families(registry: FontRegistry, text: CorpusText) -> dict[str, str
             continue
         if not registry.shapes(face, text.script):  # maps the letters, cannot join them
             continue
-        found[family] = catalog.language_class(family, cls, text.code)
+        found[family] = catalog.language_class(family, cls, text.code, text.script,
+                                               text.iso639_3)
+        if text.script in OWN_LANGUAGE and catalog.is_kai(family):  # Japanese, Korean text
+            made_for = kai_made_for(registry.hand_facts(face), text.script)
+            found[family] = "kai" if made_for else "handwriting"
     return drop_other_regions(found, text.script)
+
+
+# A kai face prints Japanese or Korean text only when its own tables name that language alone
+# (a Japanese 楷書体 face); elsewhere in those pools it is a hand, whatever its catalogue class
+# (cwTeXKai, whose fixed-pitch flag reads "mono", set Korean tables and receipts). No installed
+# kai face names ja or ko alone: they are Chinese faces (UKai, KaitiM, WenKai, cwTeXKai name
+# zh only), and Japanese and Korean print have their own styles (教科書体, 궁서체).
+OWN_LANGUAGE = {"Jpan": "ja", "Hang": "ko", "Kore": "ko"}
+
+
+def kai_made_for(facts: handfit.HandFacts, script: str) -> bool:
+    """Whether a kai face's tables make it a print face of Japanese or Korean `script`."""
+    language = OWN_LANGUAGE.get(script)
+    return language is not None and facts.read and facts.languages == {language}
 
 
 # Scripts whose text holds Han characters, drawn in each region's own forms: a print family
@@ -173,6 +191,8 @@ def family_chain(registry: FontRegistry, code: str, family: str) -> list[FontFac
     if face is None:
         raise_unknown_family(family)
     cls = registry.catalog.classes.get(family, "sans")
+    if cls == "handwriting" and registry.families(code).get(family) == "kai":
+        cls = "serif"  # printed kai: Latin and digits it lacks are set as beside 楷体 in books
     rest = registry.chain(code, fallback_style(cls))
     return [face, *[f for f in rest if f != face]]
 
