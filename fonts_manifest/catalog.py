@@ -4,7 +4,8 @@ it is usable for text at all.
 The class decides which roles a family may take on a page (body text, headings, receipts,
 handwritten values...). It comes from, in order: a small table of known family names (fonts
 whose tables say nothing useful), words in the family name ("Mono", "Slab", "Kai"...), the OS/2
-PANOSE and IBM family class, `post.isFixedPitch` and the OS/2 width class. Pictographic and
+PANOSE and IBM family class, `post.isFixedPitch` and the OS/2 width class ("mono" holds for a
+language only where the face's advances say so: `monospace`). Pictographic and
 symbol faces, and faces whose outlines are (nearly) all empty, are skipped with a reason.
 """
 
@@ -61,6 +62,10 @@ KNOWN_FAMILIES: tuple[tuple[str, str], ...] = (
     # told apart by looking at them: fine for headings and posters, not for body text
     ("Granada", "display"), ("Shado", "display"), ("Japan", "display"), ("Nagham", "display"),
     ("Electron", "display"), ("Kayrawan", "display"), ("Mashq", "display"), ("Ouhod", "display"),
+    # fonts-cwtex: isFixedPitch set (Han glyphs one cell) over Computer Modern Latin, Roman in
+    # the Ming and FangSong faces, Sans in HeiBold and Yen (`monospace` measures that too)
+    ("cwTeXMing", "serif"), ("cwTeXFangSong", "serif"), ("cwTeXHeiBold", "sans"),
+    ("cwTeXYen", "sans"),
 )  # fmt: skip
 # Nastaliq is the book hand of these languages; elsewhere (Arabic, Persian prose) it is a
 # display style, and a page of Arabic body text set in it is not what readers meet.
@@ -86,17 +91,17 @@ IBM_CLASS = {1: "serif", 2: "serif", 3: "serif", 4: "slab", 5: "slab", 7: "serif
              9: "display", 10: "handwriting"}
 
 
-def known_class(family: str) -> str | None:
+def known_class(family: str, mono: bool = True) -> str | None:
     for prefix, cls in KNOWN_FAMILIES:
         if family.startswith(prefix):
-            return cls
+            return cls if mono or cls != "mono" else None
     return None
 
 
-def name_class(name: str) -> str | None:
+def name_class(name: str, mono: bool = True) -> str | None:
     low = name.lower().replace("-", " ")
     for pattern, cls in NAME_WORDS:
-        if re.search(pattern, low):
+        if (mono or cls != "mono") and re.search(pattern, low):
             return cls
     return None
 
@@ -154,10 +159,12 @@ def language_class(family: str, cls: str, code: str, script: str = "",
     return cls
 
 
-def style_class(record: dict) -> str:
-    """One of CLASSES for a cached face record (see `fontdb._face_record`)."""
+def style_class(record: dict, mono: bool = True) -> str:
+    """One of CLASSES for a cached face record (see `fontdb._face_record`). With `mono`
+    False, the class the face takes where its letters are not monospaced (`monospace`): the
+    name's and tables' fixed-pitch claims are passed over and the next rule decides."""
     family = record.get("family", "")
-    found = known_class(family) or name_class(family)
+    found = known_class(family, mono) or name_class(family, mono)
     if found:
         return found
     panose: Sequence[int] = record.get("panose") or ()
@@ -166,9 +173,9 @@ def style_class(record: dict) -> str:
             return "handwriting"
         if panose[0] == 4:
             return "display"
-        if panose[0] == 2 and panose[3] == 9:
+        if mono and panose[0] == 2 and panose[3] == 9:
             return "mono"
-    if record.get("fixed_pitch"):
+    if mono and record.get("fixed_pitch"):
         return "mono"
     if int(record.get("width", 5)) <= 3:
         return "condensed"

@@ -22,7 +22,9 @@ from fonts_manifest import fontdb, handfit, shapecheck
 # 19: faces that cannot shape a script leave its pools (shapecheck; its rules are in the name)
 # 20: both of these together (the merge of 18 and 19)
 # 21: kai faces are "kai" (print) in the pools of Chinese text
-TABLE_VERSION = 21
+# 22: "mono" only where the face's advances are (fonts_manifest.monospace: cwTeXMing's Latin,
+# Noto Sans Mono CJK's Cyrillic are proportional)
+TABLE_VERSION = 22
 KEEP_TABLES = 4  # language tables of this many font sets stay cached
 OTHER_VERSION_DAYS = 7  # another version's tables are left this long after their last write
 

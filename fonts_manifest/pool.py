@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from fonts_manifest import catalog, handfit
+from fonts_manifest import catalog, handfit, monospace
 from fonts_manifest.chains import FontFace, is_ignorable, pick_regular
 
 if TYPE_CHECKING:
@@ -33,6 +33,8 @@ class Catalog:
     skipped: dict[str, str] = field(default_factory=dict)
     faces: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     user: set[str] = field(default_factory=set)  # families from the user's font dirs
+    # class of a "mono" family in a language whose letters it does not draw monospaced
+    proportional: dict[str, str] = field(default_factory=dict)
 
     def add(self, face: FontFace, record: dict[str, Any], cls: str) -> None:
         family = face.family
@@ -47,6 +49,8 @@ class Catalog:
             self.user.add(family)
         if family not in self.classes or face.subfamily.lower() == "regular":
             self.classes[family] = cls
+            if cls == "mono":
+                self.proportional[family] = catalog.style_class(record, mono=False)
         licence = catalog.licence_tag(str(record.get("licence", "")))
         if family not in self.licences or self.licences[family] == "see package":
             self.licences[family] = licence
@@ -79,7 +83,9 @@ def eligible_families(registry: FontRegistry, text: CorpusText) -> dict[str, str
     for zh-CN only, was in the zh-Hant pool, and WenQuanYi Micro Hei (Chinese forms) in the
     ja pool. For scripts that join or reorder, its layout tables must name the script
     (`shaping`) and drawing must shape it (`shapecheck`): `FontRegistry.shapes`, asked only for
-    faces that passed the coverage checks."""
+    faces that passed the coverage checks. A "mono" family is mono here only when it draws
+    the text's letters and its digits monospaced (`monospace`), else its class without the
+    fixed-pitch claim (cwTeXMing's Latin is Computer Modern, proportional)."""
     letters = letters_of(text.paragraphs)
     if not letters:
         return {}
@@ -106,6 +112,8 @@ def eligible_families(registry: FontRegistry, text: CorpusText) -> dict[str, str
         if text.script in OWN_LANGUAGE and catalog.is_kai(family):  # Japanese, Korean text
             made_for = kai_made_for(registry.hand_facts(face), text.script)
             found[family] = "kai" if made_for else "handwriting"
+        if found[family] == "mono" and not monospace.monospaced(face.path, face.index, letters):
+            found[family] = registry.catalog.proportional.get(family, "sans")
     return drop_other_regions(found, text.script)
 
 
