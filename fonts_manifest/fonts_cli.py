@@ -38,14 +38,16 @@ def build_parser() -> argparse.ArgumentParser:
 def catalogue(registry: FontRegistry, languages: list[Any]) -> dict[str, Any]:
     """Families per script (a family belongs to every script of a language it draws)."""
     per_script: dict[str, dict[str, set[str]]] = {}
-    seen_class: dict[str, set[str]] = {}  # a family's class can depend on the language
+    # a family's class can depend on the language: per script, the classes its languages give
+    # (cwTeXKai: "kai" in Chinese, "sans" in every Latin pool, where its Latin is not mono)
+    seen_class: dict[tuple[str, str], set[str]] = {}
     hand_scripts: set[str] = set()
     scripts = set()
     for info in languages:
         scripts.add(info.script)
         for family, cls in registry.families(info.code).items():
             per_script.setdefault(info.script, {}).setdefault(family, set()).add(info.code)
-            seen_class.setdefault(family, set()).add(cls)
+            seen_class.setdefault((info.script, family), set()).add(cls)
         if registry.handwriting_faces(info.code):
             hand_scripts.add(info.script)
     cat = registry.catalog
@@ -53,7 +55,7 @@ def catalogue(registry: FontRegistry, languages: list[Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for script, families in sorted(per_script.items()):
         out[script] = [
-            {"family": family, "class": _one_class(seen_class.get(family, set()),
+            {"family": family, "class": _one_class(seen_class.get((script, family), set()),
                                                    cat.classes.get(family, "sans")),
              "licence": licences.get(family, "see package"),
              "faces": len([f for f in cat.faces.get(family, []) if f.get("usable")]),
