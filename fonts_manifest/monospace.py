@@ -47,8 +47,11 @@ def advance_runs(path: str, index: int) -> tuple[np.ndarray, np.ndarray, np.ndar
     advances: list[int] = []
     try:
         with quiet_fonttools(), TTFont(path, fontNumber=index, lazy=True) as font:
+            # glyph ids for names: a CJK face's CFF charset (65,535 names) is never parsed
+            font.setGlyphOrder([f"g{i}" for i in range(font["maxp"].numGlyphs)])
             cmap = font.getBestCmap() or {}
             metrics = font["hmtx"].metrics
+            font.tables.clear()  # its tables hold the font: freed now, not at the next gc
             for cp in sorted(cmap):
                 advance = int(metrics.get(cmap[cp], (-1, 0))[0])
                 if starts and cp == ends[-1] + 1 and advance == advances[-1]:
