@@ -15,7 +15,7 @@ lowercase form stays):
    there only mid-sentence, outside title-like lines, and only when it never occurs in lower
    case;
 3. a few facts no source states unambiguously (`_FIXED`: English "I", whose dictionary also
-   lists the letter "i").
+   lists the letter "i", and its contractions I'm, I'll...).
 
 The result is a pure function of the word, the language and the sources (no randomness); the
 vocabulary cache key names the sources (`source_key`) and this module's code.
@@ -32,9 +32,10 @@ from fonts_manifest import hunspell
 
 # forms always written so in a language, whatever a dictionary also lists
 _FIXED: dict[str, dict[str, str]] = {
-    "en": {"i": "I", "i'm": "I'm", "i'd": "I'd", "i'll": "I'll", "i've": "I've",
-           "i’m": "I’m", "i’d": "I’d", "i’ll": "I’ll", "i’ve": "I’ve"},
+    "en": {"i": "I"},
 }
+# lowercase beginnings always written capitalised (English i'm, i'll, i've, i'ma: the pronoun)
+_FIXED_PREFIX: dict[str, tuple[str, ...]] = {"en": ("i'", "i’")}
 _WORD = re.compile(r"[^\W\d_](?:[\w'’-]*[^\W\d_])?")
 _SOFT_GAP = re.compile(r"\s*,?\s*")  # what may separate two words inside a sentence
 TITLE_SHARE = 0.5  # a line whose words are mostly capitalised is a title: no evidence
@@ -142,6 +143,7 @@ class Casing:
 
     def __init__(self, primary: str, reference: str) -> None:
         self.fixed = _FIXED.get(primary, {})
+        self.prefixes = _FIXED_PREFIX.get(primary, ())
         self.dictionary = Dictionary(primary)
         self.corpus = corpus_forms(reference)
 
@@ -154,6 +156,8 @@ class Casing:
         fixed = self.fixed.get(word)
         if fixed is not None:
             return fixed
+        if word.startswith(self.prefixes):
+            return word[0].upper() + word[1:]
         listed = self.dictionary.forms(lower)
         if listed:
             return _only_form({lower: listed}, lower) or word
