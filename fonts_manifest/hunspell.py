@@ -1,4 +1,5 @@
-"""Word lists from Debian's hunspell dictionaries, for languages wordfreq does not count.
+"""Word lists from Debian's hunspell dictionaries, for languages wordfreq does not count (and,
+through `entries`, the casing of wordfreq's lowercased words: `fonts_manifest.casing`).
 
 A hunspell `.dic` file is a spelling dictionary: stems (with affix flags) and no frequencies.
 It still gives a language tens of thousands of real words where the alternative is the few
