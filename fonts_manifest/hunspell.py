@@ -1,4 +1,5 @@
-"""Word lists from Debian's hunspell dictionaries, for languages wordfreq does not count.
+"""Word lists from Debian's hunspell dictionaries, for languages wordfreq does not count (and,
+through `entries`, the casing of wordfreq's lowercased words: `fonts_manifest.casing`).
 
 A hunspell `.dic` file is a spelling dictionary: stems (with affix flags) and no frequencies.
 It still gives a language tens of thousands of real words where the alternative is the few
@@ -79,6 +80,12 @@ def split_flags(flags: str, syntax: str) -> set[str]:
 def stems(dic: Path) -> Iterator[str]:
     """The stems of one `.dic` file that are words on their own (its first line is a count;
     then `stem/FLAGS [morphology]`)."""
+    for word, _ in entries(dic):
+        yield word
+
+
+def entries(dic: Path) -> Iterator[tuple[str, set[str]]]:
+    """(stem, its flags) of one `.dic` file, for stems that are words on their own."""
     if dic.stat().st_size > MAX_DIC_BYTES:
         return
     charset, syntax, banned = affix_settings(dic.with_suffix(".aff"))
@@ -90,9 +97,10 @@ def stems(dic: Path) -> Iterator[str]:
         cut = entry.find("/")
         while cut > 0 and entry[cut - 1] == "\\":  # an escaped slash belongs to the word
             cut = entry.find("/", cut + 1)
-        if cut >= 0 and banned and split_flags(entry[cut + 1:], syntax) & banned:
+        flags = split_flags(entry[cut + 1:], syntax) if cut >= 0 else set()
+        if banned and flags & banned:
             continue
-        yield (entry if cut < 0 else entry[:cut]).replace("\\/", "/")
+        yield (entry if cut < 0 else entry[:cut]).replace("\\/", "/"), flags
 
 
 def word_list(primary: str, keep: int, accept: Callable[[str], bool]) -> list[tuple[str, float]]:

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from pathlib import Path
 
-from fonts_manifest import hunspell
+from fonts_manifest import casing, hunspell
 from fonts_manifest.errors import PolyglyphError
 from fonts_manifest.hanforms import japanese_only, simplified_only
 
@@ -289,6 +289,7 @@ def vocabulary(code: str, script: str, reference: str) -> list[tuple[str, float]
     wordfreq; for a language it lacks, hunspell stems of equal weight — see
     `fonts_manifest.hunspell`).
 
+    Words are given their real casing (`fonts_manifest.casing`: wordfreq lowercases all).
     Kept: words of letters (and marks, inner apostrophes or hyphens) in the writing systems of
     `reference`; no digits, no stray Latin in a Cyrillic list; nothing on the blocklist.
     Built once per machine and kept on disk (`fonts_manifest.vocabcache`)."""
@@ -303,9 +304,10 @@ def vocabulary(code: str, script: str, reference: str) -> list[tuple[str, float]
             for p in dics]}
     else:
         sources = vocabcache.wordfreq_sources(wordfreq_lists()[lang], opencc_config(code, script))
+    sources.update(casing.source_key(primary(code), reference))
     key = vocabcache.make_key(code, script, expected, VOCAB_SIZE, sources)
-    return vocabcache.cached(key, BLOCKLIST_PATH,
-                             lambda: _build_vocabulary(code, script, lang, expected))
+    return vocabcache.cached(key, BLOCKLIST_PATH, lambda: casing.apply(
+        _build_vocabulary(code, script, lang, expected), primary(code), reference))
 
 
 def _build_vocabulary(code: str, script: str, lang: str | None,

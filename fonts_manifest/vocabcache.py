@@ -12,8 +12,9 @@ back in a few milliseconds.
 The key names everything the list depends on: the language and script, the writing-system
 groups, the list size, the Unicode database's version (character categories decide which
 words pass), the wordfreq list file (path, size, mtime) and wordfreq/OpenCC versions
-or the hunspell dictionaries' fingerprint, the blocklist's digest, and a digest of the code that
-filters the words (this module, `textsources`, `hunspell`). A changed source or filter makes
+or the hunspell dictionaries' fingerprint, the casing sources (`casing.source_key`: the
+language's dictionaries and a digest of its corpus text), the blocklist's digest, and a digest of the code that
+filters and cases the words (this module, `textsources`, `hunspell`, `casing`). A changed source or filter makes
 a new key; nothing is ever read back that a rebuild would not give. A cache that cannot be
 read or written is skipped silently (the list is built as before): the cache only saves time.
 
@@ -50,7 +51,7 @@ def _code_digest() -> str:
     """Digest of the modules whose code decides which words a vocabulary holds."""
     here = Path(__file__).resolve().parent
     digest = hashlib.sha256()
-    for name in ("vocabcache.py", "textsources.py", "hunspell.py", "hanforms.py"):
+    for name in ("vocabcache.py", "textsources.py", "hunspell.py", "hanforms.py", "casing.py"):
         digest.update((here / name).read_bytes())
     return digest.hexdigest()[:16]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fonts_manifest import textsources, vocabcache
+from fonts_manifest import casing, textsources, vocabcache
 
 REFERENCE = "Alle Menschen sind frei und gleich an Würde und Rechten geboren."
 
@@ -24,10 +24,12 @@ def test_warm_read_is_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     warm = textsources.vocabulary("de", "Latn", REFERENCE)
     assert warm == cold and len(cold) > 1000
     assert all(type(f) is float for _, f in warm[:50])  # exact floats, not rounded text
-    # what a build with no cache at all gives
+    # what a build with no cache at all gives (then cased: fonts_manifest.casing)
     lang = textsources.wordfreq_code("de", "Latn")
     expected = textsources.main_groups(REFERENCE)
-    assert warm == textsources._build_vocabulary("de", "Latn", lang, expected)
+    built = textsources._build_vocabulary("de", "Latn", lang, expected)
+    assert warm == casing.apply(built, "de", REFERENCE)
+    assert ("Menschen" in dict(warm)) and "menschen" in dict(built)  # cased by the corpus
 
 
 def test_foreign_or_broken_file_is_rebuilt(tmp_path: Path,
