@@ -129,14 +129,7 @@ def fixed_mmap_threshold() -> None:
         pass  # not glibc (musl has no mallopt): its own policy stands
 
 
-RELEASE_FREE_HEAP_BYTES = 40 * 1024 * 1024
-"""24 -> 40 MiB (issue 14, 2026-12-08): at 24 the end-to-end config (wild, 10 languages) trimmed
-on 6-10 of 40 rows and every trim's pages were faulted in again: rows 16-55 in one process,
-3 pairs alternating (nice 5, load 8-10): 184.9 -> 174.8 CPU ms/row (medians), system time
-13.0 -> 6.0 ms, page faults 3,040 -> 1,040 a row; at 40 no row of those trimmed. Peak RSS
-(bench/peak_ab.py, side by side): generate --num 512 default config (the issue-22 command)
-376.3 / 376.5 -> 383.2 / 386.0 MiB, CPU 79.4 / 77.5 -> 75.2 / 77.5 s; the end-to-end run
-(--wild --shard-rows 8 --num 64) 374.7 / 374.9 / 376.2 -> 373.8 / 375.2 / 373.0 MiB."""
+RELEASE_FREE_HEAP_BYTES = 24 * 1024 * 1024
 
 
 def release_free_heap(min_free: int = RELEASE_FREE_HEAP_BYTES) -> bool:
