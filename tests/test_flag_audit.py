@@ -127,11 +127,15 @@ def test_every_numeric_flag_refuses_out_of_range_values(
         args = [a.format(out=out, bench=bench) for a in CONTEXT.get(name, [])]
         return [name, *args, f"{flag}={value}"]
 
+    # the processes start from this copy: the in-process cases clear and refill os.environ
+    # around each call, and a process spawned in that moment inherited an empty environment
+    environment = dict(os.environ)
+
     def in_subprocess(case: tuple[str, str, str]) -> tuple[object, str, Path]:
         out = tmp_path / "process" / f"{case[0]}{case[1]}{case[2]}".replace("-", "_")
         out.mkdir(parents=True)
         done = subprocess.run([POLYGLYPH, *argv(case, out)], capture_output=True, text=True,
-                              timeout=120)
+                              timeout=120, env=environment)
         return done.returncode, done.stderr, out
 
     cases = _cases()
