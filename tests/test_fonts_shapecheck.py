@@ -38,17 +38,23 @@ def registry() -> FontRegistry:
     return FontRegistry.load()
 
 
-@pytest.mark.parametrize("code", sorted(LANGUAGES))
-def test_pool_faces_join_conjuncts(registry, code) -> None:
-    script = LANGUAGES[code]
-    probe = shapecheck.RA_PROBES[script]
-    explicit = probe[:2] + shapecheck.ZWNJ + probe[2:]
+def _pool_faces(registry, code: str) -> dict:
+    """{family: face} of every face the language's pools draw: hand faces and pool families."""
     faces = {f.family: f for f in registry.handwriting_faces(code)}
     for family in registry.families(code):
         face = registry.family_face(family)
         if face is not None:
             faces[family] = face
     assert faces, code
+    return faces
+
+
+@pytest.mark.parametrize("code", sorted(LANGUAGES))
+def test_pool_faces_join_conjuncts(registry, code) -> None:
+    script = LANGUAGES[code]
+    probe = shapecheck.RA_PROBES[script]
+    explicit = probe[:2] + shapecheck.ZWNJ + probe[2:]
+    faces = _pool_faces(registry, code)
     flat = {family: (_ink_width(f.path, f.index, probe), _ink_width(f.path, f.index, explicit))
             for family, f in faces.items()}
     unjoined = {family: widths for family, widths in flat.items() if widths[0] >= widths[1]}
@@ -80,12 +86,7 @@ def test_pool_faces_join_letters_and_stack_marks(registry, code, script) -> None
     # SetoFont was a hand face of ar, fa, ur and lo: Arabic letters unjoined, Lao vowels
     # beside their consonants; Tlwg Mono drew Thai vowels a cell to the right. Measured as
     # ink: joined letters are not the isolated ones; a vowel above its consonant widens it little.
-    faces = {f.family: f for f in registry.handwriting_faces(code)}
-    for family in registry.families(code):
-        face = registry.family_face(family)
-        if face is not None:
-            faces[family] = face
-    assert faces, code
+    faces = _pool_faces(registry, code)
     bad = {}
     for family, f in faces.items():
         if script == "Arab":  # joined, the letters differ from the ones ZWNJ keeps apart
